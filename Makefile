@@ -1,0 +1,185 @@
+# Vigie — plain Makefile (wireguard-tools style). `make V=1` shows commands.
+#   make            build everything into build/ (build/san with SANITIZE=1)
+#   make check      install missing deps, build, run unit, fuzz-corpus and integration tests
+#   make demo       install missing deps, build, show Vigie at work
+#   make fuzz       build libFuzzer targets with clang, run each FUZZ_SECONDS
+#   make bench      benchmarks (figures and ratios, no assertions)
+#   make install    PREFIX, DESTDIR, SYSCONFDIR, … below
+
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+LOCALEDIR ?= $(DATADIR)/locale
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+RUNSTATEDIR ?= /run
+
+SANITIZE ?= 0
+FUZZ ?= 0
+ifeq ($(FUZZ),1)
+BUILD ?= build/fuzz
+else ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+else
+BUILD ?= build
+endif
+
+PKG_CONFIG ?= pkg-config
+PYTHON ?= /usr/bin/python3
+PKGS := openssl json-c libsystemd inih libcurl zlib liblzma liblz4 libevent libevent_openssl sqlite3 libpq
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-6s %s\n'
+endif
+
+WARNINGS := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wformat=2 \
+	-Wno-format-nonliteral -Wshadow=local -Wvla -Wundef
+HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
+	-fcf-protection -fPIE
+OPT ?= -O2 -g
+CFLAGS ?= $(OPT)
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -pipe -MMD -MP \
+	-Icommon -Iagent -Iagent/checks -Iserver \
+	-DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+	-DLOCALSTATEDIR='"$(LOCALSTATEDIR)"' -DRUNSTATEDIR='"$(RUNSTATEDIR)"' \
+	-DLOCALEDIR='"$(LOCALEDIR)"' -DDATADIR='"$(DATADIR)"' \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+ALL_LDFLAGS := $(LDFLAGS) -pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+
+ifeq ($(SANITIZE),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) $(SAN_FLAGS) -DVIGIE_SANITIZE=1
+HARDENING := $(filter-out -D_FORTIFY_SOURCE=2,$(HARDENING))
+ALL_LDFLAGS += $(SAN_FLAGS)
+endif
+ifeq ($(FUZZ),1)
+CC := clang
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+ALL_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2 -Wshadow=local,$(ALL_CFLAGS)) $(FUZZ_FLAGS) -DFUZZING=1
+HARDENING := $(filter-out -D_FORTIFY_SOURCE=2 -fstack-clash-protection,$(HARDENING))
+ALL_LDFLAGS += -fsanitize=address,undefined
+endif
+ALL_CFLAGS += $(HARDENING)
+
+# Programs: the file holding main() is named after the program.
+MAIN_vigie := agent/vigie.c
+MAIN_vigie-agent := agent/vigie-agent.c
+MAIN_vigie-tray := agent/tray/vigie-tray.c
+MAIN_vigie-server := server/vigie-server.c
+MAIN_vigiectl := server/vigiectl.c
+ALL_PROGRAMS := vigie vigie-agent vigie-tray vigie-server vigiectl
+PROGRAMS := $(foreach p,$(ALL_PROGRAMS),$(if $(wildcard $(MAIN_$(p))),$(p)))
+MAINS := $(foreach p,$(ALL_PROGRAMS),$(MAIN_$(p)))
+
+COMMON_SRC := $(wildcard common/*.c)
+AGENT_SRC := $(filter-out $(MAINS),$(wildcard agent/*.c agent/checks/*.c agent/tray/*.c))
+SERVER_SRC := $(filter-out $(MAINS),$(wildcard server/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+COMMON_LIB := $(BUILD)/libvigie-common.a
+AGENT_LIB := $(BUILD)/libvigie-agent.a
+SERVER_LIB := $(BUILD)/libvigie-server.a
+VIGIE_LIBS := $(SERVER_LIB) $(AGENT_LIB) $(COMMON_LIB)
+
+BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
+
+.PHONY: all deps check unit fuzz-replay integration demo fuzz fuzzers bench install clean \
+	format
+
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	$(quiet) CC $<
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(COMMON_LIB): $(call obj,$(COMMON_SRC))
+$(AGENT_LIB): $(call obj,$(AGENT_SRC))
+$(SERVER_LIB): $(call obj,$(SERVER_SRC))
+$(COMMON_LIB) $(AGENT_LIB) $(SERVER_LIB):
+	$(quiet) AR $@
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $$(call obj,$$(MAIN_$$*)) $(VIGIE_LIBS)
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(VIGIE_LIBS) $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(VIGIE_LIBS)
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(VIGIE_LIBS) $(LIBS) -lcmocka
+
+# Fuzz targets linked with a small main that replays files: `make check` runs the corpora.
+$(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay-main.o $(VIGIE_LIBS)
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(VIGIE_LIBS) $(LIBS)
+
+$(BUILD)/fuzzers/%: $(BUILD)/obj/tests/fuzz/%.o $(VIGIE_LIBS)
+	$(quiet) LD $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(VIGIE_LIBS) $(LIBS)
+
+deps:
+	@sh packaging/deps.sh
+
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+fuzz-replay: $(FUZZ_REPLAY_BINS)
+	@sh tests/fuzz/replay.sh $(BUILD)/fuzz-replay
+
+integration: $(BINS)
+	VIGIE_BUILD=$(abspath $(BUILD)) VIGIE_SANITIZE=$(SANITIZE) $(PYTHON) -m pytest -ra \
+		-p no:cacheprovider tests/integration $(PYTEST_ARGS)
+
+# Dependencies first, in their own make so that pkg-config sees the new packages.
+check: deps
+	@$(MAKE) --no-print-directory all unit fuzz-replay
+	@$(MAKE) --no-print-directory integration
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh $(abspath $(BUILD))
+
+fuzzers: $(FUZZ_BINS)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@$(MAKE) --no-print-directory FUZZ=1 fuzzers
+	@sh tests/fuzz/run.sh build/fuzz/fuzzers $(FUZZ_SECONDS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench/run.sh $(abspath $(BUILD))
+
+install: all
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "agent-config.h"
+#include "cleanup.h"
+#include "conf-parser.h"
+#include "parse-util.h"
+
+/* Section kinds that modules interpret themselves. */
+static const char *const section_kinds[] = { "Backup" };
+
+#define F(x) offsetof(AgentConfig, x)
+static const ConfigTableItem agent_config_table[] = {
+        { "Agent", "Server", config_parse_string, F(server_url), "an https:// URL" },
+        { "Agent", "CA", config_parse_path, F(ca_file), "an absolute path" },
+        { "Agent", "EnrollTokenFile", config_parse_path, F(enroll_token_file), "an absolute path" },
+        { "Agent", "StateDirectory", config_parse_path, F(state_dir), "an absolute path" },
+        { "Agent", "RuntimeDirectory", config_parse_path, F(runtime_dir), "an absolute path" },
+        { "Agent", "Root", config_parse_path, F(root), "an absolute path" },
+        { "Agent", "LogLevel", config_parse_log_level, F(log_level), "err, warning, notice, info or debug" },
+        {}
+};
+
+AgentConfig *agent_config_new(void) {
+        _cleanup_(agent_config_freep) AgentConfig *c = calloc(1, sizeof(AgentConfig));
+
+        if (!c)
+                return NULL;
+        c->log_level = LOG_INFO;
+        if (!(c->ca_file = strdup(SYSCONFDIR "/vigie/ca.pem")) ||
+            !(c->enroll_token_file = strdup(SYSCONFDIR "/vigie/enroll.token")) ||
+            !(c->state_dir = strdup(LOCALSTATEDIR "/lib/vigie")) ||
+            !(c->runtime_dir = strdup(RUNSTATEDIR "/vigie")) || !(c->root = strdup("/")))
+                return NULL;
+        return TAKE_PTR(c);
+}
+
+AgentConfig *agent_config_free(AgentConfig *c) {
+        if (!c)
+                return NULL;
+        free(c->server_url);
+        free(c->ca_file);
+        free(c->enroll_token_file);
+        free(c->state_dir);
+        free(c->runtime_dir);
+        free(c->root);
+        for (size_t i = 0; i < c->n_sections; i++) {
+                ConfigSection *s = &c->sections[i];
+                free(s->kind);
+                free(s->name);
+                free(s->file);
+                strv_free(s->keys);
+                strv_free(s->values);
+                free(s->lines);
+        }
+        free(c->sections);
+        free(c);
+        return NULL;
+}
+
+const char *config_section_get(const ConfigSection *s, const char *key, unsigned *ret_line) {
+        const char *v = NULL;
+        for (size_t i = 0; s->keys && s->keys[i]; i++)
+                if (streq(s->keys[i], key)) {
+                        v = s->values[i];
+                        if (ret_line)
+                                *ret_line = s->lines[i];
+                }
+        return v;
+}
+
+static int other_section(const char *section, const char *key, const char *value,
+                         const char *file, unsigned line, char **ret_error, void *userdata) {
+        AgentConfig *c = userdata;
+        _cleanup_free_ char *kind = NULL, *name = NULL;
+        ConfigSection *s = NULL;
+        bool known = false;
+        size_t n;
+        unsigned *lines;
+
+        if (config_section_split(section, &kind, &name) < 0 || !name) {
+                if (asprintf(ret_error, "unknown section [%s]", section) < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(section_kinds); i++)
+                known = known || streq(kind, section_kinds[i]);
+        if (!known) {
+                if (asprintf(ret_error, "unknown section kind \"%s\" in [%s]", kind, section) < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < c->n_sections; i++)
+                if (streq(c->sections[i].kind, kind) && streq(c->sections[i].name, name))
+                        s = &c->sections[i];
+        if (!s) {
+                ConfigSection *ns = realloc(c->sections, sizeof(ConfigSection) * (c->n_sections + 1));
+                if (!ns)
+                        return -ENOMEM;
+                c->sections = ns;
+                s = &c->sections[c->n_sections++];
+                *s = (ConfigSection) { .kind = TAKE_PTR(kind), .name = TAKE_PTR(name),
+                                       .file = strdup(file), .line = line };
+                if (!s->file)
+                        return -ENOMEM;
+        }
+        n = strv_length(s->keys);
+        lines = realloc(s->lines, sizeof(unsigned) * (n + 1));
+        if (!lines)
+                return -ENOMEM;
+        s->lines = lines;
+        s->lines[n] = line;
+        if (strv_extend(&s->keys, key) < 0 || strv_extend(&s->values, value) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int validate(AgentConfig *c, char **ret_error) {
+        if (c->server_url && strncmp(c->server_url, "https://", 8) != 0) {
+                if (asprintf(ret_error, "[Agent] Server=\"%s\": the server URL must start with https://",
+                             c->server_url) < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int agent_config_load(const char *path, AgentConfig **ret, char **ret_error) {
+        _cleanup_(agent_config_freep) AgentConfig *c = agent_config_new();
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        r = config_load(path, true, agent_config_table, c, other_section, c, ret_error);
+        if (r < 0)
+                return r;
+        r = validate(c, ret_error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int agent_config_load_string(const char *text, AgentConfig **ret, char **ret_error) {
+        _cleanup_(agent_config_freep) AgentConfig *c = agent_config_new();
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        r = config_load_string(text, "<string>", agent_config_table, c, other_section, c, ret_error);
+        if (r < 0)
+                return r;
+        r = validate(c, ret_error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}

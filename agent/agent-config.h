@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* agent.conf (+ agent.conf.d/NAME.conf drop-ins): see docs/vigie.conf.5.md. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+
+#define AGENT_CONFIG_PATH SYSCONFDIR "/vigie/agent.conf"
+
+/* A section the table does not know by key, kept whole for its module to interpret:
+ * [Backup "home"] → kind "Backup", name "home". */
+typedef struct ConfigSection {
+        char *kind;
+        char *name;
+        char *file;
+        unsigned line;
+        char **keys;    /* parallel to values, in file order; a later key overrides */
+        char **values;
+        unsigned *lines;
+} ConfigSection;
+
+typedef struct AgentConfig {
+        char *server_url;        /* [Agent] Server= */
+        char *ca_file;           /* [Agent] CA= */
+        char *enroll_token_file; /* [Agent] EnrollTokenFile= */
+        char *state_dir;         /* [Agent] StateDirectory= */
+        char *runtime_dir;       /* [Agent] RuntimeDirectory= */
+        char *root;              /* [Agent] Root= */
+        int log_level;           /* [Agent] LogLevel= */
+        ConfigSection *sections;
+        size_t n_sections;
+} AgentConfig;
+
+AgentConfig *agent_config_new(void);
+AgentConfig *agent_config_free(AgentConfig *c);
+static inline void agent_config_freep(AgentConfig **c) {
+        agent_config_free(*c);
+}
+/* Missing main file is fine (defaults); a bad line is -EINVAL with "file:line: …". */
+int agent_config_load(const char *path, AgentConfig **ret, char **ret_error);
+int agent_config_load_string(const char *text, AgentConfig **ret, char **ret_error);
+/* The last value of key in a section, or NULL; *ret_line (optional) its line. */
+const char *config_section_get(const ConfigSection *s, const char *key, unsigned *ret_line);

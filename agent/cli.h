@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* What every `vigie` verb shares: --config, --state-dir, -v, the exit codes, and loading
+ * the configuration once. */
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "agent-config.h"
+
+enum {
+        EXIT_COMPLIANT = 0,
+        EXIT_NONCOMPLIANT = 1,
+        EXIT_USAGE = 2,    /* usage or configuration error */
+        EXIT_INTERNAL = 3, /* internal error */
+};
+
+enum {
+        ARG_CONFIG = 0x1000,
+        ARG_STATE_DIR,
+        ARG_VERSION,
+        _ARG_VERB_FIRST, /* verbs number their own long options from here */
+};
+
+#define CLI_COMMON_OPTIONS                                              \
+        { "config", required_argument, NULL, ARG_CONFIG },              \
+        { "state-dir", required_argument, NULL, ARG_STATE_DIR },        \
+        { "verbose", no_argument, NULL, 'v' },                          \
+        { "help", no_argument, NULL, 'h' }
+
+#define CLI_COMMON_HELP                                                                      \
+        "      --config FILE    configuration file (default " AGENT_CONFIG_PATH ")\n"      \
+        "      --state-dir DIR  state directory (default: StateDirectory= of the config)\n" \
+        "  -v, --verbose        more messages (repeat for debug)\n"                         \
+        "  -h, --help           this help\n"
+
+typedef struct Cli {
+        const char *config_path;
+        const char *state_dir;
+        int verbosity;
+        AgentConfig *config;
+} Cli;
+
+/* Handles a common option; returns 1 when it was one. */
+int cli_common_option(Cli *cli, int c, const char *arg);
+/* Loads the configuration once (file + drop-ins), applying --state-dir. Returns 0 or an
+ * exit code (EXIT_USAGE) after printing why. */
+int cli_load_config(Cli *cli);
+/* "Try 'vigie VERB --help'." on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *verb);
+/* Colours are used only on a terminal that wants them. */
+bool cli_use_colors(void);
+
+typedef struct Verb {
+        const char *name;
+        const char *summary; /* N_() */
+        int (*run)(Cli *cli, int argc, char *argv[]);
+} Verb;
+
+int verb_check(Cli *cli, int argc, char *argv[]);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Files. Checks read the host only through a root directory (`/` on a laptop, a fixture
+ * tree in tests): paths are resolved inside it, symlinks included (openat2
+ * RESOLVE_IN_ROOT), so a fixture can never make a check read the real host. Writes are
+ * atomic: temp file, fsync, rename, fsync of the directory. */
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* Default cap for text files we read (mountinfo, os-release, config…). */
+#define READ_FILE_MAX (16u * 1024 * 1024)
+
+int root_open(const char *root, int *ret_fd);
+/* Returns an fd (O_CLOEXEC added) or -errno. path is relative to the root; a leading '/'
+ * is allowed. */
+int root_openat(int root_fd, const char *path, int flags);
+int root_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_size);
+int root_opendir(int root_fd, const char *path, DIR **ret);
+int root_readlink(int root_fd, const char *path, char **ret);
+/* The path of `path` inside the root once every symlink is resolved ("/sys/devices/…"). */
+int root_realpath(int root_fd, const char *path, char **ret);
+int root_stat(int root_fd, const char *path, struct stat *ret);
+bool root_exists(int root_fd, const char *path);
+
+/* Reads at most max bytes; -EFBIG when there is more. The buffer is NUL-terminated. */
+int read_fd_full(int fd, size_t max, char **ret, size_t *ret_size);
+int read_file_full(const char *path, size_t max, char **ret, size_t *ret_size);
+
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+int fsync_directory_of(const char *path);
+int mkdir_p(const char *path, mode_t mode);
+/* Joins a and b with exactly one '/'. Returns NULL on OOM. */
+char *path_join(const char *a, const char *b);
