@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHA256_HEX_SIZE 65 /* 64 hex digits and NUL */
+
+/* Lower-case hex SHA-256 of data. Returns 0 or -EIO. */
+int sha256_hex(const void *data, size_t size, char ret[static SHA256_HEX_SIZE]);
