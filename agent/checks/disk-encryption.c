@@ -162,9 +162,9 @@ static int read_crypt_header(Context *c, BlockNode *n) {
                 return -ENOMEM;
         r = read_header_at(c, dev, &n->luks, &err);
         if (r == -EBADMSG) {
-                r = crypttab_header(c->crypttab, n->label, &detached);
-                if (r < 0)
-                        return r;
+                int k = crypttab_header(c->crypttab, n->label, &detached);
+                if (k < 0)
+                        return k;
                 if (detached) {
                         free(err);
                         err = NULL;
@@ -212,8 +212,12 @@ static int read_headers(Context *c, BlockNode *n) {
         return r;
 }
 
-static const char *crypt_device_name(const BlockNode *n) {
-        return n->luks_device ? n->luks_device : n->name;
+/* For messages: the header's device, else the dm device by its name. */
+static char *crypt_device_name(const BlockNode *n) {
+        char *s;
+        if (n->luks_device)
+                return strdup(n->luks_device);
+        return asprintf(&s, "/dev/mapper/%s", n->label ? n->label : n->name) < 0 ? NULL : s;
 }
 
 /* "argon2id", or "argon2id+pbkdf2" when keyslots differ. */
@@ -262,11 +266,12 @@ static bool policy_constrains_header(const PolicyDiskEncryption *p) {
 static int evaluate_crypt(Context *c, Item *it, const BlockNode *n) {
         const PolicyDiskEncryption *p = c->policy;
         const LuksHeader *h = n->luks;
-        const char *dev = crypt_device_name(n);
-        _cleanup_free_ char *allowed = NULL;
+        _cleanup_free_ char *allowed = NULL, *dev = crypt_device_name(n);
         int version = n->crypt == CRYPT_LUKS1 ? 1 : n->crypt == CRYPT_LUKS2 ? 2 : 0;
         int r = 0;
 
+        if (!dev)
+                return -ENOMEM;
         if (p->min_luks_version > 0 && version < p->min_luks_version) {
                 if (n->crypt == CRYPT_PLAIN)
                         r = strv_pushf(&it->problems, _("%s uses plain dm-crypt (no LUKS header); the policy requires LUKS%d"),
@@ -311,6 +316,8 @@ static int evaluate_crypt(Context *c, Item *it, const BlockNode *n) {
                                strnull(n->luks_error));
                 if (r >= 0 && n->luks_error && strstr(n->luks_error, "root"))
                         r = remedy(c, _("Run \"sudo vigie check\" to read the LUKS headers (the vigie-agent service runs as root and does)."));
+                else if (r >= 0)
+                        r = remedy(c, _("Ask IT to look at the LUKS header of %s (\"sudo cryptsetup luksDump %s\")."), dev, dev);
                 return r;
         }
 
