@@ -372,7 +372,8 @@ static int parse_luks2_json(json_object *root, LuksHeader *h, char **ret_error) 
                         return r;
                 if (!json_object_is_type(seg, json_type_object))
                         return json_error(ret_error, "%s: expected object", path);
-                if (json_get_string(seg, path, "type", &type, ret_error) < 0 || !streq(type, "crypt"))
+                if (json_get_string(seg, path, "type", &type, ret_error) < 0 ||
+                    (!streq(type, "crypt") && !streq(type, "hw-opal-crypt"))) /* OPAL plus dm-crypt */
                         continue;
                 if ((r = json_get_string(seg, path, "encryption", &enc, ret_error)) < 0)
                         return r == -ENOENT ? json_error(ret_error, "%s.encryption: missing", path) : r;

@@ -18,6 +18,15 @@ import mkroot_disk  # noqa: E402
 pytestmark = pytest.mark.skipif(shutil.which("cryptsetup") is None, reason="cryptsetup is not installed")
 
 
+@pytest.fixture
+def tmp_path():
+    """Our own temp dir: pytest prunes old /tmp/pytest-of-USER/pytest-N directories when a
+    new session starts, and other sessions run on this machine at the same time."""
+    d = Path(tempfile.mkdtemp(prefix="vigie-disk-"))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def check(root, policy=None, tmp=None):
     args = ["check", "--json", "--root", root, "--only", "disk_encryption", "--no-state"]
     if policy is not None:
