@@ -128,6 +128,11 @@ static int node_add_child(BlockNode *n, BlockNode *child) {
         return 0;
 }
 
+/* Adds the child a resolve step made, or passes its error on. */
+static int add_resolved(BlockNode *n, int r, BlockNode *child) {
+        return r < 0 ? r : node_add_child(n, child);
+}
+
 static int set_string(char **field, const char *value) {
         char *c = value ? strdup(value) : NULL;
         if (value && !c)
@@ -211,7 +216,7 @@ static int add_linked_devices(Resolver *r, BlockNode *n, const char *dir) {
                 if (k == -ENOMEM)
                         return k;
                 k = node_unresolved(&u, dir, k, "cannot list \"%s\": %m", dir);
-                return k < 0 ? k : node_add_child(n, u);
+                return add_resolved(n, k, u);
         }
         for (char **i = names; *i; i++) {
                 _cleanup_free_ char *link = path_join(dir, *i), *real = NULL;
@@ -226,9 +231,7 @@ static int add_linked_devices(Resolver *r, BlockNode *n, const char *dir) {
                         k = node_unresolved(&c, *i, k, "cannot resolve \"%s\": %m", link);
                 else
                         k = resolve_sysfs(r, real, &c);
-                if (k < 0)
-                        return k;
-                k = node_add_child(n, c);
+                k = add_resolved(n, k, c);
                 if (k < 0)
                         return k;
         }
@@ -300,7 +303,7 @@ static int resolve_loop(Resolver *r, BlockNode *n, const char *syspath) {
                 return k;
         if (k < 0) {
                 k = node_unresolved(&c, "?", k, "cannot read the backing file of loop device %s: %m", n->name);
-                return k < 0 ? k : node_add_child(n, c);
+                return add_resolved(n, k, c);
         }
         l = strlen(backing);
         if (l > 10 && streq(backing + l - 10, " (deleted)"))
@@ -310,9 +313,7 @@ static int resolve_loop(Resolver *r, BlockNode *n, const char *syspath) {
                 k = resolve_dev_path(r, backing, &c);
         else
                 k = resolve_file(r, backing, &c);
-        if (k < 0)
-                return k;
-        return node_add_child(n, c);
+        return add_resolved(n, k, c);
 }
 
 /* A zram device with a writeback backing device spills idle pages to it, unencrypted. */
@@ -327,9 +328,7 @@ static int resolve_zram(Resolver *r, BlockNode *n, const char *syspath) {
         if (k < 0 || streq(backing, "none") || !startswith_str(backing, "/"))
                 return 0;
         k = resolve_dev_path(r, backing, &c);
-        if (k < 0)
-                return k;
-        return node_add_child(n, c);
+        return add_resolved(n, k, c);
 }
 
 /* A block device from its /sys/devices/… directory. */
@@ -364,8 +363,7 @@ static int resolve_sysfs(Resolver *r, const char *syspath, BlockNode **ret) {
                         return -ENOMEM;
                 n->kind = BLOCK_PARTITION;
                 k = resolve_sysfs(r, dirname(copy), &parent);
-                if (k >= 0)
-                        k = node_add_child(n, parent);
+                k = add_resolved(n, k, parent);
         } else if (has_attr(r->root_fd, syspath, "dm"))
                 k = resolve_dm(r, n, syspath);
         else if (has_attr(r->root_fd, syspath, "loop")) {
@@ -493,9 +491,7 @@ static int resolve_file(Resolver *r, const char *path, BlockNode **ret) {
         if (!n || set_string(&n->label, m->path) < 0)
                 return -ENOMEM;
         k = resolve_mount(r, m, &c);
-        if (k < 0)
-                return k;
-        k = node_add_child(n, c);
+        k = add_resolved(n, k, c);
         if (k < 0)
                 return k;
         *ret = TAKE_PTR(n);
@@ -588,9 +584,7 @@ static int resolve_overlay(Resolver *r, const MountEntry *m, BlockNode **ret) {
                                                     d);
                         else
                                 k = resolve_file(r, d, &c);
-                        if (k < 0)
-                                return k;
-                        k = node_add_child(n, c);
+                        k = add_resolved(n, k, c);
                         if (k < 0)
                                 return k;
                         d = colon ? colon + 1 : NULL;

@@ -63,37 +63,41 @@ static void context_done(Context *c) {
         strv_free(c->remediation);
 }
 
+/* Appends a formatted string; with unique, not when it is there already. */
+static int strv_pushv(char ***l, bool unique, const char *fmt, va_list ap) _printf_(3, 0);
+static int strv_pushv(char ***l, bool unique, const char *fmt, va_list ap) {
+        char *s;
+
+        if (vasprintf(&s, fmt, ap) < 0)
+                return -ENOMEM;
+        if (unique && strv_contains(*l, s)) {
+                free(s);
+                return 0;
+        }
+        return strv_push(l, s);
+}
+
 static int strv_pushf(char ***l, const char *fmt, ...) _printf_(2, 3);
 static int strv_pushf(char ***l, const char *fmt, ...) {
         va_list ap;
-        char *s;
-        int k;
+        int r;
 
         va_start(ap, fmt);
-        k = vasprintf(&s, fmt, ap);
+        r = strv_pushv(l, false, fmt, ap);
         va_end(ap);
-        if (k < 0)
-                return -ENOMEM;
-        return strv_push(l, s);
+        return r;
 }
 
 /* Remediation lines, each once. */
 static int remedy(Context *c, const char *fmt, ...) _printf_(2, 3);
 static int remedy(Context *c, const char *fmt, ...) {
         va_list ap;
-        char *s;
-        int k;
+        int r;
 
         va_start(ap, fmt);
-        k = vasprintf(&s, fmt, ap);
+        r = strv_pushv(&c->remediation, true, fmt, ap);
         va_end(ap);
-        if (k < 0)
-                return -ENOMEM;
-        if (strv_contains(c->remediation, s)) {
-                free(s);
-                return 0;
-        }
-        return strv_push(&c->remediation, s);
+        return r;
 }
 
 /* Next field of *p separated by any of `sep`, NUL-terminated in place; NULL at the end. */
