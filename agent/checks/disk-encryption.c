@@ -425,7 +425,7 @@ static int evaluate_item(Context *c, Item *it) {
         _cleanup_strv_free_ char **descriptions = NULL;
         _cleanup_free_ char *chain = NULL, *joined = NULL;
         const BlockNode *t = it->tree;
-        const char *fstype = it->swap ? "swap" : it->mount->fstype;
+        const char *fstype = it->swap ? "swap" : it->mount->fstype, *where;
         int r;
 
         r = evaluate_tree(c, it, t, &descriptions);
@@ -455,16 +455,19 @@ static int evaluate_item(Context *c, Item *it) {
                         return r;
                 break;
         default:
+                /* named by the mount that holds it: /home on / is said once, for / */
+                where = it->mount ? it->mount->path : it->name;
                 if (asprintf(&it->tail, _("not checkable: %s"), strnull(unknown_reason(t))) < 0)
                         return -ENOMEM;
-                r = strv_pushf(&it->unknowns, _("%s: %s"), it->name, strnull(unknown_reason(t)));
-                if (r >= 0)
-                        r = remedy(c, _("Vigie could not follow how %s is stored; ask IT to look at this machine's disk layout."),
-                                   it->name);
+                /* the summary line says why; the stack in the evidence says where */
+                r = remedy(c, _("Vigie could not follow how %s is stored; ask IT to look at this machine's disk layout."),
+                                   where);
                 if (r < 0)
                         return r;
         }
-        it->status = it->problems || t->verdict == VERDICT_NOT_ENCRYPTED ? CHECK_FAIL : it->unknowns ? CHECK_UNKNOWN : CHECK_PASS;
+        it->status = it->problems || t->verdict == VERDICT_NOT_ENCRYPTED ? CHECK_FAIL
+                : it->unknowns || t->verdict == VERDICT_UNKNOWN       ? CHECK_UNKNOWN
+                                                                      : CHECK_PASS;
         return 0;
 }
 

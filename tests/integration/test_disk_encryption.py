@@ -266,7 +266,12 @@ def test_tmpfs_and_zram_need_nothing(tmp_path):
 def test_container_overlay_root_is_unknown(tmp_path):
     res = check(layout("container_overlay", tmp_path))
     assert res["status"] == "unknown"
-    assert "not visible here" in mount(res, "/")["unknowns"][0]
+    assert res["summary"].startswith('/ and /home are not checkable: overlay layer "/var/lib/docker/overlay2/l/ABC" '
+                                     'is not visible here')
+    stack = mount(res, "/")["stack"]
+    assert stack["type"] == "overlay" and stack["verdict"] == "unknown"
+    assert [b["type"] for b in stack["below"]] == ["unresolved"] * 3
+    assert res["remediation"].count("Vigie could not follow how / is stored") == 1
 
 
 def test_policy_mounts_knob(tmp_path):
