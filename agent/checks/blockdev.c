@@ -11,6 +11,7 @@
 #include "blockdev.h"
 #include "cleanup.h"
 #include "fs-util.h"
+#include "i18n.h"
 #include "json-util.h"
 #include "macro.h"
 #include "parse-util.h"
@@ -191,7 +192,7 @@ static int list_dir(int root_fd, const char *path, char ***ret) {
         if (!(l = calloc(1, sizeof(char *))))
                 return -ENOMEM;
         while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                if (streq(de->d_name, _(".")) || streq(de->d_name, ".."))
                         continue;
                 if (n >= SLAVES_MAX)
                         return -E2BIG;
@@ -215,7 +216,7 @@ static int add_linked_devices(Resolver *r, BlockNode *n, const char *dir) {
                 BlockNode *u;
                 if (k == -ENOMEM)
                         return k;
-                k = node_unresolved(&u, dir, k, "cannot list \"%s\": %m", dir);
+                k = node_unresolved(&u, dir, k, _("cannot list \"%s\": %m"), dir);
                 return add_resolved(n, k, u);
         }
         for (char **i = names; *i; i++) {
@@ -228,7 +229,7 @@ static int add_linked_devices(Resolver *r, BlockNode *n, const char *dir) {
                 if (k == -ENOMEM)
                         return k;
                 if (k < 0)
-                        k = node_unresolved(&c, *i, k, "cannot resolve \"%s\": %m", link);
+                        k = node_unresolved(&c, *i, k, _("cannot resolve \"%s\": %m"), link);
                 else
                         k = resolve_sysfs(r, real, &c);
                 k = add_resolved(n, k, c);
@@ -302,7 +303,7 @@ static int resolve_loop(Resolver *r, BlockNode *n, const char *syspath) {
         if (k == -ENOMEM)
                 return k;
         if (k < 0) {
-                k = node_unresolved(&c, "?", k, "cannot read the backing file of loop device %s: %m", n->name);
+                k = node_unresolved(&c, "?", k, _("cannot read the backing file of loop device %s: %m"), n->name);
                 return add_resolved(n, k, c);
         }
         l = strlen(backing);
@@ -340,7 +341,7 @@ static int resolve_sysfs(Resolver *r, const char *syspath, BlockNode **ret) {
         int k;
 
         if (r->depth >= DEPTH_MAX)
-                return node_unresolved(ret, name, 0, "the device stack is deeper than %d levels", DEPTH_MAX);
+                return node_unresolved(ret, name, 0, _("the device stack is deeper than %d levels"), DEPTH_MAX);
         r->depth++;
 
         /* default: a device with nothing below it is physical storage */
@@ -380,7 +381,7 @@ static int resolve_sysfs(Resolver *r, const char *syspath, BlockNode **ret) {
         } else if (startswith_str(name, "nbd") || startswith_str(name, "rbd")) {
                 n->kind = BLOCK_NETWORK;
                 n->combine = false;
-                k = set_string(&n->reason, "network block device: where its data is stored is not visible here");
+                k = set_string(&n->reason, _("network block device: where its data is stored is not visible here"));
         } else {
                 _cleanup_free_ char *slaves = path_join(syspath, "slaves");
                 if (!slaves)
@@ -415,7 +416,7 @@ static int resolve_devno(Resolver *r, unsigned maj, unsigned min, BlockNode **re
         if (k == -ENOMEM)
                 return k;
         if (k < 0)
-                return node_unresolved(ret, link + 15, k, "no block device %u:%u in /sys (%m)", maj, min);
+                return node_unresolved(ret, link + 15, k, _("no block device %u:%u in /sys (%m)"), maj, min);
         return resolve_sysfs(r, real, ret);
 }
 
@@ -458,7 +459,7 @@ static int resolve_dev_path(Resolver *r, const char *path, BlockNode **ret) {
                 if (k == -ENOMEM)
                         return k;
                 if (k < 0)
-                        return node_unresolved(ret, path, k, "no device-mapper device named \"%s\"", path + 12);
+                        return node_unresolved(ret, path, k, _("no device-mapper device named \"%s\""), path + 12);
         } else {
                 sysname = strdup(last_component(k >= 0 ? real : path));
                 if (!sysname)
@@ -471,7 +472,7 @@ static int resolve_dev_path(Resolver *r, const char *path, BlockNode **ret) {
         if (k == -ENOMEM)
                 return k;
         if (k < 0)
-                return node_unresolved(ret, path, k, "no block device \"%s\" in /sys (%m)", sysname);
+                return node_unresolved(ret, path, k, _("no block device \"%s\" in /sys (%m)"), sysname);
         return resolve_sysfs(r, syspath, ret);
 }
 
@@ -483,10 +484,10 @@ static int resolve_file(Resolver *r, const char *path, BlockNode **ret) {
         int k;
 
         if (!path || path[0] != '/')
-                return node_unresolved(ret, strempty(path), 0, "\"%s\" is not an absolute path", strempty(path));
+                return node_unresolved(ret, strempty(path), 0, _("\"%s\" is not an absolute path"), strempty(path));
         m = mount_table_find(r->mounts, path);
         if (!m)
-                return node_unresolved(ret, path, 0, "no mount holds \"%s\"", path);
+                return node_unresolved(ret, path, 0, _("no mount holds \"%s\""), path);
         n = node_new(BLOCK_FILE, path, VERDICT_UNKNOWN, true);
         if (!n || set_string(&n->label, m->path) < 0)
                 return -ENOMEM;
@@ -580,7 +581,7 @@ static int resolve_overlay(Resolver *r, const MountEntry *m, BlockNode **ret) {
                         /* Layers named in another mount namespace (a container's) are not ours to see. */
                         if (!root_exists(r->root_fd, d))
                                 k = node_unresolved(&c, d, 0,
-                                                    "overlay layer \"%s\" is not visible here (outside this mount namespace?)",
+                                                    _("overlay layer \"%s\" is not visible here (outside this mount namespace?)"),
                                                     d);
                         else
                                 k = resolve_file(r, d, &c);
@@ -591,7 +592,7 @@ static int resolve_overlay(Resolver *r, const MountEntry *m, BlockNode **ret) {
                 }
         }
         if (n->n_children == 0)
-                k = set_string(&n->reason, "overlay without upper or lower directories in its options");
+                k = set_string(&n->reason, _("overlay without upper or lower directories in its options"));
         else
                 k = 0;
         if (k < 0)
@@ -630,11 +631,11 @@ static int resolve_mount_inner(Resolver *r, const MountEntry *m, BlockNode **ret
                 return resolve_devno(r, m->major, m->minor, ret);
         if (fstype_in(m->fstype, network) || startswith_str(m->fstype, "fuse"))
                 return node_unresolved(ret, m->source, 0,
-                                       "%s filesystem \"%s\": where its data is stored is not visible here",
+                                       _("%s filesystem \"%s\": where its data is stored is not visible here"),
                                        m->fstype, m->source);
         if (startswith_str(m->source, "/dev/"))
                 return resolve_dev_path(r, m->source, ret);
-        return node_unresolved(ret, m->source, 0, "%s filesystem \"%s\" has no block device we can follow",
+        return node_unresolved(ret, m->source, 0, _("%s filesystem \"%s\" has no block device we can follow"),
                                m->fstype, m->source);
 }
 
@@ -643,9 +644,9 @@ static int resolve_mount(Resolver *r, const MountEntry *m, BlockNode **ret) {
 
         for (size_t i = 0; i < r->n_stack; i++)
                 if (r->stack[i] == m)
-                        return node_unresolved(ret, m->path, 0, "\"%s\" is stored on itself (a loop)", m->path);
+                        return node_unresolved(ret, m->path, 0, _("\"%s\" is stored on itself (a loop)"), m->path);
         if (r->n_stack >= DEPTH_MAX)
-                return node_unresolved(ret, m->path, 0, "files on mounts nested more than %d deep", DEPTH_MAX);
+                return node_unresolved(ret, m->path, 0, _("files on mounts nested more than %d deep"), DEPTH_MAX);
         r->stack[r->n_stack++] = m;
         k = resolve_mount_inner(r, m, ret);
         r->n_stack--;
