@@ -158,6 +158,10 @@ static int read_crypt_header(Context *c, BlockNode *n) {
         if (n->luks || n->luks_error || (n->crypt != CRYPT_LUKS1 && n->crypt != CRYPT_LUKS2))
                 return 0;
         below = n->n_children == 1 ? n->children[0] : NULL;
+        /* authenticated LUKS2: dm-crypt over its dm-integrity device, the header under both */
+        while (below && below->kind == BLOCK_DM && below->dm_uuid && startswith_str(below->dm_uuid, "CRYPT-SUBDEV-") &&
+               below->n_children == 1)
+                below = below->children[0];
         if (!below || below->kind == BLOCK_UNRESOLVED || below->kind == BLOCK_FILE) {
                 n->luks_error = strdup(_("the device under the crypt layer is not known"));
                 return n->luks_error ? 0 : -ENOMEM;

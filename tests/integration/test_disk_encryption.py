@@ -232,6 +232,14 @@ def test_md_raid1_of_two_luks(tmp_path):
     assert [c["header_device"] for c in crypt_nodes(root["stack"])] == ["/dev/sda1", "/dev/sdb1"]
 
 
+def test_luks2_with_integrity_reads_the_header_under_both(tmp_path):
+    res = check(layout("luks2_integrity", tmp_path))
+    assert res["status"] == "pass", res
+    (c,) = crypt_nodes(mount(res, "/")["stack"])
+    assert c["header_device"] == "/dev/sda3"
+    assert c["below"][0]["type"] == "dm" and c["below"][0]["dm_uuid"].startswith("CRYPT-SUBDEV-")
+
+
 def test_detached_header_from_crypttab(tmp_path):
     root = layout("detached_header", tmp_path)
     res = check(root)
