@@ -536,12 +536,17 @@ static int add_tree_item(Context *c, Item *it) {
 }
 
 static int add_mount(Context *c, const MountTable *t, const char *path) {
+        _cleanup_free_ char *real = NULL;
         Item *it = item_add(c, path);
         int r;
 
         if (!it)
                 return -ENOMEM;
-        if (path[0] != '/' || !(it->mount = mount_table_find(t, path))) {
+        /* /home may be a link (to /var/home on Fedora Atomic): the mount is where it leads */
+        r = root_realpath(c->ctx->root_fd, path, &real);
+        if (r == -ENOMEM)
+                return r;
+        if (path[0] != '/' || !(it->mount = mount_table_find(t, real ? real : path))) {
                 it->tree = NULL;
                 r = strv_pushf(&it->unknowns, _("%s: no mount holds this path"), path);
                 if (r >= 0 && asprintf(&it->tail, _("not mounted")) < 0)

@@ -271,6 +271,22 @@ def test_tmpfs_and_zram_need_nothing(tmp_path):
     assert res["summary"].endswith("swap is zram (RAM, needs no encryption)")
 
 
+def test_zram_writeback_to_plain_disk_fails(tmp_path):
+    res = check(layout("zram_writeback_plain", tmp_path))
+    assert res["status"] == "fail"
+    swap = mount(res, "swap")
+    assert swap["verdict"] == "not_encrypted"
+    assert swap["chain"] == "zram0 (compressed RAM) → sda4 (partition) → sda (disk)"
+
+
+def test_home_as_a_link_is_checked_where_it_leads(tmp_path):
+    res = check(layout("home_symlink", tmp_path))
+    assert res["status"] == "fail"
+    home = mount(res, "/home")
+    assert home["mounted_at"] == "/var/home" and home["verdict"] == "not_encrypted"
+    assert mount(res, "/")["verdict"] == "encrypted"
+
+
 def test_container_overlay_root_is_unknown(tmp_path):
     res = check(layout("container_overlay", tmp_path))
     assert res["status"] == "unknown"
