@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "blockdev.h"
 #include "checks.h"
@@ -149,6 +150,21 @@ static int read_header_at(Context *c, const char *path, LuksHeader **ret, char *
         return luks_header_read_fd(fd, ret, ret_error);
 }
 
+/* cryptsetup names an active LUKS mapping "CRYPT-LUKS<v>-<header uuid without dashes>-<name>":
+ * a header with another UUID is not the one this mapping was opened from. */
+static bool header_matches_mapping(const LuksHeader *h, const char *dm_uuid) {
+        char hex[64];
+        size_t n = 0, p = strlen("CRYPT-LUKS1-");
+
+        if (!h->uuid || !dm_uuid || strlen(dm_uuid) <= p)
+                return true; /* nothing to compare */
+        for (const char *u = h->uuid; *u && n < sizeof(hex) - 1; u++)
+                if (*u != '-')
+                        hex[n++] = *u;
+        hex[n] = 0;
+        return strncasecmp(dm_uuid + p, hex, n) == 0 && dm_uuid[p + n] == '-';
+}
+
 /* The LUKS header of a crypt node: on the device beneath it, or detached (crypttab). */
 static int read_crypt_header(Context *c, BlockNode *n) {
         _cleanup_free_ char *dev = NULL, *err = NULL, *detached = NULL;
@@ -184,6 +200,13 @@ static int read_crypt_header(Context *c, BlockNode *n) {
         n->luks_device = TAKE_PTR(dev);
         if (r == -ENOMEM)
                 return r;
+        if (r >= 0 && !header_matches_mapping(n->luks, n->dm_uuid)) {
+                r = asprintf(&n->luks_error,
+                             _("the header on \"%s\" has UUID %s, which is not the one the active mapping was opened with (%s)"),
+                             n->luks_device, strempty(n->luks->uuid), strempty(n->dm_uuid));
+                n->luks = luks_header_free(n->luks);
+                return r < 0 ? -ENOMEM : 0;
+        }
         if (r >= 0) {
                 if (luks_cipher_is_null(n->luks->cipher)) {
                         n->verdict = VERDICT_NOT_ENCRYPTED;

@@ -198,6 +198,14 @@ def test_garbage_or_truncated_header_is_unknown_with_reason(tmp_path, name, reas
     assert res["status"] == "pass"
 
 
+def test_header_of_another_volume_is_not_trusted(tmp_path):
+    res = check(layout("header_uuid_mismatch", tmp_path))
+    assert res["status"] == "unknown"
+    (c,) = crypt_nodes(mount(res, "/")["stack"])
+    assert c["luks"] == "unknown"
+    assert "which is not the one the active mapping was opened with" in c["luks_error"]
+
+
 def test_encrypted_loop_file_on_plain_disk_fails(tmp_path):
     res = check(layout("loop_luks_on_plain", tmp_path))
     assert res["status"] == "fail"
