@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/* What the tool sources (restic, borg) share: probe bookkeeping, the root-only password
+ * file, and running the tool through spawn-util with the source's environment. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backup-source.h"
+#include "cleanup.h"
+#include "i18n.h"
+#include "json-util.h"
+#include "parse-util.h"
+#include "spawn-util.h"
+#include "time-util.h"
+
+void backup_observation_done(BackupObservation *o) {
+        free(o->id);
+        free(o->host);
+        strv_free(o->tags);
+        *o = (BackupObservation) {};
+}
+
+void backup_probe_done(BackupProbe *p) {
+        backup_observation_done(&p->obs);
+        free(p->error);
+        *p = (BackupProbe) {};
+}
+
+int backup_probe_fail(BackupProbe *p, ProbeOutcome outcome, const char *fmt, ...) {
+        va_list ap;
+        char *m;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&m, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        backup_observation_done(&p->obs);
+        free(p->error);
+        p->error = m;
+        p->outcome = outcome;
+        return 0;
+}
+
+int backup_open_password_file(const BackupSource *s, int *ret_fd, BackupProbe *p) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        fd = open(s->password_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                int e = errno;
+                if (backup_probe_fail(p, PROBE_BROKEN, _("cannot open password file \"%s\": %s"),
+                                      s->password_file, strerror(e)) < 0)
+                        return -ENOMEM;
+                return 1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                if (backup_probe_fail(p, PROBE_BROKEN, _("password file \"%s\" is not a regular file"),
+                                      s->password_file) < 0)
+                        return -ENOMEM;
+                return 1;
+        }
+        /* A secret others can read, or that someone else can rewrite, is refused outright. */
+        if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+                if (backup_probe_fail(p, PROBE_BROKEN,
+                                      _("password file \"%s\" must be owned by root and readable by root "
+                                        "only (it is uid %u, mode %04o): run chown root:root and chmod 600 on it"),
+                                      s->password_file, (unsigned) st.st_uid,
+                                      (unsigned) (st.st_mode & 07777)) < 0)
+                        return -ENOMEM;
+                return 1;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int backup_run_tool(const BackupSource *s, char *const *argv, char *const *env, int secret_fd,
+                    SpawnResult *ret_out, int *ret_status, BackupProbe *p) {
+        _cleanup_strv_free_ char **full = strv_copy(env);
+        SpawnOptions o = {
+                .argv = argv,
+                .path = s->search_path,
+                .timeout = s->timeout,
+                .pass_fd = secret_fd,
+        };
+        char tbuf[64];
+        int r;
+
+        if (!full)
+                return -ENOMEM;
+        for (char **e = s->environment; e && *e; e++)
+                if (strv_extend(&full, *e) < 0)
+                        return -ENOMEM;
+        o.env = full;
+        r = spawn_run(&o, ret_out);
+        if (r == -ENOENT) {
+                if (backup_probe_fail(p, PROBE_BROKEN, _("%s is not installed (not found in %s)"),
+                                      s->type->tool, s->search_path ? s->search_path : SPAWN_SAFE_PATH) < 0)
+                        return -ENOMEM;
+                return 1;
+        }
+        if (r == -ETIMEDOUT) {
+                spawn_result_done(ret_out);
+                snprintf(tbuf, sizeof(tbuf), "%llu s", (unsigned long long) (s->timeout / USEC_PER_SEC));
+                if (backup_probe_fail(p, PROBE_UNREACHABLE, _("%s did not finish within %s and was stopped"),
+                                      s->type->tool, tbuf) < 0)
+                        return -ENOMEM;
+                return 1;
+        }
+        if (r < 0) {
+                if (r == -ENOMEM)
+                        return r;
+                if (backup_probe_fail(p, PROBE_BROKEN, _("cannot run %s: %s"), s->type->tool, strerror(-r)) < 0)
+                        return -ENOMEM;
+                return 1;
+        }
+        *ret_status = r;
+        return 0;
+}
+
+int backup_tool_env(const BackupSource *s, const CheckContext *ctx, char ***ret) {
+        _cleanup_strv_free_ char **env = NULL;
+        _cleanup_free_ char *path = NULL, *home = NULL;
+
+        if (asprintf(&path, "PATH=%s", s->search_path ? s->search_path : SPAWN_SAFE_PATH) < 0 ||
+            asprintf(&home, "HOME=%s", ctx->state_dir ? ctx->state_dir : "/nonexistent") < 0)
+                return -ENOMEM;
+        /* Untranslated messages (we classify some of them) and UTC times (borg prints naive
+         * local times: with TZ=UTC0 they are UTC, with no DST ambiguity). */
+        if (strv_extend(&env, path) < 0 || strv_extend(&env, home) < 0 ||
+            strv_extend(&env, "LC_ALL=C.UTF-8") < 0 || strv_extend(&env, "TZ=UTC0") < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+int backup_tool_message(const BackupSource *s, const char *err, char **ret) {
+        _cleanup_free_ char *line = NULL, *display = NULL;
+        const char *best = NULL, *p = err ? err : "";
+        size_t best_n = 0;
+        char *found;
+
+        /* The tools end with the reason; restic prefixes it with "Fatal:". */
+        while (*p) {
+                size_t n = strcspn(p, "\n");
+                if (n > 0 && (!best || strncmp(best, "Fatal:", 6) != 0 || strncmp(p, "Fatal:", 6) == 0)) {
+                        best = p;
+                        best_n = n;
+                }
+                p += n + (p[n] == '\n');
+        }
+        line = strndup(best ? best : "", MIN(best_n, (size_t) 400));
+        if (!line)
+                return -ENOMEM;
+        for (char *c = line; *c; c++)
+                if ((unsigned char) *c < ' ')
+                        *c = ' ';
+        /* Never repeat credentials that the repository URL may hold. */
+        if (s->repository && (found = strstr(line, s->repository))) {
+                char *out;
+                display = backup_repository_display(s->repository);
+                if (!display)
+                        return -ENOMEM;
+                if (asprintf(&out, "%.*s%s%s", (int) (found - line), line, display,
+                             found + strlen(s->repository)) < 0)
+                        return -ENOMEM;
+                free(line);
+                line = out;
+        }
+        *ret = TAKE_PTR(line);
+        return 0;
+}
+
+int backup_pick_newest(json_object *array, const char *path, const BackupEntryKeys *k,
+                       BackupObservation *ret, char **ret_error) {
+        _cleanup_(backup_observation_done) BackupObservation best = {};
+        size_t n;
+        int r;
+
+        if (!json_object_is_type(array, json_type_array))
+                return json_error(ret_error, "%s: expected array, got %s", path, json_type_label(array));
+        n = json_object_array_length(array);
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(array, i);
+                _cleanup_free_ char *where = NULL;
+                const char *t, *id = NULL, *host = NULL;
+                _cleanup_strv_free_ char **tags = NULL;
+                usec_t when;
+
+                if (asprintf(&where, "%s[%zu]", path, i) < 0)
+                        return -ENOMEM;
+                if (!json_object_is_type(e, json_type_object))
+                        return json_error(ret_error, "%s: expected object, got %s", where, json_type_label(e));
+                r = json_get_string(e, where, k->time, &t, ret_error);
+                if (r == -ENOENT)
+                        return json_error(ret_error, "%s.%s: missing", where, k->time);
+                if (r < 0)
+                        return -EBADMSG;
+                if (parse_rfc3339(t, false, &when) < 0)
+                        return json_error(ret_error, "%s.%s: \"%.40s\" is not a date and time", where, k->time, t);
+                if ((r = json_get_string(e, where, k->id, &id, ret_error)) < 0 && r != -ENOENT)
+                        return -EBADMSG;
+                if (k->host && (r = json_get_string(e, where, k->host, &host, ret_error)) < 0 && r != -ENOENT)
+                        return -EBADMSG;
+                if (k->tags && (r = json_get_strv(e, where, k->tags, &tags, ret_error)) < 0 && r != -ENOENT)
+                        return r == -ENOMEM ? r : -EBADMSG;
+                if (when <= best.time)
+                        continue;
+                backup_observation_done(&best);
+                best.time = when;
+                if ((id && !(best.id = strdup(id))) || (host && !(best.host = strdup(host))))
+                        return -ENOMEM;
+                best.tags = TAKE_PTR(tags);
+        }
+        *ret = best;
+        best = (BackupObservation) {};
+        return 0;
+}
