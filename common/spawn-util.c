@@ -154,7 +154,8 @@ int spawn_run(const SpawnOptions *o, SpawnResult *ret) {
         }
         sigemptyset(&none);
         sigfillset(&all);
-        /* Every fd we hold is O_CLOEXEC, so the child gets exactly 0, 1, 2 (and 3). */
+        /* Our own fds are O_CLOEXEC, but ones inherited from whoever started us may not be:
+         * the child gets exactly 0, 1, 2 (and 3). */
         r = -posix_spawn_file_actions_adddup2(&fa, devnull, STDIN_FILENO);
         if (r == 0)
                 r = -posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
@@ -162,6 +163,8 @@ int spawn_run(const SpawnOptions *o, SpawnResult *ret) {
                 r = -posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
         if (r == 0 && secret >= 0)
                 r = -posix_spawn_file_actions_adddup2(&fa, secret, 3);
+        if (r == 0)
+                r = -posix_spawn_file_actions_addclosefrom_np(&fa, secret >= 0 ? 4 : 3);
         if (r == 0)
                 r = -posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
                                                              POSIX_SPAWN_SETSIGDEF);

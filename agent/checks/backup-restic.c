@@ -33,9 +33,6 @@ int restic_parse_snapshots(const char *json, size_t size, BackupObservation *ret
         r = json_parse(json, size, &j, ret_error);
         if (r < 0)
                 return r;
-        /* restic prints null rather than [] in some versions when nothing matches. */
-        if (!j)
-                return *ret = (BackupObservation) {}, 0;
         return backup_pick_newest(j, "snapshots", &keys, ret, ret_error);
 }
 
