@@ -18,7 +18,6 @@
 #include "i18n.h"
 #include "json-util.h"
 #include "parse-util.h"
-#include "spawn-util.h"
 
 int borg_parse_list(const char *json, size_t size, BackupObservation *ret, char **ret_error) {
         _cleanup_json_ json_object *j = NULL;
@@ -26,11 +25,9 @@ int borg_parse_list(const char *json, size_t size, BackupObservation *ret, char 
         json_object *archives;
         int r;
 
-        r = json_parse(json, size, &j, ret_error);
+        r = backup_parse_object(json, size, &j, ret_error);
         if (r < 0)
                 return r;
-        if (!json_object_is_type(j, json_type_object))
-                return json_error(ret_error, "expected an object, got %s", json_type_label(j));
         if (!json_object_object_get_ex(j, "archives", &archives))
                 return json_error(ret_error, "archives: missing");
         return backup_pick_newest(archives, "archives", &keys, ret, ret_error);
@@ -108,10 +105,9 @@ static int classify(const BackupSource *s, int status, const char *err, BackupPr
 
 static int probe(const BackupSource *s, const CheckContext *ctx, BackupProbe *p) {
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        _cleanup_free_ char *base = NULL, *e_base = NULL, *e_repo = NULL, *e_pass = NULL, *perr = NULL;
+        _cleanup_free_ char *base = NULL, *e_base = NULL, *e_repo = NULL;
         _cleanup_close_ int secret = -1;
-        _cleanup_(spawn_result_done) SpawnResult out = {};
-        int status, r;
+        int r;
 
         r = backup_tool_env(s, ctx, &env);
         if (r < 0)
@@ -125,17 +121,10 @@ static int probe(const BackupSource *s, const CheckContext *ctx, BackupProbe *p)
         if (asprintf(&e_base, "BORG_BASE_DIR=%s", base ? base : "/nonexistent") < 0 ||
             asprintf(&e_repo, "BORG_REPO=%s", s->repository) < 0)
                 return -ENOMEM;
-        if (s->password_file) {
-                r = backup_open_password_file(s, &secret, p);
-                if (r != 0)
-                        return r < 0 ? r : 0;
-                e_pass = strdup("BORG_PASSPHRASE_FD=3");
-        } else if (s->password_command)
-                r = asprintf(&e_pass, "BORG_PASSCOMMAND=%s", s->password_command);
-        if ((s->password_file || s->password_command) && (r < 0 || !e_pass))
-                return -ENOMEM;
+        r = backup_tool_secret(s, "BORG_PASSPHRASE_FD", "3", "BORG_PASSCOMMAND", &env, &secret, p);
+        if (r != 0)
+                return r < 0 ? r : 0;
         if (strv_extend(&env, e_base) < 0 || strv_extend(&env, e_repo) < 0 ||
-            (e_pass && strv_extend(&env, e_pass) < 0) ||
             strv_extend(&env, "BORG_RELOCATED_REPO_ACCESS_IS_OK=no") < 0 ||
             strv_extend(&env, "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no") < 0)
                 return -ENOMEM;
@@ -149,21 +138,8 @@ static int probe(const BackupSource *s, const CheckContext *ctx, BackupProbe *p)
             (strv_extend(&argv, "--glob-archives") < 0 || strv_extend(&argv, s->glob_archives) < 0))
                 return -ENOMEM;
 
-        r = backup_run_tool(s, argv, env, secret, &out, &status, p);
-        if (r != 0)
-                return r < 0 ? r : 0;
         /* 1 is a warning; the listing is still complete. */
-        if (status != 0 && status != 1)
-                return classify(s, status, out.err, p);
-        r = borg_parse_list(out.out, out.out_size, &p->obs, &perr);
-        if (r < 0) {
-                if (r == -ENOMEM)
-                        return r;
-                return backup_probe_fail(p, PROBE_BROKEN, _("borg printed output Vigie does not understand: %s"),
-                                         strnull(perr));
-        }
-        p->outcome = PROBE_OK;
-        return 0;
+        return backup_tool_probe(s, argv, env, secret, 1, classify, borg_parse_list, p);
 }
 
 static const char *const keys[] = {

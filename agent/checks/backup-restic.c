@@ -17,7 +17,6 @@
 #include "i18n.h"
 #include "json-util.h"
 #include "parse-util.h"
-#include "spawn-util.h"
 
 /* Exit codes of restic ≥ 0.17; older versions (Debian 12 ships 0.14) exit 1 and say why on
  * stderr, so both are recognised. */
@@ -70,25 +69,18 @@ static int classify(const BackupSource *s, int status, const char *err, BackupPr
 
 static int probe(const BackupSource *s, const CheckContext *ctx, BackupProbe *p) {
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        _cleanup_free_ char *cache = NULL, *perr = NULL;
+        _cleanup_free_ char *cache = NULL;
         _cleanup_close_ int secret = -1;
-        _cleanup_(spawn_result_done) SpawnResult out = {};
-        int status, r;
+        int r;
 
         r = backup_tool_env(s, ctx, &env);
         if (r < 0)
                 return r;
         if (add_env(&env, "RESTIC_REPOSITORY", s->repository) < 0)
                 return -ENOMEM;
-        if (s->password_file) {
-                r = backup_open_password_file(s, &secret, p);
-                if (r != 0)
-                        return r < 0 ? r : 0;
-                r = add_env(&env, "RESTIC_PASSWORD_FILE", "/dev/fd/3");
-        } else
-                r = add_env(&env, "RESTIC_PASSWORD_COMMAND", s->password_command);
-        if (r < 0)
-                return r;
+        r = backup_tool_secret(s, "RESTIC_PASSWORD_FILE", "/dev/fd/3", "RESTIC_PASSWORD_COMMAND", &env, &secret, p);
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         if (strv_extend(&argv, "restic") < 0 || strv_extend(&argv, "snapshots") < 0 ||
             strv_extend(&argv, "--json") < 0 || strv_extend(&argv, "--latest") < 0 ||
@@ -113,20 +105,7 @@ static int probe(const BackupSource *s, const CheckContext *ctx, BackupProbe *p)
         if (r < 0)
                 return -ENOMEM;
 
-        r = backup_run_tool(s, argv, env, secret, &out, &status, p);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        if (status != 0)
-                return classify(s, status, out.err, p);
-        r = restic_parse_snapshots(out.out, out.out_size, &p->obs, &perr);
-        if (r < 0) {
-                if (r == -ENOMEM)
-                        return r;
-                return backup_probe_fail(p, PROBE_BROKEN, _("restic printed output Vigie does not understand: %s"),
-                                         strnull(perr));
-        }
-        p->outcome = PROBE_OK;
-        return 0;
+        return backup_tool_probe(s, argv, env, secret, 0, classify, restic_parse_snapshots, p);
 }
 
 static const char *const keys[] = {

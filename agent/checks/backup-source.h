@@ -105,18 +105,22 @@ void backup_observation_done(BackupObservation *o);
 void backup_probe_done(BackupProbe *p);
 int backup_probe_fail(BackupProbe *p, ProbeOutcome outcome, const char *fmt, ...) _printf_(3, 4);
 
-/* Shared by the tool sources: runs the tool with the source's environment, timeout and
- * secret; fills p with PROBE_BROKEN/UNREACHABLE on failure to start or timeout, in which
- * case it returns 1. Returns 0 when the tool ran (exit status in *ret_status). */
-struct SpawnResult;
-int backup_run_tool(const BackupSource *s, char *const *argv, char *const *env, int secret_fd,
-                    struct SpawnResult *ret_out, int *ret_status, BackupProbe *p);
 /* The environment every tool gets: PATH (SearchPath=), HOME (the agent's state), LC_ALL, TZ. */
 int backup_tool_env(const BackupSource *s, const CheckContext *ctx, char ***ret);
 /* The line of the tool's stderr that says why it failed, one line, credentials removed. */
 int backup_tool_message(const BackupSource *s, const char *err, char **ret);
-/* Opens PasswordFile= after checking it is a regular file only its owner (root) can read. */
-int backup_open_password_file(const BackupSource *s, int *ret_fd, BackupProbe *p);
+/* Adds the secret to env: PasswordFile= is opened (after checking it is a regular file only
+ * root can read) into *ret_fd and named by fd_var=fd_value; PasswordCommand= goes in cmd_var.
+ * Returns 1 with p filled when the file is refused. */
+int backup_tool_secret(const BackupSource *s, const char *fd_var, const char *fd_value, const char *cmd_var,
+                       char ***env, int *ret_fd, BackupProbe *p);
+/* Runs the tool and fills p: statuses above ok_status go to classify(), the output to parse(). */
+typedef int (*BackupToolClassify)(const BackupSource *s, int status, const char *err, BackupProbe *p);
+typedef int (*BackupToolParse)(const char *json, size_t size, BackupObservation *ret, char **ret_error);
+int backup_tool_probe(const BackupSource *s, char *const *argv, char *const *env, int secret_fd, int ok_status,
+                      BackupToolClassify classify, BackupToolParse parse, BackupProbe *p);
+/* json_parse() that also requires an object. */
+int backup_parse_object(const char *json, size_t size, json_object **ret, char **ret_error);
 
 /* The newest entry of a JSON array of snapshots/archives, by the RFC 3339 time under
  * keys->time (a time without offset is UTC: see backup_tool_env()). */

@@ -28,11 +28,9 @@ int timeshift_parse_info(const char *json, size_t size, BackupObservation *ret, 
         int64_t secs;
         int r;
 
-        r = json_parse(json, size, &j, ret_error);
+        r = backup_parse_object(json, size, &j, ret_error);
         if (r < 0)
                 return r;
-        if (!json_object_is_type(j, json_type_object))
-                return json_error(ret_error, "expected an object, got %s", json_type_label(j));
         if (!json_object_object_get_ex(j, "created", &created))
                 return json_error(ret_error, "created: missing");
         /* timeshift writes a string; accept a number too. */

@@ -48,7 +48,7 @@ int backup_probe_fail(BackupProbe *p, ProbeOutcome outcome, const char *fmt, ...
         return 0;
 }
 
-int backup_open_password_file(const BackupSource *s, int *ret_fd, BackupProbe *p) {
+static int open_password_file(const BackupSource *s, int *ret_fd, BackupProbe *p) {
         _cleanup_close_ int fd = -1;
         struct stat st;
 
@@ -80,7 +80,29 @@ int backup_open_password_file(const BackupSource *s, int *ret_fd, BackupProbe *p
         return 0;
 }
 
-int backup_run_tool(const BackupSource *s, char *const *argv, char *const *env, int secret_fd,
+int backup_tool_secret(const BackupSource *s, const char *fd_var, const char *fd_value, const char *cmd_var,
+                       char ***env, int *ret_fd, BackupProbe *p) {
+        _cleanup_free_ char *e = NULL;
+        int r;
+
+        if (s->password_file) {
+                r = open_password_file(s, ret_fd, p);
+                if (r != 0)
+                        return r;
+                r = asprintf(&e, "%s=%s", fd_var, fd_value);
+        } else if (s->password_command)
+                r = asprintf(&e, "%s=%s", cmd_var, s->password_command);
+        else
+                return 0;
+        if (r < 0)
+                return -ENOMEM;
+        return strv_push(env, TAKE_PTR(e));
+}
+
+/* Runs the tool with the source's environment, timeout and secret; fills p with
+ * PROBE_BROKEN/UNREACHABLE on failure to start or timeout, in which case it returns 1.
+ * Returns 0 when the tool ran (exit status in *ret_status). */
+static int run_tool(const BackupSource *s, char *const *argv, char *const *env, int secret_fd,
                     SpawnResult *ret_out, int *ret_status, BackupProbe *p) {
         _cleanup_strv_free_ char **full = strv_copy(env);
         SpawnOptions o = {
@@ -220,5 +242,40 @@ int backup_pick_newest(json_object *array, const char *path, const BackupEntryKe
         }
         *ret = best;
         best = (BackupObservation) {};
+        return 0;
+}
+
+int backup_tool_probe(const BackupSource *s, char *const *argv, char *const *env, int secret_fd, int ok_status,
+                      BackupToolClassify classify, BackupToolParse parse, BackupProbe *p) {
+        _cleanup_(spawn_result_done) SpawnResult out = {};
+        _cleanup_free_ char *perr = NULL;
+        int status, r;
+
+        r = run_tool(s, argv, env, secret_fd, &out, &status, p);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (status > ok_status)
+                return classify(s, status, out.err, p);
+        r = parse(out.out, out.out_size, &p->obs, &perr);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return backup_probe_fail(p, PROBE_BROKEN, _("%s printed output Vigie does not understand: %s"),
+                                         s->type->tool, strnull(perr));
+        p->outcome = PROBE_OK;
+        return 0;
+}
+
+int backup_parse_object(const char *json, size_t size, json_object **ret, char **ret_error) {
+        json_object *j;
+        int r = json_parse(json, size, &j, ret_error);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(j, json_type_object)) {
+                r = json_error(ret_error, "expected an object, got %s", json_type_label(j));
+                json_object_put(j);
+                return r;
+        }
+        *ret = j;
         return 0;
 }
