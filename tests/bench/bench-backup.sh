@@ -32,7 +32,7 @@ fi
 if [ ! -f borg.done ]; then
 	echo "building a borg repository of 200 archives (once)…"
 	rm -rf borg
-	borg init -q -e repokey borg
+	borg init -e repokey borg 2>/dev/null
 	i=0
 	while [ $i -lt 200 ]; do
 		borg create --timestamp "$(date -u -d "2026-01-01 +$i hours" '+%Y-%m-%dT%H:%M:%S')" "borg::a$i" data
@@ -59,7 +59,7 @@ export VIGIE_NOW=2026-01-09T12:00:00Z
 "$vigie" check --config cached.conf --only backup --json > /dev/null || true # warms the cache
 
 hyperfine -N --warmup 1 --runs "$runs" --export-json times.json \
-	-n "restic snapshots --json (raw, all 200)" "restic snapshots --json --no-lock" \
+	-n "restic snapshots --json --no-lock (raw, all 200)" "restic snapshots --json --no-lock" \
 	-n "restic snapshots --json --latest 1 --no-lock (what the check runs)" \
 	"restic snapshots --json --latest 1 --no-lock --cache-dir $work/restic-cache" \
 	-n "borg list --json (raw, all 200)" "borg list --json borg" \
