@@ -89,7 +89,7 @@ static int classify(const BackupSource *s, int status, const char *err, BackupPr
                 return backup_probe_fail(p, PROBE_UNREACHABLE, _("wrong passphrase for repository %s"), display);
         if (streq(msgid, "Repository.DoesNotExist") || streq(msgid, "Repository.InvalidRepository"))
                 return backup_probe_fail(p, PROBE_UNREACHABLE,
-                                         _("repository %s not found (deleted, or its drive is not mounted)"), display);
+                                         _("repository %s not found (deleted, offline, or its drive is not mounted)"), display);
         if (startswith_str(msgid, "Lock"))
                 return backup_probe_fail(p, PROBE_UNREACHABLE, _("repository %s is locked: %s"), display, line);
         if (streq(msgid, "NoPassphraseFailure"))

@@ -60,7 +60,7 @@ static int classify(const BackupSource *s, int status, const char *err, BackupPr
                                          _("wrong password for repository %s"), display);
         if (status == RESTIC_EXIT_NO_REPOSITORY || strstr(err, "Is there a repository at the following location?"))
                 return backup_probe_fail(p, PROBE_UNREACHABLE,
-                                         _("repository %s not found (deleted, or its drive is not mounted)"), display);
+                                         _("repository %s not found (deleted, offline, or its drive is not mounted)"), display);
         if (status == RESTIC_EXIT_LOCKED || strstr(err, "unable to create lock"))
                 return backup_probe_fail(p, PROBE_UNREACHABLE, _("repository %s is locked: %s"), display, msg);
         return backup_probe_fail(p, PROBE_UNREACHABLE, _("repository %s unreachable: restic exited with status %d: %s"),

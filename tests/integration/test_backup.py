@@ -362,3 +362,19 @@ def test_human_output_shows_backup(tmp_path, restic_repo, vigie):
     r = vigie("check", "--config", conf, "--only", "backup", env={"VIGIE_NOW": "2026-11-29T20:00:00Z"})
     assert r.returncode == 0, r
     assert "WARN" in r.stdout and "Backup" in r.stdout and "Deadline: 2026-11-30T10:00:00Z" in r.stdout
+
+
+def test_remote_unreachable_hides_credentials(tmp_path, restic_repo):
+    import socket
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    repo = f"rest:http://vigie:s3cret-in-url@127.0.0.1:{port}/laptop"
+    conf = write_config(tmp_path, f'[Backup "office"]\nType=restic\nRepository={repo}\n'
+                                  f"PasswordFile={restic_repo.pw}\nTimeout=5s\n")
+    res, r = check(conf, "2026-11-28T20:00:00Z")
+    assert res["status"] == "unknown", res
+    s = source(res, "office")
+    assert s["remote"] is True and s["repository"] == f"rest:http://127.0.0.1:{port}/laptop"
+    for text in (r.stdout, r.stderr, (tmp_path / "state" / "state.json").read_text()):
+        assert "s3cret-in-url" not in text
