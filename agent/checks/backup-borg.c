@@ -63,6 +63,8 @@ static int last_error(const char *err, char **ret_msgid, char **ret_message) {
                 }
                 p += n + (p[n] == '\n');
         }
+        if (!msgid && !(msgid = strdup("")))
+                return -ENOMEM;
         *ret_msgid = TAKE_PTR(msgid);
         *ret_message = TAKE_PTR(message);
         return 0;
@@ -72,18 +74,9 @@ static int classify(const BackupSource *s, int status, const char *err, BackupPr
         _cleanup_free_ char *display = backup_repository_display(s->repository), *msgid = NULL,
                            *message = NULL, *line = NULL;
 
-        if (!display || last_error(err, &msgid, &message) < 0)
-                return -ENOMEM;
-        if (!message) {
-                if (backup_tool_message(s, err, &line) < 0)
-                        return -ENOMEM;
-        } else {
-                /* borg's own message, cleaned like any tool line */
-                if (backup_tool_message(s, message, &line) < 0)
-                        return -ENOMEM;
-        }
-        msgid = msgid ? msgid : strdup("");
-        if (!msgid)
+        /* borg's own error message when it logged one, cleaned like any tool line */
+        if (!display || last_error(err, &msgid, &message) < 0 ||
+            backup_tool_message(message ? message : err, &line) < 0)
                 return -ENOMEM;
         if (streq(msgid, "PassphraseWrong"))
                 return backup_probe_fail(p, PROBE_UNREACHABLE, _("wrong passphrase for repository %s"), display);

@@ -320,21 +320,19 @@ bool backup_source_is_remote(const BackupSource *s) {
         return !(r[0] == '/' || startswith_str(r, "local:") || startswith_str(r, "file://"));
 }
 
-char *backup_repository_display(const char *repository) {
-        const char *scheme_end, *at, *auth;
-        char *d;
+void backup_scrub_credentials(char *s) {
+        for (char *c = s; (c = strstr(c, "://"));) {
+                char *auth = c + 3, *at = memchr(auth, '@', strcspn(auth, "/ \"'"));
+                /* "rest:https://user:secret@host/" → "rest:https://host/" */
+                if (at)
+                        memmove(auth, at + 1, strlen(at + 1) + 1);
+                c = auth;
+        }
+}
 
-        if (!repository)
-                return NULL;
-        scheme_end = strstr(repository, "://");
-        if (!scheme_end)
-                return strdup(repository);
-        auth = scheme_end + 3;
-        at = memchr(auth, '@', strcspn(auth, "/"));
-        if (!at)
-                return strdup(repository);
-        /* "rest:https://user:secret@host/" → "rest:https://host/" */
-        if (asprintf(&d, "%.*s%s", (int) (auth - repository), repository, at + 1) < 0)
-                return NULL;
+char *backup_repository_display(const char *repository) {
+        char *d = repository ? strdup(repository) : NULL;
+        if (d)
+                backup_scrub_credentials(d);
         return d;
 }

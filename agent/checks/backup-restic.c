@@ -53,7 +53,7 @@ static int add_env(char ***env, const char *name, const char *value) {
 static int classify(const BackupSource *s, int status, const char *err, BackupProbe *p) {
         _cleanup_free_ char *msg = NULL, *display = backup_repository_display(s->repository);
 
-        if (!display || backup_tool_message(s, err, &msg) < 0)
+        if (!display || backup_tool_message(err, &msg) < 0)
                 return -ENOMEM;
         if (status == RESTIC_EXIT_WRONG_PASSWORD || strstr(err, "wrong password"))
                 return backup_probe_fail(p, PROBE_UNREACHABLE,

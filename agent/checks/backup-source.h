@@ -100,6 +100,8 @@ void backup_sources_free(BackupSource *s, size_t n);
 bool backup_source_is_remote(const BackupSource *s);
 /* The repository as shown in evidence: credentials (user:password@) removed. */
 char *backup_repository_display(const char *repository);
+/* Removes, in place, the "user:password@" after every "://" in s. */
+void backup_scrub_credentials(char *s);
 
 void backup_observation_done(BackupObservation *o);
 void backup_probe_done(BackupProbe *p);
@@ -108,7 +110,7 @@ int backup_probe_fail(BackupProbe *p, ProbeOutcome outcome, const char *fmt, ...
 /* The environment every tool gets: PATH (SearchPath=), HOME (the agent's state), LC_ALL, TZ. */
 int backup_tool_env(const BackupSource *s, const CheckContext *ctx, char ***ret);
 /* The line of the tool's stderr that says why it failed, one line, credentials removed. */
-int backup_tool_message(const BackupSource *s, const char *err, char **ret);
+int backup_tool_message(const char *err, char **ret);
 /* Adds the secret to env: PasswordFile= is opened (after checking it is a regular file only
  * root can read) into *ret_fd and named by fd_var=fd_value; PasswordCommand= goes in cmd_var.
  * Returns 1 with p filled when the file is refused. */

@@ -162,11 +162,10 @@ int backup_tool_env(const BackupSource *s, const CheckContext *ctx, char ***ret)
         return 0;
 }
 
-int backup_tool_message(const BackupSource *s, const char *err, char **ret) {
-        _cleanup_free_ char *line = NULL, *display = NULL;
+int backup_tool_message(const char *err, char **ret) {
+        _cleanup_free_ char *line = NULL;
         const char *best = NULL, *p = err ? err : "";
         size_t best_n = 0;
-        char *found;
 
         /* The tools end with the reason; restic prefixes it with "Fatal:". */
         while (*p) {
@@ -183,18 +182,8 @@ int backup_tool_message(const BackupSource *s, const char *err, char **ret) {
         for (char *c = line; *c; c++)
                 if ((unsigned char) *c < ' ')
                         *c = ' ';
-        /* Never repeat credentials that the repository URL may hold. */
-        if (s->repository && (found = strstr(line, s->repository))) {
-                char *out;
-                display = backup_repository_display(s->repository);
-                if (!display)
-                        return -ENOMEM;
-                if (asprintf(&out, "%.*s%s%s", (int) (found - line), line, display,
-                             found + strlen(s->repository)) < 0)
-                        return -ENOMEM;
-                free(line);
-                line = out;
-        }
+        /* Never repeat credentials a URL may hold, however the tool spelled the repository. */
+        backup_scrub_credentials(line);
         *ret = TAKE_PTR(line);
         return 0;
 }

@@ -104,6 +104,9 @@ static void test_repository_display(void **state) {
         assert_string_equal(b, "sftp:user@host:/srv/restic");
         assert_string_equal(c, "ssh://host:22/./repo");
         assert_string_equal(d, "/srv/repo");
+        char line[] = "Fatal: rest:http://u:pw@h:1/x and s3:https://k:pw2@s3.example/b: dial tcp";
+        backup_scrub_credentials(line);
+        assert_string_equal(line, "Fatal: rest:http://h:1/x and s3:https://s3.example/b: dial tcp");
 }
 
 static void expect_config_error(const char *text, const char *msg) {
