@@ -378,3 +378,25 @@ def test_remote_unreachable_hides_credentials(tmp_path, restic_repo):
     assert s["remote"] is True and s["repository"] == f"rest:http://127.0.0.1:{port}/laptop"
     for text in (r.stdout, r.stderr, (tmp_path / "state" / "state.json").read_text()):
         assert "s3cret-in-url" not in text
+
+
+def test_borg_lock_held_by_a_running_backup(tmp_path, borg_repo):
+    """A backup running right now holds the repository lock: listing must not wait for it."""
+    import subprocess
+    from backup_util import TOOL_ENV
+    ready = tmp_path / "locked"
+    holder = subprocess.Popen(["borg", "with-lock", borg_repo.path, "sh", "-c", f"touch {ready}; sleep 60"],
+                              env=dict(TOOL_ENV, **borg_repo.env), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        for _ in range(200):
+            if ready.exists():
+                break
+            time.sleep(0.05)
+        assert ready.exists()
+        conf = write_config(tmp_path, borg_section(borg_repo))
+        res, _ = check(conf, "2026-11-29T07:00:00Z")
+        assert res["status"] == "pass" and source(res, "borg")["error"] is None, res
+    finally:
+        os.killpg(holder.pid, 9)
+        holder.wait()
