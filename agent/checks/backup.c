@@ -209,6 +209,8 @@ static int view_source(const BackupSource *s, const CheckContext *ctx, json_obje
         else if (v->obs.time > ctx->now + FUTURE_SLACK) {
                 char buf[RFC3339_MAX];
                 v->freshness = UNKNOWN;
+                /* keep the time for the evidence; the rest may point into the probe freed here */
+                v->obs = (BackupObservation) { .time = v->obs.time };
                 if (backup_probe_fail(&v->probe, PROBE_BROKEN,
                                       _("the newest backup is dated %s, in the future: the clock or the source is wrong"),
                                       format_rfc3339(v->obs.time, buf)) < 0)

@@ -400,3 +400,12 @@ def test_borg_lock_held_by_a_running_backup(tmp_path, borg_repo):
     finally:
         os.killpg(holder.pid, 9)
         holder.wait()
+
+
+def test_timeshift_future_snapshot(tmp_path):
+    root = tmp_path / "root"
+    timeshift_snapshot(root / "mnt/backup/timeshift/snapshots", "2027-01-01_00-00-00", 1798761600, "D W")
+    conf = write_config(tmp_path, '[Backup "sys"]\nType=timeshift\nMount=/mnt/backup\n')
+    res, _ = check(conf, "2026-11-28T20:00:00Z", root=root)
+    assert res["status"] == "unknown" and "in the future" in res["summary"], res
+    assert source(res, "sys")["newest"] == "2027-01-01T00:00:00Z"
