@@ -16,6 +16,9 @@
 #include "spawn-util.h"
 #include "time-util.h"
 
+/* After the tool's group is killed, how long its pipes may take to reach EOF. */
+#define DRAIN_USEC (1 * USEC_PER_SEC)
+
 int spawn_find_executable(const char *name, const char *path, char **ret) {
         const char *p;
 
@@ -111,7 +114,7 @@ int spawn_run(const SpawnOptions *o, SpawnResult *ret) {
         static char *const empty_env[] = { NULL };
         pid_t pid;
         usec_t deadline;
-        bool leader_exited = false, timed_out = false;
+        bool leader_exited = false, timed_out = false, draining = false;
         int wstatus = 0, r;
         size_t max = o->max_output ? o->max_output : SPAWN_OUTPUT_MAX;
 
@@ -210,19 +213,16 @@ int spawn_run(const SpawnOptions *o, SpawnResult *ret) {
                 if (n == 0 && leader_exited)
                         break;
                 if (now >= deadline) {
-                        timed_out = true;
+                        if (draining)
+                                break; /* someone outside the group holds our pipes: stop */
+                        timed_out = draining = true;
                         (void) kill(-pid, SIGKILL);
-                        deadline = USEC_INFINITY; /* SIGKILL cannot be ignored: EOF follows */
+                        deadline = now + DRAIN_USEC;
                         continue;
                 }
-                if (n == 0) {
-                        /* No pidfd (old kernel): poll for the leader's exit. */
-                        wait_ms = 10;
-                } else
-                        wait_ms = deadline == USEC_INFINITY ? -1 :
-                                  (int) MIN((deadline - now + 999) / 1000, (usec_t) 60000);
-                if (pidfd < 0 && !leader_exited && wait_ms < 0)
-                        wait_ms = 10;
+                wait_ms = deadline == USEC_INFINITY ? -1 : (int) MIN((deadline - now + 999) / 1000, (usec_t) 60000);
+                if (pidfd < 0 && !leader_exited && (wait_ms < 0 || wait_ms > 10))
+                        wait_ms = 10; /* no pidfd (kernel < 5.3): look for the leader's exit */
                 if (poll(p, n, wait_ms) < 0 && errno != EINTR) {
                         r = -errno;
                         (void) kill(-pid, SIGKILL);
@@ -246,10 +246,12 @@ int spawn_run(const SpawnOptions *o, SpawnResult *ret) {
                         if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
                                 leader_exited = true;
                 }
-                if (leader_exited && (cap[0].fd >= 0 || cap[1].fd >= 0)) {
+                if (leader_exited && !draining) {
                         /* The leader is a zombie, so its pid still names the group: kill
-                         * any child it left holding our pipes. */
+                         * any child it left holding our pipes, and read what is left. */
                         (void) kill(-pid, SIGKILL);
+                        draining = true;
+                        deadline = MIN(deadline, now_monotonic() + DRAIN_USEC);
                 }
         }
         (void) kill(-pid, SIGKILL);

@@ -111,6 +111,21 @@ static void test_leader_exit_kills_leftovers(void **state) {
         assert_string_equal(r.out, "started\n");
 }
 
+static void test_escaped_child_does_not_block(void **state) {
+        _cleanup_(spawn_result_done) SpawnResult r = {};
+        int child;
+        (void) state;
+        /* a child that left the group (setsid) keeps stdout open: we stop reading anyway, and
+         * return while it still runs */
+        assert_int_equal(run_sh("setsid sleep 120 & c=$!; "
+                                "while [ \"$(cut -d' ' -f5 /proc/$c/stat)\" = $$ ]; do sleep 0.01; done; echo $c",
+                                NULL, 300 * USEC_PER_SEC, 0, -1, &r), 0);
+        child = (int) strtol(r.out, NULL, 10);
+        assert_true(child > 0);
+        assert_true(alive(child));
+        kill(child, SIGKILL);
+}
+
 static void test_not_found(void **state) {
         _cleanup_(spawn_result_done) SpawnResult r = {};
         _cleanup_free_ char *p = NULL;
@@ -139,6 +154,7 @@ int main(void) {
                 cmocka_unit_test(test_cap),
                 cmocka_unit_test(test_timeout_kills_group),
                 cmocka_unit_test(test_leader_exit_kills_leftovers),
+                cmocka_unit_test(test_escaped_child_does_not_block),
                 cmocka_unit_test(test_not_found),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
