@@ -137,7 +137,7 @@ static int probe(const BackupSource *s, const CheckContext *ctx, BackupProbe *p)
 
 static const char *const keys[] = {
         "Repository", "PasswordFile", "PasswordCommand", "GlobArchives", "Remote", "ProbeInterval",
-        "SearchPath", "Environment", NULL,
+        "SearchPath", "Environment", "EnvironmentFile", NULL,
 };
 
 const BackupSourceType backup_borg = {

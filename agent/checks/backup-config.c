@@ -10,6 +10,7 @@
 
 #include "backup-source.h"
 #include "cleanup.h"
+#include "json-util.h"
 #include "parse-util.h"
 
 #define DEFAULT_TOOL_TIMEOUT (5 * USEC_PER_MINUTE)
@@ -89,6 +90,20 @@ static const char *const reserved_env[] = {
         "BORG_RELOCATED_REPO_ACCESS_IS_OK", "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK", NULL,
 };
 
+int backup_environment_check(const char *assignment, char **ret_error) {
+        const char *eq = strchr(assignment, '=');
+        _cleanup_free_ char *name = NULL;
+
+        if (!eq || !env_name_valid(assignment, (size_t) (eq - assignment)) || string_has_cc(assignment))
+                return json_error(ret_error, "expected NAME=value");
+        name = strndup(assignment, (size_t) (eq - assignment));
+        if (!name)
+                return -ENOMEM;
+        if (keys_contain(reserved_env, name))
+                return json_error(ret_error, "%s is set by Vigie itself; use the dedicated key", name);
+        return 0;
+}
+
 static int parse_key(BackupSource *s, const KeyContext *k) {
         const char *key = k->key, *v = k->value;
         int r;
@@ -146,17 +161,14 @@ static int parse_key(BackupSource *s, const KeyContext *k) {
                 return parse_text(k, &s->search_path);
         }
         if (streq(key, "Environment")) {
-                const char *eq = strchr(v, '=');
-                _cleanup_free_ char *name = NULL;
-                if (!eq || !env_name_valid(v, (size_t) (eq - v)) || string_has_cc(v))
-                        return key_error(k, "expected NAME=value");
-                name = strndup(v, (size_t) (eq - v));
-                if (!name)
-                        return -ENOMEM;
-                if (keys_contain(reserved_env, name))
-                        return key_error(k, "%s is set by Vigie itself; use the dedicated key", name);
-                return strv_extend(&s->environment, v);
+                _cleanup_free_ char *m = NULL;
+                r = backup_environment_check(v, &m);
+                if (r == -EINVAL)
+                        return key_error(k, "%s", m);
+                return r < 0 ? r : strv_extend(&s->environment, v);
         }
+        if (streq(key, "EnvironmentFile"))
+                return parse_abs_path(k, &s->environment_file);
         if (streq(key, "Unit")) {
                 size_t n = strlen(v);
                 if (n < 9 || n > 255 || !streq(v + n - 8, ".service") || strchr(v, '/') ||
@@ -203,6 +215,7 @@ static void backup_source_done(BackupSource *s) {
         free(s->cache_dir);
         free(s->search_path);
         strv_free(s->environment);
+        free(s->environment_file);
         free(s->unit);
         free(s->path);
         free(s->mount);

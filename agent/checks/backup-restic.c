@@ -110,7 +110,7 @@ static int probe(const BackupSource *s, const CheckContext *ctx, BackupProbe *p)
 
 static const char *const keys[] = {
         "Repository", "PasswordFile", "PasswordCommand", "Host", "Tag", "CacheDirectory",
-        "Remote", "ProbeInterval", "SearchPath", "Environment", NULL,
+        "Remote", "ProbeInterval", "SearchPath", "Environment", "EnvironmentFile", NULL,
 };
 
 const BackupSourceType backup_restic = {

@@ -47,6 +47,7 @@ typedef struct BackupSource {
         usec_t timeout;
         char *search_path;          /* where the tool is looked up */
         char **environment;         /* extra KEY=value for the tool (Environment=) */
+        char *environment_file;     /* more, with secrets, from a root-only file */
 
         char *unit;                 /* systemd */
         char *path;                 /* stamp */
@@ -96,6 +97,10 @@ extern const BackupSourceType backup_stamp;
 int backup_sources_from_config(const AgentConfig *c, BackupSource **ret, size_t *ret_n,
                                char **ret_error);
 void backup_sources_free(BackupSource *s, size_t n);
+/* Checks one NAME=value for the tool's environment (Environment=, EnvironmentFile=). */
+int backup_environment_check(const char *assignment, char **ret_error);
+/* EnvironmentFile= content: NAME=value lines, blank lines and # comments. */
+int backup_parse_environment_file(const char *text, size_t size, char ***ret, char **ret_error);
 /* The kind of repository: true for anything reached over a network. */
 bool backup_source_is_remote(const BackupSource *s);
 /* The repository as shown in evidence: credentials (user:password@) removed. */

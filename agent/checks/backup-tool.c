@@ -12,6 +12,7 @@
 
 #include "backup-source.h"
 #include "cleanup.h"
+#include "fs-util.h"
 #include "i18n.h"
 #include "json-util.h"
 #include "parse-util.h"
@@ -48,36 +49,107 @@ int backup_probe_fail(BackupProbe *p, ProbeOutcome outcome, const char *fmt, ...
         return 0;
 }
 
-static int open_password_file(const BackupSource *s, int *ret_fd, BackupProbe *p) {
+/* Opens a file holding secrets after checking that only root can read or change it. Returns
+ * 1 with p filled when it is refused. */
+static int open_secret_file(const char *path, const char *what, int *ret_fd, BackupProbe *p) {
         _cleanup_close_ int fd = -1;
         struct stat st;
 
-        fd = open(s->password_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0 || fstat(fd, &st) < 0) {
                 int e = errno;
-                if (backup_probe_fail(p, PROBE_BROKEN, _("cannot open password file \"%s\": %s"),
-                                      s->password_file, strerror(e)) < 0)
+                if (backup_probe_fail(p, PROBE_BROKEN, _("cannot open %s \"%s\": %s"), what, path, strerror(e)) < 0)
                         return -ENOMEM;
                 return 1;
         }
         if (!S_ISREG(st.st_mode)) {
-                if (backup_probe_fail(p, PROBE_BROKEN, _("password file \"%s\" is not a regular file"),
-                                      s->password_file) < 0)
+                if (backup_probe_fail(p, PROBE_BROKEN, _("%s \"%s\" is not a regular file"), what, path) < 0)
                         return -ENOMEM;
                 return 1;
         }
         /* A secret others can read, or that someone else can rewrite, is refused outright. */
         if (st.st_uid != geteuid() || (st.st_mode & 077)) {
                 if (backup_probe_fail(p, PROBE_BROKEN,
-                                      _("password file \"%s\" must be owned by root and readable by root "
-                                        "only (it is uid %u, mode %04o): run chown root:root and chmod 600 on it"),
-                                      s->password_file, (unsigned) st.st_uid,
-                                      (unsigned) (st.st_mode & 07777)) < 0)
+                                      _("%s \"%s\" must be owned by root and readable by root only (it is "
+                                        "uid %u, mode %04o): run chown root:root and chmod 600 on it"),
+                                      what, path, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777)) < 0)
                         return -ENOMEM;
                 return 1;
         }
         *ret_fd = TAKE_FD(fd);
         return 0;
+}
+
+int backup_parse_environment_file(const char *text, size_t size, char ***ret, char **ret_error) {
+        _cleanup_strv_free_ char **l = NULL;
+        unsigned line = 0;
+
+        for (const char *p = text, *end = text + size, *next; p < end; p = next) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                size_t n = nl ? (size_t) (nl - p) : (size_t) (end - p);
+                _cleanup_free_ char *a = NULL, *err = NULL;
+                int r;
+
+                next = nl ? nl + 1 : end;
+                line++;
+                while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+                        n--;
+                if (memchr(p, 0, n))
+                        return json_error(ret_error, "line %u: contains a NUL byte", line);
+                a = strndup(p, n);
+                if (!a)
+                        return -ENOMEM;
+                if (!a[strspn(a, " \t")] || a[strspn(a, " \t")] == '#')
+                        continue;
+                r = backup_environment_check(a, &err);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return json_error(ret_error, "line %u: %s", line, err);
+                if (strv_push(&l, TAKE_PTR(a)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* EnvironmentFile=: variables with secrets (cloud storage keys…) for the tool. */
+static int read_environment_file(const BackupSource *s, char ***env, BackupProbe *p) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_erase_free_ char *text = NULL;
+        _cleanup_free_ char *err = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        size_t size;
+        int r;
+
+        r = open_secret_file(s->environment_file, _("environment file"), &fd, p);
+        if (r != 0)
+                return r;
+        r = read_fd_full(fd, 64 * 1024, &text, &size);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0)
+                r = backup_parse_environment_file(text, size, &l, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                if (backup_probe_fail(p, PROBE_BROKEN, _("environment file \"%s\": %s"), s->environment_file,
+                                      err ? err : strerror(-r)) < 0)
+                        return -ENOMEM;
+                return 1;
+        }
+        for (char **e = l; e && *e; e++)
+                if (strv_extend(env, *e) < 0)
+                        return -ENOMEM;
+        for (char **e = l; e && *e; e++)
+                explicit_bzero(*e, strlen(*e));
+        return 0;
+}
+
+static void strv_erase_freep(char ***l) {
+        for (char **e = *l; e && *e; e++)
+                explicit_bzero(*e, strlen(*e));
+        strv_freep(l);
 }
 
 int backup_tool_secret(const BackupSource *s, const char *fd_var, const char *fd_value, const char *cmd_var,
@@ -86,7 +158,7 @@ int backup_tool_secret(const BackupSource *s, const char *fd_var, const char *fd
         int r;
 
         if (s->password_file) {
-                r = open_password_file(s, ret_fd, p);
+                r = open_secret_file(s->password_file, _("password file"), ret_fd, p);
                 if (r != 0)
                         return r;
                 r = asprintf(&e, "%s=%s", fd_var, fd_value);
@@ -104,7 +176,7 @@ int backup_tool_secret(const BackupSource *s, const char *fd_var, const char *fd
  * Returns 0 when the tool ran (exit status in *ret_status). */
 static int run_tool(const BackupSource *s, char *const *argv, char *const *env, int secret_fd,
                     SpawnResult *ret_out, int *ret_status, BackupProbe *p) {
-        _cleanup_strv_free_ char **full = strv_copy(env);
+        _cleanup_(strv_erase_freep) char **full = strv_copy(env);
         SpawnOptions o = {
                 .argv = argv,
                 .path = s->search_path,
@@ -119,6 +191,11 @@ static int run_tool(const BackupSource *s, char *const *argv, char *const *env, 
         for (char **e = s->environment; e && *e; e++)
                 if (strv_extend(&full, *e) < 0)
                         return -ENOMEM;
+        if (s->environment_file) {
+                r = read_environment_file(s, &full, p);
+                if (r != 0)
+                        return r;
+        }
         o.env = full;
         r = spawn_run(&o, ret_out);
         if (r == -ENOENT) {
@@ -238,7 +315,7 @@ int backup_tool_probe(const BackupSource *s, char *const *argv, char *const *env
                       BackupToolClassify classify, BackupToolParse parse, BackupProbe *p) {
         _cleanup_(spawn_result_done) SpawnResult out = {};
         _cleanup_free_ char *perr = NULL;
-        int status, r;
+        int status = 0, r;
 
         r = run_tool(s, argv, env, secret_fd, &out, &status, p);
         if (r != 0)

@@ -409,3 +409,40 @@ def test_timeshift_future_snapshot(tmp_path):
     res, _ = check(conf, "2026-11-28T20:00:00Z", root=root)
     assert res["status"] == "unknown" and "in the future" in res["summary"], res
     assert source(res, "sys")["newest"] == "2027-01-01T00:00:00Z"
+
+
+def test_tool_gets_a_clean_environment_and_no_secret_on_its_command_line(tmp_path, restic_repo):
+    """A stand-in "restic" on SearchPath records what it was given, then fails."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    seen = tmp_path / "seen"
+    tool = bindir / "restic"
+    tool.write_text(f'#!/bin/sh\nexec 4>{seen}\nls /proc/self/fd >&4\nexec 1>&4 4>&-\n'
+                    'echo "ARGV $*"; env; cat /dev/fd/3; cat\n'
+                    "echo 'Fatal: something broke' >&2\nexit 1\n")
+    tool.chmod(0o755)
+    envfile = tmp_path / "restic.env"
+    envfile.write_text("# keys\nAWS_SECRET_ACCESS_KEY=env-file-secret\n")
+    envfile.chmod(0o600)
+    conf = write_config(tmp_path, restic_section(restic_repo, extra=f"SearchPath={bindir}:/usr/bin:/bin\n"
+                                                 f"Environment=RESTIC_COMPRESSION=max\nEnvironmentFile={envfile}"))
+    res, r = check(conf, "2026-11-28T20:00:00Z", env={"LEAKY": "from-parent"})
+    assert res["status"] == "unknown" and "something broke" in res["summary"], res
+    lines = seen.read_text().splitlines()
+    argv = next(l for l in lines if l.startswith("ARGV"))
+    assert argv.startswith("ARGV snapshots --json --latest 1 --no-lock --cache-dir ")
+    assert "restic-secret-pw" not in argv and str(restic_repo.path) not in argv
+    env = dict(l.split("=", 1) for l in lines[1:] if "=" in l and not l.startswith(("PWD=", "SHLVL=", "_=")))
+    assert set(env) == {"PATH", "HOME", "LC_ALL", "TZ", "RESTIC_REPOSITORY", "RESTIC_PASSWORD_FILE",
+                        "RESTIC_COMPRESSION", "AWS_SECRET_ACCESS_KEY"}, env
+    assert env["RESTIC_PASSWORD_FILE"] == "/dev/fd/3" and env["TZ"] == "UTC0"
+    assert env["AWS_SECRET_ACCESS_KEY"] == "env-file-secret"
+    assert "restic-secret-pw" in lines  # read from fd 3
+    fds = [l for l in lines if l.isdigit()]
+    assert sorted(fds, key=int) == ["0", "1", "2", "3", "4", "5"]  # 3 secret, 4 script, 5 ls; none inherited
+    for text in (r.stdout, r.stderr, (tmp_path / "state" / "state.json").read_text()):
+        assert "env-file-secret" not in text and "restic-secret-pw" not in text
+    # an environment file others can read is refused
+    envfile.chmod(0o640)
+    res, _ = check(conf, "2026-11-28T20:00:00Z")
+    assert res["status"] == "unknown" and "environment file" in res["summary"] and "0640" in res["summary"], res

@@ -109,6 +109,23 @@ static void test_repository_display(void **state) {
         assert_string_equal(line, "Fatal: rest:http://h:1/x and s3:https://s3.example/b: dial tcp");
 }
 
+static void test_environment_file(void **state) {
+        _cleanup_strv_free_ char **l = NULL;
+        char *err = NULL;
+        const char *t = "# cloud keys\n\nAWS_ACCESS_KEY_ID=AKIA1\r\nAWS_SECRET_ACCESS_KEY=a=b c \n";
+        (void) state;
+        assert_int_equal(backup_parse_environment_file(t, strlen(t), &l, &err), 0);
+        assert_string_equal(l[0], "AWS_ACCESS_KEY_ID=AKIA1");
+        assert_string_equal(l[1], "AWS_SECRET_ACCESS_KEY=a=b c");
+        assert_null(l[2]);
+        assert_true(backup_parse_environment_file("A=1\nnot an assignment\n", 22, &l, &err) < 0);
+        assert_string_equal(err, "line 2: expected NAME=value");
+        free(err), err = NULL;
+        assert_true(backup_parse_environment_file("PATH=/tmp\n", 10, &l, &err) < 0);
+        assert_string_equal(err, "line 1: PATH is set by Vigie itself; use the dedicated key");
+        free(err);
+}
+
 static void expect_config_error(const char *text, const char *msg) {
         _cleanup_(agent_config_freep) AgentConfig *c = NULL;
         _cleanup_free_ char *err = NULL;
@@ -146,6 +163,7 @@ static void test_config(void **state) {
         expect_config_error("[Backup \"x\"]\nType=borg\nRepository=/r\nProbeInterval=often\n", "ProbeInterval=\"often\"");
         expect_config_error("[Backup \"x\"]\nType=borg\nRepository=/r\nEnvironment=BORG_PASSPHRASE=x\n",
                             "set by Vigie itself");
+        expect_config_error("[Backup \"x\"]\nType=borg\nRepository=/r\nEnvironmentFile=env\n", "EnvironmentFile=\"env\"");
         expect_config_error("[Backup \"x\"]\nType=systemd\nUnit=backup.timer\n", "expected a service unit name");
         expect_config_error("[Backup \"x\"]\nType=timeshift\nMode=zfs\n", "expected rsync or btrfs");
         expect_config_error("[Backup \"x\"]\nType=timeshift\n", "Mount= ");
@@ -160,6 +178,7 @@ int main(void) {
                 cmocka_unit_test(test_timeshift),
                 cmocka_unit_test(test_stamp),
                 cmocka_unit_test(test_repository_display),
+                cmocka_unit_test(test_environment_file),
                 cmocka_unit_test(test_config),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
