@@ -198,6 +198,7 @@ static int spool_scan(Spool *s) {
 int spool_read(Spool *s, int64_t seq, char **ret_jws, size_t *ret_len, char **ret_error) {
         _cleanup_free_ char *path = seq_path(s, seq), *data = NULL;
         SpoolRecord rec = {};
+        int64_t found;
         size_t size;
         int r;
 
@@ -209,9 +210,10 @@ int spool_read(Spool *s, int64_t seq, char **ret_jws, size_t *ret_len, char **re
         r = spool_record_parse(data, size, &rec, ret_error);
         if (r < 0)
                 return r;
+        found = rec.seq;
         spool_record_done(&rec);
-        if (rec.seq != seq)
-                return json_error(ret_error, "\"%s\" holds seq %lld", path, (long long) rec.seq), -EBADMSG;
+        if (found != seq)
+                return json_error(ret_error, "\"%s\" holds seq %lld", path, (long long) found), -EBADMSG;
         *ret_jws = TAKE_PTR(data);
         *ret_len = size;
         return 0;
