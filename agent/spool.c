@@ -239,14 +239,14 @@ static int spool_reconcile(Spool *s, char **ret_error) {
                 return r;
         if ((r = spool_record_parse(data, size, &rec, ret_error)) < 0)
                 return r;
-        spool_record_done(&rec);
         free(s->prev);
-        s->prev = NULL;
-        if (!(s->prev = strdup(rec.hash)))
-                return -ENOMEM;
-        s->next_seq = last + 1;
+        s->prev = strdup(rec.hash);
         /* That report carried part of the dropped count. */
         s->dropped = MAX(s->dropped - rec.dropped, 0);
+        spool_record_done(&rec);
+        if (!s->prev)
+                return -ENOMEM;
+        s->next_seq = last + 1;
         return chain_save(s);
 }
 
@@ -275,12 +275,22 @@ int spool_open(const char *state_dir, const SpoolLimits *limits, SpoolOpenFlags 
                 r = errno == EWOULDBLOCK ? -EBUSY : -errno;
                 return json_error(ret_error, "cannot lock \"%s\": %s", lock, strerror(-r)), r;
         }
-        if ((r = chain_load(s, ret_error)) < 0 || (r = spool_scan(s)) < 0 ||
-            (r = spool_reconcile(s, ret_error)) < 0) {
-                if (r == -EBADMSG && s->n_entries == 0)
-                        json_error(ret_error, "the chain state is damaged and no spooled report shows where the chain stands");
+        _cleanup_free_ char *chain_err = NULL;
+        r = chain_load(s, &chain_err);
+        if (r < 0 && r != -EBADMSG)
                 return r;
+        bool damaged = r == -EBADMSG;
+        if (damaged) {
+                /* Start over from what the spool holds, if anything. */
+                s->prev = (free(s->prev), NULL);
+                s->next_seq = 1;
+                s->dropped = s->drop_below = 0;
         }
+        if ((r = spool_scan(s)) < 0 || (r = spool_reconcile(s, ret_error)) < 0)
+                return r;
+        if (damaged && s->n_entries == 0)
+                return json_error(ret_error, "%s: the chain state is damaged and no spooled report shows where the chain stands; restore it or re-enroll",
+                                  strnull(chain_err)), -EBADMSG;
         *ret = TAKE_PTR(s);
         return 0;
 }
