@@ -397,3 +397,32 @@ def test_reenrolled_device_sets_old_reports_aside(vigie, tmp_path, server):
     assert [int(f.stem) for f in (state / "spool" / "rejected").glob("*.jws")] == [2]
     rows = server.reports(device_id)
     assert [row[0] for row in rows] == [1, 3]  # the server records the gap
+
+
+def test_docs_auditor_example_verifies_a_stored_report(vigie, tmp_path, server):
+    """The openssl-only commands of docs/reports.md, run as written on a stored report."""
+    from conftest import SRC
+    doc = (SRC / "docs" / "reports.md").read_text()
+    script = doc.split("### Verify with openssl alone", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    r, conf, state = enroll(vigie, tmp_path, server)
+    assert r.returncode == 0, r
+    assert vigie("report", "--config", conf).returncode == 0
+    seq, stored_hash, _, jws = server.reports(device_of(state))[0]
+    audit = tmp_path / "audit"
+    audit.mkdir()
+    (audit / "report.jws").write_text(jws)
+    (audit / "device.crt").write_bytes((state / "device.crt").read_bytes())
+    out = subprocess.run(["sh", "-c", script], cwd=audit, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert json.loads(lines[0])["kid"] == lines[1] == kid_of(state / "device.crt")
+    assert "Verified OK" in lines[2]
+    assert json.loads(lines[3])["seq"] == seq
+    assert lines[4] == stored_hash
+    # And a tampered report fails the same commands.
+    h, p, s = jws.split(".")
+    forged = claims_of(jws)
+    forged["compliant"] = not forged["compliant"]
+    (audit / "report.jws").write_text(f"{h}.{b64url(json.dumps(forged).encode())}.{s}")
+    out = subprocess.run(["sh", "-c", script], cwd=audit, capture_output=True, text=True)
+    assert "Verified OK" not in out.stdout and "Verification failure" in out.stdout + out.stderr
