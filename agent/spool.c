@@ -261,7 +261,7 @@ static int spool_reconcile(Spool *s, char **ret_error) {
 int spool_open(const char *state_dir, const SpoolLimits *limits, SpoolOpenFlags flags, Spool **ret,
                char **ret_error) {
         _cleanup_(spool_freep) Spool *s = calloc(1, sizeof(Spool));
-        _cleanup_free_ char *lock = NULL, *rejected = NULL;
+        _cleanup_free_ char *lock = NULL;
         int r;
 
         if (!s)
