@@ -167,6 +167,13 @@ def test_spool_bound_drops_oldest_and_says_so(vigie, tmp_path, enrolled):
     assert json.loads((state / "spool" / "chain.json").read_text())["dropped"] == 1
 
 
+def clean_env():
+    """What conftest.run passes, for the tests that need Popen to kill the process."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    env.update({k: v for k, v in os.environ.items() if k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")})
+    return env
+
+
 def spool_invariants(state, history):
     """Every spooled report parses, seqs are unique and chained, a seq's bytes never change,
     and the chain state is ahead of every spooled seq."""
@@ -187,10 +194,7 @@ def spool_invariants(state, history):
 def test_kill9_never_corrupts_spool(tmp_path, enrolled):
     ca, state, _ = enrolled
     conf = agent_config(tmp_path, state)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-        if k in os.environ:
-            env[k] = os.environ[k]
+    env = clean_env()
     rng = random.Random(1234)
     history = {}
     # Calibrate: how long one run takes, so the kills land all over it.
@@ -331,10 +335,7 @@ def test_kill9_with_server_nothing_lost_no_seq_reused(tmp_path, server, vigie):
     r, conf, state = enroll(vigie, tmp_path, server)
     assert r.returncode == 0, r
     device_id = device_of(state)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-        if k in os.environ:
-            env[k] = os.environ[k]
+    env = clean_env()
     cmd = [binary("vigie"), "report", "--config", str(conf)]
     t0 = time.monotonic()
     subprocess.run(cmd, env=env, check=True, capture_output=True)
