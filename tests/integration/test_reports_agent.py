@@ -266,12 +266,25 @@ def test_whole_path_init_token_enroll_report_verify(vigie, tmp_path, server):
     assert "Report 1 signed and sent" in r.stdout
     assert spool_files(state) == []
     assert (state / "policy.json").exists() and (state / "policy.etag").exists()
+    # The cached policy is revalidated with its ETag: unchanged, the file is not rewritten.
+    inode = (state / "policy.json").stat().st_ino
     r = vigie("report", "--config", conf)
     assert r.returncode == 0 and "Report 2 signed and sent" in r.stdout
+    assert (state / "policy.json").stat().st_ino == inode
 
     rows = server.reports(device_id)
     assert [row[0] for row in rows] == [1, 2]
     assert rows[1][2] == rows[0][1]  # prev of 2 = hash of 1
+
+    # A new policy on the server reaches the next report.
+    from conftest import run
+    pol = tmp_path / "policy.json"
+    pol.write_text(json.dumps({"policy_id": "acme", "version": 7,
+                               "checks": {"backup": {"required": False}}}))
+    assert run("vigie-server", "policy", "set", "--dir", server.dir, pol).returncode == 0
+    assert vigie("report", "--config", conf).returncode == 0
+    assert json.loads((state / "policy.json").read_text())["policy_id"] == "acme"
+    assert claims_of(server.reports(device_id)[-1][3])["policy"] == {"id": "acme", "version": 7}
     for seq, _, _, jws in rows:
         stored = tmp_path / f"stored-{seq}.jws"
         stored.write_text(jws)
@@ -427,3 +440,27 @@ def test_docs_auditor_example_verifies_a_stored_report(vigie, tmp_path, server):
     (audit / "report.jws").write_text(f"{h}.{b64url(json.dumps(forged).encode())}.{s}")
     out = subprocess.run(["sh", "-c", script], cwd=audit, capture_output=True, text=True)
     assert "Verified OK" not in out.stdout and "Verification failure" in out.stdout + out.stderr
+
+
+def test_key_uri_elsewhere_and_wrong_key_type(vigie, tmp_path, server):
+    """KeyURI= points OSSL_STORE at another key; a key that is not P-256 is refused."""
+    from reports_util import openssl
+    key = tmp_path / "keys" / "laptop.key"
+    key.parent.mkdir()
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key)
+    state = tmp_path / "state"
+    conf = agent_config(tmp_path, state, server=server.url, extra=f"[Agent]\nKeyURI=file:{key}\n")
+    r = vigie("enroll", "--config", conf, "--token", server.token(), "--ca", server.ca)
+    assert r.returncode == 0, r
+    assert not (state / "device.key").exists()
+    r = vigie("report", "--config", conf)
+    assert r.returncode == 0 and "signed and sent" in r.stdout, r
+    assert claims_of(server.reports(device_of(state))[0][3])["agent"]["key"] == "file"
+
+    rsa = tmp_path / "keys" / "rsa.key"
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsa)
+    conf2 = agent_config(tmp_path / "keys", tmp_path / "state2", server=server.url,
+                         extra=f"[Agent]\nKeyURI=file:{rsa}\n")
+    r = vigie("enroll", "--config", conf2, "--token", server.token(), "--ca", server.ca)
+    assert r.returncode == 2 and "not an ECDSA P-256 key" in r.stderr
+    assert not (tmp_path / "state2" / "device.crt").exists()
