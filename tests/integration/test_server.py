@@ -482,3 +482,40 @@ def test_kill9_keeps_every_acknowledged_report(srv):
         dev.prev = srv.sql("SELECT hash FROM reports WHERE device_id = $1 AND seq = $2", dev.id, dev.seq)[0][0] \
             if dev.seq > 0 else None
         assert dev.post(dev.report())[0] == 202
+
+
+# ---- with the real agent -------------------------------------------------------------
+
+def test_real_agent_enroll_report_verify(srv, tmp_path, vigie):
+    state = tmp_path / "agent-state"
+    conf = tmp_path / "agent.conf"
+
+    def write_conf():
+        conf.write_text(f"[Agent]\nServer=https://127.0.0.1:{srv.port}\nStateDirectory={state}\n"
+                        f"RuntimeDirectory={tmp_path / 'agent-run'}\n")
+
+    write_conf()
+    r = vigie("enroll", "--config", conf, "--token", srv.token(), "--ca", srv.ca)
+    assert r.returncode == 0, r
+    r = vigie("report", "--config", conf)
+    assert r.returncode in (0, 1), r
+    # Server down: reports queue; back up (new port): all arrive, in order, exactly once.
+    srv.stop()
+    for _ in range(5):
+        r = vigie("report", "--config", conf)
+        assert r.returncode in (0, 1), r
+    srv.start()
+    write_conf()
+    r = vigie("report", "--config", conf)
+    assert r.returncode in (0, 1), r
+    (device_id,), = srv.sql("SELECT id FROM devices")
+    rows = srv.sql("SELECT seq, jws, prev, hash FROM reports WHERE device_id = $1 ORDER BY seq", device_id)
+    assert [int(s) for s, *_ in rows] == list(range(1, 8))
+    for (_, _, _, h), (_, _, prev, _) in zip(rows, rows[1:]):
+        assert prev == h
+    # An auditor verifies a stored report with `vigie verify` and the device certificate.
+    (tmp_path / "r.jws").write_text(rows[-1][1])
+    r = vigie("verify", tmp_path / "r.jws", "--cert", state / "device.crt", "--ca", srv.ca, "--prev", rows[-2][3])
+    assert r.returncode == 0, r
+    (tmp_path / "r.jws").write_text(rows[-1][1][:-4] + "AAAA")
+    assert vigie("verify", tmp_path / "r.jws", "--cert", state / "device.crt").returncode != 0
