@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* vigie-server: the collector and its administration. Subcommands in server-cli.c. */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,9 +133,6 @@ static int run(int argc, char *argv[]) {
 }
 
 int main(int argc, char *argv[]) {
-        /* A client that vanishes mid-response (kill -9 of an agent) must cost a write
-         * error on that connection, not the whole server. */
-        signal(SIGPIPE, SIG_IGN);
         i18n_setup();
         log_setup("vigie-server");
         log_set_max_level(LOG_INFO);
