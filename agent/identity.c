@@ -190,7 +190,11 @@ int identity_ca_path(const AgentConfig *c, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int identity_verify_cert(X509 *cert, const char *ca_path, int64_t at, char **ret_error) {
+int identity_verify_cert(X509 *cert, const char *ca_path, char **ret_error) {
+        return identity_verify_cert_at(cert, ca_path, 0, ret_error);
+}
+
+int identity_verify_cert_at(X509 *cert, const char *ca_path, int64_t at, char **ret_error) {
         _cleanup_(X509_STORE_freep) X509_STORE *store = X509_STORE_new();
         _cleanup_(X509_STORE_CTX_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
         int r;

@@ -90,7 +90,7 @@ static int store_enrollment(const AgentConfig *c, EVP_PKEY *key, const char *dev
                 return log_oom();
         r = write_file_atomic(ca_tmp, ca, strlen(ca), 0644);
         if (r >= 0) {
-                r = identity_verify_cert(cert, ca_tmp, 0, &err);
+                r = identity_verify_cert(cert, ca_tmp, &err);
                 (void) unlink(ca_tmp);
         }
         if (r < 0) {

@@ -89,7 +89,7 @@ int verb_verify(Cli *cli, int argc, char *argv[]) {
         }
         /* At the time the report was signed: an old report stays verifiable after its
          * certificate expired. */
-        if (ca_path && (r = identity_verify_cert(cert, ca_path, claims->iat, &err)) < 0) {
+        if (ca_path && (r = identity_verify_cert_at(cert, ca_path, claims->iat, &err)) < 0) {
                 fprintf(stderr, _("vigie verify: FAILED: %s\n"), strnull(err));
                 return r == -ENOENT ? EXIT_USAGE : EXIT_NONCOMPLIANT;
         }
