@@ -22,6 +22,11 @@ static const ConfigTableItem agent_config_table[] = {
         { "Agent", "RuntimeDirectory", config_parse_path, F(runtime_dir), "an absolute path" },
         { "Agent", "Root", config_parse_path, F(root), "an absolute path" },
         { "Agent", "LogLevel", config_parse_log_level, F(log_level), "err, warning, notice, info or debug" },
+        { "Agent", "ReportIntervalSec", config_parse_duration, F(report_interval), "a duration such as 2s or 1h" },
+        { "Agent", "RetryMinSec", config_parse_duration, F(retry_min), "a duration such as 30s" },
+        { "Agent", "RetryMaxSec", config_parse_duration, F(retry_max), "a duration such as 1h" },
+        { "Agent", "ResumeDelaySec", config_parse_duration, F(resume_delay), "a duration such as 10s" },
+        { "Agent", "CycleTimeoutSec", config_parse_duration, F(cycle_timeout), "a duration such as 15min" },
         {}
 };
 
@@ -31,6 +36,10 @@ AgentConfig *agent_config_new(void) {
         if (!c)
                 return NULL;
         c->log_level = LOG_INFO;
+        c->retry_min = 30 * USEC_PER_SEC;
+        c->retry_max = USEC_PER_HOUR;
+        c->resume_delay = 10 * USEC_PER_SEC;
+        c->cycle_timeout = 15 * USEC_PER_MINUTE;
         if (!(c->ca_file = strdup(SYSCONFDIR "/vigie/ca.pem")) ||
             !(c->enroll_token_file = strdup(SYSCONFDIR "/vigie/enroll.token")) ||
             !(c->state_dir = strdup(LOCALSTATEDIR "/lib/vigie")) ||
@@ -120,6 +129,16 @@ static int other_section(const char *section, const char *key, const char *value
 }
 
 static int validate(AgentConfig *c, char **ret_error) {
+        if (c->retry_min == 0 || c->retry_max < c->retry_min) {
+                if (asprintf(ret_error, "[Agent] RetryMinSec= must be positive and not above RetryMaxSec=") < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        if (c->cycle_timeout < USEC_PER_SEC) {
+                if (asprintf(ret_error, "[Agent] CycleTimeoutSec= must be at least 1s") < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
         if (c->server_url && strncmp(c->server_url, "https://", 8) != 0) {
                 if (asprintf(ret_error, "[Agent] Server=\"%s\": the server URL must start with https://",
                              c->server_url) < 0)

@@ -68,3 +68,22 @@ bool cli_use_colors(void) {
         const char *term = getenv("TERM");
         return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && !streq(term, "dumb");
 }
+
+const char *cli_status_color(CheckStatus s) {
+        switch (s) {
+        case CHECK_PASS: return "\033[1;32m";
+        case CHECK_WARN: return "\033[1;33m";
+        case CHECK_FAIL: return "\033[1;31m";
+        default: return "\033[1;35m";
+        }
+}
+
+const char *cli_status_word(CheckStatus s) {
+        switch (s) {
+        case CHECK_PASS: return _("PASS");
+        case CHECK_WARN: return _("WARN");
+        case CHECK_FAIL: return _("FAIL");
+        case CHECK_UNKNOWN: return _("UNKNOWN");
+        default: return _("ERROR");
+        }
+}

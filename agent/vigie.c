@@ -14,6 +14,8 @@
 
 static const Verb verbs[] = {
         { "check", N_("run the compliance checks and print the verdict"), verb_check },
+        { "status", N_("show what the agent last found and sent"), verb_status },
+        { "policy", N_("print the policy this laptop is judged by"), verb_policy },
 };
 
 static void help(void) {
