@@ -99,6 +99,11 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
         (void) deliver;
         if (!out)
                 return -ENOMEM;
+        {
+                _cleanup_free_ char *crt = path_join(config->state_dir, "device.crt");
+                if (!crt || json_add_bool(out, "enrolled", access(crt, F_OK) == 0) < 0)
+                        return -ENOMEM;
+        }
         if (kind == CYCLE_FULL) {
                 r = cached_policy(config, &policy);
                 if (r < 0)

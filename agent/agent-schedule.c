@@ -93,6 +93,8 @@ static int arm(Agent *a, sd_event_source **slot, usec_t delay, sd_event_time_han
         if (*slot) {
                 r = sd_event_source_set_time(*slot, when);
                 if (r >= 0)
+                        r = sd_event_source_set_time_accuracy(*slot, accuracy);
+                if (r >= 0)
                         r = sd_event_source_set_enabled(*slot, SD_EVENT_ONESHOT);
         } else {
                 r = sd_event_add_time(a->event, slot, CLOCK_BOOTTIME, when, accuracy, cb, a);
@@ -271,7 +273,9 @@ static int run_child(Agent *a, CycleKind kind) {
         a->child_result_fd = TAKE_FD(fd);
         a->child_started = now_boottime(a);
         if (kind == CYCLE_FULL)
-                a->last_cycle_boottime = a->child_started;
+                a->n_cycles++;
+        else
+                a->n_flushes++;
         a->state = kind == CYCLE_FULL ? AGENT_CYCLE : AGENT_FLUSH;
         r = sd_event_add_child(a->event, &a->child_source, pid, WEXITED, on_child_exit, a);
         if (r < 0) {

@@ -187,6 +187,8 @@ int agent_status_write(Agent *a) {
                                                      ? json_object_new_string(format_rfc3339(a->next_retry_realtime, buf))
                                                      : NULL);
         (void) json_add_int(agent, "delivery_failures", a->delivery_failures);
+        (void) json_add_int(agent, "cycles", (int64_t) a->n_cycles);
+        (void) json_add_int(agent, "deliveries", (int64_t) a->n_flushes);
         (void) json_add(doc, "agent", agent);
         (void) json_add_int(doc, "status_version", 1);
         text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -8,6 +8,7 @@
  * only what status.json shows. */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <json-c/json.h>
@@ -55,8 +56,8 @@ typedef struct Agent {
         bool flush_requested;
 
         unsigned delivery_failures;
+        uint64_t n_cycles, n_flushes; /* children run since start-up */
         usec_t next_cycle_realtime, next_retry_realtime;
-        usec_t last_cycle_boottime; /* start of the last full cycle; 0: none yet */
         usec_t watchdog_usec;
 
         /* What status.json shows; small by construction (no evidence kept). */
