@@ -27,6 +27,12 @@ static const ConfigTableItem agent_config_table[] = {
         { "Agent", "RetryMaxSec", config_parse_duration, F(retry_max), "a duration such as 1h" },
         { "Agent", "ResumeDelaySec", config_parse_duration, F(resume_delay), "a duration such as 10s" },
         { "Agent", "CycleTimeoutSec", config_parse_duration, F(cycle_timeout), "a duration such as 15min" },
+        { "Agent", "KeyURI", config_parse_string, F(key_uri), "an OSSL_STORE URI (file:/path, or a provider's)" },
+        { "Agent", "DeviceIdSeed", config_parse_string, F(device_id_seed), "any text" },
+        { "Transport", "ConnectTimeoutSec", config_parse_duration, F(connect_timeout), "a duration like 10s" },
+        { "Transport", "TimeoutSec", config_parse_duration, F(timeout), "a duration like 30s" },
+        { "Spool", "MaxReports", config_parse_size, F(spool_max_reports), "a number of reports" },
+        { "Spool", "MaxBytes", config_parse_size, F(spool_max_bytes), "a size like 16M" },
         {}
 };
 
@@ -40,6 +46,10 @@ AgentConfig *agent_config_new(void) {
         c->retry_max = USEC_PER_HOUR;
         c->resume_delay = 10 * USEC_PER_SEC;
         c->cycle_timeout = 15 * USEC_PER_MINUTE;
+        c->connect_timeout = 10 * USEC_PER_SEC;
+        c->timeout = 30 * USEC_PER_SEC;
+        c->spool_max_reports = 1000;   /* a report an hour: six weeks offline */
+        c->spool_max_bytes = 64u << 20;
         if (!(c->ca_file = strdup(SYSCONFDIR "/vigie/ca.pem")) ||
             !(c->enroll_token_file = strdup(SYSCONFDIR "/vigie/enroll.token")) ||
             !(c->state_dir = strdup(LOCALSTATEDIR "/lib/vigie")) ||
@@ -57,6 +67,8 @@ AgentConfig *agent_config_free(AgentConfig *c) {
         free(c->state_dir);
         free(c->runtime_dir);
         free(c->root);
+        free(c->key_uri);
+        free(c->device_id_seed);
         for (size_t i = 0; i < c->n_sections; i++) {
                 ConfigSection *s = &c->sections[i];
                 free(s->kind);
@@ -136,6 +148,12 @@ static int validate(AgentConfig *c, char **ret_error) {
         }
         if (c->cycle_timeout < USEC_PER_SEC) {
                 if (asprintf(ret_error, "[Agent] CycleTimeoutSec= must be at least 1s") < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        if (c->connect_timeout < USEC_PER_SEC || c->timeout < USEC_PER_SEC ||
+            c->spool_max_reports < 1 || c->spool_max_bytes < 64 * 1024) {
+                if (asprintf(ret_error, "[Transport] timeouts must be at least 1s, [Spool] MaxReports= at least 1 and MaxBytes= at least 64K") < 0)
                         *ret_error = NULL;
                 return -EINVAL;
         }

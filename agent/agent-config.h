@@ -46,6 +46,12 @@ typedef struct AgentConfig {
         usec_t retry_max;        /* [Agent] RetryMaxSec= cap of the exponential backoff */
         usec_t resume_delay;     /* [Agent] ResumeDelaySec= after resume / network back */
         usec_t cycle_timeout;    /* [Agent] CycleTimeoutSec= a cycle is killed past this */
+        char *key_uri;           /* [Agent] KeyURI= (OSSL_STORE URI); NULL: file:STATE/device.key */
+        char *device_id_seed;    /* [Agent] DeviceIdSeed= (tests, demo); NULL: from machine-id */
+        usec_t connect_timeout;  /* [Transport] ConnectTimeoutSec= */
+        usec_t timeout;          /* [Transport] TimeoutSec= (whole request) */
+        uint64_t spool_max_reports; /* [Spool] MaxReports= */
+        uint64_t spool_max_bytes;   /* [Spool] MaxBytes= */
         ConfigSection *sections;
         size_t n_sections;
 } AgentConfig;
