@@ -377,6 +377,9 @@ int http_setup(Server *s) {
         evhttp_set_gencb(s->http, dispatch, s);
         evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
         evhttp_set_max_body_size(s->http, (ev_ssize_t) s->config->max_body_size);
+        /* Read (and drop) an oversized body before closing, so that the client gets
+         * to see the 413 rather than a reset; the request deadline still bounds it. */
+        evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
         evhttp_set_max_headers_size(s->http, 16 * 1024);
         evhttp_set_timeout_tv(s->http, &tv);
         evhttp_set_default_content_type(s->http, "application/json");

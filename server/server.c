@@ -207,6 +207,9 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
         r = tls_context_new(dir, &s->ssl_ctx, &error);
         if (r < 0)
                 return log_error_errno(r, "TLS setup failed: %s", strnull(error));
+        /* A client that hangs up while we write must cost an EPIPE, not the process. */
+        if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+                return log_error_errno(errno, "Cannot ignore SIGPIPE: %m");
         s->base = event_base_new();
         if (!s->base)
                 return log_oom();
