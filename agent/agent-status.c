@@ -105,14 +105,24 @@ static void log_report(json_object *result) {
         log_fields(LOG_INFO, fields, "Report %" PRId64 " signed and queued.", json_object_get_int64(v));
 }
 
-static void log_renewal(json_object *result) {
+/* One failed renewal is logged; two in a row raise renewal_failing in status.json (a
+ * third of the lifetime is weeks: time enough for IT to look). */
+#define RENEWAL_FAILING_AFTER 2
+
+static void track_renewal(Agent *a, json_object *result) {
         json_object *cert, *v;
 
-        if (!json_object_object_get_ex(result, "certificate", &cert) ||
-            !json_object_object_get_ex(cert, "renew_error", &v) || !json_object_get_string(v))
+        if (!json_object_object_get_ex(result, "certificate", &cert))
                 return;
-        const char *fields[] = { "MESSAGE_ID=" MESSAGE_RENEWAL_FAILED, NULL };
-        log_fields(LOG_WARNING, fields, "Certificate renewal failed: %s", json_object_get_string(v));
+        if (json_object_object_get_ex(cert, "renew_error", &v) && json_object_get_string(v)) {
+                const char *fields[] = { "MESSAGE_ID=" MESSAGE_RENEWAL_FAILED, NULL };
+                a->renew_failures++;
+                log_fields(LOG_WARNING, fields, "Certificate renewal failed (%u time(s) in a row): %s",
+                           a->renew_failures, json_object_get_string(v));
+        } else if (json_object_object_get_ex(cert, "renewed", &v) || !json_object_object_get_ex(cert, "renewal_due", &v))
+                a->renew_failures = 0;
+        (void) json_add_int(cert, "renewal_failures", a->renew_failures);
+        (void) json_add_bool(cert, "renewal_failing", a->renew_failures >= RENEWAL_FAILING_AFTER);
 }
 
 void agent_status_absorb(Agent *a, CycleKind kind, json_object *result) {
@@ -128,6 +138,7 @@ void agent_status_absorb(Agent *a, CycleKind kind, json_object *result) {
                 return;
         }
         json_object_object_del(a->last, "last_error");
+        track_renewal(a, result);
         if (json_object_object_get_ex(a->last, "checks", &v))
                 old_checks = json_object_get(v);
         if (json_object_object_get_ex(a->last, "compliant", &v))
@@ -152,7 +163,6 @@ void agent_status_absorb(Agent *a, CycleKind kind, json_object *result) {
         }
         json_object_put(old_checks);
         log_report(result);
-        log_renewal(result);
 }
 
 int agent_status_write(Agent *a) {

@@ -57,6 +57,7 @@ typedef struct Agent {
 
         unsigned delivery_failures;
         uint64_t n_cycles, n_flushes; /* children run since start-up */
+        unsigned renew_failures;      /* consecutive failed certificate renewals */
         usec_t next_cycle_realtime, next_retry_realtime;
         usec_t watchdog_usec;
 

@@ -69,7 +69,7 @@ class Agent:
         self.tmp = tmp
         self.state = tmp / "state"
         self.run = tmp / "run"
-        self.state.mkdir(exist_ok=True)
+        self.state.mkdir(parents=True, exist_ok=True)
         self.run.mkdir(exist_ok=True)
         self.conf = tmp / "agent.conf"
         self.base_conf = (f"[Agent]\nStateDirectory={self.state}\nRuntimeDirectory={self.run}\n"
@@ -92,8 +92,10 @@ class Agent:
         self.log_path = tmp / "agent.log"
         self.proc = None
 
-    def write_conf(self, extra=""):
-        self.conf.write_text(self.base_conf + extra)
+    def write_conf(self, extra=None):
+        if extra is not None:
+            self.extra_conf = extra
+        self.conf.write_text(self.base_conf + self.extra_conf)
 
     def start(self, wait_ready=True):
         self.log = open(self.log_path, "a")
@@ -208,3 +210,72 @@ class PrivateBus:
             self._conn.close()
         self.proc.terminate()
         self.proc.wait()
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 between the agent and a vigie-server whose port changes when
+    it restarts. Records when each connection arrives (the agent's delivery attempts);
+    with the server stopped the relay closes the connection, as a dead host would."""
+
+    def __init__(self, backend_port=None):
+        self.backend_port = backend_port
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.accepts = []  # (monotonic time, forwarded?)
+        self._stop = False
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    def _accept_loop(self):
+        while not self._stop:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            port = self.backend_port
+            try:
+                backend = socket.create_connection(("127.0.0.1", port), timeout=2) if port else None
+            except OSError:
+                backend = None
+            self.accepts.append((time.monotonic(), backend is not None))
+            if backend is None:
+                client.close()
+                continue
+            for a, b in ((client, backend), (backend, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def refused_times(self):
+        return [t for t, ok in list(self.accepts) if not ok]
+
+    def close(self):
+        self._stop = True
+        self.listener.close()
+
+
+def enroll(srv, agent, relay, vigie_run):
+    """`vigie enroll` of the agent's state directory with srv, through the relay."""
+    url = f"https://127.0.0.1:{relay.port}"
+    agent.base_conf += f"Server={url}\nCA={srv.ca}\n"
+    agent.write_conf()
+    r = vigie_run("enroll", "--config", agent.conf, "--server", url, "--token", srv.token(), "--ca", srv.ca)
+    assert r.returncode == 0, r
+    return r
