@@ -289,6 +289,7 @@ static int run_child(Agent *a, CycleKind kind) {
                                        a->config->cycle_timeout, USEC_PER_SEC, on_child_timeout, a);
         if (r < 0)
                 log_warning_errno(r, "Failed to arm the cycle timeout: %m");
+        (void) agent_status_write(a);
         agent_notify_status(a);
         return 0;
 }

@@ -71,6 +71,8 @@ int verb_status(Cli *cli, int argc, char *argv[]);
 /* RUNTIME_DIR/status.json, and whether the agent that wrote it still runs. */
 int status_load(const char *runtime_dir, json_object **ret);
 bool status_agent_running(json_object *status);
+/* vigie report --now: SIGUSR1 to the running agent, then waits for its cycle. */
+int agent_request_report_now(const AgentConfig *cfg);
 int verb_enroll(Cli *cli, int argc, char *argv[]);
 int verb_report(Cli *cli, int argc, char *argv[]);
 int verb_verify(Cli *cli, int argc, char *argv[]);

@@ -322,3 +322,17 @@ def test_kill9_at_random_moments(fleet, vigie):
     rejected = a.state / "spool" / "rejected"
     assert not rejected.exists() or not list(rejected.iterdir())
     assert srv.count("devices", "flagged_at IS NOT NULL") == 0  # the server saw no replay
+
+
+def test_vigie_report_now_asks_the_running_agent(fleet, vigie):
+    srv, relay, a = fleet
+    r = vigie("report", "--now", "--config", a.conf)
+    assert r.returncode == 4 and "not running" in r.stderr
+    a.write_conf("ReportIntervalSec=1h\n" + TRANSPORT)
+    a.start()
+    a.wait_cycles(1)
+    wait_for(lambda: stored_seqs(srv) == [1], what="the start-up report")
+    r = vigie("report", "--now", "--config", a.conf)
+    assert r.returncode == 0, r
+    assert "report 2" in r.stdout and "0 waiting" in r.stdout
+    assert stored_seqs(srv) == [1, 2]
