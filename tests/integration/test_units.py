@@ -60,7 +60,7 @@ def test_installed_policy_is_the_builtin_default(tree, vigie):
 
 def config_keys():
     src = (SRC / "agent" / "agent-config.c").read_text()
-    return sorted(set(re.findall(r'\{ "Agent", "(\w+)"', src)))
+    return sorted(set(re.findall(r'\{ "(?:Agent|Transport|Spool)", "(\w+)"', src)))
 
 
 def test_shipped_config_and_man_page_document_every_key(tree, vigie, tmp_path):
