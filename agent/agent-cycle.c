@@ -1,20 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* One cycle, in the child process: the same steps as `vigie report`, then a small JSON
- * result for the daemon (what status.json shows; never evidence nor secrets). */
+/* One cycle (see agent-cycle.h). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent-cycle.h"
+#include "agent-renew.h"
 #include "check-runner.h"
 #include "cleanup.h"
 #include "fs-util.h"
+#include "identity.h"
 #include "json-util.h"
 #include "log.h"
-#include "agent-renew.h"
-#include "identity.h"
 #include "policy.h"
 #include "reporter.h"
 #include "spool.h"
@@ -27,17 +26,13 @@ static void on_sigterm(int sig) {
         stop_requested = 1;
 }
 
-void agent_cycle_setup_child_signals(void) {
+void agent_cycle_setup_signals(void) {
         struct sigaction sa = { .sa_handler = on_sigterm };
-        sigset_t all;
 
         (void) sigaction(SIGTERM, &sa, NULL);
         (void) sigaction(SIGINT, &sa, NULL);
         (void) signal(SIGHUP, SIG_IGN);
         (void) signal(SIGUSR1, SIG_IGN);
-        (void) signal(SIGCHLD, SIG_DFL);
-        sigfillset(&all);
-        (void) sigprocmask(SIG_UNBLOCK, &all, NULL);
 }
 
 bool agent_cycle_stop_requested(void) {

@@ -192,6 +192,8 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
 
         if (si->si_code == CLD_EXITED && si->si_status == 0)
                 result = child_result(a);
+        else if (si->si_code == CLD_EXITED && si->si_status == 127)
+                log_error("Cannot run \"%s cycle\": is vigie installed next to vigie-agent?", a->cycle_binary);
         else if (si->si_code == CLD_EXITED)
                 log_error("The %s exited with status %d.", kind == CYCLE_FULL ? "cycle" : "delivery",
                           si->si_status);
@@ -232,42 +234,55 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         return 0;
 }
 
-__attribute__((noreturn)) static void child_main(Agent *a, CycleKind kind, bool deliver, int fd) {
-        _cleanup_json_ json_object *result = NULL;
-        const char *text;
-        int r;
+/* A memfd holding data, rewound, for the child to read. */
+static int memfd_with(const char *name, const char *data) {
+        _cleanup_close_ int fd = memfd_create(name, MFD_CLOEXEC);
+        size_t n = strlen(data);
 
-        agent_cycle_setup_child_signals();
-        r = agent_cycle_run(a->config, kind, deliver, &result);
-        if (r < 0 || !result)
+        if (fd < 0)
+                return -errno;
+        if (write(fd, data, n) != (ssize_t) n || lseek(fd, 0, SEEK_SET) < 0)
+                return -EIO;
+        return TAKE_FD(fd);
+}
+
+__attribute__((noreturn)) static void child_exec(Agent *a, CycleKind kind, bool deliver, int config_fd,
+                                                 int result_fd, pid_t parent) {
+        const char *argv[] = { "vigie", "cycle", "--config", "/proc/self/fd/3", "--kind",
+                               kind == CYCLE_FULL ? "full" : "flush", deliver ? NULL : "--no-deliver", NULL };
+        sigset_t all;
+
+        /* The cycle dies with the daemon (kill -9, crash): the spool is atomic. */
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
                 _exit(EXIT_FAILURE);
-        text = json_compact(result);
-        if (!text || write(fd, text, strlen(text)) != (ssize_t) strlen(text))
+        if (dup2(result_fd, STDOUT_FILENO) < 0 || dup2(config_fd, 3) < 0)
                 _exit(EXIT_FAILURE);
-        _exit(EXIT_SUCCESS);
+        sigfillset(&all);
+        (void) sigprocmask(SIG_UNBLOCK, &all, NULL);
+        execv(a->cycle_binary, (char **) argv);
+        _exit(127);
 }
 
 static int run_child(Agent *a, CycleKind kind) {
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = -1, config_fd = -1;
         /* While the server is unreachable, cycles still check and spool; only the backoff
          * decides when to knock again. */
         bool deliver = kind == CYCLE_FLUSH || !a->retry_timer;
         pid_t parent = getpid(), pid;
         int r;
 
-        fd = memfd_create("vigie-cycle", MFD_CLOEXEC);
+        fd = memfd_create("vigie-cycle-result", MFD_CLOEXEC);
         if (fd < 0)
                 return log_error_errno(errno, "Failed to create the cycle's result file: %m");
+        config_fd = memfd_with("vigie-config", a->config_text);
+        if (config_fd < 0)
+                return log_error_errno(config_fd, "Failed to hand the configuration to the cycle: %m");
         pid = fork();
         if (pid < 0)
                 return log_error_errno(errno, "Failed to start a cycle: %m");
-        if (pid == 0) {
-                /* The cycle dies with the daemon (kill -9, crash): the spool is atomic. */
-                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (getppid() != parent)
-                        _exit(EXIT_FAILURE);
-                child_main(a, kind, deliver, fd);
-        }
+        if (pid == 0)
+                child_exec(a, kind, deliver, config_fd, fd, parent);
         a->child_pid = pid;
         a->child_kind = kind;
         a->child_result_fd = TAKE_FD(fd);

@@ -2,10 +2,10 @@
 #pragma once
 
 /* vigie-agent: one Agent object owns one sd-event loop. The loop only waits: each
- * check-and-report cycle runs in a forked child (agent-schedule.c), so a slow backup tool
- * never delays the watchdog, a crash in a check never takes the daemon down, and every
- * byte a cycle allocates goes back to the system when the child exits. The parent keeps
- * only what status.json shows. */
+ * check-and-report cycle runs in a child process, `vigie cycle` (agent-schedule.c), so a
+ * slow backup tool never delays the watchdog, a crash in a check never takes the daemon
+ * down, every byte a cycle allocates goes back to the system when it exits, and the daemon
+ * itself never loads libcurl or OpenSSL. The parent keeps only what status.json shows. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,13 +16,9 @@
 #include <systemd/sd-event.h>
 
 #include "agent-config.h"
+#include "agent-cycle.h"
 #include "macro.h"
 
-/* What a child is asked to do. */
-typedef enum CycleKind {
-        CYCLE_FULL,  /* checks, sign, spool, deliver (when allowed), policy, renewal */
-        CYCLE_FLUSH, /* deliver what the spool holds */
-} CycleKind;
 
 typedef enum AgentState {
         AGENT_STARTING,
@@ -40,6 +36,8 @@ typedef struct Agent {
 
         char *config_path;
         AgentConfig *config;
+        char *config_text;  /* the last good configuration's text, handed to each cycle */
+        char *cycle_binary; /* `vigie`, which runs a cycle: `vigie cycle` */
         usec_t policy_interval; /* report_interval_s of the cached policy */
 
         AgentState state;
@@ -67,6 +65,7 @@ typedef struct Agent {
 } Agent;
 
 int agent_new(const char *config_path, Agent **ret);
+int agent_find_cycle_binary(char **ret);
 Agent *agent_free(Agent *a);
 static inline void agent_freep(Agent **a) {
         agent_free(*a);
@@ -94,12 +93,6 @@ usec_t backoff_delay(unsigned failures, usec_t base, usec_t cap, uint64_t rnd);
 /* interval ±10 % from rnd. */
 usec_t jitter(usec_t interval, uint64_t rnd);
 uint64_t random_u64(void);
-
-/* agent-cycle.c: runs in the child. */
-int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, json_object **ret);
-/* Set by SIGTERM in the child: finish the current step, skip the rest. */
-bool agent_cycle_stop_requested(void);
-void agent_cycle_setup_child_signals(void);
 
 /* agent-bus.c */
 int agent_bus_connect(Agent *a);

@@ -67,6 +67,7 @@ typedef struct Verb {
 
 int verb_check(Cli *cli, int argc, char *argv[]);
 int verb_policy(Cli *cli, int argc, char *argv[]);
+int verb_cycle(Cli *cli, int argc, char *argv[]);
 int verb_status(Cli *cli, int argc, char *argv[]);
 /* RUNTIME_DIR/status.json, and whether the agent that wrote it still runs. */
 int status_load(const char *runtime_dir, json_object **ret);
