@@ -155,12 +155,14 @@ def fleet(tmp_path, vigie):
     srv.start()
     relay = Relay(srv.port)
     a = Agent(tmp_path / "agent", "ReportIntervalSec=2\nRetryMinSec=1\nRetryMaxSec=8\n" + TRANSPORT)
-    enroll(srv, a, relay, vigie)
-    yield srv, relay, a
-    a.stop()
-    relay.close()
-    if srv.running():
-        srv.stop()
+    try:
+        enroll(srv, a, relay, vigie)
+        yield srv, relay, a
+    finally:
+        a.stop()
+        relay.close()
+        if srv.running():
+            srv.stop()
 
 
 def stored_seqs(srv):
