@@ -194,17 +194,27 @@ int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const
 }
 
 int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error) {
+        X509 *cert = transport_client_cert(t);
+        char kid[JWS_KID_SIZE];
         FlushStats st = {};
         int r = 0;
+
+        *ret = (FlushStats) { .waiting = spool_count(spool) };
+        if (!cert)
+                return json_error(ret_error, "no client certificate to send reports with");
+        if ((r = cert_kid(cert, kid)) < 0)
+                return r;
 
         for (size_t sent = 0; spool_count(spool) > 0 && sent < REPORTER_FLUSH_MAX; sent++) {
                 size_t n;
                 int64_t seq = spool_entries(spool, &n)[0].seq;
                 _cleanup_free_ char *jws = NULL, *err = NULL;
                 TransportResponse resp = {};
+                SpoolRecord rec = {};
+                bool other_cert;
                 size_t len;
 
-                r = spool_read(spool, seq, &jws, &len, &err);
+                r = spool_read(spool, seq, &jws, &len, &rec, &err);
                 if (r == -EBADMSG) {
                         /* Unreadable as a report: it can never be accepted, keep it aside. */
                         (void) spool_reject(spool, seq);
@@ -214,6 +224,14 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
                 if (r < 0) {
                         json_error(ret_error, "%s", strnull(err));
                         break;
+                }
+                other_cert = !streq(rec.kid, kid);
+                spool_record_done(&rec);
+                if (other_cert) {
+                        (void) spool_reject(spool, seq);
+                        st.rejected++;
+                        json_error(ret_error, "report %lld was signed under a previous certificate", (long long) seq);
+                        continue;
                 }
                 r = transport_request(t, "POST", "/v1/reports", "application/jose", jws, len, NULL, &resp, ret_error);
                 if (r < 0)
