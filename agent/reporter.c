@@ -193,7 +193,7 @@ int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const
         return 0;
 }
 
-int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error) {
+int reporter_flush(Spool *spool, Transport *t, const Identity *id, FlushStats *ret, char **ret_error) {
         FlushStats st = {};
         int r = 0;
 
@@ -202,9 +202,11 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
                 int64_t seq = spool_entries(spool, &n)[0].seq;
                 _cleanup_free_ char *jws = NULL, *err = NULL;
                 TransportResponse resp = {};
+                SpoolRecord rec = {};
+                bool other_cert;
                 size_t len;
 
-                r = spool_read(spool, seq, &jws, &len, &err);
+                r = spool_read(spool, seq, &jws, &len, &rec, &err);
                 if (r == -EBADMSG) {
                         /* Unreadable as a report: it can never be accepted, keep it aside. */
                         (void) spool_reject(spool, seq);
@@ -214,6 +216,14 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
                 if (r < 0) {
                         json_error(ret_error, "%s", strnull(err));
                         break;
+                }
+                other_cert = !streq(rec.kid, id->kid);
+                spool_record_done(&rec);
+                if (other_cert) {
+                        (void) spool_reject(spool, seq);
+                        st.rejected++;
+                        json_error(ret_error, "report %lld was signed under a previous certificate", (long long) seq);
+                        continue;
                 }
                 r = transport_request(t, "POST", "/v1/reports", "application/jose", jws, len, NULL, &resp, ret_error);
                 if (r < 0)

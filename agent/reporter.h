@@ -37,12 +37,16 @@ int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const
 
 typedef struct FlushStats {
         size_t sent;      /* acknowledged with a 2xx and removed */
-        size_t rejected;  /* refused for good (400, 409, 413): moved to spool/rejected/ */
+        size_t rejected;  /* can never be accepted: moved to spool/rejected/ (see below) */
         size_t waiting;   /* still in the spool */
 } FlushStats;
 
 /* POST /v1/reports, one report per request on one kept-alive connection, oldest first.
- * A report leaves the spool only after a 2xx. Stops at the first transport failure,
- * 401/403 (identity refused: -EACCES), 429 or 5xx (-EAGAIN), with a message; *ret is
+ * A report leaves the spool only after a 2xx. Set aside in spool/rejected/ instead of
+ * blocking the queue: a report refused with 400, 409 or 413 (resending the same bytes
+ * gets the same answer), and a report signed under another certificate than id's (the
+ * server takes reports only from the certificate that signed them: after a re-enrollment
+ * they are undeliverable; the server sees a gap). Stops at the first transport failure,
+ * 401/403 (this identity refused: -EACCES), 429 or 5xx (-EAGAIN), with a message; *ret is
  * filled in every case. */
-int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error);
+int reporter_flush(Spool *spool, Transport *t, const Identity *id, FlushStats *ret, char **ret_error);

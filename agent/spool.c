@@ -55,6 +55,7 @@ int spool_record_parse(const char *data, size_t size, SpoolRecord *ret, char **r
                 return r;
         rec.seq = c->seq;
         rec.dropped = c->dropped;
+        memcpy(rec.kid, jws->kid, JWS_KID_SIZE);
         rec.prev = TAKE_PTR(c->prev);
         *ret = rec;
         return 0;
@@ -191,11 +192,13 @@ static int spool_scan(Spool *s) {
         }
         if (errno)
                 return -errno;
-        qsort(s->entries, s->n_entries, sizeof(SpoolEntry), entry_compare);
+        if (s->n_entries > 0)
+                qsort(s->entries, s->n_entries, sizeof(SpoolEntry), entry_compare);
         return 0;
 }
 
-int spool_read(Spool *s, int64_t seq, char **ret_jws, size_t *ret_len, char **ret_error) {
+int spool_read(Spool *s, int64_t seq, char **ret_jws, size_t *ret_len, SpoolRecord *ret_record,
+               char **ret_error) {
         _cleanup_free_ char *path = seq_path(s, seq), *data = NULL;
         SpoolRecord rec = {};
         int64_t found;
@@ -211,9 +214,14 @@ int spool_read(Spool *s, int64_t seq, char **ret_jws, size_t *ret_len, char **re
         if (r < 0)
                 return r;
         found = rec.seq;
-        spool_record_done(&rec);
-        if (found != seq)
+        if (found != seq) {
+                spool_record_done(&rec);
                 return json_error(ret_error, "\"%s\" holds seq %lld", path, (long long) found), -EBADMSG;
+        }
+        if (ret_record)
+                *ret_record = rec;
+        else
+                spool_record_done(&rec);
         *ret_jws = TAKE_PTR(data);
         *ret_len = size;
         return 0;
@@ -253,7 +261,7 @@ static int spool_reconcile(Spool *s, char **ret_error) {
 int spool_open(const char *state_dir, const SpoolLimits *limits, SpoolOpenFlags flags, Spool **ret,
                char **ret_error) {
         _cleanup_(spool_freep) Spool *s = calloc(1, sizeof(Spool));
-        _cleanup_free_ char *lock = NULL, *rejected = NULL;
+        _cleanup_free_ char *lock = NULL;
         int r;
 
         if (!s)
@@ -303,6 +311,8 @@ static uint64_t spool_bytes(const Spool *s) {
 }
 
 static void entries_remove(Spool *s, size_t i, size_t n) {
+        if (n == 0)
+                return;
         memmove(s->entries + i, s->entries + i + n, sizeof(SpoolEntry) * (s->n_entries - i - n));
         s->n_entries -= n;
 }

@@ -34,6 +34,14 @@ typedef struct SpoolEntry {
 
 typedef struct Spool Spool;
 
+typedef struct SpoolRecord {
+        int64_t seq;
+        char *prev;                    /* NULL for seq 1 */
+        int64_t dropped;
+        char kid[JWS_KID_SIZE];        /* of the certificate whose key signed it */
+        char hash[REPORT_HASH_SIZE];   /* report_hash of the bytes */
+} SpoolRecord;
+
 /* Creates STATE/spool/ (0700) when missing, takes the lock, removes stale temp files,
  * reconciles the chain state. -EBADMSG with a message when the chain state is unreadable
  * and no spooled report tells where the chain stands. */
@@ -59,20 +67,15 @@ int spool_append(Spool *s, const char *jws, size_t len, uint64_t *ret_dropped, c
 /* Waiting reports, oldest first; valid until the next append/remove. */
 const SpoolEntry *spool_entries(const Spool *s, size_t *ret_n);
 size_t spool_count(const Spool *s);
-/* Reads and validates the record (spool_record_parse). */
-int spool_read(Spool *s, int64_t seq, char **ret_jws, size_t *ret_len, char **ret_error);
+/* Reads and validates the record (spool_record_parse); ret_record may be NULL. */
+int spool_read(Spool *s, int64_t seq, char **ret_jws, size_t *ret_len, SpoolRecord *ret_record,
+               char **ret_error);
 /* The server acknowledged it: unlink and sync. */
 int spool_remove(Spool *s, int64_t seq);
 /* The server refused it for good (e.g. 409): moved to STATE/spool/rejected/ for a person
  * to look at, out of the queue. */
 int spool_reject(Spool *s, int64_t seq);
 
-typedef struct SpoolRecord {
-        int64_t seq;
-        char *prev;                    /* NULL for seq 1 */
-        int64_t dropped;
-        char hash[REPORT_HASH_SIZE];   /* report_hash of the bytes */
-} SpoolRecord;
 
 /* Validates a spool file's content: a compact JWS (jws_parse) with valid claims
  * (report_claims_parse); the signature is not verified here (the key may be gone).

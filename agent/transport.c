@@ -103,8 +103,9 @@ int transport_new(const TransportOptions *o, Transport **ret) {
         }
         t->max_response = o->max_response ?: TRANSPORT_RESPONSE_MAX;
 
+        /* CURLOPT_NOSIGNAL stays off: libcurl then ignores SIGPIPE during each transfer,
+         * so a server that closes mid-write is an error, not our death. */
         if (curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, t->errbuf) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
             curl_easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
             curl_easy_setopt(t->curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
             curl_easy_setopt(t->curl, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||

@@ -145,3 +145,63 @@ class SServer:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
+
+
+class VigieServer:
+    """The real vigie-server: init once, serve on a random port, stop and start again."""
+
+    def __init__(self, tmp: Path, run, binary):
+        self.dir = tmp / "server"
+        self.run = run
+        self.binary = binary
+        self.port = free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.proc = None
+        self.log = tmp / "vigie-server.log"
+        r = run("vigie-server", "init", "--dir", self.dir, "--name", "127.0.0.1")
+        assert r.returncode == 0, r
+        self.ca = self.dir / "ca.pem"
+
+    def token(self, *args) -> str:
+        r = self.run("vigie-server", "token", "create", "--dir", self.dir, *args)
+        assert r.returncode == 0, r
+        return r.stdout.strip()
+
+    def start(self):
+        self.proc = subprocess.Popen([self.binary("vigie-server"), "serve", "--dir", str(self.dir),
+                                      "--listen", f"127.0.0.1:{self.port}"],
+                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"vigie-server exited: {self.log.read_text()}")
+                time.sleep(0.05)
+        raise AssertionError("vigie-server did not start listening")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+        self.proc = None
+
+    def reports(self, device_id: str):
+        """(seq, hash, prev, jws) rows the server stored, in seq order."""
+        import sqlite3
+        db = sqlite3.connect(f"file:{self.dir / 'vigie.db'}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT seq, hash, prev, jws FROM reports WHERE device_id = ? ORDER BY seq",
+                              (device_id,)).fetchall()
+        finally:
+            db.close()
+
+    def device_flag(self, device_id: str):
+        import sqlite3
+        db = sqlite3.connect(f"file:{self.dir / 'vigie.db'}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT flag_reason FROM devices WHERE id = ?", (device_id,)).fetchone()
+        finally:
+            db.close()

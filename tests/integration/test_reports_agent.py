@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import binary
-from reports_util import (Ca, SServer, agent_config, b64url, kid_of, openssl_sign_jws, openssl_verify_jws,
+from reports_util import (Ca, SServer, VigieServer, agent_config, b64url, kid_of, openssl_sign_jws, openssl_verify_jws,
                           sample_claims, simulate_enrollment, spool_files, unb64url)
 
 
@@ -167,6 +167,13 @@ def test_spool_bound_drops_oldest_and_says_so(vigie, tmp_path, enrolled):
     assert json.loads((state / "spool" / "chain.json").read_text())["dropped"] == 1
 
 
+def clean_env():
+    """What conftest.run passes, for the tests that need Popen to kill the process."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    env.update({k: v for k, v in os.environ.items() if k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")})
+    return env
+
+
 def spool_invariants(state, history):
     """Every spooled report parses, seqs are unique and chained, a seq's bytes never change,
     and the chain state is ahead of every spooled seq."""
@@ -187,10 +194,7 @@ def spool_invariants(state, history):
 def test_kill9_never_corrupts_spool(tmp_path, enrolled):
     ca, state, _ = enrolled
     conf = agent_config(tmp_path, state)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-        if k in os.environ:
-            env[k] = os.environ[k]
+    env = clean_env()
     rng = random.Random(1234)
     history = {}
     # Calibrate: how long one run takes, so the kills land all over it.
@@ -217,3 +221,246 @@ def test_kill9_never_corrupts_spool(tmp_path, enrolled):
     assert seqs[-1] == max(history)
     assert not list((state / "spool").glob("*.tmp.*"))
     assert killed > 0
+
+
+# --- With the real vigie-server --------------------------------------------------------
+
+@pytest.fixture
+def server(tmp_path):
+    from conftest import run
+    srv = VigieServer(tmp_path, run, binary)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def enroll(vigie, tmp_path, server, state=None, seed=None, *extra):
+    state = state or tmp_path / "state"
+    conf = agent_config(tmp_path, state, server=server.url)
+    env = {"VIGIE_DEVICE_ID_SEED": seed} if seed else None
+    r = vigie("enroll", "--config", conf, "--token", server.token(), "--ca", server.ca, *extra, env=env)
+    return r, conf, state
+
+
+def device_of(state):
+    from reports_util import openssl
+    subject = openssl("x509", "-in", state / "device.crt", "-noout", "-subject", "-nameopt", "RFC2253").stdout
+    return subject.decode().strip().split("CN=")[1].split(",")[0]
+
+
+def test_whole_path_init_token_enroll_report_verify(vigie, tmp_path, server):
+    r, conf, state = enroll(vigie, tmp_path, server)
+    assert r.returncode == 0, r
+    device_id = device_of(state)
+    assert f"Enrolled as {device_id}." in r.stdout
+    assert (state / "device.key").stat().st_mode & 0o777 == 0o600
+
+    # Enrolled already: says so, changes nothing.
+    before = (state / "device.crt").read_bytes()
+    r = vigie("enroll", "--config", conf, "--token", server.token(), "--ca", server.ca)
+    assert r.returncode == 0 and "already enrolled" in r.stdout
+    assert (state / "device.crt").read_bytes() == before
+
+    r = vigie("report", "--config", conf)
+    assert r.returncode == 0, r
+    assert "Report 1 signed and sent" in r.stdout
+    assert spool_files(state) == []
+    assert (state / "policy.json").exists() and (state / "policy.etag").exists()
+    # The cached policy is revalidated with its ETag: unchanged, the file is not rewritten.
+    inode = (state / "policy.json").stat().st_ino
+    r = vigie("report", "--config", conf)
+    assert r.returncode == 0 and "Report 2 signed and sent" in r.stdout
+    assert (state / "policy.json").stat().st_ino == inode
+
+    rows = server.reports(device_id)
+    assert [row[0] for row in rows] == [1, 2]
+    assert rows[1][2] == rows[0][1]  # prev of 2 = hash of 1
+
+    # A new policy on the server reaches the next report.
+    from conftest import run
+    pol = tmp_path / "policy.json"
+    pol.write_text(json.dumps({"policy_id": "acme", "version": 7,
+                               "checks": {"backup": {"required": False}}}))
+    assert run("vigie-server", "policy", "set", "--dir", server.dir, pol).returncode == 0
+    assert vigie("report", "--config", conf).returncode == 0
+    assert json.loads((state / "policy.json").read_text())["policy_id"] == "acme"
+    assert claims_of(server.reports(device_id)[-1][3])["policy"] == {"id": "acme", "version": 7}
+    for seq, _, _, jws in rows:
+        stored = tmp_path / f"stored-{seq}.jws"
+        stored.write_text(jws)
+        v = vigie("verify", stored, "--cert", state / "device.crt", "--ca", server.ca)
+        assert v.returncode == 0, v
+        assert json.loads(v.stdout)["seq"] == seq
+        assert openssl_verify_jws(jws, state / "device.crt", tmp_path / f"ossl-{seq}")
+
+
+def test_enroll_refusals_store_nothing(vigie, tmp_path, server):
+    state = tmp_path / "state"
+    conf = agent_config(tmp_path, state, server=server.url)
+    r = vigie("enroll", "--config", conf, "--token", "vgt_not-a-real-token", "--ca", server.ca)
+    assert r.returncode != 0 and "refused the enrollment" in r.stderr and "HTTP 40" in r.stderr
+    assert not (state / "device.crt").exists()
+    other = Ca(tmp_path / "impostor", "Impostor")
+    r = vigie("enroll", "--config", conf, "--token", server.token(), "--ca", other.cert)
+    assert r.returncode != 0 and "cannot reach" in r.stderr
+    assert not (state / "device.crt").exists()
+    token_file = tmp_path / "token"
+    token_file.write_text(server.token() + "\n")
+    r = vigie("enroll", "--config", conf, "--token-file", token_file, "--ca", server.ca)
+    assert r.returncode == 0, r
+
+
+def test_device_id_seed_simulates_several_laptops(vigie, tmp_path, server):
+    ids = []
+    for seed, sub in (("laptop-a", "a1"), ("laptop-b", "b1"), ("laptop-a", "a2")):
+        (tmp_path / sub).mkdir()
+        r, conf, state = enroll(vigie, tmp_path / sub, server, state=tmp_path / sub / "state", seed=seed)
+        assert r.returncode == 0, r
+        ids.append(device_of(state))
+    assert ids[0] != ids[1] and ids[0] == ids[2]
+    import uuid
+    assert all(str(uuid.UUID(i)) == i for i in ids)
+
+
+def test_offline_queue_then_all_arrive_once_in_order(vigie, tmp_path, server):
+    r, conf, state = enroll(vigie, tmp_path, server)
+    assert r.returncode == 0, r
+    device_id = device_of(state)
+    assert vigie("report", "--config", conf).returncode == 0
+    server.stop()
+    for n in range(1, 21):
+        r = vigie("report", "--config", conf)
+        assert r.returncode == 0, r
+        assert f"queued, {n} waiting" in r.stdout
+    assert len(spool_files(state)) == 20
+    server.start()
+    r = vigie("report", "--config", conf)
+    assert r.returncode == 0 and "Report 22 signed and sent (21 sent)." in r.stdout, r
+    rows = server.reports(device_id)
+    assert [row[0] for row in rows] == list(range(1, 23))
+    for a, b in zip(rows, rows[1:]):
+        assert b[2] == a[1]
+    assert server.device_flag(device_id) == (None,)
+    assert spool_files(state) == []
+
+
+def test_kill9_with_server_nothing_lost_no_seq_reused(tmp_path, server, vigie):
+    r, conf, state = enroll(vigie, tmp_path, server)
+    assert r.returncode == 0, r
+    device_id = device_of(state)
+    env = clean_env()
+    cmd = [binary("vigie"), "report", "--config", str(conf)]
+    t0 = time.monotonic()
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    span = time.monotonic() - t0
+    rng = random.Random(99)
+    history = {}
+    killed = 0
+    for _ in range(50):
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, span * 1.2))
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            killed += 1
+        p.wait()
+        for f in spool_files(state):
+            jws = f.read_text()
+            assert claims_of(jws)["seq"] == int(f.stem)
+            assert history.setdefault(int(f.stem), jws) == jws, "seq reused"
+    assert server.proc.poll() is None, "vigie-server died while clients were killed"
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and "signed and sent" in r.stdout, r.stdout + r.stderr
+    rows = server.reports(device_id)
+    seqs = [row[0] for row in rows]
+    # Every report ever made reached the server once; the spool is empty; no conflict.
+    assert seqs == list(range(1, seqs[-1] + 1))
+    for seq, _, _, jws in rows:
+        assert history.get(seq, jws) == jws
+    for a, b in zip(rows, rows[1:]):
+        assert b[2] == a[1]
+    assert spool_files(state) == []
+    assert server.device_flag(device_id) == (None,)
+    assert killed > 0
+
+
+def test_revoked_device_keeps_reports_queued(vigie, tmp_path, server):
+    from conftest import run
+    r, conf, state = enroll(vigie, tmp_path, server)
+    assert r.returncode == 0, r
+    device_id = device_of(state)
+    assert run("vigie-server", "revoke", "--dir", server.dir, device_id).returncode == 0
+    r = vigie("report", "--config", conf)
+    assert r.returncode == 3 and "queued, 1 waiting" in r.stderr, r
+    assert len(spool_files(state)) == 1
+    assert server.reports(device_id) == []
+
+
+def test_reenrolled_device_sets_old_reports_aside(vigie, tmp_path, server):
+    r, conf, state = enroll(vigie, tmp_path, server)
+    assert r.returncode == 0, r
+    device_id = device_of(state)
+    assert vigie("report", "--config", conf).returncode == 0
+    server.stop()
+    assert "queued, 1 waiting" in vigie("report", "--config", conf).stdout
+    server.start()
+    r = vigie("enroll", "--config", conf, "--token", server.token(), "--force")
+    assert r.returncode == 0, r
+    r = vigie("report", "--config", conf)
+    assert r.returncode == 0, r
+    assert "refused" in r.stderr and "previous certificate" in r.stderr
+    assert [int(f.stem) for f in (state / "spool" / "rejected").glob("*.jws")] == [2]
+    rows = server.reports(device_id)
+    assert [row[0] for row in rows] == [1, 3]  # the server records the gap
+
+
+def test_docs_auditor_example_verifies_a_stored_report(vigie, tmp_path, server):
+    """The openssl-only commands of docs/reports.md, run as written on a stored report."""
+    from conftest import SRC
+    doc = (SRC / "docs" / "reports.md").read_text()
+    script = doc.split("### Verify with openssl alone", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    r, conf, state = enroll(vigie, tmp_path, server)
+    assert r.returncode == 0, r
+    assert vigie("report", "--config", conf).returncode == 0
+    seq, stored_hash, _, jws = server.reports(device_of(state))[0]
+    audit = tmp_path / "audit"
+    audit.mkdir()
+    (audit / "report.jws").write_text(jws)
+    (audit / "device.crt").write_bytes((state / "device.crt").read_bytes())
+    out = subprocess.run(["sh", "-c", script], cwd=audit, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert json.loads(lines[0])["kid"] == lines[1] == kid_of(state / "device.crt")
+    assert "Verified OK" in lines[2]
+    assert json.loads(lines[3])["seq"] == seq
+    assert lines[4] == stored_hash
+    # And a tampered report fails the same commands.
+    h, p, s = jws.split(".")
+    forged = claims_of(jws)
+    forged["compliant"] = not forged["compliant"]
+    (audit / "report.jws").write_text(f"{h}.{b64url(json.dumps(forged).encode())}.{s}")
+    out = subprocess.run(["sh", "-c", script], cwd=audit, capture_output=True, text=True)
+    assert "Verified OK" not in out.stdout and "Verification failure" in out.stdout + out.stderr
+
+
+def test_key_uri_elsewhere_and_wrong_key_type(vigie, tmp_path, server):
+    """KeyURI= points OSSL_STORE at another key; a key that is not P-256 is refused."""
+    from reports_util import openssl
+    key = tmp_path / "keys" / "laptop.key"
+    key.parent.mkdir()
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key)
+    state = tmp_path / "state"
+    conf = agent_config(tmp_path, state, server=server.url, extra=f"[Agent]\nKeyURI=file:{key}\n")
+    r = vigie("enroll", "--config", conf, "--token", server.token(), "--ca", server.ca)
+    assert r.returncode == 0, r
+    assert not (state / "device.key").exists()
+    r = vigie("report", "--config", conf)
+    assert r.returncode == 0 and "signed and sent" in r.stdout, r
+    assert claims_of(server.reports(device_of(state))[0][3])["agent"]["key"] == "file"
+
+    rsa = tmp_path / "keys" / "rsa.key"
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", rsa)
+    conf2 = agent_config(tmp_path / "keys", tmp_path / "state2", server=server.url,
+                         extra=f"[Agent]\nKeyURI=file:{rsa}\n")
+    r = vigie("enroll", "--config", conf2, "--token", server.token(), "--ca", server.ca)
+    assert r.returncode == 2 and "not an ECDSA P-256 key" in r.stderr
+    assert not (tmp_path / "state2" / "device.crt").exists()

@@ -87,7 +87,7 @@ static void test_append_and_chain(void **state) {
         assert_int_equal(spool_append(s, b, strlen(b), NULL, NULL), -ESTALE);
         assert_int_equal(spool_count(s), 2);
         assert_int_equal(spool_entries(s, &n)[0].seq, 1);
-        assert_int_equal(spool_read(s, 1, &data, &len, NULL), 0);
+        assert_int_equal(spool_read(s, 1, &data, &len, NULL, NULL), 0);
         assert_string_equal(data, a);
         assert_int_equal(spool_remove(s, 1), 0);
         assert_int_equal(spool_count(s), 1);
@@ -177,7 +177,7 @@ static void test_bounds_and_dropped(void **state) {
                 _cleanup_(jws_freep) Jws *jws = NULL;
                 assert_int_equal(spool_append(s, r, strlen(r), &dropped, NULL), 0);
                 assert_int_equal(dropped, 1);
-                assert_int_equal(spool_read(s, 6, &data, &len, NULL), 0);
+                assert_int_equal(spool_read(s, 6, &data, &len, NULL, NULL), 0);
                 assert_int_equal(jws_parse(data, len, &jws, NULL), 0);
                 assert_int_equal(report_claims_parse(jws->payload, jws->payload_size, &c, NULL), 0);
                 assert_int_equal(c->dropped, 1);
