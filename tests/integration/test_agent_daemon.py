@@ -202,7 +202,8 @@ def test_offline_backoff_then_drain_in_order_exactly_once(fleet):
     assert gaps[-1] > 2 * gaps[0] and all(g > 0.5 for g in gaps), gaps  # growing, never a busy loop
     depth = len(spooled(a))
     assert depth >= 3 and a.status()["server_reachable"] is False
-    assert a.status()["agent"]["next_retry"]
+    # Between attempts the next one is announced (during one, it is under way).
+    wait_for(lambda: a.status()["agent"]["next_retry"], what="the next retry in status.json")
     wait_for(lambda: len(spooled(a)) > depth, what="the spool growing")
 
     srv.start()
