@@ -57,30 +57,28 @@ static usec_t now_boottime(Agent *a) {
 
 static int run_child(Agent *a, CycleKind kind);
 
-static int on_cycle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Agent *a = userdata;
-        (void) s, (void) usec;
+/* A timer fired: its child runs now, or right after the one running. */
+static int on_timer(Agent *a, CycleKind kind) {
+        sd_event_source **slot = kind == CYCLE_FULL ? &a->cycle_timer : &a->retry_timer;
 
-        a->cycle_timer = sd_event_source_unref(a->cycle_timer);
-        a->next_cycle_realtime = 0;
+        *slot = sd_event_source_unref(*slot);
+        *(kind == CYCLE_FULL ? &a->next_cycle_realtime : &a->next_retry_realtime) = 0;
         if (a->child_pid > 0) {
-                a->cycle_requested = true;
+                *(kind == CYCLE_FULL ? &a->cycle_requested : &a->flush_requested) = true;
                 return 0;
         }
-        return run_child(a, CYCLE_FULL), 0;
+        (void) run_child(a, kind);
+        return 0;
+}
+
+static int on_cycle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s, (void) usec;
+        return on_timer(userdata, CYCLE_FULL);
 }
 
 static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Agent *a = userdata;
         (void) s, (void) usec;
-
-        a->retry_timer = sd_event_source_unref(a->retry_timer);
-        a->next_retry_realtime = 0;
-        if (a->child_pid > 0) {
-                a->flush_requested = true;
-                return 0;
-        }
-        return run_child(a, CYCLE_FLUSH), 0;
+        return on_timer(userdata, CYCLE_FLUSH);
 }
 
 static int arm(Agent *a, sd_event_source **slot, usec_t delay, sd_event_time_handler_t cb,

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <getopt.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -57,6 +58,14 @@ int cli_load_config(Cli *cli) {
         if (cli->verbosity == 0)
                 log_set_max_level(cli->config->log_level < LOG_NOTICE ? cli->config->log_level : LOG_NOTICE);
         return 0;
+}
+
+int cli_no_arguments(const char *verb, int argc, char *argv[]) {
+        if (optind >= argc)
+                return 0;
+        fprintf(stderr, _("vigie %s: unexpected argument \"%s\".\n"), verb, argv[optind]);
+        fprintf(stderr, _("Try 'vigie %s --help' for more information.\n"), verb);
+        return EXIT_USAGE;
 }
 
 int cli_usage_error(const char *verb) {

@@ -49,6 +49,8 @@ int cli_common_option(Cli *cli, int c, const char *arg);
 /* Loads the configuration once (file + drop-ins), applying --state-dir. Returns 0 or an
  * exit code (EXIT_USAGE) after printing why. */
 int cli_load_config(Cli *cli);
+/* After getopt: 0, or EXIT_USAGE after naming the first argument left over. */
+int cli_no_arguments(const char *verb, int argc, char *argv[]);
 /* "Try 'vigie VERB --help'." on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *verb);
 /* Colours are used only on a terminal that wants them. */

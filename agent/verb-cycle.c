@@ -43,6 +43,9 @@ int verb_cycle(Cli *cli, int argc, char *argv[]) {
                 default: return cli_usage_error("cycle ");
                 }
         }
+        r = cli_no_arguments("cycle", argc, argv);
+        if (r != 0)
+                return r;
         agent_cycle_setup_signals();
         r = cli_load_config(cli);
         if (r != 0)

@@ -43,10 +43,9 @@ int verb_policy(Cli *cli, int argc, char *argv[]) {
                 default: return cli_usage_error("policy ");
                 }
         }
-        if (optind < argc) {
-                fprintf(stderr, _("vigie policy: unexpected argument \"%s\".\n"), argv[optind]);
-                return cli_usage_error("policy ");
-        }
+        r = cli_no_arguments("policy", argc, argv);
+        if (r != 0)
+                return r;
         if (!builtin) {
                 r = cli_load_config(cli);
                 if (r != 0)

@@ -154,10 +154,9 @@ int verb_status(Cli *cli, int argc, char *argv[]) {
                 default: return cli_usage_error("status ");
                 }
         }
-        if (optind < argc) {
-                fprintf(stderr, _("vigie status: unexpected argument \"%s\".\n"), argv[optind]);
-                return cli_usage_error("status ");
-        }
+        r = cli_no_arguments("status", argc, argv);
+        if (r != 0)
+                return r;
         r = cli_load_config(cli);
         if (r != 0)
                 return r;

@@ -225,6 +225,8 @@ class Relay:
         self.listener.listen(64)
         self.port = self.listener.getsockname()[1]
         self.accepts = []  # (monotonic time, forwarded?)
+        self.blackhole = False  # accept and hold connections, answering nothing
+        self._held = []
         self._stop = False
         threading.Thread(target=self._accept_loop, daemon=True).start()
 
@@ -234,6 +236,10 @@ class Relay:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.blackhole:
+                self.accepts.append((time.monotonic(), False))
+                self._held.append(client)
+                continue
             port = self.backend_port
             try:
                 backend = socket.create_connection(("127.0.0.1", port), timeout=2) if port else None
@@ -269,6 +275,8 @@ class Relay:
     def close(self):
         self._stop = True
         self.listener.close()
+        for c in self._held:
+            c.close()
 
 
 def enroll(srv, agent, relay, vigie_run):

@@ -339,3 +339,19 @@ def test_vigie_report_now_asks_the_running_agent(fleet, vigie):
     assert r.returncode == 0, r
     assert "report 2" in r.stdout and "0 waiting" in r.stdout
     assert stored_seqs(srv) == [1, 2]
+
+
+def test_sigterm_during_a_delivery_finishes_the_step(fleet):
+    """SIGTERM while the cycle waits for a server that never answers: the daemon lets the
+    request end (TimeoutSec=), exits 0, and the signed report is kept in the spool."""
+    srv, relay, a = fleet
+    a.write_conf("ReportIntervalSec=1h\n[Transport]\nConnectTimeoutSec=2s\nTimeoutSec=3s\n")
+    relay.blackhole = True
+    a.start()
+    wait_for(lambda: relay.accepts, what="the agent connecting")
+    wait_for(lambda: a.status() and a.status()["agent"]["state"] == "checking", what="a cycle under way")
+    a.signal(signal.SIGTERM)
+    assert a.proc.wait(timeout=20) == 0
+    assert "Stopping after the current step" in a.logtext()
+    assert a.status()["agent"]["state"] == "stopped"
+    assert len(spooled(a)) == 1 and stored_seqs(srv) == []
