@@ -577,3 +577,17 @@ def test_postgres_shared_by_two_instances(postgres, tmp_path):
     finally:
         a.stop()
         b.stop()
+
+
+def test_inline_verification(tmp_path):
+    """VerifyThreads=0: reports are verified on the event loop itself."""
+    srv = VigieServer(tmp_path, conf="[Server]\nVerifyThreads=0\n")
+    srv.start()
+    try:
+        dev = enrolled(srv)
+        assert dev.post([dev.report(), dev.report()])[0] == 202
+        status, body = dev.post(dev.report(advance=False, sub=str(uuid.uuid4())))
+        assert (status, body["error"]) == (403, "wrong_subject")
+        assert srv.count("reports", "device_id = $1", dev.id) == 2
+    finally:
+        srv.stop()
