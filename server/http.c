@@ -279,10 +279,10 @@ static int authorize(Request *r, const Route *route, Conn *c, SSL *ssl) {
                 return http_error(r, 403, "wrong_role",
                                   "a certificate of role \"%s\" may not use %s",
                                   c->peer.info.ou[0] ? c->peer.info.ou : "none", r->path);
-        k = store_cert_status(r->server->store, c->peer.info.serial, &st);
+        k = store_cert_status(r->server->store_ro, c->peer.info.serial, &st);
         if (k < 0) {
                 log_error_errno(k, "Cannot look up certificate %s: %s", c->peer.info.serial,
-                                store_error(r->server->store));
+                                store_error(r->server->store_ro));
                 return http_error(r, 503, "storage_unavailable", "cannot check the certificate now");
         }
         if (!st.known)

@@ -23,6 +23,7 @@ typedef struct ServerConfig {
         usec_t client_cert_lifetime; /* admin-cert create */
         usec_t max_clock_skew;   /* how far in the future a report's iat may be */
         int max_batch;           /* JWS per POST /v1/reports */
+        int verify_threads;      /* report verification off the loop; -1: CPUs - 1 */
 } ServerConfig;
 
 ServerConfig *server_config_free(ServerConfig *c);

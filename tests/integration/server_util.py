@@ -297,7 +297,9 @@ class Postgres:
             pytest.skip("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); "
                         "packaging/deps.sh installs it")
         self.bin = Path(bins[-1]).parent
-        self.base = Path(tmp_path) / "pg"
+        # Not under pytest's tmp: pytest resets its root to 0700 on every run (other
+        # sessions run concurrently), which would lock the postgres user out mid-test.
+        self.base = Path(tempfile.mkdtemp(prefix="vigie-pg-"))
         self.data = self.base / "data"
         self.port = free_port()
         self.url = f"postgres:host=127.0.0.1 port={self.port} dbname=vigie user=postgres connect_timeout=10"
@@ -309,18 +311,10 @@ class Postgres:
         return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
     def start(self):
-        self.base.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.base, "postgres", "postgres")
-            os.chmod(self.base, 0o700)
-            # the temp dirs above must be traversable by the postgres user
-            p = self.base.parent
-            while p != Path("/"):
-                os.chmod(p, os.stat(p).st_mode | 0o011)
-                p = p.parent
         r = self._as_pg(self.bin / "initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync")
-        if r.returncode != 0:
-            pytest.skip(f"initdb failed: {r.stderr.strip()}")
+        assert r.returncode == 0, f"initdb failed: {r.stderr.strip()}"
         r = self._as_pg(self.bin / "pg_ctl", "-D", self.data, "-l", self.base / "pg.log", "-w", "-t", "60",
                         "-o", f"-h 127.0.0.1 -p {self.port} -k {self.base} -c fsync=on", "start")
         assert r.returncode == 0, r.stderr + (self.base / "pg.log").read_text(errors="replace")
@@ -330,6 +324,7 @@ class Postgres:
 
     def stop(self):
         self._as_pg(self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+        shutil.rmtree(self.base, ignore_errors=True)
 
     @staticmethod
     def psql_args(conninfo):
