@@ -122,6 +122,8 @@ $(COMMON_LIB) $(AGENT_LIB) $(SERVER_LIB):
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+# Keep the objects of tests and fuzz targets (make would delete them as intermediates).
+.SECONDARY:
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(call obj,$$(MAIN_$$*)) $(VIGIE_LIBS)
 	$(quiet) LD $@
