@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apt-cache.h"
+#include "deb-version.h"
+#include "macro.h"
+
+#define PRIO_STATUS 100
+#define PRIO_DEFAULT 500
+#define PRIO_BUT_AUTOMATIC 100
+#define PRIO_NOT_AUTOMATIC 1
+#define PRIO_DEFAULT_RELEASE 990
+#define PRIO_NOT_INSTALLED_STATUS (-1)
+
+AptCache *apt_cache_new(const char *native_arch) {
+        AptCache *c = calloc(1, sizeof(AptCache));
+        if (!c)
+                return NULL;
+        c->native_arch = strdup(native_arch);
+        c->files = calloc(1, sizeof(AptFile));
+        if (!c->native_arch || !c->files)
+                return apt_cache_free(c);
+        c->files[0] = (AptFile) { .name = strdup("/var/lib/dpkg/status"), .is_status = true };
+        if (!c->files[0].name)
+                return apt_cache_free(c);
+        c->n_files = 1;
+        return c;
+}
+
+AptCache *apt_cache_free(AptCache *c) {
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < c->n_packages; i++) {
+                AptPackage *p = &c->packages[i];
+                for (size_t j = 0; j < p->n_versions; j++) {
+                        free(p->versions[j].version);
+                        free(p->versions[j].files);
+                }
+                free(p->versions);
+                free(p->name);
+                free(p->arch);
+                free(p->installed);
+        }
+        free(c->packages);
+        for (size_t i = 0; i < c->n_files; i++)
+                apt_file_done(&c->files[i]);
+        free(c->files);
+        free(c->table);
+        free(c->native_arch);
+        free(c);
+        return NULL;
+}
+
+int apt_cache_add_files(AptCache *c, AptFile *files, size_t n) {
+        AptFile *nf = reallocarray(c->files, c->n_files + n, sizeof(AptFile));
+        if (!nf)
+                return -ENOMEM;
+        c->files = nf;
+        memcpy(c->files + c->n_files, files, n * sizeof(AptFile));
+        c->n_files += n;
+        free(files);
+        return 0;
+}
+
+/* FNV-1a */
+static size_t hash_name(const char *s, size_t len) {
+        uint64_t h = 1469598103934665603ull;
+        for (size_t i = 0; i < len; i++) {
+                h ^= (unsigned char) s[i];
+                h *= 1099511628211ull;
+        }
+        return (size_t) h;
+}
+
+static size_t *slot_for(const AptCache *c, const char *name, size_t len) {
+        size_t mask = c->table_size - 1;
+        for (size_t i = hash_name(name, len) & mask;; i = (i + 1) & mask) {
+                size_t v = c->table[i];
+                if (v == 0)
+                        return &c->table[i];
+                const char *n = c->packages[v - 1].name;
+                if (strncmp(n, name, len) == 0 && n[len] == 0)
+                        return &c->table[i];
+        }
+}
+
+static int table_grow(AptCache *c) {
+        size_t size = c->table_size ? c->table_size * 2 : 1024;
+        size_t *old = c->table, old_size = c->table_size;
+
+        c->table = calloc(size, sizeof(size_t));
+        if (!c->table) {
+                c->table = old;
+                return -ENOMEM;
+        }
+        c->table_size = size;
+        for (size_t i = 0; i < old_size; i++)
+                if (old[i]) {
+                        const char *n = c->packages[old[i] - 1].name;
+                        *slot_for(c, n, strlen(n)) = old[i];
+                }
+        free(old);
+        return 0;
+}
+
+AptPackage *apt_cache_find_name(const AptCache *c, const char *name, size_t len) {
+        if (c->table_size == 0)
+                return NULL;
+        size_t v = *slot_for(c, name, len);
+        return v ? &c->packages[v - 1] : NULL;
+}
+
+AptPackage *apt_cache_find(const AptCache *c, const char *name, size_t name_len, const char *arch, size_t arch_len) {
+        if (arch_len == 3 && memcmp(arch, "all", 3) == 0) {
+                arch = c->native_arch;
+                arch_len = strlen(arch);
+        }
+        for (AptPackage *p = apt_cache_find_name(c, name, name_len); p;
+             p = p->next_same_name ? &c->packages[p->next_same_name - 1] : NULL)
+                if (strncmp(p->arch, arch, arch_len) == 0 && p->arch[arch_len] == 0)
+                        return p;
+        return NULL;
+}
+
+int apt_cache_add_version(AptCache *c, AptPackage *p, uint32_t file_index, const char *version,
+                          size_t len, int phased) {
+        size_t i;
+        int cmp = 1;
+        (void) c;
+
+        for (i = 0; i < p->n_versions; i++) {
+                cmp = deb_version_compare_n(version, len, p->versions[i].version, strlen(p->versions[i].version));
+                if (cmp >= 0)
+                        break;
+        }
+        if (i < p->n_versions && cmp == 0 &&
+            strncmp(p->versions[i].version, version, len) == 0 && p->versions[i].version[len] == 0) {
+                AptVersion *v = &p->versions[i];
+                for (size_t k = 0; k < v->n_files; k++)
+                        if (v->files[k] == file_index)
+                                return 0;
+                uint32_t *nf = reallocarray(v->files, v->n_files + 1, sizeof(uint32_t));
+                if (!nf)
+                        return -ENOMEM;
+                v->files = nf;
+                v->files[v->n_files++] = file_index;
+                if (phased < v->phased)
+                        v->phased = phased;
+                return 0;
+        }
+        /* Equal by ordering but spelled differently ("1.0" vs "1.0-0"): a separate entry
+         * after the existing ones, as apt inserts it. */
+        while (i < p->n_versions && cmp == 0) {
+                i++;
+                if (i < p->n_versions)
+                        cmp = deb_version_compare_n(version, len, p->versions[i].version,
+                                                    strlen(p->versions[i].version));
+        }
+        AptVersion *nv = reallocarray(p->versions, p->n_versions + 1, sizeof(AptVersion));
+        if (!nv)
+                return -ENOMEM;
+        p->versions = nv;
+        AptVersion v = { .version = strndup(version, len), .files = malloc(sizeof(uint32_t)), .phased = phased };
+        if (!v.version || !v.files) {
+                free(v.version);
+                free(v.files);
+                return -ENOMEM;
+        }
+        v.files[0] = file_index;
+        v.n_files = 1;
+        memmove(&p->versions[i + 1], &p->versions[i], (p->n_versions - i) * sizeof(AptVersion));
+        p->versions[i] = v;
+        p->n_versions++;
+        return 0;
+}
+
+int apt_cache_add_installed(AptCache *c, const char *name, const char *arch, const char *version, bool held) {
+        size_t len = strlen(name);
+        int r;
+
+        if (streq(arch, "all"))
+                arch = c->native_arch;
+        if (apt_cache_find(c, name, len, arch, strlen(arch)))
+                return -EEXIST;
+        if ((c->n_packages + 1) * 2 > c->table_size && (r = table_grow(c)) < 0)
+                return r;
+        AptPackage *np = reallocarray(c->packages, c->n_packages + 1, sizeof(AptPackage));
+        if (!np)
+                return -ENOMEM;
+        c->packages = np;
+        AptPackage *p = &c->packages[c->n_packages];
+        *p = (AptPackage) { .name = strdup(name), .arch = strdup(arch), .installed = strdup(version), .held = held };
+        if (!p->name || !p->arch || !p->installed) {
+                free(p->name);
+                free(p->arch);
+                free(p->installed);
+                return -ENOMEM;
+        }
+        size_t *slot = slot_for(c, name, len);
+        if (*slot) {
+                /* Another architecture of the same name: chain it. */
+                AptPackage *q = &c->packages[*slot - 1];
+                while (q->next_same_name)
+                        q = &c->packages[q->next_same_name - 1];
+                q->next_same_name = c->n_packages + 1;
+        } else
+                *slot = c->n_packages + 1;
+        c->n_packages++;
+        return apt_cache_add_version(c, p, 0, version, strlen(version), 100);
+}
+
+static int file_default_priority(const AptFile *f) {
+        if (f->is_status)
+                return PRIO_STATUS;
+        if (f->has_release && f->release.not_automatic)
+                return f->release.but_automatic_upgrades ? PRIO_BUT_AUTOMATIC : PRIO_NOT_AUTOMATIC;
+        return PRIO_DEFAULT;
+}
+
+static void compute_file_priorities(AptCache *c, const AptPrefs *prefs, const char *default_release) {
+        AptPin def = { .type = APT_PIN_RELEASE, .rel_release = (char *) default_release,
+                       .priority = PRIO_DEFAULT_RELEASE };
+
+        for (size_t i = 0; i < c->n_files; i++) {
+                AptFile *f = &c->files[i];
+                bool fixed = false;
+
+                f->priority = file_default_priority(f);
+                /* pkgPolicy::InitDefaults: the first matching "Package: *" pin wins, except
+                 * that "never" overrides and cannot be overridden. */
+                if (default_release && apt_pin_matches_file(&def, f)) {
+                        f->priority = def.priority;
+                        fixed = true;
+                }
+                for (size_t k = 0; prefs && k < prefs->n_pins; k++) {
+                        const AptPin *pin = &prefs->pins[k];
+                        if (pin->package || f->priority == APT_PIN_NEVER)
+                                continue;
+                        if ((fixed && pin->priority != APT_PIN_NEVER) || !apt_pin_matches_file(pin, f))
+                                continue;
+                        f->priority = pin->priority;
+                        fixed = true;
+                }
+        }
+}
+
+static int version_priority(const AptCache *c, const AptPackage *p, const AptVersion *v, const AptPrefs *prefs) {
+        const AptFile *files[64];
+        size_t n = MIN(v->n_files, ELEMENTSOF(files));
+        bool installed = streq(v->version, p->installed);
+        int prio = INT32_MIN;
+
+        for (size_t i = 0; i < n; i++)
+                files[i] = &c->files[v->files[i]];
+        for (size_t k = 0; prefs && k < prefs->n_pins; k++) {
+                const AptPin *pin = &prefs->pins[k];
+                if (!pin->package || !apt_pin_matches_package(pin, p->name, p->arch, c->native_arch) ||
+                    !apt_pin_matches_version(pin, v->version, files, n))
+                        continue;
+                /* A package pin does not lift a version that only "never" files publish. */
+                for (size_t i = 0; i < n; i++)
+                        if (files[i]->priority != APT_PIN_NEVER)
+                                return pin->priority;
+                break;
+        }
+        for (size_t i = 0; i < n; i++) {
+                int fp = files[i]->is_status && !installed ? PRIO_NOT_INSTALLED_STATUS : files[i]->priority;
+                prio = MAX(prio, fp);
+        }
+        return prio == INT32_MIN ? 0 : prio;
+}
+
+void apt_cache_compute_candidates(AptCache *c, const AptPrefs *prefs, const char *default_release) {
+        compute_file_priorities(c, prefs, default_release);
+        for (size_t i = 0; i < c->n_packages; i++) {
+                AptPackage *p = &c->packages[i];
+                const AptVersion *pref = NULL, *pref_alt = NULL;
+                int max = 0, max_alt = 0;
+
+                for (size_t j = 0; j < p->n_versions; j++) {
+                        AptVersion *v = &p->versions[j];
+                        v->priority = version_priority(c, p, v, prefs);
+                        if (v->priority > max) {
+                                pref = v;
+                                max = v->priority;
+                        }
+                        if (v->priority > max_alt) {
+                                pref_alt = v;
+                                max_alt = v->priority;
+                        }
+                        if (streq(v->version, p->installed) && max < 1000) {
+                                if (!pref)
+                                        pref = v;
+                                /* From here only a downgrade pin (>= 1000) can win. */
+                                max = 999;
+                        }
+                }
+                if (!pref && max_alt > 0)
+                        pref = pref_alt;
+                p->candidate = pref;
+        }
+}
+
+bool apt_package_upgradable(const AptPackage *p) {
+        return p->candidate && deb_version_compare(p->candidate->version, p->installed) > 0;
+}
+
+static bool endswith_security(const char *s) {
+        size_t l = strlen(s);
+        return l >= 9 && streq(s + l - 9, "-security");
+}
+
+bool apt_file_is_security(const AptFile *f) {
+        if (f->is_status || !f->has_release)
+                return false;
+        return endswith_security(f->release.suite) || endswith_security(f->release.codename) ||
+               streq(f->release.label, "Debian-Security");
+}
+
+const AptVersion *apt_package_security_version(const AptCache *c, const AptPackage *p, const AptFile **ret_file) {
+        for (size_t j = 0; j < p->n_versions; j++) {
+                const AptVersion *v = &p->versions[j];
+                if (deb_version_compare(v->version, p->installed) <= 0)
+                        break;
+                for (size_t i = 0; i < v->n_files; i++)
+                        if (apt_file_is_security(&c->files[v->files[i]])) {
+                                if (ret_file)
+                                        *ret_file = &c->files[v->files[i]];
+                                return v;
+                        }
+        }
+        return NULL;
+}
