@@ -44,7 +44,7 @@ bool deb822_value_eq(const Deb822Field *f, const char *s);
 /* apt's boolean reading of a field ("yes", "true", "1", …); def when absent or junk. */
 bool deb822_get_bool(const Deb822Stanza *s, const char *name, bool def);
 
-/* Finds the end of the stanza that starts at p: the position after its terminating blank
- * line, or end. Fast path for skipping stanzas whose first field says they are not
+/* Finds the end of the stanza that starts at p: the position after its terminating empty
+ * line ("\n\n" or "\n\r\n", as apt's tag file reader), or end. Fast path for skipping stanzas whose first field says they are not
  * interesting. */
 const char *deb822_skip_stanza(const char *p, const char *end);
