@@ -141,8 +141,8 @@ bool deb_version_valid(const char *s) {
         for (const char *p = v.epoch.p; p < v.epoch.end; p++)
                 if (!is_digit((unsigned char) *p))
                         return false;
-        if (v.epoch.p == v.epoch.end && strchr(s, ':'))
-                return false;
+        if (v.epoch.p == v.epoch.end && memchr(v.epoch.p, ':', (size_t) (v.revision.end - v.epoch.p)) == v.epoch.p)
+                return false; /* ":1.0" */
         if (v.upstream.p == v.upstream.end || !is_digit((unsigned char) *v.upstream.p))
                 return false;
         for (const char *p = v.upstream.p; p < v.revision.end; p++) {
@@ -154,7 +154,9 @@ bool deb_version_valid(const char *s) {
                 if (p >= v.revision.p && (*p == '-' || *p == ':'))
                         return false;
         }
-        if (v.revision.p != v.upstream.end && v.revision.p == v.revision.end)
-                return false; /* "1.0-": a dash with an empty revision */
+        /* dpkg stores the epoch as an int. */
+        if (v.epoch.end - v.epoch.p > 10 ||
+            (v.epoch.end - v.epoch.p == 10 && memcmp(v.epoch.p, "2147483647", 10) > 0))
+                return false;
         return true;
 }
