@@ -8,17 +8,20 @@
 #include "fs-util.h"
 #include "json-util.h"
 
-int dpkg_native_arch(int root_fd, const char *status, size_t size, char *buf, size_t bufsize) {
+int dpkg_native_arch(int root_fd, const char *status, size_t size, char *buf, size_t bufsize, char **ret_error) {
         _cleanup_free_ char *arch = NULL;
         Deb822Parser parser;
         Deb822Stanza s;
         char name[16];
+        int r;
 
         deb822_parser_init(&parser, status, size);
-        while (deb822_next(&parser, &s) > 0)
+        while ((r = deb822_next(&parser, &s)) > 0)
                 if (deb822_get(&s, "Package", name, sizeof(name)) && streq(name, "dpkg") &&
                     deb822_get(&s, "Architecture", buf, bufsize) && buf[0] && !streq(buf, "all"))
                         return 0;
+        if (r < 0)
+                return json_error(ret_error, "%u: not a field, a continuation or a comment", parser.error_line), r;
         if (root_read_file(root_fd, "/var/lib/dpkg/arch", 4096, &arch, NULL) >= 0) {
                 size_t l = strcspn(arch, "\n \t");
                 if (l > 0 && l < bufsize) {
@@ -27,7 +30,7 @@ int dpkg_native_arch(int root_fd, const char *status, size_t size, char *buf, si
                         return 0;
                 }
         }
-        return -ENOENT;
+        return json_error(ret_error, "cannot tell the native architecture: no dpkg package in it"), -ENOENT;
 }
 
 int dpkg_status_load(AptCache *c, const char *data, size_t size, char **ret_error) {

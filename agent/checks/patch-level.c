@@ -138,10 +138,9 @@ int patch_level_load(int root_fd, PatchLevelData **ret, char **ret_error) {
         r = root_read_file(root_fd, DPKG_STATUS_PATH, STATUS_MAX, &status, &size);
         if (r < 0)
                 return json_error(ret_error, "cannot read \"%s\": %s", DPKG_STATUS_PATH, strerror(-r)), r;
-        r = dpkg_native_arch(root_fd, status, size, arch, sizeof(arch));
+        r = dpkg_native_arch(root_fd, status, size, arch, sizeof(arch), &err);
         if (r < 0)
-                return json_error(ret_error, "cannot tell the native architecture: no dpkg package in \"%s\"",
-                                  DPKG_STATUS_PATH), -EBADMSG;
+                return json_error(ret_error, "%s:%s", DPKG_STATUS_PATH, strnull(err)), r;
         d->cache = apt_cache_new(arch);
         if (!d->cache)
                 return -ENOMEM;

@@ -1,0 +1,308 @@
+# SPDX-License-Identifier: MIT
+"""patch_level on fixture roots: security updates with grace, pins, holds, multi-arch,
+compressed lists, reboot, stale lists, unsupported OS, broken files, RPM roots."""
+import os
+
+import pytest
+
+from patch_util import apt_names, run_check, write_policy  # noqa: I001 (sets sys.path)
+from mkroot_apt import DAY, NOW, AptRoot, debian_backports, debian_main, debian_security
+
+EVIDENCE_KEYS = {"os", "upgradable", "security", "held", "security_updates", "last_refresh",
+                 "days_since_refresh", "unattended_upgrades", "reboot_required"}
+
+
+@pytest.fixture
+def root(tmp_path):
+    return AptRoot(tmp_path / "root")
+
+
+@pytest.fixture
+def state(tmp_path):
+    return tmp_path / "state.json"
+
+
+def base(root):
+    root.install("openssl", "3.0.11-1~deb12u1")
+    root.install("bash", "5.2.15-2+b2")
+    root.install("coreutils", "9.1-1")
+    debian_main(root, [("openssl", "3.0.11-1~deb12u1"), ("bash", "5.2.15-2+b7"), ("coreutils", "9.1-1"),
+                       ("notinstalled", "1.0")])
+
+
+def test_security_update_warns_then_fails(vigie, empty_config, root, state):
+    base(root)
+    debian_security(root, [("openssl", "3.0.15-1~deb12u1")])
+    root.write()
+    r, c = run_check(vigie, empty_config, root.path, state)
+    assert c["status"] == "warn", c
+    ev = c["evidence"]
+    assert EVIDENCE_KEYS <= set(ev)
+    assert ev["upgradable"] == 2 and ev["security"] == 1 and ev["held"] == 0
+    assert ev["os"] == {"id": "debian", "version_id": "12", "supported": True}
+    upd = ev["security_updates"][0]
+    assert {k: upd[k] for k in ("package", "arch", "installed", "candidate", "suite")} == {
+        "package": "openssl", "arch": "amd64", "installed": "3.0.11-1~deb12u1",
+        "candidate": "3.0.15-1~deb12u1", "suite": "bookworm-security"}
+    assert upd["first_seen"] == "2026-11-30T12:00:00Z"
+    assert c["deadline"] == "2026-12-07T12:00:00Z"
+    assert "sudo apt update && sudo apt upgrade" in c["remediation"]
+    assert ev["days_since_refresh"] == 0 and ev["last_refresh"] == "2026-11-30T12:00:00Z"
+
+    # Six days later (lists refreshed meanwhile): still warn, first_seen kept.
+    later = NOW + 6 * DAY
+    os.utime(root.lists_dir(), (later, later))
+    for f in root.lists_dir().iterdir():
+        os.utime(f, (later, later))
+    _, c = run_check(vigie, empty_config, root.path, state, now=later)
+    assert c["status"] == "warn" and c["evidence"]["security_updates"][0]["first_seen"] == upd["first_seen"]
+    # Past the grace period: fail.
+    _, c = run_check(vigie, empty_config, root.path, state, now=NOW + 7 * DAY + 60)
+    assert c["status"] == "fail" and c["deadline"] is None
+    assert "security update" in c["summary"]
+
+
+def test_grace_restarts_without_state(vigie, empty_config, root, tmp_path):
+    base(root)
+    debian_security(root, [("openssl", "3.0.15-1~deb12u1")])
+    root.write()
+    r = vigie("check", "--config", empty_config, "--json", "--root", root.path, "--only", "patch_level",
+              "--no-state", env={"VIGIE_NOW": str(NOW)})
+    assert r.json()["checks"][0]["status"] == "warn"
+
+
+def test_only_non_security_updates_pass(vigie, empty_config, root, state):
+    base(root)
+    debian_security(root, [("openssl", "3.0.11-1~deb12u1")])  # same version: nothing new
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert c["status"] == "pass", c
+    assert c["evidence"]["upgradable"] == 1 and c["evidence"]["security"] == 0
+    assert apt_names(c["evidence"]) == {("bash", "5.2.15-2+b7")}
+    assert c["remediation"] is None
+
+
+def test_backports_not_a_candidate(vigie, empty_config, root, state):
+    base(root)
+    debian_backports(root, [("coreutils", "9.4-3~bpo12+1"), ("openssl", "3.5.0-1~bpo12+1")])
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert apt_names(c["evidence"]) == {("bash", "5.2.15-2+b7")}
+
+
+def test_installed_from_backports_follows_them(vigie, empty_config, root, state):
+    root.install("tool", "1.1~bpo12+1")
+    debian_main(root, [("tool", "1.0")])
+    debian_backports(root, [("tool", "1.1~bpo12+1"), ("tool", "1.2~bpo12+1")])
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert apt_names(c["evidence"]) == {("tool", "1.2~bpo12+1")}
+
+
+def test_pinned_down_package(vigie, empty_config, root, state):
+    base(root)
+    debian_security(root, [("openssl", "3.0.15-1~deb12u1")])
+    root.prefs["openssl.pref"] = ("Explanation: keep this one\nPackage: openssl\n"
+                                  "Pin: version 3.0.11*\nPin-Priority: 1001\n\n"
+                                  "Package: bash\nPin: release a=oldstable\nPin-Priority: -10\n")
+    root.prefs["ignored.conf"] = "this file is not read: wrong extension\n"
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert c["status"] == "pass", c
+    assert c["evidence"]["upgradable"] == 0
+
+
+def test_held_package(vigie, empty_config, root, state):
+    base(root)
+    root.installed[1] = ("bash", "5.2.15-2+b2", "amd64", "hold", "installed", "")
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    ev = c["evidence"]
+    assert ev["upgradable"] == 1 and ev["held"] == 1
+    assert ev["upgradable_packages"][0]["held"] is True
+
+
+def test_multiarch(vigie, empty_config, root, state):
+    root.foreign = ["i386"]
+    root.install("libc6", "2.36-9+deb12u4", "amd64")
+    root.install("libc6", "2.36-9+deb12u4", "i386")
+    root.install("tzdata", "2024a-0+deb12u1", "all")
+    root.install("libfoo1", "1.0", "i386")
+    debian_main(root, [("libc6", "2.36-9+deb12u10"), ("tzdata", "2025b-0+deb12u1", "all"), ("libfoo1", "1.1")])
+    debian_main(root, [("libc6", "2.36-9+deb12u10"), ("libfoo1", "1.1"), ("tzdata", "2025b-0+deb12u1", "all")],
+                arch="i386")
+    root.repos[-1].prefix = root.repos[0].prefix  # same suite, second architecture
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    # libfoo1 is installed for i386 only: the amd64 index's libfoo1 is another package.
+    assert apt_names(c["evidence"]) == {("libc6", "2.36-9+deb12u10"), ("libc6:i386", "2.36-9+deb12u10"),
+                                        ("tzdata", "2025b-0+deb12u1"), ("libfoo1:i386", "1.1")}
+    assert c["evidence"]["upgradable"] == 4
+
+
+@pytest.mark.parametrize("compression", ["gz", "xz", "lz4"])
+def test_compressed_lists(vigie, empty_config, root, state, compression):
+    base(root)
+    debian_security(root, [("openssl", "3.0.15-1~deb12u1")], compression=compression)
+    root.repos[0].compression = compression
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert c["evidence"]["upgradable"] == 2 and c["evidence"]["security"] == 1
+
+
+def test_release_without_signature(vigie, empty_config, root, state):
+    base(root)
+    debian_security(root, [("openssl", "3.0.15-1~deb12u1")], signed=False)
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert c["evidence"]["security"] == 1
+
+
+def test_reboot_required_flag(vigie, empty_config, root, state):
+    base(root)
+    root.reboot_pkgs = ["linux-image-6.1.0-28-amd64", "libc6"]
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    rr = c["evidence"]["reboot_required"]
+    assert rr["required"] is True and rr["since"] == "2026-11-30T12:00:00Z"
+    assert rr["packages"] == ["linux-image-6.1.0-28-amd64", "libc6"]
+    assert c["status"] == "warn" and c["deadline"] == "2026-12-03T12:00:00Z"
+    assert "Restart your computer" in c["remediation"]
+    _, c = run_check(vigie, empty_config, root.path, state, now=NOW + 3 * DAY + 1)
+    assert c["status"] == "fail"
+    # Rebooted: the flag is gone, and so is the state.
+    (root.path / "run/reboot-required").unlink()
+    _, c = run_check(vigie, empty_config, root.path, state, now=NOW + 3 * DAY + 2)
+    assert c["evidence"]["reboot_required"]["required"] is False
+    assert "reboot_first_seen" not in state.read_text()
+
+
+def test_newer_kernel_installed_than_running(vigie, empty_config, root, state):
+    base(root)
+    root.install("linux-image-6.1.0-25-amd64", "6.1.106-3")
+    root.install("linux-image-6.1.0-28-amd64", "6.1.119-1")
+    root.install("linux-image-6.1.0-30-cloud-amd64", "6.1.124-1")  # another flavour
+    root.install("linux-image-amd64", "6.1.119-1")                 # the meta package
+    root.kernel = "6.1.0-25-amd64"
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    rr = c["evidence"]["reboot_required"]
+    assert rr["required"] is True and "6.1.0-28-amd64" in rr["reason"], rr
+    root.kernel = "6.1.0-28-amd64"
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert c["evidence"]["reboot_required"]["required"] is False
+
+
+def test_stale_lists(vigie, empty_config, root, state):
+    base(root)
+    root.lists_age_days = 14
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert c["status"] == "fail" and c["evidence"]["days_since_refresh"] == 14
+    assert "sudo apt update" in c["remediation"]
+    # A recent update-success-stamp counts as a refresh.
+    root.stamp_age_days = 1
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert c["evidence"]["days_since_refresh"] == 1 and c["status"] == "pass"
+
+
+def test_no_lists_at_all(vigie, empty_config, root, state):
+    root.install("bash", "5.2.15-2+b2")
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert c["status"] == "fail" and c["evidence"]["last_refresh"] is None
+
+
+def test_unsupported_os(vigie, empty_config, root, state, tmp_path):
+    base(root)
+    root.version_id, root.codename = "11", "bullseye"
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert c["status"] == "fail" and c["evidence"]["os"]["supported"] is False
+    assert "debian 11 is not a supported release" in c["summary"]
+    pol = write_policy(tmp_path / "p.json", supported_os={"debian": ["11"]})
+    _, c = run_check(vigie, empty_config, root.path, state, policy=pol)
+    assert c["status"] == "pass"
+
+
+def test_unattended_upgrades(vigie, empty_config, root, state, tmp_path):
+    base(root)
+    root.install("unattended-upgrades", "2.9.1+nmu3")
+    root.apt_conf["20auto-upgrades"] = ('APT::Periodic::Update-Package-Lists "1";\n'
+                                        'APT::Periodic::Unattended-Upgrade "1";\n')
+    root.write()
+    pol = write_policy(tmp_path / "p.json", require_unattended_upgrades=True)
+    _, c = run_check(vigie, empty_config, root.path, state, policy=pol)
+    assert c["evidence"]["unattended_upgrades"] is True and c["status"] == "pass"
+    root.apt_conf["99off"] = "APT { Periodic { Unattended-Upgrade \"0\"; }; };\n"
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state, policy=pol)
+    assert c["evidence"]["unattended_upgrades"] is False and c["status"] == "fail"
+    assert "unattended-upgrades" in c["remediation"]
+
+
+def test_default_release(vigie, empty_config, root, state):
+    base(root)
+    debian_backports(root, [("coreutils", "9.4-3~bpo12+1")])
+    root.apt_conf["10release"] = 'APT::Default-Release "bookworm-backports";\n'
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert ("coreutils", "9.4-3~bpo12+1") in apt_names(c["evidence"])
+
+
+@pytest.mark.parametrize("what,content,needle", [
+    ("packages", b"\x00\x01garbage\xff\n\nmore garbage", "corrupt"),
+    ("lz4", b"\x04\x22\x4d\x18truncated", "corrupt"),
+    ("gz", b"\x1f\x8b\x08\x00trunc", "corrupt"),
+    ("xz", b"\xfd7zXZ\x00trunc", "corrupt"),
+    ("release", b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nOrigin: Debian\n", "not a valid Release"),
+    ("status", b"Package: x\nthis is not a field\n", "/var/lib/dpkg/status:2"),
+    ("prefs", b"Pin: release a=x\nPin-Priority: 1\n", "without a Package field"),
+    ("aptconf", b"APT::Periodic::Unattended-Upgrade \"1\"\n", "not terminated"),
+])
+def test_broken_files(vigie, empty_config, root, state, what, content, needle):
+    base(root)
+    root.write()
+    lists = root.lists_dir()
+    prefix = root.repos[0].prefix
+    pk = lists / f"{prefix}_main_binary-amd64_Packages"
+    if what == "packages":
+        pk.write_bytes(content)
+    elif what in ("lz4", "gz", "xz"):
+        pk.unlink()
+        (lists / f"{pk.name}.{what}").write_bytes(content)
+    elif what == "release":
+        (lists / f"{prefix}_InRelease").write_bytes(content)
+    elif what == "status":
+        (root.path / "var/lib/dpkg/status").write_bytes(content)
+    elif what == "prefs":
+        (root.path / "etc/apt/preferences").write_bytes(content)
+    else:
+        (root.path / "etc/apt/apt.conf.d/50bad").write_bytes(content)
+    r, c = run_check(vigie, empty_config, root.path, state)
+    assert c["status"] == "unknown", c
+    assert needle in c["summary"], c["summary"]
+
+
+def test_truncated_plain_packages_is_read(vigie, empty_config, root, state):
+    # A plain Packages file cut at a stanza boundary is indistinguishable from a short one.
+    base(root)
+    root.write()
+    pk = root.packages_path(root.repos[0])
+    pk.write_bytes(pk.read_bytes()[:-40])
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert c["status"] in ("pass", "warn", "fail")
+
+
+def test_rpm_root_is_unknown(vigie, empty_config, tmp_path, state):
+    root = tmp_path / "fedora"
+    (root / "var/lib/rpm").mkdir(parents=True)
+    (root / "etc").mkdir()
+    (root / "etc/os-release").write_text('ID=fedora\nVERSION_ID="41"\n')
+    _, c = run_check(vigie, empty_config, root, state)
+    assert c["status"] == "unknown" and "RPM" in c["summary"]
+    (tmp_path / "empty").mkdir()
+    _, c = run_check(vigie, empty_config, tmp_path / "empty", state)
+    assert c["status"] == "unknown" and "No package database" in c["summary"]
