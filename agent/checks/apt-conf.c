@@ -170,7 +170,7 @@ static int lex(Lexer *l, TokenType *ret, char **ret_error) {
         const char *s = l->p;
         /* A word runs to a blank, a brace, a semicolon or a quote ("A::B"value is rare
          * but legal: the quote starts the value). */
-        while (l->p < l->end && !isspace((unsigned char) *l->p) && !strchr("{};\"", *l->p))
+        while (l->p < l->end && !isspace((unsigned char) *l->p) && !memchr("{};\"", *l->p, 4))
                 l->p++;
         l->text = strndup(s, (size_t) (l->p - s));
         *ret = TOKEN_WORD;
