@@ -54,6 +54,10 @@ AptCache *apt_cache_free(AptCache *c) {
 }
 
 int apt_cache_add_files(AptCache *c, AptFile *files, size_t n) {
+        if (n == 0) {
+                free(files);
+                return 0;
+        }
         AptFile *nf = reallocarray(c->files, c->n_files + n, sizeof(AptFile));
         if (!nf)
                 return -ENOMEM;

@@ -105,8 +105,10 @@ int patch_level_scan_lists(AptCache *cache, int lists_fd, usec_t *ret_newest, ch
                 Scan scan = { cache, (uint32_t) i };
                 int fd = openat(lists_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-                if (fd < 0)
-                        return json_error(ret_error, "cannot open \"%s\": %m", name), -errno;
+                if (fd < 0) {
+                        r = -errno;
+                        return json_error(ret_error, "cannot open \"%s\": %s", name, strerror(-r)), r;
+                }
                 r = apt_index_reader_new(fd, cache->files[i].compression, &reader);
                 if (r < 0) {
                         close(fd);
