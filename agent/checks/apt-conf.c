@@ -341,32 +341,46 @@ static int load_file(AptConf *c, int root_fd, const char *path, char **ret_error
         return 0;
 }
 
+int apt_parts_list(int root_fd, const char *dir, const char *ext, char ***ret, char **ret_error) {
+        _cleanup_strv_free_ char **paths = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int r;
+
+        r = root_opendir(root_fd, dir, &d);
+        if (r == -ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return json_error(ret_error, "cannot read \"%s\": %s", dir, strerror(-r)), r;
+        while ((de = readdir(d))) {
+                if (!apt_conf_part_name_ok(de->d_name, ext))
+                        continue;
+                char *path = path_join(dir, de->d_name);
+                if (!path || strv_push(&paths, path) < 0)
+                        return -ENOMEM;
+        }
+        if (paths)
+                qsort(paths, strv_length(paths), sizeof(char *), name_cmp);
+        *ret = TAKE_PTR(paths);
+        return 0;
+}
+
 int apt_conf_load(int root_fd, AptConf **ret, char **ret_error) {
         _cleanup_(apt_conf_freep) AptConf *c = apt_conf_new();
-        _cleanup_strv_free_ char **names = NULL;
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_strv_free_ char **parts = NULL;
         int r;
 
         if (!c)
                 return -ENOMEM;
-        r = root_opendir(root_fd, "/etc/apt/apt.conf.d", &d);
-        if (r >= 0) {
-                struct dirent *de;
-                while ((de = readdir(d)))
-                        if (apt_conf_part_name_ok(de->d_name, "conf") && strv_extend(&names, de->d_name) < 0)
-                                return -ENOMEM;
-                if (names)
-                        qsort(names, strv_length(names), sizeof(char *), name_cmp);
-                for (char **n = names; n && *n; n++) {
-                        _cleanup_free_ char *path = path_join("/etc/apt/apt.conf.d", *n);
-                        if (!path)
-                                return -ENOMEM;
-                        r = load_file(c, root_fd, path, ret_error);
-                        if (r < 0)
-                                return r;
-                }
-        } else if (r != -ENOENT)
-                return json_error(ret_error, "cannot read \"/etc/apt/apt.conf.d\": %s", strerror(-r)), r;
+        /* apt reads Dir::Etc::Parts first, then Dir::Etc::Main. */
+        r = apt_parts_list(root_fd, "/etc/apt/apt.conf.d", "conf", &parts, ret_error);
+        if (r < 0)
+                return r;
+        for (char **n = parts; n && *n; n++)
+                if ((r = load_file(c, root_fd, *n, ret_error)) < 0)
+                        return r;
         r = load_file(c, root_fd, "/etc/apt/apt.conf", ret_error);
         if (r < 0)
                 return r;

@@ -40,3 +40,6 @@ long apt_conf_get_int(const AptConf *c, const char *key, long def);
 /* Whether a file in a `.d` directory is one apt reads: [A-Za-z0-9_.-] only, and either no
  * extension or `.EXT`. */
 bool apt_conf_part_name_ok(const char *name, const char *ext);
+/* The files apt reads from a `.d` directory of the root (DIR/NAME paths, sorted by name);
+ * an empty list when the directory does not exist. */
+int apt_parts_list(int root_fd, const char *dir, const char *ext, char ***ret, char **ret_error);

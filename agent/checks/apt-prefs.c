@@ -265,10 +265,6 @@ int apt_prefs_parse(AptPrefs *p, const char *file, const char *data, size_t size
         return 0;
 }
 
-static int name_cmp(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 static int load_file(AptPrefs *p, int root_fd, const char *path, char **ret_error) {
         _cleanup_free_ char *text = NULL;
         size_t size;
@@ -284,33 +280,21 @@ static int load_file(AptPrefs *p, int root_fd, const char *path, char **ret_erro
 
 int apt_prefs_load(int root_fd, AptPrefs **ret, char **ret_error) {
         _cleanup_(apt_prefs_freep) AptPrefs *p = apt_prefs_new();
-        _cleanup_strv_free_ char **names = NULL;
-        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_strv_free_ char **parts = NULL;
         int r;
 
         if (!p)
                 return -ENOMEM;
+        /* apt reads Dir::Etc::Preferences first, then Dir::Etc::PreferencesParts. */
         r = load_file(p, root_fd, "/etc/apt/preferences", ret_error);
         if (r < 0)
                 return r;
-        r = root_opendir(root_fd, "/etc/apt/preferences.d", &d);
-        if (r >= 0) {
-                struct dirent *de;
-                while ((de = readdir(d)))
-                        if (apt_conf_part_name_ok(de->d_name, "pref") && strv_extend(&names, de->d_name) < 0)
-                                return -ENOMEM;
-                if (names)
-                        qsort(names, strv_length(names), sizeof(char *), name_cmp);
-                for (char **n = names; n && *n; n++) {
-                        _cleanup_free_ char *path = path_join("/etc/apt/preferences.d", *n);
-                        if (!path)
-                                return -ENOMEM;
-                        r = load_file(p, root_fd, path, ret_error);
-                        if (r < 0)
-                                return r;
-                }
-        } else if (r != -ENOENT)
-                return json_error(ret_error, "cannot read \"/etc/apt/preferences.d\": %s", strerror(-r)), r;
+        r = apt_parts_list(root_fd, "/etc/apt/preferences.d", "pref", &parts, ret_error);
+        if (r < 0)
+                return r;
+        for (char **n = parts; n && *n; n++)
+                if ((r = load_file(p, root_fd, *n, ret_error)) < 0)
+                        return r;
         *ret = TAKE_PTR(p);
         return 0;
 }
