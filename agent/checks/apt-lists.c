@@ -18,7 +18,7 @@
 #include "json-util.h"
 
 #define RELEASE_MAX (64u * 1024 * 1024)
-/* Debian's main Packages file is ~100 MB; leave room, but stop a decompression bomb. */
+/* Debian's main Packages file is ~50 MB per architecture; leave room, but stop a decompression bomb. */
 #define INDEX_DECOMPRESSED_MAX (4ull * 1024 * 1024 * 1024)
 #define READ_CHUNK (256u * 1024)
 #define STANZA_BUFFER (1u * 1024 * 1024)

@@ -155,7 +155,7 @@ static const char *skip_stanza_slow(const char *p, const char *end) {
 
 const char *deb822_skip_stanza(const char *p, const char *end) {
         /* Like apt's pkgTagFile, a stanza ends at "\n\n" or "\n\r\n". This runs over
-         * every byte of a 100 MB Packages file, so look at 16 bytes at a time for a '\n'
+         * every byte of a 50 MB Packages file, so look at 16 bytes at a time for a '\n'
          * followed by '\n'; a '\r' anywhere hands over to the line-by-line scan. */
 #ifdef __SSE2__
         const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
