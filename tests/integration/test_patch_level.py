@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from patch_util import apt_names, run_check, write_policy  # noqa: I001 (sets sys.path)
+from patch_util import apt_names, assert_agrees_with_apt, run_check, write_policy  # noqa: I001 (sets sys.path)
 from mkroot_apt import DAY, NOW, AptRoot, debian_backports, debian_main, debian_security
 
 EVIDENCE_KEYS = {"os", "upgradable", "security", "held", "security_updates", "last_refresh",
@@ -30,11 +30,12 @@ def base(root):
                        ("notinstalled", "1.0")])
 
 
-def test_security_update_warns_then_fails(vigie, empty_config, root, state):
+def test_security_update_warns_then_fails(vigie, empty_config, root, state, tmp_path):
     base(root)
     debian_security(root, [("openssl", "3.0.15-1~deb12u1")])
     root.write()
     r, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
     assert c["status"] == "warn", c
     ev = c["evidence"]
     assert EVIDENCE_KEYS <= set(ev)
@@ -71,35 +72,38 @@ def test_grace_restarts_without_state(vigie, empty_config, root, tmp_path):
     assert r.json()["checks"][0]["status"] == "warn"
 
 
-def test_only_non_security_updates_pass(vigie, empty_config, root, state):
+def test_only_non_security_updates_pass(vigie, empty_config, root, state, tmp_path):
     base(root)
     debian_security(root, [("openssl", "3.0.11-1~deb12u1")])  # same version: nothing new
     root.write()
     _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
     assert c["status"] == "pass", c
     assert c["evidence"]["upgradable"] == 1 and c["evidence"]["security"] == 0
     assert apt_names(c["evidence"]) == {("bash", "5.2.15-2+b7")}
     assert c["remediation"] is None
 
 
-def test_backports_not_a_candidate(vigie, empty_config, root, state):
+def test_backports_not_a_candidate(vigie, empty_config, root, state, tmp_path):
     base(root)
     debian_backports(root, [("coreutils", "9.4-3~bpo12+1"), ("openssl", "3.5.0-1~bpo12+1")])
     root.write()
     _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
     assert apt_names(c["evidence"]) == {("bash", "5.2.15-2+b7")}
 
 
-def test_installed_from_backports_follows_them(vigie, empty_config, root, state):
+def test_installed_from_backports_follows_them(vigie, empty_config, root, state, tmp_path):
     root.install("tool", "1.1~bpo12+1")
     debian_main(root, [("tool", "1.0")])
     debian_backports(root, [("tool", "1.1~bpo12+1"), ("tool", "1.2~bpo12+1")])
     root.write()
     _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
     assert apt_names(c["evidence"]) == {("tool", "1.2~bpo12+1")}
 
 
-def test_pinned_down_package(vigie, empty_config, root, state):
+def test_pinned_down_package(vigie, empty_config, root, state, tmp_path):
     base(root)
     debian_security(root, [("openssl", "3.0.15-1~deb12u1")])
     root.prefs["openssl.pref"] = ("Explanation: keep this one\nPackage: openssl\n"
@@ -108,21 +112,23 @@ def test_pinned_down_package(vigie, empty_config, root, state):
     root.prefs["ignored.conf"] = "this file is not read: wrong extension\n"
     root.write()
     _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
     assert c["status"] == "pass", c
     assert c["evidence"]["upgradable"] == 0
 
 
-def test_held_package(vigie, empty_config, root, state):
+def test_held_package(vigie, empty_config, root, state, tmp_path):
     base(root)
     root.installed[1] = ("bash", "5.2.15-2+b2", "amd64", "hold", "installed", "")
     root.write()
     _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
     ev = c["evidence"]
     assert ev["upgradable"] == 1 and ev["held"] == 1
     assert ev["upgradable_packages"][0]["held"] is True
 
 
-def test_multiarch(vigie, empty_config, root, state):
+def test_multiarch(vigie, empty_config, root, state, tmp_path):
     root.foreign = ["i386"]
     root.install("libc6", "2.36-9+deb12u4", "amd64")
     root.install("libc6", "2.36-9+deb12u4", "i386")
@@ -134,6 +140,7 @@ def test_multiarch(vigie, empty_config, root, state):
     root.repos[-1].prefix = root.repos[0].prefix  # same suite, second architecture
     root.write()
     _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
     # libfoo1 is installed for i386 only: the amd64 index's libfoo1 is another package.
     assert apt_names(c["evidence"]) == {("libc6", "2.36-9+deb12u10"), ("libc6:i386", "2.36-9+deb12u10"),
                                         ("tzdata", "2025b-0+deb12u1"), ("libfoo1:i386", "1.1")}
@@ -141,20 +148,22 @@ def test_multiarch(vigie, empty_config, root, state):
 
 
 @pytest.mark.parametrize("compression", ["gz", "xz", "lz4"])
-def test_compressed_lists(vigie, empty_config, root, state, compression):
+def test_compressed_lists(vigie, empty_config, root, state, compression, tmp_path):
     base(root)
     debian_security(root, [("openssl", "3.0.15-1~deb12u1")], compression=compression)
     root.repos[0].compression = compression
     root.write()
     _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
     assert c["evidence"]["upgradable"] == 2 and c["evidence"]["security"] == 1
 
 
-def test_release_without_signature(vigie, empty_config, root, state):
+def test_release_without_signature(vigie, empty_config, root, state, tmp_path):
     base(root)
     debian_security(root, [("openssl", "3.0.15-1~deb12u1")], signed=False)
     root.write()
     _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
     assert c["evidence"]["security"] == 1
 
 
@@ -177,7 +186,7 @@ def test_reboot_required_flag(vigie, empty_config, root, state):
     assert "reboot_first_seen" not in state.read_text()
 
 
-def test_newer_kernel_installed_than_running(vigie, empty_config, root, state):
+def test_newer_kernel_installed_than_running(vigie, empty_config, root, state, tmp_path):
     base(root)
     root.install("linux-image-6.1.0-25-amd64", "6.1.106-3")
     root.install("linux-image-6.1.0-28-amd64", "6.1.119-1")
@@ -186,6 +195,7 @@ def test_newer_kernel_installed_than_running(vigie, empty_config, root, state):
     root.kernel = "6.1.0-25-amd64"
     root.write()
     _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
     rr = c["evidence"]["reboot_required"]
     assert rr["required"] is True and "6.1.0-28-amd64" in rr["reason"], rr
     root.kernel = "6.1.0-28-amd64"
@@ -243,12 +253,13 @@ def test_unattended_upgrades(vigie, empty_config, root, state, tmp_path):
     assert "unattended-upgrades" in c["remediation"]
 
 
-def test_default_release(vigie, empty_config, root, state):
+def test_default_release(vigie, empty_config, root, state, tmp_path):
     base(root)
     debian_backports(root, [("coreutils", "9.4-3~bpo12+1")])
     root.apt_conf["10release"] = 'APT::Default-Release "bookworm-backports";\n'
     root.write()
     _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
     assert ("coreutils", "9.4-3~bpo12+1") in apt_names(c["evidence"])
 
 

@@ -11,24 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from patch_util import apt_names
+from patch_util import APT_ENV, apt_names, parse_apt_list
 
-APT_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
-LINE = re.compile(r"^(\S+?)/(\S+) (\S+) (\S+) \[upgradable from: (\S+)\]$")
 LISTS = Path("/var/lib/apt/lists")
 
 
-def apt_list_upgradable(*opts):
+def apt_list_upgradable(native, *opts):
     out = subprocess.run(["apt", "list", "--upgradable", *opts], capture_output=True, text=True,
                          env=APT_ENV, check=True, timeout=300).stdout
-    result = set()
-    for line in out.splitlines():
-        m = LINE.match(line)
-        if m:
-            result.add((m.group(1), m.group(3)))
-        else:
-            assert line in ("Listing...", ""), f"unexpected apt list line: {line!r}"
-    return result
+    return parse_apt_list(out, native)
 
 
 def apt_get_simulated_upgrade(*opts):
@@ -65,8 +56,8 @@ def vigie_upgradable(vigie, empty_config, root):
 
 
 def test_agrees_with_apt_on_this_machine(vigie, empty_config, real_lists):
-    want = apt_list_upgradable()
     ev = vigie_upgradable(vigie, empty_config, "/")
+    want = apt_list_upgradable(ev["native_arch"])
     got = apt_names(ev)
     assert got == want, f"only vigie: {sorted(got - want)}\nonly apt: {sorted(want - got)}"
     assert ev["upgradable"] == len(want)
@@ -167,8 +158,8 @@ def test_agrees_with_apt_on_older_root(vigie, empty_config, real_lists, tmp_path
             "-o", f"Dir::Etc::PreferencesParts={root}/etc/apt/preferences.d",
             "-o", f"Dir::Cache={tmp_path}/cache", "-o", "Debug::NoLocking=1"]
     (tmp_path / "cache").mkdir()
-    want = apt_list_upgradable(*opts)
     ev = vigie_upgradable(vigie, empty_config, root)
+    want = apt_list_upgradable(ev["native_arch"], *opts)
     got = apt_names(ev)
     assert got == want, f"only vigie: {sorted(got - want)}\nonly apt: {sorted(want - got)}"
     pending = {u["package"] for u in ev["security_updates"]}
