@@ -317,3 +317,78 @@ def test_rpm_root_is_unknown(vigie, empty_config, tmp_path, state):
     (tmp_path / "empty").mkdir()
     _, c = run_check(vigie, empty_config, tmp_path / "empty", state)
     assert c["status"] == "unknown" and "No package database" in c["summary"]
+
+
+def test_many_policy_corners_agree_with_apt(vigie, empty_config, root, state, tmp_path):
+    """One root with many of apt's corner cases at once; apt itself is the oracle."""
+    pkgs = {
+        "epoch": ("1:1.0-1", [("main", "2.0-1"), ("sec", "1:1.0-1+deb12u1")]),
+        "tilde": ("1.0~rc1-1", [("main", "1.0-1")]),
+        "same": ("1.0-1", [("main", "1.0-1"), ("sec", "1.0-1")]),
+        "from-sec": ("1.0-1+deb12u1", [("main", "1.0-1"), ("sec", "1.0-1+deb12u1")]),
+        "newer-local": ("2.0-1", [("main", "1.0-1")]),
+        "glob-pinned": ("1.0-1", [("main", "1.1-1")]),
+        "regex-pinned": ("1.0-1", [("main", "1.1-1")]),
+        "origin-pinned": ("1.0-1", [("main", "1.1-1"), ("other", "1.5-1")]),
+        "bau-only": ("1.0-1", [("bau", "1.2-1")]),
+        "na-only": ("1.0-1", [("na", "1.2-1")]),
+        "phased": ("1.0-1", [("main", "1.1-1")]),
+        "unpacked": ("1.0-1", [("main", "1.1-1")]),
+        "deinstall": ("1.0-1", [("main", "1.1-1")]),
+        "gone-config": ("1.0-1", [("main", "1.1-1")]),
+        "downgrade-all": ("1.0-1", [("na", "0.9-1")]),
+    }
+    repos = {
+        "main": debian_main(root, []),
+        "sec": debian_security(root, []),
+        "bau": debian_backports(root, []),
+        "na": root.repo("deb.debian.org_debian_dists_experimental", suite="experimental", codename="rc-buggy",
+                        not_automatic=True),
+        "other": root.repo("ppa.example.org_debian_dists_bookworm", suite="bookworm", codename="bookworm",
+                           origin="Example", label="Example PPA"),
+    }
+    for name, (installed, versions) in pkgs.items():
+        want, state_word = "install", "installed"
+        if name == "unpacked":
+            state_word = "unpacked"
+        elif name == "deinstall":
+            want = "deinstall"
+        elif name == "gone-config":
+            state_word = "config-files"
+        root.install(name, installed, want=want, state=state_word)
+        for repo, v in versions:
+            extra = "Phased-Update-Percentage: 10\n" if name == "phased" else ""
+            repos[repo].packages.append((name, v, None, extra))
+    root.prefs["10-pins"] = (
+        "Package: glob-pin*\nPin: release a=oldstable\nPin-Priority: 50\n\n"
+        "Package: /^regex-pin/\nPin: version 1.0*\nPin-Priority: 600\n\n"
+        "Package: origin-pinned\nPin: origin ppa.example.org\nPin-Priority: 400\n\n"
+        "Package: downgrade-all\nPin: release n=rc-buggy\nPin-Priority: 1001\n")
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
+    names = {p["package"]: p for p in c["evidence"]["upgradable_packages"]}
+    assert names["phased"]["phased_percentage"] == 10
+    assert "gone-config" not in names and "unpacked" in names
+    assert {u["package"] for u in c["evidence"]["security_updates"]} == {"epoch"}
+
+
+def test_ubuntu_security_pocket(vigie, empty_config, tmp_path, state):
+    root = AptRoot(tmp_path / "root", os_id="ubuntu", version_id="22.04", codename="jammy")
+    root.install("openssl", "3.0.2-0ubuntu1.10")
+    root.install("curl", "7.81.0-1ubuntu1.15")
+    root.repo("archive.ubuntu.com_ubuntu_dists_jammy", suite="jammy", codename="jammy", origin="Ubuntu",
+              label="Ubuntu", version="22.04", packages=[("openssl", "3.0.2-0ubuntu1"), ("curl", "7.81.0-1")])
+    root.repo("archive.ubuntu.com_ubuntu_dists_jammy-updates", suite="jammy-updates", codename="jammy",
+              origin="Ubuntu", label="Ubuntu", version="22.04",
+              packages=[("openssl", "3.0.2-0ubuntu1.18"), ("curl", "7.81.0-1ubuntu1.16", None,
+                                                             "Phased-Update-Percentage: 30\n")])
+    root.repo("security.ubuntu.com_ubuntu_dists_jammy-security", suite="jammy-security", codename="jammy",
+              origin="Ubuntu", label="Ubuntu", version="22.04", packages=[("openssl", "3.0.2-0ubuntu1.18")])
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
+    ev = c["evidence"]
+    assert ev["os"] == {"id": "ubuntu", "version_id": "22.04", "supported": True}
+    assert [(u["package"], u["suite"]) for u in ev["security_updates"]] == [("openssl", "jammy-security")]
+    assert ev["upgradable"] == 2 and ev["security"] == 1

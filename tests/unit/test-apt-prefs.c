@@ -91,25 +91,14 @@ static void test_errors(void **state) {
         }
 }
 
-static AptPin release_pin(const char *data) {
+/* A one-pin preferences file: "Package: *" with "Pin: release DATA". */
+static AptPrefs *release_pin(const char *data) {
         AptPrefs *p = apt_prefs_new();
         _cleanup_free_ char *text = NULL, *err = NULL;
         assert_true(asprintf(&text, "Package: *\nPin: release %s\nPin-Priority: 1\n", data) > 0);
         assert_int_equal(apt_prefs_parse(p, "f", text, strlen(text), &err), 0);
         assert_int_equal(p->n_pins, 1);
-        AptPin pin = p->pins[0];
-        free(p->pins);
-        free(p);
-        return pin;
-}
-
-static void free_pin(AptPin *pin) {
-        AptPrefs p = { .pins = pin, .n_pins = 1 };
-        AptPrefs *h = malloc(sizeof(AptPrefs));
-        *h = p;
-        h->pins = malloc(sizeof(AptPin));
-        *h->pins = *pin;
-        apt_prefs_free(h);
+        return p;
 }
 
 static void test_file_match(void **state) {
@@ -142,12 +131,12 @@ static void test_file_match(void **state) {
         };
         (void) state;
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                AptPin pin = release_pin(cases[i].data);
-                if (apt_pin_matches_file(&pin, &sec) != cases[i].sec ||
-                    apt_pin_matches_file(&pin, &bpo) != cases[i].bpo ||
-                    apt_pin_matches_file(&pin, &status) != cases[i].status)
+                _cleanup_(apt_prefs_freep) AptPrefs *p = release_pin(cases[i].data);
+                const AptPin *pin = &p->pins[0];
+                if (apt_pin_matches_file(pin, &sec) != cases[i].sec ||
+                    apt_pin_matches_file(pin, &bpo) != cases[i].bpo ||
+                    apt_pin_matches_file(pin, &status) != cases[i].status)
                         fail_msg("Pin: release %s matched wrongly", cases[i].data);
-                free_pin(&pin);
         }
         AptPin origin = { .type = APT_PIN_ORIGIN, .data = (char *) "deb.debian.org" };
         assert_true(apt_pin_matches_file(&origin, &sec));
@@ -183,10 +172,9 @@ static void test_package_and_version(void **state) {
         /* release pins on a version: any file publishing it */
         AptFile sec = file("deb.debian.org", "Debian", "Debian-Security", "oldstable-security", "bookworm-security", "12", "main");
         const AptFile *files[] = { &sec };
-        AptPin r = release_pin("l=Debian-Security");
-        assert_true(apt_pin_matches_version(&r, "1.0", files, 1));
-        assert_false(apt_pin_matches_version(&r, "1.0", files, 0));
-        free_pin(&r);
+        _cleanup_(apt_prefs_freep) AptPrefs *r = release_pin("l=Debian-Security");
+        assert_true(apt_pin_matches_version(&r->pins[0], "1.0", files, 1));
+        assert_false(apt_pin_matches_version(&r->pins[0], "1.0", files, 0));
 }
 
 int main(void) {
