@@ -171,14 +171,16 @@ static int read_release(int dir_fd, const char *name, AptRelease *ret, char **re
         return 0;
 }
 
-/* The Release file of an index: the longest "PREFIX_" of its name for which
- * PREFIX_InRelease or PREFIX_Release exists. */
+/* The Release file of an index: the longest prefix PREFIX of its name (up to a '_') for
+ * which PREFIX_InRelease or PREFIX_Release exists. */
 static int find_release(int dir_fd, const char *name, size_t stem, AptFile *f, usec_t *newest,
                         char **ret_error) {
         _cleanup_free_ char *buf = strndup(name, stem);
         if (!buf)
                 return -ENOMEM;
-        for (char *cut = strrchr(buf, '_'); cut; *cut = 0, cut = strrchr(buf, '_')) {
+        /* The whole stem first: a flat repository ("deb URI ./") keeps its Release
+         * beside its Packages. */
+        for (char *cut = buf + stem; cut; *cut = 0, cut = strrchr(buf, '_')) {
                 static const char *const kinds[] = { "InRelease", "Release" };
                 for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
                         char path[1024];
