@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "apt-lists.h"
+#include "apt-sources.h"
 #include "cleanup.h"
 #include "deb822.h"
 #include "fs-util.h"
@@ -211,7 +212,7 @@ static int file_cmp(const void *a, const void *b) {
         return strcmp(((const AptFile *) a)->name, ((const AptFile *) b)->name);
 }
 
-int apt_lists_enumerate(int dir_fd, AptFile **ret, size_t *ret_n, usec_t *ret_newest, char **ret_error) {
+int apt_lists_enumerate(int dir_fd, const AptSources *sources, AptFile **ret, size_t *ret_n, usec_t *ret_newest, char **ret_error) {
         _cleanup_closedir_ DIR *d = NULL;
         AptFile *files = NULL;
         size_t n = 0;
@@ -239,7 +240,7 @@ int apt_lists_enumerate(int dir_fd, AptFile **ret, size_t *ret_n, usec_t *ret_ne
                         json_error(ret_error, "\"%s\" is compressed in a format Vigie cannot read", de->d_name);
                         goto fail;
                 }
-                if (r == 0)
+                if (r == 0 || !apt_sources_wants(sources, de->d_name))
                         continue;
                 /* Two compressions of one index (a transient state during apt update):
                  * keep the first by our preference order. */

@@ -52,10 +52,12 @@ typedef struct AptFile {
 
 void apt_file_done(AptFile *f);
 
-/* Lists the package indexes of dir_fd (the lists directory), sorted by name, with their
- * Release data. *ret_newest is the newest mtime (µs) of the Release/InRelease/Packages
+typedef struct AptSources AptSources;
+
+/* Lists the package indexes of dir_fd (the lists directory) that sources (NULL: all) names,
+ * sorted by name, with their Release data. *ret_newest is the newest mtime (µs) of the Release/InRelease/Packages
  * files, 0 when none. An unreadable Release file is an error naming the file. */
-int apt_lists_enumerate(int dir_fd, AptFile **ret, size_t *ret_n, usec_t *ret_newest, char **ret_error);
+int apt_lists_enumerate(int dir_fd, const AptSources *sources, AptFile **ret, size_t *ret_n, usec_t *ret_newest, char **ret_error);
 
 /* Stream of decompressed bytes of one index file. */
 typedef struct AptIndexReader AptIndexReader;

@@ -83,12 +83,13 @@ static int on_stanza(const char *start, const char *end, void *userdata) {
         return apt_cache_add_version(s->cache, p, s->file_index, version, strlen(version), pct);
 }
 
-int patch_level_scan_lists(AptCache *cache, int lists_fd, usec_t *ret_newest, char **ret_error) {
+int patch_level_scan_lists(AptCache *cache, int lists_fd, const AptSources *sources, usec_t *ret_newest,
+                           char **ret_error) {
         AptFile *files = NULL;
         size_t n = 0, first;
         int r;
 
-        r = apt_lists_enumerate(lists_fd, &files, &n, ret_newest, ret_error);
+        r = apt_lists_enumerate(lists_fd, sources, &files, &n, ret_newest, ret_error);
         if (r < 0)
                 return r;
         first = cache->n_files;
@@ -129,6 +130,7 @@ int patch_level_scan_lists(AptCache *cache, int lists_fd, usec_t *ret_newest, ch
 int patch_level_load(int root_fd, PatchLevelData **ret, char **ret_error) {
         _cleanup_(patch_level_data_freep) PatchLevelData *d = calloc(1, sizeof(PatchLevelData));
         _cleanup_(apt_prefs_freep) AptPrefs *prefs = NULL;
+        _cleanup_(apt_sources_done) AptSources sources = {};
         _cleanup_free_ char *status = NULL, *err = NULL;
         _cleanup_close_ int lists_fd = -EBADF;
         char arch[64];
@@ -158,9 +160,14 @@ int patch_level_load(int root_fd, PatchLevelData **ret, char **ret_error) {
         if (r < 0)
                 return r;
 
+        /* Only the lists of configured repositories, as apt (no sources files at all, as
+         * in a bare tree: every list). */
+        r = apt_sources_load(root_fd, &sources);
+        if (r < 0)
+                return r;
         lists_fd = root_openat(root_fd, APT_LISTS_DIR, O_RDONLY | O_DIRECTORY);
         if (lists_fd >= 0) {
-                r = patch_level_scan_lists(d->cache, lists_fd, &d->lists_newest, &err);
+                r = patch_level_scan_lists(d->cache, lists_fd, &sources, &d->lists_newest, &err);
                 if (r < 0)
                         return json_error(ret_error, "%s/%s", APT_LISTS_DIR, strnull(err)), r;
         } else if (lists_fd != -ENOENT)

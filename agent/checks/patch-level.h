@@ -6,6 +6,7 @@
 
 #include "apt-cache.h"
 #include "apt-conf.h"
+#include "apt-sources.h"
 #include "macro.h"
 
 typedef struct PatchLevelData {
@@ -22,5 +23,6 @@ PatchLevelData *patch_level_data_free(PatchLevelData *d);
 static inline void patch_level_data_freep(PatchLevelData **d) {
         patch_level_data_free(*d);
 }
-/* Adds every index of the lists directory to the cache (exposed for the fuzz target). */
-int patch_level_scan_lists(AptCache *cache, int lists_fd, usec_t *ret_newest, char **ret_error);
+/* Adds the indexes of the lists directory that sources names (NULL: all) to the cache. */
+int patch_level_scan_lists(AptCache *cache, int lists_fd, const AptSources *sources, usec_t *ret_newest,
+                           char **ret_error);

@@ -392,3 +392,21 @@ def test_ubuntu_security_pocket(vigie, empty_config, tmp_path, state):
     assert ev["os"] == {"id": "ubuntu", "version_id": "22.04", "supported": True}
     assert [(u["package"], u["suite"]) for u in ev["security_updates"]] == [("openssl", "jammy-security")]
     assert ev["upgradable"] == 2 and ev["security"] == 1
+
+
+def test_lists_of_removed_sources_are_ignored(vigie, empty_config, root, state, tmp_path):
+    base(root)
+    root.repo("old.example.org_debian_dists_bookworm", suite="bookworm", codename="bookworm",
+              origin="Old", packages=[("coreutils", "99.0-1")], in_sources=False)
+    root.write()
+    (root.path / "etc/apt/sources.list.d/old.list.disabled").write_text(
+        "deb http://old.example.org/debian bookworm main\n")
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
+    assert apt_names(c["evidence"]) == {("bash", "5.2.15-2+b7")}
+    # The same source in deb822 form is read.
+    (root.path / "etc/apt/sources.list.d/old.sources").write_text(
+        "Types: deb\nURIs: http://old.example.org/debian\nSuites: bookworm\nComponents: main\n")
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert ("coreutils", "99.0-1") in apt_names(c["evidence"])
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
