@@ -101,8 +101,11 @@ static int add(AptSources *s, const char *uri, const char *suite, const char *co
 }
 
 static int add_suite(AptSources *s, const char *uri, const char *suite, char **components) {
+        size_t l = strlen(suite);
         int r;
-        if (suite[strlen(suite) - 1] == '/')
+        if (l == 0)
+                return 0; /* a NUL byte in the file */
+        if (suite[l - 1] == '/')
                 return add(s, uri, suite, NULL);
         for (char **c = components; c && *c; c++)
                 if ((r = add(s, uri, suite, *c)) < 0)
