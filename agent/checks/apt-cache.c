@@ -5,6 +5,7 @@
 
 #include "apt-cache.h"
 #include "deb-version.h"
+#include "deb822.h"
 #include "macro.h"
 
 #define PRIO_STATUS 100
@@ -128,20 +129,59 @@ AptPackage *apt_cache_find(const AptCache *c, const char *name, size_t name_len,
         return NULL;
 }
 
+uint32_t apt_stanza_hash(const Deb822Stanza *s) {
+        static const char *const fields[] = { "Installed-Size", "Depends", "Pre-Depends", "Conflicts", "Breaks",
+                                              "Replaces" };
+        static const char *const multi_arch[] = { "same", "foreign", "allowed" };
+        const Deb822Field *ma = deb822_find(s, "Multi-Arch");
+        uint32_t h = 5381;
+
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                const Deb822Field *f = deb822_find(s, fields[i]);
+                if (!f)
+                        continue;
+                for (size_t k = 0; k < f->value_len; k++) {
+                        char ch = f->value[k];
+                        /* apt drops blanks and '=' (dpkg rewrites "<" as "<=") and "0:" epochs. */
+                        if (ch == '0' && k + 1 < f->value_len && f->value[k + 1] == ':') {
+                                k++;
+                                continue;
+                        }
+                        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '=')
+                                continue;
+                        if (ch >= 'A' && ch <= 'Z')
+                                ch = (char) (ch - 'A' + 'a');
+                        h = h * 33 + (unsigned char) ch;
+                }
+        }
+        /* apt compares the parsed Multi-Arch apart ("no" and none are the same). */
+        for (size_t i = 0; i < ELEMENTSOF(multi_arch); i++)
+                if (deb822_value_eq(ma, multi_arch[i]))
+                        h = h * 33 + (uint32_t) i + 1;
+        return h;
+}
+
+static bool same_version(const AptVersion *v, uint32_t hash, uint64_t size) {
+        return v->hash == hash && (size == 0 || v->size == 0 || v->size == size);
+}
+
 int apt_cache_add_version(AptCache *c, AptPackage *p, uint32_t file_index, const char *version,
-                          size_t len, int phased) {
+                          size_t len, int phased, uint32_t hash, uint64_t size) {
         size_t i;
         int cmp = 1;
-        (void) c;
 
         for (i = 0; i < p->n_versions; i++) {
                 cmp = deb_version_compare_n(version, len, p->versions[i].version, strlen(p->versions[i].version));
                 if (cmp >= 0)
                         break;
         }
-        if (i < p->n_versions && cmp == 0 &&
-            strncmp(p->versions[i].version, version, len) == 0 && p->versions[i].version[len] == 0) {
-                AptVersion *v = &p->versions[i];
+        /* Among entries of an equal version: merge with one that is the same build… */
+        for (size_t j = i; cmp == 0 && j < p->n_versions &&
+                           deb_version_compare_n(version, len, p->versions[j].version,
+                                                 strlen(p->versions[j].version)) == 0; j++) {
+                AptVersion *v = &p->versions[j];
+                if (!same_version(v, hash, size))
+                        continue;
                 for (size_t k = 0; k < v->n_files; k++)
                         if (v->files[k] == file_index)
                                 return 0;
@@ -150,23 +190,23 @@ int apt_cache_add_version(AptCache *c, AptPackage *p, uint32_t file_index, const
                         return -ENOMEM;
                 v->files = nf;
                 v->files[v->n_files++] = file_index;
-                if (phased < v->phased)
-                        v->phased = phased;
+                v->phased = MIN(v->phased, phased);
+                if (v->size == 0)
+                        v->size = size;
                 return 0;
         }
-        /* Equal by ordering but spelled differently ("1.0" vs "1.0-0"): a separate entry
-         * after the existing ones, as apt inserts it. */
-        while (i < p->n_versions && cmp == 0) {
+        /* …else a new entry after them. apt reads dpkg's status last: until the installed
+         * version has merged with an index's entry, it stays behind every index entry. */
+        while (cmp == 0 && i < p->n_versions &&
+               !(p->versions[i].current && p->versions[i].n_files == 1) &&
+               deb_version_compare_n(version, len, p->versions[i].version, strlen(p->versions[i].version)) == 0)
                 i++;
-                if (i < p->n_versions)
-                        cmp = deb_version_compare_n(version, len, p->versions[i].version,
-                                                    strlen(p->versions[i].version));
-        }
         AptVersion *nv = reallocarray(p->versions, p->n_versions + 1, sizeof(AptVersion));
         if (!nv)
                 return -ENOMEM;
         p->versions = nv;
-        AptVersion v = { .version = strndup(version, len), .files = malloc(sizeof(uint32_t)), .phased = phased };
+        AptVersion v = { .version = strndup(version, len), .files = malloc(sizeof(uint32_t)), .phased = phased,
+                         .hash = hash, .size = size, .current = file_index == 0 && c->files[0].is_status };
         if (!v.version || !v.files) {
                 free(v.version);
                 free(v.files);
@@ -180,7 +220,8 @@ int apt_cache_add_version(AptCache *c, AptPackage *p, uint32_t file_index, const
         return 0;
 }
 
-int apt_cache_add_installed(AptCache *c, const char *name, const char *arch, const char *version, bool held) {
+int apt_cache_add_installed(AptCache *c, const char *name, const char *arch, const char *version, bool held,
+                            uint32_t hash) {
         size_t len = strlen(name);
         int r;
 
@@ -212,7 +253,7 @@ int apt_cache_add_installed(AptCache *c, const char *name, const char *arch, con
         } else
                 *slot = c->n_packages + 1;
         c->n_packages++;
-        return apt_cache_add_version(c, p, 0, version, strlen(version), 100);
+        return apt_cache_add_version(c, p, 0, version, strlen(version), 100, hash, 0);
 }
 
 static int file_default_priority(const AptFile *f) {
@@ -253,7 +294,7 @@ static void compute_file_priorities(AptCache *c, const AptPrefs *prefs, const ch
 static int version_priority(const AptCache *c, const AptPackage *p, const AptVersion *v, const AptPrefs *prefs) {
         const AptFile *files[64];
         size_t n = MIN(v->n_files, ELEMENTSOF(files));
-        bool installed = streq(v->version, p->installed);
+        bool installed = v->current;
         int prio = INT32_MIN;
 
         for (size_t i = 0; i < n; i++)
@@ -294,7 +335,7 @@ void apt_cache_compute_candidates(AptCache *c, const AptPrefs *prefs, const char
                                 pref_alt = v;
                                 max_alt = v->priority;
                         }
-                        if (streq(v->version, p->installed) && max < 1000) {
+                        if (v->current && max < 1000) {
                                 if (!pref)
                                         pref = v;
                                 /* From here only a downgrade pin (>= 1000) can win. */
@@ -308,7 +349,11 @@ void apt_cache_compute_candidates(AptCache *c, const AptPrefs *prefs, const char
 }
 
 bool apt_package_upgradable(const AptPackage *p) {
-        return p->candidate && deb_version_compare(p->candidate->version, p->installed) > 0;
+        /* pkgCache::VerIterator::CompareVer: by position, the candidate above the current. */
+        for (size_t j = 0; p->candidate && j < p->n_versions && !p->versions[j].current; j++)
+                if (&p->versions[j] == p->candidate)
+                        return true;
+        return false;
 }
 
 static bool endswith_security(const char *s) {

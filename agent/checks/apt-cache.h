@@ -14,8 +14,13 @@
  *   every one before it; at the installed version the bar rises to 999, so only a pin of
  *   1000 or more can select an older version (a downgrade).
  *
- * Versions are keyed by their string: apt keeps two entries when one version string has
- * different dependencies in two files, which only matters for locally rebuilt packages. */
+ * Like apt (pkgCacheGenerator::MergeListVersion), one version published by several files is
+ * one entry only when the files agree on it: same dependency hash (debListParser::
+ * VersionHash: Installed-Size, Depends, Pre-Depends, Conflicts, Breaks, Replaces without
+ * blanks, '=' and case), same Multi-Arch, same Size where both have one. Otherwise the
+ * entries stay apart, dpkg's status (which apt reads last) after the others; a locally
+ * rebuilt package then shows as "upgradable" to the archive's build of the same version,
+ * exactly as apt lists it. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,6 +28,7 @@
 
 #include "apt-lists.h"
 #include "apt-prefs.h"
+#include "deb822.h"
 
 typedef struct AptVersion {
         char *version;
@@ -30,12 +36,15 @@ typedef struct AptVersion {
         size_t n_files;
         int phased;         /* Phased-Update-Percentage, 100 when absent */
         int priority;       /* filled by apt_cache_compute_candidates() */
+        uint32_t hash;      /* apt_stanza_hash() of the first stanza */
+        uint64_t size;      /* Size of the first index stanza, 0: none (dpkg status) */
+        bool current;       /* the installed version */
 } AptVersion;
 
 typedef struct AptPackage {
         char *name;
         char *arch;         /* "all" is recorded as the native architecture, as apt does */
-        char *installed;    /* installed version */
+        char *installed;    /* installed version (the entry flagged current) */
         bool held;          /* dpkg selection "hold" */
         AptVersion *versions; /* highest first */
         size_t n_versions;
@@ -61,14 +70,19 @@ static inline void apt_cache_freep(AptCache **c) {
 
 /* Takes ownership of the index files (appended after the status file). */
 int apt_cache_add_files(AptCache *c, AptFile *files, size_t n);
-/* Records an installed package (and its version in dpkg's status). "all" → native. */
-int apt_cache_add_installed(AptCache *c, const char *name, const char *arch, const char *version, bool held);
+/* What makes two stanzas of one version the same version for apt. */
+uint32_t apt_stanza_hash(const Deb822Stanza *s);
+/* Records an installed package (and its version in dpkg's status, hash from its stanza).
+ * "all" → native. */
+int apt_cache_add_installed(AptCache *c, const char *name, const char *arch, const char *version, bool held,
+                            uint32_t hash);
 /* First package of that name (any architecture), or NULL. */
 AptPackage *apt_cache_find_name(const AptCache *c, const char *name, size_t len);
 AptPackage *apt_cache_find(const AptCache *c, const char *name, size_t name_len, const char *arch, size_t arch_len);
-/* Adds a version published by file file_index (merged with an equal version string). */
+/* Adds a version published by file file_index (merged with an entry of the same version
+ * that agrees on hash and size). */
 int apt_cache_add_version(AptCache *c, AptPackage *p, uint32_t file_index, const char *version,
-                          size_t len, int phased);
+                          size_t len, int phased, uint32_t hash, uint64_t size);
 
 /* Computes file priorities and every package's candidate. default_release is
  * APT::Default-Release (NULL: none). */

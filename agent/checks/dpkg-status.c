@@ -54,7 +54,7 @@ int dpkg_status_load(AptCache *c, const char *data, size_t size, char **ret_erro
                         return json_error(ret_error, "%u: installed package \"%s\" has no Version", s.line, name), -EBADMSG;
                 if (!deb822_get(&s, "Architecture", arch, sizeof(arch)) || !arch[0])
                         return json_error(ret_error, "%u: installed package \"%s\" has no Architecture", s.line, name), -EBADMSG;
-                r = apt_cache_add_installed(c, name, arch, version, streq(want, "hold"));
+                r = apt_cache_add_installed(c, name, arch, version, streq(want, "hold"), apt_stanza_hash(&s));
                 if (r == -EEXIST)
                         return json_error(ret_error, "%u: package \"%s:%s\" is listed twice", s.line, name, arch), -EBADMSG;
                 if (r < 0)

@@ -80,7 +80,12 @@ static int on_stanza(const char *start, const char *end, void *userdata) {
         if (deb822_get(&st, "Phased-Update-Percentage", phased, sizeof(phased)) &&
             parse_int_range(phased, 0, 100, &pct) < 0)
                 pct = 100;
-        return apt_cache_add_version(s->cache, p, s->file_index, version, strlen(version), pct);
+        uint64_t size = 0;
+        char sz[32];
+        if (!deb822_get(&st, "Size", sz, sizeof(sz)) || parse_uint64(sz, &size) < 0)
+                size = 0;
+        return apt_cache_add_version(s->cache, p, s->file_index, version, strlen(version), pct,
+                                     apt_stanza_hash(&st), size);
 }
 
 int patch_level_scan_lists(AptCache *cache, int lists_fd, const AptSources *sources, usec_t *ret_newest,

@@ -410,3 +410,22 @@ def test_lists_of_removed_sources_are_ignored(vigie, empty_config, root, state, 
     _, c = run_check(vigie, empty_config, root.path, state)
     assert ("coreutils", "99.0-1") in apt_names(c["evidence"])
     assert_agrees_with_apt(root, c["evidence"], tmp_path)
+
+
+def test_rebuilt_same_version_is_upgradable_like_apt(vigie, empty_config, root, state, tmp_path):
+    # dpkg's stanza and the archive's disagree on dependencies: apt keeps two versions and
+    # lists the archive's build as an upgrade "from" the same version. Blank and "="
+    # differences (dpkg rewrites relations) do not count.
+    root.install("rebuilt", "1.0-1", extra="Depends: libc6 (>= 2.36), libssl3\n")
+    root.install("reformatted", "1.0-1", extra="Depends: libc6 (>=2.36),  LIBSSL3\n")
+    root.install("samearch", "1.0-1", extra="Multi-Arch: no\n")
+    root.install("twobuilds", "1.0-1")
+    debian_main(root, [("rebuilt", "1.0-1", None, "Depends: libc6 (>= 2.36)\n"),
+                       ("reformatted", "1.0-1", None, "Depends: libc6 (>= 2.36), libssl3\n"),
+                       ("samearch", "1.0-1", None, ""), ("twobuilds", "1.0-1")])
+    root.repo("zz.example.org_debian_dists_bookworm", suite="bookworm", codename="bookworm", origin="ZZ",
+              packages=[("twobuilds", "1.0-1", None, "Size: 999\n")])
+    root.write()
+    _, c = run_check(vigie, empty_config, root.path, state)
+    assert_agrees_with_apt(root, c["evidence"], tmp_path)
+    assert apt_names(c["evidence"]) == {("rebuilt", "1.0-1")}

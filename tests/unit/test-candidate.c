@@ -43,7 +43,7 @@ static AptCache *mkcache(void) {
 }
 
 static AptPackage *pkg(AptCache *c, const char *name, const char *installed, bool held) {
-        assert_int_equal(apt_cache_add_installed(c, name, "amd64", installed, held), 0);
+        assert_int_equal(apt_cache_add_installed(c, name, "amd64", installed, held, 0), 0);
         AptPackage *p = apt_cache_find(c, name, strlen(name), "amd64", 5);
         assert_non_null(p);
         return p;
@@ -52,7 +52,7 @@ static AptPackage *pkg(AptCache *c, const char *name, const char *installed, boo
 static void ver(AptCache *c, const char *name, unsigned file, const char *v) {
         AptPackage *p = apt_cache_find(c, name, strlen(name), "amd64", 5);
         assert_non_null(p);
-        assert_int_equal(apt_cache_add_version(c, p, file, v, strlen(v), 100), 0);
+        assert_int_equal(apt_cache_add_version(c, p, file, v, strlen(v), 100, 0, 0), 0);
 }
 
 static const char *cand(AptCache *c, const char *name) {
@@ -160,10 +160,10 @@ static void test_default_release_and_multiarch(void **state) {
         pkg(c, "tool", "1.0", false);
         ver(c, "tool", F_MAIN, "1.1");
         ver(c, "tool", F_BPO_BAU, "1.5~bpo12+1");
-        assert_int_equal(apt_cache_add_installed(c, "libfoo", "i386", "1.0", false), 0);
-        assert_int_equal(apt_cache_add_installed(c, "libfoo", "amd64", "1.0", false), 0);
-        assert_int_equal(apt_cache_add_installed(c, "data", "all", "1.0", false), 0);
-        assert_int_equal(apt_cache_add_installed(c, "data", "amd64", "1.0", false), -EEXIST);
+        assert_int_equal(apt_cache_add_installed(c, "libfoo", "i386", "1.0", false, 0), 0);
+        assert_int_equal(apt_cache_add_installed(c, "libfoo", "amd64", "1.0", false, 0), 0);
+        assert_int_equal(apt_cache_add_installed(c, "data", "all", "1.0", false, 0), 0);
+        assert_int_equal(apt_cache_add_installed(c, "data", "amd64", "1.0", false, 0), -EEXIST);
         AptPackage *i386 = apt_cache_find(c, "libfoo", 6, "i386", 4);
         AptPackage *amd64 = apt_cache_find(c, "libfoo", 6, "amd64", 5);
         AptPackage *data = apt_cache_find(c, "data", 4, "all", 3);
@@ -171,8 +171,8 @@ static void test_default_release_and_multiarch(void **state) {
         assert_non_null(amd64);
         assert_non_null(data);
         assert_string_equal(data->arch, "amd64");
-        assert_int_equal(apt_cache_add_version(c, i386, F_MAIN, "1.1", 3, 100), 0);
-        assert_int_equal(apt_cache_add_version(c, data, F_MAIN, "2.0", 3, 40), 0);
+        assert_int_equal(apt_cache_add_version(c, i386, F_MAIN, "1.1", 3, 100, 0, 0), 0);
+        assert_int_equal(apt_cache_add_version(c, data, F_MAIN, "2.0", 3, 40, 0, 0), 0);
         apt_cache_compute_candidates(c, NULL, "stable-backports");
         assert_string_equal(cand(c, "tool"), "1.5~bpo12+1");
         assert_true(apt_package_upgradable(i386));
@@ -181,11 +181,50 @@ static void test_default_release_and_multiarch(void **state) {
         assert_int_equal(data->candidate->phased, 40);
 }
 
+static uint32_t hash_of(const char *text) {
+        Deb822Parser p;
+        Deb822Stanza s;
+        deb822_parser_init(&p, text, strlen(text));
+        assert_int_equal(deb822_next(&p, &s), 1);
+        return apt_stanza_hash(&s);
+}
+
+static void test_same_version_other_build(void **state) {
+        _cleanup_(apt_cache_freep) AptCache *c = mkcache();
+        uint32_t status = hash_of("Package: x\nDepends: libc6 (>= 2.36), libssl3\nMulti-Arch: no\n");
+        (void) state;
+
+        /* Blanks, '=', case, "0:" epochs and an explicit "Multi-Arch: no" do not count. */
+        assert_int_equal(status, hash_of("Package: x\nDepends: libc6 (>=0:2.36),LIBSSL3\n"));
+        assert_int_not_equal(status, hash_of("Package: x\nDepends: libc6 (>= 2.36)\n"));
+        assert_int_not_equal(status, hash_of("Package: x\nDepends: libc6 (>= 2.36), libssl3\nMulti-Arch: same\n"));
+
+        assert_int_equal(apt_cache_add_installed(c, "x", "amd64", "1.0", false, status), 0);
+        assert_int_equal(apt_cache_add_installed(c, "y", "amd64", "1.0", false, status), 0);
+        AptPackage *x = apt_cache_find(c, "x", 1, "amd64", 5), *y = apt_cache_find(c, "y", 1, "amd64", 5);
+        /* x: the archive's 1.0 is another build → two entries, the status one last */
+        assert_int_equal(apt_cache_add_version(c, x, F_MAIN, "1.0", 3, 100, status + 1, 1234), 0);
+        /* y: same build in two archives, then one with another Size: apt appends it after
+         * the entry the status merged into */
+        assert_int_equal(apt_cache_add_version(c, y, F_MAIN, "1.0", 3, 100, status, 1234), 0);
+        assert_int_equal(apt_cache_add_version(c, y, F_SECURITY, "1.0", 3, 100, status, 1234), 0);
+        assert_int_equal(apt_cache_add_version(c, y, F_LOCAL, "1.0", 3, 100, status, 999), 0);
+        assert_int_equal(x->n_versions, 2);
+        assert_true(x->versions[1].current);
+        assert_int_equal(y->n_versions, 2);
+        assert_true(y->versions[0].current);
+        assert_int_equal(y->versions[0].n_files, 3);
+        apt_cache_compute_candidates(c, NULL, NULL);
+        assert_true(apt_package_upgradable(x));
+        assert_false(apt_package_upgradable(y));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_pins),
                 cmocka_unit_test(test_default_release_and_multiarch),
+                cmocka_unit_test(test_same_version_other_build),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
