@@ -69,43 +69,45 @@ int apt_cache_add_files(AptCache *c, AptFile *files, size_t n) {
         return 0;
 }
 
-/* FNV-1a */
-static size_t hash_name(const char *s, size_t len) {
-        uint64_t h = 1469598103934665603ull;
+/* FNV-1a. Most lookups miss (an index lists every package, a laptop has a few thousand
+ * installed): the stored hash rejects them without a string compare. */
+static uint32_t hash_name(const char *s, size_t len) {
+        uint32_t h = 2166136261u;
         for (size_t i = 0; i < len; i++) {
                 h ^= (unsigned char) s[i];
-                h *= 1099511628211ull;
+                h *= 16777619u;
         }
-        return (size_t) h;
+        return h;
 }
 
-static size_t *slot_for(const AptCache *c, const char *name, size_t len) {
+static AptSlot *slot_for(const AptCache *c, const char *name, size_t len, uint32_t hash) {
         size_t mask = c->table_size - 1;
-        for (size_t i = hash_name(name, len) & mask;; i = (i + 1) & mask) {
-                size_t v = c->table[i];
-                if (v == 0)
-                        return &c->table[i];
-                const char *n = c->packages[v - 1].name;
+        for (size_t i = hash & mask;; i = (i + 1) & mask) {
+                AptSlot *slot = &c->table[i];
+                if (slot->index == 0)
+                        return slot;
+                if (slot->hash != hash)
+                        continue;
+                const char *n = c->packages[slot->index - 1].name;
                 if (strncmp(n, name, len) == 0 && n[len] == 0)
-                        return &c->table[i];
+                        return slot;
         }
 }
 
 static int table_grow(AptCache *c) {
-        size_t size = c->table_size ? c->table_size * 2 : 1024;
-        size_t *old = c->table, old_size = c->table_size;
+        size_t size = c->table_size ? c->table_size * 2 : 4096;
+        AptSlot *old = c->table;
+        size_t old_size = c->table_size;
 
-        c->table = calloc(size, sizeof(size_t));
+        c->table = calloc(size, sizeof(AptSlot));
         if (!c->table) {
                 c->table = old;
                 return -ENOMEM;
         }
         c->table_size = size;
         for (size_t i = 0; i < old_size; i++)
-                if (old[i]) {
-                        const char *n = c->packages[old[i] - 1].name;
-                        *slot_for(c, n, strlen(n)) = old[i];
-                }
+                if (old[i].index)
+                        *slot_for(c, "", 0, old[i].hash) = old[i]; /* names are unique: first free slot */
         free(old);
         return 0;
 }
@@ -113,8 +115,8 @@ static int table_grow(AptCache *c) {
 AptPackage *apt_cache_find_name(const AptCache *c, const char *name, size_t len) {
         if (c->table_size == 0)
                 return NULL;
-        size_t v = *slot_for(c, name, len);
-        return v ? &c->packages[v - 1] : NULL;
+        AptSlot *slot = slot_for(c, name, len, hash_name(name, len));
+        return slot->index ? &c->packages[slot->index - 1] : NULL;
 }
 
 AptPackage *apt_cache_find(const AptCache *c, const char *name, size_t name_len, const char *arch, size_t arch_len) {
@@ -229,7 +231,7 @@ int apt_cache_add_installed(AptCache *c, const char *name, const char *arch, con
                 arch = c->native_arch;
         if (apt_cache_find(c, name, len, arch, strlen(arch)))
                 return -EEXIST;
-        if ((c->n_packages + 1) * 2 > c->table_size && (r = table_grow(c)) < 0)
+        if ((c->n_packages + 1) * 4 > c->table_size && (r = table_grow(c)) < 0)
                 return r;
         AptPackage *np = reallocarray(c->packages, c->n_packages + 1, sizeof(AptPackage));
         if (!np)
@@ -243,15 +245,16 @@ int apt_cache_add_installed(AptCache *c, const char *name, const char *arch, con
                 free(p->installed);
                 return -ENOMEM;
         }
-        size_t *slot = slot_for(c, name, len);
-        if (*slot) {
+        uint32_t name_hash = hash_name(name, len);
+        AptSlot *slot = slot_for(c, name, len, name_hash);
+        if (slot->index) {
                 /* Another architecture of the same name: chain it. */
-                AptPackage *q = &c->packages[*slot - 1];
+                AptPackage *q = &c->packages[slot->index - 1];
                 while (q->next_same_name)
                         q = &c->packages[q->next_same_name - 1];
                 q->next_same_name = c->n_packages + 1;
         } else
-                *slot = c->n_packages + 1;
+                *slot = (AptSlot) { .hash = name_hash, .index = (uint32_t) c->n_packages + 1 };
         c->n_packages++;
         return apt_cache_add_version(c, p, 0, version, strlen(version), 100, hash, 0);
 }

@@ -52,13 +52,18 @@ typedef struct AptPackage {
         size_t next_same_name; /* index + 1 of another architecture of this name, 0: none */
 } AptPackage;
 
+typedef struct AptSlot {
+        uint32_t hash;
+        uint32_t index;     /* index + 1 into packages, 0: empty */
+} AptSlot;
+
 typedef struct AptCache {
         char *native_arch;
         AptFile *files;     /* files[0] is dpkg's status */
         size_t n_files;
         AptPackage *packages;
         size_t n_packages;
-        size_t *table;      /* open addressing by name: index + 1, 0 empty */
+        AptSlot *table;     /* open addressing by name */
         size_t table_size;
 } AptCache;
 

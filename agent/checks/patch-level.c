@@ -52,7 +52,7 @@ static int on_stanza(const char *start, const char *end, void *userdata) {
         char arch[64], version[256], phased[16];
         int r;
 
-        if (end - start > 8 && strncasecmp(start, "Package:", 8) == 0) {
+        if (end - start > 8 && (memcmp(start, "Package:", 8) == 0 || strncasecmp(start, "Package:", 8) == 0)) {
                 while (name < end && (*name == ' ' || *name == '\t'))
                         name++;
                 ne = name;
