@@ -439,6 +439,15 @@ static int run(const CheckContext *ctx, CheckResult *result) {
             json_add_string(jr, "since", reboot ? format_rfc3339(reboot_since, buf) : NULL) < 0 ||
             (reboot_pkgs && json_add(jr, "packages", TAKE_PTR(reboot_pkgs)) < 0))
                 return -ENOMEM;
+        if (d->pref_warnings) {
+                /* Records apt ignores with a warning: IT may want to know. */
+                json_object *w = json_object_new_array();
+                if (!w || json_add(ev, "ignored_preferences", w) < 0)
+                        return -ENOMEM;
+                for (char **i = d->pref_warnings; *i; i++)
+                        if (json_object_array_add(w, json_object_new_string(*i)) < 0)
+                                return -ENOMEM;
+        }
         if (json_add_string(ev, "native_arch", d->cache->native_arch) < 0 ||
             json_add(ev, "upgradable_packages", json_object_get(upg_list)) < 0)
                 return -ENOMEM;

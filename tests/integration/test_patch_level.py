@@ -110,11 +110,14 @@ def test_pinned_down_package(vigie, empty_config, root, state, tmp_path):
                                   "Pin: version 3.0.11*\nPin-Priority: 1001\n\n"
                                   "Package: bash\nPin: release a=oldstable\nPin-Priority: -10\n")
     root.prefs["ignored.conf"] = "this file is not read: wrong extension\n"
+    root.prefs["zz.pref"] = "Package: coreutils\nPin: flavour x\nPin-Priority: 10\n"
     root.write()
     _, c = run_check(vigie, empty_config, root.path, state)
     assert_agrees_with_apt(root, c["evidence"], tmp_path)
     assert c["status"] == "pass", c
     assert c["evidence"]["upgradable"] == 0
+    assert c["evidence"]["ignored_preferences"] == [
+        "/etc/apt/preferences.d/zz.pref:1: pin type not understood; record ignored"]
 
 
 def test_held_package(vigie, empty_config, root, state, tmp_path):
