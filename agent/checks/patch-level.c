@@ -8,6 +8,7 @@
  * check's state. See docs/patch-level.md. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,17 +300,38 @@ static bool os_supported(const Policy *policy, const OsRelease *os) {
         return false;
 }
 
-static int add_problem(char **summary, char **remedy, const char *s, const char *fix) {
+/* The verdict: the worst finding wins; a warn carries the earliest deadline; summaries and
+ * fixes accumulate (each fix once). */
+typedef struct Verdict {
+        CheckStatus status;
+        usec_t deadline;
+        char *summary;
+        char *remedy;
+} Verdict;
+
+static void verdict_done(Verdict *v) {
+        free(v->summary);
+        free(v->remedy);
+}
+
+static int verdict_add(Verdict *v, CheckStatus status, usec_t deadline, const char *text, const char *fix) {
         char *n;
-        if (asprintf(&n, "%s%s%s", strempty(*summary), *summary ? "; " : "", s) < 0)
+
+        if (status == CHECK_FAIL)
+                v->status = CHECK_FAIL;
+        else if (v->status == CHECK_PASS)
+                v->status = CHECK_WARN;
+        if (status == CHECK_WARN && (v->deadline == 0 || deadline < v->deadline))
+                v->deadline = deadline;
+        if (asprintf(&n, "%s%s%s", strempty(v->summary), v->summary ? "; " : "", text) < 0)
                 return -ENOMEM;
-        free(*summary);
-        *summary = n;
-        if (fix && !(*remedy && strstr(*remedy, fix))) {
-                if (asprintf(&n, "%s%s%s", strempty(*remedy), *remedy ? " " : "", fix) < 0)
+        free(v->summary);
+        v->summary = n;
+        if (fix && !(v->remedy && strstr(v->remedy, fix))) {
+                if (asprintf(&n, "%s%s%s", strempty(v->remedy), v->remedy ? " " : "", fix) < 0)
                         return -ENOMEM;
-                free(*remedy);
-                *remedy = n;
+                free(v->remedy);
+                v->remedy = n;
         }
         return 0;
 }
@@ -318,14 +340,13 @@ static int run(const CheckContext *ctx, CheckResult *result) {
         const PolicyPatchLevel *pl = &ctx->policy->patch_level;
         _cleanup_(patch_level_data_freep) PatchLevelData *d = NULL;
         _cleanup_(os_release_freep) OsRelease *os = NULL;
-        _cleanup_free_ char *err = NULL, *summary = NULL, *remedy = NULL, *reboot_reason = NULL;
+        _cleanup_free_ char *err = NULL, *reboot_reason = NULL;
+        _cleanup_(verdict_done) Verdict v = { .status = CHECK_PASS };
         _cleanup_free_ usec_t *seen = NULL;
         _cleanup_json_ json_object *reboot_pkgs = NULL, *new_seen = NULL;
         json_object *ev = result->evidence, *jos, *sec_list, *upg_list, *jr;
         char buf[RFC3339_MAX], line[512];
         size_t n_upgradable = 0, n_security = 0, n_held = 0;
-        CheckStatus status = CHECK_PASS;
-        usec_t deadline = 0;
         bool supported, reboot = false;
         int r;
 
@@ -453,59 +474,52 @@ static int run(const CheckContext *ctx, CheckResult *result) {
                 return -ENOMEM;
         json_object_put(upg_list);
 
-        /* Verdict: the worst finding; warn carries the earliest deadline. */
-#define FINDING(s, dl, text, fix)                                                       \
-        do {                                                                            \
-                if ((s) == CHECK_FAIL)                                                  \
-                        status = CHECK_FAIL;                                            \
-                else if (status == CHECK_PASS)                                          \
-                        status = CHECK_WARN;                                            \
-                if ((s) == CHECK_WARN && (deadline == 0 || (dl) < deadline))            \
-                        deadline = (dl);                                                \
-                if (add_problem(&summary, &remedy, text, fix) < 0)                      \
-                        return -ENOMEM;                                                 \
-        } while (0)
-
         if (!supported) {
                 snprintf(line, sizeof(line), _("%s %s is not a supported release"),
                          os && os->id ? os->id : _("this system"), os && os->version_id ? os->version_id : "");
-                FINDING(CHECK_FAIL, 0, line, _("Ask IT to upgrade this computer to a supported release."));
+                if (verdict_add(&v, CHECK_FAIL, 0, line, _("Ask IT to upgrade this computer to a supported release.")) < 0)
+                        return -ENOMEM;
         }
         if ((int) n_security > pl->max_pending_security) {
                 qsort(seen, n_security, sizeof(usec_t), usec_cmp);
                 /* Non-compliance began when the (max+1)-th pending update appeared. */
                 usec_t dl = seen[MAX(pl->max_pending_security, 0)] + (usec_t) pl->grace_days * USEC_PER_DAY;
                 snprintf(line, sizeof(line), _("%zu security update(s) pending"), n_security);
-                FINDING(ctx->now >= dl ? CHECK_FAIL : CHECK_WARN, dl, line,
-                        _("Open Software Updater and install all updates (or run: sudo apt update && sudo apt upgrade)."));
+                if (verdict_add(&v, ctx->now >= dl ? CHECK_FAIL : CHECK_WARN, dl, line,
+                                _("Open Software Updater and install all updates "
+                                  "(or run: sudo apt update && sudo apt upgrade).")) < 0)
+                        return -ENOMEM;
         }
         if (days < 0 || days > pl->max_days_since_refresh) {
                 if (days < 0)
                         snprintf(line, sizeof(line), "%s", _("apt has never refreshed its package lists"));
                 else
                         snprintf(line, sizeof(line), _("package lists last refreshed %" PRIi64 " days ago"), days);
-                FINDING(CHECK_FAIL, 0, line,
-                        _("Connect to the internet and open Software Updater (or run: sudo apt update)."));
+                if (verdict_add(&v, CHECK_FAIL, 0, line,
+                                _("Connect to the internet and open Software Updater (or run: sudo apt update).")) < 0)
+                        return -ENOMEM;
         }
-        if (pl->require_unattended_upgrades && !unattended)
-                FINDING(CHECK_FAIL, 0, _("automatic security updates are off"),
-                        _("Turn on automatic updates (run: sudo apt install unattended-upgrades && sudo dpkg-reconfigure -plow unattended-upgrades)."));
+        if (pl->require_unattended_upgrades && !unattended &&
+            verdict_add(&v, CHECK_FAIL, 0, _("automatic security updates are off"),
+                        _("Turn on automatic updates (run: sudo apt install unattended-upgrades && "
+                          "sudo dpkg-reconfigure -plow unattended-upgrades).")) < 0)
+                return -ENOMEM;
         if (reboot) {
                 usec_t dl = reboot_since + (usec_t) pl->reboot_grace_days * USEC_PER_DAY;
                 snprintf(line, sizeof(line), _("a restart is needed: %s"), reboot_reason);
-                FINDING(ctx->now >= dl ? CHECK_FAIL : CHECK_WARN, dl, line,
-                        _("Restart your computer to finish installing updates."));
+                if (verdict_add(&v, ctx->now >= dl ? CHECK_FAIL : CHECK_WARN, dl, line,
+                                _("Restart your computer to finish installing updates.")) < 0)
+                        return -ENOMEM;
         }
-#undef FINDING
-        result->deadline = status == CHECK_WARN ? deadline : 0;
-        if (remedy && check_result_set_remediation(result, "%s", remedy) < 0)
+        result->deadline = v.status == CHECK_WARN ? v.deadline : 0;
+        if (v.remedy && check_result_set_remediation(result, "%s", v.remedy) < 0)
                 return -ENOMEM;
-        if (status == CHECK_PASS)
+        if (v.status == CHECK_PASS)
                 return check_result_set(result, CHECK_PASS,
                                         _("Up to date: no security update pending (%zu other update(s), %zu held); "
                                           "lists refreshed %" PRIi64 " day(s) ago"),
                                         n_upgradable, n_held, days);
-        return check_result_set(result, status, "%s (%zu upgradable, %zu held)", summary, n_upgradable, n_held);
+        return check_result_set(result, v.status, "%s (%zu upgradable, %zu held)", v.summary, n_upgradable, n_held);
 }
 
 const Check check_patch_level = {
