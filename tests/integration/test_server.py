@@ -592,3 +592,25 @@ def test_inline_verification(tmp_path):
         assert srv.count("reports", "device_id = $1", dev.id) == 2
     finally:
         srv.stop()
+
+
+def test_postgres_down_then_back(tmp_path):
+    """PostgreSQL stops: requests get 503 and nothing is acknowledged; it comes back on
+    the same port: the server reconnects by itself and the chain goes on."""
+    pg = Postgres(tmp_path)
+    pg.start()
+    srv = VigieServer(tmp_path, db=pg.url)
+    srv.start()
+    try:
+        dev = enrolled(srv)
+        assert dev.post(dev.report())[0] == 202
+        pg.stop(keep=True)
+        status, body = dev.post(dev.report(advance=False))
+        assert (status, body["error"]) == (503, "storage_unavailable"), body
+        pg.start(init=False)
+        status, body = dev.post(dev.report())
+        assert status == 202, body
+        assert srv.count("reports", "device_id = $1", dev.id) == 2
+    finally:
+        srv.stop()
+        pg.stop()
