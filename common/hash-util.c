@@ -15,3 +15,12 @@ int sha256_hex(const void *data, size_t size, char ret[static SHA256_HEX_SIZE]) 
         hexlify(md, sizeof(md), ret);
         return 0;
 }
+
+bool sha256_hex_is_valid(const char *s) {
+        size_t i = 0;
+
+        for (; s[i]; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        return i == 64;
+}

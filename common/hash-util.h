@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -8,3 +9,5 @@
 
 /* Lower-case hex SHA-256 of data. Returns 0 or -EIO. */
 int sha256_hex(const void *data, size_t size, char ret[static SHA256_HEX_SIZE]);
+/* Whether s is exactly 64 lower-case hex digits (what sha256_hex produces). */
+bool sha256_hex_is_valid(const char *s);

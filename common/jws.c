@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+
+#include "cleanup.h"
+#include "hash-util.h"
+#include "json-util.h"
+#include "jws.h"
+#include "macro.h"
+
+static const char b64url_alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int base64url_encode(const void *data, size_t size, char **ret, size_t *ret_len) {
+        const uint8_t *in = data;
+        size_t n, o = 0, i = 0;
+        char *out;
+
+        if (size > SIZE_MAX / 4 * 3 - 3)
+                return -ENOMEM;
+        n = size / 3 * 4 + (size % 3 ? size % 3 + 1 : 0);
+        out = malloc(n + 1);
+        if (!out)
+                return -ENOMEM;
+        for (; i + 3 <= size; i += 3) {
+                uint32_t v = (uint32_t) in[i] << 16 | (uint32_t) in[i + 1] << 8 | in[i + 2];
+                out[o++] = b64url_alphabet[v >> 18 & 63];
+                out[o++] = b64url_alphabet[v >> 12 & 63];
+                out[o++] = b64url_alphabet[v >> 6 & 63];
+                out[o++] = b64url_alphabet[v & 63];
+        }
+        if (size - i == 1) {
+                uint32_t v = (uint32_t) in[i] << 16;
+                out[o++] = b64url_alphabet[v >> 18 & 63];
+                out[o++] = b64url_alphabet[v >> 12 & 63];
+        } else if (size - i == 2) {
+                uint32_t v = (uint32_t) in[i] << 16 | (uint32_t) in[i + 1] << 8;
+                out[o++] = b64url_alphabet[v >> 18 & 63];
+                out[o++] = b64url_alphabet[v >> 12 & 63];
+                out[o++] = b64url_alphabet[v >> 6 & 63];
+        }
+        out[o] = 0;
+        *ret = out;
+        if (ret_len)
+                *ret_len = o;
+        return 0;
+}
+
+static int b64url_value(char c) {
+        if (c >= 'A' && c <= 'Z')
+                return c - 'A';
+        if (c >= 'a' && c <= 'z')
+                return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+                return c - '0' + 52;
+        if (c == '-')
+                return 62;
+        if (c == '_')
+                return 63;
+        return -1;
+}
+
+int base64url_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_t *ret_size) {
+        _cleanup_free_ uint8_t *out = NULL;
+        size_t n, o = 0;
+        uint32_t acc = 0;
+        int bits = 0;
+
+        if (len % 4 == 1) /* 6 bits cannot make a byte */
+                return -EINVAL;
+        n = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+        if (n > max)
+                return -EFBIG;
+        out = malloc(n + 1);
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = 0; i < len; i++) {
+                int v = b64url_value(s[i]);
+                if (v < 0)
+                        return -EINVAL;
+                acc = (acc << 6 | (uint32_t) v) & 0xffffff;
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        out[o++] = (uint8_t) (acc >> bits);
+                }
+        }
+        /* Unused trailing bits must be zero: one encoding per byte string. */
+        if (bits > 0 && (acc & ((1U << bits) - 1)) != 0)
+                return -EINVAL;
+        out[o] = 0;
+        *ret = TAKE_PTR(out);
+        *ret_size = o;
+        return 0;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free)
+
+int ecdsa_sig_der_to_raw(const uint8_t *der, size_t size, uint8_t ret[static JWS_SIG_SIZE]) {
+        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = NULL;
+        const unsigned char *p = der;
+        const BIGNUM *r, *s;
+
+        if (size > 80) /* 2 + 2 * (2 + 33) for P-256 at most */
+                return -EINVAL;
+        sig = d2i_ECDSA_SIG(NULL, &p, (long) size);
+        if (!sig || p != der + size)
+                return -EINVAL;
+        ECDSA_SIG_get0(sig, &r, &s);
+        if (BN_is_negative(r) || BN_is_negative(s) || BN_num_bytes(r) > 32 || BN_num_bytes(s) > 32)
+                return -EINVAL;
+        if (BN_bn2binpad(r, ret, 32) != 32 || BN_bn2binpad(s, ret + 32, 32) != 32)
+                return -EINVAL;
+        return 0;
+}
+
+int ecdsa_sig_raw_to_der(const uint8_t raw[static JWS_SIG_SIZE], uint8_t **ret, size_t *ret_size) {
+        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = ECDSA_SIG_new();
+        _cleanup_(BN_freep) BIGNUM *r = BN_bin2bn(raw, 32, NULL);
+        _cleanup_(BN_freep) BIGNUM *s = BN_bin2bn(raw + 32, 32, NULL);
+        _cleanup_free_ unsigned char *der = NULL;
+        unsigned char *p;
+        int n;
+
+        if (!sig || !r || !s)
+                return -ENOMEM;
+        if (BN_is_zero(r) || BN_is_zero(s))
+                return -EINVAL;
+        if (ECDSA_SIG_set0(sig, r, s) != 1)
+                return -ENOMEM;
+        r = s = NULL; /* owned by sig now */
+        n = i2d_ECDSA_SIG(sig, NULL);
+        if (n <= 0)
+                return -ENOMEM;
+        der = p = malloc((size_t) n);
+        if (!der || i2d_ECDSA_SIG(sig, &p) != n)
+                return -ENOMEM;
+        *ret = TAKE_PTR(der);
+        *ret_size = (size_t) n;
+        return 0;
+}
+
+bool evp_pkey_is_p256(EVP_PKEY *key) {
+        char group[64];
+
+        if (!key || !EVP_PKEY_is_a(key, "EC"))
+                return false;
+        if (EVP_PKEY_get_group_name(key, group, sizeof group, NULL) != 1)
+                return false;
+        return streq(group, "prime256v1") || streq(group, "P-256");
+}
+
+int cert_kid(X509 *cert, char ret[static JWS_KID_SIZE]) {
+        unsigned char *der = NULL;
+        int n, r;
+
+        n = i2d_X509(cert, &der);
+        if (n <= 0)
+                return -EINVAL;
+        r = sha256_hex(der, (size_t) n, ret);
+        OPENSSL_free(der);
+        return r;
+}
+
+int cert_common_name(X509 *cert, char **ret) {
+        X509_NAME *name = X509_get_subject_name(cert);
+        int i = name ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
+        ASN1_STRING *d;
+        unsigned char *utf8 = NULL;
+        int n;
+
+        if (i < 0)
+                return -ENOENT;
+        /* Exactly one CN, or the identity is ambiguous. */
+        if (X509_NAME_get_index_by_NID(name, NID_commonName, i) >= 0)
+                return -EINVAL;
+        d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+        n = ASN1_STRING_to_UTF8(&utf8, d);
+        if (n < 0)
+                return -EINVAL;
+        if (memchr(utf8, 0, (size_t) n)) {
+                OPENSSL_free(utf8);
+                return -EINVAL;
+        }
+        *ret = strndup((const char *) utf8, (size_t) n);
+        OPENSSL_free(utf8);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int jws_sign(EVP_PKEY *key, const char *kid, const char *typ, const char *payload, size_t len,
+             char **ret_jws) {
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = NULL;
+        _cleanup_free_ char *header = NULL, *h64 = NULL, *p64 = NULL, *s64 = NULL, *input = NULL;
+        _cleanup_free_ unsigned char *der = NULL;
+        uint8_t raw[JWS_SIG_SIZE];
+        size_t h64_len, p64_len, input_len, der_len;
+        int r;
+
+        if (!evp_pkey_is_p256(key) || !sha256_hex_is_valid(kid) || len > JWS_MAX_SIZE / 2)
+                return -EINVAL;
+        typ = typ ?: JWS_TYP_REPORT;
+        if (strpbrk(typ, "\"\\") || strlen(typ) > 64)
+                return -EINVAL;
+        if (asprintf(&header, "{\"alg\":\"ES256\",\"typ\":\"%s\",\"kid\":\"%s\"}", typ, kid) < 0) {
+                header = NULL;
+                return -ENOMEM;
+        }
+        if ((r = base64url_encode(header, strlen(header), &h64, &h64_len)) < 0 ||
+            (r = base64url_encode(payload, len, &p64, &p64_len)) < 0)
+                return r;
+        input_len = h64_len + 1 + p64_len;
+        input = malloc(input_len + 1);
+        if (!input)
+                return -ENOMEM;
+        memcpy(input, h64, h64_len);
+        input[h64_len] = '.';
+        memcpy(input + h64_len + 1, p64, p64_len + 1);
+
+        md = EVP_MD_CTX_new();
+        if (!md)
+                return -ENOMEM;
+        if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+            EVP_DigestSign(md, NULL, &der_len, (const unsigned char *) input, input_len) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        der = malloc(der_len);
+        if (!der)
+                return -ENOMEM;
+        if (EVP_DigestSign(md, der, &der_len, (const unsigned char *) input, input_len) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        if ((r = ecdsa_sig_der_to_raw(der, der_len, raw)) < 0)
+                return -EIO;
+        if ((r = base64url_encode(raw, sizeof raw, &s64, NULL)) < 0)
+                return r;
+        if (asprintf(ret_jws, "%s.%s", input, s64) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+Jws *jws_free(Jws *jws) {
+        if (!jws)
+                return NULL;
+        json_object_put(jws->header);
+        free(jws->typ);
+        free(jws->payload);
+        free(jws->signing_input);
+        free(jws);
+        return NULL;
+}
+
+static int parse_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
+static int parse_error(char **ret_error, const char *fmt, ...) {
+        va_list ap;
+
+        if (ret_error && !*ret_error) {
+                va_start(ap, fmt);
+                if (vasprintf(ret_error, fmt, ap) < 0)
+                        *ret_error = NULL;
+                va_end(ap);
+        }
+        return -EBADMSG;
+}
+
+static int parse_header(Jws *jws, JwsParseFlags flags, char **ret_error) {
+        const char *alg = NULL, *typ = NULL, *kid = NULL;
+
+        if (!json_object_is_type(jws->header, json_type_object))
+                return parse_error(ret_error, "JWS header: expected a JSON object, got %s",
+                                   json_type_label(jws->header));
+        json_object_object_foreach(jws->header, key, v) {
+                const char **field = streq(key, "alg") ? &alg : streq(key, "typ") ? &typ :
+                                     streq(key, "kid") ? &kid : NULL;
+                if (!field) {
+                        /* "crit" names extensions we would have to understand; anything else
+                         * (jwk, x5c, …) is a way to smuggle in a key: refuse both. */
+                        if (streq(key, "crit") || !(flags & JWS_PARSE_ANY_HEADER))
+                                return parse_error(ret_error, "JWS header: unexpected member \"%s\"", key);
+                        continue;
+                }
+                if (!json_object_is_type(v, json_type_string))
+                        return parse_error(ret_error, "JWS header: \"%s\" must be a string", key);
+                *field = json_object_get_string(v);
+        }
+        if (!alg || !streq(alg, "ES256"))
+                return parse_error(ret_error, "JWS header: alg \"%s\" is not accepted, only ES256",
+                                   strnull(alg));
+        if (typ && !(jws->typ = strdup(typ)))
+                return -ENOMEM;
+        if (kid) {
+                if (!sha256_hex_is_valid(kid))
+                        return parse_error(ret_error, "JWS header: kid \"%.80s\" is not 64 lower-case hex digits", kid);
+                memcpy(jws->kid, kid, JWS_KID_SIZE);
+        }
+        if (flags & JWS_PARSE_ANY_HEADER)
+                return 0;
+        if (!typ || !streq(typ, JWS_TYP_REPORT))
+                return parse_error(ret_error, "JWS header: typ \"%s\" is not \"" JWS_TYP_REPORT "\"",
+                                   strnull(typ));
+        if (!kid)
+                return parse_error(ret_error, "JWS header: kid is missing");
+        return 0;
+}
+
+int jws_parse_full(const char *s, size_t len, JwsParseFlags flags, Jws **ret, char **ret_error) {
+        _cleanup_(jws_freep) Jws *jws = NULL;
+        _cleanup_free_ uint8_t *header = NULL, *sig = NULL;
+        _cleanup_free_ char *herr = NULL;
+        const char *dot1, *dot2;
+        size_t header_size, sig_size;
+        int r;
+
+        if (len > JWS_MAX_SIZE) {
+                parse_error(ret_error, "JWS larger than %u bytes", JWS_MAX_SIZE);
+                return -EFBIG;
+        }
+        dot1 = memchr(s, '.', len);
+        dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t) (dot1 + 1 - s)) : NULL;
+        if (!dot2 || memchr(dot2 + 1, '.', len - (size_t) (dot2 + 1 - s)))
+                return parse_error(ret_error, "not a compact JWS: expected three dot-separated parts");
+        jws = calloc(1, sizeof(Jws));
+        if (!jws)
+                return -ENOMEM;
+
+        r = base64url_decode(s, (size_t) (dot1 - s), JWS_HEADER_MAX, &header, &header_size);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return parse_error(ret_error, "JWS header: %s", r == -EFBIG ? "too large" : "invalid base64url");
+        if (memchr(header, 0, header_size))
+                return parse_error(ret_error, "JWS header: contains a NUL byte");
+        r = json_parse((const char *) header, header_size, &jws->header, &herr);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return parse_error(ret_error, "JWS header: %s", strnull(herr));
+        if ((r = parse_header(jws, flags, ret_error)) < 0)
+                return r;
+
+        r = base64url_decode(dot1 + 1, (size_t) (dot2 - dot1 - 1), JWS_MAX_SIZE, &jws->payload,
+                             &jws->payload_size);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return parse_error(ret_error, "JWS payload: invalid base64url");
+
+        r = base64url_decode(dot2 + 1, len - (size_t) (dot2 + 1 - s), JWS_SIG_SIZE, &sig, &sig_size);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || sig_size != JWS_SIG_SIZE)
+                return parse_error(ret_error, "JWS signature: expected 64 bytes of base64url (ES256 R||S)");
+        memcpy(jws->sig, sig, JWS_SIG_SIZE);
+
+        jws->signing_input_size = (size_t) (dot2 - s);
+        jws->signing_input = strndup(s, jws->signing_input_size);
+        if (!jws->signing_input)
+                return -ENOMEM;
+        *ret = TAKE_PTR(jws);
+        return 0;
+}
+
+int jws_parse(const char *s, size_t len, Jws **ret, char **ret_error) {
+        return jws_parse_full(s, len, 0, ret, ret_error);
+}
+
+int jws_verify(const Jws *jws, EVP_PKEY *pub, char **ret_error) {
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = NULL;
+        _cleanup_free_ uint8_t *der = NULL;
+        size_t der_size;
+        int r;
+
+        if (!evp_pkey_is_p256(pub)) {
+                parse_error(ret_error, "verification key is not an ECDSA P-256 key");
+                return -EINVAL;
+        }
+        r = ecdsa_sig_raw_to_der(jws->sig, &der, &der_size);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return parse_error(ret_error, "signature does not match (R or S is zero)");
+        md = EVP_MD_CTX_new();
+        if (!md)
+                return -ENOMEM;
+        if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        r = EVP_DigestVerify(md, der, der_size, (const unsigned char *) jws->signing_input,
+                             jws->signing_input_size);
+        ERR_clear_error();
+        if (r != 1)
+                return parse_error(ret_error, "signature does not match");
+        return 0;
+}
+
+int jws_verify_cert(const Jws *jws, X509 *cert, char **ret_error) {
+        char kid[JWS_KID_SIZE];
+        EVP_PKEY *pub;
+        int r;
+
+        if ((r = cert_kid(cert, kid)) < 0)
+                return r;
+        if (!streq(jws->kid, kid))
+                return parse_error(ret_error, "kid %s does not match the certificate (%s)", jws->kid, kid);
+        pub = X509_get0_pubkey(cert);
+        if (!pub) {
+                parse_error(ret_error, "certificate has no usable public key");
+                return -EINVAL;
+        }
+        return jws_verify(jws, pub, ret_error);
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* JWS compact serialisation (RFC 7515), ES256 only: what signs Vigie reports (DESIGN.md
+ * "Signed report"). base64url without padding, strict; ECDSA P-256 signatures as raw R‖S
+ * (RFC 7518 §3.4), converted from and to OpenSSL's DER. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#define JWS_MAX_SIZE (2U * 1024 * 1024) /* a whole compact JWS */
+#define JWS_HEADER_MAX 1024             /* decoded protected header */
+#define JWS_SIG_SIZE 64                 /* ES256: R‖S, 32 bytes each */
+#define JWS_KID_SIZE 65                 /* 64 hex digits and NUL */
+#define JWS_TYP_REPORT "vigie-report+jwt"
+
+/* Returns a NUL-terminated string in *ret (length in *ret_len when not NULL). 0 or -ENOMEM. */
+int base64url_encode(const void *data, size_t size, char **ret, size_t *ret_len);
+/* Strict: alphabet A-Z a-z 0-9 - _ only, no padding, no whitespace, unused trailing bits
+ * zero. At most `max` decoded bytes (-EFBIG past it), -EINVAL on bad input. The result is
+ * NUL-terminated for convenience (not counted in *ret_size). */
+int base64url_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_t *ret_size);
+
+/* ECDSA-Sig-Value DER <-> raw R‖S for P-256. -EINVAL on malformed or out-of-range input. */
+int ecdsa_sig_der_to_raw(const uint8_t *der, size_t size, uint8_t ret[static JWS_SIG_SIZE]);
+int ecdsa_sig_raw_to_der(const uint8_t raw[static JWS_SIG_SIZE], uint8_t **ret, size_t *ret_size);
+
+/* Whether key is an EC key on P-256 (works for provider-held keys too). */
+bool evp_pkey_is_p256(EVP_PKEY *key);
+
+/* sha256 hex of the certificate's DER: the `kid` of the reports its key signs. */
+int cert_kid(X509 *cert, char ret[static JWS_KID_SIZE]);
+/* The subject's commonName (the device id of a device certificate). -ENOENT if none. */
+int cert_common_name(X509 *cert, char **ret);
+
+/* Signs payload: protected header exactly {"alg":"ES256","typ":TYP,"kid":KID}. key must be
+ * P-256 (-EINVAL otherwise), kid 64 lower-case hex, typ NULL for JWS_TYP_REPORT. -EIO when
+ * the signer (e.g. a provider) fails. */
+int jws_sign(EVP_PKEY *key, const char *kid, const char *typ, const char *payload, size_t len,
+             char **ret_jws);
+
+typedef struct Jws {
+        json_object *header;    /* the decoded protected header */
+        char kid[JWS_KID_SIZE]; /* "" when absent (JWS_PARSE_ANY_HEADER only) */
+        char *typ;              /* NULL when absent (JWS_PARSE_ANY_HEADER only) */
+        uint8_t *payload;       /* decoded, NUL-terminated (not counted in payload_size) */
+        size_t payload_size;
+        char *signing_input;    /* "HEADER.PAYLOAD" as received, NUL-terminated */
+        size_t signing_input_size;
+        uint8_t sig[JWS_SIG_SIZE];
+} Jws;
+
+typedef enum JwsParseFlags {
+        /* Accept any typ and no kid (still ES256 only, still no "crit"): for interop tests
+         * with other JOSE producers, never for reports. */
+        JWS_PARSE_ANY_HEADER = 1 << 0,
+} JwsParseFlags;
+
+/* Splits and decodes a compact JWS of at most JWS_MAX_SIZE bytes. The header must be a JSON
+ * object with "alg":"ES256", "typ":"vigie-report+jwt", "kid": 64 lower-case hex digits and
+ * nothing else. Does NOT verify the signature. -EBADMSG (or -EFBIG) with a message. */
+int jws_parse(const char *jws, size_t len, Jws **ret, char **ret_error);
+int jws_parse_full(const char *jws, size_t len, JwsParseFlags flags, Jws **ret, char **ret_error);
+/* ES256 over the signing input with pub (a P-256 key). 0, or -EBADMSG when the signature
+ * does not match, -EINVAL for a wrong key type; with a message. */
+int jws_verify(const Jws *jws, EVP_PKEY *pub, char **ret_error);
+/* kid must equal cert_kid(cert), then jws_verify with the certificate's public key. */
+int jws_verify_cert(const Jws *jws, X509 *cert, char **ret_error);
+
+Jws *jws_free(Jws *jws);
+static inline void jws_freep(Jws **jws) {
+        jws_free(*jws);
+}

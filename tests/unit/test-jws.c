@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+
+#include "cleanup.h"
+#include "jws.h"
+#include "macro.h"
+
+/* RFC 7515 Appendix A.3: ES256 with the P-256 key of A.3.1. */
+static const char rfc_jws[] =
+        "eyJhbGciOiJFUzI1NiJ9"
+        ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+        ".DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+static const char rfc_x[] = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU";
+static const char rfc_y[] = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
+
+static const char kid[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM *, OSSL_PARAM_free)
+
+static EVP_PKEY *jwk_public_key(const char *x64, const char *y64) {
+        _cleanup_free_ uint8_t *x = NULL, *y = NULL;
+        _cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+        _cleanup_(OSSL_PARAM_freep) OSSL_PARAM *params = NULL;
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        uint8_t point[65] = { 4 };
+        size_t xn, yn;
+        EVP_PKEY *key = NULL;
+
+        assert_int_equal(base64url_decode(x64, strlen(x64), 32, &x, &xn), 0);
+        assert_int_equal(base64url_decode(y64, strlen(y64), 32, &y, &yn), 0);
+        assert_int_equal(xn, 32);
+        assert_int_equal(yn, 32);
+        memcpy(point + 1, x, 32);
+        memcpy(point + 33, y, 32);
+        assert_int_equal(OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0), 1);
+        assert_int_equal(OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point), 1);
+        params = OSSL_PARAM_BLD_to_param(bld);
+        assert_non_null(params);
+        assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+        assert_int_equal(EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params), 1);
+        return key;
+}
+
+static EVP_PKEY *new_key(const char *group) {
+        EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
+        assert_non_null(k);
+        return k;
+}
+
+static void test_rfc7515_a3(void **state) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pub = jwk_public_key(rfc_x, rfc_y);
+        _cleanup_(jws_freep) Jws *jws = NULL;
+        _cleanup_free_ char *err = NULL, *copy = NULL;
+        (void) state;
+
+        /* No typ and no kid: a report verifier refuses it… */
+        assert_int_equal(jws_parse(rfc_jws, strlen(rfc_jws), &jws, &err), -EBADMSG);
+        assert_string_equal(err, "JWS header: typ \"(null)\" is not \"vigie-report+jwt\"");
+        /* …while the interop mode takes it, and the signature verifies. */
+        assert_int_equal(jws_parse_full(rfc_jws, strlen(rfc_jws), JWS_PARSE_ANY_HEADER, &jws, NULL), 0);
+        assert_string_equal(jws->kid, "");
+        assert_int_equal(jws->payload_size, 70);
+        assert_memory_equal(jws->payload, "{\"iss\":\"joe\",\r\n \"exp\":1300819380,", 33);
+        assert_int_equal(jws_verify(jws, pub, NULL), 0);
+
+        /* One flipped payload bit breaks it. */
+        copy = strdup(rfc_jws);
+        copy[25] = copy[25] == 'A' ? 'B' : 'A';
+        jws = jws_free(jws);
+        assert_int_equal(jws_parse_full(copy, strlen(copy), JWS_PARSE_ANY_HEADER, &jws, NULL), 0);
+        assert_int_equal(jws_verify(jws, pub, &err), -EBADMSG);
+}
+
+static void test_round_trip(void **state) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = new_key("P-256"), *other = new_key("P-256");
+        _cleanup_(jws_freep) Jws *jws = NULL;
+        _cleanup_free_ char *s = NULL, *err = NULL, *header = NULL;
+        const char payload[] = "{\"seq\":1}";
+        size_t n;
+        (void) state;
+
+        assert_int_equal(jws_sign(key, kid, NULL, payload, strlen(payload), &s), 0);
+        assert_int_equal(jws_parse(s, strlen(s), &jws, &err), 0);
+        assert_string_equal(jws->kid, kid);
+        assert_string_equal(jws->typ, JWS_TYP_REPORT);
+        assert_string_equal((char *) jws->payload, payload);
+        assert_int_equal(jws_verify(jws, key, NULL), 0);
+        assert_int_equal(jws_verify(jws, other, &err), -EBADMSG);
+        /* The header is exactly the one of DESIGN.md. */
+        assert_int_equal(base64url_decode(s, (size_t) (strchr(s, '.') - s), 1024, (uint8_t **) &header, &n), 0);
+        assert_string_equal(header, "{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}");
+}
+
+static void test_sign_refuses(void **state) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *p384 = new_key("P-384"), *p256 = new_key("P-256");
+        char *s = NULL;
+        (void) state;
+
+        assert_int_equal(jws_sign(p384, kid, NULL, "{}", 2, &s), -EINVAL);
+        assert_int_equal(jws_sign(p256, "ABC", NULL, "{}", 2, &s), -EINVAL);
+        assert_int_equal(jws_sign(p256, kid, "a\"b", "{}", 2, &s), -EINVAL);
+        assert_null(s);
+}
+
+static void test_base64url(void **state) {
+        static const struct { const char *plain, *enc; } v[] = {
+                { "", "" }, { "f", "Zg" }, { "fo", "Zm8" }, { "foo", "Zm9v" },
+                { "foob", "Zm9vYg" }, { "fooba", "Zm9vYmE" }, { "foobar", "Zm9vYmFy" },
+                { "\xfb\xff", "-_8" },
+        };
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+                _cleanup_free_ char *e = NULL;
+                _cleanup_free_ uint8_t *d = NULL;
+                size_t n;
+                assert_int_equal(base64url_encode(v[i].plain, strlen(v[i].plain), &e, &n), 0);
+                assert_string_equal(e, v[i].enc);
+                assert_int_equal(n, strlen(v[i].enc));
+                assert_int_equal(base64url_decode(e, n, 16, &d, &n), 0);
+                assert_int_equal(n, strlen(v[i].plain));
+                assert_memory_equal(d, v[i].plain, n);
+        }
+        uint8_t *d = NULL;
+        size_t n;
+        assert_int_equal(base64url_decode("Zg==", 4, 16, &d, &n), -EINVAL);  /* padding */
+        assert_int_equal(base64url_decode("Zh", 2, 16, &d, &n), -EINVAL);    /* non-zero bits */
+        assert_int_equal(base64url_decode("Zm9v+A", 6, 16, &d, &n), -EINVAL); /* base64, not url */
+        assert_int_equal(base64url_decode("Z", 1, 16, &d, &n), -EINVAL);
+        assert_int_equal(base64url_decode("Zm 9v", 5, 16, &d, &n), -EINVAL);
+        assert_int_equal(base64url_decode("Zm9vYmFy", 8, 5, &d, &n), -EFBIG);
+        assert_null(d);
+}
+
+static void test_der_raw(void **state) {
+        uint8_t raw[64], back[64];
+        _cleanup_free_ uint8_t *der = NULL;
+        size_t n;
+        (void) state;
+
+        /* Leading zero bytes of R and S must survive (DER drops them, raw keeps 32 each). */
+        memset(raw, 0, sizeof raw);
+        raw[31] = 1;
+        raw[33] = 0x80;
+        raw[63] = 7;
+        assert_int_equal(ecdsa_sig_raw_to_der(raw, &der, &n), 0);
+        assert_int_equal(ecdsa_sig_der_to_raw(der, n, back), 0);
+        assert_memory_equal(raw, back, 64);
+        /* Trailing garbage after the DER is refused. */
+        {
+                uint8_t longer[128];
+                memcpy(longer, der, n);
+                longer[n] = 0;
+                assert_int_equal(ecdsa_sig_der_to_raw(longer, n + 1, back), -EINVAL);
+        }
+        memset(raw, 0, sizeof raw);
+        free(der);
+        der = NULL;
+        assert_int_equal(ecdsa_sig_raw_to_der(raw, &der, &n), -EINVAL); /* r = s = 0 */
+}
+
+static void expect_parse_error(const char *header_json, const char *message) {
+        _cleanup_free_ char *h = NULL, *s = NULL, *err = NULL;
+        _cleanup_(jws_freep) Jws *jws = NULL;
+
+        assert_int_equal(base64url_encode(header_json, strlen(header_json), &h, NULL), 0);
+        assert_true(asprintf(&s, "%s.e30.%s", h,
+                             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") > 0);
+        assert_int_equal(jws_parse(s, strlen(s), &jws, &err), -EBADMSG);
+        assert_string_equal(err, message);
+}
+
+static void test_parse_refuses(void **state) {
+        _cleanup_(jws_freep) Jws *jws = NULL;
+        _cleanup_free_ char *err = NULL;
+        (void) state;
+
+        expect_parse_error("{\"alg\":\"none\",\"typ\":\"vigie-report+jwt\"}",
+                           "JWS header: alg \"none\" is not accepted, only ES256");
+        expect_parse_error("{\"alg\":\"HS256\"}", "JWS header: alg \"HS256\" is not accepted, only ES256");
+        expect_parse_error("{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}",
+                           "JWS header: typ \"JWT\" is not \"vigie-report+jwt\"");
+        expect_parse_error("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\"}", "JWS header: kid is missing");
+        expect_parse_error("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"ABC\"}",
+                           "JWS header: kid \"ABC\" is not 64 lower-case hex digits");
+        expect_parse_error("{\"alg\":\"ES256\",\"jwk\":{}}", "JWS header: unexpected member \"jwk\"");
+        expect_parse_error("{\"alg\":\"ES256\",\"crit\":[\"b64\"]}", "JWS header: unexpected member \"crit\"");
+        expect_parse_error("[1]", "JWS header: expected a JSON object, got array");
+        expect_parse_error("{\"alg\":1}", "JWS header: \"alg\" must be a string");
+
+        assert_int_equal(jws_parse("a.b", 3, &jws, &err), -EBADMSG);
+        assert_string_equal(err, "not a compact JWS: expected three dot-separated parts");
+        free(err);
+        err = NULL;
+        assert_int_equal(jws_parse("a.b.c.d", 7, &jws, &err), -EBADMSG);
+        free(err);
+        err = NULL;
+        /* A short signature (ES256 is 64 bytes). */
+        assert_int_equal(jws_parse_full(rfc_jws, strlen(rfc_jws) - 4, JWS_PARSE_ANY_HEADER, &jws, &err), -EBADMSG);
+        assert_string_equal(err, "JWS signature: expected 64 bytes of base64url (ES256 R||S)");
+        assert_null(jws);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_rfc7515_a3),   cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_sign_refuses), cmocka_unit_test(test_base64url),
+                cmocka_unit_test(test_der_raw),      cmocka_unit_test(test_parse_refuses),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
