@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: MIT */
+/* Typed store operations, written once over the StoreBackend vtable. The SQL below is the
+ * common subset of SQLite (≥ 3.35: RETURNING, upserts) and PostgreSQL: BIGINT/TEXT/INTEGER
+ * columns, $N parameters, CAST() rather than ::, no FOR UPDATE (an UPDATE … RETURNING
+ * takes the row lock in PostgreSQL and is a no-op lock in SQLite's single writer). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "macro.h"
+#include "parse-util.h"
+#include "store.h"
+
+/* Schema version 1. Shaped for the fleet queries (issue 6): the latest state of each
+ * device and of each of its checks lives in small indexed tables, so a summary never
+ * scans the report history. */
+static const char schema_sql[] =
+        "CREATE TABLE IF NOT EXISTS meta ("
+        "  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS tokens ("
+        "  id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, label TEXT,"
+        "  uses_left BIGINT NOT NULL, created_at BIGINT NOT NULL,"
+        "  expires_at BIGINT, revoked_at BIGINT);"
+        "CREATE TABLE IF NOT EXISTS certificates ("
+        "  serial TEXT PRIMARY KEY, role TEXT NOT NULL, subject TEXT NOT NULL,"
+        "  device_id TEXT, fingerprint TEXT NOT NULL, not_before BIGINT NOT NULL,"
+        "  not_after BIGINT NOT NULL, issued_at BIGINT NOT NULL, revoked_at BIGINT);"
+        "CREATE INDEX IF NOT EXISTS certificates_device ON certificates(device_id);"
+        "CREATE TABLE IF NOT EXISTS devices ("
+        "  id TEXT PRIMARY KEY, cert_serial TEXT NOT NULL, cert_fingerprint TEXT NOT NULL,"
+        "  cert_not_before BIGINT NOT NULL, cert_not_after BIGINT NOT NULL,"
+        "  key_kind TEXT NOT NULL, enrolled_at BIGINT NOT NULL, revoked_at BIGINT,"
+        "  flagged_at BIGINT, flag_reason TEXT,"
+        "  last_seq BIGINT NOT NULL DEFAULT -1, last_hash TEXT);"
+        "CREATE INDEX IF NOT EXISTS devices_fingerprint ON devices(cert_fingerprint);"
+        "CREATE TABLE IF NOT EXISTS reports ("
+        "  device_id TEXT NOT NULL, seq BIGINT NOT NULL, iat BIGINT NOT NULL,"
+        "  received_at BIGINT NOT NULL, hash TEXT NOT NULL, prev TEXT,"
+        "  gap BIGINT NOT NULL DEFAULT 0, compliant INTEGER NOT NULL,"
+        "  cert_serial TEXT NOT NULL, jws TEXT NOT NULL, claims TEXT NOT NULL,"
+        "  PRIMARY KEY (device_id, seq));"
+        "CREATE INDEX IF NOT EXISTS reports_device_iat ON reports(device_id, iat);"
+        "CREATE TABLE IF NOT EXISTS check_results ("
+        "  device_id TEXT NOT NULL, seq BIGINT NOT NULL, check_id TEXT NOT NULL,"
+        "  status TEXT NOT NULL, summary TEXT,"
+        "  PRIMARY KEY (device_id, seq, check_id));"
+        /* latest: one row per device that ever reported. */
+        "CREATE TABLE IF NOT EXISTS latest ("
+        "  device_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, report_at BIGINT NOT NULL,"
+        "  received_at BIGINT NOT NULL, verdict TEXT NOT NULL, failing TEXT,"
+        "  noncompliant_since BIGINT, hostname TEXT, os_id TEXT, os_version TEXT,"
+        "  os_pretty TEXT);"
+        "CREATE INDEX IF NOT EXISTS latest_verdict ON latest(verdict, device_id);"
+        "CREATE INDEX IF NOT EXISTS latest_report_at ON latest(report_at);"
+        "CREATE INDEX IF NOT EXISTS latest_os ON latest(os_id, os_version);"
+        "CREATE INDEX IF NOT EXISTS latest_hostname ON latest(hostname);"
+        /* latest_checks: each device's current status per check, and since when. */
+        "CREATE TABLE IF NOT EXISTS latest_checks ("
+        "  device_id TEXT NOT NULL, check_id TEXT NOT NULL, status TEXT NOT NULL,"
+        "  since BIGINT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (device_id, check_id));"
+        "CREATE INDEX IF NOT EXISTS latest_checks_status ON latest_checks(check_id, status);"
+        /* check_history: a row each time a check changed status (first report included). */
+        "CREATE TABLE IF NOT EXISTS check_history ("
+        "  device_id TEXT NOT NULL, check_id TEXT NOT NULL, seq BIGINT NOT NULL,"
+        "  changed_at BIGINT NOT NULL, status TEXT NOT NULL,"
+        "  PRIMARY KEY (device_id, check_id, seq));"
+        "INSERT INTO meta(key, value) VALUES ('schema_version', '1') ON CONFLICT DO NOTHING;";
+
+/* Statement ids index the backends' prepared-statement caches. */
+enum {
+        Q_META_GET,
+        Q_META_SET,
+        Q_TOKEN_ADD,
+        Q_TOKEN_CONSUME,
+        Q_TOKEN_GET,
+        Q_TOKEN_LIST,
+        Q_TOKEN_FIND,
+        Q_TOKEN_REVOKE,
+        Q_CERT_ADD,
+        Q_CERT_STATUS,
+        Q_DEVICE_UPSERT,
+        Q_DEVICE_REVOKE_OTHER_CERTS,
+        Q_DEVICE_GET,
+        Q_DEVICE_REVOKE,
+        Q_DEVICE_REVOKE_CERTS,
+        Q_DEVICE_FLAG,
+        Q_CHAIN_HEAD,
+        Q_REPORT_HASH,
+        Q_REPORT_INSERT,
+        Q_CHECK_INSERT,
+        Q_HISTORY_INSERT,
+        Q_LATEST_CHECK_UPSERT,
+        Q_LATEST_CHECK_PRUNE,
+        Q_LATEST_UPSERT,
+        Q_DEVICE_ADVANCE,
+        _Q_MAX,
+};
+
+static const char *const sql[_Q_MAX] = {
+        [Q_META_GET] = "SELECT value FROM meta WHERE key = $1",
+        [Q_META_SET] = "INSERT INTO meta(key, value) VALUES ($1, $2) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [Q_TOKEN_ADD] = "INSERT INTO tokens(id, hash, label, uses_left, created_at, expires_at) "
+                        "VALUES ($1, $2, $3, $4, $5, $6)",
+        [Q_TOKEN_CONSUME] = "UPDATE tokens SET uses_left = uses_left - 1 WHERE hash = $1 "
+                            "AND revoked_at IS NULL AND uses_left > 0 "
+                            "AND (expires_at IS NULL OR expires_at > $2) RETURNING id",
+        [Q_TOKEN_GET] = "SELECT uses_left, expires_at, revoked_at FROM tokens WHERE hash = $1",
+        [Q_TOKEN_LIST] = "SELECT id, label, uses_left, created_at, expires_at, revoked_at "
+                         "FROM tokens ORDER BY created_at, id",
+        [Q_TOKEN_FIND] = "SELECT id FROM tokens WHERE id LIKE CAST($1 AS TEXT) || '%'",
+        [Q_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        [Q_CERT_ADD] = "INSERT INTO certificates(serial, role, subject, device_id, fingerprint, "
+                       "not_before, not_after, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        [Q_CERT_STATUS] = "SELECT c.revoked_at, d.revoked_at, d.flagged_at FROM certificates c "
+                          "LEFT JOIN devices d ON d.id = c.device_id WHERE c.serial = $1",
+        [Q_DEVICE_UPSERT] =
+                "INSERT INTO devices(id, cert_serial, cert_fingerprint, cert_not_before, "
+                "cert_not_after, key_kind, enrolled_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                "ON CONFLICT (id) DO UPDATE SET cert_serial = excluded.cert_serial, "
+                "cert_fingerprint = excluded.cert_fingerprint, "
+                "cert_not_before = excluded.cert_not_before, "
+                "cert_not_after = excluded.cert_not_after, key_kind = excluded.key_kind, "
+                "enrolled_at = CASE WHEN $8 = 1 THEN excluded.enrolled_at "
+                "ELSE devices.enrolled_at END",
+        [Q_DEVICE_REVOKE_OTHER_CERTS] = "UPDATE certificates SET revoked_at = $3 WHERE device_id = $1 "
+                                        "AND serial <> $2 AND revoked_at IS NULL",
+        [Q_DEVICE_GET] = "SELECT id, cert_serial, cert_fingerprint, key_kind, cert_not_before, "
+                         "cert_not_after, enrolled_at, revoked_at, flagged_at, flag_reason, "
+                         "last_seq, last_hash FROM devices WHERE id = $1",
+        [Q_DEVICE_REVOKE] = "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        [Q_DEVICE_REVOKE_CERTS] = "UPDATE certificates SET revoked_at = $2 WHERE device_id = $1 "
+                                  "AND revoked_at IS NULL",
+        [Q_DEVICE_FLAG] = "UPDATE devices SET flagged_at = COALESCE(flagged_at, $2), "
+                          "flag_reason = $3 WHERE id = $1",
+        [Q_CHAIN_HEAD] = "UPDATE devices SET last_seq = last_seq WHERE id = $1 "
+                         "RETURNING last_seq, last_hash",
+        [Q_REPORT_HASH] = "SELECT hash FROM reports WHERE device_id = $1 AND seq = $2",
+        [Q_REPORT_INSERT] = "INSERT INTO reports(device_id, seq, iat, received_at, hash, prev, gap, "
+                            "compliant, cert_serial, jws, claims) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        [Q_CHECK_INSERT] = "INSERT INTO check_results(device_id, seq, check_id, status, summary) "
+                           "VALUES ($1, $2, $3, $4, $5)",
+        /* Before the upsert below: a history row when the status differs from the latest. */
+        [Q_HISTORY_INSERT] =
+                "INSERT INTO check_history(device_id, check_id, seq, changed_at, status) "
+                "SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BIGINT), "
+                "CAST($4 AS BIGINT), CAST($5 AS TEXT) WHERE NOT EXISTS (SELECT 1 FROM "
+                "latest_checks WHERE device_id = $1 AND check_id = $2 AND status = $5)",
+        [Q_LATEST_CHECK_UPSERT] =
+                "INSERT INTO latest_checks(device_id, check_id, status, since, seq) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (device_id, check_id) DO UPDATE SET "
+                "since = CASE WHEN latest_checks.status = excluded.status "
+                "THEN latest_checks.since ELSE excluded.since END, "
+                "status = excluded.status, seq = excluded.seq",
+        [Q_LATEST_CHECK_PRUNE] = "DELETE FROM latest_checks WHERE device_id = $1 AND seq <> $2",
+        [Q_LATEST_UPSERT] =
+                "INSERT INTO latest(device_id, seq, report_at, received_at, verdict, failing, "
+                "noncompliant_since, hostname, os_id, os_version, os_pretty) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                "ON CONFLICT (device_id) DO UPDATE SET seq = excluded.seq, "
+                "report_at = excluded.report_at, received_at = excluded.received_at, "
+                "noncompliant_since = CASE WHEN excluded.verdict = 'compliant' THEN NULL "
+                "WHEN latest.verdict = 'noncompliant' THEN latest.noncompliant_since "
+                "ELSE excluded.report_at END, "
+                "verdict = excluded.verdict, failing = excluded.failing, "
+                "hostname = excluded.hostname, os_id = excluded.os_id, "
+                "os_version = excluded.os_version, os_pretty = excluded.os_pretty",
+        [Q_DEVICE_ADVANCE] = "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE id = $1",
+};
+
+static int query(Store *s, unsigned id, const StoreValue *p, size_t n, StoreRowFn fn, void *u) {
+        return s->backend->query(s, id, sql[id], p, n, fn, u);
+}
+#define QUERY(s, id, fn, u, ...)                                                              \
+        ({                                                                                    \
+                const StoreValue _p_[] = { __VA_ARGS__ };                                     \
+                query((s), (id), _p_, ELEMENTSOF(_p_), (fn), (u));                            \
+        })
+
+static int col_int(const char *c, int64_t *ret) {
+        if (!c) {
+                *ret = 0;
+                return 0;
+        }
+        return parse_int64(c, ret);
+}
+
+static int col_str(const char *c, char **ret) {
+        if (!c) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(c);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Row callback for a single text column. */
+static int row_first_str(const char *const *cols, size_t n, void *userdata) {
+        char **ret = userdata;
+        if (n < 1)
+                return -EIO;
+        free(*ret);
+        return col_str(cols[0], ret);
+}
+
+static int row_hash(const char *const *cols, size_t n, void *userdata) {
+        char *ret = userdata;
+        if (n < 1 || !cols[0] || strlen(cols[0]) != SHA256_HEX_SIZE - 1)
+                return -EIO;
+        memcpy(ret, cols[0], SHA256_HEX_SIZE);
+        return 0;
+}
+
+const StoreBackend *const store_backends[] = { &store_backend_sqlite, &store_backend_postgres };
+
+int store_open(const char *url, Store **ret, char **ret_error) {
+        const StoreBackend *b = &store_backend_sqlite;
+        const char *arg = url;
+        Store *s = NULL;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(store_backends); i++) {
+                size_t l = strlen(store_backends[i]->scheme);
+                if (strncmp(url, store_backends[i]->scheme, l) == 0 && url[l] == ':') {
+                        b = store_backends[i];
+                        arg = url + l + 1;
+                }
+        }
+        r = b->open(arg, &s, ret_error);
+        if (r < 0)
+                return r;
+        s->backend = b;
+        r = b->exec(s, schema_sql);
+        if (r < 0) {
+                b->free(s);
+                if (ret_error && !*ret_error && asprintf(ret_error, "cannot create the schema") < 0)
+                        *ret_error = NULL;
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+Store *store_free(Store *s) {
+        if (s) {
+                if (s->tx_depth > 0)
+                        (void) s->backend->exec(s, "ROLLBACK");
+                s->backend->free(s);
+        }
+        return NULL;
+}
+
+int store_begin(Store *s) {
+        int r = s->backend->exec(s, s->tx_depth == 0 ? "BEGIN" : "SAVEPOINT sp");
+        if (r >= 0)
+                s->tx_depth++;
+        return r;
+}
+
+int store_commit(Store *s) {
+        int r;
+        if (s->tx_depth == 0)
+                return -EINVAL;
+        r = s->backend->exec(s, s->tx_depth == 1 ? "COMMIT" : "RELEASE sp");
+        if (r < 0 && s->tx_depth == 1)
+                (void) s->backend->exec(s, "ROLLBACK");
+        s->tx_depth--;
+        return r;
+}
+
+int store_rollback(Store *s) {
+        int r;
+        if (s->tx_depth == 0)
+                return -EINVAL;
+        /* ROLLBACK TO keeps the savepoint open: release it too. */
+        r = s->backend->exec(s, s->tx_depth == 1 ? "ROLLBACK" : "ROLLBACK TO sp; RELEASE sp");
+        s->tx_depth--;
+        return r;
+}
+
+int store_meta_get(Store *s, const char *key, char **ret) {
+        _cleanup_free_ char *v = NULL;
+        int r = QUERY(s, Q_META_GET, row_first_str, &v, SV_TEXT(key));
+        if (r < 0)
+                return r;
+        if (r == 0 || !v)
+                return -ENOENT;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
+int store_meta_set(Store *s, const char *key, const char *value) {
+        int r = QUERY(s, Q_META_SET, NULL, NULL, SV_TEXT(key), SV_TEXT(value));
+        return r < 0 ? r : 0;
+}
+
+void store_token_done(StoreToken *t) {
+        free(t->id);
+        free(t->label);
+        *t = (StoreToken) {};
+}
+
+int store_token_add(Store *s, const char hash[static SHA256_HEX_SIZE], const StoreToken *t) {
+        char id[13];
+        int r;
+
+        memcpy(id, hash, 12);
+        id[12] = 0;
+        r = QUERY(s, Q_TOKEN_ADD, NULL, NULL, SV_TEXT(id), SV_TEXT(hash), SV_TEXT(t->label),
+                  SV_INT(t->uses_left), SV_INT(t->created_at), SV_INT_OR_NULL(t->expires_at));
+        return r < 0 ? r : 0;
+}
+
+typedef struct TokenState {
+        bool found;
+        int64_t uses_left, expires_at, revoked_at;
+} TokenState;
+
+static int row_token_state(const char *const *c, size_t n, void *userdata) {
+        TokenState *t = userdata;
+        if (n < 3 || col_int(c[0], &t->uses_left) < 0 || col_int(c[1], &t->expires_at) < 0 ||
+            col_int(c[2], &t->revoked_at) < 0)
+                return -EIO;
+        t->found = true;
+        return 0;
+}
+
+int store_token_consume(Store *s, const char hash[static SHA256_HEX_SIZE], int64_t now,
+                        char **ret_id) {
+        _cleanup_free_ char *id = NULL;
+        TokenState t = {};
+        int r;
+
+        /* One conditional UPDATE: concurrent enrollments (even from several instances)
+         * cannot both take the last use. */
+        r = QUERY(s, Q_TOKEN_CONSUME, row_first_str, &id, SV_TEXT(hash), SV_INT(now));
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                if (ret_id)
+                        *ret_id = TAKE_PTR(id);
+                return 0;
+        }
+        /* Refused: say why. */
+        r = QUERY(s, Q_TOKEN_GET, row_token_state, &t, SV_TEXT(hash));
+        if (r < 0)
+                return r;
+        if (!t.found)
+                return -ENOENT;
+        if (t.revoked_at)
+                return -EKEYREVOKED;
+        if (t.expires_at && t.expires_at <= now)
+                return -EKEYEXPIRED;
+        return -EUSERS;
+}
+
+typedef struct TokenList {
+        StoreTokenFn fn;
+        void *userdata;
+} TokenList;
+
+static int row_token(const char *const *c, size_t n, void *userdata) {
+        TokenList *l = userdata;
+        _cleanup_(store_token_done) StoreToken t = {};
+        int r;
+
+        if (n < 6)
+                return -EIO;
+        if ((r = col_str(c[0], &t.id)) < 0 || (r = col_str(c[1], &t.label)) < 0)
+                return r;
+        if (col_int(c[2], &t.uses_left) < 0 || col_int(c[3], &t.created_at) < 0 ||
+            col_int(c[4], &t.expires_at) < 0 || col_int(c[5], &t.revoked_at) < 0)
+                return -EIO;
+        return l->fn(&t, l->userdata);
+}
+
+int store_token_list(Store *s, StoreTokenFn fn, void *userdata) {
+        TokenList l = { fn, userdata };
+        int r = query(s, Q_TOKEN_LIST, NULL, 0, row_token, &l);
+        return r < 0 ? r : 0;
+}
+
+int store_token_revoke(Store *s, const char *id, int64_t now) {
+        _cleanup_free_ char *full = NULL;
+        int r;
+
+        if (strlen(id) < 6 || strspn(id, "0123456789abcdef") != strlen(id))
+                return -EINVAL;
+        r = QUERY(s, Q_TOKEN_FIND, row_first_str, &full, SV_TEXT(id));
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        if (r > 1)
+                return -ENOTUNIQ;
+        r = QUERY(s, Q_TOKEN_REVOKE, NULL, NULL, SV_TEXT(full), SV_INT(now));
+        if (r < 0)
+                return r;
+        return r == 0 ? -EALREADY : 0;
+}
+
+static const char *const cert_role_table[_CERT_ROLE_MAX] = {
+        [CERT_ROLE_DEVICE] = "device",
+        [CERT_ROLE_ADMIN] = "admin",
+        [CERT_ROLE_SCRAPER] = "scraper",
+};
+
+const char *cert_role_to_string(CertRole r) {
+        return r >= 0 && r < _CERT_ROLE_MAX ? cert_role_table[r] : NULL;
+}
+
+CertRole cert_role_from_string(const char *s) {
+        for (int i = 0; s && i < _CERT_ROLE_MAX; i++)
+                if (streq(s, cert_role_table[i]))
+                        return i;
+        return _CERT_ROLE_INVALID;
+}
+
+int store_cert_add(Store *s, const StoreCert *c) {
+        int r = QUERY(s, Q_CERT_ADD, NULL, NULL, SV_TEXT(c->serial),
+                      SV_TEXT(cert_role_to_string(c->role)), SV_TEXT(c->subject),
+                      SV_TEXT(c->device_id), SV_TEXT(c->fingerprint), SV_INT(c->not_before),
+                      SV_INT(c->not_after), SV_INT(c->issued_at));
+        return r < 0 ? r : 0;
+}
+
+static int row_cert_status(const char *const *c, size_t n, void *userdata) {
+        StoreCertStatus *st = userdata;
+        if (n < 3)
+                return -EIO;
+        *st = (StoreCertStatus) { .known = true, .revoked = c[0] || c[1], .device_flagged = !!c[2] };
+        return 0;
+}
+
+int store_cert_status(Store *s, const char *serial, StoreCertStatus *ret) {
+        StoreCertStatus st = {};
+        int r = QUERY(s, Q_CERT_STATUS, row_cert_status, &st, SV_TEXT(serial));
+        if (r < 0)
+                return r;
+        *ret = st;
+        return 0;
+}
+
+void store_device_done(StoreDevice *d) {
+        free(d->id);
+        free(d->cert_serial);
+        free(d->cert_fingerprint);
+        free(d->key_kind);
+        free(d->flag_reason);
+        free(d->last_hash);
+        *d = (StoreDevice) {};
+}
+
+int store_device_set_cert(Store *s, const char *device_id, const StoreCert *cert,
+                          const char *key_kind, bool enroll, int64_t now) {
+        int r;
+
+        r = store_cert_add(s, cert);
+        if (r < 0)
+                return r;
+        r = QUERY(s, Q_DEVICE_UPSERT, NULL, NULL, SV_TEXT(device_id), SV_TEXT(cert->serial),
+                  SV_TEXT(cert->fingerprint), SV_INT(cert->not_before), SV_INT(cert->not_after),
+                  SV_TEXT(key_kind), SV_INT(now), SV_INT(enroll));
+        if (r < 0)
+                return r;
+        r = QUERY(s, Q_DEVICE_REVOKE_OTHER_CERTS, NULL, NULL, SV_TEXT(device_id),
+                  SV_TEXT(cert->serial), SV_INT(now));
+        return r < 0 ? r : 0;
+}
+
+static int row_device(const char *const *c, size_t n, void *userdata) {
+        StoreDevice *d = userdata;
+        int r;
+
+        if (n < 12)
+                return -EIO;
+        if ((r = col_str(c[0], &d->id)) < 0 || (r = col_str(c[1], &d->cert_serial)) < 0 ||
+            (r = col_str(c[2], &d->cert_fingerprint)) < 0 || (r = col_str(c[3], &d->key_kind)) < 0 ||
+            (r = col_str(c[9], &d->flag_reason)) < 0 || (r = col_str(c[11], &d->last_hash)) < 0)
+                return r;
+        if (col_int(c[4], &d->cert_not_before) < 0 || col_int(c[5], &d->cert_not_after) < 0 ||
+            col_int(c[6], &d->enrolled_at) < 0 || col_int(c[7], &d->revoked_at) < 0 ||
+            col_int(c[8], &d->flagged_at) < 0 || col_int(c[10], &d->last_seq) < 0)
+                return -EIO;
+        return 0;
+}
+
+int store_device_get(Store *s, const char *id, StoreDevice *ret) {
+        _cleanup_(store_device_done) StoreDevice d = {};
+        int r = QUERY(s, Q_DEVICE_GET, row_device, &d, SV_TEXT(id));
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        *ret = d;
+        d = (StoreDevice) {};
+        return 0;
+}
+
+int store_device_revoke(Store *s, const char *id, int64_t now) {
+        int r = QUERY(s, Q_DEVICE_REVOKE, NULL, NULL, SV_TEXT(id), SV_INT(now));
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        r = QUERY(s, Q_DEVICE_REVOKE_CERTS, NULL, NULL, SV_TEXT(id), SV_INT(now));
+        return r < 0 ? r : 0;
+}
+
+int store_device_flag(Store *s, const char *id, const char *reason, int64_t now) {
+        int r = QUERY(s, Q_DEVICE_FLAG, NULL, NULL, SV_TEXT(id), SV_INT(now), SV_TEXT(reason));
+        if (r < 0)
+                return r;
+        return r == 0 ? -ENOENT : 0;
+}
+
+typedef struct ChainHead {
+        int64_t seq;
+        char hash[SHA256_HEX_SIZE];
+} ChainHead;
+
+static int row_chain_head(const char *const *c, size_t n, void *userdata) {
+        ChainHead *h = userdata;
+        if (n < 2 || col_int(c[0], &h->seq) < 0)
+                return -EIO;
+        if (c[1]) {
+                if (strlen(c[1]) != SHA256_HEX_SIZE - 1)
+                        return -EIO;
+                memcpy(h->hash, c[1], SHA256_HEX_SIZE);
+        }
+        return 0;
+}
+
+int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
+                     char ret_hash[static SHA256_HEX_SIZE]) {
+        ChainHead h = { .seq = -1 };
+        int r = QUERY(s, Q_CHAIN_HEAD, row_chain_head, &h, SV_TEXT(device_id));
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        *ret_seq = h.seq;
+        memcpy(ret_hash, h.hash, SHA256_HEX_SIZE);
+        return 0;
+}
+
+int store_report_hash(Store *s, const char *device_id, int64_t seq,
+                      char ret_hash[static SHA256_HEX_SIZE]) {
+        int r = QUERY(s, Q_REPORT_HASH, row_hash, ret_hash, SV_TEXT(device_id), SV_INT(seq));
+        if (r < 0)
+                return r;
+        return r == 0 ? -ENOENT : 0;
+}
+
+int store_report_insert(Store *s, const StoreReport *p) {
+        int r;
+
+        r = QUERY(s, Q_REPORT_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq),
+                  SV_INT(p->iat), SV_INT(p->received_at), SV_TEXT(p->hash), SV_TEXT(p->prev),
+                  SV_INT(p->gap), SV_INT(p->compliant), SV_TEXT(p->cert_serial),
+                  SV_TEXT(p->jws), SV_TEXT(p->claims));
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->n_checks; i++) {
+                const StoreCheck *c = &p->checks[i];
+
+                r = QUERY(s, Q_CHECK_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq),
+                          SV_TEXT(c->id), SV_TEXT(c->status), SV_TEXT(c->summary));
+                if (r < 0)
+                        return r;
+                r = QUERY(s, Q_HISTORY_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_TEXT(c->id),
+                          SV_INT(p->seq), SV_INT(p->iat), SV_TEXT(c->status));
+                if (r < 0)
+                        return r;
+                r = QUERY(s, Q_LATEST_CHECK_UPSERT, NULL, NULL, SV_TEXT(p->device_id),
+                          SV_TEXT(c->id), SV_TEXT(c->status), SV_INT(p->iat), SV_INT(p->seq));
+                if (r < 0)
+                        return r;
+        }
+        r = QUERY(s, Q_LATEST_CHECK_PRUNE, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq));
+        if (r < 0)
+                return r;
+        r = QUERY(s, Q_LATEST_UPSERT, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq),
+                  SV_INT(p->iat), SV_INT(p->received_at),
+                  SV_TEXT(p->compliant ? "compliant" : "noncompliant"), SV_TEXT(p->failing),
+                  p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname),
+                  SV_TEXT(p->os_id), SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
+        if (r < 0)
+                return r;
+        r = QUERY(s, Q_DEVICE_ADVANCE, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq),
+                  SV_TEXT(p->hash));
+        return r < 0 ? r : 0;
+}

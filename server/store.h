@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The server's storage (docs/internals/store.md). Two layers:
+ *
+ *  - StoreBackend: ONE vtable that a database implements (store-sqlite.c, embedded
+ *    default; store-postgres.c, shared by several stateless vigie-server instances). It
+ *    only knows how to run a numbered SQL statement with typed parameters and hand rows
+ *    back as strings, plus transactions.
+ *  - store_*(): typed operations written once (store.c) on top of it, with the SQL in one
+ *    table (both databases understand the same dialect we use). Adding a query = one row
+ *    in that table plus one function here.
+ *
+ * All times are seconds since the epoch (BIGINT). Functions return 0 (or a row count) or
+ * -errno: -ENOENT nothing matched, -EEXIST unique key taken, -EIO/-ECONNRESET database
+ * unavailable (the HTTP layer answers 503). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash-util.h"
+
+typedef struct Store Store;
+
+typedef enum StoreValueType {
+        STORE_NULL,
+        STORE_TEXT,
+        STORE_INT,
+} StoreValueType;
+
+typedef struct StoreValue {
+        StoreValueType type;
+        const char *text;
+        int64_t integer;
+} StoreValue;
+
+static inline StoreValue SV_TEXT(const char *s) {
+        return (StoreValue) { .type = s ? STORE_TEXT : STORE_NULL, .text = s };
+}
+#define SV_INT(i) ((StoreValue) { .type = STORE_INT, .integer = (i) })
+#define SV_NULL ((StoreValue) { .type = STORE_NULL })
+/* 0 means "none" for optional times and counters. */
+#define SV_INT_OR_NULL(i) ((i) ? SV_INT(i) : SV_NULL)
+
+/* One result row; cols[i] is NULL for SQL NULL. Return <0 to stop with that error. */
+typedef int (*StoreRowFn)(const char *const *cols, size_t n_cols, void *userdata);
+
+typedef struct StoreBackend {
+        const char *scheme; /* "sqlite", "postgres" */
+        /* arg: what follows "scheme:" in the --db URL. */
+        int (*open)(const char *arg, Store **ret, char **ret_error);
+        void (*free)(Store *s);
+        /* Runs a script of statements without parameters (schema, BEGIN, COMMIT…). */
+        int (*exec)(Store *s, const char *sql);
+        /* Runs statement number id (its text is sql, with $1…$n parameters; the backend
+         * may prepare and cache it by id). Returns the number of rows seen (SELECT or
+         * RETURNING) or changed (otherwise). */
+        int (*query)(Store *s, unsigned id, const char *sql, const StoreValue *params,
+                     size_t n_params, StoreRowFn fn, void *userdata);
+        /* The database's message for the last failure, for logs. */
+        const char *(*error)(Store *s);
+} StoreBackend;
+
+/* The common head every backend's Store starts with. */
+struct Store {
+        const StoreBackend *backend;
+        unsigned tx_depth; /* 0: no transaction, 1: BEGIN done, >1: savepoints */
+};
+
+extern const StoreBackend store_backend_sqlite;
+extern const StoreBackend store_backend_postgres;
+
+/* url: "sqlite:PATH", "postgres:CONNINFO" (libpq keyword/value string or URI), or a bare
+ * path (SQLite). Creates the schema when missing. */
+int store_open(const char *url, Store **ret, char **ret_error);
+Store *store_free(Store *s);
+static inline const char *store_error(Store *s) {
+        return s->backend->error(s);
+}
+static inline void store_freep(Store **s) {
+        store_free(*s);
+}
+
+/* Transactions nest: the outer level is BEGIN/COMMIT, inner levels are savepoints, so a
+ * group commit can hold many requests and still undo just one of them. store_commit() of
+ * the outer level returns only once the data is durable. */
+int store_begin(Store *s);
+int store_commit(Store *s);
+int store_rollback(Store *s);
+static inline bool store_in_transaction(Store *s) {
+        return s->tx_depth > 0;
+}
+
+/* ---- meta (policy) ---- */
+int store_meta_get(Store *s, const char *key, char **ret);
+int store_meta_set(Store *s, const char *key, const char *value);
+
+/* ---- enrollment tokens (only their SHA-256 is stored) ---- */
+typedef struct StoreToken {
+        char *id; /* public handle: first 12 hex digits of the hash */
+        char *label;
+        int64_t uses_left;
+        int64_t created_at;
+        int64_t expires_at; /* 0: never */
+        int64_t revoked_at; /* 0: not revoked */
+} StoreToken;
+void store_token_done(StoreToken *t);
+
+int store_token_add(Store *s, const char hash[static SHA256_HEX_SIZE], const StoreToken *t);
+/* Takes one use, atomically. -ENOENT unknown, -EKEYREVOKED, -EKEYEXPIRED, -EUSERS used up. */
+int store_token_consume(Store *s, const char hash[static SHA256_HEX_SIZE], int64_t now,
+                        char **ret_id);
+typedef int (*StoreTokenFn)(const StoreToken *t, void *userdata);
+int store_token_list(Store *s, StoreTokenFn fn, void *userdata);
+/* id may be a prefix of at least 6 digits; -ENOENT none, -ENOTUNIQ several. */
+int store_token_revoke(Store *s, const char *id, int64_t now);
+
+/* ---- certificates and devices ---- */
+typedef enum CertRole {
+        CERT_ROLE_DEVICE,
+        CERT_ROLE_ADMIN,
+        CERT_ROLE_SCRAPER,
+        _CERT_ROLE_MAX,
+        _CERT_ROLE_INVALID = -EINVAL,
+} CertRole;
+const char *cert_role_to_string(CertRole r);
+CertRole cert_role_from_string(const char *s);
+
+typedef struct StoreCert {
+        const char *serial;      /* hex */
+        CertRole role;
+        const char *subject;     /* CN: device id, or the admin's name */
+        const char *device_id;   /* NULL unless a device certificate */
+        const char *fingerprint; /* sha256 hex of the DER = the JWS kid */
+        int64_t not_before, not_after, issued_at;
+} StoreCert;
+int store_cert_add(Store *s, const StoreCert *c);
+
+typedef struct StoreCertStatus {
+        bool known;
+        bool revoked;        /* this certificate, or its device */
+        bool device_flagged;
+} StoreCertStatus;
+/* Looked up on every request: unknown serials are reported as !known. */
+int store_cert_status(Store *s, const char *serial, StoreCertStatus *ret);
+
+typedef struct StoreDevice {
+        char *id;
+        char *cert_serial, *cert_fingerprint, *key_kind;
+        int64_t cert_not_before, cert_not_after, enrolled_at, revoked_at, flagged_at;
+        char *flag_reason;
+        int64_t last_seq; /* -1: no report yet */
+        char *last_hash;
+} StoreDevice;
+void store_device_done(StoreDevice *d);
+
+/* Records the device's current certificate (first enrollment, re-enrollment or renewal)
+ * and revokes every other certificate of that device. enroll: also resets enrolled_at
+ * and lifts a device-level revocation. */
+int store_device_set_cert(Store *s, const char *device_id, const StoreCert *cert,
+                          const char *key_kind, bool enroll, int64_t now);
+int store_device_get(Store *s, const char *id, StoreDevice *ret);
+int store_device_revoke(Store *s, const char *id, int64_t now);
+int store_device_flag(Store *s, const char *id, const char *reason, int64_t now);
+
+/* ---- reports ---- */
+/* The device's chain head, locking its row until the transaction ends (so concurrent
+ * instances sharing PostgreSQL serialise per device). ret_seq -1: none yet. */
+int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
+                     char ret_hash[static SHA256_HEX_SIZE]);
+/* -ENOENT when the device has no report with that seq. */
+int store_report_hash(Store *s, const char *device_id, int64_t seq,
+                      char ret_hash[static SHA256_HEX_SIZE]);
+
+typedef struct StoreCheck {
+        const char *id;
+        const char *status; /* pass, warn, fail, unknown, error */
+        const char *summary;
+} StoreCheck;
+
+typedef struct StoreReport {
+        const char *device_id;
+        int64_t seq, iat, received_at;
+        const char *hash, *prev; /* prev NULL for the first report */
+        int64_t gap;             /* reports missing before this one (0: none) */
+        bool compliant;
+        const char *failing;     /* ids of the checks not ok, comma-separated, or NULL */
+        const char *jws;         /* the exact bytes received */
+        const char *claims;      /* the payload JSON */
+        const char *cert_serial;
+        const char *hostname, *os_id, *os_version, *os_pretty;
+        const StoreCheck *checks;
+        size_t n_checks;
+} StoreReport;
+/* Inserts the report and its check results, advances the chain head, and updates the
+ * latest-state tables and the per-check status history. -EEXIST if seq is taken. */
+int store_report_insert(Store *s, const StoreReport *r);
