@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "macro.h"
+#include "parse-util.h"
+#include "store-fleet.h"
+
+/* Indexes for the fleet queries and per-check counters. The counters are kept by triggers
+ * on latest_checks so that a summary reads a dozen rows whatever the fleet size. */
+static const char fleet_schema_sql[] =
+        "CREATE INDEX IF NOT EXISTS fleet_latest_verdict ON latest(verdict, received_at);"
+        "CREATE INDEX IF NOT EXISTS fleet_latest_received ON latest(received_at);"
+        "CREATE INDEX IF NOT EXISTS fleet_checks_status ON latest_checks(check_id, status, device_id);"
+        "CREATE INDEX IF NOT EXISTS fleet_devices_revoked ON devices(revoked_at) "
+        "  WHERE revoked_at IS NOT NULL;"
+        "CREATE INDEX IF NOT EXISTS fleet_devices_flagged ON devices(flagged_at) "
+        "  WHERE flagged_at IS NOT NULL;"
+        "CREATE INDEX IF NOT EXISTS fleet_devices_pending ON devices(enrolled_at) "
+        "  WHERE last_seq = -1;"
+        "CREATE INDEX IF NOT EXISTS fleet_history_device ON check_history(device_id, seq);"
+        "CREATE TABLE IF NOT EXISTS fleet_check_counts ("
+        "  check_id TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL,"
+        "  PRIMARY KEY (check_id, status));";
+
+static const char fleet_triggers_sqlite[] =
+        "CREATE TRIGGER IF NOT EXISTS fleet_counts_insert AFTER INSERT ON latest_checks BEGIN"
+        "  INSERT INTO fleet_check_counts(check_id, status, n) VALUES (new.check_id, new.status, 1)"
+        "  ON CONFLICT (check_id, status) DO UPDATE SET n = n + 1;"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_counts_update AFTER UPDATE OF status ON latest_checks"
+        "  WHEN old.status <> new.status BEGIN"
+        "  UPDATE fleet_check_counts SET n = n - 1 WHERE check_id = old.check_id AND status = old.status;"
+        "  INSERT INTO fleet_check_counts(check_id, status, n) VALUES (new.check_id, new.status, 1)"
+        "  ON CONFLICT (check_id, status) DO UPDATE SET n = n + 1;"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_counts_delete AFTER DELETE ON latest_checks BEGIN"
+        "  UPDATE fleet_check_counts SET n = n - 1 WHERE check_id = old.check_id AND status = old.status;"
+        "END;";
+
+/* PostgreSQL ≥ 14 (CREATE OR REPLACE TRIGGER). An upsert's update fires only the UPDATE
+ * trigger, as in SQLite. */
+static const char fleet_triggers_postgres[] =
+        "CREATE OR REPLACE FUNCTION fleet_counts() RETURNS trigger AS $$ BEGIN"
+        "  IF TG_OP = 'UPDATE' AND OLD.status = NEW.status THEN RETURN NULL; END IF;"
+        "  IF TG_OP IN ('UPDATE', 'DELETE') THEN"
+        "    UPDATE fleet_check_counts SET n = n - 1 WHERE check_id = OLD.check_id AND status = OLD.status;"
+        "  END IF;"
+        "  IF TG_OP IN ('INSERT', 'UPDATE') THEN"
+        "    INSERT INTO fleet_check_counts(check_id, status, n) VALUES (NEW.check_id, NEW.status, 1)"
+        "    ON CONFLICT (check_id, status) DO UPDATE SET n = fleet_check_counts.n + 1;"
+        "  END IF;"
+        "  RETURN NULL;"
+        "END $$ LANGUAGE plpgsql;"
+        "CREATE OR REPLACE TRIGGER fleet_counts AFTER INSERT OR DELETE OR UPDATE OF status"
+        "  ON latest_checks FOR EACH ROW EXECUTE FUNCTION fleet_counts();";
+
+/* A database that had check results before the counters existed starts them from a count. */
+static const char fleet_backfill_sql[] =
+        "INSERT INTO fleet_check_counts(check_id, status, n) "
+        "SELECT check_id, status, count(*) FROM latest_checks "
+        "WHERE NOT EXISTS (SELECT 1 FROM fleet_check_counts) GROUP BY check_id, status;";
+
+int store_fleet_schema(Store *s) {
+        int r = s->backend->exec(s, fleet_schema_sql);
+        if (r < 0)
+                return r;
+        r = s->backend->exec(s, streq(s->backend->scheme, "postgres") ? fleet_triggers_postgres
+                                                                        : fleet_triggers_sqlite);
+        if (r < 0)
+                return r;
+        return s->backend->exec(s, fleet_backfill_sql);
+}
+
+/* Statement ids: fixed queries here, device-list variants from Q_FLEET_LIST_BASE (one id
+ * per distinct SQL text, see list_variant()). Below store.c's own range. */
+enum {
+        Q_FLEET_SUMMARY = 900,
+        Q_FLEET_CHECK_COUNTS,
+        Q_FLEET_DEVICE,
+        Q_FLEET_LATEST_CLAIMS,
+        Q_FLEET_HISTORY,
+        Q_FLEET_CERTS,
+        Q_FLEET_REPORTS,
+        Q_FLEET_LIST_BASE = 1000,
+};
+
+static const char summary_sql[] =
+        "SELECT (SELECT count(*) FROM devices),"
+        " (SELECT count(*) FROM devices WHERE revoked_at IS NOT NULL),"
+        " (SELECT count(*) FROM devices WHERE flagged_at IS NOT NULL AND revoked_at IS NULL),"
+        " (SELECT count(*) FROM latest WHERE verdict = 'compliant' AND received_at >= $1),"
+        " (SELECT count(*) FROM latest WHERE verdict = 'noncompliant' AND received_at >= $1),"
+        " (SELECT count(*) FROM latest WHERE received_at < $1),"
+        " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL),"
+        " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL"
+        "    AND enrolled_at < $1),"
+        /* revoked devices' share of the latest counts above: few rows, by partial index */
+        " (SELECT count(*) FROM devices d JOIN latest l ON l.device_id = d.id"
+        "    WHERE d.revoked_at IS NOT NULL AND l.verdict = 'compliant' AND l.received_at >= $1),"
+        " (SELECT count(*) FROM devices d JOIN latest l ON l.device_id = d.id"
+        "    WHERE d.revoked_at IS NOT NULL AND l.verdict = 'noncompliant' AND l.received_at >= $1),"
+        " (SELECT count(*) FROM devices d JOIN latest l ON l.device_id = d.id"
+        "    WHERE d.revoked_at IS NOT NULL AND l.received_at < $1)";
+
+static const char check_counts_sql[] =
+        "SELECT k.check_id, k.status, k.n - (SELECT count(*) FROM devices d"
+        "   JOIN latest_checks c ON c.device_id = d.id WHERE d.revoked_at IS NOT NULL"
+        "   AND c.check_id = k.check_id AND c.status = k.status)"
+        " FROM fleet_check_counts k ORDER BY k.check_id, k.status";
+
+#define DEVICE_COLUMNS                                                                     \
+        "SELECT d.id, d.enrolled_at, d.revoked_at, d.flagged_at, d.flag_reason, l.seq, "    \
+        "l.report_at, l.received_at, l.verdict, l.failing, l.noncompliant_since, "          \
+        "l.hostname, l.os_id, l.os_version, l.os_pretty FROM devices d "
+#define N_DEVICE_COLUMNS 15
+
+static const char device_sql[] =
+        DEVICE_COLUMNS "LEFT JOIN latest l ON l.device_id = d.id WHERE d.id = $1";
+
+static int query(Store *s, unsigned id, const char *sql, const StoreValue *p, size_t n,
+                 StoreRowFn fn, void *u) {
+        return s->backend->query(s, id, sql, p, n, fn, u);
+}
+
+static int64_t col_int(const char *c) {
+        int64_t v = 0;
+        if (c)
+                (void) parse_int64(c, &v); /* our own BIGINT columns */
+        return v;
+}
+
+void fleet_summary_done(FleetSummary *s) {
+        for (size_t i = 0; i < s->n_checks; i++)
+                free(s->checks[i].check_id);
+        free(s->checks);
+        *s = (FleetSummary) {};
+}
+
+static int row_summary(const char *const *c, size_t n, void *userdata) {
+        FleetSummary *s = userdata;
+        int64_t v[11];
+
+        if (n < ELEMENTSOF(v))
+                return -EIO;
+        for (size_t i = 0; i < ELEMENTSOF(v); i++)
+                v[i] = col_int(c[i]);
+        s->revoked = v[1];
+        s->enrolled = v[0] - v[1];
+        s->flagged = v[2];
+        s->compliant = v[3] - v[8];
+        s->noncompliant = v[4] - v[9];
+        s->reporting = s->compliant + s->noncompliant;
+        s->stale = v[5] - v[10] + v[7];
+        s->pending = v[6] - v[7];
+        return 0;
+}
+
+static int row_check_count(const char *const *c, size_t n, void *userdata) {
+        FleetSummary *s = userdata;
+        CheckStatus st;
+
+        if (n < 3 || !c[0] || !c[1])
+                return -EIO;
+        st = check_status_from_string(c[1]);
+        if (st < 0)
+                return 0; /* not a status we know: the ingest validator keeps these out */
+        if (s->n_checks == 0 || !streq(s->checks[s->n_checks - 1].check_id, c[0])) {
+                FleetCheckCount *a = reallocarray(s->checks, s->n_checks + 1, sizeof(FleetCheckCount));
+                if (!a)
+                        return -ENOMEM;
+                s->checks = a;
+                a[s->n_checks] = (FleetCheckCount) { .check_id = strdup(c[0]) };
+                if (!a[s->n_checks].check_id)
+                        return -ENOMEM;
+                s->n_checks++;
+        }
+        s->checks[s->n_checks - 1].n[st] = col_int(c[2]);
+        return 0;
+}
+
+int store_fleet_summary(Store *s, int64_t stale_before, FleetSummary *ret) {
+        FleetSummary sum = {};
+        const StoreValue p[] = { SV_INT(stale_before) };
+        int r;
+
+        r = query(s, Q_FLEET_SUMMARY, summary_sql, p, 1, row_summary, &sum);
+        if (r >= 0)
+                r = query(s, Q_FLEET_CHECK_COUNTS, check_counts_sql, NULL, 0, row_check_count, &sum);
+        if (r < 0) {
+                fleet_summary_done(&sum);
+                return r;
+        }
+        *ret = sum;
+        return 0;
+}
+
+const char *fleet_device_verdict(const FleetDevice *d, int64_t stale_before) {
+        if (d->revoked_at)
+                return "revoked";
+        if (!d->has_report)
+                return d->enrolled_at < stale_before ? "stale" : "pending";
+        if (d->received_at < stale_before)
+                return "stale";
+        return d->verdict;
+}
+
+typedef struct DeviceRows {
+        FleetDeviceFn fn;
+        void *userdata;
+} DeviceRows;
+
+static int row_device(const char *const *c, size_t n, void *userdata) {
+        DeviceRows *rows = userdata;
+        FleetDevice d;
+
+        if (n < N_DEVICE_COLUMNS || !c[0])
+                return -EIO;
+        d = (FleetDevice) {
+                .device_id = c[0],
+                .enrolled_at = col_int(c[1]),
+                .revoked_at = col_int(c[2]),
+                .flagged_at = col_int(c[3]),
+                .flag_reason = c[4],
+                .has_report = !!c[5],
+                .seq = col_int(c[5]),
+                .report_at = col_int(c[6]),
+                .received_at = col_int(c[7]),
+                .verdict = c[8],
+                .failing = c[9],
+                .noncompliant_since = col_int(c[10]),
+                .hostname = c[11],
+                .os_id = c[12],
+                .os_version = c[13],
+                .os_pretty = c[14],
+        };
+        return rows->fn(&d, rows->userdata);
+}
+
+/* One statement id per distinct SQL text: every input that changes the text is a field of
+ * this key. */
+static unsigned list_variant(const FleetQuery *q) {
+        unsigned os = !q->os ? 0 : strchr(q->os, ':') ? 2 : 1;
+        return (unsigned) q->status | !!q->check << 3 | (q->check_status >= 0) << 4 | os << 5 |
+               !!q->q << 7 | (q->since > 0) << 8 | q->cursor.set << 9 | (unsigned) q->sort << 10 |
+               q->descending << 12;
+}
+
+/* "%text%" for LIKE, lower-cased (hostnames compare without case), with LIKE's
+ * metacharacters escaped by '\'. */
+static char *like_pattern(const char *text) {
+        size_t n = strlen(text);
+        char *p = malloc(2 * n + 3), *o = p;
+
+        if (!p)
+                return NULL;
+        *o++ = '%';
+        for (; *text; text++) {
+                if (*text == '%' || *text == '_' || *text == '\\')
+                        *o++ = '\\';
+                *o++ = (char) tolower((unsigned char) *text);
+        }
+        *o++ = '%';
+        *o = 0;
+        return p;
+}
+
+typedef struct SqlBuilder {
+        FILE *f;
+        char *text;
+        size_t size;
+        StoreValue params[16];
+        size_t n_params;
+} SqlBuilder;
+
+/* Appends a parameter; returns its number for "$N". */
+static size_t param(SqlBuilder *b, StoreValue v) {
+        b->params[b->n_params++] = v;
+        return b->n_params;
+}
+
+int store_fleet_devices(Store *s, const FleetQuery *q, int64_t stale_before, FleetDeviceFn fn,
+                        void *userdata) {
+        static const char *const sort_key[_FLEET_SORT_MAX] = {
+                [FLEET_SORT_DEVICE] = NULL,
+                [FLEET_SORT_HOSTNAME] = "COALESCE(l.hostname, '')",
+                [FLEET_SORT_LAST_REPORT] = "COALESCE(l.received_at, 0)",
+                [FLEET_SORT_NONCOMPLIANT_SINCE] = "COALESCE(l.noncompliant_since, 0)",
+        };
+        SqlBuilder b = {};
+        _cleanup_free_ char *pattern = NULL, *os_id = NULL;
+        const char *key = sort_key[q->sort], *dir = q->descending ? "DESC" : "ASC";
+        /* an inner join when a condition needs the latest report anyway */
+        bool inner = q->status == FLEET_STATUS_COMPLIANT || q->status == FLEET_STATUS_NONCOMPLIANT ||
+                     q->os || q->q || q->since > 0;
+        DeviceRows rows = { fn, userdata };
+        int r;
+
+        b.f = open_memstream(&b.text, &b.size);
+        if (!b.f)
+                return -ENOMEM;
+        fprintf(b.f, DEVICE_COLUMNS "%s JOIN latest l ON l.device_id = d.id ", inner ? "" : "LEFT");
+        if (q->check) {
+                fprintf(b.f, "JOIN latest_checks c ON c.device_id = d.id AND c.check_id = $%zu ",
+                        param(&b, SV_TEXT(q->check)));
+                if (q->check_status >= 0)
+                        fprintf(b.f, "AND c.status = $%zu ",
+                                param(&b, SV_TEXT(check_status_to_string(q->check_status))));
+        }
+        fputs("WHERE 1 = 1 ", b.f);
+        switch (q->status) {
+        case FLEET_STATUS_COMPLIANT:
+        case FLEET_STATUS_NONCOMPLIANT:
+                fprintf(b.f, "AND d.revoked_at IS NULL AND l.verdict = '%s' AND l.received_at >= $%zu ",
+                        q->status == FLEET_STATUS_COMPLIANT ? "compliant" : "noncompliant",
+                        param(&b, SV_INT(stale_before)));
+                break;
+        case FLEET_STATUS_STALE: {
+                size_t n = param(&b, SV_INT(stale_before));
+                fprintf(b.f, "AND d.revoked_at IS NULL AND (l.received_at < $%zu OR "
+                             "(l.device_id IS NULL AND d.enrolled_at < $%zu)) ", n, n);
+                break;
+        }
+        case FLEET_STATUS_FLAGGED:
+                fputs("AND d.revoked_at IS NULL AND d.flagged_at IS NOT NULL ", b.f);
+                break;
+        case FLEET_STATUS_REVOKED:
+                fputs("AND d.revoked_at IS NOT NULL ", b.f);
+                break;
+        default:
+                break;
+        }
+        if (q->os) {
+                const char *colon = strchr(q->os, ':');
+                os_id = colon ? strndup(q->os, (size_t) (colon - q->os)) : strdup(q->os);
+                if (!os_id) {
+                        fclose(b.f);
+                        free(b.text);
+                        return -ENOMEM;
+                }
+                fprintf(b.f, "AND l.os_id = $%zu ", param(&b, SV_TEXT(os_id)));
+                if (colon)
+                        fprintf(b.f, "AND l.os_version = $%zu ", param(&b, SV_TEXT(colon + 1)));
+        }
+        if (q->q) {
+                pattern = like_pattern(q->q);
+                if (!pattern) {
+                        fclose(b.f);
+                        free(b.text);
+                        return -ENOMEM;
+                }
+                fprintf(b.f, "AND lower(l.hostname) LIKE $%zu ESCAPE '\\' ", param(&b, SV_TEXT(pattern)));
+        }
+        if (q->since > 0)
+                fprintf(b.f, "AND l.received_at >= $%zu ",
+                        param(&b, SV_INT((int64_t) (q->since / USEC_PER_SEC))));
+        if (q->cursor.set) {
+                const char *op = q->descending ? "<" : ">";
+                if (!key)
+                        fprintf(b.f, "AND d.id %s $%zu ", op, param(&b, SV_TEXT(q->cursor.device_id)));
+                else {
+                        size_t k = param(&b, fleet_sort_is_text(q->sort) ? SV_TEXT(q->cursor.key_text)
+                                                                         : SV_INT(q->cursor.key_int));
+                        fprintf(b.f, "AND (%s %s $%zu OR (%s = $%zu AND d.id %s $%zu)) ", key, op, k,
+                                key, k, op, param(&b, SV_TEXT(q->cursor.device_id)));
+                }
+        }
+        if (key)
+                fprintf(b.f, "ORDER BY %s %s, d.id %s ", key, dir, dir);
+        else
+                fprintf(b.f, "ORDER BY d.id %s ", dir);
+        fprintf(b.f, "LIMIT $%zu", param(&b, SV_INT((int64_t) q->limit + 1)));
+        if (fclose(b.f) != 0) {
+                free(b.text);
+                return -ENOMEM;
+        }
+        r = query(s, Q_FLEET_LIST_BASE + list_variant(q), b.text, b.params, b.n_params,
+                  row_device, &rows);
+        free(b.text);
+        return r;
+}
+
+int store_fleet_device(Store *s, const char *device_id, FleetDeviceFn fn, void *userdata) {
+        DeviceRows rows = { fn, userdata };
+        const StoreValue p[] = { SV_TEXT(device_id) };
+        int r = query(s, Q_FLEET_DEVICE, device_sql, p, 1, row_device, &rows);
+        return r < 0 ? r : r == 0 ? -ENOENT : 0;
+}
+
+static int row_first_str(const char *const *c, size_t n, void *userdata) {
+        char **ret = userdata;
+        if (n < 1 || !c[0])
+                return -EIO;
+        free(*ret);
+        *ret = strdup(c[0]);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int store_fleet_latest_claims(Store *s, const char *device_id, char **ret_claims) {
+        _cleanup_free_ char *claims = NULL;
+        const StoreValue p[] = { SV_TEXT(device_id) };
+        int r = query(s, Q_FLEET_LATEST_CLAIMS,
+                      "SELECT r.claims FROM latest l JOIN reports r ON r.device_id = l.device_id "
+                      "AND r.seq = l.seq WHERE l.device_id = $1",
+                      p, 1, row_first_str, &claims);
+        if (r < 0)
+                return r;
+        if (!claims)
+                return -ENOENT;
+        *ret_claims = TAKE_PTR(claims);
+        return 0;
+}
+
+typedef struct HistoryRows {
+        FleetHistoryFn fn;
+        void *userdata;
+} HistoryRows;
+
+static int row_history(const char *const *c, size_t n, void *userdata) {
+        HistoryRows *h = userdata;
+        if (n < 4)
+                return -EIO;
+        return h->fn(&(FleetHistory) { .check_id = c[0], .status = c[1],
+                                       .changed_at = col_int(c[2]), .seq = col_int(c[3]) },
+                     h->userdata);
+}
+
+int store_fleet_history(Store *s, const char *device_id, unsigned max, FleetHistoryFn fn,
+                        void *userdata) {
+        HistoryRows h = { fn, userdata };
+        const StoreValue p[] = { SV_TEXT(device_id), SV_INT(max) };
+        int r = query(s, Q_FLEET_HISTORY,
+                      "SELECT check_id, status, changed_at, seq FROM check_history "
+                      "WHERE device_id = $1 ORDER BY seq DESC, check_id LIMIT $2",
+                      p, 2, row_history, &h);
+        return r < 0 ? r : 0;
+}
+
+typedef struct CertRows {
+        FleetCertFn fn;
+        void *userdata;
+} CertRows;
+
+static int row_cert(const char *const *c, size_t n, void *userdata) {
+        CertRows *cr = userdata;
+        if (n < 7)
+                return -EIO;
+        return cr->fn(&(FleetCert) { .serial = c[0], .fingerprint = c[1],
+                                     .not_before = col_int(c[2]), .not_after = col_int(c[3]),
+                                     .issued_at = col_int(c[4]), .revoked_at = col_int(c[5]),
+                                     .pem = c[6] },
+                      cr->userdata);
+}
+
+int store_fleet_certificates(Store *s, const char *device_id, FleetCertFn fn, void *userdata) {
+        CertRows cr = { fn, userdata };
+        const StoreValue p[] = { SV_TEXT(device_id) };
+        int r = query(s, Q_FLEET_CERTS,
+                      "SELECT serial, fingerprint, not_before, not_after, issued_at, revoked_at, pem "
+                      "FROM certificates WHERE device_id = $1 ORDER BY issued_at, serial",
+                      p, 1, row_cert, &cr);
+        return r < 0 ? r : 0;
+}
+
+typedef struct ReportRows {
+        FleetReportFn fn;
+        void *userdata;
+} ReportRows;
+
+static int row_report(const char *const *c, size_t n, void *userdata) {
+        ReportRows *rr = userdata;
+        if (n < 4 || !c[3])
+                return -EIO;
+        return rr->fn(&(FleetReport) { .seq = col_int(c[0]), .iat = col_int(c[1]),
+                                       .received_at = col_int(c[2]), .jws = c[3] },
+                      rr->userdata);
+}
+
+int store_fleet_reports(Store *s, const char *device_id, int64_t from, int64_t to,
+                        FleetReportFn fn, void *userdata) {
+        ReportRows rr = { fn, userdata };
+        const StoreValue p[] = { SV_TEXT(device_id), SV_INT(from), SV_INT(to ? to : INT64_MAX) };
+        int r = query(s, Q_FLEET_REPORTS,
+                      "SELECT seq, iat, received_at, jws FROM reports WHERE device_id = $1 "
+                      "AND iat >= $2 AND iat < $3 ORDER BY seq",
+                      p, 3, row_report, &rr);
+        return r < 0 ? r : 0;
+}
