@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -16,6 +15,8 @@
 #include "cleanup.h"
 #include "fs-util.h"
 #include "json-util.h"
+#include "jws.h"
+#include "report.h"
 #include "time-util.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(X509_NAME *, X509_NAME_free)
@@ -40,18 +41,6 @@ int key_new_p256(EVP_PKEY **ret) {
                 return -EIO;
         *ret = k;
         return 0;
-}
-
-bool key_is_p256(EVP_PKEY *key) {
-        char group[64];
-        size_t len = 0;
-
-        if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
-                return false;
-        if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                           &len) != 1)
-                return false;
-        return streq(group, "prime256v1");
 }
 
 static int bio_to_file(BIO *b, const char *path, mode_t mode) {
@@ -262,9 +251,8 @@ static int asn1_time_to_unix(const ASN1_TIME *t, int64_t *ret) {
 int cert_get_info(X509 *cert, CertInfo *ret) {
         CertInfo info = {};
         _cleanup_(BN_freep) BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
-        _cleanup_free_ unsigned char *der = NULL;
         char *hex;
-        int len, r;
+        int r;
 
         if (!bn || !(hex = BN_bn2hex(bn)))
                 return -EIO;
@@ -275,10 +263,7 @@ int cert_get_info(X509 *cert, CertInfo *ret) {
         for (size_t i = 0; hex[i]; i++)
                 info.serial[i] = (char) tolower((unsigned char) hex[i]);
         OPENSSL_free(hex);
-        len = i2d_X509(cert, &der);
-        if (len <= 0)
-                return -EIO;
-        r = sha256_hex(der, (size_t) len, info.fingerprint);
+        r = cert_kid(cert, info.fingerprint);
         if (r < 0)
                 return r;
         /* A missing OU is fine (then no role); a missing or doubled CN is not. */
@@ -297,16 +282,6 @@ int cert_get_info(X509 *cert, CertInfo *ret) {
 
 CertRole cert_role(const CertInfo *info) {
         return cert_role_from_string(info->ou);
-}
-
-bool uuid_is_valid(const char *s) {
-        static const char pattern[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-        if (strlen(s) != sizeof(pattern) - 1)
-                return false;
-        for (size_t i = 0; pattern[i]; i++)
-                if (pattern[i] == '-' ? s[i] != '-' : !strchr("0123456789abcdef", s[i]) || !s[i])
-                        return false;
-        return true;
 }
 
 int csr_parse(const char *pem, size_t size, X509_REQ **ret, char **ret_error) {
@@ -332,14 +307,14 @@ int csr_check(X509_REQ *csr, char ret_cn[static UUID_STRING_MAX], char **ret_err
         char cn[128];
         int r;
 
-        if (!key_is_p256(key))
+        if (!evp_pkey_is_p256(key))
                 return json_error(ret_error, "CSR key is not ECDSA P-256"), -EBADMSG;
         if (X509_REQ_verify(csr, key) != 1)
                 return json_error(ret_error, "CSR signature does not verify"), -EBADMSG;
         r = name_entry(X509_REQ_get_subject_name(csr), NID_commonName, cn, sizeof(cn));
         if (r < 0)
                 return json_error(ret_error, "CSR subject needs exactly one CN (the device id)"), -EBADMSG;
-        if (!uuid_is_valid(cn))
+        if (!uuid_string_is_valid(cn))
                 return json_error(ret_error, "CSR CN \"%.64s\" is not a lowercase UUID (the device id)", cn), -EBADMSG;
         memcpy(ret_cn, cn, UUID_STRING_MAX);
         return 0;

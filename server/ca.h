@@ -70,6 +70,3 @@ CertRole cert_role(const CertInfo *info);
  * UUID. -EBADMSG with a message for the client in *ret_error. */
 int csr_parse(const char *pem, size_t size, X509_REQ **ret, char **ret_error);
 int csr_check(X509_REQ *csr, char ret_cn[static UUID_STRING_MAX], char **ret_error);
-bool uuid_is_valid(const char *s);
-/* True for an EC key on P-256 (prime256v1). */
-bool key_is_p256(EVP_PKEY *key);

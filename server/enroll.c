@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/* POST /v1/enroll (token + CSR, no client certificate) and POST /v1/renew (CSR, the
+ * device's current certificate). Both issue a device certificate, record it, and revoke
+ * every other certificate of the device — in the group-commit transaction, so the
+ * certificate is only handed out once the records are durable. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <openssl/x509.h>
+
+#include "cleanup.h"
+#include "enroll.h"
+#include "json-util.h"
+#include "log.h"
+#include "time-util.h"
+#include "tokens.h"
+
+int enroll_request_parse(const char *body, size_t size, bool need_token, json_object **ret_json,
+                         const char **ret_token, const char **ret_csr, char **ret_error) {
+        _cleanup_json_ json_object *j = NULL;
+        const char *token = NULL, *csr = NULL;
+        int r;
+
+        if (size > ENROLL_BODY_MAX)
+                return json_error(ret_error, "request body over %u bytes", ENROLL_BODY_MAX), -EBADMSG;
+        r = json_parse(body, size, &j, ret_error);
+        if (r < 0)
+                return -EBADMSG;
+        if (!json_object_is_type(j, json_type_object))
+                return json_error(ret_error, "expected a JSON object {\"token\",\"csr\"}"), -EBADMSG;
+        json_object_object_foreach(j, key, value) {
+                (void) value;
+                if (!streq(key, "token") && !streq(key, "csr"))
+                        return json_error(ret_error, "unknown member \"%.32s\"", key), -EBADMSG;
+        }
+        r = json_get_string(j, "", "csr", &csr, ret_error);
+        if (r < 0)
+                return json_error(ret_error, "missing \"csr\" (a PEM certificate request)"), -EBADMSG;
+        r = json_get_string(j, "", "token", &token, ret_error);
+        if (r == -ENOENT && need_token)
+                return json_error(ret_error, "missing \"token\" (the enrollment token)"), -EBADMSG;
+        if (r < 0 && r != -ENOENT)
+                return -EBADMSG;
+        *ret_token = token;
+        *ret_csr = csr;
+        *ret_json = TAKE_PTR(j);
+        return 0;
+}
+
+static const char *token_refusal(int r, const char **ret_error) {
+        switch (r) {
+        case -ENOENT:
+                *ret_error = "token_unknown";
+                return "the enrollment token is not known to this server";
+        case -EKEYREVOKED:
+                *ret_error = "token_revoked";
+                return "the enrollment token was revoked";
+        case -EKEYEXPIRED:
+                *ret_error = "token_expired";
+                return "the enrollment token has expired; ask IT for a new one";
+        case -EUSERS:
+                *ret_error = "token_used_up";
+                return "the enrollment token has no uses left; ask IT for a new one";
+        default:
+                *ret_error = NULL;
+                return NULL;
+        }
+}
+
+/* Issues the certificate for device_id and records it; replies after the commit. */
+static int issue_device_cert(Request *r, X509_REQ *csr, const char *device_id, bool enroll) {
+        Server *s = r->server;
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        _cleanup_json_ json_object *reply = NULL;
+        _cleanup_free_ char *pem = NULL;
+        CertInfo info;
+        int k;
+
+        k = ca_issue(s->ca, X509_REQ_get0_pubkey(csr),
+                     &(CertRequest) { .cn = device_id, .role = "device",
+                                      .lifetime = s->config->device_cert_lifetime },
+                     &cert);
+        if (k >= 0)
+                k = cert_get_info(cert, &info);
+        if (k < 0 || !(pem = pem_from_cert(cert))) {
+                log_error_errno(k ?: ENOMEM, "Cannot issue a certificate for %s: %m", device_id);
+                return -EIO;
+        }
+        k = store_device_set_cert(s->store, device_id,
+                                  &(StoreCert) { .serial = info.serial, .role = CERT_ROLE_DEVICE,
+                                                 .subject = device_id, .device_id = device_id,
+                                                 .fingerprint = info.fingerprint,
+                                                 .not_before = info.not_before,
+                                                 .not_after = info.not_after,
+                                                 .issued_at = (int64_t) (now_realtime() / USEC_PER_SEC) },
+                                  "ec-p256", enroll, (int64_t) (now_realtime() / USEC_PER_SEC));
+        if (k < 0)
+                return k;
+        reply = json_object_new_object();
+        if (!reply || json_add_string(reply, "device_id", device_id) < 0 ||
+            json_add_string(reply, "certificate", pem) < 0 || json_add_string(reply, "ca", s->ca_pem) < 0 ||
+            json_add_string(reply, "serial", info.serial) < 0 ||
+            json_add_int(reply, "not_after", info.not_after) < 0)
+                return -ENOMEM;
+        log_info("%s device %s: certificate %s until %" PRId64 ".", enroll ? "Enrolled" : "Renewed",
+                 device_id, info.serial, info.not_after);
+        return server_reply_after_commit(s, r->req, enroll ? 201 : 200, http_json_buffer(reply));
+}
+
+static int enroll_or_renew(Request *r, bool enroll) {
+        Server *s = r->server;
+        _cleanup_json_ json_object *j = NULL;
+        _cleanup_free_ char *error = NULL;
+        _cleanup_(X509_REQ_freep) X509_REQ *csr = NULL;
+        _cleanup_(store_device_done) StoreDevice dev = {};
+        const char *token = NULL, *csr_pem = NULL, *refusal = NULL, *why;
+        char device_id[UUID_STRING_MAX], hash[SHA256_HEX_SIZE];
+        int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC);
+        int k;
+
+        k = enroll_request_parse(r->body, r->body_size, enroll, &j, &token, &csr_pem, &error);
+        if (k < 0)
+                return http_error(r, 400, "malformed_request", "%s", strnull(error));
+        if (enroll && token_hash(token, hash) < 0)
+                return http_error(r, 403, "token_unknown", "the enrollment token is not known to this server");
+        k = csr_parse(csr_pem, strlen(csr_pem), &csr, &error);
+        if (k >= 0)
+                k = csr_check(csr, device_id, &error);
+        if (k < 0)
+                return http_error(r, 400, "malformed_csr", "%s", strnull(error));
+        if (!enroll && !streq(device_id, r->peer->info.cn))
+                return http_error(r, 403, "wrong_identity",
+                                  "the CSR is for \"%s\" but this certificate is \"%s\"", device_id,
+                                  r->peer->info.cn);
+
+        k = server_tx_begin(s);
+        if (k < 0)
+                goto fail;
+        k = store_device_get(s->store, device_id, &dev);
+        if (k < 0 && k != -ENOENT)
+                goto fail_tx;
+        if (k >= 0 && dev.revoked_at) {
+                server_tx_end(s, false);
+                return http_error(r, 403, "revoked",
+                                  "device %s is revoked; an operator must remove the revocation", device_id);
+        }
+        if (enroll) {
+                k = store_token_consume(s->store, hash, now, NULL);
+                why = token_refusal(k, &refusal);
+                if (why) {
+                        server_tx_end(s, false);
+                        log_notice("Refused enrollment of %s: %s.", device_id, why);
+                        return http_error(r, 403, refusal, "%s", why);
+                }
+                if (k < 0)
+                        goto fail_tx;
+        }
+        k = issue_device_cert(r, csr, device_id, enroll);
+        if (k < 0)
+                goto fail_tx;
+        server_tx_end(s, true);
+        if (enroll)
+                s->stats.enrollments++;
+        return 0;
+
+fail_tx:
+        server_tx_end(s, false);
+fail:
+        log_error_errno(k, "Cannot record the certificate of %s: %s", device_id, store_error(s->store));
+        return http_error(r, 503, "storage_unavailable", "cannot record the certificate now; retry later");
+}
+
+int route_enroll(Request *r) {
+        return enroll_or_renew(r, true);
+}
+
+int route_renew(Request *r) {
+        return enroll_or_renew(r, false);
+}
+
+/* GET /v1/policy: the current policy, with a strong ETag of its bytes. */
+int route_policy(Request *r) {
+        _cleanup_free_ char *policy = NULL;
+        char hash[SHA256_HEX_SIZE], etag[2 + 32 + 1];
+        const char *inm;
+        int k;
+
+        k = store_meta_get(r->server->store, "policy", &policy);
+        if (k == -ENOENT)
+                return http_error(r, 404, "no_policy", "no policy is set; run \"vigie-server policy set FILE\"");
+        if (k < 0)
+                return http_error(r, 503, "storage_unavailable", "cannot read the policy now");
+        if (sha256_hex(policy, strlen(policy), hash) < 0)
+                return http_error(r, 503, "internal", "cannot hash the policy");
+        snprintf(etag, sizeof(etag), "\"%.32s\"", hash);
+        evhttp_add_header(evhttp_request_get_output_headers(r->req), "ETag", etag);
+        evhttp_add_header(evhttp_request_get_output_headers(r->req), "Cache-Control", "no-cache");
+        inm = evhttp_find_header(evhttp_request_get_input_headers(r->req), "If-None-Match");
+        if (inm && (streq(inm, etag) || streq(inm, "*"))) {
+                http_send(r->req, 304, NULL, false);
+                return 0;
+        }
+        return http_reply_text(r, 200, "application/json", policy, strlen(policy));
+}

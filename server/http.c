@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "cleanup.h"
+#include "http.h"
+#include "json-util.h"
+#include "log.h"
+#include "macro.h"
+
+/* One per TLS connection, hung on the SSL object so that it dies with it. */
+struct Conn {
+        Server *server;
+        struct bufferevent *bev;
+        struct event *deadline;
+        Conn *prev, *next;
+        bool over_limit;
+        bool busy;
+        bool peer_loaded;
+        TlsPeer peer;
+};
+
+static int conn_index = -1;
+
+static void conn_unlink(Conn *c) {
+        Server *s = c->server;
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                s->connections = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        s->n_connections--;
+}
+
+static void conn_free_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp) {
+        Conn *c = ptr;
+        (void) parent, (void) ad, (void) idx, (void) argl, (void) argp;
+        if (!c)
+                return;
+        conn_unlink(c);
+        if (c->deadline)
+                event_free(c->deadline);
+        free(c);
+}
+
+/* Past the deadline: the client did not send a whole request in time (slowloris, or an
+ * idle keep-alive connection). Shutting the socket down makes evhttp see EOF and free
+ * the connection through its own path, which is the only safe way to drop it. */
+static void conn_deadline(evutil_socket_t fd, short what, void *userdata) {
+        Conn *c = userdata;
+        evutil_socket_t sfd = bufferevent_getfd(c->bev);
+        (void) fd, (void) what;
+        log_debug("Closing connection %d: no complete request within the request timeout.", (int) sfd);
+        if (sfd >= 0)
+                (void) shutdown(sfd, SHUT_RDWR);
+}
+
+static void conn_arm(Conn *c) {
+        usec_t t = c->server->config->request_timeout;
+        struct timeval tv = { .tv_sec = t / USEC_PER_SEC, .tv_usec = t % USEC_PER_SEC };
+        if (c->deadline)
+                evtimer_add(c->deadline, &tv);
+}
+
+Conn *conn_new(Server *s) {
+        Conn *c = calloc(1, sizeof(Conn));
+        if (!c)
+                return NULL;
+        c->server = s;
+        c->deadline = evtimer_new(s->base, conn_deadline, c);
+        if (!c->deadline) {
+                free(c);
+                return NULL;
+        }
+        c->next = s->connections;
+        if (c->next)
+                c->next->prev = c;
+        s->connections = c;
+        s->n_connections++;
+        c->over_limit = s->n_connections > (unsigned) s->config->max_connections;
+        return c;
+}
+
+void conn_request_started(Conn *c) {
+        c->busy = true;
+        evtimer_del(c->deadline);
+}
+
+void conn_request_done(Conn *c) {
+        c->busy = false;
+        conn_arm(c);
+}
+
+bool conn_over_limit(const Conn *c) {
+        return c->over_limit;
+}
+
+bool conn_busy(const Conn *c) {
+        return c->busy || evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
+}
+
+bool http_connections_busy(Server *s) {
+        for (Conn *c = s->connections; c; c = c->next)
+                if (c->bev && conn_busy(c))
+                        return true;
+        return false;
+}
+
+static struct bufferevent *new_bev(struct event_base *base, void *userdata) {
+        Server *s = userdata;
+        SSL *ssl = SSL_new(s->ssl_ctx);
+        struct bufferevent *bev;
+        Conn *c;
+
+        /* evhttp falls back to plain TCP on NULL; dispatch() refuses any connection without
+         * SSL, so that fallback only ever serves errors. */
+        if (!ssl)
+                return NULL;
+        c = conn_new(s);
+        if (!c || SSL_set_ex_data(ssl, conn_index, c) != 1) {
+                if (c)
+                        conn_free_ex(NULL, c, NULL, 0, 0, NULL);
+                SSL_free(ssl);
+                return NULL;
+        }
+        bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE);
+        if (!bev) {
+                SSL_free(ssl); /* frees c through the ex_data destructor */
+                return NULL;
+        }
+        c->bev = bev;
+        conn_arm(c);
+        return bev;
+}
+
+static Conn *conn_of(struct evhttp_request *req, SSL **ret_ssl) {
+        struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+        struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+        SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+        if (ret_ssl)
+                *ret_ssl = ssl;
+        return ssl ? SSL_get_ex_data(ssl, conn_index) : NULL;
+}
+
+const char *http_reason(int code) {
+        switch (code) {
+        case 200: return "OK";
+        case 201: return "Created";
+        case 202: return "Accepted";
+        case 304: return "Not Modified";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 409: return "Conflict";
+        case 413: return "Payload Too Large";
+        case 429: return "Too Many Requests";
+        case 503: return "Service Unavailable";
+        default: return code < 400 ? "OK" : "Error";
+        }
+}
+
+void http_send(struct evhttp_request *req, int code, struct evbuffer *body, bool close) {
+        Conn *c = conn_of(req, NULL);
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+        if (body && evbuffer_get_length(body) > 0 && !evhttp_find_header(h, "Content-Type"))
+                evhttp_add_header(h, "Content-Type", "application/json");
+        if (close)
+                evhttp_add_header(h, "Connection", "close");
+        evhttp_send_reply(req, code, http_reason(code), body);
+        if (body)
+                evbuffer_free(body);
+        if (c)
+                conn_request_done(c);
+}
+
+struct evbuffer *http_json_buffer(json_object *j) {
+        struct evbuffer *b = evbuffer_new();
+        const char *text = json_compact(j);
+        if (b && (evbuffer_add(b, text, strlen(text)) < 0 || evbuffer_add(b, "\n", 1) < 0)) {
+                evbuffer_free(b);
+                return NULL;
+        }
+        return b;
+}
+
+static struct evbuffer *error_buffer_va(const char *error, const char *fmt, va_list ap) {
+        _cleanup_json_ json_object *j = json_object_new_object();
+        _cleanup_free_ char *detail = NULL;
+
+        if (!j || vasprintf(&detail, fmt, ap) < 0)
+                return NULL;
+        if (json_add_string(j, "error", error) < 0 || json_add_string(j, "detail", detail) < 0)
+                return NULL;
+        return http_json_buffer(j);
+}
+
+struct evbuffer *http_error_buffer(const char *error, const char *fmt, ...) {
+        struct evbuffer *b;
+        va_list ap;
+        va_start(ap, fmt);
+        b = error_buffer_va(error, fmt, ap);
+        va_end(ap);
+        return b;
+}
+
+int http_error(Request *r, int code, const char *error, const char *fmt, ...) {
+        struct evbuffer *b;
+        va_list ap;
+
+        va_start(ap, fmt);
+        b = error_buffer_va(error, fmt, ap);
+        va_end(ap);
+        log_debug("%s %s → %d %s", r->peer ? r->peer->info.cn : "-", r->path, code, error);
+        http_send(r->req, code, b, code == 429 || code == 413);
+        return -EPERM;
+}
+
+int http_reply_json(Request *r, int code, json_object *j) {
+        struct evbuffer *b = http_json_buffer(j);
+        if (!b)
+                return http_error(r, 503, "out_of_memory", "cannot build the reply");
+        http_send(r->req, code, b, false);
+        return 0;
+}
+
+int http_reply_text(Request *r, int code, const char *content_type, const char *data, size_t size) {
+        struct evbuffer *b = evbuffer_new();
+        if (!b || evbuffer_add(b, data, size) < 0) {
+                if (b)
+                        evbuffer_free(b);
+                return http_error(r, 503, "out_of_memory", "cannot build the reply");
+        }
+        evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type", content_type);
+        http_send(r->req, code, b, false);
+        return 0;
+}
+
+const char *http_query(Request *r, const char *key) {
+        return evhttp_find_header(&r->query, key);
+}
+
+/* The client-certificate gate: present, chained to our CA, of a role the route accepts,
+ * and neither unknown to nor revoked in the store (looked up on every request). */
+static int authorize(Request *r, const Route *route, Conn *c, SSL *ssl) {
+        StoreCertStatus st;
+        int k;
+
+        if (route->roles == ROLES_ANYONE)
+                return 0;
+        if (!c->peer_loaded) {
+                (void) tls_peer_get(ssl, &c->peer);
+                c->peer_loaded = true;
+        }
+        if (!c->peer.present)
+                return http_error(r, 401, "certificate_required",
+                                  "this route needs a client certificate from the Vigie CA");
+        if (c->peer.verify != X509_V_OK)
+                return http_error(r, 401, "certificate_invalid", "client certificate refused: %s",
+                                  X509_verify_cert_error_string(c->peer.verify));
+        if (c->peer.role < 0 || !(route->roles & ROLE(c->peer.role)))
+                return http_error(r, 403, "wrong_role",
+                                  "a certificate of role \"%s\" may not use %s",
+                                  c->peer.info.ou[0] ? c->peer.info.ou : "none", r->path);
+        k = store_cert_status(r->server->store, c->peer.info.serial, &st);
+        if (k < 0) {
+                log_error_errno(k, "Cannot look up certificate %s: %s", c->peer.info.serial,
+                                store_error(r->server->store));
+                return http_error(r, 503, "storage_unavailable", "cannot check the certificate now");
+        }
+        if (!st.known)
+                return http_error(r, 401, "certificate_unknown",
+                                  "certificate %s was not issued by this server's records",
+                                  c->peer.info.serial);
+        if (st.revoked)
+                return http_error(r, 403, "revoked", "certificate %s (%s) is revoked",
+                                  c->peer.info.serial, c->peer.info.cn);
+        r->peer = &c->peer;
+        return 0;
+}
+
+static void dispatch(struct evhttp_request *req, void *userdata) {
+        Server *s = userdata;
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        enum evhttp_cmd_type method = evhttp_request_get_command(req);
+        const Route *route = NULL;
+        bool path_known = false;
+        SSL *ssl;
+        Conn *c = conn_of(req, &ssl);
+        Request r = { .server = s, .req = req, .conn = c };
+        const char *q;
+
+        if (!c) {
+                evhttp_send_error(req, 400, "TLS required");
+                return;
+        }
+        conn_request_started(c);
+        s->stats.requests++;
+        TAILQ_INIT(&r.query);
+        r.path = uri ? evhttp_uri_get_path(uri) : NULL;
+        if (!r.path || !*r.path) {
+                r.path = "/";
+        }
+        if (c->over_limit) {
+                http_error(&r, 429, "too_many_connections",
+                           "the server holds its maximum of %d connections; retry later",
+                           s->config->max_connections);
+                return;
+        }
+        if (s->stopping) {
+                http_error(&r, 503, "stopping", "the server is shutting down; retry later");
+                return;
+        }
+        q = uri ? evhttp_uri_get_query(uri) : NULL;
+        if (q && evhttp_parse_query_str(q, &r.query) < 0) {
+                http_error(&r, 400, "bad_query", "malformed query string");
+                return;
+        }
+        for (const Route *rt = server_routes; rt->path; rt++) {
+                bool match = rt->prefix ? strncmp(r.path, rt->path, strlen(rt->path)) == 0
+                                        : streq(r.path, rt->path);
+                if (!match)
+                        continue;
+                path_known = true;
+                if (rt->method == method) {
+                        route = rt;
+                        break;
+                }
+        }
+        if (!route) {
+                if (path_known)
+                        http_error(&r, 405, "method_not_allowed", "%s does not take this method", r.path);
+                else
+                        http_error(&r, 404, "not_found", "no route %s", r.path);
+                goto out;
+        }
+        if (authorize(&r, route, c, ssl) < 0)
+                goto out;
+        r.body_size = evbuffer_get_length(in);
+        r.body = r.body_size ? (const char *) evbuffer_pullup(in, -1) : "";
+        (void) route->handler(&r);
+out:
+        evhttp_clear_headers(&r.query);
+}
+
+int http_setup(Server *s) {
+        usec_t idle = s->config->idle_timeout;
+        struct timeval tv = { .tv_sec = idle / USEC_PER_SEC, .tv_usec = idle % USEC_PER_SEC };
+
+        if (conn_index < 0) {
+                conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free_ex);
+                if (conn_index < 0)
+                        return -ENOMEM;
+        }
+        s->http = evhttp_new(s->base);
+        if (!s->http)
+                return -ENOMEM;
+        evhttp_set_bevcb(s->http, new_bev, s);
+        evhttp_set_gencb(s->http, dispatch, s);
+        evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+        evhttp_set_max_body_size(s->http, (ev_ssize_t) s->config->max_body_size);
+        evhttp_set_max_headers_size(s->http, 16 * 1024);
+        evhttp_set_timeout_tv(s->http, &tv);
+        evhttp_set_default_content_type(s->http, "application/json");
+        return 0;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "conf-parser.h"
+#include "fs-util.h"
+#include "server-conf.h"
+
+#define F(x) offsetof(ServerConfig, x)
+static const ConfigTableItem server_config_table[] = {
+        { "Server", "Listen", config_parse_string, F(listen), "ADDRESS:PORT" },
+        { "Server", "Database", config_parse_string, F(database), "sqlite:PATH or postgres:CONNINFO" },
+        { "Limits", "MaxBodySize", config_parse_size, F(max_body_size), "a size like 1M" },
+        { "Limits", "MaxConnections", config_parse_int, F(max_connections), "a number" },
+        { "Limits", "RequestTimeout", config_parse_duration, F(request_timeout), "a duration like 10s" },
+        { "Limits", "IdleTimeout", config_parse_duration, F(idle_timeout), "a duration like 60s" },
+        { "Limits", "MaxReportsPerRequest", config_parse_int, F(max_batch), "a number" },
+        { "Limits", "MaxClockSkew", config_parse_duration, F(max_clock_skew), "a duration like 10min" },
+        { "Certificates", "DeviceLifetime", config_parse_duration, F(device_cert_lifetime), "a duration like 90d" },
+        { "Certificates", "ClientLifetime", config_parse_duration, F(client_cert_lifetime), "a duration like 365d" },
+        {}
+};
+
+const char server_config_template[] =
+        "# vigie-server configuration (docs/server.md). Drop-ins: server.conf.d/*.conf\n"
+        "[Server]\n"
+        "#Listen=0.0.0.0:8443\n"
+        "#Database=sqlite:" SERVER_DB_FILE "\n"
+        "\n[Limits]\n"
+        "#MaxBodySize=1M\n"
+        "#MaxConnections=1024\n"
+        "#RequestTimeout=10s\n"
+        "#IdleTimeout=60s\n"
+        "#MaxReportsPerRequest=500\n"
+        "#MaxClockSkew=10min\n"
+        "\n[Certificates]\n"
+        "#DeviceLifetime=90d\n"
+        "#ClientLifetime=365d\n";
+
+ServerConfig *server_config_free(ServerConfig *c) {
+        if (c) {
+                free(c->listen);
+                free(c->database);
+                free(c);
+        }
+        return NULL;
+}
+
+int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
+        _cleanup_(server_config_freep) ServerConfig *c = calloc(1, sizeof(ServerConfig));
+        _cleanup_free_ char *path = path_join(dir, SERVER_CONF_FILE);
+        int r;
+
+        if (!c || !path)
+                return -ENOMEM;
+        *c = (ServerConfig) {
+                .max_body_size = 1024 * 1024,
+                .max_connections = 1024,
+                .request_timeout = 10 * USEC_PER_SEC,
+                .idle_timeout = 60 * USEC_PER_SEC,
+                .device_cert_lifetime = 90 * USEC_PER_DAY,
+                .client_cert_lifetime = 365 * USEC_PER_DAY,
+                .max_clock_skew = 10 * USEC_PER_MINUTE,
+                .max_batch = 500,
+        };
+        r = config_load(path, true, server_config_table, c, NULL, NULL, ret_error);
+        if (r < 0)
+                return r;
+        if (!c->listen && !(c->listen = strdup("0.0.0.0:8443")))
+                return -ENOMEM;
+        /* A relative SQLite path is relative to DIR. */
+        if (!c->database || (strncmp(c->database, "sqlite:", 7) == 0 && c->database[7] != '/')) {
+                _cleanup_free_ char *db = path_join(dir, c->database ? c->database + 7 : SERVER_DB_FILE);
+                if (!db)
+                        return -ENOMEM;
+                free(c->database);
+                if (asprintf(&c->database, "sqlite:%s", db) < 0)
+                        return -ENOMEM;
+        }
+        if (c->max_body_size < 1024 || c->max_connections < 1 || c->max_batch < 1 ||
+            c->request_timeout < USEC_PER_SEC || c->idle_timeout < USEC_PER_SEC ||
+            c->device_cert_lifetime < USEC_PER_HOUR || c->client_cert_lifetime < USEC_PER_HOUR) {
+                if (asprintf(ret_error, "%s: a limit is out of range (body ≥ 1K, connections and "
+                             "batch ≥ 1, timeouts ≥ 1s, lifetimes ≥ 1h)", path) < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* DIR/server.conf (INI, with DIR/server.conf.d/ drop-ins): listen address, database,
+ * limits and certificate lifetimes. Every key has a default; see docs/server.md. */
+
+#include <stdint.h>
+
+#include "macro.h"
+
+#define SERVER_CONF_FILE "server.conf"
+#define SERVER_DB_FILE "vigie.db"
+#define SERVER_DIR_DEFAULT LOCALSTATEDIR "/lib/vigie-server"
+
+typedef struct ServerConfig {
+        char *listen;            /* ADDR:PORT, [v6]:PORT */
+        char *database;          /* sqlite:PATH | postgres:CONNINFO */
+        uint64_t max_body_size;  /* bytes; 413 beyond */
+        int max_connections;     /* 429 beyond */
+        usec_t request_timeout;  /* accept/last reply → complete request; cuts slow clients */
+        usec_t idle_timeout;     /* no byte read or written */
+        usec_t device_cert_lifetime;
+        usec_t client_cert_lifetime; /* admin-cert create */
+        usec_t max_clock_skew;   /* how far in the future a report's iat may be */
+        int max_batch;           /* JWS per POST /v1/reports */
+} ServerConfig;
+
+ServerConfig *server_config_free(ServerConfig *c);
+static inline void server_config_freep(ServerConfig **c) {
+        server_config_free(*c);
+}
+/* Loads DIR/server.conf if present (defaults otherwise). -EINVAL with "FILE:LINE: …". */
+int server_config_load(const char *dir, ServerConfig **ret, char **ret_error);
+/* The commented template `init` writes. */
+extern const char server_config_template[];

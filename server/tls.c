@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "cleanup.h"
+#include "fs-util.h"
+#include "tls.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(SSL_CTX *, SSL_CTX_free)
+
+/* TLS 1.2 suites: forward secrecy and AEAD only. TLS 1.3 keeps OpenSSL's (all AEAD). */
+#define TLS12_CIPHERS "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
+                      "ECDHE-ECDSA-CHACHA20-POLY1305"
+
+/* Keeps the handshake going whatever the chain looks like: the HTTP layer refuses, per
+ * route, with a JSON reason instead of a bare TLS alert. SSL_get_verify_result() still
+ * holds the first failure. */
+static int verify_keep_going(int ok, X509_STORE_CTX *ctx) {
+        (void) ok;
+        (void) ctx;
+        return 1;
+}
+
+static int tls_error(char **ret_error, const char *what, const char *path) {
+        unsigned long e = ERR_get_error();
+        if (asprintf(ret_error, "%s \"%s\": %s", what, path,
+                     e ? ERR_reason_error_string(e) : "unknown error") < 0)
+                *ret_error = NULL;
+        ERR_clear_error();
+        return -EINVAL;
+}
+
+int tls_context_new(const char *dir, SSL_CTX **ret, char **ret_error) {
+        _cleanup_(SSL_CTX_freep) SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+        _cleanup_free_ char *ca = path_join(dir, CA_CERT_FILE), *crt = path_join(dir, SERVER_CERT_FILE),
+                            *key = path_join(dir, SERVER_KEY_FILE);
+        STACK_OF(X509_NAME) *names;
+
+        if (!ctx || !ca || !crt || !key)
+                return -ENOMEM;
+        if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+            SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1 ||
+            SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1)
+                return tls_error(ret_error, "cannot set TLS parameters for", dir);
+        SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                                         SSL_OP_NO_COMPRESSION);
+        if (SSL_CTX_use_certificate_chain_file(ctx, crt) != 1)
+                return tls_error(ret_error, "cannot load server certificate", crt);
+        if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+            SSL_CTX_check_private_key(ctx) != 1)
+                return tls_error(ret_error, "cannot load server key", key);
+        if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1)
+                return tls_error(ret_error, "cannot load CA", ca);
+        names = SSL_load_client_CA_file(ca);
+        if (!names)
+                return tls_error(ret_error, "cannot read CA name from", ca);
+        SSL_CTX_set_client_CA_list(ctx, names);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_keep_going);
+        SSL_CTX_set_verify_depth(ctx, 2);
+        /* Client certificates must be for clients. */
+        SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
+        SSL_CTX_set_session_id_context(ctx, (const unsigned char *) "vigie", 5);
+        *ret = TAKE_PTR(ctx);
+        return 0;
+}
+
+int tls_peer_get(SSL *ssl, TlsPeer *ret) {
+        TlsPeer p = { .verify = X509_V_OK, .role = _CERT_ROLE_INVALID };
+        int r;
+
+        p.cert = SSL_get0_peer_certificate(ssl);
+        if (p.cert) {
+                p.present = true;
+                p.verify = SSL_get_verify_result(ssl);
+                r = cert_get_info(p.cert, &p.info);
+                if (r < 0)
+                        p.verify = X509_V_ERR_CERT_REJECTED;
+                else
+                        p.role = cert_role(&p.info);
+        }
+        *ret = p;
+        return 0;
+}

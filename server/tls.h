@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* TLS for the collector: TLS 1.2+ only, ECDHE with AEAD suites, our P-256 server
+ * certificate; a client certificate is requested (not required: /v1/enroll works
+ * without) and its chain to the Vigie CA is checked once, during the handshake. The
+ * verdict is kept and every route needing a certificate answers 401 with the reason. */
+
+#include <stdbool.h>
+
+#include <openssl/ssl.h>
+
+#include "ca.h"
+
+int tls_context_new(const char *dir, SSL_CTX **ret, char **ret_error);
+
+/* What we know of a connection's peer, computed once per connection. */
+typedef struct TlsPeer {
+        bool present;   /* a certificate was sent */
+        long verify;    /* X509_V_OK or why the chain failed */
+        CertInfo info;
+        CertRole role;
+        X509 *cert;     /* borrowed from the SSL */
+} TlsPeer;
+int tls_peer_get(SSL *ssl, TlsPeer *ret);
