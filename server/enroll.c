@@ -96,7 +96,8 @@ static int issue_device_cert(Request *r, X509_REQ *csr, const char *device_id, b
                                                  .fingerprint = info.fingerprint,
                                                  .not_before = info.not_before,
                                                  .not_after = info.not_after,
-                                                 .issued_at = (int64_t) (now_realtime() / USEC_PER_SEC) },
+                                                 .issued_at = (int64_t) (now_realtime() / USEC_PER_SEC),
+                                                 .pem = pem },
                                   "ec-p256", enroll, (int64_t) (now_realtime() / USEC_PER_SEC));
         if (k < 0)
                 return k;

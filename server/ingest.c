@@ -210,6 +210,8 @@ int route_reports(Request *r) {
         int k;
 
         k = report_batch_parse(r->body, r->body_size, (size_t) s->config->max_batch, &b, &error);
+        if (k < 0)
+                metrics_report_refused(&s->metrics, k == -E2BIG ? "too_many_reports" : "malformed_body");
         if (k == -E2BIG)
                 return http_error(r, 413, "too_many_reports", "%s", strnull(error));
         if (k < 0)
@@ -224,6 +226,7 @@ int route_reports(Request *r) {
                 }
                 if (k == -EPERM) {
                         s->stats.reports_refused++;
+                        metrics_report_refused(&s->metrics, v.error);
                         log_notice("Refused report %zu (seq %" PRId64 ") from %s: %s: %s", i, v.seq,
                                    r->peer->info.cn, v.error, v.detail);
                         if (v.flag && store_device_flag(s->store, r->peer->info.cn, v.error,

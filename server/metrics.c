@@ -14,12 +14,6 @@ static const double latency_bounds[METRICS_LATENCY_BUCKETS] = {
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 };
 
-static ServerMetrics global_metrics;
-
-ServerMetrics *server_metrics(void) {
-        return &global_metrics;
-}
-
 /* help_text: HELP escapes only backslash and newline; label values also escape '"'. */
 static char *escape(const char *s, bool quote) {
         size_t n = strlen(s);
@@ -82,10 +76,6 @@ int metrics_write_sample(FILE *f, const char *name, const char *const *labels, d
         return 0;
 }
 
-void metrics_report_accepted(ServerMetrics *m, unsigned n) {
-        m->reports_accepted += n;
-}
-
 void metrics_report_refused(ServerMetrics *m, const char *reason) {
         for (size_t i = 0; i < METRICS_REASON_MAX; i++) {
                 if (m->refused[i].reason[0] == 0)
@@ -97,10 +87,6 @@ void metrics_report_refused(ServerMetrics *m, const char *reason) {
                 }
         }
         m->refused_other++;
-}
-
-void metrics_enrollment(ServerMetrics *m) {
-        m->enrollments++;
 }
 
 void metrics_observe_request(ServerMetrics *m, usec_t duration) {
@@ -115,7 +101,8 @@ void metrics_observe_request(ServerMetrics *m, usec_t duration) {
         m->latency_sum_s += s;
 }
 
-int metrics_write_server(FILE *f, const ServerMetrics *m) {
+int metrics_write_server(FILE *f, const ServerMetrics *m, uint64_t reports_accepted,
+                         uint64_t enrollments) {
         uint64_t cumulative = 0;
         int r;
 
@@ -123,7 +110,7 @@ int metrics_write_server(FILE *f, const ServerMetrics *m) {
                                  "Signed reports stored since the server started.");
         if (r >= 0)
                 r = metrics_write_sample(f, "vigie_reports_accepted_total", NULL,
-                                         (double) m->reports_accepted);
+                                         (double) reports_accepted);
         if (r >= 0)
                 r = metrics_write_header(f, "vigie_reports_refused_total", "counter",
                                          "Reports refused since the server started, by reason.");
@@ -141,7 +128,7 @@ int metrics_write_server(FILE *f, const ServerMetrics *m) {
                                          "Devices enrolled since the server started.");
         if (r >= 0)
                 r = metrics_write_sample(f, "vigie_enrollments_total", NULL,
-                                         (double) m->enrollments);
+                                         (double) enrollments);
         if (r >= 0)
                 r = metrics_write_header(f, "vigie_http_request_duration_seconds", "histogram",
                                          "Time to answer an HTTP request, in seconds.");

@@ -22,27 +22,23 @@ char *metrics_escape_label(const char *value);
 #define METRICS_REASON_MAX 32
 #define METRICS_LATENCY_BUCKETS 12
 
+/* What ServerStats (server.h) does not already count. */
 typedef struct ServerMetrics {
-        uint64_t reports_accepted;
         struct {
                 char reason[48];
                 uint64_t count;
         } refused[METRICS_REASON_MAX];
         uint64_t refused_other; /* once every reason slot is taken */
-        uint64_t enrollments;
         uint64_t latency_buckets[METRICS_LATENCY_BUCKETS]; /* cumulative at write time */
         uint64_t latency_count;
         double latency_sum_s;
 } ServerMetrics;
 
-/* The process-wide counters: the server is one event loop, so no locking. */
-ServerMetrics *server_metrics(void);
-
-void metrics_report_accepted(ServerMetrics *m, unsigned n);
-/* reason: a short stable token ("bad_signature", "replay", "revoked", …). */
+/* The server is one event loop: no locking. reason: a short stable token ("bad_signature", "replay", "revoked", …). */
 void metrics_report_refused(ServerMetrics *m, const char *reason);
-void metrics_enrollment(ServerMetrics *m);
 void metrics_observe_request(ServerMetrics *m, usec_t duration);
 
-/* Writes the counters and the histogram. */
-int metrics_write_server(FILE *f, const ServerMetrics *m);
+/* Writes the counters (with ServerStats' accepted reports and enrollments) and the
+ * histogram. */
+int metrics_write_server(FILE *f, const ServerMetrics *m, uint64_t reports_accepted,
+                         uint64_t enrollments);

@@ -21,6 +21,7 @@ static const ConfigTableItem server_config_table[] = {
         { "Limits", "MaxReportsPerRequest", config_parse_int, F(max_batch), "a number" },
         { "Limits", "MaxClockSkew", config_parse_duration, F(max_clock_skew), "a duration like 10min" },
         { "Certificates", "DeviceLifetime", config_parse_duration, F(device_cert_lifetime), "a duration like 90d" },
+        { "Fleet", "StaleAfter", config_parse_duration, F(stale_after), "a duration like 3h" },
         { "Certificates", "ClientLifetime", config_parse_duration, F(client_cert_lifetime), "a duration like 365d" },
         {}
 };
@@ -39,7 +40,10 @@ const char server_config_template[] =
         "#MaxClockSkew=10min\n"
         "\n[Certificates]\n"
         "#DeviceLifetime=90d\n"
-        "#ClientLifetime=365d\n";
+        "#ClientLifetime=365d\n"
+        "\n[Fleet]\n"
+        "# No report for this long makes a device stale (default: 3 × the policy's interval)\n"
+        "#StaleAfter=3h\n";
 
 ServerConfig *server_config_free(ServerConfig *c) {
         if (c) {
