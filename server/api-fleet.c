@@ -30,7 +30,7 @@ static int storage_error(Request *r, int k) {
         return http_error(r, 503, "storage_unavailable", "cannot read the fleet state now; retry later");
 }
 
-int fleet_stale_before(Server *s, int64_t *ret) {
+int fleet_times(Server *s, FleetTimes *ret) {
         _cleanup_free_ char *text = NULL;
         _cleanup_json_ json_object *j = NULL;
         int64_t interval = 0, now = (int64_t) (now_realtime() / USEC_PER_SEC);
@@ -51,7 +51,10 @@ int fleet_stale_before(Server *s, int64_t *ret) {
                 }
                 after = 3 * (usec_t) interval * USEC_PER_SEC;
         }
-        *ret = now - (int64_t) (after / USEC_PER_SEC);
+        *ret = (FleetTimes) {
+                .stale_before = now - (int64_t) (after / USEC_PER_SEC),
+                .flagged_after = now - (int64_t) (s->config->flag_window / USEC_PER_SEC),
+        };
         return 0;
 }
 
@@ -60,7 +63,7 @@ static int add_time(json_object *o, const char *key, int64_t t) {
         return json_add_string(o, key, t > 0 ? format_rfc3339((usec_t) t * USEC_PER_SEC, buf) : NULL);
 }
 
-static json_object *summary_json(const FleetSummary *s, int64_t stale_before) {
+static json_object *summary_json(const FleetSummary *s, const FleetTimes *t) {
         _cleanup_json_ json_object *j = json_object_new_object();
         json_object *d = json_object_new_object(), *c = json_object_new_object();
         int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC);
@@ -68,7 +71,8 @@ static json_object *summary_json(const FleetSummary *s, int64_t stale_before) {
         if (!j || json_add(j, "devices", d) < 0 || json_add(j, "checks", c) < 0 || !d || !c)
                 return NULL;
         if (add_time(j, "generated_at", now) < 0 ||
-            json_add_int(j, "stale_after_s", now - stale_before) < 0 ||
+            json_add_int(j, "stale_after_s", now - t->stale_before) < 0 ||
+            json_add_int(j, "flag_window_s", now - t->flagged_after) < 0 ||
             json_add_int(d, "enrolled", s->enrolled) < 0 ||
             json_add_int(d, "reporting", s->reporting) < 0 ||
             json_add_int(d, "compliant", s->compliant) < 0 ||
@@ -90,15 +94,15 @@ static json_object *summary_json(const FleetSummary *s, int64_t stale_before) {
 int route_fleet_summary(Request *r) {
         _cleanup_(fleet_summary_done) FleetSummary s = {};
         _cleanup_json_ json_object *j = NULL;
-        int64_t stale_before;
+        FleetTimes t;
         int k;
 
-        k = fleet_stale_before(r->server, &stale_before);
+        k = fleet_times(r->server, &t);
         if (k >= 0)
-                k = store_fleet_summary(r->server->store, stale_before, &s);
+                k = store_fleet_summary(r->server->store, &t, &s);
         if (k < 0)
                 return storage_error(r, k);
-        j = summary_json(&s, stale_before);
+        j = summary_json(&s, &t);
         if (!j)
                 return http_error(r, 503, "out_of_memory", "cannot build the reply");
         return http_reply_json(r, 200, j);
@@ -118,7 +122,7 @@ static json_object *failing_json(const char *failing) {
         return a;
 }
 
-static json_object *device_json(const FleetDevice *d, int64_t stale_before) {
+static json_object *device_json(const FleetDevice *d, const FleetTimes *t) {
         _cleanup_json_ json_object *j = json_object_new_object();
         json_object *os = NULL;
 
@@ -136,10 +140,10 @@ static json_object *device_json(const FleetDevice *d, int64_t stale_before) {
         if (add_time(j, "last_report", d->received_at) < 0 ||
             add_time(j, "report_issued_at", d->report_at) < 0 ||
             (d->has_report ? json_add_int(j, "seq", d->seq) : json_add(j, "seq", NULL)) < 0 ||
-            json_add_string(j, "verdict", fleet_device_verdict(d, stale_before)) < 0 ||
+            json_add_string(j, "verdict", fleet_device_verdict(d, t)) < 0 ||
             json_add(j, "failing_checks", failing_json(d->failing)) < 0 ||
             add_time(j, "noncompliant_since", d->noncompliant_since) < 0 ||
-            json_add_bool(j, "flagged", d->flagged_at > 0) < 0 ||
+            json_add_bool(j, "flagged", fleet_device_flagged(d, t)) < 0 ||
             add_time(j, "enrolled_at", d->enrolled_at) < 0)
                 return NULL;
         return TAKE_PTR(j);
@@ -148,7 +152,7 @@ static json_object *device_json(const FleetDevice *d, int64_t stale_before) {
 typedef struct ListState {
         json_object *devices;
         const FleetQuery *q;
-        int64_t stale_before;
+        FleetTimes times;
         unsigned n;
         char *next_cursor;
 } ListState;
@@ -159,7 +163,7 @@ static int list_row(const FleetDevice *d, void *userdata) {
 
         if (st->n++ == st->q->limit)
                 return 0; /* the extra row only says that there is a next page */
-        j = device_json(d, st->stale_before);
+        j = device_json(d, &st->times);
         if (!j || json_object_array_add(st->devices, j) < 0)
                 return -ENOMEM;
         if (st->n == st->q->limit) {
@@ -194,9 +198,9 @@ int route_fleet_devices(Request *r) {
         st = (ListState) { .devices = json_object_new_array(), .q = q };
         if (!st.devices || json_add(j, "devices", st.devices) < 0)
                 return http_error(r, 503, "out_of_memory", "cannot build the reply");
-        k = fleet_stale_before(r->server, &st.stale_before);
+        k = fleet_times(r->server, &st.times);
         if (k >= 0)
-                k = store_fleet_devices(r->server->store, q, st.stale_before, list_row, &st);
+                k = store_fleet_devices(r->server->store, q, &st.times, list_row, &st);
         cursor = st.next_cursor;
         if (k == -ENOMEM)
                 return http_error(r, 503, "out_of_memory", "cannot build the reply");
@@ -207,11 +211,15 @@ int route_fleet_devices(Request *r) {
         return http_reply_json(r, 200, j);
 }
 
+typedef struct DetailState {
+        json_object *device;
+        FleetTimes times;
+} DetailState;
+
 static int device_row_json(const FleetDevice *d, void *userdata) {
-        json_object **ret = ((void **) userdata)[0];
-        const int64_t *stale_before = ((void **) userdata)[1];
-        *ret = device_json(d, *stale_before);
-        return *ret ? 0 : -ENOMEM;
+        DetailState *st = userdata;
+        st->device = device_json(d, &st->times);
+        return st->device ? 0 : -ENOMEM;
 }
 
 static int history_row(const FleetHistory *h, void *userdata) {
@@ -245,13 +253,14 @@ static int device_detail(Request *r, const char *id) {
         _cleanup_free_ char *claims = NULL;
         json_object *ident, *latest, *history, *pems;
         Store *s = r->server->store;
-        int64_t stale_before;
+        DetailState ds = {};
         CertsState cs = {};
         int k;
 
-        k = fleet_stale_before(r->server, &stale_before);
+        k = fleet_times(r->server, &ds.times);
         if (k >= 0)
-                k = store_fleet_device(s, id, device_row_json, (void *[]) { &j, &stale_before });
+                k = store_fleet_device(s, id, device_row_json, &ds);
+        j = ds.device;
         if (k == -ENOENT)
                 return http_error(r, 404, "no_such_device", "no device \"%s\" is enrolled", id);
         if (k < 0)
@@ -399,7 +408,7 @@ typedef struct Export {
         struct evhttp_connection *evcon;
         Conn *conn;
         bool csv;
-        int64_t stale_before;
+        FleetTimes times;
         char *after; /* last device id sent */
         struct evbuffer *buf;
         unsigned n_page;
@@ -442,7 +451,7 @@ static int export_row(const FleetDevice *d, void *userdata) {
         if (!e->after)
                 return -ENOMEM;
         if (!e->csv) {
-                _cleanup_json_ json_object *j = device_json(d, e->stale_before);
+                _cleanup_json_ json_object *j = device_json(d, &e->times);
                 const char *text;
                 if (!j)
                         return -ENOMEM;
@@ -459,10 +468,10 @@ static int export_row(const FleetDevice *d, void *userdata) {
         csv_field(e->buf, d->os_id, false);
         csv_field(e->buf, d->os_version, false);
         csv_field(e->buf, last, false);
-        csv_field(e->buf, fleet_device_verdict(d, e->stale_before), false);
+        csv_field(e->buf, fleet_device_verdict(d, &e->times), false);
         csv_field(e->buf, d->failing, false);
         csv_field(e->buf, since, false);
-        csv_field(e->buf, d->flagged_at ? "true" : "false", true);
+        csv_field(e->buf, fleet_device_flagged(d, &e->times) ? "true" : "false", true);
         return 0;
 }
 
@@ -486,7 +495,7 @@ static void export_next(struct evhttp_connection *evcon, void *userdata) {
         if (e->after)
                 q.cursor = (FleetCursor) { .set = true, .device_id = e->after };
         e->n_page = 0;
-        k = store_fleet_devices(e->server->store, &q, e->stale_before, export_row, e);
+        k = store_fleet_devices(e->server->store, &q, &e->times, export_row, e);
         if (k < 0) {
                 /* headers are gone: all we can do is cut the stream short, which a
                  * chunked reader sees as an incomplete transfer */
@@ -527,7 +536,7 @@ int route_fleet_export(Request *r) {
         e->req = r->req;
         e->conn = r->conn;
         e->csv = !format || streq(format, "csv");
-        k = fleet_stale_before(r->server, &e->stale_before);
+        k = fleet_times(r->server, &e->times);
         if (k < 0) {
                 export_free(e);
                 return storage_error(r, k);
@@ -581,13 +590,13 @@ int route_metrics(Request *r) {
         _cleanup_(fleet_summary_done) FleetSummary s = {};
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
-        int64_t stale_before;
+        FleetTimes t;
         FILE *f;
         int k;
 
-        k = fleet_stale_before(r->server, &stale_before);
+        k = fleet_times(r->server, &t);
         if (k >= 0)
-                k = store_fleet_summary(r->server->store, stale_before, &s);
+                k = store_fleet_summary(r->server->store, &t, &s);
         if (k < 0)
                 return storage_error(r, k);
         f = open_memstream(&text, &size);

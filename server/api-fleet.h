@@ -15,6 +15,8 @@ int route_fleet_export(Request *r);
 int route_metrics(Request *r);
 int route_dashboard(Request *r);
 
-/* Seconds since the epoch before which a device's last report makes it stale: now −
- * StaleAfter= of server.conf, or 3 × the policy's report interval. */
-int fleet_stale_before(Server *s, int64_t *ret);
+#include "store-fleet.h"
+
+/* Now's thresholds: stale_before = now − StaleAfter= of server.conf (default 3 × the
+ * policy's report interval), flagged_after = now − FlagWindow=. */
+int fleet_times(Server *s, FleetTimes *ret);

@@ -92,7 +92,7 @@ enum {
 static const char summary_sql[] =
         "SELECT (SELECT count(*) FROM devices),"
         " (SELECT count(*) FROM devices WHERE revoked_at IS NOT NULL),"
-        " (SELECT count(*) FROM devices WHERE flagged_at IS NOT NULL AND revoked_at IS NULL),"
+        " (SELECT count(*) FROM devices WHERE flagged_at >= $2 AND revoked_at IS NULL),"
         " (SELECT count(*) FROM latest WHERE verdict = 'compliant' AND received_at >= $1),"
         " (SELECT count(*) FROM latest WHERE verdict = 'noncompliant' AND received_at >= $1),"
         " (SELECT count(*) FROM latest WHERE received_at < $1),"
@@ -183,12 +183,12 @@ static int row_check_count(const char *const *c, size_t n, void *userdata) {
         return 0;
 }
 
-int store_fleet_summary(Store *s, int64_t stale_before, FleetSummary *ret) {
+int store_fleet_summary(Store *s, const FleetTimes *t, FleetSummary *ret) {
         FleetSummary sum = {};
-        const StoreValue p[] = { SV_INT(stale_before) };
+        const StoreValue p[] = { SV_INT(t->stale_before), SV_INT(t->flagged_after) };
         int r;
 
-        r = query(s, Q_FLEET_SUMMARY, summary_sql, p, 1, row_summary, &sum);
+        r = query(s, Q_FLEET_SUMMARY, summary_sql, p, 2, row_summary, &sum);
         if (r >= 0)
                 r = query(s, Q_FLEET_CHECK_COUNTS, check_counts_sql, NULL, 0, row_check_count, &sum);
         if (r < 0) {
@@ -199,14 +199,18 @@ int store_fleet_summary(Store *s, int64_t stale_before, FleetSummary *ret) {
         return 0;
 }
 
-const char *fleet_device_verdict(const FleetDevice *d, int64_t stale_before) {
+const char *fleet_device_verdict(const FleetDevice *d, const FleetTimes *t) {
         if (d->revoked_at)
                 return "revoked";
         if (!d->has_report)
-                return d->enrolled_at < stale_before ? "stale" : "pending";
-        if (d->received_at < stale_before)
+                return d->enrolled_at < t->stale_before ? "stale" : "pending";
+        if (d->received_at < t->stale_before)
                 return "stale";
         return d->verdict;
+}
+
+bool fleet_device_flagged(const FleetDevice *d, const FleetTimes *t) {
+        return d->flagged_at > 0 && d->flagged_at >= t->flagged_after;
 }
 
 typedef struct DeviceRows {
@@ -283,7 +287,7 @@ static size_t param(SqlBuilder *b, StoreValue v) {
         return b->n_params;
 }
 
-int store_fleet_devices(Store *s, const FleetQuery *q, int64_t stale_before, FleetDeviceFn fn,
+int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, FleetDeviceFn fn,
                         void *userdata) {
         static const char *const sort_key[_FLEET_SORT_MAX] = {
                 [FLEET_SORT_DEVICE] = NULL,
@@ -317,16 +321,17 @@ int store_fleet_devices(Store *s, const FleetQuery *q, int64_t stale_before, Fle
         case FLEET_STATUS_NONCOMPLIANT:
                 fprintf(b.f, "AND d.revoked_at IS NULL AND l.verdict = '%s' AND l.received_at >= $%zu ",
                         q->status == FLEET_STATUS_COMPLIANT ? "compliant" : "noncompliant",
-                        param(&b, SV_INT(stale_before)));
+                        param(&b, SV_INT(t->stale_before)));
                 break;
         case FLEET_STATUS_STALE: {
-                size_t n = param(&b, SV_INT(stale_before));
+                size_t n = param(&b, SV_INT(t->stale_before));
                 fprintf(b.f, "AND d.revoked_at IS NULL AND (l.received_at < $%zu OR "
                              "(l.device_id IS NULL AND d.enrolled_at < $%zu)) ", n, n);
                 break;
         }
         case FLEET_STATUS_FLAGGED:
-                fputs("AND d.revoked_at IS NULL AND d.flagged_at IS NOT NULL ", b.f);
+                fprintf(b.f, "AND d.revoked_at IS NULL AND d.flagged_at >= $%zu ",
+                        param(&b, SV_INT(t->flagged_after)));
                 break;
         case FLEET_STATUS_REVOKED:
                 fputs("AND d.revoked_at IS NOT NULL ", b.f);

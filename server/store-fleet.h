@@ -7,8 +7,7 @@
  * table kept by triggers, never the report history, so their cost does not grow with the
  * number of reports (docs/internals/fleet-queries.md).
  *
- * stale_before: a device whose last report was received before this time (seconds since
- * the epoch), or that enrolled before it and never reported, is stale. */
+ * FleetTimes moves with the clock (VIGIE_NOW in tests), never with the data. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,6 +15,14 @@
 #include "check-result.h"
 #include "fleet-query.h"
 #include "store.h"
+
+typedef struct FleetTimes {
+        /* a device whose last report was received before this time (seconds since the
+         * epoch), or that enrolled before it and never reported, is stale */
+        int64_t stale_before;
+        /* a device counts as flagged while its last flag is at or after this time */
+        int64_t flagged_after;
+} FleetTimes;
 
 /* Creates the fleet indexes, the counter table and its triggers (idempotent); store_open
  * calls it. */
@@ -38,7 +45,7 @@ typedef struct FleetSummary {
         size_t n_checks;
 } FleetSummary;
 void fleet_summary_done(FleetSummary *s);
-int store_fleet_summary(Store *s, int64_t stale_before, FleetSummary *ret);
+int store_fleet_summary(Store *s, const FleetTimes *t, FleetSummary *ret);
 
 /* One row of the device list. Strings are valid during the callback only. */
 typedef struct FleetDevice {
@@ -54,11 +61,12 @@ typedef struct FleetDevice {
 typedef int (*FleetDeviceFn)(const FleetDevice *d, void *userdata);
 
 /* revoked, stale, pending, compliant or noncompliant: what the fleet shows. */
-const char *fleet_device_verdict(const FleetDevice *d, int64_t stale_before);
+const char *fleet_device_verdict(const FleetDevice *d, const FleetTimes *t);
+bool fleet_device_flagged(const FleetDevice *d, const FleetTimes *t);
 
 /* Calls fn for at most q->limit + 1 rows (the extra one tells the caller there is a next
  * page). Returns the number of rows or -errno. */
-int store_fleet_devices(Store *s, const FleetQuery *q, int64_t stale_before, FleetDeviceFn fn,
+int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, FleetDeviceFn fn,
                         void *userdata);
 /* -ENOENT for an unknown device. */
 int store_fleet_device(Store *s, const char *device_id, FleetDeviceFn fn, void *userdata);

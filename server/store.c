@@ -134,7 +134,7 @@ static const char *const sql[_Q_MAX] = {
         [Q_DEVICE_REVOKE] = "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
         [Q_DEVICE_REVOKE_CERTS] = "UPDATE certificates SET revoked_at = $2 WHERE device_id = $1 "
                                   "AND revoked_at IS NULL",
-        [Q_DEVICE_FLAG] = "UPDATE devices SET flagged_at = COALESCE(flagged_at, $2), "
+        [Q_DEVICE_FLAG] = "UPDATE devices SET flagged_at = $2, "
                           "flag_reason = $3 WHERE id = $1",
         [Q_CHAIN_HEAD] = "UPDATE devices SET last_seq = last_seq WHERE id = $1 "
                          "RETURNING last_seq, last_hash",

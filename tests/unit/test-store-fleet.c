@@ -12,7 +12,7 @@
 #include "store-fleet.h"
 
 #define NOW 1764439200
-#define STALE_BEFORE (NOW - 3 * 3600)
+static const FleetTimes times = { .stale_before = NOW - 3 * 3600, .flagged_after = NOW - 86400 };
 
 static char dir[] = "/tmp/vigie-store-fleet-XXXXXX";
 static Store *store;
@@ -74,7 +74,7 @@ static int teardown(void **state) {
 static void test_summary(void **state) {
         FleetSummary s = {};
         (void) state;
-        assert_int_equal(store_fleet_summary(store, STALE_BEFORE, &s), 0);
+        assert_int_equal(store_fleet_summary(store, &times, &s), 0);
         assert_int_equal(s.revoked, 1);
         assert_int_equal(s.enrolled, 5);
         assert_int_equal(s.compliant, 1);
@@ -91,6 +91,13 @@ static void test_summary(void **state) {
         assert_string_equal(s.checks[1].check_id, "disk_encryption");
         assert_int_equal(s.checks[1].n[CHECK_PASS], 3);
         assert_int_equal(s.checks[1].n[CHECK_FAIL], 0);
+        fleet_summary_done(&s);
+        /* time passes: the flag ages out of its window, every report goes stale */
+        FleetTimes later = { .stale_before = NOW + 1, .flagged_after = NOW + 1 };
+        assert_int_equal(store_fleet_summary(store, &later, &s), 0);
+        assert_int_equal(s.flagged, 0);
+        assert_int_equal(s.stale, 5);
+        assert_int_equal(s.reporting, 0);
         fleet_summary_done(&s);
 }
 
@@ -111,7 +118,7 @@ static char *list(const char *query) {
         Ids ids = {};
         char *out = calloc(1, 64);
         assert_int_equal(fleet_query_parse(query, &q, &err), 0);
-        assert_true(store_fleet_devices(store, q, STALE_BEFORE, collect, &ids) >= 0);
+        assert_true(store_fleet_devices(store, q, &times, collect, &ids) >= 0);
         for (size_t i = 0; i < ids.n; i++)
                 strcat(out, ids.ids[i]);
         return out;
@@ -152,13 +159,13 @@ static void test_pagination(void **state) {
         Ids ids = {};
         (void) state;
         assert_int_equal(fleet_query_parse("sort=-last_report&limit=2", &q, NULL), 0);
-        assert_int_equal(store_fleet_devices(store, q, STALE_BEFORE, collect, &ids), 3);
+        assert_int_equal(store_fleet_devices(store, q, &times, collect, &ids), 3);
         assert_string_equal(ids.ids[1], "a");
         c = fleet_cursor_encode(q, NOW - 60, NULL, "a");
         assert_true(asprintf(&next, "sort=-last_report&limit=2&cursor=%s", c) > 0);
         ids = (Ids) {};
         assert_int_equal(fleet_query_parse(next, &q2, NULL), 0);
-        assert_int_equal(store_fleet_devices(store, q2, STALE_BEFORE, collect, &ids), 3);
+        assert_int_equal(store_fleet_devices(store, q2, &times, collect, &ids), 3);
         assert_string_equal(ids.ids[0], "b");
         assert_string_equal(ids.ids[1], "c");
 }
