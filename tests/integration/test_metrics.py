@@ -61,7 +61,7 @@ def test_server_counters(srv):
     assert samples(fams["vigie_reports_accepted"])[()] == 6   # since the last restart
     refused = samples(fams["vigie_reports_refused"])
     assert refused[(("reason", "seq_conflict"),)] == 1
-    assert refused[(("reason", "malformed_body"),)] == 1
+    assert refused[(("reason", "malformed_report"),)] == 1
     assert samples(fams["vigie_enrollments"])[()] == 7
     hist = fams["vigie_http_request_duration_seconds"]
     assert hist.type == "histogram"
