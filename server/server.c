@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -169,6 +171,10 @@ static int bind_listener(Server *s, const char *address) {
                 return log_error_errno(errno, "Cannot create socket: %m");
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int) { 1 }, sizeof(int)) < 0)
                 return log_error_errno(errno, "Cannot set SO_REUSEADDR: %m");
+        /* Accepted sockets inherit it: a reply written as several TLS records must not
+         * wait for the client's delayed ACK (40 ms per keep-alive request otherwise). */
+        if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int)) < 0)
+                return log_error_errno(errno, "Cannot set TCP_NODELAY: %m");
         if (bind(fd, (struct sockaddr *) &sa, len) < 0)
                 return log_error_errno(errno, "Cannot listen on %s: %m", address);
         if (listen(fd, SOMAXCONN) < 0)
