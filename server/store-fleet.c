@@ -13,7 +13,7 @@
 /* Indexes for the fleet queries and per-check counters. The counters are kept by triggers
  * on latest_checks so that a summary reads a dozen rows whatever the fleet size. */
 static const char fleet_schema_sql[] =
-        "CREATE INDEX IF NOT EXISTS fleet_latest_verdict ON latest(verdict, received_at);"
+        "CREATE INDEX IF NOT EXISTS fleet_latest_verdict ON latest(verdict, received_at, device_id);"
         "CREATE INDEX IF NOT EXISTS fleet_latest_received ON latest(received_at);"
         "CREATE INDEX IF NOT EXISTS fleet_checks_status ON latest_checks(check_id, status, device_id);"
         "CREATE INDEX IF NOT EXISTS fleet_devices_revoked ON devices(revoked_at) "
@@ -73,7 +73,13 @@ int store_fleet_schema(Store *s) {
                                                                         : fleet_triggers_sqlite);
         if (r < 0)
                 return r;
-        return s->backend->exec(s, fleet_backfill_sql);
+        r = s->backend->exec(s, fleet_backfill_sql);
+        if (r < 0 || !streq(s->backend->scheme, "sqlite"))
+                return r; /* PostgreSQL's autovacuum keeps its statistics */
+        /* SQLite plans with statistics only after ANALYZE: without them it guesses that
+         * any index equality is selective and may sort 50,000 rows to return 100. A
+         * sampled ANALYZE (analysis_limit) costs milliseconds whatever the size. */
+        return s->backend->exec(s, "PRAGMA analysis_limit=1000; ANALYZE;");
 }
 
 /* Statement ids: fixed queries here, device-list variants from Q_FLEET_LIST_BASE (one id
@@ -81,6 +87,8 @@ int store_fleet_schema(Store *s) {
 enum {
         Q_FLEET_SUMMARY = 900,
         Q_FLEET_CHECK_COUNTS,
+        Q_FLEET_REVOKED_LATEST,
+        Q_FLEET_REVOKED_CHECKS,
         Q_FLEET_DEVICE,
         Q_FLEET_LATEST_CLAIMS,
         Q_FLEET_HISTORY,
@@ -98,20 +106,22 @@ static const char summary_sql[] =
         " (SELECT count(*) FROM latest WHERE received_at < $1),"
         " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL),"
         " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL"
-        "    AND enrolled_at < $1),"
-        /* revoked devices' share of the latest counts above: few rows, by partial index */
-        " (SELECT count(*) FROM devices d JOIN latest l ON l.device_id = d.id"
-        "    WHERE d.revoked_at IS NOT NULL AND l.verdict = 'compliant' AND l.received_at >= $1),"
-        " (SELECT count(*) FROM devices d JOIN latest l ON l.device_id = d.id"
-        "    WHERE d.revoked_at IS NOT NULL AND l.verdict = 'noncompliant' AND l.received_at >= $1),"
-        " (SELECT count(*) FROM devices d JOIN latest l ON l.device_id = d.id"
-        "    WHERE d.revoked_at IS NOT NULL AND l.received_at < $1)";
+        "    AND enrolled_at < $1)";
+
+/* Revoked devices are few (partial index): their share of the counts above and of the
+ * per-check counters is taken out in one pass each, keeping the big counts join-free. */
+static const char revoked_latest_sql[] =
+        "SELECT l.verdict, CASE WHEN l.received_at >= $1 THEN 1 ELSE 0 END, count(*)"
+        " FROM devices d JOIN latest l ON l.device_id = d.id WHERE d.revoked_at IS NOT NULL"
+        " GROUP BY 1, 2";
 
 static const char check_counts_sql[] =
-        "SELECT k.check_id, k.status, k.n - (SELECT count(*) FROM devices d"
-        "   JOIN latest_checks c ON c.device_id = d.id WHERE d.revoked_at IS NOT NULL"
-        "   AND c.check_id = k.check_id AND c.status = k.status)"
-        " FROM fleet_check_counts k ORDER BY k.check_id, k.status";
+        "SELECT check_id, status, n FROM fleet_check_counts ORDER BY check_id, status";
+
+static const char revoked_checks_sql[] =
+        "SELECT c.check_id, c.status, count(*) FROM devices d"
+        " JOIN latest_checks c ON c.device_id = d.id WHERE d.revoked_at IS NOT NULL"
+        " GROUP BY 1, 2";
 
 #define DEVICE_COLUMNS                                                                     \
         "SELECT d.id, d.enrolled_at, d.revoked_at, d.flagged_at, d.flag_reason, l.seq, "    \
@@ -143,7 +153,7 @@ void fleet_summary_done(FleetSummary *s) {
 
 static int row_summary(const char *const *c, size_t n, void *userdata) {
         FleetSummary *s = userdata;
-        int64_t v[11];
+        int64_t v[8];
 
         if (n < ELEMENTSOF(v))
                 return -EIO;
@@ -152,11 +162,27 @@ static int row_summary(const char *const *c, size_t n, void *userdata) {
         s->revoked = v[1];
         s->enrolled = v[0] - v[1];
         s->flagged = v[2];
-        s->compliant = v[3] - v[8];
-        s->noncompliant = v[4] - v[9];
-        s->reporting = s->compliant + s->noncompliant;
-        s->stale = v[5] - v[10] + v[7];
+        s->compliant = v[3];
+        s->noncompliant = v[4];
+        s->stale = v[5] + v[7];
         s->pending = v[6] - v[7];
+        return 0;
+}
+
+/* (verdict, fresh, n) of revoked devices, taken out of the totals. */
+static int row_revoked_latest(const char *const *c, size_t n, void *userdata) {
+        FleetSummary *s = userdata;
+        int64_t k;
+
+        if (n < 3 || !c[0] || !c[1])
+                return -EIO;
+        k = col_int(c[2]);
+        if (streq(c[1], "0"))
+                s->stale -= k;
+        else if (streq(c[0], "compliant"))
+                s->compliant -= k;
+        else
+                s->noncompliant -= k;
         return 0;
 }
 
@@ -183,6 +209,19 @@ static int row_check_count(const char *const *c, size_t n, void *userdata) {
         return 0;
 }
 
+static int row_revoked_check(const char *const *c, size_t n, void *userdata) {
+        FleetSummary *s = userdata;
+        CheckStatus st;
+
+        if (n < 3 || !c[0] || !c[1])
+                return -EIO;
+        st = check_status_from_string(c[1]);
+        for (size_t i = 0; st >= 0 && i < s->n_checks; i++)
+                if (streq(s->checks[i].check_id, c[0]))
+                        s->checks[i].n[st] -= col_int(c[2]);
+        return 0;
+}
+
 int store_fleet_summary(Store *s, const FleetTimes *t, FleetSummary *ret) {
         FleetSummary sum = {};
         const StoreValue p[] = { SV_INT(t->stale_before), SV_INT(t->flagged_after) };
@@ -190,7 +229,12 @@ int store_fleet_summary(Store *s, const FleetTimes *t, FleetSummary *ret) {
 
         r = query(s, Q_FLEET_SUMMARY, summary_sql, p, 2, row_summary, &sum);
         if (r >= 0)
+                r = query(s, Q_FLEET_REVOKED_LATEST, revoked_latest_sql, p, 1, row_revoked_latest, &sum);
+        if (r >= 0)
                 r = query(s, Q_FLEET_CHECK_COUNTS, check_counts_sql, NULL, 0, row_check_count, &sum);
+        if (r >= 0)
+                r = query(s, Q_FLEET_REVOKED_CHECKS, revoked_checks_sql, NULL, 0, row_revoked_check, &sum);
+        sum.reporting = sum.compliant + sum.noncompliant;
         if (r < 0) {
                 fleet_summary_done(&sum);
                 return r;
@@ -297,12 +341,20 @@ int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, Flee
         };
         SqlBuilder b = {};
         _cleanup_free_ char *pattern = NULL, *os_id = NULL;
-        const char *key = sort_key[q->sort], *dir = q->descending ? "DESC" : "ASC";
+        const char *key = sort_key[q->sort], *dir = q->descending ? "DESC" : "ASC", *id;
         /* an inner join when a condition needs the latest report anyway */
         bool inner = q->status == FLEET_STATUS_COMPLIANT || q->status == FLEET_STATUS_NONCOMPLIANT ||
                      q->os || q->q || q->since > 0;
         DeviceRows rows = { fn, userdata };
         int r;
+
+        /* Order by the id of the table the planner walks, so that an index gives the order
+         * and LIMIT stops the walk early (SQLite does not carry an order across a join's
+         * equality). With the latest report certain, received_at is never NULL and its
+         * index (verdict, received_at, device_id) gives that order too. */
+        id = q->check ? "c.device_id" : inner ? "l.device_id" : "d.id";
+        if (inner && q->sort == FLEET_SORT_LAST_REPORT)
+                key = "l.received_at";
 
         b.f = open_memstream(&b.text, &b.size);
         if (!b.f)
@@ -319,14 +371,19 @@ int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, Flee
         switch (q->status) {
         case FLEET_STATUS_COMPLIANT:
         case FLEET_STATUS_NONCOMPLIANT:
-                fprintf(b.f, "AND d.revoked_at IS NULL AND l.verdict = '%s' AND l.received_at >= $%zu ",
+                /* "+": freshness is checked row by row, so the planner walks an index in
+                 * the requested order (verdict, device_id or received_at) and stops at
+                 * the limit instead of sorting every fresh device of that verdict */
+                fprintf(b.f, "AND d.revoked_at IS NULL AND l.verdict = '%s' AND +l.received_at >= $%zu ",
                         q->status == FLEET_STATUS_COMPLIANT ? "compliant" : "noncompliant",
                         param(&b, SV_INT(t->stale_before)));
                 break;
         case FLEET_STATUS_STALE: {
+                /* by the two indexes that find stale devices, not a scan of all */
                 size_t n = param(&b, SV_INT(t->stale_before));
-                fprintf(b.f, "AND d.revoked_at IS NULL AND (l.received_at < $%zu OR "
-                             "(l.device_id IS NULL AND d.enrolled_at < $%zu)) ", n, n);
+                fprintf(b.f, "AND d.revoked_at IS NULL AND d.id IN (SELECT device_id FROM latest "
+                             "WHERE received_at < $%zu UNION ALL SELECT id FROM devices "
+                             "WHERE last_seq = -1 AND enrolled_at < $%zu) ", n, n);
                 break;
         }
         case FLEET_STATUS_FLAGGED:
@@ -366,18 +423,18 @@ int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, Flee
         if (q->cursor.set) {
                 const char *op = q->descending ? "<" : ">";
                 if (!key)
-                        fprintf(b.f, "AND d.id %s $%zu ", op, param(&b, SV_TEXT(q->cursor.device_id)));
+                        fprintf(b.f, "AND %s %s $%zu ", id, op, param(&b, SV_TEXT(q->cursor.device_id)));
                 else {
                         size_t k = param(&b, fleet_sort_is_text(q->sort) ? SV_TEXT(q->cursor.key_text)
                                                                          : SV_INT(q->cursor.key_int));
-                        fprintf(b.f, "AND (%s %s $%zu OR (%s = $%zu AND d.id %s $%zu)) ", key, op, k,
-                                key, k, op, param(&b, SV_TEXT(q->cursor.device_id)));
+                        fprintf(b.f, "AND (%s %s $%zu OR (%s = $%zu AND %s %s $%zu)) ", key, op, k,
+                                key, k, id, op, param(&b, SV_TEXT(q->cursor.device_id)));
                 }
         }
         if (key)
-                fprintf(b.f, "ORDER BY %s %s, d.id %s ", key, dir, dir);
+                fprintf(b.f, "ORDER BY %s %s, %s %s ", key, dir, id, dir);
         else
-                fprintf(b.f, "ORDER BY d.id %s ", dir);
+                fprintf(b.f, "ORDER BY %s %s ", id, dir);
         fprintf(b.f, "LIMIT $%zu", param(&b, SV_INT((int64_t) q->limit + 1)));
         if (fclose(b.f) != 0) {
                 free(b.text);
