@@ -22,6 +22,12 @@ static const ConfigTableItem agent_config_table[] = {
         { "Agent", "RuntimeDirectory", config_parse_path, F(runtime_dir), "an absolute path" },
         { "Agent", "Root", config_parse_path, F(root), "an absolute path" },
         { "Agent", "LogLevel", config_parse_log_level, F(log_level), "err, warning, notice, info or debug" },
+        { "Agent", "KeyURI", config_parse_string, F(key_uri), "an OSSL_STORE URI (file:/path, or a provider's)" },
+        { "Agent", "DeviceIdSeed", config_parse_string, F(device_id_seed), "any text" },
+        { "Transport", "ConnectTimeoutSec", config_parse_duration, F(connect_timeout), "a duration like 10s" },
+        { "Transport", "TimeoutSec", config_parse_duration, F(timeout), "a duration like 30s" },
+        { "Spool", "MaxReports", config_parse_size, F(spool_max_reports), "a number of reports" },
+        { "Spool", "MaxBytes", config_parse_size, F(spool_max_bytes), "a size like 16M" },
         {}
 };
 
@@ -31,6 +37,10 @@ AgentConfig *agent_config_new(void) {
         if (!c)
                 return NULL;
         c->log_level = LOG_INFO;
+        c->connect_timeout = 10 * USEC_PER_SEC;
+        c->timeout = 30 * USEC_PER_SEC;
+        c->spool_max_reports = 1000;   /* a report an hour: six weeks offline */
+        c->spool_max_bytes = 64u << 20;
         if (!(c->ca_file = strdup(SYSCONFDIR "/vigie/ca.pem")) ||
             !(c->enroll_token_file = strdup(SYSCONFDIR "/vigie/enroll.token")) ||
             !(c->state_dir = strdup(LOCALSTATEDIR "/lib/vigie")) ||
@@ -48,6 +58,8 @@ AgentConfig *agent_config_free(AgentConfig *c) {
         free(c->state_dir);
         free(c->runtime_dir);
         free(c->root);
+        free(c->key_uri);
+        free(c->device_id_seed);
         for (size_t i = 0; i < c->n_sections; i++) {
                 ConfigSection *s = &c->sections[i];
                 free(s->kind);
@@ -120,6 +132,12 @@ static int other_section(const char *section, const char *key, const char *value
 }
 
 static int validate(AgentConfig *c, char **ret_error) {
+        if (c->connect_timeout < USEC_PER_SEC || c->timeout < USEC_PER_SEC ||
+            c->spool_max_reports < 1 || c->spool_max_bytes < 64 * 1024) {
+                if (asprintf(ret_error, "[Transport] timeouts must be at least 1s, [Spool] MaxReports= at least 1 and MaxBytes= at least 64K") < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
         if (c->server_url && strncmp(c->server_url, "https://", 8) != 0) {
                 if (asprintf(ret_error, "[Agent] Server=\"%s\": the server URL must start with https://",
                              c->server_url) < 0)

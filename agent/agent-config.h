@@ -40,6 +40,12 @@ typedef struct AgentConfig {
         char *runtime_dir;       /* [Agent] RuntimeDirectory= */
         char *root;              /* [Agent] Root= */
         int log_level;           /* [Agent] LogLevel= */
+        char *key_uri;           /* [Agent] KeyURI= (OSSL_STORE URI); NULL: file:STATE/device.key */
+        char *device_id_seed;    /* [Agent] DeviceIdSeed= (tests, demo); NULL: from machine-id */
+        usec_t connect_timeout;  /* [Transport] ConnectTimeoutSec= */
+        usec_t timeout;          /* [Transport] TimeoutSec= (whole request) */
+        uint64_t spool_max_reports; /* [Spool] MaxReports= */
+        uint64_t spool_max_bytes;   /* [Spool] MaxBytes= */
         ConfigSection *sections;
         size_t n_sections;
 } AgentConfig;

@@ -59,3 +59,6 @@ typedef struct Verb {
 } Verb;
 
 int verb_check(Cli *cli, int argc, char *argv[]);
+int verb_enroll(Cli *cli, int argc, char *argv[]);
+int verb_report(Cli *cli, int argc, char *argv[]);
+int verb_verify(Cli *cli, int argc, char *argv[]);

@@ -14,6 +14,9 @@
 
 static const Verb verbs[] = {
         { "check", N_("run the compliance checks and print the verdict"), verb_check },
+        { "enroll", N_("enroll this device with the Vigie server"), verb_enroll },
+        { "report", N_("check, sign and send a report (queued when offline)"), verb_report },
+        { "verify", N_("verify a signed report against a device certificate"), verb_verify },
 };
 
 static void help(void) {

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,18 +258,8 @@ Jws *jws_free(Jws *jws) {
         return NULL;
 }
 
-static int parse_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int parse_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_error && !*ret_error) {
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return -EBADMSG;
-}
+/* A refusal of outside input: the message, and -EBADMSG. */
+#define parse_error(ret_error, ...) (json_error((ret_error), __VA_ARGS__), -EBADMSG)
 
 static int parse_header(Jws *jws, JwsParseFlags flags, char **ret_error) {
         const char *alg = NULL, *typ = NULL, *kid = NULL;
@@ -321,7 +310,7 @@ int jws_parse_full(const char *s, size_t len, JwsParseFlags flags, Jws **ret, ch
         int r;
 
         if (len > JWS_MAX_SIZE) {
-                parse_error(ret_error, "JWS larger than %u bytes", JWS_MAX_SIZE);
+                json_error(ret_error, "JWS larger than %u bytes", JWS_MAX_SIZE);
                 return -EFBIG;
         }
         dot1 = memchr(s, '.', len);
@@ -380,7 +369,7 @@ int jws_verify(const Jws *jws, EVP_PKEY *pub, char **ret_error) {
         int r;
 
         if (!evp_pkey_is_p256(pub)) {
-                parse_error(ret_error, "verification key is not an ECDSA P-256 key");
+                json_error(ret_error, "verification key is not an ECDSA P-256 key");
                 return -EINVAL;
         }
         r = ecdsa_sig_raw_to_der(jws->sig, &der, &der_size);
@@ -414,7 +403,7 @@ int jws_verify_cert(const Jws *jws, X509 *cert, char **ret_error) {
                 return parse_error(ret_error, "kid %s does not match the certificate (%s)", jws->kid, kid);
         pub = X509_get0_pubkey(cert);
         if (!pub) {
-                parse_error(ret_error, "certificate has no usable public key");
+                json_error(ret_error, "certificate has no usable public key");
                 return -EINVAL;
         }
         return jws_verify(jws, pub, ret_error);

@@ -26,7 +26,7 @@
 #define EXPORT_PAGE 1000u
 
 static int storage_error(Request *r, int k) {
-        log_error_errno(k, "Fleet query %s failed: %s", r->path, store_error(r->server->store));
+        log_error_errno(k, "Fleet query %s failed: %s", r->path, store_error(r->server->store_ro));
         return http_error(r, 503, "storage_unavailable", "cannot read the fleet state now; retry later");
 }
 
@@ -38,7 +38,7 @@ int fleet_times(Server *s, FleetTimes *ret) {
         int k;
 
         if (after == 0) {
-                k = store_meta_get(s->store, "policy", &text);
+                k = store_meta_get(s->store_ro, "policy", &text);
                 if (k < 0 && k != -ENOENT)
                         return k;
                 if (text && json_parse(text, strlen(text), &j, NULL) >= 0)
@@ -99,7 +99,7 @@ int route_fleet_summary(Request *r) {
 
         k = fleet_times(r->server, &t);
         if (k >= 0)
-                k = store_fleet_summary(r->server->store, &t, &s);
+                k = store_fleet_summary(r->server->store_ro, &t, &s);
         if (k < 0)
                 return storage_error(r, k);
         j = summary_json(&s, &t);
@@ -200,7 +200,7 @@ int route_fleet_devices(Request *r) {
                 return http_error(r, 503, "out_of_memory", "cannot build the reply");
         k = fleet_times(r->server, &st.times);
         if (k >= 0)
-                k = store_fleet_devices(r->server->store, q, &st.times, list_row, &st);
+                k = store_fleet_devices(r->server->store_ro, q, &st.times, list_row, &st);
         cursor = st.next_cursor;
         if (k == -ENOMEM)
                 return http_error(r, 503, "out_of_memory", "cannot build the reply");
@@ -252,7 +252,7 @@ static int device_detail(Request *r, const char *id) {
         _cleanup_json_ json_object *j = NULL, *claims_json = NULL;
         _cleanup_free_ char *claims = NULL;
         json_object *ident, *latest, *history, *pems;
-        Store *s = r->server->store;
+        Store *s = r->server->store_ro;
         DetailState ds = {};
         CertsState cs = {};
         int k;
@@ -347,7 +347,7 @@ static int device_reports(Request *r, const char *id) {
         CertsState cs = {};
         ReportsState st = {};
         int64_t from, to;
-        Store *s = r->server->store;
+        Store *s = r->server->store_ro;
         StoreDevice dev = {};
         int k;
 
@@ -495,12 +495,12 @@ static void export_next(struct evhttp_connection *evcon, void *userdata) {
         if (e->after)
                 q.cursor = (FleetCursor) { .set = true, .device_id = e->after };
         e->n_page = 0;
-        k = store_fleet_devices(e->server->store, &q, &e->times, export_row, e);
+        k = store_fleet_devices(e->server->store_ro, &q, &e->times, export_row, e);
         if (k < 0) {
                 /* headers are gone: all we can do is cut the stream short, which a
                  * chunked reader sees as an incomplete transfer */
                 log_error_errno(k, "Export failed after device %s: %s", strnull(e->after),
-                                store_error(e->server->store));
+                                store_error(e->server->store_ro));
                 evhttp_connection_free(e->evcon);
                 return;
         }
@@ -596,7 +596,7 @@ int route_metrics(Request *r) {
 
         k = fleet_times(r->server, &t);
         if (k >= 0)
-                k = store_fleet_summary(r->server->store, &t, &s);
+                k = store_fleet_summary(r->server->store_ro, &t, &s);
         if (k < 0)
                 return storage_error(r, k);
         f = open_memstream(&text, &size);

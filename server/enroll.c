@@ -71,108 +71,136 @@ static const char *token_refusal(int r, const char **ret_error) {
         }
 }
 
-/* Issues the certificate for device_id and records it; replies after the commit. */
-static int issue_device_cert(Request *r, X509_REQ *csr, const char *device_id, bool enroll) {
-        Server *s = r->server;
+typedef struct EnrollJob {
+        bool enroll;
+        X509_REQ *csr;
+        char device_id[UUID_STRING_MAX];
+        char hash[SHA256_HEX_SIZE];
+} EnrollJob;
+
+static void enroll_job_free(void *userdata) {
+        EnrollJob *j = userdata;
+        X509_REQ_free(j->csr);
+        free(j);
+}
+
+/* Issues the certificate and records it; the reply waits for the commit. */
+static int issue_device_cert(Server *s, const EnrollJob *j, struct evhttp_request *req) {
         _cleanup_(X509_freep) X509 *cert = NULL;
         _cleanup_json_ json_object *reply = NULL;
         _cleanup_free_ char *pem = NULL;
+        int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC);
         CertInfo info;
         int k;
 
-        k = ca_issue(s->ca, X509_REQ_get0_pubkey(csr),
-                     &(CertRequest) { .cn = device_id, .role = "device",
+        k = ca_issue(s->ca, X509_REQ_get0_pubkey(j->csr),
+                     &(CertRequest) { .cn = j->device_id, .role = "device",
                                       .lifetime = s->config->device_cert_lifetime },
                      &cert);
         if (k >= 0)
                 k = cert_get_info(cert, &info);
         if (k < 0 || !(pem = pem_from_cert(cert))) {
-                log_error_errno(k ?: ENOMEM, "Cannot issue a certificate for %s: %m", device_id);
+                log_error_errno(k ?: ENOMEM, "Cannot issue a certificate for %s: %m", j->device_id);
                 return -EIO;
         }
-        k = store_device_set_cert(s->store, device_id,
+        k = store_device_set_cert(s->store, j->device_id,
                                   &(StoreCert) { .serial = info.serial, .role = CERT_ROLE_DEVICE,
-                                                 .subject = device_id, .device_id = device_id,
+                                                 .subject = j->device_id, .device_id = j->device_id,
                                                  .fingerprint = info.fingerprint,
                                                  .not_before = info.not_before,
-                                                 .not_after = info.not_after,
-                                                 .issued_at = (int64_t) (now_realtime() / USEC_PER_SEC),
+                                                 .not_after = info.not_after, .issued_at = now,
                                                  .pem = pem },
-                                  "ec-p256", enroll, (int64_t) (now_realtime() / USEC_PER_SEC));
+                                  "ec-p256", j->enroll, now);
         if (k < 0)
                 return k;
         reply = json_object_new_object();
-        if (!reply || json_add_string(reply, "device_id", device_id) < 0 ||
+        if (!reply || json_add_string(reply, "device_id", j->device_id) < 0 ||
             json_add_string(reply, "certificate", pem) < 0 || json_add_string(reply, "ca", s->ca_pem) < 0 ||
             json_add_string(reply, "serial", info.serial) < 0 ||
             json_add_int(reply, "not_after", info.not_after) < 0)
                 return -ENOMEM;
-        log_info("%s device %s: certificate %s until %" PRId64 ".", enroll ? "Enrolled" : "Renewed",
-                 device_id, info.serial, info.not_after);
-        return server_reply_after_commit(s, r->req, enroll ? 201 : 200, http_json_buffer(reply));
+        log_info("%s device %s: certificate %s until %" PRId64 ".", j->enroll ? "Enrolled" : "Renewed",
+                 j->device_id, info.serial, info.not_after);
+        return server_reply_after_commit(s, req, j->enroll ? 201 : 200, http_json_buffer(reply));
 }
 
-static int enroll_or_renew(Request *r, bool enroll) {
-        Server *s = r->server;
-        _cleanup_json_ json_object *j = NULL;
-        _cleanup_free_ char *error = NULL;
-        _cleanup_(X509_REQ_freep) X509_REQ *csr = NULL;
+/* In the batch transaction: the device is not revoked, the token has a use left. */
+static int enroll_job(Server *s, void *userdata, struct evhttp_request *req) {
+        EnrollJob *j = userdata;
         _cleanup_(store_device_done) StoreDevice dev = {};
-        const char *token = NULL, *csr_pem = NULL, *refusal = NULL, *why;
-        char device_id[UUID_STRING_MAX], hash[SHA256_HEX_SIZE];
-        int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC);
+        const char *refusal = NULL, *why;
         int k;
-
-        k = enroll_request_parse(r->body, r->body_size, enroll, &j, &token, &csr_pem, &error);
-        if (k < 0)
-                return http_error(r, 400, "malformed_request", "%s", strnull(error));
-        if (enroll && token_hash(token, hash) < 0)
-                return http_error(r, 403, "token_unknown", "the enrollment token is not known to this server");
-        k = csr_parse(csr_pem, strlen(csr_pem), &csr, &error);
-        if (k >= 0)
-                k = csr_check(csr, device_id, &error);
-        if (k < 0)
-                return http_error(r, 400, "malformed_csr", "%s", strnull(error));
-        if (!enroll && !streq(device_id, r->peer->info.cn))
-                return http_error(r, 403, "wrong_identity",
-                                  "the CSR is for \"%s\" but this certificate is \"%s\"", device_id,
-                                  r->peer->info.cn);
 
         k = server_tx_begin(s);
         if (k < 0)
                 goto fail;
-        k = store_device_get(s->store, device_id, &dev);
+        k = store_device_get(s->store, j->device_id, &dev);
         if (k < 0 && k != -ENOENT)
                 goto fail_tx;
         if (k >= 0 && dev.revoked_at) {
                 server_tx_end(s, false);
-                return http_error(r, 403, "revoked",
-                                  "device %s is revoked; an operator must remove the revocation", device_id);
+                return server_reply_after_commit(
+                        s, req, 403,
+                        http_error_buffer("revoked", "device %s is revoked; an operator must remove the revocation",
+                                          j->device_id));
         }
-        if (enroll) {
-                k = store_token_consume(s->store, hash, now, NULL);
+        if (j->enroll) {
+                k = store_token_consume(s->store, j->hash, (int64_t) (now_realtime() / USEC_PER_SEC), NULL);
                 why = token_refusal(k, &refusal);
                 if (why) {
                         server_tx_end(s, false);
-                        log_notice("Refused enrollment of %s: %s.", device_id, why);
-                        return http_error(r, 403, refusal, "%s", why);
+                        log_notice("Refused enrollment of %s: %s.", j->device_id, why);
+                        return server_reply_after_commit(s, req, 403, http_error_buffer(refusal, "%s", why));
                 }
                 if (k < 0)
                         goto fail_tx;
         }
-        k = issue_device_cert(r, csr, device_id, enroll);
+        k = issue_device_cert(s, j, req);
         if (k < 0)
                 goto fail_tx;
         server_tx_end(s, true);
-        if (enroll)
+        if (j->enroll)
                 s->stats.enrollments++;
         return 0;
 
 fail_tx:
         server_tx_end(s, false);
 fail:
-        log_error_errno(k, "Cannot record the certificate of %s: %s", device_id, store_error(s->store));
-        return http_error(r, 503, "storage_unavailable", "cannot record the certificate now; retry later");
+        log_error_errno(k, "Cannot record the certificate of %s: %s", j->device_id, store_error(s->store));
+        return server_reply_after_commit(
+                s, req, 503, http_error_buffer("storage_unavailable", "cannot record the certificate now; retry later"));
+}
+
+/* On the loop: everything that needs no database. */
+static int enroll_or_renew(Request *r, bool enroll) {
+        _cleanup_json_ json_object *json = NULL;
+        _cleanup_free_ char *error = NULL;
+        _cleanup_free_ EnrollJob *j = calloc(1, sizeof(EnrollJob));
+        const char *token = NULL, *csr_pem = NULL;
+        int k;
+
+        if (!j)
+                return http_error(r, 503, "out_of_memory", "retry later");
+        j->enroll = enroll;
+        k = enroll_request_parse(r->body, r->body_size, enroll, &json, &token, &csr_pem, &error);
+        if (k < 0)
+                return http_error(r, 400, "malformed_request", "%s", strnull(error));
+        if (enroll && token_hash(token, j->hash) < 0)
+                return http_error(r, 403, "token_unknown", "the enrollment token is not known to this server");
+        k = csr_parse(csr_pem, strlen(csr_pem), &j->csr, &error);
+        if (k >= 0)
+                k = csr_check(j->csr, j->device_id, &error);
+        if (k < 0) {
+                X509_REQ_free(j->csr);
+                return http_error(r, 400, "malformed_csr", "%s", strnull(error));
+        }
+        if (!enroll && !streq(j->device_id, r->peer->info.cn)) {
+                k = http_error(r, 403, "wrong_identity", "the CSR is for \"%s\" but this certificate is \"%s\"",
+                               j->device_id, r->peer->info.cn);
+                X509_REQ_free(j->csr);
+                return k;
+        }
+        return server_submit(r->server, r->req, enroll_job, TAKE_PTR(j), enroll_job_free);
 }
 
 int route_enroll(Request *r) {
@@ -190,7 +218,7 @@ int route_policy(Request *r) {
         const char *inm;
         int k;
 
-        k = store_meta_get(r->server->store, "policy", &policy);
+        k = store_meta_get(r->server->store_ro, "policy", &policy);
         if (k == -ENOENT)
                 return http_error(r, 404, "no_policy", "no policy is set; run \"vigie-server policy set FILE\"");
         if (k < 0)

@@ -280,10 +280,10 @@ static int authorize(Request *r, const Route *route, Conn *c, SSL *ssl) {
                 return http_error(r, 403, "wrong_role",
                                   "a certificate of role \"%s\" may not use %s",
                                   c->peer.info.ou[0] ? c->peer.info.ou : "none", r->path);
-        k = store_cert_status(r->server->store, c->peer.info.serial, &st);
+        k = store_cert_status(r->server->store_ro, c->peer.info.serial, &st);
         if (k < 0) {
                 log_error_errno(k, "Cannot look up certificate %s: %s", c->peer.info.serial,
-                                store_error(r->server->store));
+                                store_error(r->server->store_ro));
                 return http_error(r, 503, "storage_unavailable", "cannot check the certificate now");
         }
         if (!st.known)
@@ -380,6 +380,9 @@ int http_setup(Server *s) {
         evhttp_set_gencb(s->http, dispatch, s);
         evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
         evhttp_set_max_body_size(s->http, (ev_ssize_t) s->config->max_body_size);
+        /* Read (and drop) an oversized body before closing, so that the client gets
+         * to see the 413 rather than a reset; the request deadline still bounds it. */
+        evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
         evhttp_set_max_headers_size(s->http, 16 * 1024);
         evhttp_set_timeout_tv(s->http, &tv);
         evhttp_set_default_content_type(s->http, "application/json");

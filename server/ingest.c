@@ -108,36 +108,42 @@ static char *failing_checks(const ReportClaims *c) {
         return len ? TAKE_PTR(s) : NULL;
 }
 
-static int store_new_report(Server *s, const TlsPeer *peer, const ReportItem *it, const Jws *jws,
-                            const ReportClaims *c, const char *hash, int64_t gap, int64_t now) {
-        _cleanup_free_ StoreCheck *checks = calloc(MAX(c->n_checks, (size_t) 1), sizeof(StoreCheck));
-        _cleanup_free_ char *failing = failing_checks(c), *raw = strndup(it->jws, it->size);
+/* A report that passed every check that needs no database. */
+typedef struct Verified {
+        char *jws; /* the exact bytes, NUL-terminated copy */
+        size_t size;
+        ReportClaims *claims;
+        char *payload;
+        char hash[SHA256_HEX_SIZE];
+} Verified;
 
-        if (!checks || !raw)
-                return -ENOMEM;
-        for (size_t i = 0; i < c->n_checks; i++)
-                checks[i] = (StoreCheck) { .id = c->checks[i]->id,
-                                           .status = check_status_to_string(c->checks[i]->status),
-                                           .summary = c->checks[i]->summary };
-        return store_report_insert(s->store, &(StoreReport) {
-                .device_id = c->sub, .seq = c->seq, .iat = c->iat, .received_at = now,
-                .hash = hash, .prev = c->prev, .gap = gap, .compliant = c->compliant,
-                .failing = failing, .jws = raw, .claims = (const char *) jws->payload,
-                .cert_serial = peer->info.serial, .hostname = c->hostname, .os_id = c->os_id,
-                .os_version = c->os_version_id, .os_pretty = c->os_pretty,
-                .checks = checks, .n_checks = c->n_checks });
+typedef struct IngestJob {
+        CertInfo peer;
+        Verified *items;
+        size_t n_items;  /* verified, stored in order by the job */
+        size_t n_body;   /* reports in the body */
+        bool array;
+        Verdict refusal; /* refusal.code != 0: item n_items was refused before the job */
+} IngestJob;
+
+static void ingest_job_free(void *userdata) {
+        IngestJob *j = userdata;
+        for (size_t i = 0; i < j->n_items; i++) {
+                free(j->items[i].jws);
+                free(j->items[i].payload);
+                report_claims_free(j->items[i].claims);
+        }
+        free(j->items);
+        free(j);
 }
 
-/* Verifies one report and, inside the caller's savepoint, stores it. Returns 0 with
- * v->code 202/200, -EPERM with v filled for a refusal, or another -errno for a storage
- * failure. */
-static int ingest_one(Server *s, const TlsPeer *peer, const ReportItem *it, Verdict *v) {
+/* Phase 1, on the loop, no database: signature with the key of this connection's
+ * certificate, kid and sub equal to it, claims valid, iat not in the future. */
+static int verify_one(Server *s, const TlsPeer *peer, const ReportItem *it, Verified *ret, Verdict *v) {
         _cleanup_(jws_freep) Jws *jws = NULL;
         _cleanup_(report_claims_freep) ReportClaims *c = NULL;
         _cleanup_free_ char *error = NULL;
-        char hash[SHA256_HEX_SIZE], head_hash[SHA256_HEX_SIZE], stored[SHA256_HEX_SIZE];
-        int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC), head, gap = 0;
-        int k;
+        int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC);
 
         if (jws_parse(it->jws, it->size, &jws, &error) < 0)
                 return REFUSE(v, 400, "malformed_report", "%s", strnull(error));
@@ -157,9 +163,50 @@ static int ingest_one(Server *s, const TlsPeer *peer, const ReportItem *it, Verd
                 return REFUSE(v, 400, "iat_in_future",
                               "report iat %" PRId64 " is %" PRId64 " s ahead of the server's clock",
                               c->iat, c->iat - now);
-        if (report_hash(it->jws, it->size, hash) < 0)
+        *ret = (Verified) { .size = it->size };
+        if (report_hash(it->jws, it->size, ret->hash) < 0)
                 return -EIO;
+        ret->jws = strndup(it->jws, it->size);
+        ret->payload = strndup((const char *) jws->payload, jws->payload_size);
+        if (!ret->jws || !ret->payload) {
+                free(ret->jws);
+                free(ret->payload);
+                return -ENOMEM;
+        }
+        ret->claims = TAKE_PTR(c);
+        return 0;
+}
 
+static int store_new_report(Server *s, const IngestJob *j, const Verified *it, int64_t gap, int64_t now) {
+        const ReportClaims *c = it->claims;
+        _cleanup_free_ StoreCheck *checks = calloc(MAX(c->n_checks, (size_t) 1), sizeof(StoreCheck));
+        _cleanup_free_ char *failing = failing_checks(c);
+
+        if (!checks)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_checks; i++)
+                checks[i] = (StoreCheck) { .id = c->checks[i]->id,
+                                           .status = check_status_to_string(c->checks[i]->status),
+                                           .summary = c->checks[i]->summary };
+        return store_report_insert(s->store, &(StoreReport) {
+                .device_id = c->sub, .seq = c->seq, .iat = c->iat, .received_at = now,
+                .hash = it->hash, .prev = c->prev, .gap = gap, .compliant = c->compliant,
+                .failing = failing, .jws = it->jws, .claims = it->payload,
+                .cert_serial = j->peer.serial, .hostname = c->hostname, .os_id = c->os_id,
+                .os_version = c->os_version_id, .os_pretty = c->os_pretty,
+                .checks = checks, .n_checks = c->n_checks });
+}
+
+/* Phase 2, in the batch transaction: the report's place in the device's chain. Returns
+ * 0 with v->code 202 (stored) or 200 (identical to a stored one), -EPERM with v filled,
+ * or another -errno when the database fails. */
+static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict *v) {
+        const ReportClaims *c = it->claims;
+        char head_hash[SHA256_HEX_SIZE], stored[SHA256_HEX_SIZE];
+        int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC), head, gap;
+        int k;
+
+        v->seq = c->seq;
         k = store_chain_head(s->store, c->sub, &head, head_hash);
         if (k == -ENOENT)
                 return REFUSE(v, 403, "unknown_device", "device %s is not enrolled", c->sub);
@@ -169,7 +216,7 @@ static int ingest_one(Server *s, const TlsPeer *peer, const ReportItem *it, Verd
                 k = store_report_hash(s->store, c->sub, c->seq, stored);
                 if (k < 0 && k != -ENOENT)
                         return k;
-                if (k >= 0 && streq(stored, hash)) {
+                if (k >= 0 && streq(stored, it->hash)) {
                         v->code = 200; /* an identical resend: the agent missed our 2xx */
                         return 0;
                 }
@@ -188,7 +235,7 @@ static int ingest_one(Server *s, const TlsPeer *peer, const ReportItem *it, Verd
         /* A gap (reports the agent dropped, or the first report we see is not seq 1) is
          * accepted and recorded; prev cannot be checked against a report we never had. */
         gap = c->seq - (head < 0 ? 0 : head) - 1;
-        k = store_new_report(s, peer, it, jws, c, hash, gap, now);
+        k = store_new_report(s, j, it, gap, now);
         if (k == -EEXIST)
                 return REFUSE(v, 409, "seq_conflict", "seq %" PRId64 " was stored concurrently", c->seq);
         if (k < 0)
@@ -199,14 +246,70 @@ static int ingest_one(Server *s, const TlsPeer *peer, const ReportItem *it, Verd
         return 0;
 }
 
+static struct evbuffer *refusal_body(const IngestJob *j, size_t index, size_t stored, const Verdict *v) {
+        if (!j->array)
+                return http_error_buffer(v->error, "%s", v->detail);
+        return http_error_buffer(v->error, "report [%zu] of %zu (the %zu before it were stored): %s",
+                                 index, j->n_body, stored, v->detail);
+}
+
+static void log_refusal(Server *s, const IngestJob *j, size_t index, const Verdict *v) {
+        s->stats.reports_refused++;
+        metrics_report_refused(&s->metrics, v->error);
+        log_notice("Refused report %zu (seq %" PRId64 ") from %s: %s: %s", index, v->seq, j->peer.cn,
+                   v->error, v->detail);
+}
+
+static int ingest_job(Server *s, void *userdata, struct evhttp_request *req) {
+        IngestJob *j = userdata;
+        _cleanup_json_ json_object *reply = NULL;
+        size_t accepted = 0, duplicates = 0;
+        int64_t last_seq = 0;
+        int k;
+
+        for (size_t i = 0; i < j->n_items; i++) {
+                Verdict v = {};
+
+                k = server_tx_begin(s);
+                if (k >= 0) {
+                        k = store_one(s, j, &j->items[i], &v);
+                        (void) server_tx_end(s, k >= 0);
+                }
+                if (k == -EPERM) {
+                        log_refusal(s, j, i, &v);
+                        if (v.flag && store_device_flag(s->store, j->peer.cn, v.error,
+                                                        (int64_t) (now_realtime() / USEC_PER_SEC)) < 0)
+                                log_warning("Cannot flag device %s: %s", j->peer.cn, store_error(s->store));
+                        return server_reply_after_commit(s, req, v.code, refusal_body(j, i, accepted + duplicates, &v));
+                }
+                if (k < 0) {
+                        log_error_errno(k, "Cannot store a report of %s: %s", j->peer.cn, store_error(s->store));
+                        return server_reply_after_commit(
+                                s, req, 503,
+                                http_error_buffer("storage_unavailable", "cannot store reports now; retry later"));
+                }
+                if (v.code == 200)
+                        duplicates++, s->stats.reports_duplicate++;
+                else
+                        accepted++, s->stats.reports_accepted++;
+                last_seq = v.seq;
+        }
+        if (j->refusal.code)
+                return server_reply_after_commit(s, req, j->refusal.code,
+                                                 refusal_body(j, j->n_items, accepted + duplicates, &j->refusal));
+        reply = json_object_new_object();
+        if (!reply || json_add_int(reply, "accepted", (int64_t) accepted) < 0 ||
+            json_add_int(reply, "duplicates", (int64_t) duplicates) < 0 ||
+            json_add_int(reply, "last_seq", last_seq) < 0)
+                return server_reply_after_commit(s, req, 503, http_error_buffer("out_of_memory", "retry later"));
+        return server_reply_after_commit(s, req, accepted > 0 ? 202 : 200, http_json_buffer(reply));
+}
+
 int route_reports(Request *r) {
         Server *s = r->server;
         _cleanup_(report_batch_done) ReportBatch b = {};
         _cleanup_free_ char *error = NULL;
-        _cleanup_json_ json_object *reply = NULL;
-        size_t accepted = 0, duplicates = 0;
-        int64_t last_seq = 0;
-        Verdict v = {};
+        IngestJob *j;
         int k;
 
         k = report_batch_parse(r->body, r->body_size, (size_t) s->config->max_batch, &b, &error);
@@ -216,47 +319,33 @@ int route_reports(Request *r) {
                 return http_error(r, 413, "too_many_reports", "%s", strnull(error));
         if (k < 0)
                 return http_error(r, 400, "malformed_body", "%s", strnull(error));
-
-        for (size_t i = 0; i < b.n_items; i++) {
-                v = (Verdict) {};
-                k = server_tx_begin(s);
-                if (k >= 0) {
-                        k = ingest_one(s, r->peer, &b.items[i], &v);
-                        (void) server_tx_end(s, k >= 0);
-                }
-                if (k == -EPERM) {
-                        s->stats.reports_refused++;
-                        metrics_report_refused(&s->metrics, v.error);
-                        log_notice("Refused report %zu (seq %" PRId64 ") from %s: %s: %s", i, v.seq,
-                                   r->peer->info.cn, v.error, v.detail);
-                        if (v.flag && store_device_flag(s->store, r->peer->info.cn, v.error,
-                                                        (int64_t) (now_realtime() / USEC_PER_SEC)) < 0)
-                                log_warning("Cannot flag device %s: %s", r->peer->info.cn, store_error(s->store));
-                        if (!b.json)
-                                return server_reply_after_commit(s, r->req, v.code,
-                                                                 http_error_buffer(v.error, "%s", v.detail));
-                        return server_reply_after_commit(
-                                s, r->req, v.code,
-                                http_error_buffer(v.error, "report [%zu] of %zu (the %zu before it were stored): %s",
-                                                  i, b.n_items, accepted + duplicates, v.detail));
-                }
-                if (k < 0) {
-                        log_error_errno(k, "Cannot store a report of %s: %s", r->peer->info.cn,
-                                        store_error(s->store));
-                        return server_reply_after_commit(
-                                s, r->req, 503,
-                                http_error_buffer("storage_unavailable", "cannot store reports now; retry later"));
-                }
-                if (v.code == 200)
-                        duplicates++, s->stats.reports_duplicate++;
-                else
-                        accepted++, s->stats.reports_accepted++;
-                last_seq = v.seq;
+        j = calloc(1, sizeof(IngestJob));
+        if (!j || !(j->items = calloc(b.n_items, sizeof(Verified)))) {
+                free(j);
+                return http_error(r, 503, "out_of_memory", "retry later");
         }
-        reply = json_object_new_object();
-        if (!reply || json_add_int(reply, "accepted", (int64_t) accepted) < 0 ||
-            json_add_int(reply, "duplicates", (int64_t) duplicates) < 0 ||
-            json_add_int(reply, "last_seq", last_seq) < 0)
-                return http_error(r, 503, "out_of_memory", "cannot build the reply");
-        return server_reply_after_commit(s, r->req, accepted > 0 ? 202 : 200, http_json_buffer(reply));
+        j->peer = r->peer->info;
+        j->n_body = b.n_items;
+        j->array = b.json;
+        for (size_t i = 0; i < b.n_items; i++) {
+                k = verify_one(s, r->peer, &b.items[i], &j->items[j->n_items], &j->refusal);
+                if (k == -EPERM)
+                        break;
+                if (k < 0) {
+                        ingest_job_free(j);
+                        return http_error(r, 503, "out_of_memory", "retry later");
+                }
+                j->n_items++;
+        }
+        if (j->n_items == 0) {
+                /* Refused before anything needs the database. */
+                Verdict v = j->refusal;
+                log_refusal(s, j, 0, &v);
+                http_send(r->req, v.code, refusal_body(j, 0, 0, &v), false);
+                ingest_job_free(j);
+                return -EPERM;
+        }
+        if (j->refusal.code)
+                log_refusal(s, j, j->n_items, &j->refusal);
+        return server_submit(s, r->req, ingest_job, j, ingest_job_free);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +8,10 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -28,26 +32,54 @@ struct PendingReply {
         struct evbuffer *body;
 };
 
+struct ServerJob {
+        ServerJobFn fn;
+        void *userdata;
+        void (*free)(void *userdata);
+        struct evhttp_request *req;
+};
+
 /* How long a stopping server waits for in-flight requests and their replies. */
 #define DRAIN_TICK_USEC (20 * USEC_PER_MSEC)
 
-static void commit_batch(evutil_socket_t fd, short what, void *userdata) {
-        Server *s = userdata;
-        size_t n = s->n_pending;
-        int r = 0;
+static void job_done(ServerJob *j) {
+        if (j->free)
+                j->free(j->userdata);
+}
 
-        (void) fd, (void) what;
-        if (store_in_transaction(s->store)) {
-                r = store_commit(s->store);
-                if (r < 0)
-                        log_error_errno(r, "Cannot commit %zu request(s): %s", n, store_error(s->store));
-                else {
-                        s->stats.commits++;
-                        s->stats.committed_requests += n;
-                }
+/* The commit thread: runs COMMIT (the fsync) while the loop goes on reading, verifying
+ * and queueing the next batch; wakes the loop through an eventfd. */
+static void *commit_thread(void *userdata) {
+        Server *s = userdata;
+        uint64_t one = 1;
+
+        pthread_mutex_lock(&s->commit_lock);
+        for (;;) {
+                while (!s->commit_requested && !s->commit_thread_exit)
+                        pthread_cond_wait(&s->commit_cond, &s->commit_lock);
+                if (s->commit_thread_exit)
+                        break;
+                s->commit_requested = false;
+                pthread_mutex_unlock(&s->commit_lock);
+                s->commit_result = store_commit(s->store);
+                pthread_mutex_lock(&s->commit_lock);
+                (void) !write(s->commit_efd, &one, sizeof(one));
         }
-        /* Replies leave only now: after COMMIT returned, the data is on disk (SQLite
-         * synchronous=FULL fsyncs the WAL; PostgreSQL's synchronous_commit). */
+        pthread_mutex_unlock(&s->commit_lock);
+        return NULL;
+}
+
+static void send_pending(Server *s, int r) {
+        size_t n = s->n_pending;
+
+        if (r < 0)
+                log_error_errno(r, "Cannot commit %zu request(s): %s", n, store_error(s->store));
+        else {
+                s->stats.commits++;
+                s->stats.committed_requests += n;
+        }
+        /* Replies leave only now: COMMIT returned, the data is on disk (SQLite
+         * synchronous=FULL fsyncs the WAL; PostgreSQL synchronous_commit). */
         s->n_pending = 0;
         for (size_t i = 0; i < n; i++) {
                 PendingReply *p = &s->pending[i];
@@ -63,17 +95,72 @@ static void commit_batch(evutil_socket_t fd, short what, void *userdata) {
         }
 }
 
-int server_tx_begin(Server *s) {
+/* Runs every queued job in one transaction, then hands the COMMIT to the thread. */
+static void run_batch(evutil_socket_t fd, short what, void *userdata) {
+        Server *s = userdata;
+        size_t n = s->n_jobs;
         int r;
 
-        if (!store_in_transaction(s->store)) {
-                r = store_begin(s->store);
+        (void) fd, (void) what;
+        if (s->committing || n == 0)
+                return;
+        r = store_begin(s->store);
+        s->n_jobs = 0;
+        for (size_t i = 0; i < n; i++) {
+                ServerJob *j = &s->jobs[i];
                 if (r < 0)
-                        return r;
-                /* Runs after the requests already read in this loop iteration: they all
-                 * share one COMMIT (one fsync). */
-                event_active(s->commit_event, EV_TIMEOUT, 0);
+                        http_send(j->req, 503,
+                                  http_error_buffer("storage_unavailable", "the database is unavailable; retry later"),
+                                  false);
+                else
+                        (void) j->fn(s, j->userdata, j->req);
+                job_done(j);
         }
+        if (r < 0) {
+                log_error_errno(r, "Cannot start a transaction: %s", store_error(s->store));
+                return;
+        }
+        s->committing = true;
+        pthread_mutex_lock(&s->commit_lock);
+        s->commit_requested = true;
+        pthread_cond_signal(&s->commit_cond);
+        pthread_mutex_unlock(&s->commit_lock);
+}
+
+static void commit_done(evutil_socket_t fd, short what, void *userdata) {
+        Server *s = userdata;
+        uint64_t n;
+
+        (void) what;
+        if (read(fd, &n, sizeof(n)) != sizeof(n) || !s->committing)
+                return;
+        s->committing = false;
+        send_pending(s, s->commit_result);
+        /* What queued up during the fsync is the next batch. */
+        run_batch(-1, 0, s);
+}
+
+int server_submit(Server *s, struct evhttp_request *req, ServerJobFn fn, void *userdata,
+                  void (*free_fn)(void *userdata)) {
+        if (s->n_jobs == s->n_jobs_alloc) {
+                size_t n = MAX(s->n_jobs_alloc * 2, (size_t) 64);
+                ServerJob *j = realloc(s->jobs, n * sizeof(ServerJob));
+                if (!j) {
+                        if (free_fn)
+                                free_fn(userdata);
+                        http_send(req, 503, http_error_buffer("out_of_memory", "retry later"), true);
+                        return -ENOMEM;
+                }
+                s->jobs = j;
+                s->n_jobs_alloc = n;
+        }
+        s->jobs[s->n_jobs++] = (ServerJob) { fn, userdata, free_fn, req };
+        if (!s->committing)
+                event_active(s->batch_event, EV_TIMEOUT, 0);
+        return 0;
+}
+
+int server_tx_begin(Server *s) {
         return store_begin(s->store);
 }
 
@@ -82,10 +169,6 @@ int server_tx_end(Server *s, bool ok) {
 }
 
 int server_reply_after_commit(Server *s, struct evhttp_request *req, int code, struct evbuffer *body) {
-        if (!store_in_transaction(s->store)) {
-                http_send(req, code, body, false);
-                return 0;
-        }
         if (s->n_pending == s->n_pending_alloc) {
                 size_t n = MAX(s->n_pending_alloc * 2, (size_t) 64);
                 PendingReply *p = realloc(s->pending, n * sizeof(PendingReply));
@@ -102,12 +185,28 @@ int server_reply_after_commit(Server *s, struct evhttp_request *req, int code, s
         return 0;
 }
 
+/* At exit: the last batch, synchronously. */
+static void flush_sync(Server *s) {
+        while (s->committing) {
+                uint64_t n;
+                if (read(s->commit_efd, &n, sizeof(n)) == sizeof(n)) {
+                        s->committing = false;
+                        send_pending(s, s->commit_result);
+                }
+        }
+        if (s->n_jobs > 0) {
+                run_batch(-1, 0, s);
+                flush_sync(s);
+        }
+}
+
 static void drain_tick(evutil_socket_t fd, short what, void *userdata) {
         Server *s = userdata;
         static const struct timeval tick = { 0, DRAIN_TICK_USEC };
 
         (void) fd, (void) what;
-        if ((s->n_pending == 0 && !http_connections_busy(s)) || now_monotonic() >= s->stop_deadline) {
+        if ((s->n_jobs == 0 && !s->committing && !http_connections_busy(s)) ||
+            now_monotonic() >= s->stop_deadline) {
                 event_base_loopexit(s->base, NULL);
                 return;
         }
@@ -171,8 +270,8 @@ static int bind_listener(Server *s, const char *address) {
                 return log_error_errno(errno, "Cannot create socket: %m");
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int) { 1 }, sizeof(int)) < 0)
                 return log_error_errno(errno, "Cannot set SO_REUSEADDR: %m");
-        /* Accepted sockets inherit it: a reply written as several TLS records must not
-         * wait for the client's delayed ACK (40 ms per keep-alive request otherwise). */
+        /* Accepted sockets inherit it: replies leave as whole TLS records without waiting
+         * for the client's delayed ACK (Nagle), which otherwise costs ~40 ms a request. */
         if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int)) < 0)
                 return log_error_errno(errno, "Cannot set TCP_NODELAY: %m");
         if (bind(fd, (struct sockaddr *) &sa, len) < 0)
@@ -198,10 +297,17 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
 
         if (!s || !(s->dir = strdup(dir)))
                 return log_oom();
+        s->commit_efd = -1;
+        pthread_mutex_init(&s->commit_lock, NULL);
+        pthread_cond_init(&s->commit_cond, NULL);
         r = server_config_load(dir, &s->config, &error);
         if (r < 0)
                 return log_error_errno(r, "Cannot load the configuration: %s", strnull(error));
+        /* Two connections: one writes (batches, committed by the commit thread), one
+         * reads on the loop (per-request revocation, policy) while a COMMIT runs. */
         r = store_open(db ?: s->config->database, &s->store, &error);
+        if (r >= 0)
+                r = store_open(db ?: s->config->database, &s->store_ro, &error);
         if (r < 0)
                 return log_error_errno(r, "Cannot open the database: %s", strnull(error));
         r = ca_load(dir, &s->ca);
@@ -213,13 +319,30 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
         r = tls_context_new(dir, &s->ssl_ctx, &error);
         if (r < 0)
                 return log_error_errno(r, "TLS setup failed: %s", strnull(error));
+        /* A client that hangs up while we write must cost an EPIPE, not the process. */
+        if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+                return log_error_errno(errno, "Cannot ignore SIGPIPE: %m");
         s->base = event_base_new();
-        if (!s->base)
+        /* Three priorities, everything at the default (1) but the batch runner (2, last):
+         * it runs once every request already readable has joined the batch. */
+        if (!s->base || event_base_priority_init(s->base, 3) < 0)
                 return log_oom();
         r = http_setup(s);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up HTTP: %m");
-        s->commit_event = event_new(s->base, -1, 0, commit_batch, s);
+        s->batch_event = event_new(s->base, -1, 0, run_batch, s);
+        if (!s->batch_event || event_priority_set(s->batch_event, 2) < 0)
+                return log_oom();
+        s->commit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s->commit_efd < 0)
+                return log_error_errno(errno, "Cannot create an eventfd: %m");
+        s->commit_event = event_new(s->base, s->commit_efd, EV_READ | EV_PERSIST, commit_done, s);
+        if (!s->commit_event || event_add(s->commit_event, NULL) < 0)
+                return log_oom();
+        r = -pthread_create(&s->commit_thread, NULL, commit_thread, s);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the commit thread: %m");
+        s->commit_thread_started = true;
         s->stop_timer = evtimer_new(s->base, drain_tick, s);
         s->sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
         s->sigint = evsignal_new(s->base, SIGINT, on_signal, s);
@@ -236,10 +359,24 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
 Server *server_free(Server *s) {
         if (!s)
                 return NULL;
+        if (s->commit_thread_started) {
+                pthread_mutex_lock(&s->commit_lock);
+                s->commit_thread_exit = true;
+                pthread_cond_signal(&s->commit_cond);
+                pthread_mutex_unlock(&s->commit_lock);
+                pthread_join(s->commit_thread, NULL);
+        }
         if (s->http)
                 evhttp_free(s->http); /* frees the connections, and their Conn */
         if (s->commit_event)
                 event_free(s->commit_event);
+        if (s->batch_event)
+                event_free(s->batch_event);
+        if (s->commit_efd >= 0)
+                close(s->commit_efd);
+        for (size_t i = 0; i < s->n_jobs; i++)
+                job_done(&s->jobs[i]);
+        free(s->jobs);
         if (s->stop_timer)
                 event_free(s->stop_timer);
         if (s->sigterm)
@@ -256,6 +393,7 @@ Server *server_free(Server *s) {
         free(s->ca_pem);
         ca_free(s->ca);
         store_free(s->store);
+        store_free(s->store_ro);
         server_config_free(s->config);
         free(s->dir);
         free(s);
@@ -267,9 +405,11 @@ int server_run(Server *s) {
         (void) sd_notifyf(0, "READY=1\nSTATUS=Listening on port %u", s->port);
         if (event_base_dispatch(s->base) < 0)
                 return log_error_errno(EIO, "Event loop failed.");
-        /* Anything still in the batch (a signal raced the commit) is committed now. */
-        if (s->n_pending > 0 || store_in_transaction(s->store))
-                commit_batch(-1, 0, s);
-        log_info("Stopped.");
+        /* Anything still queued (the drain deadline passed) is committed now. */
+        flush_sync(s);
+        log_info("Stopped after %" PRIu64 " requests: %" PRIu64 " reports accepted, %" PRIu64
+                 " duplicates, %" PRIu64 " refused; %" PRIu64 " requests in %" PRIu64 " commits.",
+                 s->stats.requests, s->stats.reports_accepted, s->stats.reports_duplicate,
+                 s->stats.reports_refused, s->stats.committed_requests, s->stats.commits);
         return 0;
 }

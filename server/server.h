@@ -17,8 +17,17 @@
 #include "server-conf.h"
 #include "store.h"
 
+#include <pthread.h>
+
 typedef struct Conn Conn;
 typedef struct PendingReply PendingReply;
+typedef struct ServerJob ServerJob;
+typedef struct Server Server;
+
+/* Work that writes to the store: runs on the loop thread inside the batch transaction
+ * (use server_tx_begin/end around each unit that may fail, and queue the reply with
+ * server_reply_after_commit()). */
+typedef int (*ServerJobFn)(Server *s, void *userdata, struct evhttp_request *req);
 
 typedef struct ServerStats {
         uint64_t requests;
@@ -26,10 +35,11 @@ typedef struct ServerStats {
         uint64_t enrollments, commits, committed_requests;
 } ServerStats;
 
-typedef struct Server {
+struct Server {
         char *dir;
         ServerConfig *config;
-        Store *store;
+        Store *store;    /* writes: batches; COMMIT runs on the commit thread */
+        Store *store_ro; /* reads on the loop: revocation per request, policy */
         Ca *ca;
         char *ca_pem; /* served with each enrollment */
         SSL_CTX *ssl_ctx;
@@ -37,21 +47,30 @@ typedef struct Server {
         struct event_base *base;
         struct evhttp *http;
         struct evhttp_bound_socket *listener;
-        struct event *sigterm, *sigint, *stop_timer, *commit_event;
+        struct event *sigterm, *sigint, *stop_timer, *commit_event, *batch_event;
 
         unsigned n_connections;
         Conn *connections; /* list, for draining on stop */
 
-        /* Group commit: the open outer transaction and the replies waiting for it. */
+        /* Group commit: jobs waiting for the next batch; replies waiting for the COMMIT
+         * in flight; the commit thread. */
+        ServerJob *jobs;
+        size_t n_jobs, n_jobs_alloc;
         PendingReply *pending;
         size_t n_pending, n_pending_alloc;
+        bool committing;
+        int commit_efd, commit_result;
+        pthread_t commit_thread;
+        bool commit_thread_started, commit_requested, commit_thread_exit;
+        pthread_mutex_t commit_lock;
+        pthread_cond_t commit_cond;
 
         bool stopping;
         usec_t stop_deadline;
         uint16_t port; /* bound port (useful with :0) */
         ServerStats stats;
         ServerMetrics metrics; /* refusals by reason, request latency (/metrics) */
-} Server;
+};
 
 int server_new(const char *dir, const char *listen, const char *db, Server **ret);
 Server *server_free(Server *s);
@@ -72,10 +91,13 @@ bool conn_busy(const Conn *c);
 /* http.c: whether any connection has a request in progress or output unsent. */
 bool http_connections_busy(Server *s);
 
-/* Group commit. server_tx_begin() opens (or joins) the batch transaction and a savepoint
- * for one request; server_tx_end(ok) releases or rolls back that savepoint. */
+/* Group commit. server_submit() queues a job for the next batch (req gets a 503 if the
+ * batch cannot start). Inside a job, server_tx_begin() opens a savepoint and
+ * server_tx_end(ok) releases or rolls it back. */
+int server_submit(Server *s, struct evhttp_request *req, ServerJobFn fn, void *userdata,
+                  void (*free_fn)(void *userdata));
 int server_tx_begin(Server *s);
 int server_tx_end(Server *s, bool ok);
-/* Queues a reply sent once the batch is durably committed (503 if the commit fails). */
+/* From a job: the reply, sent once the batch is durably committed (503 if it fails). */
 int server_reply_after_commit(Server *s, struct evhttp_request *req, int code,
                               struct evbuffer *body);

@@ -15,6 +15,7 @@
  * -errno: -ENOENT nothing matched, -EEXIST unique key taken, -EIO/-ECONNRESET database
  * unavailable (the HTTP layer answers 503). */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-id128.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/store.h>
+#include <openssl/x509v3.h>
+
+#include "cleanup.h"
+#include "fs-util.h"
+#include "hash-util.h"
+#include "identity.h"
+#include "json-util.h"
+#include "report.h"
+
+/* Vigie's application id for sd_id128_get_machine_app_specific(): never change it, every
+ * enrolled device's id derives from it. */
+#define VIGIE_APP_ID SD_ID128_MAKE(5e,3a,0c,7d,91,b2,4f,6e,a8,17,c4,d9,2b,60,f1,83)
+
+#define CERT_FILE_MAX (64u * 1024)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_STORE_CTX *, OSSL_STORE_close)
+DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_STORE_INFO *, OSSL_STORE_INFO_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE *, X509_STORE_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE_CTX *, X509_STORE_CTX_free)
+
+int device_id_get(const char *seed, char ret[static DEVICE_ID_SIZE]) {
+        const char *env = getenv("VIGIE_DEVICE_ID_SEED");
+        sd_id128_t id;
+        int r;
+
+        if (env && *env)
+                seed = env;
+        if (seed && *seed) {
+                /* Same shape as the machine-derived id: SHA-256(app id ‖ seed), UUID v4. */
+                _cleanup_free_ char *buf = NULL;
+                uint8_t md[32];
+                unsigned n;
+                size_t len;
+
+                len = strlen(seed);
+                buf = malloc(16 + len);
+                if (!buf)
+                        return -ENOMEM;
+                memcpy(buf, VIGIE_APP_ID.bytes, 16);
+                memcpy(buf + 16, seed, len);
+                if (EVP_Digest(buf, 16 + len, md, &n, EVP_sha256(), NULL) != 1)
+                        return -EIO;
+                memcpy(id.bytes, md, 16);
+                id.bytes[6] = (id.bytes[6] & 0x0f) | 0x40; /* version 4 */
+                id.bytes[8] = (id.bytes[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+        } else {
+                r = sd_id128_get_machine_app_specific(VIGIE_APP_ID, &id);
+                if (r < 0)
+                        return r;
+        }
+        sd_id128_to_uuid_string(id, ret);
+        return 0;
+}
+
+int identity_key_uri(const AgentConfig *c, char **ret_uri, bool *ret_provider) {
+        char *uri;
+
+        if (c->key_uri && *c->key_uri) {
+                uri = strdup(c->key_uri);
+                if (!uri)
+                        return -ENOMEM;
+                *ret_provider = strncmp(uri, "file:", 5) != 0 && uri[0] != '/';
+        } else {
+                if (asprintf(&uri, "file:%s/" IDENTITY_KEY_FILE, c->state_dir) < 0)
+                        return -ENOMEM;
+                *ret_provider = false;
+        }
+        *ret_uri = uri;
+        return 0;
+}
+
+int identity_generate_key(const char *path) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_(BIO_free_allp) BIO *bio = NULL;
+        char *pem = NULL;
+        long n;
+        int r;
+
+        if (access(path, F_OK) == 0)
+                return -EEXIST;
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        bio = BIO_new(BIO_s_secmem());
+        if (!key || !bio || PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        n = BIO_get_mem_data(bio, &pem);
+        if (n <= 0)
+                return -EIO;
+        r = write_file_atomic(path, pem, (size_t) n, 0600);
+        OPENSSL_cleanse(pem, (size_t) n);
+        return r;
+}
+
+int identity_load_key(const char *uri, EVP_PKEY **ret) {
+        _cleanup_(OSSL_STORE_closep) OSSL_STORE_CTX *store = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+
+        /* A file: URI to a missing file would only say "unsupported": say ENOENT. */
+        if (strncmp(uri, "file:", 5) == 0 && access(uri + 5, F_OK) < 0)
+                return -errno;
+        store = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL);
+        if (!store) {
+                ERR_clear_error();
+                return -ENOENT;
+        }
+        (void) OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY);
+        while (!key && !OSSL_STORE_eof(store)) {
+                _cleanup_(OSSL_STORE_INFO_freep) OSSL_STORE_INFO *info = OSSL_STORE_load(store);
+                if (info && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
+                        key = OSSL_STORE_INFO_get1_PKEY(info);
+                if (!info && OSSL_STORE_error(store))
+                        break;
+        }
+        ERR_clear_error();
+        if (!key)
+                return -ENOENT;
+        if (!evp_pkey_is_p256(key))
+                return -EINVAL;
+        *ret = TAKE_PTR(key);
+        return 0;
+}
+
+int identity_make_csr(EVP_PKEY *key, const char *device_id, char **ret_pem) {
+        _cleanup_(X509_REQ_freep) X509_REQ *req = X509_REQ_new();
+        _cleanup_(BIO_free_allp) BIO *bio = BIO_new(BIO_s_mem());
+        X509_NAME *name;
+        char *data;
+        long n;
+
+        if (!req || !bio)
+                return -ENOMEM;
+        name = X509_REQ_get_subject_name(req);
+        if (X509_REQ_set_version(req, 0) != 1 ||
+            X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *) device_id, -1, -1, 0) != 1 ||
+            X509_REQ_set_pubkey(req, key) != 1 || X509_REQ_sign(req, key, EVP_sha256()) <= 0 ||
+            PEM_write_bio_X509_REQ(bio, req) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        n = BIO_get_mem_data(bio, &data);
+        if (n <= 0 || !(*ret_pem = strndup(data, (size_t) n)))
+                return -ENOMEM;
+        return 0;
+}
+
+int identity_load_cert(const char *path, X509 **ret) {
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_(BIO_free_allp) BIO *bio = NULL;
+        size_t size;
+        X509 *cert;
+        int r;
+
+        r = read_file_full(path, CERT_FILE_MAX, &buf, &size);
+        if (r < 0)
+                return r;
+        bio = BIO_new_mem_buf(buf, (int) size);
+        if (!bio)
+                return -ENOMEM;
+        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        ERR_clear_error();
+        if (!cert)
+                return -EBADMSG;
+        *ret = cert;
+        return 0;
+}
+
+int identity_ca_path(const AgentConfig *c, char **ret) {
+        _cleanup_free_ char *pinned = path_join(c->state_dir, IDENTITY_CA_FILE);
+
+        if (!pinned)
+                return -ENOMEM;
+        if (access(pinned, F_OK) == 0) {
+                *ret = TAKE_PTR(pinned);
+                return 0;
+        }
+        *ret = strdup(c->ca_file);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int identity_verify_cert(X509 *cert, const char *ca_path, char **ret_error) {
+        _cleanup_(X509_STORE_freep) X509_STORE *store = X509_STORE_new();
+        _cleanup_(X509_STORE_CTX_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+        int r;
+
+        if (!store || !ctx)
+                return -ENOMEM;
+        if (X509_STORE_load_file(store, ca_path) != 1) {
+                ERR_clear_error();
+                json_error(ret_error, "cannot load CA certificates from \"%s\"", ca_path);
+                return -ENOENT;
+        }
+        if (X509_STORE_CTX_init(ctx, store, cert, NULL) != 1)
+                return -ENOMEM;
+        r = X509_verify_cert(ctx);
+        ERR_clear_error();
+        if (r != 1) {
+                json_error(ret_error, "certificate does not chain to the CA in \"%s\": %s", ca_path,
+                           X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+Identity *identity_free(Identity *id) {
+        if (!id)
+                return NULL;
+        EVP_PKEY_free(id->key);
+        X509_free(id->cert);
+        free(id->key_uri);
+        free(id);
+        return NULL;
+}
+
+int identity_load(const AgentConfig *c, Identity **ret) {
+        _cleanup_(identity_freep) Identity *id = calloc(1, sizeof(Identity));
+        _cleanup_free_ char *cert_path = NULL, *cn = NULL;
+        int r;
+
+        if (!id)
+                return -ENOMEM;
+        cert_path = path_join(c->state_dir, IDENTITY_CERT_FILE);
+        if (!cert_path)
+                return -ENOMEM;
+        if ((r = identity_load_cert(cert_path, &id->cert)) < 0)
+                return r;
+        if ((r = identity_key_uri(c, &id->key_uri, &id->provider)) < 0 ||
+            (r = identity_load_key(id->key_uri, &id->key)) < 0)
+                return r;
+        if (X509_check_private_key(id->cert, id->key) != 1) {
+                ERR_clear_error();
+                return -EINVAL;
+        }
+        r = cert_common_name(id->cert, &cn);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !uuid_string_is_valid(cn))
+                return -EINVAL;
+        memcpy(id->device_id, cn, DEVICE_ID_SIZE);
+        if ((r = cert_kid(id->cert, id->kid)) < 0)
+                return r;
+        *ret = TAKE_PTR(id);
+        return 0;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The device identity: a stable device id (UUID), the device key (ECDSA P-256, loaded
+ * through OSSL_STORE so a provider-held key such as the tpm2 provider's can replace the
+ * file) and the certificate the server issued for it at enrollment. Files in the state
+ * directory: device.key (0600), device.crt, ca.pem (pinned at enrollment). */
+
+#include <stdbool.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "agent-config.h"
+#include "jws.h"
+
+#define DEVICE_ID_SIZE 37 /* 8-4-4-4-12 and NUL */
+#define IDENTITY_KEY_FILE "device.key"
+#define IDENTITY_CERT_FILE "device.crt"
+#define IDENTITY_CA_FILE "ca.pem"
+
+/* The device id: from seed when not NULL/empty (tests and demos that simulate several
+ * laptops on one machine; $VIGIE_DEVICE_ID_SEED overrides the config's DeviceIdSeed=),
+ * else sd_id128_get_machine_app_specific() with Vigie's app id, which is stable and does
+ * not reveal the machine id. Lower-case UUID. */
+int device_id_get(const char *seed, char ret[static DEVICE_ID_SIZE]);
+
+/* OSSL_STORE URI of the key: config KeyURI=, else "file:STATE/device.key". *ret_provider
+ * tells whether it is held by a provider (anything but a file: URI). */
+int identity_key_uri(const AgentConfig *c, char **ret_uri, bool *ret_provider);
+/* New P-256 key, written 0600 atomically (PEM, PKCS#8). -EEXIST if path exists. */
+int identity_generate_key(const char *path);
+/* The first private key at uri. -ENOENT when the store has none, -EINVAL when it is not
+ * P-256. */
+int identity_load_key(const char *uri, EVP_PKEY **ret);
+/* PEM CSR with subject CN=device_id, signed with key (SHA-256). */
+int identity_make_csr(EVP_PKEY *key, const char *device_id, char **ret_pem);
+/* The first PEM certificate of path (bounded read). */
+int identity_load_cert(const char *path, X509 **ret);
+/* The CA file to pin: STATE/ca.pem when enrollment stored one, else config CA=. */
+int identity_ca_path(const AgentConfig *c, char **ret);
+/* Whether cert chains to a CA in ca_path (purpose any, time checked). -EBADMSG with a
+ * message in *ret_error when it does not. */
+int identity_verify_cert(X509 *cert, const char *ca_path, char **ret_error);
+
+typedef struct Identity {
+        EVP_PKEY *key;
+        X509 *cert;
+        bool provider;                 /* key held by a provider, not a file */
+        char device_id[DEVICE_ID_SIZE]; /* the certificate's CN */
+        char kid[JWS_KID_SIZE];        /* cert_kid(cert) */
+        char *key_uri;
+} Identity;
+
+/* Key and certificate of an enrolled device; -ENOENT when not enrolled (no device.crt),
+ * -EINVAL when the certificate does not belong to the key or has no UUID CN. */
+int identity_load(const AgentConfig *c, Identity **ret);
+Identity *identity_free(Identity *id);
+static inline void identity_freep(Identity **id) {
+        identity_free(*id);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The steps of a report, shared by `vigie report` and the vigie-agent daemon: fetch and
+ * cache the policy, build-sign-spool one report, flush the spool to the server. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "agent-config.h"
+#include "check-result.h"
+#include "identity.h"
+#include "policy.h"
+#include "spool.h"
+#include "transport.h"
+
+#define POLICY_CACHE_FILE "policy.json"
+#define POLICY_ETAG_FILE "policy.etag"
+#define POLICY_MAX (256u * 1024)
+#define REPORTER_FLUSH_MAX 1000 /* reports sent per flush: bounds one run */
+
+/* A transport for an enrolled identity, with the config's timeouts and the pinned CA. */
+int reporter_transport(const AgentConfig *c, const Identity *id, Transport **ret, char **ret_error);
+
+/* GET /v1/policy with If-None-Match; a new policy (validated as the agent loads it) is
+ * cached atomically in STATE/policy.json with its ETag. *ret_updated (may be NULL) tells
+ * whether it changed. Offline or refused: -errno with a message, the cache untouched. */
+int reporter_fetch_policy(const AgentConfig *c, Transport *t, bool *ret_updated, char **ret_error);
+/* The cached policy, else the built-in default. */
+int reporter_load_policy(const AgentConfig *c, Policy **ret, char **ret_error);
+
+/* Claims from the results (host facts read under the config's Root=), the next seq and
+ * prev of the spool, signed with the identity's key, appended to the spool. The report's
+ * seq in *ret_seq (may be NULL). */
+int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const Policy *p,
+                   CheckResult *const *results, size_t n, int64_t *ret_seq, char **ret_error);
+
+typedef struct FlushStats {
+        size_t sent;      /* acknowledged with a 2xx and removed */
+        size_t rejected;  /* can never be accepted: moved to spool/rejected/ (see below) */
+        size_t waiting;   /* still in the spool */
+} FlushStats;
+
+/* POST /v1/reports, one report per request on one kept-alive connection, oldest first.
+ * A report leaves the spool only after a 2xx. Set aside in spool/rejected/ instead of
+ * blocking the queue: a report refused with 400, 409 or 413 (resending the same bytes
+ * gets the same answer), and a report signed under another certificate than id's (the
+ * server takes reports only from the certificate that signed them: after a re-enrollment
+ * they are undeliverable; the server sees a gap). Stops at the first transport failure,
+ * 401/403 (this identity refused: -EACCES), 429 or 5xx (-EAGAIN), with a message; *ret is
+ * filled in every case. */
+int reporter_flush(Spool *spool, Transport *t, const Identity *id, FlushStats *ret, char **ret_error);

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/* vigie report: run the checks, sign the verdict, spool it, send the spool. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check-runner.h"
+#include "cleanup.h"
+#include "cli.h"
+#include "fs-util.h"
+#include "i18n.h"
+#include "log.h"
+#include "reporter.h"
+
+static void help(void) {
+        printf(_("Usage: vigie report [--offline]\n\n"
+                 "Runs the checks with the server's policy (fetched when the server is reachable,\n"
+                 "else the cached one), signs the report with the device key, adds it to the\n"
+                 "spool and sends every waiting report, oldest first. When the server cannot be\n"
+                 "reached the reports stay queued and the command still succeeds.\n\n"
+                 "      --offline        do not contact the server: sign and queue only\n"));
+        printf("%s", CLI_COMMON_HELP);
+        printf(_("\nExit status: 0 report made (sent or queued), 2 usage or configuration error\n"
+                 "(not enrolled…), 3 the server refused this device, or another error.\n"));
+}
+
+int verb_report(Cli *cli, int argc, char *argv[]) {
+        enum { ARG_OFFLINE = _ARG_VERB_FIRST };
+        static const struct option options[] = {
+                CLI_COMMON_OPTIONS,
+                { "offline", no_argument, NULL, ARG_OFFLINE },
+                {}
+        };
+        _cleanup_(identity_freep) Identity *id = NULL;
+        _cleanup_(transport_freep) Transport *t = NULL;
+        _cleanup_(spool_freep) Spool *spool = NULL;
+        _cleanup_(policy_freep) Policy *policy = NULL;
+        _cleanup_free_ char *err = NULL, *state_path = NULL;
+        CheckResult **results = NULL;
+        FlushStats st = {};
+        bool offline = false;
+        int64_t seq;
+        size_t n = 0;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "hv", options, NULL)) >= 0) {
+                if (cli_common_option(cli, c, optarg))
+                        continue;
+                switch (c) {
+                case 'h': help(); return 0;
+                case ARG_OFFLINE: offline = true; break;
+                default: return cli_usage_error("report ");
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, _("vigie report: unexpected argument \"%s\".\n"), argv[optind]);
+                return cli_usage_error("report ");
+        }
+        if ((r = cli_load_config(cli)) != 0)
+                return r;
+        AgentConfig *cfg = cli->config;
+
+        r = identity_load(cfg, &id);
+        if (r < 0) {
+                fprintf(stderr, r == -ENOENT ?
+                        _("vigie report: this device is not enrolled (no certificate in \"%s\") — run \"vigie enroll\".\n") :
+                        _("vigie report: the device identity in \"%s\" is unusable (key and certificate do not match?) — run \"vigie enroll --force\".\n"),
+                        cfg->state_dir);
+                return EXIT_USAGE;
+        }
+        if (!offline && !cfg->server_url) {
+                fprintf(stderr, _("vigie report: no server configured: set Server= in [Agent] or use --offline.\n"));
+                return EXIT_USAGE;
+        }
+        /* One report at a time: the lock also covers the policy cache and the checks' state. */
+        SpoolLimits limits = { .max_reports = cfg->spool_max_reports, .max_bytes = cfg->spool_max_bytes };
+        r = spool_open(cfg->state_dir, &limits, 0, &spool, &err);
+        if (r < 0) {
+                fprintf(stderr, _("vigie report: cannot open the spool: %s\n"), strnull(err));
+                return EXIT_INTERNAL;
+        }
+        if (!offline) {
+                if ((r = reporter_transport(cfg, id, &t, &err)) < 0) {
+                        fprintf(stderr, "vigie report: %s\n", strnull(err));
+                        return EXIT_USAGE;
+                }
+                r = reporter_fetch_policy(cfg, t, NULL, &err);
+                if (r < 0)
+                        log_info("Using the cached policy: %s", strnull(err));
+                err = (free(err), NULL);
+        }
+        if ((r = reporter_load_policy(cfg, &policy, &err)) < 0) {
+                fprintf(stderr, _("vigie report: the cached policy is unusable: %s\n"), strnull(err));
+                return EXIT_INTERNAL;
+        }
+
+        state_path = path_join(cfg->state_dir, "state.json");
+        CheckRunOptions o = {
+                .root = cfg->root,
+                .policy = policy,
+                .config = cfg,
+                .state_dir = cfg->state_dir,
+                .state_path = state_path,
+        };
+        if (!state_path || checks_run(&o, &results, &n) < 0) {
+                fprintf(stderr, _("vigie report: the checks could not run under \"%s\".\n"), cfg->root);
+                return EXIT_INTERNAL;
+        }
+        r = reporter_build(cfg, id, spool, policy, results, n, &seq, &err);
+        check_results_free(results, n);
+        if (r < 0) {
+                fprintf(stderr, "vigie report: %s\n", strnull(err));
+                return EXIT_INTERNAL;
+        }
+        if (offline) {
+                printf(_("Report %lld signed; queued, %zu waiting.\n"), (long long) seq, spool_count(spool));
+                return 0;
+        }
+        r = reporter_flush(spool, t, id, &st, &err);
+        if (st.rejected > 0)
+                fprintf(stderr, _("vigie report: %zu report(s) refused by the server, kept in \"%s/spool/rejected/\": %s\n"),
+                        st.rejected, cfg->state_dir, strnull(err));
+        if (r == -EACCES) {
+                fprintf(stderr, _("vigie report: the server refused this device: %s — queued, %zu waiting.\n"
+                                  "The device may be revoked: ask IT, then run \"vigie enroll --force\".\n"),
+                        strnull(err), st.waiting);
+                return EXIT_INTERNAL;
+        }
+        if (r < 0 || st.waiting > 0) {
+                printf(_("Report %lld signed; queued, %zu waiting (%s).\n"), (long long) seq, st.waiting,
+                       err ? err : _("more to send next time"));
+                return 0;
+        }
+        printf(_("Report %lld signed and sent (%zu sent).\n"), (long long) seq, st.sent);
+        return 0;
+}

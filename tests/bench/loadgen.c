@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/* Load generator for vigie-server (tests/bench/bench-ingest.sh builds and runs it).
+ *
+ *   loadgen --port P --ca CA --token T [--concurrency C] [--seconds S]
+ *           [--mode keepalive|handshake] [--server-pid PID]
+ *
+ * Each of C threads enrolls its own device (P-256 key, CSR, POST /v1/enroll), then posts
+ * signed, chained reports for S seconds over OpenSSL directly: on one kept-alive mTLS
+ * connection, or with a fresh TLS 1.3 mTLS handshake (no resumption) per report. Prints
+ * reports/s, p50/p99 latency, and the server's CPU time per report from /proc/PID/stat. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "jws.h"
+#include "report.h"
+
+static int port, concurrency = 16, seconds = 10;
+static bool handshake_mode;
+static const char *ca_file, *token;
+static int server_pid;
+static atomic_bool stop;
+
+typedef struct Worker {
+        pthread_t thread;
+        EVP_PKEY *key;
+        X509 *cert;
+        SSL_CTX *ctx;
+        char id[37], kid[JWS_KID_SIZE], prev[REPORT_HASH_SIZE];
+        int64_t seq;
+        uint64_t *lat_us;
+        size_t n, cap, errors;
+} Worker;
+
+static uint64_t now_us(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static SSL_CTX *new_ctx(EVP_PKEY *key, X509 *cert) {
+        SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+        if (!ctx || SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)
+                return NULL;
+        SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+        /* A full handshake every time: no session cache, no tickets. */
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+        if (cert && (SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1))
+                return NULL;
+        return ctx;
+}
+
+static SSL *connect_tls(SSL_CTX *ctx) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        SSL *ssl;
+
+        inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return NULL;
+        }
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
+        ssl = SSL_new(ctx);
+        SSL_set_fd(ssl, fd);
+        SSL_set_tlsext_host_name(ssl, "localhost");
+        if (SSL_connect(ssl) != 1) {
+                SSL_free(ssl);
+                close(fd);
+                return NULL;
+        }
+        return ssl;
+}
+
+static void close_tls(SSL *ssl) {
+        int fd = SSL_get_fd(ssl);
+        SSL_free(ssl);
+        close(fd);
+}
+
+/* One request; returns the HTTP status (0 on a transport error). body_out: the reply body. */
+static int http_post(SSL *ssl, const char *path, const char *body, bool close_after, char **body_out) {
+        char head[512], buf[16384];
+        size_t have = 0;
+        int n, status = 0;
+        long clen = -1;
+        char *end;
+
+        n = snprintf(head, sizeof(head),
+                     "POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n%s\r\n", path, strlen(body),
+                     close_after ? "Connection: close\r\n" : "");
+        if (SSL_write(ssl, head, n) != n || SSL_write(ssl, body, (int) strlen(body)) != (int) strlen(body))
+                return 0;
+        for (;;) {
+                n = SSL_read(ssl, buf + have, (int) (sizeof(buf) - 1 - have));
+                if (n <= 0)
+                        return 0;
+                have += n;
+                buf[have] = 0;
+                end = strstr(buf, "\r\n\r\n");
+                if (!end)
+                        continue;
+                if (status == 0) {
+                        char *cl = strcasestr(buf, "Content-Length:");
+                        status = (int) strtol(buf + 9, NULL, 10);
+                        clen = cl ? strtol(cl + 15, NULL, 10) : 0;
+                }
+                if ((long) (have - (end + 4 - buf)) >= clen)
+                        break;
+        }
+        if (body_out)
+                *body_out = strdup(end + 4);
+        return status;
+}
+
+static int enroll(Worker *w) {
+        X509_REQ *req = X509_REQ_new();
+        X509_NAME *name = X509_NAME_new();
+        BIO *b = BIO_new(BIO_s_mem());
+        unsigned char u[16];
+        char *pem, *reply = NULL;
+        json_object *j, *c;
+        SSL_CTX *ctx;
+        SSL *ssl;
+        long len;
+        int status;
+
+        RAND_bytes(u, sizeof(u));
+        u[6] = (u[6] & 0x0f) | 0x40;
+        u[8] = (u[8] & 0x3f) | 0x80;
+        snprintf(w->id, sizeof(w->id),
+                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+                 u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+        w->key = EVP_EC_gen("P-256");
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (unsigned char *) w->id, -1, -1, 0);
+        X509_REQ_set_subject_name(req, name);
+        X509_REQ_set_pubkey(req, w->key);
+        X509_REQ_sign(req, w->key, EVP_sha256());
+        PEM_write_bio_X509_REQ(b, req);
+        len = BIO_get_mem_data(b, &pem);
+        j = json_object_new_object();
+        json_object_object_add(j, "token", json_object_new_string(token));
+        json_object_object_add(j, "csr", json_object_new_string_len(pem, (int) len));
+        ctx = new_ctx(NULL, NULL);
+        ssl = ctx ? connect_tls(ctx) : NULL;
+        status = ssl ? http_post(ssl, "/v1/enroll", json_object_to_json_string(j), true, &reply) : 0;
+        json_object_put(j);
+        if (ssl)
+                close_tls(ssl);
+        SSL_CTX_free(ctx);
+        X509_REQ_free(req);
+        X509_NAME_free(name);
+        BIO_free(b);
+        if (status != 201) {
+                fprintf(stderr, "loadgen: enrollment failed (HTTP %d): %s\n", status, reply ? reply : "");
+                free(reply);
+                return -1;
+        }
+        j = json_tokener_parse(reply);
+        free(reply);
+        if (!j || !json_object_object_get_ex(j, "certificate", &c))
+                return -1;
+        b = BIO_new_mem_buf(json_object_get_string(c), -1);
+        w->cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
+        BIO_free(b);
+        json_object_put(j);
+        if (!w->cert || cert_kid(w->cert, w->kid) < 0)
+                return -1;
+        w->ctx = new_ctx(w->key, w->cert);
+        return w->ctx ? 0 : -1;
+}
+
+static char *next_report(Worker *w) {
+        char claims[1024], prev[80];
+        char *jws = NULL;
+
+        if (w->seq == 0)
+                snprintf(prev, sizeof(prev), "null");
+        else
+                snprintf(prev, sizeof(prev), "\"%s\"", w->prev);
+        snprintf(claims, sizeof(claims),
+                 "{\"sub\":\"%s\",\"iat\":%lld,\"seq\":%" PRId64 ",\"prev\":%s,"
+                 "\"agent\":{\"version\":\"0.1.0\",\"key\":\"file\"},"
+                 "\"host\":{\"hostname\":\"bench-%.8s\",\"os\":{\"id\":\"debian\",\"version_id\":\"12\","
+                 "\"pretty\":\"Debian GNU/Linux 12 (bookworm)\"},\"kernel\":\"6.1.0\"},"
+                 "\"policy\":{\"id\":\"default\",\"version\":1},\"compliant\":true,\"checks\":["
+                 "{\"id\":\"disk_encryption\",\"status\":\"pass\",\"title\":\"Disk encryption\","
+                 "\"summary\":\"/ is on LUKS2\",\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5},"
+                 "{\"id\":\"backup\",\"status\":\"pass\",\"title\":\"Backup\",\"summary\":\"2 h ago\","
+                 "\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5}]}",
+                 w->id, (long long) time(NULL), w->seq + 1, prev, w->id);
+        if (jws_sign(w->key, w->kid, NULL, claims, strlen(claims), &jws) < 0)
+                return NULL;
+        return jws;
+}
+
+static void *work(void *userdata) {
+        Worker *w = userdata;
+        SSL *ssl = NULL;
+
+        while (!atomic_load(&stop)) {
+                char *jws = next_report(w);
+                uint64_t t0 = now_us();
+                int status;
+
+                if (!jws)
+                        break;
+                if (!ssl)
+                        ssl = connect_tls(w->ctx);
+                status = ssl ? http_post(ssl, "/v1/reports", jws, handshake_mode, NULL) : 0;
+                if (status == 202) {
+                        w->seq++;
+                        report_hash(jws, strlen(jws), w->prev);
+                        if (w->n == w->cap) {
+                                w->cap = w->cap ? w->cap * 2 : 4096;
+                                w->lat_us = realloc(w->lat_us, w->cap * sizeof(uint64_t));
+                        }
+                        w->lat_us[w->n++] = now_us() - t0;
+                } else
+                        w->errors++;
+                if (ssl && (handshake_mode || status == 0)) {
+                        close_tls(ssl);
+                        ssl = NULL;
+                }
+                free(jws);
+        }
+        if (ssl)
+                close_tls(ssl);
+        return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+        return x < y ? -1 : x > y;
+}
+
+static double server_cpu_seconds(void) {
+        char path[64], buf[1024], *p;
+        unsigned long ut = 0, st = 0;
+        FILE *f;
+
+        if (server_pid <= 0)
+                return 0;
+        snprintf(path, sizeof(path), "/proc/%d/stat", server_pid);
+        f = fopen(path, "re");
+        if (!f || !fgets(buf, sizeof(buf), f)) {
+                if (f)
+                        fclose(f);
+                return 0;
+        }
+        fclose(f);
+        p = strrchr(buf, ')'); /* fields after the command name: state is field 3 */
+        if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+                return 0;
+        return (double) (ut + st) / (double) sysconf(_SC_CLK_TCK);
+}
+
+int main(int argc, char *argv[]) {
+        static const struct option opts[] = {
+                { "port", required_argument, NULL, 'p' }, { "ca", required_argument, NULL, 'c' },
+                { "token", required_argument, NULL, 't' }, { "concurrency", required_argument, NULL, 'n' },
+                { "seconds", required_argument, NULL, 's' }, { "mode", required_argument, NULL, 'm' },
+                { "server-pid", required_argument, NULL, 'P' }, {}
+        };
+        Worker *w;
+        uint64_t *all, t0, t1;
+        size_t total = 0, errors = 0, k = 0;
+        double cpu0, cpu1, secs;
+        int c;
+
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
+                switch (c) {
+                case 'p': port = (int) strtol(optarg, NULL, 10); break;
+                case 'c': ca_file = optarg; break;
+                case 't': token = optarg; break;
+                case 'n': concurrency = (int) strtol(optarg, NULL, 10); break;
+                case 's': seconds = (int) strtol(optarg, NULL, 10); break;
+                case 'm': handshake_mode = strcmp(optarg, "handshake") == 0; break;
+                case 'P': server_pid = (int) strtol(optarg, NULL, 10); break;
+                default: return 2;
+                }
+        if (!port || !ca_file || !token || concurrency < 1) {
+                fprintf(stderr, "usage: loadgen --port P --ca CA --token T [--concurrency C] [--seconds S] "
+                                "[--mode keepalive|handshake] [--server-pid PID]\n");
+                return 2;
+        }
+        w = calloc(concurrency, sizeof(Worker));
+        for (int i = 0; i < concurrency; i++)
+                if (enroll(&w[i]) < 0)
+                        return 1;
+        cpu0 = server_cpu_seconds();
+        t0 = now_us();
+        for (int i = 0; i < concurrency; i++)
+                pthread_create(&w[i].thread, NULL, work, &w[i]);
+        sleep((unsigned) seconds);
+        atomic_store(&stop, true);
+        for (int i = 0; i < concurrency; i++) {
+                pthread_join(w[i].thread, NULL);
+                total += w[i].n;
+                errors += w[i].errors;
+        }
+        t1 = now_us();
+        cpu1 = server_cpu_seconds();
+        all = malloc((total + 1) * sizeof(uint64_t));
+        for (int i = 0; i < concurrency; i++)
+                for (size_t j = 0; j < w[i].n; j++)
+                        all[k++] = w[i].lat_us[j];
+        qsort(all, total, sizeof(uint64_t), cmp_u64);
+        secs = (double) (t1 - t0) / 1e6;
+        printf("mode=%s concurrency=%d reports=%zu errors=%zu seconds=%.2f reports_per_s=%.0f "
+               "p50_ms=%.2f p99_ms=%.2f server_cpu_us_per_report=%.0f\n",
+               handshake_mode ? "handshake" : "keepalive", concurrency, total, errors, secs,
+               (double) total / secs, total ? (double) all[total / 2] / 1000 : 0,
+               total ? (double) all[(size_t) ((double) total * 0.99)] / 1000 : 0,
+               total && server_pid ? (cpu1 - cpu0) * 1e6 / (double) total : 0);
+        return 0;
+}
