@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from fleet_util import NOW, Device, FleetServer, b64url
+from fleet_util import NOW, Device, FleetServer
+from server_util import b64url
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def srv(tmp_path_factory):
 def device(srv, request):
     d = Device(srv, request.node.name[:40]).enroll(srv.tok)
     for i in range(5):
-        d.report(backup="fail" if i == 2 else "pass")
+        d.send(backup="fail" if i == 2 else "pass")
     return d
 
 
@@ -39,13 +40,13 @@ def test_clean_history(srv, device):
 
 def test_tampered_payload(srv, device):
     """Flip the stored report 3 from a failing backup to a passing one."""
-    (jws,) = srv.sql("SELECT jws FROM reports WHERE device_id = ? AND seq = 3", (device.id,))[0]
+    (jws,) = srv.sql("SELECT jws FROM reports WHERE device_id = $1 AND seq = 3", device.id)[0]
     h, p, sig = jws.split(".")
     claims = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
     claims["checks"][2]["status"] = "pass"
     claims["compliant"] = True
     forged = f"{h}.{b64url(json.dumps(claims, separators=(',', ':')).encode())}.{sig}"
-    srv.sql("UPDATE reports SET jws = ? WHERE device_id = ? AND seq = 3", (forged, device.id))
+    srv.write("UPDATE reports SET jws = $1 WHERE device_id = $2 AND seq = 3", forged, device.id)
     r = audit(srv, device)
     assert r.returncode == 1, r
     assert "bad_signature" in r.stdout and "report stored as seq 3: signature does not verify" in r.stdout
@@ -57,7 +58,7 @@ def test_tampered_payload(srv, device):
 
 
 def test_deleted_report(srv, device):
-    srv.sql("DELETE FROM reports WHERE device_id = ? AND seq = 3", (device.id,))
+    srv.write("DELETE FROM reports WHERE device_id = $1 AND seq = 3", device.id)
     r = audit(srv, device)
     assert r.returncode == 1, r
     assert "gap" in r.stdout and "reports seq 3 to 3 are missing before report seq 4" in r.stdout
@@ -65,7 +66,7 @@ def test_deleted_report(srv, device):
 
 
 def test_deleted_first_report(srv, device):
-    srv.sql("DELETE FROM reports WHERE device_id = ? AND seq IN (1, 2)", (device.id,))
+    srv.write("DELETE FROM reports WHERE device_id = $1 AND seq IN (1, 2)", device.id)
     r = audit(srv, device, "--csv")
     assert r.returncode == 1, r
     assert "gap,3,reports seq 1 to 2 are missing" in r.stdout
@@ -73,9 +74,9 @@ def test_deleted_first_report(srv, device):
 
 def test_reordered_reports(srv, device):
     """Swap the stored bytes of reports 2 and 4 (their seq columns stay)."""
-    rows = dict(srv.sql("SELECT seq, jws FROM reports WHERE device_id = ? AND seq IN (2, 4)", (device.id,)))
-    srv.sql("UPDATE reports SET jws = ? WHERE device_id = ? AND seq = 2", (rows[4], device.id))
-    srv.sql("UPDATE reports SET jws = ? WHERE device_id = ? AND seq = 4", (rows[2], device.id))
+    rows = dict(srv.sql("SELECT seq, jws FROM reports WHERE device_id = $1 AND seq IN (2, 4)", device.id))
+    srv.write("UPDATE reports SET jws = $1 WHERE device_id = $2 AND seq = 2", rows["4"], device.id)
+    srv.write("UPDATE reports SET jws = $1 WHERE device_id = $2 AND seq = 4", rows["2"], device.id)
     r = audit(srv, device)
     assert r.returncode == 1, r
     assert "report stored as seq 2 was signed as seq 4" in r.stdout
@@ -87,8 +88,8 @@ def test_reordered_reports(srv, device):
 def test_replaced_by_another_device(srv, device):
     """Report 2 swapped for a validly signed report of another device."""
     other = Device(srv, "other").enroll(srv.tok)
-    other.report()
-    srv.sql("UPDATE reports SET jws = ? WHERE device_id = ? AND seq = 2", (other.jws[0], device.id))
+    other.send()
+    srv.write("UPDATE reports SET jws = $1 WHERE device_id = $2 AND seq = 2", other.jws[0], device.id)
     r = audit(srv, device)
     assert r.returncode == 1, r
     assert "report stored as seq 2: signed by key" in r.stdout and "unknown_key" in r.stdout
@@ -97,8 +98,8 @@ def test_replaced_by_another_device(srv, device):
 def test_swapped_certificate(srv, device):
     """The stored certificate replaced: no report verifies any more."""
     other = Device(srv, "other2").enroll(srv.tok)
-    pem = srv.sql("SELECT pem FROM certificates WHERE device_id = ?", (other.id,))[0][0]
-    srv.sql("UPDATE certificates SET pem = ? WHERE device_id = ?", (pem, device.id))
+    pem = srv.sql("SELECT pem FROM certificates WHERE device_id = $1", other.id)[0][0]
+    srv.write("UPDATE certificates SET pem = $1 WHERE device_id = $2", pem, device.id)
     r = audit(srv, device)
     assert r.returncode == 1, r
     assert f'issued to "{other.id}", not to device {device.id}' in r.stdout

@@ -10,17 +10,23 @@ import urllib.parse
 import pytest
 
 from conftest import run
-from fleet_util import NOW, Device, FleetServer, stamp
+from fleet_util import NOW, Device, FleetServer, Postgres, stamp
 
 HOUR = 3600
 
 
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    """A fleet with one device in each state. The server clock starts 5 h early so that
-    'foxtrot' reports then and is stale at NOW."""
-    s = FleetServer(tmp_path_factory.mktemp("fleet"))
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def fleet(tmp_path_factory, request):
+    """A fleet with one device in each state, on each backend. The server clock starts
+    5 h early so that 'foxtrot' reports then and is stale at NOW."""
+    tmp = tmp_path_factory.mktemp("fleet")
+    pg = None
+    if request.param == "postgres":
+        pg = Postgres(tmp).start()
+        request.addfinalizer(pg.stop)
+    s = FleetServer(tmp, db=pg.url if pg else None)
     s.start(now=NOW - 5 * HOUR)
+    assert f"database: {request.param}" in s.log()
     token = s.token()
     devs = {}
 
@@ -28,24 +34,24 @@ def fleet(tmp_path_factory):
         devs[name] = Device(s, name, *args).enroll(token)
         return devs[name]
 
-    dev("foxtrot").report()                                   # stale by NOW
+    dev("foxtrot").send()                                   # stale by NOW
     s.restart(NOW - 10 * 60)
-    dev("Alpha-Laptop").report()                              # compliant
-    dev("bravo").report(backup="fail")                        # non-compliant
-    dev("charlie", "ubuntu", "24.04").report(patch_level="warn")  # compliant (warn)
+    dev("Alpha-Laptop").send()                              # compliant
+    dev("bravo").send(backup="fail")                        # non-compliant
+    dev("charlie", "ubuntu", "24.04").send(patch_level="warn")  # compliant (warn)
     d = dev("delta", "debian", "13")
-    d.report()
-    d.report(disk_encryption="fail", patch_level="unknown")   # non-compliant since now
+    d.send()
+    d.send(disk_encryption="fail", patch_level="unknown")   # non-compliant since now
     dev("echo")                                               # enrolled, never reported
-    dev("golf").report(backup="error")
+    dev("golf").send(backup="error")
     hotel = dev("hotel")
-    hotel.report()
-    hotel.report()
+    hotel.send()
+    hotel.send()
     # a replayed (older) seq: refused with 409 and the device flagged
     hotel.seq, hotel.prev = 0, None
-    hotel.report(expect=(409,))
+    hotel.send(expect=(409,))
     for i in range(12):
-        dev(f"node-{i:02d}").report(backup="fail" if i % 3 == 0 else "pass")
+        dev(f"node-{i:02d}").send(backup="fail" if i % 3 == 0 else "pass")
     s.restart(NOW)
     # revoked while the server runs: it must leave every count
     assert run("vigie-server", "revoke", devs["golf"].id, *s.args()).returncode == 0
@@ -282,8 +288,8 @@ def test_stale_and_flagged_follow_the_clock(tmp_path):
         token = s.token()
         a = Device(s, "a").enroll(token)
         b = Device(s, "b").enroll(token)
-        a.report()
-        b.report()
+        a.send()
+        b.send()
 
         def state():
             j = s.get_json("/v1/fleet/summary")["devices"]
@@ -294,10 +300,10 @@ def test_stale_and_flagged_follow_the_clock(tmp_path):
         assert state() == (0, 0, [], [])
         s.restart(NOW + 2 * HOUR + 60)                 # both silent for > 2 h
         assert state() == (2, 0, ["a", "b"], [])
-        a.report()                                     # a speaks again
+        a.send()                                     # a speaks again
         assert state() == (1, 0, ["b"], [])
         b.seq, b.prev = 0, None                        # b replays seq 1
-        b.report(expect=(409,))
+        b.send(expect=(409,))
         assert state() == (1, 1, ["b"], ["b"])
         s.restart(NOW + 2 * HOUR + 60 + 86400 - 60)    # the flag is still within its day
         assert s.get_json("/v1/fleet/summary")["devices"]["flagged"] == 1

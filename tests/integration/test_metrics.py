@@ -11,16 +11,16 @@ from fleet_util import NOW, Device, FleetServer
 def srv(tmp_path_factory):
     s = FleetServer(tmp_path_factory.mktemp("metrics")).start(now=NOW - 4 * 3600)
     tok = s.token()
-    Device(s, "old").enroll(tok).report()                       # stale at NOW
+    Device(s, "old").enroll(tok).send()                       # stale at NOW
     s.restart(NOW)
     for i, kw in enumerate([{}, {"backup": "fail"}, {"patch_level": "warn"},
                             {"disk_encryption": "unknown"}, {"backup": "error"}]):
-        Device(s, f"d{i}").enroll(tok).report(**kw)
+        Device(s, f"d{i}").enroll(tok).send(**kw)
     Device(s, "pending").enroll(tok)
     replayer = Device(s, "replayer").enroll(tok)
-    replayer.report()
+    replayer.send()
     replayer.seq, replayer.prev = 0, None
-    replayer.report(expect=(409,))                              # refused: replay, flagged
+    replayer.send(expect=(409,))                              # refused: replay, flagged
     st, _, _ = s.request("POST", "/v1/reports", body="not a jws", cert=replayer.cert_files)
     assert st == 400
     yield s

@@ -20,9 +20,9 @@ def srv(tmp_path_factory):
     for name, kw in (("alpha", {}), ("bravo", {"backup": "fail"}), ("charlie, \"the\" laptop", {}),
                      ("delta", {"disk_encryption": "fail", "patch_level": "warn"})):
         d = Device(s, name).enroll(token)
-        d.report(**kw)
+        d.send(**kw)
         s.devs[name] = d
-    s.devs["delta"].report(disk_encryption="fail")
+    s.devs["delta"].send(disk_encryption="fail")
     yield s
     s.stop()
 
