@@ -6,6 +6,7 @@
 #include <syslog.h>
 
 #include "agent-config.h"
+#include "backup-source.h"
 #include "cleanup.h"
 #include "conf-parser.h"
 #include "parse-util.h"
@@ -132,12 +133,21 @@ static int other_section(const char *section, const char *key, const char *value
 }
 
 static int validate(AgentConfig *c, char **ret_error) {
+        BackupSource *sources = NULL;
+        size_t n_sources = 0;
+        int r;
+
         if (c->connect_timeout < USEC_PER_SEC || c->timeout < USEC_PER_SEC ||
             c->spool_max_reports < 1 || c->spool_max_bytes < 64 * 1024) {
                 if (asprintf(ret_error, "[Transport] timeouts must be at least 1s, [Spool] MaxReports= at least 1 and MaxBytes= at least 64K") < 0)
                         *ret_error = NULL;
                 return -EINVAL;
         }
+        /* [Backup "NAME"] sections: the backup check's parser reports FILE:LINE itself. */
+        r = backup_sources_from_config(c, &sources, &n_sources, ret_error);
+        if (r < 0)
+                return r;
+        backup_sources_free(sources, n_sources);
         if (c->server_url && strncmp(c->server_url, "https://", 8) != 0) {
                 if (asprintf(ret_error, "[Agent] Server=\"%s\": the server URL must start with https://",
                              c->server_url) < 0)

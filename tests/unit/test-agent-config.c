@@ -32,14 +32,14 @@ static void test_sections(void **state) {
         unsigned line;
         (void) state;
         assert_int_equal(agent_config_load_string("[Backup \"home\"]\nType=restic\nRepository=/srv/r\n"
-                                                  "[Backup \"stamp\"]\nType=stamp\n[Backup \"home\"]\nType=borg\n",
+                                                  "[Backup \"stamp\"]\nType=stamp\nPath=/var/lib/b\n[Backup \"home\"]\nType=borg\n",
                                                   &c, &err), 0);
         assert_int_equal(c->n_sections, 2);
         assert_string_equal(c->sections[0].kind, "Backup");
         assert_string_equal(c->sections[0].name, "home");
         /* a later value overrides */
         assert_string_equal(config_section_get(&c->sections[0], "Type", &line), "borg");
-        assert_int_equal(line, 7);
+        assert_int_equal(line, 8);
         assert_null(config_section_get(&c->sections[1], "Repository", NULL));
 }
 
