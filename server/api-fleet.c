@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 
 #include "api-fleet.h"
@@ -497,11 +499,15 @@ static void export_next(struct evhttp_connection *evcon, void *userdata) {
         e->n_page = 0;
         k = store_fleet_devices(e->server->store_ro, &q, &e->times, export_row, e);
         if (k < 0) {
-                /* headers are gone: all we can do is cut the stream short, which a
-                 * chunked reader sees as an incomplete transfer */
+                /* The headers are gone: all we can do is cut the stream short, which a
+                 * chunked reader sees as an incomplete transfer. Shutting the socket
+                 * down lets evhttp free the connection its own way, which calls
+                 * export_closed(). */
+                evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(e->evcon));
                 log_error_errno(k, "Export failed after device %s: %s", strnull(e->after),
                                 store_error(e->server->store_ro));
-                evhttp_connection_free(e->evcon);
+                if (fd >= 0)
+                        (void) shutdown(fd, SHUT_RDWR);
                 return;
         }
         if (e->n_page > EXPORT_PAGE) {
