@@ -1,22 +1,20 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "cleanup.h"
 #include "conf-parser.h"
 #include "fs-util.h"
+#include "identity.h"
 #include "i18n.h"
 #include "json-util.h"
 #include "macro.h"
+#include "transport.h"
 #include "vigiectl-client.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup)
-DEFINE_TRIVIAL_CLEANUP_FUNC(char *, curl_free)
 
 CtlConfig *ctl_config_free(CtlConfig *c) {
         if (!c)
@@ -25,6 +23,7 @@ CtlConfig *ctl_config_free(CtlConfig *c) {
         free(c->ca);
         free(c->cert);
         free(c->key);
+        transport_free(c->transport);
         free(c);
         return NULL;
 }
@@ -122,147 +121,107 @@ int ctl_config_load(const char *path, const char *server, const char *ca, const 
         return 0;
 }
 
-typedef struct Sink {
-        FILE *out;      /* streaming target, used once the status is 200 */
-        CURL *curl;
-        char *buf;
-        size_t size, allocated;
-        bool too_big;
-} Sink;
-
-static size_t sink_write(char *data, size_t size, size_t nmemb, void *userdata) {
-        Sink *s = userdata;
-        size_t n = size * nmemb;
-        long code = 0;
-
-        curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
-        if (s->out && code == 200)
-                return fwrite(data, 1, n, s->out) == n ? n : 0;
-        if (s->size + n > VIGIECTL_BODY_MAX) {
-                s->too_big = true;
-                return 0;
-        }
-        if (s->size + n + 1 > s->allocated) {
-                size_t a = MAX(s->allocated * 2, s->size + n + 1);
-                char *b = realloc(s->buf, MAX(a, (size_t) 4096));
-                if (!b)
-                        return 0;
-                s->buf = b;
-                s->allocated = MAX(a, (size_t) 4096);
-        }
-        memcpy(s->buf + s->size, data, n);
-        s->size += n;
-        s->buf[s->size] = 0;
-        return n;
-}
-
-/* The server's {"error","detail"} as one line, or the raw start of the body. */
-static void print_http_error(const char *url, long code, const char *body) {
-        _cleanup_json_ json_object *j = NULL;
-        const char *error = NULL, *detail = NULL;
-
-        if (body && json_parse(body, strlen(body), &j, NULL) >= 0 &&
-            json_object_is_type(j, json_type_object)) {
-                (void) json_get_string(j, "", "error", &error, NULL);
-                (void) json_get_string(j, "", "detail", &detail, NULL);
-        }
-        fprintf(stderr, _("vigiectl: %s: HTTP %ld"), url, code);
-        if (error)
-                fprintf(stderr, ": %s", error);
-        if (detail)
-                fprintf(stderr, " — %s", detail);
-        if (!error && body && *body)
-                fprintf(stderr, ": %.200s", body);
-        fputc('\n', stderr);
-}
-
 static bool tls_alert_about_certificate(const char *msg) {
         return strstr(msg, "alert") &&
                (strstr(msg, "certificate") || strstr(msg, "unknown ca") || strstr(msg, "access denied"));
 }
 
-int ctl_get(const CtlConfig *c, const char *path_and_query, FILE *out, char **ret_body,
-            size_t *ret_size) {
-        _cleanup_(curl_easy_cleanupp) CURL *curl = curl_easy_init();
-        _cleanup_free_ char *url = NULL;
-        char errbuf[CURL_ERROR_SIZE] = "";
-        Sink sink = { .out = out };
-        long code = 0;
-        CURLcode e;
+/* The admin certificate and key, then one Transport (agent/transport.c: pinned CA, TLS
+ * 1.2+, timeouts, bounded bodies) kept for every request of this run. The key is read
+ * through OSSL_STORE, so Key= may also be a provider URI (a TPM-held key). */
+static int ctl_transport(CtlConfig *c, Transport **ret) {
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_free_ char *uri = NULL;
+        int r;
 
-        if (!curl || asprintf(&url, "%s%s", c->server, path_and_query) < 0)
+        if (c->transport) {
+                *ret = c->transport;
+                return 0;
+        }
+        r = identity_load_cert(c->cert, &cert);
+        if (r < 0) {
+                fprintf(stderr, _("vigiectl: cannot read the admin certificate \"%s\": %s\n"), c->cert,
+                        r == -ENOMEM ? strerror(-r) : _("not a PEM certificate"));
+                return VIGIECTL_EXIT_USAGE;
+        }
+        if (asprintf(&uri, "%s%s", strchr(c->key, ':') ? "" : "file:", c->key) < 0)
                 return VIGIECTL_EXIT_INTERNAL;
-        sink.curl = curl;
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-        curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
-        curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca);
-        curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
-        curl_easy_setopt(curl, CURLOPT_SSLCERT, c->cert);
-        curl_easy_setopt(curl, CURLOPT_SSLKEY, c->key);
-        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-        if (!out) /* an export streams as long as data flows */
-                curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long) c->timeout_s);
-        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, (long) c->timeout_s);
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sink_write);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-        curl_easy_setopt(curl, CURLOPT_USERAGENT, "vigiectl/" VERSION);
-
-        e = curl_easy_perform(curl);
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-        if (e != CURLE_OK && code == 0) {
-                const char *msg = *errbuf ? errbuf : curl_easy_strerror(e);
-                free(sink.buf);
-                if (e == CURLE_SSL_CERTPROBLEM) {
-                        fprintf(stderr, _("vigiectl: cannot use the admin certificate \"%s\" "
-                                          "with key \"%s\": %s\n"), c->cert, c->key, msg);
-                        return VIGIECTL_EXIT_USAGE;
-                }
-                if (tls_alert_about_certificate(msg)) {
-                        fprintf(stderr, _("vigiectl: the server at %s refused our certificate "
-                                          "\"%s\": %s — is it an admin certificate from this "
-                                          "server's CA?\n"), c->server, c->cert, msg);
-                        return VIGIECTL_EXIT_REFUSED;
-                }
-                if (e == CURLE_PEER_FAILED_VERIFICATION || e == CURLE_SSL_CACERT_BADFILE) {
-                        fprintf(stderr, _("vigiectl: the server at %s is not the one CA \"%s\" "
-                                          "vouches for: %s\n"), c->server, c->ca, msg);
-                        return VIGIECTL_EXIT_UNREACHABLE;
-                }
-                fprintf(stderr, _("vigiectl: cannot reach the server at %s: %s — is vigie-server "
-                                  "running, and is --server right?\n"), c->server, msg);
-                return VIGIECTL_EXIT_UNREACHABLE;
+        r = identity_load_key(uri, &key);
+        if (r < 0) {
+                fprintf(stderr, _("vigiectl: cannot use the admin key \"%s\": %s\n"), c->key,
+                        r == -EINVAL ? _("not a P-256 key") : r == -ENOENT ? _("no private key in it")
+                                                                             : strerror(-r));
+                return VIGIECTL_EXIT_USAGE;
         }
-        if (code != 200) {
-                print_http_error(url, code, sink.buf);
-                free(sink.buf);
-                if (code == 401 || code == 403)
-                        return VIGIECTL_EXIT_REFUSED;
-                return code == 404 ? VIGIECTL_EXIT_NOT_FOUND : VIGIECTL_EXIT_SERVER;
+        r = transport_new(&(TransportOptions) { .server_url = c->server, .ca_file = c->ca,
+                                                .cert = cert, .key = key,
+                                                .timeout = (usec_t) c->timeout_s * USEC_PER_SEC,
+                                                .max_response = VIGIECTL_BODY_MAX },
+                          &c->transport);
+        if (r < 0) {
+                fprintf(stderr, _("vigiectl: cannot set up HTTPS to %s: %s\n"), c->server, strerror(-r));
+                return VIGIECTL_EXIT_INTERNAL;
         }
-        if (e != CURLE_OK) {
-                free(sink.buf);
-                if (sink.too_big)
-                        fprintf(stderr, _("vigiectl: %s: answer larger than %u bytes\n"), url,
-                                VIGIECTL_BODY_MAX);
-                else
-                        fprintf(stderr, _("vigiectl: %s: transfer failed: %s\n"), url,
-                                *errbuf ? errbuf : curl_easy_strerror(e));
-                return VIGIECTL_EXIT_UNREACHABLE;
-        }
-        if (ret_body)
-                *ret_body = sink.buf;
-        else
-                free(sink.buf);
-        if (ret_size)
-                *ret_size = sink.size;
+        *ret = c->transport;
         return 0;
 }
 
-int ctl_get_json(const CtlConfig *c, const char *path_and_query, json_object **ret) {
+int ctl_get(CtlConfig *c, const char *path_and_query, FILE *out, char **ret_body,
+            size_t *ret_size) {
+        _cleanup_(transport_response_done) TransportResponse resp = {};
+        _cleanup_free_ char *err = NULL, *describe = NULL;
+        Transport *t;
+        int r;
+
+        r = ctl_transport(c, &t);
+        if (r != 0)
+                return r;
+        r = transport_request(t, "GET", path_and_query, NULL, NULL, 0, NULL, &resp, &err);
+        if (r == -ENOMEM)
+                return VIGIECTL_EXIT_INTERNAL;
+        if (r == -EFBIG) {
+                fprintf(stderr, _("vigiectl: %s%s: answer larger than %u bytes\n"), c->server,
+                        path_and_query, VIGIECTL_BODY_MAX);
+                return VIGIECTL_EXIT_SERVER;
+        }
+        if (r < 0) {
+                const char *msg = err ? err : strerror(-r);
+                if (r == -EPROTO && tls_alert_about_certificate(msg)) {
+                        fprintf(stderr, _("vigiectl: the server at %s refused our certificate \"%s\": "
+                                          "%s — is it an admin certificate from this server's CA?\n"),
+                                c->server, c->cert, msg);
+                        return VIGIECTL_EXIT_REFUSED;
+                }
+                if (r == -EPROTO)
+                        fprintf(stderr, _("vigiectl: no trusted TLS connection to %s: %s — is it the "
+                                          "server the CA \"%s\" vouches for?\n"), c->server, msg, c->ca);
+                else
+                        fprintf(stderr, _("vigiectl: cannot reach the server at %s: %s — is "
+                                          "vigie-server running, and is --server right?\n"), c->server, msg);
+                return VIGIECTL_EXIT_UNREACHABLE;
+        }
+        if (resp.status != 200) {
+                describe = transport_response_describe(&resp);
+                fprintf(stderr, "vigiectl: %s%s: %s\n", c->server, path_and_query, strnull(describe));
+                if (resp.status == 401 || resp.status == 403)
+                        return VIGIECTL_EXIT_REFUSED;
+                return resp.status == 404 ? VIGIECTL_EXIT_NOT_FOUND : VIGIECTL_EXIT_SERVER;
+        }
+        if (out) {
+                if (fwrite(resp.body, 1, resp.body_size, out) != resp.body_size) {
+                        fprintf(stderr, _("vigiectl: cannot write the output: %m\n"));
+                        return VIGIECTL_EXIT_INTERNAL;
+                }
+                return 0;
+        }
+        if (ret_size)
+                *ret_size = resp.body_size;
+        *ret_body = TAKE_PTR(resp.body);
+        return 0;
+}
+
+int ctl_get_json(CtlConfig *c, const char *path_and_query, json_object **ret) {
         _cleanup_free_ char *body = NULL, *err = NULL;
         size_t size = 0;
         int r;
@@ -278,7 +237,22 @@ int ctl_get_json(const CtlConfig *c, const char *path_and_query, json_object **r
         return 0;
 }
 
+/* RFC 3986 unreserved characters stay, everything else is %XX. */
 char *ctl_url_escape(const char *s) {
-        _cleanup_(curl_freep) char *e = curl_easy_escape(NULL, s, 0);
-        return e ? strdup(e) : NULL;
+        char *out = malloc(3 * strlen(s) + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (; *s; s++) {
+                unsigned char ch = (unsigned char) *s;
+                if (isalnum(ch) || strchr("-._~", ch))
+                        *o++ = (char) ch;
+                else {
+                        *o++ = '%';
+                        *o++ = "0123456789ABCDEF"[ch >> 4];
+                        *o++ = "0123456789ABCDEF"[ch & 15];
+                }
+        }
+        *o = 0;
+        return out;
 }

@@ -2,14 +2,17 @@
 #pragma once
 
 /* vigiectl's side of the fleet API: where the server is and which admin certificate to
- * present (options, else ~/.config/vigie/vigiectl.conf), GET requests over mTLS with the
- * server CA pinned, and the mapping of failures to exit codes with a message for people. */
+ * present (options, else ~/.config/vigie/vigiectl.conf), GET requests over mTLS through
+ * the agent's Transport (server CA pinned), and the mapping of failures to exit codes with
+ * a message for people. */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include <json-c/json.h>
+
+#include "transport.h"
 
 enum {
         VIGIECTL_EXIT_OK = 0,
@@ -30,6 +33,7 @@ typedef struct CtlConfig {
         char *cert;     /* admin client certificate */
         char *key;
         unsigned timeout_s;
+        Transport *transport; /* made on first use, kept alive across requests */
 } CtlConfig;
 
 CtlConfig *ctl_config_free(CtlConfig *c);
@@ -41,13 +45,13 @@ static inline void ctl_config_freep(CtlConfig **c) {
 int ctl_config_load(const char *path, const char *server, const char *ca, const char *cert,
                     const char *key, CtlConfig **ret);
 
-/* GET path_and_query (starting with '/'). With out != NULL the body is streamed there
- * (only on a 200) and *ret_body stays NULL. Returns 0 or an exit code after printing a
- * message that says what failed and what to do (for 404: "no such device"). */
-int ctl_get(const CtlConfig *c, const char *path_and_query, FILE *out, char **ret_body,
+/* GET path_and_query (starting with '/'). With out != NULL the body (of a 200, at most
+ * VIGIECTL_BODY_MAX) is written there and *ret_body stays NULL. Returns 0 or an exit code
+ * after printing a message that says what failed and what to do. */
+int ctl_get(CtlConfig *c, const char *path_and_query, FILE *out, char **ret_body,
             size_t *ret_size);
 /* ctl_get + json_parse of the body. */
-int ctl_get_json(const CtlConfig *c, const char *path_and_query, json_object **ret);
+int ctl_get_json(CtlConfig *c, const char *path_and_query, json_object **ret);
 
 /* Percent-encodes a value for a query string. NULL on OOM. */
 char *ctl_url_escape(const char *s);

@@ -490,8 +490,8 @@ int verb_export(Ctl *ctl, int argc, char *argv[]) {
         int r, ind;
 
         r = parse_options(ctl, argc, argv, "export",
-                          N_("Usage: vigiectl export [OPTIONS]\n\nThe latest state of every device, "
-                             "streamed.\n      --format F   csv (default) or jsonl; --json means jsonl\n"),
+                          N_("Usage: vigiectl export [OPTIONS]\n\nThe latest state of every device (the server "
+                             "streams it).\n      --format F   csv (default) or jsonl; --json means jsonl\n"),
                           own, range_option, &a, 0, &ind);
         if (r != 0)
                 return r < 0 ? 0 : r;

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "i18n.h"
 #include "log.h"
 #include "vigiectl.h"
@@ -56,16 +54,8 @@ static int run(int argc, char *argv[]) {
 }
 
 int main(int argc, char *argv[]) {
-        int r;
-
         i18n_setup();
         log_setup("vigiectl");
         log_set_target_stderr(true);
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-                fprintf(stderr, "vigiectl: cannot initialise libcurl\n");
-                return VIGIECTL_EXIT_INTERNAL;
-        }
-        r = run(argc, argv);
-        curl_global_cleanup();
-        return r;
+        return run(argc, argv);
 }

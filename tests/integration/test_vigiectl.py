@@ -162,7 +162,7 @@ def test_exit_wrong_server_ca(srv, tmp_path):
     cert, key = srv.admin
     r = run("vigiectl", "summary", "--server", srv.url, "--cert", cert, "--key", key, "--ca", other.ca)
     assert r.returncode == 4, r
-    assert "is not the one CA" in r.stderr
+    assert "no trusted TLS connection" in r.stderr and str(other.ca) in r.stderr
 
 
 def test_exit_no_such_device(srv):
@@ -184,6 +184,16 @@ def test_exit_usage(srv, args):
     r = srv.ctl(*args)
     assert r.returncode == 2, r
     assert r.stderr
+
+
+def test_unusable_key(srv, tmp_path):
+    cert, _ = srv.admin
+    bad = tmp_path / "garbage.key"
+    bad.write_text("not a key\n")
+    r = run("vigiectl", "summary", "--server", srv.url, "--cert", cert, "--key", bad, "--ca", srv.ca)
+    assert r.returncode == 2 and f'cannot use the admin key "{bad}"' in r.stderr, r
+    r = run("vigiectl", "summary", "--server", srv.url, "--cert", bad, "--key", bad, "--ca", srv.ca)
+    assert r.returncode == 2 and "not a PEM certificate" in r.stderr, r
 
 
 def test_missing_credentials(tmp_path):
