@@ -191,6 +191,10 @@ int identity_ca_path(const AgentConfig *c, char **ret) {
 }
 
 int identity_verify_cert(X509 *cert, const char *ca_path, char **ret_error) {
+        return identity_verify_cert_at(cert, ca_path, 0, ret_error);
+}
+
+int identity_verify_cert_at(X509 *cert, const char *ca_path, int64_t at, char **ret_error) {
         _cleanup_(X509_STORE_freep) X509_STORE *store = X509_STORE_new();
         _cleanup_(X509_STORE_CTX_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
         int r;
@@ -204,6 +208,8 @@ int identity_verify_cert(X509 *cert, const char *ca_path, char **ret_error) {
         }
         if (X509_STORE_CTX_init(ctx, store, cert, NULL) != 1)
                 return -ENOMEM;
+        if (at > 0)
+                X509_STORE_CTX_set_time(ctx, 0, (time_t) at);
         r = X509_verify_cert(ctx);
         ERR_clear_error();
         if (r != 1) {

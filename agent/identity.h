@@ -7,6 +7,7 @@
  * directory: device.key (0600), device.crt, ca.pem (pinned at enrollment). */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -39,9 +40,11 @@ int identity_make_csr(EVP_PKEY *key, const char *device_id, char **ret_pem);
 int identity_load_cert(const char *path, X509 **ret);
 /* The CA file to pin: STATE/ca.pem when enrollment stored one, else config CA=. */
 int identity_ca_path(const AgentConfig *c, char **ret);
-/* Whether cert chains to a CA in ca_path (purpose any, time checked). -EBADMSG with a
- * message in *ret_error when it does not. */
+/* Whether cert chains to a CA in ca_path, valid now. -EBADMSG with a message in
+ * *ret_error when it does not, -ENOENT when ca_path has no certificate. */
 int identity_verify_cert(X509 *cert, const char *ca_path, char **ret_error);
+/* The same, valid at time `at` (seconds since the epoch), e.g. when a report was signed. */
+int identity_verify_cert_at(X509 *cert, const char *ca_path, int64_t at, char **ret_error);
 
 typedef struct Identity {
         EVP_PKEY *key;

@@ -193,9 +193,17 @@ int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const
         return 0;
 }
 
-int reporter_flush(Spool *spool, Transport *t, const Identity *id, FlushStats *ret, char **ret_error) {
+int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error) {
+        X509 *cert = transport_client_cert(t);
+        char kid[JWS_KID_SIZE];
         FlushStats st = {};
         int r = 0;
+
+        *ret = (FlushStats) { .waiting = spool_count(spool) };
+        if (!cert)
+                return json_error(ret_error, "no client certificate to send reports with");
+        if ((r = cert_kid(cert, kid)) < 0)
+                return r;
 
         for (size_t sent = 0; spool_count(spool) > 0 && sent < REPORTER_FLUSH_MAX; sent++) {
                 size_t n;
@@ -217,7 +225,7 @@ int reporter_flush(Spool *spool, Transport *t, const Identity *id, FlushStats *r
                         json_error(ret_error, "%s", strnull(err));
                         break;
                 }
-                other_cert = !streq(rec.kid, id->kid);
+                other_cert = !streq(rec.kid, kid);
                 spool_record_done(&rec);
                 if (other_cert) {
                         (void) spool_reject(spool, seq);

@@ -44,9 +44,9 @@ typedef struct FlushStats {
 /* POST /v1/reports, one report per request on one kept-alive connection, oldest first.
  * A report leaves the spool only after a 2xx. Set aside in spool/rejected/ instead of
  * blocking the queue: a report refused with 400, 409 or 413 (resending the same bytes
- * gets the same answer), and a report signed under another certificate than id's (the
- * server takes reports only from the certificate that signed them: after a re-enrollment
- * they are undeliverable; the server sees a gap). Stops at the first transport failure,
- * 401/403 (this identity refused: -EACCES), 429 or 5xx (-EAGAIN), with a message; *ret is
- * filled in every case. */
-int reporter_flush(Spool *spool, Transport *t, const Identity *id, FlushStats *ret, char **ret_error);
+ * gets the same answer), and a report signed under another certificate than the one t
+ * presents (the server takes reports only from the certificate that signed them: after
+ * a re-enrollment they are undeliverable; the server sees a gap). Stops at the first
+ * transport failure, 401/403 (this identity refused: -EACCES), 429 or 5xx (-EAGAIN), with
+ * a message; *ret is filled in every case. */
+int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error);

@@ -73,6 +73,10 @@ Transport *transport_free(Transport *t) {
         return NULL;
 }
 
+X509 *transport_client_cert(const Transport *t) {
+        return t->cert;
+}
+
 int transport_new(const TransportOptions *o, Transport **ret) {
         _cleanup_(transport_freep) Transport *t = NULL;
         long connect_ms = (long) ((o->connect_timeout ?: 10 * USEC_PER_SEC) / USEC_PER_MSEC);

@@ -38,6 +38,8 @@ typedef struct Transport Transport;
 /* Copies what it needs (takes references on cert and key). -EINVAL for a URL not https. */
 int transport_new(const TransportOptions *o, Transport **ret);
 Transport *transport_free(Transport *t);
+/* The client certificate this transport presents; NULL for enrollment. */
+X509 *transport_client_cert(const Transport *t);
 static inline void transport_freep(Transport **t) {
         transport_free(*t);
 }

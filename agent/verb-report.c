@@ -119,7 +119,7 @@ int verb_report(Cli *cli, int argc, char *argv[]) {
                 printf(_("Report %lld signed; queued, %zu waiting.\n"), (long long) seq, spool_count(spool));
                 return 0;
         }
-        r = reporter_flush(spool, t, id, &st, &err);
+        r = reporter_flush(spool, t, &st, &err);
         if (st.rejected > 0)
                 fprintf(stderr, _("vigie report: %zu report(s) refused by the server, kept in \"%s/spool/rejected/\": %s\n"),
                         st.rejected, cfg->state_dir, strnull(err));

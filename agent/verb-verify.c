@@ -19,7 +19,8 @@ static void help(void) {
         printf(_("Usage: vigie verify FILE|- --cert CERT [--ca CA]\n\n"
                  "Verifies a signed report (compact JWS) as an auditor would: ES256 signature by\n"
                  "the key of CERT, kid = SHA-256 of CERT, the claims well-formed and about CERT's\n"
-                 "device, and with --ca, CERT issued by CA. Prints the claims.\n\n"
+                 "device, and with --ca, CERT issued by CA and valid when the report was signed\n"
+                 "(revocation is the server's record: ask it). Prints the claims.\n\n"
                  "      --cert CERT      the device certificate (PEM)\n"
                  "      --ca CA          the Vigie CA (PEM) the certificate must chain to\n"
                  "      --prev HASH      also require the report's prev to be HASH\n"));
@@ -79,16 +80,18 @@ int verb_verify(Cli *cli, int argc, char *argv[]) {
                         r == -EBADMSG ? _("not a PEM certificate") : strerror(-r));
                 return EXIT_USAGE;
         }
-        if (ca_path && (r = identity_verify_cert(cert, ca_path, &err)) < 0) {
-                fprintf(stderr, _("vigie verify: FAILED: %s\n"), strnull(err));
-                return r == -ENOENT ? EXIT_USAGE : EXIT_NONCOMPLIANT;
-        }
         r = report_verify(data, size, cert, &jws, &claims, &err);
         if (r == -ENOMEM)
                 return EXIT_INTERNAL;
         if (r < 0) {
                 fprintf(stderr, _("vigie verify: FAILED: \"%s\": %s\n"), input, strnull(err));
                 return EXIT_NONCOMPLIANT;
+        }
+        /* At the time the report was signed: an old report stays verifiable after its
+         * certificate expired. */
+        if (ca_path && (r = identity_verify_cert_at(cert, ca_path, claims->iat, &err)) < 0) {
+                fprintf(stderr, _("vigie verify: FAILED: %s\n"), strnull(err));
+                return r == -ENOENT ? EXIT_USAGE : EXIT_NONCOMPLIANT;
         }
         if (prev && !streq_ptr(claims->prev, prev)) {
                 fprintf(stderr, _("vigie verify: FAILED: prev is %s, expected %s — a report is missing or altered in the chain.\n"),

@@ -99,7 +99,7 @@ def openssl_sign_jws(claims: dict, key: Path, kid: str, work: Path, typ="vigie-r
 
 
 def sample_claims(device_id: str, seq=1, prev=None) -> dict:
-    return {"sub": device_id, "iat": 1764439200, "seq": seq, "prev": prev,
+    return {"sub": device_id, "iat": int(time.time()), "seq": seq, "prev": prev,
             "agent": {"version": "0.1.0", "key": "file"},
             "host": {"hostname": "laptop", "os": {"id": "debian", "version_id": "12", "pretty": "Debian"},
                      "kernel": "6.1.0"},

@@ -464,3 +464,40 @@ def test_key_uri_elsewhere_and_wrong_key_type(vigie, tmp_path, server):
     r = vigie("enroll", "--config", conf2, "--token", server.token(), "--ca", server.ca)
     assert r.returncode == 2 and "not an ECDSA P-256 key" in r.stderr
     assert not (tmp_path / "state2" / "device.crt").exists()
+
+
+def test_verify_checks_the_certificate_when_the_report_was_signed(vigie, tmp_path):
+    """A certificate that expired since: its old reports verify, a report dated after not."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    t0 = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+    ca = (x509.CertificateBuilder().subject_name(name("Old CA")).issuer_name(name("Old CA"))
+          .public_key(ca_key.public_key()).serial_number(1).not_valid_before(t0)
+          .not_valid_after(t0 + datetime.timedelta(days=3650))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    device_id = "6f1c2a9e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
+    cert = (x509.CertificateBuilder().subject_name(name(device_id)).issuer_name(name("Old CA"))
+            .public_key(key.public_key()).serial_number(2).not_valid_before(t0)
+            .not_valid_after(t0 + datetime.timedelta(days=90)).sign(ca_key, hashes.SHA256()))
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "device.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "device.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    kid = kid_of(tmp_path / "device.crt")
+    claims = sample_claims(device_id)
+    claims["iat"] = int((t0 + datetime.timedelta(days=30)).timestamp())
+    old = openssl_sign_jws(claims, tmp_path / "device.key", kid, tmp_path / "s1")
+    r = vigie("verify", "-", "--cert", tmp_path / "device.crt", "--ca", tmp_path / "ca.pem", input=old)
+    assert r.returncode == 0, r
+    claims["iat"] = int((t0 + datetime.timedelta(days=200)).timestamp())
+    late = openssl_sign_jws(claims, tmp_path / "device.key", kid, tmp_path / "s2")
+    r = vigie("verify", "-", "--cert", tmp_path / "device.crt", "--ca", tmp_path / "ca.pem", input=late)
+    assert r.returncode == 1 and "certificate has expired" in r.stderr, r

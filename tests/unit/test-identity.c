@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+
+#include "cleanup.h"
+#include "fs-util.h"
+#include "identity.h"
+#include "report.h"
+
+static void test_device_id(void **state) {
+        char a[DEVICE_ID_SIZE], b[DEVICE_ID_SIZE], c[DEVICE_ID_SIZE], m[DEVICE_ID_SIZE];
+        (void) state;
+
+        assert_int_equal(unsetenv("VIGIE_DEVICE_ID_SEED"), 0);
+        assert_int_equal(device_id_get("laptop-1", a), 0);
+        assert_int_equal(device_id_get("laptop-1", b), 0);
+        assert_int_equal(device_id_get("laptop-2", c), 0);
+        assert_string_equal(a, b);
+        assert_string_not_equal(a, c);
+        assert_true(uuid_string_is_valid(a));
+        assert_int_equal(a[14], '4'); /* a version 4 UUID, like the machine-derived one */
+        /* The environment wins over the configuration's seed. */
+        assert_int_equal(setenv("VIGIE_DEVICE_ID_SEED", "laptop-2", 1), 0);
+        assert_int_equal(device_id_get("laptop-1", b), 0);
+        assert_string_equal(b, c);
+        assert_int_equal(unsetenv("VIGIE_DEVICE_ID_SEED"), 0);
+        /* From the machine id: stable, and not the machine id itself. */
+        if (device_id_get(NULL, m) >= 0) {
+                _cleanup_free_ char *machine = NULL;
+                size_t n;
+                assert_int_equal(device_id_get("", b), 0);
+                assert_string_equal(m, b);
+                assert_true(uuid_string_is_valid(m));
+                if (read_file_full("/etc/machine-id", 64, &machine, &n) >= 0)
+                        assert_null(strstr(machine, m));
+        }
+}
+
+static void test_key_and_csr(void **state) {
+        char dir[] = "/tmp/test-identity-XXXXXX";
+        _cleanup_free_ char *path = NULL, *uri = NULL, *csr = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_(X509_REQ_freep) X509_REQ *req = NULL;
+        _cleanup_(BIO_free_allp) BIO *bio = NULL;
+        struct stat st;
+        char cn[64];
+        (void) state;
+
+        assert_non_null(mkdtemp(dir));
+        path = path_join(dir, "device.key");
+        assert_int_equal(identity_generate_key(path), 0);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_int_equal(identity_generate_key(path), -EEXIST); /* never overwritten */
+        assert_true(asprintf(&uri, "file:%s", path) > 0);
+        assert_int_equal(identity_load_key(uri, &key), 0);
+        assert_true(evp_pkey_is_p256(key));
+        assert_int_equal(identity_make_csr(key, "6f1c2a9e-3b4d-4e5f-8a9b-0c1d2e3f4a5b", &csr), 0);
+        bio = BIO_new_mem_buf(csr, -1);
+        req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+        assert_non_null(req);
+        assert_int_equal(X509_REQ_verify(req, key), 1);
+        assert_true(X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(req), NID_commonName, cn, sizeof cn) > 0);
+        assert_string_equal(cn, "6f1c2a9e-3b4d-4e5f-8a9b-0c1d2e3f4a5b");
+
+        /* A missing key file, and a key that is not P-256. */
+        {
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *k = NULL, *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+                _cleanup_free_ char *rsa_path = path_join(dir, "rsa.key"), *rsa_uri = NULL;
+                _cleanup_fclose_ FILE *f = NULL;
+                assert_int_equal(identity_load_key("file:/nonexistent/device.key", &k), -ENOENT);
+                f = fopen(rsa_path, "we");
+                assert_non_null(f);
+                assert_int_equal(PEM_write_PrivateKey(f, rsa, NULL, NULL, 0, NULL, NULL), 1);
+                assert_int_equal(fflush(f), 0);
+                assert_true(asprintf(&rsa_uri, "file:%s", rsa_path) > 0);
+                assert_int_equal(identity_load_key(rsa_uri, &k), -EINVAL);
+                assert_int_equal(unlink(rsa_path), 0);
+        }
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
+static void test_key_uri(void **state) {
+        _cleanup_(agent_config_freep) AgentConfig *c = agent_config_new();
+        _cleanup_free_ char *uri = NULL;
+        bool provider = true;
+        (void) state;
+
+        assert_int_equal(identity_key_uri(c, &uri, &provider), 0);
+        assert_string_equal(uri, "file:" LOCALSTATEDIR "/lib/vigie/device.key");
+        assert_false(provider);
+        free(uri);
+        c->key_uri = strdup("handle:0x81000001");
+        assert_int_equal(identity_key_uri(c, &uri, &provider), 0);
+        assert_string_equal(uri, "handle:0x81000001");
+        assert_true(provider);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_device_id),
+                cmocka_unit_test(test_key_and_csr),
+                cmocka_unit_test(test_key_uri),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
