@@ -119,6 +119,10 @@ typedef struct Verified {
 
 typedef struct IngestJob {
         CertInfo peer;
+        X509 *cert;              /* a reference: the connection may close meanwhile */
+        int64_t max_skew;
+        struct evhttp_request *req;
+        ReportItem *raw;         /* copies of the body's reports, until verified */
         Verified *items;
         size_t n_items;  /* verified, stored in order by the job */
         size_t n_body;   /* reports in the body */
@@ -128,6 +132,10 @@ typedef struct IngestJob {
 
 static void ingest_job_free(void *userdata) {
         IngestJob *j = userdata;
+        X509_free(j->cert);
+        for (size_t i = 0; j->raw && i < j->n_body; i++)
+                free((char *) j->raw[i].jws);
+        free(j->raw);
         for (size_t i = 0; i < j->n_items; i++) {
                 free(j->items[i].jws);
                 free(j->items[i].payload);
@@ -137,9 +145,9 @@ static void ingest_job_free(void *userdata) {
         free(j);
 }
 
-/* Phase 1, on the loop, no database: signature with the key of this connection's
+/* Phase 1, on a worker thread, no database: signature with the key of this connection's
  * certificate, kid and sub equal to it, claims valid, iat not in the future. */
-static int verify_one(Server *s, const TlsPeer *peer, const ReportItem *it, Verified *ret, Verdict *v) {
+static int verify_one(const IngestJob *j, const ReportItem *it, Verified *ret, Verdict *v) {
         _cleanup_(jws_freep) Jws *jws = NULL;
         _cleanup_(report_claims_freep) ReportClaims *c = NULL;
         _cleanup_free_ char *error = NULL;
@@ -147,19 +155,19 @@ static int verify_one(Server *s, const TlsPeer *peer, const ReportItem *it, Veri
 
         if (jws_parse(it->jws, it->size, &jws, &error) < 0)
                 return REFUSE(v, 400, "malformed_report", "%s", strnull(error));
-        if (!streq(jws->kid, peer->info.fingerprint))
+        if (!streq(jws->kid, j->peer.fingerprint))
                 return REFUSE(v, 403, "wrong_key",
                               "report kid %.16s… is not this connection's certificate %.16s…",
-                              jws->kid, peer->info.fingerprint);
-        if (jws_verify(jws, X509_get0_pubkey(peer->cert), &error) < 0)
+                              jws->kid, j->peer.fingerprint);
+        if (jws_verify(jws, X509_get0_pubkey(j->cert), &error) < 0)
                 return REFUSE(v, 403, "bad_signature", "%s", strnull(error));
         if (report_claims_parse(jws->payload, jws->payload_size, &c, &error) < 0)
                 return REFUSE(v, 400, "invalid_claims", "%s", strnull(error));
         v->seq = c->seq;
-        if (!streq(c->sub, peer->info.cn))
+        if (!streq(c->sub, j->peer.cn))
                 return REFUSE(v, 403, "wrong_subject", "report sub \"%s\" is not this certificate's device %s",
-                              c->sub, peer->info.cn);
-        if (c->iat > now + (int64_t) (s->config->max_clock_skew / USEC_PER_SEC))
+                              c->sub, j->peer.cn);
+        if (c->iat > now + j->max_skew)
                 return REFUSE(v, 400, "iat_in_future",
                               "report iat %" PRId64 " is %" PRId64 " s ahead of the server's clock",
                               c->iat, c->iat - now);
@@ -305,6 +313,34 @@ static int ingest_job(Server *s, void *userdata, struct evhttp_request *req) {
         return server_reply_after_commit(s, req, accepted > 0 ? 202 : 200, http_json_buffer(reply));
 }
 
+/* Worker thread: verify in order, stop at the first refusal. */
+static void ingest_verify(void *userdata) {
+        IngestJob *j = userdata;
+
+        for (size_t i = 0; i < j->n_body; i++) {
+                int k = verify_one(j, &j->raw[i], &j->items[j->n_items], &j->refusal);
+                if (k < 0 && k != -EPERM)
+                        j->refusal = (Verdict) { .code = 503, .error = "out_of_memory", .detail = "retry later" };
+                if (k < 0)
+                        break;
+                j->n_items++;
+        }
+}
+
+/* Back on the loop: refuse now, or queue the verified reports for the next batch. */
+static void ingest_verified(Server *s, void *userdata) {
+        IngestJob *j = userdata;
+
+        if (j->refusal.code)
+                log_refusal(s, j, j->n_items, &j->refusal);
+        if (j->n_items == 0) {
+                http_send(j->req, j->refusal.code, refusal_body(j, 0, 0, &j->refusal), false);
+                ingest_job_free(j);
+                return;
+        }
+        (void) server_submit(s, j->req, ingest_job, j, ingest_job_free);
+}
+
 int route_reports(Request *r) {
         Server *s = r->server;
         _cleanup_(report_batch_done) ReportBatch b = {};
@@ -320,32 +356,22 @@ int route_reports(Request *r) {
         if (k < 0)
                 return http_error(r, 400, "malformed_body", "%s", strnull(error));
         j = calloc(1, sizeof(IngestJob));
-        if (!j || !(j->items = calloc(b.n_items, sizeof(Verified)))) {
-                free(j);
+        if (!j)
+                return http_error(r, 503, "out_of_memory", "retry later");
+        *j = (IngestJob) { .peer = r->peer->info, .cert = r->peer->cert, .req = r->req,
+                           .max_skew = (int64_t) (s->config->max_clock_skew / USEC_PER_SEC),
+                           .n_body = b.n_items, .array = b.json };
+        X509_up_ref(j->cert);
+        j->items = calloc(b.n_items, sizeof(Verified));
+        j->raw = calloc(b.n_items, sizeof(ReportItem));
+        for (size_t i = 0; j->raw && i < b.n_items; i++)
+                j->raw[i] = (ReportItem) { strndup(b.items[i].jws, b.items[i].size), b.items[i].size };
+        for (size_t i = 0; j->raw && i < b.n_items; i++)
+                if (!j->raw[i].jws)
+                        k = -ENOMEM;
+        if (!j->items || !j->raw || k < 0 || server_offload(s, ingest_verify, ingest_verified, j) < 0) {
+                ingest_job_free(j);
                 return http_error(r, 503, "out_of_memory", "retry later");
         }
-        j->peer = r->peer->info;
-        j->n_body = b.n_items;
-        j->array = b.json;
-        for (size_t i = 0; i < b.n_items; i++) {
-                k = verify_one(s, r->peer, &b.items[i], &j->items[j->n_items], &j->refusal);
-                if (k == -EPERM)
-                        break;
-                if (k < 0) {
-                        ingest_job_free(j);
-                        return http_error(r, 503, "out_of_memory", "retry later");
-                }
-                j->n_items++;
-        }
-        if (j->n_items == 0) {
-                /* Refused before anything needs the database. */
-                Verdict v = j->refusal;
-                log_refusal(s, j, 0, &v);
-                http_send(r->req, v.code, refusal_body(j, 0, 0, &v), false);
-                ingest_job_free(j);
-                return -EPERM;
-        }
-        if (j->refusal.code)
-                log_refusal(s, j, j->n_items, &j->refusal);
-        return server_submit(s, r->req, ingest_job, j, ingest_job_free);
+        return 0;
 }

@@ -8,7 +8,18 @@
 #include "cleanup.h"
 #include "conf-parser.h"
 #include "fs-util.h"
+#include "macro.h"
+#include "parse-util.h"
 #include "server-conf.h"
+
+/* "auto" (CPUs - 1) or a count; 0 verifies on the event loop itself. */
+static int config_parse_verify_threads(const char *value, void *field) {
+        if (streq(value, "auto")) {
+                *(int *) field = -1;
+                return 0;
+        }
+        return parse_int_range(value, 0, 64, field);
+}
 
 #define F(x) offsetof(ServerConfig, x)
 static const ConfigTableItem server_config_table[] = {
@@ -19,6 +30,7 @@ static const ConfigTableItem server_config_table[] = {
         { "Limits", "RequestTimeout", config_parse_duration, F(request_timeout), "a duration like 10s" },
         { "Limits", "IdleTimeout", config_parse_duration, F(idle_timeout), "a duration like 60s" },
         { "Limits", "MaxReportsPerRequest", config_parse_int, F(max_batch), "a number" },
+        { "Server", "VerifyThreads", config_parse_verify_threads, F(verify_threads), "a number, or \"auto\"" },
         { "Limits", "MaxClockSkew", config_parse_duration, F(max_clock_skew), "a duration like 10min" },
         { "Certificates", "DeviceLifetime", config_parse_duration, F(device_cert_lifetime), "a duration like 90d" },
         { "Fleet", "StaleAfter", config_parse_duration, F(stale_after), "a duration like 3h" },
@@ -32,6 +44,7 @@ const char server_config_template[] =
         "[Server]\n"
         "#Listen=0.0.0.0:8443\n"
         "#Database=sqlite:" SERVER_DB_FILE "\n"
+        "#VerifyThreads=auto\n"
         "\n[Limits]\n"
         "#MaxBodySize=1M\n"
         "#MaxConnections=1024\n"
@@ -74,6 +87,7 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
                 .max_clock_skew = 10 * USEC_PER_MINUTE,
                 .max_batch = 500,
                 .flag_window = 7 * USEC_PER_DAY,
+                .verify_threads = -1,
         };
         r = config_load(path, true, server_config_table, c, NULL, NULL, ret_error);
         if (r < 0)

@@ -39,6 +39,13 @@ struct ServerJob {
         struct evhttp_request *req;
 };
 
+struct Offload {
+        OffloadWorkFn work;
+        OffloadDoneFn done;
+        void *userdata;
+        Offload *next;
+};
+
 /* How long a stopping server waits for in-flight requests and their replies. */
 #define DRAIN_TICK_USEC (20 * USEC_PER_MSEC)
 
@@ -185,6 +192,119 @@ int server_reply_after_commit(Server *s, struct evhttp_request *req, int code, s
         return 0;
 }
 
+static void *worker_thread(void *userdata) {
+        Server *s = userdata;
+        uint64_t one = 1;
+
+        pthread_mutex_lock(&s->work_lock);
+        for (;;) {
+                Offload *o;
+                while (!s->work_head && !s->workers_exit)
+                        pthread_cond_wait(&s->work_cond, &s->work_lock);
+                if (!s->work_head)
+                        break; /* exiting, and the queue is empty */
+                o = s->work_head;
+                s->work_head = o->next;
+                if (!s->work_head)
+                        s->work_tail = NULL;
+                pthread_mutex_unlock(&s->work_lock);
+                o->work(o->userdata);
+                o->next = NULL;
+                pthread_mutex_lock(&s->work_lock);
+                if (s->done_tail)
+                        s->done_tail->next = o;
+                else
+                        s->done_head = o;
+                s->done_tail = o;
+                (void) !write(s->done_efd, &one, sizeof(one));
+        }
+        pthread_mutex_unlock(&s->work_lock);
+        return NULL;
+}
+
+/* Back on the loop: hand each finished item to its done callback, in order. */
+static void offload_done(evutil_socket_t fd, short what, void *userdata) {
+        Server *s = userdata;
+        Offload *list;
+        uint64_t n;
+
+        (void) what;
+        if (fd >= 0)
+                (void) !read(fd, &n, sizeof(n));
+        pthread_mutex_lock(&s->work_lock);
+        list = s->done_head;
+        s->done_head = s->done_tail = NULL;
+        pthread_mutex_unlock(&s->work_lock);
+        while (list) {
+                Offload *o = list;
+                list = o->next;
+                s->n_offloaded--;
+                o->done(s, o->userdata);
+                free(o);
+        }
+}
+
+int server_offload(Server *s, OffloadWorkFn work, OffloadDoneFn done, void *userdata) {
+        Offload *o;
+
+        if (s->n_workers == 0) {
+                work(userdata);
+                done(s, userdata);
+                return 0;
+        }
+        o = calloc(1, sizeof(Offload));
+        if (!o)
+                return -ENOMEM;
+        *o = (Offload) { work, done, userdata, NULL };
+        s->n_offloaded++;
+        pthread_mutex_lock(&s->work_lock);
+        if (s->work_tail)
+                s->work_tail->next = o;
+        else
+                s->work_head = o;
+        s->work_tail = o;
+        pthread_cond_signal(&s->work_cond);
+        pthread_mutex_unlock(&s->work_lock);
+        return 0;
+}
+
+static int workers_start(Server *s) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t n = s->config->verify_threads >= 0 ? (size_t) s->config->verify_threads
+                                                  : (size_t) MAX(cpus - 1, 1L);
+        int r;
+
+        if (n == 0)
+                return 0;
+        s->done_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s->done_efd < 0)
+                return -errno;
+        s->done_event = event_new(s->base, s->done_efd, EV_READ | EV_PERSIST, offload_done, s);
+        s->workers = calloc(n, sizeof(pthread_t));
+        if (!s->done_event || !s->workers || event_add(s->done_event, NULL) < 0)
+                return -ENOMEM;
+        for (; s->n_workers < n; s->n_workers++) {
+                r = -pthread_create(&s->workers[s->n_workers], NULL, worker_thread, s);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Workers finish what is queued, then exit; their results are delivered. */
+static void workers_stop(Server *s) {
+        if (s->n_workers == 0)
+                return;
+        pthread_mutex_lock(&s->work_lock);
+        s->workers_exit = true;
+        pthread_cond_broadcast(&s->work_cond);
+        pthread_mutex_unlock(&s->work_lock);
+        for (size_t i = 0; i < s->n_workers; i++)
+                pthread_join(s->workers[i], NULL);
+        s->n_workers = 0;
+        offload_done(-1, 0, s);
+}
+
 /* At exit: the last batch, synchronously. */
 static void flush_sync(Server *s) {
         while (s->committing) {
@@ -205,7 +325,7 @@ static void drain_tick(evutil_socket_t fd, short what, void *userdata) {
         static const struct timeval tick = { 0, DRAIN_TICK_USEC };
 
         (void) fd, (void) what;
-        if ((s->n_jobs == 0 && !s->committing && !http_connections_busy(s)) ||
+        if ((s->n_offloaded == 0 && s->n_jobs == 0 && !s->committing && !http_connections_busy(s)) ||
             now_monotonic() >= s->stop_deadline) {
                 event_base_loopexit(s->base, NULL);
                 return;
@@ -297,7 +417,9 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
 
         if (!s || !(s->dir = strdup(dir)))
                 return log_oom();
-        s->commit_efd = -1;
+        s->commit_efd = s->done_efd = -1;
+        pthread_mutex_init(&s->work_lock, NULL);
+        pthread_cond_init(&s->work_cond, NULL);
         pthread_mutex_init(&s->commit_lock, NULL);
         pthread_cond_init(&s->commit_cond, NULL);
         r = server_config_load(dir, &s->config, &error);
@@ -343,6 +465,9 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
         if (r < 0)
                 return log_error_errno(r, "Cannot start the commit thread: %m");
         s->commit_thread_started = true;
+        r = workers_start(s);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the verification threads: %m");
         s->stop_timer = evtimer_new(s->base, drain_tick, s);
         s->sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
         s->sigint = evsignal_new(s->base, SIGINT, on_signal, s);
@@ -359,6 +484,8 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
 Server *server_free(Server *s) {
         if (!s)
                 return NULL;
+        workers_stop(s);
+        free(s->workers);
         if (s->commit_thread_started) {
                 pthread_mutex_lock(&s->commit_lock);
                 s->commit_thread_exit = true;
@@ -372,6 +499,10 @@ Server *server_free(Server *s) {
                 event_free(s->commit_event);
         if (s->batch_event)
                 event_free(s->batch_event);
+        if (s->done_event)
+                event_free(s->done_event);
+        if (s->done_efd >= 0)
+                close(s->done_efd);
         if (s->commit_efd >= 0)
                 close(s->commit_efd);
         for (size_t i = 0; i < s->n_jobs; i++)
@@ -405,7 +536,8 @@ int server_run(Server *s) {
         (void) sd_notifyf(0, "READY=1\nSTATUS=Listening on port %u", s->port);
         if (event_base_dispatch(s->base) < 0)
                 return log_error_errno(EIO, "Event loop failed.");
-        /* Anything still queued (the drain deadline passed) is committed now. */
+        /* Anything still queued (the drain deadline passed) is verified and committed now. */
+        workers_stop(s);
         flush_sync(s);
         log_info("Stopped after %" PRIu64 " requests: %" PRIu64 " reports accepted, %" PRIu64
                  " duplicates, %" PRIu64 " refused; %" PRIu64 " requests in %" PRIu64 " commits.",

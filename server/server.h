@@ -24,6 +24,10 @@ typedef struct PendingReply PendingReply;
 typedef struct ServerJob ServerJob;
 typedef struct Server Server;
 
+typedef struct Offload Offload;
+typedef void (*OffloadWorkFn)(void *userdata);                /* on a worker thread */
+typedef void (*OffloadDoneFn)(Server *s, void *userdata);     /* back on the loop */
+
 /* Work that writes to the store: runs on the loop thread inside the batch transaction
  * (use server_tx_begin/end around each unit that may fail, and queue the reply with
  * server_reply_after_commit()). */
@@ -65,6 +69,17 @@ struct Server {
         pthread_mutex_t commit_lock;
         pthread_cond_t commit_cond;
 
+        /* CPU work (report signatures) on worker threads, results back through an eventfd. */
+        pthread_t *workers;
+        size_t n_workers;
+        pthread_mutex_t work_lock;
+        pthread_cond_t work_cond;
+        Offload *work_head, *work_tail, *done_head, *done_tail;
+        bool workers_exit;
+        int done_efd;
+        struct event *done_event;
+        size_t n_offloaded;
+
         bool stopping;
         usec_t stop_deadline;
         uint16_t port; /* bound port (useful with :0) */
@@ -90,6 +105,10 @@ bool conn_busy(const Conn *c);
 
 /* http.c: whether any connection has a request in progress or output unsent. */
 bool http_connections_busy(Server *s);
+
+/* Runs work(userdata) on a worker thread (inline when there are none), then
+ * done(s, userdata) on the loop. work must not touch the Server. */
+int server_offload(Server *s, OffloadWorkFn work, OffloadDoneFn done, void *userdata);
 
 /* Group commit. server_submit() queues a job for the next batch (req gets a 503 if the
  * batch cannot start). Inside a job, server_tx_begin() opens a savepoint and

@@ -440,7 +440,8 @@ def test_cli_errors(tmp_path):
 
 # ---- durability --------------------------------------------------------------------
 
-def test_kill9_keeps_every_acknowledged_report(srv):
+@pytest.mark.parametrize("how", ["kill9", "sigterm"])
+def test_stop_keeps_every_acknowledged_report(srv, how):
     devices = [enrolled(srv) for _ in range(4)]
     acked = []
     lock = threading.Lock()
@@ -466,7 +467,10 @@ def test_kill9_keeps_every_acknowledged_report(srv):
     for t in threads:
         t.start()
     time.sleep(1.5)
-    srv.kill()
+    if how == "kill9":
+        srv.kill()
+    else:
+        srv.stop()  # asserts exit status 0 after draining
     stop.set()
     for t in threads:
         t.join(30)
@@ -519,3 +523,71 @@ def test_real_agent_enroll_report_verify(srv, tmp_path, vigie):
     assert r.returncode == 0, r
     (tmp_path / "r.jws").write_text(rows[-1][1][:-4] + "AAAA")
     assert vigie("verify", tmp_path / "r.jws", "--cert", state / "device.crt").returncode != 0
+
+
+def test_sd_notify_ready(tmp_path):
+    sock_path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(sock_path)
+    sock.settimeout(20)
+    srv = VigieServer(tmp_path, env={"NOTIFY_SOCKET": sock_path})
+    srv.start()
+    try:
+        msg = sock.recv(4096).decode()
+        assert "READY=1" in msg.split("\n")
+        srv.stop()
+        assert "STOPPING=1" in sock.recv(4096).decode()
+    finally:
+        sock.close()
+        if srv.running():
+            srv.kill()
+
+
+def test_postgres_shared_by_two_instances(postgres, tmp_path):
+    """Two stateless servers on one PostgreSQL: a device's chain continues across them,
+    a token's uses are shared, a revocation on one is seen by the other."""
+    name = "t" + uuid.uuid4().hex[:12]
+    r = postgres._as_pg(postgres.bin / "createdb", "-h", "127.0.0.1", "-p", postgres.port, "-U", "postgres", name)
+    assert r.returncode == 0, r.stderr
+    db = postgres.url.replace("dbname=vigie", f"dbname={name}")
+    a = VigieServer(tmp_path / "a", db=db)
+    (tmp_path / "a").mkdir()
+    a.start()
+    b = VigieServer(tmp_path / "b", db=db)
+    (tmp_path / "b").mkdir()
+    b.dir.mkdir()
+    for f in ("ca.key", "ca.pem", "server.key", "server.pem"):
+        (b.dir / f).write_bytes((a.dir / f).read_bytes())
+    b.start()
+    try:
+        tok = a.token(uses=2)
+        d1, d2, d3 = Device(a), Device(b), Device(b)
+        assert d1.enroll(tok)[0] == 201
+        assert d2.enroll(tok)[0] == 201           # second use, through the other instance
+        assert d3.enroll(tok)[0] == 403           # used up, whichever instance
+        for i in range(6):
+            d1.srv = a if i % 2 == 0 else b
+            status, body = d1.post(d1.report())
+            assert status == 202, body
+        assert a.count("reports", "device_id = $1", d1.id) == 6
+        assert b.cli("revoke", d1.id).returncode == 0
+        d1.srv = a
+        status, body = d1.post(d1.report(advance=False))
+        assert (status, body["error"]) == (403, "revoked")
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_inline_verification(tmp_path):
+    """VerifyThreads=0: reports are verified on the event loop itself."""
+    srv = VigieServer(tmp_path, conf="[Server]\nVerifyThreads=0\n")
+    srv.start()
+    try:
+        dev = enrolled(srv)
+        assert dev.post([dev.report(), dev.report()])[0] == 202
+        status, body = dev.post(dev.report(advance=False, sub=str(uuid.uuid4())))
+        assert (status, body["error"]) == (403, "wrong_subject")
+        assert srv.count("reports", "device_id = $1", dev.id) == 2
+    finally:
+        srv.stop()
