@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -26,6 +27,21 @@
 
 #define HISTORY_MAX 500u
 #define EXPORT_PAGE 1000u
+
+/* 400 for a query parameter not in allowed (NULL-terminated). */
+static int only_params(Request *r, const char *const *allowed, const char *expected) {
+        struct evkeyval *kv;
+
+        TAILQ_FOREACH(kv, &r->query, next) {
+                bool ok = false;
+                for (const char *const *a = allowed; *a; a++)
+                        ok = ok || streq(kv->key, *a);
+                if (!ok)
+                        return http_error(r, 400, "bad_filter", "unknown parameter \"%s\": expected %s",
+                                          kv->key, expected);
+        }
+        return 0;
+}
 
 static int storage_error(Request *r, int k) {
         log_error_errno(k, "Fleet query %s failed: %s", r->path, store_error(r->server->store_ro));
@@ -353,10 +369,8 @@ static int device_reports(Request *r, const char *id) {
         StoreDevice dev = {};
         int k;
 
-        for (struct evkeyval *kv = r->query.tqh_first; kv; kv = kv->next.tqe_next)
-                if (!streq(kv->key, "from") && !streq(kv->key, "to"))
-                        return http_error(r, 400, "bad_filter", "unknown parameter \"%s\": "
-                                          "expected from or to", kv->key);
+        if (only_params(r, (const char *const[]) { "from", "to", NULL }, "from or to") < 0)
+                return -EINVAL;
         if (parse_time_param(r, "from", &from) < 0 || parse_time_param(r, "to", &to) < 0)
                 return -EINVAL;
         k = store_device_get(s, id, &dev);
@@ -392,8 +406,8 @@ int route_fleet_device(Request *r) {
                 return http_error(r, 404, "no_such_device", "\"%.64s\" is not a device id "
                                   "(a lower-case UUID)", id);
         if (rest[n] == 0) {
-                if (r->query.tqh_first)
-                        return http_error(r, 400, "bad_filter", "this route takes no parameters");
+                if (only_params(r, (const char *const[]) { NULL }, "none") < 0)
+                        return -EINVAL;
                 return device_detail(r, id);
         }
         if (streq(rest + n, "/reports"))
@@ -527,10 +541,8 @@ int route_fleet_export(Request *r) {
         Export *e;
         int k;
 
-        for (struct evkeyval *kv = r->query.tqh_first; kv; kv = kv->next.tqe_next)
-                if (!streq(kv->key, "format"))
-                        return http_error(r, 400, "bad_filter", "unknown parameter \"%s\": "
-                                          "expected format", kv->key);
+        if (only_params(r, (const char *const[]) { "format", NULL }, "format") < 0)
+                return -EINVAL;
         if (format && !streq(format, "csv") && !streq(format, "jsonl"))
                 return http_error(r, 400, "bad_filter", "format=\"%s\": expected csv or jsonl", format);
         e = calloc(1, sizeof(Export));
