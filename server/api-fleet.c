@@ -109,17 +109,21 @@ static json_object *summary_json(const FleetSummary *s, const FleetTimes *t) {
         return TAKE_PTR(j);
 }
 
+/* The summary as of now, or the 503 already sent. */
+static int load_summary(Request *r, FleetTimes *t, FleetSummary *s) {
+        int k = fleet_times(r->server, t);
+        if (k >= 0)
+                k = store_fleet_summary(r->server->store_ro, t, s);
+        return k < 0 ? storage_error(r, k) : 0;
+}
+
 int route_fleet_summary(Request *r) {
         _cleanup_(fleet_summary_done) FleetSummary s = {};
         _cleanup_json_ json_object *j = NULL;
         FleetTimes t;
-        int k;
 
-        k = fleet_times(r->server, &t);
-        if (k >= 0)
-                k = store_fleet_summary(r->server->store_ro, &t, &s);
-        if (k < 0)
-                return storage_error(r, k);
+        if (load_summary(r, &t, &s) < 0)
+                return -EIO;
         j = summary_json(&s, &t);
         if (!j)
                 return http_error(r, 503, "out_of_memory", "cannot build the reply");
@@ -612,11 +616,8 @@ int route_metrics(Request *r) {
         FILE *f;
         int k;
 
-        k = fleet_times(r->server, &t);
-        if (k >= 0)
-                k = store_fleet_summary(r->server->store_ro, &t, &s);
-        if (k < 0)
-                return storage_error(r, k);
+        if (load_summary(r, &t, &s) < 0)
+                return -EIO;
         f = open_memstream(&text, &size);
         if (!f)
                 return http_error(r, 503, "out_of_memory", "cannot build the reply");
