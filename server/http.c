@@ -77,7 +77,7 @@ static void conn_arm(Conn *c) {
                 evtimer_add(c->deadline, &tv);
 }
 
-Conn *conn_new(Server *s) {
+static Conn *conn_new(Server *s) {
         Conn *c = calloc(1, sizeof(Conn));
         if (!c)
                 return NULL;
@@ -96,7 +96,7 @@ Conn *conn_new(Server *s) {
         return c;
 }
 
-void conn_request_started(Conn *c) {
+static void conn_request_started(Conn *c) {
         c->busy = true;
         evtimer_del(c->deadline);
 }
@@ -106,11 +106,8 @@ void conn_request_done(Conn *c) {
         conn_arm(c);
 }
 
-bool conn_over_limit(const Conn *c) {
-        return c->over_limit;
-}
-
-bool conn_busy(const Conn *c) {
+/* A request is being handled, or its reply is still being written. */
+static bool conn_busy(const Conn *c) {
         return c->busy || evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
 }
 

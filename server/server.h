@@ -5,6 +5,7 @@
  * the store, the CA, and the group commit that makes every 2xx durable
  * (docs/internals/ingest.md). */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,8 +17,6 @@
 #include "metrics.h"
 #include "server-conf.h"
 #include "store.h"
-
-#include <pthread.h>
 
 typedef struct Conn Conn;
 typedef struct PendingReply PendingReply;
@@ -94,14 +93,6 @@ static inline void server_freep(Server **s) {
 }
 /* Runs until SIGTERM/SIGINT, then drains. */
 int server_run(Server *s);
-
-/* Called from the HTTP layer (http.c) for each accepted connection. */
-Conn *conn_new(Server *s);
-void conn_request_started(Conn *c);
-void conn_request_done(Conn *c);
-bool conn_over_limit(const Conn *c);
-/* A request is being handled, or its reply is still being written. */
-bool conn_busy(const Conn *c);
 
 /* http.c: whether any connection has a request in progress or output unsent. */
 bool http_connections_busy(Server *s);

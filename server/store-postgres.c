@@ -73,20 +73,30 @@ static int pg_ensure(PgStore *p) {
         return 0;
 }
 
-static int pg_exec(Store *s, const char *sql) {
-        PgStore *p = (PgStore *) s;
+static int pg_exec_once(PgStore *p, const char *sql) {
         PGresult *res;
-        int r;
+        int r = pg_ensure(p);
 
-        /* ROLLBACK after a lost connection must not fail the caller's cleanup path. */
-        if (PQstatus(p->conn) != CONNECTION_OK && strncmp(sql, "ROLLBACK", 8) == 0)
-                return 0;
-        r = pg_ensure(p);
         if (r < 0)
                 return r;
         res = PQexec(p->conn, sql);
         r = pg_result_errno(p, res);
         PQclear(res);
+        return r;
+}
+
+static int pg_exec(Store *s, const char *sql) {
+        PgStore *p = (PgStore *) s;
+        int r;
+
+        /* ROLLBACK after a lost connection must not fail the caller's cleanup path. */
+        if (PQstatus(p->conn) != CONNECTION_OK && strncmp(sql, "ROLLBACK", 8) == 0)
+                return 0;
+        r = pg_exec_once(p, sql);
+        /* libpq notices a dead connection (database restarted) only when it is used:
+         * outside a transaction nothing is lost, so reconnect and try once more. */
+        if (r == -ECONNRESET && p->head.tx_depth == 0)
+                r = pg_exec_once(p, sql);
         return r;
 }
 
@@ -137,8 +147,8 @@ static int pg_prepare(PgStore *p, unsigned id, const char *sql) {
         return 0;
 }
 
-static int pg_query(Store *s, unsigned id, const char *sql, const StoreValue *params,
-                    size_t n_params, StoreRowFn fn, void *userdata) {
+static int pg_query_once(Store *s, unsigned id, const char *sql, const StoreValue *params,
+                         size_t n_params, StoreRowFn fn, void *userdata) {
         PgStore *p = (PgStore *) s;
         const char *values[32];
         char ints[32][24];
@@ -189,6 +199,14 @@ static int pg_query(Store *s, unsigned id, const char *sql, const StoreValue *pa
         r = rows;
 out:
         PQclear(res);
+        return r;
+}
+
+static int pg_query(Store *s, unsigned id, const char *sql, const StoreValue *params,
+                    size_t n_params, StoreRowFn fn, void *userdata) {
+        int r = pg_query_once(s, id, sql, params, n_params, fn, userdata);
+        if (r == -ECONNRESET && s->tx_depth == 0) /* see pg_exec() */
+                r = pg_query_once(s, id, sql, params, n_params, fn, userdata);
         return r;
 }
 

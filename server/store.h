@@ -89,9 +89,6 @@ static inline void store_freep(Store **s) {
 int store_begin(Store *s);
 int store_commit(Store *s);
 int store_rollback(Store *s);
-static inline bool store_in_transaction(Store *s) {
-        return s->tx_depth > 0;
-}
 
 /* ---- meta (policy) ---- */
 int store_meta_get(Store *s, const char *key, char **ret);

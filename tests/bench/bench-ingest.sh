@@ -24,7 +24,7 @@ srv="$build/bin/vigie-server"
 "$srv" init --dir "$tmp/srv" --name localhost >/dev/null
 "$srv" serve --dir "$tmp/srv" --listen 127.0.0.1:0 >"$tmp/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 100); do grep -q "Listening on port" "$tmp/server.log" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -qs "Listening on port" "$tmp/server.log" && break; sleep 0.05; done
 port=$(sed -n 's/.*Listening on port \([0-9]*\).*/\1/p' "$tmp/server.log")
 token=$("$srv" token create --dir "$tmp/srv" --uses 100000)
 "$srv" admin-cert create bench --out "$tmp/client" --dir "$tmp/srv" >/dev/null
@@ -58,8 +58,8 @@ echo "# vigie-server: full mTLS handshake per report (sequential, like s_time)"
 hs1=$(run --mode handshake --concurrency 1); echo "$hs1"
 echo "# vigie-server: full mTLS handshake per report, 8 clients"
 hs8=$(run --mode handshake --concurrency 8); echo "$hs8"
-echo "# vigie-server: keep-alive, 32 clients"
-ka=$(run --mode keepalive --concurrency 32); echo "$ka"
+echo "# vigie-server: keep-alive, 64 clients"
+ka=$(run --mode keepalive --concurrency 64); echo "$ka"
 
 rate() { echo "$1" | sed -n 's/.*reports_per_s=\([0-9.]*\).*/\1/p'; }
 awk -v hs1="$(rate "$hs1")" -v hs8="$(rate "$hs8")" -v ka="$(rate "$ka")" -v bare="${bare_real:-0}" \

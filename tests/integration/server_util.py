@@ -23,7 +23,8 @@ API (kept small on purpose; other test files import it):
 
     pg = Postgres(tmp_path)          # a real PostgreSQL on 127.0.0.1:<random> (skips if absent)
     pg.start(); pg.url               # "postgres:host=127.0.0.1 port=… dbname=vigie user=postgres"
-    pg.stop()
+    pg.stop(keep=True); pg.start(init=False)   # restart on the same port with the same data
+    pg.stop()                        # and remove it
 
 Fixture: `vigie_server` (started, stopped at teardown).
 """
@@ -310,21 +311,25 @@ class Postgres:
             cmd = ["runuser", "-u", "postgres", "--"] + cmd
         return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
-    def start(self):
-        if os.geteuid() == 0:
-            shutil.chown(self.base, "postgres", "postgres")
-        r = self._as_pg(self.bin / "initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync")
-        assert r.returncode == 0, f"initdb failed: {r.stderr.strip()}"
+    def start(self, init=True):
+        if init:
+            if os.geteuid() == 0:
+                shutil.chown(self.base, "postgres", "postgres")
+            r = self._as_pg(self.bin / "initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync")
+            assert r.returncode == 0, f"initdb failed: {r.stderr.strip()}"
         r = self._as_pg(self.bin / "pg_ctl", "-D", self.data, "-l", self.base / "pg.log", "-w", "-t", "60",
                         "-o", f"-h 127.0.0.1 -p {self.port} -k {self.base} -c fsync=on", "start")
         assert r.returncode == 0, r.stderr + (self.base / "pg.log").read_text(errors="replace")
-        r = self._as_pg(self.bin / "createdb", "-h", "127.0.0.1", "-p", self.port, "-U", "postgres", "vigie")
-        assert r.returncode == 0, r.stderr
+        if init:
+            r = self._as_pg(self.bin / "createdb", "-h", "127.0.0.1", "-p", self.port, "-U", "postgres", "vigie")
+            assert r.returncode == 0, r.stderr
         return self
 
-    def stop(self):
+    def stop(self, keep=False):
+        """keep=True: stop the cluster but keep its data for start(init=False)."""
         self._as_pg(self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
-        shutil.rmtree(self.base, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(self.base, ignore_errors=True)
 
     @staticmethod
     def psql_args(conninfo):

@@ -4,6 +4,7 @@ PostgreSQL. Every refusal asserts the status code AND that nothing was stored.""
 import base64
 import datetime
 import hashlib
+import http.client
 import json
 import socket
 import ssl
@@ -452,8 +453,8 @@ def test_stop_keeps_every_acknowledged_report(srv, how):
             jws = dev.report(advance=False)
             try:
                 status, _ = dev.post(jws)
-            except (OSError, ssl.SSLError, ConnectionError):
-                return
+            except (OSError, ssl.SSLError, ConnectionError, http.client.HTTPException):
+                return  # the server died mid-reply: not acknowledged
             if status in (200, 202):
                 h = hashlib.sha256(jws.encode()).hexdigest()
                 dev.seq += 1
@@ -591,3 +592,25 @@ def test_inline_verification(tmp_path):
         assert srv.count("reports", "device_id = $1", dev.id) == 2
     finally:
         srv.stop()
+
+
+def test_postgres_down_then_back(tmp_path):
+    """PostgreSQL stops: requests get 503 and nothing is acknowledged; it comes back on
+    the same port: the server reconnects by itself and the chain goes on."""
+    pg = Postgres(tmp_path)
+    pg.start()
+    srv = VigieServer(tmp_path, db=pg.url)
+    srv.start()
+    try:
+        dev = enrolled(srv)
+        assert dev.post(dev.report())[0] == 202
+        pg.stop(keep=True)
+        status, body = dev.post(dev.report(advance=False))
+        assert (status, body["error"]) == (503, "storage_unavailable"), body
+        pg.start(init=False)
+        status, body = dev.post(dev.report())
+        assert status == 202, body
+        assert srv.count("reports", "device_id = $1", dev.id) == 2
+    finally:
+        srv.stop()
+        pg.stop()
