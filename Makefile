@@ -18,6 +18,11 @@ LOCALEDIR ?= $(DATADIR)/locale
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 RUNSTATEDIR ?= /run
+# systemd's own idea of where units, sysusers.d and tmpfiles.d go; fallbacks without it.
+SYSTEMDSYSTEMUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+SYSTEMDUSERUNITDIR ?= $(or $(shell pkg-config --variable=systemduserunitdir systemd 2>/dev/null),/usr/lib/systemd/user)
+SYSUSERSDIR ?= $(or $(shell pkg-config --variable=sysusersdir systemd 2>/dev/null),/usr/lib/sysusers.d)
+TMPFILESDIR ?= $(or $(shell pkg-config --variable=tmpfilesdir systemd 2>/dev/null),/usr/lib/tmpfiles.d)
 
 SANITIZE ?= 0
 FUZZ ?= 0
@@ -52,7 +57,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -pipe -MMD -MP \
 	-Icommon -Iagent -Iagent/checks -Iserver \
 	-DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DLOCALSTATEDIR='"$(LOCALSTATEDIR)"' -DRUNSTATEDIR='"$(RUNSTATEDIR)"' \
-	-DLOCALEDIR='"$(LOCALEDIR)"' -DDATADIR='"$(DATADIR)"' \
+	-DLOCALEDIR='"$(LOCALEDIR)"' -DDATADIR='"$(DATADIR)"' -DBINDIR='"$(BINDIR)"' \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 ALL_LDFLAGS := $(LDFLAGS) -pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
@@ -99,7 +104,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
-.PHONY: all deps check unit fuzz-replay integration demo fuzz fuzzers bench install clean \
+.PHONY: all deps check unit units fuzz-replay integration demo fuzz fuzzers bench install clean \
 	format
 
 all: $(BINS)
@@ -117,6 +122,8 @@ $(COMMON_LIB) $(AGENT_LIB) $(SERVER_LIB):
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+# Keep the objects of tests and fuzz targets (make would delete them as intermediates).
+.SECONDARY:
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(call obj,$$(MAIN_$$*)) $(VIGIE_LIBS)
 	$(quiet) LD $@
@@ -155,6 +162,7 @@ integration: $(BINS)
 # Dependencies first, in their own make so that pkg-config sees the new packages.
 check: deps
 	@$(MAKE) --no-print-directory all unit fuzz-replay
+	@$(MAKE) --no-print-directory units
 	@$(MAKE) --no-print-directory integration
 
 demo: deps
@@ -172,9 +180,35 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/bench/run.sh $(abspath $(BUILD))
 
+# Laptop and operator commands in BINDIR; the two daemons in SBINDIR (the units name them).
+USER_PROGRAMS := $(filter vigie vigiectl vigie-tray,$(PROGRAMS))
+DAEMON_PROGRAMS := $(filter vigie-agent vigie-server,$(PROGRAMS))
+MAN_PAGES := $(wildcard docs/man/*.[158])
+UNITS := $(foreach p,$(DAEMON_PROGRAMS),systemd/$(p).service.in)
+
 install: all
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/vigie \
+		$(DESTDIR)$(SYSCONFDIR)/vigie/agent.conf.d $(DESTDIR)$(DATADIR)/vigie \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(addprefix $(BUILD)/bin/,$(USER_PROGRAMS)) $(DESTDIR)$(BINDIR)/
+	$(if $(DAEMON_PROGRAMS),install -m 0755 $(addprefix $(BUILD)/bin/,$(DAEMON_PROGRAMS)) $(DESTDIR)$(SBINDIR)/)
+	$(foreach u,$(UNITS),sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' $(u) \
+		>$(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/$(notdir $(u:.in=)) && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/$(notdir $(u:.in=));)
+	install -m 0644 systemd/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/vigie.conf
+	install -m 0644 systemd/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/vigie.conf
+	@# An administrator's configuration is never overwritten.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/vigie/agent.conf ] || \
+		install -m 0644 packaging/agent.conf $(DESTDIR)$(SYSCONFDIR)/vigie/agent.conf
+	$(BUILD)/bin/vigie policy --default >$(DESTDIR)$(DATADIR)/vigie/policy.json
+	$(foreach m,$(MAN_PAGES),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/;)
+
+# The units verified against a `make install` tree, with their exposure figures.
+units: all
+	@rm -rf $(BUILD)/destdir
+	@$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/destdir PREFIX=/usr >/dev/null
+	@sh tests/units/check-units.sh $(abspath $(BUILD))/destdir
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

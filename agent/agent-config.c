@@ -23,6 +23,11 @@ static const ConfigTableItem agent_config_table[] = {
         { "Agent", "RuntimeDirectory", config_parse_path, F(runtime_dir), "an absolute path" },
         { "Agent", "Root", config_parse_path, F(root), "an absolute path" },
         { "Agent", "LogLevel", config_parse_log_level, F(log_level), "err, warning, notice, info or debug" },
+        { "Agent", "ReportIntervalSec", config_parse_duration, F(report_interval), "a duration such as 2s or 1h" },
+        { "Agent", "RetryMinSec", config_parse_duration, F(retry_min), "a duration such as 30s" },
+        { "Agent", "RetryMaxSec", config_parse_duration, F(retry_max), "a duration such as 1h" },
+        { "Agent", "ResumeDelaySec", config_parse_duration, F(resume_delay), "a duration such as 10s" },
+        { "Agent", "CycleTimeoutSec", config_parse_duration, F(cycle_timeout), "a duration such as 15min" },
         { "Agent", "KeyURI", config_parse_string, F(key_uri), "an OSSL_STORE URI (file:/path, or a provider's)" },
         { "Agent", "DeviceIdSeed", config_parse_string, F(device_id_seed), "any text" },
         { "Transport", "ConnectTimeoutSec", config_parse_duration, F(connect_timeout), "a duration like 10s" },
@@ -38,6 +43,10 @@ AgentConfig *agent_config_new(void) {
         if (!c)
                 return NULL;
         c->log_level = LOG_INFO;
+        c->retry_min = 30 * USEC_PER_SEC;
+        c->retry_max = USEC_PER_HOUR;
+        c->resume_delay = 10 * USEC_PER_SEC;
+        c->cycle_timeout = 15 * USEC_PER_MINUTE;
         c->connect_timeout = 10 * USEC_PER_SEC;
         c->timeout = 30 * USEC_PER_SEC;
         c->spool_max_reports = 1000;   /* a report an hour: six weeks offline */
@@ -137,6 +146,16 @@ static int validate(AgentConfig *c, char **ret_error) {
         size_t n_sources = 0;
         int r;
 
+        if (c->retry_min == 0 || c->retry_max < c->retry_min) {
+                if (asprintf(ret_error, "[Agent] RetryMinSec= must be positive and not above RetryMaxSec=") < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        if (c->cycle_timeout < USEC_PER_SEC) {
+                if (asprintf(ret_error, "[Agent] CycleTimeoutSec= must be at least 1s") < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
         if (c->connect_timeout < USEC_PER_SEC || c->timeout < USEC_PER_SEC ||
             c->spool_max_reports < 1 || c->spool_max_bytes < 64 * 1024) {
                 if (asprintf(ret_error, "[Transport] timeouts must be at least 1s, [Spool] MaxReports= at least 1 and MaxBytes= at least 64K") < 0)

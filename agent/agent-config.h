@@ -40,6 +40,12 @@ typedef struct AgentConfig {
         char *runtime_dir;       /* [Agent] RuntimeDirectory= */
         char *root;              /* [Agent] Root= */
         int log_level;           /* [Agent] LogLevel= */
+        /* The daemon (vigie-agent(8)): */
+        usec_t report_interval;  /* [Agent] ReportIntervalSec= override of the policy; 0: policy */
+        usec_t retry_min;        /* [Agent] RetryMinSec= first delivery retry delay */
+        usec_t retry_max;        /* [Agent] RetryMaxSec= cap of the exponential backoff */
+        usec_t resume_delay;     /* [Agent] ResumeDelaySec= after resume / network back */
+        usec_t cycle_timeout;    /* [Agent] CycleTimeoutSec= a cycle is killed past this */
         char *key_uri;           /* [Agent] KeyURI= (OSSL_STORE URI); NULL: file:STATE/device.key */
         char *device_id_seed;    /* [Agent] DeviceIdSeed= (tests, demo); NULL: from machine-id */
         usec_t connect_timeout;  /* [Transport] ConnectTimeoutSec= */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <getopt.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -59,6 +60,14 @@ int cli_load_config(Cli *cli) {
         return 0;
 }
 
+int cli_no_arguments(const char *verb, int argc, char *argv[]) {
+        if (optind >= argc)
+                return 0;
+        fprintf(stderr, _("vigie %s: unexpected argument \"%s\".\n"), verb, argv[optind]);
+        fprintf(stderr, _("Try 'vigie %s --help' for more information.\n"), verb);
+        return EXIT_USAGE;
+}
+
 int cli_usage_error(const char *verb) {
         fprintf(stderr, _("Try 'vigie %s--help' for more information.\n"), verb ? verb : "");
         return EXIT_USAGE;
@@ -67,4 +76,23 @@ int cli_usage_error(const char *verb) {
 bool cli_use_colors(void) {
         const char *term = getenv("TERM");
         return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && !streq(term, "dumb");
+}
+
+const char *cli_status_color(CheckStatus s) {
+        switch (s) {
+        case CHECK_PASS: return "\033[1;32m";
+        case CHECK_WARN: return "\033[1;33m";
+        case CHECK_FAIL: return "\033[1;31m";
+        default: return "\033[1;35m";
+        }
+}
+
+const char *cli_status_word(CheckStatus s) {
+        switch (s) {
+        case CHECK_PASS: return _("PASS");
+        case CHECK_WARN: return _("WARN");
+        case CHECK_FAIL: return _("FAIL");
+        case CHECK_UNKNOWN: return _("UNKNOWN");
+        default: return _("ERROR");
+        }
 }

@@ -8,12 +8,14 @@
 #include <stdbool.h>
 
 #include "agent-config.h"
+#include "check-result.h"
 
 enum {
         EXIT_COMPLIANT = 0,
         EXIT_NONCOMPLIANT = 1,
         EXIT_USAGE = 2,    /* usage or configuration error */
         EXIT_INTERNAL = 3, /* internal error */
+        EXIT_NO_AGENT = 4, /* vigie status: the agent is not running or not enrolled */
 };
 
 enum {
@@ -47,10 +49,17 @@ int cli_common_option(Cli *cli, int c, const char *arg);
 /* Loads the configuration once (file + drop-ins), applying --state-dir. Returns 0 or an
  * exit code (EXIT_USAGE) after printing why. */
 int cli_load_config(Cli *cli);
+/* After getopt: 0, or EXIT_USAGE after naming the first argument left over. */
+int cli_no_arguments(const char *verb, int argc, char *argv[]);
 /* "Try 'vigie VERB --help'." on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *verb);
 /* Colours are used only on a terminal that wants them. */
 bool cli_use_colors(void);
+#define ANSI_RESET "\033[0m"
+#define ANSI_BOLD "\033[1m"
+/* "PASS", "FAIL"… (translated) and their terminal colour. */
+const char *cli_status_word(CheckStatus s);
+const char *cli_status_color(CheckStatus s);
 
 typedef struct Verb {
         const char *name;
@@ -59,6 +68,14 @@ typedef struct Verb {
 } Verb;
 
 int verb_check(Cli *cli, int argc, char *argv[]);
+int verb_policy(Cli *cli, int argc, char *argv[]);
+int verb_cycle(Cli *cli, int argc, char *argv[]);
+int verb_status(Cli *cli, int argc, char *argv[]);
+/* RUNTIME_DIR/status.json, and whether the agent that wrote it still runs. */
+int status_load(const char *runtime_dir, json_object **ret);
+bool status_agent_running(json_object *status);
+/* vigie report --now: SIGUSR1 to the running agent, then waits for its cycle. */
+int agent_request_report_now(const AgentConfig *cfg);
 int verb_enroll(Cli *cli, int argc, char *argv[]);
 int verb_report(Cli *cli, int argc, char *argv[]);
 int verb_verify(Cli *cli, int argc, char *argv[]);

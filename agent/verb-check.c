@@ -17,28 +17,6 @@
 #include "policy.h"
 #include "time-util.h"
 
-#define ANSI_RESET "\033[0m"
-#define ANSI_BOLD "\033[1m"
-
-static const char *status_color(CheckStatus s) {
-        switch (s) {
-        case CHECK_PASS: return "\033[1;32m";
-        case CHECK_WARN: return "\033[1;33m";
-        case CHECK_FAIL: return "\033[1;31m";
-        default: return "\033[1;35m";
-        }
-}
-
-static const char *status_word(CheckStatus s) {
-        switch (s) {
-        case CHECK_PASS: return _("PASS");
-        case CHECK_WARN: return _("WARN");
-        case CHECK_FAIL: return _("FAIL");
-        case CHECK_UNKNOWN: return _("UNKNOWN");
-        default: return _("ERROR");
-        }
-}
-
 static void print_human(CheckResult *const *results, size_t n) {
         bool color = cli_use_colors();
         size_t ok = 0, required = 0;
@@ -47,8 +25,8 @@ static void print_human(CheckResult *const *results, size_t n) {
                 const CheckResult *r = results[i];
                 char buf[RFC3339_MAX];
 
-                printf("%s%-7s%s %s%s%s%s\n", color ? status_color(r->status) : "",
-                       status_word(r->status), color ? ANSI_RESET : "", color ? ANSI_BOLD : "",
+                printf("%s%-7s%s %s%s%s%s\n", color ? cli_status_color(r->status) : "",
+                       cli_status_word(r->status), color ? ANSI_RESET : "", color ? ANSI_BOLD : "",
                        r->title, color ? ANSI_RESET : "", r->required ? "" : _(" (not required)"));
                 printf("        %s\n", strempty(r->summary));
                 if (r->deadline)

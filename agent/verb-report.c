@@ -15,22 +15,24 @@
 #include "reporter.h"
 
 static void help(void) {
-        printf(_("Usage: vigie report [--offline]\n\n"
+        printf(_("Usage: vigie report [--offline|--now]\n\n"
                  "Runs the checks with the server's policy (fetched when the server is reachable,\n"
                  "else the cached one), signs the report with the device key, adds it to the\n"
                  "spool and sends every waiting report, oldest first. When the server cannot be\n"
                  "reached the reports stay queued and the command still succeeds.\n\n"
-                 "      --offline        do not contact the server: sign and queue only\n"));
+                 "      --offline        do not contact the server: sign and queue only\n"
+                 "      --now            ask the running agent for a cycle now and wait for it\n"));
         printf("%s", CLI_COMMON_HELP);
         printf(_("\nExit status: 0 report made (sent or queued), 2 usage or configuration error\n"
                  "(not enrolled…), 3 the server refused this device, or another error.\n"));
 }
 
 int verb_report(Cli *cli, int argc, char *argv[]) {
-        enum { ARG_OFFLINE = _ARG_VERB_FIRST };
+        enum { ARG_OFFLINE = _ARG_VERB_FIRST, ARG_NOW };
         static const struct option options[] = {
                 CLI_COMMON_OPTIONS,
                 { "offline", no_argument, NULL, ARG_OFFLINE },
+                { "now", no_argument, NULL, ARG_NOW },
                 {}
         };
         _cleanup_(identity_freep) Identity *id = NULL;
@@ -40,7 +42,7 @@ int verb_report(Cli *cli, int argc, char *argv[]) {
         _cleanup_free_ char *err = NULL, *state_path = NULL;
         CheckResult **results = NULL;
         FlushStats st = {};
-        bool offline = false;
+        bool offline = false, now = false;
         int64_t seq;
         size_t n = 0;
         int c, r;
@@ -52,6 +54,7 @@ int verb_report(Cli *cli, int argc, char *argv[]) {
                 switch (c) {
                 case 'h': help(); return 0;
                 case ARG_OFFLINE: offline = true; break;
+                case ARG_NOW: now = true; break;
                 default: return cli_usage_error("report ");
                 }
         }
@@ -62,6 +65,8 @@ int verb_report(Cli *cli, int argc, char *argv[]) {
         if ((r = cli_load_config(cli)) != 0)
                 return r;
         AgentConfig *cfg = cli->config;
+        if (now)
+                return offline ? cli_usage_error("report ") : agent_request_report_now(cfg);
 
         r = identity_load(cfg, &id);
         if (r < 0) {

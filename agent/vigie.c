@@ -14,6 +14,9 @@
 
 static const Verb verbs[] = {
         { "check", N_("run the compliance checks and print the verdict"), verb_check },
+        { "status", N_("show what the agent last found and sent"), verb_status },
+        { "policy", N_("print the policy this laptop is judged by"), verb_policy },
+        { "cycle", NULL, verb_cycle }, /* internal: one cycle of vigie-agent */
         { "enroll", N_("enroll this device with the Vigie server"), verb_enroll },
         { "report", N_("check, sign and send a report (queued when offline)"), verb_report },
         { "verify", N_("verify a signed report against a device certificate"), verb_verify },
@@ -24,7 +27,8 @@ static void help(void) {
                  "Vigie checks that this laptop meets the security part of the remote-work\n"
                  "policy: disk encryption, patch level and backups.\n\nCommands:\n"));
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-8s %s\n", verbs[i].name, _(verbs[i].summary));
+                if (verbs[i].summary)
+                        printf("  %-8s %s\n", verbs[i].name, _(verbs[i].summary));
         printf(_("\nRun 'vigie COMMAND --help' for a command's options.\n"));
 }
 

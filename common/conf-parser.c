@@ -143,13 +143,15 @@ static int filter_conf(const struct dirent *de) {
         return de->d_name[0] != '.' && l > 5 && streq(de->d_name + l - 5, ".conf");
 }
 
-int config_load(const char *path, bool missing_ok, const ConfigTableItem *table, void *obj,
-                ConfigSectionHandler other, void *userdata, char **ret_error) {
+typedef int (*ConfigFileFn)(const char *path, void *userdata);
+
+/* The main file, then its drop-ins in lexical order; stops at the first failure. */
+static int config_foreach_file(const char *path, bool missing_ok, ConfigFileFn fn, void *userdata) {
         _cleanup_free_ char *dropin_dir = NULL;
         struct dirent **list = NULL;
         int r, n;
 
-        r = load_one(path, table, obj, other, userdata, ret_error);
+        r = fn(path, userdata);
         if (r == -ENOENT && missing_ok)
                 r = 0;
         if (r < 0)
@@ -163,11 +165,73 @@ int config_load(const char *path, bool missing_ok, const ConfigTableItem *table,
         for (int i = 0; i < n; i++) {
                 _cleanup_free_ char *p = path_join(dropin_dir, list[i]->d_name);
                 if (r >= 0)
-                        r = p ? load_one(p, table, obj, other, userdata, ret_error) : -ENOMEM;
+                        r = p ? fn(p, userdata) : -ENOMEM;
                 free(list[i]);
         }
         free(list);
         return r;
+}
+
+typedef struct LoadArgs {
+        const ConfigTableItem *table;
+        void *obj;
+        ConfigSectionHandler other;
+        void *userdata;
+        char **ret_error;
+} LoadArgs;
+
+static int load_one_fn(const char *path, void *userdata) {
+        LoadArgs *a = userdata;
+        return load_one(path, a->table, a->obj, a->other, a->userdata, a->ret_error);
+}
+
+int config_load(const char *path, bool missing_ok, const ConfigTableItem *table, void *obj,
+                ConfigSectionHandler other, void *userdata, char **ret_error) {
+        LoadArgs a = { table, obj, other, userdata, ret_error };
+        return config_foreach_file(path, missing_ok, load_one_fn, &a);
+}
+
+typedef struct TextArgs {
+        char *text;
+        size_t size;
+} TextArgs;
+
+static int append_one(const char *path, void *userdata) {
+        TextArgs *a = userdata;
+        _cleanup_free_ char *buf = NULL;
+        size_t size;
+        char *t;
+        int r;
+
+        r = read_file_full(path, CONFIG_TEXT_MAX, &buf, &size);
+        if (r < 0)
+                return r;
+        if (a->size + size + 2 > CONFIG_TEXT_MAX)
+                return -EFBIG;
+        t = realloc(a->text, a->size + size + 2);
+        if (!t)
+                return -ENOMEM;
+        a->text = t;
+        memcpy(a->text + a->size, buf, size);
+        a->size += size;
+        a->text[a->size++] = '\n'; /* a file without a final newline must not join the next */
+        a->text[a->size] = 0;
+        return 0;
+}
+
+int config_read_text(const char *path, char **ret) {
+        TextArgs a = {};
+        int r;
+
+        r = config_foreach_file(path, true, append_one, &a);
+        if (r < 0) {
+                free(a.text);
+                return r;
+        }
+        if (!a.text && !(a.text = strdup("")))
+                return -ENOMEM;
+        *ret = a.text;
+        return 0;
 }
 
 int config_parse_string(const char *value, void *field) {

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* One cycle of vigie-agent, run by `vigie cycle` in a child process: the same reporter
+ * steps as `vigie report` (policy with ETag, checks, sign, spool, deliver) plus the
+ * certificate renewal; the result is a small JSON object for the daemon (status.json
+ * material: never evidence nor secrets). */
+
+#include <stdbool.h>
+
+#include <json-c/json.h>
+
+#include "agent-config.h"
+
+typedef enum CycleKind {
+        CYCLE_FULL,  /* checks, sign, spool, deliver (when allowed), policy, renewal */
+        CYCLE_FLUSH, /* deliver what the spool holds */
+} CycleKind;
+
+int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, json_object **ret);
+/* SIGTERM (from the stopping daemon): finish the current step, skip the rest. */
+void agent_cycle_setup_signals(void);
+bool agent_cycle_stop_requested(void);

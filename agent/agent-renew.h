@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+
+#include <openssl/x509.h>
+
+#include "agent-config.h"
+#include "identity.h"
+#include "transport.h"
+
+int cert_validity(X509 *cert, usec_t *ret_not_before, usec_t *ret_not_after);
+/* A third of the lifetime or less is left. */
+bool cert_renewal_due(usec_t not_before, usec_t not_after, usec_t now);
+/* POST /v1/renew with a CSR for the same key; the checked answer replaces device.crt.
+ * -errno with a message for people in *ret_error. */
+int cert_renew(const AgentConfig *c, const Identity *id, Transport *t, usec_t *ret_not_after, char **ret_error);

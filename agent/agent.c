@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* The Agent object: configuration, signals, start-up, reload, shutdown. */
+#include <errno.h>
+#include <limits.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "agent.h"
+#include "conf-parser.h"
+#include "cleanup.h"
+#include "fs-util.h"
+#include "log.h"
+#include "policy.h"
+#include "time-util.h"
+
+/* `vigie` beside us (a build tree, or both in one directory), else the installed one. */
+int agent_find_cycle_binary(char **ret) {
+        _cleanup_free_ char *beside = NULL;
+        char self[PATH_MAX], *slash;
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+        if (n > 0 && (self[n] = 0, slash = strrchr(self, '/'))) {
+                *slash = 0;
+                beside = path_join(self, "vigie");
+                if (beside && access(beside, X_OK) == 0) {
+                        *ret = TAKE_PTR(beside);
+                        return 0;
+                }
+        }
+        *ret = strdup(BINDIR "/vigie");
+        return *ret ? 0 : -ENOMEM;
+}
+
+int agent_new(const char *config_path, Agent **ret) {
+        _cleanup_(agent_freep) Agent *a = calloc(1, sizeof(Agent));
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        a->child_result_fd = -1;
+        a->network_connected = -1;
+        a->state = AGENT_STARTING;
+        a->config_path = strdup(config_path);
+        if (!a->config_path)
+                return -ENOMEM;
+        r = agent_config_load(config_path, &a->config, &err);
+        if (r < 0)
+                return log_error_errno(r, "Bad configuration: %s", err ? err : strerror(-r));
+        r = config_read_text(config_path, &a->config_text);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the configuration \"%s\": %m", config_path);
+        r = agent_find_cycle_binary(&a->cycle_binary);
+        if (r < 0)
+                return log_oom();
+        r = sd_event_default(&a->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the event loop: %m");
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+Agent *agent_free(Agent *a) {
+        if (!a)
+                return NULL;
+        if (a->child_pid > 0)
+                (void) kill(a->child_pid, SIGKILL);
+        sd_event_source_unref(a->cycle_timer);
+        sd_event_source_unref(a->retry_timer);
+        sd_event_source_unref(a->watchdog_timer);
+        sd_event_source_unref(a->child_source);
+        sd_event_source_unref(a->child_timeout);
+        if (a->child_result_fd >= 0)
+                close(a->child_result_fd);
+        sd_bus_slot_unref(a->sleep_slot);
+        sd_bus_slot_unref(a->network_slot);
+        sd_bus_flush_close_unref(a->bus);
+        sd_event_unref(a->event);
+        agent_config_free(a->config);
+        free(a->config_text);
+        free(a->cycle_binary);
+        json_object_put(a->last);
+        free(a->config_path);
+        free(a);
+        return NULL;
+}
+
+/* The cached policy says how often to report; the rest of it only matters in the child. */
+void agent_load_policy_interval(Agent *a) {
+        _cleanup_(policy_freep) Policy *p = NULL;
+        _cleanup_free_ char *path = path_join(a->config->state_dir, "policy.json"), *err = NULL;
+
+        if (path && access(path, F_OK) == 0 && policy_load_file(path, 0, &p, &err) < 0)
+                log_warning("Cached policy \"%s\" is unusable (%s); using the built-in default.",
+                            path, strempty(err));
+        if (!p)
+                p = policy_new_default();
+        a->policy_interval = p ? (usec_t) p->report_interval_s * USEC_PER_SEC : USEC_PER_HOUR;
+}
+
+int agent_reload(Agent *a) {
+        _cleanup_free_ char *err = NULL;
+        AgentConfig *c = NULL;
+        usec_t old_interval = agent_interval(a);
+        int r;
+
+        (void) sd_notifyf(false, "RELOADING=1\nSTATUS=Reloading the configuration and policy\n"
+                          "MONOTONIC_USEC=%" PRIu64, now_monotonic());
+        char *text = NULL;
+
+        r = agent_config_load(a->config_path, &c, &err);
+        if (r >= 0 && (r = config_read_text(a->config_path, &text)) < 0)
+                c = agent_config_free(c);
+        if (r < 0)
+                log_error("Configuration reload failed, keeping the running configuration: %s",
+                          err ? err : strerror(-r));
+        else {
+                agent_config_free(a->config);
+                a->config = c;
+                free(a->config_text);
+                a->config_text = text;
+                log_set_max_level(a->config->log_level);
+                log_info("Configuration reloaded from \"%s\".", a->config_path);
+        }
+        agent_load_policy_interval(a);
+        /* A new interval takes effect now rather than after the old one ran out. */
+        if (agent_interval(a) != old_interval && a->state == AGENT_IDLE)
+                (void) agent_schedule_cycle(a, jitter(agent_interval(a), random_u64()));
+        (void) sd_notify(false, "READY=1");
+        agent_notify_status(a);
+        (void) agent_status_write(a);
+        return r;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Agent *a = userdata;
+        (void) s;
+
+        switch (si->ssi_signo) {
+        case SIGHUP:
+                (void) agent_reload(a);
+                break;
+        case SIGUSR1:
+                (void) agent_request_cycle(a, 0, "requested (SIGUSR1)");
+                break;
+        case SIGTERM:
+        case SIGINT:
+                log_info("Stopping%s.", a->child_pid > 0 ? " after the current step" : "");
+                (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+                a->state = AGENT_STOPPING;
+                if (a->child_pid > 0)
+                        (void) kill(a->child_pid, SIGTERM); /* the child ends its step */
+                else
+                        (void) sd_event_exit(a->event, 0);
+                break;
+        }
+        return 0;
+}
+
+int agent_start(Agent *a) {
+        static const int signals[] = { SIGHUP, SIGUSR1, SIGTERM, SIGINT };
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        for (size_t i = 0; i < ELEMENTSOF(signals); i++)
+                sigaddset(&mask, signals[i]);
+        sigaddset(&mask, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m");
+        for (size_t i = 0; i < ELEMENTSOF(signals); i++) {
+                r = sd_event_add_signal(a->event, NULL, signals[i], on_signal, a);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch signal %d: %m", signals[i]);
+        }
+        r = mkdir_p(a->config->runtime_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the runtime directory \"%s\": %m",
+                                       a->config->runtime_dir);
+        a->started_realtime = now_realtime();
+        (void) agent_status_load_previous(a);
+        agent_load_policy_interval(a);
+        r = agent_watchdog_setup(a);
+        if (r < 0)
+                return r;
+        (void) agent_bus_connect(a); /* optional: no system bus, no resume/network hints */
+
+        a->state = AGENT_IDLE;
+        /* The first cycle right away: a restarted agent reports its state at once. */
+        r = agent_request_cycle(a, 0, "start-up");
+        if (r < 0)
+                return r;
+        (void) sd_notify(false, "READY=1");
+        agent_notify_status(a);
+        log_info("Vigie agent started (configuration \"%s\", state \"%s\").", a->config_path,
+                 a->config->state_dir);
+        return 0;
+}
+
+int agent_run(Agent *a) {
+        int r = sd_event_loop(a->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        (void) agent_status_write(a);
+        return 0;
+}

@@ -1,0 +1,88 @@
+#!/bin/sh
+# vigie-agent: idle RSS, CPU per cycle (three checks on this host + a signed delivery to a
+# real vigie-server on 127.0.0.1), voluntary context switches per idle minute, report size.
+# Usage: tests/bench/bench-agent.sh BUILD_DIR   (BENCH_IDLE_SECONDS, BENCH_CYCLES to change)
+set -eu
+build=$1
+bin=$build/bin
+idle=${BENCH_IDLE_SECONDS:-60}
+cycles=${BENCH_CYCLES:-20}
+tmp=$(mktemp -d)
+srv_pid="" agent_pid=""
+cleanup() {
+	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
+	[ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d=d[k]
+print(d)' "$tmp/run/status.json" "$1"; }
+field() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$agent_pid/status"; }
+# utime+stime of the agent and of its reaped children (the cycles), in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$agent_pid/stat"; }
+wait_cycles() {
+	n=0
+	while [ "$(json agent.cycles 2>/dev/null || echo 0)" -lt "$1" ] ||
+	      [ "$(json agent.state 2>/dev/null)" != idle ]; do
+		n=$((n + 1)); [ $n -lt 600 ] || { echo "agent did not finish cycle $1"; exit 1; }
+		sleep 0.1
+	done
+}
+
+# A real server and an enrolled agent, both on this machine.
+"$bin/vigie-server" init --dir "$tmp/srv" --name localhost >/dev/null
+token=$("$bin/vigie-server" token create --dir "$tmp/srv")
+"$bin/vigie-server" serve --dir "$tmp/srv" --listen 127.0.0.1:0 >"$tmp/srv.log" 2>&1 &
+srv_pid=$!
+n=0
+until port=$(sed -n 's/.*Listening on port \([0-9]*\).*/\1/p' "$tmp/srv.log") && [ -n "$port" ]; do
+	n=$((n + 1)); [ $n -lt 200 ] || { cat "$tmp/srv.log"; exit 1; }
+	sleep 0.05
+done
+mkdir -p "$tmp/state" "$tmp/run"
+cat >"$tmp/agent.conf" <<CONF
+[Agent]
+Server=https://127.0.0.1:$port
+StateDirectory=$tmp/state
+RuntimeDirectory=$tmp/run
+ReportIntervalSec=1h
+LogLevel=notice
+CONF
+"$bin/vigie" enroll --config "$tmp/agent.conf" --server "https://127.0.0.1:$port" --token "$token" \
+	--ca "$tmp/srv/ca.pem" >/dev/null
+env -u NOTIFY_SOCKET -u WATCHDOG_USEC DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket \
+	"$bin/vigie-agent" --config "$tmp/agent.conf" 2>"$tmp/agent.log" &
+agent_pid=$!
+wait_cycles 1
+
+# CPU per cycle: SIGUSR1, one cycle at a time.
+t0=$(cpu_ticks)
+i=1
+while [ $i -le "$cycles" ]; do
+	kill -USR1 "$agent_pid"
+	wait_cycles $((i + 1))
+	i=$((i + 1))
+done
+t1=$(cpu_ticks)
+hz=$(getconf CLK_TCK)
+stored=$(sqlite3 "$tmp/srv/vigie.db" 'SELECT count(*) FROM reports')
+size=$(sqlite3 "$tmp/srv/vigie.db" 'SELECT length(jws) FROM reports ORDER BY seq DESC LIMIT 1')
+gz=$(sqlite3 "$tmp/srv/vigie.db" 'SELECT jws FROM reports ORDER BY seq DESC LIMIT 1' | tr -d '\n' | gzip -9 | wc -c)
+
+# Idle: nothing scheduled for an hour; count what wakes the process.
+sleep 1
+v0=$(field voluntary_ctxt_switches); n0=$(field nonvoluntary_ctxt_switches)
+sleep "$idle"
+v1=$(field voluntary_ctxt_switches); n1=$(field nonvoluntary_ctxt_switches)
+rss=$(field VmRSS)
+hwm=$(field VmHWM)
+
+echo "agent cycles measured:         $cycles (each: 3 checks on this host, sign, deliver to vigie-server)"
+echo "reports stored by the server:  $stored"
+awk -v t=$((t1 - t0)) -v hz="$hz" -v n="$cycles" \
+	'BEGIN { printf "CPU per cycle:                 %.1f ms (daemon + cycle child; target < 20 ms)\n", t * 1000 / hz / n }'
+echo "idle RSS:                      $rss kB (peak of the daemon itself: $hwm kB; target <= 6144 kB)"
+echo "context switches, idle ${idle}s:  voluntary $((v1 - v0)), involuntary $((n1 - n0)) (target 0)"
+echo "report size on the wire:       $size bytes JWS body ($gz bytes gzipped; plus HTTP/TLS framing)"
