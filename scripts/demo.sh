@@ -69,8 +69,8 @@ cat <<MSG
 A Vigie server (its own CA, SQLite database) on 127.0.0.1, this machine and a few
 simulated laptops enrolled with a one-time token, each sending a report signed with its
 own key over mutual TLS; then the security team's view with vigiectl. For the demo the
-policy requires disk encryption and a backup younger than two days, and lets the patch
-level only warn.
+policy requires disk encryption and a backup younger than two days; the patch level is
+reported but not required (the simulated laptops have no package database).
 
 MSG
 srv=$demo/server
