@@ -108,7 +108,8 @@ static int issue_device_cert(Server *s, const EnrollJob *j, struct evhttp_reques
                                                  .subject = j->device_id, .device_id = j->device_id,
                                                  .fingerprint = info.fingerprint,
                                                  .not_before = info.not_before,
-                                                 .not_after = info.not_after, .issued_at = now },
+                                                 .not_after = info.not_after, .issued_at = now,
+                                                 .pem = pem },
                                   "ec-p256", j->enroll, now);
         if (k < 0)
                 return k;

@@ -20,6 +20,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "macro.h"
+#include "time-util.h"
 
 /* One per TLS connection, hung on the SSL object so that it dies with it. */
 struct Conn {
@@ -100,7 +101,7 @@ static void conn_request_started(Conn *c) {
         evtimer_del(c->deadline);
 }
 
-static void conn_request_done(Conn *c) {
+void conn_request_done(Conn *c) {
         c->busy = false;
         conn_arm(c);
 }
@@ -311,6 +312,7 @@ static void dispatch(struct evhttp_request *req, void *userdata) {
         }
         conn_request_started(c);
         s->stats.requests++;
+        usec_t started = now_monotonic();
         TAILQ_INIT(&r.query);
         r.path = uri ? evhttp_uri_get_path(uri) : NULL;
         if (!r.path || !*r.path) {
@@ -355,6 +357,7 @@ static void dispatch(struct evhttp_request *req, void *userdata) {
         r.body = r.body_size ? (const char *) evbuffer_pullup(in, -1) : "";
         (void) route->handler(&r);
 out:
+        metrics_observe_request(&s->metrics, now_monotonic() - started);
         evhttp_clear_headers(&r.query);
 }
 

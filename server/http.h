@@ -58,6 +58,9 @@ int http_error(Request *r, int code, const char *error, const char *fmt, ...)
 struct evbuffer *http_json_buffer(json_object *j);
 struct evbuffer *http_error_buffer(const char *error, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+/* A reply sent in chunks (the fleet export) is complete: the connection's request timer
+ * starts again. http_send() does this for whole replies. */
+void conn_request_done(Conn *c);
 /* Sends a prepared reply and frees body; the request may have lost its connection. */
 void http_send(struct evhttp_request *req, int code, struct evbuffer *body, bool close);
 

@@ -263,6 +263,7 @@ static struct evbuffer *refusal_body(const IngestJob *j, size_t index, size_t st
 
 static void log_refusal(Server *s, const IngestJob *j, size_t index, const Verdict *v) {
         s->stats.reports_refused++;
+        metrics_report_refused(&s->metrics, v->error);
         log_notice("Refused report %zu (seq %" PRId64 ") from %s: %s: %s", index, v->seq, j->peer.cn,
                    v->error, v->detail);
 }
@@ -348,6 +349,8 @@ int route_reports(Request *r) {
         int k;
 
         k = report_batch_parse(r->body, r->body_size, (size_t) s->config->max_batch, &b, &error);
+        if (k < 0)
+                metrics_report_refused(&s->metrics, k == -E2BIG ? "too_many_reports" : "malformed_body");
         if (k == -E2BIG)
                 return http_error(r, 413, "too_many_reports", "%s", strnull(error));
         if (k < 0)

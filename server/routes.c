@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The routing table: one row per route, with the certificate roles it accepts. */
+#include "api-fleet.h"
 #include "enroll.h"
 #include "http.h"
 #include "ingest.h"
@@ -9,5 +10,11 @@ const Route server_routes[] = {
         { EVHTTP_REQ_POST, "/v1/renew", false, ROLE(CERT_ROLE_DEVICE), route_renew },
         { EVHTTP_REQ_GET, "/v1/policy", false, ROLE(CERT_ROLE_DEVICE) | ROLE(CERT_ROLE_ADMIN), route_policy },
         { EVHTTP_REQ_POST, "/v1/reports", false, ROLE(CERT_ROLE_DEVICE), route_reports },
+        { EVHTTP_REQ_GET, "/v1/fleet/summary", false, ROLE(CERT_ROLE_ADMIN), route_fleet_summary },
+        { EVHTTP_REQ_GET, "/v1/fleet/devices", false, ROLE(CERT_ROLE_ADMIN), route_fleet_devices },
+        { EVHTTP_REQ_GET, "/v1/fleet/devices/", true, ROLE(CERT_ROLE_ADMIN), route_fleet_device },
+        { EVHTTP_REQ_GET, "/v1/fleet/export", false, ROLE(CERT_ROLE_ADMIN), route_fleet_export },
+        { EVHTTP_REQ_GET, "/metrics", false, ROLE(CERT_ROLE_ADMIN) | ROLE(CERT_ROLE_SCRAPER), route_metrics },
+        { EVHTTP_REQ_GET, "/", false, ROLE(CERT_ROLE_ADMIN), route_dashboard },
         {}
 };

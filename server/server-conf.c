@@ -33,6 +33,8 @@ static const ConfigTableItem server_config_table[] = {
         { "Server", "VerifyThreads", config_parse_verify_threads, F(verify_threads), "a number, or \"auto\"" },
         { "Limits", "MaxClockSkew", config_parse_duration, F(max_clock_skew), "a duration like 10min" },
         { "Certificates", "DeviceLifetime", config_parse_duration, F(device_cert_lifetime), "a duration like 90d" },
+        { "Fleet", "StaleAfter", config_parse_duration, F(stale_after), "a duration like 3h" },
+        { "Fleet", "FlagWindow", config_parse_duration, F(flag_window), "a duration like 7d" },
         { "Certificates", "ClientLifetime", config_parse_duration, F(client_cert_lifetime), "a duration like 365d" },
         {}
 };
@@ -52,7 +54,12 @@ const char server_config_template[] =
         "#MaxClockSkew=10min\n"
         "\n[Certificates]\n"
         "#DeviceLifetime=90d\n"
-        "#ClientLifetime=365d\n";
+        "#ClientLifetime=365d\n"
+        "\n[Fleet]\n"
+        "# No report for this long makes a device stale (default: 3 × the policy's interval)\n"
+        "#StaleAfter=3h\n"
+        "# A device flagged for a replayed or out-of-order report shows as flagged this long\n"
+        "#FlagWindow=7d\n";
 
 ServerConfig *server_config_free(ServerConfig *c) {
         if (c) {
@@ -79,6 +86,7 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
                 .client_cert_lifetime = 365 * USEC_PER_DAY,
                 .max_clock_skew = 10 * USEC_PER_MINUTE,
                 .max_batch = 500,
+                .flag_window = 7 * USEC_PER_DAY,
                 .verify_threads = -1,
         };
         r = config_load(path, true, server_config_table, c, NULL, NULL, ret_error);

@@ -23,6 +23,8 @@ typedef struct ServerConfig {
         usec_t client_cert_lifetime; /* admin-cert create */
         usec_t max_clock_skew;   /* how far in the future a report's iat may be */
         int max_batch;           /* JWS per POST /v1/reports */
+        usec_t stale_after;      /* [Fleet] StaleAfter=; 0: 3 × the policy's report interval */
+        usec_t flag_window;      /* [Fleet] FlagWindow=: how long a replay/clone flag shows */
         int verify_threads;      /* report verification off the loop; -1: CPUs - 1 */
 } ServerConfig;
 

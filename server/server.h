@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "ca.h"
+#include "metrics.h"
 #include "server-conf.h"
 #include "store.h"
 
@@ -82,6 +83,7 @@ struct Server {
         usec_t stop_deadline;
         uint16_t port; /* bound port (useful with :0) */
         ServerStats stats;
+        ServerMetrics metrics; /* refusals by reason, request latency (/metrics) */
 };
 
 int server_new(const char *dir, const char *listen, const char *db, Server **ret);

@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "parse-util.h"
 #include "store.h"
+#include "store-fleet.h"
 
 /* Schema version 1. Shaped for the fleet queries (issue 6): the latest state of each
  * device and of each of its checks lives in small indexed tables, so a summary never
@@ -26,7 +27,7 @@ static const char schema_sql[] =
         "CREATE TABLE IF NOT EXISTS certificates ("
         "  serial TEXT PRIMARY KEY, role TEXT NOT NULL, subject TEXT NOT NULL,"
         "  device_id TEXT, fingerprint TEXT NOT NULL, not_before BIGINT NOT NULL,"
-        "  not_after BIGINT NOT NULL, issued_at BIGINT NOT NULL, revoked_at BIGINT);"
+        "  not_after BIGINT NOT NULL, issued_at BIGINT NOT NULL, revoked_at BIGINT, pem TEXT);"
         "CREATE INDEX IF NOT EXISTS certificates_device ON certificates(device_id);"
         "CREATE TABLE IF NOT EXISTS devices ("
         "  id TEXT PRIMARY KEY, cert_serial TEXT NOT NULL, cert_fingerprint TEXT NOT NULL,"
@@ -113,7 +114,7 @@ static const char *const sql[_Q_MAX] = {
         [Q_TOKEN_FIND] = "SELECT id FROM tokens WHERE id LIKE CAST($1 AS TEXT) || '%'",
         [Q_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
         [Q_CERT_ADD] = "INSERT INTO certificates(serial, role, subject, device_id, fingerprint, "
-                       "not_before, not_after, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                       "not_before, not_after, issued_at, pem) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         [Q_CERT_STATUS] = "SELECT c.revoked_at, d.revoked_at, d.flagged_at FROM certificates c "
                           "LEFT JOIN devices d ON d.id = c.device_id WHERE c.serial = $1",
         [Q_DEVICE_UPSERT] =
@@ -133,7 +134,7 @@ static const char *const sql[_Q_MAX] = {
         [Q_DEVICE_REVOKE] = "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
         [Q_DEVICE_REVOKE_CERTS] = "UPDATE certificates SET revoked_at = $2 WHERE device_id = $1 "
                                   "AND revoked_at IS NULL",
-        [Q_DEVICE_FLAG] = "UPDATE devices SET flagged_at = COALESCE(flagged_at, $2), "
+        [Q_DEVICE_FLAG] = "UPDATE devices SET flagged_at = $2, "
                           "flag_reason = $3 WHERE id = $1",
         [Q_CHAIN_HEAD] = "UPDATE devices SET last_seq = last_seq WHERE id = $1 "
                          "RETURNING last_seq, last_hash",
@@ -234,6 +235,8 @@ int store_open(const char *url, Store **ret, char **ret_error) {
                 return r;
         s->backend = b;
         r = b->exec(s, schema_sql);
+        if (r >= 0)
+                r = store_fleet_schema(s);
         if (r < 0) {
                 b->free(s);
                 if (ret_error && !*ret_error && asprintf(ret_error, "cannot create the schema") < 0)
@@ -423,7 +426,7 @@ int store_cert_add(Store *s, const StoreCert *c) {
         int r = QUERY(s, Q_CERT_ADD, NULL, NULL, SV_TEXT(c->serial),
                       SV_TEXT(cert_role_to_string(c->role)), SV_TEXT(c->subject),
                       SV_TEXT(c->device_id), SV_TEXT(c->fingerprint), SV_INT(c->not_before),
-                      SV_INT(c->not_after), SV_INT(c->issued_at));
+                      SV_INT(c->not_after), SV_INT(c->issued_at), SV_TEXT(c->pem));
         return r < 0 ? r : 0;
 }
 

@@ -132,6 +132,7 @@ typedef struct StoreCert {
         const char *device_id;   /* NULL unless a device certificate */
         const char *fingerprint; /* sha256 hex of the DER = the JWS kid */
         int64_t not_before, not_after, issued_at;
+        const char *pem;         /* the certificate, for auditors (vigiectl audit) */
 } StoreCert;
 int store_cert_add(Store *s, const StoreCert *c);
 

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The fleet query API (admin certificate; devices get 403 from the route table):
+ * summary, device list, device detail, stored reports, streamed export, Prometheus
+ * metrics and the dashboard page. docs/api.md describes every route. */
+
+#include "http.h"
+
+int route_fleet_summary(Request *r);
+int route_fleet_devices(Request *r);
+/* /v1/fleet/devices/{id} and /v1/fleet/devices/{id}/reports */
+int route_fleet_device(Request *r);
+int route_fleet_export(Request *r);
+int route_metrics(Request *r);
+int route_dashboard(Request *r);
+
+#include "store-fleet.h"
+
+/* Now's thresholds: stale_before = now − StaleAfter= of server.conf (default 3 × the
+ * policy's report interval), flagged_after = now − FlagWindow=. */
+int fleet_times(Server *s, FleetTimes *ret);

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The filters, sort order and page of GET /v1/fleet/devices, parsed from the query string
+ * (untrusted: strict, bounded, every refusal says which parameter and why), and the
+ * opaque pagination cursor. Shared by the API (parsing) and the store backends (which turn
+ * a FleetQuery into SQL with bound parameters only). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "check-result.h"
+#include "macro.h"
+
+#define FLEET_LIMIT_DEFAULT 100u
+#define FLEET_LIMIT_MAX 1000u
+#define FLEET_QUERY_MAX 4096u     /* bytes of query string we accept */
+#define FLEET_VALUE_MAX 256u      /* bytes of one decoded value */
+
+typedef enum FleetStatus {
+        FLEET_STATUS_ANY,
+        FLEET_STATUS_COMPLIANT,
+        FLEET_STATUS_NONCOMPLIANT,
+        FLEET_STATUS_STALE,    /* no report for stale_after */
+        FLEET_STATUS_FLAGGED,  /* replay/clone suspicion */
+        FLEET_STATUS_REVOKED,
+        _FLEET_STATUS_MAX,
+        _FLEET_STATUS_INVALID = -EINVAL,
+} FleetStatus;
+
+typedef enum FleetSort {
+        FLEET_SORT_DEVICE,             /* device id */
+        FLEET_SORT_HOSTNAME,
+        FLEET_SORT_LAST_REPORT,
+        FLEET_SORT_NONCOMPLIANT_SINCE,
+        _FLEET_SORT_MAX,
+        _FLEET_SORT_INVALID = -EINVAL,
+} FleetSort;
+
+typedef struct FleetCursor {
+        bool set;
+        int64_t key_int;   /* the sort key of the last row, for time sorts */
+        char *key_text;    /* the sort key of the last row, for text sorts */
+        char *device_id;   /* tie breaker */
+} FleetCursor;
+
+typedef struct FleetQuery {
+        FleetStatus status;
+        char *check;             /* NULL: any */
+        CheckStatus check_status; /* _CHECK_STATUS_INVALID: any */
+        char *os;                /* os id ("debian") or id:version ("debian:12") */
+        char *q;                 /* hostname substring */
+        usec_t since;            /* only devices that reported at or after; 0: any */
+        FleetSort sort;
+        bool descending;
+        unsigned limit;
+        FleetCursor cursor;
+} FleetQuery;
+
+const char *fleet_status_to_string(FleetStatus s);
+FleetStatus fleet_status_from_string(const char *s);
+const char *fleet_sort_to_string(FleetSort s);
+FleetSort fleet_sort_from_string(const char *s);
+
+/* Parses "status=stale&check=backup&sort=-last_report&limit=50&cursor=…". Unknown or
+ * repeated parameters and bad values are -EINVAL with a message for the client in
+ * *ret_error. A check id must look like one ([a-z0-9_], ≤ 64). */
+int fleet_query_parse(const char *query, FleetQuery **ret, char **ret_error);
+FleetQuery *fleet_query_free(FleetQuery *q);
+static inline void fleet_query_freep(FleetQuery **q) {
+        fleet_query_free(*q);
+}
+
+/* The cursor that continues after a row with these sort keys (key_text for text sorts,
+ * key_int for time sorts). Returns a new string (URL-safe) or NULL on OOM. */
+char *fleet_cursor_encode(const FleetQuery *q, int64_t key_int, const char *key_text,
+                          const char *device_id);
+/* Whether this sort orders by text (hostname, device id) or by time. */
+bool fleet_sort_is_text(FleetSort s);

@@ -1,0 +1,556 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "macro.h"
+#include "parse-util.h"
+#include "store-fleet.h"
+
+/* Indexes for the fleet queries and per-check counters. The counters are kept by triggers
+ * on latest_checks so that a summary reads a dozen rows whatever the fleet size. */
+static const char fleet_schema_sql[] =
+        "CREATE INDEX IF NOT EXISTS fleet_latest_fresh ON latest(verdict, received_at);"
+        /* the narrowest index of devices: what count(*) walks */
+        "CREATE INDEX IF NOT EXISTS fleet_devices_seq ON devices(last_seq);"
+        "CREATE INDEX IF NOT EXISTS fleet_latest_received ON latest(received_at);"
+        "CREATE INDEX IF NOT EXISTS fleet_checks_status ON latest_checks(check_id, status, device_id);"
+        "CREATE INDEX IF NOT EXISTS fleet_devices_revoked ON devices(revoked_at) "
+        "  WHERE revoked_at IS NOT NULL;"
+        "CREATE INDEX IF NOT EXISTS fleet_devices_flagged ON devices(flagged_at) "
+        "  WHERE flagged_at IS NOT NULL;"
+        "CREATE INDEX IF NOT EXISTS fleet_devices_pending ON devices(enrolled_at) "
+        "  WHERE last_seq = -1;"
+        "CREATE INDEX IF NOT EXISTS fleet_history_device ON check_history(device_id, seq);"
+        "CREATE TABLE IF NOT EXISTS fleet_check_counts ("
+        "  check_id TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL,"
+        "  PRIMARY KEY (check_id, status));";
+
+static const char fleet_triggers_sqlite[] =
+        "CREATE TRIGGER IF NOT EXISTS fleet_counts_insert AFTER INSERT ON latest_checks BEGIN"
+        "  INSERT INTO fleet_check_counts(check_id, status, n) VALUES (new.check_id, new.status, 1)"
+        "  ON CONFLICT (check_id, status) DO UPDATE SET n = n + 1;"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_counts_update AFTER UPDATE OF status ON latest_checks"
+        "  WHEN old.status <> new.status BEGIN"
+        "  UPDATE fleet_check_counts SET n = n - 1 WHERE check_id = old.check_id AND status = old.status;"
+        "  INSERT INTO fleet_check_counts(check_id, status, n) VALUES (new.check_id, new.status, 1)"
+        "  ON CONFLICT (check_id, status) DO UPDATE SET n = n + 1;"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_counts_delete AFTER DELETE ON latest_checks BEGIN"
+        "  UPDATE fleet_check_counts SET n = n - 1 WHERE check_id = old.check_id AND status = old.status;"
+        "END;";
+
+/* PostgreSQL ≥ 14 (CREATE OR REPLACE TRIGGER). An upsert's update fires only the UPDATE
+ * trigger, as in SQLite. */
+static const char fleet_triggers_postgres[] =
+        "CREATE OR REPLACE FUNCTION fleet_counts() RETURNS trigger AS $$ BEGIN"
+        "  IF TG_OP = 'UPDATE' AND OLD.status = NEW.status THEN RETURN NULL; END IF;"
+        "  IF TG_OP IN ('UPDATE', 'DELETE') THEN"
+        "    UPDATE fleet_check_counts SET n = n - 1 WHERE check_id = OLD.check_id AND status = OLD.status;"
+        "  END IF;"
+        "  IF TG_OP IN ('INSERT', 'UPDATE') THEN"
+        "    INSERT INTO fleet_check_counts(check_id, status, n) VALUES (NEW.check_id, NEW.status, 1)"
+        "    ON CONFLICT (check_id, status) DO UPDATE SET n = fleet_check_counts.n + 1;"
+        "  END IF;"
+        "  RETURN NULL;"
+        "END $$ LANGUAGE plpgsql;"
+        "CREATE OR REPLACE TRIGGER fleet_counts AFTER INSERT OR DELETE OR UPDATE OF status"
+        "  ON latest_checks FOR EACH ROW EXECUTE FUNCTION fleet_counts();";
+
+/* A database that had check results before the counters existed starts them from a count. */
+static const char fleet_backfill_sql[] =
+        "INSERT INTO fleet_check_counts(check_id, status, n) "
+        "SELECT check_id, status, count(*) FROM latest_checks "
+        "WHERE NOT EXISTS (SELECT 1 FROM fleet_check_counts) GROUP BY check_id, status;";
+
+int store_fleet_schema(Store *s) {
+        int r = s->backend->exec(s, fleet_schema_sql);
+        if (r < 0)
+                return r;
+        r = s->backend->exec(s, streq(s->backend->scheme, "postgres") ? fleet_triggers_postgres
+                                                                        : fleet_triggers_sqlite);
+        if (r < 0)
+                return r;
+        r = s->backend->exec(s, fleet_backfill_sql);
+        if (r < 0 || !streq(s->backend->scheme, "sqlite"))
+                return r; /* PostgreSQL's autovacuum keeps its statistics */
+        /* SQLite plans with statistics only after ANALYZE: without them it guesses that
+         * any index equality is selective and may sort 50,000 rows to return 100. A
+         * sampled ANALYZE (analysis_limit) costs milliseconds whatever the size. */
+        return s->backend->exec(s, "PRAGMA analysis_limit=1000; ANALYZE;");
+}
+
+/* Statement ids: fixed queries here, device-list variants from Q_FLEET_LIST_BASE (one id
+ * per distinct SQL text, see list_variant()). Below store.c's own range. */
+enum {
+        Q_FLEET_SUMMARY = 900,
+        Q_FLEET_CHECK_COUNTS,
+        Q_FLEET_REVOKED_LATEST,
+        Q_FLEET_REVOKED_CHECKS,
+        Q_FLEET_DEVICE,
+        Q_FLEET_LATEST_CLAIMS,
+        Q_FLEET_HISTORY,
+        Q_FLEET_CERTS,
+        Q_FLEET_REPORTS,
+        Q_FLEET_LIST_BASE = 1000,
+};
+
+static const char summary_sql[] =
+        "SELECT (SELECT count(*) FROM devices),"
+        " (SELECT count(*) FROM devices WHERE revoked_at IS NOT NULL),"
+        " (SELECT count(*) FROM devices WHERE flagged_at >= $2 AND revoked_at IS NULL),"
+        " (SELECT count(*) FROM latest WHERE verdict = 'compliant' AND received_at >= $1),"
+        " (SELECT count(*) FROM latest WHERE verdict = 'noncompliant' AND received_at >= $1),"
+        " (SELECT count(*) FROM latest WHERE received_at < $1),"
+        " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL),"
+        " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL"
+        "    AND enrolled_at < $1)";
+
+/* Revoked devices are few (partial index): their share of the counts above and of the
+ * per-check counters is taken out in one pass each, keeping the big counts join-free. */
+static const char revoked_latest_sql[] =
+        "SELECT l.verdict, CASE WHEN l.received_at >= $1 THEN 1 ELSE 0 END, count(*)"
+        " FROM devices d JOIN latest l ON l.device_id = d.id WHERE d.revoked_at IS NOT NULL"
+        " GROUP BY 1, 2";
+
+static const char check_counts_sql[] =
+        "SELECT check_id, status, n FROM fleet_check_counts ORDER BY check_id, status";
+
+static const char revoked_checks_sql[] =
+        "SELECT c.check_id, c.status, count(*) FROM devices d"
+        " JOIN latest_checks c ON c.device_id = d.id WHERE d.revoked_at IS NOT NULL"
+        " GROUP BY 1, 2";
+
+#define DEVICE_COLUMNS                                                                     \
+        "SELECT d.id, d.enrolled_at, d.revoked_at, d.flagged_at, d.flag_reason, l.seq, "    \
+        "l.report_at, l.received_at, l.verdict, l.failing, l.noncompliant_since, "          \
+        "l.hostname, l.os_id, l.os_version, l.os_pretty FROM devices d "
+#define N_DEVICE_COLUMNS 15
+
+static const char device_sql[] =
+        DEVICE_COLUMNS "LEFT JOIN latest l ON l.device_id = d.id WHERE d.id = $1";
+
+static int query(Store *s, unsigned id, const char *sql, const StoreValue *p, size_t n,
+                 StoreRowFn fn, void *u) {
+        return s->backend->query(s, id, sql, p, n, fn, u);
+}
+
+static int64_t col_int(const char *c) {
+        int64_t v = 0;
+        if (c)
+                (void) parse_int64(c, &v); /* our own BIGINT columns */
+        return v;
+}
+
+void fleet_summary_done(FleetSummary *s) {
+        for (size_t i = 0; i < s->n_checks; i++)
+                free(s->checks[i].check_id);
+        free(s->checks);
+        *s = (FleetSummary) {};
+}
+
+static int row_summary(const char *const *c, size_t n, void *userdata) {
+        FleetSummary *s = userdata;
+        int64_t v[8];
+
+        if (n < ELEMENTSOF(v))
+                return -EIO;
+        for (size_t i = 0; i < ELEMENTSOF(v); i++)
+                v[i] = col_int(c[i]);
+        s->revoked = v[1];
+        s->enrolled = v[0] - v[1];
+        s->flagged = v[2];
+        s->compliant = v[3];
+        s->noncompliant = v[4];
+        s->stale = v[5] + v[7];
+        s->pending = v[6] - v[7];
+        return 0;
+}
+
+/* (verdict, fresh, n) of revoked devices, taken out of the totals. */
+static int row_revoked_latest(const char *const *c, size_t n, void *userdata) {
+        FleetSummary *s = userdata;
+        int64_t k;
+
+        if (n < 3 || !c[0] || !c[1])
+                return -EIO;
+        k = col_int(c[2]);
+        if (streq(c[1], "0"))
+                s->stale -= k;
+        else if (streq(c[0], "compliant"))
+                s->compliant -= k;
+        else
+                s->noncompliant -= k;
+        return 0;
+}
+
+static int row_check_count(const char *const *c, size_t n, void *userdata) {
+        FleetSummary *s = userdata;
+        CheckStatus st;
+
+        if (n < 3 || !c[0] || !c[1])
+                return -EIO;
+        st = check_status_from_string(c[1]);
+        if (st < 0)
+                return 0; /* not a status we know: the ingest validator keeps these out */
+        if (s->n_checks == 0 || !streq(s->checks[s->n_checks - 1].check_id, c[0])) {
+                FleetCheckCount *a = reallocarray(s->checks, s->n_checks + 1, sizeof(FleetCheckCount));
+                if (!a)
+                        return -ENOMEM;
+                s->checks = a;
+                a[s->n_checks] = (FleetCheckCount) { .check_id = strdup(c[0]) };
+                if (!a[s->n_checks].check_id)
+                        return -ENOMEM;
+                s->n_checks++;
+        }
+        s->checks[s->n_checks - 1].n[st] = col_int(c[2]);
+        return 0;
+}
+
+static int row_revoked_check(const char *const *c, size_t n, void *userdata) {
+        FleetSummary *s = userdata;
+        CheckStatus st;
+
+        if (n < 3 || !c[0] || !c[1])
+                return -EIO;
+        st = check_status_from_string(c[1]);
+        for (size_t i = 0; st >= 0 && i < s->n_checks; i++)
+                if (streq(s->checks[i].check_id, c[0]))
+                        s->checks[i].n[st] -= col_int(c[2]);
+        return 0;
+}
+
+int store_fleet_summary(Store *s, const FleetTimes *t, FleetSummary *ret) {
+        FleetSummary sum = {};
+        const StoreValue p[] = { SV_INT(t->stale_before), SV_INT(t->flagged_after) };
+        int r;
+
+        r = query(s, Q_FLEET_SUMMARY, summary_sql, p, 2, row_summary, &sum);
+        if (r >= 0)
+                r = query(s, Q_FLEET_REVOKED_LATEST, revoked_latest_sql, p, 1, row_revoked_latest, &sum);
+        if (r >= 0)
+                r = query(s, Q_FLEET_CHECK_COUNTS, check_counts_sql, NULL, 0, row_check_count, &sum);
+        if (r >= 0)
+                r = query(s, Q_FLEET_REVOKED_CHECKS, revoked_checks_sql, NULL, 0, row_revoked_check, &sum);
+        sum.reporting = sum.compliant + sum.noncompliant;
+        if (r < 0) {
+                fleet_summary_done(&sum);
+                return r;
+        }
+        *ret = sum;
+        return 0;
+}
+
+const char *fleet_device_verdict(const FleetDevice *d, const FleetTimes *t) {
+        if (d->revoked_at)
+                return "revoked";
+        if (!d->has_report)
+                return d->enrolled_at < t->stale_before ? "stale" : "pending";
+        if (d->received_at < t->stale_before)
+                return "stale";
+        return d->verdict;
+}
+
+bool fleet_device_flagged(const FleetDevice *d, const FleetTimes *t) {
+        return d->flagged_at > 0 && d->flagged_at >= t->flagged_after;
+}
+
+typedef struct DeviceRows {
+        FleetDeviceFn fn;
+        void *userdata;
+} DeviceRows;
+
+static int row_device(const char *const *c, size_t n, void *userdata) {
+        DeviceRows *rows = userdata;
+        FleetDevice d;
+
+        if (n < N_DEVICE_COLUMNS || !c[0])
+                return -EIO;
+        d = (FleetDevice) {
+                .device_id = c[0],
+                .enrolled_at = col_int(c[1]),
+                .revoked_at = col_int(c[2]),
+                .flagged_at = col_int(c[3]),
+                .flag_reason = c[4],
+                .has_report = !!c[5],
+                .seq = col_int(c[5]),
+                .report_at = col_int(c[6]),
+                .received_at = col_int(c[7]),
+                .verdict = c[8],
+                .failing = c[9],
+                .noncompliant_since = col_int(c[10]),
+                .hostname = c[11],
+                .os_id = c[12],
+                .os_version = c[13],
+                .os_pretty = c[14],
+        };
+        return rows->fn(&d, rows->userdata);
+}
+
+/* One statement id per distinct SQL text: every input that changes the text is a field of
+ * this key. */
+static unsigned list_variant(const FleetQuery *q) {
+        unsigned os = !q->os ? 0 : strchr(q->os, ':') ? 2 : 1;
+        return (unsigned) q->status | !!q->check << 3 | (q->check_status >= 0) << 4 | os << 5 |
+               !!q->q << 7 | (q->since > 0) << 8 | q->cursor.set << 9 | (unsigned) q->sort << 10 |
+               q->descending << 12;
+}
+
+/* "%text%" for LIKE, lower-cased (hostnames compare without case), with LIKE's
+ * metacharacters escaped by '\'. */
+static char *like_pattern(const char *text) {
+        size_t n = strlen(text);
+        char *p = malloc(2 * n + 3), *o = p;
+
+        if (!p)
+                return NULL;
+        *o++ = '%';
+        for (; *text; text++) {
+                if (*text == '%' || *text == '_' || *text == '\\')
+                        *o++ = '\\';
+                *o++ = (char) tolower((unsigned char) *text);
+        }
+        *o++ = '%';
+        *o = 0;
+        return p;
+}
+
+typedef struct SqlBuilder {
+        FILE *f;
+        char *text;
+        size_t size;
+        StoreValue params[16];
+        size_t n_params;
+} SqlBuilder;
+
+/* Appends a parameter; returns its number for "$N". */
+static size_t param(SqlBuilder *b, StoreValue v) {
+        b->params[b->n_params++] = v;
+        return b->n_params;
+}
+
+int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, FleetDeviceFn fn,
+                        void *userdata) {
+        static const char *const sort_key[_FLEET_SORT_MAX] = {
+                [FLEET_SORT_DEVICE] = NULL,
+                [FLEET_SORT_HOSTNAME] = "COALESCE(l.hostname, '')",
+                [FLEET_SORT_LAST_REPORT] = "COALESCE(l.received_at, 0)",
+                [FLEET_SORT_NONCOMPLIANT_SINCE] = "COALESCE(l.noncompliant_since, 0)",
+        };
+        SqlBuilder b = {};
+        _cleanup_free_ char *pattern = NULL, *os_id = NULL;
+        const char *key = sort_key[q->sort], *dir = q->descending ? "DESC" : "ASC", *id;
+        /* an inner join when a condition needs the latest report anyway */
+        bool inner = q->status == FLEET_STATUS_COMPLIANT || q->status == FLEET_STATUS_NONCOMPLIANT ||
+                     q->os || q->q || q->since > 0;
+        DeviceRows rows = { fn, userdata };
+        int r;
+
+        /* Order by the id of the table the planner walks, so that an index gives the order
+         * and LIMIT stops the walk early (SQLite does not carry an order across a join's
+         * equality). With the latest report certain, received_at is never NULL and its
+         * index (verdict, received_at) gives that order too. */
+        id = q->check ? "c.device_id" : inner ? "l.device_id" : "d.id";
+        if (inner && q->sort == FLEET_SORT_LAST_REPORT)
+                key = "l.received_at";
+
+        b.f = open_memstream(&b.text, &b.size);
+        if (!b.f)
+                return -ENOMEM;
+        fprintf(b.f, DEVICE_COLUMNS "%s JOIN latest l ON l.device_id = d.id ", inner ? "" : "LEFT");
+        if (q->check) {
+                fprintf(b.f, "JOIN latest_checks c ON c.device_id = d.id AND c.check_id = $%zu ",
+                        param(&b, SV_TEXT(q->check)));
+                if (q->check_status >= 0)
+                        fprintf(b.f, "AND c.status = $%zu ",
+                                param(&b, SV_TEXT(check_status_to_string(q->check_status))));
+        }
+        fputs("WHERE 1 = 1 ", b.f);
+        switch (q->status) {
+        case FLEET_STATUS_COMPLIANT:
+        case FLEET_STATUS_NONCOMPLIANT:
+                /* "+": freshness is checked row by row, so the planner walks an index in
+                 * the requested order (verdict, device_id or received_at) and stops at
+                 * the limit instead of sorting every fresh device of that verdict */
+                fprintf(b.f, "AND d.revoked_at IS NULL AND l.verdict = '%s' AND +l.received_at >= $%zu ",
+                        q->status == FLEET_STATUS_COMPLIANT ? "compliant" : "noncompliant",
+                        param(&b, SV_INT(t->stale_before)));
+                break;
+        case FLEET_STATUS_STALE: {
+                /* by the two indexes that find stale devices, not a scan of all */
+                size_t n = param(&b, SV_INT(t->stale_before));
+                fprintf(b.f, "AND d.revoked_at IS NULL AND d.id IN (SELECT device_id FROM latest "
+                             "WHERE received_at < $%zu UNION ALL SELECT id FROM devices "
+                             "WHERE last_seq = -1 AND enrolled_at < $%zu) ", n, n);
+                break;
+        }
+        case FLEET_STATUS_FLAGGED:
+                fprintf(b.f, "AND d.revoked_at IS NULL AND d.flagged_at >= $%zu ",
+                        param(&b, SV_INT(t->flagged_after)));
+                break;
+        case FLEET_STATUS_REVOKED:
+                fputs("AND d.revoked_at IS NOT NULL ", b.f);
+                break;
+        default:
+                break;
+        }
+        if (q->os) {
+                const char *colon = strchr(q->os, ':');
+                os_id = colon ? strndup(q->os, (size_t) (colon - q->os)) : strdup(q->os);
+                if (!os_id) {
+                        fclose(b.f);
+                        free(b.text);
+                        return -ENOMEM;
+                }
+                fprintf(b.f, "AND l.os_id = $%zu ", param(&b, SV_TEXT(os_id)));
+                if (colon)
+                        fprintf(b.f, "AND l.os_version = $%zu ", param(&b, SV_TEXT(colon + 1)));
+        }
+        if (q->q) {
+                pattern = like_pattern(q->q);
+                if (!pattern) {
+                        fclose(b.f);
+                        free(b.text);
+                        return -ENOMEM;
+                }
+                fprintf(b.f, "AND lower(l.hostname) LIKE $%zu ESCAPE '\\' ", param(&b, SV_TEXT(pattern)));
+        }
+        if (q->since > 0)
+                fprintf(b.f, "AND l.received_at >= $%zu ",
+                        param(&b, SV_INT((int64_t) (q->since / USEC_PER_SEC))));
+        if (q->cursor.set) {
+                const char *op = q->descending ? "<" : ">";
+                if (!key)
+                        fprintf(b.f, "AND %s %s $%zu ", id, op, param(&b, SV_TEXT(q->cursor.device_id)));
+                else {
+                        size_t k = param(&b, fleet_sort_is_text(q->sort) ? SV_TEXT(q->cursor.key_text)
+                                                                         : SV_INT(q->cursor.key_int));
+                        fprintf(b.f, "AND (%s %s $%zu OR (%s = $%zu AND %s %s $%zu)) ", key, op, k,
+                                key, k, id, op, param(&b, SV_TEXT(q->cursor.device_id)));
+                }
+        }
+        if (key)
+                fprintf(b.f, "ORDER BY %s %s, %s %s ", key, dir, id, dir);
+        else
+                fprintf(b.f, "ORDER BY %s %s ", id, dir);
+        fprintf(b.f, "LIMIT $%zu", param(&b, SV_INT((int64_t) q->limit + 1)));
+        if (fclose(b.f) != 0) {
+                free(b.text);
+                return -ENOMEM;
+        }
+        r = query(s, Q_FLEET_LIST_BASE + list_variant(q), b.text, b.params, b.n_params,
+                  row_device, &rows);
+        free(b.text);
+        return r;
+}
+
+int store_fleet_device(Store *s, const char *device_id, FleetDeviceFn fn, void *userdata) {
+        DeviceRows rows = { fn, userdata };
+        const StoreValue p[] = { SV_TEXT(device_id) };
+        int r = query(s, Q_FLEET_DEVICE, device_sql, p, 1, row_device, &rows);
+        return r < 0 ? r : r == 0 ? -ENOENT : 0;
+}
+
+static int row_first_str(const char *const *c, size_t n, void *userdata) {
+        char **ret = userdata;
+        if (n < 1 || !c[0])
+                return -EIO;
+        free(*ret);
+        *ret = strdup(c[0]);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int store_fleet_latest_claims(Store *s, const char *device_id, char **ret_claims) {
+        _cleanup_free_ char *claims = NULL;
+        const StoreValue p[] = { SV_TEXT(device_id) };
+        int r = query(s, Q_FLEET_LATEST_CLAIMS,
+                      "SELECT r.claims FROM latest l JOIN reports r ON r.device_id = l.device_id "
+                      "AND r.seq = l.seq WHERE l.device_id = $1",
+                      p, 1, row_first_str, &claims);
+        if (r < 0)
+                return r;
+        if (!claims)
+                return -ENOENT;
+        *ret_claims = TAKE_PTR(claims);
+        return 0;
+}
+
+typedef struct HistoryRows {
+        FleetHistoryFn fn;
+        void *userdata;
+} HistoryRows;
+
+static int row_history(const char *const *c, size_t n, void *userdata) {
+        HistoryRows *h = userdata;
+        if (n < 4)
+                return -EIO;
+        return h->fn(&(FleetHistory) { .check_id = c[0], .status = c[1],
+                                       .changed_at = col_int(c[2]), .seq = col_int(c[3]) },
+                     h->userdata);
+}
+
+int store_fleet_history(Store *s, const char *device_id, unsigned max, FleetHistoryFn fn,
+                        void *userdata) {
+        HistoryRows h = { fn, userdata };
+        const StoreValue p[] = { SV_TEXT(device_id), SV_INT(max) };
+        int r = query(s, Q_FLEET_HISTORY,
+                      "SELECT check_id, status, changed_at, seq FROM check_history "
+                      "WHERE device_id = $1 ORDER BY seq DESC, check_id LIMIT $2",
+                      p, 2, row_history, &h);
+        return r < 0 ? r : 0;
+}
+
+typedef struct CertRows {
+        FleetCertFn fn;
+        void *userdata;
+} CertRows;
+
+static int row_cert(const char *const *c, size_t n, void *userdata) {
+        CertRows *cr = userdata;
+        if (n < 7)
+                return -EIO;
+        return cr->fn(&(FleetCert) { .serial = c[0], .fingerprint = c[1],
+                                     .not_before = col_int(c[2]), .not_after = col_int(c[3]),
+                                     .issued_at = col_int(c[4]), .revoked_at = col_int(c[5]),
+                                     .pem = c[6] },
+                      cr->userdata);
+}
+
+int store_fleet_certificates(Store *s, const char *device_id, FleetCertFn fn, void *userdata) {
+        CertRows cr = { fn, userdata };
+        const StoreValue p[] = { SV_TEXT(device_id) };
+        int r = query(s, Q_FLEET_CERTS,
+                      "SELECT serial, fingerprint, not_before, not_after, issued_at, revoked_at, pem "
+                      "FROM certificates WHERE device_id = $1 ORDER BY issued_at, serial",
+                      p, 1, row_cert, &cr);
+        return r < 0 ? r : 0;
+}
+
+typedef struct ReportRows {
+        FleetReportFn fn;
+        void *userdata;
+} ReportRows;
+
+static int row_report(const char *const *c, size_t n, void *userdata) {
+        ReportRows *rr = userdata;
+        if (n < 4 || !c[3])
+                return -EIO;
+        return rr->fn(&(FleetReport) { .seq = col_int(c[0]), .iat = col_int(c[1]),
+                                       .received_at = col_int(c[2]), .jws = c[3] },
+                      rr->userdata);
+}
+
+int store_fleet_reports(Store *s, const char *device_id, int64_t from, int64_t to,
+                        FleetReportFn fn, void *userdata) {
+        ReportRows rr = { fn, userdata };
+        const StoreValue p[] = { SV_TEXT(device_id), SV_INT(from), SV_INT(to ? to : INT64_MAX) };
+        int r = query(s, Q_FLEET_REPORTS,
+                      "SELECT seq, iat, received_at, jws FROM reports WHERE device_id = $1 "
+                      "AND iat >= $2 AND iat < $3 ORDER BY seq",
+                      p, 3, row_report, &rr);
+        return r < 0 ? r : 0;
+}
