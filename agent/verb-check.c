@@ -128,10 +128,8 @@ int verb_check(Cli *cli, int argc, char *argv[]) {
                 default: return cli_usage_error("check ");
                 }
         }
-        if (optind < argc) {
-                fprintf(stderr, _("vigie check: unexpected argument \"%s\".\n"), argv[optind]);
-                return cli_usage_error("check ");
-        }
+        if ((r = cli_no_arguments("check", argc, argv)) != 0)
+                return r;
         r = cli_load_config(cli);
         if (r != 0)
                 return r;

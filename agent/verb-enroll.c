@@ -153,10 +153,8 @@ int verb_enroll(Cli *cli, int argc, char *argv[]) {
                 default: return cli_usage_error("enroll ");
                 }
         }
-        if (optind < argc) {
-                fprintf(stderr, _("vigie enroll: unexpected argument \"%s\".\n"), argv[optind]);
-                return cli_usage_error("enroll ");
-        }
+        if ((r = cli_no_arguments("enroll", argc, argv)) != 0)
+                return r;
         if ((r = cli_load_config(cli)) != 0)
                 return r;
         AgentConfig *cfg = cli->config;

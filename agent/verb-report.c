@@ -58,10 +58,8 @@ int verb_report(Cli *cli, int argc, char *argv[]) {
                 default: return cli_usage_error("report ");
                 }
         }
-        if (optind < argc) {
-                fprintf(stderr, _("vigie report: unexpected argument \"%s\".\n"), argv[optind]);
-                return cli_usage_error("report ");
-        }
+        if ((r = cli_no_arguments("report", argc, argv)) != 0)
+                return r;
         if ((r = cli_load_config(cli)) != 0)
                 return r;
         AgentConfig *cfg = cli->config;
