@@ -10,6 +10,7 @@
 #include "agent-renew.h"
 #include "check-runner.h"
 #include "cleanup.h"
+#include "enroll.h"
 #include "fs-util.h"
 #include "identity.h"
 #include "json-util.h"
@@ -126,6 +127,32 @@ static void maybe_renew(const AgentConfig *config, const Identity *id, Transport
         (void) json_add_string(cert, "not_after", format_rfc3339(new_na, buf));
 }
 
+/* IT may drop only a token in /etc/vigie: the first cycle that reaches the server enrolls. */
+static void maybe_enroll(const AgentConfig *config, json_object *out) {
+        _cleanup_erase_free_ char *token = NULL;
+        _cleanup_free_ char *device_id = NULL, *err = NULL;
+        int r;
+
+        if (!config->server_url || enroll_is_enrolled(config))
+                return;
+        r = enroll_read_token(config->enroll_token_file, &token);
+        if (r == -ENOENT)
+                return; /* enrollment is left to "vigie enroll" */
+        if (r < 0) {
+                log_error_errno(r, "Cannot read the enrollment token \"%s\": %s", config->enroll_token_file,
+                                r == -EBADMSG ? "empty or not text" : strerror(-r));
+                return;
+        }
+        r = enroll_device(config, token, NULL, &device_id, &err);
+        if (r < 0) {
+                log_error_errno(r, "Automatic enrollment with the token in \"%s\" failed: %s",
+                                config->enroll_token_file, err ? err : strerror(-r));
+                (void) json_add_string(out, "enroll_error", err ? err : strerror(-r));
+                return;
+        }
+        log_notice("Enrolled as %s with the token in \"%s\".", device_id, config->enroll_token_file);
+}
+
 int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, json_object **ret) {
         _cleanup_json_ json_object *out = json_object_new_object();
         _cleanup_(identity_freep) Identity *id = NULL;
@@ -141,6 +168,8 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
 
         if (!out)
                 return -ENOMEM;
+        if (deliver)
+                maybe_enroll(config, out);
         r = identity_load(config, &id);
         if (r < 0 && r != -ENOENT)
                 log_error_errno(r, "The device identity in \"%s\" is unusable (%m): run \"vigie enroll --force\".",

@@ -355,3 +355,45 @@ def test_sigterm_during_a_delivery_finishes_the_step(fleet):
     assert "Stopping after the current step" in a.logtext()
     assert a.status()["agent"]["state"] == "stopped"
     assert len(spooled(a)) == 1 and stored_seqs(srv) == []
+
+
+def test_enrolls_itself_from_the_token_it_finds(tmp_path):
+    """IT drops agent.conf, the CA and a token; nothing else is done on the laptop."""
+    srv = VigieServer(tmp_path / "srv")
+    (tmp_path / "srv").mkdir()
+    srv.start()
+    token = tmp_path / "enroll.token"
+    token.write_text(srv.token() + "\n")
+    a = Agent(tmp_path / "agent", "ReportIntervalSec=2\nRetryMinSec=1\nRetryMaxSec=4\n"
+              f"Server=https://127.0.0.1:{srv.port}\nCA={srv.ca}\nEnrollTokenFile={token}\n" + TRANSPORT)
+    try:
+        a.start()
+        wait_for(lambda: len(stored_seqs(srv)) >= 2, what="reports from the self-enrolled agent")
+        assert (a.state / "device.crt").exists()
+        assert "Enrolled as" in a.logtext()
+        assert a.status()["enrolled"] is True
+        assert srv.count("devices") == 1
+    finally:
+        a.stop()
+        srv.stop()
+
+
+def test_a_refused_token_is_reported_and_retried_quietly(tmp_path):
+    srv = VigieServer(tmp_path / "srv")
+    (tmp_path / "srv").mkdir()
+    srv.start()
+    token = tmp_path / "enroll.token"
+    token.write_text("vgt_not-a-real-token\n")
+    a = Agent(tmp_path / "agent", "ReportIntervalSec=2\n"
+              f"Server=https://127.0.0.1:{srv.port}\nCA={srv.ca}\nEnrollTokenFile={token}\n" + TRANSPORT)
+    try:
+        a.start()
+        wait_for(lambda: "Automatic enrollment" in a.logtext(), what="enrollment failure logged")
+        assert "refused the enrollment" in a.logtext()
+        assert not (a.state / "device.crt").exists()
+        assert srv.count("devices") == 0
+        st = a.status()
+        assert st is not None and st["enrolled"] is False
+    finally:
+        a.stop()
+        srv.stop()
