@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* agent.conf (+ agent.conf.d/NAME.conf drop-ins): see docs/vigie.conf.5.md. */
+/* agent.conf (+ agent.conf.d/NAME.conf drop-ins): see vigie.conf(5), docs/man/vigie.conf.5. */
 
 #include <stdbool.h>
 #include <stdint.h>
