@@ -10,7 +10,7 @@
 #include "agent-renew.h"
 #include "check-runner.h"
 #include "cleanup.h"
-#include "enroll.h"
+#include "enrollment.h"
 #include "fs-util.h"
 #include "identity.h"
 #include "json-util.h"

@@ -9,7 +9,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
-#include "enroll.h"
+#include "enrollment.h"
 #include "fs-util.h"
 #include "i18n.h"
 #include "identity.h"

@@ -10,7 +10,7 @@
 #include <openssl/pem.h>
 
 #include "cleanup.h"
-#include "enroll.h"
+#include "enrollment.h"
 #include "fs-util.h"
 #include "i18n.h"
 #include "identity.h"
