@@ -13,7 +13,6 @@
 #include "backup-source.h"
 #include "checks.h"
 #include "cleanup.h"
-#include "hash-util.h"
 #include "i18n.h"
 #include "json-util.h"
 #include "parse-util.h"
@@ -52,22 +51,19 @@ typedef struct SourceView {
         BackupProbe probe;      /* owned */
 } SourceView;
 
-/* What identifies what a source looks at: a changed source starts with a clean slate. Hashed,
- * because a repository URL may hold credentials and the state file must not. */
+/* What identifies what a source looks at: a changed source starts with a clean slate. A
+ * repository URL may hold credentials and the state file must not: they are scrubbed, as in
+ * evidence. (Not hashed: OpenSSL's first digest costs more than the whole cached path.) */
 static char *fingerprint(const BackupSource *s) {
-        _cleanup_free_ char *tags = s->tags ? strv_join(s->tags, ",") : NULL, *f = NULL;
-        char *hex;
+        _cleanup_free_ char *tags = s->tags ? strv_join(s->tags, ",") : NULL;
+        char *f;
 
         if (asprintf(&f, "%s|%s|%s|%s|%s|%s|%s|%s|%d", s->type->name, strempty(s->repository), strempty(s->host),
                      strempty(tags), strempty(s->glob_archives), strempty(s->unit), strempty(s->path),
                      strempty(s->mount), (int) s->mode) < 0)
                 return NULL;
-        hex = malloc(SHA256_HEX_SIZE);
-        if (hex && sha256_hex(f, strlen(f), hex) < 0) {
-                free(hex);
-                return NULL;
-        }
-        return hex;
+        backup_scrub_credentials(f);
+        return f;
 }
 
 static usec_t get_usec(json_object *o, const char *key) {
