@@ -105,9 +105,30 @@ FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
 .PHONY: all deps check unit units fuzz-replay integration demo fuzz fuzzers bench install clean \
-	format
+	format pot po-update
 
-all: $(BINS)
+# Translations: po/LANG.po → $(BUILD)/locale/LANG/LC_MESSAGES/vigie.mo, the layout
+# bindtextdomain() reads; tests point $$VIGIE_LOCALEDIR at $(BUILD)/locale.
+PO_FILES := $(wildcard po/*.po)
+MO_FILES := $(patsubst po/%.po,$(BUILD)/locale/%/LC_MESSAGES/vigie.mo,$(PO_FILES))
+I18N_SRC := $(sort $(COMMON_SRC) $(AGENT_SRC) $(SERVER_SRC) $(foreach p,$(PROGRAMS),$(MAIN_$(p))))
+XGETTEXT_FLAGS := --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ --keyword=ngettext:1,2 \
+	--add-comments=TRANSLATORS: --package-name=vigie --package-version=$(VERSION) \
+	--msgid-bugs-address=https://github.com/vigie/vigie/issues --sort-by-file
+
+all: $(BINS) $(MO_FILES)
+
+$(BUILD)/locale/%/LC_MESSAGES/vigie.mo: po/%.po
+	$(quiet) MSGFMT $<
+	@mkdir -p $(@D)
+	$(Q)msgfmt --check --statistics -o $@ $< 2>$(@D)/statistics || { cat $(@D)/statistics; exit 1; }
+
+pot:
+	xgettext $(XGETTEXT_FLAGS) -o po/vigie.pot $(I18N_SRC)
+
+# After `make pot`: carries new strings into each language (fuzzy where close).
+po-update: pot
+	$(foreach p,$(PO_FILES),msgmerge --quiet --update --backup=none $(p) po/vigie.pot;)
 
 $(BUILD)/obj/%.o: %.c
 	$(quiet) CC $<
@@ -203,6 +224,8 @@ install: all
 		install -m 0644 packaging/agent.conf $(DESTDIR)$(SYSCONFDIR)/vigie/agent.conf
 	$(BUILD)/bin/vigie policy --default >$(DESTDIR)$(DATADIR)/vigie/policy.json
 	$(foreach m,$(MAN_PAGES),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/;)
+	$(foreach p,$(PO_FILES),install -D -m 0644 $(BUILD)/locale/$(basename $(notdir $(p)))/LC_MESSAGES/vigie.mo \
+		$(DESTDIR)$(LOCALEDIR)/$(basename $(notdir $(p)))/LC_MESSAGES/vigie.mo;)
 
 # The units verified against a `make install` tree, with their exposure figures.
 units: all

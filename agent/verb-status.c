@@ -118,7 +118,7 @@ static void help(void) {
         printf(_("Usage: vigie status [OPTIONS]\n\n"
                  "Shows what the Vigie agent last found and sent.\n\n"
                  "      --json           the status document, for scripts\n"));
-        printf("%s", CLI_COMMON_HELP);
+        cli_print_common_help();
         printf(_("\nExit status: 0 compliant, 1 not compliant, 2 usage error, 4 agent not running,\n"
                  "not enrolled or not checked yet.\n"));
 }
