@@ -35,9 +35,14 @@ static const char *status_phrase(CheckStatus s) {
 static void describe_check(FILE *f, const TrayCheck *c) {
         char date[64];
 
-        fprintf(f, "\n%s (%s)", c->title ?: c->id, status_phrase(c->status));
+        /* Titles are the checks' N_() strings when the agent wrote them in English (it runs
+         * with the system's locale): the tray shows them in the user's. */
+        const char *title = c->title ? _(c->title) : c->id;
+
         if (c->summary)
-                fprintf(f, ": %s", c->summary);
+                fprintf(f, _("\n%s (%s): %s"), title, status_phrase(c->status), c->summary);
+        else
+                fprintf(f, "\n%s (%s)", title, status_phrase(c->status));
         if (c->remediation && c->deadline)
                 fprintf(f, _("\n  To fix: %s — by %s"), c->remediation,
                         format_deadline(c->deadline, date, sizeof(date)));
