@@ -53,8 +53,10 @@ static void describe_check(FILE *f, const TrayCheck *c) {
 }
 
 static NoticeLevel notice_level(const TrayStatus *s, size_t n_problems) {
-        if (!s->present || !s->running || s->enrolled == 0)
+        if (!s->present || !s->running)
                 return NOTICE_NO_AGENT;
+        if (s->enrolled == 0)
+                return NOTICE_NOT_ENROLLED;
         if (s->compliant < 0)
                 return NOTICE_PENDING;
         if (!s->compliant)
@@ -62,14 +64,14 @@ static NoticeLevel notice_level(const TrayStatus *s, size_t n_problems) {
         return n_problems > 0 ? NOTICE_ACTION : NOTICE_COMPLIANT;
 }
 
-static const char *notice_title(const TrayStatus *s, NoticeLevel level) {
+static const char *notice_title(NoticeLevel level) {
         switch (level) {
         case NOTICE_COMPLIANT: return _("Vigie: compliant");
         case NOTICE_PENDING: return _("Vigie: not checked yet");
         case NOTICE_ACTION: return _("Vigie: compliant, action needed");
         case NOTICE_NONCOMPLIANT: return _("Vigie: NOT compliant");
-        default:
-                return s->present && s->running ? _("Vigie: laptop not enrolled") : _("Vigie: agent not running");
+        case NOTICE_NOT_ENROLLED: return _("Vigie: laptop not enrolled");
+        default: return _("Vigie: agent not running");
         }
 }
 
@@ -79,14 +81,13 @@ static const char *notice_intro(const TrayStatus *s, NoticeLevel level) {
         case NOTICE_PENDING: return _("The first compliance check is running.");
         case NOTICE_ACTION: return _("This laptop is compliant for now. Fix the following before the deadline:");
         case NOTICE_NONCOMPLIANT: return _("This laptop does not meet the company's security policy. To fix:");
+        case NOTICE_NOT_ENROLLED: return _("This laptop is not enrolled: its compliance is not reported. Contact IT.");
         default:
                 if (!s->present)
                         return _("The Vigie agent has never run on this laptop: compliance is not checked. "
                                  "Contact IT.");
-                if (!s->running)
-                        return _("The Vigie agent is stopped: compliance is not checked. "
-                                 "Start it with \"systemctl start vigie-agent\" or contact IT.");
-                return _("This laptop is not enrolled: its compliance is not reported. Contact IT.");
+                return _("The Vigie agent is stopped: compliance is not checked. "
+                         "Start it with \"systemctl start vigie-agent\" or contact IT.");
         }
 }
 
@@ -105,7 +106,8 @@ int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
         if (!fb || !fk)
                 return -ENOMEM;
         fputs(notice_intro(s, level), fb);
-        fprintf(fk, "%d", (int) level);
+        /* "never ran" and "stopped" are one level but two different things to say. */
+        fprintf(fk, "%d%s", (int) level, s->present ? "" : " absent");
         for (size_t i = 0; i < s->n_checks; i++) {
                 const TrayCheck *c = &s->checks[i];
 
@@ -118,7 +120,7 @@ int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
         fclose(TAKE_PTR(fb));
         fclose(TAKE_PTR(fk));
 
-        char *title = strdup(notice_title(s, level));
+        char *title = strdup(notice_title(level));
         if (!title)
                 return -ENOMEM;
         *ret = (TrayNotice) {
@@ -128,6 +130,7 @@ int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
                         : level == NOTICE_PENDING     ? "security-medium"
                         : level == NOTICE_ACTION      ? "security-medium"
                         : level == NOTICE_NONCOMPLIANT ? "security-low"
+                        : level == NOTICE_NOT_ENROLLED ? "security-medium"
                                                        : "dialog-warning",
                 .title = title,
                 .body = TAKE_PTR(body),
@@ -152,6 +155,7 @@ unsigned char tray_notice_urgency(const TrayNotice *n) {
         switch (n->level) {
         case NOTICE_NONCOMPLIANT:
         case NOTICE_NO_AGENT: return 2;
+        case NOTICE_NOT_ENROLLED:
         case NOTICE_ACTION: return 1;
         default: return 0;
         }

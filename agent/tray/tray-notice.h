@@ -14,7 +14,8 @@ typedef enum NoticeLevel {
         NOTICE_PENDING,     /* nothing checked yet */
         NOTICE_ACTION,      /* compliant, but something must be fixed before a deadline */
         NOTICE_NONCOMPLIANT,
-        NOTICE_NO_AGENT,    /* agent not running or not enrolled: nothing is reported */
+        NOTICE_NOT_ENROLLED, /* checked, but reports are not sent */
+        NOTICE_NO_AGENT,    /* agent not running: nothing is checked */
 } NoticeLevel;
 
 typedef struct TrayNotice {
