@@ -105,7 +105,7 @@ FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
 .PHONY: all deps check unit units fuzz-replay integration demo fuzz fuzzers bench install clean \
-	format pot po-update
+	format pot po-update install-tray
 
 # Translations: po/LANG.po → $(BUILD)/locale/LANG/LC_MESSAGES/vigie.mo, the layout
 # bindtextdomain() reads; tests point $$VIGIE_LOCALEDIR at $(BUILD)/locale.
@@ -224,8 +224,20 @@ install: all
 		install -m 0644 packaging/agent.conf $(DESTDIR)$(SYSCONFDIR)/vigie/agent.conf
 	$(BUILD)/bin/vigie policy --default >$(DESTDIR)$(DATADIR)/vigie/policy.json
 	$(foreach m,$(MAN_PAGES),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/;)
+	$(if $(filter vigie-tray,$(PROGRAMS)),$(MAKE) --no-print-directory install-tray)
 	$(foreach p,$(PO_FILES),install -D -m 0644 $(BUILD)/locale/$(basename $(notdir $(p)))/LC_MESSAGES/vigie.mo \
 		$(DESTDIR)$(LOCALEDIR)/$(basename $(notdir $(p)))/LC_MESSAGES/vigie.mo;)
+
+# The tray: a user unit for systemd sessions, an XDG autostart entry for the others (the
+# generator skips it where the unit runs), the same entry as the app notifications name.
+install-tray:
+	install -d $(DESTDIR)$(SYSTEMDUSERUNITDIR) $(DESTDIR)$(SYSCONFDIR)/xdg/autostart \
+		$(DESTDIR)$(DATADIR)/applications
+	sed -e 's|@BINDIR@|$(BINDIR)|g' systemd/vigie-tray.service.in >$(DESTDIR)$(SYSTEMDUSERUNITDIR)/vigie-tray.service
+	sed -e 's|@BINDIR@|$(BINDIR)|g' packaging/vigie-tray.desktop.in >$(DESTDIR)$(DATADIR)/applications/vigie-tray.desktop
+	cp $(DESTDIR)$(DATADIR)/applications/vigie-tray.desktop $(DESTDIR)$(SYSCONFDIR)/xdg/autostart/vigie-tray.desktop
+	chmod 0644 $(DESTDIR)$(SYSTEMDUSERUNITDIR)/vigie-tray.service $(DESTDIR)$(DATADIR)/applications/vigie-tray.desktop \
+		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart/vigie-tray.desktop
 
 # The units verified against a `make install` tree, with their exposure figures.
 units: all

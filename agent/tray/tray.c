@@ -185,6 +185,14 @@ int tray_start(Tray *t) {
                 r = sd_bus_attach_event(t->bus, t->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        /* One tray per session, whether the unit or the autostart entry started it. */
+        r = sd_bus_request_name(t->bus, TRAY_BUS_NAME, 0);
+        if (r == -EEXIST) {
+                log_notice("Another vigie-tray already runs in this session (it owns %s).", TRAY_BUS_NAME);
+                return r;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to own %s on the session bus: %m", TRAY_BUS_NAME);
         r = watch_dir(t);
         if (r < 0)
                 return r;

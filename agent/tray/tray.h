@@ -13,6 +13,8 @@
 
 #include "tray-notice.h"
 
+#define TRAY_BUS_NAME "org.vigie.Tray"
+
 typedef struct Tray {
         sd_event *event;
         sd_bus *bus;
@@ -34,6 +36,7 @@ Tray *tray_free(Tray *t);
 static inline void tray_freep(Tray **t) {
         tray_free(*t);
 }
+/* -EEXIST when another tray already runs in this session. */
 int tray_start(Tray *t);
 int tray_run(Tray *t);
 /* Re-reads status.json; updates the item and notifies when the verdict changed. */

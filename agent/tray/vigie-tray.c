@@ -104,6 +104,8 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return log_oom(), EXIT_FAILURE;
         r = tray_start(t);
+        if (r == -EEXIST)
+                return EXIT_SUCCESS;
         if (r < 0)
                 return EXIT_FAILURE;
         return tray_run(t) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -343,3 +343,37 @@ def test_employee_facing_strings_are_all_translated(tmp_path):
                           capture_output=True, text=True, check=True).stdout
     missing = [l for l in left.splitlines() if l.startswith("msgid ") and l != 'msgid ""']
     assert missing == [], "untranslated in po/fr.po:\n" + "\n".join(missing)
+
+
+def test_one_tray_per_session(desk):
+    d = desk
+    write_status(d.status, status_doc(d.agent.pid, True, PASS_ALL))
+    d.start()
+    (d.tmp / "second").mkdir()
+    second = Tray(d.tmp / "second", d.bus, d.status)
+    assert second.proc.wait(timeout=30) == 0
+    assert "Another vigie-tray already runs in this session" in second.stderr()
+    assert len(d.rec.records("register")) == 1
+
+
+def test_installed_user_unit_and_autostart_entry(tmp_path):
+    dest = tmp_path / "dest"
+    subprocess.run(["make", "-s", "--no-print-directory", "install-tray", f"DESTDIR={dest}", "PREFIX=/usr",
+                    "SYSTEMDUSERUNITDIR=/usr/lib/systemd/user"], cwd=SRC, check=True)
+    unit = (dest / "usr/lib/systemd/user/vigie-tray.service").read_text()
+    assert "ExecStart=/usr/bin/vigie-tray\n" in unit
+    assert "WantedBy=graphical-session.target" in unit and "PartOf=graphical-session.target" in unit
+    # systemd-analyze verify, with ExecStart= and the man page taken from this tree.
+    (tmp_path / "man/man1").mkdir(parents=True)
+    (tmp_path / "man/man1/vigie-tray.1").write_text((SRC / "docs/man/vigie-tray.1").read_text())
+    local = tmp_path / "vigie-tray.service"
+    local.write_text(unit.replace("/usr/bin/vigie-tray", str(BIN / "vigie-tray")))
+    p = subprocess.run(["systemd-analyze", "verify", str(local)], capture_output=True, text=True,
+                       env=dict(os.environ, MANPATH=str(tmp_path / "man"), SYSTEMD_LOG_COLOR="0"))
+    assert p.returncode == 0 and p.stderr.strip() == "", p.stderr
+    for entry in (dest / "etc/xdg/autostart/vigie-tray.desktop", dest / "usr/share/applications/vigie-tray.desktop"):
+        text = entry.read_text()
+        assert "Exec=/usr/bin/vigie-tray\n" in text and "X-systemd-skip=true" in text
+        if subprocess.run(["which", "desktop-file-validate"], capture_output=True).returncode == 0:
+            v = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
+            assert v.returncode == 0, v.stdout + v.stderr
