@@ -32,12 +32,12 @@ static const char *status_phrase(CheckStatus s) {
         }
 }
 
-static void describe_check(FILE *f, const TrayCheck *c) {
+static void describe_check(FILE *f, const CheckResult *c) {
         char date[64];
 
         /* Titles are the checks' N_() strings when the agent wrote them in English (it runs
          * with the system's locale): the tray shows them in the user's. */
-        const char *title = c->title ? _(c->title) : c->id;
+        const char *title = _(c->title);
 
         if (c->summary)
                 fprintf(f, _("\n%s (%s): %s"), title, status_phrase(c->status), c->summary);
@@ -98,7 +98,7 @@ int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
         NoticeLevel level;
 
         for (size_t i = 0; i < s->n_checks; i++)
-                n_problems += s->checks[i].status != CHECK_PASS;
+                n_problems += s->checks[i]->status != CHECK_PASS;
         level = notice_level(s, n_problems);
 
         fb = open_memstream(&body, &body_size);
@@ -109,7 +109,7 @@ int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
         /* "never ran" and "stopped" are one level but two different things to say. */
         fprintf(fk, "%d%s", (int) level, s->present ? "" : " absent");
         for (size_t i = 0; i < s->n_checks; i++) {
-                const TrayCheck *c = &s->checks[i];
+                const CheckResult *c = s->checks[i];
 
                 fprintf(fk, " %s=%s", c->id, check_status_to_string(c->status));
                 if (c->status != CHECK_PASS && level != NOTICE_PENDING)

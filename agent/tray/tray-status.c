@@ -28,40 +28,33 @@ static int get_bool(json_object *o, const char *key) {
 static int dup_str(json_object *o, const char *key, char **ret) {
         const char *s = get_str(o, key);
 
-        *ret = NULL;
         if (!s)
                 return 0;
         *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
 }
 
-static void tray_check_done(TrayCheck *c) {
-        free(c->id);
-        free(c->title);
-        free(c->summary);
-        free(c->remediation);
-}
-
-static int parse_check(json_object *j, TrayCheck *ret) {
-        TrayCheck c = { .status = CHECK_UNKNOWN, .required = true };
-        const char *s;
+/* 1 and the check, or 0 when the entry has no id (skipped). */
+static int parse_check(json_object *j, CheckResult **ret) {
+        _cleanup_(check_result_freep) CheckResult *c = NULL;
+        const char *id, *s;
         int r;
 
-        if (!json_object_is_type(j, json_type_object) || !get_str(j, "id"))
-                return 0; /* skipped */
-        if ((r = dup_str(j, "id", &c.id)) < 0 || (r = dup_str(j, "title", &c.title)) < 0 ||
-            (r = dup_str(j, "summary", &c.summary)) < 0 || (r = dup_str(j, "remediation", &c.remediation)) < 0) {
-                tray_check_done(&c);
+        if (!json_object_is_type(j, json_type_object) || !(id = get_str(j, "id")))
+                return 0;
+        c = check_result_new(id, get_str(j, "title") ?: id);
+        if (!c)
+                return -ENOMEM;
+        if ((r = dup_str(j, "summary", &c->summary)) < 0 || (r = dup_str(j, "remediation", &c->remediation)) < 0)
                 return r;
-        }
         s = get_str(j, "status");
         if (s && check_status_from_string(s) >= 0)
-                c.status = check_status_from_string(s);
+                c->status = check_status_from_string(s);
         s = get_str(j, "deadline");
-        if (s && parse_rfc3339(s, false, &c.deadline) < 0)
-                c.deadline = 0;
-        c.required = get_bool(j, "required") != 0;
-        *ret = c;
+        if (s && parse_rfc3339(s, false, &c->deadline) < 0)
+                c->deadline = 0;
+        c->required = get_bool(j, "required") != 0;
+        *ret = TAKE_PTR(c);
         return 1;
 }
 
@@ -84,7 +77,7 @@ int tray_status_parse(const char *data, size_t size, TrayStatus *ret) {
         if (json_object_object_get_ex(j, "checks", &checks) && json_object_is_type(checks, json_type_array)) {
                 size_t n = MIN(json_object_array_length(checks), (size_t) TRAY_CHECKS_MAX);
 
-                s.checks = n ? calloc(n, sizeof(TrayCheck)) : NULL;
+                s.checks = n ? calloc(n, sizeof(CheckResult *)) : NULL;
                 if (n && !s.checks)
                         return -ENOMEM;
                 for (size_t i = 0; i < n; i++) {
@@ -116,9 +109,7 @@ int tray_status_load(const char *path, TrayStatus *ret) {
 }
 
 void tray_status_done(TrayStatus *s) {
-        for (size_t i = 0; i < s->n_checks; i++)
-                tray_check_done(&s->checks[i]);
-        free(s->checks);
+        check_results_free(s->checks, s->n_checks);
         *s = (TrayStatus) { .enrolled = -1, .compliant = -1 };
 }
 

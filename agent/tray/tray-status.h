@@ -14,23 +14,13 @@
 #define TRAY_STATUS_FILE_MAX (1024u * 1024)
 #define TRAY_CHECKS_MAX 64
 
-typedef struct TrayCheck {
-        char *id;
-        char *title;
-        CheckStatus status;
-        char *summary;
-        char *remediation; /* NULL: nothing to do */
-        usec_t deadline;   /* 0: none */
-        bool required;
-} TrayCheck;
-
 typedef struct TrayStatus {
         bool present;   /* false: no status.json (agent never ran here) */
         int enrolled;   /* -1 unknown */
         int compliant;  /* -1 not checked yet */
         int64_t pid;    /* agent.pid, 0 once stopped */
         bool running;   /* filled by the caller (tray_status_agent_running) */
-        TrayCheck *checks;
+        CheckResult **checks; /* title is the id when absent; no evidence */
         size_t n_checks;
 } TrayStatus;
 

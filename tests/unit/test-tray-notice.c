@@ -132,10 +132,10 @@ static void test_parse_defensive(void **state) {
         assert_int_equal(s.compliant, -1);
         assert_int_equal(s.pid, 0);
         assert_int_equal(s.n_checks, 1);
-        assert_string_equal(s.checks[0].id, "a");
-        assert_null(s.checks[0].title);
-        assert_int_equal(s.checks[0].deadline, 0);
-        assert_false(s.checks[0].required);
+        assert_string_equal(s.checks[0]->id, "a");
+        assert_string_equal(s.checks[0]->title, "a");
+        assert_int_equal(s.checks[0]->deadline, 0);
+        assert_false(s.checks[0]->required);
         tray_status_done(&s);
 }
 
