@@ -11,43 +11,21 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from agent_util import PrivateBus
 
 HERE = Path(__file__).resolve().parent
 PYTHON = "/usr/bin/python3"
 
 
-class SessionBus:
-    """dbus-daemon --session of our own: no service activation, a socket in tmp."""
+class SessionBus(PrivateBus):
+    """A session-type dbus-daemon of our own: no service activation, so nothing installed on
+    the machine (a real notification daemon, a real watcher) can answer in the recorder's
+    place."""
 
     def __init__(self, tmp: Path):
-        self.sock = tmp / "session_bus_socket"
-        conf = tmp / "session.conf"
-        conf.write_text(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={self.sock}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-""")
-        self.proc = subprocess.Popen(["dbus-daemon", "--nofork", "--nopidfile", "--print-address=1",
-                                      f"--config-file={conf}"], stdout=subprocess.PIPE, text=True)
-        self.address = self.proc.stdout.readline().strip()
-        assert self.address.startswith("unix:"), f"dbus-daemon printed {self.address!r}"
-        self._conn = None
-
-    def connection(self):
-        import dbus
-        if self._conn is None:
-            self._conn = dbus.bus.BusConnection(self.address)
-        return self._conn
+        super().__init__(tmp, bus_type="session")
 
     def item_property(self, service, name):
         import dbus
@@ -59,11 +37,6 @@ class SessionBus:
         obj = self.connection().get_object(service, "/StatusNotifierItem")
         return getattr(dbus.Interface(obj, "org.kde.StatusNotifierItem"), method)(*args)
 
-    def close(self):
-        if self._conn is not None:
-            self._conn.close()
-        self.proc.terminate()
-        self.proc.wait()
 
 
 class Recorder:
