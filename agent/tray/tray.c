@@ -105,8 +105,7 @@ int tray_reload(Tray *t) {
         t->notice = n;
         t->have_notice = true;
         changed = first || !streq(old.key, n.key);
-        if (!first)
-                tray_sni_changed(t, &old);
+        tray_sni_changed(t, &old);
         tray_notice_done(&old);
         log_debug("status.json: %s", t->notice.key);
         /* A compliant laptop at login is no news; anything else, and every change, is. */
@@ -196,9 +195,8 @@ int tray_start(Tray *t) {
         r = watch_dir(t);
         if (r < 0)
                 return r;
-        r = tray_reload(t);
-        if (r < 0 && !t->have_notice)
-                return r;
+        /* An unreadable file is logged; the item shows once the agent writes a good one. */
+        (void) tray_reload(t);
         r = tray_sni_start(t);
         if (r < 0)
                 return r;

@@ -167,8 +167,8 @@ def test_item_and_notifications_follow_status_json(desk):
     assert ns[2]["summary"] == "Vigie: compliant" and ns[2]["replaces_id"] == ns[0]["id"]
     assert ns[2]["urgency"] == 0
     assert d.bus.item_property(d.service, "Status") == "Active"
-    wait_for(lambda: [r for r in d.rec.records("NewStatus") if r["status"] == "Active"], 30,
-             what="NewStatus(Active)")
+    wait_for(lambda: [r["status"] for r in d.rec.records("NewStatus")][-2:] == ["NeedsAttention", "Active"], 30,
+             what="NewStatus(Active) after NewStatus(NeedsAttention)")
 
     # A click on the item shows the notice again.
     d.bus.call_item(d.service, "Activate", 0, 0)
@@ -265,6 +265,19 @@ def test_status_directory_created_later(tmp_path):
         agent.stop()
         rec.close()
         bus.close()
+
+
+def test_unreadable_status_at_start_then_a_good_one(desk):
+    d = desk
+    d.status.write_text('{"compliant": fal')
+    tray = d.start()
+    wait_for(lambda: "Cannot read" in tray.stderr(), 30, what="the parse error logged")
+    assert tray.proc.poll() is None
+    assert d.bus.item_property(d.service, "Status") == ""
+    write_status(d.status, status_doc(d.agent.pid, False, with_check(PASS_ALL, "backup", **BACKUP_FAIL)))
+    n = wait_notifications(d, 1, "the notification once the file is good")[0]
+    assert n["summary"] == "Vigie: NOT compliant"
+    assert d.bus.item_property(d.service, "Status") == "NeedsAttention"
 
 
 def test_markup_is_escaped_for_servers_that_parse_it(tmp_path):
