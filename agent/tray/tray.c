@@ -147,11 +147,10 @@ static int watch_dir(Tray *t) {
         int r;
 
         r = sd_event_add_inotify(t->event, &t->dir_watch, t->status_dir, DIR_EVENTS | IN_ONLYDIR, on_dir_event, t);
-        if (r >= 0 || r != -ENOENT) {
-                if (r < 0)
-                        return log_error_errno(r, "Cannot watch \"%s\": %m", t->status_dir);
+        if (r >= 0)
                 return 0;
-        }
+        if (r != -ENOENT)
+                return log_error_errno(r, "Cannot watch \"%s\": %m", t->status_dir);
         if (t->parent_watch)
                 return 0;
         p = strdup(t->status_dir);
@@ -165,12 +164,17 @@ static int watch_dir(Tray *t) {
 }
 
 int tray_start(Tray *t) {
+        sigset_t mask;
         int r;
 
         r = sd_event_default(&t->event);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the event loop: %m");
-        if (sigprocmask(SIG_BLOCK, &(sigset_t) { { (1UL << (SIGTERM - 1)) | (1UL << (SIGINT - 1)) } }, NULL) < 0)
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        /* sd-event takes them through a signalfd: they must not be delivered the old way. */
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(errno, "Failed to block signals: %m");
         if ((r = sd_event_add_signal(t->event, NULL, SIGTERM, NULL, NULL)) < 0 ||
             (r = sd_event_add_signal(t->event, NULL, SIGINT, NULL, NULL)) < 0)
@@ -178,7 +182,8 @@ int tray_start(Tray *t) {
         r = sd_bus_open_user(&t->bus);
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the session bus (is DBUS_SESSION_BUS_ADDRESS set?): %m");
-        /* The session is gone with its bus: so are we (systemd restarts us with a new one). */
+        /* Without its bus the tray is useless: the loop ends with EXIT_FAILURE, and systemd
+         * restarts us if the session goes on. */
         r = sd_bus_set_exit_on_disconnect(t->bus, true);
         if (r >= 0)
                 r = sd_bus_attach_event(t->bus, t->event, SD_EVENT_PRIORITY_NORMAL);
@@ -207,5 +212,5 @@ int tray_run(Tray *t) {
         int r = sd_event_loop(t->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
-        return 0;
+        return r;
 }

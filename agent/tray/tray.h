@@ -38,6 +38,7 @@ static inline void tray_freep(Tray **t) {
 }
 /* -EEXIST when another tray already runs in this session. */
 int tray_start(Tray *t);
+/* The loop's exit code (0 after SIGTERM, EXIT_FAILURE when the bus went away) or -errno. */
 int tray_run(Tray *t);
 /* Re-reads status.json; updates the item and notifies when the verdict changed. */
 int tray_reload(Tray *t);

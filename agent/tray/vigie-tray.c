@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cleanup.h"
 #include "i18n.h"
@@ -108,7 +109,7 @@ static int run(int argc, char *argv[]) {
                 return EXIT_SUCCESS;
         if (r < 0)
                 return EXIT_FAILURE;
-        return tray_run(t) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return tray_run(t) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 int main(int argc, char *argv[]) {

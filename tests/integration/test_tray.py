@@ -396,3 +396,12 @@ def test_installed_user_unit_and_autostart_entry(tmp_path):
         if subprocess.run(["which", "desktop-file-validate"], capture_output=True).returncode == 0:
             v = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
             assert v.returncode == 0, v.stdout + v.stderr
+
+
+def test_exits_with_failure_when_the_session_bus_goes(tmp_path):
+    bus = SessionBus(tmp_path)
+    status = tmp_path / "status.json"
+    tray = Tray(tmp_path, bus, status)
+    wait_for(lambda: "waiting for one to appear" in tray.stderr(), 30, what="the tray to start")
+    bus.close()
+    assert tray.proc.wait(timeout=30) == 1, tray.stderr()
