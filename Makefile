@@ -54,7 +54,7 @@ HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protecti
 OPT ?= -O2 -g
 CFLAGS ?= $(OPT)
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -pipe -MMD -MP \
-	-Icommon -Iagent -Iagent/checks -Iserver \
+	-Icommon -Iagent -Iagent/checks -Iagent/tray -Iserver \
 	-DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DLOCALSTATEDIR='"$(LOCALSTATEDIR)"' -DRUNSTATEDIR='"$(RUNSTATEDIR)"' \
 	-DLOCALEDIR='"$(LOCALEDIR)"' -DDATADIR='"$(DATADIR)"' -DBINDIR='"$(BINDIR)"' \
@@ -105,9 +105,30 @@ FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
 .PHONY: all deps check unit units fuzz-replay integration demo fuzz fuzzers bench install clean \
-	format
+	format pot po-update install-tray
 
-all: $(BINS)
+# Translations: po/LANG.po → $(BUILD)/locale/LANG/LC_MESSAGES/vigie.mo, the layout
+# bindtextdomain() reads; tests point $$VIGIE_LOCALEDIR at $(BUILD)/locale.
+PO_FILES := $(wildcard po/*.po)
+MO_FILES := $(patsubst po/%.po,$(BUILD)/locale/%/LC_MESSAGES/vigie.mo,$(PO_FILES))
+I18N_SRC := $(sort $(COMMON_SRC) $(AGENT_SRC) $(SERVER_SRC) $(foreach p,$(PROGRAMS),$(MAIN_$(p))))
+XGETTEXT_FLAGS := --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ --keyword=ngettext:1,2 \
+	--add-comments=TRANSLATORS: --package-name=vigie --package-version=$(VERSION) \
+	--msgid-bugs-address=https://github.com/vigie/vigie/issues --sort-by-file
+
+all: $(BINS) $(MO_FILES)
+
+$(BUILD)/locale/%/LC_MESSAGES/vigie.mo: po/%.po
+	$(quiet) MSGFMT $<
+	@mkdir -p $(@D)
+	$(Q)msgfmt --check --statistics -o $@ $< 2>$(@D)/statistics || { cat $(@D)/statistics; exit 1; }
+
+pot:
+	xgettext $(XGETTEXT_FLAGS) -o po/vigie.pot $(I18N_SRC)
+
+# After `make pot`: carries new strings into each language (fuzzy where close).
+po-update: pot
+	$(foreach p,$(PO_FILES),msgmerge --quiet --update --backup=none $(p) po/vigie.pot;)
 
 $(BUILD)/obj/%.o: %.c
 	$(quiet) CC $<
@@ -203,6 +224,20 @@ install: all
 		install -m 0644 packaging/agent.conf $(DESTDIR)$(SYSCONFDIR)/vigie/agent.conf
 	$(BUILD)/bin/vigie policy --default >$(DESTDIR)$(DATADIR)/vigie/policy.json
 	$(foreach m,$(MAN_PAGES),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/;)
+	$(if $(filter vigie-tray,$(PROGRAMS)),$(MAKE) --no-print-directory install-tray)
+	$(foreach p,$(PO_FILES),install -D -m 0644 $(BUILD)/locale/$(basename $(notdir $(p)))/LC_MESSAGES/vigie.mo \
+		$(DESTDIR)$(LOCALEDIR)/$(basename $(notdir $(p)))/LC_MESSAGES/vigie.mo;)
+
+# The tray: a user unit for systemd sessions, an XDG autostart entry for the others (the
+# generator skips it where the unit runs), the same entry as the app notifications name.
+install-tray:
+	install -d $(DESTDIR)$(SYSTEMDUSERUNITDIR) $(DESTDIR)$(SYSCONFDIR)/xdg/autostart \
+		$(DESTDIR)$(DATADIR)/applications
+	sed -e 's|@BINDIR@|$(BINDIR)|g' systemd/vigie-tray.service.in >$(DESTDIR)$(SYSTEMDUSERUNITDIR)/vigie-tray.service
+	sed -e 's|@BINDIR@|$(BINDIR)|g' packaging/vigie-tray.desktop.in >$(DESTDIR)$(DATADIR)/applications/vigie-tray.desktop
+	cp $(DESTDIR)$(DATADIR)/applications/vigie-tray.desktop $(DESTDIR)$(SYSCONFDIR)/xdg/autostart/vigie-tray.desktop
+	chmod 0644 $(DESTDIR)$(SYSTEMDUSERUNITDIR)/vigie-tray.service $(DESTDIR)$(DATADIR)/applications/vigie-tray.desktop \
+		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart/vigie-tray.desktop
 
 # The units verified against a `make install` tree, with their exposure figures.
 units: all

@@ -73,6 +73,14 @@ int cli_usage_error(const char *verb) {
         return EXIT_USAGE;
 }
 
+void cli_print_common_help(void) {
+        printf(_("      --config FILE    configuration file (default %s)\n"
+                 "      --state-dir DIR  state directory (default: StateDirectory= of the config)\n"
+                 "  -v, --verbose        more messages (repeat for debug)\n"
+                 "  -h, --help           this help\n"),
+               AGENT_CONFIG_PATH);
+}
+
 bool cli_use_colors(void) {
         const char *term = getenv("TERM");
         return isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term && !streq(term, "dumb");

@@ -31,11 +31,8 @@ enum {
         { "verbose", no_argument, NULL, 'v' },                          \
         { "help", no_argument, NULL, 'h' }
 
-#define CLI_COMMON_HELP                                                                      \
-        "      --config FILE    configuration file (default " AGENT_CONFIG_PATH ")\n"      \
-        "      --state-dir DIR  state directory (default: StateDirectory= of the config)\n" \
-        "  -v, --verbose        more messages (repeat for debug)\n"                         \
-        "  -h, --help           this help\n"
+/* The options every verb shares, translated. */
+void cli_print_common_help(void);
 
 typedef struct Cli {
         const char *config_path;

@@ -80,7 +80,7 @@ static void help(void) {
                  "                       patch_level, backup\n"
                  "      --state FILE     state file for grace periods (default STATE_DIR/state.json\n"
                  "                       when writable); --no-state keeps none\n"));
-        printf("%s", CLI_COMMON_HELP);
+        cli_print_common_help();
         printf(_("\nExit status: 0 compliant, 1 not compliant, 2 usage or configuration error,\n"
                  "3 internal error.\n"));
 }

@@ -21,11 +21,12 @@ static void help(void) {
                  "      --server URL       server (default: Server= of the configuration)\n"
                  "      --token TOKEN      enrollment token\n"
                  "      --token-file FILE  read the token from FILE (default: EnrollTokenFile=,\n"
-                 "                         " SYSCONFDIR "/vigie/enroll.token)\n"
+                 "                         %s)\n"
                  "      --ca FILE          CA that signed the server's certificate; pinned in the\n"
                  "                         state directory for every later connection\n"
-                 "      --force            enroll again although this device is enrolled\n"));
-        printf("%s", CLI_COMMON_HELP);
+                 "      --force            enroll again although this device is enrolled\n"),
+               SYSCONFDIR "/vigie/enroll.token");
+        cli_print_common_help();
 }
 
 int verb_enroll(Cli *cli, int argc, char *argv[]) {

@@ -17,7 +17,7 @@ static void help(void) {
                  "Prints the effective policy as JSON: the one the server last sent, else the\n"
                  "built-in default.\n\n"
                  "      --default        print the built-in default policy\n"));
-        printf("%s", CLI_COMMON_HELP);
+        cli_print_common_help();
 }
 
 int verb_policy(Cli *cli, int argc, char *argv[]) {

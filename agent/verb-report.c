@@ -22,7 +22,7 @@ static void help(void) {
                  "reached the reports stay queued and the command still succeeds.\n\n"
                  "      --offline        do not contact the server: sign and queue only\n"
                  "      --now            ask the running agent for a cycle now and wait for it\n"));
-        printf("%s", CLI_COMMON_HELP);
+        cli_print_common_help();
         printf(_("\nExit status: 0 report made (sent or queued), 2 usage or configuration error\n"
                  "(not enrolled…), 3 the server refused this device, or another error.\n"));
 }
@@ -124,7 +124,10 @@ int verb_report(Cli *cli, int argc, char *argv[]) {
         }
         r = reporter_flush(spool, t, &st, &err);
         if (st.rejected > 0)
-                fprintf(stderr, _("vigie report: %zu report(s) refused by the server, kept in \"%s/spool/rejected/\": %s\n"),
+                fprintf(stderr,
+                        ngettext("vigie report: %zu report refused by the server, kept in \"%s/spool/rejected/\": %s\n",
+                                 "vigie report: %zu reports refused by the server, kept in \"%s/spool/rejected/\": %s\n",
+                                 st.rejected),
                         st.rejected, cfg->state_dir, strnull(err));
         if (r == -EACCES) {
                 fprintf(stderr, _("vigie report: the server refused this device: %s — queued, %zu waiting.\n"

@@ -16,6 +16,7 @@
 #include "fs-util.h"
 #include "i18n.h"
 #include "json-util.h"
+#include "tray-status.h"
 
 static const char *str(json_object *o, const char *key) {
         json_object *v;
@@ -38,23 +39,12 @@ static int boolean(json_object *o, const char *key) {
                        : -1;
 }
 
-/* The pid in status.json is ours only while /proc says it is still vigie-agent. */
 bool status_agent_running(json_object *status) {
         json_object *agent = NULL;
-        _cleanup_free_ char *comm = NULL;
-        char path[64];
-        int64_t pid;
 
         if (!json_object_object_get_ex(status, "agent", &agent))
                 return false;
-        pid = num(agent, "pid", 0);
-        if (pid <= 0 || pid > INT32_MAX)
-                return false;
-        snprintf(path, sizeof(path), "/proc/%" PRId64 "/comm", pid);
-        if (read_file_full(path, 64, &comm, NULL) < 0)
-                return false;
-        comm[strcspn(comm, "\n")] = 0;
-        return streq(comm, "vigie-agent");
+        return pid_is_vigie_agent(num(agent, "pid", 0));
 }
 
 int status_load(const char *runtime_dir, json_object **ret) {
@@ -128,7 +118,7 @@ static void help(void) {
         printf(_("Usage: vigie status [OPTIONS]\n\n"
                  "Shows what the Vigie agent last found and sent.\n\n"
                  "      --json           the status document, for scripts\n"));
-        printf("%s", CLI_COMMON_HELP);
+        cli_print_common_help();
         printf(_("\nExit status: 0 compliant, 1 not compliant, 2 usage error, 4 agent not running,\n"
                  "not enrolled or not checked yet.\n"));
 }

@@ -24,7 +24,7 @@ static void help(void) {
                  "      --cert CERT      the device certificate (PEM)\n"
                  "      --ca CA          the Vigie CA (PEM) the certificate must chain to\n"
                  "      --prev HASH      also require the report's prev to be HASH\n"));
-        printf("%s", CLI_COMMON_HELP);
+        cli_print_common_help();
         printf(_("\nExit status: 0 verified, 1 verification failed, 2 usage error.\n"));
 }
 

@@ -19,10 +19,11 @@ static void help(void) {
         printf(_("Usage: vigie-agent [OPTIONS]\n\n"
                  "The Vigie compliance agent: checks this laptop every report interval, signs the\n"
                  "verdict and sends it to the server. Normally started by vigie-agent.service.\n\n"
-                 "      --config FILE  configuration file (default " AGENT_CONFIG_PATH ")\n"
+                 "      --config FILE  configuration file (default %s)\n"
                  "      --version      print the version\n"
                  "  -h, --help         this help\n\n"
-                 "Signals: SIGUSR1 runs a cycle now, SIGHUP reloads, SIGTERM stops.\n"));
+                 "Signals: SIGUSR1 runs a cycle now, SIGHUP reloads, SIGTERM stops.\n"),
+               AGENT_CONFIG_PATH);
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -67,6 +68,9 @@ static int run(int argc, char *argv[]) {
 }
 
 int main(int argc, char *argv[]) {
+        /* Summaries in status.json and the reports are read by people in the laptop's
+         * language, while systemd starts services with the C locale. */
+        i18n_use_system_locale(I18N_SYSTEM_LOCALE_FILES);
         i18n_setup();
         log_setup("vigie-agent");
         return run(argc, argv);

@@ -2,7 +2,8 @@
 #pragma once
 
 /* Text for people goes through gettext: _() translates now, N_() marks a string that is
- * translated later (tables, static initialisers). Catalogs live in po/. */
+ * translated later (tables, static initialisers), ngettext() when a count decides the
+ * form. Catalogs live in po/; $VIGIE_LOCALEDIR overrides where they are read (tests). */
 #include <libintl.h>
 
 #define GETTEXT_DOMAIN "vigie"
@@ -10,3 +11,12 @@
 #define N_(s) (s)
 
 void i18n_setup(void);
+
+/* Where the system's locale is set: systemd's locale.conf(5), then Debian's file. */
+#define I18N_SYSTEM_LOCALE_FILES ((const char *const[]) { "/etc/locale.conf", "/etc/default/locale", NULL })
+/* A service started by systemd often has no LANG: take the system's (locale.conf) so the
+ * texts a daemon writes for people follow the laptop's language. Call before i18n_setup();
+ * does nothing when LANG, LC_MESSAGES or LC_ALL is set. Children inherit the result. */
+void i18n_use_system_locale(const char *const *files);
+/* KEY's value in a locale.conf-style text: 1 found, 0 absent, -ENOMEM. */
+int i18n_locale_conf_get(const char *text, const char *key, char **ret);

@@ -116,7 +116,10 @@ static int probe(const BackupSource *s, const CheckContext *ctx, BackupProbe *p)
                                 return -ENOMEM;
                 }
         }
-        if (n_bad > 0 && asprintf(&p->error, _("%u snapshot(s) with an unreadable info.json, first %s"), n_bad, bad) < 0)
+        if (n_bad > 0 && asprintf(&p->error,
+                                  ngettext("%u snapshot with an unreadable info.json: %s",
+                                           "%u snapshots with an unreadable info.json, first %s", n_bad),
+                                  n_bad, bad) < 0)
                 return -ENOMEM;
         return 0;
 }

@@ -234,7 +234,8 @@ static char *format_age(usec_t age) {
         else if (age < 48 * USEC_PER_HOUR)
                 r = asprintf(&s, _("%llu h"), (unsigned long long) (age / USEC_PER_HOUR));
         else
-                r = asprintf(&s, _("%llu days"), (unsigned long long) (age / USEC_PER_DAY));
+                r = asprintf(&s, ngettext("%llu day", "%llu days", (unsigned long) (age / USEC_PER_DAY)),
+                             (unsigned long long) (age / USEC_PER_DAY));
         return r < 0 ? NULL : s;
 }
 

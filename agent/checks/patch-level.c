@@ -484,7 +484,9 @@ static int run(const CheckContext *ctx, CheckResult *result) {
                 qsort(seen, n_security, sizeof(usec_t), usec_cmp);
                 /* Non-compliance began when the (max+1)-th pending update appeared. */
                 usec_t dl = seen[MAX(pl->max_pending_security, 0)] + (usec_t) pl->grace_days * USEC_PER_DAY;
-                snprintf(line, sizeof(line), _("%zu security update(s) pending"), n_security);
+                snprintf(line, sizeof(line),
+                         ngettext("%zu security update pending", "%zu security updates pending", n_security),
+                         n_security);
                 if (verdict_add(&v, ctx->now >= dl ? CHECK_FAIL : CHECK_WARN, dl, line,
                                 _("Open Software Updater and install all updates "
                                   "(or run: sudo apt update && sudo apt upgrade).")) < 0)
@@ -494,7 +496,10 @@ static int run(const CheckContext *ctx, CheckResult *result) {
                 if (days < 0)
                         snprintf(line, sizeof(line), "%s", _("apt has never refreshed its package lists"));
                 else
-                        snprintf(line, sizeof(line), _("package lists last refreshed %" PRIi64 " days ago"), days);
+                        snprintf(line, sizeof(line),
+                                 ngettext("package lists last refreshed %" PRIi64 " day ago",
+                                          "package lists last refreshed %" PRIi64 " days ago", (unsigned long) days),
+                                 days);
                 if (verdict_add(&v, CHECK_FAIL, 0, line,
                                 _("Connect to the internet and open Software Updater (or run: sudo apt update).")) < 0)
                         return -ENOMEM;
@@ -514,12 +519,21 @@ static int run(const CheckContext *ctx, CheckResult *result) {
         result->deadline = v.status == CHECK_WARN ? v.deadline : 0;
         if (v.remedy && check_result_set_remediation(result, "%s", v.remedy) < 0)
                 return -ENOMEM;
-        if (v.status == CHECK_PASS)
+        if (v.status == CHECK_PASS) {
+                char other[128], refreshed[128];
+
+                snprintf(other, sizeof(other), ngettext("%zu other update", "%zu other updates", n_upgradable),
+                         n_upgradable);
+                snprintf(refreshed, sizeof(refreshed),
+                         ngettext("lists refreshed %" PRIi64 " day ago", "lists refreshed %" PRIi64 " days ago",
+                                  (unsigned long) days),
+                         days);
                 return check_result_set(result, CHECK_PASS,
-                                        _("Up to date: no security update pending (%zu other update(s), %zu held); "
-                                          "lists refreshed %" PRIi64 " day(s) ago"),
-                                        n_upgradable, n_held, days);
-        return check_result_set(result, v.status, "%s (%zu upgradable, %zu held)", v.summary, n_upgradable, n_held);
+                                        _("Up to date: no security update pending (%s, %zu held); %s"), other,
+                                        n_held, refreshed);
+        }
+        return check_result_set(result, v.status, _("%s (%zu upgradable, %zu held)"), v.summary, n_upgradable,
+                                n_held);
 }
 
 const Check check_patch_level = {

@@ -145,15 +145,16 @@ class Agent:
 
 
 class PrivateBus:
-    """A dbus-daemon of our own standing in for the system bus."""
+    """A dbus-daemon of our own standing in for the system bus (or, with
+    bus_type="session", for a desktop session's bus)."""
 
-    def __init__(self, tmp: Path):
-        self.sock = tmp / "system_bus_socket"
+    def __init__(self, tmp: Path, bus_type="system"):
+        self.sock = tmp / f"{bus_type}_bus_socket"
         conf = tmp / "bus.conf"
         conf.write_text(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
-  <type>system</type>
+  <type>{bus_type}</type>
   <listen>unix:path={self.sock}</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">

@@ -274,7 +274,7 @@ def test_timeshift(tmp_path, mode, sub):
     assert res["status"] == "pass", res
     s = source(res, "sys")
     assert s["newest"] == "2026-11-28T10:00:01Z" and s["id"] == "2026-11-28_10-00-01" and s["tags"] == ["D", "W"]
-    assert "1 snapshot(s) with an unreadable info.json" in s["error"] and "2026-11-29_10-00-01" in s["error"]
+    assert "1 snapshot with an unreadable info.json" in s["error"] and "2026-11-29_10-00-01" in s["error"]
     # the device is not mounted any more: the last good observation stands in
     shutil.rmtree(root / "mnt/backup")
     res, _ = check(conf, "2026-11-28T21:00:00Z", root=root)

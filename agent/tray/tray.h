@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The Tray: one user-session process that owns an sd-event loop, a user-bus connection,
+ * a StatusNotifierItem and the desktop notification it keeps up to date. It wakes only
+ * when status.json changes (inotify on its directory) or the agent exits (pidfd). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "tray-notice.h"
+
+#define TRAY_BUS_NAME "org.vigie.Tray"
+
+typedef struct Tray {
+        sd_event *event;
+        sd_bus *bus;
+        char *status_path, *status_dir, *status_name;
+        sd_event_source *dir_watch;    /* the directory of status.json */
+        sd_event_source *parent_watch; /* its parent, while the directory does not exist */
+        sd_event_source *agent_exit;   /* pidfd of the running agent */
+        int64_t agent_pid;
+        char *bus_name;                /* org.kde.StatusNotifierItem-PID-1 */
+        sd_bus_slot *watcher_match;
+        TrayNotice notice;
+        bool have_notice;
+        uint32_t notification_id; /* replaces_id: one bubble, updated */
+        bool markup;              /* the notification server parses body markup */
+} Tray;
+
+int tray_new(const char *status_path, Tray **ret);
+Tray *tray_free(Tray *t);
+static inline void tray_freep(Tray **t) {
+        tray_free(*t);
+}
+/* -EEXIST when another tray already runs in this session. */
+int tray_start(Tray *t);
+/* The loop's exit code (0 after SIGTERM, EXIT_FAILURE when the bus went away) or -errno. */
+int tray_run(Tray *t);
+/* Re-reads status.json; updates the item and notifies when the verdict changed. */
+int tray_reload(Tray *t);
+
+/* tray-sni.c: the StatusNotifierItem object, and its registration with the watcher. */
+int tray_sni_start(Tray *t);
+/* Emits NewStatus/NewIcon/NewToolTip/NewTitle for what differs from OLD. */
+void tray_sni_changed(Tray *t, const TrayNotice *old);
+
+/* tray-notify.c: org.freedesktop.Notifications. */
+int tray_notify_start(Tray *t);
+int tray_notify(Tray *t);
