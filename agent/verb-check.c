@@ -146,7 +146,8 @@ int verb_check(Cli *cli, int argc, char *argv[]) {
                 .root = root,
                 .policy = policy,
                 .config = cli->config,
-                .state_dir = access(cli->config->state_dir, W_OK) == 0 ? cli->config->state_dir : NULL,
+                /* --no-state: nothing kept from run to run, caches included. */
+                .state_dir = !no_state && access(cli->config->state_dir, W_OK) == 0 ? cli->config->state_dir : NULL,
                 .state_path = state_path,
                 .only = only,
         };

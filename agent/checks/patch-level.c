@@ -18,6 +18,7 @@
 
 #include "apt-cache.h"
 #include "apt-conf.h"
+#include "apt-index-cache.h"
 #include "apt-lists.h"
 #include "apt-prefs.h"
 #include "checks.h"
@@ -28,6 +29,7 @@
 #include "fs-util.h"
 #include "i18n.h"
 #include "json-util.h"
+#include "log.h"
 #include "os-release.h"
 #include "parse-util.h"
 #include "patch-level.h"
@@ -40,17 +42,29 @@
 typedef struct Scan {
         AptCache *cache;
         uint32_t file_index;
+        AptIndexCacheWriter *writer; /* building the list's digest: every stanza counts */
 } Scan;
 
+static int add_record(const AptIndexRecord *rec, void *userdata) {
+        Scan *s = userdata;
+        AptPackage *p = apt_cache_find(s->cache, rec->name, rec->name_len, rec->arch, rec->arch_len);
+        if (!p)
+                return 0;
+        return apt_cache_add_version(s->cache, p, s->file_index, rec->version, rec->version_len, rec->phased,
+                                     rec->hash, rec->size);
+}
+
 /* Most stanzas are packages this machine does not have: look at the first line only and
- * skip the rest unparsed. */
+ * skip the rest unparsed — unless a digest is being built, which holds every package. A
+ * skipped stanza may be malformed without harm; when building, such a stanza makes the
+ * digest unusable (it would have to fail for some other set of installed packages). */
 static int on_stanza(const char *start, const char *end, void *userdata) {
         Scan *s = userdata;
         const char *name = start + 8, *ne;
         Deb822Parser parser;
         Deb822Stanza st;
-        AptPackage *p;
         char arch[64], version[256], phased[16];
+        bool skippable = false;
         int r;
 
         if (end - start > 8 && (memcmp(start, "Package:", 8) == 0 || strncasecmp(start, "Package:", 8) == 0)) {
@@ -59,24 +73,24 @@ static int on_stanza(const char *start, const char *end, void *userdata) {
                 ne = name;
                 while (ne < end && *ne != '\n' && *ne != '\r' && *ne != ' ' && *ne != '\t')
                         ne++;
-                if (!apt_cache_find_name(s->cache, name, (size_t) (ne - name)))
+                skippable = !apt_cache_find_name(s->cache, name, (size_t) (ne - name));
+                if (skippable && !s->writer)
                         return 0;
         }
         deb822_parser_init(&parser, start, (size_t) (end - start));
         r = deb822_next(&parser, &st);
-        if (r < 0)
-                return r;
         if (r == 0)
                 return 0;
-        const Deb822Field *pf = deb822_find(&st, "Package");
-        if (!pf || !deb822_get(&st, "Version", version, sizeof(version)) ||
-            !deb822_get(&st, "Architecture", arch, sizeof(arch)))
-                return -EBADMSG;
+        const Deb822Field *pf = r > 0 ? deb822_find(&st, "Package") : NULL;
+        if (r < 0 || !pf || !deb822_get(&st, "Version", version, sizeof(version)) ||
+            !deb822_get(&st, "Architecture", arch, sizeof(arch))) {
+                if (!skippable)
+                        return r < 0 ? r : -EBADMSG;
+                s->writer->unusable = true;
+                return 0;
+        }
         size_t nl = strcspn(pf->value, " \t\r\n");
         nl = MIN(nl, pf->value_len);
-        p = apt_cache_find(s->cache, pf->value, nl, arch, strlen(arch));
-        if (!p)
-                return 0;
         int pct = 100;
         if (deb822_get(&st, "Phased-Update-Percentage", phased, sizeof(phased)) &&
             parse_int_range(phased, 0, 100, &pct) < 0)
@@ -85,12 +99,109 @@ static int on_stanza(const char *start, const char *end, void *userdata) {
         char sz[32];
         if (!deb822_get(&st, "Size", sz, sizeof(sz)) || parse_uint64(sz, &size) < 0)
                 size = 0;
-        return apt_cache_add_version(s->cache, p, s->file_index, version, strlen(version), pct,
-                                     apt_stanza_hash(&st), size);
+        AptIndexRecord rec = { .name = pf->value, .name_len = nl, .arch = arch, .arch_len = strlen(arch),
+                               .version = version, .version_len = strlen(version), .phased = pct,
+                               .hash = apt_stanza_hash(&st), .size = size };
+        if (s->writer && (r = apt_index_cache_writer_add(s->writer, &rec)) < 0)
+                return r;
+        return add_record(&rec, s);
 }
 
-int patch_level_scan_lists(AptCache *cache, int lists_fd, const AptSources *sources, usec_t *ret_newest,
-                           char **ret_error) {
+/* Adds the versions of the list from its digest in cache_dir; false when there is none
+ * usable (missing, stale, damaged: the list is read instead). */
+static int scan_from_digest(Scan *scan, const char *cache_dir, const char *name, const AptIndexKey *key) {
+        _cleanup_free_ char *path = path_join(cache_dir, name), *data = NULL;
+        size_t size;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_file_full(path, APT_INDEX_CACHE_MAX, &data, &size);
+        if (r < 0) {
+                if (r != -ENOENT)
+                        log_debug_errno(r, "Cannot read the apt index cache \"%s\", reading the list: %m", path);
+                return r == -ENOMEM ? r : 0;
+        }
+        r = apt_index_cache_parse(data, size, name, key, add_record, scan);
+        if (r == -EBADMSG || r == -ESTALE) {
+                log_debug("The apt index cache \"%s\" is %s, reading the list.", path,
+                          r == -ESTALE ? "out of date" : "damaged");
+                return 0;
+        }
+        return r < 0 ? r : 1;
+}
+
+static void save_digest(AptIndexCacheWriter *w, const char *cache_dir, const char *name, const AptIndexKey *key) {
+        _cleanup_free_ char *path = path_join(cache_dir, name);
+        const uint8_t *data;
+        size_t size;
+        int r;
+
+        if (!path)
+                return;
+        r = apt_index_cache_writer_finish(w, name, key, &data, &size);
+        if (r >= 0)
+                r = mkdir_p(cache_dir, 0700);
+        if (r >= 0)
+                r = write_file_atomic(path, data, size, 0600);
+        if (r < 0)
+                log_debug_errno(r, "Cannot write the apt index cache \"%s\": %m", path);
+}
+
+/* Digests of lists that are gone: apt update renamed or dropped them. */
+static void prune_digests(int lists_fd, const char *cache_dir) {
+        _cleanup_closedir_ DIR *d = opendir(cache_dir);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.' && faccessat(lists_fd, de->d_name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+                    errno == ENOENT && unlinkat(dirfd(d), de->d_name, 0) < 0)
+                        log_debug_errno(errno, "Cannot remove the stale apt index cache \"%s/%s\": %m", cache_dir,
+                                        de->d_name);
+}
+
+static int scan_list(AptCache *cache, int lists_fd, uint32_t file_index, const char *cache_dir, char **ret_error) {
+        _cleanup_(apt_index_reader_freep) AptIndexReader *reader = NULL;
+        _cleanup_(apt_index_cache_writer_done) AptIndexCacheWriter writer = {};
+        const char *name = cache->files[file_index].name;
+        Scan scan = { cache, file_index, NULL };
+        AptIndexKey key;
+        struct stat st;
+        int r, fd = openat(lists_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0) {
+                r = -errno;
+                return json_error(ret_error, "cannot open \"%s\": %s", name, strerror(-r)), r;
+        }
+        r = apt_index_reader_new(fd, cache->files[file_index].compression, &reader);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        if (cache_dir && fstat(fd, &st) >= 0) {
+                apt_index_key_from_stat(&st, &key);
+                r = scan_from_digest(&scan, cache_dir, name, &key);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                scan.writer = &writer;
+        }
+        (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        r = apt_index_foreach_stanza(reader, on_stanza, &scan);
+        if (r == -EBADMSG)
+                return json_error(ret_error, "\"%s\" is corrupt or truncated", name), r;
+        if (r == -EFBIG)
+                return json_error(ret_error, "\"%s\" is larger than Vigie accepts", name), r;
+        if (r < 0)
+                return json_error(ret_error, "cannot read \"%s\": %s", name, strerror(-r)), r;
+        if (scan.writer)
+                save_digest(&writer, cache_dir, name, &key);
+        return 0;
+}
+
+int patch_level_scan_lists(AptCache *cache, int lists_fd, const AptSources *sources, const char *cache_dir,
+                           usec_t *ret_newest, char **ret_error) {
         AptFile *files = NULL;
         size_t n = 0, first;
         int r;
@@ -107,33 +218,16 @@ int patch_level_scan_lists(AptCache *cache, int lists_fd, const AptSources *sour
                 return r;
         }
         for (size_t i = first; i < cache->n_files; i++) {
-                _cleanup_(apt_index_reader_freep) AptIndexReader *reader = NULL;
-                const char *name = cache->files[i].name;
-                Scan scan = { cache, (uint32_t) i };
-                int fd = openat(lists_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-                if (fd < 0) {
-                        r = -errno;
-                        return json_error(ret_error, "cannot open \"%s\": %s", name, strerror(-r)), r;
-                }
-                r = apt_index_reader_new(fd, cache->files[i].compression, &reader);
-                if (r < 0) {
-                        close(fd);
-                        return r;
-                }
-                (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-                r = apt_index_foreach_stanza(reader, on_stanza, &scan);
-                if (r == -EBADMSG)
-                        return json_error(ret_error, "\"%s\" is corrupt or truncated", name), r;
-                if (r == -EFBIG)
-                        return json_error(ret_error, "\"%s\" is larger than Vigie accepts", name), r;
+                r = scan_list(cache, lists_fd, (uint32_t) i, cache_dir, ret_error);
                 if (r < 0)
-                        return json_error(ret_error, "cannot read \"%s\": %s", name, strerror(-r)), r;
+                        return r;
         }
+        if (cache_dir)
+                prune_digests(lists_fd, cache_dir);
         return 0;
 }
 
-int patch_level_load(int root_fd, PatchLevelData **ret, char **ret_error) {
+int patch_level_load(int root_fd, const char *cache_dir, PatchLevelData **ret, char **ret_error) {
         _cleanup_(patch_level_data_freep) PatchLevelData *d = calloc(1, sizeof(PatchLevelData));
         _cleanup_(apt_prefs_freep) AptPrefs *prefs = NULL;
         _cleanup_(apt_sources_done) AptSources sources = {};
@@ -173,7 +267,7 @@ int patch_level_load(int root_fd, PatchLevelData **ret, char **ret_error) {
                 return r;
         lists_fd = root_openat(root_fd, APT_LISTS_DIR, O_RDONLY | O_DIRECTORY);
         if (lists_fd >= 0) {
-                r = patch_level_scan_lists(d->cache, lists_fd, &sources, &d->lists_newest, &err);
+                r = patch_level_scan_lists(d->cache, lists_fd, &sources, cache_dir, &d->lists_newest, &err);
                 if (r < 0)
                         return json_error(ret_error, "%s/%s", APT_LISTS_DIR, strnull(err)), r;
         } else if (lists_fd != -ENOENT)
@@ -366,7 +460,12 @@ static int run(const CheckContext *ctx, CheckResult *result) {
                 return check_result_set(result, CHECK_UNKNOWN, _("No package database found (%s is missing)."),
                                         DPKG_STATUS_PATH);
         }
-        r = patch_level_load(ctx->root_fd, &d, &err);
+        /* The lists' digests live in the state directory; without one, every run reads the
+         * lists themselves. */
+        _cleanup_free_ char *cache_dir = ctx->state_dir ? path_join(ctx->state_dir, APT_INDEX_CACHE_DIR) : NULL;
+        if (ctx->state_dir && !cache_dir)
+                return -ENOMEM;
+        r = patch_level_load(ctx->root_fd, cache_dir, &d, &err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
