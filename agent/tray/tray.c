@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,28 +61,39 @@ static int on_agent_exit(_unused_ sd_event_source *s, _unused_ int fd, _unused_ 
         return 0;
 }
 
-/* A crashed agent leaves status.json as it was: its pidfd tells us instead. */
-static void watch_agent(Tray *t, int64_t pid, bool running) {
+/* A crashed agent leaves status.json as it was: its pidfd tells us instead. Returns whether
+ * pid is a live vigie-agent. The pidfd is opened before the name is checked, so both speak
+ * of the same process even if it exits meanwhile (then the pidfd is already readable). */
+static bool watch_agent(Tray *t, int64_t pid, bool present) {
+        struct pollfd pfd;
         int fd, r;
 
-        if (running && pid == t->agent_pid && t->agent_exit)
-                return;
+        if (present && pid == t->agent_pid && t->agent_exit)
+                return true; /* its exit, if any, is already queued on the pidfd */
         t->agent_exit = sd_event_source_disable_unref(t->agent_exit);
         t->agent_pid = pid;
-        if (!running)
-                return;
+        if (!present || pid <= 0 || pid > INT32_MAX)
+                return false;
         fd = (int) syscall(SYS_pidfd_open, (pid_t) pid, 0);
         if (fd < 0) {
+                if (errno == ESRCH)
+                        return false;
                 log_debug_errno(errno, "pidfd_open(%d) failed, agent exit not watched: %m", (int) pid);
-                return;
+                return pid_is_vigie_agent(pid);
+        }
+        pfd = (struct pollfd) { .fd = fd, .events = POLLIN };
+        if (!pid_is_vigie_agent(pid) || poll(&pfd, 1, 0) != 0) {
+                close(fd); /* another program, or an agent that already exited */
+                return false;
         }
         r = sd_event_add_io(t->event, &t->agent_exit, fd, EPOLLIN, on_agent_exit, t);
         if (r < 0) {
                 close(fd);
                 log_debug_errno(r, "Cannot watch the agent's exit: %m");
-                return;
+                return true;
         }
         (void) sd_event_source_set_io_fd_own(t->agent_exit, true);
+        return true;
 }
 
 int tray_reload(Tray *t) {
@@ -94,8 +106,7 @@ int tray_reload(Tray *t) {
         if (r < 0)
                 /* Keep showing what we had: the next write will bring a whole file. */
                 return log_warning_errno(r, "Cannot read \"%s\": %m", t->status_path);
-        s.running = s.present && pid_is_vigie_agent(s.pid);
-        watch_agent(t, s.pid, s.running);
+        s.running = watch_agent(t, s.pid, s.present);
         r = tray_notice_compose(&s, &n);
         tray_status_done(&s);
         if (r < 0)

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -69,6 +70,15 @@ class FakeAgent:
         shutil.copy("/bin/sleep", exe)
         self.proc = subprocess.Popen([str(exe), "600"])
         self.pid = self.proc.pid
+        # Popen returns once exec closed its pipe, which the kernel does before it renames
+        # the task: wait until the tray would see "vigie-agent", as it does a real agent
+        # that writes status.json itself.
+        comm = Path(f"/proc/{self.pid}/comm")
+        deadline = time.monotonic() + 10
+        while comm.read_text().strip() != "vigie-agent":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"process {self.pid} never showed as vigie-agent")
+            time.sleep(0.001)
 
     def stop(self):
         if self.proc.poll() is None:
