@@ -50,13 +50,22 @@ int root_openat(int root_fd, const char *path, int flags) {
 
 int read_fd_full(int fd, size_t max, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0, alloc = 0;
+        size_t size = 0, alloc = 0, first = 4096;
+        struct stat st;
+
+        /* A regular file says how big it is: one allocation, no copies while growing. /proc
+         * and /sys files say 0 and take the doubling path. */
+        if (fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+                if ((uint64_t) st.st_size > max)
+                        return -EFBIG;
+                first = (size_t) st.st_size + 2; /* the NUL, and a byte to see EOF */
+        }
 
         for (;;) {
                 ssize_t n;
 
                 if (size + 1 >= alloc) {
-                        size_t na = alloc ? alloc * 2 : 4096;
+                        size_t na = alloc ? alloc * 2 : first;
                         char *nb;
                         if (na > max + 2)
                                 na = max + 2;
