@@ -8,6 +8,7 @@
 #include "agent-config.h"
 #include "backup-source.h"
 #include "cleanup.h"
+#include "error-util.h"
 #include "conf-parser.h"
 #include "parse-util.h"
 
@@ -104,18 +105,12 @@ static int other_section(const char *section, const char *key, const char *value
         size_t n;
         unsigned *lines;
 
-        if (config_section_split(section, &kind, &name) < 0 || !name) {
-                if (asprintf(ret_error, "unknown section [%s]", section) < 0)
-                        *ret_error = NULL;
-                return -EINVAL;
-        }
+        if (config_section_split(section, &kind, &name) < 0 || !name)
+                return error_set(ret_error, -EINVAL, "unknown section [%s]", section);
         for (size_t i = 0; i < ELEMENTSOF(section_kinds); i++)
                 known = known || streq(kind, section_kinds[i]);
-        if (!known) {
-                if (asprintf(ret_error, "unknown section kind \"%s\" in [%s]", kind, section) < 0)
-                        *ret_error = NULL;
-                return -EINVAL;
-        }
+        if (!known)
+                return error_set(ret_error, -EINVAL, "unknown section kind \"%s\" in [%s]", kind, section);
         for (size_t i = 0; i < c->n_sections; i++)
                 if (streq(c->sections[i].kind, kind) && streq(c->sections[i].name, name))
                         s = &c->sections[i];
@@ -146,33 +141,22 @@ static int validate(AgentConfig *c, char **ret_error) {
         size_t n_sources = 0;
         int r;
 
-        if (c->retry_min == 0 || c->retry_max < c->retry_min) {
-                if (asprintf(ret_error, "[Agent] RetryMinSec= must be positive and not above RetryMaxSec=") < 0)
-                        *ret_error = NULL;
-                return -EINVAL;
-        }
-        if (c->cycle_timeout < USEC_PER_SEC) {
-                if (asprintf(ret_error, "[Agent] CycleTimeoutSec= must be at least 1s") < 0)
-                        *ret_error = NULL;
-                return -EINVAL;
-        }
-        if (c->connect_timeout < USEC_PER_SEC || c->timeout < USEC_PER_SEC ||
-            c->spool_max_reports < 1 || c->spool_max_bytes < 64 * 1024) {
-                if (asprintf(ret_error, "[Transport] timeouts must be at least 1s, [Spool] MaxReports= at least 1 and MaxBytes= at least 64K") < 0)
-                        *ret_error = NULL;
-                return -EINVAL;
-        }
+        if (c->retry_min == 0 || c->retry_max < c->retry_min)
+                return error_set(ret_error, -EINVAL, "[Agent] RetryMinSec= must be positive and not above RetryMaxSec=");
+        if (c->cycle_timeout < USEC_PER_SEC)
+                return error_set(ret_error, -EINVAL, "[Agent] CycleTimeoutSec= must be at least 1s");
+        if (c->connect_timeout < USEC_PER_SEC || c->timeout < USEC_PER_SEC)
+                return error_set(ret_error, -EINVAL, "[Transport] ConnectTimeoutSec= and TimeoutSec= must be at least 1s");
+        if (c->spool_max_reports < 1 || c->spool_max_bytes < 64 * 1024)
+                return error_set(ret_error, -EINVAL, "[Spool] MaxReports= must be at least 1 and MaxBytes= at least 64K");
         /* [Backup "NAME"] sections: the backup check's parser reports FILE:LINE itself. */
         r = backup_sources_from_config(c, &sources, &n_sources, ret_error);
         if (r < 0)
                 return r;
         backup_sources_free(sources, n_sources);
-        if (c->server_url && strncmp(c->server_url, "https://", 8) != 0) {
-                if (asprintf(ret_error, "[Agent] Server=\"%s\": the server URL must start with https://",
-                             c->server_url) < 0)
-                        *ret_error = NULL;
-                return -EINVAL;
-        }
+        if (c->server_url && strncmp(c->server_url, "https://", 8) != 0)
+                return error_set(ret_error, -EINVAL, "[Agent] Server=\"%s\": the server URL must start with https://",
+                                 c->server_url);
         return 0;
 }
 

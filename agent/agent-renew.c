@@ -15,6 +15,7 @@
 
 #include "agent-renew.h"
 #include "cleanup.h"
+#include "error-util.h"
 #include "fs-util.h"
 #include "json-util.h"
 #include "jws.h"
@@ -52,16 +53,6 @@ bool cert_renewal_due(usec_t not_before, usec_t not_after, usec_t now) {
         return now >= not_after - (not_after - not_before) / 3;
 }
 
-static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
-}
-
 int cert_renew(const AgentConfig *c, const Identity *id, Transport *t, usec_t *ret_not_after, char **ret_error) {
         _cleanup_free_ char *csr = NULL, *cn = NULL, *ca_path = NULL, *err = NULL, *desc = NULL,
                             *crt_path = path_join(c->state_dir, IDENTITY_CERT_FILE);
@@ -77,40 +68,40 @@ int cert_renew(const AgentConfig *c, const Identity *id, Transport *t, usec_t *r
                 return -ENOMEM;
         r = identity_make_csr(id->key, id->device_id, &csr);
         if (r < 0)
-                return fail(ret_error, r, "cannot make a CSR: %s", strerror(-r));
+                return error_set(ret_error, r, "cannot make a CSR: %s", strerror(-r));
         if (json_add_string(req, "csr", csr) < 0 || !(body = json_compact(req)))
                 return -ENOMEM;
         r = transport_request(t, "POST", "/v1/renew", "application/json", body, strlen(body), NULL, &resp, &err);
         if (r < 0)
-                return fail(ret_error, r, "%s", strnull(err));
+                return error_set(ret_error, r, "%s", strnull(err));
         if (resp.status != 200 && resp.status != 201) {
                 desc = transport_response_describe(&resp);
                 transport_response_done(&resp);
-                return fail(ret_error, -EACCES, "the server refused the renewal: %s", strnull(desc));
+                return error_set(ret_error, -EACCES, "the server refused the renewal: %s", strnull(desc));
         }
         r = json_parse(resp.body, resp.body_size, &resp_json, &err);
         transport_response_done(&resp);
         if (r < 0 || json_get_string(resp_json, "", "certificate", &pem, &err) < 0)
-                return fail(ret_error, -EBADMSG, "the server's renewal answer is unusable: %s", strnull(err));
+                return error_set(ret_error, -EBADMSG, "the server's renewal answer is unusable: %s", strnull(err));
         bio = BIO_new_mem_buf(pem, -1);
         cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
         if (!cert || cert_common_name(cert, &cn) < 0 || !streq(cn, id->device_id) ||
             X509_check_private_key(cert, id->key) != 1) {
                 ERR_clear_error();
-                return fail(ret_error, -EBADMSG, "the renewed certificate is not for this device's key and id");
+                return error_set(ret_error, -EBADMSG, "the renewed certificate is not for this device's key and id");
         }
         r = identity_ca_path(c, &ca_path);
         if (r >= 0)
                 r = identity_verify_cert(cert, ca_path, &err);
         if (r < 0)
-                return fail(ret_error, r, "the renewed certificate does not chain to the pinned CA: %s",
+                return error_set(ret_error, r, "the renewed certificate does not chain to the pinned CA: %s",
                             err ? err : strerror(-r));
         r = cert_validity(cert, &nb, &na);
         if (r < 0)
-                return fail(ret_error, r, "the renewed certificate has unreadable dates");
+                return error_set(ret_error, r, "the renewed certificate has unreadable dates");
         r = write_file_atomic(crt_path, pem, strlen(pem), 0644);
         if (r < 0)
-                return fail(ret_error, r, "cannot store \"%s\": %s", crt_path, strerror(-r));
+                return error_set(ret_error, r, "cannot store \"%s\": %s", crt_path, strerror(-r));
         *ret_not_after = na;
         return 0;
 }

@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 
 #include "cleanup.h"
+#include "error-util.h"
 #include "enrollment.h"
 #include "fs-util.h"
 #include "i18n.h"
@@ -17,19 +18,6 @@
 #include "jws.h"
 #include "json-util.h"
 #include "transport.h"
-
-static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_error && !*ret_error) {
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return r;
-}
 
 int enroll_read_token(const char *path, char **ret) {
         _cleanup_erase_free_ char *buf = NULL;
@@ -68,10 +56,10 @@ static int store_enrollment(const AgentConfig *c, EVP_PKEY *key, const char *dev
         if (json_get_string(resp, "", "device_id", &id, &err) < 0 ||
             json_get_string(resp, "", "certificate", &pem, &err) < 0 ||
             json_get_string(resp, "", "ca", &ca, &err) < 0)
-                return fail(ret_error, -EBADMSG, _("the server's enrollment answer is incomplete: %s"),
+                return error_set(ret_error, -EBADMSG, _("the server's enrollment answer is incomplete: %s"),
                             err ? err : _("device_id, certificate and ca are required"));
         if (!streq(id, device_id))
-                return fail(ret_error, -EBADMSG, _("the server enrolled device \"%s\", not this device \"%s\""),
+                return error_set(ret_error, -EBADMSG, _("the server enrolled device \"%s\", not this device \"%s\""),
                             id, device_id);
         bio = BIO_new_mem_buf(pem, -1);
         cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
@@ -79,7 +67,7 @@ static int store_enrollment(const AgentConfig *c, EVP_PKEY *key, const char *dev
         if (!cert || cert_common_name(cert, &cn) < 0 || !streq(cn, device_id) ||
             X509_check_private_key(cert, key) != 1) {
                 ERR_clear_error();
-                return fail(ret_error, -EBADMSG,
+                return error_set(ret_error, -EBADMSG,
                             _("the certificate the server sent is not for this device's key and id"));
         }
         /* The issued certificate must chain to the CA the server names. */
@@ -91,7 +79,7 @@ static int store_enrollment(const AgentConfig *c, EVP_PKEY *key, const char *dev
                 (void) unlink(ca_tmp);
         }
         if (r < 0)
-                return fail(ret_error, r, _("the server's certificate for this device is not valid: %s"),
+                return error_set(ret_error, r, _("the server's certificate for this device is not valid: %s"),
                             err ? err : strerror(-r));
         /* The CA given is pinned for later runs; device.crt last: its presence means "enrolled". */
         if (ca_arg) {
@@ -99,11 +87,11 @@ static int store_enrollment(const AgentConfig *c, EVP_PKEY *key, const char *dev
                 if (r >= 0 && !streq(ca_arg, ca_path))
                         r = write_file_atomic(ca_path, ca_copy, ca_size, 0644);
                 if (r < 0)
-                        return fail(ret_error, r, _("cannot store the CA in \"%s\": %s"), ca_path, strerror(-r));
+                        return error_set(ret_error, r, _("cannot store the CA in \"%s\": %s"), ca_path, strerror(-r));
         }
         r = write_file_atomic(crt_path, pem, strlen(pem), 0644);
         if (r < 0)
-                return fail(ret_error, r, _("cannot store the certificate in \"%s\": %s"), crt_path, strerror(-r));
+                return error_set(ret_error, r, _("cannot store the certificate in \"%s\": %s"), crt_path, strerror(-r));
         return 0;
 }
 
@@ -120,31 +108,31 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         int r;
 
         if (!cfg->server_url || strncmp(cfg->server_url, "https://", 8) != 0)
-                return fail(ret_error, -EINVAL, _("no https:// server: give --server URL or set Server= in [Agent]"));
+                return error_set(ret_error, -EINVAL, _("no https:// server: give --server URL or set Server= in [Agent]"));
         if ((r = mkdir_p(cfg->state_dir, 0700)) < 0)
-                return fail(ret_error, -EINVAL, _("cannot create the state directory \"%s\": %s"),
+                return error_set(ret_error, -EINVAL, _("cannot create the state directory \"%s\": %s"),
                             cfg->state_dir, strerror(-r));
         if ((r = device_id_get(cfg->device_id_seed, device_id)) < 0)
-                return fail(ret_error, r, _("cannot derive the device id from the machine id: %s"), strerror(-r));
+                return error_set(ret_error, r, _("cannot derive the device id from the machine id: %s"), strerror(-r));
         if ((r = identity_key_uri(cfg, &key_uri, &provider)) < 0)
                 return r;
         if (!provider) {
                 const char *path = key_uri + strlen("file:");
                 r = identity_generate_key(path);
                 if (r < 0 && r != -EEXIST)
-                        return fail(ret_error, r, _("cannot create the device key \"%s\": %s"), path, strerror(-r));
+                        return error_set(ret_error, r, _("cannot create the device key \"%s\": %s"), path, strerror(-r));
         }
         r = identity_load_key(key_uri, &key);
         if (r < 0)
-                return fail(ret_error, -EINVAL, _("cannot load the device key \"%s\": %s"), key_uri,
+                return error_set(ret_error, -EINVAL, _("cannot load the device key \"%s\": %s"), key_uri,
                             r == -EINVAL ? _("not an ECDSA P-256 key") : strerror(-r));
         if ((r = identity_make_csr(key, device_id, &csr)) < 0)
-                return fail(ret_error, r, _("cannot make the certificate request: %s"), strerror(-r));
+                return error_set(ret_error, r, _("cannot make the certificate request: %s"), strerror(-r));
         req = json_object_new_object();
         if (!req || json_add_string(req, "token", token) < 0 || json_add_string(req, "csr", csr) < 0)
                 return -ENOMEM;
         if (ca_file && access(ca_file, R_OK) < 0)
-                return fail(ret_error, -EINVAL, _("cannot read the CA \"%s\": %s"), ca_file, strerror(errno));
+                return error_set(ret_error, -EINVAL, _("cannot read the CA \"%s\": %s"), ca_file, strerror(errno));
         if (!ca_file && identity_ca_path(cfg, &ca) < 0)
                 return -ENOMEM;
         TransportOptions o = {
@@ -154,21 +142,21 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
                 .timeout = cfg->timeout,
         };
         if ((r = transport_new(&o, &t)) < 0)
-                return fail(ret_error, r, _("cannot set up HTTPS: %s"), strerror(-r));
+                return error_set(ret_error, r, _("cannot set up HTTPS: %s"), strerror(-r));
         body = json_compact(req);
         r = transport_request(t, "POST", "/v1/enroll", "application/json", body, strlen(body), NULL, &resp, &err);
         explicit_bzero((char *) body, strlen(body)); /* it held the token */
         if (r < 0)
-                return fail(ret_error, r, _("cannot reach \"%s\": %s"), cfg->server_url, strnull(err));
+                return error_set(ret_error, r, _("cannot reach \"%s\": %s"), cfg->server_url, strnull(err));
         if (resp.status != 200 && resp.status != 201) {
                 describe = transport_response_describe(&resp);
                 transport_response_done(&resp);
-                return fail(ret_error, -EACCES, _("the server refused the enrollment: %s"), strnull(describe));
+                return error_set(ret_error, -EACCES, _("the server refused the enrollment: %s"), strnull(describe));
         }
         r = json_parse(resp.body, resp.body_size, &resp_json, &err);
         transport_response_done(&resp);
         if (r < 0)
-                return fail(ret_error, r, _("the server's answer is not JSON: %s"), strnull(err));
+                return error_set(ret_error, r, _("the server's answer is not JSON: %s"), strnull(err));
         r = store_enrollment(cfg, key, device_id, resp_json, ca_file, ret_error);
         if (r < 0)
                 return r;

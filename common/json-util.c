@@ -6,20 +6,19 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "error-util.h"
 #include "fs-util.h"
 #include "json-util.h"
 #include "macro.h"
 
 int json_error(char **ret_error, const char *fmt, ...) {
         va_list ap;
+        int r;
 
-        if (ret_error && !*ret_error) {
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return -EINVAL;
+        va_start(ap, fmt);
+        r = error_setv(ret_error, -EINVAL, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 int json_parse(const char *data, size_t size, json_object **ret, char **ret_error) {

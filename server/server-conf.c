@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "error-util.h"
 #include "conf-parser.h"
 #include "fs-util.h"
 #include "macro.h"
@@ -105,12 +106,9 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
         }
         if (c->max_body_size < 1024 || c->max_connections < 1 || c->max_batch < 1 ||
             c->request_timeout < USEC_PER_SEC || c->idle_timeout < USEC_PER_SEC ||
-            c->device_cert_lifetime < USEC_PER_HOUR || c->client_cert_lifetime < USEC_PER_HOUR) {
-                if (asprintf(ret_error, "%s: a limit is out of range (body ≥ 1K, connections and "
-                             "batch ≥ 1, timeouts ≥ 1s, lifetimes ≥ 1h)", path) < 0)
-                        *ret_error = NULL;
-                return -EINVAL;
-        }
+            c->device_cert_lifetime < USEC_PER_HOUR || c->client_cert_lifetime < USEC_PER_HOUR)
+                return error_set(ret_error, -EINVAL, "%s: a limit is out of range (body ≥ 1K, connections and "
+                             "batch ≥ 1, timeouts ≥ 1s, lifetimes ≥ 1h)", path);
         *ret = TAKE_PTR(c);
         return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "backup-source.h"
 #include "cleanup.h"
+#include "error-util.h"
 #include "json-util.h"
 #include "parse-util.h"
 
@@ -245,19 +246,14 @@ static int source_from_section(const ConfigSection *sec, BackupSource *s, char *
         s->file = strdup(sec->file);
         if (!s->name || !s->file)
                 return -ENOMEM;
-        if (!*sec->name || string_has_cc(sec->name) || strlen(sec->name) > 64) {
-                if (asprintf(ret_error, "%s:%u: [Backup \"%s\"]: the name must be 1 to 64 printable characters",
-                             sec->file, sec->line, sec->name) < 0)
-                        *ret_error = NULL;
-                return -EINVAL;
-        }
+        if (!*sec->name || string_has_cc(sec->name) || strlen(sec->name) > 64)
+                return error_set(ret_error, -EINVAL, "%s:%u: [Backup \"%s\"]: the name must be 1 to 64 printable characters",
+                             sec->file, sec->line, sec->name);
         type = config_section_get(sec, "Type", &line);
         if (!type) {
                 _cleanup_free_ char *names = type_names();
-                if (asprintf(ret_error, "%s:%u: [Backup \"%s\"] has no Type= (one of %s)", sec->file,
-                             sec->line, sec->name, strnull(names)) < 0)
-                        *ret_error = NULL;
-                return -EINVAL;
+                return error_set(ret_error, -EINVAL, "%s:%u: [Backup \"%s\"] has no Type= (one of %s)", sec->file,
+                             sec->line, sec->name, strnull(names));
         }
         for (size_t i = 0; i < ELEMENTSOF(source_types); i++)
                 if (streq(type, source_types[i]->name))
