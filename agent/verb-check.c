@@ -137,17 +137,18 @@ int verb_check(Cli *cli, int argc, char *argv[]) {
                 root = cli->config->root;
         if (load_policy(policy_path, cli->config->state_dir, &policy) < 0)
                 return EXIT_USAGE;
+        /* --no-state: nothing kept from run to run, caches included. */
+        const char *state_dir = !no_state && access(cli->config->state_dir, W_OK) == 0 ? cli->config->state_dir : NULL;
         if (no_state)
                 state_path = (free(state_path), NULL);
-        else if (!state_path && access(cli->config->state_dir, W_OK) == 0)
-                state_path = path_join(cli->config->state_dir, "state.json");
+        else if (!state_path && state_dir)
+                state_path = path_join(state_dir, "state.json");
 
         CheckRunOptions o = {
                 .root = root,
                 .policy = policy,
                 .config = cli->config,
-                /* --no-state: nothing kept from run to run, caches included. */
-                .state_dir = !no_state && access(cli->config->state_dir, W_OK) == 0 ? cli->config->state_dir : NULL,
+                .state_dir = state_dir,
                 .state_path = state_path,
                 .only = only,
         };
