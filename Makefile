@@ -5,6 +5,7 @@
 #   make demo       install missing deps, build, show Vigie at work
 #   make fuzz       build libFuzzer targets with clang, run each FUZZ_SECONDS
 #   make bench      benchmarks (figures and ratios, no assertions)
+#   make fresh-check  `make check` and `make demo` in fresh Debian 12 and 13 chroots (root)
 #   make install    PREFIX, DESTDIR, SYSCONFDIR, … below
 
 VERSION := 0.1.0
@@ -108,7 +109,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
-.PHONY: all deps deps-check check unit units fuzz-replay integration demo fuzz fuzzers bench install clean \
+.PHONY: all deps deps-check fresh-check check unit units fuzz-replay integration demo fuzz fuzzers bench install clean \
 	format pot po-update install-tray
 
 # Translations: po/LANG.po → $(BUILD)/locale/LANG/LC_MESSAGES/vigie.mo, the layout
@@ -203,6 +204,15 @@ FUZZ_SECONDS ?= 60
 fuzz: deps-fuzz
 	@$(MAKE) --no-print-directory FUZZ=1 fuzzers
 	@sh tests/fuzz/run.sh build/fuzz/fuzzers $(FUZZ_SECONDS)
+
+# README's two commands on brand-new Debian 12 and 13 chroots (root; needs debootstrap and
+# the shared fresh-machine script beside this checkout). Run it before changing the build
+# or its dependencies lands.
+FRESH_DEBIAN ?= ../shared/tools/fresh-debian.sh
+FRESH_SUITES ?= bookworm trixie
+fresh-check:
+	@test -x $(FRESH_DEBIAN) || { echo "$(FRESH_DEBIAN) not found: set FRESH_DEBIAN=PATH" >&2; exit 2; }
+	@rc=0; for s in $(FRESH_SUITES); do $(FRESH_DEBIAN) . $$s || rc=1; done; exit $$rc
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
