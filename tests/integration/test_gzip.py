@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 
-from server_util import Device, Postgres, VigieServer, https
+from server_util import Device, Postgres, VigieServer, https, stored_jws
 
 CONF = "[Limits]\nRequestTimeout=5s\nMaxBodySize=64K\n"
 
@@ -55,7 +55,7 @@ def post(dev, body: bytes, encoding="gzip"):
 
 
 def stored(srv, dev):
-    return [j for (j,) in srv.sql("SELECT jws FROM reports WHERE device_id = $1 ORDER BY seq", dev.id)]
+    return stored_jws(srv, dev.id)
 
 
 def test_gzip_report_is_stored_as_signed(srv):
