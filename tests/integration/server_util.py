@@ -359,6 +359,27 @@ class Postgres:
         return ["psql", "-h", kv["host"], "-p", kv["port"], "-U", kv["user"], "-d", kv["dbname"], "-v", "ON_ERROR_STOP=1"]
 
 
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory):
+    """One PostgreSQL cluster per test module (import the fixture to use it)."""
+    pg = Postgres(tmp_path_factory.mktemp("pg"))
+    pg.start()
+    yield pg
+    pg.stop()
+
+
+def database(request):
+    """For a fixture parametrised over "sqlite" and "postgres": None (the server's own
+    SQLite), or the --db URL of a new database on the module's cluster."""
+    if request.param != "postgres":
+        return None
+    pg = request.getfixturevalue("postgres")
+    name = "t" + uuid.uuid4().hex[:12]
+    r = pg._as_pg(pg.bin / "createdb", "-h", "127.0.0.1", "-p", pg.port, "-U", "postgres", name)
+    assert r.returncode == 0, r.stderr
+    return pg.url.replace("dbname=vigie", f"dbname={name}")
+
+
 @pytest.fixture
 def vigie_server(tmp_path):
     srv = VigieServer(tmp_path, conf="[Limits]\nRequestTimeout=3s\n")

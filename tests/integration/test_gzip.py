@@ -4,34 +4,18 @@ inflates them with a hard cap (MaxBodySize, the same as for plain bodies), refus
 ones and compression bombs, and still takes plain bodies. SQLite and PostgreSQL."""
 import gzip
 import json
-import uuid
 import zlib
 
 import pytest
 
-from server_util import Device, Postgres, VigieServer, https, stored_jws
+from server_util import Device, VigieServer, database, https, postgres, stored_jws  # noqa: F401 (postgres: fixture)
 
 CONF = "[Limits]\nRequestTimeout=5s\nMaxBodySize=64K\n"
 
 
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    pg = Postgres(tmp_path_factory.mktemp("pg"))
-    pg.start()
-    yield pg
-    pg.stop()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def srv(request, tmp_path):
-    db = None
-    if request.param == "postgres":
-        pg = request.getfixturevalue("postgres")
-        name = "t" + uuid.uuid4().hex[:12]
-        r = pg._as_pg(pg.bin / "createdb", "-h", "127.0.0.1", "-p", pg.port, "-U", "postgres", name)
-        assert r.returncode == 0, r.stderr
-        db = pg.url.replace("dbname=vigie", f"dbname={name}")
-    s = VigieServer(tmp_path, conf=CONF, db=db)
+    s = VigieServer(tmp_path, conf=CONF, db=database(request))
     s.start()
     yield s
     if s.running():

@@ -4,33 +4,18 @@ small batches while reports keep coming in, keeping each report's seq, iat, hash
 verdict; vigiectl audit then says "pruned before DATE (hashes kept)", never "gap".
 SQLite and PostgreSQL. The server's clock (VIGIE_NOW) moves two hours on."""
 import time
-import uuid
 
 import pytest
 
-from fleet_util import NOW, Device, FleetServer, Postgres
+from fleet_util import NOW, Device, FleetServer
+from server_util import database, postgres  # noqa: F401 (postgres: fixture)
 
 CONF = "[Retention]\nReports=1h\nHistory=1h\nPruneInterval=1s\n"
 
 
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    pg = Postgres(tmp_path_factory.mktemp("pg"))
-    pg.start()
-    yield pg
-    pg.stop()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def srv(request, tmp_path):
-    db = None
-    if request.param == "postgres":
-        pg = request.getfixturevalue("postgres")
-        name = "t" + uuid.uuid4().hex[:12]
-        r = pg._as_pg(pg.bin / "createdb", "-h", "127.0.0.1", "-p", pg.port, "-U", "postgres", name)
-        assert r.returncode == 0, r.stderr
-        db = pg.url.replace("dbname=vigie", f"dbname={name}")
-    s = FleetServer(tmp_path, db=db, conf=CONF).start(now=NOW)
+    s = FleetServer(tmp_path, db=database(request), conf=CONF).start(now=NOW)
     yield s
     if s.running():
         s.stop()

@@ -4,33 +4,16 @@ evidence that did not change since the device's previous report once (content-ad
 chunks), and still the exact signed bytes back from GET …/reports and vigiectl audit.
 SQLite and PostgreSQL, real vigie-server."""
 import hashlib
-import json
 import random
-import uuid
 
 import pytest
 
-from server_util import Device, Postgres, VigieServer, https, stored_jws
-
-
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    pg = Postgres(tmp_path_factory.mktemp("pg"))
-    pg.start()
-    yield pg
-    pg.stop()
+from server_util import Device, VigieServer, database, https, postgres, stored_jws  # noqa: F401 (postgres: fixture)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def srv(request, tmp_path):
-    db = None
-    if request.param == "postgres":
-        pg = request.getfixturevalue("postgres")
-        name = "t" + uuid.uuid4().hex[:12]
-        r = pg._as_pg(pg.bin / "createdb", "-h", "127.0.0.1", "-p", pg.port, "-U", "postgres", name)
-        assert r.returncode == 0, r.stderr
-        db = pg.url.replace("dbname=vigie", f"dbname={name}")
-    s = VigieServer(tmp_path, db=db)
+    s = VigieServer(tmp_path, db=database(request))
     s.start()
     s.admin = s.admin_cert("auditor")
     yield s
