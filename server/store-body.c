@@ -22,7 +22,13 @@
 enum {
         Q_BODY_CHUNK_PUT = 850,
         Q_BODY_CHUNK_GET,
+        Q_BODY_CHUNK_FRESH,
 };
+
+/* A chunk stored and refreshed within the day is left alone: a plain read, no row lock.
+ * (An upsert locks the row even when its WHERE skips the update, and chunks are shared
+ * between devices: instances on one PostgreSQL would wait on each other, or deadlock.) */
+static const char chunk_fresh_sql[] = "SELECT 1 FROM report_chunks WHERE hash = $1 AND used_at >= $2";
 
 static const char chunk_put_sql[] =
         "INSERT INTO report_chunks(hash, data, used_at) VALUES ($1, $2, $3) "
@@ -154,8 +160,13 @@ int store_body_put(Store *s, const char *jws, const char *claims, int64_t now, c
                 r = sha256_hex(chunk, len, hex);
                 if (r < 0)
                         return r;
-                const StoreValue v[] = { SV_TEXT(hex), SV_TEXT(chunk), SV_INT(now), SV_INT(STORE_BODY_REFRESH) };
-                r = s->backend->query(s, Q_BODY_CHUNK_PUT, chunk_put_sql, v, ELEMENTSOF(v), NULL, NULL);
+                const StoreValue f[] = { SV_TEXT(hex), SV_INT(now - STORE_BODY_REFRESH) };
+                r = s->backend->query(s, Q_BODY_CHUNK_FRESH, chunk_fresh_sql, f, ELEMENTSOF(f), NULL, NULL);
+                if (r == 0) {
+                        const StoreValue v[] = { SV_TEXT(hex), SV_TEXT(chunk), SV_INT(now),
+                                                 SV_INT(STORE_BODY_REFRESH) };
+                        r = s->backend->query(s, Q_BODY_CHUNK_PUT, chunk_put_sql, v, ELEMENTSOF(v), NULL, NULL);
+                }
                 if (r < 0)
                         return r;
                 if (at > 0)
