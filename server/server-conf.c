@@ -37,6 +37,9 @@ static const ConfigTableItem server_config_table[] = {
         { "Fleet", "StaleAfter", config_parse_duration, F(stale_after), "a duration like 3h" },
         { "Fleet", "FlagWindow", config_parse_duration, F(flag_window), "a duration like 7d" },
         { "Certificates", "ClientLifetime", config_parse_duration, F(client_cert_lifetime), "a duration like 365d" },
+        { "Retention", "Reports", config_parse_duration, F(retain_reports), "a duration like 400d, or 0" },
+        { "Retention", "History", config_parse_duration, F(retain_history), "a duration like 800d, or 0" },
+        { "Retention", "PruneInterval", config_parse_duration, F(prune_interval), "a duration like 1min" },
         {}
 };
 
@@ -60,7 +63,13 @@ const char server_config_template[] =
         "# No report for this long makes a device stale (default: 3 × the policy's interval)\n"
         "#StaleAfter=3h\n"
         "# A device flagged for a replayed or out-of-order report shows as flagged this long\n"
-        "#FlagWindow=7d\n";
+        "#FlagWindow=7d\n"
+        "\n[Retention]\n"
+        "# Report bodies older than this are pruned, keeping seq, iat, hash, prev and verdict\n"
+        "#Reports=400d\n"
+        "# Check status changes older than this are deleted (0: kept)\n"
+        "#History=800d\n"
+        "#PruneInterval=1min\n";
 
 ServerConfig *server_config_free(ServerConfig *c) {
         if (c) {
@@ -89,6 +98,9 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
                 .max_batch = 500,
                 .flag_window = 7 * USEC_PER_DAY,
                 .verify_threads = -1,
+                .retain_reports = 400 * USEC_PER_DAY,
+                .retain_history = 800 * USEC_PER_DAY,
+                .prune_interval = USEC_PER_MINUTE,
         };
         r = config_load(path, true, server_config_table, c, NULL, NULL, ret_error);
         if (r < 0)
@@ -106,9 +118,10 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
         }
         if (c->max_body_size < 1024 || c->max_connections < 1 || c->max_batch < 1 ||
             c->request_timeout < USEC_PER_SEC || c->idle_timeout < USEC_PER_SEC ||
-            c->device_cert_lifetime < USEC_PER_HOUR || c->client_cert_lifetime < USEC_PER_HOUR)
+            c->device_cert_lifetime < USEC_PER_HOUR || c->client_cert_lifetime < USEC_PER_HOUR ||
+            c->prune_interval < USEC_PER_SEC)
                 return error_set(ret_error, -EINVAL, "%s: a limit is out of range (body ≥ 1K, connections and "
-                             "batch ≥ 1, timeouts ≥ 1s, lifetimes ≥ 1h)", path);
+                             "batch ≥ 1, timeouts and PruneInterval ≥ 1s, lifetimes ≥ 1h)", path);
         *ret = TAKE_PTR(c);
         return 0;
 }

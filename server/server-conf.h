@@ -26,6 +26,9 @@ typedef struct ServerConfig {
         usec_t stale_after;      /* [Fleet] StaleAfter=; 0: 3 × the policy's report interval */
         usec_t flag_window;      /* [Fleet] FlagWindow=: how long a replay/clone flag shows */
         int verify_threads;      /* report verification off the loop; -1: CPUs - 1 */
+        usec_t retain_reports;   /* [Retention] Reports=: bodies older are pruned; 0: kept */
+        usec_t retain_history;   /* [Retention] History=: check status changes; 0: kept */
+        usec_t prune_interval;   /* [Retention] PruneInterval=: between pruning batches */
 } ServerConfig;
 
 ServerConfig *server_config_free(ServerConfig *c);
