@@ -135,12 +135,12 @@ static void maybe_enroll(const AgentConfig *config, json_object *out) {
 
         if (!config->server_url || enroll_is_enrolled(config))
                 return;
-        r = enroll_read_token(config->enroll_token_file, &token);
+        r = enroll_read_token(config->enroll_token_file, &token, &err);
         if (r == -ENOENT)
                 return; /* enrollment is left to "vigie enroll" */
         if (r < 0) {
-                log_error_errno(r, "Cannot read the enrollment token \"%s\": %s", config->enroll_token_file,
-                                r == -EBADMSG ? "empty or not text" : strerror(-r));
+                log_error_errno(r, "Not enrolling: %s", strnull(err));
+                (void) json_add_string(out, "enroll_error", err);
                 return;
         }
         r = enroll_device(config, token, NULL, &device_id, &err);

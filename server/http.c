@@ -261,11 +261,16 @@ static int authorize(Request *r, const Route *route, Conn *c, SSL *ssl) {
         StoreCertStatus st;
         int k;
 
-        if (route->roles == ROLES_ANYONE)
-                return 0;
         if (!c->peer_loaded) {
                 (void) tls_peer_get(ssl, &c->peer);
                 c->peer_loaded = true;
+        }
+        /* Open routes see a certificate only when it chains to our CA; the route decides
+         * what it proves (enrollment: a known device re-enrolling). */
+        if (route->roles == ROLES_ANYONE) {
+                if (c->peer.present && c->peer.verify == X509_V_OK)
+                        r->peer = &c->peer;
+                return 0;
         }
         if (!c->peer.present)
                 return http_error(r, 401, "certificate_required",

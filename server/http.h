@@ -24,7 +24,8 @@ typedef struct Request {
         struct evkeyvalq query; /* decoded ?a=b&c=d */
         const char *body;       /* not NUL-terminated */
         size_t body_size;
-        const TlsPeer *peer;    /* verified client certificate (route needs one), else NULL */
+        const TlsPeer *peer;    /* verified client certificate; on open routes one that chains to
+                                 * our CA but is not yet checked against the store; else NULL */
 } Request;
 
 typedef int (*RouteHandler)(Request *r);

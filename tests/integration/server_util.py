@@ -104,6 +104,12 @@ class VigieServer:
         assert r.returncode == 0, r
         return r.stdout.strip()
 
+    def device_reset(self, device_id, ttl="7d"):
+        """The one-time token `vigie-server device reset` prints for device_id."""
+        r = self.cli("device", "reset", device_id, "--ttl", ttl)
+        assert r.returncode == 0, r
+        return r.stdout.strip()
+
     def admin_cert(self, name, role="admin", env=None):
         out = self.tmp / f"client-{name}"
         r = self.cli("admin-cert", "create", name, "--out", out, "--role", role, env=env)

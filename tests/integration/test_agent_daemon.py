@@ -364,6 +364,7 @@ def test_enrolls_itself_from_the_token_it_finds(tmp_path):
     srv.start()
     token = tmp_path / "enroll.token"
     token.write_text(srv.token() + "\n")
+    token.chmod(0o600)
     a = Agent(tmp_path / "agent", "ReportIntervalSec=2\nRetryMinSec=1\nRetryMaxSec=4\n"
               f"Server=https://127.0.0.1:{srv.port}\nCA={srv.ca}\nEnrollTokenFile={token}\n" + TRANSPORT)
     try:
@@ -384,6 +385,7 @@ def test_a_refused_token_is_reported_and_retried_quietly(tmp_path):
     srv.start()
     token = tmp_path / "enroll.token"
     token.write_text("vgt_not-a-real-token\n")
+    token.chmod(0o600)
     a = Agent(tmp_path / "agent", "ReportIntervalSec=2\n"
               f"Server=https://127.0.0.1:{srv.port}\nCA={srv.ca}\nEnrollTokenFile={token}\n" + TRANSPORT)
     try:

@@ -170,9 +170,10 @@ def test_reenroll_revokes_previous_and_renew(srv):
     old_cert = dev.cert_path + ".old"
     open(old_cert, "w").write(open(dev.cert_path).read())
     assert dev.post(dev.report())[0] == 202
-    # Re-enrollment (new key, same id) revokes the old certificate.
+    # Re-enrollment (new key, same id, with an administrator's reset token) revokes the
+    # old certificate.
     dev2 = Device(srv, device_id=dev.id)
-    assert dev2.enroll(srv.token())[0] == 201
+    assert dev2.enroll(srv.device_reset(dev.id))[0] == 201
     status, body = dev.post(dev.report(advance=False), cert=old_cert, key=dev.key_path)
     assert (status, body["error"]) == (403, "revoked")
     # Renewal over mTLS: same device, new certificate; the previous one is revoked.

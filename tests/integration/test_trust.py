@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: MIT
+"""The trust model (issue 11), attacked as an attacker would, against the real vigie-server
+and the real agent on 127.0.0.1: what a fleet token, a device key, an admin certificate and
+a stranger can and cannot do."""
+import time
+
+import pytest
+
+from server_util import Device, VigieServer, https
+
+
+@pytest.fixture
+def srv(tmp_path):
+    s = VigieServer(tmp_path)
+    s.start()
+    yield s
+    if s.running():
+        s.stop()
+
+
+def agent_conf(tmp_path, srv):
+    state = tmp_path / "agent-state"
+    conf = tmp_path / "agent.conf"
+    conf.write_text(f"[Agent]\nServer=https://127.0.0.1:{srv.port}\nStateDirectory={state}\n"
+                    f"RuntimeDirectory={tmp_path / 'agent-run'}\n")
+    return conf, state
+
+
+def device_id_of(srv):
+    (device_id,), = srv.sql("SELECT id FROM devices")
+    return device_id
+
+
+def identity_events(srv, device_id):
+    return [k for k, in srv.sql("SELECT kind FROM identity_events WHERE device_id = $1 ORDER BY at, rowid",
+                                device_id)]
+
+
+# ---- 1. identity -------------------------------------------------------------------
+
+def test_fleet_token_cannot_take_over_an_enrolled_device(srv, tmp_path, vigie):
+    fleet_token = srv.token(uses=100)
+    conf, state = agent_conf(tmp_path, srv)
+    r = vigie("enroll", "--config", conf, "--token", fleet_token, "--ca", srv.ca)
+    assert r.returncode == 0, r
+    assert vigie("report", "--config", conf).returncode == 0
+    victim = device_id_of(srv)
+    serial_before = srv.sql("SELECT cert_serial FROM devices WHERE id = $1", victim)
+    # The attacker holds the fleet token and a fresh key, and names the victim's id.
+    attacker = Device(srv, device_id=victim)
+    status, body = attacker.enroll(fleet_token)
+    assert (status, body["error"]) == (403, "device_enrolled"), body
+    assert "vigie-server device reset" in body["detail"]
+    # Nothing changed: same certificate, none revoked, the token's use not taken.
+    assert srv.sql("SELECT cert_serial FROM devices WHERE id = $1", victim) == serial_before
+    assert srv.count("certificates", "device_id = $1 AND revoked_at IS NOT NULL", victim) == 0
+    assert srv.sql("SELECT uses_left FROM tokens") == [("99",)]
+    # The real laptop keeps reporting.
+    r = vigie("report", "--config", conf)
+    assert r.returncode == 0, r
+    assert srv.count("reports", "device_id = $1", victim) == 2
+    assert identity_events(srv, victim) == ["enrolled"]
+
+
+def test_reenroll_with_current_certificate_needs_no_token(srv, tmp_path, vigie):
+    conf, state = agent_conf(tmp_path, srv)
+    assert vigie("enroll", "--config", conf, "--token", srv.token(), "--ca", srv.ca).returncode == 0
+    device_id = device_id_of(srv)
+    old = (state / "device.crt").read_text()
+    # No token anywhere: the device proves itself with its certificate.
+    r = vigie("enroll", "--config", conf, "--force", "--token-file", tmp_path / "none")
+    assert r.returncode != 0 and "cannot read the enrollment token" in r.stderr, r
+    r = vigie("enroll", "--config", conf, "--force")
+    assert r.returncode == 0, r
+    assert (state / "device.crt").read_text() != old
+    assert srv.count("certificates", "device_id = $1 AND revoked_at IS NULL", device_id) == 1
+    assert identity_events(srv, device_id) == ["enrolled", "reenrolled_certificate"]
+    assert vigie("report", "--config", conf).returncode == 0
+    # Another device's certificate proves nothing for this id.
+    other = Device(srv)
+    assert other.enroll(srv.token())[0] == 201
+    thief = Device(srv, device_id=device_id)
+    status, body, _ = https(srv, "POST", "/v1/enroll", {"csr": thief.csr()},
+                            cert=other.cert_path, key=other.key_path)
+    assert (status, body["error"]) == (403, "device_enrolled"), body
+    # Without a certificate, a token is required.
+    status, body, _ = https(srv, "POST", "/v1/enroll", {"csr": thief.csr()})
+    assert (status, body["error"]) == (400, "malformed_request"), body
+    assert srv.count("certificates", "device_id = $1 AND revoked_at IS NULL", device_id) == 1
+
+
+def test_reset_token_is_one_time_and_bound_to_its_device(srv, tmp_path, vigie):
+    conf, state = agent_conf(tmp_path, srv)
+    assert vigie("enroll", "--config", conf, "--token", srv.token(), "--ca", srv.ca).returncode == 0
+    device_id = device_id_of(srv)
+    other = Device(srv)
+    assert other.enroll(srv.token())[0] == 201
+    reset = srv.device_reset(device_id)
+    # Bound to device_id: it neither re-enrolls another device nor enrolls a new one.
+    status, body = Device(srv, device_id=other.id).enroll(reset)
+    assert (status, body["error"]) == (403, "device_enrolled"), body
+    status, body = Device(srv).enroll(reset)
+    assert (status, body["error"]) == (403, "token_unknown"), body
+    # The reinstalled laptop: key and certificate lost, a new key, the reset token.
+    (state / "device.key").unlink()
+    (state / "device.crt").unlink()
+    r = vigie("enroll", "--config", conf, "--token", reset)
+    assert r.returncode == 0, r
+    assert vigie("report", "--config", conf).returncode == 0
+    assert identity_events(srv, device_id) == ["enrolled", "reset_issued", "reenrolled_reset"]
+    # Used once: a second laptop with the same token is refused.
+    status, body = Device(srv, device_id=device_id).enroll(reset)
+    assert (status, body["error"]) == (403, "device_enrolled"), body
+    # Expired tokens are refused; unknown device ids get no reset token.
+    late = srv.device_reset(device_id, ttl="1s")
+    time.sleep(2.1)
+    status, body = Device(srv, device_id=device_id).enroll(late)
+    assert (status, body["error"]) == (403, "device_enrolled"), body
+    r = srv.cli("device", "reset", "00000000-0000-4000-8000-000000000000")
+    assert r.returncode == 1 and "No enrolled device" in r.stderr, r
+
+
+def test_agent_refuses_a_token_file_others_can_read(srv, tmp_path):
+    from agent_util import Agent, wait_for
+    token = tmp_path / "enroll.token"
+    token.write_text(srv.token() + "\n")
+    token.chmod(0o640)
+    a = Agent(tmp_path / "agent", "ReportIntervalSec=2\n"
+              f"Server=https://127.0.0.1:{srv.port}\nCA={srv.ca}\nEnrollTokenFile={token}\n")
+    try:
+        a.start()
+        wait_for(lambda: "Not enrolling" in a.logtext(), what="the refusal logged")
+        assert "must be owned by root and readable by root only" in a.logtext()
+        assert "mode 0640" in a.logtext()
+        assert srv.count("devices") == 0
+        assert not (a.state / "device.crt").exists()
+    finally:
+        a.stop()
