@@ -18,6 +18,7 @@
 #include "jws.h"
 #include "log.h"
 #include "report.h"
+#include "store-policy.h"
 #include "time-util.h"
 
 static bool is_space(char c) {
@@ -210,6 +211,7 @@ static int store_new_report(Server *s, const IngestJob *j, const Verified *it, i
  * or another -errno when the database fails. */
 static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict *v) {
         const ReportClaims *c = it->claims;
+        _cleanup_free_ char *error = NULL;
         char head_hash[SHA256_HEX_SIZE], stored[SHA256_HEX_SIZE];
         int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC), head, gap;
         int k;
@@ -240,10 +242,20 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
                               "prev of seq %" PRId64 " is not the hash of stored report %" PRId64,
                               c->seq, head);
         }
+        /* The server decides: the verdict under the policy the report names. */
+        k = verdict_check(&s->verdicts, s->store, c, &error);
+        if (k == -ENOENT)
+                return REFUSE(v, 400, "unknown_policy", "%s", strnull(error));
+        if (k == -EINVAL)
+                return REFUSE(v, 400, "invalid_claims", "%s", strnull(error));
+        if (k < 0)
+                return k;
         /* A gap (reports the agent dropped, or the first report we see is not seq 1) is
          * accepted and recorded; prev cannot be checked against a report we never had. */
         gap = c->seq - (head < 0 ? 0 : head) - 1;
         k = store_new_report(s, j, it, gap, now);
+        if (k >= 0)
+                k = store_policy_reevaluate(s->store, c->sub, now); /* the fleet follows the current policy */
         if (k == -EEXIST)
                 return REFUSE(v, 409, "seq_conflict", "seq %" PRId64 " was stored concurrently", c->seq);
         if (k < 0)

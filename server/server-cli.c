@@ -23,6 +23,7 @@
 #include "server.h"
 #include "store.h"
 #include "store-identity.h"
+#include "store-policy.h"
 #include "time-util.h"
 #include "tokens.h"
 
@@ -54,10 +55,7 @@ static int load_config(ServerCli *cli, ServerConfig **ret) {
 }
 
 static int store_policy(Store *s, const Policy *p) {
-        _cleanup_json_ json_object *j = policy_to_json(p);
-        if (!j)
-                return -ENOMEM;
-        return store_meta_set(s, "policy", json_compact(j));
+        return store_policy_publish(s, p, now_sec());
 }
 
 static bool is_ip_address(const char *s) {
@@ -341,10 +339,14 @@ static int verb_policy_set(ServerCli *cli) {
         if (r < 0)
                 return r;
         r = store_policy(store, p);
+        if (r == -EEXIST)
+                return log_error_errno(r, "Policy \"%s\" version %" PRId64 " was already published with other "
+                                       "content; give the new policy a higher \"version\".", p->policy_id, p->version);
         if (r < 0)
                 return log_error_errno(r, "Cannot store the policy: %s", store_error(store));
-        printf(_("Policy \"%s\" version %" PRId64 " set; agents fetch it on their next report.\n"),
-               p->policy_id, p->version);
+        printf(_("Policy \"%s\" version %" PRId64 " set; agents fetch it on their next report; "
+                 "%d device verdict(s) changed.\n"),
+               p->policy_id, p->version, r);
         return 0;
 }
 

@@ -486,6 +486,7 @@ Server *server_free(Server *s) {
                 return NULL;
         workers_stop(s);
         free(s->workers);
+        verdict_cache_free(s->verdicts);
         if (s->commit_thread_started) {
                 pthread_mutex_lock(&s->commit_lock);
                 s->commit_thread_exit = true;

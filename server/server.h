@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "server-conf.h"
 #include "store.h"
+#include "verdict.h"
 
 typedef struct Conn Conn;
 typedef struct PendingReply PendingReply;
@@ -45,6 +46,7 @@ struct Server {
         Store *store_ro; /* reads on the loop: revocation per request, policy */
         Ca *ca;
         char *ca_pem; /* served with each enrollment */
+        VerdictCache *verdicts; /* parsed policy versions, for ingest */
         SSL_CTX *ssl_ctx;
 
         struct event_base *base;

@@ -14,6 +14,7 @@
 #include "store.h"
 #include "store-fleet.h"
 #include "store-identity.h"
+#include "store-policy.h"
 
 /* Schema version 1. Shaped for the fleet queries (issue 6): the latest state of each
  * device and of each of its checks lives in small indexed tables, so a summary never
@@ -240,6 +241,8 @@ int store_open(const char *url, Store **ret, char **ret_error) {
                 r = store_fleet_schema(s);
         if (r >= 0)
                 r = store_identity_schema(s);
+        if (r >= 0)
+                r = store_policy_schema(s);
         if (r < 0) {
                 b->free(s);
                 if (ret_error && !*ret_error && asprintf(ret_error, "cannot create the schema") < 0)

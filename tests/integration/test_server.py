@@ -78,8 +78,8 @@ def test_whole_path(srv, tmp_path):
     assert json.loads(claims)["sub"] == dev.id
     assert srv.sql("SELECT verdict, failing, hostname FROM latest WHERE device_id = $1", dev.id) == \
         [("noncompliant", "disk_encryption", f"laptop-{dev.id[:8]}")]
-    assert srv.count("check_results", "device_id = $1", dev.id) == 2
-    assert srv.count("check_history", "device_id = $1", dev.id) == 2
+    assert srv.count("check_results", "device_id = $1", dev.id) == 3
+    assert srv.count("check_history", "device_id = $1", dev.id) == 3
 
     # The stored row verifies with openssl alone: raw R||S → DER, key from the certificate.
     head, payload, sig = stored.split(".")

@@ -2,6 +2,7 @@
 """The trust model (issue 11), attacked as an attacker would, against the real vigie-server
 and the real agent on 127.0.0.1: what a fleet token, a device key, an admin certificate and
 a stranger can and cannot do."""
+import json
 import time
 
 import pytest
@@ -136,3 +137,80 @@ def test_agent_refuses_a_token_file_others_can_read(srv, tmp_path):
         assert not (a.state / "device.crt").exists()
     finally:
         a.stop()
+
+
+# ---- 2. the server decides ---------------------------------------------------------
+
+def check(cid, status):
+    return {"id": cid, "status": status, "title": cid, "summary": f"{cid} {status}", "remediation": None,
+            "deadline": None, "evidence": {}, "duration_us": 1}
+
+
+def checks(**statuses):
+    base = {"disk_encryption": "pass", "patch_level": "pass", "backup": "pass"} | statuses
+    return [check(c, s) for c, s in base.items()]
+
+
+def verdict(srv, dev):
+    return srv.sql("SELECT verdict FROM latest WHERE device_id = $1", dev.id)
+
+
+def publish(srv, tmp_path, version, **required):
+    pol = tmp_path / f"policy-{version}.json"
+    pol.write_text(json.dumps({"policy_id": "default", "version": version,
+                               "checks": {c: {"required": r} for c, r in required.items()}}))
+    r = srv.cli("policy", "set", pol)
+    assert r.returncode == 0, r
+    return r
+
+
+def test_a_lying_verdict_is_refused_and_nothing_stored(srv):
+    dev = Device(srv)
+    assert dev.enroll(srv.token())[0] == 201
+    # A failing required check beside "compliant": true.
+    status, body = dev.post(dev.report(advance=False, compliant=True, checks=checks(disk_encryption="fail")))
+    assert (status, body["error"]) == (400, "invalid_claims"), body
+    assert "compliant: true" in body["detail"]
+    # A required check left out is failing too.
+    status, body = dev.post(dev.report(advance=False, compliant=True, checks=checks()[:2]))
+    assert (status, body["error"]) == (400, "invalid_claims"), body
+    assert srv.count("reports") == 0 and srv.count("latest") == 0 and srv.count("check_results") == 0
+    # A policy this server never published.
+    claims = dev.claims()
+    claims["policy"] = {"id": "default", "version": 99}
+    status, body = dev.post(dev.sign(claims))
+    assert (status, body["error"]) == (400, "unknown_policy"), body
+    assert '"default" version 99 was never published' in body["detail"]
+    assert srv.count("reports") == 0
+    # The truth is accepted.
+    assert dev.post(dev.report(compliant=False, checks=checks(disk_encryption="fail")))[0] == 202
+    assert dev.post(dev.report())[0] == 202
+
+
+def test_publishing_a_policy_reevaluates_the_fleet_at_once(srv, tmp_path):
+    a, b = Device(srv), Device(srv)
+    for d in (a, b):
+        assert d.enroll(srv.token())[0] == 201
+    assert a.post(a.report(compliant=False, checks=checks(backup="fail")))[0] == 202
+    assert b.post(b.report())[0] == 202
+    assert verdict(srv, a) == [("noncompliant",)] and verdict(srv, b) == [("compliant",)]
+    # Backups no longer required: a is compliant at once, without a new report.
+    r = publish(srv, tmp_path, 2, backup=False)
+    assert "1 device verdict(s) changed" in r.stdout
+    assert verdict(srv, a) == [("compliant",)] and verdict(srv, b) == [("compliant",)]
+    # A report under the older version it still holds is judged by that version, and the
+    # fleet view by the current one.
+    assert a.post(a.report(compliant=False, checks=checks(backup="fail")))[0] == 202
+    assert verdict(srv, a) == [("compliant",)]
+    # Tightened again: non-compliant at once, and since the publication.
+    publish(srv, tmp_path, 3, backup=True)
+    assert verdict(srv, a) == [("noncompliant",)]
+    assert srv.sql("SELECT noncompliant_since IS NOT NULL FROM latest WHERE device_id = $1", a.id) in ([("1",)], [("t",)])
+    # Every version is kept; a published version cannot change.
+    assert srv.count("policies") == 3
+    pol = tmp_path / "policy-3b.json"
+    pol.write_text(json.dumps({"policy_id": "default", "version": 3, "checks": {"backup": {"required": False}}}))
+    r = srv.cli("policy", "set", pol)
+    assert r.returncode == 1 and "already published with other content" in r.stderr, r
+    assert verdict(srv, a) == [("noncompliant",)]
+
