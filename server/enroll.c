@@ -20,6 +20,8 @@
 #include "time-util.h"
 #include "tokens.h"
 
+_Static_assert(ENROLL_BODY_MAX <= HTTP_BODY_MAX_WITHOUT_CERT, "an enrollment body must be readable without a certificate");
+
 int enroll_request_parse(const char *body, size_t size, bool need_token, json_object **ret_json,
                          const char **ret_token, const char **ret_csr, char **ret_error) {
         _cleanup_json_ json_object *j = NULL;

@@ -32,6 +32,10 @@ typedef int (*RouteHandler)(Request *r);
 
 #define ROLE(r) (1u << (r))
 #define ROLES_ANYONE 0u /* no client certificate needed */
+/* The most evhttp reads of a request on a connection without a client certificate: the
+ * enrollment body (ENROLL_BODY_MAX), nothing larger needs no certificate. */
+#define HTTP_BODY_MAX_WITHOUT_CERT (64u * 1024)
+#define HTTP_HEADERS_MAX (16u * 1024)
 
 typedef struct Route {
         enum evhttp_cmd_type method;

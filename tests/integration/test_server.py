@@ -413,6 +413,11 @@ def test_too_many_connections(tmp_path):
         ctx = ssl.create_default_context(cafile=str(srv.ca))
         held = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.port)), server_hostname="localhost")
                 for _ in range(2)]
+        # Connections in use (a request answered, kept alive): idle never-used ones would
+        # be closed to make room (test_trust.py).
+        for s in held:
+            s.sendall(b"GET /v1/policy HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert s.recv(4096).startswith(b"HTTP/1.1 401")
         status, body, _ = https(srv, "GET", "/v1/policy")
         assert (status, body["error"]) == (429, "too_many_connections")
         for s in held:

@@ -287,3 +287,91 @@ def test_vigiectl_escapes_what_it_prints(srv, tmp_path):
             assert "evil\\e]52;c;ZWNobyBoaQ==\\x07\\x9b2J" in r.stdout, r.stdout
     finally:
         s.stop()
+
+
+# ---- 5. bounded per stranger -------------------------------------------------------
+
+def test_idle_sockets_from_one_address_do_not_lock_devices_out(srv):
+    """1,100 idle TCP connections (no TLS, no byte) from 127.0.0.2, at the default
+    MaxConnections=1024: a device on 127.0.0.1 is still served."""
+    import resource
+    import socket
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    dev = Device(srv)
+    assert dev.enroll(srv.token())[0] == 201
+    held = []
+    try:
+        for _ in range(1100):
+            s = socket.socket()
+            s.bind(("127.0.0.2", 0))
+            s.connect(("127.0.0.1", srv.port))
+            held.append(s)
+        time.sleep(1)
+        status, body = dev.post(dev.report())
+        assert status == 202, body
+        # The address's share is closed at once (the rest waits in the kernel's backlog).
+        closed = 0
+        for s in held[:200]:
+            s.settimeout(0.05)
+            try:
+                closed += s.recv(1) == b""
+            except (socket.timeout, ConnectionResetError):
+                closed += isinstance(s, socket.socket) and False
+        assert closed >= 100, closed
+    finally:
+        for s in held:
+            s.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    status, body = dev.post(dev.report())
+    assert status == 202, body
+
+
+def test_never_requested_connections_go_first_at_the_cap(tmp_path):
+    """At MaxConnections, an idle connection that never sent a request makes room."""
+    import socket
+    s = VigieServer(tmp_path, conf="[Limits]\nMaxConnections=20\nMaxConnectionsPerAddress=64\n")
+    s.start()
+    held = []
+    try:
+        dev = Device(s)
+        assert dev.enroll(s.token())[0] == 201
+        for i in range(40):
+            c = socket.socket()
+            c.bind((f"127.0.0.{2 + i % 4}", 0))
+            c.connect(("127.0.0.1", s.port))
+            held.append(c)
+        time.sleep(0.5)
+        for _ in range(3):
+            status, body = dev.post(dev.report())
+            assert status == 202, body
+    finally:
+        for c in held:
+            c.close()
+        s.stop()
+
+
+def test_a_certificate_less_body_is_not_read_whole(srv):
+    """1 MiB to /v1/enroll without a certificate: the server stops reading (closes) after
+    one enrollment's worth, and keeps serving."""
+    import socket
+    import ssl
+    ctx = ssl.create_default_context(cafile=str(srv.ca))
+    raw = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    conn = ctx.wrap_socket(raw, server_hostname="localhost")
+    conn.settimeout(5)  # RequestTimeout is 10 s: a server still reading says nothing before
+    closed = False
+    try:
+        conn.sendall(b"POST /v1/enroll HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 1048576\r\n\r\n" + b"x" * (128 * 1024))
+        while conn.recv(4096):
+            pass
+        closed = True
+    except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+        closed = True
+    except socket.timeout:
+        pass
+    conn.close()
+    assert closed, "the server was still reading the body after 5 s"
+    dev = Device(srv)
+    assert dev.enroll(srv.token())[0] == 201
