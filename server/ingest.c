@@ -193,10 +193,15 @@ static int store_new_report(Server *s, const IngestJob *j, const Verified *it, i
 
         if (!checks)
                 return -ENOMEM;
-        for (size_t i = 0; i < c->n_checks; i++)
+        for (size_t i = 0; i < c->n_checks; i++) {
+                /* A device cannot grow the fleet state with check ids of its own making. */
+                int named = store_policy_names(s->store, c->checks[i]->id);
+                if (named < 0)
+                        return named;
                 checks[i] = (StoreCheck) { .id = c->checks[i]->id,
                                            .status = check_status_to_string(c->checks[i]->status),
-                                           .summary = c->checks[i]->summary };
+                                           .summary = c->checks[i]->summary, .uncounted = !named };
+        }
         return store_report_insert(s->store, &(StoreReport) {
                 .device_id = c->sub, .seq = c->seq, .iat = c->iat, .received_at = now,
                 .hash = it->hash, .prev = c->prev, .gap = gap, .compliant = c->compliant,

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cleanup.h"
@@ -22,6 +24,9 @@ enum {
         Q_POLICY_ADD,
         Q_POLICY_CHECK_ADD,
         Q_POLICY_REEVALUATE,
+        Q_POLICY_NAMES,
+        Q_POLICY_PRUNE_CHECKS,
+        Q_POLICY_PRUNE_COUNTS,
 };
 
 #define QUERY(s, id, text, fn, u, ...)                                                        \
@@ -41,6 +46,29 @@ static const char policy_get_sql[] = "SELECT json FROM policies WHERE policy_id 
         "AND NOT EXISTS (SELECT 1 FROM latest_checks lc WHERE lc.device_id = latest.device_id "     \
         "AND lc.check_id = pc.check_id AND lc.status IN ('pass', 'warn'))) "                        \
         "THEN 'noncompliant' ELSE 'compliant' END"
+
+#define CURRENT_SQL                                                                               \
+        "policy_id = (SELECT value FROM meta WHERE key = 'policy_id') "                           \
+        "AND version = (SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'policy_version')"
+
+int store_policy_names(Store *s, const char *check_id) {
+        int r = QUERY(s, Q_POLICY_NAMES, "SELECT 1 FROM policy_checks WHERE check_id = $1 AND " CURRENT_SQL,
+                      NULL, NULL, SV_TEXT(check_id));
+        return r < 0 ? r : r > 0;
+}
+
+static const char prune_checks_sql[] =
+        "DELETE FROM latest_checks WHERE check_id NOT IN (SELECT check_id FROM policy_checks WHERE " CURRENT_SQL ")";
+static const char prune_counts_sql[] = "DELETE FROM fleet_check_counts WHERE n <= 0";
+
+/* The fleet state holds only the checks the current policy names (after a publication),
+ * and no counter at zero. */
+static int prune(Store *s, bool checks) {
+        int r = checks ? s->backend->query(s, Q_POLICY_PRUNE_CHECKS, prune_checks_sql, NULL, 0, NULL, NULL) : 0;
+        if (r >= 0)
+                r = s->backend->query(s, Q_POLICY_PRUNE_COUNTS, prune_counts_sql, NULL, 0, NULL, NULL);
+        return r < 0 ? r : 0;
+}
 
 static const char reevaluate_sql[] =
         "UPDATE latest SET verdict = " VERDICT_SQL ", "
@@ -69,6 +97,9 @@ int store_policy_get(Store *s, const char *policy_id, int64_t version, char **re
 }
 
 int store_policy_reevaluate(Store *s, const char *device_id, int64_t now) {
+        int r = prune(s, !device_id);
+        if (r < 0)
+                return r;
         return QUERY(s, Q_POLICY_REEVALUATE, reevaluate_sql, NULL, NULL, SV_TEXT(device_id), SV_INT(now));
 }
 

@@ -24,7 +24,12 @@ int store_policy_publish(Store *s, const Policy *p, int64_t now);
 /* The JSON of a published version; -ENOENT when this server never published it. */
 int store_policy_get(Store *s, const char *policy_id, int64_t version, char **ret_json);
 
-/* Recomputes the verdict of device_id's latest state (every device's if NULL) from its
- * latest check results and the current policy's required checks. Returns the number of
- * devices whose verdict changed. */
+/* Whether the current policy names this check (1) or not (0): only those count in the
+ * fleet state (latest_checks, the per-check counters, the summary, /metrics). */
+int store_policy_names(Store *s, const char *check_id);
+
+/* Recomputes the verdict of device_id's latest state (every device's if NULL, after
+ * dropping the latest results of checks the current policy no longer names) from its
+ * latest check results and the current policy's required checks; drops counters at zero.
+ * Returns the number of devices whose verdict changed. */
 int store_policy_reevaluate(Store *s, const char *device_id, int64_t now);

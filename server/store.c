@@ -580,6 +580,8 @@ int store_report_insert(Store *s, const StoreReport *p) {
                           SV_TEXT(c->id), SV_TEXT(c->status), SV_TEXT(c->summary));
                 if (r < 0)
                         return r;
+                if (c->uncounted)
+                        continue;
                 r = QUERY(s, Q_HISTORY_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_TEXT(c->id),
                           SV_INT(p->seq), SV_INT(p->iat), SV_TEXT(c->status));
                 if (r < 0)

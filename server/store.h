@@ -176,6 +176,7 @@ typedef struct StoreCheck {
         const char *id;
         const char *status; /* pass, warn, fail, unknown, error */
         const char *summary;
+        bool uncounted; /* a check the current policy does not name: stored, not in the fleet state */
 } StoreCheck;
 
 typedef struct StoreReport {

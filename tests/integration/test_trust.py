@@ -289,6 +289,38 @@ def test_vigiectl_escapes_what_it_prints(srv, tmp_path):
         s.stop()
 
 
+
+# ---- 4. bounded per device ---------------------------------------------------------
+
+def test_invented_check_ids_do_not_reach_summary_or_metrics(tmp_path):
+    from fleet_util import NOW, FleetServer
+    s = FleetServer(tmp_path).start(now=NOW)
+    try:
+        dev = Device(s)
+        assert dev.enroll(s.token())[0] == 201
+        invented = [check(f"invented_{i:02d}", "fail" if i % 2 else "pass") for i in range(60)]
+        claims = dev.claims(iat=NOW, compliant=True, checks=checks() + invented)
+        st, body = dev.post(dev.sign(claims))
+        assert st == 202, body
+        dev.seq, dev.prev = 1, __import__("hashlib").sha256(dev.sign(claims).encode()).hexdigest()
+        summary = s.get_json("/v1/fleet/summary")
+        assert sorted(summary["checks"]) == ["backup", "disk_encryption", "patch_level"], summary["checks"]
+        st, _, metrics = s.request("GET", "/metrics")
+        assert st == 200 and b"invented_" not in metrics
+        # Kept in the stored report, for auditors.
+        assert s.count("check_results", "check_id LIKE 'invented_%'") == 60
+        assert s.count("fleet_check_counts", "check_id LIKE 'invented_%'") == 0
+        # A policy that stops naming a check takes it out of the counters, and no counter
+        # row stays at zero.
+        pol = tmp_path / "p2.json"
+        pol.write_text(json.dumps({"policy_id": "default", "version": 2,
+                                   "checks": {"backup": {"required": False}}}))
+        assert s.cli("policy", "set", pol).returncode == 0
+        assert s.count("fleet_check_counts", "n <= 0") == 0
+    finally:
+        s.stop()
+
+
 # ---- 5. bounded per stranger -------------------------------------------------------
 
 def test_idle_sockets_from_one_address_do_not_lock_devices_out(srv):
