@@ -199,6 +199,8 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
                         if (r < 0) {
                                 log_info("Using the cached policy: %s", strnull(err));
                                 reached = reachable_after(r);
+                if (st.retry_after_s > 0 && json_add_int(out, "retry_after_s", (int64_t) st.retry_after_s) < 0)
+                        return -ENOMEM;
                                 if (!reached)
                                         (void) json_add_string(out, "delivery_error", strnull(err));
                         } else if (updated)

@@ -193,10 +193,70 @@ int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const
         return 0;
 }
 
+/* The oldest waiting reports signed under kid, as one JSON array: 1 delivered (and
+ * removed), 0 fewer than two to send, 2 the array refused (the caller goes one by one to
+ * find the culprit), -errno (-EAGAIN, -EACCES) to stop the flush. */
+static int flush_batch(Spool *spool, Transport *t, const char *kid, FlushStats *st, char **ret_error) {
+        _cleanup_json_ json_object *a = json_object_new_array();
+        _cleanup_free_ int64_t *seqs = NULL;
+        _cleanup_free_ char *d = NULL;
+        TransportResponse resp = {};
+        size_t n, count = 0, bytes = 0;
+        const SpoolEntry *e = spool_entries(spool, &n);
+        const char *body;
+        long status;
+        int r;
+
+        if (!a || !(seqs = calloc(MIN(n, (size_t) REPORTER_BATCH_MAX) + 1, sizeof(int64_t))))
+                return -ENOMEM;
+        for (size_t i = 0; i < n && count < REPORTER_BATCH_MAX; i++) {
+                _cleanup_free_ char *jws = NULL;
+                SpoolRecord rec = {};
+                size_t len;
+                bool mine;
+
+                if (spool_read(spool, e[i].seq, &jws, &len, &rec, NULL) < 0)
+                        break; /* the one-by-one path sets it aside */
+                mine = streq(rec.kid, kid);
+                spool_record_done(&rec);
+                if (!mine || bytes + len + 3 > REPORTER_BATCH_BYTES)
+                        break;
+                if (json_object_array_add(a, json_object_new_string_len(jws, (int) len)) < 0)
+                        return -ENOMEM;
+                seqs[count++] = e[i].seq;
+                bytes += len + 3;
+        }
+        if (count < 2)
+                return 0;
+        body = json_compact(a);
+        r = transport_request(t, "POST", "/v1/reports", "application/json", body, strlen(body), NULL, &resp, ret_error);
+        if (r < 0)
+                return r;
+        status = resp.status;
+        st->retry_after_s = resp.retry_after_s;
+        d = transport_response_describe(&resp);
+        transport_response_done(&resp);
+        if (status >= 200 && status < 300) {
+                for (size_t i = 0; i < count; i++) {
+                        r = spool_remove(spool, seqs[i]);
+                        if (r < 0)
+                                return json_error(ret_error, "cannot remove report %lld from the spool: %s",
+                                                  (long long) seqs[i], strerror(-r)), r;
+                        st->sent++;
+                }
+                return 1;
+        }
+        if (status == 400 || status == 409 || status == 413)
+                return 2;
+        json_error(ret_error, "%zu reports from %lld: %s", count, (long long) seqs[0], strnull(d));
+        return status == 401 || status == 403 ? -EACCES : -EAGAIN;
+}
+
 int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error) {
         X509 *cert = transport_client_cert(t);
         char kid[JWS_KID_SIZE];
         FlushStats st = {};
+        bool one_by_one = false;
         int r = 0;
 
         *ret = (FlushStats) { .waiting = spool_count(spool) };
@@ -214,6 +274,14 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
                 bool other_cert;
                 size_t len;
 
+                if (!one_by_one) {
+                        r = flush_batch(spool, t, kid, &st, ret_error);
+                        if (r < 0)
+                                break;
+                        if (r == 1)
+                                continue;
+                        one_by_one = r == 2;
+                }
                 r = spool_read(spool, seq, &jws, &len, &rec, &err);
                 if (r == -EBADMSG) {
                         /* Unreadable as a report: it can never be accepted, keep it aside. */
@@ -249,6 +317,7 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
                 }
                 _cleanup_free_ char *d = transport_response_describe(&resp);
                 long status = resp.status;
+                st.retry_after_s = resp.retry_after_s;
                 transport_response_done(&resp);
                 if (status == 400 || status == 409 || status == 413) {
                         /* Resending the same bytes can only get the same answer, and it would

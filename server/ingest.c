@@ -363,8 +363,25 @@ int route_reports(Request *r) {
         _cleanup_(report_batch_done) ReportBatch b = {};
         _cleanup_free_ char *error = NULL;
         IngestJob *j;
+        uint64_t retry_after;
+        char ra[32];
         int k;
 
+        /* One device cannot take the server's disk and CPU from the others: its budget
+         * first, before the body is even parsed. */
+        k = budget_take(s->report_budget, r->peer->info.cn, now_monotonic(), &retry_after);
+        if (k == -EBUSY) {
+                snprintf(ra, sizeof(ra), "%" PRIu64, retry_after);
+                evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", ra);
+                metrics_report_refused(&s->metrics, "too_many_requests");
+                return http_error(r, 429, "too_many_requests",
+                                  "this device sends faster than its budget (%d requests, then one every %" PRIu64
+                                  " s); retry in %" PRIu64 " s, sending waiting reports as one array",
+                                  s->config->device_report_burst,
+                                  (uint64_t) (s->config->device_report_interval / USEC_PER_SEC), retry_after);
+        }
+        if (k < 0)
+                return http_error(r, 503, "out_of_memory", "retry later");
         k = report_batch_parse(r->body, r->body_size, (size_t) s->config->max_batch, &b, &error);
         if (k < 0)
                 metrics_report_refused(&s->metrics, k == -E2BIG ? "too_many_reports" : "malformed_body");

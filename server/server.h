@@ -13,6 +13,7 @@
 #include <event2/http.h>
 #include <openssl/ssl.h>
 
+#include "budget.h"
 #include "ca.h"
 #include "metrics.h"
 #include "server-conf.h"
@@ -47,6 +48,7 @@ struct Server {
         Ca *ca;
         char *ca_pem; /* served with each enrollment */
         VerdictCache *verdicts; /* parsed policy versions, for ingest */
+        Budget *report_budget;  /* POST /v1/reports per device */
         SSL_CTX *ssl_ctx;
 
         struct event_base *base;

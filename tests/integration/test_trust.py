@@ -321,6 +321,52 @@ def test_invented_check_ids_do_not_reach_summary_or_metrics(tmp_path):
         s.stop()
 
 
+
+def test_a_flooding_device_gets_429_while_another_is_served(tmp_path):
+    s = VigieServer(tmp_path, conf="[Limits]\nDeviceReportBurst=5\nDeviceReportInterval=60s\n")
+    s.start()
+    try:
+        flood, other = Device(s), Device(s)
+        for d in (flood, other):
+            assert d.enroll(s.token())[0] == 201
+        statuses = []
+        for _ in range(12):
+            st, body, headers = https(s, "POST", "/v1/reports", flood.report(),
+                                      cert=flood.cert_path, key=flood.key_path)
+            statuses.append(st)
+        assert statuses[:5] == [202] * 5 and set(statuses[5:]) == {429}, statuses
+        assert body["error"] == "too_many_requests" and 0 < int(headers["Retry-After"]) <= 60, (body, headers)
+        assert s.count("reports", "device_id = $1", flood.id) == 5
+        # Every other device keeps its own budget.
+        assert other.post(other.report())[0] == 202
+    finally:
+        s.stop()
+
+
+def test_the_agent_drains_a_backlog_in_one_request_and_honours_429(tmp_path, vigie):
+    s = VigieServer(tmp_path, conf="[Limits]\nDeviceReportBurst=2\nDeviceReportInterval=1h\n")
+    s.start()
+    conf, state = agent_conf(tmp_path, s)
+    try:
+        assert vigie("enroll", "--config", conf, "--token", s.token(), "--ca", s.ca).returncode == 0
+        s.stop()
+        for _ in range(6):
+            vigie("report", "--config", conf)  # offline: spooled
+        s.start()
+        conf.write_text(conf.read_text().replace("Server=https://127.0.0.1:", "#") +
+                        f"Server=https://127.0.0.1:{s.port}\n")
+        r = vigie("report", "--config", conf)  # 7 reports, one request
+        assert r.returncode == 0, r
+        assert s.count("reports") == 7
+        assert vigie("report", "--config", conf).returncode == 0  # the second request of the budget
+        r = vigie("report", "--config", conf)  # over budget: kept, with the server's advice
+        assert "queued, 1 waiting" in r.stdout and "HTTP 429: too_many_requests" in r.stdout, r
+        assert s.count("reports") == 8
+        assert len(list((state / "spool").glob("*.jws"))) == 1
+    finally:
+        s.stop()
+
+
 # ---- 5. bounded per stranger -------------------------------------------------------
 
 def test_idle_sockets_from_one_address_do_not_lock_devices_out(srv):
