@@ -109,6 +109,12 @@ def test_reset_token_is_one_time_and_bound_to_its_device(srv, tmp_path, vigie):
     assert r.returncode == 0, r
     assert vigie("report", "--config", conf).returncode == 0
     assert identity_events(srv, device_id) == ["enrolled", "reset_issued", "reenrolled_reset"]
+    cert, key = srv.admin_cert("alice")
+    status, body, _ = https(srv, "GET", f"/v1/fleet/devices/{device_id}", cert=cert, key=key)
+    assert status == 200, body
+    events = body["identity"]["events"]
+    assert [e["event"] for e in events] == ["enrolled", "reset_issued", "reenrolled_reset"], events
+    assert events[-1]["serial"] == body["identity"]["serial"] and events[1]["serial"] is None
     # Used once: a second laptop with the same token is refused.
     status, body = Device(srv, device_id=device_id).enroll(reset)
     assert (status, body["error"]) == (403, "device_enrolled"), body
