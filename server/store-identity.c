@@ -22,19 +22,13 @@ enum {
         Q_EVENTS,
 };
 
-#define QUERY(s, id, text, fn, u, ...)                                                        \
-        ({                                                                                    \
-                const StoreValue _p_[] = { __VA_ARGS__ };                                     \
-                (s)->backend->query((s), (id), (text), _p_, ELEMENTSOF(_p_), (fn), (u));     \
-        })
-
 int store_identity_schema(Store *s) {
         return s->backend->exec(s, identity_schema_sql);
 }
 
 int store_reset_add(Store *s, const char hash[static SHA256_HEX_SIZE], const char *device_id,
                     int64_t now, int64_t expires_at) {
-        int r = QUERY(s, Q_RESET_ADD,
+        int r = STORE_QUERY(s, Q_RESET_ADD,
                       "INSERT INTO device_resets(hash, device_id, created_at, expires_at) "
                       "VALUES ($1, $2, $3, $4)",
                       NULL, NULL, SV_TEXT(hash), SV_TEXT(device_id), SV_INT(now), SV_INT(expires_at));
@@ -44,7 +38,7 @@ int store_reset_add(Store *s, const char hash[static SHA256_HEX_SIZE], const cha
 int store_reset_consume(Store *s, const char hash[static SHA256_HEX_SIZE], const char *device_id,
                         int64_t now) {
         /* One conditional UPDATE: two requests cannot both use it. */
-        int r = QUERY(s, Q_RESET_CONSUME,
+        int r = STORE_QUERY(s, Q_RESET_CONSUME,
                       "UPDATE device_resets SET used_at = $3 WHERE hash = $1 AND device_id = $2 "
                       "AND used_at IS NULL AND expires_at > $3",
                       NULL, NULL, SV_TEXT(hash), SV_TEXT(device_id), SV_INT(now));
@@ -55,7 +49,7 @@ int store_reset_consume(Store *s, const char hash[static SHA256_HEX_SIZE], const
 
 int store_identity_event_add(Store *s, const char *device_id, int64_t at, const char *kind,
                              const char *cert_serial) {
-        int r = QUERY(s, Q_EVENT_ADD,
+        int r = STORE_QUERY(s, Q_EVENT_ADD,
                       "INSERT INTO identity_events(device_id, at, kind, cert_serial) VALUES ($1, $2, $3, $4)",
                       NULL, NULL, SV_TEXT(device_id), SV_INT(at), SV_TEXT(kind), SV_TEXT(cert_serial));
         return r < 0 ? r : 0;
@@ -77,11 +71,12 @@ static int row_event(const char *const *c, size_t n, void *userdata) {
         return l->fn(&e, l->userdata);
 }
 
+/* Oldest first; within one second, in the only order they can happen. */
 int store_identity_events(Store *s, const char *device_id, StoreIdentityEventFn fn, void *userdata) {
         EventList l = { fn, userdata };
-        int r = QUERY(s, Q_EVENTS,
+        int r = STORE_QUERY(s, Q_EVENTS,
                       "SELECT at, kind, cert_serial FROM identity_events WHERE device_id = $1 "
-                      "ORDER BY at, CASE kind WHEN 'reset_issued' THEN 0 ELSE 1 END",
+                      "ORDER BY at, CASE kind WHEN 'enrolled' THEN 0 WHEN 'reset_issued' THEN 1 ELSE 2 END",
                       row_event, &l, SV_TEXT(device_id));
         return r < 0 ? r : 0;
 }

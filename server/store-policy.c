@@ -29,12 +29,6 @@ enum {
         Q_POLICY_PRUNE_COUNTS,
 };
 
-#define QUERY(s, id, text, fn, u, ...)                                                        \
-        ({                                                                                    \
-                const StoreValue _p_[] = { __VA_ARGS__ };                                     \
-                (s)->backend->query((s), (id), (text), _p_, ELEMENTSOF(_p_), (fn), (u));     \
-        })
-
 static const char policy_get_sql[] = "SELECT json FROM policies WHERE policy_id = $1 AND version = $2";
 
 /* A device is compliant when no check the current policy requires is missing from its
@@ -52,7 +46,7 @@ static const char policy_get_sql[] = "SELECT json FROM policies WHERE policy_id 
         "AND version = (SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'policy_version')"
 
 int store_policy_names(Store *s, const char *check_id) {
-        int r = QUERY(s, Q_POLICY_NAMES, "SELECT 1 FROM policy_checks WHERE check_id = $1 AND " CURRENT_SQL,
+        int r = STORE_QUERY(s, Q_POLICY_NAMES, "SELECT 1 FROM policy_checks WHERE check_id = $1 AND " CURRENT_SQL,
                       NULL, NULL, SV_TEXT(check_id));
         return r < 0 ? r : r > 0;
 }
@@ -87,7 +81,7 @@ static int row_first_str(const char *const *cols, size_t n, void *userdata) {
 
 int store_policy_get(Store *s, const char *policy_id, int64_t version, char **ret_json) {
         _cleanup_free_ char *json = NULL;
-        int r = QUERY(s, Q_POLICY_GET, policy_get_sql, row_first_str, &json, SV_TEXT(policy_id), SV_INT(version));
+        int r = STORE_QUERY(s, Q_POLICY_GET, policy_get_sql, row_first_str, &json, SV_TEXT(policy_id), SV_INT(version));
         if (r < 0)
                 return r;
         if (r == 0)
@@ -100,7 +94,7 @@ int store_policy_reevaluate(Store *s, const char *device_id, int64_t now) {
         int r = prune(s, !device_id);
         if (r < 0)
                 return r;
-        return QUERY(s, Q_POLICY_REEVALUATE, reevaluate_sql, NULL, NULL, SV_TEXT(device_id), SV_INT(now));
+        return STORE_QUERY(s, Q_POLICY_REEVALUATE, reevaluate_sql, NULL, NULL, SV_TEXT(device_id), SV_INT(now));
 }
 
 /* Records the version (or checks that it is the one recorded) and the checks it names. */
@@ -113,7 +107,7 @@ static int record_version(Store *s, const char *policy_id, int64_t version, json
                 return streq(stored, json) ? 0 : -EEXIST;
         if (r != -ENOENT)
                 return r;
-        r = QUERY(s, Q_POLICY_ADD, "INSERT INTO policies(policy_id, version, json, published_at) "
+        r = STORE_QUERY(s, Q_POLICY_ADD, "INSERT INTO policies(policy_id, version, json, published_at) "
                   "VALUES ($1, $2, $3, $4)", NULL, NULL, SV_TEXT(policy_id), SV_INT(version), SV_TEXT(json),
                   SV_INT(now));
         if (r < 0)
@@ -124,7 +118,7 @@ static int record_version(Store *s, const char *policy_id, int64_t version, json
 
                 if (!p && json_object_object_get_ex(value, "required", &req))
                         required = json_object_get_boolean(req);
-                r = QUERY(s, Q_POLICY_CHECK_ADD, "INSERT INTO policy_checks(policy_id, version, check_id, required) "
+                r = STORE_QUERY(s, Q_POLICY_CHECK_ADD, "INSERT INTO policy_checks(policy_id, version, check_id, required) "
                           "VALUES ($1, $2, $3, $4)", NULL, NULL, SV_TEXT(policy_id), SV_INT(version), SV_TEXT(id),
                           SV_INT(required));
                 if (r < 0)
