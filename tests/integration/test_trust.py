@@ -221,6 +221,38 @@ def test_publishing_a_policy_reevaluates_the_fleet_at_once(srv, tmp_path):
     assert verdict(srv, a) == [("noncompliant",)]
 
 
+
+def test_vigiectl_audit_recomputes_verdicts_with_the_auditors_policy(tmp_path):
+    """A report whose verdict lies (stored by an older server, or written behind the
+    server's back) is found by the auditor holding the policy it names."""
+    import hashlib
+    from fleet_util import NOW, FleetServer
+    s = FleetServer(tmp_path).start(now=NOW)
+    try:
+        dev = Device(s)
+        assert dev.enroll(s.token())[0] == 201
+        assert dev.post(dev.report(iat=NOW))[0] == 202
+        claims = dev.claims(iat=NOW, compliant=True, checks=checks(disk_encryption="fail"))
+        lie = dev.sign(claims)
+        assert dev.post(lie)[0] == 400
+        (serial,), = s.sql("SELECT cert_serial FROM devices WHERE id = $1", dev.id)
+        s.write("INSERT INTO reports(device_id, seq, iat, received_at, hash, prev, gap, compliant, "
+                "cert_serial, jws, claims) VALUES ($1, 2, $2, $2, $3, $4, 0, 1, $5, $6, $7)",
+                dev.id, NOW, hashlib.sha256(lie.encode()).hexdigest(), claims["prev"], serial, lie,
+                json.dumps(claims))
+        policy = tmp_path / "policy-v1.json"
+        policy.write_text(s.cli("policy", "show").stdout)
+        r = s.ctl("audit", dev.id)
+        assert r.returncode == 0 and "2 name a policy not given with --policy" in r.stdout, r
+        r = s.ctl("audit", dev.id, "--policy", policy)
+        assert r.returncode == 1, r
+        assert "wrong_verdict" in r.stdout and "report seq 2: compliant: true" in r.stdout, r.stdout
+        r = s.ctl("audit", dev.id, "--policy", tmp_path / "missing.json")
+        assert r.returncode == 2 and "--policy" in r.stderr, r
+    finally:
+        s.stop()
+
+
 # ---- 3. claims are data ------------------------------------------------------------
 
 @pytest.mark.parametrize("where,value", [
