@@ -168,8 +168,8 @@ static void conn_handshake_done(const SSL *ssl, int where, int ret) {
         X509 *peer;
         (void) ret;
 
-        if (!(where & SSL_CB_HANDSHAKE_DONE) || !c || c->requested)
-                return;
+        if (!(where & SSL_CB_HANDSHAKE_DONE) || !c || c->requested || c->counter)
+                return; /* once: TLS 1.3 may report post-handshake messages too */
         conn_arm(c); /* from the handshake's deadline to the request's */
         peer = SSL_get0_peer_certificate(ssl);
         bufferevent_getcb(c->bev, &rcb, &wcb, &ecb, &evcon); /* evhttp's: the evcon */
