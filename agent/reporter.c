@@ -11,6 +11,7 @@
 #include "json-util.h"
 #include "os-release.h"
 #include "reporter.h"
+#include "text-util.h"
 #include "time-util.h"
 
 #ifndef VERSION
@@ -114,22 +115,47 @@ int reporter_load_policy(const AgentConfig *c, Policy **ret, char **ret_error) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* Host facts go into the claims as the validator wants them: bounded, printable. */
+/* Host facts go into the claims as the validator wants them: bounded, no controls. */
 static char *bounded(const char *s, size_t max) {
-        size_t n = strnlen(strempty(s), max);
-        char *t;
+        char *t = strdup(strempty(s));
 
-        /* Cut on a UTF-8 character boundary. */
-        while (n > 0 && s[n] && ((unsigned char) s[n] & 0xc0) == 0x80)
-                n--;
-        t = malloc(n + 1);
-
-        if (!t)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                t[i] = (unsigned char) s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-        t[n] = 0;
+        if (t)
+                text_neutralise(t, max, 0);
         return t;
+}
+
+static void neutralise_json(json_object *j, unsigned depth) {
+        if (depth > REPORT_EVIDENCE_DEPTH)
+                return;
+        if (json_object_is_type(j, json_type_string)) {
+                const char *v = json_object_get_string(j);
+                _cleanup_free_ char *t = NULL;
+                if (text_is_safe(v, REPORT_EVIDENCE_STRING_MAX, TEXT_MULTILINE | TEXT_EMPTY_OK) || !(t = strdup(v)))
+                        return;
+                text_neutralise(t, REPORT_EVIDENCE_STRING_MAX, TEXT_MULTILINE);
+                (void) json_object_set_string(j, t);
+        } else if (json_object_is_type(j, json_type_array)) {
+                for (size_t i = 0; i < json_object_array_length(j); i++)
+                        neutralise_json(json_object_array_get_idx(j, i), depth + 1);
+        } else if (json_object_is_type(j, json_type_object)) {
+                json_object_object_foreach(j, key, value) {
+                        (void) key;
+                        neutralise_json(value, depth + 1);
+                }
+        }
+}
+
+/* What checks say comes partly from the host (labels, names, tool output): made into text
+ * the claims validator takes, rather than a report that cannot be signed. */
+static void neutralise_results(CheckResult *const *results, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                CheckResult *r = results[i];
+                text_neutralise(r->title, REPORT_TITLE_MAX, 0);
+                text_neutralise(r->summary, REPORT_SUMMARY_MAX, TEXT_MULTILINE);
+                if (r->remediation)
+                        text_neutralise(r->remediation, REPORT_REMEDIATION_MAX, TEXT_MULTILINE);
+                neutralise_json(r->evidence, 0);
+        }
 }
 
 int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const Policy *p,
@@ -144,6 +170,7 @@ int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const
 
         if (uname(&u) < 0)
                 return -errno;
+        neutralise_results(results, n);
         if (root_open(c->root, &root_fd) >= 0)
                 (void) os_release_load(root_fd, &os); /* unknown OS: empty fields */
 

@@ -35,6 +35,24 @@ bool text_is_safe(const char *s, size_t max, TextFlags flags) {
         return true;
 }
 
+void text_neutralise(char *s, size_t max, TextFlags flags) {
+        size_t n = strnlen(s, max + 1);
+
+        if (n > max) {
+                n = max;
+                while (n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80)
+                        n--;
+                s[n] = 0;
+        }
+        for (size_t i = 0; i < n; i++) {
+                size_t c = control_at(s + i);
+                if (!c || (s[i] == '\n' && (flags & TEXT_MULTILINE)))
+                        continue;
+                memset(s + i, '?', c);
+                i += c - 1;
+        }
+}
+
 char *text_escape(const char *s) {
         size_t n = strlen(s), size = 4 * n + 1; /* \xHH is the longest escape of one byte */
         char *out = malloc(size), *o = out;

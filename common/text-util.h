@@ -21,6 +21,11 @@ typedef enum TextFlags {
  * (U+0080…U+009F: terminals obey them as they do ESC sequences). */
 bool text_is_safe(const char *s, size_t max, TextFlags flags);
 
+/* In place, what a builder does with text it did not write (a disk label, a unit name)
+ * so that its own validator takes it: each control text_is_safe() refuses becomes '?'
+ * (a C1 control "??"), and the text is cut to max bytes on a UTF-8 boundary. */
+void text_neutralise(char *s, size_t max, TextFlags flags);
+
 /* A copy with every C0/C1 control, DEL and backslash written as an escape (\n, \t, \e,
  * \x9b, \\), so that printing it cannot move a cursor, set a clipboard or forge lines.
  * NULL on ENOMEM. */

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "cleanup.h"
@@ -62,6 +63,25 @@ static void test_text_escape(void **state) {
         }
 }
 
+static void test_text_neutralise(void **state) {
+        static const struct { const char *in; size_t max; TextFlags f; const char *out; } cases[] = {
+                { "label\tx\033[2J", 64, 0, "label?x?[2J" },
+                { "a\nb", 64, 0, "a?b" },
+                { "a\nb", 64, TEXT_MULTILINE, "a\nb" },
+                { "csi \xc2\x9b" "2J", 64, 0, "csi ??2J" },
+                { "r\xc3\xa9ussi", 2, 0, "r" },          /* cut before a split é */
+                { "r\xc3\xa9ussi", 3, 0, "r\xc3\xa9" },
+        };
+        (void) state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                _cleanup_free_ char *s = strdup(cases[i].in);
+                assert_non_null(s);
+                text_neutralise(s, cases[i].max, cases[i].f);
+                assert_string_equal(s, cases[i].out);
+                assert_true(text_is_safe(s, cases[i].max, cases[i].f | TEXT_EMPTY_OK));
+        }
+}
+
 static void test_csv_formula(void **state) {
         (void) state;
         assert_true(csv_cell_is_formula("=1+2"));
@@ -80,6 +100,7 @@ int main(void) {
                 cmocka_unit_test(test_check_id),
                 cmocka_unit_test(test_text_is_safe),
                 cmocka_unit_test(test_text_escape),
+                cmocka_unit_test(test_text_neutralise),
                 cmocka_unit_test(test_csv_formula),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
