@@ -394,6 +394,8 @@ def test_a_refused_token_is_reported_and_retried_quietly(tmp_path):
         assert "refused the enrollment" in a.logtext()
         assert not (a.state / "device.crt").exists()
         assert srv.count("devices") == 0
+        # status.json follows once the cycle ends, a moment after the log line
+        wait_for(lambda: (a.status() or {}).get("enrolled") is not None, what="the cycle's status")
         st = a.status()
         assert st is not None and st["enrolled"] is False
     finally:
