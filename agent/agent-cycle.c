@@ -142,12 +142,12 @@ static void maybe_enroll(const AgentConfig *config, json_object *out) {
 
         if (!config->server_url || enroll_is_enrolled(config))
                 return;
-        r = enroll_read_token(config->enroll_token_file, &token);
+        r = enroll_read_token(config->enroll_token_file, &token, &err);
         if (r == -ENOENT)
                 return; /* enrollment is left to "vigie enroll" */
         if (r < 0) {
-                log_error_errno(r, "Cannot read the enrollment token \"%s\": %s", config->enroll_token_file,
-                                r == -EBADMSG ? "empty or not text" : strerror(-r));
+                log_error_errno(r, "Not enrolling: %s", strnull(err));
+                (void) json_add_string(out, "enroll_error", err);
                 return;
         }
         r = enroll_device(config, token, NULL, &device_id, &err);
@@ -206,6 +206,8 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
                         if (r < 0) {
                                 log_info("Using the cached policy: %s", strnull(err));
                                 reached = reachable_after(r);
+                if (st.retry_after_s > 0 && json_add_int(out, "retry_after_s", (int64_t) st.retry_after_s) < 0)
+                        return -ENOMEM;
                                 if (!reached)
                                         (void) json_add_string(out, "delivery_error", strnull(err));
                         } else if (updated)

@@ -176,6 +176,9 @@ static void schedule_after(Agent *a, CycleKind kind, json_object *result) {
                 a->delivery_failures++;
                 d = backoff_delay(a->delivery_failures, a->config->retry_min, a->config->retry_max,
                                   random_u64());
+                /* A server that said when (429 Retry-After) is not asked again before. */
+                if (json_object_object_get_ex(result, "retry_after_s", &v))
+                        d = MAX(d, (usec_t) json_object_get_int64(v) * USEC_PER_SEC);
                 log_info("Delivery failed %u time(s) in a row; next attempt in %" PRIu64 " s.",
                          a->delivery_failures, (d + USEC_PER_SEC / 2) / USEC_PER_SEC);
                 (void) arm(a, &a->retry_timer, d, on_retry_timer, "retry", &a->next_retry_realtime);

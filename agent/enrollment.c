@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -19,17 +21,33 @@
 #include "json-util.h"
 #include "transport.h"
 
-int enroll_read_token(const char *path, char **ret) {
+int enroll_read_token(const char *path, char **ret, char **ret_error) {
         _cleanup_erase_free_ char *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
         size_t size;
-        int r = read_file_full(path, ENROLL_TOKEN_MAX, &buf, &size);
+        int r;
 
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return error_set(ret_error, -errno, _("cannot read the enrollment token \"%s\": %s"), path,
+                                 strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return error_set(ret_error, -EBADMSG, _("the enrollment token \"%s\" is not a regular file"), path);
+        /* Whoever reads the token can enroll devices in our name: root's secret only. */
+        if (st.st_uid != geteuid() || (st.st_mode & 077))
+                return error_set(ret_error, -EPERM,
+                                 _("the enrollment token \"%s\" must be owned by root and readable by root only "
+                                   "(it is uid %u, mode %04o): run chown root:root and chmod 600 on it"),
+                                 path, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+        r = read_fd_full(fd, ENROLL_TOKEN_MAX, &buf, &size);
         if (r < 0)
-                return r;
+                return error_set(ret_error, r == -EFBIG ? -EBADMSG : r, _("cannot read the enrollment token \"%s\": %s"),
+                                 path, r == -EFBIG ? _("too long for a token") : strerror(-r));
         while (size > 0 && strchr(" \t\r\n", buf[size - 1]))
                 buf[--size] = 0;
         if (size == 0 || memchr(buf, 0, size))
-                return -EBADMSG;
+                return error_set(ret_error, -EBADMSG, _("the enrollment token \"%s\" is empty or not text"), path);
         *ret = TAKE_PTR(buf);
         return 0;
 }
@@ -95,11 +113,28 @@ static int store_enrollment(const AgentConfig *c, EVP_PKEY *key, const char *dev
         return 0;
 }
 
+/* The device's certificate for this key, if it has one: proof of identity for the server
+ * when the device enrolls again. */
+static X509 *current_certificate(const AgentConfig *cfg, EVP_PKEY *key) {
+        _cleanup_free_ char *path = path_join(cfg->state_dir, IDENTITY_CERT_FILE);
+        X509 *cert = NULL;
+
+        if (!path || identity_load_cert(path, &cert) < 0)
+                return NULL;
+        if (X509_check_private_key(cert, key) != 1) {
+                ERR_clear_error();
+                X509_free(cert);
+                return NULL;
+        }
+        return cert;
+}
+
 int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file,
                   char **ret_device_id, char **ret_error) {
         _cleanup_free_ char *key_uri = NULL, *csr = NULL, *ca = NULL, *err = NULL, *describe = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(transport_freep) Transport *t = NULL;
+        _cleanup_(X509_freep) X509 *current = NULL;
         _cleanup_json_ json_object *req = NULL, *resp_json = NULL;
         char device_id[DEVICE_ID_SIZE];
         TransportResponse resp = {};
@@ -129,8 +164,11 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         if ((r = identity_make_csr(key, device_id, &csr)) < 0)
                 return error_set(ret_error, r, _("cannot make the certificate request: %s"), strerror(-r));
         req = json_object_new_object();
-        if (!req || json_add_string(req, "token", token) < 0 || json_add_string(req, "csr", csr) < 0)
+        if (!req || (token && json_add_string(req, "token", token) < 0) || json_add_string(req, "csr", csr) < 0)
                 return -ENOMEM;
+        current = current_certificate(cfg, key);
+        if (!token && !current)
+                return error_set(ret_error, -EINVAL, _("this device has no certificate to re-enroll with: give an enrollment token"));
         if (ca_file && access(ca_file, R_OK) < 0)
                 return error_set(ret_error, -EINVAL, _("cannot read the CA \"%s\": %s"), ca_file, strerror(errno));
         if (!ca_file && identity_ca_path(cfg, &ca) < 0)
@@ -138,6 +176,8 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         TransportOptions o = {
                 .server_url = cfg->server_url,
                 .ca_file = ca_file ? ca_file : ca,
+                .cert = current,
+                .key = current ? key : NULL,
                 .connect_timeout = cfg->connect_timeout,
                 .timeout = cfg->timeout,
         };

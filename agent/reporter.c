@@ -12,6 +12,7 @@
 #include "json-util.h"
 #include "os-release.h"
 #include "reporter.h"
+#include "text-util.h"
 #include "time-util.h"
 
 #ifndef VERSION
@@ -115,22 +116,47 @@ int reporter_load_policy(const AgentConfig *c, Policy **ret, char **ret_error) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* Host facts go into the claims as the validator wants them: bounded, printable. */
+/* Host facts go into the claims as the validator wants them: bounded, no controls. */
 static char *bounded(const char *s, size_t max) {
-        size_t n = strnlen(strempty(s), max);
-        char *t;
+        char *t = strdup(strempty(s));
 
-        /* Cut on a UTF-8 character boundary. */
-        while (n > 0 && s[n] && ((unsigned char) s[n] & 0xc0) == 0x80)
-                n--;
-        t = malloc(n + 1);
-
-        if (!t)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                t[i] = (unsigned char) s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-        t[n] = 0;
+        if (t)
+                text_neutralise(t, max, 0);
         return t;
+}
+
+static void neutralise_json(json_object *j, unsigned depth) {
+        if (depth > REPORT_EVIDENCE_DEPTH)
+                return;
+        if (json_object_is_type(j, json_type_string)) {
+                const char *v = json_object_get_string(j);
+                _cleanup_free_ char *t = NULL;
+                if (text_is_safe(v, REPORT_EVIDENCE_STRING_MAX, TEXT_MULTILINE | TEXT_EMPTY_OK) || !(t = strdup(v)))
+                        return;
+                text_neutralise(t, REPORT_EVIDENCE_STRING_MAX, TEXT_MULTILINE);
+                (void) json_object_set_string(j, t);
+        } else if (json_object_is_type(j, json_type_array)) {
+                for (size_t i = 0; i < json_object_array_length(j); i++)
+                        neutralise_json(json_object_array_get_idx(j, i), depth + 1);
+        } else if (json_object_is_type(j, json_type_object)) {
+                json_object_object_foreach(j, key, value) {
+                        (void) key;
+                        neutralise_json(value, depth + 1);
+                }
+        }
+}
+
+/* What checks say comes partly from the host (labels, names, tool output): made into text
+ * the claims validator takes, rather than a report that cannot be signed. */
+static void neutralise_results(CheckResult *const *results, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                CheckResult *r = results[i];
+                text_neutralise(r->title, REPORT_TITLE_MAX, 0);
+                text_neutralise(r->summary, REPORT_SUMMARY_MAX, TEXT_MULTILINE);
+                if (r->remediation)
+                        text_neutralise(r->remediation, REPORT_REMEDIATION_MAX, TEXT_MULTILINE);
+                neutralise_json(r->evidence, 0);
+        }
 }
 
 int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const Policy *p,
@@ -145,6 +171,7 @@ int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const
 
         if (uname(&u) < 0)
                 return -errno;
+        neutralise_results(results, n);
         if (root_open(c->root, &root_fd) >= 0)
                 (void) os_release_load(root_fd, &os); /* unknown OS: empty fields */
 
@@ -197,10 +224,82 @@ int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const
 static char header_gzip[] = "Content-Encoding: gzip";
 static char *const gzip_headers[] = { header_gzip, NULL };
 
+/* Reports travel gzip'ed (~45 KB of JWS are ~6 KB): the server inflates under its cap. */
+static int post_compressed(Transport *t, const char *content_type, const char *body, size_t len,
+                           TransportResponse *ret, char **ret_error) {
+        _cleanup_free_ char *gz = NULL;
+        size_t gz_size;
+        int r = gzip_compress(body, len, &gz, &gz_size);
+
+        if (r < 0)
+                return json_error(ret_error, "cannot compress the reports: %s", strerror(-r)), r;
+        return transport_request(t, "POST", "/v1/reports", content_type, gz, gz_size, gzip_headers, ret, ret_error);
+}
+
+/* The oldest waiting reports signed under kid, as one JSON array: 1 delivered (and
+ * removed), 0 fewer than two to send, 2 the array refused (the caller goes one by one to
+ * find the culprit), -errno (-EAGAIN, -EACCES) to stop the flush. */
+static int flush_batch(Spool *spool, Transport *t, const char *kid, FlushStats *st, char **ret_error) {
+        _cleanup_json_ json_object *a = json_object_new_array();
+        _cleanup_free_ int64_t *seqs = NULL;
+        _cleanup_free_ char *d = NULL;
+        TransportResponse resp = {};
+        size_t n, count = 0, bytes = 0;
+        const SpoolEntry *e = spool_entries(spool, &n);
+        const char *body;
+        long status;
+        int r;
+
+        if (!a || !(seqs = calloc(MIN(n, (size_t) REPORTER_BATCH_MAX) + 1, sizeof(int64_t))))
+                return -ENOMEM;
+        for (size_t i = 0; i < n && count < REPORTER_BATCH_MAX; i++) {
+                _cleanup_free_ char *jws = NULL;
+                SpoolRecord rec = {};
+                size_t len;
+                bool mine;
+
+                if (spool_read(spool, e[i].seq, &jws, &len, &rec, NULL) < 0)
+                        break; /* the one-by-one path sets it aside */
+                mine = streq(rec.kid, kid);
+                spool_record_done(&rec);
+                if (!mine || bytes + len + 3 > REPORTER_BATCH_BYTES)
+                        break;
+                if (json_object_array_add(a, json_object_new_string_len(jws, (int) len)) < 0)
+                        return -ENOMEM;
+                seqs[count++] = e[i].seq;
+                bytes += len + 3;
+        }
+        if (count < 2)
+                return 0;
+        body = json_compact(a);
+        r = post_compressed(t, "application/json", body, strlen(body), &resp, ret_error);
+        if (r < 0)
+                return r;
+        status = resp.status;
+        st->retry_after_s = resp.retry_after_s;
+        d = transport_response_describe(&resp);
+        transport_response_done(&resp);
+        if (status >= 200 && status < 300) {
+                for (size_t i = 0; i < count; i++) {
+                        r = spool_remove(spool, seqs[i]);
+                        if (r < 0)
+                                return json_error(ret_error, "cannot remove report %lld from the spool: %s",
+                                                  (long long) seqs[i], strerror(-r)), r;
+                        st->sent++;
+                }
+                return 1;
+        }
+        if (status == 400 || status == 409 || status == 413)
+                return 2;
+        json_error(ret_error, "%zu reports from %lld: %s", count, (long long) seqs[0], strnull(d));
+        return status == 401 || status == 403 ? -EACCES : -EAGAIN;
+}
+
 int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error) {
         X509 *cert = transport_client_cert(t);
         char kid[JWS_KID_SIZE];
         FlushStats st = {};
+        bool one_by_one = false;
         int r = 0;
 
         *ret = (FlushStats) { .waiting = spool_count(spool) };
@@ -212,12 +311,20 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
         for (size_t sent = 0; spool_count(spool) > 0 && sent < REPORTER_FLUSH_MAX; sent++) {
                 size_t n;
                 int64_t seq = spool_entries(spool, &n)[0].seq;
-                _cleanup_free_ char *jws = NULL, *err = NULL, *gz = NULL;
+                _cleanup_free_ char *jws = NULL, *err = NULL;
                 TransportResponse resp = {};
                 SpoolRecord rec = {};
                 bool other_cert;
-                size_t len, gz_size;
+                size_t len;
 
+                if (!one_by_one) {
+                        r = flush_batch(spool, t, kid, &st, ret_error);
+                        if (r < 0)
+                                break;
+                        if (r == 1)
+                                continue;
+                        one_by_one = r == 2;
+                }
                 r = spool_read(spool, seq, &jws, &len, &rec, &err);
                 if (r == -EBADMSG) {
                         /* Unreadable as a report: it can never be accepted, keep it aside. */
@@ -237,14 +344,7 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
                         json_error(ret_error, "report %lld was signed under a previous certificate", (long long) seq);
                         continue;
                 }
-                /* A report is ~45 KB of JWS and ~6 KB gzip'ed: compress it for the wire. */
-                r = gzip_compress(jws, len, &gz, &gz_size);
-                if (r < 0) {
-                        json_error(ret_error, "cannot compress report %lld: %s", (long long) seq, strerror(-r));
-                        break;
-                }
-                r = transport_request(t, "POST", "/v1/reports", "application/jose", gz, gz_size, gzip_headers,
-                                      &resp, ret_error);
+                r = post_compressed(t, "application/jose", jws, len, &resp, ret_error);
                 if (r < 0)
                         break;
                 if (resp.status >= 200 && resp.status < 300) {
@@ -260,6 +360,7 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
                 }
                 _cleanup_free_ char *d = transport_response_describe(&resp);
                 long status = resp.status;
+                st.retry_after_s = resp.retry_after_s;
                 transport_response_done(&resp);
                 if (status == 400 || status == 409 || status == 413) {
                         /* Resending the same bytes can only get the same answer, and it would

@@ -18,6 +18,11 @@
 #define POLICY_ETAG_FILE "policy.etag"
 #define POLICY_MAX (256u * 1024)
 #define REPORTER_FLUSH_MAX 1000 /* reports sent per flush: bounds one run */
+/* A waiting backlog goes as JSON arrays: at most this many reports and bytes per request
+ * (the server takes 500 and 1 MiB by default), so it costs one request of the device's
+ * budget rather than one per report. */
+#define REPORTER_BATCH_MAX 500
+#define REPORTER_BATCH_BYTES (512u * 1024)
 
 /* A transport for an enrolled identity, with the config's timeouts and the pinned CA. */
 int reporter_transport(const AgentConfig *c, const Identity *id, Transport **ret, char **ret_error);
@@ -39,9 +44,12 @@ typedef struct FlushStats {
         size_t sent;      /* acknowledged with a 2xx and removed */
         size_t rejected;  /* can never be accepted: moved to spool/rejected/ (see below) */
         size_t waiting;   /* still in the spool */
+        uint64_t retry_after_s; /* the server's Retry-After with a 429, else 0 */
 } FlushStats;
 
-/* POST /v1/reports, one report per request on one kept-alive connection, oldest first.
+/* POST /v1/reports on one kept-alive connection, oldest first: waiting reports as JSON
+ * arrays (REPORTER_BATCH_*); after an array is refused, one report per request for the
+ * rest of the flush, so that the refused one is found and set aside.
  * A report leaves the spool only after a 2xx. Set aside in spool/rejected/ instead of
  * blocking the queue: a report refused with 400, 409 or 413 (resending the same bytes
  * gets the same answer), and a report signed under another certificate than the one t

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "json-util.h"
+#include "parse-util.h"
 #include "transport.h"
 
 struct Transport {
@@ -215,6 +216,12 @@ int transport_request(Transport *t, const char *method, const char *path, const 
         if (curl_easy_header(t->curl, "ETag", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h->value &&
             strlen(h->value) <= 256)
                 ret->etag = strdup(h->value);
+        if (curl_easy_header(t->curl, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h->value) {
+                int64_t v;
+                /* Seconds only (what vigie-server sends), capped at a day. */
+                if (parse_int64(h->value, &v) >= 0 && v > 0)
+                        ret->retry_after_s = (uint64_t) MIN(v, (int64_t) 86400);
+        }
         return 0;
 }
 

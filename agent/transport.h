@@ -31,6 +31,7 @@ typedef struct TransportResponse {
         char *body;               /* NUL-terminated, may be empty */
         size_t body_size;
         char *etag;               /* ETag header, NULL if none */
+        uint64_t retry_after_s;   /* Retry-After in seconds (0: none or not a number) */
 } TransportResponse;
 
 typedef struct Transport Transport;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* vigie enroll: key, CSR, POST /v1/enroll with a one-time token, store the certificate. */
+/* vigie enroll: key, CSR, POST /v1/enroll with a token (or, enrolled already, with the
+ * current certificate), store the certificate. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -24,7 +25,9 @@ static void help(void) {
                  "                         %s)\n"
                  "      --ca FILE          CA that signed the server's certificate; pinned in the\n"
                  "                         state directory for every later connection\n"
-                 "      --force            enroll again although this device is enrolled\n"),
+                 "      --force            enroll again although this device is enrolled: with its\n"
+                 "                         current certificate (no token needed), or with a one-time\n"
+                 "                         token from \"vigie-server device reset ID\"\n"),
                SYSCONFDIR "/vigie/enroll.token");
         cli_print_common_help();
 }
@@ -43,7 +46,7 @@ int verb_enroll(Cli *cli, int argc, char *argv[]) {
         _cleanup_erase_free_ char *token = NULL;
         _cleanup_free_ char *device_id = NULL, *err = NULL;
         const char *server = NULL, *token_file = NULL, *ca_arg = NULL;
-        bool force = false;
+        bool force = false, enrolled;
         int c, r;
 
         optind = 0;
@@ -74,16 +77,17 @@ int verb_enroll(Cli *cli, int argc, char *argv[]) {
                 if (!(cfg->server_url = strdup(server)))
                         return EXIT_INTERNAL;
         }
-        if (!token) {
+        enrolled = enroll_is_enrolled(cfg);
+        /* An enrolled device re-enrolls with its certificate: the token is optional then. */
+        if (!token && (token_file || !(force && enrolled))) {
                 token_file = token_file ?: cfg->enroll_token_file;
-                r = enroll_read_token(token_file, &token);
+                r = enroll_read_token(token_file, &token, &err);
                 if (r < 0) {
-                        fprintf(stderr, _("vigie enroll: cannot read the enrollment token from \"%s\": %s — give --token or --token-file.\n"),
-                                token_file, r == -EBADMSG ? _("empty or not text") : strerror(-r));
+                        fprintf(stderr, _("vigie enroll: %s — give --token or --token-file.\n"), err);
                         return EXIT_USAGE;
                 }
         }
-        if (!force && enroll_is_enrolled(cfg)) {
+        if (!force && enrolled) {
                 _cleanup_free_ char *crt_path = path_join(cfg->state_dir, IDENTITY_CERT_FILE), *cn = NULL;
                 _cleanup_(X509_freep) X509 *old = NULL;
                 if (crt_path && identity_load_cert(crt_path, &old) >= 0)

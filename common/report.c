@@ -7,6 +7,7 @@
 #include "json-util.h"
 #include "macro.h"
 #include "report.h"
+#include "text-util.h"
 
 #define IAT_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
 
@@ -47,17 +48,6 @@ typedef struct TextField {
         bool may_be_empty;
 } TextField;
 
-static bool text_ok(const char *s, size_t max, bool may_be_empty) {
-        size_t n = strnlen(s, max + 1);
-
-        if (n > max || (n == 0 && !may_be_empty))
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
-                        return false;
-        return true;
-}
-
 #define FIELD(path, member, max, empty) { path, offsetof(ReportClaims, member), max, empty }
 static const TextField text_fields[] = {
         FIELD("agent.version", agent_version, 64, false),
@@ -72,6 +62,59 @@ static const TextField text_fields[] = {
 
 static char **text_field(const ReportClaims *c, const TextField *f) {
         return (char **) ((uint8_t *) c + f->offset);
+}
+
+/* Every string inside evidence (members' names included) is data: bounded, no controls. */
+static int evidence_check(json_object *j, const char *check_id, unsigned depth, char **ret_error) {
+        if (depth > REPORT_EVIDENCE_DEPTH)
+                return json_error(ret_error, "checks[%s].evidence: nested deeper than %d", check_id,
+                                  REPORT_EVIDENCE_DEPTH);
+        switch (json_object_get_type(j)) {
+        case json_type_string:
+                if (!text_is_safe(json_object_get_string(j), REPORT_EVIDENCE_STRING_MAX, TEXT_MULTILINE | TEXT_EMPTY_OK))
+                        return json_error(ret_error, "checks[%s].evidence: a string holds control characters or is "
+                                          "over %d bytes", check_id, REPORT_EVIDENCE_STRING_MAX);
+                return 0;
+        case json_type_array:
+                for (size_t i = 0; i < json_object_array_length(j); i++) {
+                        int r = evidence_check(json_object_array_get_idx(j, i), check_id, depth + 1, ret_error);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        case json_type_object: {
+                json_object_object_foreach(j, key, value) {
+                        int r;
+                        if (!text_is_safe(key, REPORT_EVIDENCE_KEY_MAX, 0))
+                                return json_error(ret_error, "checks[%s].evidence: a member name holds control "
+                                                  "characters or is over %d bytes", check_id, REPORT_EVIDENCE_KEY_MAX);
+                        r = evidence_check(value, check_id, depth + 1, ret_error);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        default:
+                return 0;
+        }
+}
+
+/* Check results are data for the security team's tools: ids from a small alphabet, text
+ * without control characters (newlines only where people read it), every string capped. */
+static int check_texts_check(const CheckResult *r, char **ret_error) {
+        if (!check_id_is_valid(r->id))
+                return json_error(ret_error, "checks[].id: \"%.64s\" is not a check id (^[a-z][a-z0-9_]{0,63}$)",
+                                  r->id);
+        if (!text_is_safe(r->title, REPORT_TITLE_MAX, 0))
+                return json_error(ret_error, "checks[%s].title: must be non-empty text of at most %d bytes "
+                                  "without control characters", r->id, REPORT_TITLE_MAX);
+        if (!text_is_safe(r->summary, REPORT_SUMMARY_MAX, TEXT_MULTILINE | TEXT_EMPTY_OK))
+                return json_error(ret_error, "checks[%s].summary: must be text of at most %d bytes without "
+                                  "control characters", r->id, REPORT_SUMMARY_MAX);
+        if (r->remediation && !text_is_safe(r->remediation, REPORT_REMEDIATION_MAX, TEXT_MULTILINE | TEXT_EMPTY_OK))
+                return json_error(ret_error, "checks[%s].remediation: must be text of at most %d bytes without "
+                                  "control characters", r->id, REPORT_REMEDIATION_MAX);
+        return evidence_check(r->evidence, r->id, 0, ret_error);
 }
 
 /* The rules shared by the builder and the validator. */
@@ -90,7 +133,7 @@ static int claims_check(const ReportClaims *c, char **ret_error) {
         for (size_t i = 0; i < ELEMENTSOF(text_fields); i++) {
                 const TextField *f = &text_fields[i];
                 const char *v = *text_field(c, f);
-                if (!v || !text_ok(v, f->max, f->may_be_empty))
+                if (!v || !text_is_safe(v, f->max, f->may_be_empty ? TEXT_EMPTY_OK : 0))
                         return json_error(ret_error, "%s: must be %sprintable text of at most %zu bytes",
                                           f->name, f->may_be_empty ? "" : "non-empty ", f->max);
         }
@@ -102,6 +145,11 @@ static int claims_check(const ReportClaims *c, char **ret_error) {
                 return json_error(ret_error, "dropped: out of range");
         if (c->n_checks > REPORT_MAX_CHECKS)
                 return json_error(ret_error, "checks: more than %d results", REPORT_MAX_CHECKS);
+        for (size_t i = 0; i < c->n_checks; i++) {
+                int r = check_texts_check(c->checks[i], ret_error);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; i < c->n_checks; i++)
                 for (size_t k = 0; k < i; k++)
                         if (streq(c->checks[i]->id, c->checks[k]->id))

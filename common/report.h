@@ -6,7 +6,8 @@
  *
  * What validation proves without the policy: every field present with its type and range,
  * no unknown member, each check result well-formed (check_result_from_json), check ids
- * unique, and "compliant":false only when some check is not pass/warn (a check's `required`
+ * valid (^[a-z][a-z0-9_]{0,63}$) and unique, every string bounded and free of C0/C1
+ * controls and DEL (newlines only in summary, remediation and evidence), and "compliant":false only when some check is not pass/warn (a check's `required`
  * flag is not in the claims, so a failing check may sit next to "compliant":true).
  * report_claims_check_policy() recomputes the verdict exactly when the verifier holds the
  * policy the report names. */
@@ -24,6 +25,13 @@
 #include "policy.h"
 
 #define REPORT_MAX_CHECKS 64
+/* Caps on what a check result may say (docs/reports.md, "Claims"). */
+#define REPORT_TITLE_MAX 128
+#define REPORT_SUMMARY_MAX 1024
+#define REPORT_REMEDIATION_MAX 2048
+#define REPORT_EVIDENCE_STRING_MAX 4096
+#define REPORT_EVIDENCE_KEY_MAX 128
+#define REPORT_EVIDENCE_DEPTH 8
 #define REPORT_SEQ_MAX ((INT64_C(1) << 53) - 1) /* exact in every JSON implementation */
 #define REPORT_HASH_SIZE SHA256_HEX_SIZE
 

@@ -23,6 +23,8 @@
 #include "policy.h"
 #include "report.h"
 #include "store-fleet.h"
+#include "store-identity.h"
+#include "text-util.h"
 #include "time-util.h"
 
 #define HISTORY_MAX 500u
@@ -269,6 +271,27 @@ static int cert_row(const FleetCert *c, void *userdata) {
         return 0;
 }
 
+static int identity_event_row(const StoreIdentityEvent *e, void *userdata) {
+        json_object *o = json_object_new_object();
+        if (!o || json_object_array_add(userdata, o) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        if (add_time(o, "at", e->at) < 0 || json_add_string(o, "event", e->kind) < 0 ||
+            json_add_string(o, "serial", e->cert_serial) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* How the device got each certificate: enrolled, re-enrolled (with its certificate or an
+ * administrator's reset token), renewed. */
+static int identity_history(Store *s, const char *id, json_object *ident) {
+        json_object *events = json_object_new_array();
+        if (!events || json_add(ident, "events", events) < 0)
+                return -ENOMEM;
+        return store_identity_events(s, id, identity_event_row, events);
+}
+
 static int device_detail(Request *r, const char *id) {
         StoreDevice dev = {};
         _cleanup_json_ json_object *j = NULL, *claims_json = NULL;
@@ -314,6 +337,8 @@ static int device_detail(Request *r, const char *id) {
         store_device_done(&dev);
         if (k >= 0)
                 k = store_fleet_history(s, id, HISTORY_MAX, history_row, history);
+        if (k >= 0)
+                k = identity_history(s, id, ident);
         if (k >= 0) {
                 k = store_fleet_latest_claims(s, id, &claims);
                 if (k == -ENOENT)
@@ -451,8 +476,11 @@ static Export *export_free(Export *e) {
 }
 
 static void csv_field(struct evbuffer *b, const char *s, bool last) {
-        if (s && strpbrk(s, ",\"\r\n")) {
-                evbuffer_add(b, "\"", 1);
+        bool formula = csv_cell_is_formula(s);
+
+        if (s && (formula || strpbrk(s, ",\"\r\n"))) {
+                /* OWASP: a cell a spreadsheet would evaluate starts with a quote. */
+                evbuffer_add(b, "\"'", formula ? 2 : 1);
                 for (const char *p = s; *p; p++) {
                         if (*p == '"')
                                 evbuffer_add(b, "\"", 1);

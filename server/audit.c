@@ -27,6 +27,7 @@ static const char *const problem_names[_AUDIT_PROBLEM_MAX] = {
         [AUDIT_GAP] = "gap",
         [AUDIT_CHAIN_BREAK] = "chain_break",
         [AUDIT_OUT_OF_ORDER] = "out_of_order",
+        [AUDIT_WRONG_VERDICT] = "wrong_verdict",
 };
 
 const char *audit_problem_to_string(AuditProblem p) {
@@ -275,5 +276,33 @@ int audit_device(const char *device_id, X509 *ca, X509 *const *certs, size_t n_c
                 have_prev = true;
         }
         *ret = TAKE_PTR(res);
+        return 0;
+}
+
+int audit_verdicts(AuditResult *res, const AuditInput *reports, size_t n_reports,
+                   Policy *const *policies, size_t n_policies) {
+        for (size_t i = 0; i < n_reports; i++) {
+                _cleanup_(jws_freep) Jws *jws = NULL;
+                _cleanup_(report_claims_freep) ReportClaims *c = NULL;
+                _cleanup_free_ char *err = NULL;
+                const Policy *p = NULL;
+
+                /* malformed ones are findings of audit_device already */
+                if (jws_parse(reports[i].jws, reports[i].jws_size, &jws, NULL) < 0 ||
+                    report_claims_parse(jws->payload, jws->payload_size, &c, NULL) < 0)
+                        continue;
+                for (size_t k = 0; k < n_policies && !p; k++)
+                        if (streq(policies[k]->policy_id, c->policy_id) && policies[k]->version == c->policy_version)
+                                p = policies[k];
+                if (!p) {
+                        res->n_verdicts_unchecked++;
+                        continue;
+                }
+                res->n_verdicts_checked++;
+                if (report_claims_check_policy(c, p, &err) < 0 &&
+                    add_finding(res, AUDIT_WRONG_VERDICT, reports[i].seq, "report seq %" PRId64 ": %s",
+                                reports[i].seq, strnull(err)) < 0)
+                        return -ENOMEM;
+        }
         return 0;
 }

@@ -14,6 +14,8 @@
 
 #include <openssl/x509.h>
 
+#include "policy.h"
+
 typedef enum AuditProblem {
         AUDIT_BAD_CERTIFICATE,  /* does not chain to the CA, or names another device */
         AUDIT_MALFORMED,        /* not a JWS, or claims invalid */
@@ -25,6 +27,7 @@ typedef enum AuditProblem {
         AUDIT_GAP,              /* seq numbers missing */
         AUDIT_CHAIN_BREAK,      /* prev is not the hash of the report before */
         AUDIT_OUT_OF_ORDER,     /* seq not above the one before (reordered, duplicated) */
+        AUDIT_WRONG_VERDICT,    /* "compliant" is not what its checks give under its policy */
         _AUDIT_PROBLEM_MAX,
 } AuditProblem;
 
@@ -46,6 +49,7 @@ typedef struct AuditInput {
 
 typedef struct AuditResult {
         size_t n_reports, n_verified;
+        size_t n_verdicts_checked, n_verdicts_unchecked;
         int64_t first_seq, last_seq;   /* signed seqs of the first and last valid reports */
         size_t n_pruned;               /* reports whose body retention pruned */
         int64_t pruned_first, pruned_last;
@@ -61,6 +65,11 @@ const char *audit_problem_to_string(AuditProblem p);
  * when all is well) or -ENOMEM. */
 int audit_device(const char *device_id, X509 *ca, X509 *const *certs, size_t n_certs,
                  const AuditInput *reports, size_t n_reports, AuditResult **ret);
+/* With the policies the auditor holds (their own copies): every report naming one of
+ * them must carry the verdict its checks give under it (report_claims_check_policy).
+ * Reports naming another policy are counted in res->n_verdicts_unchecked. -ENOMEM. */
+int audit_verdicts(AuditResult *res, const AuditInput *reports, size_t n_reports,
+                   Policy *const *policies, size_t n_policies);
 AuditResult *audit_result_free(AuditResult *r);
 static inline void audit_result_freep(AuditResult **r) {
         audit_result_free(*r);

@@ -16,8 +16,11 @@
 #include "enroll.h"
 #include "json-util.h"
 #include "log.h"
+#include "store-identity.h"
 #include "time-util.h"
 #include "tokens.h"
+
+_Static_assert(ENROLL_BODY_MAX <= HTTP_BODY_MAX_WITHOUT_CERT, "an enrollment body must be readable without a certificate");
 
 int enroll_request_parse(const char *body, size_t size, bool need_token, json_object **ret_json,
                          const char **ret_token, const char **ret_csr, char **ret_error) {
@@ -73,9 +76,12 @@ static const char *token_refusal(int r, const char **ret_error) {
 
 typedef struct EnrollJob {
         bool enroll;
+        bool has_token;
         X509_REQ *csr;
         char device_id[UUID_STRING_MAX];
         char hash[SHA256_HEX_SIZE];
+        char peer_serial[sizeof(((CertInfo *) NULL)->serial)]; /* a device certificate of this id, or "" */
+        const char *event; /* what the identity history records */
 } EnrollJob;
 
 static void enroll_job_free(void *userdata) {
@@ -111,6 +117,8 @@ static int issue_device_cert(Server *s, const EnrollJob *j, struct evhttp_reques
                                                  .not_after = info.not_after, .issued_at = now,
                                                  .pem = pem },
                                   "ec-p256", j->enroll, now);
+        if (k >= 0)
+                k = store_identity_event_add(s->store, j->device_id, now, j->event, info.serial);
         if (k < 0)
                 return k;
         reply = json_object_new_object();
@@ -124,11 +132,50 @@ static int issue_device_cert(Server *s, const EnrollJob *j, struct evhttp_reques
         return server_reply_after_commit(s, req, j->enroll ? 201 : 200, http_json_buffer(reply));
 }
 
-/* In the batch transaction: the device is not revoked, the token has a use left. */
+/* In the batch transaction: what entitles this request to a certificate for the id. A
+ * new id needs an enrollment token with a use left; a known id needs its current
+ * certificate on this connection, or the one-time reset token an administrator issued for
+ * it — a fleet token never takes over a device that exists. -EPERM with the refusal. */
+static int enroll_proof(Server *s, EnrollJob *j, const StoreDevice *known, const char **ret_error,
+                        const char **ret_why) {
+        int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC);
+        int k;
+
+        if (known && j->peer_serial[0] && streq(j->peer_serial, known->cert_serial)) {
+                j->event = "reenrolled_certificate";
+                return 0;
+        }
+        if (known) {
+                k = j->has_token ? store_reset_consume(s->store, j->hash, j->device_id, now) : -ENOENT;
+                if (k >= 0)
+                        j->event = "reenrolled_reset";
+                if (k != -ENOENT)
+                        return k;
+                *ret_error = "device_enrolled";
+                *ret_why = "this device id is already enrolled, and an enrollment token only enrolls new "
+                           "devices; re-enroll with the device's current certificate (vigie enroll --force "
+                           "on the device), or ask an administrator for a one-time token from "
+                           "\"vigie-server device reset ID\"";
+                return -EPERM;
+        }
+        if (!j->has_token) {
+                *ret_error = "token_required";
+                *ret_why = "a new device needs an enrollment token";
+                return -EPERM;
+        }
+        k = store_token_consume(s->store, j->hash, now, NULL);
+        *ret_why = token_refusal(k, ret_error);
+        if (*ret_why)
+                return -EPERM;
+        j->event = "enrolled";
+        return k;
+}
+
+/* In the batch transaction: the device is not revoked, the request proves its right. */
 static int enroll_job(Server *s, void *userdata, struct evhttp_request *req) {
         EnrollJob *j = userdata;
         _cleanup_(store_device_done) StoreDevice dev = {};
-        const char *refusal = NULL, *why;
+        const char *refusal = NULL, *why = NULL;
         int k;
 
         k = server_tx_begin(s);
@@ -145,9 +192,8 @@ static int enroll_job(Server *s, void *userdata, struct evhttp_request *req) {
                                           j->device_id));
         }
         if (j->enroll) {
-                k = store_token_consume(s->store, j->hash, (int64_t) (now_realtime() / USEC_PER_SEC), NULL);
-                why = token_refusal(k, &refusal);
-                if (why) {
+                k = enroll_proof(s, j, k >= 0 ? &dev : NULL, &refusal, &why);
+                if (k == -EPERM) {
                         server_tx_end(s, false);
                         log_notice("Refused enrollment of %s: %s.", j->device_id, why);
                         return server_reply_after_commit(s, req, 403, http_error_buffer(refusal, "%s", why));
@@ -182,10 +228,13 @@ static int enroll_or_renew(Request *r, bool enroll) {
         if (!j)
                 return http_error(r, 503, "out_of_memory", "retry later");
         j->enroll = enroll;
-        k = enroll_request_parse(r->body, r->body_size, enroll, &json, &token, &csr_pem, &error);
+        j->event = "renewed";
+        /* A device re-enrolling with its certificate needs no token. */
+        k = enroll_request_parse(r->body, r->body_size, enroll && !r->peer, &json, &token, &csr_pem, &error);
         if (k < 0)
                 return http_error(r, 400, "malformed_request", "%s", strnull(error));
-        if (enroll && token_hash(token, j->hash) < 0)
+        j->has_token = enroll && token;
+        if (j->has_token && token_hash(token, j->hash) < 0)
                 return http_error(r, 403, "token_unknown", "the enrollment token is not known to this server");
         k = csr_parse(csr_pem, strlen(csr_pem), &j->csr, &error);
         if (k >= 0)
@@ -194,6 +243,8 @@ static int enroll_or_renew(Request *r, bool enroll) {
                 X509_REQ_free(j->csr);
                 return http_error(r, 400, "malformed_csr", "%s", strnull(error));
         }
+        if (enroll && r->peer && r->peer->role == CERT_ROLE_DEVICE && streq(j->device_id, r->peer->info.cn))
+                snprintf(j->peer_serial, sizeof(j->peer_serial), "%s", r->peer->info.serial);
         if (!enroll && !streq(j->device_id, r->peer->info.cn)) {
                 k = http_error(r, 403, "wrong_identity", "the CSR is for \"%s\" but this certificate is \"%s\"",
                                j->device_id, r->peer->info.cn);

@@ -8,6 +8,7 @@
 #include "fleet-query.h"
 #include "json-util.h"
 #include "parse-util.h"
+#include "text-util.h"
 #include "time-util.h"
 
 static const char *const status_names[_FLEET_STATUS_MAX] = {
@@ -75,12 +76,12 @@ static int unhex_digit(char c) {
 }
 
 /* Percent-decodes [s, s+n) ('+' is a space, as in forms). Refuses bad escapes, NUL and
- * control characters, and values over FLEET_VALUE_MAX. */
-static int url_decode(const char *s, size_t n, char **ret) {
+ * control characters, and values over max bytes. */
+static int url_decode(const char *s, size_t n, size_t max, char **ret) {
         _cleanup_free_ char *out = NULL;
         size_t j = 0;
 
-        if (n > FLEET_VALUE_MAX * 3)
+        if (n > max * 3)
                 return -E2BIG;
         out = malloc(n + 1);
         if (!out)
@@ -104,7 +105,7 @@ static int url_decode(const char *s, size_t n, char **ret) {
                 out[j++] = (char) c;
         }
         out[j] = 0;
-        if (j > FLEET_VALUE_MAX)
+        if (j > max)
                 return -E2BIG;
         *ret = TAKE_PTR(out);
         return 0;
@@ -179,6 +180,11 @@ static int cursor_decode(FleetQuery *q, const char *value) {
         if (fleet_sort_is_text(q->sort) ? json_get_string(j, "cursor", "k", &key_text, NULL) < 0
                                         : json_get_int(j, "cursor", "k", 0, INT64_MAX, &key_int,
                                                        NULL) < 0)
+                return -EINVAL;
+        /* What this server puts in a cursor: a device id and a key, bounded and without
+         * control characters (JSON writes those six bytes long: the cursor would not fit). */
+        if (!text_is_safe(id, FLEET_CURSOR_ID_MAX, 0) ||
+            (key_text && !text_is_safe(key_text, FLEET_CURSOR_KEY_MAX, TEXT_EMPTY_OK)))
                 return -EINVAL;
         q->cursor.key_int = key_int;
         if (key_text) {
@@ -299,9 +305,10 @@ int fleet_query_parse(const char *query, FleetQuery **ret, char **ret_error) {
                 if (!eq)
                         return FAIL("parameter \"%.*s\" has no value (expected NAME=VALUE)",
                                     (int) MIN(n, 64), p);
-                r = url_decode(p, (size_t) (eq - p), &key);
+                r = url_decode(p, (size_t) (eq - p), FLEET_VALUE_MAX, &key);
                 if (r >= 0)
-                        r = url_decode(eq + 1, n - (size_t) (eq - p) - 1, &value);
+                        r = url_decode(eq + 1, n - (size_t) (eq - p) - 1,
+                                       streq(key, "cursor") ? FLEET_CURSOR_MAX : FLEET_VALUE_MAX, &value);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)

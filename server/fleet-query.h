@@ -16,6 +16,11 @@
 #define FLEET_LIMIT_MAX 1000u
 #define FLEET_QUERY_MAX 4096u     /* bytes of query string we accept */
 #define FLEET_VALUE_MAX 256u      /* bytes of one decoded value */
+/* A cursor's key: a hostname (at most 255 bytes in a report) or shorter. Its hex (every
+ * byte of JSON twice, '"' and '\\' escaped) then fits FLEET_CURSOR_MAX. */
+#define FLEET_CURSOR_KEY_MAX 255u
+#define FLEET_CURSOR_ID_MAX 64u   /* a device id is a UUID */
+#define FLEET_CURSOR_MAX 2048u    /* bytes of a decoded cursor= value */
 
 typedef enum FleetStatus {
         FLEET_STATUS_ANY,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -29,10 +30,16 @@ struct Conn {
         Server *server;
         struct bufferevent *bev;
         struct event *deadline;
+        struct event *admit;    /* once, right after accept: the per-address and global caps */
         Conn *prev, *next;
         bool over_limit;
         bool busy;
+        bool requested;         /* a request ever started: not a connection to close first */
         bool peer_loaded;
+        bool addr_known;
+        struct sockaddr_storage addr;
+        struct evbuffer_cb_entry *counter; /* without a certificate: bytes read, bounded */
+        size_t read_since_reply;
         TlsPeer peer;
 };
 
@@ -55,8 +62,12 @@ static void conn_free_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
         if (!c)
                 return;
         conn_unlink(c);
+        if (c->counter)
+                evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->counter);
         if (c->deadline)
                 event_free(c->deadline);
+        if (c->admit)
+                event_free(c->admit);
         free(c);
 }
 
@@ -72,11 +83,103 @@ static void conn_deadline(evutil_socket_t fd, short what, void *userdata) {
                 (void) shutdown(sfd, SHUT_RDWR);
 }
 
-static void conn_arm(Conn *c) {
-        usec_t t = c->server->config->request_timeout;
+static void conn_arm_for(Conn *c, usec_t t) {
         struct timeval tv = { .tv_sec = t / USEC_PER_SEC, .tv_usec = t % USEC_PER_SEC };
         if (c->deadline)
                 evtimer_add(c->deadline, &tv);
+}
+
+static void conn_arm(Conn *c) {
+        conn_arm_for(c, c->server->config->request_timeout);
+}
+
+static void conn_close(Conn *c) {
+        evutil_socket_t fd = bufferevent_getfd(c->bev);
+        if (fd >= 0)
+                (void) shutdown(fd, SHUT_RDWR); /* evhttp sees EOF and frees it (conn_deadline) */
+}
+
+static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
+        if (a->ss_family != b->ss_family)
+                return false;
+        if (a->ss_family == AF_INET)
+                return ((const struct sockaddr_in *) a)->sin_addr.s_addr == ((const struct sockaddr_in *) b)->sin_addr.s_addr;
+        if (a->ss_family == AF_INET6)
+                return memcmp(&((const struct sockaddr_in6 *) a)->sin6_addr, &((const struct sockaddr_in6 *) b)->sin6_addr,
+                              sizeof(struct in6_addr)) == 0;
+        return false;
+}
+
+/* Right after evhttp has handed the socket to the connection: one address holds at most
+ * its share of connections; at the global cap, the oldest connection that never sent a
+ * request is closed to make room, so that idle sockets cannot keep devices and admins
+ * out. Only when none is left does the newcomer get 429. */
+static void conn_admit(evutil_socket_t fd, short what, void *userdata) {
+        Conn *c = userdata, *idle = NULL;
+        Server *s = c->server;
+        socklen_t len = sizeof(c->addr);
+        int same = 0;
+        (void) fd, (void) what;
+
+        if (getpeername(bufferevent_getfd(c->bev), (struct sockaddr *) &c->addr, &len) < 0)
+                return;
+        c->addr_known = true;
+        for (Conn *o = s->connections; o; o = o->next) {
+                if (o->addr_known && same_address(&o->addr, &c->addr))
+                        same++;
+                if (o != c && !o->requested && o->addr_known)
+                        idle = o; /* the list is newest first: the last one is the oldest */
+        }
+        if (same > s->config->max_connections_per_address) {
+                log_debug("Closing a connection: its address holds %d, at most %d.", same - 1,
+                          s->config->max_connections_per_address);
+                conn_close(c);
+                return;
+        }
+        if (c->over_limit && idle) {
+                log_debug("At %u connections: closing the oldest that never sent a request.", s->n_connections);
+                idle->requested = true; /* never picked twice */
+                conn_close(idle);
+                c->over_limit = false;
+        }
+}
+
+/* Bytes decrypted on a connection without a certificate: past one enrollment request
+ * (headers and body), it is closed rather than read further, lingering 413 or not. */
+static void conn_count(struct evbuffer *b, const struct evbuffer_cb_info *info, void *userdata) {
+        Conn *c = userdata;
+        (void) b;
+
+        c->read_since_reply += info->n_added;
+        if (c->read_since_reply > HTTP_BODY_MAX_WITHOUT_CERT + HTTP_HEADERS_MAX) {
+                log_debug("Closing a connection without a certificate: over %u bytes in one request.",
+                          HTTP_BODY_MAX_WITHOUT_CERT + HTTP_HEADERS_MAX);
+                evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->counter);
+                c->counter = NULL;
+                conn_close(c);
+        }
+}
+
+/* The handshake is done: a connection without a valid client certificate may only enroll,
+ * so evhttp takes no more than an enrollment body from it (413 past that). */
+static void conn_handshake_done(const SSL *ssl, int where, int ret) {
+        Conn *c = SSL_get_ex_data(ssl, conn_index);
+        bufferevent_data_cb rcb, wcb;
+        bufferevent_event_cb ecb;
+        void *evcon = NULL;
+        X509 *peer;
+        (void) ret;
+
+        if (!(where & SSL_CB_HANDSHAKE_DONE) || !c || c->requested || c->counter)
+                return; /* once: TLS 1.3 may report post-handshake messages too */
+        conn_arm(c); /* from the handshake's deadline to the request's */
+        peer = SSL_get0_peer_certificate(ssl);
+        bufferevent_getcb(c->bev, &rcb, &wcb, &ecb, &evcon); /* evhttp's: the evcon */
+        if (peer && SSL_get_verify_result(ssl) == X509_V_OK)
+                return;
+        if (evcon)
+                evhttp_connection_set_max_body_size(evcon, HTTP_BODY_MAX_WITHOUT_CERT);
+        c->counter = evbuffer_add_cb(bufferevent_get_input(c->bev), conn_count, c);
 }
 
 static Conn *conn_new(Server *s) {
@@ -85,7 +188,12 @@ static Conn *conn_new(Server *s) {
                 return NULL;
         c->server = s;
         c->deadline = evtimer_new(s->base, conn_deadline, c);
-        if (!c->deadline) {
+        c->admit = evtimer_new(s->base, conn_admit, c);
+        if (!c->deadline || !c->admit) {
+                if (c->deadline)
+                        event_free(c->deadline);
+                if (c->admit)
+                        event_free(c->admit);
                 free(c);
                 return NULL;
         }
@@ -100,11 +208,13 @@ static Conn *conn_new(Server *s) {
 
 static void conn_request_started(Conn *c) {
         c->busy = true;
+        c->requested = true;
         evtimer_del(c->deadline);
 }
 
 void conn_request_done(Conn *c) {
         c->busy = false;
+        c->read_since_reply = 0;
         conn_arm(c);
 }
 
@@ -144,7 +254,9 @@ static struct bufferevent *new_bev(struct event_base *base, void *userdata) {
                 return NULL;
         }
         c->bev = bev;
-        conn_arm(c);
+        SSL_set_info_callback(ssl, conn_handshake_done);
+        conn_arm_for(c, s->config->handshake_timeout);
+        event_active(c->admit, EV_TIMEOUT, 0);
         return bev;
 }
 
@@ -264,11 +376,16 @@ static int authorize(Request *r, const Route *route, Conn *c, SSL *ssl) {
         StoreCertStatus st;
         int k;
 
-        if (route->roles == ROLES_ANYONE)
-                return 0;
         if (!c->peer_loaded) {
                 (void) tls_peer_get(ssl, &c->peer);
                 c->peer_loaded = true;
+        }
+        /* Open routes see a certificate only when it chains to our CA; the route decides
+         * what it proves (enrollment: a known device re-enrolling). */
+        if (route->roles == ROLES_ANYONE) {
+                if (c->peer.present && c->peer.verify == X509_V_OK)
+                        r->peer = &c->peer;
+                return 0;
         }
         if (!c->peer.present)
                 return http_error(r, 401, "certificate_required",
@@ -409,7 +526,7 @@ int http_setup(Server *s) {
         /* Read (and drop) an oversized body before closing, so that the client gets
          * to see the 413 rather than a reset; the request deadline still bounds it. */
         evhttp_set_flags(s->http, EVHTTP_SERVER_LINGERING_CLOSE);
-        evhttp_set_max_headers_size(s->http, 16 * 1024);
+        evhttp_set_max_headers_size(s->http, HTTP_HEADERS_MAX);
         evhttp_set_timeout_tv(s->http, &tv);
         evhttp_set_default_content_type(s->http, "application/json");
         return 0;

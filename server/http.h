@@ -25,13 +25,18 @@ typedef struct Request {
         const char *body;       /* not NUL-terminated; inflated if it came gzip'ed */
         size_t body_size;
         char *inflated;         /* owns body when it came with Content-Encoding: gzip */
-        const TlsPeer *peer;    /* verified client certificate (route needs one), else NULL */
+        const TlsPeer *peer;    /* verified client certificate; on open routes one that chains to
+                                 * our CA but is not yet checked against the store; else NULL */
 } Request;
 
 typedef int (*RouteHandler)(Request *r);
 
 #define ROLE(r) (1u << (r))
 #define ROLES_ANYONE 0u /* no client certificate needed */
+/* The most evhttp reads of a request on a connection without a client certificate: the
+ * enrollment body (ENROLL_BODY_MAX), nothing larger needs no certificate. */
+#define HTTP_BODY_MAX_WITHOUT_CERT (64u * 1024)
+#define HTTP_HEADERS_MAX (16u * 1024)
 
 typedef struct Route {
         enum evhttp_cmd_type method;

@@ -18,6 +18,7 @@
 #include "jws.h"
 #include "log.h"
 #include "report.h"
+#include "store-policy.h"
 #include "time-util.h"
 
 static bool is_space(char c) {
@@ -192,10 +193,15 @@ static int store_new_report(Server *s, const IngestJob *j, const Verified *it, i
 
         if (!checks)
                 return -ENOMEM;
-        for (size_t i = 0; i < c->n_checks; i++)
+        for (size_t i = 0; i < c->n_checks; i++) {
+                /* A device cannot grow the fleet state with check ids of its own making. */
+                int named = store_policy_names(s->store, c->checks[i]->id);
+                if (named < 0)
+                        return named;
                 checks[i] = (StoreCheck) { .id = c->checks[i]->id,
                                            .status = check_status_to_string(c->checks[i]->status),
-                                           .summary = c->checks[i]->summary };
+                                           .summary = c->checks[i]->summary, .uncounted = !named };
+        }
         return store_report_insert(s->store, &(StoreReport) {
                 .device_id = c->sub, .seq = c->seq, .iat = c->iat, .received_at = now,
                 .hash = it->hash, .prev = c->prev, .gap = gap, .compliant = c->compliant,
@@ -210,6 +216,7 @@ static int store_new_report(Server *s, const IngestJob *j, const Verified *it, i
  * or another -errno when the database fails. */
 static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict *v) {
         const ReportClaims *c = it->claims;
+        _cleanup_free_ char *error = NULL;
         char head_hash[SHA256_HEX_SIZE], stored[SHA256_HEX_SIZE];
         int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC), head, gap;
         int k;
@@ -240,10 +247,20 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
                               "prev of seq %" PRId64 " is not the hash of stored report %" PRId64,
                               c->seq, head);
         }
+        /* The server decides: the verdict under the policy the report names. */
+        k = verdict_check(&s->verdicts, s->store, c, &error);
+        if (k == -ENOENT)
+                return REFUSE(v, 400, "unknown_policy", "%s", strnull(error));
+        if (k == -EINVAL)
+                return REFUSE(v, 400, "invalid_claims", "%s", strnull(error));
+        if (k < 0)
+                return k;
         /* A gap (reports the agent dropped, or the first report we see is not seq 1) is
          * accepted and recorded; prev cannot be checked against a report we never had. */
         gap = c->seq - (head < 0 ? 0 : head) - 1;
         k = store_new_report(s, j, it, gap, now);
+        if (k >= 0)
+                k = store_policy_reevaluate(s->store, c->sub, now); /* the fleet follows the current policy */
         if (k == -EEXIST)
                 return REFUSE(v, 409, "seq_conflict", "seq %" PRId64 " was stored concurrently", c->seq);
         if (k < 0)
@@ -346,8 +363,25 @@ int route_reports(Request *r) {
         _cleanup_(report_batch_done) ReportBatch b = {};
         _cleanup_free_ char *error = NULL;
         IngestJob *j;
+        uint64_t retry_after;
+        char ra[32];
         int k;
 
+        /* One device cannot take the server's disk and CPU from the others: its budget
+         * first, before the body is even parsed. */
+        k = budget_take(s->report_budget, r->peer->info.cn, now_monotonic(), &retry_after);
+        if (k == -EBUSY) {
+                snprintf(ra, sizeof(ra), "%" PRIu64, retry_after);
+                evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", ra);
+                metrics_report_refused(&s->metrics, "too_many_requests");
+                return http_error(r, 429, "too_many_requests",
+                                  "this device sends faster than its budget (%d requests, then one every %" PRIu64
+                                  " s); retry in %" PRIu64 " s, sending waiting reports as one array",
+                                  s->config->device_report_burst,
+                                  (uint64_t) (s->config->device_report_interval / USEC_PER_SEC), retry_after);
+        }
+        if (k < 0)
+                return http_error(r, 503, "out_of_memory", "retry later");
         k = report_batch_parse(r->body, r->body_size, (size_t) s->config->max_batch, &b, &error);
         if (k < 0)
                 metrics_report_refused(&s->metrics, k == -E2BIG ? "too_many_reports" : "malformed_body");

@@ -22,6 +22,8 @@
 #include "server-conf.h"
 #include "server.h"
 #include "store.h"
+#include "store-identity.h"
+#include "store-policy.h"
 #include "time-util.h"
 #include "tokens.h"
 
@@ -53,10 +55,7 @@ static int load_config(ServerCli *cli, ServerConfig **ret) {
 }
 
 static int store_policy(Store *s, const Policy *p) {
-        _cleanup_json_ json_object *j = policy_to_json(p);
-        if (!j)
-                return -ENOMEM;
-        return store_meta_set(s, "policy", json_compact(j));
+        return store_policy_publish(s, p, now_sec());
 }
 
 static bool is_ip_address(const char *s) {
@@ -231,6 +230,44 @@ static int verb_revoke(ServerCli *cli) {
         return 0;
 }
 
+/* A one-time token that re-enrolls this one device id (a reinstalled laptop that lost its
+ * key); the fleet token cannot. */
+static int verb_device_reset(ServerCli *cli) {
+        _cleanup_(store_freep) Store *store = NULL;
+        _cleanup_(store_device_done) StoreDevice dev = {};
+        _cleanup_erase_free_ char *token = NULL;
+        char hash[SHA256_HEX_SIZE];
+        const char *id = cli->args[0];
+        int64_t now = now_sec();
+        int r = open_store(cli, &store);
+
+        if (r < 0)
+                return r;
+        r = store_device_get(store, id, &dev);
+        if (r == -ENOENT)
+                return log_error_errno(r, "No enrolled device \"%s\": a new device enrolls with an enrollment token.", id);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read the device: %s", store_error(store));
+        if (dev.revoked_at)
+                return log_error_errno(EPERM, "Device %s is revoked; a revoked device cannot re-enroll.", id);
+        r = token_generate(&token, hash);
+        if (r < 0)
+                return log_error_errno(r, "Cannot generate a token: %m");
+        r = store_begin(store);
+        if (r >= 0)
+                r = store_reset_add(store, hash, id, now, now + (int64_t) ((cli->ttl ?: 7 * USEC_PER_DAY) / USEC_PER_SEC));
+        if (r >= 0)
+                r = store_identity_event_add(store, id, now, "reset_issued", NULL);
+        if (r >= 0)
+                r = store_commit(store);
+        else
+                (void) store_rollback(store);
+        if (r < 0)
+                return log_error_errno(r, "Cannot store the reset token: %s", store_error(store));
+        puts(token);
+        return 0;
+}
+
 static int verb_admin_cert_create(ServerCli *cli) {
         _cleanup_(store_freep) Store *store = NULL;
         _cleanup_(ca_freep) Ca *ca = NULL;
@@ -302,10 +339,14 @@ static int verb_policy_set(ServerCli *cli) {
         if (r < 0)
                 return r;
         r = store_policy(store, p);
+        if (r == -EEXIST)
+                return log_error_errno(r, "Policy \"%s\" version %" PRId64 " was already published with other "
+                                       "content; give the new policy a higher \"version\".", p->policy_id, p->version);
         if (r < 0)
                 return log_error_errno(r, "Cannot store the policy: %s", store_error(store));
-        printf(_("Policy \"%s\" version %" PRId64 " set; agents fetch it on their next report.\n"),
-               p->policy_id, p->version);
+        printf(_("Policy \"%s\" version %" PRId64 " set; agents fetch it on their next report; "
+                 "%d device verdict(s) changed.\n"),
+               p->policy_id, p->version, r);
         return 0;
 }
 
@@ -336,6 +377,7 @@ const ServerVerb server_verbs[] = {
         { "token list", "token list [--json]", N_("list enrollment tokens"), 0, 0, verb_token_list },
         { "token revoke", "token revoke ID", N_("revoke an enrollment token"), 1, 1, verb_token_revoke },
         { "revoke", "revoke DEVICE", N_("revoke a device: its certificates and reports are refused"), 1, 1, verb_revoke },
+        { "device reset", "device reset DEVICE [--ttl 7d]", N_("print a one-time token that re-enrolls this device id (a reinstalled laptop)"), 1, 1, verb_device_reset },
         { "admin-cert create", "admin-cert create NAME --out DIR [--role admin|scraper] [--lifetime 365d]", N_("issue a client certificate for security teams or a metrics scraper"), 1, 1, verb_admin_cert_create },
         { "policy set", "policy set FILE", N_("validate and publish the policy agents fetch"), 1, 1, verb_policy_set },
         { "policy show", "policy show", N_("print the current policy"), 0, 0, verb_policy_show },

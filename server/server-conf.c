@@ -28,6 +28,10 @@ static const ConfigTableItem server_config_table[] = {
         { "Server", "Database", config_parse_string, F(database), "sqlite:PATH or postgres:CONNINFO" },
         { "Limits", "MaxBodySize", config_parse_size, F(max_body_size), "a size like 1M" },
         { "Limits", "MaxConnections", config_parse_int, F(max_connections), "a number" },
+        { "Limits", "MaxConnectionsPerAddress", config_parse_int, F(max_connections_per_address), "a number" },
+        { "Limits", "HandshakeTimeout", config_parse_duration, F(handshake_timeout), "a duration like 5s" },
+        { "Limits", "DeviceReportBurst", config_parse_int, F(device_report_burst), "a number" },
+        { "Limits", "DeviceReportInterval", config_parse_duration, F(device_report_interval), "a duration like 30s" },
         { "Limits", "RequestTimeout", config_parse_duration, F(request_timeout), "a duration like 10s" },
         { "Limits", "IdleTimeout", config_parse_duration, F(idle_timeout), "a duration like 60s" },
         { "Limits", "MaxReportsPerRequest", config_parse_int, F(max_batch), "a number" },
@@ -52,6 +56,10 @@ const char server_config_template[] =
         "\n[Limits]\n"
         "#MaxBodySize=1M\n"
         "#MaxConnections=1024\n"
+        "#MaxConnectionsPerAddress=64\n"
+        "#HandshakeTimeout=5s\n"
+        "#DeviceReportBurst=60\n"
+        "#DeviceReportInterval=10s\n"
         "#RequestTimeout=10s\n"
         "#IdleTimeout=60s\n"
         "#MaxReportsPerRequest=500\n"
@@ -90,6 +98,10 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
         *c = (ServerConfig) {
                 .max_body_size = 1024 * 1024,
                 .max_connections = 1024,
+                .max_connections_per_address = 64,
+                .handshake_timeout = 5 * USEC_PER_SEC,
+                .device_report_burst = 60,
+                .device_report_interval = 10 * USEC_PER_SEC,
                 .request_timeout = 10 * USEC_PER_SEC,
                 .idle_timeout = 60 * USEC_PER_SEC,
                 .device_cert_lifetime = 90 * USEC_PER_DAY,
@@ -117,6 +129,8 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
                         return -ENOMEM;
         }
         if (c->max_body_size < 1024 || c->max_connections < 1 || c->max_batch < 1 ||
+            c->max_connections_per_address < 1 || c->handshake_timeout < USEC_PER_SEC ||
+            c->device_report_burst < 1 || c->device_report_interval < USEC_PER_MSEC ||
             c->request_timeout < USEC_PER_SEC || c->idle_timeout < USEC_PER_SEC ||
             c->device_cert_lifetime < USEC_PER_HOUR || c->client_cert_lifetime < USEC_PER_HOUR ||
             c->prune_interval < USEC_PER_SEC)

@@ -16,7 +16,11 @@ typedef struct ServerConfig {
         char *listen;            /* ADDR:PORT, [v6]:PORT */
         char *database;          /* sqlite:PATH | postgres:CONNINFO */
         uint64_t max_body_size;  /* bytes; 413 beyond */
-        int max_connections;     /* 429 beyond */
+        int max_connections;     /* 429 beyond, once idle never-used connections are closed */
+        int max_connections_per_address; /* one source address's share; closed beyond */
+        usec_t handshake_timeout; /* accept → TLS handshake done */
+        int device_report_burst;  /* POST /v1/reports a device may make at once… */
+        usec_t device_report_interval; /* …then one per interval; 429 beyond */
         usec_t request_timeout;  /* accept/last reply → complete request; cuts slow clients */
         usec_t idle_timeout;     /* no byte read or written */
         usec_t device_cert_lifetime;

@@ -427,6 +427,9 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
         r = server_config_load(dir, &s->config, &error);
         if (r < 0)
                 return log_error_errno(r, "Cannot load the configuration: %s", strnull(error));
+        s->report_budget = budget_new((unsigned) s->config->device_report_burst, s->config->device_report_interval);
+        if (!s->report_budget)
+                return log_oom();
         /* Two connections: one writes (batches, committed by the commit thread), one
          * reads on the loop (per-request revocation, policy) while a COMMIT runs. */
         r = store_open(db ?: s->config->database, &s->store, &error);
@@ -491,6 +494,8 @@ Server *server_free(Server *s) {
                 return NULL;
         workers_stop(s);
         free(s->workers);
+        verdict_cache_free(s->verdicts);
+        budget_free(s->report_budget);
         if (s->commit_thread_started) {
                 pthread_mutex_lock(&s->commit_lock);
                 s->commit_thread_exit = true;

@@ -13,10 +13,12 @@
 #include <event2/http.h>
 #include <openssl/ssl.h>
 
+#include "budget.h"
 #include "ca.h"
 #include "metrics.h"
 #include "server-conf.h"
 #include "store.h"
+#include "verdict.h"
 
 typedef struct Conn Conn;
 typedef struct PendingReply PendingReply;
@@ -45,6 +47,8 @@ struct Server {
         Store *store_ro; /* reads on the loop: revocation per request, policy */
         Ca *ca;
         char *ca_pem; /* served with each enrollment */
+        VerdictCache *verdicts; /* parsed policy versions, for ingest */
+        Budget *report_budget;  /* POST /v1/reports per device */
         SSL_CTX *ssl_ctx;
 
         struct event_base *base;

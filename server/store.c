@@ -15,6 +15,8 @@
 #include "store-body.h"
 #include "store-prune.h"
 #include "store-fleet.h"
+#include "store-identity.h"
+#include "store-policy.h"
 
 /* Schema version 1. Shaped for the fleet queries (issue 6): the latest state of each
  * device and of each of its checks lives in small indexed tables, so a summary never
@@ -257,6 +259,10 @@ int store_open(const char *url, Store **ret, char **ret_error) {
                 r = migrate(s);
         if (r >= 0)
                 r = store_fleet_schema(s);
+        if (r >= 0)
+                r = store_identity_schema(s);
+        if (r >= 0)
+                r = store_policy_schema(s);
         if (r < 0) {
                 b->free(s);
                 if (ret_error && !*ret_error && asprintf(ret_error, "cannot create the schema") < 0)
@@ -597,6 +603,8 @@ int store_report_insert(Store *s, const StoreReport *p) {
                           SV_TEXT(c->id), SV_TEXT(c->status), SV_TEXT(c->summary));
                 if (r < 0)
                         return r;
+                if (c->uncounted)
+                        continue;
                 r = QUERY(s, Q_HISTORY_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_TEXT(c->id),
                           SV_INT(p->seq), SV_INT(p->iat), SV_TEXT(c->status));
                 if (r < 0)

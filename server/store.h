@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "hash-util.h"
+#include "macro.h"
 
 typedef struct Store Store;
 
@@ -82,6 +83,14 @@ static inline const char *store_error(Store *s) {
 static inline void store_freep(Store **s) {
         store_free(*s);
 }
+
+/* Runs statement id (text sql, $1…$n) of the modules beside store.c (their own ids, apart
+ * from its) with the parameters that follow. */
+#define STORE_QUERY(s, id, sql, fn, u, ...)                                                   \
+        ({                                                                                    \
+                const StoreValue _p_[] = { __VA_ARGS__ };                                     \
+                (s)->backend->query((s), (id), (sql), _p_, ELEMENTSOF(_p_), (fn), (u));      \
+        })
 
 /* Transactions nest: the outer level is BEGIN/COMMIT, inner levels are savepoints, so a
  * group commit can hold many requests and still undo just one of them. store_commit() of
@@ -176,6 +185,7 @@ typedef struct StoreCheck {
         const char *id;
         const char *status; /* pass, warn, fail, unknown, error */
         const char *summary;
+        bool uncounted; /* a check the current policy does not name: stored, not in the fleet state */
 } StoreCheck;
 
 typedef struct StoreReport {

@@ -49,6 +49,8 @@ static int print_result(Ctl *ctl, const char *id, const AuditResult *res) {
                     json_add_string(j, "device_id", id) < 0 ||
                     json_add_int(j, "reports", (int64_t) res->n_reports) < 0 ||
                     json_add_int(j, "verified", (int64_t) res->n_verified) < 0 ||
+                    json_add_int(j, "verdicts_checked", (int64_t) res->n_verdicts_checked) < 0 ||
+                    json_add_int(j, "verdicts_unchecked", (int64_t) res->n_verdicts_unchecked) < 0 ||
                     json_add_int(j, "first_seq", res->first_seq) < 0 ||
                     json_add_int(j, "last_seq", res->last_seq) < 0 ||
                     json_add_int(j, "pruned", (int64_t) res->n_pruned) < 0 ||
@@ -90,6 +92,9 @@ static int print_result(Ctl *ctl, const char *id, const AuditResult *res) {
         if (res->n_pruned)
                 printf(_("  reports seq %" PRId64 " to %" PRId64 " pruned before %s (hashes kept)\n"),
                        res->pruned_first, res->pruned_last, res->pruned_before);
+        if (res->n_verdicts_unchecked > 0)
+                printf(_("Verdicts: %zu recomputed; %zu name a policy not given with --policy.\n"),
+                       res->n_verdicts_checked, res->n_verdicts_unchecked);
         if (res->n_findings == 0) {
                 printf(_("OK: every signature, certificate and chain link verifies.\n"));
                 return 0;
@@ -106,8 +111,22 @@ static int print_result(Ctl *ctl, const char *id, const AuditResult *res) {
         return 0;
 }
 
+#define AUDIT_POLICIES_MAX 64
+
+typedef struct AuditPolicies {
+        Policy *p[AUDIT_POLICIES_MAX];
+        size_t n;
+} AuditPolicies;
+
+static void audit_policies_done(AuditPolicies *a) {
+        for (size_t i = 0; i < a->n; i++)
+                policy_free(a->p[i]);
+}
+
 int verb_audit(Ctl *ctl, int argc, char *argv[]) {
-        static const struct option options[] = { CTL_COMMON_OPTIONS, {} };
+        enum { ARG_POLICY = 0x200 };
+        static const struct option options[] = { CTL_COMMON_OPTIONS, { "policy", required_argument, NULL, ARG_POLICY }, {} };
+        _cleanup_(audit_policies_done) AuditPolicies pol = {};
         _cleanup_json_ json_object *j = NULL;
         _cleanup_(X509_freep) X509 *ca = NULL;
         _cleanup_(audit_result_freep) AuditResult *res = NULL;
@@ -124,9 +143,24 @@ int verb_audit(Ctl *ctl, int argc, char *argv[]) {
                         printf(_("Usage: vigiectl audit [OPTIONS] ID\n\nDownloads every stored report "
                                  "of device ID and verifies here, with the CA given by --ca:\nthe "
                                  "certificates, every signature, and the seq/prev chain (gaps, "
-                                 "breaks, reordering).\nExit status 1 when anything is wrong.\n\n%s"),
+                                 "breaks, reordering).\n"
+                                 "      --policy FILE  a policy version (JSON, your own copy): the "
+                                 "verdict of every\n"
+                                 "                     report naming it is recomputed (repeatable)\n"
+                                 "Exit status 1 when anything is wrong.\n\n%s"),
                                CTL_COMMON_HELP);
                         return 0;
+                }
+                if (c == ARG_POLICY) {
+                        _cleanup_free_ char *err = NULL;
+                        if (pol.n == AUDIT_POLICIES_MAX ||
+                            policy_load_file(optarg, POLICY_STRICT, &pol.p[pol.n], &err) < 0) {
+                                fprintf(stderr, _("vigiectl audit: --policy \"%s\": %s\n"), optarg,
+                                        err ? err : _("too many policies"));
+                                return ctl_usage_error("audit");
+                        }
+                        pol.n++;
+                        continue;
                 }
                 if (!ctl_common_option(ctl, c, optarg))
                         return ctl_usage_error("audit");
@@ -188,6 +222,8 @@ int verb_audit(Ctl *ctl, int argc, char *argv[]) {
         }
         r = audit_device(id, ca, certs, n_certs, inputs, n, &res);
         certs_free(certs, n_certs);
+        if (r >= 0)
+                r = audit_verdicts(res, inputs, n, pol.p, pol.n);
         if (r < 0 || print_result(ctl, id, res) < 0)
                 return VIGIECTL_EXIT_INTERNAL;
         return res->n_findings == 0 ? 0 : VIGIECTL_EXIT_PROBLEMS;

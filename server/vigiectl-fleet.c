@@ -10,6 +10,7 @@
 #include "i18n.h"
 #include "json-util.h"
 #include "parse-util.h"
+#include "text-util.h"
 #include "vigiectl.h"
 
 int ctl_common_option(Ctl *ctl, int c, const char *arg) {
@@ -341,7 +342,7 @@ static int device_path(const char *id, const char *suffix, char **ret) {
 
 int verb_device(Ctl *ctl, int argc, char *argv[]) {
         _cleanup_json_ json_object *j = NULL;
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *hostname = NULL;
         _cleanup_(table_freep) Table *checks_table = NULL, *hist = NULL;
         json_object *ident = NULL, *latest = NULL, *claims = NULL, *checks = NULL, *history = NULL;
         int r, ind;
@@ -390,8 +391,11 @@ int verb_device(Ctl *ctl, int argc, char *argv[]) {
         if (ctl->mode == OUTPUT_CSV)
                 return table_print(checks_table, OUTPUT_CSV, stdout) < 0 ? VIGIECTL_EXIT_INTERNAL : 0;
 
+        hostname = text_escape(strempty(ctl_json_str(j, "hostname")));
+        if (!hostname)
+                return VIGIECTL_EXIT_INTERNAL;
         printf(_("Device:        %s\nHostname:      %s\nVerdict:       %s%s\n"),
-               strempty(ctl_json_str(j, "device_id")), strempty(ctl_json_str(j, "hostname")),
+               strempty(ctl_json_str(j, "device_id")), hostname,
                strempty(ctl_json_str(j, "verdict")),
                json_object_get_boolean(json_object_object_get(j, "flagged")) ? _(" (flagged)") : "");
         printf(_("Last report:   %s\nNon-compliant since: %s\n"),

@@ -5,6 +5,7 @@
 
 #include "cleanup.h"
 #include "macro.h"
+#include "text-util.h"
 #include "vigiectl-output.h"
 
 struct Table {
@@ -62,13 +63,17 @@ static size_t text_width(const char *s) {
 }
 
 void csv_write_field(FILE *f, const char *s) {
+        bool formula;
+
         if (!s)
                 return;
-        if (!strpbrk(s, ",\"\r\n")) {
+        formula = csv_cell_is_formula(s);
+        if (!formula && !strpbrk(s, ",\"\r\n")) {
                 fputs(s, f);
                 return;
         }
-        fputc('"', f);
+        /* OWASP: a cell a spreadsheet would evaluate starts with a quote, and is quoted. */
+        fputs(formula ? "\"'" : "\"", f);
         for (; *s; s++) {
                 if (*s == '"')
                         fputc('"', f);
@@ -77,11 +82,35 @@ void csv_write_field(FILE *f, const char *s) {
         fputc('"', f);
 }
 
-int table_print(const Table *t, OutputMode mode, FILE *f) {
+/* Whatever the server sent, a terminal gets no control character from us. */
+static int table_print_text(const Table *t, FILE *f) {
+        size_t n = t->n_rows * t->n_columns;
         _cleanup_free_ size_t *width = calloc(t->n_columns, sizeof(size_t));
+        _cleanup_free_ char **text = calloc(n, sizeof(char *));
+        int r = 0;
 
-        if (!width)
+        if (!width || !text)
                 return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (!(text[i] = text_escape(t->cells[i] ?: "-")))
+                        r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                width[i % t->n_columns] = MAX(width[i % t->n_columns], text_width(text[i]));
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                size_t c = i % t->n_columns;
+                if (c + 1 == t->n_columns)
+                        fprintf(f, "%s\n", text[i]);
+                else
+                        fprintf(f, "%s%*s", text[i], (int) (width[c] - text_width(text[i]) + 2), "");
+        }
+        for (size_t i = 0; i < n; i++)
+                free(text[i]);
+        if (r < 0)
+                return r;
+        return ferror(f) ? -EIO : 0;
+}
+
+int table_print(const Table *t, OutputMode mode, FILE *f) {
         if (mode == OUTPUT_CSV) {
                 for (size_t r = 0; r < t->n_rows; r++)
                         for (size_t c = 0; c < t->n_columns; c++) {
@@ -90,21 +119,7 @@ int table_print(const Table *t, OutputMode mode, FILE *f) {
                         }
                 return ferror(f) ? -EIO : 0;
         }
-        for (size_t r = 0; r < t->n_rows; r++)
-                for (size_t c = 0; c < t->n_columns; c++) {
-                        const char *s = t->cells[r * t->n_columns + c];
-                        width[c] = MAX(width[c], text_width(s ? s : "-"));
-                }
-        for (size_t r = 0; r < t->n_rows; r++)
-                for (size_t c = 0; c < t->n_columns; c++) {
-                        const char *s = t->cells[r * t->n_columns + c];
-                        s = s ? s : "-";
-                        if (c + 1 == t->n_columns)
-                                fprintf(f, "%s\n", s);
-                        else
-                                fprintf(f, "%s%*s", s, (int) (width[c] - text_width(s) + 2), "");
-                }
-        return ferror(f) ? -EIO : 0;
+        return table_print_text(t, f);
 }
 
 void json_print(json_object *j, FILE *f) {

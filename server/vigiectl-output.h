@@ -23,11 +23,12 @@ static inline void table_freep(Table **t) {
 }
 /* Adds a row of exactly as many cells as columns (NULL prints as "-" or empty in CSV). */
 int table_add_row(Table *t, const char *const *cells);
-/* OUTPUT_TABLE: columns padded to their widest cell (in characters, not bytes);
- * OUTPUT_CSV: header line then rows, quoted where needed. */
+/* OUTPUT_TABLE: columns padded to their widest cell (in characters, not bytes), control
+ * characters escaped (text_escape); OUTPUT_CSV: header line then rows, quoted where needed. */
 int table_print(const Table *t, OutputMode mode, FILE *f);
 
-/* One CSV field, quoted when it holds a comma, quote, CR or LF. */
+/* One CSV field, quoted when it holds a comma, quote, CR or LF; a cell a spreadsheet would
+ * evaluate (= + - @ TAB CR first) is prefixed with ' (OWASP CSV injection). */
 void csv_write_field(FILE *f, const char *s);
 /* Pretty JSON with a final newline. */
 void json_print(json_object *j, FILE *f);

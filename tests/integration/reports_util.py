@@ -169,6 +169,11 @@ class VigieServer:
         assert r.returncode == 0, r
         return r.stdout.strip()
 
+    def device_reset(self, device_id: str) -> str:
+        r = self.run("vigie-server", "device", "reset", device_id, "--dir", self.dir)
+        assert r.returncode == 0, r
+        return r.stdout.strip()
+
     def start(self):
         self.proc = subprocess.Popen([self.binary("vigie-server"), "serve", "--dir", str(self.dir),
                                       "--listen", f"127.0.0.1:{self.port}"],

@@ -126,6 +126,12 @@ class VigieServer:
         assert r.returncode == 0, r
         return r.stdout.strip()
 
+    def device_reset(self, device_id, ttl="7d"):
+        """The one-time token `vigie-server device reset` prints for device_id."""
+        r = self.cli("device", "reset", device_id, "--ttl", ttl)
+        assert r.returncode == 0, r
+        return r.stdout.strip()
+
     def admin_cert(self, name, role="admin", env=None):
         out = self.tmp / f"client-{name}"
         r = self.cli("admin-cert", "create", name, "--out", out, "--role", role, env=env)
@@ -284,6 +290,8 @@ class Device:
             "checks": checks if checks is not None else [
                 {"id": "disk_encryption", "status": "pass" if compliant else "fail", "title": "Disk encryption",
                  "summary": "/ is on LUKS2", "remediation": None, "deadline": None, "evidence": {}, "duration_us": 5},
+                {"id": "patch_level", "status": "pass", "title": "Patch level", "summary": "up to date",
+                 "remediation": None, "deadline": None, "evidence": {}, "duration_us": 5},
                 {"id": "backup", "status": "pass", "title": "Backup", "summary": "restic 2 h ago",
                  "remediation": None, "deadline": None, "evidence": {}, "duration_us": 5}],
         }

@@ -367,6 +367,7 @@ def test_enrolls_itself_from_the_token_it_finds(tmp_path):
     srv.start()
     token = tmp_path / "enroll.token"
     token.write_text(srv.token() + "\n")
+    token.chmod(0o600)
     a = Agent(tmp_path / "agent", "ReportIntervalSec=2\nRetryMinSec=1\nRetryMaxSec=4\n"
               f"Server=https://127.0.0.1:{srv.port}\nCA={srv.ca}\nEnrollTokenFile={token}\n" + TRANSPORT)
     try:
@@ -387,6 +388,7 @@ def test_a_refused_token_is_reported_and_retried_quietly(tmp_path):
     srv.start()
     token = tmp_path / "enroll.token"
     token.write_text("vgt_not-a-real-token\n")
+    token.chmod(0o600)
     a = Agent(tmp_path / "agent", "ReportIntervalSec=2\n"
               f"Server=https://127.0.0.1:{srv.port}\nCA={srv.ca}\nEnrollTokenFile={token}\n" + TRANSPORT)
     try:
@@ -395,9 +397,10 @@ def test_a_refused_token_is_reported_and_retried_quietly(tmp_path):
         assert "refused the enrollment" in a.logtext()
         assert not (a.state / "device.crt").exists()
         assert srv.count("devices") == 0
-        # the log line comes before the cycle's result reaches status.json
-        st = wait_for(lambda: (s := a.status()) and "enrolled" in s and s, what="the cycle's result in status.json")
-        assert st["enrolled"] is False
+        # status.json follows once the cycle ends, a moment after the log line
+        wait_for(lambda: (a.status() or {}).get("enrolled") is not None, what="the cycle's status")
+        st = a.status()
+        assert st is not None and st["enrolled"] is False
     finally:
         a.stop()
         srv.stop()

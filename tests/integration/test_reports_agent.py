@@ -308,6 +308,12 @@ def test_enroll_refusals_store_nothing(vigie, tmp_path, server):
     assert not (state / "device.crt").exists()
     token_file = tmp_path / "token"
     token_file.write_text(server.token() + "\n")
+    token_file.chmod(0o644)  # readable by every user of the laptop: refused, like PasswordFile=
+    r = vigie("enroll", "--config", conf, "--token-file", token_file, "--ca", server.ca)
+    assert r.returncode != 0 and "must be owned by root and readable by root only" in r.stderr, r
+    assert "mode 0644" in r.stderr and "chmod 600" in r.stderr
+    assert not (state / "device.crt").exists()
+    token_file.chmod(0o600)
     r = vigie("enroll", "--config", conf, "--token-file", token_file, "--ca", server.ca)
     assert r.returncode == 0, r
 
@@ -316,7 +322,9 @@ def test_device_id_seed_simulates_several_laptops(vigie, tmp_path, server):
     ids = []
     for seed, sub in (("laptop-a", "a1"), ("laptop-b", "b1"), ("laptop-a", "a2")):
         (tmp_path / sub).mkdir()
-        r, conf, state = enroll(vigie, tmp_path / sub, server, state=tmp_path / sub / "state", seed=seed)
+        # laptop-a again is a known id: it needs an administrator's reset token.
+        extra = ("--token", server.device_reset(ids[0])) if sub == "a2" else ()
+        r, conf, state = enroll(vigie, tmp_path / sub, server, tmp_path / sub / "state", seed, *extra)
         assert r.returncode == 0, r
         ids.append(device_of(state))
     assert ids[0] != ids[1] and ids[0] == ids[2]

@@ -78,8 +78,8 @@ def test_whole_path(srv, tmp_path):
     assert h == hashlib.sha256(jws.encode()).hexdigest()
     assert srv.sql("SELECT verdict, failing, hostname FROM latest WHERE device_id = $1", dev.id) == \
         [("noncompliant", "disk_encryption", f"laptop-{dev.id[:8]}")]
-    assert srv.count("check_results", "device_id = $1", dev.id) == 2
-    assert srv.count("check_history", "device_id = $1", dev.id) == 2
+    assert srv.count("check_results", "device_id = $1", dev.id) == 3
+    assert srv.count("check_history", "device_id = $1", dev.id) == 3
 
     # The stored row verifies with openssl alone: raw R||S → DER, key from the certificate.
     head, payload, sig = stored.split(".")
@@ -170,9 +170,10 @@ def test_reenroll_revokes_previous_and_renew(srv):
     old_cert = dev.cert_path + ".old"
     open(old_cert, "w").write(open(dev.cert_path).read())
     assert dev.post(dev.report())[0] == 202
-    # Re-enrollment (new key, same id) revokes the old certificate.
+    # Re-enrollment (new key, same id, with an administrator's reset token) revokes the
+    # old certificate.
     dev2 = Device(srv, device_id=dev.id)
-    assert dev2.enroll(srv.token())[0] == 201
+    assert dev2.enroll(srv.device_reset(dev.id))[0] == 201
     status, body = dev.post(dev.report(advance=False), cert=old_cert, key=dev.key_path)
     assert (status, body["error"]) == (403, "revoked")
     # Renewal over mTLS: same device, new certificate; the previous one is revoked.
@@ -412,6 +413,11 @@ def test_too_many_connections(tmp_path):
         ctx = ssl.create_default_context(cafile=str(srv.ca))
         held = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.port)), server_hostname="localhost")
                 for _ in range(2)]
+        # Connections in use (a request answered, kept alive): idle never-used ones would
+        # be closed to make room (test_trust.py).
+        for s in held:
+            s.sendall(b"GET /v1/policy HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert s.recv(4096).startswith(b"HTTP/1.1 401")
         status, body, _ = https(srv, "GET", "/v1/policy")
         assert (status, body["error"]) == (429, "too_many_connections")
         for s in held:

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Published policies. The server keeps every version it publishes (a report is judged by
+ * the policy it names, however old) and the checks each one names; the current one is in
+ * meta "policy". The fleet's verdicts (table latest) always follow the current policy:
+ * publishing re-evaluates every device's latest check results at once, and each report
+ * re-evaluates its device (docs/internals/ingest.md). */
+
+#include <stdint.h>
+
+#include "policy.h"
+#include "store.h"
+
+/* Creates the tables (idempotent) and records the current policy of a database that
+ * predates them; store_open calls it. */
+int store_policy_schema(Store *s);
+
+/* Publishes p and makes it current, in one transaction: -EEXIST when this id and version
+ * were published with other content (a new policy needs a new version). Returns the
+ * number of devices whose verdict changed. */
+int store_policy_publish(Store *s, const Policy *p, int64_t now);
+
+/* The JSON of a published version; -ENOENT when this server never published it. */
+int store_policy_get(Store *s, const char *policy_id, int64_t version, char **ret_json);
+
+/* Whether the current policy names this check (1) or not (0): only those count in the
+ * fleet state (latest_checks, the per-check counters, the summary, /metrics). */
+int store_policy_names(Store *s, const char *check_id);
+
+/* Recomputes the verdict of device_id's latest state (every device's if NULL, after
+ * dropping the latest results of checks the current policy no longer names) from its
+ * latest check results and the current policy's required checks; drops counters at zero.
+ * Returns the number of devices whose verdict changed. */
+int store_policy_reevaluate(Store *s, const char *device_id, int64_t now);

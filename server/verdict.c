@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "json-util.h"
+#include "macro.h"
+#include "store-policy.h"
+#include "verdict.h"
+
+/* Reports name the current policy or, for an agent that has not fetched it yet, one of
+ * the few before it: a handful of entries, replaced round-robin. */
+#define VERDICT_CACHE_SIZE 8
+
+struct VerdictCache {
+        Policy *policies[VERDICT_CACHE_SIZE];
+        size_t next;
+};
+
+VerdictCache *verdict_cache_free(VerdictCache *c) {
+        if (c) {
+                for (size_t i = 0; i < VERDICT_CACHE_SIZE; i++)
+                        policy_free(c->policies[i]);
+                free(c);
+        }
+        return NULL;
+}
+
+static int policy_lookup(VerdictCache *c, Store *s, const char *id, int64_t version, const Policy **ret) {
+        _cleanup_json_ json_object *j = NULL;
+        _cleanup_free_ char *text = NULL;
+        Policy *p = NULL;
+        int r;
+
+        for (size_t i = 0; i < VERDICT_CACHE_SIZE; i++)
+                if (c->policies[i] && c->policies[i]->version == version && streq(c->policies[i]->policy_id, id)) {
+                        *ret = c->policies[i];
+                        return 0;
+                }
+        r = store_policy_get(s, id, version, &text);
+        if (r < 0)
+                return r;
+        /* Lenient: a version published by an older server may hold keys this one dropped. */
+        if (json_parse(text, strlen(text), &j, NULL) < 0 || policy_from_json(j, 0, &p, NULL) < 0)
+                return -EIO;
+        policy_free(c->policies[c->next]);
+        c->policies[c->next] = p;
+        c->next = (c->next + 1) % VERDICT_CACHE_SIZE;
+        *ret = p;
+        return 0;
+}
+
+int verdict_check(VerdictCache **cache, Store *s, const ReportClaims *c, char **ret_error) {
+        const Policy *p;
+        int r;
+
+        if (!*cache && !(*cache = calloc(1, sizeof(VerdictCache))))
+                return -ENOMEM;
+        r = policy_lookup(*cache, s, c->policy_id, c->policy_version, &p);
+        if (r == -ENOENT)
+                return json_error(ret_error,
+                                  "policy: \"%.64s\" version %lld was never published by this server; "
+                                  "fetch the current one from GET /v1/policy",
+                                  c->policy_id, (long long) c->policy_version), -ENOENT;
+        if (r < 0)
+                return r;
+        r = report_claims_check_policy(c, p, ret_error);
+        return r < 0 ? -EINVAL : 0;
+}
