@@ -236,10 +236,10 @@ def test_vigiectl_audit_recomputes_verdicts_with_the_auditors_policy(tmp_path):
         lie = dev.sign(claims)
         assert dev.post(lie)[0] == 400
         (serial,), = s.sql("SELECT cert_serial FROM devices WHERE id = $1", dev.id)
+        # as received: the store keeps a JWS it did not split into chunks unchanged
         s.write("INSERT INTO reports(device_id, seq, iat, received_at, hash, prev, gap, compliant, "
-                "cert_serial, jws, claims) VALUES ($1, 2, $2, $2, $3, $4, 0, 1, $5, $6, $7)",
-                dev.id, NOW, hashlib.sha256(lie.encode()).hexdigest(), claims["prev"], serial, lie,
-                json.dumps(claims))
+                "cert_serial, jws) VALUES ($1, 2, $2, $2, $3, $4, 0, 1, $5, $6)",
+                dev.id, NOW, hashlib.sha256(lie.encode()).hexdigest(), claims["prev"], serial, lie)
         policy = tmp_path / "policy-v1.json"
         policy.write_text(s.cli("policy", "show").stdout)
         r = s.ctl("audit", dev.id)
