@@ -96,6 +96,8 @@ COMMON_LIB := $(BUILD)/libvigie-common.a
 AGENT_LIB := $(BUILD)/libvigie-agent.a
 SERVER_LIB := $(BUILD)/libvigie-server.a
 VIGIE_LIBS := $(SERVER_LIB) $(AGENT_LIB) $(COMMON_LIB)
+# A group: common/policy.c reads the check registry (agent/checks/registry.c).
+LINK_LIBS := -Wl,--start-group $(VIGIE_LIBS) -Wl,--end-group
 
 BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
@@ -149,23 +151,23 @@ $(COMMON_LIB) $(AGENT_LIB) $(SERVER_LIB):
 $(BUILD)/bin/%: $$(call obj,$$(MAIN_$$*)) $(VIGIE_LIBS)
 	$(quiet) LD $@
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(VIGIE_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LINK_LIBS) $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(VIGIE_LIBS)
 	$(quiet) LD $@
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(VIGIE_LIBS) $(LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LINK_LIBS) $(LIBS) -lcmocka
 
 # Fuzz targets linked with a small main that replays files: `make check` runs the corpora.
 $(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay-main.o $(VIGIE_LIBS)
 	$(quiet) LD $@
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(VIGIE_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LINK_LIBS) $(LIBS)
 
 $(BUILD)/fuzzers/%: $(BUILD)/obj/tests/fuzz/%.o $(VIGIE_LIBS)
 	$(quiet) LD $@
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(VIGIE_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LINK_LIBS) $(LIBS)
 
 deps:
 	@sh packaging/deps.sh

@@ -38,6 +38,15 @@ typedef struct Item {
         char **notes;           /* worth saying, not failing (damaged secondary header…) */
 } Item;
 
+typedef struct PolicyDiskEncryption {
+        PolicyCheckHead head;
+        char **mounts;          /* "/", "/home", "swap" (every active swap) */
+        int min_luks_version;   /* 0: any (plain dm-crypt allowed), 1, 2 */
+        char **ciphers;         /* "aes-xts-plain64"; empty: any */
+        int min_key_bits;       /* 0: any */
+        char **pbkdf;           /* "argon2id", "argon2i", "pbkdf2"; empty: any */
+} PolicyDiskEncryption;
+
 typedef struct Context {
         const CheckContext *ctx;
         const PolicyDiskEncryption *policy;
@@ -742,7 +751,7 @@ static int proc_unreadable(CheckResult *result, const char *path, int error, con
 }
 
 static int run(const CheckContext *ctx, CheckResult *result) {
-        _cleanup_(context_done) Context c = { .ctx = ctx, .policy = &ctx->policy->disk_encryption };
+        _cleanup_(context_done) Context c = { .ctx = ctx, .policy = ctx->policy };
         _cleanup_(mount_table_freep) MountTable *mounts = NULL;
         _cleanup_(swap_table_freep) SwapTable *swaps = NULL;
         _cleanup_free_ char *text = NULL, *err = NULL;
@@ -803,8 +812,18 @@ static int run(const CheckContext *ctx, CheckResult *result) {
         return finish(&c, result);
 }
 
+#define F(x) offsetof(PolicyDiskEncryption, x)
+static const PolicyField policy_fields[] = {
+        { "required", POLICY_BOOL, F(head.required), "true" },
+        { "mounts", POLICY_STRV, F(mounts), "[\"/\",\"/home\",\"swap\"]" },
+        { "min_luks_version", POLICY_INT, F(min_luks_version), "2", 0, 2 },
+        { "ciphers", POLICY_STRV, F(ciphers), "[\"aes-xts-plain64\"]" },
+        { "min_key_bits", POLICY_INT, F(min_key_bits), "512", 0, 4096 },
+        { "pbkdf", POLICY_STRV, F(pbkdf), "[\"argon2id\",\"argon2i\"]" },
+};
+
 const Check check_disk_encryption = {
-        .id = "disk_encryption",
+        .policy = { "disk_encryption", policy_fields, ELEMENTSOF(policy_fields), sizeof(PolicyDiskEncryption) },
         .title = N_("Disk encryption"),
         .run = run,
 };
