@@ -4,3 +4,4 @@
 CHECK(disk_encryption)
 CHECK(patch_level)
 CHECK(backup)
+CHECK(secure_boot)

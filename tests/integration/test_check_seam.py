@@ -55,7 +55,7 @@ def test_toy_check_in_policy_and_vigie_check(toy_bin, tmp_path, empty_config):
     policy = run("vigie", "policy", "--default").json()
     assert policy["checks"]["toy"] == {"required": True, "max_widgets": 3}
     # The others are untouched.
-    assert list(policy["checks"]) == ["disk_encryption", "patch_level", "backup", "toy"]
+    assert list(policy["checks"]) == ["disk_encryption", "patch_level", "backup", "secure_boot", "toy"]
 
     base = ("check", "--json", "--config", empty_config, "--no-state", "--only", "toy")
     r = run("vigie", *base, "--root", toy_root(tmp_path, 2))
@@ -76,7 +76,7 @@ def test_toy_check_in_policy_and_vigie_check(toy_bin, tmp_path, empty_config):
 
     assert "toy" in run("vigie", "check", "--help").stdout
     r = run("vigie", "check", "--config", empty_config, "--only", "nope")
-    assert "Known checks: disk_encryption, patch_level, backup, toy." in r.stderr, r
+    assert "Known checks: disk_encryption, patch_level, backup, secure_boot, toy." in r.stderr, r
 
 
 def test_toy_check_on_the_server(toy_bin, tmp_path):

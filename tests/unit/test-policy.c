@@ -48,7 +48,8 @@ static void test_defaults(void **state) {
                             "\"max_days_since_refresh\":3,\"reboot_grace_days\":3,\"require_unattended_upgrades\":false,"
                             "\"supported_os\":{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\"]}},"
                             "\"backup\":{\"required\":true,\"max_age_hours\":48,\"warn_age_hours\":24,"
-                            "\"require\":\"any\"}}}");
+                            "\"require\":\"any\"},"
+                            "\"secure_boot\":{\"required\":false,\"require_lockdown\":false}}}");
         assert_string_equal(p->policy_id, "default");
         assert_int_equal(p->report_interval_s, 3600);
         assert_true(policy_check_required(p, "disk_encryption"));
