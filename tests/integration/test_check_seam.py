@@ -115,3 +115,23 @@ def test_without_the_toy_the_server_refuses_its_policy(tmp_path):
     pol.write_text(json.dumps({"checks": {"toy": {"max_widgets": 5}}}))
     r = s.cli("policy", "set", pol)
     assert r.returncode != 0 and "checks.toy: unknown check" in r.stderr, r
+
+
+def registry_ids():
+    """The check ids in registry order, as `vigie check --help` prints them."""
+    out = run("vigie", "check", "--help").stdout
+    lines = out.split("Checks (--only ID):\n", 1)[1].splitlines()
+    return [l.split()[0] for l in lines if l.startswith("  ") and l.split()]
+
+
+def test_docs_list_every_registered_check():
+    """The man page's CHECKS list and docs/checks.md follow the registry, in its order."""
+    ids = registry_ids()
+    assert ids[:3] == ["disk_encryption", "patch_level", "backup"]
+    assert list(run("vigie", "policy", "--default").json()["checks"]) == ids
+    man = (SRC / "docs" / "man" / "vigie.1").read_text().split(".SH CHECKS", 1)[1].split(".SH ", 1)[0]
+    assert [l.split()[1] for l in man.splitlines()[1:] if l.startswith(".B ") and
+            man.splitlines()[man.splitlines().index(l) - 1] == ".TP"] == ids
+    guide = (SRC / "docs" / "checks.md").read_text()
+    headings = [l[4:].strip("` ") for l in guide.splitlines() if l.startswith("### `")]
+    assert headings == ids
