@@ -5,10 +5,10 @@ set -eu
 
 BUILD="build-essential pkg-config clang libclang-rt-14-dev gettext
  libssl-dev libcurl4-openssl-dev libsystemd-dev libjson-c-dev libevent-dev
- libsqlite3-dev libpq-dev libinih-dev zlib1g-dev liblzma-dev liblz4-dev"
+ libsqlite3-dev libpq-dev libinih-dev zlib1g-dev liblzma-dev liblz4-dev libnftables-dev"
 TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cryptography
  cryptsetup-bin restic borgbackup dbus dbus-bin python3-dbus postgresql curl openssl valgrind
- systemd hyperfine time procps iproute2 sqlite3 apt dpkg"
+ systemd hyperfine time procps iproute2 sqlite3 apt dpkg nftables util-linux"
 
 want="$BUILD $TEST"
 [ "${1:-}" = "--build-only" ] && want="$BUILD"

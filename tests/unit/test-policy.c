@@ -49,7 +49,9 @@ static void test_defaults(void **state) {
                             "\"supported_os\":{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\"]}},"
                             "\"backup\":{\"required\":true,\"max_age_hours\":48,\"warn_age_hours\":24,"
                             "\"require\":\"any\"},"
-                            "\"secure_boot\":{\"required\":false,\"require_lockdown\":false}}}");
+                            "\"secure_boot\":{\"required\":false,\"require_lockdown\":false},"
+                            "\"firewall\":{\"required\":false,\"require_inbound_default_deny\":true,"
+                            "\"allowed_inbound_ports\":[]}}}");
         assert_string_equal(p->policy_id, "default");
         assert_int_equal(p->report_interval_s, 3600);
         assert_true(policy_check_required(p, "disk_encryption"));
