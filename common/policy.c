@@ -309,13 +309,6 @@ int policy_load_file(const char *path, PolicyFlags flags, Policy **ret, char **r
         return policy_from_json(j, flags, ret, ret_error);
 }
 
-static json_object *strv_to_json(char **l) {
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; a && l && l[i]; i++)
-                json_object_array_add(a, json_object_new_string(l[i]));
-        return a;
-}
-
 static json_object *section_to_json(const PolicySchema *s, const void *section, json_object *j) {
         for (size_t i = 0; j && i < s->n_fields; i++) {
                 const PolicyField *f = &s->fields[i];
@@ -331,7 +324,7 @@ static json_object *section_to_json(const PolicySchema *s, const void *section, 
                         json_add_int(j, f->key, *(const int *) field);
                         break;
                 case POLICY_STRV:
-                        json_add(j, f->key, strv_to_json(*(char **const *) field));
+                        json_add(j, f->key, json_new_strv(*(char **const *) field));
                         break;
                 case POLICY_ENUM:
                         json_add_string(j, f->key, f->choices[*(const int *) field]);
@@ -339,7 +332,7 @@ static json_object *section_to_json(const PolicySchema *s, const void *section, 
                 case POLICY_MAP:
                         o = json_object_new_object();
                         for (size_t k = 0; o && k < m->n; k++)
-                                json_add(o, m->entries[k].key, strv_to_json(m->entries[k].values));
+                                json_add(o, m->entries[k].key, json_new_strv(m->entries[k].values));
                         json_add(j, f->key, o);
                         break;
                 }

@@ -521,16 +521,6 @@ static Item *item_add(Context *c, const char *name) {
         return n;
 }
 
-static json_object *strv_to_json(char **l) {
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; a && l && l[i]; i++)
-                if (json_object_array_add(a, json_object_new_string(l[i])) < 0) {
-                        json_object_put(a);
-                        return NULL;
-                }
-        return a;
-}
-
 static json_object *item_to_json(const Item *it) {
         _cleanup_json_ json_object *o = json_object_new_object();
         _cleanup_free_ char *chain = NULL;
@@ -552,9 +542,9 @@ static json_object *item_to_json(const Item *it) {
         if (block_node_chain(it->tree, it->tree->verdict, &chain) < 0)
                 return NULL;
         r |= json_add_string(o, "chain", chain);
-        r |= json_add(o, "problems", strv_to_json(it->problems));
-        r |= json_add(o, "unknowns", strv_to_json(it->unknowns));
-        r |= json_add(o, "notes", strv_to_json(it->notes));
+        r |= json_add(o, "problems", json_new_strv(it->problems));
+        r |= json_add(o, "unknowns", json_new_strv(it->unknowns));
+        r |= json_add(o, "notes", json_new_strv(it->notes));
         r |= json_add(o, "stack", block_node_to_json(it->tree));
         return r ? NULL : TAKE_PTR(o);
 }
@@ -709,7 +699,7 @@ static int finish(Context *c, CheckResult *result) {
                         j = json_object_new_object();
                         if (j && (json_add_string(j, "mount", c->items[i].name) < 0 ||
                                   json_add_string(j, "status", check_status_to_string(c->items[i].status)) < 0 ||
-                                  json_add(j, "unknowns", strv_to_json(c->items[i].unknowns)) < 0)) {
+                                  json_add(j, "unknowns", json_new_strv(c->items[i].unknowns)) < 0)) {
                                 json_object_put(j);
                                 j = NULL;
                         }
@@ -729,11 +719,11 @@ static int add_policy_evidence(const PolicyDiskEncryption *p, json_object *evide
 
         if (!o)
                 return -ENOMEM;
-        r |= json_add(o, "mounts", strv_to_json(p->mounts));
+        r |= json_add(o, "mounts", json_new_strv(p->mounts));
         r |= json_add_int(o, "min_luks_version", p->min_luks_version);
-        r |= json_add(o, "ciphers", strv_to_json(p->ciphers));
+        r |= json_add(o, "ciphers", json_new_strv(p->ciphers));
         r |= json_add_int(o, "min_key_bits", p->min_key_bits);
-        r |= json_add(o, "pbkdf", strv_to_json(p->pbkdf));
+        r |= json_add(o, "pbkdf", json_new_strv(p->pbkdf));
         r |= json_add(evidence, "policy", o);
         return r ? -ENOMEM : 0;
 }

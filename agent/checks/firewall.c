@@ -187,13 +187,6 @@ static int judge_chains(const NftRuleset *rs, json_object *ev, Findings *f) {
         return 0;
 }
 
-static json_object *strv_json(char **l) {
-        json_object *a = json_object_new_array();
-        for (char **p = l; a && p && *p; p++)
-                json_object_array_add(a, json_object_new_string(*p));
-        return a;
-}
-
 static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -255,7 +248,7 @@ static int run(const CheckContext *ctx, CheckResult *res) {
                 qsort(f.ports, strv_length(f.ports), sizeof(char *), cmp_str);
         if (!(dd = json_object_new_object()) || json_add(ev, "inbound_default_deny", dd) < 0 ||
             json_add_bool(dd, "ipv4", f.v4) < 0 || json_add_bool(dd, "ipv6", f.v6) < 0 ||
-            json_add(ev, "open_ports", strv_json(f.ports)) < 0 || json_add(ev, "managers", strv_json(f.managers)) < 0)
+            json_add(ev, "open_ports", json_new_strv(f.ports)) < 0 || json_add(ev, "managers", json_new_strv(f.managers)) < 0)
                 return -ENOMEM;
         return verdict(ctx->policy, &f, res);
 }
