@@ -256,7 +256,12 @@ __attribute__((noreturn)) static void child_exec(Agent *a, CycleKind kind, bool 
                 _exit(EXIT_FAILURE);
         if (dup2(result_fd, STDOUT_FILENO) < 0 || dup2(config_fd, 3) < 0)
                 _exit(EXIT_FAILURE);
+        /* All signals but SIGTERM and SIGINT: those stay blocked until the cycle has its
+         * handlers (agent_cycle_setup_signals()), or a stop asked while the program loads
+         * would kill it before the step it must finish. */
         sigfillset(&all);
+        sigdelset(&all, SIGTERM);
+        sigdelset(&all, SIGINT);
         (void) sigprocmask(SIG_UNBLOCK, &all, NULL);
         execv(a->cycle_binary, (char **) argv);
         _exit(127);
