@@ -38,7 +38,7 @@ endif
 
 PKG_CONFIG ?= pkg-config
 PYTHON ?= /usr/bin/python3
-PKGS := openssl json-c libsystemd inih libcurl zlib liblzma liblz4 libevent libevent_openssl sqlite3 libpq
+PKGS := openssl json-c libsystemd inih libcurl zlib liblzma liblz4 libevent libevent_openssl sqlite3 libpq libnftables
 
 V ?= 0
 ifeq ($(V),1)
@@ -101,6 +101,8 @@ COMMON_LIB := $(BUILD)/libvigie-common.a
 AGENT_LIB := $(BUILD)/libvigie-agent.a
 SERVER_LIB := $(BUILD)/libvigie-server.a
 VIGIE_LIBS := $(SERVER_LIB) $(AGENT_LIB) $(COMMON_LIB)
+# A group: common/policy.c reads the check registry (agent/checks/registry.c).
+LINK_LIBS := -Wl,--start-group $(VIGIE_LIBS) -Wl,--end-group
 
 BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
@@ -154,23 +156,23 @@ $(COMMON_LIB) $(AGENT_LIB) $(SERVER_LIB):
 $(BUILD)/bin/%: $$(call obj,$$(MAIN_$$*)) $(VIGIE_LIBS)
 	$(quiet) LD $@
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(VIGIE_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LINK_LIBS) $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(VIGIE_LIBS)
 	$(quiet) LD $@
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(VIGIE_LIBS) $(LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LINK_LIBS) $(LIBS) -lcmocka
 
 # Fuzz targets linked with a small main that replays files: `make check` runs the corpora.
 $(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay-main.o $(VIGIE_LIBS)
 	$(quiet) LD $@
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(VIGIE_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LINK_LIBS) $(LIBS)
 
 $(BUILD)/fuzzers/%: $(BUILD)/obj/tests/fuzz/%.o $(VIGIE_LIBS)
 	$(quiet) LD $@
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(VIGIE_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LINK_LIBS) $(LIBS)
 
 # What each goal needs, installed first (packaging/deps.sh PURPOSE).
 deps deps-check:

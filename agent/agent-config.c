@@ -6,14 +6,11 @@
 #include <syslog.h>
 
 #include "agent-config.h"
-#include "backup-source.h"
+#include "checks.h"
 #include "cleanup.h"
 #include "error-util.h"
 #include "conf-parser.h"
 #include "parse-util.h"
-
-/* Section kinds that modules interpret themselves. */
-static const char *const section_kinds[] = { "Backup" };
 
 #define F(x) offsetof(AgentConfig, x)
 static const ConfigTableItem agent_config_table[] = {
@@ -85,17 +82,6 @@ AgentConfig *agent_config_free(AgentConfig *c) {
         return NULL;
 }
 
-const char *config_section_get(const ConfigSection *s, const char *key, unsigned *ret_line) {
-        const char *v = NULL;
-        for (size_t i = 0; s->keys && s->keys[i]; i++)
-                if (streq(s->keys[i], key)) {
-                        v = s->values[i];
-                        if (ret_line)
-                                *ret_line = s->lines[i];
-                }
-        return v;
-}
-
 static int other_section(const char *section, const char *key, const char *value,
                          const char *file, unsigned line, char **ret_error, void *userdata) {
         AgentConfig *c = userdata;
@@ -107,8 +93,8 @@ static int other_section(const char *section, const char *key, const char *value
 
         if (config_section_split(section, &kind, &name) < 0 || !name)
                 return error_set(ret_error, -EINVAL, "unknown section [%s]", section);
-        for (size_t i = 0; i < ELEMENTSOF(section_kinds); i++)
-                known = known || streq(kind, section_kinds[i]);
+        for (size_t i = 0; i < check_registry_size; i++)
+                known = known || streq_ptr(kind, check_registry[i]->config_kind);
         if (!known)
                 return error_set(ret_error, -EINVAL, "unknown section kind \"%s\" in [%s]", kind, section);
         for (size_t i = 0; i < c->n_sections; i++)
@@ -137,8 +123,6 @@ static int other_section(const char *section, const char *key, const char *value
 }
 
 static int validate(AgentConfig *c, char **ret_error) {
-        BackupSource *sources = NULL;
-        size_t n_sources = 0;
         int r;
 
         if (c->retry_min == 0 || c->retry_max < c->retry_min)
@@ -149,11 +133,11 @@ static int validate(AgentConfig *c, char **ret_error) {
                 return error_set(ret_error, -EINVAL, "[Transport] ConnectTimeoutSec= and TimeoutSec= must be at least 1s");
         if (c->spool_max_reports < 1 || c->spool_max_bytes < 64 * 1024)
                 return error_set(ret_error, -EINVAL, "[Spool] MaxReports= must be at least 1 and MaxBytes= at least 64K");
-        /* [Backup "NAME"] sections: the backup check's parser reports FILE:LINE itself. */
-        r = backup_sources_from_config(c, &sources, &n_sources, ret_error);
-        if (r < 0)
-                return r;
-        backup_sources_free(sources, n_sources);
+        /* Checks' own sections ([Backup "NAME"]): each check's parser reports FILE:LINE itself. */
+        for (size_t i = 0; i < check_registry_size; i++)
+                if (check_registry[i]->config_validate &&
+                    (r = check_registry[i]->config_validate(c->sections, c->n_sections, ret_error)) < 0)
+                        return r;
         if (c->server_url && strncmp(c->server_url, "https://", 8) != 0)
                 return error_set(ret_error, -EINVAL, "[Agent] Server=\"%s\": the server URL must start with https://",
                                  c->server_url);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config-section.h"
 #include "macro.h"
 
 #ifndef SYSCONFDIR
@@ -19,18 +20,6 @@
 #endif
 
 #define AGENT_CONFIG_PATH SYSCONFDIR "/vigie/agent.conf"
-
-/* A section the table does not know by key, kept whole for its module to interpret:
- * [Backup "home"] → kind "Backup", name "home". */
-typedef struct ConfigSection {
-        char *kind;
-        char *name;
-        char *file;
-        unsigned line;
-        char **keys;    /* parallel to values, in file order; a later key overrides */
-        char **values;
-        unsigned *lines;
-} ConfigSection;
 
 typedef struct AgentConfig {
         char *server_url;        /* [Agent] Server= */
@@ -52,7 +41,7 @@ typedef struct AgentConfig {
         usec_t timeout;          /* [Transport] TimeoutSec= (whole request) */
         uint64_t spool_max_reports; /* [Spool] MaxReports= */
         uint64_t spool_max_bytes;   /* [Spool] MaxBytes= */
-        ConfigSection *sections;
+        ConfigSection *sections; /* [Kind "NAME"] sections of the kinds checks declare */
         size_t n_sections;
 } AgentConfig;
 
@@ -64,5 +53,3 @@ static inline void agent_config_freep(AgentConfig **c) {
 /* Missing main file is fine (defaults); a bad line is -EINVAL with "file:line: …". */
 int agent_config_load(const char *path, AgentConfig **ret, char **ret_error);
 int agent_config_load_string(const char *text, AgentConfig **ret, char **ret_error);
-/* The last value of key in a section, or NULL; *ret_line (optional) its line. */
-const char *config_section_get(const ConfigSection *s, const char *key, unsigned *ret_line);

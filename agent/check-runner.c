@@ -22,9 +22,11 @@ int checks_run(const CheckRunOptions *o, CheckResult ***ret, size_t *ret_n) {
         int r;
 
         for (size_t i = 0; o->only && o->only[i]; i++)
-                if (!check_find(o->only[i]))
-                        return log_error_errno(ENOENT, "Unknown check \"%s\". Known checks: disk_encryption, patch_level, backup.",
-                                               o->only[i]);
+                if (!check_find(o->only[i])) {
+                        _cleanup_free_ char *known = policy_check_ids_joined();
+                        return log_error_errno(ENOENT, "Unknown check \"%s\". Known checks: %s.", o->only[i],
+                                               known ? known : "?");
+                }
         r = root_open(root, &root_fd);
         if (r < 0)
                 return log_error_errno(r, "Cannot open root directory \"%s\": %m", root);
@@ -45,29 +47,30 @@ int checks_run(const CheckRunOptions *o, CheckResult ***ret, size_t *ret_n) {
                 CheckContext ctx = {
                         .root = root,
                         .root_fd = root_fd,
-                        .policy = o->policy,
-                        .config = o->config,
+                        .policy = policy_check_section(o->policy, check_id(c)),
+                        .sections = o->config ? o->config->sections : NULL,
+                        .n_sections = o->config ? o->config->n_sections : 0,
                         .state_dir = o->state_dir,
-                        .state = state_file_section(state, c->id),
+                        .state = state_file_section(state, check_id(c)),
                         .now = now_realtime(),
                 };
                 CheckResult *res;
                 usec_t start;
 
-                if (o->only && !strv_contains(o->only, c->id))
+                if (o->only && !strv_contains(o->only, check_id(c)))
                         continue;
-                res = check_result_new(c->id, _(c->title));
+                res = check_result_new(check_id(c), _(c->title));
                 if (!res || !ctx.state) {
                         check_result_free(res);
                         check_results_free(results, n);
                         return log_oom();
                 }
-                res->required = policy_check_required(o->policy, c->id);
+                res->required = policy_check_required(o->policy, check_id(c));
                 start = now_monotonic();
                 r = c->run(&ctx, res);
                 res->duration_us = now_monotonic() - start;
                 if (r < 0) {
-                        log_debug_errno(r, "Check %s failed: %m", c->id);
+                        log_debug_errno(r, "Check %s failed: %m", check_id(c));
                         errno = -r;
                         check_result_set(res, CHECK_ERROR, _("The check could not run: %m."));
                 }

@@ -157,7 +157,7 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
                 if (r < 0 && r != -EEXIST)
                         return error_set(ret_error, r, _("cannot create the device key \"%s\": %s"), path, strerror(-r));
         }
-        r = identity_load_key(key_uri, &key);
+        r = pki_load_key(key_uri, &key);
         if (r < 0)
                 return error_set(ret_error, -EINVAL, _("cannot load the device key \"%s\": %s"), key_uri,
                             r == -EINVAL ? _("not an ECDSA P-256 key") : strerror(-r));

@@ -16,6 +16,7 @@
 #include "fs-util.h"
 #include "hash-util.h"
 #include "identity.h"
+#include "pki.h"
 #include "json-util.h"
 #include "report.h"
 
@@ -23,10 +24,6 @@
  * enrolled device's id derives from it. */
 #define VIGIE_APP_ID SD_ID128_MAKE(5e,3a,0c,7d,91,b2,4f,6e,a8,17,c4,d9,2b,60,f1,83)
 
-#define CERT_FILE_MAX (64u * 1024)
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_STORE_CTX *, OSSL_STORE_close)
-DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_STORE_INFO *, OSSL_STORE_INFO_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE *, X509_STORE_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE_CTX *, X509_STORE_CTX_free)
 
@@ -104,35 +101,6 @@ int identity_generate_key(const char *path) {
         return r;
 }
 
-int identity_load_key(const char *uri, EVP_PKEY **ret) {
-        _cleanup_(OSSL_STORE_closep) OSSL_STORE_CTX *store = NULL;
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
-
-        /* A file: URI to a missing file would only say "unsupported": say ENOENT. */
-        if (strncmp(uri, "file:", 5) == 0 && access(uri + 5, F_OK) < 0)
-                return -errno;
-        store = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL);
-        if (!store) {
-                ERR_clear_error();
-                return -ENOENT;
-        }
-        (void) OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY);
-        while (!key && !OSSL_STORE_eof(store)) {
-                _cleanup_(OSSL_STORE_INFO_freep) OSSL_STORE_INFO *info = OSSL_STORE_load(store);
-                if (info && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
-                        key = OSSL_STORE_INFO_get1_PKEY(info);
-                if (!info && OSSL_STORE_error(store))
-                        break;
-        }
-        ERR_clear_error();
-        if (!key)
-                return -ENOENT;
-        if (!evp_pkey_is_p256(key))
-                return -EINVAL;
-        *ret = TAKE_PTR(key);
-        return 0;
-}
-
 int identity_make_csr(EVP_PKEY *key, const char *device_id, char **ret_pem) {
         _cleanup_(X509_REQ_freep) X509_REQ *req = X509_REQ_new();
         _cleanup_(BIO_free_allp) BIO *bio = BIO_new(BIO_s_mem());
@@ -153,27 +121,6 @@ int identity_make_csr(EVP_PKEY *key, const char *device_id, char **ret_pem) {
         n = BIO_get_mem_data(bio, &data);
         if (n <= 0 || !(*ret_pem = strndup(data, (size_t) n)))
                 return -ENOMEM;
-        return 0;
-}
-
-int identity_load_cert(const char *path, X509 **ret) {
-        _cleanup_free_ char *buf = NULL;
-        _cleanup_(BIO_free_allp) BIO *bio = NULL;
-        size_t size;
-        X509 *cert;
-        int r;
-
-        r = read_file_full(path, CERT_FILE_MAX, &buf, &size);
-        if (r < 0)
-                return r;
-        bio = BIO_new_mem_buf(buf, (int) size);
-        if (!bio)
-                return -ENOMEM;
-        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-        ERR_clear_error();
-        if (!cert)
-                return -EBADMSG;
-        *ret = cert;
         return 0;
 }
 
@@ -240,10 +187,10 @@ int identity_load(const AgentConfig *c, Identity **ret) {
         cert_path = path_join(c->state_dir, IDENTITY_CERT_FILE);
         if (!cert_path)
                 return -ENOMEM;
-        if ((r = identity_load_cert(cert_path, &id->cert)) < 0)
+        if ((r = pki_load_cert(cert_path, &id->cert)) < 0)
                 return r;
         if ((r = identity_key_uri(c, &id->key_uri, &id->provider)) < 0 ||
-            (r = identity_load_key(id->key_uri, &id->key)) < 0)
+            (r = pki_load_key(id->key_uri, &id->key)) < 0)
                 return r;
         if (X509_check_private_key(id->cert, id->key) != 1) {
                 ERR_clear_error();

@@ -14,6 +14,7 @@
 
 #include "agent-config.h"
 #include "jws.h"
+#include "pki.h"
 
 #define DEVICE_ID_SIZE 37 /* 8-4-4-4-12 and NUL */
 #define IDENTITY_KEY_FILE "device.key"
@@ -31,13 +32,8 @@ int device_id_get(const char *seed, char ret[static DEVICE_ID_SIZE]);
 int identity_key_uri(const AgentConfig *c, char **ret_uri, bool *ret_provider);
 /* New P-256 key, written 0600 atomically (PEM, PKCS#8). -EEXIST if path exists. */
 int identity_generate_key(const char *path);
-/* The first private key at uri. -ENOENT when the store has none, -EINVAL when it is not
- * P-256. */
-int identity_load_key(const char *uri, EVP_PKEY **ret);
 /* PEM CSR with subject CN=device_id, signed with key (SHA-256). */
 int identity_make_csr(EVP_PKEY *key, const char *device_id, char **ret_pem);
-/* The first PEM certificate of path (bounded read). */
-int identity_load_cert(const char *path, X509 **ret);
 /* The CA file to pin: STATE/ca.pem when enrollment stored one, else config CA=. */
 int identity_ca_path(const AgentConfig *c, char **ret);
 /* Whether cert chains to a CA in ca_path, valid now. -EBADMSG with a message in

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check-runner.h"
+#include "checks.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "fs-util.h"
@@ -70,17 +71,23 @@ static int load_policy(const char *policy_path, const char *state_dir, Policy **
         return 0;
 }
 
+static void print_check_ids(void) {
+        printf(_("\nChecks (--only ID):\n"));
+        for (size_t i = 0; i < check_registry_size; i++)
+                printf("  %-20s %s\n", check_id(check_registry[i]), _(check_registry[i]->title));
+}
+
 static void help(void) {
         printf(_("Usage: vigie check [OPTIONS]\n\n"
                  "Runs the compliance checks on this machine and prints the verdict.\n\n"
                  "      --json           machine-readable output\n"
                  "      --root DIR       check the system under DIR instead of /\n"
                  "      --policy FILE    policy JSON (default: cached server policy, else built-in)\n"
-                 "      --only ID        run only this check (repeatable): disk_encryption,\n"
-                 "                       patch_level, backup\n"
+                 "      --only ID        run only this check (repeatable; see below)\n"
                  "      --state FILE     state file for grace periods (default STATE_DIR/state.json\n"
                  "                       when writable); --no-state keeps none\n"));
         cli_print_common_help();
+        print_check_ids();
         printf(_("\nExit status: 0 compliant, 1 not compliant, 2 usage or configuration error,\n"
                  "3 internal error.\n"));
 }

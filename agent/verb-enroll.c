@@ -90,7 +90,7 @@ int verb_enroll(Cli *cli, int argc, char *argv[]) {
         if (!force && enrolled) {
                 _cleanup_free_ char *crt_path = path_join(cfg->state_dir, IDENTITY_CERT_FILE), *cn = NULL;
                 _cleanup_(X509_freep) X509 *old = NULL;
-                if (crt_path && identity_load_cert(crt_path, &old) >= 0)
+                if (crt_path && pki_load_cert(crt_path, &old) >= 0)
                         (void) cert_common_name(old, &cn);
                 printf(_("This device is already enrolled as %s (certificate \"%s\"); nothing changed.\n"
                          "Use --force to enroll again.\n"), cn ? cn : "?", strnull(crt_path));

@@ -16,7 +16,7 @@
 #include "fs-util.h"
 #include "i18n.h"
 #include "json-util.h"
-#include "tray-status.h"
+#include "proc-util.h"
 
 static const char *str(json_object *o, const char *key) {
         json_object *v;

@@ -74,7 +74,7 @@ int verb_verify(Cli *cli, int argc, char *argv[]) {
         /* A report saved with echo or a text editor ends with a newline that is not part of it. */
         while (size > 0 && (data[size - 1] == '\n' || data[size - 1] == '\r'))
                 data[--size] = 0;
-        r = identity_load_cert(cert_path, &cert);
+        r = pki_load_cert(cert_path, &cert);
         if (r < 0) {
                 fprintf(stderr, _("vigie verify: cannot read the certificate \"%s\": %s\n"), cert_path,
                         r == -EBADMSG ? _("not a PEM certificate") : strerror(-r));

@@ -155,6 +155,16 @@ int json_get_strv(json_object *o, const char *path, const char *key, char ***ret
         return 0;
 }
 
+json_object *json_new_strv(char *const *l) {
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; a && l && l[i]; i++)
+                if (json_object_array_add(a, json_object_new_string(l[i])) < 0) {
+                        json_object_put(a);
+                        return NULL;
+                }
+        return a;
+}
+
 int json_add(json_object *o, const char *key, json_object *value) {
         if (json_object_object_add(o, key, value) < 0) {
                 json_object_put(value);

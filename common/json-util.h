@@ -41,3 +41,5 @@ int json_add_string(json_object *o, const char *key, const char *value);
 int json_add_int(json_object *o, const char *key, int64_t value);
 int json_add_bool(json_object *o, const char *key, bool value);
 int json_add(json_object *o, const char *key, json_object *value); /* takes value */
+/* A new array of the strings of l (NULL: empty); NULL when out of memory. */
+json_object *json_new_strv(char *const *l);

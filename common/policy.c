@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
+#include "error-util.h"
 #include "json-util.h"
 #include "macro.h"
 #include "parse-util.h"
@@ -12,150 +14,222 @@
 
 #define POLICY_MAX_SIZE (1024 * 1024)
 
-const char policy_default_json[] =
-        "{\"policy_id\":\"default\",\"version\":1,\"report_interval_s\":3600,\n"
-        " \"checks\":{\n"
-        "  \"disk_encryption\":{\"required\":true,\"mounts\":[\"/\",\"/home\",\"swap\"],"
-        "\"min_luks_version\":2,\n"
-        "                     \"ciphers\":[\"aes-xts-plain64\"],\"min_key_bits\":512,"
-        "\"pbkdf\":[\"argon2id\",\"argon2i\"]},\n"
-        "  \"patch_level\":{\"required\":true,\"max_pending_security\":0,\"grace_days\":7,\n"
-        "                 \"max_days_since_refresh\":3,\"reboot_grace_days\":3,"
-        "\"require_unattended_upgrades\":false,\n"
-        "                 \"supported_os\":{\"debian\":[\"12\",\"13\"],"
-        "\"ubuntu\":[\"22.04\",\"24.04\"]}},\n"
-        "  \"backup\":{\"required\":true,\"max_age_hours\":48,\"warn_age_hours\":24,"
-        "\"require\":\"any\"}}}\n";
-
-typedef enum FieldType { FIELD_BOOL, FIELD_INT, FIELD_STRV, FIELD_OS, FIELD_REQUIRE } FieldType;
-
-typedef struct PolicyField {
-        const char *section; /* NULL: top level */
-        const char *key;
-        FieldType type;
-        size_t offset;
-        int64_t min, max;
-} PolicyField;
-
-#define DE(f) offsetof(Policy, disk_encryption.f)
-#define PL(f) offsetof(Policy, patch_level.f)
-#define BK(f) offsetof(Policy, backup.f)
-static const PolicyField fields[] = {
-        { NULL, "report_interval_s", FIELD_INT, offsetof(Policy, report_interval_s), 60, 7 * 86400 },
-        { "disk_encryption", "required", FIELD_BOOL, DE(required), 0, 0 },
-        { "disk_encryption", "mounts", FIELD_STRV, DE(mounts), 0, 0 },
-        { "disk_encryption", "min_luks_version", FIELD_INT, DE(min_luks_version), 0, 2 },
-        { "disk_encryption", "ciphers", FIELD_STRV, DE(ciphers), 0, 0 },
-        { "disk_encryption", "min_key_bits", FIELD_INT, DE(min_key_bits), 0, 4096 },
-        { "disk_encryption", "pbkdf", FIELD_STRV, DE(pbkdf), 0, 0 },
-        { "patch_level", "required", FIELD_BOOL, PL(required), 0, 0 },
-        { "patch_level", "max_pending_security", FIELD_INT, PL(max_pending_security), 0, 100000 },
-        { "patch_level", "grace_days", FIELD_INT, PL(grace_days), 0, 365 },
-        { "patch_level", "max_days_since_refresh", FIELD_INT, PL(max_days_since_refresh), 0, 365 },
-        { "patch_level", "reboot_grace_days", FIELD_INT, PL(reboot_grace_days), 0, 365 },
-        { "patch_level", "require_unattended_upgrades", FIELD_BOOL, PL(require_unattended_upgrades), 0, 0 },
-        { "patch_level", "supported_os", FIELD_OS, 0, 0, 0 },
-        { "backup", "required", FIELD_BOOL, BK(required), 0, 0 },
-        { "backup", "max_age_hours", FIELD_INT, BK(max_age_hours), 1, 24 * 366 },
-        { "backup", "warn_age_hours", FIELD_INT, BK(warn_age_hours), 0, 24 * 366 },
-        { "backup", "require", FIELD_REQUIRE, BK(require_all), 0, 0 },
+/* The top level's own keys beside policy_id, version and checks. */
+static const PolicyField top_fields[] = {
+        { "report_interval_s", POLICY_INT, offsetof(Policy, report_interval_s), "3600", 60, 7 * 86400 },
+};
+static const PolicySchema top_schema = {
+        .name = "", .fields = top_fields, .n_fields = ELEMENTSOF(top_fields), .size = sizeof(Policy),
 };
 
-static void supported_os_free(PolicyPatchLevel *p) {
-        for (size_t i = 0; i < p->n_supported_os; i++) {
-                free(p->supported_os[i].id);
-                strv_free(p->supported_os[i].versions);
+const PolicySchema *policy_check_schema_find(const char *id) {
+        for (size_t i = 0; i < policy_check_schemas_size; i++)
+                if (streq(policy_check_schemas[i]->name, id))
+                        return policy_check_schemas[i];
+        return NULL;
+}
+
+char *policy_check_ids_joined(void) {
+        char *s = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&s, &len);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < policy_check_schemas_size; i++)
+                fprintf(f, "%s%s", i ? ", " : "", policy_check_schemas[i]->name);
+        if (fclose(f) != 0) {
+                free(s);
+                return NULL;
         }
-        free(p->supported_os);
-        p->supported_os = NULL;
-        p->n_supported_os = 0;
+        return s;
+}
+
+static void map_free(PolicyMap *m) {
+        for (size_t i = 0; i < m->n; i++) {
+                free(m->entries[i].key);
+                strv_free(m->entries[i].values);
+        }
+        free(m->entries);
+        *m = (PolicyMap) {};
+}
+
+static void section_free(const PolicySchema *s, void *section) {
+        if (!section)
+                return;
+        for (size_t i = 0; i < s->n_fields; i++) {
+                void *field = (char *) section + s->fields[i].offset;
+                if (s->fields[i].type == POLICY_STRV)
+                        strv_free(*(char ***) field);
+                else if (s->fields[i].type == POLICY_MAP)
+                        map_free(field);
+        }
 }
 
 Policy *policy_free(Policy *p) {
         if (!p)
                 return NULL;
         free(p->policy_id);
-        strv_free(p->disk_encryption.mounts);
-        strv_free(p->disk_encryption.ciphers);
-        strv_free(p->disk_encryption.pbkdf);
-        supported_os_free(&p->patch_level);
+        for (size_t i = 0; p->checks && i < policy_check_schemas_size; i++) {
+                section_free(policy_check_schemas[i], p->checks[i]);
+                free(p->checks[i]);
+        }
+        free(p->checks);
         free(p);
         return NULL;
 }
 
-static int parse_supported_os(json_object *v, const char *path, PolicyPatchLevel *pl,
-                              char **ret_error) {
-        size_t n = 0;
-
+static int parse_map(json_object *v, const char *path, PolicyMap *m, char **ret_error) {
         if (!json_object_is_type(v, json_type_object))
-                return json_error(ret_error, "%s: expected object of OS id to version list, got %s",
-                                  path, json_type_label(v));
-        supported_os_free(pl);
-        pl->supported_os = calloc(json_object_object_length(v) + 1, sizeof(SupportedOs));
-        if (!pl->supported_os)
+                return error_set(ret_error, -EINVAL, "%s: expected object of names to string lists, got %s",
+                                 path, json_type_label(v));
+        map_free(m);
+        m->entries = calloc(json_object_object_length(v) + 1, sizeof(PolicyMapEntry));
+        if (!m->entries)
                 return -ENOMEM;
-        json_object_object_foreach(v, id, versions) {
-                SupportedOs *os = &pl->supported_os[n];
+        json_object_object_foreach(v, key, values) {
+                PolicyMapEntry *e = &m->entries[m->n];
                 int r;
 
-                (void) versions;
-                r = json_get_strv(v, path, id, &os->versions, ret_error);
+                (void) values;
+                r = json_get_strv(v, path, key, &e->values, ret_error);
                 if (r < 0)
                         return r;
-                os->id = strdup(id);
-                if (!os->id)
+                e->key = strdup(key);
+                if (!e->key)
                         return -ENOMEM;
-                pl->n_supported_os = ++n;
+                m->n++;
         }
         return 0;
 }
 
-static int apply_field(Policy *p, const PolicyField *f, json_object *obj, const char *path,
+static int parse_enum(const PolicyField *f, const char *s, const char *path, int *ret, char **ret_error) {
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
+        FILE *l;
+
+        for (int i = 0; f->choices[i]; i++)
+                if (streq(f->choices[i], s)) {
+                        *ret = i;
+                        return 0;
+                }
+        l = open_memstream(&list, &len);
+        if (!l)
+                return -ENOMEM;
+        for (int i = 0; f->choices[i]; i++)
+                fprintf(l, "%s\"%s\"", i == 0 ? "" : f->choices[i + 1] ? ", " : " or ", f->choices[i]);
+        if (fclose(l) != 0)
+                return -ENOMEM;
+        return error_set(ret_error, -EINVAL, "%s.%s: expected %s, got \"%s\"", path, f->key, list, s);
+}
+
+static int apply_field(void *section, const PolicyField *f, json_object *obj, const char *path,
                        char **ret_error) {
-        void *field = (char *) p + f->offset;
+        void *field = (char *) section + f->offset;
         int64_t i;
         const char *s;
         json_object *v;
         int r = 0;
 
         switch (f->type) {
-        case FIELD_BOOL:
+        case POLICY_BOOL:
                 r = json_get_bool(obj, path, f->key, field, ret_error);
                 break;
-        case FIELD_INT:
+        case POLICY_INT:
                 r = json_get_int(obj, path, f->key, f->min, f->max, &i, ret_error);
                 if (r >= 0)
                         *(int *) field = (int) i;
                 break;
-        case FIELD_STRV:
+        case POLICY_STRV:
                 r = json_get_strv(obj, path, f->key, field, ret_error);
                 break;
-        case FIELD_REQUIRE:
+        case POLICY_ENUM:
                 r = json_get_string(obj, path, f->key, &s, ret_error);
-                if (r >= 0) {
-                        if (!streq(s, "any") && !streq(s, "all"))
-                                return json_error(ret_error, "%s.%s: expected \"any\" or \"all\", got \"%s\"",
-                                                  path, f->key, s);
-                        *(bool *) field = streq(s, "all");
-                }
+                if (r >= 0)
+                        r = parse_enum(f, s, path, field, ret_error);
                 break;
-        case FIELD_OS:
+        case POLICY_MAP:
                 if (json_object_object_get_ex(obj, f->key, &v)) {
                         _cleanup_free_ char *p2 = NULL;
                         if (asprintf(&p2, "%s.%s", path, f->key) < 0)
                                 return -ENOMEM;
-                        r = parse_supported_os(v, p2, &p->patch_level, ret_error);
+                        r = parse_map(v, p2, field, ret_error);
                 }
                 break;
         }
         return r == -ENOENT ? 0 : r;
 }
 
-static bool known_key(const char *section, const char *key) {
-        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-                if (streq_ptr(fields[i].section, section) && streq(fields[i].key, key))
+static bool known_key(const PolicySchema *s, const char *key) {
+        for (size_t i = 0; i < s->n_fields; i++)
+                if (streq(s->fields[i].key, key))
                         return true;
         return false;
+}
+
+/* Applies the keys of `body` that the schema knows; path is the section's ("checks.backup"). */
+static int section_overlay(const PolicySchema *s, void *section, json_object *body, const char *path,
+                           PolicyFlags flags, char **ret_error) {
+        int r;
+
+        if (!json_object_is_type(body, json_type_object))
+                return error_set(ret_error, -EINVAL, "%s: expected object, got %s", path, json_type_label(body));
+        json_object_object_foreach(body, key, val) {
+                (void) val;
+                if (!known_key(s, key) && (flags & POLICY_STRICT))
+                        return error_set(ret_error, -EINVAL, "%s.%s: unknown key", path, key);
+        }
+        for (size_t i = 0; i < s->n_fields; i++)
+                if ((r = apply_field(section, &s->fields[i], body, path, ret_error)) < 0)
+                        return r;
+        if (s->finalize)
+                s->finalize(section);
+        return 0;
+}
+
+/* The schema's defaults, from each row's JSON text. */
+static int section_defaults(const PolicySchema *s, void *section) {
+        _cleanup_json_ json_object *body = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_fields; i++)
+                fprintf(f, "%s\"%s\":%s", i ? "," : "{", s->fields[i].key, s->fields[i].def);
+        fputs(s->n_fields ? "}" : "{}", f);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        if (json_parse(text, len, &body, NULL) < 0)
+                return -EINVAL; /* a broken default is a bug of the table (test-policy catches it) */
+        return section_overlay(s, section, body, s->name, POLICY_STRICT, NULL);
+}
+
+static int overlay_checks(Policy *p, json_object *checks, PolicyFlags flags, char **ret_error) {
+        int r;
+
+        if (!json_object_is_type(checks, json_type_object))
+                return error_set(ret_error, -EINVAL, "checks: expected object, got %s", json_type_label(checks));
+        json_object_object_foreach(checks, id, body) {
+                _cleanup_free_ char *path = NULL;
+                size_t k;
+
+                if (asprintf(&path, "checks.%s", id) < 0)
+                        return -ENOMEM;
+                for (k = 0; k < policy_check_schemas_size; k++)
+                        if (streq(policy_check_schemas[k]->name, id))
+                                break;
+                if (k == policy_check_schemas_size) {
+                        if (flags & POLICY_STRICT)
+                                return error_set(ret_error, -EINVAL, "%s: unknown check", path);
+                        continue;
+                }
+                r = section_overlay(policy_check_schemas[k], p->checks[k], body, path, flags, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int overlay(Policy *p, json_object *json, PolicyFlags flags, char **ret_error) {
@@ -165,13 +239,12 @@ static int overlay(Policy *p, json_object *json, PolicyFlags flags, char **ret_e
         int r;
 
         if (!json_object_is_type(json, json_type_object))
-                return json_error(ret_error, "policy: expected a JSON object, got %s",
-                                  json_type_label(json));
+                return error_set(ret_error, -EINVAL, "policy: expected a JSON object, got %s", json_type_label(json));
 
         r = json_get_string(json, "", "policy_id", &s, ret_error);
         if (r >= 0) {
                 if (!*s || strlen(s) > 128 || string_has_cc(s))
-                        return json_error(ret_error, "policy_id: must be 1 to 128 printable characters");
+                        return error_set(ret_error, -EINVAL, "policy_id: must be 1 to 128 printable characters");
                 free(p->policy_id);
                 if (!(p->policy_id = strdup(s)))
                         return -ENOMEM;
@@ -185,62 +258,32 @@ static int overlay(Policy *p, json_object *json, PolicyFlags flags, char **ret_e
 
         json_object_object_foreach(json, top_key, top_val) {
                 (void) top_val;
-                if (!streq(top_key, "policy_id") && !streq(top_key, "version") &&
-                    !streq(top_key, "checks") && !known_key(NULL, top_key) && (flags & POLICY_STRICT))
-                        return json_error(ret_error, "%s: unknown key", top_key);
+                if (!streq(top_key, "policy_id") && !streq(top_key, "version") && !streq(top_key, "checks") &&
+                    !known_key(&top_schema, top_key) && (flags & POLICY_STRICT))
+                        return error_set(ret_error, -EINVAL, "%s: unknown key", top_key);
         }
-        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-                if (!fields[i].section && (r = apply_field(p, &fields[i], json, "", ret_error)) < 0)
+        for (size_t i = 0; i < top_schema.n_fields; i++)
+                if ((r = apply_field(p, &top_fields[i], json, "", ret_error)) < 0)
                         return r;
-
         if (!json_object_object_get_ex(json, "checks", &checks))
                 return 0;
-        if (!json_object_is_type(checks, json_type_object))
-                return json_error(ret_error, "checks: expected object, got %s",
-                                  json_type_label(checks));
-        json_object_object_foreach(checks, section, body) {
-                _cleanup_free_ char *path = NULL;
-                bool known = false;
-
-                if (asprintf(&path, "checks.%s", section) < 0)
-                        return -ENOMEM;
-                for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-                        if (streq_ptr(fields[i].section, section))
-                                known = true;
-                if (!known) {
-                        if (flags & POLICY_STRICT)
-                                return json_error(ret_error, "%s: unknown check", path);
-                        continue;
-                }
-                if (!json_object_is_type(body, json_type_object))
-                        return json_error(ret_error, "%s: expected object, got %s", path,
-                                          json_type_label(body));
-                json_object_object_foreach(body, key, val2) {
-                        (void) val2;
-                        if (!known_key(section, key) && (flags & POLICY_STRICT))
-                                return json_error(ret_error, "%s.%s: unknown key", path, key);
-                }
-                for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-                        if (streq_ptr(fields[i].section, section) &&
-                            (r = apply_field(p, &fields[i], body, path, ret_error)) < 0)
-                                return r;
-        }
-        if (p->backup.warn_age_hours >= p->backup.max_age_hours)
-                p->backup.warn_age_hours = 0; /* never warns before it fails */
-        return 0;
-}
-
-static Policy *policy_alloc(void) {
-        return calloc(1, sizeof(Policy));
+        return overlay_checks(p, checks, flags, ret_error);
 }
 
 Policy *policy_new_default(void) {
-        _cleanup_json_ json_object *j = NULL;
-        _cleanup_(policy_freep) Policy *p = policy_alloc();
+        _cleanup_(policy_freep) Policy *p = calloc(1, sizeof(Policy));
 
-        if (!p || json_parse(policy_default_json, strlen(policy_default_json), &j, NULL) < 0)
+        if (!p || !(p->policy_id = strdup("default")))
                 return NULL;
-        if (overlay(p, j, POLICY_STRICT, NULL) < 0)
+        p->version = 1;
+        p->checks = calloc(policy_check_schemas_size + 1, sizeof(void *));
+        if (!p->checks)
+                return NULL;
+        for (size_t i = 0; i < policy_check_schemas_size; i++)
+                if (!(p->checks[i] = calloc(1, policy_check_schemas[i]->size)) ||
+                    section_defaults(policy_check_schemas[i], p->checks[i]) < 0)
+                        return NULL;
+        if (section_defaults(&top_schema, p) < 0)
                 return NULL;
         return TAKE_PTR(p);
 }
@@ -266,16 +309,39 @@ int policy_load_file(const char *path, PolicyFlags flags, Policy **ret, char **r
         return policy_from_json(j, flags, ret, ret_error);
 }
 
-static json_object *strv_to_json(char **l) {
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; a && l && l[i]; i++)
-                json_object_array_add(a, json_object_new_string(l[i]));
-        return a;
+static json_object *section_to_json(const PolicySchema *s, const void *section, json_object *j) {
+        for (size_t i = 0; j && i < s->n_fields; i++) {
+                const PolicyField *f = &s->fields[i];
+                const void *field = (const char *) section + f->offset;
+                const PolicyMap *m = field;
+                json_object *o;
+
+                switch (f->type) {
+                case POLICY_BOOL:
+                        json_add_bool(j, f->key, *(const bool *) field);
+                        break;
+                case POLICY_INT:
+                        json_add_int(j, f->key, *(const int *) field);
+                        break;
+                case POLICY_STRV:
+                        json_add(j, f->key, json_new_strv(*(char **const *) field));
+                        break;
+                case POLICY_ENUM:
+                        json_add_string(j, f->key, f->choices[*(const int *) field]);
+                        break;
+                case POLICY_MAP:
+                        o = json_object_new_object();
+                        for (size_t k = 0; o && k < m->n; k++)
+                                json_add(o, m->entries[k].key, json_new_strv(m->entries[k].values));
+                        json_add(j, f->key, o);
+                        break;
+                }
+        }
+        return j;
 }
 
 json_object *policy_to_json(const Policy *p) {
-        json_object *j = json_object_new_object(), *checks = json_object_new_object(), *de, *pl,
-                    *bk, *os;
+        json_object *j = json_object_new_object(), *checks = json_object_new_object();
 
         if (!j || !checks) {
                 json_object_put(j);
@@ -284,48 +350,22 @@ json_object *policy_to_json(const Policy *p) {
         }
         json_add_string(j, "policy_id", p->policy_id);
         json_add_int(j, "version", p->version);
-        json_add_int(j, "report_interval_s", p->report_interval_s);
-
-        de = json_object_new_object();
-        json_add_bool(de, "required", p->disk_encryption.required);
-        json_add(de, "mounts", strv_to_json(p->disk_encryption.mounts));
-        json_add_int(de, "min_luks_version", p->disk_encryption.min_luks_version);
-        json_add(de, "ciphers", strv_to_json(p->disk_encryption.ciphers));
-        json_add_int(de, "min_key_bits", p->disk_encryption.min_key_bits);
-        json_add(de, "pbkdf", strv_to_json(p->disk_encryption.pbkdf));
-        json_add(checks, "disk_encryption", de);
-
-        pl = json_object_new_object();
-        json_add_bool(pl, "required", p->patch_level.required);
-        json_add_int(pl, "max_pending_security", p->patch_level.max_pending_security);
-        json_add_int(pl, "grace_days", p->patch_level.grace_days);
-        json_add_int(pl, "max_days_since_refresh", p->patch_level.max_days_since_refresh);
-        json_add_int(pl, "reboot_grace_days", p->patch_level.reboot_grace_days);
-        json_add_bool(pl, "require_unattended_upgrades", p->patch_level.require_unattended_upgrades);
-        os = json_object_new_object();
-        for (size_t i = 0; i < p->patch_level.n_supported_os; i++)
-                json_add(os, p->patch_level.supported_os[i].id,
-                         strv_to_json(p->patch_level.supported_os[i].versions));
-        json_add(pl, "supported_os", os);
-        json_add(checks, "patch_level", pl);
-
-        bk = json_object_new_object();
-        json_add_bool(bk, "required", p->backup.required);
-        json_add_int(bk, "max_age_hours", p->backup.max_age_hours);
-        json_add_int(bk, "warn_age_hours", p->backup.warn_age_hours);
-        json_add_string(bk, "require", p->backup.require_all ? "all" : "any");
-        json_add(checks, "backup", bk);
-
+        section_to_json(&top_schema, p, j);
+        for (size_t i = 0; i < policy_check_schemas_size; i++)
+                json_add(checks, policy_check_schemas[i]->name,
+                         section_to_json(policy_check_schemas[i], p->checks[i], json_object_new_object()));
         json_add(j, "checks", checks);
         return j;
 }
 
+const void *policy_check_section(const Policy *p, const char *check_id) {
+        for (size_t i = 0; i < policy_check_schemas_size; i++)
+                if (streq(policy_check_schemas[i]->name, check_id))
+                        return p->checks[i];
+        return NULL;
+}
+
 bool policy_check_required(const Policy *p, const char *check_id) {
-        if (streq(check_id, "disk_encryption"))
-                return p->disk_encryption.required;
-        if (streq(check_id, "patch_level"))
-                return p->patch_level.required;
-        if (streq(check_id, "backup"))
-                return p->backup.required;
-        return false;
+        const PolicyCheckHead *h = policy_check_section(p, check_id);
+        return h && h->required;
 }

@@ -332,31 +332,6 @@ int report_claims_parse(const void *data, size_t size, ReportClaims **ret, char 
         return report_claims_from_json(j, ret, ret_error);
 }
 
-int report_claims_check_policy(const ReportClaims *c, const Policy *p, char **ret_error) {
-        static const char *const known[] = { "disk_encryption", "patch_level", "backup" };
-        bool compliant = true;
-
-        if (!streq(c->policy_id, p->policy_id) || c->policy_version != p->version)
-                return json_error(ret_error, "policy: report names \"%s\" version %lld, not \"%s\" version %lld",
-                                  c->policy_id, (long long) c->policy_version, p->policy_id,
-                                  (long long) p->version);
-        for (size_t k = 0; k < ELEMENTSOF(known); k++) {
-                bool found = false;
-                if (!policy_check_required(p, known[k]))
-                        continue;
-                for (size_t i = 0; i < c->n_checks; i++)
-                        if (streq(c->checks[i]->id, known[k])) {
-                                found = true;
-                                compliant = compliant && check_status_ok(c->checks[i]->status);
-                        }
-                compliant = compliant && found;
-        }
-        if (compliant != c->compliant)
-                return json_error(ret_error, "compliant: %s, but the checks under policy \"%s\" give %s",
-                                  c->compliant ? "true" : "false", p->policy_id, compliant ? "true" : "false");
-        return 0;
-}
-
 int report_hash(const char *jws, size_t len, char ret[static REPORT_HASH_SIZE]) {
         return sha256_hex(jws, len, ret);
 }

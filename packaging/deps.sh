@@ -12,12 +12,20 @@ set -eu
 
 BUILD="build-essential pkg-config gettext
  libssl-dev libcurl4-openssl-dev libsystemd-dev libjson-c-dev libevent-dev
- libsqlite3-dev libpq-dev libinih-dev zlib1g-dev liblzma-dev liblz4-dev"
+ libsqlite3-dev libpq-dev libinih-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev
+ libnftables-dev libexpat1-dev libgtk-3-dev"
 DEMO="cryptsetup-bin python3 openssl"
+# Test tools and the real components the tests drive (one line per area).
 TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cryptography
  python3-gi python3-dbus dbus dbus-bin|dbus cryptsetup-bin restic borgbackup postgresql
- curl openssl valgrind systemd man-db time procps iproute2 sqlite3 lz4 xz-utils gzip apt dpkg"
-BENCH="hyperfine"
+ curl openssl valgrind systemd man-db time procps iproute2 util-linux sqlite3 lz4 xz-utils zstd gzip apt dpkg
+ nftables
+ nginx openvpn
+ chromium|chromium-browser chromium-driver|chromium-chromedriver python3-selenium libnss3-tools
+ rpm createrepo-c dnf
+ xvfb xfce4-panel dunst xdotool imagemagick fonts-dejavu-core adwaita-icon-theme
+ swtpm swtpm-tools tpm2-openssl tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0
+ libtss2-tcti-swtpm0t64|libtss2-tcti-swtpm0"
 
 # clang and its fuzzer/sanitizer runtime, whatever LLVM version the release ships: the
 # runtime package is named after clang's major version (libclang-rt-N-dev, or inside

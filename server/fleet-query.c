@@ -8,6 +8,7 @@
 #include "fleet-query.h"
 #include "json-util.h"
 #include "parse-util.h"
+#include "policy-schema.h"
 #include "text-util.h"
 #include "time-util.h"
 
@@ -225,9 +226,10 @@ static int apply_param(FleetQuery *q, const char *key, const char *v, const char
                                     "stale, flagged, revoked, any", v);
                 q->status = s;
         } else if (streq(key, "check")) {
-                if (!valid_check_id(v))
-                        return FAIL("check=\"%s\": expected a check id such as "
-                                    "disk_encryption, patch_level or backup", v);
+                if (!valid_check_id(v)) {
+                        _cleanup_free_ char *known = policy_check_ids_joined();
+                        return FAIL("check=\"%s\": expected a check id such as %s", v, known ? known : "backup");
+                }
                 free(q->check);
                 q->check = strdup(v);
                 if (!q->check)

@@ -9,10 +9,10 @@
 #include "cleanup.h"
 #include "conf-parser.h"
 #include "fs-util.h"
-#include "identity.h"
 #include "i18n.h"
 #include "json-util.h"
 #include "macro.h"
+#include "pki.h"
 #include "transport.h"
 #include "vigiectl-client.h"
 
@@ -126,7 +126,7 @@ static bool tls_alert_about_certificate(const char *msg) {
                (strstr(msg, "certificate") || strstr(msg, "unknown ca") || strstr(msg, "access denied"));
 }
 
-/* The admin certificate and key, then one Transport (agent/transport.c: pinned CA, TLS
+/* The admin certificate and key, then one Transport (common/transport.c: pinned CA, TLS
  * 1.2+, timeouts, bounded bodies) kept for every request of this run. The key is read
  * through OSSL_STORE, so Key= may also be a provider URI (a TPM-held key). */
 static int ctl_transport(CtlConfig *c, Transport **ret) {
@@ -139,7 +139,7 @@ static int ctl_transport(CtlConfig *c, Transport **ret) {
                 *ret = c->transport;
                 return 0;
         }
-        r = identity_load_cert(c->cert, &cert);
+        r = pki_load_cert(c->cert, &cert);
         if (r < 0) {
                 fprintf(stderr, _("vigiectl: cannot read the admin certificate \"%s\": %s\n"), c->cert,
                         r == -ENOMEM ? strerror(-r) : _("not a PEM certificate"));
@@ -147,7 +147,7 @@ static int ctl_transport(CtlConfig *c, Transport **ret) {
         }
         if (asprintf(&uri, "%s%s", strchr(c->key, ':') ? "" : "file:", c->key) < 0)
                 return VIGIECTL_EXIT_INTERNAL;
-        r = identity_load_key(uri, &key);
+        r = pki_load_key(uri, &key);
         if (r < 0) {
                 fprintf(stderr, _("vigiectl: cannot use the admin key \"%s\": %s\n"), c->key,
                         r == -EINVAL ? _("not a P-256 key") : r == -ENOENT ? _("no private key in it")

@@ -289,14 +289,14 @@ static int source_from_section(const ConfigSection *sec, BackupSource *s, char *
         return 0;
 }
 
-int backup_sources_from_config(const AgentConfig *c, BackupSource **ret, size_t *ret_n,
-                               char **ret_error) {
+int backup_sources_from_config(const ConfigSection *sections, size_t n_sections, BackupSource **ret,
+                               size_t *ret_n, char **ret_error) {
         BackupSource *l = NULL;
         size_t n = 0;
         int r;
 
-        for (size_t i = 0; i < c->n_sections; i++) {
-                const ConfigSection *sec = &c->sections[i];
+        for (size_t i = 0; i < n_sections; i++) {
+                const ConfigSection *sec = &sections[i];
                 BackupSource *nl;
 
                 if (!streq(sec->kind, "Backup"))
@@ -316,6 +316,16 @@ int backup_sources_from_config(const AgentConfig *c, BackupSource **ret, size_t 
         *ret = l;
         *ret_n = n;
         return 0;
+}
+
+int backup_config_validate(const ConfigSection *sections, size_t n_sections, char **ret_error) {
+        BackupSource *l = NULL;
+        size_t n = 0;
+        int r = backup_sources_from_config(sections, n_sections, &l, &n, ret_error);
+
+        if (r >= 0)
+                backup_sources_free(l, n);
+        return r;
 }
 
 bool backup_source_is_remote(const BackupSource *s) {

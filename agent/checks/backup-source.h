@@ -12,7 +12,7 @@
 
 #include <json-c/json.h>
 
-#include "agent-config.h"
+#include "config-section.h"
 #include "checks.h"
 #include "macro.h"
 
@@ -94,8 +94,10 @@ extern const BackupSourceType backup_stamp;
 
 /* Configuration: every [Backup "NAME"] section, validated. A bad key or value is -EINVAL
  * with "FILE:LINE: [Backup \"NAME\"] Key=\"value\": reason" in *ret_error. */
-int backup_sources_from_config(const AgentConfig *c, BackupSource **ret, size_t *ret_n,
-                               char **ret_error);
+int backup_sources_from_config(const ConfigSection *sections, size_t n_sections, BackupSource **ret,
+                               size_t *ret_n, char **ret_error);
+/* The same, only to validate (Check.config_validate). */
+int backup_config_validate(const ConfigSection *sections, size_t n_sections, char **ret_error);
 void backup_sources_free(BackupSource *s, size_t n);
 /* Checks one NAME=value for the tool's environment (Environment=, EnvironmentFile=). */
 int backup_environment_check(const char *assignment, char **ret_error);

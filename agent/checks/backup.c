@@ -34,6 +34,17 @@ static const char *const freshness_names[] = {
         [FRESH] = "fresh", [AGING] = "aging", [STALE] = "stale", [NONE] = "none", [UNKNOWN] = "unknown",
 };
 
+typedef enum BackupRequire { BACKUP_REQUIRE_ANY, BACKUP_REQUIRE_ALL } BackupRequire;
+
+typedef struct PolicyBackup {
+        PolicyCheckHead head;
+        int max_age_hours;
+        int warn_age_hours;     /* warn (with a deadline) past this age; 0: never warn */
+        int require;            /* BackupRequire: "all" — every configured source must be fresh */
+} PolicyBackup;
+
+static const char *const require_names[] = { [BACKUP_REQUIRE_ANY] = "any", [BACKUP_REQUIRE_ALL] = "all", NULL };
+
 static const char *const outcome_names[] = {
         [PROBE_OK] = "ok", [PROBE_UNREACHABLE] = "unreachable", [PROBE_BROKEN] = "broken",
 };
@@ -215,7 +226,7 @@ static int view_source(const BackupSource *s, const CheckContext *ctx, json_obje
                 v->error = v->probe.error;
         } else {
                 usec_t age = ctx->now > v->obs.time ? ctx->now - v->obs.time : 0;
-                const PolicyBackup *pb = &ctx->policy->backup;
+                const PolicyBackup *pb = ctx->policy;
                 if (age > (usec_t) pb->max_age_hours * USEC_PER_HOUR)
                         v->freshness = STALE;
                 else if (pb->warn_age_hours > 0 && age > (usec_t) pb->warn_age_hours * USEC_PER_HOUR)
@@ -309,7 +320,7 @@ static int fail_none(CheckResult *res, const SourceView *v) {
 }
 
 static int verdict(const CheckContext *ctx, const SourceView *views, size_t n, CheckResult *res) {
-        const PolicyBackup *pb = &ctx->policy->backup;
+        const PolicyBackup *pb = ctx->policy;
         const SourceView *best = NULL, *worst = NULL, *unknown = NULL, *judged;
         _cleanup_free_ char *what = NULL, *note = NULL;
         int r;
@@ -328,14 +339,14 @@ static int verdict(const CheckContext *ctx, const SourceView *views, size_t n, C
                         worst = v;
         }
         /* "any": the newest backup anywhere decides; "all": the worst source does. */
-        judged = pb->require_all ? worst : best;
+        judged = pb->require == BACKUP_REQUIRE_ALL ? worst : best;
         if (judged && judged->obs.time) {
                 what = describe(judged, ctx->now);
                 note = cache_note(judged);
                 if (!what || !note)
                         return -ENOMEM;
         }
-        if (judged && (judged->freshness == STALE || judged->freshness == NONE) && (pb->require_all || !unknown)) {
+        if (judged && (judged->freshness == STALE || judged->freshness == NONE) && (pb->require == BACKUP_REQUIRE_ALL || !unknown)) {
                 if (judged->freshness == NONE)
                         r = fail_none(res, judged);
                 else
@@ -347,7 +358,7 @@ static int verdict(const CheckContext *ctx, const SourceView *views, size_t n, C
                 r = fail_none(res, worst);
                 goto run_backup;
         }
-        if (unknown && (pb->require_all || !judged || judged->freshness == STALE || judged->freshness == NONE)) {
+        if (unknown && (pb->require == BACKUP_REQUIRE_ALL || !judged || judged->freshness == STALE || judged->freshness == NONE)) {
                 r = check_result_set(res, CHECK_UNKNOWN, _("Cannot tell when the last backup was: %s \"%s\": %s."),
                                      unknown->source->type->name, unknown->source->name, strempty(unknown->error));
                 if (r >= 0)
@@ -377,10 +388,10 @@ static int run(const CheckContext *ctx, CheckResult *res) {
         SourceView *views = NULL;
         size_t n = 0;
         json_object *state_sources, *list;
-        const PolicyBackup *pb = &ctx->policy->backup;
+        const PolicyBackup *pb = ctx->policy;
         int r;
 
-        r = backup_sources_from_config(ctx->config, &sources, &n, &err);
+        r = backup_sources_from_config(ctx->sections, ctx->n_sections, &sources, &n, &err);
         if (r < 0)
                 return r; /* validated when the configuration was loaded */
         if (!json_object_object_get_ex(ctx->state, "sources", &state_sources) ||
@@ -394,7 +405,7 @@ static int run(const CheckContext *ctx, CheckResult *res) {
         views = calloc(n ? n : 1, sizeof(SourceView));
         list = json_object_new_array();
         if (!views || !list || json_add(res->evidence, "sources", list) < 0 ||
-            json_add_string(res->evidence, "require", pb->require_all ? "all" : "any") < 0 ||
+            json_add_string(res->evidence, "require", require_names[pb->require]) < 0 ||
             json_add_int(res->evidence, "max_age_hours", pb->max_age_hours) < 0 ||
             json_add_int(res->evidence, "warn_age_hours", pb->warn_age_hours) < 0) {
                 r = -ENOMEM;
@@ -444,8 +455,25 @@ finish:
         return r;
 }
 
+/* A warn age at or past the maximum would never warn: disabled. */
+static void policy_finalize(void *section) {
+        PolicyBackup *pb = section;
+        if (pb->warn_age_hours >= pb->max_age_hours)
+                pb->warn_age_hours = 0;
+}
+
+#define F(x) offsetof(PolicyBackup, x)
+static const PolicyField policy_fields[] = {
+        { "required", POLICY_BOOL, F(head.required), "true" },
+        { "max_age_hours", POLICY_INT, F(max_age_hours), "48", 1, 24 * 366 },
+        { "warn_age_hours", POLICY_INT, F(warn_age_hours), "24", 0, 24 * 366 },
+        { "require", POLICY_ENUM, F(require), "\"any\"", .choices = require_names },
+};
+
 const Check check_backup = {
-        .id = "backup",
+        .policy = { "backup", policy_fields, ELEMENTSOF(policy_fields), sizeof(PolicyBackup), policy_finalize },
         .title = N_("Backup"),
+        .config_kind = "Backup",
+        .config_validate = backup_config_validate,
         .run = run,
 };

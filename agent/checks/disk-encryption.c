@@ -44,6 +44,15 @@ typedef struct Item {
                                  * or "random_key" (cipher and key size); NULL: no crypt layer */
 } Item;
 
+typedef struct PolicyDiskEncryption {
+        PolicyCheckHead head;
+        char **mounts;          /* "/", "/home", "swap" (every active swap) */
+        int min_luks_version;   /* 0: any (plain dm-crypt allowed), 1, 2 */
+        char **ciphers;         /* "aes-xts-plain64"; empty: any */
+        int min_key_bits;       /* 0: any */
+        char **pbkdf;           /* "argon2id", "argon2i", "pbkdf2"; empty: any */
+} PolicyDiskEncryption;
+
 typedef struct Context {
         const CheckContext *ctx;
         const PolicyDiskEncryption *policy;
@@ -561,16 +570,6 @@ static Item *item_add(Context *c, const char *name) {
         return n;
 }
 
-static json_object *strv_to_json(char **l) {
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; a && l && l[i]; i++)
-                if (json_object_array_add(a, json_object_new_string(l[i])) < 0) {
-                        json_object_put(a);
-                        return NULL;
-                }
-        return a;
-}
-
 /* One shape for every item, whatever its verdict (docs/disk-encryption.md, "Evidence"):
  * a mount the check cannot place has verdict "unknown", a reason, and null chain/stack. */
 static json_object *item_to_json(const Item *it) {
@@ -599,9 +598,9 @@ static json_object *item_to_json(const Item *it) {
         if (t && block_node_chain(t, v, &chain) < 0)
                 return NULL;
         r |= json_add_string(o, "chain", chain);
-        r |= json_add(o, "problems", strv_to_json(it->problems));
-        r |= json_add(o, "unknowns", strv_to_json(it->unknowns));
-        r |= json_add(o, "notes", strv_to_json(it->notes));
+        r |= json_add(o, "problems", json_new_strv(it->problems));
+        r |= json_add(o, "unknowns", json_new_strv(it->unknowns));
+        r |= json_add(o, "notes", json_new_strv(it->notes));
         r |= json_add(o, "stack", t ? block_node_to_json(t) : NULL);
         return r ? NULL : TAKE_PTR(o);
 }
@@ -770,11 +769,11 @@ static int add_policy_evidence(const PolicyDiskEncryption *p, json_object *evide
 
         if (!o)
                 return -ENOMEM;
-        r |= json_add(o, "mounts", strv_to_json(p->mounts));
+        r |= json_add(o, "mounts", json_new_strv(p->mounts));
         r |= json_add_int(o, "min_luks_version", p->min_luks_version);
-        r |= json_add(o, "ciphers", strv_to_json(p->ciphers));
+        r |= json_add(o, "ciphers", json_new_strv(p->ciphers));
         r |= json_add_int(o, "min_key_bits", p->min_key_bits);
-        r |= json_add(o, "pbkdf", strv_to_json(p->pbkdf));
+        r |= json_add(o, "pbkdf", json_new_strv(p->pbkdf));
         r |= json_add(evidence, "policy", o);
         return r ? -ENOMEM : 0;
 }
@@ -792,7 +791,7 @@ static int proc_unreadable(CheckResult *result, const char *path, int error, con
 }
 
 static int run(const CheckContext *ctx, CheckResult *result) {
-        _cleanup_(context_done) Context c = { .ctx = ctx, .policy = &ctx->policy->disk_encryption };
+        _cleanup_(context_done) Context c = { .ctx = ctx, .policy = ctx->policy };
         _cleanup_(mount_table_freep) MountTable *mounts = NULL;
         _cleanup_(swap_table_freep) SwapTable *swaps = NULL;
         _cleanup_free_ char *text = NULL, *err = NULL;
@@ -856,8 +855,18 @@ static int run(const CheckContext *ctx, CheckResult *result) {
         return finish(&c, result);
 }
 
+#define F(x) offsetof(PolicyDiskEncryption, x)
+static const PolicyField policy_fields[] = {
+        { "required", POLICY_BOOL, F(head.required), "true" },
+        { "mounts", POLICY_STRV, F(mounts), "[\"/\",\"/home\",\"swap\"]" },
+        { "min_luks_version", POLICY_INT, F(min_luks_version), "2", 0, 2 },
+        { "ciphers", POLICY_STRV, F(ciphers), "[\"aes-xts-plain64\"]" },
+        { "min_key_bits", POLICY_INT, F(min_key_bits), "512", 0, 4096 },
+        { "pbkdf", POLICY_STRV, F(pbkdf), "[\"argon2id\",\"argon2i\"]" },
+};
+
 const Check check_disk_encryption = {
-        .id = "disk_encryption",
+        .policy = { "disk_encryption", policy_fields, ELEMENTSOF(policy_fields), sizeof(PolicyDiskEncryption) },
         .title = N_("Disk encryption"),
         .run = run,
 };

@@ -39,6 +39,16 @@
 #define STAMP_PATH "/var/lib/apt/periodic/update-success-stamp"
 #define REBOOT_FLAG "/run/reboot-required"
 
+typedef struct PolicyPatchLevel {
+        PolicyCheckHead head;
+        int max_pending_security;
+        int grace_days;
+        int max_days_since_refresh;
+        int reboot_grace_days;
+        bool require_unattended_upgrades;
+        PolicyMap supported_os; /* os-release ID → VERSION_ID values; empty: any OS */
+} PolicyPatchLevel;
+
 typedef struct Scan {
         AptCache *cache;
         uint32_t file_index;
@@ -384,13 +394,13 @@ static int usec_cmp(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-static bool os_supported(const Policy *policy, const OsRelease *os) {
-        const PolicyPatchLevel *pl = &policy->patch_level;
-        if (pl->n_supported_os == 0)
+static bool os_supported(const PolicyPatchLevel *pl, const OsRelease *os) {
+        const PolicyMap *m = &pl->supported_os;
+        if (m->n == 0)
                 return true;
-        for (size_t i = 0; i < pl->n_supported_os; i++)
-                if (os && streq_ptr(pl->supported_os[i].id, os->id))
-                        return os->version_id && strv_contains(pl->supported_os[i].versions, os->version_id);
+        for (size_t i = 0; i < m->n; i++)
+                if (os && streq_ptr(m->entries[i].key, os->id))
+                        return os->version_id && strv_contains(m->entries[i].values, os->version_id);
         return false;
 }
 
@@ -431,7 +441,7 @@ static int verdict_add(Verdict *v, CheckStatus status, usec_t deadline, const ch
 }
 
 static int run(const CheckContext *ctx, CheckResult *result) {
-        const PolicyPatchLevel *pl = &ctx->policy->patch_level;
+        const PolicyPatchLevel *pl = ctx->policy;
         _cleanup_(patch_level_data_freep) PatchLevelData *d = NULL;
         _cleanup_(os_release_freep) OsRelease *os = NULL;
         _cleanup_free_ char *err = NULL, *reboot_reason = NULL;
@@ -445,7 +455,7 @@ static int run(const CheckContext *ctx, CheckResult *result) {
         int r;
 
         (void) os_release_load(ctx->root_fd, &os);
-        supported = os_supported(ctx->policy, os);
+        supported = os_supported(pl, os);
         if (!(jos = json_object_new_object()) || json_add(ev, "os", jos) < 0 ||
             json_add_string(jos, "id", os ? os->id : NULL) < 0 ||
             json_add_string(jos, "version_id", os ? os->version_id : NULL) < 0 ||
@@ -635,8 +645,19 @@ static int run(const CheckContext *ctx, CheckResult *result) {
                                 n_held);
 }
 
+#define F(x) offsetof(PolicyPatchLevel, x)
+static const PolicyField policy_fields[] = {
+        { "required", POLICY_BOOL, F(head.required), "true" },
+        { "max_pending_security", POLICY_INT, F(max_pending_security), "0", 0, 100000 },
+        { "grace_days", POLICY_INT, F(grace_days), "7", 0, 365 },
+        { "max_days_since_refresh", POLICY_INT, F(max_days_since_refresh), "3", 0, 365 },
+        { "reboot_grace_days", POLICY_INT, F(reboot_grace_days), "3", 0, 365 },
+        { "require_unattended_upgrades", POLICY_BOOL, F(require_unattended_upgrades), "false" },
+        { "supported_os", POLICY_MAP, F(supported_os), "{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\"]}" },
+};
+
 const Check check_patch_level = {
-        .id = "patch_level",
+        .policy = { "patch_level", policy_fields, ELEMENTSOF(policy_fields), sizeof(PolicyPatchLevel) },
         .title = N_("Patch level"),
         .run = run,
 };

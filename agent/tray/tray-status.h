@@ -10,6 +10,7 @@
 
 #include "check-result.h"
 #include "macro.h"
+#include "proc-util.h" /* pid_is_vigie_agent(): is the status file's writer running? */
 
 #define TRAY_STATUS_FILE_MAX (1024u * 1024)
 #define TRAY_CHECKS_MAX 64
@@ -30,6 +31,3 @@ int tray_status_parse(const char *data, size_t size, TrayStatus *ret);
 /* Reads and parses PATH; a missing file gives present=false and 0. */
 int tray_status_load(const char *path, TrayStatus *ret);
 void tray_status_done(TrayStatus *s);
-
-/* Whether PID is still a process named "vigie-agent" (its pid may have been reused). */
-bool pid_is_vigie_agent(int64_t pid);

@@ -144,7 +144,7 @@ static void test_config(void **state) {
                                                   "PasswordFile=/etc/vigie/restic.pw\nTag=a\nTag=b\n"
                                                   "ProbeInterval=2h\n[Backup \"st\"]\nType=stamp\nPath=/var/x\n",
                                                   &c, &err), 0);
-        assert_int_equal(backup_sources_from_config(c, &s, &n, &err), 0);
+        assert_int_equal(backup_sources_from_config(c->sections, c->n_sections, &s, &n, &err), 0);
         assert_int_equal(n, 2);
         assert_string_equal(s[0].type->name, "restic");
         assert_true(backup_source_is_remote(&s[0]));

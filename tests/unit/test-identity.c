@@ -63,7 +63,7 @@ static void test_key_and_csr(void **state) {
         assert_int_equal(st.st_mode & 0777, 0600);
         assert_int_equal(identity_generate_key(path), -EEXIST); /* never overwritten */
         assert_true(asprintf(&uri, "file:%s", path) > 0);
-        assert_int_equal(identity_load_key(uri, &key), 0);
+        assert_int_equal(pki_load_key(uri, &key), 0);
         assert_true(evp_pkey_is_p256(key));
         assert_int_equal(identity_make_csr(key, "6f1c2a9e-3b4d-4e5f-8a9b-0c1d2e3f4a5b", &csr), 0);
         bio = BIO_new_mem_buf(csr, -1);
@@ -78,13 +78,13 @@ static void test_key_and_csr(void **state) {
                 _cleanup_(EVP_PKEY_freep) EVP_PKEY *k = NULL, *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
                 _cleanup_free_ char *rsa_path = path_join(dir, "rsa.key"), *rsa_uri = NULL;
                 _cleanup_fclose_ FILE *f = NULL;
-                assert_int_equal(identity_load_key("file:/nonexistent/device.key", &k), -ENOENT);
+                assert_int_equal(pki_load_key("file:/nonexistent/device.key", &k), -ENOENT);
                 f = fopen(rsa_path, "we");
                 assert_non_null(f);
                 assert_int_equal(PEM_write_PrivateKey(f, rsa, NULL, NULL, 0, NULL, NULL), 1);
                 assert_int_equal(fflush(f), 0);
                 assert_true(asprintf(&rsa_uri, "file:%s", rsa_path) > 0);
-                assert_int_equal(identity_load_key(rsa_uri, &k), -EINVAL);
+                assert_int_equal(pki_load_key(rsa_uri, &k), -EINVAL);
                 assert_int_equal(unlink(rsa_path), 0);
         }
         assert_int_equal(unlink(path), 0);

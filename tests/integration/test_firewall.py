@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: MIT
+"""firewall against real rulesets: each test creates a network namespace, loads a ruleset
+with `nft -f` and runs `vigie check` inside it (`ip netns exec`), so the check reads that
+namespace's ruleset through netlink like it reads the laptop's."""
+import json
+import os
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, SANITIZE, binary
+
+RULESETS = FIXTURES / "firewall"
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+
+
+@pytest.fixture
+def netns():
+    name = f"vigie-fw-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    yield name
+    subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def load(ns, ruleset):
+    subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", str(RULESETS / ruleset)], check=True)
+
+
+def check(ns, tmp_path, policy=None):
+    conf = tmp_path / "agent.conf"
+    conf.write_text(f"[Agent]\nStateDirectory={tmp_path}\n")
+    args = ["ip", "netns", "exec", ns, binary("vigie"), "check", "--json", "--config", str(conf), "--no-state",
+            "--only", "firewall"]
+    if policy is not None:
+        p = tmp_path / "policy.json"
+        p.write_text(json.dumps({"checks": {"firewall": policy}}))
+        args += ["--policy", str(p)]
+    env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LANG": "C.UTF-8"}
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
+    if SANITIZE:
+        assert "runtime error:" not in proc.stderr and "Sanitizer" not in proc.stderr, proc.stderr
+    assert proc.returncode in (0, 1), proc.stderr
+    [res] = json.loads(proc.stdout)["checks"]
+    assert res["id"] == "firewall" and res["title"] == "Firewall"
+    return res
+
+
+def test_empty_ruleset_fails(netns, tmp_path):
+    res = check(netns, tmp_path)
+    assert res["status"] == "fail" and res["summary"] == "No firewall filters inbound traffic."
+    assert "ufw enable" in res["remediation"]
+    assert res["evidence"] == {"input_chains": [], "inbound_default_deny": {"ipv4": False, "ipv6": False},
+                               "open_ports": [], "managers": []}
+
+
+def test_drop_policy_and_open_ports(netns, tmp_path):
+    load(netns, "inet-drop.nft")
+    res = check(netns, tmp_path, {"allowed_inbound_ports": ["22/tcp", "443/tcp", "8080/tcp", "60000-65535/udp"]})
+    assert res["status"] == "pass", res
+    ev = res["evidence"]
+    assert ev["input_chains"] == [{"family": "inet", "table": "filter", "name": "input", "policy": "drop",
+                                   "default_deny": True}]
+    # the jumped chain's port counts; the forward chain does not
+    assert ev["open_ports"] == ["22/tcp", "443/tcp", "60000-61000/udp", "8080/tcp"]
+    assert res["summary"] == "Inbound traffic is dropped unless allowed; open: 22/tcp, 443/tcp, 60000-61000/udp, 8080/tcp."
+
+
+def test_ports_beyond_the_policy_fail(netns, tmp_path):
+    load(netns, "inet-drop.nft")
+    res = check(netns, tmp_path, {"allowed_inbound_ports": ["22/tcp", "60000-60999/udp"]})
+    assert res["status"] == "fail"
+    assert res["summary"] == "Open to inbound connections beyond the policy: 443/tcp, 60000-61000/udp, 8080/tcp."
+    # by default no port may be open
+    assert check(netns, tmp_path)["status"] == "fail"
+
+
+def test_firewalld_final_reject(netns, tmp_path):
+    load(netns, "firewalld.nft")
+    res = check(netns, tmp_path, {"allowed_inbound_ports": ["22/tcp", "546/udp"]})
+    assert res["status"] == "pass", res
+    ev = res["evidence"]
+    assert ev["managers"] == ["firewalld"]
+    assert ev["input_chains"][0]["policy"] == "accept" and ev["input_chains"][0]["default_deny"] is True
+    assert ev["open_ports"] == ["22/tcp", "546/udp"]
+
+
+def test_ufw_ip_and_ip6(netns, tmp_path):
+    load(netns, "ufw.nft")
+    res = check(netns, tmp_path, {"allowed_inbound_ports": ["22/tcp"]})
+    assert res["status"] == "pass", res
+    assert res["evidence"]["managers"] == ["ufw"]
+    assert res["evidence"]["inbound_default_deny"] == {"ipv4": True, "ipv6": True}
+
+
+def test_ipv4_only_leaves_ipv6_open(netns, tmp_path):
+    load(netns, "ipv4-only.nft")
+    res = check(netns, tmp_path)
+    assert res["status"] == "fail" and res["summary"] == "Inbound IPv6 traffic is accepted unless a rule drops it."
+    # the policy may not ask for it
+    assert check(netns, tmp_path, {"require_inbound_default_deny": False})["status"] == "pass"
+
+
+def test_unconditional_accept_voids_the_drop_policy(netns, tmp_path):
+    load(netns, "accept-all-first.nft")
+    res = check(netns, tmp_path)
+    assert res["status"] == "fail" and res["evidence"]["input_chains"][0]["default_deny"] is False
+
+
+def test_without_privileges_unknown(netns, tmp_path):
+    """Without CAP_NET_ADMIN netlink refuses the listing: unknown, never pass."""
+    load(netns, "inet-drop.nft")
+    with tempfile.TemporaryDirectory() as d:  # pytest's tmp_path is not readable by nobody
+        os.chmod(d, 0o755)
+        conf = Path(d) / "agent.conf"
+        conf.write_text(f"[Agent]\nStateDirectory={d}\n")
+        conf.chmod(0o644)
+        proc = subprocess.run(["ip", "netns", "exec", netns, "setpriv", "--reuid=65534", "--regid=65534",
+                               "--clear-groups", binary("vigie"), "check", "--json", "--config", str(conf),
+                               "--no-state", "--only", "firewall"], capture_output=True, text=True, timeout=60)
+    [res] = json.loads(proc.stdout)["checks"]
+    assert res["status"] == "unknown" and "Cannot read the nftables ruleset" in res["summary"], res
