@@ -79,6 +79,7 @@ Policy *policy_free(Policy *p) {
         strv_free(p->disk_encryption.ciphers);
         strv_free(p->disk_encryption.pbkdf);
         supported_os_free(&p->patch_level);
+        policy_enforcement_done(&p->enforcement);
         free(p);
         return NULL;
 }
@@ -158,8 +159,15 @@ static bool known_key(const char *section, const char *key) {
         return false;
 }
 
+static bool known_check(const char *section) {
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                if (streq_ptr(fields[i].section, section))
+                        return true;
+        return false;
+}
+
 static int overlay(Policy *p, json_object *json, PolicyFlags flags, char **ret_error) {
-        json_object *checks = NULL;
+        json_object *checks = NULL, *enforcement = NULL;
         const char *s;
         int64_t v;
         int r;
@@ -186,12 +194,17 @@ static int overlay(Policy *p, json_object *json, PolicyFlags flags, char **ret_e
         json_object_object_foreach(json, top_key, top_val) {
                 (void) top_val;
                 if (!streq(top_key, "policy_id") && !streq(top_key, "version") &&
-                    !streq(top_key, "checks") && !known_key(NULL, top_key) && (flags & POLICY_STRICT))
+                    !streq(top_key, "checks") && !streq(top_key, "enforcement") &&
+                    !known_key(NULL, top_key) && (flags & POLICY_STRICT))
                         return json_error(ret_error, "%s: unknown key", top_key);
         }
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
                 if (!fields[i].section && (r = apply_field(p, &fields[i], json, "", ret_error)) < 0)
                         return r;
+        if (json_object_object_get_ex(json, "enforcement", &enforcement) &&
+            (r = policy_enforcement_parse(enforcement, (flags & POLICY_STRICT) ? known_check : NULL,
+                                          &p->enforcement, ret_error)) < 0)
+                return r;
 
         if (!json_object_object_get_ex(json, "checks", &checks))
                 return 0;
@@ -200,14 +213,10 @@ static int overlay(Policy *p, json_object *json, PolicyFlags flags, char **ret_e
                                   json_type_label(checks));
         json_object_object_foreach(checks, section, body) {
                 _cleanup_free_ char *path = NULL;
-                bool known = false;
 
                 if (asprintf(&path, "checks.%s", section) < 0)
                         return -ENOMEM;
-                for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-                        if (streq_ptr(fields[i].section, section))
-                                known = true;
-                if (!known) {
+                if (!known_check(section)) {
                         if (flags & POLICY_STRICT)
                                 return json_error(ret_error, "%s: unknown check", path);
                         continue;
@@ -231,7 +240,10 @@ static int overlay(Policy *p, json_object *json, PolicyFlags flags, char **ret_e
 }
 
 static Policy *policy_alloc(void) {
-        return calloc(1, sizeof(Policy));
+        Policy *p = calloc(1, sizeof(Policy));
+        if (p)
+                policy_enforcement_init(&p->enforcement);
+        return p;
 }
 
 Policy *policy_new_default(void) {
@@ -317,6 +329,7 @@ json_object *policy_to_json(const Policy *p) {
         json_add(checks, "backup", bk);
 
         json_add(j, "checks", checks);
+        json_add(j, "enforcement", policy_enforcement_to_json(&p->enforcement));
         return j;
 }
 

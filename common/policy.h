@@ -11,6 +11,8 @@
 
 #include <json-c/json.h>
 
+#include "policy-enforcement.h"
+
 typedef struct PolicyDiskEncryption {
         bool required;
         char **mounts;          /* "/", "/home", "swap" (every active swap) */
@@ -50,6 +52,7 @@ typedef struct Policy {
         PolicyDiskEncryption disk_encryption;
         PolicyPatchLevel patch_level;
         PolicyBackup backup;
+        PolicyEnforcement enforcement;
 } Policy;
 
 typedef enum PolicyFlags {
