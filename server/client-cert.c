@@ -83,3 +83,19 @@ int client_cert_fingerprint(const char *value, size_t size, char ret[static SHA2
                 return -EBADMSG;
         return cert_kid(cert, ret) < 0 ? -EBADMSG : 0;
 }
+
+int openvpn_fingerprint_parse(const char *s, char ret[static SHA256_HEX_SIZE]) {
+        size_t n = 0;
+
+        for (const char *p = s; *p; p++) {
+                if (*p == ':' && n % 2 == 0 && n > 0 && p[-1] != ':' && p[1])
+                        continue;
+                if (unhex(*p) < 0 || n >= SHA256_HEX_SIZE - 1)
+                        return -EINVAL;
+                ret[n++] = (char) (*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+        }
+        if (n != SHA256_HEX_SIZE - 1)
+                return -EINVAL;
+        ret[n] = 0;
+        return 0;
+}

@@ -18,3 +18,7 @@
 /* The SHA-256 hex of the leaf certificate's DER (what the store calls its fingerprint).
  * -EBADMSG when value holds no certificate, -E2BIG when it is too long. */
 int client_cert_fingerprint(const char *value, size_t size, char ret[static SHA256_HEX_SIZE]);
+
+/* OpenVPN's tls_digest_sha256_0 ("ab:cd:…", 32 colon-separated bytes, either case) or 64
+ * plain hex digits → 64 lower-case hex digits. -EINVAL otherwise. */
+int openvpn_fingerprint_parse(const char *s, char ret[static SHA256_HEX_SIZE]);
