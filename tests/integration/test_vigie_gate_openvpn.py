@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN
+from conftest import BIN, SRC
 from fleet_util import Device, FleetServer
 from server_util import free_port
 
@@ -50,6 +50,15 @@ def net():
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
+def example(name, subs):
+    """A shipped example (packaging/examples/) with this test's paths and addresses."""
+    text = (SRC / "packaging" / "examples" / name).read_text()
+    for a, b in subs.items():
+        assert a in text, a
+        text = text.replace(a, str(b))
+    return text
+
+
 def vpn_server_cert(tmp):
     """The VPN server's own identity, from a CA of its own (laptops pin it)."""
     for args in (
@@ -79,8 +88,10 @@ def vpn(tmp_path_factory, net):
     vpn_server_cert(tmp)
     (tmp / "ovpn-tmp").mkdir()
     port = free_port()
-    (tmp / "gate.conf").write_text(f"[Server]\nURL=https://localhost:{srv.port}\nCA={srv.ca}\nTimeout=5s\n"
-                                   f"[Gateway]\nCertificate={gw_cert}\nKey={gw_key}\n")
+    (tmp / "gate.conf").write_text(example("gate.conf", {
+        "https://vigie.example.com:8443": f"https://localhost:{srv.port}",
+        "/etc/openvpn/vigie/ca.pem": srv.ca, "/etc/openvpn/vigie/vpn-gw.pem": gw_cert,
+        "/etc/openvpn/vigie/vpn-gw.key": gw_key}))
     gate = f"{BIN / 'vigie-gate'} -v --config {tmp / 'gate.conf'}"
     conf = tmp / "server.conf"
     conf.write_text(f"""\
@@ -121,20 +132,12 @@ def connect(vpn, dev):
     → (came up, its log)."""
     tmp, srv, devs, net, port, _ = vpn
     conf = tmp / f"client-{dev.hostname}.conf"
-    conf.write_text(f"""\
-client
-dev tun
-proto udp
-remote {net['server_ip']} {port}
-ca {tmp / 'vpn-ca.pem'}
-verify-x509-name vpn.test name
-remote-cert-tls server
-cert {dev.cert_path}
-key {dev.key_path}
-disable-dco
-connect-retry-max 1
-verb 3
-""")
+    conf.write_text(example("openvpn-laptop.conf", {
+        "remote vpn.example.com 1194": f"remote {net['server_ip']} {port}",
+        "/etc/openvpn/vpn-ca.pem": tmp / "vpn-ca.pem",
+        "verify-x509-name vpn.example.com": "verify-x509-name vpn.test",
+        "/var/lib/vigie/device.crt": dev.cert_path, "/var/lib/vigie/device.key": dev.key_path,
+    }) + "disable-dco\nconnect-retry-max 1\nverb 3\n")
     log = tmp / f"client-{dev.hostname}.log"
     proc = subprocess.Popen(["ip", "netns", "exec", net["ns"], OPENVPN, "--config", conf],
                             stdout=open(log, "wb"), stderr=subprocess.STDOUT)
