@@ -72,30 +72,34 @@ def setup(tmp_path_factory):
     p.write_text(json.dumps({"enforcement": {"mode": "warn_then_block", "grace_hours": 24}}))
     assert srv.cli("policy", "set", p).returncode == 0
     srv.start(now=T1)
-    token = srv.token()
-    devs = {n: Device(srv, n).enroll(token) for n in ("good", "late", "fresh")}
-    devs["late"].send(disk_encryption="fail")      # failing since T1: past the grace at T1 + 25 h
-    srv.restart(T1 + 25 * HOUR)
-    devs["good"].send()
-    devs["late"].send(disk_encryption="fail")
-    devs["fresh"].send(backup="fail")              # failing since now: in its grace
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                    "-nodes", "-keyout", tmp / "app.key", "-out", tmp / "app.pem", "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
-                   check=True, capture_output=True)
-    port, upstream = free_port(), free_port()
-    conf = tmp / "nginx.conf"
-    conf.write_text(nginx_conf(tmp, srv, gateway, port, upstream))
-    r = subprocess.run([NGINX, "-t", "-c", conf, "-p", tmp], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    proc = subprocess.Popen([NGINX, "-c", conf, "-p", tmp], stderr=open(tmp / "nginx.stderr", "wb"))
-    deadline = time.monotonic() + 20
-    while not (tmp / "nginx.pid").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield tmp, srv, devs, port
-    proc.terminate()
-    proc.wait(20)
-    srv.stop()
+    proc = None
+    try:
+        token = srv.token()
+        devs = {n: Device(srv, n).enroll(token) for n in ("good", "late", "fresh")}
+        devs["late"].send(disk_encryption="fail")      # failing since T1: past the grace at T1 + 25 h
+        srv.restart(T1 + 25 * HOUR)
+        devs["good"].send()
+        devs["late"].send(disk_encryption="fail")
+        devs["fresh"].send(backup="fail")              # failing since now: in its grace
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-keyout", tmp / "app.key", "-out", tmp / "app.pem", "-days", "2",
+                        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                       check=True, capture_output=True)
+        port, upstream = free_port(), free_port()
+        conf = tmp / "nginx.conf"
+        conf.write_text(nginx_conf(tmp, srv, gateway, port, upstream))
+        r = subprocess.run([NGINX, "-t", "-c", conf, "-p", tmp], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        proc = subprocess.Popen([NGINX, "-c", conf, "-p", tmp], stderr=open(tmp / "nginx.stderr", "wb"))
+        deadline = time.monotonic() + 20
+        while not (tmp / "nginx.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield tmp, srv, devs, port
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(20)
+        srv.stop()
 
 
 def curl(tmp, port, dev=None):

@@ -81,20 +81,22 @@ def vpn(tmp_path_factory, net):
     (tmp / "policy.json").write_text(json.dumps({"enforcement": {"mode": "block"}}))
     assert srv.cli("policy", "set", tmp / "policy.json").returncode == 0
     srv.start()
-    token = srv.token()
-    devs = {n: Device(srv, n).enroll(token) for n in ("good", "bad")}
-    devs["good"].send()
-    devs["bad"].send(disk_encryption="fail")
-    vpn_server_cert(tmp)
-    (tmp / "ovpn-tmp").mkdir()
-    port = free_port()
-    (tmp / "gate.conf").write_text(example("gate.conf", {
-        "https://vigie.example.com:8443": f"https://localhost:{srv.port}",
-        "/etc/openvpn/vigie/ca.pem": srv.ca, "/etc/openvpn/vigie/vpn-gw.pem": gw_cert,
-        "/etc/openvpn/vigie/vpn-gw.key": gw_key}))
-    gate = f"{BIN / 'vigie-gate'} -v --config {tmp / 'gate.conf'}"
-    conf = tmp / "server.conf"
-    conf.write_text(f"""\
+    proc = None
+    try:
+        token = srv.token()
+        devs = {n: Device(srv, n).enroll(token) for n in ("good", "bad")}
+        devs["good"].send()
+        devs["bad"].send(disk_encryption="fail")
+        vpn_server_cert(tmp)
+        (tmp / "ovpn-tmp").mkdir()
+        port = free_port()
+        (tmp / "gate.conf").write_text(example("gate.conf", {
+            "https://vigie.example.com:8443": f"https://localhost:{srv.port}",
+            "/etc/openvpn/vigie/ca.pem": srv.ca, "/etc/openvpn/vigie/vpn-gw.pem": gw_cert,
+            "/etc/openvpn/vigie/vpn-gw.key": gw_key}))
+        gate = f"{BIN / 'vigie-gate'} -v --config {tmp / 'gate.conf'}"
+        conf = tmp / "server.conf"
+        conf.write_text(f"""\
 # the docs/enforcement.md server settings, with this test's paths
 server {net['pool']} 255.255.255.0
 topology subnet
@@ -115,16 +117,18 @@ auth-user-pass-verify "{gate}" via-file
 tmp-dir {tmp / 'ovpn-tmp'}
 verb 3
 """)
-    log = tmp / "server.log"
-    proc = subprocess.Popen([OPENVPN, "--config", conf], stdout=open(log, "wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while "Initialization Sequence Completed" not in log.read_text(errors="replace"):
-        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
-    yield tmp, srv, devs, net, port, log
-    proc.terminate()
-    proc.wait(20)
-    srv.stop()
+        log = tmp / "server.log"
+        proc = subprocess.Popen([OPENVPN, "--config", conf], stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while "Initialization Sequence Completed" not in log.read_text(errors="replace"):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield tmp, srv, devs, net, port, log
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(20)
+        srv.stop()
 
 
 def connect(vpn, dev):
