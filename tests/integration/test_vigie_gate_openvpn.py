@@ -177,3 +177,10 @@ def test_noncompliant_laptop_refused_with_reason(vpn):
     assert "AUTH_FAILED,Vigie: disk_encryption: disk_encryption is fail. Run \"vigie check\" on this laptop to fix it" \
         in log, log
     assert f"{devs['bad'].id}: refused: Vigie: disk_encryption" in server_log.read_text()
+
+
+def test_vigie_gate_ran_clean(vpn):
+    """vigie-gate's stderr lands in OpenVPN's log: so do sanitizer reports (make SANITIZE=1)."""
+    text = vpn[-1].read_text()
+    assert "vigie-gate:" in text
+    assert "runtime error:" not in text and "Sanitizer" not in text, text
