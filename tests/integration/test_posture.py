@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run
-from fleet_util import NOW, Device, FleetServer, stamp
+from fleet_util import NOW, Device, FleetServer, Postgres, stamp
 
 HOUR = 3600
 T1 = NOW - 30 * HOUR  # the day the devices start failing
@@ -23,13 +23,19 @@ def set_policy(srv, enforcement):
     assert r.returncode == 0, r
 
 
-@pytest.fixture(scope="module")
-def srv(tmp_path_factory):
-    s = FleetServer(tmp_path_factory.mktemp("posture"))
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def srv(tmp_path_factory, request):
+    tmp = tmp_path_factory.mktemp("posture")
+    pg = None
+    if request.param == "postgres":
+        pg = Postgres(tmp).start()
+        request.addfinalizer(pg.stop)
+    s = FleetServer(tmp, db=pg.url if pg else None)
     s.gateway = s.admin_cert("vpn-gw", role="gateway")
     set_policy(s, {"mode": "warn_then_block", "grace_hours": 24, "stale_is": "denied",
                    "checks": {"backup": {"mode": "monitor"}}})
     s.start(now=T1)
+    assert f"database: {request.param}" in s.log()
     token = s.token()
     s.devs = {n: Device(s, n).enroll(token) for n in ("good", "bad", "backup", "revoked", "silent", "never")}
     s.devs["good"].send()
