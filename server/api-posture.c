@@ -8,7 +8,6 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
-#include "api-fleet.h"
 #include "api-posture.h"
 #include "cleanup.h"
 #include "client-cert.h"
@@ -69,17 +68,23 @@ static void decision_done(Decision *d) {
         posture_done(&d->posture);
 }
 
+/* The fleet's stale threshold (fleet_times()), from the policy already at hand: StaleAfter=
+ * of server.conf, else 3 × the policy's report interval. */
+static int64_t stale_before(const Server *s, const Policy *p, int64_t now) {
+        usec_t after = s->config->stale_after ?: 3 * (usec_t) p->report_interval_s * USEC_PER_SEC;
+        return now - (int64_t) (after / USEC_PER_SEC);
+}
+
 /* Decides for device_id; on failure the error reply is already sent. */
 static int decide(Request *r, const char *device_id, bool cert_revoked, Decision *d) {
-        FleetTimes t;
+        int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC);
         int k;
 
         d->device_id = device_id;
         k = current_policy(r->server, &d->policy);
         if (k >= 0)
-                k = fleet_times(r->server, &t);
-        if (k >= 0)
-                k = store_posture_get(r->server->store_ro, device_id, t.stale_before, &d->state);
+                k = store_posture_get(r->server->store_ro, device_id, stale_before(r->server, d->policy, now),
+                                      &d->state);
         if (k == -ENOENT) {
                 metrics_count_posture(&r->server->metrics, "unknown");
                 return http_error(r, 404, "unknown_device", "no device \"%s\" is enrolled", device_id);
@@ -90,8 +95,7 @@ static int decide(Request *r, const char *device_id, bool cert_revoked, Decision
                 return http_error(r, 503, "storage_unavailable", "cannot read the device's state now; retry later");
         }
         d->state.input.revoked = d->state.input.revoked || cert_revoked;
-        k = posture_decide(&d->state.input, d->policy, (int64_t) (now_realtime() / USEC_PER_SEC),
-                           &d->posture);
+        k = posture_decide(&d->state.input, d->policy, now, &d->posture);
         if (k < 0)
                 return http_error(r, 503, "out_of_memory", "cannot decide now");
         metrics_count_posture(&r->server->metrics, posture_state_to_string(d->posture.state));
