@@ -354,7 +354,7 @@ def test_sigterm_during_a_delivery_finishes_the_step(fleet):
     assert a.proc.wait(timeout=20) == 0
     assert "Stopping after the current step" in a.logtext()
     assert a.status()["agent"]["state"] == "stopped"
-    assert len(spooled(a)) == 1 and stored_seqs(srv) == []
+    assert len(spooled(a)) == 1 and stored_seqs(srv) == [], a.logtext()
 
 
 def test_enrolls_itself_from_the_token_it_finds(tmp_path):
@@ -392,8 +392,9 @@ def test_a_refused_token_is_reported_and_retried_quietly(tmp_path):
         assert "refused the enrollment" in a.logtext()
         assert not (a.state / "device.crt").exists()
         assert srv.count("devices") == 0
-        st = a.status()
-        assert st is not None and st["enrolled"] is False
+        # the log line comes before the cycle's result reaches status.json
+        st = wait_for(lambda: (s := a.status()) and "enrolled" in s and s, what="the cycle's result in status.json")
+        assert st["enrolled"] is False
     finally:
         a.stop()
         srv.stop()
