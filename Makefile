@@ -88,7 +88,8 @@ MAIN_vigie-agent := agent/vigie-agent.c
 MAIN_vigie-tray := agent/tray/vigie-tray.c
 MAIN_vigie-server := server/vigie-server.c
 MAIN_vigiectl := server/vigiectl.c
-ALL_PROGRAMS := vigie vigie-agent vigie-tray vigie-server vigiectl
+MAIN_vigie-gate := server/vigie-gate.c
+ALL_PROGRAMS := vigie vigie-agent vigie-tray vigie-server vigiectl vigie-gate
 PROGRAMS := $(foreach p,$(ALL_PROGRAMS),$(if $(wildcard $(MAIN_$(p))),$(p)))
 MAINS := $(foreach p,$(ALL_PROGRAMS),$(MAIN_$(p)))
 
@@ -226,7 +227,7 @@ bench-scale: deps
 	@$(PYTHON) tests/bench/scale.py $(abspath $(BUILD)) $(SCALE_ARGS)
 
 # Laptop and operator commands in BINDIR; the two daemons in SBINDIR (the units name them).
-USER_PROGRAMS := $(filter vigie vigiectl vigie-tray,$(PROGRAMS))
+USER_PROGRAMS := $(filter vigie vigiectl vigie-tray vigie-gate,$(PROGRAMS))
 DAEMON_PROGRAMS := $(filter vigie-agent vigie-server,$(PROGRAMS))
 MAN_PAGES := $(wildcard docs/man/*.[158])
 UNITS := $(foreach p,$(DAEMON_PROGRAMS),systemd/$(p).service.in)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent-cycle.h"
+#include "agent-posture.h"
 #include "agent-renew.h"
 #include "check-runner.h"
 #include "cleanup.h"
@@ -261,6 +262,8 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
                         maybe_renew(config, id, t, nb, na, out);
         } else if (t && !reached && json_add_bool(out, "delivery_attempted", true) < 0)
                 return -ENOMEM;
+        if (t && reached && kind == CYCLE_FULL && !agent_cycle_stop_requested())
+                agent_posture_update(t, out);
         if (t && json_add_bool(out, "server_reachable", reached) < 0)
                 return -ENOMEM;
         if (spool && json_add_int(out, "spool_depth", (int64_t) spool_count(spool)) < 0)

@@ -73,6 +73,23 @@ static void print_checks(json_object *checks, bool color) {
         }
 }
 
+/* What a gateway will do with this laptop (status.json "access"): said only when it
+ * matters, during the grace period and once blocked. */
+static void print_access(json_object *st, bool color) {
+        json_object *access = NULL;
+        const char *state, *reason;
+
+        if (!json_object_object_get_ex(st, "access", &access) || !(state = str(access, "state")))
+                return;
+        reason = str(access, "reason") ?: _("see the checks above");
+        if (streq(state, "grace"))
+                printf(_("%sAccess to company resources will be blocked at %s unless this is fixed:%s %s\n"),
+                       color ? ANSI_BOLD : "", strempty(str(access, "grace_until")), color ? ANSI_RESET : "", reason);
+        else if (streq(state, "blocked"))
+                printf(_("%sAccess to company resources is blocked:%s %s\n"), color ? ANSI_BOLD : "",
+                       color ? ANSI_RESET : "", reason);
+}
+
 static void print_human(json_object *st, bool running) {
         json_object *agent = NULL, *cert = NULL, *checks = NULL;
         bool color = cli_use_colors();
@@ -99,6 +116,7 @@ static void print_human(json_object *st, bool running) {
                        compliant ? _("compliant") : _("NOT compliant"), color ? ANSI_RESET : "",
                        strempty(str(st, "last_check")));
         print_checks(checks, color);
+        print_access(st, color);
         printf("\n");
         printf(_("Server: %s. Last delivery: %s. Reports waiting: %" PRId64 ".\n"),
                reachable < 0 ? _("not contacted yet") : reachable ? _("reachable") : _("unreachable"),

@@ -75,6 +75,7 @@ Policy *policy_free(Policy *p) {
                 free(p->checks[i]);
         }
         free(p->checks);
+        policy_enforcement_done(&p->enforcement);
         free(p);
         return NULL;
 }
@@ -232,8 +233,16 @@ static int overlay_checks(Policy *p, json_object *checks, PolicyFlags flags, cha
         return 0;
 }
 
+/* Whether a check of this id is registered (enforcement's per-check overrides name one). */
+static bool known_check(const char *id) {
+        for (size_t i = 0; i < policy_check_schemas_size; i++)
+                if (streq(policy_check_schemas[i]->name, id))
+                        return true;
+        return false;
+}
+
 static int overlay(Policy *p, json_object *json, PolicyFlags flags, char **ret_error) {
-        json_object *checks = NULL;
+        json_object *checks = NULL, *enforcement = NULL;
         const char *s;
         int64_t v;
         int r;
@@ -259,12 +268,17 @@ static int overlay(Policy *p, json_object *json, PolicyFlags flags, char **ret_e
         json_object_object_foreach(json, top_key, top_val) {
                 (void) top_val;
                 if (!streq(top_key, "policy_id") && !streq(top_key, "version") && !streq(top_key, "checks") &&
-                    !known_key(&top_schema, top_key) && (flags & POLICY_STRICT))
+                    !streq(top_key, "enforcement") && !known_key(&top_schema, top_key) && (flags & POLICY_STRICT))
                         return error_set(ret_error, -EINVAL, "%s: unknown key", top_key);
         }
         for (size_t i = 0; i < top_schema.n_fields; i++)
                 if ((r = apply_field(p, &top_fields[i], json, "", ret_error)) < 0)
                         return r;
+        /* not a check: its own module (policy-enforcement.c) parses it */
+        if (json_object_object_get_ex(json, "enforcement", &enforcement) &&
+            (r = policy_enforcement_parse(enforcement, (flags & POLICY_STRICT) ? known_check : NULL,
+                                          &p->enforcement, ret_error)) < 0)
+                return r;
         if (!json_object_object_get_ex(json, "checks", &checks))
                 return 0;
         return overlay_checks(p, checks, flags, ret_error);
@@ -276,6 +290,7 @@ Policy *policy_new_default(void) {
         if (!p || !(p->policy_id = strdup("default")))
                 return NULL;
         p->version = 1;
+        policy_enforcement_init(&p->enforcement);
         p->checks = calloc(policy_check_schemas_size + 1, sizeof(void *));
         if (!p->checks)
                 return NULL;
@@ -355,6 +370,7 @@ json_object *policy_to_json(const Policy *p) {
                 json_add(checks, policy_check_schemas[i]->name,
                          section_to_json(policy_check_schemas[i], p->checks[i], json_object_new_object()));
         json_add(j, "checks", checks);
+        json_add(j, "enforcement", policy_enforcement_to_json(&p->enforcement));
         return j;
 }
 

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "policy-enforcement.h"
 #include "policy-schema.h"
 
 typedef struct Policy {
@@ -19,6 +20,7 @@ typedef struct Policy {
         int64_t version;
         int report_interval_s;
         void **checks;          /* one section per policy_check_schemas[] entry */
+        PolicyEnforcement enforcement;
 } Policy;
 
 typedef enum PolicyFlags {

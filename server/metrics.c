@@ -101,6 +101,16 @@ void metrics_observe_request(ServerMetrics *m, usec_t duration) {
         m->latency_sum_s += s;
 }
 
+static const char *const posture_results[METRICS_POSTURE_RESULTS] = {
+        "allowed", "grace", "blocked", "unknown",
+};
+
+void metrics_count_posture(ServerMetrics *m, const char *result) {
+        for (size_t i = 0; i < METRICS_POSTURE_RESULTS; i++)
+                if (streq(result, posture_results[i]))
+                        m->posture[i]++;
+}
+
 int metrics_write_server(FILE *f, const ServerMetrics *m, uint64_t reports_accepted,
                          uint64_t enrollments) {
         uint64_t cumulative = 0;
@@ -150,5 +160,12 @@ int metrics_write_server(FILE *f, const ServerMetrics *m, uint64_t reports_accep
         if (r >= 0)
                 r = metrics_write_sample(f, "vigie_http_request_duration_seconds_count", NULL,
                                          (double) m->latency_count);
+        if (r >= 0)
+                r = metrics_write_header(f, "vigie_posture_decisions_total", "counter",
+                                         "Posture decisions answered to gateways and devices, by result.");
+        for (size_t i = 0; r >= 0 && i < METRICS_POSTURE_RESULTS; i++)
+                r = metrics_write_sample(f, "vigie_posture_decisions_total",
+                                         (const char *const[]) { "result", posture_results[i], NULL },
+                                         (double) m->posture[i]);
         return r;
 }

@@ -21,6 +21,7 @@ char *metrics_escape_label(const char *value);
 
 #define METRICS_REASON_MAX 32
 #define METRICS_LATENCY_BUCKETS 12
+#define METRICS_POSTURE_RESULTS 4
 
 /* What ServerStats (server.h) does not already count. */
 typedef struct ServerMetrics {
@@ -32,11 +33,14 @@ typedef struct ServerMetrics {
         uint64_t latency_buckets[METRICS_LATENCY_BUCKETS]; /* cumulative at write time */
         uint64_t latency_count;
         double latency_sum_s;
+        uint64_t posture[METRICS_POSTURE_RESULTS]; /* decisions: allowed, grace, blocked, unknown */
 } ServerMetrics;
 
 /* The server is one event loop: no locking. reason: a short stable token ("bad_signature", "replay", "revoked", …). */
 void metrics_report_refused(ServerMetrics *m, const char *reason);
 void metrics_observe_request(ServerMetrics *m, usec_t duration);
+/* result: "allowed", "grace", "blocked" or "unknown" (no such device or certificate). */
+void metrics_count_posture(ServerMetrics *m, const char *result);
 
 /* Writes the counters (with ServerStats' accepted reports and enrollments) and the
  * histogram. */

@@ -280,8 +280,8 @@ static int verb_admin_cert_create(ServerCli *cli) {
         CertInfo info;
         int r;
 
-        if (cr != CERT_ROLE_ADMIN && cr != CERT_ROLE_SCRAPER)
-                return log_error_errno(EINVAL, "--role must be \"admin\" or \"scraper\", not \"%s\".", role);
+        if (cr != CERT_ROLE_ADMIN && cr != CERT_ROLE_SCRAPER && cr != CERT_ROLE_GATEWAY)
+                return log_error_errno(EINVAL, "--role must be \"admin\", \"scraper\" or \"gateway\", not \"%s\".", role);
         if (!cli->out)
                 return log_error_errno(EINVAL, "admin-cert create needs --out DIR.");
         if (!*name || strchr(name, '/') || string_has_cc(name) || strlen(name) > 64)
@@ -378,7 +378,7 @@ const ServerVerb server_verbs[] = {
         { "token revoke", "token revoke ID", N_("revoke an enrollment token"), 1, 1, verb_token_revoke },
         { "revoke", "revoke DEVICE", N_("revoke a device: its certificates and reports are refused"), 1, 1, verb_revoke },
         { "device reset", "device reset DEVICE [--ttl 7d]", N_("print a one-time token that re-enrolls this device id (a reinstalled laptop)"), 1, 1, verb_device_reset },
-        { "admin-cert create", "admin-cert create NAME --out DIR [--role admin|scraper] [--lifetime 365d]", N_("issue a client certificate for security teams or a metrics scraper"), 1, 1, verb_admin_cert_create },
+        { "admin-cert create", "admin-cert create NAME --out DIR [--role admin|scraper|gateway] [--lifetime 365d]", N_("issue a client certificate for security teams, a metrics scraper or an access gateway"), 1, 1, verb_admin_cert_create },
         { "policy set", "policy set FILE", N_("validate and publish the policy agents fetch"), 1, 1, verb_policy_set },
         { "policy show", "policy show", N_("print the current policy"), 0, 0, verb_policy_show },
         { "serve", "serve [--listen ADDR:PORT] [--db sqlite:PATH|postgres:CONNINFO]", N_("run the collector"), 0, 0, verb_serve },

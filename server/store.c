@@ -13,6 +13,7 @@
 #include "parse-util.h"
 #include "store.h"
 #include "store-body.h"
+#include "store-posture.h"
 #include "store-prune.h"
 #include "store-fleet.h"
 #include "store-identity.h"
@@ -263,6 +264,8 @@ int store_open(const char *url, Store **ret, char **ret_error) {
                 r = store_identity_schema(s);
         if (r >= 0)
                 r = store_policy_schema(s);
+        if (r >= 0)
+                r = store_posture_schema(s);
         if (r < 0) {
                 b->free(s);
                 if (ret_error && !*ret_error && asprintf(ret_error, "cannot create the schema") < 0)
@@ -435,6 +438,7 @@ static const char *const cert_role_table[_CERT_ROLE_MAX] = {
         [CERT_ROLE_DEVICE] = "device",
         [CERT_ROLE_ADMIN] = "admin",
         [CERT_ROLE_SCRAPER] = "scraper",
+        [CERT_ROLE_GATEWAY] = "gateway",
 };
 
 const char *cert_role_to_string(CertRole r) {

@@ -128,6 +128,7 @@ typedef enum CertRole {
         CERT_ROLE_DEVICE,
         CERT_ROLE_ADMIN,
         CERT_ROLE_SCRAPER,
+        CERT_ROLE_GATEWAY,
         _CERT_ROLE_MAX,
         _CERT_ROLE_INVALID = -EINVAL,
 } CertRole;

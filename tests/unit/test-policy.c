@@ -51,7 +51,8 @@ static void test_defaults(void **state) {
                             "\"require\":\"any\"},"
                             "\"secure_boot\":{\"required\":false,\"require_lockdown\":false},"
                             "\"firewall\":{\"required\":false,\"require_inbound_default_deny\":true,"
-                            "\"allowed_inbound_ports\":[]}}}");
+                            "\"allowed_inbound_ports\":[]}},"
+                            "\"enforcement\":{\"checks\":{},\"mode\":\"monitor\",\"grace_hours\":72,\"stale_is\":\"allowed\"}}");
         assert_string_equal(p->policy_id, "default");
         assert_int_equal(p->report_interval_s, 3600);
         assert_true(policy_check_required(p, "disk_encryption"));
