@@ -19,6 +19,7 @@
 #include "identity.h"
 #include "jws.h"
 #include "json-util.h"
+#include "pki.h"
 #include "transport.h"
 
 int enroll_read_token(const char *path, char **ret, char **ret_error) {
@@ -119,7 +120,7 @@ static X509 *current_certificate(const AgentConfig *cfg, EVP_PKEY *key) {
         _cleanup_free_ char *path = path_join(cfg->state_dir, IDENTITY_CERT_FILE);
         X509 *cert = NULL;
 
-        if (!path || identity_load_cert(path, &cert) < 0)
+        if (!path || pki_load_cert(path, &cert) < 0)
                 return NULL;
         if (X509_check_private_key(cert, key) != 1) {
                 ERR_clear_error();
