@@ -14,9 +14,15 @@ int route_fleet_device(Request *r);
 int route_fleet_export(Request *r);
 int route_metrics(Request *r);
 int route_dashboard(Request *r);
+/* api-history.c: /v1/fleet/history?from=&to=&step= */
+int route_fleet_history(Request *r);
 
 #include "store-fleet.h"
 
 /* Now's thresholds: stale_before = now − StaleAfter= of server.conf (default 3 × the
  * policy's report interval), flagged_after = now − FlagWindow=. */
 int fleet_times(Server *s, FleetTimes *ret);
+
+/* Adds "devices" (counts per verdict) and "checks" (per check, counts per status) to j:
+ * the summary's shape, shared by the summary and the history. */
+int fleet_counts_json(json_object *j, const FleetSummary *s);

@@ -36,6 +36,7 @@ static const ConfigTableItem server_config_table[] = {
         { "Certificates", "DeviceLifetime", config_parse_duration, F(device_cert_lifetime), "a duration like 90d" },
         { "Fleet", "StaleAfter", config_parse_duration, F(stale_after), "a duration like 3h" },
         { "Fleet", "FlagWindow", config_parse_duration, F(flag_window), "a duration like 7d" },
+        { "Fleet", "HistoryRetention", config_parse_duration, F(history_retention), "a duration like 400d" },
         { "Certificates", "ClientLifetime", config_parse_duration, F(client_cert_lifetime), "a duration like 365d" },
         {}
 };
@@ -60,7 +61,9 @@ const char server_config_template[] =
         "# No report for this long makes a device stale (default: 3 × the policy's interval)\n"
         "#StaleAfter=3h\n"
         "# A device flagged for a replayed or out-of-order report shows as flagged this long\n"
-        "#FlagWindow=7d\n";
+        "#FlagWindow=7d\n"
+        "# Daily snapshots of the fleet's counts are kept this long (hourly ones: 48h)\n"
+        "#HistoryRetention=400d\n";
 
 ServerConfig *server_config_free(ServerConfig *c) {
         if (c) {
@@ -88,6 +91,7 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
                 .max_clock_skew = 10 * USEC_PER_MINUTE,
                 .max_batch = 500,
                 .flag_window = 7 * USEC_PER_DAY,
+                .history_retention = 400 * USEC_PER_DAY,
                 .verify_threads = -1,
         };
         r = config_load(path, true, server_config_table, c, NULL, NULL, ret_error);
@@ -106,9 +110,10 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
         }
         if (c->max_body_size < 1024 || c->max_connections < 1 || c->max_batch < 1 ||
             c->request_timeout < USEC_PER_SEC || c->idle_timeout < USEC_PER_SEC ||
-            c->device_cert_lifetime < USEC_PER_HOUR || c->client_cert_lifetime < USEC_PER_HOUR)
+            c->device_cert_lifetime < USEC_PER_HOUR || c->client_cert_lifetime < USEC_PER_HOUR ||
+            c->history_retention < USEC_PER_DAY)
                 return error_set(ret_error, -EINVAL, "%s: a limit is out of range (body ≥ 1K, connections and "
-                             "batch ≥ 1, timeouts ≥ 1s, lifetimes ≥ 1h)", path);
+                             "batch ≥ 1, timeouts ≥ 1s, lifetimes ≥ 1h, history retention ≥ 1d)", path);
         *ret = TAKE_PTR(c);
         return 0;
 }

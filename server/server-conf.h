@@ -25,6 +25,7 @@ typedef struct ServerConfig {
         int max_batch;           /* JWS per POST /v1/reports */
         usec_t stale_after;      /* [Fleet] StaleAfter=; 0: 3 × the policy's report interval */
         usec_t flag_window;      /* [Fleet] FlagWindow=: how long a replay/clone flag shows */
+        usec_t history_retention; /* [Fleet] HistoryRetention=: daily snapshots kept */
         int verify_threads;      /* report verification off the loop; -1: CPUs - 1 */
 } ServerConfig;
 

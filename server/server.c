@@ -21,6 +21,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "cleanup.h"
+#include "history.h"
 #include "http.h"
 #include "log.h"
 #include "server.h"
@@ -115,7 +116,7 @@ static void run_batch(evutil_socket_t fd, short what, void *userdata) {
         s->n_jobs = 0;
         for (size_t i = 0; i < n; i++) {
                 ServerJob *j = &s->jobs[i];
-                if (r < 0)
+                if (r < 0 && j->req)
                         http_send(j->req, 503,
                                   http_error_buffer("storage_unavailable", "the database is unavailable; retry later"),
                                   false);
@@ -155,7 +156,8 @@ int server_submit(Server *s, struct evhttp_request *req, ServerJobFn fn, void *u
                 if (!j) {
                         if (free_fn)
                                 free_fn(userdata);
-                        http_send(req, 503, http_error_buffer("out_of_memory", "retry later"), true);
+                        if (req)
+                                http_send(req, 503, http_error_buffer("out_of_memory", "retry later"), true);
                         return -ENOMEM;
                 }
                 s->jobs = j;
@@ -474,6 +476,9 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
         if (!s->commit_event || !s->stop_timer || !s->sigterm || !s->sigint ||
             evsignal_add(s->sigterm, NULL) < 0 || evsignal_add(s->sigint, NULL) < 0)
                 return log_oom();
+        r = history_start(s);
+        if (r < 0)
+                return log_oom();
         r = bind_listener(s, listen ?: s->config->listen);
         if (r < 0)
                 return r;
@@ -510,6 +515,8 @@ Server *server_free(Server *s) {
         free(s->jobs);
         if (s->stop_timer)
                 event_free(s->stop_timer);
+        if (s->history_timer)
+                event_free(s->history_timer);
         if (s->sigterm)
                 event_free(s->sigterm);
         if (s->sigint)

@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "parse-util.h"
 #include "store.h"
+#include "store-history.h"
 #include "store-fleet.h"
 
 /* Schema version 1. Shaped for the fleet queries (issue 6): the latest state of each
@@ -237,6 +238,8 @@ int store_open(const char *url, Store **ret, char **ret_error) {
         r = b->exec(s, schema_sql);
         if (r >= 0)
                 r = store_fleet_schema(s);
+        if (r >= 0)
+                r = store_history_schema(s);
         if (r < 0) {
                 b->free(s);
                 if (ret_error && !*ret_error && asprintf(ret_error, "cannot create the schema") < 0)
