@@ -8,7 +8,8 @@ BUILD="build-essential pkg-config clang libclang-rt-14-dev gettext
  libsqlite3-dev libpq-dev libinih-dev zlib1g-dev liblzma-dev liblz4-dev"
 TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cryptography
  cryptsetup-bin restic borgbackup dbus dbus-bin python3-dbus postgresql curl openssl valgrind
- systemd hyperfine time procps iproute2 sqlite3 apt dpkg"
+ systemd hyperfine time procps iproute2 sqlite3 apt dpkg
+ chromium chromium-driver python3-selenium libnss3-tools"
 
 want="$BUILD $TEST"
 [ "${1:-}" = "--build-only" ] && want="$BUILD"

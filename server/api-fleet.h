@@ -3,7 +3,7 @@
 
 /* The fleet query API (admin certificate; devices get 403 from the route table):
  * summary, device list, device detail, stored reports, streamed export, Prometheus
- * metrics and the dashboard page. docs/api.md describes every route. */
+ * metrics, the history and the console. docs/api.md describes every route. */
 
 #include "http.h"
 
@@ -13,7 +13,9 @@ int route_fleet_devices(Request *r);
 int route_fleet_device(Request *r);
 int route_fleet_export(Request *r);
 int route_metrics(Request *r);
-int route_dashboard(Request *r);
+/* console.c: GET / (the console page) and GET /ui/NAME (its script and style) */
+int route_console(Request *r);
+int route_console_asset(Request *r);
 /* api-history.c: /v1/fleet/history?from=&to=&step= */
 int route_fleet_history(Request *r);
 

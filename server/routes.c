@@ -16,6 +16,7 @@ const Route server_routes[] = {
         { EVHTTP_REQ_GET, "/v1/fleet/export", false, ROLE(CERT_ROLE_ADMIN), route_fleet_export },
         { EVHTTP_REQ_GET, "/v1/fleet/history", false, ROLE(CERT_ROLE_ADMIN), route_fleet_history },
         { EVHTTP_REQ_GET, "/metrics", false, ROLE(CERT_ROLE_ADMIN) | ROLE(CERT_ROLE_SCRAPER), route_metrics },
-        { EVHTTP_REQ_GET, "/", false, ROLE(CERT_ROLE_ADMIN), route_dashboard },
+        { EVHTTP_REQ_GET, "/", false, ROLE(CERT_ROLE_ADMIN), route_console },
+        { EVHTTP_REQ_GET, "/ui/", true, ROLE(CERT_ROLE_ADMIN), route_console_asset },
         {}
 };
