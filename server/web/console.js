@@ -314,7 +314,7 @@ async function overview(focus) {
     buttons.forEach(b => b.setAttribute('aria-pressed', String(b === button)));
     chartBox.replaceChildren(data.points.length ? rateChart(data.points, step) : el('p', { class: 'muted' }, t('no_history')));
     checkBox.replaceChildren(...Object.keys(summary.checks).map(id =>
-      el('figure', {}, checkChart(id, data.points), el('figcaption', {}, id))));
+      el('figure', {}, el('figcaption', {}, id), checkChart(id, data.points))));
   }
   draw('hour', hours, buttons[0]);
   const dl = el('section', { id: 'deadlines' }, el('p', {}, t('loading')));
@@ -399,7 +399,15 @@ async function deviceTable(params) {
   return el('div', { id: 'device-table' }, nodes);
 }
 
+// A filter change keeps the form (and the keyboard focus in it) and replaces the table.
 async function devicesView(params, focus) {
+  const old = document.getElementById('device-table');
+  const form = document.getElementById('filters');
+  if (main().dataset.view === 'devices' && old && form) {
+    for (const k of FILTERS) form.elements[k].value = params.get(k) || (k === 'sort' ? 'device' : '');
+    old.replaceWith(await deviceTable(params));
+    return;
+  }
   const summary = await get('/v1/fleet/summary');
   const tbl = await deviceTable(params);
   setView('devices', t('devices'), [filterForm(params, Object.keys(summary.checks)), tbl], focus);

@@ -93,10 +93,11 @@ def fleet(tmp_path_factory):
 
 
 def wait(b, cond, timeout=20):
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
     try:
-        return WebDriverWait(b.driver, timeout).until(lambda d: cond(d))
+        return WebDriverWait(b.driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda d: cond(d))
     except TimeoutException:
         b.screenshot("timeout")
         pytest.fail(f"timed out at {b.driver.current_url}; page says: "
@@ -162,3 +163,35 @@ def test_overview_filter_device(fleet, browser):
     assert {c.text for c in css(b, "span[data-seq]")} == {"signature and chain valid"}
     b.screenshot("device-verified")
     clean(b)
+
+
+def test_french_keyboard_and_hostile_hostname(fleet, tmp_path):
+    """French from the browser's language; the list reached with the keyboard alone; a
+    hostname made of HTML stays text."""
+    from selenium.webdriver.common.keys import Keys
+    b = Browser(tmp_path, f"https://localhost:{fleet.port}", *fleet.admin, fleet.ca, lang="fr-FR")
+    try:
+        b.driver.get(f"https://localhost:{fleet.port}/#/devices?sort=hostname")
+        wait(b, lambda d: css(b, "#device-table table"))
+        assert b.driver.find_element("css selector", "html").get_attribute("lang") == "fr"
+        assert css(b, "main h1")[0].text == "Appareils"
+        assert "non conforme" in css(b, "#device-table")[0].text
+        # the hostname is shown as typed, and no <img> came out of it
+        assert "<img src=x onerror=alert(1)>" in [a.text for a in css(b, "#device-table a[data-device]")]
+        assert css(b, "img") == []
+        # keyboard: the search field, type, Enter → the URL and the list follow
+        q = css(b, 'input[name="q"]')[0]
+        q.send_keys("ada", Keys.ENTER)
+        wait(b, lambda d: "q=ada" in d.current_url and
+             [a.text for a in css(b, "#device-table a[data-device]")] == ["ada-laptop"])
+        link = css(b, "#device-table a[data-device]")[0]
+        link.send_keys(Keys.ENTER)
+        wait(b, lambda d: css(b, 'section[data-check="disk_encryption"]'))
+        assert "Chiffrement" in css(b, 'section[data-check="disk_encryption"]')[0].text
+        b.driver.get(f"https://localhost:{fleet.port}/")
+        wait(b, lambda d: css(b, "#rate-chart"))
+        assert "Conformité dans le temps" in css(b, "main")[0].text
+        b.screenshot("overview-fr")
+        clean(b)
+    finally:
+        b.close()
