@@ -49,14 +49,18 @@ static int storage_error(Request *r, int k) {
 }
 
 int fleet_times(Server *s, FleetTimes *ret) {
+        return fleet_times_of(s->store_ro, s->config, ret);
+}
+
+int fleet_times_of(Store *store, const ServerConfig *config, FleetTimes *ret) {
         _cleanup_free_ char *text = NULL;
         _cleanup_json_ json_object *j = NULL;
         int64_t interval = 0, now = (int64_t) (now_realtime() / USEC_PER_SEC);
-        usec_t after = s->config->stale_after;
+        usec_t after = config->stale_after;
         int k;
 
         if (after == 0) {
-                k = store_meta_get(s->store_ro, "policy", &text);
+                k = store_meta_get(store, "policy", &text);
                 if (k < 0 && k != -ENOENT)
                         return k;
                 if (text && json_parse(text, strlen(text), &j, NULL) >= 0)
@@ -71,7 +75,7 @@ int fleet_times(Server *s, FleetTimes *ret) {
         }
         *ret = (FleetTimes) {
                 .stale_before = now - (int64_t) (after / USEC_PER_SEC),
-                .flagged_after = now - (int64_t) (s->config->flag_window / USEC_PER_SEC),
+                .flagged_after = now - (int64_t) (config->flag_window / USEC_PER_SEC),
         };
         return 0;
 }

@@ -24,6 +24,8 @@ int route_fleet_history(Request *r);
 /* Now's thresholds: stale_before = now − StaleAfter= of server.conf (default 3 × the
  * policy's report interval), flagged_after = now − FlagWindow=. */
 int fleet_times(Server *s, FleetTimes *ret);
+/* The same from any connection (the alert thread has its own). */
+int fleet_times_of(Store *store, const ServerConfig *config, FleetTimes *ret);
 
 /* Adds "devices" (counts per verdict) and "checks" (per check, counts per status) to j:
  * the summary's shape, shared by the summary and the history. */

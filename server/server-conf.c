@@ -69,6 +69,9 @@ ServerConfig *server_config_free(ServerConfig *c) {
         if (c) {
                 free(c->listen);
                 free(c->database);
+                for (size_t i = 0; i < c->n_alerts; i++)
+                        alert_config_done(&c->alerts[i]);
+                free(c->alerts);
                 free(c);
         }
         return NULL;
@@ -94,7 +97,9 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
                 .history_retention = 400 * USEC_PER_DAY,
                 .verify_threads = -1,
         };
-        r = config_load(path, true, server_config_table, c, NULL, NULL, ret_error);
+        r = config_load(path, true, server_config_table, c, alert_config_section, c, ret_error);
+        if (r >= 0)
+                r = alert_config_validate(c->alerts, c->n_alerts, ret_error);
         if (r < 0)
                 return r;
         if (!c->listen && !(c->listen = strdup("0.0.0.0:8443")))

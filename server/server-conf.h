@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "alert-conf.h"
 #include "macro.h"
 
 #define SERVER_CONF_FILE "server.conf"
@@ -27,6 +28,8 @@ typedef struct ServerConfig {
         usec_t flag_window;      /* [Fleet] FlagWindow=: how long a replay/clone flag shows */
         usec_t history_retention; /* [Fleet] HistoryRetention=: daily snapshots kept */
         int verify_threads;      /* report verification off the loop; -1: CPUs - 1 */
+        AlertConfig *alerts;     /* [Alert "NAME"] sections (alert-conf.h) */
+        size_t n_alerts;
 } ServerConfig;
 
 ServerConfig *server_config_free(ServerConfig *c);

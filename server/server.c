@@ -21,6 +21,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "cleanup.h"
+#include "alerts.h"
 #include "history.h"
 #include "http.h"
 #include "log.h"
@@ -479,6 +480,9 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
         r = history_start(s);
         if (r < 0)
                 return log_oom();
+        r = alerts_start(s->config, db ?: s->config->database, &s->alerts);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start alert delivery: %m");
         r = bind_listener(s, listen ?: s->config->listen);
         if (r < 0)
                 return r;
@@ -491,6 +495,7 @@ Server *server_free(Server *s) {
                 return NULL;
         workers_stop(s);
         free(s->workers);
+        s->alerts = alerts_stop(s->alerts);
         if (s->commit_thread_started) {
                 pthread_mutex_lock(&s->commit_lock);
                 s->commit_thread_exit = true;
