@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/hmac.h>
@@ -24,8 +27,16 @@
 #define STALE_SCAN_USEC (60 * USEC_PER_SEC)
 #define ALERT_REPLY_MAX 4096
 
+typedef enum Sink {
+        SINK_WEBHOOK,
+        SINK_FILE,
+        SINK_SYSLOG,
+} Sink;
+
 typedef struct AlertState {
-        const AlertConfig *config;
+        const char *name; /* the cursor's name: the alert's, or "@file", "@syslog" */
+        Sink sink;
+        const AlertConfig *config; /* SINK_WEBHOOK */
         int64_t cursor;
         bool cursor_known;
         unsigned failures;
@@ -93,7 +104,7 @@ static char *event_text(const AlertEventRow *e) {
 }
 
 /* The generic JSON body; its "text" is what Slack and Teams incoming webhooks show. */
-static char *event_body(const AlertConfig *a, const AlertEventRow *e, const char *key) {
+static char *event_body(const char *alert, const AlertEventRow *e, const char *key) {
         _cleanup_json_ json_object *j = json_object_new_object();
         _cleanup_free_ char *text = event_text(e);
         json_object *os = NULL, *failing = json_object_new_array();
@@ -107,12 +118,14 @@ static char *event_body(const AlertConfig *a, const AlertEventRow *e, const char
                         return NULL;
                 p += n + (p[n] == ',');
         }
-        if (e->os_id && (!(os = json_object_new_object()) || json_add(j, "os", os) < 0 ||
+        /* the same keys in every event (docs/alerts.md): null when unknown */
+        if (!e->os_id ? json_add(j, "os", NULL) < 0
+                      : (!(os = json_object_new_object()) || json_add(j, "os", os) < 0 ||
                          json_add_string(os, "id", e->os_id) < 0 ||
                          json_add_string(os, "version_id", e->os_version) < 0))
                 return NULL;
         if (json_add_string(j, "id", key) < 0 || json_add_string(j, "event", e->kind) < 0 ||
-            json_add_string(j, "alert", a->name) < 0 ||
+            json_add_string(j, "alert", alert) < 0 ||
             json_add_string(j, "at", format_rfc3339((usec_t) e->at * USEC_PER_SEC, when)) < 0 ||
             json_add_string(j, "device_id", e->device_id) < 0 ||
             json_add_string(j, "hostname", e->hostname) < 0 ||
@@ -162,7 +175,7 @@ static int deliver(Alerts *al, const AlertConfig *a, const AlertEventRow *e) {
         CURLcode c;
 
         snprintf(key, sizeof key, "vigie-event-%" PRId64, e->id);
-        body = event_body(a, e, key);
+        body = event_body(a->name, e, key);
         if (!body)
                 return -ENOMEM;
         if (!HMAC(EVP_sha256(), a->secret, (int) strlen(a->secret), (const unsigned char *) body,
@@ -213,6 +226,35 @@ static int deliver(Alerts *al, const AlertConfig *a, const AlertEventRow *e) {
         return -EIO;
 }
 
+/* One JSON line per event, "alert": null; appended with O_APPEND so that logrotate's
+ * copytruncate or a move-and-reopen both work. */
+static int write_line(Alerts *al, Sink sink, const AlertEventRow *e) {
+        _cleanup_free_ char *body = NULL;
+        char key[64];
+
+        snprintf(key, sizeof key, "vigie-event-%" PRId64, e->id);
+        body = event_body(NULL, e, key);
+        if (!body)
+                return -ENOMEM;
+        if (sink == SINK_SYSLOG) {
+                syslog(LOG_NOTICE, "%s", body);
+                return 0;
+        }
+        _cleanup_close_ int fd = open(al->config->events_file,
+                                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+        if (fd < 0) {
+                log_warning_errno(errno, "Cannot open the event file \"%s\": %m", al->config->events_file);
+                return -EIO;
+        }
+        size_t n = strlen(body);
+        body[n] = '\n'; /* replaces the NUL: the line is written with one write() */
+        if (write(fd, body, n + 1) != (ssize_t) (n + 1) || fsync(fd) < 0) {
+                log_warning_errno(errno, "Cannot write to the event file \"%s\": %m", al->config->events_file);
+                return -EIO;
+        }
+        return 0;
+}
+
 typedef struct Walk {
         Alerts *al;
         AlertState *st;
@@ -223,13 +265,15 @@ static int walk_event(const AlertEventRow *e, void *userdata) {
         Walk *w = userdata;
         int r = 0;
 
-        if (event_matches(w->st->config, e))
+        if (w->st->sink != SINK_WEBHOOK)
+                r = write_line(w->al, w->st->sink, e);
+        else if (event_matches(w->st->config, e))
                 r = deliver(w->al, w->st->config, e);
         if (r < 0)
                 return r;
         /* Step 3 of docs/internals/alerts.md: the cursor moves only after the 2xx; a crash
          * before this line delivers the event again, with the same Idempotency-Key. */
-        r = store_alert_cursor_set(w->al->store, w->st->config->name, e->id);
+        r = store_alert_cursor_set(w->al->store, w->st->name, e->id);
         if (r < 0)
                 return r;
         w->st->cursor = e->id;
@@ -244,14 +288,14 @@ static void run_alert(Alerts *al, AlertState *st) {
                 return;
         if (!st->cursor_known) {
                 /* a new alert starts with the events after it was configured */
-                r = store_alert_cursor_get(al->store, st->config->name, &st->cursor);
+                r = store_alert_cursor_get(al->store, st->name, &st->cursor);
                 if (r == -ENOENT) {
                         r = store_alert_last_id(al->store, &st->cursor);
                         if (r >= 0)
-                                r = store_alert_cursor_set(al->store, st->config->name, st->cursor);
+                                r = store_alert_cursor_set(al->store, st->name, st->cursor);
                 }
                 if (r < 0) {
-                        log_warning_errno(r, "Alert \"%s\": cannot read its cursor: %s", st->config->name,
+                        log_warning_errno(r, "Alert \"%s\": cannot read its cursor: %s", st->name,
                                           store_error(al->store));
                         return;
                 }
@@ -264,7 +308,7 @@ static void run_alert(Alerts *al, AlertState *st) {
                 return;
         }
         if (r != -EIO || st->failures == 0)
-                log_debug_errno(r, "Alert \"%s\" paused.", st->config->name);
+                log_debug_errno(r, "Alert \"%s\" paused.", st->name);
         st->failures++;
         usec_t backoff = USEC_PER_SEC << MIN(st->failures - 1, 16u);
         st->next_try = now + MIN(backoff, ALERT_BACKOFF_MAX_USEC);
@@ -315,8 +359,10 @@ int alerts_start(const ServerConfig *config, const char *db_url, Alerts **ret) {
         Alerts *al;
         int r;
 
+        size_t n = config->n_alerts + !!config->events_file + config->events_syslog;
+
         *ret = NULL;
-        if (config->n_alerts == 0)
+        if (n == 0)
                 return 0;
         al = calloc(1, sizeof(Alerts));
         if (!al)
@@ -324,15 +370,20 @@ int alerts_start(const ServerConfig *config, const char *db_url, Alerts **ret) {
         pthread_mutex_init(&al->lock, NULL);
         pthread_cond_init(&al->cond, NULL);
         al->config = config;
-        al->alerts = calloc(config->n_alerts, sizeof(AlertState));
+        al->alerts = calloc(n, sizeof(AlertState));
         al->curl = curl_easy_init();
         if (!al->alerts || !al->curl) {
                 alerts_stop(al);
                 return -ENOMEM;
         }
-        al->n_alerts = config->n_alerts;
-        for (size_t i = 0; i < al->n_alerts; i++)
-                al->alerts[i].config = &config->alerts[i];
+        for (size_t i = 0; i < config->n_alerts; i++)
+                al->alerts[al->n_alerts++] = (AlertState) { .name = config->alerts[i].name,
+                                                            .sink = SINK_WEBHOOK,
+                                                            .config = &config->alerts[i] };
+        if (config->events_file)
+                al->alerts[al->n_alerts++] = (AlertState) { .name = "@file", .sink = SINK_FILE };
+        if (config->events_syslog)
+                al->alerts[al->n_alerts++] = (AlertState) { .name = "@syslog", .sink = SINK_SYSLOG };
         r = store_open(db_url, &al->store, &error);
         if (r < 0) {
                 log_error_errno(r, "Alerts: cannot open the database: %s", strnull(error));

@@ -37,6 +37,8 @@ static const ConfigTableItem server_config_table[] = {
         { "Fleet", "StaleAfter", config_parse_duration, F(stale_after), "a duration like 3h" },
         { "Fleet", "FlagWindow", config_parse_duration, F(flag_window), "a duration like 7d" },
         { "Fleet", "HistoryRetention", config_parse_duration, F(history_retention), "a duration like 400d" },
+        { "Events", "File", config_parse_path, F(events_file), "an absolute path" },
+        { "Events", "Syslog", config_parse_bool, F(events_syslog), "yes or no" },
         { "Certificates", "ClientLifetime", config_parse_duration, F(client_cert_lifetime), "a duration like 365d" },
         {}
 };
@@ -63,12 +65,21 @@ const char server_config_template[] =
         "# A device flagged for a replayed or out-of-order report shows as flagged this long\n"
         "#FlagWindow=7d\n"
         "# Daily snapshots of the fleet's counts are kept this long (hourly ones: 48h)\n"
-        "#HistoryRetention=400d\n";
+        "#HistoryRetention=400d\n"
+        "\n# Every fleet event as a JSON line, for SIEM pipelines (docs/alerts.md)\n[Events]\n"
+        "#File=/var/log/vigie/events.jsonl\n"
+        "#Syslog=no\n"
+        "\n# Webhooks (docs/alerts.md)\n"
+        "#[Alert \"security\"]\n"
+        "#URL=https://hooks.example.com/vigie\n"
+        "#SecretFile=/etc/vigie-server/alert-security.secret\n"
+        "#Events=noncompliant flagged stale revoked\n";
 
 ServerConfig *server_config_free(ServerConfig *c) {
         if (c) {
                 free(c->listen);
                 free(c->database);
+                free(c->events_file);
                 for (size_t i = 0; i < c->n_alerts; i++)
                         alert_config_done(&c->alerts[i]);
                 free(c->alerts);

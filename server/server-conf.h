@@ -29,6 +29,8 @@ typedef struct ServerConfig {
         usec_t history_retention; /* [Fleet] HistoryRetention=: daily snapshots kept */
         int verify_threads;      /* report verification off the loop; -1: CPUs - 1 */
         AlertConfig *alerts;     /* [Alert "NAME"] sections (alert-conf.h) */
+        char *events_file;       /* [Events] File=: JSON lines of every fleet event */
+        bool events_syslog;      /* [Events] Syslog=: the same lines to syslog */
         size_t n_alerts;
 } ServerConfig;
 

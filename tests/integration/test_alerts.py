@@ -77,7 +77,7 @@ def setup(tmp_path, request):
         pg = Postgres(tmp_path).start()
         request.addfinalizer(pg.stop)
     hook = Receiver(tmp_path, fail=3)
-    conf = (f"[Fleet]\nStaleAfter=2h\n"
+    conf = (f"[Fleet]\nStaleAfter=2h\n[Events]\nFile={tmp_path / 'events.jsonl'}\n"
             f"[Alert \"security\"]\nURL=https://localhost:{hook.port}/hook\nCA={hook.ca}\n"
             f"Secret={SECRET}\nEvents=noncompliant compliant flagged stale revoked enrolled\n"
             f"[Alert \"patches-only\"]\nURL=https://localhost:{hook.port}/patches\nCA={hook.ca}\n"
@@ -154,6 +154,11 @@ def test_every_event_arrives_signed_once_or_with_the_same_key(setup):
     # the filtered alert got only bravo's patch_level failure
     patches = {d["id"]: d for _, d in seen("/patches")}
     assert [(d["event"], d["hostname"]) for d in patches.values()] == [("noncompliant", "bravo")]
+    # the JSON-lines stream holds the same events, whatever the webhook's failures
+    lines = [json.loads(line) for line in (s.tmp / "events.jsonl").read_text().splitlines()]
+    assert {d["id"]: (d["event"], d["hostname"]) for d in lines} == \
+        {k: (c[0]["event"], c[0]["hostname"]) for k, c in by_id.items()}
+    assert all(d["alert"] is None and set(d) == set(bravo_nc) for d in lines)
     # stale fires once per silence: a restart does not repeat it
     s.restart(NOW + 60)
     time.sleep(3)
