@@ -136,15 +136,15 @@ int alert_config_section(const char *section, const char *key, const char *value
         return 0;
 }
 
-int alert_config_validate(const AlertConfig *alerts, size_t n, char **ret_error) {
+int alert_config_validate(const AlertConfig *alerts, size_t n, const char *path, char **ret_error) {
         for (size_t i = 0; i < n; i++) {
                 const AlertConfig *a = &alerts[i];
                 if (!a->url || !a->secret)
-                        return error_set(ret_error, -EINVAL, "[Alert \"%s\"] needs URL= and Secret= (or SecretFile=)",
-                                         a->name);
+                        return error_set(ret_error, -EINVAL, "%s: [Alert \"%s\"] needs URL= and Secret= (or SecretFile=)",
+                                         path, a->name);
                 if (!a->cert != !a->key)
-                        return error_set(ret_error, -EINVAL, "[Alert \"%s\"]: Certificate= and Key= go together",
-                                         a->name);
+                        return error_set(ret_error, -EINVAL, "%s: [Alert \"%s\"]: Certificate= and Key= go together",
+                                         path, a->name);
         }
         return 0;
 }

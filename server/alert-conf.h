@@ -38,4 +38,4 @@ void alert_config_done(AlertConfig *a);
 int alert_config_section(const char *section, const char *key, const char *value,
                          const char *file, unsigned line, char **ret_error, void *userdata);
 /* After loading: every alert has a URL and a secret. */
-int alert_config_validate(const AlertConfig *alerts, size_t n, char **ret_error);
+int alert_config_validate(const AlertConfig *alerts, size_t n, const char *path, char **ret_error);

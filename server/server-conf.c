@@ -110,7 +110,7 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
         };
         r = config_load(path, true, server_config_table, c, alert_config_section, c, ret_error);
         if (r >= 0)
-                r = alert_config_validate(c->alerts, c->n_alerts, ret_error);
+                r = alert_config_validate(c->alerts, c->n_alerts, path, ret_error);
         if (r < 0)
                 return r;
         if (!c->listen && !(c->listen = strdup("0.0.0.0:8443")))

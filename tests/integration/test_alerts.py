@@ -164,3 +164,19 @@ def test_every_event_arrives_signed_once_or_with_the_same_key(setup):
     time.sleep(3)
     assert sum(1 for _, d in seen("/hook") if d["event"] == "stale") == \
         sum(1 for _, d in hooks if d["event"] == "stale")
+
+
+@pytest.mark.parametrize("section, message", [
+    ('[Alert "x"]\nURL=http://hooks.example.com/\nSecret=s\n', 'expected an https:// URL'),
+    ('[Alert "x"]\nURL=https://hooks.example.com/\n', 'needs URL= and Secret='),
+    ('[Alert "x"]\nURL=https://h/\nSecret=s\nEvents=noncompliant exploded\n', 'Events="noncompliant exploded"'),
+    ('[Alert "x"]\nURL=https://h/\nSecret=s\nCertificate=/c.pem\n', 'Certificate= and Key= go together'),
+    ('[Alert "x"]\nURL=https://h/\nSecret=s\nColour=red\n', 'unknown key "Colour"'),
+    ('[Webhook "x"]\nURL=https://h/\n', 'expected [Alert "NAME"]'),
+])
+def test_bad_alert_configuration_is_refused(tmp_path, section, message):
+    s = FleetServer(tmp_path)
+    (s.dir / "server.conf").write_text(section)
+    with pytest.raises(AssertionError) as e:
+        s.start(now=NOW)
+    assert message in str(e.value) and "server.conf" in str(e.value)
