@@ -84,18 +84,6 @@ enum {
         Q_ALERT_STALE_MARK,
 };
 
-static int query(Store *s, unsigned id, const char *sql, const StoreValue *p, size_t n,
-                 StoreRowFn fn, void *u) {
-        return s->backend->query(s, id, sql, p, n, fn, u);
-}
-
-static int64_t col_int(const char *c) {
-        int64_t v = 0;
-        if (c)
-                (void) parse_int64(c, &v);
-        return v;
-}
-
 typedef struct EventRows {
         AlertEventFn fn;
         void *userdata;
@@ -105,8 +93,8 @@ static int row_event(const char *const *c, size_t n, void *userdata) {
         EventRows *e = userdata;
         if (n < 9 || !c[0] || !c[1] || !c[2])
                 return -EIO;
-        return e->fn(&(AlertEventRow) { .id = col_int(c[0]), .kind = c[1], .device_id = c[2],
-                                        .at = col_int(c[3]), .hostname = c[4], .os_id = c[5],
+        return e->fn(&(AlertEventRow) { .id = store_col_int(c[0]), .kind = c[1], .device_id = c[2],
+                                        .at = store_col_int(c[3]), .hostname = c[4], .os_id = c[5],
                                         .os_version = c[6], .failing = c[7], .reason = c[8] },
                      e->userdata);
 }
@@ -114,7 +102,7 @@ static int row_event(const char *const *c, size_t n, void *userdata) {
 int store_alert_events(Store *s, int64_t after, unsigned max, AlertEventFn fn, void *userdata) {
         EventRows e = { fn, userdata };
         const StoreValue p[] = { SV_INT(after), SV_INT(max) };
-        int r = query(s, Q_ALERT_EVENTS,
+        int r = store_query(s, Q_ALERT_EVENTS,
                       "SELECT id, kind, device_id, at, hostname, os_id, os_version, failing, reason "
                       "FROM alert_events WHERE id > $1 ORDER BY id LIMIT $2",
                       p, 2, row_event, &e);
@@ -122,13 +110,13 @@ int store_alert_events(Store *s, int64_t after, unsigned max, AlertEventFn fn, v
 }
 
 static int row_int(const char *const *c, size_t n, void *userdata) {
-        *(int64_t *) userdata = n > 0 ? col_int(c[0]) : 0;
+        *(int64_t *) userdata = n > 0 ? store_col_int(c[0]) : 0;
         return 0;
 }
 
 int store_alert_last_id(Store *s, int64_t *ret) {
         int64_t v = 0;
-        int r = query(s, Q_ALERT_LAST_ID, "SELECT COALESCE(max(id), 0) FROM alert_events", NULL, 0,
+        int r = store_query(s, Q_ALERT_LAST_ID, "SELECT COALESCE(max(id), 0) FROM alert_events", NULL, 0,
                       row_int, &v);
         if (r < 0)
                 return r;
@@ -139,7 +127,7 @@ int store_alert_last_id(Store *s, int64_t *ret) {
 int store_alert_cursor_get(Store *s, const char *name, int64_t *ret) {
         const StoreValue p[] = { SV_TEXT(name) };
         int64_t v = 0;
-        int r = query(s, Q_ALERT_CURSOR_GET, "SELECT last_id FROM alert_cursors WHERE name = $1", p, 1,
+        int r = store_query(s, Q_ALERT_CURSOR_GET, "SELECT last_id FROM alert_cursors WHERE name = $1", p, 1,
                       row_int, &v);
         if (r < 0)
                 return r;
@@ -151,7 +139,7 @@ int store_alert_cursor_get(Store *s, const char *name, int64_t *ret) {
 
 int store_alert_cursor_set(Store *s, const char *name, int64_t id) {
         const StoreValue p[] = { SV_TEXT(name), SV_INT(id) };
-        int r = query(s, Q_ALERT_CURSOR_SET,
+        int r = store_query(s, Q_ALERT_CURSOR_SET,
                       "INSERT INTO alert_cursors(name, last_id) VALUES ($1, $2) "
                       "ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id",
                       p, 2, NULL, NULL);
@@ -166,13 +154,13 @@ int store_alert_cursor_set(Store *s, const char *name, int64_t id) {
 
 int store_alert_mark_stale(Store *s, int64_t stale_before, int64_t now) {
         const StoreValue p[] = { SV_INT(stale_before), SV_INT(now) };
-        int n = query(s, Q_ALERT_STALE_EVENTS,
+        int n = store_query(s, Q_ALERT_STALE_EVENTS,
                       "INSERT INTO alert_events(kind, device_id, at, hostname, os_id, os_version, failing) "
                       "SELECT 'stale', l.device_id, $2, l.hostname, l.os_id, l.os_version, l.failing "
                       STALE_DEVICES, p, 2, NULL, NULL);
         if (n <= 0)
                 return n;
-        int r = query(s, Q_ALERT_STALE_MARK,
+        int r = store_query(s, Q_ALERT_STALE_MARK,
                       "INSERT INTO alert_stale(device_id, received_at) SELECT l.device_id, l.received_at "
                       STALE_DEVICES " ON CONFLICT (device_id) DO UPDATE SET received_at = excluded.received_at",
                       p, 1, NULL, NULL);

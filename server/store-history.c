@@ -56,14 +56,9 @@ enum {
         Q_HISTORY_LIST,
 };
 
-static int query(Store *s, unsigned id, const char *sql, const StoreValue *p, size_t n,
-                 StoreRowFn fn, void *u) {
-        return s->backend->query(s, id, sql, p, n, fn, u);
-}
-
 int store_history_has(Store *s, HistoryStep step, int64_t at) {
         const StoreValue p[] = { SV_TEXT(history_step_to_string(step)), SV_INT(at) };
-        int r = query(s, Q_HISTORY_HAS,
+        int r = store_query(s, Q_HISTORY_HAS,
                       "SELECT 1 FROM fleet_snapshots WHERE step = $1 AND at = $2 LIMIT 1",
                       p, 2, NULL, NULL);
         return r < 0 ? r : r > 0;
@@ -73,7 +68,7 @@ static int add_row(Store *s, HistoryStep step, int64_t at, const char *check_id,
                    const char *status, int64_t n) {
         const StoreValue p[] = { SV_TEXT(history_step_to_string(step)), SV_INT(at),
                                  SV_TEXT(check_id), SV_TEXT(status), SV_INT(n) };
-        int r = query(s, Q_HISTORY_ADD,
+        int r = store_query(s, Q_HISTORY_ADD,
                       "INSERT INTO fleet_snapshots(step, at, check_id, status, n) "
                       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                       p, 5, NULL, NULL);
@@ -101,7 +96,7 @@ int store_history_add(Store *s, HistoryStep step, int64_t at, const FleetSummary
 
 int store_history_prune(Store *s, HistoryStep step, int64_t before) {
         const StoreValue p[] = { SV_TEXT(history_step_to_string(step)), SV_INT(before) };
-        int r = query(s, Q_HISTORY_PRUNE, "DELETE FROM fleet_snapshots WHERE step = $1 AND at < $2",
+        int r = store_query(s, Q_HISTORY_PRUNE, "DELETE FROM fleet_snapshots WHERE step = $1 AND at < $2",
                       p, 2, NULL, NULL);
         return r < 0 ? r : 0;
 }
@@ -165,7 +160,7 @@ int store_history_list(Store *s, HistoryStep step, int64_t from, int64_t to, His
                        void *userdata) {
         ListRows l = { .fn = fn, .userdata = userdata };
         const StoreValue p[] = { SV_TEXT(history_step_to_string(step)), SV_INT(from), SV_INT(to) };
-        int r = query(s, Q_HISTORY_LIST,
+        int r = store_query(s, Q_HISTORY_LIST,
                       "SELECT at, check_id, status, n FROM fleet_snapshots "
                       "WHERE step = $1 AND at >= $2 AND at < $3 ORDER BY at, check_id, status",
                       p, 3, row_list, &l);

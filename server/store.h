@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "hash-util.h"
+#include "parse-util.h"
 
 typedef struct Store Store;
 
@@ -71,6 +72,19 @@ struct Store {
 
 extern const StoreBackend store_backend_sqlite;
 extern const StoreBackend store_backend_postgres;
+
+/* Runs statement id through the backend (for the store-*.c modules). */
+static inline int store_query(Store *s, unsigned id, const char *sql, const StoreValue *params,
+                              size_t n_params, StoreRowFn fn, void *userdata) {
+        return s->backend->query(s, id, sql, params, n_params, fn, userdata);
+}
+/* One of our own BIGINT columns; 0 for NULL. */
+static inline int64_t store_col_int(const char *col) {
+        int64_t v = 0;
+        if (col)
+                (void) parse_int64(col, &v);
+        return v;
+}
 
 /* url: "sqlite:PATH", "postgres:CONNINFO" (libpq keyword/value string or URI), or a bare
  * path (SQLite). Creates the schema when missing. */
