@@ -11,16 +11,6 @@
 #include "json-util.h"
 #include "macro.h"
 
-int json_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = error_setv(ret_error, -EINVAL, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
 int json_parse(const char *data, size_t size, json_object **ret, char **ret_error) {
         struct json_tokener *tok;
         json_object *j;

@@ -10,6 +10,8 @@
 
 #include <json-c/json.h>
 
+#include "error-util.h"
+
 #define JSON_MAX_DEPTH 32
 
 /* Parses exactly one JSON document (trailing whitespace allowed). -EBADMSG with a message
@@ -31,7 +33,8 @@ int json_get_string(json_object *o, const char *path, const char *key, const cha
 /* An array of strings into a NULL-terminated strv (replaces *ret). */
 int json_get_strv(json_object *o, const char *path, const char *key, char ***ret,
                   char **ret_error);
-int json_error(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON document of the wrong shape: the message, and -EINVAL. */
+#define json_error(ret_error, ...) error_set((ret_error), -EINVAL, __VA_ARGS__)
 
 /* Adds key=value to an object; value NULL adds JSON null. Return -ENOMEM on failure. */
 int json_add_string(json_object *o, const char *key, const char *value);

@@ -1,30 +1,72 @@
 #!/bin/sh
-# Installs the Debian/Ubuntu packages Vigie needs to build, test, fuzz and benchmark.
-# Idempotent: when every package is already installed it only runs dpkg-query and exits.
+# Installs the Debian/Ubuntu packages Vigie needs, by purpose:
+#   deps.sh [build|demo|check|fuzz|bench]     (default: check)
+# build: compile; demo: build + what `make demo` runs; check: everything the tests use;
+# fuzz: check + clang's fuzzer runtime; bench: check + the tools benchmarks compare with.
+# Supported: Debian 12 and 13, Ubuntu 22.04 and 24.04. Idempotent: when every package is
+# already installed it only runs dpkg-query and exits.
+#
+# A word "a|b" takes the first of a and b that the release has (package names differ
+# between releases); it is satisfied when any of them is installed.
 set -eu
 
-BUILD="build-essential pkg-config clang libclang-rt-14-dev gettext
+BUILD="build-essential pkg-config gettext
  libssl-dev libcurl4-openssl-dev libsystemd-dev libjson-c-dev libevent-dev
  libsqlite3-dev libpq-dev libinih-dev zlib1g-dev liblzma-dev liblz4-dev"
+DEMO="cryptsetup-bin python3 openssl"
 TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cryptography
- cryptsetup-bin restic borgbackup dbus dbus-bin python3-dbus postgresql curl openssl valgrind
- systemd hyperfine time procps iproute2 sqlite3 apt dpkg
- chromium chromium-driver python3-selenium libnss3-tools"
+ python3-gi python3-dbus dbus dbus-bin|dbus cryptsetup-bin restic borgbackup postgresql
+ curl openssl valgrind systemd man-db time procps iproute2 sqlite3 lz4 xz-utils gzip apt dpkg
+ chromium|chromium-browser chromium-driver|chromium-chromedriver python3-selenium libnss3-tools"
+BENCH="hyperfine"
 
-want="$BUILD $TEST"
-[ "${1:-}" = "--build-only" ] && want="$BUILD"
+# clang and its fuzzer/sanitizer runtime, whatever LLVM version the release ships: the
+# runtime package is named after clang's major version (libclang-rt-N-dev, or inside
+# libclang-common-N-dev on older releases).
+fuzz_runtime() {
+	v=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9][0-9]*\)\..*/\1/p' | head -n 1)
+	[ -n "$v" ] && echo "libclang-rt-$v-dev|libclang-common-$v-dev"
+}
+
+case "${1:-check}" in
+build) want="$BUILD" ;;
+demo) want="$BUILD $DEMO" ;;
+check) want="$BUILD $DEMO $TEST" ;;
+bench) want="$BUILD $DEMO $TEST $BENCH" ;;
+fuzz) want="$BUILD clang $(fuzz_runtime)" ;;
+*) echo "usage: $0 [build|demo|check|fuzz|bench]" >&2; exit 2 ;;
+esac
+
+installed() { # any alternative of $1 installed?
+	for p in $(echo "$1" | tr '|' ' '); do
+		case "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)" in ii*) return 0 ;; esac
+	done
+	return 1
+}
 
 missing=""
-for p in $want; do
-	s=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-	case "$s" in ii*) ;; *) missing="$missing $p" ;; esac
-done
+for w in $want; do installed "$w" || missing="$missing $w"; done
 [ -z "$missing" ] && exit 0
 
-echo "vigie: installing missing packages:$missing" >&2
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
+pick=""
+for w in $missing; do
+	for p in $(echo "$w" | tr '|' ' '); do
+		if [ -n "$(apt-cache show --no-all-versions "$p" 2>/dev/null | sed -n 1p)" ]; then
+			pick="$pick $p"
+			continue 2
+		fi
+	done
+	echo "vigie: none of \"$w\" is available from this system's apt sources (is this a supported release?)" >&2
+	exit 1
+done
+echo "vigie: installing missing packages:$pick" >&2
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -o DPkg::Lock::Timeout=300 --no-install-recommends $missing
+$SUDO apt-get install -y -o DPkg::Lock::Timeout=300 --no-install-recommends $pick
+# `make fuzz` on a machine that had no clang: the runtime follows clang's version.
+if [ "${1:-check}" = fuzz ] && [ -n "$(fuzz_runtime)" ] && ! installed "$(fuzz_runtime)"; then
+	exec sh "$0" fuzz
+fi

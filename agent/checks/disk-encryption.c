@@ -16,6 +16,7 @@
 #include "blockdev.h"
 #include "checks.h"
 #include "cleanup.h"
+#include "crypttab.h"
 #include "fs-util.h"
 #include "i18n.h"
 #include "json-util.h"
@@ -36,6 +37,11 @@ typedef struct Item {
         char **problems;        /* policy violations: fail */
         char **unknowns;        /* what could not be decided: unknown */
         char **notes;           /* worth saying, not failing (damaged secondary header…) */
+        bool is_swap;           /* swap (swap is NULL when none is in use) */
+        Verdict verdict;        /* when there is no tree: not_needed (no swap in use) or unknown */
+        const char *reason;     /* with it, why */
+        const char *rule;       /* which policy rules applied: "unlocked_volume" (every one)
+                                 * or "random_key" (cipher and key size); NULL: no crypt layer */
 } Item;
 
 typedef struct Context {
@@ -101,46 +107,53 @@ static int remedy(Context *c, const char *fmt, ...) {
         return r;
 }
 
-/* Next field of *p separated by any of `sep`, NUL-terminated in place; NULL at the end. */
-static char *split_next(char **p, const char *sep) {
-        char *s = *p + strspn(*p, sep), *e;
+/* What crypttab says of a plain dm-crypt mapping with a random key; cipher and size as
+ * configured there, else cryptsetup's plain-mode defaults (what systemd-cryptsetup and
+ * cryptdisks use when the options name none). */
+#define PLAIN_DEFAULT_CIPHER "aes-cbc-essiv:sha256"
+#define PLAIN_DEFAULT_KEY_BITS 256u
 
-        if (!*s)
-                return NULL;
-        e = s + strcspn(s, sep);
-        *p = *e ? e + 1 : e;
-        *e = 0;
-        return s;
+typedef struct RandomKey {
+        bool random;
+        char *key_file;
+        char *cipher;
+        unsigned key_bits;
+        bool defaults;          /* cipher or size not in crypttab: the tools' defaults */
+} RandomKey;
+
+static void random_key_done(RandomKey *k) {
+        free(k->key_file);
+        free(k->cipher);
+        *k = (RandomKey) {};
 }
 
-/* header=PATH for the crypttab(5) entry of dm name `name`: a detached LUKS header. */
-static int crypttab_header(const char *crypttab, const char *name, char **ret) {
-        _cleanup_free_ char *copy = NULL;
-        char *rest, *line;
+static int random_key_read(const Context *c, const BlockNode *n, RandomKey *ret) {
+        _cleanup_(crypttab_entry_done) CrypttabEntry e = {};
+        _cleanup_free_ char *size = NULL;
+        int bits = 0, r;
 
-        *ret = NULL;
-        if (!crypttab || !name)
+        *ret = (RandomKey) {};
+        if (n->crypt != CRYPT_PLAIN)
                 return 0;
-        copy = strdup(crypttab);
-        if (!copy)
-                return -ENOMEM;
-        rest = copy;
-        while ((line = split_next(&rest, "\n"))) {
-                char *f[4], *p = line, *o;
-                size_t n = 0;
-
-                while (n < ELEMENTSOF(f) && (f[n] = split_next(&p, " \t")))
-                        n++;
-                if (n < 4 || f[0][0] == '#' || !streq(f[0], name))
-                        continue;
-                p = f[3];
-                while ((o = split_next(&p, ",")))
-                        if (startswith_str(o, "header=") && o[7] == '/') {
-                                *ret = strdup(o + 7);
-                                return *ret ? 0 : -ENOMEM;
-                        }
+        r = crypttab_find(c->crypttab, n->label, &e);
+        if (r <= 0 || !crypttab_key_is_random(&e))
+                return r;
+        if ((r = crypttab_option(e.options, "cipher", &ret->cipher)) < 0 ||
+            (r = crypttab_option(e.options, "size", &size)) < 0) {
+                random_key_done(ret);
+                return r;
         }
-        return 0;
+        ret->defaults = !ret->cipher || !size;
+        if (!ret->cipher && !(ret->cipher = strdup(PLAIN_DEFAULT_CIPHER)))
+                goto oom;
+        ret->key_bits = size && parse_int_range(size, 8, 4096, &bits) >= 0 ? (unsigned) bits : PLAIN_DEFAULT_KEY_BITS;
+        if (!(ret->key_file = strdup(e.key_file)))
+                goto oom;
+        ret->random = true;
+        return 1;
+oom:
+        random_key_done(ret);
+        return -ENOMEM;
 }
 
 static int read_header_at(Context *c, const char *path, LuksHeader **ret, char **ret_error) {
@@ -186,10 +199,13 @@ static int read_crypt_header(Context *c, BlockNode *n) {
                 return -ENOMEM;
         r = read_header_at(c, dev, &n->luks, &err);
         if (r == -EBADMSG) {
-                int k = crypttab_header(c->crypttab, n->label, &detached);
+                _cleanup_(crypttab_entry_done) CrypttabEntry e = {};
+                int k = crypttab_find(c->crypttab, n->label, &e);
                 if (k < 0)
                         return k;
-                if (detached) {
+                if (k > 0 && (k = crypttab_option(e.options, "header", &detached)) < 0)
+                        return k;
+                if (detached && detached[0] == '/') {
                         free(err);
                         err = NULL;
                         free(dev);
@@ -263,12 +279,15 @@ static char *pbkdf_summary(const LuksHeader *h) {
 }
 
 /* "LUKS2 (aes-xts-plain64, 512-bit, argon2id, systemd-tpm2)" */
-static char *crypt_describe(const BlockNode *n) {
+static char *crypt_describe(const BlockNode *n, const RandomKey *k) {
         _cleanup_free_ char *pbkdf = NULL, *tokens = NULL;
         _cleanup_strv_free_ char **tl = NULL;
         const LuksHeader *h = n->luks;
         char *s = NULL;
 
+        if (k->random)
+                return asprintf(&s, _("plain dm-crypt with a new random key at each boot (%s, %u-bit)"), k->cipher,
+                                k->key_bits) < 0 ? NULL : s;
         if (n->crypt == CRYPT_PLAIN)
                 return strdup(_("plain dm-crypt"));
         if (n->crypt == CRYPT_OTHER)
@@ -293,8 +312,32 @@ static bool policy_constrains_header(const PolicyDiskEncryption *p) {
         return strv_length(p->ciphers) > 0 || p->min_key_bits > 0 || strv_length(p->pbkdf) > 0;
 }
 
+/* A random key made at each boot has no header, no passphrase and so no PBKDF: only the
+ * policy's cipher and key size rules govern it, on what crypttab configures. */
+static int evaluate_random_key(Context *c, Item *it, const char *dev, const RandomKey *k) {
+        const PolicyDiskEncryption *p = c->policy;
+        _cleanup_free_ char *allowed = NULL;
+        int r = 0;
+
+        it->rule = "random_key";
+        if (strv_length(p->ciphers) > 0 && !strv_contains(p->ciphers, k->cipher)) {
+                allowed = strv_join(p->ciphers, ", ");
+                if (!allowed)
+                        return -ENOMEM;
+                r = strv_pushf(&it->problems, _("%s uses cipher %s (/etc/crypttab%s); the policy allows %s"), dev,
+                               k->cipher, k->defaults ? _(", cryptsetup's default") : "", allowed);
+        }
+        if (r >= 0 && p->min_key_bits > 0 && (int) k->key_bits < p->min_key_bits)
+                r = strv_pushf(&it->problems, _("%s uses a %u-bit key (/etc/crypttab%s); the policy requires at least %d bits"),
+                               dev, k->key_bits, k->defaults ? _(", cryptsetup's default") : "", p->min_key_bits);
+        if (r >= 0 && it->problems)
+                r = remedy(c, _("Add \"cipher=%s,size=%d\" to the options of the line of %s in /etc/crypttab, then reboot."),
+                           p->ciphers ? p->ciphers[0] : "aes-xts-plain64", MAX(p->min_key_bits, 512), dev);
+        return r;
+}
+
 /* The policy on one crypt layer that protects the item. */
-static int evaluate_crypt(Context *c, Item *it, const BlockNode *n) {
+static int evaluate_crypt(Context *c, Item *it, const BlockNode *n, const RandomKey *key) {
         const PolicyDiskEncryption *p = c->policy;
         const LuksHeader *h = n->luks;
         _cleanup_free_ char *allowed = NULL, *dev = crypt_device_name(n);
@@ -303,6 +346,9 @@ static int evaluate_crypt(Context *c, Item *it, const BlockNode *n) {
 
         if (!dev)
                 return -ENOMEM;
+        if (key->random)
+                return evaluate_random_key(c, it, dev, key);
+        it->rule = "unlocked_volume";
         if (p->min_luks_version > 0 && version < p->min_luks_version) {
                 if (n->crypt == CRYPT_PLAIN)
                         r = strv_pushf(&it->problems, _("%s uses plain dm-crypt (no LUKS header); the policy requires LUKS%d"),
@@ -419,15 +465,18 @@ static int evaluate_tree(Context *c, Item *it, const BlockNode *n, char ***descr
         int r;
 
         if (n->kind == BLOCK_CRYPT) {
+                _cleanup_(random_key_done) RandomKey k = {};
                 _cleanup_free_ char *d = NULL;
                 if (n->verdict != VERDICT_ENCRYPTED) /* cipher_null */
                         return 0;
-                d = crypt_describe(n);
+                if ((r = random_key_read(c, n, &k)) < 0)
+                        return r;
+                d = crypt_describe(n, &k);
                 if (!d)
                         return -ENOMEM;
                 if (!strv_contains(*descriptions, d) && (r = strv_push(descriptions, TAKE_PTR(d))) < 0)
                         return r;
-                return evaluate_crypt(c, it, n);
+                return evaluate_crypt(c, it, n, &k);
         }
         for (size_t i = 0; i < n->n_children; i++)
                 if ((r = evaluate_tree(c, it, n->children[i], descriptions)) < 0)
@@ -522,31 +571,38 @@ static json_object *strv_to_json(char **l) {
         return a;
 }
 
+/* One shape for every item, whatever its verdict (docs/disk-encryption.md, "Evidence"):
+ * a mount the check cannot place has verdict "unknown", a reason, and null chain/stack. */
 static json_object *item_to_json(const Item *it) {
         _cleanup_json_ json_object *o = json_object_new_object();
         _cleanup_free_ char *chain = NULL;
+        const BlockNode *t = it->tree;
+        Verdict v = t ? t->verdict : it->verdict;
+        const char *reason = !t ? it->reason : v == VERDICT_UNKNOWN ? unknown_reason(t) : t->reason;
         int r = 0;
 
         if (!o)
                 return NULL;
         r |= json_add_string(o, "mount", it->name);
-        if (it->swap) {
-                r |= json_add_string(o, "swap", it->swap->path);
-                r |= json_add_string(o, "swap_type", it->swap->is_file ? "file" : "partition");
+        if (it->is_swap) {
+                r |= json_add_string(o, "swap", it->swap ? it->swap->path : NULL);
+                r |= json_add_string(o, "swap_type", !it->swap ? NULL : it->swap->is_file ? "file" : "partition");
         } else {
-                r |= json_add_string(o, "mounted_at", it->mount->path);
-                r |= json_add_string(o, "source", it->mount->source);
-                r |= json_add_string(o, "fstype", it->mount->fstype);
+                r |= json_add_string(o, "mounted_at", it->mount ? it->mount->path : NULL);
+                r |= json_add_string(o, "source", it->mount ? it->mount->source : NULL);
+                r |= json_add_string(o, "fstype", it->mount ? it->mount->fstype : NULL);
         }
         r |= json_add_string(o, "status", check_status_to_string(it->status));
-        r |= json_add_string(o, "verdict", verdict_to_string(it->tree->verdict));
-        if (block_node_chain(it->tree, it->tree->verdict, &chain) < 0)
+        r |= json_add_string(o, "verdict", verdict_to_string(v));
+        r |= json_add_string(o, "reason", reason);
+        r |= json_add_string(o, "rule", it->rule);
+        if (t && block_node_chain(t, v, &chain) < 0)
                 return NULL;
         r |= json_add_string(o, "chain", chain);
         r |= json_add(o, "problems", strv_to_json(it->problems));
         r |= json_add(o, "unknowns", strv_to_json(it->unknowns));
         r |= json_add(o, "notes", strv_to_json(it->notes));
-        r |= json_add(o, "stack", block_node_to_json(it->tree));
+        r |= json_add(o, "stack", t ? block_node_to_json(t) : NULL);
         return r ? NULL : TAKE_PTR(o);
 }
 
@@ -571,7 +627,10 @@ static int add_mount(Context *c, const MountTable *t, const char *path) {
                 return r;
         if (path[0] != '/' || !(it->mount = mount_table_find(t, real ? real : path))) {
                 it->tree = NULL;
+                it->verdict = VERDICT_UNKNOWN;
                 r = strv_pushf(&it->unknowns, _("%s: no mount holds this path"), path);
+                if (r >= 0)
+                        it->reason = it->unknowns[0];
                 if (r >= 0 && asprintf(&it->tail, _("not mounted")) < 0)
                         r = -ENOMEM;
                 return r;
@@ -595,6 +654,7 @@ static int add_swaps(Context *c, const MountTable *t, const SwapTable *s) {
                 if (!name || !(it = item_add(c, name)))
                         return -ENOMEM;
                 it->swap = &s->entries[i];
+                it->is_swap = true;
                 r = block_resolve_swap(c->ctx->root_fd, t, it->swap, &it->tree);
                 if (r < 0)
                         return r;
@@ -695,17 +755,7 @@ static int finish(Context *c, CheckResult *result) {
         if (!items || json_add(result->evidence, "mounts", items) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < c->n_items; i++) {
-                json_object *j;
-                if (!c->items[i].tree) {
-                        j = json_object_new_object();
-                        if (j && (json_add_string(j, "mount", c->items[i].name) < 0 ||
-                                  json_add_string(j, "status", check_status_to_string(c->items[i].status)) < 0 ||
-                                  json_add(j, "unknowns", strv_to_json(c->items[i].unknowns)) < 0)) {
-                                json_object_put(j);
-                                j = NULL;
-                        }
-                } else
-                        j = item_to_json(&c->items[i]);
+                json_object *j = item_to_json(&c->items[i]);
                 if (!j || json_object_array_add(items, j) < 0) {
                         json_object_put(j);
                         return -ENOMEM;
@@ -795,8 +845,11 @@ static int run(const CheckContext *ctx, CheckResult *result) {
                 if (!it || asprintf(&it->tail, _("not in use")) < 0)
                         return -ENOMEM;
                 it->status = CHECK_PASS;
-                /* listed for the summary only: nothing to resolve */
+                /* nothing to resolve: listed so that the evidence says why swap passes */
                 it->tree = NULL;
+                it->is_swap = true;
+                it->verdict = VERDICT_NOT_NEEDED;
+                it->reason = _("no swap is in use");
         }
         if (json_add_int(result->evidence, "active_swaps", swaps ? (int64_t) swaps->n : 0) < 0)
                 return -ENOMEM;

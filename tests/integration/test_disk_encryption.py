@@ -337,6 +337,63 @@ def test_unreadable_header_is_unknown_not_a_guess(request):
     assert c["verdict"] == "encrypted" and c["luks"] == "unknown"
 
 
+def test_random_key_swap_is_encrypted_without_luks_rules(tmp_path):
+    """crypttab: key file /dev/urandom, option swap — the textbook encrypted swap. It has no
+    header and no PBKDF by design: only the cipher and key size rules apply to it."""
+    res = check(layout("random_key_swap", tmp_path))
+    assert res["status"] == "pass", res
+    swap = mount(res, "swap")
+    assert swap["verdict"] == "encrypted" and swap["rule"] == "random_key"
+    assert mount(res, "/")["rule"] == "unlocked_volume"
+    assert "swap is on plain dm-crypt with a new random key at each boot (aes-xts-plain64, 512-bit)" in res["summary"]
+    # the same mapping without a random key in crypttab is held to every rule
+    (Path(layout("random_key_swap", tmp_path / "keyed")) / "etc/crypttab").write_text(
+        "cryptswap /dev/sdb2 /etc/keys/swap.key swap,cipher=aes-xts-plain64,size=512\n")
+    res = check(tmp_path / "keyed" / "random_key_swap")
+    assert res["status"] == "fail"
+    assert "/dev/mapper/cryptswap uses plain dm-crypt (no LUKS header); the policy requires LUKS2" in res["summary"]
+    assert mount(res, "swap")["rule"] == "unlocked_volume"
+
+
+def test_random_key_swap_is_held_to_cipher_and_key_size(tmp_path):
+    res = check(layout("random_key_swap_defaults", tmp_path))
+    assert res["status"] == "fail", res
+    assert ("/dev/mapper/cryptswap uses cipher aes-cbc-essiv:sha256 (/etc/crypttab, cryptsetup's default); "
+            "the policy allows aes-xts-plain64") in res["summary"]
+    assert "uses a 256-bit key (/etc/crypttab, cryptsetup's default)" in res["summary"]
+    assert "LUKS" not in " ".join(mount(res, "swap")["problems"]) and "PBKDF" not in res["summary"]
+    assert 'Add "cipher=aes-xts-plain64,size=512" to the options of the line of /dev/mapper/cryptswap' in res["remediation"]
+    lax = {"ciphers": [], "min_key_bits": 0}
+    assert check(layout("random_key_swap_defaults", tmp_path / "lax"), lax, tmp_path)["status"] == "pass"
+
+
+EVIDENCE_KEYS = {"mount", "status", "verdict", "reason", "rule", "chain", "problems", "unknowns", "notes", "stack"}
+
+
+@pytest.mark.parametrize("name", ["laptop", "plain_ext4", "container_overlay", "zram_and_plain_swap",
+                                  "garbage_header", "chroot"])
+def test_every_mount_has_one_evidence_shape(tmp_path, name):
+    """Whatever the verdict, each mount's evidence has the same keys; a mount the check cannot
+    place (a chroot: no mount holds /) is "unknown" with its reason, never a crash."""
+    if name == "chroot":
+        root = layout("plain_ext4", tmp_path)
+        info = root / "proc/self/mountinfo"
+        info.write_text("".join(l for l in info.read_text().splitlines(True) if " / / " not in l))
+    else:
+        root = layout(name, tmp_path)
+    res = check(root)
+    for m in res["evidence"]["mounts"]:
+        assert EVIDENCE_KEYS <= set(m), m
+        assert set(m) - EVIDENCE_KEYS in ({"mounted_at", "source", "fstype"}, {"swap", "swap_type"}), m
+        assert m["verdict"] in ("encrypted", "not_encrypted", "not_needed", "unknown")
+        if m["verdict"] == "unknown":
+            assert m["reason"], m
+    if name == "chroot":
+        m = mount(res, "/")
+        assert res["status"] == "unknown" and m["verdict"] == "unknown"
+        assert m["reason"] == "/: no mount holds this path" and m["stack"] is None and m["mounted_at"] is None
+
+
 def test_this_machine_gives_an_answer():
     r = run("vigie", "check", "--json", "--only", "disk_encryption", "--no-state")
     assert r.returncode in (0, 1), r
