@@ -258,7 +258,7 @@ static int write_line(Alerts *al, Sink sink, const AlertEventRow *e) {
 typedef struct Walk {
         Alerts *al;
         AlertState *st;
-        int result; /* -EIO: stop, delivery failed */
+        unsigned n; /* events dealt with */
 } Walk;
 
 static int walk_event(const AlertEventRow *e, void *userdata) {
@@ -277,15 +277,17 @@ static int walk_event(const AlertEventRow *e, void *userdata) {
         if (r < 0)
                 return r;
         w->st->cursor = e->id;
+        w->n++;
         return 0;
 }
 
-static void run_alert(Alerts *al, AlertState *st) {
+/* Returns true when a full batch went through: more may be waiting, no need to sleep. */
+static bool run_alert(Alerts *al, AlertState *st) {
         usec_t now = now_monotonic();
         int r;
 
         if (now < st->next_try)
-                return;
+                return false;
         if (!st->cursor_known) {
                 /* a new alert starts with the events after it was configured */
                 r = store_alert_cursor_get(al->store, st->name, &st->cursor);
@@ -297,7 +299,7 @@ static void run_alert(Alerts *al, AlertState *st) {
                 if (r < 0) {
                         log_warning_errno(r, "Alert \"%s\": cannot read its cursor: %s", st->name,
                                           store_error(al->store));
-                        return;
+                        return false;
                 }
                 st->cursor_known = true;
         }
@@ -305,13 +307,14 @@ static void run_alert(Alerts *al, AlertState *st) {
         r = store_alert_events(al->store, st->cursor, ALERT_BATCH, walk_event, &w);
         if (r >= 0) {
                 st->failures = 0;
-                return;
+                return w.n == ALERT_BATCH;
         }
         if (r != -EIO || st->failures == 0)
                 log_debug_errno(r, "Alert \"%s\" paused.", st->name);
         st->failures++;
         usec_t backoff = USEC_PER_SEC << MIN(st->failures - 1, 16u);
         st->next_try = now + MIN(backoff, ALERT_BACKOFF_MAX_USEC);
+        return false;
 }
 
 static void scan_stale(Alerts *al) {
@@ -338,13 +341,16 @@ static void *alert_thread(void *userdata) {
 
         pthread_mutex_lock(&al->lock);
         while (!al->exit) {
+                bool more = false;
                 pthread_mutex_unlock(&al->lock);
                 scan_stale(al);
                 for (size_t i = 0; i < al->n_alerts; i++)
-                        run_alert(al, &al->alerts[i]);
+                        more = run_alert(al, &al->alerts[i]) || more;
                 pthread_mutex_lock(&al->lock);
                 if (al->exit)
                         break;
+                if (more)
+                        continue; /* a backlog: on without waiting */
                 struct timespec until;
                 clock_gettime(CLOCK_REALTIME, &until);
                 until.tv_sec += 1; /* new events are looked for each second */

@@ -433,7 +433,8 @@ function luksText(n) {
 const EVIDENCE = {
   disk_encryption(ev) {
     const mounts = ev.mounts || [];
-    const problems = mounts.flatMap(m => (m.problems || []).map(p => `${m.mount}: ${p}`));
+    const problems = mounts.flatMap(m => [...(m.problems || []), ...(m.status !== 'pass' && m.reason ? [m.reason] : [])]
+      .map(p => `${m.mount}: ${p}`));
     return [
       table([t('mount'), t('status'), t('chain'), t('encryption')], mounts.map(m => {
         const layers = cryptLayers(m.stack, []);
