@@ -161,6 +161,7 @@ def test_overview_filter_device(fleet, browser):
     css(b, "#verify")[0].click()
     wait(b, lambda d: all(c.text for c in css(b, "span[data-seq]")))
     assert {c.text for c in css(b, "span[data-seq]")} == {"signature and chain valid"}
+    b.driver.execute_script("document.getElementById('verify').scrollIntoView()")
     b.screenshot("device-verified")
     clean(b)
 
