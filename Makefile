@@ -228,6 +228,11 @@ bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	@sh tests/bench/run.sh $(abspath $(BUILD))
 
+# Two vigie-server on one PostgreSQL under load, kill -9 of one (issue #17): minutes.
+bench-scale: deps
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) tests/bench/scale.py $(abspath $(BUILD)) $(SCALE_ARGS)
+
 # Laptop and operator commands in BINDIR; the two daemons in SBINDIR (the units name them).
 USER_PROGRAMS := $(filter vigie vigiectl vigie-tray,$(PROGRAMS))
 DAEMON_PROGRAMS := $(filter vigie-agent vigie-server,$(PROGRAMS))

@@ -29,11 +29,18 @@ static void on_sigterm(int sig) {
 
 void agent_cycle_setup_signals(void) {
         struct sigaction sa = { .sa_handler = on_sigterm };
+        sigset_t stop;
 
         (void) sigaction(SIGTERM, &sa, NULL);
         (void) sigaction(SIGINT, &sa, NULL);
         (void) signal(SIGHUP, SIG_IGN);
         (void) signal(SIGUSR1, SIG_IGN);
+        /* The daemon starts the cycle with them blocked: a stop it forwarded during our
+         * start-up is delivered now, to the handler. */
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGTERM);
+        sigaddset(&stop, SIGINT);
+        (void) sigprocmask(SIG_UNBLOCK, &stop, NULL);
 }
 
 bool agent_cycle_stop_requested(void) {

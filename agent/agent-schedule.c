@@ -256,7 +256,11 @@ __attribute__((noreturn)) static void child_exec(Agent *a, CycleKind kind, bool 
                 _exit(EXIT_FAILURE);
         if (dup2(result_fd, STDOUT_FILENO) < 0 || dup2(config_fd, 3) < 0)
                 _exit(EXIT_FAILURE);
+        /* SIGTERM and SIGINT stay blocked through exec until the cycle's handlers are in
+         * place (agent_cycle_setup_signals): one sent early is then held, not fatal. */
         sigfillset(&all);
+        sigdelset(&all, SIGTERM);
+        sigdelset(&all, SIGINT);
         (void) sigprocmask(SIG_UNBLOCK, &all, NULL);
         execv(a->cycle_binary, (char **) argv);
         _exit(127);

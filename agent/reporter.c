@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "fs-util.h"
+#include "gzip-util.h"
 #include "json-util.h"
 #include "os-release.h"
 #include "reporter.h"
@@ -193,6 +194,9 @@ int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const
         return 0;
 }
 
+static char header_gzip[] = "Content-Encoding: gzip";
+static char *const gzip_headers[] = { header_gzip, NULL };
+
 int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error) {
         X509 *cert = transport_client_cert(t);
         char kid[JWS_KID_SIZE];
@@ -208,11 +212,11 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
         for (size_t sent = 0; spool_count(spool) > 0 && sent < REPORTER_FLUSH_MAX; sent++) {
                 size_t n;
                 int64_t seq = spool_entries(spool, &n)[0].seq;
-                _cleanup_free_ char *jws = NULL, *err = NULL;
+                _cleanup_free_ char *jws = NULL, *err = NULL, *gz = NULL;
                 TransportResponse resp = {};
                 SpoolRecord rec = {};
                 bool other_cert;
-                size_t len;
+                size_t len, gz_size;
 
                 r = spool_read(spool, seq, &jws, &len, &rec, &err);
                 if (r == -EBADMSG) {
@@ -233,7 +237,14 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
                         json_error(ret_error, "report %lld was signed under a previous certificate", (long long) seq);
                         continue;
                 }
-                r = transport_request(t, "POST", "/v1/reports", "application/jose", jws, len, NULL, &resp, ret_error);
+                /* A report is ~45 KB of JWS and ~6 KB gzip'ed: compress it for the wire. */
+                r = gzip_compress(jws, len, &gz, &gz_size);
+                if (r < 0) {
+                        json_error(ret_error, "cannot compress report %lld: %s", (long long) seq, strerror(-r));
+                        break;
+                }
+                r = transport_request(t, "POST", "/v1/reports", "application/jose", gz, gz_size, gzip_headers,
+                                      &resp, ret_error);
                 if (r < 0)
                         break;
                 if (resp.status >= 200 && resp.status < 300) {

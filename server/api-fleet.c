@@ -359,6 +359,10 @@ static int report_row(const FleetReport *rep, void *userdata) {
             add_time(o, "issued_at", rep->iat) < 0 || add_time(o, "received_at", rep->received_at) < 0 ||
             json_add_string(o, "jws", rep->jws) < 0)
                 return -ENOMEM;
+        /* Pruned by retention: what keeps the chain provable, for vigiectl audit. */
+        if (!rep->jws && (json_add_bool(o, "pruned", true) < 0 || json_add_string(o, "hash", rep->hash) < 0 ||
+                          json_add_string(o, "prev", rep->prev) < 0))
+                return -ENOMEM;
         return 0;
 }
 

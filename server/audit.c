@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "cleanup.h"
+#include "hash-util.h"
 #include "jws.h"
 #include "report.h"
 
@@ -198,11 +199,27 @@ int audit_device(const char *device_id, X509 *ca, X509 *const *certs, size_t n_c
         for (size_t i = 0; i < n_reports; i++) {
                 _cleanup_(report_claims_freep) ReportClaims *c = NULL;
                 const AuditInput *in = &reports[i];
+                const char *claimed_prev;
                 int64_t seq;
 
-                r = verify_one(res, device_id, ac, n_certs, in, &c);
-                if (r < 0)
-                        return r;
+                if (in->pruned) {
+                        if (!in->hash || !sha256_hex_is_valid(in->hash)) {
+                                if (add_finding(res, AUDIT_MALFORMED, in->seq,
+                                                "report stored as seq %" PRId64 " is pruned without its hash",
+                                                in->seq) < 0)
+                                        return -ENOMEM;
+                                continue;
+                        }
+                        if (res->n_pruned++ == 0)
+                                res->pruned_first = in->seq;
+                        res->pruned_last = in->seq;
+                        snprintf(res->pruned_before, sizeof(res->pruned_before), "%s", strempty(in->issued_at));
+                } else {
+                        r = verify_one(res, device_id, ac, n_certs, in, &c);
+                        if (r < 0)
+                                return r;
+                }
+                claimed_prev = c ? c->prev : in->pruned ? in->prev : NULL;
                 seq = c ? c->seq : in->seq;
                 if (c) {
                         res->n_verified++;
@@ -234,14 +251,14 @@ int audit_device(const char *device_id, X509 *ca, X509 *const *certs, size_t n_c
                                                 c && c->dropped > 0 ? " (the agent says its spool "
                                                                       "dropped some)" : "") < 0)
                                         return -ENOMEM;
-                        } else if (c && !streq_ptr(c->prev, prev_hash)) {
+                        } else if ((c || in->pruned) && !streq_ptr(claimed_prev, prev_hash)) {
                                 if (add_finding(res, AUDIT_CHAIN_BREAK, in->seq,
                                                 "report seq %" PRId64 ": prev is not the hash of "
                                                 "report seq %" PRId64 " as stored (that one was "
                                                 "altered or replaced)", seq, prev_seq) < 0)
                                         return -ENOMEM;
                         }
-                } else if (c && seq == 1 && c->prev &&
+                } else if ((c || in->pruned) && seq == 1 && claimed_prev &&
                            add_finding(res, AUDIT_CHAIN_BREAK, in->seq,
                                        "report seq 1 has a prev: it is not a device's first report") < 0)
                         return -ENOMEM;
@@ -249,7 +266,9 @@ int audit_device(const char *device_id, X509 *ca, X509 *const *certs, size_t n_c
                 /* a report that went backwards does not move the chain position, so
                  * one misplaced report is not also blamed on its neighbours */
                 if (!have_prev || seq > prev_seq) {
-                        if (report_hash(in->jws, in->jws_size, prev_hash) < 0)
+                        if (in->pruned)
+                                memcpy(prev_hash, in->hash, REPORT_HASH_SIZE);
+                        else if (report_hash(in->jws, in->jws_size, prev_hash) < 0)
                                 return -ENOMEM;
                         prev_seq = seq;
                 }

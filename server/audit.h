@@ -38,11 +38,18 @@ typedef struct AuditInput {
         int64_t seq;       /* as stored */
         const char *jws;
         size_t jws_size;
+        /* Body pruned by retention: only what the server kept, which links the chain but
+         * proves nothing by itself (the first verified report after it vouches for it). */
+        bool pruned;
+        const char *hash, *prev, *issued_at;
 } AuditInput;
 
 typedef struct AuditResult {
         size_t n_reports, n_verified;
         int64_t first_seq, last_seq;   /* signed seqs of the first and last valid reports */
+        size_t n_pruned;               /* reports whose body retention pruned */
+        int64_t pruned_first, pruned_last;
+        char pruned_before[64];        /* issued_at of the last pruned one, as the server said */
         AuditFinding *findings;
         size_t n_findings;
 } AuditResult;

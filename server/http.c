@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -16,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "cleanup.h"
+#include "gzip-util.h"
 #include "http.h"
 #include "json-util.h"
 #include "log.h"
@@ -168,6 +170,7 @@ const char *http_reason(int code) {
         case 405: return "Method Not Allowed";
         case 409: return "Conflict";
         case 413: return "Payload Too Large";
+        case 415: return "Unsupported Media Type";
         case 429: return "Too Many Requests";
         case 503: return "Service Unavailable";
         default: return code < 400 ? "OK" : "Error";
@@ -294,6 +297,33 @@ static int authorize(Request *r, const Route *route, Conn *c, SSL *ssl) {
         return 0;
 }
 
+/* A body with Content-Encoding: gzip is inflated here, under the same MaxBodySize as a
+ * plain one: a compression bomb costs at most that much memory and gets a 413. */
+static int decode_body(Request *r, struct evbuffer *in) {
+        const char *enc = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Content-Encoding");
+        size_t size = evbuffer_get_length(in), max = (size_t) r->server->config->max_body_size;
+        const char *data = size ? (const char *) evbuffer_pullup(in, -1) : "";
+        int k;
+
+        if (!enc || strcasecmp(enc, "identity") == 0) {
+                r->body = data;
+                r->body_size = size;
+                return 0;
+        }
+        if (strcasecmp(enc, "gzip") != 0)
+                return http_error(r, 415, "unsupported_encoding",
+                                  "Content-Encoding \"%.40s\" is not supported: send gzip or no encoding", enc);
+        k = gzip_inflate(data, size, max, &r->inflated, &r->body_size);
+        if (k == -EFBIG)
+                return http_error(r, 413, "body_too_large", "the gzip body inflates to more than %zu bytes", max);
+        if (k == -ENOMEM)
+                return http_error(r, 503, "out_of_memory", "cannot inflate the body now; retry later");
+        if (k < 0)
+                return http_error(r, 400, "malformed_body", "the gzip body is corrupt or truncated");
+        r->body = r->inflated;
+        return 0;
+}
+
 static void dispatch(struct evhttp_request *req, void *userdata) {
         Server *s = userdata;
         const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -351,14 +381,13 @@ static void dispatch(struct evhttp_request *req, void *userdata) {
                         http_error(&r, 404, "not_found", "no route %s", r.path);
                 goto out;
         }
-        if (authorize(&r, route, c, ssl) < 0)
+        if (authorize(&r, route, c, ssl) < 0 || decode_body(&r, in) < 0)
                 goto out;
-        r.body_size = evbuffer_get_length(in);
-        r.body = r.body_size ? (const char *) evbuffer_pullup(in, -1) : "";
         (void) route->handler(&r);
 out:
         metrics_observe_request(&s->metrics, now_monotonic() - started);
         evhttp_clear_headers(&r.query);
+        free(r.inflated);
 }
 
 int http_setup(Server *s) {

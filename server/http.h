@@ -22,8 +22,9 @@ typedef struct Request {
         Conn *conn;
         const char *path;
         struct evkeyvalq query; /* decoded ?a=b&c=d */
-        const char *body;       /* not NUL-terminated */
+        const char *body;       /* not NUL-terminated; inflated if it came gzip'ed */
         size_t body_size;
+        char *inflated;         /* owns body when it came with Content-Encoding: gzip */
         const TlsPeer *peer;    /* verified client certificate (route needs one), else NULL */
 } Request;
 

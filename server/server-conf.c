@@ -40,6 +40,9 @@ static const ConfigTableItem server_config_table[] = {
         { "Events", "File", config_parse_path, F(events_file), "an absolute path" },
         { "Events", "Syslog", config_parse_bool, F(events_syslog), "yes or no" },
         { "Certificates", "ClientLifetime", config_parse_duration, F(client_cert_lifetime), "a duration like 365d" },
+        { "Retention", "Reports", config_parse_duration, F(retain_reports), "a duration like 400d, or 0" },
+        { "Retention", "History", config_parse_duration, F(retain_history), "a duration like 800d, or 0" },
+        { "Retention", "PruneInterval", config_parse_duration, F(prune_interval), "a duration like 1min" },
         {}
 };
 
@@ -66,6 +69,12 @@ const char server_config_template[] =
         "#FlagWindow=7d\n"
         "# Daily snapshots of the fleet's counts are kept this long (hourly ones: 48h)\n"
         "#HistoryRetention=400d\n"
+        "\n[Retention]\n"
+        "# Report bodies older than this are pruned, keeping seq, iat, hash, prev and verdict\n"
+        "#Reports=400d\n"
+        "# Check status changes older than this are deleted (0: kept)\n"
+        "#History=800d\n"
+        "#PruneInterval=1min\n"
         "\n# Every fleet event as a JSON line, for SIEM pipelines (docs/alerts.md)\n[Events]\n"
         "#File=/var/log/vigie/events.jsonl\n"
         "#Syslog=no\n"
@@ -107,6 +116,9 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
                 .flag_window = 7 * USEC_PER_DAY,
                 .history_retention = 400 * USEC_PER_DAY,
                 .verify_threads = -1,
+                .retain_reports = 400 * USEC_PER_DAY,
+                .retain_history = 800 * USEC_PER_DAY,
+                .prune_interval = USEC_PER_MINUTE,
         };
         r = config_load(path, true, server_config_table, c, alert_config_section, c, ret_error);
         if (r >= 0)
@@ -127,9 +139,9 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
         if (c->max_body_size < 1024 || c->max_connections < 1 || c->max_batch < 1 ||
             c->request_timeout < USEC_PER_SEC || c->idle_timeout < USEC_PER_SEC ||
             c->device_cert_lifetime < USEC_PER_HOUR || c->client_cert_lifetime < USEC_PER_HOUR ||
-            c->history_retention < USEC_PER_DAY)
+            c->prune_interval < USEC_PER_SEC || c->history_retention < USEC_PER_DAY)
                 return error_set(ret_error, -EINVAL, "%s: a limit is out of range (body ≥ 1K, connections and "
-                             "batch ≥ 1, timeouts ≥ 1s, lifetimes ≥ 1h, history retention ≥ 1d)", path);
+                             "batch ≥ 1, timeouts and PruneInterval ≥ 1s, lifetimes ≥ 1h, history retention ≥ 1d)", path);
         *ret = TAKE_PTR(c);
         return 0;
 }

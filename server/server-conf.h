@@ -32,6 +32,9 @@ typedef struct ServerConfig {
         char *events_file;       /* [Events] File=: JSON lines of every fleet event */
         bool events_syslog;      /* [Events] Syslog=: the same lines to syslog */
         size_t n_alerts;
+        usec_t retain_reports;   /* [Retention] Reports=: bodies older are pruned; 0: kept */
+        usec_t retain_history;   /* [Retention] History=: check status changes; 0: kept */
+        usec_t prune_interval;   /* [Retention] PruneInterval=: between pruning batches */
 } ServerConfig;
 
 ServerConfig *server_config_free(ServerConfig *c);

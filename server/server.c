@@ -25,6 +25,7 @@
 #include "history.h"
 #include "http.h"
 #include "log.h"
+#include "retention.h"
 #include "server.h"
 #include "time-util.h"
 
@@ -121,7 +122,7 @@ static void run_batch(evutil_socket_t fd, short what, void *userdata) {
                         http_send(j->req, 503,
                                   http_error_buffer("storage_unavailable", "the database is unavailable; retry later"),
                                   false);
-                else
+                else if (r >= 0)
                         (void) j->fn(s, j->userdata, j->req);
                 job_done(j);
         }
@@ -477,6 +478,9 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
         if (!s->commit_event || !s->stop_timer || !s->sigterm || !s->sigint ||
             evsignal_add(s->sigterm, NULL) < 0 || evsignal_add(s->sigint, NULL) < 0)
                 return log_oom();
+        r = retention_start(s);
+        if (r < 0)
+                return log_oom();
         r = history_start(s);
         if (r < 0)
                 return log_oom();
@@ -518,6 +522,7 @@ Server *server_free(Server *s) {
         for (size_t i = 0; i < s->n_jobs; i++)
                 job_done(&s->jobs[i]);
         free(s->jobs);
+        retention_stop(s);
         if (s->stop_timer)
                 event_free(s->stop_timer);
         if (s->history_timer)

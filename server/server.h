@@ -51,6 +51,7 @@ struct Server {
         struct evhttp *http;
         struct evhttp_bound_socket *listener;
         struct event *sigterm, *sigint, *stop_timer, *commit_event, *batch_event;
+        struct event *prune_timer; /* retention.c */
         struct event *history_timer; /* history.c */
         struct Alerts *alerts;       /* alerts.c, NULL without [Alert] sections */
 
@@ -104,7 +105,7 @@ bool http_connections_busy(Server *s);
 int server_offload(Server *s, OffloadWorkFn work, OffloadDoneFn done, void *userdata);
 
 /* Group commit. server_submit() queues a job for the next batch (req gets a 503 if the
- * batch cannot start; req may be NULL for work no request waits on). Inside a job, server_tx_begin() opens a savepoint and
+ * batch cannot start; req may be NULL for the server's own work). Inside a job, server_tx_begin() opens a savepoint and
  * server_tx_end(ok) releases or rolls it back. */
 int server_submit(Server *s, struct evhttp_request *req, ServerJobFn fn, void *userdata,
                   void (*free_fn)(void *userdata));

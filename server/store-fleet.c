@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "store-body.h"
 #include "store-fleet.h"
 
 /* Indexes for the fleet queries and per-check counters. The counters are kept by triggers
@@ -465,18 +466,17 @@ static int row_first_str(const char *const *c, size_t n, void *userdata) {
 }
 
 int store_fleet_latest_claims(Store *s, const char *device_id, char **ret_claims) {
-        _cleanup_free_ char *claims = NULL;
+        _cleanup_free_ char *body = NULL;
         const StoreValue p[] = { SV_TEXT(device_id) };
         int r = query(s, Q_FLEET_LATEST_CLAIMS,
-                      "SELECT r.claims FROM latest l JOIN reports r ON r.device_id = l.device_id "
+                      "SELECT r.jws FROM latest l JOIN reports r ON r.device_id = l.device_id "
                       "AND r.seq = l.seq WHERE l.device_id = $1",
-                      p, 1, row_first_str, &claims);
+                      p, 1, row_first_str, &body);
         if (r < 0)
                 return r;
-        if (!claims)
+        if (!body)
                 return -ENOENT;
-        *ret_claims = TAKE_PTR(claims);
-        return 0;
+        return store_body_claims(s, body, ret_claims);
 }
 
 typedef struct HistoryRows {
@@ -531,25 +531,35 @@ int store_fleet_certificates(Store *s, const char *device_id, FleetCertFn fn, vo
 }
 
 typedef struct ReportRows {
+        Store *store;
         FleetReportFn fn;
         void *userdata;
 } ReportRows;
 
 static int row_report(const char *const *c, size_t n, void *userdata) {
         ReportRows *rr = userdata;
-        if (n < 4 || !c[3])
+        _cleanup_free_ char *jws = NULL;
+        int r;
+
+        if (n < 6 || !c[3] || !c[4])
                 return -EIO;
+        if (c[3][0]) { /* "" once retention pruned the body */
+                r = store_body_jws(rr->store, c[3], &jws);
+                if (r < 0)
+                        return r;
+        }
         return rr->fn(&(FleetReport) { .seq = col_int(c[0]), .iat = col_int(c[1]),
-                                       .received_at = col_int(c[2]), .jws = c[3] },
+                                       .received_at = col_int(c[2]), .jws = jws, .hash = c[4],
+                                       .prev = c[5] },
                       rr->userdata);
 }
 
 int store_fleet_reports(Store *s, const char *device_id, int64_t from, int64_t to,
                         FleetReportFn fn, void *userdata) {
-        ReportRows rr = { fn, userdata };
+        ReportRows rr = { s, fn, userdata };
         const StoreValue p[] = { SV_TEXT(device_id), SV_INT(from), SV_INT(to ? to : INT64_MAX) };
         int r = query(s, Q_FLEET_REPORTS,
-                      "SELECT seq, iat, received_at, jws FROM reports WHERE device_id = $1 "
+                      "SELECT seq, iat, received_at, jws, hash, prev FROM reports WHERE device_id = $1 "
                       "AND iat >= $2 AND iat < $3 ORDER BY seq",
                       p, 3, row_report, &rr);
         return r < 0 ? r : 0;

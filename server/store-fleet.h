@@ -92,7 +92,8 @@ int store_fleet_certificates(Store *s, const char *device_id, FleetCertFn fn, vo
 
 typedef struct FleetReport {
         int64_t seq, iat, received_at;
-        const char *jws;
+        const char *jws;        /* NULL when pruned */
+        const char *hash, *prev; /* kept when the body is pruned */
 } FleetReport;
 typedef int (*FleetReportFn)(const FleetReport *r, void *userdata);
 /* Reports with from <= iat < to (0: unbounded), by stored seq. */

@@ -14,6 +14,8 @@
 #include "store.h"
 #include "store-alerts.h"
 #include "store-history.h"
+#include "store-body.h"
+#include "store-prune.h"
 #include "store-fleet.h"
 
 /* Schema version 1. Shaped for the fleet queries (issue 6): the latest state of each
@@ -42,7 +44,7 @@ static const char schema_sql[] =
         "  device_id TEXT NOT NULL, seq BIGINT NOT NULL, iat BIGINT NOT NULL,"
         "  received_at BIGINT NOT NULL, hash TEXT NOT NULL, prev TEXT,"
         "  gap BIGINT NOT NULL DEFAULT 0, compliant INTEGER NOT NULL,"
-        "  cert_serial TEXT NOT NULL, jws TEXT NOT NULL, claims TEXT NOT NULL,"
+        "  cert_serial TEXT NOT NULL, jws TEXT NOT NULL,"
         "  PRIMARY KEY (device_id, seq));"
         "CREATE INDEX IF NOT EXISTS reports_device_iat ON reports(device_id, iat);"
         "CREATE TABLE IF NOT EXISTS check_results ("
@@ -69,7 +71,23 @@ static const char schema_sql[] =
         "  device_id TEXT NOT NULL, check_id TEXT NOT NULL, seq BIGINT NOT NULL,"
         "  changed_at BIGINT NOT NULL, status TEXT NOT NULL,"
         "  PRIMARY KEY (device_id, check_id, seq));"
-        "INSERT INTO meta(key, value) VALUES ('schema_version', '1') ON CONFLICT DO NOTHING;";
+        STORE_BODY_SCHEMA
+        STORE_PRUNE_SCHEMA
+        "INSERT INTO meta(key, value) VALUES ('schema_version', '2') ON CONFLICT DO NOTHING;";
+
+/* Version 1 kept the claims beside the JWS: they are its payload, stored once now. Old
+ * rows keep their JWS as received, which store-body.c reads as such. */
+static int migrate(Store *s) {
+        _cleanup_free_ char *version = NULL;
+        int r = store_meta_get(s, "schema_version", &version);
+
+        if (r < 0 || !streq(version, "1"))
+                return r;
+        r = s->backend->exec(s, streq(s->backend->scheme, "postgres")
+                                        ? "ALTER TABLE reports DROP COLUMN IF EXISTS claims;"
+                                        : "ALTER TABLE reports DROP COLUMN claims;");
+        return r < 0 ? r : store_meta_set(s, "schema_version", "2");
+}
 
 /* Statement ids index the backends' prepared-statement caches. */
 enum {
@@ -142,8 +160,8 @@ static const char *const sql[_Q_MAX] = {
                          "RETURNING last_seq, last_hash",
         [Q_REPORT_HASH] = "SELECT hash FROM reports WHERE device_id = $1 AND seq = $2",
         [Q_REPORT_INSERT] = "INSERT INTO reports(device_id, seq, iat, received_at, hash, prev, gap, "
-                            "compliant, cert_serial, jws, claims) "
-                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                            "compliant, cert_serial, jws) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         [Q_CHECK_INSERT] = "INSERT INTO check_results(device_id, seq, check_id, status, summary) "
                            "VALUES ($1, $2, $3, $4, $5)",
         /* Before the upsert below: a history row when the status differs from the latest. */
@@ -237,6 +255,8 @@ int store_open(const char *url, Store **ret, char **ret_error) {
                 return r;
         s->backend = b;
         r = b->exec(s, schema_sql);
+        if (r >= 0)
+                r = migrate(s);
         if (r >= 0)
                 r = store_fleet_schema(s);
         if (r >= 0)
@@ -565,12 +585,15 @@ int store_report_hash(Store *s, const char *device_id, int64_t seq,
 }
 
 int store_report_insert(Store *s, const StoreReport *p) {
+        _cleanup_free_ char *body = NULL;
         int r;
 
+        r = store_body_put(s, p->jws, p->claims, p->received_at, &body);
+        if (r < 0)
+                return r;
         r = QUERY(s, Q_REPORT_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq),
                   SV_INT(p->iat), SV_INT(p->received_at), SV_TEXT(p->hash), SV_TEXT(p->prev),
-                  SV_INT(p->gap), SV_INT(p->compliant), SV_TEXT(p->cert_serial),
-                  SV_TEXT(p->jws), SV_TEXT(p->claims));
+                  SV_INT(p->gap), SV_INT(p->compliant), SV_TEXT(p->cert_serial), SV_TEXT(body));
         if (r < 0)
                 return r;
         for (size_t i = 0; i < p->n_checks; i++) {

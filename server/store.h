@@ -200,7 +200,7 @@ typedef struct StoreReport {
         bool compliant;
         const char *failing;     /* ids of the checks not ok, comma-separated, or NULL */
         const char *jws;         /* the exact bytes received */
-        const char *claims;      /* the payload JSON */
+        const char *claims;      /* the payload as jws_parse() decoded it (stored in chunks) */
         const char *cert_serial;
         const char *hostname, *os_id, *os_version, *os_pretty;
         const StoreCheck *checks;

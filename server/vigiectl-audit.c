@@ -51,6 +51,8 @@ static int print_result(Ctl *ctl, const char *id, const AuditResult *res) {
                     json_add_int(j, "verified", (int64_t) res->n_verified) < 0 ||
                     json_add_int(j, "first_seq", res->first_seq) < 0 ||
                     json_add_int(j, "last_seq", res->last_seq) < 0 ||
+                    json_add_int(j, "pruned", (int64_t) res->n_pruned) < 0 ||
+                    (res->n_pruned && json_add_string(j, "pruned_before", res->pruned_before) < 0) ||
                     json_add_bool(j, "ok", res->n_findings == 0) < 0)
                         return -ENOMEM;
                 for (size_t i = 0; i < res->n_findings; i++) {
@@ -85,6 +87,9 @@ static int print_result(Ctl *ctl, const char *id, const AuditResult *res) {
         if (res->n_verified)
                 printf(_(", seq %" PRId64 " to %" PRId64), res->first_seq, res->last_seq);
         printf("\n");
+        if (res->n_pruned)
+                printf(_("  reports seq %" PRId64 " to %" PRId64 " pruned before %s (hashes kept)\n"),
+                       res->pruned_first, res->pruned_last, res->pruned_before);
         if (res->n_findings == 0) {
                 printf(_("OK: every signature, certificate and chain link verifies.\n"));
                 return 0;
@@ -173,6 +178,13 @@ int verb_audit(Ctl *ctl, int argc, char *argv[]) {
                 inputs[i].jws = json_object_object_get_ex(rep, "jws", &v) ? json_object_get_string(v) : "";
                 inputs[i].jws = inputs[i].jws ? inputs[i].jws : "";
                 inputs[i].jws_size = strlen(inputs[i].jws);
+                inputs[i].pruned = json_object_object_get_ex(rep, "pruned", &v) && json_object_get_boolean(v);
+                if (inputs[i].pruned) {
+                        inputs[i].hash = json_object_object_get_ex(rep, "hash", &v) ? json_object_get_string(v) : NULL;
+                        inputs[i].prev = json_object_object_get_ex(rep, "prev", &v) ? json_object_get_string(v) : NULL;
+                        inputs[i].issued_at = json_object_object_get_ex(rep, "issued_at", &v)
+                                                      ? json_object_get_string(v) : NULL;
+                }
         }
         r = audit_device(id, ca, certs, n_certs, inputs, n, &res);
         certs_free(certs, n_certs);

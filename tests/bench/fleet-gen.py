@@ -4,6 +4,7 @@
 DEVICES devices with REPORTS reports each, their check results, latest state and history,
 through the same tables (and counter triggers) the collector writes. The JWS are stand-ins
 of realistic size: the fleet queries never verify them."""
+import base64
 import hashlib
 import json
 import random
@@ -44,10 +45,11 @@ for i in range(n_devices):
         claims = json.dumps({"sub": dev, "iat": iat, "seq": seq, "prev": prev, "host": {"hostname": host},
                              "compliant": ok, "checks": [{"id": c, "status": s} for c, s in st.items()]},
                             separators=(",", ":"))
-        jws = "eyJhbGciOiJFUzI1NiJ9." + hashlib.sha256(claims.encode()).hexdigest() * 4 + ".sig"
+        # Stored as received (no chunks): the claims are the payload, as the server reads them.
+        jws = "eyJhbGciOiJFUzI1NiJ9." + base64.urlsafe_b64encode(claims.encode()).rstrip(b"=").decode() + ".sig"
         h = hashlib.sha256(jws.encode()).hexdigest()
-        db.execute("INSERT INTO reports VALUES (?,?,?,?,?,?,0,?,?,?,?)",
-                   (dev, seq, iat, iat, h, prev, int(ok), serial, jws, claims))
+        db.execute("INSERT INTO reports VALUES (?,?,?,?,?,?,0,?,?,?)",
+                   (dev, seq, iat, iat, h, prev, int(ok), serial, jws))
         db.executemany("INSERT INTO check_results VALUES (?,?,?,?,?)",
                        [(dev, seq, c, s, f"{c} {s}") for c, s in st.items()])
         for c, s in st.items():

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* Load generator for vigie-server (tests/bench/bench-ingest.sh builds and runs it).
+/* Load generator for vigie-server (tests/bench/bench-ingest.sh and scale.py build and run it).
  *
- *   loadgen --port P --ca CA --token T [--concurrency C] [--seconds S]
- *           [--mode keepalive|handshake] [--server-pid PID]
+ *   loadgen --port P[,P2…] --ca CA --token T [--concurrency C] [--seconds S]
+ *           [--mode keepalive|handshake] [--server-pid PID] [--devices N] [--rate R]
+ *           [--burst-at S --burst-seconds S --burst-factor F] [--gzip] [--acks FILE]
  *
- * Each of C threads enrolls its own device (P-256 key, CSR, POST /v1/enroll), then posts
- * signed, chained reports for S seconds over OpenSSL directly: on one kept-alive mTLS
- * connection, or with a fresh TLS 1.3 mTLS handshake (no resumption) per report. Prints
- * reports/s, p50/p99 latency, and the server's CPU time per report from /proc/PID/stat. */
+ * Each of C threads enrolls its devices (N/C each, at least one: P-256 key, CSR, POST
+ * /v1/enroll), then posts signed, chained reports for S seconds over OpenSSL directly,
+ * device after device: on one kept-alive mTLS connection per device, or with a fresh
+ * TLS 1.3 mTLS handshake (no resumption) per report. --rate paces the total to R reports/s
+ * (F times that during the burst). With several ports, a device whose server fails
+ * (connection refused or reset, 503) fails over to the next one and resends the same
+ * report. Prints reports/s, p50/p99 latency, failovers, and the server's CPU time per
+ * report from /proc/PID/stat; --acks writes "DEVICE SEQ HASH" per acknowledged report. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -30,24 +35,45 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "gzip-util.h"
 #include "jws.h"
+#include "macro.h"
 #include "report.h"
 
-static int port, concurrency = 16, seconds = 10;
-static bool handshake_mode;
-static const char *ca_file, *token;
+#define MAX_PORTS 8
+
+static int ports[MAX_PORTS], n_ports, concurrency = 16, seconds = 10, n_devices;
+static bool handshake_mode, use_gzip;
+static double rate, burst_at, burst_seconds, burst_factor = 1;
+static const char *ca_file, *token, *acks_file;
 static int server_pid;
 static atomic_bool stop;
+static uint64_t started_us;
 
-typedef struct Worker {
-        pthread_t thread;
+typedef struct Device {
         EVP_PKEY *key;
         X509 *cert;
         SSL_CTX *ctx;
+        SSL *ssl;   /* kept alive between reports (keepalive mode) */
+        int server; /* index in ports[] */
         char id[37], kid[JWS_KID_SIZE], prev[REPORT_HASH_SIZE];
         int64_t seq;
+        char *pending; /* the report being sent, resent as is after a failure */
+} Device;
+
+typedef struct Ack {
+        int device;
+        int64_t seq;
+        char hash[REPORT_HASH_SIZE];
+} Ack;
+
+typedef struct Worker {
+        pthread_t thread;
+        Device *devs;
+        size_t n_devs;
         uint64_t *lat_us;
-        size_t n, cap, errors;
+        size_t n, cap, errors, failovers;
+        Ack *acks;
 } Worker;
 
 static uint64_t now_us(void) {
@@ -70,7 +96,7 @@ static SSL_CTX *new_ctx(EVP_PKEY *key, X509 *cert) {
         return ctx;
 }
 
-static SSL *connect_tls(SSL_CTX *ctx) {
+static SSL *connect_tls(SSL_CTX *ctx, int port) {
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         SSL *ssl;
@@ -102,17 +128,26 @@ static void close_tls(SSL *ssl) {
 /* One request; returns the HTTP status (0 on a transport error). body_out: the reply body. */
 static int http_post(SSL *ssl, const char *path, const char *body, bool close_after, char **body_out) {
         char head[512], buf[16384];
-        size_t have = 0;
+        char *gz = NULL;
+        size_t have = 0, size = strlen(body);
         int n, status = 0;
         long clen = -1;
         char *end;
 
+        if (use_gzip && strcmp(path, "/v1/reports") == 0) {
+                if (gzip_compress(body, size, &gz, &size) < 0)
+                        return 0;
+                body = gz;
+        }
         n = snprintf(head, sizeof(head),
                      "POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n%s\r\n", path, strlen(body),
-                     close_after ? "Connection: close\r\n" : "");
-        if (SSL_write(ssl, head, n) != n || SSL_write(ssl, body, (int) strlen(body)) != (int) strlen(body))
+                     "Content-Length: %zu\r\n%s%s\r\n", path, size,
+                     close_after ? "Connection: close\r\n" : "", gz ? "Content-Encoding: gzip\r\n" : "");
+        if (SSL_write(ssl, head, n) != n || SSL_write(ssl, body, (int) size) != (int) size) {
+                free(gz);
                 return 0;
+        }
+        free(gz);
         for (;;) {
                 n = SSL_read(ssl, buf + have, (int) (sizeof(buf) - 1 - have));
                 if (n <= 0)
@@ -135,7 +170,7 @@ static int http_post(SSL *ssl, const char *path, const char *body, bool close_af
         return status;
 }
 
-static int enroll(Worker *w) {
+static int enroll(Device *w) {
         X509_REQ *req = X509_REQ_new();
         X509_NAME *name = X509_NAME_new();
         BIO *b = BIO_new(BIO_s_mem());
@@ -164,7 +199,7 @@ static int enroll(Worker *w) {
         json_object_object_add(j, "token", json_object_new_string(token));
         json_object_object_add(j, "csr", json_object_new_string_len(pem, (int) len));
         ctx = new_ctx(NULL, NULL);
-        ssl = ctx ? connect_tls(ctx) : NULL;
+        ssl = ctx ? connect_tls(ctx, ports[w->server]) : NULL;
         status = ssl ? http_post(ssl, "/v1/enroll", json_object_to_json_string(j), true, &reply) : 0;
         json_object_put(j);
         if (ssl)
@@ -192,7 +227,7 @@ static int enroll(Worker *w) {
         return w->ctx ? 0 : -1;
 }
 
-static char *next_report(Worker *w) {
+static char *next_report(Device *w) {
         char claims[1024], prev[80];
         char *jws = NULL;
 
@@ -216,38 +251,70 @@ static char *next_report(Worker *w) {
         return jws;
 }
 
+/* Paces this worker's share of --rate, F times faster during the burst. */
+static void pace(uint64_t *next) {
+        double share = rate / concurrency, t = (double) (now_us() - started_us) / 1e6;
+        uint64_t now;
+
+        if (rate <= 0)
+                return;
+        if (burst_seconds > 0 && t >= burst_at && t < burst_at + burst_seconds)
+                share *= burst_factor;
+        *next += (uint64_t) (1e6 / share);
+        now = now_us();
+        if (*next > now)
+                usleep((useconds_t) (*next - now));
+        else if (now - *next > 1000000)
+                *next = now; /* fell behind by a second: do not catch up in a flood */
+}
+
+static void send_one(Worker *w, size_t i) {
+        Device *d = &w->devs[i];
+        uint64_t t0 = now_us();
+        int status;
+
+        if (!d->pending && !(d->pending = next_report(d)))
+                return;
+        if (!d->ssl)
+                d->ssl = connect_tls(d->ctx, ports[d->server]);
+        status = d->ssl ? http_post(d->ssl, "/v1/reports", d->pending, handshake_mode, NULL) : 0;
+        if (status == 202 || status == 200) {
+                d->seq++;
+                report_hash(d->pending, strlen(d->pending), d->prev);
+                if (w->n == w->cap) {
+                        w->cap = w->cap ? w->cap * 2 : 4096;
+                        w->lat_us = realloc(w->lat_us, w->cap * sizeof(uint64_t));
+                        w->acks = realloc(w->acks, w->cap * sizeof(Ack));
+                }
+                w->acks[w->n] = (Ack) { .device = (int) i, .seq = d->seq };
+                memcpy(w->acks[w->n].hash, d->prev, REPORT_HASH_SIZE);
+                w->lat_us[w->n++] = now_us() - t0;
+                free(d->pending);
+                d->pending = NULL;
+        } else {
+                w->errors++;
+                if ((status == 0 || status == 503) && n_ports > 1) {
+                        d->server = (d->server + 1) % n_ports;
+                        w->failovers++;
+                }
+        }
+        if (d->ssl && (handshake_mode || status != 202)) {
+                close_tls(d->ssl);
+                d->ssl = NULL;
+        }
+}
+
 static void *work(void *userdata) {
         Worker *w = userdata;
-        SSL *ssl = NULL;
+        uint64_t next = now_us();
 
-        while (!atomic_load(&stop)) {
-                char *jws = next_report(w);
-                uint64_t t0 = now_us();
-                int status;
-
-                if (!jws)
-                        break;
-                if (!ssl)
-                        ssl = connect_tls(w->ctx);
-                status = ssl ? http_post(ssl, "/v1/reports", jws, handshake_mode, NULL) : 0;
-                if (status == 202) {
-                        w->seq++;
-                        report_hash(jws, strlen(jws), w->prev);
-                        if (w->n == w->cap) {
-                                w->cap = w->cap ? w->cap * 2 : 4096;
-                                w->lat_us = realloc(w->lat_us, w->cap * sizeof(uint64_t));
-                        }
-                        w->lat_us[w->n++] = now_us() - t0;
-                } else
-                        w->errors++;
-                if (ssl && (handshake_mode || status == 0)) {
-                        close_tls(ssl);
-                        ssl = NULL;
-                }
-                free(jws);
+        for (size_t i = 0; !atomic_load(&stop); i = (i + 1) % w->n_devs) {
+                pace(&next);
+                send_one(w, i);
         }
-        if (ssl)
-                close_tls(ssl);
+        for (size_t i = 0; i < w->n_devs; i++)
+                if (w->devs[i].ssl)
+                        close_tls(w->devs[i].ssl);
         return NULL;
 }
 
@@ -277,41 +344,82 @@ static double server_cpu_seconds(void) {
         return (double) (ut + st) / (double) sysconf(_SC_CLK_TCK);
 }
 
+static void parse_ports(const char *arg) {
+        char *end;
+
+        for (const char *p = arg; *p && n_ports < MAX_PORTS; p = end + strspn(end, ",")) {
+                ports[n_ports++] = (int) strtol(p, &end, 10);
+                if (end == p)
+                        break;
+        }
+}
+
+static int write_acks(Worker *w) {
+        FILE *f = fopen(acks_file, "we");
+        if (!f)
+                return -1;
+        for (int i = 0; i < concurrency; i++)
+                for (size_t j = 0; j < w[i].n; j++)
+                        fprintf(f, "%s %" PRId64 " %s\n", w[i].devs[w[i].acks[j].device].id, w[i].acks[j].seq,
+                                w[i].acks[j].hash);
+        return fclose(f);
+}
+
 int main(int argc, char *argv[]) {
         static const struct option opts[] = {
                 { "port", required_argument, NULL, 'p' }, { "ca", required_argument, NULL, 'c' },
                 { "token", required_argument, NULL, 't' }, { "concurrency", required_argument, NULL, 'n' },
                 { "seconds", required_argument, NULL, 's' }, { "mode", required_argument, NULL, 'm' },
-                { "server-pid", required_argument, NULL, 'P' }, {}
+                { "server-pid", required_argument, NULL, 'P' }, { "devices", required_argument, NULL, 'd' },
+                { "rate", required_argument, NULL, 'r' }, { "burst-at", required_argument, NULL, 'a' },
+                { "burst-seconds", required_argument, NULL, 'b' }, { "burst-factor", required_argument, NULL, 'f' },
+                { "gzip", no_argument, NULL, 'z' }, { "acks", required_argument, NULL, 'A' }, {}
         };
         Worker *w;
         uint64_t *all, t0, t1;
-        size_t total = 0, errors = 0, k = 0;
+        size_t total = 0, errors = 0, failovers = 0, k = 0;
         double cpu0, cpu1, secs;
         int c;
 
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
                 switch (c) {
-                case 'p': port = (int) strtol(optarg, NULL, 10); break;
+                case 'p': parse_ports(optarg); break;
                 case 'c': ca_file = optarg; break;
                 case 't': token = optarg; break;
                 case 'n': concurrency = (int) strtol(optarg, NULL, 10); break;
                 case 's': seconds = (int) strtol(optarg, NULL, 10); break;
                 case 'm': handshake_mode = strcmp(optarg, "handshake") == 0; break;
                 case 'P': server_pid = (int) strtol(optarg, NULL, 10); break;
+                case 'd': n_devices = (int) strtol(optarg, NULL, 10); break;
+                case 'r': rate = strtod(optarg, NULL); break;
+                case 'a': burst_at = strtod(optarg, NULL); break;
+                case 'b': burst_seconds = strtod(optarg, NULL); break;
+                case 'f': burst_factor = strtod(optarg, NULL); break;
+                case 'z': use_gzip = true; break;
+                case 'A': acks_file = optarg; break;
                 default: return 2;
                 }
-        if (!port || !ca_file || !token || concurrency < 1) {
-                fprintf(stderr, "usage: loadgen --port P --ca CA --token T [--concurrency C] [--seconds S] "
-                                "[--mode keepalive|handshake] [--server-pid PID]\n");
+        if (!n_ports || !ca_file || !token || concurrency < 1) {
+                fprintf(stderr, "usage: loadgen --port P[,P2…] --ca CA --token T [--concurrency C] [--seconds S] "
+                                "[--mode keepalive|handshake] [--server-pid PID] [--devices N] [--rate R] "
+                                "[--burst-at S --burst-seconds S --burst-factor F] [--gzip] [--acks FILE]\n");
                 return 2;
         }
         w = calloc(concurrency, sizeof(Worker));
-        for (int i = 0; i < concurrency; i++)
-                if (enroll(&w[i]) < 0)
-                        return 1;
+        for (int i = 0; i < concurrency; i++) {
+                int n = n_devices > concurrency ? n_devices / concurrency + (i < n_devices % concurrency) : 1;
+                w[i].devs = calloc((size_t) n, sizeof(Device));
+                w[i].n_devs = (size_t) n;
+                for (int j = 0; j < n; j++) {
+                        w[i].devs[j].server = (i + j) % n_ports;
+                        if (enroll(&w[i].devs[j]) < 0)
+                                return 1;
+                }
+        }
+        fprintf(stderr, "loadgen: load starts\n"); /* scale.py times its kill -9 from here */
+        fflush(stderr);
         cpu0 = server_cpu_seconds();
-        t0 = now_us();
+        t0 = started_us = now_us();
         for (int i = 0; i < concurrency; i++)
                 pthread_create(&w[i].thread, NULL, work, &w[i]);
         sleep((unsigned) seconds);
@@ -320,6 +428,7 @@ int main(int argc, char *argv[]) {
                 pthread_join(w[i].thread, NULL);
                 total += w[i].n;
                 errors += w[i].errors;
+                failovers += w[i].failovers;
         }
         t1 = now_us();
         cpu1 = server_cpu_seconds();
@@ -329,11 +438,15 @@ int main(int argc, char *argv[]) {
                         all[k++] = w[i].lat_us[j];
         qsort(all, total, sizeof(uint64_t), cmp_u64);
         secs = (double) (t1 - t0) / 1e6;
-        printf("mode=%s concurrency=%d reports=%zu errors=%zu seconds=%.2f reports_per_s=%.0f "
-               "p50_ms=%.2f p99_ms=%.2f server_cpu_us_per_report=%.0f\n",
-               handshake_mode ? "handshake" : "keepalive", concurrency, total, errors, secs,
-               (double) total / secs, total ? (double) all[total / 2] / 1000 : 0,
+        printf("mode=%s concurrency=%d devices=%d reports=%zu errors=%zu failovers=%zu seconds=%.2f "
+               "reports_per_s=%.0f p50_ms=%.2f p99_ms=%.2f server_cpu_us_per_report=%.0f\n",
+               handshake_mode ? "handshake" : "keepalive", concurrency, MAX(n_devices, concurrency), total, errors,
+               failovers, secs, (double) total / secs, total ? (double) all[total / 2] / 1000 : 0,
                total ? (double) all[(size_t) ((double) total * 0.99)] / 1000 : 0,
                total && server_pid ? (cpu1 - cpu0) * 1e6 / (double) total : 0);
+        if (acks_file && write_acks(w) < 0) {
+                fprintf(stderr, "loadgen: cannot write %s\n", acks_file);
+                return 1;
+        }
         return 0;
 }

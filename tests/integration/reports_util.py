@@ -10,6 +10,8 @@ import time
 import uuid
 from pathlib import Path
 
+from server_util import unchunk
+
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -193,8 +195,10 @@ class VigieServer:
         import sqlite3
         db = sqlite3.connect(f"file:{self.dir / 'vigie.db'}?mode=ro", uri=True)
         try:
-            return db.execute("SELECT seq, hash, prev, jws FROM reports WHERE device_id = ? ORDER BY seq",
-                              (device_id,)).fetchall()
+            def chunk(h):
+                return db.execute("SELECT data FROM report_chunks WHERE hash = ?", (h,)).fetchone()[0]
+            return [(seq, h, prev, unchunk(jws, chunk)) for seq, h, prev, jws in db.execute(
+                "SELECT seq, hash, prev, jws FROM reports WHERE device_id = ? ORDER BY seq", (device_id,))]
         finally:
             db.close()
 

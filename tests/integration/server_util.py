@@ -62,6 +62,28 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def unchunk(stored: str, chunk) -> str:
+    """The compact JWS from what reports.jws holds: the JWS itself, or "@HEADER.SIG.H1,H2,…"
+    with the payload in report_chunks (server/store-body.h); chunk(hash) → its text. Written
+    apart from the server's code, so that the tests check its round trip."""
+    if not stored.startswith("@"):
+        return stored
+    header, sig, hashes_ = stored[1:].split(".")
+    payload = "".join(chunk(h) for h in hashes_.split(","))
+    return f"{header}.{b64url(payload.encode())}.{sig}"
+
+
+def stored_jws(srv, device_id, seq=None):
+    """The reports srv stored for device_id as the exact JWS, in seq order (or the one seq)."""
+    where = "device_id = $1" + (" AND seq = $2" if seq is not None else "")
+    rows = srv.sql(f"SELECT jws FROM reports WHERE {where} ORDER BY seq", device_id,
+                   *([seq] if seq is not None else []))
+
+    chunks = dict(srv.sql("SELECT hash, data FROM report_chunks")) if any(j.startswith("@") for (j,) in rows) else {}
+    out = [unchunk(j, chunks.__getitem__) for (j,) in rows]
+    return out if seq is None else out[0]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -335,6 +357,27 @@ class Postgres:
     def psql_args(conninfo):
         kv = dict(item.split("=", 1) for item in conninfo.split())
         return ["psql", "-h", kv["host"], "-p", kv["port"], "-U", kv["user"], "-d", kv["dbname"], "-v", "ON_ERROR_STOP=1"]
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory):
+    """One PostgreSQL cluster per test module (import the fixture to use it)."""
+    pg = Postgres(tmp_path_factory.mktemp("pg"))
+    pg.start()
+    yield pg
+    pg.stop()
+
+
+def database(request):
+    """For a fixture parametrised over "sqlite" and "postgres": None (the server's own
+    SQLite), or the --db URL of a new database on the module's cluster."""
+    if request.param != "postgres":
+        return None
+    pg = request.getfixturevalue("postgres")
+    name = "t" + uuid.uuid4().hex[:12]
+    r = pg._as_pg(pg.bin / "createdb", "-h", "127.0.0.1", "-p", pg.port, "-U", "postgres", name)
+    assert r.returncode == 0, r.stderr
+    return pg.url.replace("dbname=vigie", f"dbname={name}")
 
 
 @pytest.fixture

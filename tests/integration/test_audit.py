@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fleet_util import NOW, Device, FleetServer
-from server_util import b64url
+from server_util import b64url, stored_jws
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_clean_history(srv, device):
 
 def test_tampered_payload(srv, device):
     """Flip the stored report 3 from a failing backup to a passing one."""
-    (jws,) = srv.sql("SELECT jws FROM reports WHERE device_id = $1 AND seq = 3", device.id)[0]
+    jws = stored_jws(srv, device.id, 3)
     h, p, sig = jws.split(".")
     claims = json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
     claims["checks"][2]["status"] = "pass"

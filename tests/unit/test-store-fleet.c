@@ -34,8 +34,8 @@ static void report(const char *id, int64_t seq, int64_t at, const char *host, co
         char hash[65];
         snprintf(hash, sizeof hash, "%064" PRId64, seq);
         StoreReport r = { .device_id = id, .seq = seq, .iat = at, .received_at = at, .hash = hash,
-                          .compliant = ok, .failing = ok ? NULL : "backup", .jws = "x.y.z",
-                          .claims = "{\"sub\":\"x\"}", .cert_serial = "s", .hostname = host,
+                          .compliant = ok, .failing = ok ? NULL : "backup", .jws = "x.eyJzdWIiOiJ4In0.z",
+                          .claims = "{\"sub\":\"x\"}", /* the payload, decoded */ .cert_serial = "s", .hostname = host,
                           .os_id = "debian", .os_version = os_version, .os_pretty = "Debian",
                           .checks = checks, .n_checks = 2 };
         assert_int_equal(store_report_insert(store, &r), 0);
@@ -184,6 +184,7 @@ static void test_detail(void **state) {
         assert_int_equal(store_fleet_device(store, "a", collect, &ids), 0);
         assert_int_equal(store_fleet_device(store, "zz", collect, &ids), -ENOENT);
         assert_int_equal(store_fleet_latest_claims(store, "a", &claims), 0);
+        assert_string_equal(claims, "{\"sub\":\"x\"}");
         assert_int_equal(store_fleet_latest_claims(store, "d", &claims), -ENOENT);
         assert_int_equal(store_fleet_history(store, "a", 100, count_history, &n), 0);
         assert_int_equal(n, 3); /* backup fail→pass, disk pass */

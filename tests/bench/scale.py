@@ -1,0 +1,183 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Load and chaos harness (issue #17): two vigie-server instances sharing one real
+PostgreSQL, tests/bench/loadgen.c driving simulated devices over both (real mTLS, ES256
+signatures, chains, gzip bodies, failover), a steady rate then a 10x burst, and kill -9 of
+one instance in the middle. Then it checks, in the database: every acknowledged report is
+stored exactly once with the hash the device computed, each device's chain links (prev =
+hash of the report before) with no duplicate or missing seq; and prints p50/p99 latency,
+server CPU per report and database bytes per device-day.
+
+  python3 tests/bench/scale.py BUILD [--seconds S] [--rate R] [--devices N] [--burst S]
+  make bench-scale        the full run (>= 10 min steady at 278 reports/s, 1 min burst)
+The integration test test_scale.py runs a short form (30 s) so that it cannot rot.
+Exit status 1 when a check fails."""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(SRC / "tests" / "integration"))
+
+
+def cpu_seconds(pid):
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def build_loadgen(build, out):
+    pkgs = "openssl json-c libsystemd inih libcurl zlib liblzma liblz4".split()
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", *pkgs], capture_output=True, text=True,
+                           check=True).stdout.split()
+    if os.environ.get("VIGIE_SANITIZE") == "1":  # build/san's library needs the sanitizers' runtime
+        flags.append("-fsanitize=address,undefined")
+    subprocess.run(["cc", "-std=gnu11", "-D_GNU_SOURCE", "-O2", f"-I{SRC / 'common'}", "-o", str(out),
+                    str(SRC / "tests/bench/loadgen.c"), str(build / "libvigie-common.a"), *flags, "-lpthread", "-lm"],
+                   check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--seconds", type=int, default=660, help="steady phase + burst (default 11 min)")
+    ap.add_argument("--rate", type=float, default=278.0, help="steady reports/s (a million laptops hourly)")
+    ap.add_argument("--burst", type=int, default=60, help="seconds of 10x rate at the end of the run")
+    ap.add_argument("--devices", type=int, default=2000)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--kill-at", type=float, default=0.5, help="fraction of the run when one instance is killed")
+    a = ap.parse_args()
+    build = Path(a.build).resolve()
+    os.environ["VIGIE_BUILD"] = str(build)
+    from server_util import Postgres, VigieServer  # noqa: E402 (needs VIGIE_BUILD)
+
+    tmp = Path(tempfile.mkdtemp(prefix="vigie-scale-"))
+    pg = Postgres(tmp / "pg").start()
+    servers = []
+    failed = []
+    try:
+        conf = "[Limits]\nMaxConnections=4096\n"
+        one = VigieServer(tmp / "a", conf=conf, db=pg.url)
+        one.init()
+        two = VigieServer(tmp / "b", conf=conf, db=pg.url)
+        shutil.copytree(one.dir, two.dir)  # the same CA and server certificate, no state
+        servers = [one.start(), two.start()]
+        token = one.token(uses=a.devices + 10)
+        loadgen = tmp / "loadgen"
+        build_loadgen(build, loadgen)
+        acks = tmp / "acks"
+        burst_at = max(a.seconds - a.burst, 0)
+        cmd = [str(loadgen), "--port", f"{one.port},{two.port}", "--ca", str(one.ca), "--token", token,
+               "--concurrency", str(a.concurrency), "--devices", str(a.devices), "--seconds", str(a.seconds),
+               "--mode", "handshake", "--rate", str(a.rate), "--burst-at", str(burst_at),
+               "--burst-seconds", str(a.burst), "--burst-factor", "10", "--gzip", "--acks", str(acks)]
+        print(f"# {a.devices} devices, {a.rate:g} reports/s for {burst_at} s then {a.rate * 10:g}/s for "
+              f"{a.burst} s; two vigie-server on one PostgreSQL; kill -9 of one at {a.kill_at:.0%}", flush=True)
+        cpu = {s.proc.pid: 0.0 for s in servers}
+        db0 = int(pg_sql(pg, "SELECT pg_database_size(current_database())"))
+        # The load generator keeps its devices to the end: no leak report for it.
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+        killed = []
+
+        def watch():
+            for line in proc.stderr:  # enrollment first: the clock starts with the load
+                print(line.rstrip(), flush=True)
+                if "load starts" in line:
+                    break
+            enrolled = time.monotonic()
+            threading.Thread(target=lambda: [print(x.rstrip()) for x in proc.stderr], daemon=True).start()
+            while proc.poll() is None:
+                for s in servers:
+                    c = cpu_seconds(s.proc.pid)
+                    if c is not None:
+                        cpu[s.proc.pid] = c
+                if not killed and time.monotonic() - enrolled > a.seconds * a.kill_at:
+                    print(f"# kill -9 of instance 1 (pid {servers[0].proc.pid})", flush=True)
+                    servers[0].proc.kill()
+                    killed.append(True)
+                time.sleep(0.2)
+        w = threading.Thread(target=watch)
+        w.start()
+        out = proc.stdout.read()
+        proc.wait()
+        w.join()
+        print(out.strip())
+        if proc.returncode != 0 or not acks.exists():
+            failed.append(f"loadgen exited {proc.returncode}")
+            raise SystemExit(report(failed))
+        stats = dict(kv.split("=") for kv in out.split())
+
+        # Checks, in the database both instances wrote to.
+        acked = {}
+        for line in acks.read_text().splitlines():
+            dev, seq, h = line.split()
+            if (dev, int(seq)) in acked:
+                failed.append(f"device {dev} seq {seq} acknowledged twice")
+            acked[(dev, int(seq))] = h
+        rows = pg_rows(pg, "SELECT device_id, seq, hash, coalesce(prev, '') FROM reports")
+        stored = {}
+        for dev, seq, h, prev in rows:
+            if (dev, int(seq)) in stored:
+                failed.append(f"device {dev} seq {seq} stored twice")
+            stored[(dev, int(seq))] = (h, prev)
+        lost = [k for k, h in acked.items() if stored.get(k, ("",))[0] != h]
+        if lost:
+            failed.append(f"{len(lost)} acknowledged reports not stored as acknowledged, e.g. {lost[:3]}")
+        breaks = [k for k, (h, prev) in stored.items() if k[1] > 1 and stored.get((k[0], k[1] - 1), ("?",))[0] != prev]
+        if breaks:
+            failed.append(f"{len(breaks)} chain breaks or gaps, e.g. {breaks[:3]}")
+        for s in servers:
+            if "runtime error:" in s.log() or "AddressSanitizer" in s.log():
+                failed.append(f"sanitizer report in {s.logfile}:\n{s.log()[-4000:]}")
+        extra = len(stored) - len(acked)
+        devices = len({k[0] for k in stored})
+        db1 = int(pg_sql(pg, "SELECT pg_database_size(current_database())"))
+        per_report = (db1 - db0) / max(len(stored), 1)
+        cpu_total = sum(cpu.values())
+        print(f"acknowledged={len(acked)} stored={len(stored)} (stored but unacknowledged: {extra}, "
+              f"the killed instance's last commits) devices={devices} lost=0" if not lost else f"lost={len(lost)}")
+        print(f"p50_ms={stats.get('p50_ms')} p99_ms={stats.get('p99_ms')} failovers={stats.get('failovers')} "
+              f"server_cpu_us_per_report={cpu_total * 1e6 / max(len(stored), 1):.0f} (both instances, "
+              f"handshake per report)")
+        print(f"db_bytes_per_report={per_report:.0f} db_bytes_per_device_day={per_report * 24:.0f} "
+              f"(hourly reports; PostgreSQL pg_database_size, indexes included)")
+    finally:
+        for s in servers:
+            if s.proc and s.proc.poll() is None:
+                s.proc.kill()
+                s.proc.wait()
+        pg.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return report(failed)
+
+
+def report(failed):
+    for f in failed:
+        print(f"FAILED: {f}")
+    print("scale: 1 passed, 0 failed" if not failed else "scale: 0 passed, 1 failed")
+    return 1 if failed else 0
+
+
+def pg_rows(pg, q):
+    from server_util import Postgres  # noqa: E402
+    out = subprocess.run(Postgres.psql_args(pg.url[len("postgres:"):]) + ["-At", "-F", "\t", "-c", q],
+                         capture_output=True, text=True, check=True).stdout
+    return [line.split("\t") for line in out.splitlines() if line]
+
+
+def pg_sql(pg, q):
+    return pg_rows(pg, q)[0][0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: MIT
+"""Reports stored once (issue #17): the JWS bytes once (no second copy of the claims),
+evidence that did not change since the device's previous report once (content-addressed
+chunks), and still the exact signed bytes back from GET …/reports and vigiectl audit.
+SQLite and PostgreSQL, real vigie-server."""
+import hashlib
+import random
+
+import pytest
+
+from server_util import Device, VigieServer, database, https, postgres, stored_jws  # noqa: F401 (postgres: fixture)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def srv(request, tmp_path):
+    s = VigieServer(tmp_path, db=database(request))
+    s.start()
+    s.admin = s.admin_cert("auditor")
+    yield s
+    if s.running():
+        s.stop()
+
+
+def packages(rng, n=400):
+    """A patch_level-like evidence: many lines that stay the same from one report to the next."""
+    return [{"name": f"pkg-{i:04d}-{rng.randrange(1 << 30):x}", "version": f"{rng.randrange(9)}.{i}-1",
+             "note": "déjà vu ✓"} for i in range(n)]
+
+
+def checks(evidence, duration):
+    return [{"id": "patch_level", "status": "pass", "title": "Patches", "summary": "up to date",
+             "remediation": None, "deadline": None, "evidence": {"packages": evidence}, "duration_us": duration},
+            {"id": "backup", "status": "pass", "title": "Backup", "summary": "restic 2 h ago",
+             "remediation": None, "deadline": None, "evidence": {"repo": "s3:b/laptop"}, "duration_us": duration + 1}]
+
+
+def api_reports(srv, dev):
+    status, body, _ = https(srv, "GET", f"/v1/fleet/devices/{dev.id}/reports", cert=srv.admin[0], key=srv.admin[1])
+    assert status == 200, body
+    return [r["jws"] for r in body["reports"]]
+
+
+def chunk_bytes(srv):
+    return int(srv.sql("SELECT coalesce(sum(length(data)), 0) FROM report_chunks")[0][0])
+
+
+def test_stable_device_costs_little_and_round_trips(srv):
+    rng = random.Random(17)
+    evidence = packages(rng)
+    dev = Device(srv)
+    assert dev.enroll(srv.token())[0] == 201
+    sent = []
+    for i in range(12):
+        jws = dev.report(checks=checks(evidence, 1000 + rng.randrange(9000)))
+        assert dev.post(jws)[0] == 202
+        sent.append(jws)
+        if i == 0:
+            first = chunk_bytes(srv)
+    payload = len(sent[0].split(".")[1]) * 3 // 4
+    assert first >= payload * 0.99       # the first report's claims, once
+    growth = (chunk_bytes(srv) - first) / 11
+    # Each later report adds only the chunks around what changed (iat, seq, prev, durations).
+    assert growth < payload / 5, (growth, payload)
+    # One JWS column, no second copy of the claims.
+    cols = [r[1] for r in srv.sql("SELECT cid, name FROM pragma_table_info('reports')")] \
+        if not srv.db else [r[0] for r in srv.sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'reports'")]
+    assert "claims" not in cols and "jws" in cols
+    assert all(j.startswith("@") for (j,) in srv.sql("SELECT jws FROM reports"))
+
+    # The exact signed bytes, from the API and from the database rows put back together.
+    assert api_reports(srv, dev) == sent
+    assert stored_jws(srv, dev.id) == sent
+    (h,), = srv.sql("SELECT hash FROM reports WHERE seq = 12")
+    assert h == hashlib.sha256(sent[-1].encode()).hexdigest()
+
+    # The device page shows the latest claims, put back together.
+    status, body, _ = https(srv, "GET", f"/v1/fleet/devices/{dev.id}", cert=srv.admin[0], key=srv.admin[1])
+    assert status == 200, body
+    assert body["latest"]["claims"]["seq"] == 12
+    assert body["latest"]["claims"]["checks"][0]["evidence"]["packages"] == evidence
+
+
+def test_changed_evidence_and_other_devices(srv):
+    """Evidence that changes is stored; identical evidence on two devices is shared."""
+    rng = random.Random(3)
+    evidence = packages(rng, 200)
+    a, b = Device(srv), Device(srv)
+    for d in (a, b):
+        assert d.enroll(srv.token())[0] == 201
+    sa = [a.report(checks=checks(evidence, 5))]
+    assert a.post(sa[0])[0] == 202
+    evidence2 = [dict(p) for p in evidence]
+    evidence2[100]["version"] = "99.0-1"
+    sa.append(a.report(checks=checks(evidence2, 5)))
+    assert a.post(sa[1])[0] == 202
+    sb = [b.report(checks=checks(evidence2, 7))]
+    assert b.post(sb[0])[0] == 202
+    assert api_reports(srv, a) == sa and api_reports(srv, b) == sb
+    # Unicode, escapes and an empty check list round-trip too.
+    odd = a.report(checks=[{"id": "x\"y", "status": "pass", "title": "ünï\\cødé \u2028", "summary": "\t",
+                            "remediation": None, "deadline": None, "evidence": {}, "duration_us": 1}])
+    assert a.post(odd)[0] == 202
+    sa.append(odd)
+    assert api_reports(srv, a) == sa

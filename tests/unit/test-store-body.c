@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/* server/store-body.c: content-defined chunks, the stored form and its exact round trip,
+ * over SQLite in a temporary directory; and a schema-1 database migrated on open. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "cleanup.h"
+#include "jws.h"
+#include "store-body.h"
+#include "store-fleet.h"
+#include "store-prune.h"
+
+static char *sample(unsigned seed, size_t items) {
+        size_t cap = items * 96 + 64, n = 0;
+        char *s = malloc(cap);
+        assert_non_null(s);
+        n += (size_t) snprintf(s + n, cap - n, "{\"seq\":%u,\"packages\":[", seed);
+        for (size_t i = 0; i < items; i++)
+                n += (size_t) snprintf(s + n, cap - n, "%s{\"name\":\"pkg-%04zu-%08zx\",\"v\":\"d\\u00e9j\\u00e0 ✓\"}",
+                                       i ? "," : "", i, (i * 2654435761u) & 0xffffffff);
+        snprintf(s + n, cap - n, "]}");
+        return s;
+}
+
+static void test_cut(void **state) {
+        _cleanup_free_ char *a = sample(1, 400), *b = NULL;
+        size_t size = strlen(a), n = 0, at, same = 0;
+        size_t cuts_a[512], n_a = 0;
+        (void) state;
+
+        for (at = 0; at < size; n++) {
+                size_t len = store_body_cut(a + at, size - at);
+                assert_true(len > 0 && len <= 16 * 1024);
+                assert_true(len >= 256 || at + len == size);
+                assert_true(at + len == size || ((uint8_t) a[at + len] & 0xC0) != 0x80); /* no split UTF-8 */
+                at += len;
+                cuts_a[n_a++] = at;
+        }
+        assert_int_equal(at, size);
+        assert_true(n > size / 4096 && n < size / 400); /* about 1.3 KiB each */
+
+        /* Three bytes inserted near the start: the cuts after them come back in step. */
+        b = malloc(size + 4);
+        assert_non_null(b);
+        memcpy(b, a, 20);
+        memcpy(b + 20, "abc", 3);
+        memcpy(b + 23, a + 20, size - 20 + 1);
+        for (at = 0; at < size + 3;) {
+                at += store_body_cut(b + at, size + 3 - at);
+                for (size_t i = 0; i < n_a; i++)
+                        if (cuts_a[i] + 3 == at)
+                                same++;
+        }
+        assert_true(same + 3 >= n_a);
+}
+
+static Store *open_temp(char dir[static 64]) {
+        char url[128];
+        Store *s = NULL;
+        snprintf(dir, 64, "/tmp/vigie-test-body.XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
+        assert_int_equal(store_open(url, &s, NULL), 0);
+        return s;
+}
+
+static void rm_temp(const char *dir) {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void test_round_trip(void **state) {
+        _cleanup_free_ char *claims = sample(2, 300), *payload = NULL, *jws = NULL, *stored = NULL,
+                            *stored2 = NULL, *back = NULL, *back_claims = NULL, *lit = NULL, *lit_back = NULL;
+        char dir[64];
+        Store *s = open_temp(dir);
+        size_t len;
+        (void) state;
+
+        assert_int_equal(base64url_encode(claims, strlen(claims), &payload, &len), 0);
+        assert_true(asprintf(&jws, "eyJhbGciOiJFUzI1NiJ9.%s.c2lnbmF0dXJl", payload) > 0);
+        assert_int_equal(store_body_put(s, jws, claims, 100, &stored), 0);
+        assert_true(stored[0] == '@' && strlen(stored) < 4096);
+        assert_int_equal(store_body_jws(s, stored, &back), 0);
+        assert_string_equal(back, jws);
+        assert_int_equal(store_body_claims(s, stored, &back_claims), 0);
+        assert_string_equal(back_claims, claims);
+        /* The same body again: the same stored form, no new chunk. */
+        assert_int_equal(store_body_put(s, jws, claims, 200, &stored2), 0);
+        assert_string_equal(stored2, stored);
+
+        /* Claims that are not the payload's decoding (or no JWS shape): kept as received. */
+        assert_int_equal(store_body_put(s, "a.b.c", "{}", 100, &lit), 0);
+        assert_string_equal(lit, "a.b.c");
+        assert_int_equal(store_body_jws(s, lit, &lit_back), 0);
+        assert_string_equal(lit_back, "a.b.c");
+
+        /* A stored form whose chunk is gone, or malformed: -EIO, not a crash. */
+        assert_int_equal(store_body_jws(s, "@h.s.0000000000000000000000000000000000000000000000000000000000000000", &back_claims), -EIO);
+        assert_int_equal(store_body_jws(s, "@h.s.xyz", &back_claims), -EIO);
+        assert_int_equal(store_body_jws(s, "@nodots", &back_claims), -EIO);
+        store_free(s);
+        rm_temp(dir);
+}
+
+static void insert(Store *s, int64_t seq, const char *claims, int64_t at) {
+        _cleanup_free_ char *payload = NULL, *jws = NULL;
+        char hash[SHA256_HEX_SIZE];
+        size_t len;
+
+        assert_int_equal(base64url_encode(claims, strlen(claims), &payload, &len), 0);
+        assert_true(asprintf(&jws, "eyJhbGciOiJFUzI1NiJ9.%s.c2ln", payload) > 0);
+        assert_int_equal(sha256_hex(jws, strlen(jws), hash), 0);
+        assert_int_equal(store_report_insert(s, &(StoreReport) {
+                .device_id = "d", .seq = seq, .iat = at, .received_at = at, .hash = hash,
+                .compliant = true, .jws = jws, .claims = claims, .cert_serial = "01" }), 0);
+}
+
+typedef struct Seen {
+        int pruned, whole;
+        const char *want;
+} Seen;
+
+static int seen_report(const FleetReport *r, void *userdata) {
+        Seen *seen = userdata;
+        _cleanup_free_ uint8_t *payload = NULL;
+        const char *dot;
+        size_t n;
+
+        if (!r->jws) {
+                seen->pruned++;
+                assert_int_equal(strlen(r->hash), 64);
+                return 0;
+        }
+        /* the kept report reads back whole, its chunks all there */
+        dot = strchr(r->jws, '.');
+        assert_int_equal(base64url_decode(dot + 1, strcspn(dot + 1, "."), 1 << 20, &payload, &n), 0);
+        assert_string_equal((const char *) payload, seen->want);
+        seen->whole++;
+        return 0;
+}
+
+static void test_prune(void **state) {
+        _cleanup_free_ char *old = sample(3, 200), *new = sample(4, 150);
+        char dir[64];
+        Store *s = open_temp(dir);
+        StorePruned p;
+        (void) state;
+
+        insert(s, 1, old, 100);
+        insert(s, 2, new, 10 * 1000 * 1000);
+        /* Nothing is older than 50: nothing goes. */
+        assert_int_equal(store_prune(s, 50, 50, 100, &p), 0);
+        assert_true(p.reports == 0 && p.chunks == 0 && p.history == 0);
+        /* Report 1's body and the chunks only it used go, in batches of 2 chunks. */
+        assert_int_equal(store_prune(s, 5 * 1000 * 1000, 0, 2, &p), 0);
+        assert_int_equal(p.reports, 1);
+        assert_int_equal(p.chunks, 2);
+        do
+                assert_int_equal(store_prune(s, 5 * 1000 * 1000, 0, 2, &p), 0);
+        while (p.chunks == 2);
+        assert_int_equal(p.reports, 0);
+        assert_int_equal(store_prune(s, 5 * 1000 * 1000, 0, 100, &p), 0);
+        assert_int_equal(p.chunks, 0);
+        Seen seen = { .want = new };
+        assert_int_equal(store_fleet_reports(s, "d", 0, 0, seen_report, &seen), 0);
+        assert_true(seen.pruned == 1 && seen.whole == 1);
+        store_free(s);
+        rm_temp(dir);
+}
+
+static void test_migrate_v1(void **state) {
+        char dir[64], path[128], url[160];
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        Store *s = NULL;
+        (void) state;
+
+        snprintf(dir, sizeof(dir), "/tmp/vigie-test-body.XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/v1.db", dir);
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db,
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                "INSERT INTO meta VALUES ('schema_version', '1');"
+                "CREATE TABLE reports (device_id TEXT NOT NULL, seq BIGINT NOT NULL, iat BIGINT NOT NULL,"
+                "  received_at BIGINT NOT NULL, hash TEXT NOT NULL, prev TEXT,"
+                "  gap BIGINT NOT NULL DEFAULT 0, compliant INTEGER NOT NULL,"
+                "  cert_serial TEXT NOT NULL, jws TEXT NOT NULL, claims TEXT NOT NULL,"
+                "  PRIMARY KEY (device_id, seq));"
+                "INSERT INTO reports VALUES ('d', 1, 1, 1, 'h', NULL, 0, 1, '01', 'a.e30.c', '{}');",
+                NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+
+        snprintf(url, sizeof(url), "sqlite:%s", path);
+        assert_int_equal(store_open(url, &s, NULL), 0);
+        store_free(s);
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT value FROM meta WHERE key = 'schema_version'),"
+                                                " (SELECT count(*) FROM pragma_table_info('reports') WHERE name = 'claims'),"
+                                                " (SELECT jws FROM reports)", -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_string_equal((const char *) sqlite3_column_text(st, 0), "2");
+        assert_int_equal(sqlite3_column_int(st, 1), 0);
+        assert_string_equal((const char *) sqlite3_column_text(st, 2), "a.e30.c");
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        rm_temp(dir);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_cut),
+                cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_prune),
+                cmocka_unit_test(test_migrate_v1),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
