@@ -146,6 +146,16 @@ $(BUILD)/obj/%.o: %.c
 $(COMMON_LIB): $(call obj,$(COMMON_SRC))
 $(AGENT_LIB): $(call obj,$(AGENT_SRC))
 $(SERVER_LIB): $(call obj,$(SERVER_SRC))
+# The console's files, compiled into vigie-server (server/web-assets.h).
+WEB_FILES := $(sort $(wildcard server/web/*.html server/web/*.js server/web/*.css server/web/*.svg))
+$(BUILD)/gen/web-assets.c: scripts/embed-web.sh $(WEB_FILES)
+	$(quiet) GEN $@
+	@mkdir -p $(@D)
+	$(Q)sh scripts/embed-web.sh $(WEB_FILES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/web-assets.o: $(BUILD)/gen/web-assets.c
+	$(quiet) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(SERVER_LIB): $(BUILD)/gen/web-assets.o
 $(COMMON_LIB) $(AGENT_LIB) $(SERVER_LIB):
 	$(quiet) AR $@
 	@mkdir -p $(@D)

@@ -51,14 +51,18 @@ static int storage_error(Request *r, int k) {
 }
 
 int fleet_times(Server *s, FleetTimes *ret) {
+        return fleet_times_of(s->store_ro, s->config, ret);
+}
+
+int fleet_times_of(Store *store, const ServerConfig *config, FleetTimes *ret) {
         _cleanup_free_ char *text = NULL;
         _cleanup_json_ json_object *j = NULL;
         int64_t interval = 0, now = (int64_t) (now_realtime() / USEC_PER_SEC);
-        usec_t after = s->config->stale_after;
+        usec_t after = config->stale_after;
         int k;
 
         if (after == 0) {
-                k = store_meta_get(s->store_ro, "policy", &text);
+                k = store_meta_get(store, "policy", &text);
                 if (k < 0 && k != -ENOENT)
                         return k;
                 if (text && json_parse(text, strlen(text), &j, NULL) >= 0)
@@ -73,7 +77,7 @@ int fleet_times(Server *s, FleetTimes *ret) {
         }
         *ret = (FleetTimes) {
                 .stale_before = now - (int64_t) (after / USEC_PER_SEC),
-                .flagged_after = now - (int64_t) (s->config->flag_window / USEC_PER_SEC),
+                .flagged_after = now - (int64_t) (config->flag_window / USEC_PER_SEC),
         };
         return 0;
 }
@@ -83,31 +87,39 @@ static int add_time(json_object *o, const char *key, int64_t t) {
         return json_add_string(o, key, t > 0 ? format_rfc3339((usec_t) t * USEC_PER_SEC, buf) : NULL);
 }
 
-static json_object *summary_json(const FleetSummary *s, const FleetTimes *t) {
-        _cleanup_json_ json_object *j = json_object_new_object();
+int fleet_counts_json(json_object *j, const FleetSummary *s) {
         json_object *d = json_object_new_object(), *c = json_object_new_object();
-        int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC);
 
-        if (!j || json_add(j, "devices", d) < 0 || json_add(j, "checks", c) < 0 || !d || !c)
-                return NULL;
-        if (add_time(j, "generated_at", now) < 0 ||
-            json_add_int(j, "stale_after_s", now - t->stale_before) < 0 ||
-            json_add_int(j, "flag_window_s", now - t->flagged_after) < 0 ||
-            json_add_int(d, "enrolled", s->enrolled) < 0 ||
+        if (json_add(j, "devices", d) < 0 || json_add(j, "checks", c) < 0 || !d || !c)
+                return -ENOMEM;
+        if (json_add_int(d, "enrolled", s->enrolled) < 0 ||
             json_add_int(d, "reporting", s->reporting) < 0 ||
             json_add_int(d, "compliant", s->compliant) < 0 ||
             json_add_int(d, "noncompliant", s->noncompliant) < 0 ||
             json_add_int(d, "stale", s->stale) < 0 || json_add_int(d, "pending", s->pending) < 0 ||
             json_add_int(d, "revoked", s->revoked) < 0 || json_add_int(d, "flagged", s->flagged) < 0)
-                return NULL;
+                return -ENOMEM;
         for (size_t i = 0; i < s->n_checks; i++) {
                 json_object *k = json_object_new_object();
                 if (!k || json_add(c, s->checks[i].check_id, k) < 0)
-                        return NULL;
+                        return -ENOMEM;
                 for (int st = 0; st < _CHECK_STATUS_MAX; st++)
                         if (json_add_int(k, check_status_to_string(st), s->checks[i].n[st]) < 0)
-                                return NULL;
+                                return -ENOMEM;
         }
+        return 0;
+}
+
+static json_object *summary_json(const FleetSummary *s, const FleetTimes *t) {
+        _cleanup_json_ json_object *j = json_object_new_object();
+        int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC);
+
+        if (!j || fleet_counts_json(j, s) < 0)
+                return NULL;
+        if (add_time(j, "generated_at", now) < 0 ||
+            json_add_int(j, "stale_after_s", now - t->stale_before) < 0 ||
+            json_add_int(j, "flag_window_s", now - t->flagged_after) < 0)
+                return NULL;
         return TAKE_PTR(j);
 }
 

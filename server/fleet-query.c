@@ -201,7 +201,7 @@ static int cursor_decode(FleetQuery *q, const char *value) {
 }
 
 /* since=: an RFC 3339 time, or a duration meaning "that long ago" ("24h", "7d"). */
-static int parse_since(const char *v, usec_t *ret) {
+int fleet_parse_time(const char *v, usec_t *ret) {
         usec_t t, now = now_realtime();
 
         if (parse_rfc3339(v, false, &t) >= 0) {
@@ -254,7 +254,7 @@ static int apply_param(FleetQuery *q, const char *key, const char *v, const char
                 if (!q->q)
                         return -ENOMEM;
         } else if (streq(key, "since")) {
-                if (parse_since(v, &q->since) < 0)
+                if (fleet_parse_time(v, &q->since) < 0)
                         return FAIL("since=\"%s\": expected an RFC 3339 time "
                                     "(2026-11-29T10:00:00Z) or a duration ago (24h, 7d)", v);
         } else if (streq(key, "sort")) {

@@ -82,3 +82,5 @@ char *fleet_cursor_encode(const FleetQuery *q, int64_t key_int, const char *key_
                           const char *device_id);
 /* Whether this sort orders by text (hostname, device id) or by time. */
 bool fleet_sort_is_text(FleetSort s);
+/* An RFC 3339 time, or a duration meaning "that long ago" ("24h", "7d"), as since= takes. */
+int fleet_parse_time(const char *v, usec_t *ret);

@@ -15,12 +15,14 @@ const Route server_routes[] = {
         { EVHTTP_REQ_GET, "/v1/fleet/devices", false, ROLE(CERT_ROLE_ADMIN), route_fleet_devices },
         { EVHTTP_REQ_GET, "/v1/fleet/devices/", true, ROLE(CERT_ROLE_ADMIN), route_fleet_device },
         { EVHTTP_REQ_GET, "/v1/fleet/export", false, ROLE(CERT_ROLE_ADMIN), route_fleet_export },
+        { EVHTTP_REQ_GET, "/v1/fleet/history", false, ROLE(CERT_ROLE_ADMIN), route_fleet_history },
         { EVHTTP_REQ_GET, "/metrics", false, ROLE(CERT_ROLE_ADMIN) | ROLE(CERT_ROLE_SCRAPER), route_metrics },
         /* /self before the prefix row: first match wins */
         { EVHTTP_REQ_GET, "/v1/posture/self", false, ROLE(CERT_ROLE_DEVICE), route_posture_self },
         { EVHTTP_REQ_GET, "/v1/posture/", true, ROLE(CERT_ROLE_GATEWAY) | ROLE(CERT_ROLE_ADMIN), route_posture_device },
         { EVHTTP_REQ_GET, "/v1/posture", false, ROLE(CERT_ROLE_GATEWAY) | ROLE(CERT_ROLE_ADMIN), route_posture_query },
         { EVHTTP_REQ_GET, "/v1/forward-auth", false, ROLE(CERT_ROLE_GATEWAY) | ROLE(CERT_ROLE_ADMIN), route_forward_auth },
-        { EVHTTP_REQ_GET, "/", false, ROLE(CERT_ROLE_ADMIN), route_dashboard },
+        { EVHTTP_REQ_GET, "/", false, ROLE(CERT_ROLE_ADMIN), route_console },
+        { EVHTTP_REQ_GET, "/ui/", true, ROLE(CERT_ROLE_ADMIN), route_console_asset },
         {}
 };

@@ -40,6 +40,9 @@ static const ConfigTableItem server_config_table[] = {
         { "Certificates", "DeviceLifetime", config_parse_duration, F(device_cert_lifetime), "a duration like 90d" },
         { "Fleet", "StaleAfter", config_parse_duration, F(stale_after), "a duration like 3h" },
         { "Fleet", "FlagWindow", config_parse_duration, F(flag_window), "a duration like 7d" },
+        { "Fleet", "HistoryRetention", config_parse_duration, F(history_retention), "a duration like 400d" },
+        { "Events", "File", config_parse_path, F(events_file), "an absolute path" },
+        { "Events", "Syslog", config_parse_bool, F(events_syslog), "yes or no" },
         { "Certificates", "ClientLifetime", config_parse_duration, F(client_cert_lifetime), "a duration like 365d" },
         { "Retention", "Reports", config_parse_duration, F(retain_reports), "a duration like 400d, or 0" },
         { "Retention", "History", config_parse_duration, F(retain_history), "a duration like 800d, or 0" },
@@ -72,17 +75,31 @@ const char server_config_template[] =
         "#StaleAfter=3h\n"
         "# A device flagged for a replayed or out-of-order report shows as flagged this long\n"
         "#FlagWindow=7d\n"
+        "# Daily snapshots of the fleet's counts are kept this long (hourly ones: 48h)\n"
+        "#HistoryRetention=400d\n"
         "\n[Retention]\n"
         "# Report bodies older than this are pruned, keeping seq, iat, hash, prev and verdict\n"
         "#Reports=400d\n"
         "# Check status changes older than this are deleted (0: kept)\n"
         "#History=800d\n"
-        "#PruneInterval=1min\n";
+        "#PruneInterval=1min\n"
+        "\n# Every fleet event as a JSON line, for SIEM pipelines (docs/alerts.md)\n[Events]\n"
+        "#File=/var/log/vigie/events.jsonl\n"
+        "#Syslog=no\n"
+        "\n# Webhooks (docs/alerts.md)\n"
+        "#[Alert \"security\"]\n"
+        "#URL=https://hooks.example.com/vigie\n"
+        "#SecretFile=/etc/vigie-server/alert-security.secret\n"
+        "#Events=noncompliant flagged stale revoked\n";
 
 ServerConfig *server_config_free(ServerConfig *c) {
         if (c) {
                 free(c->listen);
                 free(c->database);
+                free(c->events_file);
+                for (size_t i = 0; i < c->n_alerts; i++)
+                        alert_config_done(&c->alerts[i]);
+                free(c->alerts);
                 free(c);
         }
         return NULL;
@@ -109,12 +126,15 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
                 .max_clock_skew = 10 * USEC_PER_MINUTE,
                 .max_batch = 500,
                 .flag_window = 7 * USEC_PER_DAY,
+                .history_retention = 400 * USEC_PER_DAY,
                 .verify_threads = -1,
                 .retain_reports = 400 * USEC_PER_DAY,
                 .retain_history = 800 * USEC_PER_DAY,
                 .prune_interval = USEC_PER_MINUTE,
         };
-        r = config_load(path, true, server_config_table, c, NULL, NULL, ret_error);
+        r = config_load(path, true, server_config_table, c, alert_config_section, c, ret_error);
+        if (r >= 0)
+                r = alert_config_validate(c->alerts, c->n_alerts, path, ret_error);
         if (r < 0)
                 return r;
         if (!c->listen && !(c->listen = strdup("0.0.0.0:8443")))
@@ -133,9 +153,9 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
             c->device_report_burst < 1 || c->device_report_interval < USEC_PER_MSEC ||
             c->request_timeout < USEC_PER_SEC || c->idle_timeout < USEC_PER_SEC ||
             c->device_cert_lifetime < USEC_PER_HOUR || c->client_cert_lifetime < USEC_PER_HOUR ||
-            c->prune_interval < USEC_PER_SEC)
+            c->prune_interval < USEC_PER_SEC || c->history_retention < USEC_PER_DAY)
                 return error_set(ret_error, -EINVAL, "%s: a limit is out of range (body ≥ 1K, connections and "
-                             "batch ≥ 1, timeouts and PruneInterval ≥ 1s, lifetimes ≥ 1h)", path);
+                             "batch ≥ 1, timeouts and PruneInterval ≥ 1s, lifetimes ≥ 1h, history retention ≥ 1d)", path);
         *ret = TAKE_PTR(c);
         return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "alert-conf.h"
 #include "macro.h"
 
 #define SERVER_CONF_FILE "server.conf"
@@ -29,7 +30,12 @@ typedef struct ServerConfig {
         int max_batch;           /* JWS per POST /v1/reports */
         usec_t stale_after;      /* [Fleet] StaleAfter=; 0: 3 × the policy's report interval */
         usec_t flag_window;      /* [Fleet] FlagWindow=: how long a replay/clone flag shows */
+        usec_t history_retention; /* [Fleet] HistoryRetention=: daily snapshots kept */
         int verify_threads;      /* report verification off the loop; -1: CPUs - 1 */
+        AlertConfig *alerts;     /* [Alert "NAME"] sections (alert-conf.h) */
+        char *events_file;       /* [Events] File=: JSON lines of every fleet event */
+        bool events_syslog;      /* [Events] Syslog=: the same lines to syslog */
+        size_t n_alerts;
         usec_t retain_reports;   /* [Retention] Reports=: bodies older are pruned; 0: kept */
         usec_t retain_history;   /* [Retention] History=: check status changes; 0: kept */
         usec_t prune_interval;   /* [Retention] PruneInterval=: between pruning batches */

@@ -21,6 +21,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "cleanup.h"
+#include "alerts.h"
+#include "history.h"
 #include "http.h"
 #include "log.h"
 #include "retention.h"
@@ -482,6 +484,12 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
         r = retention_start(s);
         if (r < 0)
                 return log_oom();
+        r = history_start(s);
+        if (r < 0)
+                return log_oom();
+        r = alerts_start(s->config, db ?: s->config->database, &s->alerts);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start alert delivery: %m");
         r = bind_listener(s, listen ?: s->config->listen);
         if (r < 0)
                 return r;
@@ -496,6 +504,7 @@ Server *server_free(Server *s) {
         free(s->workers);
         verdict_cache_free(s->verdicts);
         budget_free(s->report_budget);
+        s->alerts = alerts_stop(s->alerts);
         if (s->commit_thread_started) {
                 pthread_mutex_lock(&s->commit_lock);
                 s->commit_thread_exit = true;
@@ -521,6 +530,8 @@ Server *server_free(Server *s) {
         retention_stop(s);
         if (s->stop_timer)
                 event_free(s->stop_timer);
+        if (s->history_timer)
+                event_free(s->history_timer);
         if (s->sigterm)
                 event_free(s->sigterm);
         if (s->sigint)

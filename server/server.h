@@ -56,6 +56,8 @@ struct Server {
         struct evhttp_bound_socket *listener;
         struct event *sigterm, *sigint, *stop_timer, *commit_event, *batch_event;
         struct event *prune_timer; /* retention.c */
+        struct event *history_timer; /* history.c */
+        struct Alerts *alerts;       /* alerts.c, NULL without [Alert] sections */
 
         unsigned n_connections;
         Conn *connections; /* list, for draining on stop */

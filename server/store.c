@@ -12,6 +12,8 @@
 #include "macro.h"
 #include "parse-util.h"
 #include "store.h"
+#include "store-alerts.h"
+#include "store-history.h"
 #include "store-body.h"
 #include "store-posture.h"
 #include "store-prune.h"
@@ -266,6 +268,10 @@ int store_open(const char *url, Store **ret, char **ret_error) {
                 r = store_policy_schema(s);
         if (r >= 0)
                 r = store_posture_schema(s);
+        if (r >= 0)
+                r = store_history_schema(s);
+        if (r >= 0)
+                r = store_alerts_schema(s);
         if (r < 0) {
                 b->free(s);
                 if (ret_error && !*ret_error && asprintf(ret_error, "cannot create the schema") < 0)

@@ -22,6 +22,7 @@
 
 #include "hash-util.h"
 #include "macro.h"
+#include "parse-util.h"
 
 typedef struct Store Store;
 
@@ -73,6 +74,19 @@ struct Store {
 extern const StoreBackend store_backend_sqlite;
 extern const StoreBackend store_backend_postgres;
 
+/* Runs statement id through the backend (for the store-*.c modules). */
+static inline int store_query(Store *s, unsigned id, const char *sql, const StoreValue *params,
+                              size_t n_params, StoreRowFn fn, void *userdata) {
+        return s->backend->query(s, id, sql, params, n_params, fn, userdata);
+}
+/* One of our own BIGINT columns; 0 for NULL. */
+static inline int64_t store_col_int(const char *col) {
+        int64_t v = 0;
+        if (col)
+                (void) parse_int64(col, &v);
+        return v;
+}
+
 /* url: "sqlite:PATH", "postgres:CONNINFO" (libpq keyword/value string or URI), or a bare
  * path (SQLite). Creates the schema when missing. */
 int store_open(const char *url, Store **ret, char **ret_error);
@@ -84,12 +98,11 @@ static inline void store_freep(Store **s) {
         store_free(*s);
 }
 
-/* Runs statement id (text sql, $1…$n) of the modules beside store.c (their own ids, apart
- * from its) with the parameters that follow. */
+/* store_query() with the parameters that follow as a list. */
 #define STORE_QUERY(s, id, sql, fn, u, ...)                                                   \
         ({                                                                                    \
                 const StoreValue _p_[] = { __VA_ARGS__ };                                     \
-                (s)->backend->query((s), (id), (sql), _p_, ELEMENTSOF(_p_), (fn), (u));      \
+                store_query((s), (id), (sql), _p_, ELEMENTSOF(_p_), (fn), (u));               \
         })
 
 /* Transactions nest: the outer level is BEGIN/COMMIT, inner levels are savepoints, so a

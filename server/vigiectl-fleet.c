@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* vigiectl summary, devices, device, reports, export: fetch, then print as a table, JSON
+/* vigiectl summary, devices, device, reports, export, history: fetch, then print as a table, JSON
  * or CSV. The server does the filtering; we only build the query string. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +179,7 @@ enum {
         ARG_FROM,
         ARG_TO,
         ARG_FORMAT,
+        ARG_STEP,
 };
 
 static int devices_option(int c, const char *arg, void *userdata) {
@@ -417,7 +418,7 @@ int verb_device(Ctl *ctl, int argc, char *argv[]) {
 }
 
 typedef struct RangeArgs {
-        const char *from, *to, *format;
+        const char *from, *to, *format, *step;
 } RangeArgs;
 
 static int range_option(int c, const char *arg, void *userdata) {
@@ -426,6 +427,7 @@ static int range_option(int c, const char *arg, void *userdata) {
         case ARG_FROM: a->from = arg; break;
         case ARG_TO: a->to = arg; break;
         case ARG_FORMAT: a->format = arg; break;
+        case ARG_STEP: a->step = arg; break;
         default: return -EINVAL;
         }
         return 0;
@@ -513,4 +515,83 @@ int verb_export(Ctl *ctl, int argc, char *argv[]) {
                 return VIGIECTL_EXIT_INTERNAL;
         }
         return r;
+}
+
+/* "patch_level=2 backup=1": the checks failing on some devices at that point. */
+static char *failing_counts(json_object *checks) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        json_object_object_foreach(checks, id, counts) {
+                _cleanup_free_ char *e = NULL;
+                int64_t n = json_count(counts, "fail") + json_count(counts, "error") +
+                            json_count(counts, "unknown");
+                if (n == 0)
+                        continue;
+                if (asprintf(&e, "%s=%" PRId64, id, n) < 0 || strv_extend(&l, e) < 0)
+                        return NULL;
+        }
+        return l ? strv_join(l, " ") : strdup("");
+}
+
+int verb_history(Ctl *ctl, int argc, char *argv[]) {
+        static const struct option own[] = {
+                { "from", required_argument, NULL, ARG_FROM },
+                { "to", required_argument, NULL, ARG_TO },
+                { "step", required_argument, NULL, ARG_STEP },
+                {}
+        };
+        static const char *const counts[] = { "enrolled", "compliant", "noncompliant", "stale",
+                                              "pending", "revoked", "flagged" };
+        RangeArgs a = {};
+        _cleanup_json_ json_object *j = NULL;
+        _cleanup_free_ char *query = NULL, *path = NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        json_object *points;
+        int r, ind;
+
+        r = parse_options(ctl, argc, argv, "history",
+                          N_("Usage: vigiectl history [OPTIONS]\n\nThe fleet's counts over time, "
+                             "one row per recorded snapshot.\n"
+                             "      --step S   hour (the last 48 hours) or day (default)\n"
+                             "      --from T   from T (RFC 3339, or 7d meaning 7 days ago)\n"
+                             "      --to T     until T (default now)\n"),
+                          own, range_option, &a, 0, &ind);
+        if (r != 0)
+                return r < 0 ? 0 : r;
+        if (query_add(&query, "step", a.step) < 0 || query_add(&query, "from", a.from) < 0 ||
+            query_add(&query, "to", a.to) < 0 ||
+            asprintf(&path, "/v1/fleet/history%s%s", query ? "?" : "", strempty(query)) < 0)
+                return VIGIECTL_EXIT_INTERNAL;
+        r = ctl_get_json(ctl->config, path, &j);
+        if (r != 0)
+                return r;
+        if (ctl->mode == OUTPUT_JSON) {
+                json_print(j, stdout);
+                return 0;
+        }
+        if (!json_object_object_get_ex(j, "points", &points) ||
+            !json_object_is_type(points, json_type_array)) {
+                fprintf(stderr, _("vigiectl: the server's history lacks \"points\"\n"));
+                return VIGIECTL_EXIT_SERVER;
+        }
+        t = table_new((const char *const[]) { "AT", "ENROLLED", "COMPLIANT", "NONCOMPLIANT", "STALE",
+                                              "PENDING", "REVOKED", "FLAGGED", "FAILING", NULL });
+        if (!t)
+                return VIGIECTL_EXIT_INTERNAL;
+        for (size_t i = 0; i < json_object_array_length(points); i++) {
+                json_object *p = json_object_array_get_idx(points, i), *devices = NULL, *checks = NULL;
+                _cleanup_free_ char *failing = NULL;
+                char n[ELEMENTSOF(counts)][32];
+
+                json_object_object_get_ex(p, "devices", &devices);
+                json_object_object_get_ex(p, "checks", &checks);
+                for (size_t k = 0; k < ELEMENTSOF(counts); k++)
+                        snprintf(n[k], sizeof n[k], "%" PRId64, json_count(devices, counts[k]));
+                failing = checks ? failing_counts(checks) : strdup("");
+                if (!failing || table_add_row(t, (const char *const[]) {
+                                ctl_json_str(p, "at"), n[0], n[1], n[2], n[3], n[4], n[5], n[6],
+                                *failing ? failing : NULL }) < 0)
+                        return VIGIECTL_EXIT_INTERNAL;
+        }
+        return table_print(t, ctl->mode, stdout) < 0 ? VIGIECTL_EXIT_INTERNAL : 0;
 }

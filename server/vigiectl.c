@@ -15,6 +15,7 @@ static const CtlVerb verbs[] = {
         { "device", N_("one device: identity, latest report, history"), verb_device },
         { "reports", N_("a device's stored signed reports"), verb_reports },
         { "audit", N_("verify a device's reports: signatures, certificates, seq/prev chain"), verb_audit },
+        { "history", N_("the fleet's counts over time, per hour or per day"), verb_history },
         { "export", N_("the latest state of every device, as CSV or JSON lines"), verb_export },
 };
 

@@ -66,3 +66,4 @@ int verb_device(Ctl *ctl, int argc, char *argv[]);
 int verb_reports(Ctl *ctl, int argc, char *argv[]);
 int verb_export(Ctl *ctl, int argc, char *argv[]);
 int verb_audit(Ctl *ctl, int argc, char *argv[]);
+int verb_history(Ctl *ctl, int argc, char *argv[]);

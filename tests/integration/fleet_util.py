@@ -102,12 +102,14 @@ class Device(AgentDevice):
     def cert_files(self):
         return (self.cert_path, self.key_path)
 
-    def send(self, iat=None, expect=(202,), **statuses):
-        """Signs and posts the next report; statuses default to pass."""
+    def send(self, iat=None, expect=(202,), evidence=None, deadlines=None, **statuses):
+        """Signs and posts the next report; statuses default to pass; evidence and
+        deadlines map a check id to its own."""
         statuses = {c: statuses.get(c, "pass") for c in CHECKS} | statuses
         checks = [{"id": c, "status": s, "title": c.replace("_", " ").capitalize(),
                    "summary": f"{c} is {s}", "remediation": None if s == "pass" else f"fix {c}",
-                   "deadline": None, "evidence": {"sample": c}, "duration_us": 10}
+                   "deadline": (deadlines or {}).get(c),
+                   "evidence": (evidence or {}).get(c, {"sample": c}), "duration_us": 10}
                   for c, s in statuses.items()]
         claims = self.claims(iat=iat if iat is not None else self.srv.now, checks=checks,
                              compliant=all(s in ("pass", "warn") for s in statuses.values()))

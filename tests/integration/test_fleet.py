@@ -253,7 +253,8 @@ def test_export_jsonl(fleet):
 
 ADMIN_ROUTES = ["/v1/fleet/summary", "/v1/fleet/devices", "/v1/fleet/devices?status=stale",
                 "/v1/fleet/devices/{id}", "/v1/fleet/devices/{id}/reports",
-                "/v1/fleet/export", "/v1/fleet/export?format=jsonl", "/metrics", "/"]
+                "/v1/fleet/export", "/v1/fleet/export?format=jsonl", "/metrics", "/", "/ui/console.js",
+                "/v1/fleet/history"]
 
 
 @pytest.mark.parametrize("route", ADMIN_ROUTES)
@@ -275,10 +276,18 @@ def test_scraper_only_metrics(fleet, route):
 
 
 def test_dashboard(fleet):
+    """The console's files (test_console.py drives them in a browser)."""
     st, headers, body = fleet.request("GET", "/")
     assert st == 200 and headers["Content-Type"].startswith("text/html")
-    assert "default-src 'none'" in headers["Content-Security-Policy"]
-    assert b"/v1/fleet/summary" in body and b"textContent" in body and b"innerHTML" not in body
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert b'src="/ui/console.js"' in body and b"<script>" not in body and b"style=" not in body
+    st, headers, js = fleet.request("GET", "/ui/console.js")
+    assert st == 200 and headers["Content-Type"].startswith("text/javascript")
+    assert b"/v1/fleet/summary" in js and b"textContent" in js and b"innerHTML" not in js
+    assert fleet.request("GET", "/ui/console.css")[0] == 200
+    assert fleet.request("GET", "/ui/../server.conf")[0] == 404
+    assert fleet.request("GET", "/ui/index.html")[0] == 404
 
 
 def test_stale_and_flagged_follow_the_clock(tmp_path):
