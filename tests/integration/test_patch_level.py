@@ -316,7 +316,7 @@ def test_rpm_root_is_unknown(vigie, empty_config, tmp_path, state):
     (root / "etc").mkdir()
     (root / "etc/os-release").write_text('ID=fedora\nVERSION_ID="41"\n')
     _, c = run_check(vigie, empty_config, root, state)
-    assert c["status"] == "unknown" and "RPM" in c["summary"]
+    assert c["status"] == "unknown" and "RPM" in c["summary"], c
     (tmp_path / "empty").mkdir()
     _, c = run_check(vigie, empty_config, tmp_path / "empty", state)
     assert c["status"] == "unknown" and "No package database" in c["summary"]
