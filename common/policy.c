@@ -23,7 +23,8 @@ const char policy_default_json[] =
         "                 \"max_days_since_refresh\":3,\"reboot_grace_days\":3,"
         "\"require_unattended_upgrades\":false,\n"
         "                 \"supported_os\":{\"debian\":[\"12\",\"13\"],"
-        "\"ubuntu\":[\"22.04\",\"24.04\"]}},\n"
+        "\"ubuntu\":[\"22.04\",\"24.04\"],"
+        "\"fedora\":[\"43\",\"44\",\"45\"],\"rhel\":[\"9\",\"10\"]}},\n"
         "  \"backup\":{\"required\":true,\"max_age_hours\":48,\"warn_age_hours\":24,"
         "\"require\":\"any\"}}}\n";
 

@@ -12,11 +12,12 @@ set -eu
 
 BUILD="build-essential pkg-config gettext
  libssl-dev libcurl4-openssl-dev libsystemd-dev libjson-c-dev libevent-dev
- libsqlite3-dev libpq-dev libinih-dev zlib1g-dev liblzma-dev liblz4-dev"
-DEMO="cryptsetup-bin python3 openssl"
+ libsqlite3-dev libpq-dev libinih-dev zlib1g-dev liblzma-dev liblz4-dev libexpat1-dev libzstd-dev"
+DEMO="cryptsetup-bin python3 openssl rpm createrepo-c dnf"
 TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cryptography
  python3-gi python3-dbus dbus dbus-bin|dbus cryptsetup-bin restic borgbackup postgresql
- curl openssl valgrind systemd man-db time procps iproute2 sqlite3 lz4 xz-utils gzip apt dpkg"
+ curl openssl valgrind systemd man-db time procps iproute2 sqlite3 lz4 xz-utils gzip zstd apt dpkg
+ rpm createrepo-c dnf"
 BENCH="hyperfine"
 
 # clang and its fuzzer/sanitizer runtime, whatever LLVM version the release ships: the

@@ -40,13 +40,24 @@ static int usec_cmp(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
+/* A listed version is the VERSION_ID itself or a major release of it: "9" lists RHEL's
+ * "9.4" and "9.6". */
+static bool version_listed(char *const *versions, const char *version_id) {
+        for (size_t i = 0; versions && versions[i]; i++) {
+                size_t l = strlen(versions[i]);
+                if (strncmp(version_id, versions[i], l) == 0 && (version_id[l] == 0 || version_id[l] == '.'))
+                        return true;
+        }
+        return false;
+}
+
 static bool os_supported(const Policy *policy, const OsRelease *os) {
         const PolicyPatchLevel *pl = &policy->patch_level;
         if (pl->n_supported_os == 0)
                 return true;
         for (size_t i = 0; i < pl->n_supported_os; i++)
                 if (os && streq_ptr(pl->supported_os[i].id, os->id))
-                        return os->version_id && strv_contains(pl->supported_os[i].versions, os->version_id);
+                        return os->version_id && version_listed(pl->supported_os[i].versions, os->version_id);
         return false;
 }
 

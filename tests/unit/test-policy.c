@@ -28,7 +28,7 @@ static void test_defaults(void **state) {
         assert_int_equal(strv_length(p->disk_encryption.mounts), 3);
         assert_int_equal(p->disk_encryption.min_key_bits, 512);
         assert_int_equal(p->patch_level.grace_days, 7);
-        assert_int_equal(p->patch_level.n_supported_os, 2);
+        assert_int_equal(p->patch_level.n_supported_os, 4);
         assert_int_equal(p->backup.max_age_hours, 48);
         assert_false(p->backup.require_all);
 }
@@ -94,7 +94,7 @@ static void test_round_trip(void **state) {
         j = policy_to_json(p);
         assert_non_null(j);
         assert_int_equal(policy_from_json(j, POLICY_STRICT, &q, &err), 0);
-        assert_int_equal(q->patch_level.n_supported_os, 2);
+        assert_int_equal(q->patch_level.n_supported_os, 4);
         assert_string_equal(q->patch_level.supported_os[1].versions[0], "22.04");
         assert_true(policy_check_required(q, "backup"));
         assert_false(policy_check_required(q, "nonexistent"));

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cleanup.h"
+#include "error-util.h"
+#include "fs-util.h"
+#include "macro.h"
+#include "rpm-db.h"
+
+static void sqlite3_closep(sqlite3 **db) {
+        sqlite3_close_v2(*db);
+}
+
+static void sqlite3_finalizep(sqlite3_stmt **st) {
+        sqlite3_finalize(*st);
+}
+
+static int read_db(int dir_fd, const char *dir, RpmDbFunc cb, void *userdata, char **ret_error) {
+        _cleanup_(sqlite3_closep) sqlite3 *db = NULL;
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        char path[64];
+        int k;
+
+        /* Through the directory's fd: the database stays inside the root, and sqlite finds
+         * its -wal and -shm files beside it. Read-only: rpm may be writing. */
+        snprintf(path, sizeof(path), "/proc/self/fd/%d/rpmdb.sqlite", dir_fd);
+        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+            sqlite3_busy_timeout(db, 2000) != SQLITE_OK ||
+            sqlite3_prepare_v2(db, "SELECT blob FROM Packages", -1, &st, NULL) != SQLITE_OK)
+                return error_set(ret_error, -EBADMSG, "cannot read \"%s/rpmdb.sqlite\": %s", dir,
+                                 db ? sqlite3_errmsg(db) : "out of memory");
+        while ((k = sqlite3_step(st)) == SQLITE_ROW) {
+                const void *blob = sqlite3_column_blob(st, 0);
+                int size = sqlite3_column_bytes(st, 0);
+                RpmHeaderInfo h;
+
+                if (!blob || size <= 0 || rpm_header_parse(blob, (size_t) size, &h) < 0)
+                        return error_set(ret_error, -EBADMSG, "\"%s/rpmdb.sqlite\" holds a damaged package header", dir);
+                k = cb(&h, userdata);
+                if (k < 0)
+                        return k;
+        }
+        if (k != SQLITE_DONE)
+                return error_set(ret_error, -EBADMSG, "cannot read \"%s/rpmdb.sqlite\": %s", dir, sqlite3_errmsg(db));
+        return 0;
+}
+
+int rpm_db_foreach(int root_fd, RpmDbFunc cb, void *userdata, char **ret_error) {
+        static const char *const dirs[] = RPMDB_DIRS;
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_close_ int dfd = root_openat(root_fd, dirs[i], O_RDONLY | O_DIRECTORY);
+                if (dfd < 0)
+                        continue;
+                if (faccessat(dfd, "rpmdb.sqlite", F_OK, 0) >= 0)
+                        return read_db(dfd, dirs[i], cb, userdata, ret_error);
+                if (faccessat(dfd, "Packages", F_OK, 0) >= 0)
+                        return error_set(ret_error, -EPROTONOSUPPORT,
+                                         "\"%s/Packages\" is a BerkeleyDB rpm database (RHEL 8), which Vigie does not read",
+                                         dirs[i]);
+        }
+        return error_set(ret_error, -ENOENT, "no rpm database (%s/rpmdb.sqlite) found", dirs[0]);
+}
