@@ -18,12 +18,14 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "apt-index-cache.h"
 #include "apt-lists.h"
 #include "cleanup.h"
 #include "error-util.h"
 #include "fs-util.h"
 #include "i18n.h"
 #include "json-util.h"
+#include "log.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "pkg-source.h"
@@ -37,6 +39,7 @@
 #define ADVISORIES_MAX 64      /* per package */
 #define REPOMD_MAX (4u * 1024 * 1024)
 #define READ_CHUNK (256u * 1024)
+#define DIGEST_DIR "cache/dnf-metadata"
 
 static const char *const cache_dirs[] = { "/var/cache/dnf", "/var/cache/libdnf5" };
 
@@ -200,7 +203,34 @@ typedef struct RepoScan {
         DnfData *d;
         const YumRepo *repo;
         char *primary, *updateinfo; /* repomd: the files */
+        AptIndexCacheWriter *writer; /* building the file's digest */
 } RepoScan;
+
+static const char *const severities[] = { "Low", "Moderate", "Important", "Critical" };
+
+static int severity_rank(const char *s) {
+        for (size_t i = 0; s && i < ELEMENTSOF(severities); i++)
+                if (strcasecmp(s, severities[i]) == 0)
+                        return (int) i + 1;
+        return 0;
+}
+
+/* A metadata record in a digest (apt-index-cache.h): the version field holds
+ * "E:V-R" (primary) or "E:V-R<TAB>ADVISORY" (security advisories of updateinfo; the
+ * severity's rank in the hash field). */
+static int digest_add(RepoScan *s, const RepoXmlRecord *rec) {
+        char version[512];
+        int n = snprintf(version, sizeof(version), "%s:%s-%s%s%s", rec->epoch && *rec->epoch ? rec->epoch : "0",
+                         rec->version, rec->release, rec->id ? "\t" : "", strempty(rec->id));
+        if (n < 0 || (size_t) n >= sizeof(version)) {
+                s->writer->unusable = true;
+                return 0;
+        }
+        AptIndexRecord r = { .name = rec->name, .name_len = strlen(rec->name), .arch = rec->arch,
+                             .arch_len = strlen(rec->arch), .version = version, .version_len = (size_t) n,
+                             .phased = 100, .hash = (uint32_t) severity_rank(rec->severity) };
+        return apt_index_cache_writer_add(s->writer, &r);
+}
 
 static int on_repomd(const RepoXmlRecord *rec, void *userdata) {
         RepoScan *s = userdata;
@@ -217,9 +247,14 @@ static int on_primary(const RepoXmlRecord *rec, void *userdata) {
         RepoScan *s = userdata;
         Installed *x;
         size_t n;
+        int k;
 
         if (!rec->name || !rec->arch || !rec->version || !rec->release || streq(rec->arch, "src") ||
-            streq(rec->arch, "nosrc") || !(n = find_name(s->d, rec->name, &x)))
+            streq(rec->arch, "nosrc"))
+                return 0;
+        if (s->writer && (k = digest_add(s, rec)) < 0)
+                return k;
+        if (!(n = find_name(s->d, rec->name, &x)))
                 return 0;
         if (yum_excluded(s->repo->excludes, rec->name, rec->arch))
                 return 0;
@@ -244,21 +279,18 @@ static int on_primary(const RepoXmlRecord *rec, void *userdata) {
         return 0;
 }
 
-static int severity_rank(const char *s) {
-        static const char *const order[] = { "Low", "Moderate", "Important", "Critical" };
-        for (size_t i = 0; s && i < ELEMENTSOF(order); i++)
-                if (strcasecmp(s, order[i]) == 0)
-                        return (int) i + 1;
-        return 0;
-}
-
 static int on_updateinfo(const RepoXmlRecord *rec, void *userdata) {
         RepoScan *s = userdata;
         Installed *x;
         size_t n;
+        int k;
 
         if (!streq_ptr(rec->type, "security") || !rec->id || !rec->name || !rec->arch || !rec->version ||
-            !rec->release || !(n = find_name(s->d, rec->name, &x)))
+            !rec->release)
+                return 0;
+        if (s->writer && (k = digest_add(s, rec)) < 0)
+                return k;
+        if (!(n = find_name(s->d, rec->name, &x)))
                 return 0;
         RpmEvr fixed = { rec->epoch, rec->version, rec->release };
         for (size_t i = 0; i < n; i++, x++) {
@@ -266,9 +298,11 @@ static int on_updateinfo(const RepoXmlRecord *rec, void *userdata) {
                 if (!arch_compatible(x->arch, rec->arch) || rpm_evr_compare(&fixed, &inst) <= 0)
                         continue;
                 x->security = true;
-                if (severity_rank(rec->severity) > severity_rank(x->severity)) {
+                /* Only the ranked severities (what a digest keeps), written as dnf writes them. */
+                int rank = severity_rank(rec->severity);
+                if (rank > severity_rank(x->severity)) {
                         free(x->severity);
-                        if (!(x->severity = strdup(rec->severity)))
+                        if (!(x->severity = strdup(severities[rank - 1])))
                                 return -ENOMEM;
                 }
                 if (x->n_advisories >= ADVISORIES_MAX || strv_contains(x->advisories, rec->id))
@@ -298,16 +332,88 @@ static AptCompression compression_of(const char *href) {
         return APT_COMPRESSION_NONE;
 }
 
-/* Streams one metadata file of the repository's cache through the XML parser. */
-static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *s, char **ret_error) {
+/* A digest record back into the metadata record it was made of. */
+static int from_digest(const AptIndexRecord *r, void *userdata) {
+        RepoScan *s = userdata;
+        char name[4096], arch[256], evr[256];
+
+        if (r->name_len >= sizeof(name))
+                return -EBADMSG;
+        memcpy(name, r->name, r->name_len);
+        name[r->name_len] = 0;
+        memcpy(arch, r->arch, r->arch_len);
+        arch[r->arch_len] = 0;
+        memcpy(evr, r->version, r->version_len);
+        evr[r->version_len] = 0;
+        char *id = strchr(evr, '\t'), *colon = strchr(evr, ':');
+        if (id)
+                *id++ = 0;
+        char *dash = strrchr(evr, '-');
+        if (!colon || !dash || dash < colon)
+                return -EBADMSG;
+        *colon = *dash = 0;
+        RepoXmlRecord rec = { .name = name, .arch = arch, .epoch = evr, .version = colon + 1, .release = dash + 1 };
+        if (!id)
+                return on_primary(&rec, s);
+        rec.type = "security";
+        rec.id = id;
+        rec.severity = r->hash >= 1 && r->hash <= ELEMENTSOF(severities) ? severities[r->hash - 1] : NULL;
+        return on_updateinfo(&rec, s);
+}
+
+/* The file's digest in cache_dir, when it describes this very file: 1 read, 0 none. */
+static int scan_digest(RepoScan *s, const char *cache_dir, const char *name, const AptIndexKey *key) {
+        _cleanup_free_ char *path = path_join(cache_dir, name), *data = NULL;
+        size_t size;
+        int k;
+
+        if (!path)
+                return -ENOMEM;
+        k = read_file_full(path, APT_INDEX_CACHE_MAX, &data, &size);
+        if (k < 0)
+                return k == -ENOMEM ? k : 0;
+        k = apt_index_cache_parse(data, size, name, key, from_digest, s);
+        if (k == -EBADMSG || k == -ESTALE) {
+                log_debug("The dnf metadata digest \"%s\" is %s, reading the metadata.", path,
+                          k == -ESTALE ? "out of date" : "damaged");
+                return 0;
+        }
+        return k < 0 ? k : 1;
+}
+
+static void save_digest(AptIndexCacheWriter *w, const char *cache_dir, const char *name, const AptIndexKey *key) {
+        _cleanup_free_ char *path = path_join(cache_dir, name);
+        const uint8_t *data;
+        size_t size;
+        int k;
+
+        if (!path)
+                return;
+        k = apt_index_cache_writer_finish(w, name, key, &data, &size);
+        if (k >= 0)
+                k = mkdir_p(cache_dir, 0700);
+        if (k >= 0)
+                k = write_file_atomic(path, data, size, 0600);
+        if (k < 0)
+                log_debug_errno(k, "Cannot write the dnf metadata digest \"%s\": %m", path);
+}
+
+/* Streams one metadata file of the repository's cache through the XML parser, or reads its
+ * digest in cache_dir (NULL: none) while the file is unchanged; *digest names the digest. */
+static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *s, const char *cache_dir,
+                     char **digest, char **ret_error) {
         _cleanup_(apt_index_reader_freep) AptIndexReader *reader = NULL;
+        _cleanup_(apt_index_cache_writer_done) AptIndexCacheWriter writer = {};
         _cleanup_(repo_xml_freep) RepoXml *x = NULL;
         _cleanup_free_ char *buf = NULL, *err = NULL;
+        const char *base = strrchr(href, '/') + 1;
+        AptIndexKey key;
+        struct stat st;
         ssize_t n;
         int k, fd;
 
         /* The href is relative to the repository ("repodata/…"); nothing outside. */
-        if (href[0] == '/' || strstr(href, "..") || !startswith_str(href, "repodata/"))
+        if (href[0] == '/' || strstr(href, "..") || !startswith_str(href, "repodata/") || !*base || *base == '.')
                 return error_set(ret_error, -EBADMSG, "repomd.xml names \"%s\", outside repodata/", href);
         fd = openat(repo_fd, href, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0)
@@ -316,6 +422,15 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
         if (k < 0) {
                 close(fd);
                 return k;
+        }
+        if (cache_dir && fstat(fd, &st) >= 0) {
+                if (asprintf(digest, "%s-%s", s->repo->id, base) < 0)
+                        return -ENOMEM;
+                apt_index_key_from_stat(&st, &key);
+                k = scan_digest(s, cache_dir, *digest, &key);
+                if (k != 0)
+                        return k < 0 ? k : 0;
+                s->writer = &writer;
         }
         if (!(buf = malloc(READ_CHUNK)))
                 return -ENOMEM;
@@ -329,10 +444,28 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
                         return error_set(ret_error, (int) n, "\"%s\" is %s", href,
                                          n == -EFBIG ? "larger than Vigie accepts" : "corrupt or truncated");
                 k = repo_xml_feed(x, buf, (size_t) n, n == 0, &err);
-                if (k < 0)
+                if (k < 0) {
+                        s->writer = NULL;
                         return error_set(ret_error, k, "\"%s\": %s", href, err ? err : strerror(-k));
+                }
         } while (n > 0);
+        if (s->writer)
+                save_digest(&writer, cache_dir, *digest, &key);
+        s->writer = NULL;
         return 0;
+}
+
+/* Digests of metadata files that are gone: dnf replaced them. */
+static void prune_digests(const char *cache_dir, char *const *used) {
+        _cleanup_closedir_ DIR *d = opendir(cache_dir);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.' && !strv_contains(used, de->d_name) && unlinkat(dirfd(d), de->d_name, 0) < 0)
+                        log_debug_errno(errno, "Cannot remove the stale dnf metadata digest \"%s/%s\": %m", cache_dir,
+                                        de->d_name);
 }
 
 /* "fedora-0e7f07e1d63439c1": the repository id, a dash and 16 hex digits. */
@@ -380,8 +513,9 @@ static int find_repo_cache(int root_fd, const char *id, int *ret_fd, usec_t *ret
         return 0;
 }
 
-static int scan_repo(int root_fd, DnfData *d, const YumRepo *repo, usec_t *newest, char **ret_error) {
-        _cleanup_free_ char *repomd = NULL, *err = NULL;
+static int scan_repo(int root_fd, DnfData *d, const YumRepo *repo, const char *cache_dir, char ***digests,
+                     usec_t *newest, char **ret_error) {
+        _cleanup_free_ char *repomd = NULL, *err = NULL, *dg1 = NULL, *dg2 = NULL;
         _cleanup_close_ int fd = -EBADF;
         RepoScan s = { d, repo, NULL, NULL };
         size_t size;
@@ -402,11 +536,13 @@ static int scan_repo(int root_fd, DnfData *d, const YumRepo *repo, usec_t *newes
         close(mfd);
         k = repo_xml_parse(REPO_XML_REPOMD, repomd, size, on_repomd, &s, &err);
         if (k >= 0 && s.primary)
-                k = scan_file(fd, s.primary, REPO_XML_PRIMARY, &s, &err);
+                k = scan_file(fd, s.primary, REPO_XML_PRIMARY, &s, cache_dir, &dg1, &err);
         if (k >= 0 && s.updateinfo)
-                k = scan_file(fd, s.updateinfo, REPO_XML_UPDATEINFO, &s, &err);
+                k = scan_file(fd, s.updateinfo, REPO_XML_UPDATEINFO, &s, cache_dir, &dg2, &err);
         free(s.primary);
         free(s.updateinfo);
+        if ((dg1 && strv_push(digests, TAKE_PTR(dg1)) < 0) || (dg2 && strv_push(digests, TAKE_PTR(dg2)) < 0))
+                return -ENOMEM;
         if (k == -ENOMEM)
                 return k;
         if (k < 0)
@@ -517,11 +653,15 @@ static bool dnf_detect(int root_fd) {
 static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
         _cleanup_(dnf_data_freep) DnfData *d = calloc(1, sizeof(DnfData));
         _cleanup_free_ PkgUpdate *updates = NULL;
+        _cleanup_strv_free_ char **digests = NULL;
         usec_t newest = 0;
         size_t n = 0;
         int k;
 
-        if (!d)
+        /* Digests of the metadata live in the state directory; without one, every run
+         * reads the metadata itself. */
+        _cleanup_free_ char *cache_dir = ctx->state_dir ? path_join(ctx->state_dir, DIGEST_DIR) : NULL;
+        if (!d || (ctx->state_dir && !cache_dir))
                 return -ENOMEM;
         k = rpm_db_foreach(ctx->root_fd, add_installed, d, ret_error);
         if (k == -E2BIG)
@@ -533,8 +673,11 @@ static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
         if (k < 0)
                 return k;
         for (size_t i = 0; i < d->repos.n_repos; i++)
-                if (d->repos.repos[i].enabled && (k = scan_repo(ctx->root_fd, d, &d->repos.repos[i], &newest, ret_error)) < 0)
+                if (d->repos.repos[i].enabled &&
+                    (k = scan_repo(ctx->root_fd, d, &d->repos.repos[i], cache_dir, &digests, &newest, ret_error)) < 0)
                         return k;
+        if (cache_dir)
+                prune_digests(cache_dir, digests);
 
         updates = calloc(d->n_pkgs + 1, sizeof(PkgUpdate));
         if (!updates)

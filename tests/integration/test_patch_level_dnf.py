@@ -193,3 +193,40 @@ def test_agrees_with_dnf_on_a_root_a_week_later(vigie, empty_config, corners, tm
     first = c["evidence"]["security_updates"][0]["first_seen"]
     c = check(vigie, empty_config, corners, tmp_path, now=NOW + 8 * DAY, max_days_since_refresh=365)
     assert c["evidence"]["security_updates"][0]["first_seen"] == first and c["status"] == "fail", c
+
+
+def test_metadata_digests(vigie, empty_config, corners, tmp_path):
+    """With a state directory, the metadata is read once into digests: warm runs give the
+    same evidence, a refreshed cache is read again, damaged digests are ignored."""
+    state_dir = tmp_path / "statedir"
+    state_dir.mkdir()
+    conf = tmp_path / "agent.conf"
+    conf.write_text(f"[Agent]\nStateDirectory={state_dir}\n")
+    pol = policy(tmp_path)
+
+    def evidence():
+        r = vigie("check", "--config", conf, "--json", "--root", corners.path, "--only", "patch_level",
+                  "--state", tmp_path / "s.json", "--policy", pol, env={"VIGIE_NOW": str(int(time.time()))})
+        ev = r.json()["checks"][0]["evidence"]
+        for u in ev["security_updates"]:
+            u.pop("first_seen")
+        return ev
+
+    cold = evidence()
+    digests = state_dir / "cache/dnf-metadata"
+    names = sorted(p.name for p in digests.iterdir())
+    assert len(names) == 4 and all(n.startswith("fixture-") for n in names), names  # a and b, primary and updateinfo
+    assert evidence() == cold
+    for p in digests.iterdir():
+        data = bytearray(p.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        p.write_bytes(bytes(data))
+    assert evidence() == cold
+    # dnf refreshes repository a with a newer foo: the new files are read, old digests pruned.
+    make_repo(corners.cache, tmp_path / "repo-a", [rpm(corners.cache, "foo", "1.2")],
+              [adv(9, "Critical", ("foo", 0, "1.2", "1", "noarch"))])
+    corners.makecache()
+    ev = evidence()
+    assert_agrees_with_dnf(corners, ev)
+    assert {p["package"]: p["candidate"] for p in ev["upgradable_packages"]}["foo"] == "1.2-1"
+    assert len(list(digests.iterdir())) == 4 and sorted(p.name for p in digests.iterdir()) != names
