@@ -102,47 +102,6 @@ static int on_stanza(const char *start, const char *end, void *userdata) {
         return add_record(&rec, s);
 }
 
-/* Adds the versions of the list from its digest in cache_dir; false when there is none
- * usable (missing, stale, damaged: the list is read instead). */
-static int scan_from_digest(Scan *scan, const char *cache_dir, const char *name, const AptIndexKey *key) {
-        _cleanup_free_ char *path = path_join(cache_dir, name), *data = NULL;
-        size_t size;
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        r = read_file_full(path, APT_INDEX_CACHE_MAX, &data, &size);
-        if (r < 0) {
-                if (r != -ENOENT)
-                        log_debug_errno(r, "Cannot read the apt index cache \"%s\", reading the list: %m", path);
-                return r == -ENOMEM ? r : 0;
-        }
-        r = apt_index_cache_parse(data, size, name, key, add_record, scan);
-        if (r == -EBADMSG || r == -ESTALE) {
-                log_debug("The apt index cache \"%s\" is %s, reading the list.", path,
-                          r == -ESTALE ? "out of date" : "damaged");
-                return 0;
-        }
-        return r < 0 ? r : 1;
-}
-
-static void save_digest(AptIndexCacheWriter *w, const char *cache_dir, const char *name, const AptIndexKey *key) {
-        _cleanup_free_ char *path = path_join(cache_dir, name);
-        const uint8_t *data;
-        size_t size;
-        int r;
-
-        if (!path)
-                return;
-        r = apt_index_cache_writer_finish(w, name, key, &data, &size);
-        if (r >= 0)
-                r = mkdir_p(cache_dir, 0700);
-        if (r >= 0)
-                r = write_file_atomic(path, data, size, 0600);
-        if (r < 0)
-                log_debug_errno(r, "Cannot write the apt index cache \"%s\": %m", path);
-}
-
 /* Digests of lists that are gone: apt update renamed or dropped them. */
 static void prune_digests(int lists_fd, const char *cache_dir) {
         _cleanup_closedir_ DIR *d = opendir(cache_dir);
@@ -177,7 +136,7 @@ static int scan_list(AptCache *cache, int lists_fd, uint32_t file_index, const c
         }
         if (cache_dir && fstat(fd, &st) >= 0) {
                 apt_index_key_from_stat(&st, &key);
-                r = scan_from_digest(&scan, cache_dir, name, &key);
+                r = apt_index_cache_load(cache_dir, name, &key, add_record, &scan);
                 if (r != 0)
                         return r < 0 ? r : 0;
                 scan.writer = &writer;
@@ -191,7 +150,7 @@ static int scan_list(AptCache *cache, int lists_fd, uint32_t file_index, const c
         if (r < 0)
                 return json_error(ret_error, "cannot read \"%s\": %s", name, strerror(-r)), r;
         if (scan.writer)
-                save_digest(&writer, cache_dir, name, &key);
+                apt_index_cache_save(&writer, cache_dir, name, &key);
         return 0;
 }
 

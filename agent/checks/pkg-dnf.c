@@ -361,43 +361,6 @@ static int from_digest(const AptIndexRecord *r, void *userdata) {
         return on_updateinfo(&rec, s);
 }
 
-/* The file's digest in cache_dir, when it describes this very file: 1 read, 0 none. */
-static int scan_digest(RepoScan *s, const char *cache_dir, const char *name, const AptIndexKey *key) {
-        _cleanup_free_ char *path = path_join(cache_dir, name), *data = NULL;
-        size_t size;
-        int k;
-
-        if (!path)
-                return -ENOMEM;
-        k = read_file_full(path, APT_INDEX_CACHE_MAX, &data, &size);
-        if (k < 0)
-                return k == -ENOMEM ? k : 0;
-        k = apt_index_cache_parse(data, size, name, key, from_digest, s);
-        if (k == -EBADMSG || k == -ESTALE) {
-                log_debug("The dnf metadata digest \"%s\" is %s, reading the metadata.", path,
-                          k == -ESTALE ? "out of date" : "damaged");
-                return 0;
-        }
-        return k < 0 ? k : 1;
-}
-
-static void save_digest(AptIndexCacheWriter *w, const char *cache_dir, const char *name, const AptIndexKey *key) {
-        _cleanup_free_ char *path = path_join(cache_dir, name);
-        const uint8_t *data;
-        size_t size;
-        int k;
-
-        if (!path)
-                return;
-        k = apt_index_cache_writer_finish(w, name, key, &data, &size);
-        if (k >= 0)
-                k = mkdir_p(cache_dir, 0700);
-        if (k >= 0)
-                k = write_file_atomic(path, data, size, 0600);
-        if (k < 0)
-                log_debug_errno(k, "Cannot write the dnf metadata digest \"%s\": %m", path);
-}
-
 /* Streams one metadata file of the repository's cache through the XML parser, or reads its
  * digest in cache_dir (NULL: none) while the file is unchanged; *digest names the digest. */
 static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *s, const char *cache_dir,
@@ -427,7 +390,7 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
                 if (asprintf(digest, "%s-%s", s->repo->id, base) < 0)
                         return -ENOMEM;
                 apt_index_key_from_stat(&st, &key);
-                k = scan_digest(s, cache_dir, *digest, &key);
+                k = apt_index_cache_load(cache_dir, *digest, &key, from_digest, s);
                 if (k != 0)
                         return k < 0 ? k : 0;
                 s->writer = &writer;
@@ -450,7 +413,7 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
                 }
         } while (n > 0);
         if (s->writer)
-                save_digest(&writer, cache_dir, *digest, &key);
+                apt_index_cache_save(&writer, cache_dir, *digest, &key);
         s->writer = NULL;
         return 0;
 }
