@@ -369,14 +369,15 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
         _cleanup_(apt_index_cache_writer_done) AptIndexCacheWriter writer = {};
         _cleanup_(repo_xml_freep) RepoXml *x = NULL;
         _cleanup_free_ char *buf = NULL, *err = NULL;
-        const char *base = strrchr(href, '/') + 1;
+        const char *base;
         AptIndexKey key;
         struct stat st;
         ssize_t n;
         int k, fd;
 
         /* The href is relative to the repository ("repodata/…"); nothing outside. */
-        if (href[0] == '/' || strstr(href, "..") || !startswith_str(href, "repodata/") || !*base || *base == '.')
+        base = strrchr(href, '/');
+        if (href[0] == '/' || strstr(href, "..") || !startswith_str(href, "repodata/") || !base[1] || base[1] == '.')
                 return error_set(ret_error, -EBADMSG, "repomd.xml names \"%s\", outside repodata/", href);
         fd = openat(repo_fd, href, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0)
@@ -386,8 +387,13 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
                 close(fd);
                 return k;
         }
-        if (cache_dir && fstat(fd, &st) >= 0) {
-                if (asprintf(digest, "%s-%s", s->repo->id, base) < 0)
+        /* The digest is named after the repository id, which dnf restricts to these
+         * characters: no path in it. */
+        bool id_ok = s->repo->id[0] != '.' &&
+                     strspn(s->repo->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-") ==
+                             strlen(s->repo->id);
+        if (cache_dir && id_ok && fstat(fd, &st) >= 0) {
+                if (asprintf(digest, "%s-%s", s->repo->id, base + 1) < 0)
                         return -ENOMEM;
                 apt_index_key_from_stat(&st, &key);
                 k = apt_index_cache_load(cache_dir, *digest, &key, from_digest, s);
