@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,18 +22,34 @@ static void sqlite3_finalizep(sqlite3_stmt **st) {
         sqlite3_finalize(*st);
 }
 
+/* Through the directory's fd: the database stays inside the root, and sqlite finds its
+ * -wal and -shm files beside it. Read-only: rpm may be writing. Where the directory is
+ * read-only (ProtectSystem=strict) and sqlite cannot set up its shared memory, the file is
+ * read as immutable: what rpm checkpointed, which is everything once rpm has exited. */
+static int open_db(int dir_fd, bool immutable, sqlite3 **db, sqlite3_stmt **st) {
+        char path[96];
+
+        snprintf(path, sizeof(path), "file:/proc/self/fd/%d/rpmdb.sqlite%s", dir_fd, immutable ? "?immutable=1" : "");
+        if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
+            sqlite3_busy_timeout(*db, 2000) != SQLITE_OK)
+                return -EBADMSG;
+        return sqlite3_prepare_v2(*db, "SELECT blob FROM Packages", -1, st, NULL) == SQLITE_OK ? 0 : -EBADMSG;
+}
+
 static int read_db(int dir_fd, const char *dir, RpmDbFunc cb, void *userdata, char **ret_error) {
         _cleanup_(sqlite3_closep) sqlite3 *db = NULL;
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
-        char path[64];
         int k;
 
-        /* Through the directory's fd: the database stays inside the root, and sqlite finds
-         * its -wal and -shm files beside it. Read-only: rpm may be writing. */
-        snprintf(path, sizeof(path), "/proc/self/fd/%d/rpmdb.sqlite", dir_fd);
-        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-            sqlite3_busy_timeout(db, 2000) != SQLITE_OK ||
-            sqlite3_prepare_v2(db, "SELECT blob FROM Packages", -1, &st, NULL) != SQLITE_OK)
+        if (open_db(dir_fd, false, &db, &st) < 0) {
+                int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_NOMEM;
+                if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN) {
+                        sqlite3_finalize(TAKE_PTR(st));
+                        sqlite3_close_v2(TAKE_PTR(db));
+                        (void) open_db(dir_fd, true, &db, &st);
+                }
+        }
+        if (!st)
                 return error_set(ret_error, -EBADMSG, "cannot read \"%s/rpmdb.sqlite\": %s", dir,
                                  db ? sqlite3_errmsg(db) : "out of memory");
         while ((k = sqlite3_step(st)) == SQLITE_ROW) {

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """patch_level on Fedora-shaped roots: the dnf source against real dnf (check-update and
 updateinfo list --security, cache only) on roots built with rpm, createrepo_c and dnf."""
+import json
 import os
 import shutil
 import subprocess
@@ -8,6 +9,7 @@ import time
 
 import pytest
 
+from conftest import binary
 from patch_util import run_check, write_policy  # noqa: I001 (sets sys.path)
 from mkroot_apt import DAY, NOW
 from mkroot_dnf import DnfRoot, build_rpm, fixture_cache, make_repo
@@ -230,3 +232,22 @@ def test_metadata_digests(vigie, empty_config, corners, tmp_path):
     assert_agrees_with_dnf(corners, ev)
     assert {p["package"]: p["candidate"] for p in ev["upgradable_packages"]}["foo"] == "1.2-1"
     assert len(list(digests.iterdir())) == 4 and sorted(p.name for p in digests.iterdir()) != names
+
+
+def test_read_only_rpmdb_directory(empty_config, corners, tmp_path):
+    """Under ProtectSystem=strict the rpm database's directory is read-only and sqlite
+    cannot create the WAL's shared memory: the database is read as immutable."""
+    db = corners.path / "var/lib/rpm"
+    for f in ("rpmdb.sqlite-shm", "rpmdb.sqlite-wal"):
+        (db / f).unlink(missing_ok=True)
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs unshare -m (root)")
+    pol = policy(tmp_path)
+    r = subprocess.run(["unshare", "-m", "sh", "-c", f"mount --bind -o ro '{db}' '{db}' && exec \"$0\" \"$@\"",
+                        binary("vigie"), "check", "--config", str(empty_config), "--json", "--root", str(corners.path),
+                        "--only", "patch_level", "--no-state", "--policy", str(pol)],
+                       capture_output=True, text=True)
+    assert r.returncode in (0, 1), r
+    ev = json.loads(r.stdout)["checks"][0]["evidence"]
+    assert not list(db.glob("rpmdb.sqlite-*"))
+    assert_agrees_with_dnf(corners, ev)
