@@ -38,7 +38,8 @@ endif
 
 PKG_CONFIG ?= pkg-config
 PYTHON ?= /usr/bin/python3
-PKGS := openssl json-c libsystemd inih libcurl zlib liblzma liblz4 libevent libevent_openssl sqlite3 libpq libnftables
+PKGS := openssl json-c libsystemd inih libcurl zlib liblzma liblz4 libevent libevent_openssl sqlite3 libpq libnftables \
+	expat libzstd
 
 V ?= 0
 ifeq ($(V),1)

@@ -70,7 +70,8 @@ A Vigie server (its own CA, SQLite database) on 127.0.0.1, this machine and a fe
 simulated laptops enrolled with a one-time token, each sending a report signed with its
 own key over mutual TLS; then the security team's view with vigiectl. For the demo the
 policy requires disk encryption and a backup younger than two days; the patch level is
-reported but not required (the simulated laptops have no package database).
+reported but not required (the simulated Fedora laptop has an rpm database and dnf's
+cache, built with rpm, createrepo_c and dnf; the others have no package database).
 
 MSG
 srv=$demo/server
@@ -123,18 +124,26 @@ enroll_and_report "$(agent_conf this-machine)"
 
 if command -v cryptsetup >/dev/null 2>&1; then
 	for laptop in "encrypted laptop 0 ubuntu 24.04" "old-backup lvm_on_luks 9 debian 12" \
-		"unencrypted plain_ext4 0 debian 13"; do
+		"unencrypted plain_ext4 0 debian 13" "fedora laptop 1 fedora 43"; do
 		# shellcheck disable=SC2086 # split the fields on purpose
 		set -- $laptop
 		name=$1 layout=$2 backup_days=$3
 		root=$demo/roots/$name
 		python3 tests/fixtures/mkroot_disk.py "$layout" "$root" >/dev/null
+		if [ "$4" = fedora ] && command -v dnf >/dev/null 2>&1 && command -v createrepo_c >/dev/null 2>&1; then
+			python3 tests/fixtures/mkroot_dnf.py demo "$root" "$build/dnf-fixtures" "$demo/fedora-repo"
+		fi
 		mkdir -p "$root/var/lib/backup" "$root/etc"
 		printf 'ID=%s\nVERSION_ID="%s"\nPRETTY_NAME="%s %s"\n' "$4" "$5" "$4" "$5" > "$root/etc/os-release"
 		date -u -d "@$(( $(date +%s) - backup_days * 86400 ))" +%Y-%m-%dT%H:%M:%SZ \
 			> "$root/var/lib/backup/last-success"
 		echo "Simulated laptop \"$name\" ($layout, last backup $backup_days days ago):"
 		enroll_and_report "$(agent_conf "$name" "$root")"
+		if [ -d "$root/var/lib/rpm" ]; then
+			echo "    its patch level, read from rpm's database and dnf's cache:"
+			"$bin/vigie" check --config "$demo/agent.conf" --only patch_level --root "$root" --no-state |
+				sed 's/^/    /' || true
+		fi
 	done
 else
 	echo "(cryptsetup is not installed: no simulated laptops; run packaging/deps.sh)"

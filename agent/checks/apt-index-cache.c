@@ -6,6 +6,9 @@
 #include <zlib.h>
 
 #include "apt-index-cache.h"
+#include "cleanup.h"
+#include "fs-util.h"
+#include "log.h"
 #include "macro.h"
 
 /* Layout (host byte order):
@@ -211,4 +214,44 @@ int apt_index_cache_parse(const void *data, size_t size, const char *name, const
                         return r;
         }
         return 0;
+}
+
+int apt_index_cache_load(const char *cache_dir, const char *name, const AptIndexKey *key, AptIndexRecordFunc cb,
+                         void *userdata) {
+        _cleanup_free_ char *path = path_join(cache_dir, name), *data = NULL;
+        size_t size;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_file_full(path, APT_INDEX_CACHE_MAX, &data, &size);
+        if (r < 0) {
+                if (r != -ENOENT)
+                        log_debug_errno(r, "Cannot read the index digest \"%s\", reading its file: %m", path);
+                return r == -ENOMEM ? r : 0;
+        }
+        r = apt_index_cache_parse(data, size, name, key, cb, userdata);
+        if (r == -EBADMSG || r == -ESTALE) {
+                log_debug("The index digest \"%s\" is %s, reading its file.", path,
+                          r == -ESTALE ? "out of date" : "damaged");
+                return 0;
+        }
+        return r < 0 ? r : 1;
+}
+
+void apt_index_cache_save(AptIndexCacheWriter *w, const char *cache_dir, const char *name, const AptIndexKey *key) {
+        _cleanup_free_ char *path = path_join(cache_dir, name);
+        const uint8_t *data;
+        size_t size;
+        int r;
+
+        if (!path)
+                return;
+        r = apt_index_cache_writer_finish(w, name, key, &data, &size);
+        if (r >= 0)
+                r = mkdir_p(cache_dir, 0700);
+        if (r >= 0)
+                r = write_file_atomic(path, data, size, 0600);
+        if (r < 0)
+                log_debug_errno(r, "Cannot write the index digest \"%s\": %m", path);
 }

@@ -62,3 +62,12 @@ typedef int (*AptIndexRecordFunc)(const AptIndexRecord *rec, void *userdata);
  * error. */
 int apt_index_cache_parse(const void *data, size_t size, const char *name, const AptIndexKey *key,
                           AptIndexRecordFunc cb, void *userdata);
+
+/* The digest cache_dir/name, when it describes the file with key: calls cb per record and
+ * returns 1; 0 when there is none usable (missing, stale, damaged: the caller reads the
+ * file itself); <0 for -ENOMEM or cb's error. */
+int apt_index_cache_load(const char *cache_dir, const char *name, const AptIndexKey *key, AptIndexRecordFunc cb,
+                         void *userdata);
+/* Writes w's digest as cache_dir/name (directory 0700, file 0600, atomically); a failure
+ * only costs the next run a read of the file (debug log). */
+void apt_index_cache_save(AptIndexCacheWriter *w, const char *cache_dir, const char *name, const AptIndexKey *key);

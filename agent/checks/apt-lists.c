@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <lz4frame.h>
+#include <zstd.h>
 #include <lzma.h>
 #include <zlib.h>
 
@@ -309,6 +310,7 @@ struct AptIndexReader {
         lzma_stream x;
         bool x_init;
         LZ4F_dctx *l;
+        ZSTD_DCtx *zs;
 };
 
 int apt_index_reader_new(int fd, AptCompression c, AptIndexReader **ret) {
@@ -339,6 +341,11 @@ int apt_index_reader_new(int fd, AptCompression c, AptIndexReader **ret) {
                 if (LZ4F_isError(LZ4F_createDecompressionContext(&r->l, LZ4F_VERSION)))
                         return -ENOMEM;
                 break;
+        case APT_COMPRESSION_ZST:
+                r->zs = ZSTD_createDCtx();
+                if (!r->zs)
+                        return -ENOMEM;
+                break;
         default:
                 break;
         }
@@ -356,6 +363,7 @@ AptIndexReader *apt_index_reader_free(AptIndexReader *r) {
                 lzma_end(&r->x);
         if (r->l)
                 LZ4F_freeDecompressionContext(r->l);
+        ZSTD_freeDCtx(r->zs);
         if (r->fd >= 0)
                 close(r->fd);
         free(r->in);
@@ -435,6 +443,22 @@ static ssize_t read_some(AptIndexReader *r, uint8_t *buf, size_t size) {
                                 return -EBADMSG;
                         r->in_pos += src;
                         produced = dst;
+                        if (hint == 0) {
+                                /* End of a frame; another may follow. */
+                                if (fill(r) < 0 || (r->eof && r->in_pos >= r->in_len))
+                                        r->done = true;
+                        } else if (r->eof && r->in_pos >= r->in_len && produced == 0)
+                                return -EBADMSG; /* truncated */
+                        break;
+                }
+                case APT_COMPRESSION_ZST: {
+                        ZSTD_inBuffer in = { r->in, r->in_len, r->in_pos };
+                        ZSTD_outBuffer out = { buf, size, 0 };
+                        size_t hint = ZSTD_decompressStream(r->zs, &out, &in);
+                        if (ZSTD_isError(hint))
+                                return -EBADMSG;
+                        r->in_pos = in.pos;
+                        produced = out.pos;
                         if (hint == 0) {
                                 /* End of a frame; another may follow. */
                                 if (fill(r) < 0 || (r->eof && r->in_pos >= r->in_len))

@@ -34,6 +34,7 @@ typedef enum AptCompression {
         APT_COMPRESSION_GZ,
         APT_COMPRESSION_XZ,
         APT_COMPRESSION_LZ4,
+        APT_COMPRESSION_ZST, /* dnf's metadata; apt's lists are not read as .zst */
         _APT_COMPRESSION_MAX,
 } AptCompression;
 

@@ -46,7 +46,8 @@ static void test_defaults(void **state) {
                             "\"pbkdf\":[\"argon2id\",\"argon2i\"]},"
                             "\"patch_level\":{\"required\":true,\"max_pending_security\":0,\"grace_days\":7,"
                             "\"max_days_since_refresh\":3,\"reboot_grace_days\":3,\"require_unattended_upgrades\":false,"
-                            "\"supported_os\":{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\"]}},"
+                            "\"supported_os\":{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\"],"
+                            "\"fedora\":[\"43\",\"44\",\"45\"],\"rhel\":[\"9\",\"10\"]}},"
                             "\"backup\":{\"required\":true,\"max_age_hours\":48,\"warn_age_hours\":24,"
                             "\"require\":\"any\"},"
                             "\"secure_boot\":{\"required\":false,\"require_lockdown\":false},"
@@ -120,7 +121,9 @@ static void test_round_trip(void **state) {
         j = policy_to_json(p);
         assert_non_null(j);
         assert_int_equal(policy_from_json(j, POLICY_STRICT, &q, &err), 0);
-        assert_string_equal(value(q, "patch_level", "supported_os"), "{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\"]}");
+        assert_string_equal(value(q, "patch_level", "supported_os"),
+                            "{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\"],\"fedora\":[\"43\",\"44\",\"45\"],"
+                            "\"rhel\":[\"9\",\"10\"]}");
         assert_true(policy_check_required(q, "backup"));
         assert_false(policy_check_required(q, "nonexistent"));
 }

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/* The apt package source of patch_level (pkg-source.h): pending upgrades are computed
+ * natively, the way `apt list --upgradable` computes them (dpkg status + apt's lists + pins,
+ * see apt-cache.h), security ones are those published in a *-security suite; then how fresh
+ * apt's lists are, whether unattended-upgrades runs and whether a reboot is due. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apt-cache.h"
+#include "apt-conf.h"
+#include "apt-index-cache.h"
+#include "apt-lists.h"
+#include "apt-prefs.h"
+#include "cleanup.h"
+#include "deb-version.h"
+#include "deb822.h"
+#include "dpkg-status.h"
+#include "fs-util.h"
+#include "i18n.h"
+#include "json-util.h"
+#include "log.h"
+#include "parse-util.h"
+#include "pkg-apt.h"
+#include "pkg-source.h"
+#include "time-util.h"
+
+#define STATUS_MAX (512u * 1024 * 1024)
+#define STAMP_PATH "/var/lib/apt/periodic/update-success-stamp"
+#define REBOOT_FLAG "/run/reboot-required"
+
+typedef struct Scan {
+        AptCache *cache;
+        uint32_t file_index;
+        AptIndexCacheWriter *writer; /* building the list's digest: every stanza counts */
+} Scan;
+
+static int add_record(const AptIndexRecord *rec, void *userdata) {
+        Scan *s = userdata;
+        AptPackage *p = apt_cache_find(s->cache, rec->name, rec->name_len, rec->arch, rec->arch_len);
+        if (!p)
+                return 0;
+        return apt_cache_add_version(s->cache, p, s->file_index, rec->version, rec->version_len, rec->phased,
+                                     rec->hash, rec->size);
+}
+
+/* Most stanzas are packages this machine does not have: look at the first line only and
+ * skip the rest unparsed — unless a digest is being built, which holds every package. A
+ * skipped stanza may be malformed without harm; when building, such a stanza makes the
+ * digest unusable (it would have to fail for some other set of installed packages). */
+static int on_stanza(const char *start, const char *end, void *userdata) {
+        Scan *s = userdata;
+        const char *name = start + 8, *ne;
+        Deb822Parser parser;
+        Deb822Stanza st;
+        char arch[64], version[256], phased[16];
+        bool skippable = false;
+        int r;
+
+        if (end - start > 8 && (memcmp(start, "Package:", 8) == 0 || strncasecmp(start, "Package:", 8) == 0)) {
+                while (name < end && (*name == ' ' || *name == '\t'))
+                        name++;
+                ne = name;
+                while (ne < end && *ne != '\n' && *ne != '\r' && *ne != ' ' && *ne != '\t')
+                        ne++;
+                skippable = !apt_cache_find_name(s->cache, name, (size_t) (ne - name));
+                if (skippable && !s->writer)
+                        return 0;
+        }
+        deb822_parser_init(&parser, start, (size_t) (end - start));
+        r = deb822_next(&parser, &st);
+        if (r == 0)
+                return 0;
+        const Deb822Field *pf = r > 0 ? deb822_find(&st, "Package") : NULL;
+        if (r < 0 || !pf || !deb822_get(&st, "Version", version, sizeof(version)) ||
+            !deb822_get(&st, "Architecture", arch, sizeof(arch))) {
+                if (!skippable)
+                        return r < 0 ? r : -EBADMSG;
+                s->writer->unusable = true;
+                return 0;
+        }
+        size_t nl = strcspn(pf->value, " \t\r\n");
+        nl = MIN(nl, pf->value_len);
+        int pct = 100;
+        if (deb822_get(&st, "Phased-Update-Percentage", phased, sizeof(phased)) &&
+            parse_int_range(phased, 0, 100, &pct) < 0)
+                pct = 100;
+        uint64_t size = 0;
+        char sz[32];
+        if (!deb822_get(&st, "Size", sz, sizeof(sz)) || parse_uint64(sz, &size) < 0)
+                size = 0;
+        AptIndexRecord rec = { .name = pf->value, .name_len = nl, .arch = arch, .arch_len = strlen(arch),
+                               .version = version, .version_len = strlen(version), .phased = pct,
+                               .hash = apt_stanza_hash(&st), .size = size };
+        if (s->writer && (r = apt_index_cache_writer_add(s->writer, &rec)) < 0)
+                return r;
+        return add_record(&rec, s);
+}
+
+/* Digests of lists that are gone: apt update renamed or dropped them. */
+static void prune_digests(int lists_fd, const char *cache_dir) {
+        _cleanup_closedir_ DIR *d = opendir(cache_dir);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.' && faccessat(lists_fd, de->d_name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+                    errno == ENOENT && unlinkat(dirfd(d), de->d_name, 0) < 0)
+                        log_debug_errno(errno, "Cannot remove the stale apt index cache \"%s/%s\": %m", cache_dir,
+                                        de->d_name);
+}
+
+static int scan_list(AptCache *cache, int lists_fd, uint32_t file_index, const char *cache_dir, char **ret_error) {
+        _cleanup_(apt_index_reader_freep) AptIndexReader *reader = NULL;
+        _cleanup_(apt_index_cache_writer_done) AptIndexCacheWriter writer = {};
+        const char *name = cache->files[file_index].name;
+        Scan scan = { cache, file_index, NULL };
+        AptIndexKey key;
+        struct stat st;
+        int r, fd = openat(lists_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0) {
+                r = -errno;
+                return json_error(ret_error, "cannot open \"%s\": %s", name, strerror(-r)), r;
+        }
+        r = apt_index_reader_new(fd, cache->files[file_index].compression, &reader);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        if (cache_dir && fstat(fd, &st) >= 0) {
+                apt_index_key_from_stat(&st, &key);
+                r = apt_index_cache_load(cache_dir, name, &key, add_record, &scan);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                scan.writer = &writer;
+        }
+        (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        r = apt_index_foreach_stanza(reader, on_stanza, &scan);
+        if (r == -EBADMSG)
+                return json_error(ret_error, "\"%s\" is corrupt or truncated", name), r;
+        if (r == -EFBIG)
+                return json_error(ret_error, "\"%s\" is larger than Vigie accepts", name), r;
+        if (r < 0)
+                return json_error(ret_error, "cannot read \"%s\": %s", name, strerror(-r)), r;
+        if (scan.writer)
+                apt_index_cache_save(&writer, cache_dir, name, &key);
+        return 0;
+}
+
+int apt_scan_lists(AptCache *cache, int lists_fd, const AptSources *sources, const char *cache_dir,
+                           usec_t *ret_newest, char **ret_error) {
+        AptFile *files = NULL;
+        size_t n = 0, first;
+        int r;
+
+        r = apt_lists_enumerate(lists_fd, sources, &files, &n, ret_newest, ret_error);
+        if (r < 0)
+                return r;
+        first = cache->n_files;
+        r = apt_cache_add_files(cache, files, n);
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        apt_file_done(&files[i]);
+                free(files);
+                return r;
+        }
+        for (size_t i = first; i < cache->n_files; i++) {
+                r = scan_list(cache, lists_fd, (uint32_t) i, cache_dir, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (cache_dir)
+                prune_digests(lists_fd, cache_dir);
+        return 0;
+}
+
+int apt_state_load(int root_fd, const char *cache_dir, AptState **ret, char **ret_error) {
+        _cleanup_(apt_state_freep) AptState *d = calloc(1, sizeof(AptState));
+        _cleanup_(apt_prefs_freep) AptPrefs *prefs = NULL;
+        _cleanup_(apt_sources_done) AptSources sources = {};
+        _cleanup_free_ char *status = NULL, *err = NULL;
+        _cleanup_close_ int lists_fd = -EBADF;
+        char arch[64];
+        size_t size;
+        int r;
+
+        if (!d)
+                return -ENOMEM;
+        r = root_read_file(root_fd, DPKG_STATUS_PATH, STATUS_MAX, &status, &size);
+        if (r < 0)
+                return json_error(ret_error, "cannot read \"%s\": %s", DPKG_STATUS_PATH, strerror(-r)), r;
+        r = dpkg_native_arch(root_fd, status, size, arch, sizeof(arch), &err);
+        if (r < 0)
+                return json_error(ret_error, "%s:%s", DPKG_STATUS_PATH, strnull(err)), r;
+        d->cache = apt_cache_new(arch);
+        if (!d->cache)
+                return -ENOMEM;
+        r = dpkg_status_load(d->cache, status, size, &err);
+        if (r < 0)
+                return json_error(ret_error, "%s:%s", DPKG_STATUS_PATH, strnull(err)), r;
+        free(TAKE_PTR(status));
+
+        r = apt_conf_load(root_fd, &d->conf, ret_error);
+        if (r < 0)
+                return r;
+        r = apt_prefs_load(root_fd, &prefs, ret_error);
+        if (r < 0)
+                return r;
+
+        /* Only the lists of configured repositories, as apt (no sources files at all, as
+         * in a bare tree: every list). */
+        r = apt_sources_load(root_fd, &sources);
+        if (r < 0)
+                return r;
+        lists_fd = root_openat(root_fd, APT_LISTS_DIR, O_RDONLY | O_DIRECTORY);
+        if (lists_fd >= 0) {
+                r = apt_scan_lists(d->cache, lists_fd, &sources, cache_dir, &d->lists_newest, &err);
+                if (r < 0)
+                        return json_error(ret_error, "%s/%s", APT_LISTS_DIR, strnull(err)), r;
+        } else if (lists_fd != -ENOENT)
+                return json_error(ret_error, "cannot open \"%s\": %s", APT_LISTS_DIR, strerror(-lists_fd)), lists_fd;
+
+        apt_cache_compute_candidates(d->cache, prefs, apt_conf_get(d->conf, "APT::Default-Release"));
+        if (prefs->warnings)
+                d->pref_warnings = TAKE_PTR(prefs->warnings);
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+AptState *apt_state_free(AptState *d) {
+        if (!d)
+                return NULL;
+        apt_cache_free(d->cache);
+        apt_conf_free(d->conf);
+        strv_free(d->pref_warnings);
+        free(d);
+        return NULL;
+}
+
+/* "6.1.0-13-amd64" → "amd64": kernels of one flavour compare by version. */
+static const char *kernel_flavour(const char *rel) {
+        const char *p = strchr(rel, '-');
+        if (!p)
+                return "";
+        p++;
+        const char *q = p;
+        while (*q >= '0' && *q <= '9')
+                q++;
+        if (q > p && *q == '-')
+                return q + 1;
+        return p;
+}
+
+static int check_reboot(const CheckContext *ctx, const AptCache *c, bool *ret_required,
+                        char **ret_reason, json_object **ret_packages) {
+        _cleanup_free_ char *running = NULL, *pkgs = NULL, *newest = NULL;
+        _cleanup_json_ json_object *list = NULL;
+
+        if (root_exists(ctx->root_fd, REBOOT_FLAG)) {
+                list = json_object_new_array();
+                if (!list)
+                        return -ENOMEM;
+                if (root_read_file(ctx->root_fd, REBOOT_FLAG ".pkgs", 1024 * 1024, &pkgs, NULL) >= 0)
+                        for (char *p = pkgs, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+                                nl = strchr(p, '\n');
+                                if (nl)
+                                        *nl = 0;
+                                if (*p && json_object_array_length(list) < 1000 &&
+                                    json_object_array_add(list, json_object_new_string(p)) < 0)
+                                        return -ENOMEM;
+                        }
+                *ret_required = true;
+                *ret_packages = TAKE_PTR(list);
+                return asprintf(ret_reason, _("%s exists (a package asked for a reboot)"), REBOOT_FLAG) < 0 ? -ENOMEM : 0;
+        }
+        if (root_read_file(ctx->root_fd, "/proc/sys/kernel/osrelease", 4096, &running, NULL) >= 0) {
+                running[strcspn(running, "\n \t")] = 0;
+                const char *flavour = kernel_flavour(running);
+                for (size_t i = 0; i < c->n_packages; i++) {
+                        const char *n = c->packages[i].name;
+                        if (!startswith_str(n, "linux-image-") || n[12] < '0' || n[12] > '9')
+                                continue;
+                        const char *rel = n + 12;
+                        if (!streq(kernel_flavour(rel), flavour))
+                                continue;
+                        if (!newest || deb_version_compare(rel, newest) > 0) {
+                                free(newest);
+                                if (!(newest = strdup(rel)))
+                                        return -ENOMEM;
+                        }
+                }
+                if (running[0] && newest && deb_version_compare(newest, running) > 0) {
+                        *ret_required = true;
+                        return asprintf(ret_reason, _("running kernel %s is older than the installed kernel %s"),
+                                        running, newest) < 0 ? -ENOMEM : 0;
+                }
+        }
+        *ret_required = false;
+        return 0;
+}
+
+static bool unattended_enabled(const AptConf *conf, const AptCache *c) {
+        const char *v = apt_conf_get(conf, "APT::Periodic::Unattended-Upgrade");
+        const AptPackage *p = apt_cache_find_name(c, "unattended-upgrades", strlen("unattended-upgrades"));
+
+        /* apt.systemd.daily: nothing runs when Enable is 0; the interval is in days,
+         * "always" in newer versions; and the tool must be installed. */
+        if (!p || apt_conf_get_int(conf, "APT::Periodic::Enable", 1) == 0 || !v)
+                return false;
+        if (strcasecmp(v, "always") == 0)
+                return true;
+        return apt_conf_get_int(conf, "APT::Periodic::Unattended-Upgrade", 0) != 0;
+}
+
+static void apt_state_free_void(void *d) {
+        apt_state_free(d);
+}
+
+static bool apt_detect(int root_fd) {
+        return root_exists(root_fd, DPKG_STATUS_PATH);
+}
+
+static int apt_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
+        _cleanup_(apt_state_freep) AptState *d = NULL;
+        _cleanup_free_ PkgUpdate *updates = NULL;
+        _cleanup_free_ char *reason = NULL;
+        _cleanup_json_ json_object *reboot_pkgs = NULL;
+        size_t n = 0;
+        bool reboot = false;
+        struct stat st;
+        int r;
+
+        /* The lists' digests live in the state directory; without one, every run reads the
+         * lists themselves. */
+        _cleanup_free_ char *cache_dir = ctx->state_dir ? path_join(ctx->state_dir, APT_INDEX_CACHE_DIR) : NULL;
+        if (ctx->state_dir && !cache_dir)
+                return -ENOMEM;
+        r = apt_state_load(ctx->root_fd, cache_dir, &d, ret_error);
+        if (r < 0)
+                return r;
+        updates = calloc(d->cache->n_packages + 1, sizeof(PkgUpdate));
+        if (!updates)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->cache->n_packages; i++) {
+                const AptPackage *p = &d->cache->packages[i];
+                const AptFile *sf = NULL;
+
+                if (!apt_package_upgradable(p))
+                        continue;
+                const AptVersion *sv = apt_package_security_version(d->cache, p, &sf);
+                updates[n++] = (PkgUpdate) {
+                        .name = p->name, .arch = p->arch, .installed = p->installed,
+                        .candidate = p->candidate->version, .security = sv, .held = p->held,
+                        .phased = p->candidate->phased,
+                        .origin = !sv ? NULL : sf->release.codename[0] && strstr(sf->release.codename, "-security")
+                                        ? sf->release.codename : sf->release.suite,
+                };
+        }
+
+        /* Freshness: apt's success stamp, or the newest index apt wrote. */
+        usec_t last = d->lists_newest;
+        if (root_stat(ctx->root_fd, STAMP_PATH, &st) >= 0) {
+                usec_t t = (usec_t) st.st_mtim.tv_sec * USEC_PER_SEC;
+                last = MAX(last, t);
+        }
+        r = check_reboot(ctx, d->cache, &reboot, &reason, &reboot_pkgs);
+        if (r < 0)
+                return r;
+        *ret = (PkgState) {
+                .source = &pkg_source_apt,
+                .updates = TAKE_PTR(updates),
+                .n_updates = n,
+                .last_refresh = last,
+                .automatic = unattended_enabled(d->conf, d->cache),
+                .reboot = reboot,
+                .reboot_reason = TAKE_PTR(reason),
+                .reboot_packages = TAKE_PTR(reboot_pkgs),
+                .warnings = TAKE_PTR(d->pref_warnings),
+                .native_arch = d->cache->native_arch,
+                .data_free = apt_state_free_void,
+        };
+        ret->data = TAKE_PTR(d);
+        return 0;
+}
+
+const PkgSource pkg_source_apt = {
+        .id = "apt",
+        .detect = apt_detect,
+        .load = apt_load,
+        .texts = {
+                .origin_key = "suite",
+                .automatic_key = "unattended_upgrades",
+                .fix_updates = N_("Open Software Updater and install all updates "
+                                  "(or run: sudo apt update && sudo apt upgrade)."),
+                .never_refreshed = N_("apt has never refreshed its package lists"),
+                .fix_refresh = N_("Connect to the internet and open Software Updater (or run: sudo apt update)."),
+                .fix_automatic = N_("Turn on automatic updates (run: sudo apt install unattended-upgrades && "
+                                    "sudo dpkg-reconfigure -plow unattended-upgrades)."),
+        },
+};

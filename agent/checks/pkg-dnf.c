@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: MIT */
+/* The dnf package source of patch_level (pkg-source.h), for Fedora and RHEL: the installed
+ * packages from rpm's database, the enabled repositories of /etc/yum.repos.d with their
+ * excludes, and the metadata dnf cached for them (dnf 4: /var/cache/dnf, dnf5:
+ * /var/cache/libdnf5): an installed package is upgradable when an enabled repository offers
+ * a newer epoch:version-release of it (rpm's comparison), as `dnf check-update` says; the
+ * update is a security one when a security advisory of updateinfo names a newer version,
+ * as `dnf updateinfo list --security` says. A reboot is due when a core package was
+ * installed after boot, as `dnf needs-restarting -r` decides. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "apt-index-cache.h"
+#include "apt-lists.h"
+#include "cleanup.h"
+#include "error-util.h"
+#include "fs-util.h"
+#include "i18n.h"
+#include "json-util.h"
+#include "log.h"
+#include "macro.h"
+#include "parse-util.h"
+#include "pkg-source.h"
+#include "repo-xml.h"
+#include "rpm-db.h"
+#include "rpm-version.h"
+#include "time-util.h"
+#include "yum-repo.h"
+
+#define INSTALLED_MAX 200000
+#define ADVISORIES_MAX 64      /* per package */
+#define REPOMD_MAX (4u * 1024 * 1024)
+#define READ_CHUNK (256u * 1024)
+#define DIGEST_DIR "cache/dnf-metadata"
+
+static const char *const cache_dirs[] = { "/var/cache/dnf", "/var/cache/libdnf5" };
+
+typedef struct Evr {
+        char *epoch, *version, *release;
+} Evr;
+
+typedef struct Installed {
+        char *name, *arch;
+        Evr evr;
+        char *evr_text;        /* "[E:]V-R" */
+        uint64_t install_time;
+        /* The newest version the repositories offer, if newer. */
+        Evr cand;
+        char *cand_text;
+        const char *cand_repo;
+        bool held;             /* only dnf.conf's excludes hide the candidate */
+        bool security;
+        char *severity;
+        char **advisories;
+        size_t n_advisories;
+} Installed;
+
+typedef struct DnfData {
+        Installed *pkgs;
+        size_t n_pkgs;
+        YumRepos repos;
+        struct utsname uts;
+} DnfData;
+
+static void evr_done(Evr *e) {
+        free(e->epoch);
+        free(e->version);
+        free(e->release);
+}
+
+static void dnf_data_free(void *p) {
+        DnfData *d = p;
+        if (!d)
+                return;
+        for (size_t i = 0; i < d->n_pkgs; i++) {
+                Installed *x = &d->pkgs[i];
+                free(x->name);
+                free(x->arch);
+                evr_done(&x->evr);
+                free(x->evr_text);
+                evr_done(&x->cand);
+                free(x->cand_text);
+                free(x->severity);
+                strv_free(x->advisories);
+        }
+        free(d->pkgs);
+        yum_repos_done(&d->repos);
+        free(d);
+}
+
+static void dnf_data_freep(DnfData **d) {
+        dnf_data_free(*d);
+}
+
+static RpmEvr rpm_evr(const Evr *e) {
+        return (RpmEvr) { e->epoch, e->version, e->release };
+}
+
+/* dnf's way of writing a version: the epoch only when not 0. */
+static char *evr_text(const char *epoch, const char *version, const char *release) {
+        char *s;
+        bool e = epoch && *epoch && !streq(epoch, "0");
+        if (asprintf(&s, "%s%s%s-%s", e ? epoch : "", e ? ":" : "", version, release) < 0)
+                return NULL;
+        return s;
+}
+
+static int evr_set(Evr *e, const char *epoch, const char *version, const char *release) {
+        evr_done(e);
+        *e = (Evr) { strdup(epoch ? epoch : "0"), strdup(version), strdup(release) };
+        return e->epoch && e->version && e->release ? 0 : -ENOMEM;
+}
+
+static int add_installed(const RpmHeaderInfo *h, void *userdata) {
+        DnfData *d = userdata;
+        char epoch[16];
+
+        if (!h->arch || streq(h->name, "gpg-pubkey"))
+                return 0;
+        if (d->n_pkgs >= INSTALLED_MAX)
+                return -E2BIG;
+        Installed *n = reallocarray(d->pkgs, d->n_pkgs + 1, sizeof(Installed));
+        if (!n)
+                return -ENOMEM;
+        d->pkgs = n;
+        Installed *x = &n[d->n_pkgs++];
+        *x = (Installed) { .name = strdup(h->name), .arch = strdup(h->arch), .install_time = h->install_time };
+        snprintf(epoch, sizeof(epoch), "%u", h->has_epoch ? h->epoch : 0);
+        if (!x->name || !x->arch || evr_set(&x->evr, epoch, h->version, h->release) < 0 ||
+            !(x->evr_text = evr_text(epoch, h->version, h->release)))
+                return -ENOMEM;
+        return 0;
+}
+
+static int installed_cmp(const void *a, const void *b) {
+        const Installed *x = a, *y = b;
+        int r = strcmp(x->name, y->name);
+        if (r == 0)
+                r = strcmp(x->arch, y->arch);
+        if (r == 0) {
+                RpmEvr ex = rpm_evr(&x->evr), ey = rpm_evr(&y->evr);
+                r = -rpm_evr_compare(&ex, &ey); /* the newest first */
+        }
+        return r;
+}
+
+/* Several versions of one name.arch (install-only packages: kernels) compare by the
+ * newest: keep it only. */
+static void keep_newest(DnfData *d) {
+        size_t w = 0;
+
+        qsort(d->pkgs, d->n_pkgs, sizeof(Installed), installed_cmp);
+        for (size_t i = 0; i < d->n_pkgs; i++) {
+                if (w > 0 && streq(d->pkgs[w - 1].name, d->pkgs[i].name) && streq(d->pkgs[w - 1].arch, d->pkgs[i].arch)) {
+                        Installed *x = &d->pkgs[i];
+                        /* The newest copy keeps the latest install time (reboot). */
+                        d->pkgs[w - 1].install_time = MAX(d->pkgs[w - 1].install_time, x->install_time);
+                        free(x->name);
+                        free(x->arch);
+                        evr_done(&x->evr);
+                        free(x->evr_text);
+                        continue;
+                }
+                d->pkgs[w++] = d->pkgs[i];
+        }
+        d->n_pkgs = w;
+}
+
+static int name_key_cmp(const void *key, const void *elem) {
+        return strcmp(key, ((const Installed *) elem)->name);
+}
+
+/* The installed packages named name: [*ret_first, *ret_first + count). */
+static size_t find_name(const DnfData *d, const char *name, Installed **ret_first) {
+        Installed *x = bsearch(name, d->pkgs, d->n_pkgs, sizeof(Installed), name_key_cmp);
+        Installed *end = d->pkgs + d->n_pkgs;
+
+        if (!x)
+                return 0;
+        while (x > d->pkgs && streq(x[-1].name, name))
+                x--;
+        Installed *y = x;
+        while (y < end && streq(y->name, name))
+                y++;
+        *ret_first = x;
+        return (size_t) (y - x);
+}
+
+/* dnf upgrades within an arch, and across noarch. */
+static bool arch_compatible(const char *installed, const char *offered) {
+        return streq(installed, offered) || streq(installed, "noarch") || streq(offered, "noarch");
+}
+
+typedef struct RepoScan {
+        DnfData *d;
+        const YumRepo *repo;
+        char *primary, *updateinfo; /* repomd: the files */
+        AptIndexCacheWriter *writer; /* building the file's digest */
+} RepoScan;
+
+static const char *const severities[] = { "Low", "Moderate", "Important", "Critical" };
+
+static int severity_rank(const char *s) {
+        for (size_t i = 0; s && i < ELEMENTSOF(severities); i++)
+                if (strcasecmp(s, severities[i]) == 0)
+                        return (int) i + 1;
+        return 0;
+}
+
+/* A metadata record in a digest (apt-index-cache.h): the version field holds
+ * "E:V-R" (primary) or "E:V-R<TAB>ADVISORY" (security advisories of updateinfo; the
+ * severity's rank in the hash field). */
+static int digest_add(RepoScan *s, const RepoXmlRecord *rec) {
+        char version[512];
+        int n = snprintf(version, sizeof(version), "%s:%s-%s%s%s", rec->epoch && *rec->epoch ? rec->epoch : "0",
+                         rec->version, rec->release, rec->id ? "\t" : "", strempty(rec->id));
+        if (n < 0 || (size_t) n >= sizeof(version)) {
+                s->writer->unusable = true;
+                return 0;
+        }
+        AptIndexRecord r = { .name = rec->name, .name_len = strlen(rec->name), .arch = rec->arch,
+                             .arch_len = strlen(rec->arch), .version = version, .version_len = (size_t) n,
+                             .phased = 100, .hash = (uint32_t) severity_rank(rec->severity) };
+        return apt_index_cache_writer_add(s->writer, &r);
+}
+
+static int on_repomd(const RepoXmlRecord *rec, void *userdata) {
+        RepoScan *s = userdata;
+        char **f = streq_ptr(rec->type, "primary") ? &s->primary : streq_ptr(rec->type, "updateinfo") ? &s->updateinfo : NULL;
+
+        if (!f || !rec->href)
+                return 0;
+        free(*f);
+        *f = strdup(rec->href);
+        return *f ? 0 : -ENOMEM;
+}
+
+static int on_primary(const RepoXmlRecord *rec, void *userdata) {
+        RepoScan *s = userdata;
+        Installed *x;
+        size_t n;
+        int k;
+
+        if (!rec->name || !rec->arch || !rec->version || !rec->release || streq(rec->arch, "src") ||
+            streq(rec->arch, "nosrc"))
+                return 0;
+        if (s->writer && (k = digest_add(s, rec)) < 0)
+                return k;
+        if (!(n = find_name(s->d, rec->name, &x)))
+                return 0;
+        if (yum_excluded(s->repo->excludes, rec->name, rec->arch))
+                return 0;
+        bool held = yum_excluded(s->d->repos.main_excludes, rec->name, rec->arch);
+        RpmEvr offered = { rec->epoch, rec->version, rec->release };
+        for (size_t i = 0; i < n; i++, x++) {
+                if (!arch_compatible(x->arch, rec->arch))
+                        continue;
+                RpmEvr inst = rpm_evr(&x->evr), cand = rpm_evr(&x->cand);
+                if (rpm_evr_compare(&offered, &inst) <= 0)
+                        continue;
+                /* A visible candidate wins over an excluded one; the newest among each. */
+                if (x->cand.version && (held && !x->held))
+                        continue;
+                if (x->cand.version && held == x->held && rpm_evr_compare(&offered, &cand) <= 0)
+                        continue;
+                if (evr_set(&x->cand, rec->epoch, rec->version, rec->release) < 0)
+                        return -ENOMEM;
+                x->held = held;
+                x->cand_repo = s->repo->id;
+        }
+        return 0;
+}
+
+static int on_updateinfo(const RepoXmlRecord *rec, void *userdata) {
+        RepoScan *s = userdata;
+        Installed *x;
+        size_t n;
+        int k;
+
+        if (!streq_ptr(rec->type, "security") || !rec->id || !rec->name || !rec->arch || !rec->version ||
+            !rec->release)
+                return 0;
+        if (s->writer && (k = digest_add(s, rec)) < 0)
+                return k;
+        if (!(n = find_name(s->d, rec->name, &x)))
+                return 0;
+        RpmEvr fixed = { rec->epoch, rec->version, rec->release };
+        for (size_t i = 0; i < n; i++, x++) {
+                RpmEvr inst = rpm_evr(&x->evr);
+                if (!arch_compatible(x->arch, rec->arch) || rpm_evr_compare(&fixed, &inst) <= 0)
+                        continue;
+                x->security = true;
+                /* Only the ranked severities (what a digest keeps), written as dnf writes them. */
+                int rank = severity_rank(rec->severity);
+                if (rank > severity_rank(x->severity)) {
+                        free(x->severity);
+                        if (!(x->severity = strdup(severities[rank - 1])))
+                                return -ENOMEM;
+                }
+                if (x->n_advisories >= ADVISORIES_MAX || strv_contains(x->advisories, rec->id))
+                        continue;
+                char **l = reallocarray(x->advisories, x->n_advisories + 2, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+                x->advisories = l;
+                if (!(l[x->n_advisories] = strdup(rec->id)))
+                        return -ENOMEM;
+                l[++x->n_advisories] = NULL;
+        }
+        return 0;
+}
+
+static AptCompression compression_of(const char *href) {
+        static const struct {
+                const char *suffix;
+                AptCompression c;
+        } table[] = { { ".gz", APT_COMPRESSION_GZ }, { ".xz", APT_COMPRESSION_XZ }, { ".zst", APT_COMPRESSION_ZST } };
+        size_t l = strlen(href);
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                size_t sl = strlen(table[i].suffix);
+                if (l > sl && streq(href + l - sl, table[i].suffix))
+                        return table[i].c;
+        }
+        return APT_COMPRESSION_NONE;
+}
+
+/* A digest record back into the metadata record it was made of. */
+static int from_digest(const AptIndexRecord *r, void *userdata) {
+        RepoScan *s = userdata;
+        char name[4096], arch[256], evr[256];
+
+        if (r->name_len >= sizeof(name))
+                return -EBADMSG;
+        memcpy(name, r->name, r->name_len);
+        name[r->name_len] = 0;
+        memcpy(arch, r->arch, r->arch_len);
+        arch[r->arch_len] = 0;
+        memcpy(evr, r->version, r->version_len);
+        evr[r->version_len] = 0;
+        char *id = strchr(evr, '\t'), *colon = strchr(evr, ':');
+        if (id)
+                *id++ = 0;
+        char *dash = strrchr(evr, '-');
+        if (!colon || !dash || dash < colon)
+                return -EBADMSG;
+        *colon = *dash = 0;
+        RepoXmlRecord rec = { .name = name, .arch = arch, .epoch = evr, .version = colon + 1, .release = dash + 1 };
+        if (!id)
+                return on_primary(&rec, s);
+        rec.type = "security";
+        rec.id = id;
+        rec.severity = r->hash >= 1 && r->hash <= ELEMENTSOF(severities) ? severities[r->hash - 1] : NULL;
+        return on_updateinfo(&rec, s);
+}
+
+/* Streams one metadata file of the repository's cache through the XML parser, or reads its
+ * digest in cache_dir (NULL: none) while the file is unchanged; *digest names the digest. */
+static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *s, const char *cache_dir,
+                     char **digest, char **ret_error) {
+        _cleanup_(apt_index_reader_freep) AptIndexReader *reader = NULL;
+        _cleanup_(apt_index_cache_writer_done) AptIndexCacheWriter writer = {};
+        _cleanup_(repo_xml_freep) RepoXml *x = NULL;
+        _cleanup_free_ char *buf = NULL, *err = NULL;
+        const char *base;
+        AptIndexKey key;
+        struct stat st;
+        ssize_t n;
+        int k, fd;
+
+        /* The href is relative to the repository ("repodata/…"); nothing outside. */
+        base = strrchr(href, '/');
+        if (href[0] == '/' || strstr(href, "..") || !startswith_str(href, "repodata/") || !base[1] || base[1] == '.')
+                return error_set(ret_error, -EBADMSG, "repomd.xml names \"%s\", outside repodata/", href);
+        fd = openat(repo_fd, href, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return error_set(ret_error, -errno, "cannot open \"%s\": %m", href);
+        k = apt_index_reader_new(fd, compression_of(href), &reader);
+        if (k < 0) {
+                close(fd);
+                return k;
+        }
+        /* The digest is named after the repository id, which dnf restricts to these
+         * characters: no path in it. */
+        bool id_ok = s->repo->id[0] != '.' &&
+                     strspn(s->repo->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-") ==
+                             strlen(s->repo->id);
+        if (cache_dir && id_ok && fstat(fd, &st) >= 0) {
+                if (asprintf(digest, "%s-%s", s->repo->id, base + 1) < 0)
+                        return -ENOMEM;
+                apt_index_key_from_stat(&st, &key);
+                k = apt_index_cache_load(cache_dir, *digest, &key, from_digest, s);
+                if (k != 0)
+                        return k < 0 ? k : 0;
+                s->writer = &writer;
+        }
+        if (!(buf = malloc(READ_CHUNK)))
+                return -ENOMEM;
+        k = repo_xml_new(kind, kind == REPO_XML_PRIMARY ? on_primary : on_updateinfo, s, &x);
+        if (k < 0)
+                return k;
+        (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        do {
+                n = apt_index_reader_read(reader, buf, READ_CHUNK);
+                if (n < 0)
+                        return error_set(ret_error, (int) n, "\"%s\" is %s", href,
+                                         n == -EFBIG ? "larger than Vigie accepts" : "corrupt or truncated");
+                k = repo_xml_feed(x, buf, (size_t) n, n == 0, &err);
+                if (k < 0) {
+                        s->writer = NULL;
+                        return error_set(ret_error, k, "\"%s\": %s", href, err ? err : strerror(-k));
+                }
+        } while (n > 0);
+        if (s->writer)
+                apt_index_cache_save(&writer, cache_dir, *digest, &key);
+        s->writer = NULL;
+        return 0;
+}
+
+/* Digests of metadata files that are gone: dnf replaced them. */
+static void prune_digests(const char *cache_dir, char *const *used) {
+        _cleanup_closedir_ DIR *d = opendir(cache_dir);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.' && !strv_contains(used, de->d_name) && unlinkat(dirfd(d), de->d_name, 0) < 0)
+                        log_debug_errno(errno, "Cannot remove the stale dnf metadata digest \"%s/%s\": %m", cache_dir,
+                                        de->d_name);
+}
+
+/* "fedora-0e7f07e1d63439c1": the repository id, a dash and 16 hex digits. */
+static bool is_cache_dir_of(const char *entry, const char *id) {
+        size_t l = strlen(id);
+        if (strncmp(entry, id, l) != 0 || entry[l] != '-' || strlen(entry + l + 1) != 16)
+                return false;
+        return strspn(entry + l + 1, "0123456789abcdef") == 16;
+}
+
+/* The repository's cache directory with the newest repomd.xml, across dnf 4 and dnf5. */
+static int find_repo_cache(int root_fd, const char *id, int *ret_fd, usec_t *ret_mtime) {
+        int best = -ENOENT;
+        usec_t best_t = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(cache_dirs); i++) {
+                _cleanup_closedir_ DIR *dir = NULL;
+                struct dirent *de;
+
+                if (root_opendir(root_fd, cache_dirs[i], &dir) < 0)
+                        continue;
+                while ((de = readdir(dir))) {
+                        struct stat st;
+                        if (!is_cache_dir_of(de->d_name, id))
+                                continue;
+                        int fd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                        if (fd < 0)
+                                continue;
+                        usec_t t = fstatat(fd, "repodata/repomd.xml", &st, AT_SYMLINK_NOFOLLOW) >= 0
+                                           ? (usec_t) st.st_mtim.tv_sec * USEC_PER_SEC : 0;
+                        if (t == 0 || (best >= 0 && t <= best_t)) {
+                                close(fd);
+                                continue;
+                        }
+                        if (best >= 0)
+                                close(best);
+                        best = fd;
+                        best_t = t;
+                }
+        }
+        if (best < 0)
+                return best;
+        *ret_fd = best;
+        *ret_mtime = best_t;
+        return 0;
+}
+
+static int scan_repo(int root_fd, DnfData *d, const YumRepo *repo, const char *cache_dir, char ***digests,
+                     usec_t *newest, char **ret_error) {
+        _cleanup_free_ char *repomd = NULL, *err = NULL, *dg1 = NULL, *dg2 = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        RepoScan s = { d, repo, NULL, NULL };
+        size_t size;
+        usec_t t;
+        int k;
+
+        /* A repository never downloaded: dnf -C sees nothing of it either. */
+        if (find_repo_cache(root_fd, repo->id, &fd, &t) < 0)
+                return 0;
+        *newest = MAX(*newest, t);
+        int mfd = openat(fd, "repodata/repomd.xml", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (mfd < 0 || (k = read_fd_full(mfd, REPOMD_MAX, &repomd, &size)) < 0) {
+                k = mfd < 0 ? -errno : k;
+                if (mfd >= 0)
+                        close(mfd);
+                return error_set(ret_error, k, "repository \"%s\": cannot read repomd.xml: %s", repo->id, strerror(-k));
+        }
+        close(mfd);
+        k = repo_xml_parse(REPO_XML_REPOMD, repomd, size, on_repomd, &s, &err);
+        if (k >= 0 && s.primary)
+                k = scan_file(fd, s.primary, REPO_XML_PRIMARY, &s, cache_dir, &dg1, &err);
+        if (k >= 0 && s.updateinfo)
+                k = scan_file(fd, s.updateinfo, REPO_XML_UPDATEINFO, &s, cache_dir, &dg2, &err);
+        free(s.primary);
+        free(s.updateinfo);
+        if ((dg1 && strv_push(digests, TAKE_PTR(dg1)) < 0) || (dg2 && strv_push(digests, TAKE_PTR(dg2)) < 0))
+                return -ENOMEM;
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return error_set(ret_error, k, "repository \"%s\" (cached metadata): %s", repo->id,
+                                 err ? err : strerror(-k));
+        return 0;
+}
+
+/* Enabled: systemctl enable linked it into timers.target.wants (the link names a unit
+ * file outside the root's /etc, which need not resolve here). */
+static bool timer_enabled(int root_fd, const char *timer) {
+        _cleanup_free_ char *target = NULL;
+        char path[256];
+        snprintf(path, sizeof(path), "/etc/systemd/system/timers.target.wants/%s", timer);
+        return root_exists(root_fd, path) || root_readlink(root_fd, path, &target) >= 0;
+}
+
+/* apply_updates= of an automatic.conf's [commands], off by default. */
+static bool applies_updates(int root_fd, const char *conf) {
+        _cleanup_free_ char *text = NULL;
+        bool in_commands = false;
+
+        if (root_read_file(root_fd, conf, 1024 * 1024, &text, NULL) < 0)
+                return false;
+        for (char *p = text, *nl; p; p = nl) {
+                nl = strchr(p, '\n');
+                if (nl)
+                        *nl++ = 0;
+                p += strspn(p, " \t");
+                if (*p == '[')
+                        in_commands = startswith_str(p, "[commands]");
+                else if (in_commands && startswith_str(p, "apply_updates")) {
+                        p += strlen("apply_updates");
+                        p += strspn(p, " \t=");
+                        return strncasecmp(p, "yes", 3) == 0 || strncasecmp(p, "true", 4) == 0 ||
+                               strncmp(p, "1", 1) == 0 || strncasecmp(p, "on", 2) == 0;
+                }
+        }
+        return false;
+}
+
+/* dnf-automatic-install.timer installs; dnf-automatic.timer and dnf5-automatic.timer do
+ * when their configuration says apply_updates. */
+static bool automatic_enabled(int root_fd) {
+        return timer_enabled(root_fd, "dnf-automatic-install.timer") ||
+               (timer_enabled(root_fd, "dnf-automatic.timer") && applies_updates(root_fd, "/etc/dnf/automatic.conf")) ||
+               (timer_enabled(root_fd, "dnf5-automatic.timer") &&
+                applies_updates(root_fd, "/etc/dnf/dnf5-plugins/automatic.conf"));
+}
+
+/* needs-restarting -r: these packages, updated since boot, need a reboot. */
+static const char *const need_reboot[] = {
+        "kernel", "kernel-core", "kernel-rt", "glibc", "linux-firmware", "systemd",
+        "dbus", "dbus-broker", "dbus-daemon", "microcode_ctl",
+};
+
+static uint64_t boot_time(int root_fd) {
+        _cleanup_free_ char *stat = NULL;
+        uint64_t t;
+
+        if (root_read_file(root_fd, "/proc/stat", 1024 * 1024, &stat, NULL) < 0)
+                return 0;
+        const char *p = strstr(stat, "\nbtime ");
+        if (!p)
+                return 0;
+        p += strlen("\nbtime ");
+        char num[32];
+        snprintf(num, sizeof(num), "%.*s", (int) strcspn(p, "\n"), p);
+        return parse_uint64(num, &t) < 0 ? 0 : t;
+}
+
+static int check_reboot(int root_fd, const DnfData *d, PkgState *st) {
+        uint64_t boot = boot_time(root_fd);
+        _cleanup_json_ json_object *list = NULL;
+        char names[256] = "";
+
+        if (boot == 0)
+                return 0;
+        for (size_t i = 0; i < d->n_pkgs; i++) {
+                const Installed *x = &d->pkgs[i];
+                bool core = false;
+                for (size_t j = 0; j < ELEMENTSOF(need_reboot); j++)
+                        core = core || streq(x->name, need_reboot[j]);
+                if (!core || x->install_time <= boot)
+                        continue;
+                if (!list && !(list = json_object_new_array()))
+                        return -ENOMEM;
+                if (json_object_array_add(list, json_object_new_string(x->name)) < 0)
+                        return -ENOMEM;
+                size_t l = strlen(names);
+                snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "", x->name);
+        }
+        if (!list)
+                return 0;
+        st->reboot = true;
+        st->reboot_packages = TAKE_PTR(list);
+        return asprintf(&st->reboot_reason, _("core packages were updated since boot (%s)"), names) < 0 ? -ENOMEM : 0;
+}
+
+static bool dnf_detect(int root_fd) {
+        static const char *const dirs[] = RPMDB_DIRS;
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                if (root_exists(root_fd, dirs[i]))
+                        return true;
+        return false;
+}
+
+static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
+        _cleanup_(dnf_data_freep) DnfData *d = calloc(1, sizeof(DnfData));
+        _cleanup_free_ PkgUpdate *updates = NULL;
+        _cleanup_strv_free_ char **digests = NULL;
+        usec_t newest = 0;
+        size_t n = 0;
+        int k;
+
+        /* Digests of the metadata live in the state directory; without one, every run
+         * reads the metadata itself. */
+        _cleanup_free_ char *cache_dir = ctx->state_dir ? path_join(ctx->state_dir, DIGEST_DIR) : NULL;
+        if (!d || (ctx->state_dir && !cache_dir))
+                return -ENOMEM;
+        k = rpm_db_foreach(ctx->root_fd, add_installed, d, ret_error);
+        if (k == -E2BIG)
+                return error_set(ret_error, k, "more than %u installed packages", INSTALLED_MAX);
+        if (k < 0)
+                return k;
+        keep_newest(d);
+        k = yum_repos_load(ctx->root_fd, &d->repos, ret_error);
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < d->repos.n_repos; i++)
+                if (d->repos.repos[i].enabled &&
+                    (k = scan_repo(ctx->root_fd, d, &d->repos.repos[i], cache_dir, &digests, &newest, ret_error)) < 0)
+                        return k;
+        if (cache_dir)
+                prune_digests(cache_dir, digests);
+
+        updates = calloc(d->n_pkgs + 1, sizeof(PkgUpdate));
+        if (!updates)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->n_pkgs; i++) {
+                Installed *x = &d->pkgs[i];
+                if (!x->cand.version)
+                        continue;
+                if (!(x->cand_text = evr_text(x->cand.epoch, x->cand.version, x->cand.release)))
+                        return -ENOMEM;
+                updates[n++] = (PkgUpdate) {
+                        .name = x->name, .arch = x->arch, .installed = x->evr_text, .candidate = x->cand_text,
+                        .security = x->security, .held = x->held, .phased = 100, .origin = x->cand_repo,
+                        .severity = x->security ? x->severity : NULL, .advisories = x->security ? x->advisories : NULL,
+                };
+        }
+        k = check_reboot(ctx->root_fd, d, ret);
+        if (k < 0)
+                return k;
+        (void) uname(&d->uts);
+        ret->source = &pkg_source_dnf;
+        ret->updates = TAKE_PTR(updates);
+        ret->n_updates = n;
+        ret->last_refresh = newest;
+        ret->automatic = automatic_enabled(ctx->root_fd);
+        ret->native_arch = d->uts.machine;
+        ret->data_free = dnf_data_free;
+        ret->data = TAKE_PTR(d);
+        return 0;
+}
+
+const PkgSource pkg_source_dnf = {
+        .id = "dnf",
+        .detect = dnf_detect,
+        .load = dnf_load,
+        .texts = {
+                .origin_key = "repository",
+                .automatic_key = "automatic_updates",
+                .fix_updates = N_("Open GNOME Software and install all updates "
+                                  "(or run: sudo dnf upgrade --refresh)."),
+                .never_refreshed = N_("dnf has never downloaded its repository metadata"),
+                .fix_refresh = N_("Connect to the internet and open GNOME Software (or run: sudo dnf makecache)."),
+                .fix_automatic = N_("Turn on automatic updates (run: sudo dnf install dnf-automatic && "
+                                    "sudo systemctl enable --now dnf-automatic-install.timer)."),
+        },
+};

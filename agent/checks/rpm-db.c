@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cleanup.h"
+#include "error-util.h"
+#include "fs-util.h"
+#include "macro.h"
+#include "rpm-db.h"
+
+static void sqlite3_closep(sqlite3 **db) {
+        sqlite3_close_v2(*db);
+}
+
+static void sqlite3_finalizep(sqlite3_stmt **st) {
+        sqlite3_finalize(*st);
+}
+
+/* Through the directory's fd: the database stays inside the root, and sqlite finds its
+ * -wal and -shm files beside it. Read-only: rpm may be writing. Where the directory is
+ * read-only (ProtectSystem=strict) and sqlite cannot set up its shared memory, the file is
+ * read as immutable: what rpm checkpointed, which is everything once rpm has exited. */
+static int open_db(int dir_fd, bool immutable, sqlite3 **db, sqlite3_stmt **st) {
+        char path[96];
+
+        snprintf(path, sizeof(path), "file:/proc/self/fd/%d/rpmdb.sqlite%s", dir_fd, immutable ? "?immutable=1" : "");
+        if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
+            sqlite3_busy_timeout(*db, 2000) != SQLITE_OK)
+                return -EBADMSG;
+        return sqlite3_prepare_v2(*db, "SELECT blob FROM Packages", -1, st, NULL) == SQLITE_OK ? 0 : -EBADMSG;
+}
+
+static int read_db(int dir_fd, const char *dir, RpmDbFunc cb, void *userdata, char **ret_error) {
+        _cleanup_(sqlite3_closep) sqlite3 *db = NULL;
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int k;
+
+        if (open_db(dir_fd, false, &db, &st) < 0) {
+                int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_NOMEM;
+                if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN) {
+                        sqlite3_finalize(TAKE_PTR(st));
+                        sqlite3_close_v2(TAKE_PTR(db));
+                        (void) open_db(dir_fd, true, &db, &st);
+                }
+        }
+        if (!st)
+                return error_set(ret_error, -EBADMSG, "cannot read \"%s/rpmdb.sqlite\": %s", dir,
+                                 db ? sqlite3_errmsg(db) : "out of memory");
+        while ((k = sqlite3_step(st)) == SQLITE_ROW) {
+                const void *blob = sqlite3_column_blob(st, 0);
+                int size = sqlite3_column_bytes(st, 0);
+                RpmHeaderInfo h;
+
+                if (!blob || size <= 0 || rpm_header_parse(blob, (size_t) size, &h) < 0)
+                        return error_set(ret_error, -EBADMSG, "\"%s/rpmdb.sqlite\" holds a damaged package header", dir);
+                k = cb(&h, userdata);
+                if (k < 0)
+                        return k;
+        }
+        if (k != SQLITE_DONE)
+                return error_set(ret_error, -EBADMSG, "cannot read \"%s/rpmdb.sqlite\": %s", dir, sqlite3_errmsg(db));
+        return 0;
+}
+
+int rpm_db_foreach(int root_fd, RpmDbFunc cb, void *userdata, char **ret_error) {
+        static const char *const dirs[] = RPMDB_DIRS;
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_close_ int dfd = root_openat(root_fd, dirs[i], O_RDONLY | O_DIRECTORY);
+                if (dfd < 0)
+                        continue;
+                if (faccessat(dfd, "rpmdb.sqlite", F_OK, 0) >= 0)
+                        return read_db(dfd, dirs[i], cb, userdata, ret_error);
+                if (faccessat(dfd, "Packages", F_OK, 0) >= 0)
+                        return error_set(ret_error, -EPROTONOSUPPORT,
+                                         "\"%s/Packages\" is a BerkeleyDB rpm database (RHEL 8), which Vigie does not read",
+                                         dirs[i]);
+        }
+        return error_set(ret_error, -ENOENT, "no rpm database (%s/rpmdb.sqlite) found", dirs[0]);
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cleanup.h"
+#include "error-util.h"
+#include "fs-util.h"
+#include "macro.h"
+#include "parse-util.h"
+#include "yum-repo.h"
+
+#define GLOBS_MAX 4096
+
+void yum_repos_done(YumRepos *r) {
+        for (size_t i = 0; i < r->n_repos; i++) {
+                free(r->repos[i].id);
+                strv_free(r->repos[i].excludes);
+        }
+        free(r->repos);
+        strv_free(r->main_excludes);
+        *r = (YumRepos) {};
+}
+
+static bool is_space(char c) {
+        return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* libdnf's boolean: 1/yes/true/on, 0/no/false/off. */
+static int parse_repo_bool(const char *v, bool *ret) {
+        static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(v, yes[i]) == 0)
+                        return *ret = true, 0;
+                if (strcasecmp(v, no[i]) == 0)
+                        return *ret = false, 0;
+        }
+        return -EINVAL;
+}
+
+/* Appends the space or comma separated globs of v; an empty value resets, as in libdnf. */
+static int add_globs(char ***l, const char *v) {
+        size_t n = 0;
+
+        if (!*v) {
+                *l = strv_free(*l);
+                return 0;
+        }
+        while (*l && (*l)[n])
+                n++;
+        for (const char *p = v; *p;) {
+                size_t len = strcspn(p, " \t,");
+                if (len > 0) {
+                        if (n >= GLOBS_MAX)
+                                return -E2BIG;
+                        char **nl = reallocarray(*l, n + 2, sizeof(char *));
+                        if (!nl)
+                                return -ENOMEM;
+                        *l = nl;
+                        if (!(nl[n] = strndup(p, len)))
+                                return -ENOMEM;
+                        nl[++n] = NULL;
+                }
+                p += len;
+                p += strspn(p, " \t,");
+        }
+        return 0;
+}
+
+static YumRepo *repo_section(YumRepos *r, const char *id) {
+        for (size_t i = 0; i < r->n_repos; i++)
+                if (streq(r->repos[i].id, id)) {
+                        YumRepo *o = &r->repos[i];
+                        o->excludes = strv_free(o->excludes);
+                        o->enabled = true;
+                        return o;
+                }
+        if (r->n_repos >= YUM_REPOS_MAX)
+                return NULL;
+        YumRepo *n = reallocarray(r->repos, r->n_repos + 1, sizeof(YumRepo));
+        if (!n)
+                return NULL;
+        r->repos = n;
+        n[r->n_repos] = (YumRepo) { .id = strdup(id), .enabled = true };
+        if (!n[r->n_repos].id)
+                return NULL;
+        return &n[r->n_repos++];
+}
+
+int yum_repos_parse(YumRepos *r, const char *text, size_t size, const char *name, bool is_main,
+                    char **ret_error) {
+        _cleanup_free_ char *buf = strndup(text, size);
+        YumRepo *cur = NULL;
+        bool in_main = false;
+        unsigned line = 0;
+        int k;
+
+        if (!buf)
+                return -ENOMEM;
+        if (strlen(buf) != size)
+                return error_set(ret_error, -EBADMSG, "%s: contains a NUL byte", name);
+        for (char *p = buf, *nl; p; p = nl) {
+                nl = strchr(p, '\n');
+                if (nl)
+                        *nl++ = 0;
+                line++;
+                /* Continuation lines extend the previous value: only baseurl and the like,
+                 * which are not read here; excludes on them are taken as more globs. */
+                bool cont = is_space(*p);
+                while (is_space(*p))
+                        p++;
+                size_t len = strlen(p);
+                while (len > 0 && is_space(p[len - 1]))
+                        p[--len] = 0;
+                if (!*p || *p == '#' || *p == ';')
+                        continue;
+                if (*p == '[') {
+                        if (p[len - 1] != ']' || len < 3)
+                                return error_set(ret_error, -EBADMSG, "%s:%u: bad section header \"%s\"", name,
+                                                 line, p);
+                        p[len - 1] = 0;
+                        p++;
+                        in_main = streq(p, "main");
+                        cur = NULL;
+                        if (!is_main && !in_main) {
+                                cur = repo_section(r, p);
+                                if (!cur)
+                                        return r->n_repos >= YUM_REPOS_MAX
+                                                       ? error_set(ret_error, -E2BIG, "%s:%u: more than %u repositories",
+                                                                   name, line, YUM_REPOS_MAX)
+                                                       : -ENOMEM;
+                        }
+                        continue;
+                }
+                char *eq = strchr(p, '=');
+                if (!eq) {
+                        if (cont)
+                                continue;
+                        return error_set(ret_error, -EBADMSG, "%s:%u: expected KEY=VALUE, got \"%s\"", name, line, p);
+                }
+                char *key = p, *v = eq + 1, *ke = eq;
+                while (ke > key && is_space(ke[-1]))
+                        ke--;
+                *ke = 0;
+                while (is_space(*v))
+                        v++;
+                char ***globs = is_main && in_main ? &r->main_excludes : cur ? &cur->excludes : NULL;
+                if (!globs)
+                        continue;
+                if (streq(key, "exclude") || streq(key, "excludepkgs")) {
+                        k = add_globs(globs, v);
+                        if (k == -E2BIG)
+                                return error_set(ret_error, k, "%s:%u: too many exclude globs", name, line);
+                        if (k < 0)
+                                return k;
+                } else if (cur && streq(key, "enabled") && parse_repo_bool(v, &cur->enabled) < 0)
+                        return error_set(ret_error, -EBADMSG, "%s:%u: enabled=\"%s\" is not a boolean", name, line, v);
+        }
+        return 0;
+}
+
+static int load_file(int root_fd, YumRepos *r, const char *path, bool is_main, char **ret_error) {
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        int k = root_read_file(root_fd, path, YUM_REPO_FILE_MAX, &text, &size);
+
+        if (k == -ENOENT)
+                return 0;
+        if (k < 0)
+                return error_set(ret_error, k, "cannot read \"%s\": %s", path, strerror(-k));
+        return yum_repos_parse(r, text, size, path, is_main, ret_error);
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b) {
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_repo_file(const struct dirent *de) {
+        size_t l = strlen(de->d_name);
+        return de->d_name[0] != '.' && l > 5 && streq(de->d_name + l - 5, ".repo");
+}
+
+int yum_repos_load(int root_fd, YumRepos *ret, char **ret_error) {
+        _cleanup_(yum_repos_done) YumRepos r = {};
+        _cleanup_close_ int dfd = -EBADF;
+        struct dirent **list = NULL;
+        int n, k;
+
+        k = load_file(root_fd, &r, DNF_CONF_PATH, true, ret_error);
+        if (k < 0)
+                return k;
+        dfd = root_openat(root_fd, YUM_REPOS_DIR, O_RDONLY | O_DIRECTORY);
+        if (dfd == -ENOENT)
+                goto done;
+        if (dfd < 0)
+                return error_set(ret_error, dfd, "cannot open \"%s\": %s", YUM_REPOS_DIR, strerror(-dfd));
+        n = scandirat(dfd, ".", &list, is_repo_file, name_cmp);
+        if (n < 0)
+                return error_set(ret_error, -errno, "cannot list \"%s\": %m", YUM_REPOS_DIR);
+        k = 0;
+        for (int i = 0; i < n; i++) {
+                char path[PATH_MAX];
+                if (k >= 0) {
+                        snprintf(path, sizeof(path), "%s/%s", YUM_REPOS_DIR, list[i]->d_name);
+                        k = load_file(root_fd, &r, path, false, ret_error);
+                }
+                free(list[i]);
+        }
+        free(list);
+        if (k < 0)
+                return k;
+done:
+        *ret = r;
+        r = (YumRepos) {};
+        return 0;
+}
+
+bool yum_excluded(char *const *globs, const char *name, const char *arch) {
+        char na[512];
+
+        snprintf(na, sizeof(na), "%s.%s", name, arch);
+        for (size_t i = 0; globs && globs[i]; i++)
+                if (fnmatch(globs[i], name, 0) == 0 || fnmatch(globs[i], na, 0) == 0)
+                        return true;
+        return false;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* dnf's repository configuration: INI files, /etc/yum.repos.d/NAME.repo (one section per
+ * repository) and /etc/dnf/dnf.conf ([main]); only what decides which packages dnf sees:
+ * enabled and the exclude globs. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define YUM_REPOS_DIR "/etc/yum.repos.d"
+#define DNF_CONF_PATH "/etc/dnf/dnf.conf"
+#define YUM_REPO_FILE_MAX (1024u * 1024)
+#define YUM_REPOS_MAX 1024
+
+typedef struct YumRepo {
+        char *id;
+        bool enabled;        /* enabled=, default on */
+        char **excludes;     /* exclude= / excludepkgs= globs, NULL: none */
+} YumRepo;
+
+typedef struct YumRepos {
+        YumRepo *repos;
+        size_t n_repos;
+        char **main_excludes; /* dnf.conf [main] excludes, apply to every repository */
+} YumRepos;
+
+void yum_repos_done(YumRepos *r);
+/* Adds the sections of one INI text (name: for messages): repositories, or with is_main
+ * the [main] section's excludes. A repository id seen before is replaced, as dnf's last
+ * definition wins. Returns 0, -EBADMSG with a "NAME:LINE: …" message, -E2BIG past
+ * YUM_REPOS_MAX. */
+int yum_repos_parse(YumRepos *r, const char *text, size_t size, const char *name, bool is_main,
+                    char **ret_error);
+/* Reads ROOT/etc/dnf/dnf.conf and ROOT/etc/yum.repos.d/NAME.repo (in name order); missing
+ * files are empty. */
+int yum_repos_load(int root_fd, YumRepos *ret, char **ret_error);
+/* Whether name (or name.arch) matches one of the globs. */
+bool yum_excluded(char *const *globs, const char *name, const char *arch);
