@@ -290,3 +290,47 @@ free_bufs:
         free(cap[1].buf);
         return r;
 }
+
+int spawn_detached(char *const *argv, const char *path, pid_t *ret_pid) {
+        _cleanup_free_ char *exe = NULL;
+        _cleanup_close_ int devnull = -1;
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        sigset_t none, all;
+        pid_t pid;
+        int r;
+
+        r = spawn_find_executable(argv[0], path, &exe);
+        if (r < 0)
+                return r;
+        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull < 0)
+                return -errno;
+        r = -posix_spawn_file_actions_init(&fa);
+        if (r < 0)
+                return r;
+        r = -posix_spawnattr_init(&attr);
+        if (r < 0) {
+                posix_spawn_file_actions_destroy(&fa);
+                return r;
+        }
+        sigemptyset(&none);
+        sigfillset(&all);
+        r = -posix_spawn_file_actions_adddup2(&fa, devnull, STDIN_FILENO);
+        if (r == 0)
+                r = -posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+        if (r == 0)
+                r = -posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        if (r == 0)
+                r = -posix_spawnattr_setsigmask(&attr, &none);
+        if (r == 0)
+                r = -posix_spawnattr_setsigdefault(&attr, &all);
+        if (r == 0)
+                r = -posix_spawn(&pid, exe, &fa, &attr, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        if (r < 0)
+                return r;
+        *ret_pid = pid;
+        return 0;
+}

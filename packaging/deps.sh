@@ -12,7 +12,7 @@ set -eu
 
 BUILD="build-essential pkg-config gettext
  libssl-dev libcurl4-openssl-dev libsystemd-dev libjson-c-dev libevent-dev
- libsqlite3-dev libpq-dev libinih-dev zlib1g-dev liblzma-dev liblz4-dev"
+ libsqlite3-dev libpq-dev libinih-dev zlib1g-dev liblzma-dev liblz4-dev libgtk-3-dev"
 DEMO="cryptsetup-bin python3 openssl"
 TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cryptography
  python3-gi python3-dbus dbus dbus-bin|dbus cryptsetup-bin restic borgbackup postgresql
