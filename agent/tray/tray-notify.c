@@ -15,19 +15,30 @@
 #define NOTIFY_NAME "org.freedesktop.Notifications"
 #define NOTIFY_PATH "/org/freedesktop/Notifications"
 
-static int on_capabilities(sd_bus_message *reply, void *userdata, _unused_ sd_bus_error *ret_error) {
-        Tray *t = userdata;
+static void read_capabilities(Tray *t, sd_bus_message *reply) {
         const char *cap;
 
         if (sd_bus_message_is_method_error(reply, NULL))
-                return 0; /* no server yet: it is D-Bus activated by the first Notify */
+                return; /* no server yet: it is D-Bus activated by the first Notify */
         if (sd_bus_message_enter_container(reply, 'a', "s") < 0)
-                return 0;
+                return;
         while (sd_bus_message_read(reply, "s", &cap) > 0)
                 if (streq(cap, "body-markup"))
                         t->markup = true;
                 else if (streq(cap, "actions"))
                         t->actions = true;
+}
+
+/* The first bubble waits for this answer: its body and buttons depend on it. */
+static int on_capabilities(sd_bus_message *reply, void *userdata, _unused_ sd_bus_error *ret_error) {
+        Tray *t = userdata;
+
+        read_capabilities(t, reply);
+        t->capabilities_known = true;
+        if (t->notify_pending) {
+                t->notify_pending = false;
+                (void) tray_notify(t);
+        }
         return 0;
 }
 
@@ -118,6 +129,10 @@ int tray_notify(Tray *t) {
 
         if (!t->have_notice)
                 return 0;
+        if (!t->capabilities_known) {
+                t->notify_pending = true;
+                return 0;
+        }
         if (t->markup) {
                 escaped = escape_markup(body);
                 if (!escaped)

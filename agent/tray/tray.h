@@ -37,6 +37,8 @@ typedef struct Tray {
         uint32_t notification_id; /* replaces_id: one bubble, updated */
         bool markup;              /* the notification server parses body markup */
         bool actions;             /* … and shows buttons */
+        bool capabilities_known;  /* GetCapabilities answered (or failed) */
+        bool notify_pending;      /* a bubble waits for that answer */
         const TrayFix *fix;       /* the bubble's fix button, NULL when none */
         sd_bus_slot *action_match;
 } Tray;

@@ -3,8 +3,10 @@
 bus that applies our policy file, and the whole desktop under Xvfb — a real session bus,
 xfce4-panel as the tray host, dunst as the notification server, vigie-tray, vigie-details
 and the real agent — driven with dunstctl and xdotool, with screenshots kept."""
+import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -13,7 +15,12 @@ from pathlib import Path
 import pytest
 
 from agent_util import Agent, wait_for
-from conftest import SRC
+from conftest import BIN, BUILD, SANITIZE, SRC
+from desktop_util import Desktop
+from test_tray import fr_locale, lang_env, BACKUP_FAIL, PATCH_WARN  # noqa: F401 (fixture)
+from tray_util import PASS_ALL, FakeAgent, status_doc, with_check, write_status
+
+LOCALEDIR = BUILD / "locale"
 
 SYSTEM_BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -106,3 +113,84 @@ def test_check_now_any_user_rate_limited(tmp_path, system_bus):
         assert r.returncode != 0 and "AccessDenied" in r.stderr, r
     finally:
         a.stop()
+
+
+# ---- the whole desktop ----
+
+DESKTOP_TOOLS = ("Xvfb", "dunst", "dunstctl", "xfce4-panel", "xdotool", "import")
+needs_desktop = pytest.mark.skipif(any(shutil.which(t) is None for t in DESKTOP_TOOLS),
+                                   reason="needs " + ", ".join(DESKTOP_TOOLS) + " (packaging/deps.sh)")
+
+
+def tray_env(extra=None):
+    e = {"VIGIE_LOCALEDIR": str(LOCALEDIR)}
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if k in os.environ:
+            e[k] = os.environ[k]
+    e.update(extra or {})
+    return e
+
+
+def history(desk):
+    """dunst's history (closed bubbles), newest first, as {summary, body, …} strings."""
+    data = json.loads(desk.run("dunstctl", "history").stdout)["data"][0]
+    return [{k: v["data"] for k, v in n.items()} for n in data]
+
+
+@pytest.fixture(params=["en", "fr"])
+def desktop(request, tmp_path, fr_locale):
+    lang = lang_env(fr_locale) if request.param == "fr" else {}
+    if SANITIZE:
+        # GTK, fontconfig and friends keep caches for the process's life; ours are checked
+        # by the other tests.
+        lang["LSAN_OPTIONS"] = "detect_leaks=0"
+    d = Desktop(tmp_path, lang)
+    d.lang = request.param
+    yield d
+    d.close()
+
+
+@needs_desktop
+def test_bubble_details_button_opens_the_window(desktop, tmp_path):
+    d = desktop
+    agent = FakeAgent(tmp_path)
+    status = tmp_path / "run" / "status.json"
+    status.parent.mkdir()
+    checks = with_check(with_check(PASS_ALL, "backup", **BACKUP_FAIL), "patch_level", **PATCH_WARN)
+    write_status(status, status_doc(agent.pid, False, checks, access={
+        "state": "grace", "grace_until": "2026-12-09T09:00:00Z", "reason": None,
+        "checked_at": "2026-11-29T20:00:00Z"}))
+    tray = d.start("tray", [str(BIN / "vigie-tray"), "--status", str(status), "-v"], tray_env())
+    try:
+        wait_for(lambda: any("StatusNotifierItem" in i for i in d.sni_items()), 30, what="the item in the panel")
+        wait_for(lambda: d.displayed() == 1, 30, what="the bubble")
+        time.sleep(0.5)  # drawn
+        d.screenshot(tmp_path / f"bubble-{d.lang}.png")
+        # The bubble's buttons, as dunst offers them: Details first.
+        details = "Détails" if d.lang == "fr" else "Details"
+        entries = d.context_menu(details)
+        assert any(details in e for e in entries), entries
+        windows = wait_for(lambda: d.windows("Vigie"), 30, what="the details window")
+        time.sleep(1)  # laid out
+        shot = d.screenshot(tmp_path / f"details-{d.lang}.png", windows[0])
+        assert shot.stat().st_size > 10000
+        title = "Vigie\u00a0: détail de la conformité" if d.lang == "fr" else "Vigie: compliance details"
+        assert d.window_name(windows[0]) == title
+        # The bubble's text, from dunst's history once closed.
+        d.run("dunstctl", "close-all")
+        n = wait_for(lambda: history(d), 30, what="the bubble in dunst's history")[0]
+        if d.lang == "fr":
+            assert n["summary"] == "Non conforme\u00a0: 2 points à corriger"
+        else:
+            assert n["summary"] == "Not compliant: 2 things to fix"
+            assert n["body"] == ("Backup: Last backup 9 days ago is older than the 48 h the…\n"
+                                 "Patch level: 2 security updates pending since 2026-11-27")
+        assert n["body"].count("\n") <= 2
+        # Escape closes the window.
+        d.key(windows[0], "Escape")
+        wait_for(lambda: not d.windows("Vigie"), 30, what="the window closed")
+    finally:
+        tray.send_signal(signal.SIGTERM)
+        tray.wait(timeout=30)
+        agent.stop()
+    assert tray.returncode == 0, (d.logs / "tray.log").read_text()
