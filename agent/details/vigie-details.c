@@ -47,6 +47,9 @@ static GtkWidget *new_label(const char *text, const char *css_class) {
         gtk_label_set_line_wrap(GTK_LABEL(l), TRUE);
         gtk_label_set_line_wrap_mode(GTK_LABEL(l), PANGO_WRAP_WORD_CHAR);
         gtk_label_set_max_width_chars(GTK_LABEL(l), 70);
+        /* A wrapped label's height is asked for at its narrowest: without a floor it is
+         * one character wide and the window as tall as the screen. */
+        gtk_label_set_width_chars(GTK_LABEL(l), 30);
         if (css_class)
                 gtk_style_context_add_class(gtk_widget_get_style_context(l), css_class);
         return l;
@@ -80,8 +83,11 @@ static GtkWidget *check_row(const CheckResult *c) {
         return row;
 }
 
-static int check_rank(const CheckResult *c) {
-        return c->status == CHECK_PASS ? 2 : c->status == CHECK_WARN ? 1 : 0;
+/* What Check again did, beside the buttons (and on stderr with -v). */
+static void set_feedback(Details *d, const char *text) {
+        gtk_label_set_text(GTK_LABEL(d->feedback), text);
+        if (d->verbose)
+                fprintf(stderr, "vigie-details: %s\n", text);
 }
 
 static void add_separator(GtkListBoxRow *row, GtkListBoxRow *before, gpointer userdata) {
@@ -133,9 +139,9 @@ static void show_status(Details *d) {
                 gtk_widget_destroy(l->data);
         g_list_free(rows);
         /* What fails first, then what is to fix before a deadline, then what passes. */
-        for (int rank = 0; rank < 3; rank++)
+        for (int rank = 0; rank <= 3; rank++)
                 for (size_t i = 0; i < s.n_checks; i++)
-                        if (check_rank(s.checks[i]) == rank)
+                        if (notice_check_rank(s.checks[i]) == rank)
                                 gtk_container_add(GTK_CONTAINER(d->list), check_row(s.checks[i]));
         gtk_widget_show_all(d->list);
 
@@ -143,7 +149,7 @@ static void show_status(Details *d) {
                 d->asked_after = 0;
                 g_clear_handle_id(&d->timeout, g_source_remove);
                 gtk_widget_set_sensitive(d->check_again, TRUE);
-                gtk_label_set_text(GTK_LABEL(d->feedback), _("Checked again."));
+                set_feedback(d, _("Checked again."));
         }
         if (d->verbose)
                 fprintf(stderr, "vigie-details: showing \"%s\", %s\n", n.title, when);
@@ -165,7 +171,7 @@ static gboolean on_check_timeout(gpointer userdata) {
         d->timeout = 0;
         d->asked_after = 0;
         gtk_widget_set_sensitive(d->check_again, TRUE);
-        gtk_label_set_text(GTK_LABEL(d->feedback), _("The agent has not finished its check yet; try again later."));
+        set_feedback(d, _("The agent has not finished its check yet; try again later."));
         return G_SOURCE_REMOVE;
 }
 
@@ -175,7 +181,7 @@ static void on_check_now_reply(GObject *bus, GAsyncResult *res, gpointer userdat
         g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(bus), res, &error);
 
         if (reply) {
-                gtk_label_set_text(GTK_LABEL(d->feedback), _("Checking… this window updates when it is done."));
+                set_feedback(d, _("Checking… this window updates when it is done."));
                 d->timeout = g_timeout_add_seconds(CHECK_AGAIN_TIMEOUT_S, on_check_timeout, d);
                 return;
         }
@@ -184,13 +190,13 @@ static void on_check_now_reply(GObject *bus, GAsyncResult *res, gpointer userdat
         if (g_dbus_error_is_remote_error(error)) {
                 g_autofree char *name = g_dbus_error_get_remote_error(error);
                 if (streq_ptr(name, "org.vigie.Agent1.Error.TooSoon")) {
-                        gtk_label_set_text(GTK_LABEL(d->feedback),
+                        set_feedback(d,
                                            _("The agent checked a moment ago; try again in a minute."));
                         return;
                 }
         }
         g_warning("CheckNow failed: %s", error->message);
-        gtk_label_set_text(GTK_LABEL(d->feedback),
+        set_feedback(d,
                            _("Cannot reach the Vigie agent: is it running? Contact IT if this persists."));
 }
 
@@ -203,7 +209,7 @@ static void on_check_again(GtkButton *b, gpointer userdata) {
         (void) b;
         if (!bus) {
                 g_warning("No system bus: %s", error->message);
-                gtk_label_set_text(GTK_LABEL(d->feedback),
+                set_feedback(d,
                                    _("Cannot reach the Vigie agent: is it running? Contact IT if this persists."));
                 return;
         }
@@ -213,7 +219,7 @@ static void on_check_again(GtkButton *b, gpointer userdata) {
                 tray_status_done(&s);
         }
         gtk_widget_set_sensitive(d->check_again, FALSE);
-        gtk_label_set_text(GTK_LABEL(d->feedback), _("Asking the agent…"));
+        set_feedback(d, _("Asking the agent…"));
         g_dbus_connection_call(bus, AGENT_BUS_NAME, AGENT_OBJECT, AGENT_BUS_NAME, "CheckNow", NULL, NULL,
                                G_DBUS_CALL_FLAGS_NONE, 10000, NULL, on_check_now_reply, d);
 }
@@ -265,8 +271,6 @@ static void build_window(Details *d) {
         atk_object_set_name(gtk_widget_get_accessible(d->list), _("Checks"));
         scroll = gtk_scrolled_window_new(NULL, NULL);
         gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-        gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(scroll), TRUE);
-        gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(scroll), 520);
         gtk_container_add(GTK_CONTAINER(scroll), d->list);
         gtk_box_pack_start(GTK_BOX(outer), scroll, TRUE, TRUE, 0);
 

@@ -83,9 +83,13 @@ static NoticeLevel notice_level(const TrayStatus *s, size_t n_problems) {
         return n_problems > 0 ? NOTICE_ACTION : NOTICE_COMPLIANT;
 }
 
-/* Which problem comes first: failing, then cannot be checked, then in its grace period. */
-static int problem_rank(const CheckResult *c) {
-        return c->status == CHECK_FAIL ? 0 : c->status == CHECK_WARN ? 2 : 1;
+int notice_check_rank(const CheckResult *c) {
+        switch (c->status) {
+        case CHECK_FAIL: return 0;
+        case CHECK_WARN: return 2;
+        case CHECK_PASS: return 3;
+        default: return 1;
+        }
 }
 
 /* The check to fix first: by rank, then the earliest deadline. NULL when nothing is to fix. */
@@ -97,8 +101,8 @@ static const CheckResult *first_problem(const TrayStatus *s) {
 
                 if (c->status == CHECK_PASS)
                         continue;
-                if (!best || problem_rank(c) < problem_rank(best) ||
-                    (problem_rank(c) == problem_rank(best) && c->deadline &&
+                if (!best || notice_check_rank(c) < notice_check_rank(best) ||
+                    (notice_check_rank(c) == notice_check_rank(best) && c->deadline &&
                      (!best->deadline || c->deadline < best->deadline)))
                         best = c;
         }

@@ -45,6 +45,8 @@ const char *notice_format_minute(usec_t t, char *buf, size_t size);
 char *notice_access_text(const TrayAccess *a);
 /* The deadline as the user's locale writes a date (%x): 12/04/2026, 04/12/2026… */
 const char *notice_format_date(usec_t t, char *buf, size_t size);
+/* Which check comes first: failing 0, cannot be checked 1, in its grace period 2, passing 3. */
+int notice_check_rank(const CheckResult *c);
 /* "to fix", "failing"… in the user's language. */
 const char *notice_status_phrase(CheckStatus s);
 /* "title\nbody\n", what --once prints. */

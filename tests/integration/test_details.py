@@ -194,3 +194,37 @@ def test_bubble_details_button_opens_the_window(desktop, tmp_path):
         tray.wait(timeout=30)
         agent.stop()
     assert tray.returncode == 0, (d.logs / "tray.log").read_text()
+
+
+@needs_desktop
+def test_check_again_runs_the_agent_and_updates_the_window(tmp_path, system_bus):
+    a = Agent(tmp_path / "agent", "ReportIntervalSec=1h\n",
+              env={"DBUS_SYSTEM_BUS_ADDRESS": system_bus.address}).start()
+    d = Desktop(tmp_path, {"LSAN_OPTIONS": "detect_leaks=0"} if SANITIZE else {})
+    try:
+        a.wait_cycles(1)
+        first = a.status()["last_check"]
+        time.sleep(1.1)  # the next check's time differs
+        details = d.start("details", [str(BIN / "vigie-details"), "--status", str(a.run / "status.json"), "-v"],
+                          tray_env({"DBUS_SYSTEM_BUS_ADDRESS": system_bus.address}))
+        log = d.logs / "details.log"
+        wid = wait_for(lambda: d.windows("Vigie"), 30, what="the details window")[0]
+        wait_for(lambda: "vigie-details: showing" in log.read_text(), 30, what="the window filled")
+        # Alt+C is Check again's mnemonic: the keyboard is enough.
+        d.key(wid, "alt+c")
+        a.wait_cycles(2)
+        assert "A check was asked for over D-Bus" in a.logtext()
+        assert a.status()["last_check"] != first
+        wait_for(lambda: "Checked again." in log.read_text(), 30, what="the window updated after the new check")
+        time.sleep(0.5)
+        d.screenshot(tmp_path / "details-checked-again.png", wid)
+        # Pressed again at once: the agent says it is too soon, the window says so.
+        d.key(wid, "alt+c")
+        wait_for(lambda: "The agent checked a moment ago; try again in a minute." in log.read_text(), 30,
+                 what="the agent's refusal shown")
+        details.send_signal(signal.SIGTERM)
+        details.wait(timeout=30)
+        assert a.cycles() == 2
+    finally:
+        d.close()
+        a.stop()
