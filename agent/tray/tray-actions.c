@@ -25,15 +25,20 @@ static const TrayFix fixes[] = {
         { "backup", N_("Back up now"), { "deja-dup", "--backup", NULL } },
 };
 
-const TrayFix *tray_fix_find(const char *check_id, const char *path) {
-        if (!check_id)
-                return NULL;
-        for (size_t i = 0; i < ELEMENTSOF(fixes); i++) {
-                _cleanup_free_ char *exe = NULL;
+/* Otherwise the site's support page or address, opened by the desktop (URL last). */
+static const TrayFix contact_it = { NULL, N_("Contact IT"), { "xdg-open", NULL } };
 
-                if (streq(fixes[i].check, check_id) && spawn_find_executable(fixes[i].argv[0], path, &exe) >= 0)
+const TrayFix *tray_fix_find(const char *check_id, const char *support, const char *path) {
+        _cleanup_free_ char *exe = NULL;
+
+        for (size_t i = 0; check_id && i < ELEMENTSOF(fixes); i++) {
+                _cleanup_free_ char *tool = NULL;
+
+                if (streq(fixes[i].check, check_id) && spawn_find_executable(fixes[i].argv[0], path, &tool) >= 0)
                         return &fixes[i];
         }
+        if (support && spawn_find_executable(contact_it.argv[0], path, &exe) >= 0)
+                return &contact_it;
         return NULL;
 }
 
@@ -89,5 +94,8 @@ int tray_open_details(Tray *t) {
 int tray_run_fix(Tray *t) {
         if (!t->fix)
                 return 0;
+        if (t->fix == &contact_it)
+                return t->notice.support ? tray_spawn(t, (char *const[]) { (char *) "xdg-open", t->notice.support, NULL })
+                                         : 0;
         return tray_spawn(t, (char *const *) t->fix->argv);
 }

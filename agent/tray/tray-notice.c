@@ -203,7 +203,8 @@ static bool has_problems(NoticeLevel level) {
 }
 
 int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
-        _cleanup_free_ char *body = NULL, *brief = NULL, *key = NULL, *title = NULL, *first_id = NULL;
+        _cleanup_free_ char *body = NULL, *brief = NULL, *key = NULL, *title = NULL, *first_id = NULL,
+                            *support = NULL;
         _cleanup_fclose_ FILE *fb = NULL, *fs = NULL, *fk = NULL;
         size_t body_size, brief_size, key_size, n_problems = 0;
         const CheckResult *first = first_problem(s);
@@ -246,6 +247,8 @@ int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
         title = notice_title(level, n_problems, first);
         if (!title)
                 return -ENOMEM;
+        if (s->support && !(support = strdup(s->support)))
+                return -ENOMEM;
         *ret = (TrayNotice) {
                 .level = level,
                 .sni_status = level == NOTICE_COMPLIANT || level == NOTICE_PENDING ? "Active" : "NeedsAttention",
@@ -260,6 +263,7 @@ int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
                 .brief = TAKE_PTR(brief),
                 .key = TAKE_PTR(key),
                 .first_problem = TAKE_PTR(first_id),
+                .support = TAKE_PTR(support),
         };
         return 0;
 }
@@ -301,6 +305,7 @@ void tray_notice_done(TrayNotice *n) {
         free(n->brief);
         free(n->key);
         free(n->first_problem);
+        free(n->support);
         *n = (TrayNotice) {};
 }
 

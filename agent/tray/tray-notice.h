@@ -27,6 +27,7 @@ typedef struct TrayNotice {
         char *brief;            /* at most three short lines: the notification's body */
         char *key;              /* verdict and each check's status: changes notify */
         char *first_problem;    /* id of the check to fix first (its fix is the bubble's action) */
+        char *support;          /* "Contact IT" URL (status.json's support), or NULL */
 } TrayNotice;
 
 /* Lines of the notification body: servers cut longer ones, the details window has the rest. */

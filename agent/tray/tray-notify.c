@@ -110,7 +110,11 @@ static int append_actions(Tray *t, sd_bus_message *m) {
         _cleanup_free_ char *details = NULL;
         int r;
 
-        t->fix = t->actions ? tray_fix_find(t->notice.first_problem, getenv("PATH")) : NULL;
+        bool something_to_do = t->notice.level != NOTICE_COMPLIANT && t->notice.level != NOTICE_PENDING;
+
+        t->fix = t->actions && something_to_do
+                         ? tray_fix_find(t->notice.first_problem, t->notice.support, getenv("PATH"))
+                         : NULL;
         r = sd_bus_message_open_container(m, 'a', "s");
         if (r >= 0 && t->actions && tray_details_path(&details) >= 0)
                 r = sd_bus_message_append(m, "ssss", "default", _("Details"), "details", _("Details"));

@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "fs-util.h"
 #include "json-util.h"
+#include "parse-util.h"
 #include "time-util.h"
 #include "tray-status.h"
 
@@ -88,6 +89,26 @@ static int parse_access(json_object *j, TrayAccess *ret) {
         return dup_str(a, "reason", &ret->reason);
 }
 
+/* "support": {"url", "email"} from the site's configuration, as a URL to open; anything
+ * that is not a plain https:// or mailto: URL (or address) is ignored. */
+static int parse_support(json_object *j, char **ret) {
+        json_object *o;
+        const char *url, *email;
+
+        *ret = NULL;
+        if (!json_object_object_get_ex(j, "support", &o) || !json_object_is_type(o, json_type_object))
+                return 0;
+        url = get_str(o, "url");
+        email = get_str(o, "email");
+        if (contact_url_is_valid(url))
+                *ret = strdup(url);
+        else if (email_address_is_valid(email))
+                return asprintf(ret, "mailto:%s", email) < 0 ? (*ret = NULL, -ENOMEM) : 0;
+        else
+                return 0;
+        return *ret ? 0 : -ENOMEM;
+}
+
 int tray_status_parse(const char *data, size_t size, TrayStatus *ret) {
         _cleanup_json_ json_object *j = NULL;
         TrayStatus s = { .present = true };
@@ -108,8 +129,12 @@ int tray_status_parse(const char *data, size_t size, TrayStatus *ret) {
                 s.cycle_running = streq_ptr(get_str(agent, "state"), "cycle");
         s.last_check = get_time(j, "last_check");
         r = parse_access(j, &s.access);
-        if (r < 0)
+        if (r >= 0)
+                r = parse_support(j, &s.support);
+        if (r < 0) {
+                tray_status_done(&s);
                 return r;
+        }
         if (json_object_object_get_ex(j, "checks", &checks) && json_object_is_type(checks, json_type_array)) {
                 size_t n = MIN(json_object_array_length(checks), (size_t) TRAY_CHECKS_MAX);
 
@@ -147,6 +172,7 @@ int tray_status_load(const char *path, TrayStatus *ret) {
 void tray_status_done(TrayStatus *s) {
         check_results_free(s->checks, s->n_checks);
         free(s->access.reason);
+        free(s->support);
         *s = (TrayStatus) { .enrolled = -1, .compliant = -1, .access.state = ACCESS_UNKNOWN };
 }
 

@@ -38,6 +38,7 @@ typedef struct TrayStatus {
         bool cycle_running; /* agent.state is "cycle" */
         usec_t last_check;  /* 0: never */
         TrayAccess access;
+        char *support;      /* "Contact IT": a checked https:// or mailto: URL, or NULL */
         CheckResult **checks; /* title is the id when absent; no evidence */
         size_t n_checks;
 } TrayStatus;

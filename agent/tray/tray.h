@@ -65,8 +65,9 @@ int tray_notify_start(Tray *t);
 int tray_notify(Tray *t);
 
 /* tray-actions.c: the notification's buttons. */
-/* The first tool installed in PATH that fixes the check, or NULL. */
-const TrayFix *tray_fix_find(const char *check_id, const char *path);
+/* The first tool installed in PATH that fixes the check, else "Contact IT" when the site
+ * gave a support URL, or NULL. */
+const TrayFix *tray_fix_find(const char *check_id, const char *support, const char *path);
 /* vigie-details beside our own executable; -ENOENT when not installed. */
 int tray_details_path(char **ret);
 /* Starts vigie-details on our status file. */

@@ -85,9 +85,12 @@ def system_bus():
 
 
 def test_check_now_any_user_rate_limited(tmp_path, system_bus):
-    a = Agent(tmp_path, "ReportIntervalSec=1h\n", env={"DBUS_SYSTEM_BUS_ADDRESS": system_bus.address}).start()
+    a = Agent(tmp_path, "ReportIntervalSec=1h\nSupportURL=https://it.example.com/help\n",
+              env={"DBUS_SYSTEM_BUS_ADDRESS": system_bus.address}).start()
     try:
         a.wait_cycles(1)
+        # The site's support contact reaches the tray through status.json.
+        assert a.status()["support"] == {"url": "https://it.example.com/help"}
         wait_for(lambda: "org.vigie.Agent1" in subprocess.run(
             ["dbus-send", f"--bus={system_bus.address}", "--print-reply", "--dest=org.freedesktop.DBus",
              "/org/freedesktop/DBus", "org.freedesktop.DBus.ListNames"], capture_output=True, text=True).stdout,

@@ -348,6 +348,16 @@ def test_buttons_open_details_and_the_updater(tmp_path):
         ns = wait_for(lambda: len(rec.records("notify")) >= 2 and rec.records("notify"), 30, what="second bubble")
         assert ns[1]["actions"] == ["default", "Details", "details", "Details"]
         assert ran.read_text().count("\n") == 1
+        # The site names its support: "Contact IT" opens it (a URL that is not plain is ignored).
+        opener = tools / "xdg-open"
+        opener.write_text(f'#!/bin/sh\necho "open $*" >>{ran}\n')
+        opener.chmod(0o755)
+        write_status(status, status_doc(agent.pid, False, with_check(PASS_ALL, "patch_level", status="fail"),
+                                        support={"url": "javascript:alert(1)", "email": "it@example.com"}))
+        ns = wait_for(lambda: len(rec.records("notify")) >= 3 and rec.records("notify"), 30, what="third bubble")
+        assert ns[2]["actions"][-2:] == ["fix", "Contact IT"]
+        rec.invoke(ns[2]["id"], "fix")
+        wait_for(lambda: "open mailto:it@example.com\n" in ran.read_text(), 30, what="xdg-open mailto:")
     finally:
         tray.stop()
         agent.stop()
