@@ -325,9 +325,14 @@ def test_buttons_open_details_and_the_updater(tmp_path):
     tools = tmp_path / "bin"
     tools.mkdir()
     ran = tmp_path / "ran"
-    updater = tools / "gnome-software"
-    updater.write_text(f'#!/bin/sh\necho "$(id -u) $*" >>{ran}\n')
-    updater.chmod(0o755)
+
+    def fake_tool(name):
+        """A desktop tool that writes who ran it and with what into `ran`."""
+        tool = tools / name
+        tool.write_text(f'#!/bin/sh\necho "$(id -u) {name} $*" >>{ran}\n')
+        tool.chmod(0o755)
+        return tool
+    updater = fake_tool("gnome-software")
     write_status(status, status_doc(agent.pid, True, PASS_ALL))
     tray = Tray(tmp_path, bus, status, {"PATH": f"{tools}:/usr/bin:/bin", "DISPLAY": ":nowhere"})
     try:
@@ -337,7 +342,7 @@ def test_buttons_open_details_and_the_updater(tmp_path):
         assert n["actions"] == ["default", "Details", "details", "Details", "fix", "Install updates"]
         rec.invoke(n["id"], "fix")
         wait_for(lambda: ran.exists() and ran.read_text(), 30, what="the updater started")
-        assert ran.read_text() == f"{os.getuid()} --mode=updates\n"
+        assert ran.read_text() == f"{os.getuid()} gnome-software --mode=updates\n"
         rec.invoke(n["id"], "details")
         wait_for(lambda: re.search(r"Started .*vigie-details", tray.stderr()), 30, what="vigie-details started")
         # Another bubble's buttons are not ours.
@@ -349,15 +354,13 @@ def test_buttons_open_details_and_the_updater(tmp_path):
         assert ns[1]["actions"] == ["default", "Details", "details", "Details"]
         assert ran.read_text().count("\n") == 1
         # The site names its support: "Contact IT" opens it (a URL that is not plain is ignored).
-        opener = tools / "xdg-open"
-        opener.write_text(f'#!/bin/sh\necho "open $*" >>{ran}\n')
-        opener.chmod(0o755)
+        fake_tool("xdg-open")
         write_status(status, status_doc(agent.pid, False, with_check(PASS_ALL, "patch_level", status="fail"),
                                         support={"url": "javascript:alert(1)", "email": "it@example.com"}))
         ns = wait_for(lambda: len(rec.records("notify")) >= 3 and rec.records("notify"), 30, what="third bubble")
         assert ns[2]["actions"][-2:] == ["fix", "Contact IT"]
         rec.invoke(ns[2]["id"], "fix")
-        wait_for(lambda: "open mailto:it@example.com\n" in ran.read_text(), 30, what="xdg-open mailto:")
+        wait_for(lambda: f"{os.getuid()} xdg-open mailto:it@example.com\n" in ran.read_text(), 30, what="xdg-open mailto:")
     finally:
         tray.stop()
         agent.stop()
