@@ -462,6 +462,13 @@ def test_installed_user_unit_and_autostart_entry(tmp_path):
         if subprocess.run(["which", "desktop-file-validate"], capture_output=True).returncode == 0:
             v = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
             assert v.returncode == 0, v.stdout + v.stderr
+    # The details window's application entry: how GNOME without a tray reaches it.
+    entry = dest / "usr/share/applications/vigie-details.desktop"
+    text = entry.read_text()
+    assert "Exec=/usr/bin/vigie-details\n" in text and "NoDisplay" not in text
+    if subprocess.run(["which", "desktop-file-validate"], capture_output=True).returncode == 0:
+        v = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
+        assert v.returncode == 0, v.stdout + v.stderr
 
 
 def test_exits_with_failure_when_the_session_bus_goes(tmp_path):
