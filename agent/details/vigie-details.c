@@ -34,7 +34,7 @@ typedef struct Details {
         GtkApplication *app;
         char *status_path;
         bool verbose;
-        GtkWidget *window, *icon, *title, *intro, *access, *last_check, *list, *check_again, *feedback;
+        GtkWidget *window, *icon, *title, *intro, *access, *last_check, *list, *check_again, *feedback, *contact;
         GFileMonitor *monitor;
         usec_t asked_after; /* last_check when Check again was pressed; 0 when not waiting */
         guint timeout;
@@ -144,6 +144,10 @@ static void show_status(Details *d) {
                         if (notice_check_rank(s.checks[i]) == rank)
                                 gtk_container_add(GTK_CONTAINER(d->list), check_row(s.checks[i]));
         gtk_widget_show_all(d->list);
+        /* The site's support page or address, checked by the parser (https:// or mailto:). */
+        if (s.support)
+                gtk_link_button_set_uri(GTK_LINK_BUTTON(d->contact), s.support);
+        gtk_widget_set_visible(d->contact, s.support != NULL);
 
         if (d->asked_after && s.last_check > d->asked_after) {
                 d->asked_after = 0;
@@ -278,9 +282,11 @@ static void build_window(Details *d) {
         d->feedback = new_label("", NULL);
         d->check_again = gtk_button_new_with_mnemonic(_("_Check again"));
         close = gtk_button_new_with_mnemonic(_("C_lose"));
+        d->contact = gtk_link_button_new_with_label("https://invalid.example/", _("Contact IT"));
         g_signal_connect(d->check_again, "clicked", G_CALLBACK(on_check_again), d);
         g_signal_connect_swapped(close, "clicked", G_CALLBACK(gtk_window_close), d->window);
         gtk_box_pack_start(GTK_BOX(buttons), d->feedback, TRUE, TRUE, 0);
+        gtk_container_add(GTK_CONTAINER(buttons), d->contact);
         gtk_container_add(GTK_CONTAINER(buttons), d->check_again);
         gtk_container_add(GTK_CONTAINER(buttons), close);
         gtk_container_add(GTK_CONTAINER(outer), buttons);
@@ -288,6 +294,7 @@ static void build_window(Details *d) {
         g_object_set(outer, "margin", 18, NULL);
         gtk_container_add(GTK_CONTAINER(d->window), outer);
         gtk_widget_show_all(d->window);
+        gtk_widget_hide(d->contact);
         gtk_widget_grab_focus(d->check_again);
 }
 

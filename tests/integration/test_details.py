@@ -162,7 +162,7 @@ def test_bubble_details_button_opens_the_window(desktop, tmp_path):
     checks = with_check(with_check(PASS_ALL, "backup", **BACKUP_FAIL), "patch_level", **PATCH_WARN)
     write_status(status, status_doc(agent.pid, False, checks, access={
         "state": "grace", "grace_until": "2026-12-09T09:00:00Z", "reason": None,
-        "checked_at": "2026-11-29T20:00:00Z"}))
+        "checked_at": "2026-11-29T20:00:00Z"}, support={"url": "https://it.example.com/help"}))
     tray = d.start("tray", [str(BIN / "vigie-tray"), "--status", str(status), "-v"], tray_env())
     try:
         wait_for(lambda: any("StatusNotifierItem" in i for i in d.sni_items()), 30, what="the item in the panel")
