@@ -90,7 +90,8 @@ MAIN_vigie-tray := agent/tray/vigie-tray.c
 MAIN_vigie-server := server/vigie-server.c
 MAIN_vigiectl := server/vigiectl.c
 MAIN_vigie-gate := server/vigie-gate.c
-ALL_PROGRAMS := vigie vigie-agent vigie-tray vigie-server vigiectl vigie-gate
+MAIN_vigie-details := agent/details/vigie-details.c
+ALL_PROGRAMS := vigie vigie-agent vigie-tray vigie-server vigiectl vigie-gate vigie-details
 PROGRAMS := $(foreach p,$(ALL_PROGRAMS),$(if $(wildcard $(MAIN_$(p))),$(p)))
 MAINS := $(foreach p,$(ALL_PROGRAMS),$(MAIN_$(p)))
 
@@ -143,6 +144,11 @@ $(BUILD)/obj/%.o: %.c
 	$(quiet) CC $<
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# vigie-details alone links GTK 3 (vigie-tray stays toolkit-free).
+GTK_PKG := gtk+-3.0
+$(BUILD)/obj/agent/details/%.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags $(GTK_PKG))
+$(BUILD)/bin/vigie-details: LIBS += $(shell $(PKG_CONFIG) --libs $(GTK_PKG))
 
 $(COMMON_LIB): $(call obj,$(COMMON_SRC))
 $(AGENT_LIB): $(call obj,$(AGENT_SRC))
@@ -238,7 +244,7 @@ bench-scale: deps
 	@$(PYTHON) tests/bench/scale.py $(abspath $(BUILD)) $(SCALE_ARGS)
 
 # Laptop and operator commands in BINDIR; the two daemons in SBINDIR (the units name them).
-USER_PROGRAMS := $(filter vigie vigiectl vigie-tray vigie-gate,$(PROGRAMS))
+USER_PROGRAMS := $(filter vigie vigiectl vigie-tray vigie-gate vigie-details,$(PROGRAMS))
 DAEMON_PROGRAMS := $(filter vigie-agent vigie-server,$(PROGRAMS))
 MAN_PAGES := $(wildcard docs/man/*.[158])
 UNITS := $(foreach p,$(DAEMON_PROGRAMS),systemd/$(p).service.in)
@@ -255,6 +261,7 @@ install: all
 		chmod 0644 $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/$(notdir $(u:.in=));)
 	install -m 0644 systemd/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/vigie.conf
 	install -m 0644 systemd/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/vigie.conf
+	install -D -m 0644 systemd/org.vigie.Agent1.conf $(DESTDIR)$(DATADIR)/dbus-1/system.d/org.vigie.Agent1.conf
 	@# An administrator's configuration is never overwritten.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/vigie/agent.conf ] || \
 		install -m 0644 packaging/agent.conf $(DESTDIR)$(SYSCONFDIR)/vigie/agent.conf
@@ -274,6 +281,9 @@ install-tray:
 	cp $(DESTDIR)$(DATADIR)/applications/vigie-tray.desktop $(DESTDIR)$(SYSCONFDIR)/xdg/autostart/vigie-tray.desktop
 	chmod 0644 $(DESTDIR)$(SYSTEMDUSERUNITDIR)/vigie-tray.service $(DESTDIR)$(DATADIR)/applications/vigie-tray.desktop \
 		$(DESTDIR)$(SYSCONFDIR)/xdg/autostart/vigie-tray.desktop
+	@# The details window's entry: what GNOME (no tray) offers in its application list.
+	sed -e 's|@BINDIR@|$(BINDIR)|g' packaging/vigie-details.desktop.in >$(DESTDIR)$(DATADIR)/applications/vigie-details.desktop
+	chmod 0644 $(DESTDIR)$(DATADIR)/applications/vigie-details.desktop
 
 # The units verified against a `make install` tree, with their exposure figures.
 units: all

@@ -28,6 +28,8 @@ static const ConfigTableItem agent_config_table[] = {
         { "Agent", "CycleTimeoutSec", config_parse_duration, F(cycle_timeout), "a duration such as 15min" },
         { "Agent", "KeyURI", config_parse_string, F(key_uri), "an OSSL_STORE URI (file:/path, or a provider's)" },
         { "Agent", "DeviceIdSeed", config_parse_string, F(device_id_seed), "any text" },
+        { "Agent", "SupportURL", config_parse_string, F(support_url), "an https:// or mailto: URL" },
+        { "Agent", "SupportEmail", config_parse_string, F(support_email), "an e-mail address" },
         { "Transport", "ConnectTimeoutSec", config_parse_duration, F(connect_timeout), "a duration like 10s" },
         { "Transport", "TimeoutSec", config_parse_duration, F(timeout), "a duration like 30s" },
         { "Spool", "MaxReports", config_parse_size, F(spool_max_reports), "a number of reports" },
@@ -61,6 +63,8 @@ AgentConfig *agent_config_free(AgentConfig *c) {
         if (!c)
                 return NULL;
         free(c->server_url);
+        free(c->support_url);
+        free(c->support_email);
         free(c->ca_file);
         free(c->enroll_token_file);
         free(c->state_dir);
@@ -138,6 +142,12 @@ static int validate(AgentConfig *c, char **ret_error) {
                 if (check_registry[i]->config_validate &&
                     (r = check_registry[i]->config_validate(c->sections, c->n_sections, ret_error)) < 0)
                         return r;
+        if (c->support_url && !contact_url_is_valid(c->support_url))
+                return error_set(ret_error, -EINVAL, "[Agent] SupportURL=\"%s\": expected an https:// or mailto: URL "
+                                 "without spaces", c->support_url);
+        if (c->support_email && !email_address_is_valid(c->support_email))
+                return error_set(ret_error, -EINVAL, "[Agent] SupportEmail=\"%s\": expected an address such as "
+                                 "it@example.com", c->support_email);
         if (c->server_url && strncmp(c->server_url, "https://", 8) != 0)
                 return error_set(ret_error, -EINVAL, "[Agent] Server=\"%s\": the server URL must start with https://",
                                  c->server_url);

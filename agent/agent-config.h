@@ -37,6 +37,8 @@ typedef struct AgentConfig {
         usec_t cycle_timeout;    /* [Agent] CycleTimeoutSec= a cycle is killed past this */
         char *key_uri;           /* [Agent] KeyURI= (OSSL_STORE URI); NULL: file:STATE/device.key */
         char *device_id_seed;    /* [Agent] DeviceIdSeed= (tests, demo); NULL: from machine-id */
+        char *support_url;       /* [Agent] SupportURL= (https:// or mailto:): "Contact IT" */
+        char *support_email;     /* [Agent] SupportEmail= */
         usec_t connect_timeout;  /* [Transport] ConnectTimeoutSec= */
         usec_t timeout;          /* [Transport] TimeoutSec= (whole request) */
         uint64_t spool_max_reports; /* [Spool] MaxReports= */

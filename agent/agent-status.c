@@ -200,6 +200,15 @@ int agent_status_write(Agent *a) {
         (void) json_add_int(agent, "cycles", (int64_t) a->n_cycles);
         (void) json_add_int(agent, "deliveries", (int64_t) a->n_flushes);
         (void) json_add(doc, "agent", agent);
+        /* Whom employees contact: the tray's "Contact IT" button. */
+        if (a->config->support_url || a->config->support_email) {
+                json_object *support = json_object_new_object();
+                if (support && a->config->support_url)
+                        (void) json_add_string(support, "url", a->config->support_url);
+                if (support && a->config->support_email)
+                        (void) json_add_string(support, "email", a->config->support_email);
+                (void) json_add(doc, "support", support);
+        }
         (void) json_add_int(doc, "status_version", 1);
         text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!text)

@@ -79,6 +79,7 @@ Agent *agent_free(Agent *a) {
                 close(a->child_result_fd);
         sd_bus_slot_unref(a->sleep_slot);
         sd_bus_slot_unref(a->network_slot);
+        sd_bus_slot_unref(a->api_slot);
         sd_bus_flush_close_unref(a->bus);
         sd_event_unref(a->event);
         agent_config_free(a->config);
@@ -188,7 +189,9 @@ int agent_start(Agent *a) {
         r = agent_watchdog_setup(a);
         if (r < 0)
                 return r;
-        (void) agent_bus_connect(a); /* optional: no system bus, no resume/network hints */
+        /* optional: no system bus, no resume/network hints and no "Check again" */
+        if (agent_bus_connect(a) >= 0)
+                (void) agent_api_start(a);
 
         a->state = AGENT_IDLE;
         /* The first cycle right away: a restarted agent reports its state at once. */

@@ -32,6 +32,8 @@ typedef struct Agent {
         sd_event *event;
         sd_bus *bus; /* system bus; NULL when there is none */
         sd_bus_slot *sleep_slot, *network_slot;
+        sd_bus_slot *api_slot;  /* org.vigie.Agent1 (agent-api.c) */
+        usec_t check_now_at;    /* CLOCK_MONOTONIC: the last accepted CheckNow */
         int network_connected; /* NetworkManager's view: -1 unknown */
 
         char *config_path;
@@ -96,6 +98,9 @@ uint64_t random_u64(void);
 
 /* agent-bus.c */
 int agent_bus_connect(Agent *a);
+
+/* agent-api.c: org.vigie.Agent1 on the system bus (CheckNow). */
+int agent_api_start(Agent *a);
 
 /* agent-status.c */
 int agent_status_load_previous(Agent *a);

@@ -244,3 +244,33 @@ void hexlify(const uint8_t *data, size_t len, char *ret) {
         }
         ret[2 * len] = 0;
 }
+
+bool contact_url_is_valid(const char *s) {
+        size_t n;
+
+        if (!s || (strncmp(s, "https://", 8) != 0 && strncmp(s, "mailto:", 7) != 0))
+                return false;
+        n = strlen(s);
+        if (n > CONTACT_URL_MAX || n <= 8)
+                return false;
+        for (; *s; s++)
+                if (*s <= ' ' || *s >= 0x7f || strchr("\"'<>`\\", *s))
+                        return false;
+        return true;
+}
+
+bool email_address_is_valid(const char *s) {
+        const char *at, *p;
+
+        if (!s || strlen(s) > 254 || !(at = strchr(s, '@')) || at == s || strchr(at + 1, '@'))
+                return false;
+        for (p = s; p < at; p++)
+                if (!isalnum((unsigned char) *p) && !strchr("._%+-", *p))
+                        return false;
+        if (!strchr(at + 1, '.') || at[1] == '.' || at[1] == 0 || p[strlen(p) - 1] == '.')
+                return false;
+        for (p = at + 1; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr(".-", *p))
+                        return false;
+        return true;
+}

@@ -30,3 +30,12 @@ char *strv_join(char *const *l, const char *sep);
 bool string_has_cc(const char *s);
 /* Lower-case hex of len bytes; ret must hold 2*len+1. */
 void hexlify(const uint8_t *data, size_t len, char *ret);
+
+/* Where employees contact IT, from a site's configuration and shown to them as a button:
+ * an https:// or mailto: URL of printable ASCII without spaces, quotes or angle brackets,
+ * at most 512 bytes. */
+#define CONTACT_URL_MAX 512
+bool contact_url_is_valid(const char *s);
+/* local@domain: letters, digits and ._%+- before, letters, digits, - and . (with a dot)
+ * after; at most 254 bytes. */
+bool email_address_is_valid(const char *s);

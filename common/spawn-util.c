@@ -103,6 +103,27 @@ static int exit_status(int wstatus) {
         return 255;
 }
 
+/* Attributes every child gets: FLAGS, an empty signal mask and default dispositions for
+ * every signal (ours may be blocked for sd-event, or ignored). */
+static int spawn_attr_init(posix_spawnattr_t *attr, short flags) {
+        sigset_t none, all;
+        int r;
+
+        r = -posix_spawnattr_init(attr);
+        if (r < 0)
+                return r;
+        sigemptyset(&none);
+        sigfillset(&all);
+        r = -posix_spawnattr_setflags(attr, flags | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        if (r == 0)
+                r = -posix_spawnattr_setsigmask(attr, &none);
+        if (r == 0)
+                r = -posix_spawnattr_setsigdefault(attr, &all);
+        if (r < 0)
+                posix_spawnattr_destroy(attr);
+        return r;
+}
+
 int spawn_run(const SpawnOptions *o, SpawnResult *ret) {
         _cleanup_free_ char *exe = NULL;
         _cleanup_close_ int devnull = -1, pidfd = -1, secret = -1;
@@ -110,7 +131,6 @@ int spawn_run(const SpawnOptions *o, SpawnResult *ret) {
         Capture cap[2] = {};
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
-        sigset_t none, all;
         static char *const empty_env[] = { NULL };
         pid_t pid;
         usec_t deadline;
@@ -150,13 +170,11 @@ int spawn_run(const SpawnOptions *o, SpawnResult *ret) {
         r = -posix_spawn_file_actions_init(&fa);
         if (r < 0)
                 goto close_pipes;
-        r = -posix_spawnattr_init(&attr);
+        r = spawn_attr_init(&attr, POSIX_SPAWN_SETPGROUP);
         if (r < 0) {
                 posix_spawn_file_actions_destroy(&fa);
                 goto close_pipes;
         }
-        sigemptyset(&none);
-        sigfillset(&all);
         /* Our own fds are O_CLOEXEC, but ones inherited from whoever started us may not be:
          * the child gets exactly 0, 1, 2 (and 3). */
         r = -posix_spawn_file_actions_adddup2(&fa, devnull, STDIN_FILENO);
@@ -169,14 +187,7 @@ int spawn_run(const SpawnOptions *o, SpawnResult *ret) {
         if (r == 0)
                 r = -posix_spawn_file_actions_addclosefrom_np(&fa, secret >= 0 ? 4 : 3);
         if (r == 0)
-                r = -posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                             POSIX_SPAWN_SETSIGDEF);
-        if (r == 0)
                 r = -posix_spawnattr_setpgroup(&attr, 0);
-        if (r == 0)
-                r = -posix_spawnattr_setsigmask(&attr, &none);
-        if (r == 0)
-                r = -posix_spawnattr_setsigdefault(&attr, &all);
         if (r == 0)
                 r = -posix_spawn(&pid, exe, &fa, &attr, o->argv, o->env ? o->env : empty_env);
         posix_spawn_file_actions_destroy(&fa);
@@ -289,4 +300,39 @@ free_bufs:
         free(cap[0].buf);
         free(cap[1].buf);
         return r;
+}
+
+int spawn_detached(char *const *argv, const char *path, pid_t *ret_pid) {
+        _cleanup_free_ char *exe = NULL;
+        _cleanup_close_ int devnull = -1;
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        pid_t pid;
+        int r;
+
+        r = spawn_find_executable(argv[0], path, &exe);
+        if (r < 0)
+                return r;
+        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull < 0)
+                return -errno;
+        r = -posix_spawn_file_actions_init(&fa);
+        if (r < 0)
+                return r;
+        r = spawn_attr_init(&attr, POSIX_SPAWN_SETSID);
+        if (r < 0) {
+                posix_spawn_file_actions_destroy(&fa);
+                return r;
+        }
+        r = -posix_spawn_file_actions_adddup2(&fa, devnull, STDIN_FILENO);
+        if (r == 0)
+                r = -posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+        if (r == 0)
+                r = -posix_spawn(&pid, exe, &fa, &attr, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        if (r < 0)
+                return r;
+        *ret_pid = pid;
+        return 0;
 }

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <sys/types.h>
+
 #include "macro.h"
 
 /* Where tools are looked up unless the caller passes another search path. */
@@ -45,3 +47,8 @@ int spawn_find_executable(const char *name, const char *path, char **ret);
  * -ENOENT when the tool is not found; other -errno when it could not be started. */
 int spawn_run(const SpawnOptions *o, SpawnResult *ret);
 void spawn_result_done(SpawnResult *r);
+
+/* Starts a desktop program and returns at once: its own session, default signal
+ * dispositions and an empty signal mask, stdin from /dev/null, the caller's environment
+ * (DISPLAY, the session bus…). The caller reaps *ret_pid. -ENOENT when not found in path. */
+int spawn_detached(char *const *argv, const char *path, pid_t *ret_pid);

@@ -9,8 +9,7 @@
 #include "i18n.h"
 #include "tray-notice.h"
 
-/* The deadline as the user's locale writes a date (%x): 12/04/2026, 04/12/2026… */
-static const char *format_deadline(usec_t t, char *buf, size_t size) {
+const char *notice_format_date(usec_t t, char *buf, size_t size) {
         time_t sec = (time_t) (t / USEC_PER_SEC);
         struct tm tm;
 
@@ -23,8 +22,28 @@ static const char *format_deadline(usec_t t, char *buf, size_t size) {
         return buf;
 }
 
-static const char *status_phrase(CheckStatus s) {
+static const char *format_time(usec_t t, const char *format, char *buf, size_t size) {
+        time_t sec = (time_t) (t / USEC_PER_SEC);
+        struct tm tm;
+
+        if (!localtime_r(&sec, &tm) || strftime(buf, size, format, &tm) == 0)
+                return "?";
+        return buf;
+}
+
+const char *notice_format_day(usec_t t, char *buf, size_t size) {
+        /* TRANSLATORS: strftime(3) format of a deadline in a notification title ("Tue 9 Dec"). */
+        return format_time(t, _("%a %-d %b"), buf, size);
+}
+
+const char *notice_format_minute(usec_t t, char *buf, size_t size) {
+        /* TRANSLATORS: strftime(3) format of a day and time ("Tue 9 Dec 09:00"). */
+        return format_time(t, _("%a %-d %b %H:%M"), buf, size);
+}
+
+const char *notice_status_phrase(CheckStatus s) {
         switch (s) {
+        case CHECK_PASS: return _("OK");
         case CHECK_WARN: return _("to fix");
         case CHECK_FAIL: return _("failing");
         case CHECK_UNKNOWN: return _("cannot be checked");
@@ -40,16 +59,16 @@ static void describe_check(FILE *f, const CheckResult *c) {
         const char *title = _(c->title);
 
         if (c->summary)
-                fprintf(f, _("\n%s (%s): %s"), title, status_phrase(c->status), c->summary);
+                fprintf(f, _("\n%s (%s): %s"), title, notice_status_phrase(c->status), c->summary);
         else
-                fprintf(f, "\n%s (%s)", title, status_phrase(c->status));
+                fprintf(f, "\n%s (%s)", title, notice_status_phrase(c->status));
         if (c->remediation && c->deadline)
                 fprintf(f, _("\n  To fix: %s — by %s"), c->remediation,
-                        format_deadline(c->deadline, date, sizeof(date)));
+                        notice_format_date(c->deadline, date, sizeof(date)));
         else if (c->remediation)
                 fprintf(f, _("\n  To fix: %s"), c->remediation);
         else if (c->deadline)
-                fprintf(f, _("\n  Deadline: %s"), format_deadline(c->deadline, date, sizeof(date)));
+                fprintf(f, _("\n  Deadline: %s"), notice_format_date(c->deadline, date, sizeof(date)));
 }
 
 static NoticeLevel notice_level(const TrayStatus *s, size_t n_problems) {
@@ -64,15 +83,103 @@ static NoticeLevel notice_level(const TrayStatus *s, size_t n_problems) {
         return n_problems > 0 ? NOTICE_ACTION : NOTICE_COMPLIANT;
 }
 
-static const char *notice_title(NoticeLevel level) {
-        switch (level) {
-        case NOTICE_COMPLIANT: return _("Vigie: compliant");
-        case NOTICE_PENDING: return _("Vigie: not checked yet");
-        case NOTICE_ACTION: return _("Vigie: compliant, action needed");
-        case NOTICE_NONCOMPLIANT: return _("Vigie: NOT compliant");
-        case NOTICE_NOT_ENROLLED: return _("Vigie: laptop not enrolled");
-        default: return _("Vigie: agent not running");
+int notice_check_rank(const CheckResult *c) {
+        switch (c->status) {
+        case CHECK_FAIL: return 0;
+        case CHECK_WARN: return 2;
+        case CHECK_PASS: return 3;
+        default: return 1;
         }
+}
+
+/* The check to fix first: by rank, then the earliest deadline. NULL when nothing is to fix. */
+static const CheckResult *first_problem(const TrayStatus *s) {
+        const CheckResult *best = NULL;
+
+        for (size_t i = 0; i < s->n_checks; i++) {
+                const CheckResult *c = s->checks[i];
+
+                if (c->status == CHECK_PASS)
+                        continue;
+                if (!best || notice_check_rank(c) < notice_check_rank(best) ||
+                    (notice_check_rank(c) == notice_check_rank(best) && c->deadline &&
+                     (!best->deadline || c->deadline < best->deadline)))
+                        best = c;
+        }
+        return best;
+}
+
+/* "Not compliant: 2 things to fix", "1 thing to fix — first by Tue 9 Dec", or the state. */
+static char *notice_title(NoticeLevel level, size_t n_problems, const CheckResult *first) {
+        char day[64], *t;
+        int r;
+
+        switch (level) {
+        case NOTICE_COMPLIANT: return strdup(_("Vigie: compliant"));
+        case NOTICE_PENDING: return strdup(_("Vigie: not checked yet"));
+        case NOTICE_NOT_ENROLLED: return strdup(_("Vigie: laptop not enrolled"));
+        case NOTICE_NO_AGENT: return strdup(_("Vigie: agent not running"));
+        case NOTICE_NONCOMPLIANT:
+                r = asprintf(&t, ngettext("Not compliant: %zu thing to fix", "Not compliant: %zu things to fix",
+                                          n_problems), n_problems);
+                break;
+        default:
+                if (first && first->deadline)
+                        r = asprintf(&t, ngettext("%zu thing to fix — first by %s", "%zu things to fix — first by %s",
+                                                  n_problems),
+                                     n_problems, notice_format_day(first->deadline, day, sizeof(day)));
+                else
+                        r = asprintf(&t, ngettext("%zu thing to fix", "%zu things to fix", n_problems), n_problems);
+        }
+        return r < 0 ? NULL : t;
+}
+
+/* S, cut before a word with "…" when it has more than WIDTH characters (UTF-8). */
+static char *cut_text(const char *s, size_t width) {
+        size_t chars = 0, cut = 0, i;
+        char *t;
+
+        for (i = 0; s[i]; i++) {
+                if (((unsigned char) s[i] & 0xC0) == 0x80)
+                        continue; /* continuation byte */
+                if (chars == width)
+                        break;
+                if (s[i] == ' ')
+                        cut = i;
+                chars++;
+        }
+        if (!s[i])
+                return strdup(s);
+        return asprintf(&t, "%.*s…", (int) (cut ?: i), s) < 0 ? NULL : t;
+}
+
+static int brief_line(FILE *f, const CheckResult *c) {
+        _cleanup_free_ char *text = cut_text(c->summary ?: notice_status_phrase(c->status), NOTICE_BRIEF_WIDTH);
+
+        if (!text)
+                return -ENOMEM;
+        if (ftell(f) > 0)
+                fputc('\n', f);
+        /* TRANSLATORS: a check's title and its summary, one line of a notification. */
+        fprintf(f, _("%s: %s"), _(c->title), text);
+        return 0;
+}
+
+/* The first problem, then the others in order; past three lines, "and N more". */
+static int compose_brief(FILE *f, const TrayStatus *s, size_t n_problems, const CheckResult *first) {
+        size_t shown = 1, room = n_problems > NOTICE_BRIEF_LINES ? NOTICE_BRIEF_LINES - 1 : NOTICE_BRIEF_LINES;
+        int r;
+
+        r = brief_line(f, first);
+        for (size_t i = 0; r >= 0 && i < s->n_checks && shown < room; i++)
+                if (s->checks[i] != first && s->checks[i]->status != CHECK_PASS) {
+                        r = brief_line(f, s->checks[i]);
+                        shown++;
+                }
+        if (r >= 0 && n_problems > shown)
+                fprintf(f, ngettext("\nand %zu more: see Details", "\nand %zu more: see Details", n_problems - shown),
+                        n_problems - shown);
+        return r;
 }
 
 static const char *notice_intro(const TrayStatus *s, NoticeLevel level) {
@@ -91,19 +198,27 @@ static const char *notice_intro(const TrayStatus *s, NoticeLevel level) {
         }
 }
 
+static bool has_problems(NoticeLevel level) {
+        return level == NOTICE_ACTION || level == NOTICE_NONCOMPLIANT;
+}
+
 int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
-        _cleanup_free_ char *body = NULL, *key = NULL;
-        _cleanup_fclose_ FILE *fb = NULL, *fk = NULL;
-        size_t body_size, key_size, n_problems = 0;
+        _cleanup_free_ char *body = NULL, *brief = NULL, *key = NULL, *title = NULL, *first_id = NULL,
+                            *support = NULL;
+        _cleanup_fclose_ FILE *fb = NULL, *fs = NULL, *fk = NULL;
+        size_t body_size, brief_size, key_size, n_problems = 0;
+        const CheckResult *first = first_problem(s);
         NoticeLevel level;
+        int r = 0;
 
         for (size_t i = 0; i < s->n_checks; i++)
                 n_problems += s->checks[i]->status != CHECK_PASS;
         level = notice_level(s, n_problems);
 
         fb = open_memstream(&body, &body_size);
+        fs = open_memstream(&brief, &brief_size);
         fk = open_memstream(&key, &key_size);
-        if (!fb || !fk)
+        if (!fb || !fs || !fk)
                 return -ENOMEM;
         fputs(notice_intro(s, level), fb);
         /* "never ran" and "stopped" are one level but two different things to say. */
@@ -115,13 +230,24 @@ int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
                 if (c->status != CHECK_PASS && level != NOTICE_PENDING)
                         describe_check(fb, c);
         }
-        if (fflush(fb) != 0 || ferror(fb) || fflush(fk) != 0 || ferror(fk))
+        if (has_problems(level) && first) {
+                r = compose_brief(fs, s, n_problems, first);
+                first_id = strdup(first->id);
+                if (!first_id)
+                        return -ENOMEM;
+        } else
+                fputs(notice_intro(s, level), fs);
+        if (r < 0 || fflush(fb) != 0 || ferror(fb) || fflush(fs) != 0 || ferror(fs) || fflush(fk) != 0 ||
+            ferror(fk))
                 return -ENOMEM;
         fclose(TAKE_PTR(fb));
+        fclose(TAKE_PTR(fs));
         fclose(TAKE_PTR(fk));
 
-        char *title = strdup(notice_title(level));
+        title = notice_title(level, n_problems, first);
         if (!title)
+                return -ENOMEM;
+        if (s->support && !(support = strdup(s->support)))
                 return -ENOMEM;
         *ret = (TrayNotice) {
                 .level = level,
@@ -132,17 +258,54 @@ int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
                         : level == NOTICE_NONCOMPLIANT ? "security-low"
                         : level == NOTICE_NOT_ENROLLED ? "security-medium"
                                                        : "dialog-warning",
-                .title = title,
+                .title = TAKE_PTR(title),
                 .body = TAKE_PTR(body),
+                .brief = TAKE_PTR(brief),
                 .key = TAKE_PTR(key),
+                .first_problem = TAKE_PTR(first_id),
+                .support = TAKE_PTR(support),
         };
         return 0;
+}
+
+char *notice_access_text(const TrayAccess *a) {
+        _cleanup_free_ char *text = NULL;
+        char when[64], *t;
+        int r;
+
+        switch (a->state) {
+        case ACCESS_ALLOWED:
+                text = strdup(_("Access to company resources: allowed."));
+                break;
+        case ACCESS_GRACE:
+                if (a->grace_until)
+                        r = asprintf(&text, _("Access to company resources is blocked from %s unless the problems "
+                                              "below are fixed."),
+                                     notice_format_minute(a->grace_until, when, sizeof(when)));
+                else
+                        r = asprintf(&text, "%s", _("Access to company resources will be blocked unless the problems "
+                                                    "below are fixed."));
+                if (r < 0)
+                        return NULL;
+                break;
+        case ACCESS_BLOCKED:
+                text = strdup(_("Access to company resources is blocked until the problems below are fixed."));
+                break;
+        default:
+                return NULL;
+        }
+        if (!text || !a->reason)
+                return TAKE_PTR(text);
+        return asprintf(&t, _("%s\nReason: %s"), text, a->reason) < 0 ? NULL : t;
 }
 
 void tray_notice_done(TrayNotice *n) {
         free(n->title);
         free(n->body);
+        free(n->brief);
         free(n->key);
+        free(n->first_problem);
+        free(n->support);
         *n = (TrayNotice) {};
 }
 

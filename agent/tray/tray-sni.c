@@ -51,11 +51,12 @@ static int get_tooltip(_unused_ sd_bus *bus, _unused_ const char *path, _unused_
         return r;
 }
 
-/* A click shows the notification again: the tray has no window of its own. */
+/* A click opens the details window; without one installed it shows the notification again. */
 static int method_activate(sd_bus_message *m, void *userdata, _unused_ sd_bus_error *error) {
         Tray *t = userdata;
 
-        (void) tray_notify(t);
+        if (tray_open_details(t) < 0)
+                (void) tray_notify(t);
         return sd_bus_reply_method_return(m, NULL);
 }
 

@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "fs-util.h"
 #include "json-util.h"
+#include "parse-util.h"
 #include "time-util.h"
 #include "tray-status.h"
 
@@ -58,6 +59,56 @@ static int parse_check(json_object *j, CheckResult **ret) {
         return 1;
 }
 
+static usec_t get_time(json_object *o, const char *key) {
+        const char *s = get_str(o, key);
+        usec_t t;
+
+        return s && parse_rfc3339(s, false, &t) >= 0 ? t : 0;
+}
+
+static const char *const access_states[] = {
+        [ACCESS_ALLOWED] = "allowed",
+        [ACCESS_GRACE] = "grace",
+        [ACCESS_BLOCKED] = "blocked",
+};
+
+/* "access": {"state","grace_until","reason","checked_at"}; an unknown state is no state. */
+static int parse_access(json_object *j, TrayAccess *ret) {
+        json_object *a;
+        const char *state;
+
+        *ret = (TrayAccess) { .state = ACCESS_UNKNOWN };
+        if (!json_object_object_get_ex(j, "access", &a) || !json_object_is_type(a, json_type_object) ||
+            !(state = get_str(a, "state")))
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(access_states); i++)
+                if (streq(state, access_states[i]))
+                        ret->state = (AccessState) i;
+        ret->grace_until = get_time(a, "grace_until");
+        ret->checked_at = get_time(a, "checked_at");
+        return dup_str(a, "reason", &ret->reason);
+}
+
+/* "support": {"url", "email"} from the site's configuration, as a URL to open; anything
+ * that is not a plain https:// or mailto: URL (or address) is ignored. */
+static int parse_support(json_object *j, char **ret) {
+        json_object *o;
+        const char *url, *email;
+
+        *ret = NULL;
+        if (!json_object_object_get_ex(j, "support", &o) || !json_object_is_type(o, json_type_object))
+                return 0;
+        url = get_str(o, "url");
+        email = get_str(o, "email");
+        if (contact_url_is_valid(url))
+                *ret = strdup(url);
+        else if (email_address_is_valid(email))
+                return asprintf(ret, "mailto:%s", email) < 0 ? (*ret = NULL, -ENOMEM) : 0;
+        else
+                return 0;
+        return *ret ? 0 : -ENOMEM;
+}
+
 int tray_status_parse(const char *data, size_t size, TrayStatus *ret) {
         _cleanup_json_ json_object *j = NULL;
         TrayStatus s = { .present = true };
@@ -74,6 +125,16 @@ int tray_status_parse(const char *data, size_t size, TrayStatus *ret) {
         if (json_object_object_get_ex(j, "agent", &agent) && json_object_is_type(agent, json_type_object) &&
             json_object_object_get_ex(agent, "pid", &v) && json_object_is_type(v, json_type_int))
                 s.pid = json_object_get_int64(v);
+        if (json_object_object_get_ex(j, "agent", &agent) && json_object_is_type(agent, json_type_object))
+                s.cycle_running = streq_ptr(get_str(agent, "state"), "cycle");
+        s.last_check = get_time(j, "last_check");
+        r = parse_access(j, &s.access);
+        if (r >= 0)
+                r = parse_support(j, &s.support);
+        if (r < 0) {
+                tray_status_done(&s);
+                return r;
+        }
         if (json_object_object_get_ex(j, "checks", &checks) && json_object_is_type(checks, json_type_array)) {
                 size_t n = MIN(json_object_array_length(checks), (size_t) TRAY_CHECKS_MAX);
 
@@ -100,7 +161,7 @@ int tray_status_load(const char *path, TrayStatus *ret) {
 
         r = read_file_full(path, TRAY_STATUS_FILE_MAX, &data, &size);
         if (r == -ENOENT) {
-                *ret = (TrayStatus) { .enrolled = -1, .compliant = -1 };
+                *ret = (TrayStatus) { .enrolled = -1, .compliant = -1, .access.state = ACCESS_UNKNOWN };
                 return 0;
         }
         if (r < 0)
@@ -110,5 +171,7 @@ int tray_status_load(const char *path, TrayStatus *ret) {
 
 void tray_status_done(TrayStatus *s) {
         check_results_free(s->checks, s->n_checks);
-        *s = (TrayStatus) { .enrolled = -1, .compliant = -1 };
+        free(s->access.reason);
+        free(s->support);
+        *s = (TrayStatus) { .enrolled = -1, .compliant = -1, .access.state = ACCESS_UNKNOWN };
 }

@@ -42,6 +42,7 @@ Tray *tray_free(Tray *t) {
         sd_event_source_disable_unref(t->parent_watch);
         sd_event_source_disable_unref(t->agent_exit);
         sd_bus_slot_unref(t->watcher_match);
+        sd_bus_slot_unref(t->action_match);
         sd_bus_flush_close_unref(t->bus);
         sd_event_unref(t->event);
         tray_notice_done(&t->notice);
@@ -184,6 +185,7 @@ int tray_start(Tray *t) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGCHLD); /* the programs our buttons start are reaped by sd-event */
         /* sd-event takes them through a signalfd: they must not be delivered the old way. */
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(errno, "Failed to block signals: %m");

@@ -15,6 +15,13 @@
 
 #define TRAY_BUS_NAME "org.vigie.Tray"
 
+/* A desktop tool that fixes a check, run as the user (tray-actions.c). */
+typedef struct TrayFix {
+        const char *check;     /* check id */
+        const char *label;     /* N_(): the button */
+        const char *argv[5];
+} TrayFix;
+
 typedef struct Tray {
         sd_event *event;
         sd_bus *bus;
@@ -29,6 +36,11 @@ typedef struct Tray {
         bool have_notice;
         uint32_t notification_id; /* replaces_id: one bubble, updated */
         bool markup;              /* the notification server parses body markup */
+        bool actions;             /* … and shows buttons */
+        bool capabilities_known;  /* GetCapabilities answered (or failed) */
+        bool notify_pending;      /* a bubble waits for that answer */
+        const TrayFix *fix;       /* the bubble's fix button, NULL when none */
+        sd_bus_slot *action_match;
 } Tray;
 
 int tray_new(const char *status_path, Tray **ret);
@@ -51,3 +63,13 @@ void tray_sni_changed(Tray *t, const TrayNotice *old);
 /* tray-notify.c: org.freedesktop.Notifications. */
 int tray_notify_start(Tray *t);
 int tray_notify(Tray *t);
+
+/* tray-actions.c: the notification's buttons. */
+/* The first tool installed in PATH that fixes the check, else "Contact IT" when the site
+ * gave a support URL, or NULL. */
+const TrayFix *tray_fix_find(const char *check_id, const char *support, const char *path);
+/* vigie-details beside our own executable; -ENOENT when not installed. */
+int tray_details_path(char **ret);
+/* Starts vigie-details on our status file. */
+int tray_open_details(Tray *t);
+int tray_run_fix(Tray *t);

@@ -137,17 +137,24 @@ def test_item_and_notifications_follow_status_json(desk):
     checks = with_check(with_check(PASS_ALL, "backup", **BACKUP_FAIL), "patch_level", **PATCH_WARN)
     write_status(d.status, status_doc(d.agent.pid, False, checks))
     n = wait_notifications(d, 1, "the non-compliance notification")[0]
-    assert n["summary"] == "Vigie: NOT compliant"
+    assert n["summary"] == "Not compliant: 2 things to fix"
     assert n["urgency"] == 2 and n["replaces_id"] == 0 and n["icon"] == "security-low"
     assert n["desktop_entry"] == "vigie-tray"
-    assert "Backup (failing): Last backup 9 days ago" in n["body"]
-    assert "To fix: Run your backup now." in n["body"]
-    assert 'Patch level (to fix): 2 security updates pending since 2026-11-27' in n["body"]
-    assert 'To fix: run "sudo apt upgrade" — by 12/04/26' in n["body"]
-    assert "Disk encryption" not in n["body"]
+    # The bubble is short: the failing check first, one line each, summaries cut at a word.
+    assert n["body"] == ("Backup: Last backup 9 days ago is older than the 48 h the…\n"
+                         "Patch level: 2 security updates pending since 2026-11-27"), n["body"]
+    # The recorder announces no "actions": no buttons.
+    assert n["actions"] == []
     assert d.bus.item_property(d.service, "Status") == "NeedsAttention"
     assert d.bus.item_property(d.service, "IconName") == "security-low"
-    assert tooltip(d)[1:] == (n["summary"], n["body"])
+    # The tooltip keeps the whole story.
+    _, tip_title, tip = tooltip(d)
+    assert tip_title == n["summary"]
+    assert "Backup (failing): Last backup 9 days ago" in tip
+    assert "To fix: Run your backup now." in tip
+    assert 'Patch level (to fix): 2 security updates pending since 2026-11-27' in tip
+    assert 'To fix: run "sudo apt upgrade" — by 12/04/26' in tip
+    assert "Disk encryption" not in tip
     wait_for(lambda: [r for r in d.rec.records("NewStatus") if r["status"] == "NeedsAttention"], 30,
              what="NewStatus(NeedsAttention)")
 
@@ -157,7 +164,7 @@ def test_item_and_notifications_follow_status_json(desk):
     write_status(d.status, status_doc(d.agent.pid, True, with_check(PASS_ALL, "patch_level", **PATCH_WARN)))
     ns = wait_notifications(d, 2, "the action-needed notification")
     assert len(ns) == 2, ns
-    assert ns[1]["summary"] == "Vigie: compliant, action needed"
+    assert ns[1]["summary"] == "1 thing to fix — first by Fri 4 Dec"
     assert ns[1]["urgency"] == 1 and ns[1]["replaces_id"] == ns[0]["id"]
     assert d.bus.item_property(d.service, "IconName") == "security-medium"
 
@@ -170,10 +177,10 @@ def test_item_and_notifications_follow_status_json(desk):
     wait_for(lambda: [r["status"] for r in d.rec.records("NewStatus")][-2:] == ["NeedsAttention", "Active"], 30,
              what="NewStatus(Active) after NewStatus(NeedsAttention)")
 
-    # A click on the item shows the notice again.
+    # A click on the item opens the details window (test_details.py shows it on a display).
     d.bus.call_item(d.service, "Activate", 0, 0)
-    ns = wait_notifications(d, 4, "the notification after Activate")
-    assert ns[3]["summary"] == "Vigie: compliant"
+    wait_for(lambda: "Started " in tray.stderr() and "vigie-details" in tray.stderr(), 30,
+             what="vigie-details started")
 
 
 def test_french_session(desk, fr_locale):
@@ -186,12 +193,20 @@ def test_french_session(desk, fr_locale):
     checks = with_check(with_check(PASS_ALL, "backup", **BACKUP_FAIL), "patch_level", **PATCH_WARN)
     write_status(d.status, status_doc(d.agent.pid, False, checks))
     n = wait_notifications(d, 1, "the French notification")[0]
-    assert n["summary"] == f"Vigie{NBSP}: NON conforme"
-    assert n["body"].startswith("Ce portable ne respecte pas la politique de sécurité de l'entreprise.")
-    assert f"Sauvegarde (non conforme){NBSP}: Last backup 9 days ago" in n["body"]
-    assert f"Mises à jour (à corriger){NBSP}: 2 security updates" in n["body"]
+    assert n["summary"] == f"Non conforme{NBSP}: 2 points à corriger"
+    assert n["body"].startswith(f"Sauvegarde{NBSP}: Last backup 9 days ago")
+    assert f"\nMises à jour{NBSP}: 2 security updates" in n["body"]
+    tip = tooltip(d)[2]
+    assert tip.startswith("Ce portable ne respecte pas la politique de sécurité de l'entreprise.")
+    assert f"Sauvegarde (non conforme){NBSP}: Last backup 9 days ago" in tip
     date = "04/12/2026" if fr_locale["real_dates"] else "12/04/26"
-    assert f'À faire{NBSP}: run "sudo apt upgrade" — avant le {date}' in n["body"]
+    assert f'À faire{NBSP}: run "sudo apt upgrade" — avant le {date}' in tip
+
+    # Only the patches left: the title says by when, in French.
+    write_status(d.status, status_doc(d.agent.pid, True, with_check(PASS_ALL, "patch_level", **PATCH_WARN)))
+    ns = wait_notifications(d, 2, "the French action-needed notification")
+    day = "ven. 4 déc." if fr_locale["real_dates"] else "Fri 4 Dec"
+    assert ns[1]["summary"] == f"1 point à corriger avant le {day}"
 
 
 def test_watcher_appearing_later_gets_the_item(tmp_path):
@@ -259,7 +274,7 @@ def test_status_directory_created_later(tmp_path):
         write_status(status, status_doc(agent.pid, False, with_check(PASS_ALL, "backup", **BACKUP_FAIL)))
         ns = wait_for(lambda: len(rec.records("notify")) >= 2 and rec.records("notify"), 30,
                       what="the notification once the directory exists")
-        assert ns[1]["summary"] == "Vigie: NOT compliant"
+        assert ns[1]["summary"] == "Not compliant: 1 thing to fix"
     finally:
         tray.stop()
         agent.stop()
@@ -276,7 +291,7 @@ def test_unreadable_status_at_start_then_a_good_one(desk):
     assert d.bus.item_property(d.service, "Status") == ""
     write_status(d.status, status_doc(d.agent.pid, False, with_check(PASS_ALL, "backup", **BACKUP_FAIL)))
     n = wait_notifications(d, 1, "the notification once the file is good")[0]
-    assert n["summary"] == "Vigie: NOT compliant"
+    assert n["summary"] == "Not compliant: 1 thing to fix"
     assert d.bus.item_property(d.service, "Status") == "NeedsAttention"
 
 
@@ -290,11 +305,62 @@ def test_markup_is_escaped_for_servers_that_parse_it(tmp_path):
     try:
         wait_for(lambda: rec.records("register"), 30, what="registration")
         write_status(status, status_doc(agent.pid, False, with_check(
-            PASS_ALL, "patch_level", status="fail", summary="<3 updates>",
-            remediation="run: sudo apt update && sudo apt upgrade")))
+            PASS_ALL, "patch_level", status="fail", summary="<3 updates> && more")))
         n = wait_for(lambda: rec.records("notify"), 30, what="the notification")[0]
-        assert "sudo apt update &amp;&amp; sudo apt upgrade" in n["body"]
-        assert "&lt;3 updates&gt;" in n["body"]
+        assert n["body"] == "Patch level: &lt;3 updates&gt; &amp;&amp; more"
+    finally:
+        tray.stop()
+        agent.stop()
+        rec.close()
+        bus.close()
+
+
+def test_buttons_open_details_and_the_updater(tmp_path):
+    """A server with "actions": Details (and a click on the bubble) start vigie-details, the
+    second button the desktop's updater for a patch problem — as the user, nothing else."""
+    bus = SessionBus(tmp_path)
+    rec = Recorder(bus, tmp_path / "calls.jsonl", actions=True)
+    agent = FakeAgent(tmp_path)
+    status = tmp_path / "status.json"
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    ran = tmp_path / "ran"
+
+    def fake_tool(name):
+        """A desktop tool that writes who ran it and with what into `ran`."""
+        tool = tools / name
+        tool.write_text(f'#!/bin/sh\necho "$(id -u) {name} $*" >>{ran}\n')
+        tool.chmod(0o755)
+        return tool
+    updater = fake_tool("gnome-software")
+    write_status(status, status_doc(agent.pid, True, PASS_ALL))
+    tray = Tray(tmp_path, bus, status, {"PATH": f"{tools}:/usr/bin:/bin", "DISPLAY": ":nowhere"})
+    try:
+        wait_for(lambda: rec.records("register"), 30, what="registration")
+        write_status(status, status_doc(agent.pid, True, with_check(PASS_ALL, "patch_level", **PATCH_WARN)))
+        n = wait_for(lambda: rec.records("notify"), 30, what="the notification")[0]
+        assert n["actions"] == ["default", "Details", "details", "Details", "fix", "Install updates"]
+        rec.invoke(n["id"], "fix")
+        wait_for(lambda: ran.exists() and ran.read_text(), 30, what="the updater started")
+        assert ran.read_text() == f"{os.getuid()} gnome-software --mode=updates\n"
+        rec.invoke(n["id"], "details")
+        wait_for(lambda: re.search(r"Started .*vigie-details", tray.stderr()), 30, what="vigie-details started")
+        # Another bubble's buttons are not ours.
+        rec.invoke(n["id"] + 1, "fix")
+        # Without an updater, a backup problem: only Details.
+        updater.unlink()
+        write_status(status, status_doc(agent.pid, False, with_check(PASS_ALL, "backup", **BACKUP_FAIL)))
+        ns = wait_for(lambda: len(rec.records("notify")) >= 2 and rec.records("notify"), 30, what="second bubble")
+        assert ns[1]["actions"] == ["default", "Details", "details", "Details"]
+        assert ran.read_text().count("\n") == 1
+        # The site names its support: "Contact IT" opens it (a URL that is not plain is ignored).
+        fake_tool("xdg-open")
+        write_status(status, status_doc(agent.pid, False, with_check(PASS_ALL, "patch_level", status="fail"),
+                                        support={"url": "javascript:alert(1)", "email": "it@example.com"}))
+        ns = wait_for(lambda: len(rec.records("notify")) >= 3 and rec.records("notify"), 30, what="third bubble")
+        assert ns[2]["actions"][-2:] == ["fix", "Contact IT"]
+        rec.invoke(ns[2]["id"], "fix")
+        wait_for(lambda: f"{os.getuid()} xdg-open mailto:it@example.com\n" in ran.read_text(), 30, what="xdg-open mailto:")
     finally:
         tray.stop()
         agent.stop()
@@ -320,7 +386,7 @@ def test_once(tmp_path, fr_locale):
         write_status(status, status_doc(agent.pid, False, with_check(PASS_ALL, "patch_level", **PATCH_WARN)))
         r = run("vigie-tray", "--once", "--status", status, env=dict(env, **lang_env(fr_locale)))
         assert r.returncode == 1, r
-        assert r.stdout.startswith(f"Vigie{NBSP}: NON conforme\n"), r
+        assert r.stdout.startswith(f"Non conforme{NBSP}: 1 point à corriger\n"), r
     finally:
         agent.stop()
 
@@ -348,7 +414,7 @@ def test_vigie_check_speaks_french(vigie, empty_config, fr_locale):
 def test_employee_facing_strings_are_all_translated(tmp_path):
     """Every message of the tray, the checks and `vigie check`/`vigie status` has a French
     translation: a new string without one fails here (make po-update, then translate)."""
-    sources = sorted(str(p.relative_to(SRC)) for pat in ("agent/tray/*.c", "agent/checks/*.c",
+    sources = sorted(str(p.relative_to(SRC)) for pat in ("agent/tray/*.c", "agent/details/*.c", "agent/checks/*.c",
                                                          "agent/verb-check.c", "agent/verb-status.c",
                                                          "agent/cli.c")
                      for p in SRC.glob(pat))
@@ -396,6 +462,13 @@ def test_installed_user_unit_and_autostart_entry(tmp_path):
         if subprocess.run(["which", "desktop-file-validate"], capture_output=True).returncode == 0:
             v = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
             assert v.returncode == 0, v.stdout + v.stderr
+    # The details window's application entry: how GNOME without a tray reaches it.
+    entry = dest / "usr/share/applications/vigie-details.desktop"
+    text = entry.read_text()
+    assert "Exec=/usr/bin/vigie-details\n" in text and "NoDisplay" not in text
+    if subprocess.run(["which", "desktop-file-validate"], capture_output=True).returncode == 0:
+        v = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
+        assert v.returncode == 0, v.stdout + v.stderr
 
 
 def test_exits_with_failure_when_the_session_bus_goes(tmp_path):

@@ -4,7 +4,9 @@ the panel's org.kde.StatusNotifierWatcher and the org.freedesktop.Notifications 
 writing every call it receives (and the item's NewStatus signals) as one JSON line.
 
 Run as a script, the recorder serves:  tray_util.py ADDRESS LOG [--watcher] [--notifications]
-[--markup]. It prints "ready" once its names are owned."""
+[--markup] [--actions]. It prints "ready" once its names are owned. With --actions it
+announces the "actions" capability and emits ActionInvoked(id, key) for each "ID KEY" line
+it reads on its stdin, as a server does when the user presses a button."""
 import json
 import os
 import shutil
@@ -43,11 +45,12 @@ class SessionBus(PrivateBus):
 class Recorder:
     """The recorder process and what it has logged so far."""
 
-    def __init__(self, bus: SessionBus, log: Path, watcher=True, notifications=True, markup=False):
+    def __init__(self, bus: SessionBus, log: Path, watcher=True, notifications=True, markup=False, actions=False):
         self.log = log
         args = [PYTHON, str(HERE / "tray_util.py"), bus.address, str(log)]
         args += ["--watcher"] * watcher + ["--notifications"] * notifications + ["--markup"] * markup
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        args += ["--actions"] * actions
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().strip()
         assert line == "ready", f"recorder said {line!r}"
 
@@ -56,6 +59,11 @@ class Recorder:
             return []
         out = [json.loads(l) for l in self.log.read_text().splitlines() if l.strip()]
         return [r for r in out if kind is None or r["call"] == kind]
+
+    def invoke(self, notification_id, key):
+        """The user pressed the button KEY of bubble NOTIFICATION_ID."""
+        self.proc.stdin.write(f"{notification_id} {key}\n")
+        self.proc.stdin.flush()
 
     def close(self):
         self.proc.terminate()
@@ -146,14 +154,18 @@ def _serve(address, log_path, flags):
                 Notifications.next_id += 1
                 nid = Notifications.next_id
             record(call="notify", app=str(app), replaces_id=int(replaces_id), id=nid, icon=str(icon),
-                   summary=str(summary), body=str(body), timeout=int(timeout),
+                   summary=str(summary), body=str(body), timeout=int(timeout), actions=[str(a) for a in actions],
                    urgency=int(hints["urgency"]) if "urgency" in hints else None,
                    desktop_entry=str(hints.get("desktop-entry", "")))
             return dbus.UInt32(nid)
 
         @dbus.service.method("org.freedesktop.Notifications", in_signature="", out_signature="as")
         def GetCapabilities(self):
-            return ["body", "body-markup"] if "--markup" in flags else ["body"]
+            return ["body"] + ["body-markup"] * ("--markup" in flags) + ["actions"] * ("--actions" in flags)
+
+        @dbus.service.signal("org.freedesktop.Notifications", signature="us")
+        def ActionInvoked(self, nid, key):
+            record(call="ActionInvoked", id=int(nid), key=str(key))
 
         @dbus.service.method("org.freedesktop.Notifications", in_signature="", out_signature="ssss")
         def GetServerInformation(self):
@@ -169,8 +181,18 @@ def _serve(address, log_path, flags):
         keep.append(Watcher(bus, "/StatusNotifierWatcher"))
         bus.request_name("org.kde.StatusNotifierWatcher", dbus.bus.NAME_FLAG_DO_NOT_QUEUE)
     if "--notifications" in flags:
-        keep.append(Notifications(bus, "/org/freedesktop/Notifications"))
+        server = Notifications(bus, "/org/freedesktop/Notifications")
+        keep.append(server)
         bus.request_name("org.freedesktop.Notifications", dbus.bus.NAME_FLAG_DO_NOT_QUEUE)
+
+        def on_stdin(fd, cond):
+            line = sys.stdin.readline()
+            if not line:
+                return False
+            nid, key = line.split()
+            server.ActionInvoked(dbus.UInt32(int(nid)), key)
+            return True
+        GLib.io_add_watch(sys.stdin, GLib.IO_IN, on_stdin)
     loop = GLib.MainLoop()
     GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, loop.quit)
     print("ready", flush=True)

@@ -79,6 +79,38 @@ static void test_strv(void **state) {
         assert_string_equal(j, "a, b");
 }
 
+static void test_contact(void **state) {
+        (void) state;
+        assert_true(contact_url_is_valid("https://it.example.com/help?x=1"));
+        assert_true(contact_url_is_valid("mailto:it@example.com"));
+        assert_false(contact_url_is_valid(NULL));
+        assert_false(contact_url_is_valid("http://it.example.com"));
+        assert_false(contact_url_is_valid("javascript:alert(1)"));
+        assert_false(contact_url_is_valid("file:///etc/shadow"));
+        assert_false(contact_url_is_valid("https://"));
+        assert_false(contact_url_is_valid("https://a b"));
+        assert_false(contact_url_is_valid("https://a\"b"));
+        assert_false(contact_url_is_valid("https://\xc3\xa9t\xc3\xa9"));
+        char long_url[CONTACT_URL_MAX + 2];
+        memset(long_url, 'a', sizeof(long_url) - 1);
+        memcpy(long_url, "https://", 8);
+        long_url[sizeof(long_url) - 1] = 0;
+        assert_false(contact_url_is_valid(long_url));
+        long_url[CONTACT_URL_MAX] = 0;
+        assert_true(contact_url_is_valid(long_url));
+
+        assert_true(email_address_is_valid("it-help+vigie@corp.example.com"));
+        assert_false(email_address_is_valid(NULL));
+        assert_false(email_address_is_valid("it"));
+        assert_false(email_address_is_valid("@example.com"));
+        assert_false(email_address_is_valid("it@"));
+        assert_false(email_address_is_valid("it@localhost"));
+        assert_false(email_address_is_valid("it@example.com."));
+        assert_false(email_address_is_valid("it@@example.com"));
+        assert_false(email_address_is_valid("i t@example.com"));
+        assert_false(email_address_is_valid("it@exa_mple.com"));
+}
+
 static void test_rfc3339(void **state) {
         usec_t t;
         char buf[RFC3339_MAX];
@@ -101,6 +133,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_int),     cmocka_unit_test(test_parse_boolean),
                 cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_parse_size),
                 cmocka_unit_test(test_strv),          cmocka_unit_test(test_rfc3339),
+                cmocka_unit_test(test_contact),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

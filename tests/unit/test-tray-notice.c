@@ -57,7 +57,10 @@ static void test_noncompliant_with_deadline(void **state) {
         assert_int_equal(n.level, NOTICE_NONCOMPLIANT);
         assert_string_equal(n.sni_status, "NeedsAttention");
         assert_string_equal(n.icon, "security-low");
-        assert_string_equal(n.title, "Vigie: NOT compliant");
+        assert_string_equal(n.title, "Not compliant: 3 things to fix");
+        /* The bubble: the failing check first, then the others in order; one short line each. */
+        assert_string_equal(n.brief, "Backup: old\nPatch level: 2 pending\nx: cannot be checked");
+        assert_string_equal(n.first_problem, "backup");
         assert_string_equal(n.body, "This laptop does not meet the company's security policy. To fix:\n"
                                     "Patch level (to fix): 2 pending\n  To fix: run apt — by 12/04/26\n"
                                     "Backup (failing): old\n  To fix: back up\n"
@@ -77,8 +80,65 @@ static void test_action_needed(void **state) {
         assert_string_equal(n.icon, "security-medium");
         assert_string_equal(n.sni_status, "NeedsAttention");
         assert_non_null(strstr(n.body, "Backup (to fix): aging\n  Deadline: 12/01/26"));
+        assert_string_equal(n.title, "1 thing to fix — first by Tue 1 Dec");
+        assert_string_equal(n.brief, "Backup: aging");
         assert_int_equal(tray_notice_urgency(&n), 1);
         tray_notice_done(&n);
+}
+
+#define WARN(id, summary, deadline)                                                                     \
+        "{\"id\":\"" id "\",\"title\":\"" id "\",\"status\":\"warn\",\"summary\":\"" summary "\","   \
+        "\"deadline\":\"" deadline "\"}"
+
+/* Past three problems the bubble says how many more; long summaries are cut at a word;
+ * the title's deadline is the earliest. */
+static void test_brief_is_short(void **state) {
+        TrayNotice n;
+        (void) state;
+        compose("{\"enrolled\":true,\"compliant\":true," AGENT ",\"checks\":["
+                WARN("a", "one two three four five six seven eight nine ten eleven twelve thirteen", "2026-12-09T09:00:00Z") ","
+                WARN("b", "é é é é é é é é é é é é é é é é é é é é é é é é é é é é é é é é", "2026-12-08T09:00:00Z") ","
+                WARN("c", "c", "2026-12-10T09:00:00Z") "," WARN("d", "d", "2026-12-11T09:00:00Z") "]}",
+                true, &n);
+        assert_string_equal(n.title, "4 things to fix — first by Tue 8 Dec");
+        assert_string_equal(n.first_problem, "b");
+        assert_string_equal(n.brief, "b: é é é é é é é é é é é é é é é é é é é é é é é é é é é é…\n"
+                                     "a: one two three four five six seven eight nine ten eleven…\n"
+                                     "and 2 more: see Details");
+        tray_notice_done(&n);
+}
+
+static void test_access(void **state) {
+        TrayStatus s;
+        char *text;
+        (void) state;
+        const char *j = "{\"last_check\":\"2026-12-02T04:20:00Z\",\"agent\":{\"pid\":1,\"state\":\"cycle\"},"
+                        "\"access\":{\"state\":\"grace\",\"grace_until\":\"2026-12-09T09:00:00Z\","
+                        "\"reason\":\"backup failing\",\"checked_at\":\"2026-12-02T04:20:00Z\"}}";
+
+        assert_int_equal(tray_status_parse(j, strlen(j), &s), 0);
+        assert_true(s.cycle_running);
+        assert_int_equal(s.last_check, 1796185200 * USEC_PER_SEC);
+        assert_int_equal(s.access.state, ACCESS_GRACE);
+        text = notice_access_text(&s.access);
+        assert_string_equal(text, "Access to company resources is blocked from Wed 9 Dec 09:00 unless the problems "
+                                  "below are fixed.\nReason: backup failing");
+        free(text);
+        tray_status_done(&s);
+
+        j = "{\"access\":{\"state\":\"blocked\",\"grace_until\":null,\"reason\":null}}";
+        assert_int_equal(tray_status_parse(j, strlen(j), &s), 0);
+        text = notice_access_text(&s.access);
+        assert_string_equal(text, "Access to company resources is blocked until the problems below are fixed.");
+        free(text);
+        tray_status_done(&s);
+
+        /* Absent, or a state we do not know: nothing is said. */
+        j = "{\"access\":{\"state\":\"maybe\"}}";
+        assert_int_equal(tray_status_parse(j, strlen(j), &s), 0);
+        assert_int_equal(s.access.state, ACCESS_UNKNOWN);
+        assert_null(notice_access_text(&s.access));
+        tray_status_done(&s);
 }
 
 static void test_agent_states(void **state) {
@@ -168,6 +228,8 @@ int main(void) {
                 cmocka_unit_test(test_compliant),
                 cmocka_unit_test(test_noncompliant_with_deadline),
                 cmocka_unit_test(test_action_needed),
+                cmocka_unit_test(test_brief_is_short),
+                cmocka_unit_test(test_access),
                 cmocka_unit_test(test_agent_states),
                 cmocka_unit_test(test_parse_defensive),
                 cmocka_unit_test(test_checks_capped),
