@@ -5,6 +5,7 @@
 #   make fuzz       build libFuzzer targets with clang, run each FUZZ_SECONDS
 #   make bench      benchmarks (figures and ratios, no assertions)
 #   make install    PREFIX, DESTDIR, SYSCONFDIR, … below
+#   make deb        .debs into build/packages (packaging/debian; DEB_VERSION= for a rebuild)
 
 VERSION := 0.1.0
 
@@ -105,7 +106,7 @@ FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
 .PHONY: all deps check unit units fuzz-replay integration demo fuzz fuzzers bench install clean \
-	format pot po-update install-tray
+	format pot po-update install-tray deb
 
 # Translations: po/LANG.po → $(BUILD)/locale/LANG/LC_MESSAGES/vigie.mo, the layout
 # bindtextdomain() reads; tests point $$VIGIE_LOCALEDIR at $(BUILD)/locale.
@@ -244,6 +245,10 @@ units: all
 	@rm -rf $(BUILD)/destdir
 	@$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/destdir PREFIX=/usr >/dev/null
 	@sh tests/units/check-units.sh $(abspath $(BUILD))/destdir
+
+# Packages (docs/deploy.md): built from a copy of the tree, so the build here is untouched.
+deb:
+	@sh packaging/build-deb.sh $(abspath build)/deb $(abspath build)/packages $(DEB_VERSION)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
