@@ -9,8 +9,10 @@ BUILD="build-essential pkg-config clang libclang-rt-14-dev gettext
 TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cryptography
  cryptsetup-bin restic borgbackup dbus dbus-bin python3-dbus postgresql curl openssl valgrind
  systemd hyperfine time procps iproute2 sqlite3 apt dpkg"
+# make deb, make rpm, make check-packages (docs/deploy.md).
+PACKAGING="debhelper dpkg-dev lintian debootstrap rpm rpmlint file ansible"
 
-want="$BUILD $TEST"
+want="$BUILD $TEST $PACKAGING"
 [ "${1:-}" = "--build-only" ] && want="$BUILD"
 
 missing=""
