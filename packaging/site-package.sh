@@ -109,12 +109,13 @@ Version: $version
 Release: 1
 Summary: Vigie site settings for $name
 License: MIT
+URL: $server
 BuildArch: noarch
 Requires: vigie-agent
 
 %description
-The server ($server), its CA and an enrollment token: with vigie-agent, the
-laptop enrolls and reports on the agent's next cycle.
+The Vigie server of $name, its CA and an enrollment token: with
+vigie-agent, the laptop enrolls and reports on the agent's next cycle.
 
 %install
 mkdir -p %{buildroot} && cp -a $root/etc %{buildroot}/
@@ -128,6 +129,10 @@ systemctl try-restart vigie-agent.service >/dev/null 2>&1 || :
 %config(noreplace) %attr(0644,root,root) /etc/vigie/ca.pem
 %config(noreplace) %attr(0644,root,root) /etc/vigie/agent.conf.d/10-site.conf
 %config(noreplace) %attr(0600,root,root) /etc/vigie/enroll.token
+
+%changelog
+* $(LC_ALL=C date -u '+%a %b %d %Y') $name IT <root@localhost> - $version-1
+- Made by vigie-site-package.
 SPEC
 	rpmbuild -bb --quiet --define "_topdir $tmp/rpm" --define "_rpmdir $tmp/rpm/out" "$tmp/site.spec" >/dev/null
 	find "$tmp/rpm/out" -name '*.rpm' -exec cp {} "$out/" \; -exec basename {} \; | sed "s|^|$out/|"

@@ -161,7 +161,7 @@ def spooled(c):
     return sorted(p.name for p in c.path("/var/lib/vigie/spool").glob("*.jws"))
 
 
-def test_agent_install_enroll_upgrade_remove_purge(chroot, tmp_path):
+def test_agent_tray_site_install_enroll_upgrade_remove_purge(chroot, tmp_path):
     c = chroot
     pristine = c.files()
     srv = VigieServer(tmp_path / "server")
@@ -171,11 +171,12 @@ def test_agent_install_enroll_upgrade_remove_purge(chroot, tmp_path):
         site = site_package(srv, tmp_path / "site", f"https://127.0.0.1:{srv.port}")
 
         # Install: the site's files root-only where they are secret; the agent's state made.
-        c.dpkg("-i", deb(PACKAGES, "vigie-agent"), site)
+        c.dpkg("-i", deb(PACKAGES, "vigie-agent"), deb(PACKAGES, "vigie-tray"), site)
         token = c.path("/etc/vigie/enroll.token").stat()
         assert (token.st_uid, token.st_mode & 0o777) == (0, 0o600)
         assert (c.path("/var/lib/vigie").stat().st_mode & 0o777) == 0o700
         assert c.path("/etc/systemd/system/multi-user.target.wants/vigie-agent.service").is_symlink()
+        assert c.path("/etc/systemd/user/graphical-session.target.wants/vigie-tray.service").is_symlink()
 
         # First cycle: enrolls with the token and reports.
         out = agent_cycle(c)
@@ -194,7 +195,7 @@ def test_agent_install_enroll_upgrade_remove_purge(chroot, tmp_path):
         assert len(waiting) == 1, f"the report sent to a stopped server was not spooled: {r}"
 
         # Upgrade to a higher version of the same sources: key, seq and spool survive.
-        c.dpkg("-i", deb(PACKAGES_NEXT, "vigie-agent"))
+        c.dpkg("-i", deb(PACKAGES_NEXT, "vigie-agent"), deb(PACKAGES_NEXT, "vigie-tray"))
         assert c.run("dpkg-query", "-W", "-f=${Version}", "vigie-agent").stdout == \
             deb(PACKAGES_NEXT, "vigie-agent").name.split("_")[1]
         assert sha256(c.path("/var/lib/vigie/device.key")) == key
@@ -213,9 +214,9 @@ def test_agent_install_enroll_upgrade_remove_purge(chroot, tmp_path):
         assert r.json()["latest"]["claims"]["seq"] == seq + 1, r
 
         # Remove keeps the device's identity and chain; purge leaves nothing of Vigie's.
-        c.dpkg("-r", "vigie-site-acme", "vigie-agent")
+        c.dpkg("-r", "vigie-site-acme", "vigie-tray", "vigie-agent")
         assert sha256(c.path("/var/lib/vigie/device.key")) == key
-        c.dpkg("-P", "vigie-site-acme", "vigie-agent")
+        c.dpkg("-P", "vigie-site-acme", "vigie-tray", "vigie-agent")
         left = sorted(c.files() - pristine)
         assert left == [], f"left behind after purge: {left}"
     finally:
