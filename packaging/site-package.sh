@@ -2,7 +2,7 @@
 # vigie-site-package: a package that enrolls laptops with no per-laptop step.
 #   site-package.sh --name ACME --server https://vigie.acme.example:8443 [--dir DIR]
 #       [--ca FILE] [--token-uses N] [--token-ttl 30d] [--format deb|rpm]
-#       [--version V] [--out DIR]
+#       [--version V] [--maintainer "ACME IT <it@acme.example>"] [--out DIR]
 # writes vigie-site-acme (deb or rpm) into --out (default .): agent.conf.d/10-site.conf
 # (Server=, CA=), the server's CA and a fresh enrollment token (root, 0600) made with
 # "vigie-server token create" on the server directory --dir (default /var/lib/vigie-server).
@@ -11,7 +11,7 @@
 set -eu
 
 usage() {
-	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 die() {
@@ -19,7 +19,7 @@ die() {
 	exit 1
 }
 
-name="" server="" dir=/var/lib/vigie-server ca="" uses=1000 ttl=30d format=deb version=1 out=.
+name="" server="" maintainer="" dir=/var/lib/vigie-server ca="" uses=1000 ttl=30d format=deb version=1 out=.
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case "$1" in
@@ -32,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--format) format=$2 ;;
 	--version) version=$2 ;;
 	--out) out=$2 ;;
+	--maintainer) maintainer=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -52,12 +53,18 @@ esac
 ca=${ca:-$dir/ca.pem}
 [ -r "$ca" ] || die "cannot read the server CA \"$ca\": run \"vigie-server init\" first, or give --ca."
 pkg=vigie-site-$slug
+# The package's contact: by default IT at the server's host name.
+host=${server#https://}
+host=${host%%/*}
+host=${host%:*}
+maintainer=${maintainer:-"$name IT <it@$host>"}
 
 umask 077
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
 mkdir -p "$root/etc/vigie/agent.conf.d"
+chmod 0755 "$root"
 cp "$ca" "$root/etc/vigie/ca.pem"
 "${VIGIE_SERVER:-vigie-server}" token create --dir "$dir" --uses "$uses" --ttl "$ttl" \
 	--label "$pkg $version" >"$root/etc/vigie/enroll.token" ||
@@ -75,18 +82,18 @@ chmod 0600 "$root/etc/vigie/enroll.token"
 mkdir -p "$out"
 
 if [ "$format" = deb ]; then
-	mkdir -p "$root/DEBIAN"
+	mkdir -p "$root/DEBIAN" "$root/usr/share/doc/$pkg" "$root/usr/share/lintian/overrides"
 	cat >"$root/DEBIAN/control" <<CTRL
 Package: $pkg
 Version: $version
 Architecture: all
-Maintainer: $name IT <root@localhost>
+Maintainer: $maintainer
 Depends: vigie-agent
 Section: admin
 Priority: optional
 Description: Vigie site settings for $name
- The server ($server), its CA and an enrollment token: with vigie-agent, the
- laptop enrolls and reports on the agent's next cycle.
+ The Vigie server of $name, its CA and an enrollment token: with
+ vigie-agent, the laptop enrolls and reports on the agent's next cycle.
 CTRL
 	(cd "$root" && find etc -type f | sed 's|^|/|' | sort) >"$root/DEBIAN/conffiles"
 	# The agent restarts to read the new drop-in (when systemd runs it).
@@ -94,9 +101,20 @@ CTRL
 #!/bin/sh
 set -e
 if [ "$1" = configure ] && [ -d /run/systemd/system ]; then
-	systemctl try-restart vigie-agent.service || true
+	deb-systemd-invoke restart vigie-agent.service || true
 fi
 POST
+	printf 'Copyright %s %s. Site settings for Vigie, made by vigie-site-package.\n' \
+		"$(date -u +%Y)" "$name" \
+		>"$root/usr/share/doc/$pkg/copyright"
+	printf '%s (%s) unstable; urgency=medium\n\n  * Made by vigie-site-package.\n\n -- %s  %s\n' \
+		"$pkg" "$version" "$maintainer" "$(LC_ALL=C date -uR)" | gzip -9n >"$root/usr/share/doc/$pkg/changelog.gz"
+	cat >"$root/usr/share/lintian/overrides/$pkg" <<OVR
+# The enrollment token enrolls devices: root-only on purpose (the agent requires it).
+$pkg: non-standard-file-perm 0600 != 0644 [etc/vigie/enroll.token]
+OVR
+	find "$root/usr" -type d -exec chmod 0755 {} +
+	find "$root/usr" -type f -exec chmod 0644 {} +
 	chmod 0755 "$root/DEBIAN" "$root/DEBIAN/postinst"
 	chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/conffiles"
 	dpkg-deb --root-owner-group -Zxz --build "$root" "$out/${pkg}_${version}_all.deb" >/dev/null
@@ -131,7 +149,7 @@ systemctl try-restart vigie-agent.service >/dev/null 2>&1 || :
 %config(noreplace) %attr(0600,root,root) /etc/vigie/enroll.token
 
 %changelog
-* $(LC_ALL=C date -u '+%a %b %d %Y') $name IT <root@localhost> - $version-1
+* $(LC_ALL=C date -u '+%a %b %d %Y') $maintainer - $version-1
 - Made by vigie-site-package.
 SPEC
 	rpmbuild -bb --quiet --define "_topdir $tmp/rpm" --define "_rpmdir $tmp/rpm/out" "$tmp/site.spec" >/dev/null

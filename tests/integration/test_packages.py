@@ -120,6 +120,7 @@ def sha256(path):
 def site_package(srv, out, server_url, version="1"):
     p = subprocess.run(["sh", str(SRC / "packaging/site-package.sh"), "--name", "ACME", "--server", server_url,
                         "--dir", str(srv.dir), "--token-uses", "5", "--token-ttl", "1d", "--version", version,
+                        "--maintainer", "ACME IT <it@acme.example>",
                         "--out", str(out)],
                        capture_output=True, text=True, env={**os.environ, "VIGIE_SERVER": binary("vigie-server")})
     assert p.returncode == 0, p.stderr
@@ -169,6 +170,9 @@ def test_agent_tray_site_install_enroll_upgrade_remove_purge(chroot, tmp_path):
     try:
         admin = srv.admin_cert("it")
         site = site_package(srv, tmp_path / "site", f"https://127.0.0.1:{srv.port}")
+        lint = subprocess.run(["lintian", "--pedantic", "--fail-on", "error,warning", str(site)],
+                              capture_output=True, text=True)
+        assert lint.returncode == 0, lint.stdout + lint.stderr
 
         # Install: the site's files root-only where they are secret; the agent's state made.
         c.dpkg("-i", deb(PACKAGES, "vigie-agent"), deb(PACKAGES, "vigie-tray"), site)
