@@ -100,7 +100,7 @@ CTRL
 	cat >"$root/DEBIAN/postinst" <<'POST'
 #!/bin/sh
 set -e
-if [ "$1" = configure ] && [ -d /run/systemd/system ]; then
+if [ "$1" = configure ] && [ -d /run/systemd/system ] && command -v deb-systemd-invoke >/dev/null; then
 	deb-systemd-invoke restart vigie-agent.service || true
 fi
 POST
