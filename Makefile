@@ -258,7 +258,7 @@ rpm:
 # Root and debootstrap: run by .ci/run after make check (tests/packages/run.sh says what).
 check-packages: deps
 	@$(MAKE) --no-print-directory all
-	@sh tests/packages/run.sh $(abspath $(BUILD)) $(VERSION)
+	@PYTHON=$(PYTHON) sh tests/packages/run.sh $(abspath $(BUILD)) $(VERSION)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
