@@ -7,6 +7,9 @@
 #   make bench      benchmarks (figures and ratios, no assertions)
 #   make fresh-check  `make check` and `make demo` in fresh Debian 12 and 13 chroots (root)
 #   make install    PREFIX, DESTDIR, SYSCONFDIR, … below
+#   make deb        .debs into build/packages (packaging/debian; DEB_VERSION= for a rebuild)
+#   make rpm        .rpms into build/packages (packaging/rpm/vigie.spec)
+#   make check-packages  install/upgrade/purge the .debs in a Debian 12 chroot
 
 VERSION := 0.1.0
 
@@ -115,7 +118,7 @@ FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
 .PHONY: all deps deps-check fresh-check check unit units fuzz-replay integration demo fuzz fuzzers bench install clean \
-	format pot po-update install-tray
+	format pot po-update install-tray deb rpm check-packages
 
 # Translations: po/LANG.po → $(BUILD)/locale/LANG/LC_MESSAGES/vigie.mo, the layout
 # bindtextdomain() reads; tests point $$VIGIE_LOCALEDIR at $(BUILD)/locale.
@@ -290,6 +293,18 @@ units: all
 	@rm -rf $(BUILD)/destdir
 	@$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/destdir PREFIX=/usr >/dev/null
 	@sh tests/units/check-units.sh $(abspath $(BUILD))/destdir
+
+# Packages (docs/deploy.md): built from a copy of the tree, so the build here is untouched.
+deb:
+	@sh packaging/build-deb.sh $(abspath build)/deb $(abspath build)/packages $(DEB_VERSION)
+
+rpm:
+	@sh packaging/build-rpm.sh $(abspath build)/rpm $(abspath build)/packages
+
+# Root and debootstrap: run by .ci/run after make check (tests/packages/run.sh says what).
+check-packages: deps-packages
+	@$(MAKE) --no-print-directory all
+	@PYTHON=$(PYTHON) sh tests/packages/run.sh $(abspath $(BUILD)) $(VERSION)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the Debian/Ubuntu packages Vigie needs, by purpose:
-#   deps.sh [build|demo|check|fuzz|bench]     (default: check)
+#   deps.sh [build|demo|check|packages|fuzz|bench]     (default: check)
 # build: compile; demo: build + what `make demo` runs; check: everything the tests use;
-# fuzz: check + clang's fuzzer runtime; bench: check + the tools benchmarks compare with.
+# packages: check + what builds and lints .deb/.rpm; fuzz: build + clang's fuzzer runtime;
+# bench: check + the tools benchmarks compare with.
 # Supported: Debian 12 and 13, Ubuntu 22.04 and 24.04. Idempotent: when every package is
 # already installed it only runs dpkg-query and exits.
 #
@@ -26,6 +27,8 @@ TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cry
  xvfb xfce4-panel dunst xdotool imagemagick fonts-dejavu-core adwaita-icon-theme
  swtpm swtpm-tools tpm2-openssl tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0
  libtss2-tcti-swtpm0t64|libtss2-tcti-swtpm0"
+# make deb, make rpm, make check-packages (docs/deploy.md).
+PACKAGING="debhelper dpkg-dev lintian debootstrap rpm rpmlint file ansible"
 
 # clang and its fuzzer/sanitizer runtime, whatever LLVM version the release ships: the
 # runtime package is named after clang's major version (libclang-rt-N-dev, or inside
@@ -39,9 +42,10 @@ case "${1:-check}" in
 build) want="$BUILD" ;;
 demo) want="$BUILD $DEMO" ;;
 check) want="$BUILD $DEMO $TEST" ;;
+packages) want="$BUILD $DEMO $TEST $PACKAGING" ;;
 bench) want="$BUILD $DEMO $TEST $BENCH" ;;
 fuzz) want="$BUILD clang $(fuzz_runtime)" ;;
-*) echo "usage: $0 [build|demo|check|fuzz|bench]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|demo|check|packages|fuzz|bench]" >&2; exit 2 ;;
 esac
 
 installed() { # any alternative of $1 installed?

@@ -139,14 +139,15 @@ class VigieServer:
         return str(out / f"{name}.pem"), str(out / f"{name}.key")
 
     # -- process -------------------------------------------------------------------
-    def start(self, timeout=20):
+    def start(self, timeout=20, port=0):
+        """port: 0 for a random one; a restart that agents must find again passes self.port."""
         self.init()
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:
                 e[k] = os.environ[k]
         e.update(self.env)
-        args = [binary("vigie-server"), "serve", "--dir", str(self.dir), "--listen", "127.0.0.1:0", "-v"]
+        args = [binary("vigie-server"), "serve", "--dir", str(self.dir), "--listen", f"127.0.0.1:{port}", "-v"]
         if self.db:
             args += ["--db", self.db]
         self._log = open(self.logfile, "ab")
