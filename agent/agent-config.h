@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tpm-key.h"
 #include "macro.h"
 
 #ifndef SYSCONFDIR
@@ -47,6 +48,8 @@ typedef struct AgentConfig {
         usec_t resume_delay;     /* [Agent] ResumeDelaySec= after resume / network back */
         usec_t cycle_timeout;    /* [Agent] CycleTimeoutSec= a cycle is killed past this */
         char *key_uri;           /* [Agent] KeyURI= (OSSL_STORE URI); NULL: file:STATE/device.key */
+        KeyStorage key_storage;  /* [Agent] KeyStorage= where a new device key is made */
+        char *tpm_tcti;          /* [Agent] TPM= the TPM's TCTI; NULL: TPM_TCTI_DEFAULT */
         char *device_id_seed;    /* [Agent] DeviceIdSeed= (tests, demo); NULL: from machine-id */
         usec_t connect_timeout;  /* [Transport] ConnectTimeoutSec= */
         usec_t timeout;          /* [Transport] TimeoutSec= (whole request) */

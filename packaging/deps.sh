@@ -16,7 +16,9 @@ BUILD="build-essential pkg-config gettext
 DEMO="cryptsetup-bin python3 openssl"
 TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cryptography
  python3-gi python3-dbus dbus dbus-bin|dbus cryptsetup-bin restic borgbackup postgresql
- curl openssl valgrind systemd man-db time procps iproute2 sqlite3 lz4 xz-utils gzip apt dpkg"
+ curl openssl valgrind systemd man-db time procps iproute2 sqlite3 lz4 xz-utils gzip apt dpkg
+ swtpm swtpm-tools tpm2-openssl tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0
+ libtss2-tcti-swtpm0t64|libtss2-tcti-swtpm0"
 BENCH="hyperfine"
 
 # clang and its fuzzer/sanitizer runtime, whatever LLVM version the release ships: the
