@@ -12,6 +12,14 @@
 #include "conf-parser.h"
 #include "parse-util.h"
 
+static int config_parse_key_storage(const char *value, void *field) {
+        KeyStorage k = key_storage_from_string(value);
+        if (k < 0)
+                return k;
+        *(KeyStorage *) field = k;
+        return 0;
+}
+
 #define F(x) offsetof(AgentConfig, x)
 static const ConfigTableItem agent_config_table[] = {
         { "Agent", "Server", config_parse_string, F(server_url), "an https:// URL" },
@@ -27,6 +35,8 @@ static const ConfigTableItem agent_config_table[] = {
         { "Agent", "ResumeDelaySec", config_parse_duration, F(resume_delay), "a duration such as 10s" },
         { "Agent", "CycleTimeoutSec", config_parse_duration, F(cycle_timeout), "a duration such as 15min" },
         { "Agent", "KeyURI", config_parse_string, F(key_uri), "an OSSL_STORE URI (file:/path, or a provider's)" },
+        { "Agent", "KeyStorage", config_parse_key_storage, F(key_storage), "auto, tpm or file" },
+        { "Agent", "TPM", config_parse_string, F(tpm_tcti), "a TCTI such as device:/dev/tpmrm0" },
         { "Agent", "DeviceIdSeed", config_parse_string, F(device_id_seed), "any text" },
         { "Agent", "SupportURL", config_parse_string, F(support_url), "an https:// or mailto: URL" },
         { "Agent", "SupportEmail", config_parse_string, F(support_email), "an e-mail address" },
@@ -71,6 +81,7 @@ AgentConfig *agent_config_free(AgentConfig *c) {
         free(c->runtime_dir);
         free(c->root);
         free(c->key_uri);
+        free(c->tpm_tcti);
         free(c->device_id_seed);
         for (size_t i = 0; i < c->n_sections; i++) {
                 ConfigSection *s = &c->sections[i];

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config-section.h"
+#include "tpm-key.h"
 #include "macro.h"
 
 #ifndef SYSCONFDIR
@@ -36,6 +37,8 @@ typedef struct AgentConfig {
         usec_t resume_delay;     /* [Agent] ResumeDelaySec= after resume / network back */
         usec_t cycle_timeout;    /* [Agent] CycleTimeoutSec= a cycle is killed past this */
         char *key_uri;           /* [Agent] KeyURI= (OSSL_STORE URI); NULL: file:STATE/device.key */
+        KeyStorage key_storage;  /* [Agent] KeyStorage= where a new device key is made */
+        char *tpm_tcti;          /* [Agent] TPM= the TPM's TCTI; NULL: TPM_TCTI_DEFAULT */
         char *device_id_seed;    /* [Agent] DeviceIdSeed= (tests, demo); NULL: from machine-id */
         char *support_url;       /* [Agent] SupportURL= (https:// or mailto:): "Contact IT" */
         char *support_email;     /* [Agent] SupportEmail= */

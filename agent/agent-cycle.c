@@ -178,10 +178,17 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
                 return -ENOMEM;
         if (deliver)
                 maybe_enroll(config, out);
-        r = identity_load(config, &id);
-        if (r < 0 && r != -ENOENT)
+        r = identity_load(config, &id, &err);
+        if (r == -ENODEV) {
+                /* Said in status.json for `vigie status` and the tray: reports stop here. */
+                log_error("%s. Nothing is signed with another key: IT must re-enroll this laptop with a device reset token.",
+                          err);
+                if (json_add_string(out, "identity_problem", err) < 0)
+                        return -ENOMEM;
+        } else if (r < 0 && r != -ENOENT)
                 log_error_errno(r, "The device identity in \"%s\" is unusable (%m): run \"vigie enroll --force\".",
                                 config->state_dir);
+        err = (free(err), NULL);
         if (json_add_bool(out, "enrolled", id) < 0)
                 return -ENOMEM;
         if (id) {

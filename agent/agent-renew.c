@@ -54,8 +54,13 @@ bool cert_renewal_due(usec_t not_before, usec_t not_after, usec_t now) {
 }
 
 int cert_renew(const AgentConfig *c, const Identity *id, Transport *t, usec_t *ret_not_after, char **ret_error) {
+        return cert_renew_for(c, id, id->key, NULL, t, ret_not_after, ret_error);
+}
+
+int cert_renew_for(const AgentConfig *c, const Identity *id, EVP_PKEY *key, const char *crt_file, Transport *t,
+                   usec_t *ret_not_after, char **ret_error) {
         _cleanup_free_ char *csr = NULL, *cn = NULL, *ca_path = NULL, *err = NULL, *desc = NULL,
-                            *crt_path = path_join(c->state_dir, IDENTITY_CERT_FILE);
+                            *crt_path = path_join(c->state_dir, crt_file ?: IDENTITY_CERT_FILE);
         _cleanup_json_ json_object *req = json_object_new_object(), *resp_json = NULL;
         _cleanup_(X509_freep) X509 *cert = NULL;
         _cleanup_(BIO_free_allp) BIO *bio = NULL;
@@ -66,7 +71,7 @@ int cert_renew(const AgentConfig *c, const Identity *id, Transport *t, usec_t *r
 
         if (!crt_path || !req)
                 return -ENOMEM;
-        r = identity_make_csr(id->key, id->device_id, &csr);
+        r = identity_make_csr(key, id->device_id, &csr);
         if (r < 0)
                 return error_set(ret_error, r, "cannot make a CSR: %s", strerror(-r));
         if (json_add_string(req, "csr", csr) < 0 || !(body = json_compact(req)))
@@ -86,7 +91,7 @@ int cert_renew(const AgentConfig *c, const Identity *id, Transport *t, usec_t *r
         bio = BIO_new_mem_buf(pem, -1);
         cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
         if (!cert || cert_common_name(cert, &cn) < 0 || !streq(cn, id->device_id) ||
-            X509_check_private_key(cert, id->key) != 1) {
+            X509_check_private_key(cert, key) != 1) {
                 ERR_clear_error();
                 return error_set(ret_error, -EBADMSG, "the renewed certificate is not for this device's key and id");
         }

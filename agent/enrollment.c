@@ -153,15 +153,14 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         if ((r = identity_key_uri(cfg, &key_uri, &provider)) < 0)
                 return r;
         if (!provider) {
-                const char *path = key_uri + strlen("file:");
-                r = identity_generate_key(path);
+                const char *kind;
+                r = identity_create_key(cfg, key_uri + strlen("file:"), &kind, ret_error);
                 if (r < 0 && r != -EEXIST)
-                        return error_set(ret_error, r, _("cannot create the device key \"%s\": %s"), path, strerror(-r));
+                        return r;
         }
-        r = pki_load_key(key_uri, &key);
+        r = identity_open_key(cfg, key_uri, provider, &key, ret_error);
         if (r < 0)
-                return error_set(ret_error, -EINVAL, _("cannot load the device key \"%s\": %s"), key_uri,
-                            r == -EINVAL ? _("not an ECDSA P-256 key") : strerror(-r));
+                return r == -ENODEV ? r : -EINVAL;
         if ((r = identity_make_csr(key, device_id, &csr)) < 0)
                 return error_set(ret_error, r, _("cannot make the certificate request: %s"), strerror(-r));
         req = json_object_new_object();

@@ -15,10 +15,13 @@
 #include "cleanup.h"
 #include "fs-util.h"
 #include "hash-util.h"
+#include "i18n.h"
 #include "identity.h"
 #include "pki.h"
 #include "json-util.h"
+#include "log.h"
 #include "report.h"
+#include "tpm-key.h"
 
 /* Vigie's application id for sd_id128_get_machine_app_specific(): never change it, every
  * enrolled device's id derives from it. */
@@ -101,19 +104,48 @@ int identity_generate_key(const char *path) {
         return r;
 }
 
+int identity_create_key(const AgentConfig *c, const char *path, const char **ret_kind, char **ret_error) {
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        if (access(path, F_OK) == 0)
+                return -EEXIST;
+        if (c->key_storage == KEY_STORAGE_TPM ||
+            (c->key_storage == KEY_STORAGE_AUTO && tpm_present(c->tpm_tcti))) {
+                r = tpm_key_generate(path, c->tpm_tcti, &err);
+                if (r >= 0 || r == -EEXIST) {
+                        *ret_kind = "tpm";
+                        return r;
+                }
+                if (c->key_storage == KEY_STORAGE_TPM)
+                        return error_set(ret_error, r, _("KeyStorage=tpm, but the TPM cannot hold the device key: %s"),
+                                         strnull(err));
+                /* auto: a laptop whose TPM does not work still gets an identity */
+                log_warning("The TPM cannot hold the device key (%s): using a key file instead.", strnull(err));
+        }
+        r = identity_generate_key(path);
+        if (r < 0)
+                return error_set(ret_error, r, _("cannot create the device key \"%s\": %s"), path, strerror(-r));
+        *ret_kind = "file";
+        return 0;
+}
+
 int identity_make_csr(EVP_PKEY *key, const char *device_id, char **ret_pem) {
         _cleanup_(X509_REQ_freep) X509_REQ *req = X509_REQ_new();
         _cleanup_(BIO_free_allp) BIO *bio = BIO_new(BIO_s_mem());
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        char propq[EVP_PKEY_PROPQ_MAX];
         X509_NAME *name;
         char *data;
         long n;
 
-        if (!req || !bio)
+        if (!req || !bio || !md)
                 return -ENOMEM;
         name = X509_REQ_get_subject_name(req);
         if (X509_REQ_set_version(req, 0) != 1 ||
             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *) device_id, -1, -1, 0) != 1 ||
-            X509_REQ_set_pubkey(req, key) != 1 || X509_REQ_sign(req, key, EVP_sha256()) <= 0 ||
+            X509_REQ_set_pubkey(req, key) != 1 ||
+            EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, evp_pkey_sign_propq(key, propq), key, NULL) != 1 || X509_REQ_sign_ctx(req, md) <= 0 ||
             PEM_write_bio_X509_REQ(bio, req) != 1) {
                 ERR_clear_error();
                 return -EIO;
@@ -177,7 +209,55 @@ Identity *identity_free(Identity *id) {
         return NULL;
 }
 
-int identity_load(const AgentConfig *c, Identity **ret) {
+const char *identity_key_kind(const char *uri, bool provider) {
+        if (provider)
+                return "provider";
+        return tpm_key_file(uri + strlen("file:")) ? "tpm" : "file";
+}
+
+int identity_open_key(const AgentConfig *c, const char *uri, bool provider, EVP_PKEY **ret, char **ret_error) {
+        bool tpm = streq(identity_key_kind(uri, provider), "tpm");
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        /* A TPM blob is only a key to the TPM that made it: without that TPM's provider and
+         * storage key, nothing signs, and nothing else is tried in its place. */
+        if (tpm && (r = tpm_provider_load(c->tpm_tcti, &err)) < 0)
+                return error_set(ret_error, -ENODEV, _("the device key is held by a TPM that cannot be used now: %s"),
+                                 strnull(err));
+        r = pki_load_key(uri, ret);
+        if (r < 0 && tpm && r != -ENOMEM)
+                return error_set(ret_error, -ENODEV,
+                                 _("this laptop's TPM can no longer use the device key (the TPM was cleared, "
+                                   "replaced or is locked out, or the key was copied from another laptop)"));
+        if (r < 0)
+                return error_set(ret_error, r, _("cannot load the device key \"%s\": %s"), uri,
+                                 r == -EINVAL ? _("not an ECDSA P-256 key") : strerror(-r));
+        return 0;
+}
+
+/* A key rotation that stopped between its two renames left the new key beside the old
+ * certificate and the new certificate as device.crt.new: finish it (key-rotation.h). */
+static int finish_rotation(const AgentConfig *c, Identity *id) {
+        _cleanup_free_ char *pending = path_join(c->state_dir, IDENTITY_CERT_NEW_FILE),
+                            *crt = path_join(c->state_dir, IDENTITY_CERT_FILE);
+        _cleanup_(X509_freep) X509 *cert = NULL;
+
+        if (!pending || !crt)
+                return -ENOMEM;
+        if (pki_load_cert(pending, &cert) < 0 || X509_check_private_key(cert, id->key) != 1) {
+                ERR_clear_error();
+                return -EINVAL;
+        }
+        if (rename(pending, crt) < 0)
+                return -errno;
+        (void) fsync_directory_of(crt);
+        X509_free(id->cert);
+        id->cert = TAKE_PTR(cert);
+        return 0;
+}
+
+int identity_load(const AgentConfig *c, Identity **ret, char **ret_error) {
         _cleanup_(identity_freep) Identity *id = calloc(1, sizeof(Identity));
         _cleanup_free_ char *cert_path = NULL, *cn = NULL;
         int r;
@@ -189,12 +269,16 @@ int identity_load(const AgentConfig *c, Identity **ret) {
                 return -ENOMEM;
         if ((r = pki_load_cert(cert_path, &id->cert)) < 0)
                 return r;
-        if ((r = identity_key_uri(c, &id->key_uri, &id->provider)) < 0 ||
-            (r = pki_load_key(id->key_uri, &id->key)) < 0)
+        if ((r = identity_key_uri(c, &id->key_uri, &id->provider)) < 0)
+                return r;
+        id->key_kind = identity_key_kind(id->key_uri, id->provider);
+        if ((r = identity_open_key(c, id->key_uri, id->provider, &id->key, ret_error)) < 0)
                 return r;
         if (X509_check_private_key(id->cert, id->key) != 1) {
                 ERR_clear_error();
-                return -EINVAL;
+                r = finish_rotation(c, id);
+                if (r < 0)
+                        return r;
         }
         r = cert_common_name(id->cert, &cn);
         if (r == -ENOMEM)

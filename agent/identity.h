@@ -20,6 +20,9 @@
 #define IDENTITY_KEY_FILE "device.key"
 #define IDENTITY_CERT_FILE "device.crt"
 #define IDENTITY_CA_FILE "ca.pem"
+/* A key rotation in progress (key-rotation.h) */
+#define IDENTITY_KEY_NEW_FILE "device.key.new"
+#define IDENTITY_CERT_NEW_FILE "device.crt.new"
 
 /* The device id: from seed when not NULL/empty (tests and demos that simulate several
  * laptops on one machine; $VIGIE_DEVICE_ID_SEED overrides the config's DeviceIdSeed=),
@@ -32,6 +35,10 @@ int device_id_get(const char *seed, char ret[static DEVICE_ID_SIZE]);
 int identity_key_uri(const AgentConfig *c, char **ret_uri, bool *ret_provider);
 /* New P-256 key, written 0600 atomically (PEM, PKCS#8). -EEXIST if path exists. */
 int identity_generate_key(const char *path);
+/* A new device key at path where [Agent] KeyStorage= says: in the TPM (a blob file) for
+ * tpm, and for auto when a TPM is present and works; else a file. *ret_kind: "tpm" or
+ * "file". -EEXIST if path exists. */
+int identity_create_key(const AgentConfig *c, const char *path, const char **ret_kind, char **ret_error);
 /* PEM CSR with subject CN=device_id, signed with key (SHA-256). */
 int identity_make_csr(EVP_PKEY *key, const char *device_id, char **ret_pem);
 /* The CA file to pin: STATE/ca.pem when enrollment stored one, else config CA=. */
@@ -42,18 +49,28 @@ int identity_verify_cert(X509 *cert, const char *ca_path, char **ret_error);
 /* The same, valid at time `at` (seconds since the epoch), e.g. when a report was signed. */
 int identity_verify_cert_at(X509 *cert, const char *ca_path, int64_t at, char **ret_error);
 
+/* What holds the key at uri: "tpm" (a TPM blob file), "provider" (a KeyURI= of another
+ * provider), "file". Reports say it as agent.key. */
+const char *identity_key_kind(const char *uri, bool provider);
+/* identity_load_key(), with the tpm2 provider loaded first for a TPM blob. -ENODEV when the
+ * key is the TPM's and the TPM cannot use it (never replaced by another key); a message for
+ * people in *ret_error. */
+int identity_open_key(const AgentConfig *c, const char *uri, bool provider, EVP_PKEY **ret, char **ret_error);
+
 typedef struct Identity {
         EVP_PKEY *key;
         X509 *cert;
         bool provider;                 /* key held by a provider, not a file */
+        const char *key_kind;          /* identity_key_kind() */
         char device_id[DEVICE_ID_SIZE]; /* the certificate's CN */
         char kid[JWS_KID_SIZE];        /* cert_kid(cert) */
         char *key_uri;
 } Identity;
 
 /* Key and certificate of an enrolled device; -ENOENT when not enrolled (no device.crt),
- * -EINVAL when the certificate does not belong to the key or has no UUID CN. */
-int identity_load(const AgentConfig *c, Identity **ret);
+ * -ENODEV when the TPM cannot use its key (*ret_error says why), -EINVAL when the
+ * certificate does not belong to the key or has no UUID CN. */
+int identity_load(const AgentConfig *c, Identity **ret, char **ret_error);
 Identity *identity_free(Identity *id);
 static inline void identity_freep(Identity **id) {
         identity_free(*id);

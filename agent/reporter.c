@@ -181,7 +181,7 @@ int reporter_build(const AgentConfig *c, const Identity *id, Spool *spool, const
                 .seq = spool_next_seq(spool),
                 .prev = (char *) spool_prev(spool),
                 .agent_version = (char *) VERSION,
-                .agent_key = (char *) (id->provider ? "provider" : "file"),
+                .agent_key = (char *) id->key_kind,
                 .policy_id = p->policy_id,
                 .policy_version = p->version,
                 .compliant = check_results_compliant(results, n),

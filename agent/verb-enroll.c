@@ -14,9 +14,11 @@
 #include "fs-util.h"
 #include "i18n.h"
 #include "identity.h"
+#include "key-rotation.h"
 
 static void help(void) {
-        printf(_("Usage: vigie enroll [--server URL] [--token TOKEN | --token-file FILE] [--ca FILE] [--force]\n\n"
+        printf(_("Usage: vigie enroll [--server URL] [--token TOKEN | --token-file FILE] [--ca FILE] [--force]\n"
+                 "       vigie enroll --rotate-key\n\n"
                  "Enrolls this device with the Vigie server: creates the device key when there is\n"
                  "none, sends a certificate request with a one-time token, stores the certificate.\n\n"
                  "      --server URL       server (default: Server= of the configuration)\n"
@@ -27,13 +29,29 @@ static void help(void) {
                  "                         state directory for every later connection\n"
                  "      --force            enroll again although this device is enrolled: with its\n"
                  "                         current certificate (no token needed), or with a one-time\n"
-                 "                         token from \"vigie-server device reset ID\"\n"),
+                 "                         token from \"vigie-server device reset ID\"\n"
+                 "      --new-key          with --force: set the old device key aside and make a new\n"
+                 "                         one (a TPM that lost its key; needs a device reset token)\n"
+                 "      --rotate-key       replace the device key by a new one (in the TPM when\n"
+                 "                         KeyStorage= allows), certified under the current one\n"),
                SYSCONFDIR "/vigie/enroll.token");
         cli_print_common_help();
 }
 
+/* device.key → device.key.replaced: kept, never used again (a TPM blob is useless anyway;
+ * a file key is evidence for whoever investigates). The next enrollment makes a new key. */
+static int set_key_aside(const AgentConfig *cfg) {
+        _cleanup_free_ char *key = path_join(cfg->state_dir, IDENTITY_KEY_FILE), *aside = NULL;
+
+        if (!key || asprintf(&aside, "%s.replaced", key) < 0)
+                return -ENOMEM;
+        if (rename(key, aside) < 0 && errno != ENOENT)
+                return -errno;
+        return fsync_directory_of(key) < 0 && errno != ENOENT ? -errno : 0;
+}
+
 int verb_enroll(Cli *cli, int argc, char *argv[]) {
-        enum { ARG_SERVER = _ARG_VERB_FIRST, ARG_TOKEN, ARG_TOKEN_FILE, ARG_CA, ARG_FORCE };
+        enum { ARG_SERVER = _ARG_VERB_FIRST, ARG_TOKEN, ARG_TOKEN_FILE, ARG_CA, ARG_FORCE, ARG_NEW_KEY, ARG_ROTATE_KEY };
         static const struct option options[] = {
                 CLI_COMMON_OPTIONS,
                 { "server", required_argument, NULL, ARG_SERVER },
@@ -41,12 +59,14 @@ int verb_enroll(Cli *cli, int argc, char *argv[]) {
                 { "token-file", required_argument, NULL, ARG_TOKEN_FILE },
                 { "ca", required_argument, NULL, ARG_CA },
                 { "force", no_argument, NULL, ARG_FORCE },
+                { "new-key", no_argument, NULL, ARG_NEW_KEY },
+                { "rotate-key", no_argument, NULL, ARG_ROTATE_KEY },
                 {}
         };
         _cleanup_erase_free_ char *token = NULL;
         _cleanup_free_ char *device_id = NULL, *err = NULL;
         const char *server = NULL, *token_file = NULL, *ca_arg = NULL;
-        bool force = false, enrolled;
+        bool force = false, enrolled, rotate = false, new_key = false;
         int c, r;
 
         optind = 0;
@@ -64,6 +84,8 @@ int verb_enroll(Cli *cli, int argc, char *argv[]) {
                 case ARG_TOKEN_FILE: token_file = optarg; break;
                 case ARG_CA: ca_arg = optarg; break;
                 case ARG_FORCE: force = true; break;
+                case ARG_NEW_KEY: new_key = true; break;
+                case ARG_ROTATE_KEY: rotate = true; break;
                 default: return cli_usage_error("enroll ");
                 }
         }
@@ -76,6 +98,19 @@ int verb_enroll(Cli *cli, int argc, char *argv[]) {
                 free(cfg->server_url);
                 if (!(cfg->server_url = strdup(server)))
                         return EXIT_INTERNAL;
+        }
+        if (rotate) {
+                const char *kind = NULL;
+                if (token || token_file || ca_arg || force || new_key)
+                        return cli_usage_error("enroll ");
+                r = key_rotate(cfg, &kind, &err);
+                if (r < 0) {
+                        fprintf(stderr, _("vigie enroll: %s\n"), err ? err : strerror(-r));
+                        return r == -ENOMEM ? EXIT_INTERNAL : EXIT_USAGE;
+                }
+                printf(kind && streq(kind, "tpm") ? _("New device key made in the TPM and certified.\n")
+                                                  : _("New device key (a file) made and certified.\n"));
+                return 0;
         }
         enrolled = enroll_is_enrolled(cfg);
         /* An enrolled device re-enrolls with its certificate: the token is optional then. */
@@ -95,6 +130,16 @@ int verb_enroll(Cli *cli, int argc, char *argv[]) {
                 printf(_("This device is already enrolled as %s (certificate \"%s\"); nothing changed.\n"
                          "Use --force to enroll again.\n"), cn ? cn : "?", strnull(crt_path));
                 return 0;
+        }
+        if (new_key) {
+                if (!force)
+                        return cli_usage_error("enroll ");
+                r = set_key_aside(cfg);
+                if (r < 0) {
+                        fprintf(stderr, _("vigie enroll: cannot set the old device key aside in \"%s\": %s\n"),
+                                cfg->state_dir, strerror(-r));
+                        return EXIT_INTERNAL;
+                }
         }
         r = enroll_device(cfg, token, ca_arg, &device_id, &err);
         if (r < 0) {

@@ -66,7 +66,12 @@ int verb_report(Cli *cli, int argc, char *argv[]) {
         if (now)
                 return offline ? cli_usage_error("report ") : agent_request_report_now(cfg);
 
-        r = identity_load(cfg, &id);
+        r = identity_load(cfg, &id, &err);
+        if (r == -ENODEV) {
+                fprintf(stderr, _("vigie report: %s. Nothing is signed with another key: IT must re-enroll this laptop with a device reset token (docs/agent.md, \"When the TPM key is lost\").\n"),
+                        err);
+                return EXIT_USAGE;
+        }
         if (r < 0) {
                 fprintf(stderr, r == -ENOENT ?
                         _("vigie report: this device is not enrolled (no certificate in \"%s\") — run \"vigie enroll\".\n") :

@@ -130,6 +130,9 @@ static void print_human(json_object *st, bool running) {
                        boolean(cert, "renewal_failing") == 1 ? _(" — renewal is FAILING, see the journal") : "");
         if (str(st, "last_error"))
                 printf(_("Problem: %s\n"), str(st, "last_error"));
+        if (str(st, "identity_problem"))
+                printf(_("Reports stopped: %s. Contact IT: this laptop must be enrolled again with a reset token.\n"),
+                       str(st, "identity_problem"));
 }
 
 static void help(void) {

@@ -7,6 +7,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/provider.h>
 
 #include "cleanup.h"
 #include "hash-util.h"
@@ -157,6 +158,17 @@ bool evp_pkey_is_p256(EVP_PKEY *key) {
         return streq(group, "prime256v1") || streq(group, "P-256");
 }
 
+const char *evp_pkey_sign_propq(const EVP_PKEY *key, char buf[static EVP_PKEY_PROPQ_MAX]) {
+        const OSSL_PROVIDER *p = EVP_PKEY_get0_provider(key);
+        const char *name = p ? OSSL_PROVIDER_get0_name(p) : NULL;
+        int n;
+
+        if (!name || streq(name, "default") || streq(name, "fips"))
+                return NULL;
+        n = snprintf(buf, EVP_PKEY_PROPQ_MAX, "?provider=%s", name);
+        return n > 0 && n < EVP_PKEY_PROPQ_MAX ? buf : NULL;
+}
+
 int cert_kid(X509 *cert, char ret[static JWS_KID_SIZE]) {
         unsigned char *der = NULL;
         int n, r;
@@ -200,6 +212,7 @@ int jws_sign(EVP_PKEY *key, const char *kid, const char *typ, const char *payloa
         _cleanup_free_ char *header = NULL, *h64 = NULL, *p64 = NULL, *s64 = NULL, *input = NULL;
         _cleanup_free_ unsigned char *der = NULL;
         uint8_t raw[JWS_SIG_SIZE];
+        char propq[EVP_PKEY_PROPQ_MAX];
         size_t h64_len, p64_len, input_len, der_len;
         int r;
 
@@ -226,7 +239,7 @@ int jws_sign(EVP_PKEY *key, const char *kid, const char *typ, const char *payloa
         md = EVP_MD_CTX_new();
         if (!md)
                 return -ENOMEM;
-        if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+        if (EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, evp_pkey_sign_propq(key, propq), key, NULL) != 1 ||
             EVP_DigestSign(md, NULL, &der_len, (const unsigned char *) input, input_len) != 1) {
                 ERR_clear_error();
                 return -EIO;

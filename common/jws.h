@@ -33,6 +33,12 @@ int ecdsa_sig_raw_to_der(const uint8_t raw[static JWS_SIG_SIZE], uint8_t **ret, 
 /* Whether key is an EC key on P-256 (works for provider-held keys too). */
 bool evp_pkey_is_p256(EVP_PKEY *key);
 
+/* The property query that makes the provider holding key sign with it: a provider key (the
+ * TPM's) cannot be exported to the default provider's ECDSA, which OpenSSL 3.0 may pick
+ * otherwise ("missing private key"). NULL for keys of the default provider. */
+#define EVP_PKEY_PROPQ_MAX 80
+const char *evp_pkey_sign_propq(const EVP_PKEY *key, char buf[static EVP_PKEY_PROPQ_MAX]);
+
 /* sha256 hex of the certificate's DER: the `kid` of the reports its key signs. */
 int cert_kid(X509 *cert, char ret[static JWS_KID_SIZE]);
 /* The subject's commonName (the device id of a device certificate). -ENOENT if none. */

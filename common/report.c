@@ -137,8 +137,8 @@ static int claims_check(const ReportClaims *c, char **ret_error) {
                         return json_error(ret_error, "%s: must be %sprintable text of at most %zu bytes",
                                           f->name, f->may_be_empty ? "" : "non-empty ", f->max);
         }
-        if (!streq(c->agent_key, "file") && !streq(c->agent_key, "provider"))
-                return json_error(ret_error, "agent.key: \"%s\" is neither \"file\" nor \"provider\"", c->agent_key);
+        if (!streq(c->agent_key, "file") && !streq(c->agent_key, "tpm") && !streq(c->agent_key, "provider"))
+                return json_error(ret_error, "agent.key: \"%s\" is not \"file\", \"tpm\" or \"provider\"", c->agent_key);
         if (c->policy_version < 0)
                 return json_error(ret_error, "policy.version: must not be negative");
         if (c->dropped < 0 || c->dropped > REPORT_SEQ_MAX)

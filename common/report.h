@@ -41,7 +41,7 @@ typedef struct ReportClaims {
         int64_t seq;             /* 1, 2, … per device */
         char *prev;              /* report_hash() of the previous report; NULL for the first */
         char *agent_version;
-        char *agent_key;         /* "file" or "provider" */
+        char *agent_key;         /* "file", "tpm" or "provider" */
         char *hostname;
         char *os_id, *os_version_id, *os_pretty;
         char *kernel;

@@ -6,10 +6,12 @@
 
 #include <curl/curl.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "cleanup.h"
 #include "json-util.h"
+#include "jws.h"
 #include "parse-util.h"
 #include "transport.h"
 
@@ -150,6 +152,26 @@ static int curl_error_to_errno(CURLcode c) {
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct curl_slist *, curl_slist_free_all)
 
+/* A key held by a provider (the TPM's) must sign the TLS handshake in that provider: libssl
+ * fetches its signature with the SSL_CTX's property query, and curl makes the SSL_CTX with
+ * none, so OpenSSL 3.0 would pick the default provider's ECDSA on an exported public key
+ * ("missing private key"). For the request only, the provider is preferred. */
+static CURLcode perform_with_key_provider(Transport *t) {
+        char propq[EVP_PKEY_PROPQ_MAX];
+        const char *q = t->key ? evp_pkey_sign_propq(t->key, propq) : NULL;
+        unsigned char seed;
+        CURLcode c;
+
+        /* The random generators are made at first use: from the default provider, before. */
+        if (q && (RAND_bytes(&seed, 1) != 1 || RAND_priv_bytes(&seed, 1) != 1 ||
+                  EVP_set_default_properties(NULL, q) != 1))
+                return CURLE_SSL_CERTPROBLEM;
+        c = curl_easy_perform(t->curl);
+        if (q)
+                (void) EVP_set_default_properties(NULL, "");
+        return c;
+}
+
 int transport_request(Transport *t, const char *method, const char *path, const char *content_type,
                       const void *body, size_t body_size, char *const *headers,
                       TransportResponse *ret, char **ret_error) {
@@ -197,7 +219,7 @@ int transport_request(Transport *t, const char *method, const char *path, const 
         }
         if (c != CURLE_OK)
                 return -EIO;
-        c = curl_easy_perform(t->curl);
+        c = perform_with_key_provider(t);
         (void) curl_easy_setopt(t->curl, CURLOPT_CUSTOMREQUEST, NULL);
         (void) curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, NULL);
         if (c != CURLE_OK) {

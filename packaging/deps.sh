@@ -29,6 +29,7 @@ TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cry
  libtss2-tcti-swtpm0t64|libtss2-tcti-swtpm0"
 # make deb, make rpm, make check-packages (docs/deploy.md).
 PACKAGING="debhelper dpkg-dev lintian debootstrap rpm rpmlint file ansible"
+BENCH="hyperfine"
 
 # clang and its fuzzer/sanitizer runtime, whatever LLVM version the release ships: the
 # runtime package is named after clang's major version (libclang-rt-N-dev, or inside

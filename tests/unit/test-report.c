@@ -88,7 +88,7 @@ static void test_refusals(void **state) {
         expect_error("\"seq\":2,", "", "seq: missing");
         expect_error("\"prev\":\"" HASH "\"", "\"prev\":\"abc\"", "prev: \"abc\" is not 64 lower-case hex digits");
         expect_error("\"seq\":2", "\"seq\":1", "prev: must be null when seq is 1");
-        expect_error("\"key\":\"file\"", "\"key\":\"tpm\"", "agent.key: \"tpm\" is neither \"file\" nor \"provider\"");
+        expect_error("\"key\":\"file\"", "\"key\":\"hsm\"", "agent.key: \"hsm\" is not \"file\", \"tpm\" or \"provider\"");
         expect_error("\"key\":\"file\"", "\"key\":\"file\",\"x\":1", "agent.x: unknown member");
         expect_error("\"sub\"", "\"evil\":1,\"sub\"", "evil: unknown member");
         expect_error("\"hostname\":\"laptop-42\"", "\"hostname\":\"a\\nb\"",

@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: MIT
+"""Device keys held by a TPM 2.0: real swtpm instances, the real tpm2 OpenSSL provider, the
+real vigie-server on 127.0.0.1. The key is made in the TPM, signs reports and TLS, cannot
+be used from another TPM or after the TPM is cleared, and is never silently replaced."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent_util import PrivateBus, wait_for
+from conftest import binary
+from reports_util import VigieServer, agent_config, free_port, kid_of, openssl_verify_jws, unb64url
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("swtpm") is None or shutil.which("swtpm_setup") is None
+    or not list(Path("/usr/lib").glob("*/ossl-modules/tpm2.so")),
+    reason="swtpm and tpm2-openssl are needed (packaging/deps.sh installs them)")
+
+
+def free_port_pair():
+    """Two free loopback ports N and N+1: the swtpm TCTI finds the control channel at N+1."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port, port + 1
+    raise AssertionError("no two free ports in a row")
+
+
+class Swtpm:
+    """A TPM 2.0 simulator with its own state (a laptop's TPM), on two loopback ports, behind
+    tpm2-abrmd on a private session bus: the resource manager that swaps TPM objects and
+    sessions in and out for its clients, as the kernel's /dev/tpmrm0 does on a laptop."""
+
+    def __init__(self, d: Path):
+        self.dir = d
+        d.mkdir(parents=True)
+        self.bus = PrivateBus(d, bus_type="session")
+        self.abrmd = None
+        subprocess.run(["swtpm_setup", "--tpm2", "--tpmstate", str(d), "--createek", "--overwrite"],
+                       check=True, capture_output=True)
+        self.port, self.ctrl = free_port_pair()
+        self.proc = None
+        self.start()
+
+    @property
+    def raw_tcti(self):
+        return f"swtpm:host=127.0.0.1,port={self.port}"
+
+    @property
+    def tcti(self):
+        return f"tabrmd:bus_name=com.intel.tss2.Tabrmd,bus_type=session"
+
+    @property
+    def env(self):
+        return {"DBUS_SESSION_BUS_ADDRESS": f"unix:path={self.bus.sock}"}
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={self.dir}",
+             "--server", f"type=tcp,port={self.port},bindaddr=127.0.0.1",
+             "--ctrl", f"type=tcp,port={self.ctrl},bindaddr=127.0.0.1", "--flags", "startup-clear",
+             "--log", f"file={self.dir}/swtpm.log"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: subprocess.run(["tpm2_getcap", "-T", self.raw_tcti, "properties-fixed"],
+                                        capture_output=True).returncode == 0, 30, what="swtpm")
+        self.abrmd = subprocess.Popen(
+            ["tpm2-abrmd", "--session", "--allow-root", "--flush-all", f"--tcti={self.raw_tcti}"],
+            env={**os.environ, **self.env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: subprocess.run(["tpm2_getcap", "-T", self.tcti, "properties-fixed"], capture_output=True,
+                                        env={**os.environ, **self.env}).returncode == 0, 20, what="tpm2-abrmd")
+
+    def clear(self):
+        """What "Clear TPM" in the firmware setup does: a new storage seed, every key gone."""
+        subprocess.run(["tpm2_clear", "-T", self.tcti, "-c", "p"], check=True, capture_output=True,
+                       env={**os.environ, **self.env})
+
+    def stop(self):
+        for p in (self.abrmd,):
+            if p:
+                p.terminate()
+                p.wait(5)
+        self.abrmd = None
+        self.bus.close()
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(5)
+            self.proc = None
+
+
+@pytest.fixture
+def tpm(tmp_path):
+    t = Swtpm(tmp_path / "tpm")
+    yield t
+    t.stop()
+
+
+@pytest.fixture
+def vigie(tpm):
+    """vigie on this laptop: it reaches its TPM's resource manager."""
+    from conftest import run
+
+    def _run(*args, env=None, **kw):
+        return run("vigie", *args, env={**tpm.env, **(env or {})}, **kw)
+    return _run
+
+
+@pytest.fixture
+def server(tmp_path):
+    from conftest import run
+    srv = VigieServer(tmp_path, run, binary)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def tpm_config(tmp_path, state, server, tcti, storage="tpm"):
+    return agent_config(tmp_path, state, server=server.url, extra=f"[Agent]\nKeyStorage={storage}\nTPM={tcti}\n")
+
+
+def device_of(state):
+    return subprocess.run(["openssl", "x509", "-in", state / "device.crt", "-noout", "-subject", "-nameopt",
+                           "RFC2253"], capture_output=True, text=True).stdout.strip().split("CN=")[1].split(",")[0]
+
+
+def reset_token(server, device_id):
+    """The one-time token that re-enrolls a known device (vigie-server device reset ID)."""
+    from conftest import run
+    r = run("vigie-server", "device", "reset", device_id, "--dir", server.dir)
+    assert r.returncode == 0, r
+    return r.stdout.strip()
+
+
+def claims_of(jws):
+    return json.loads(unb64url(jws.split(".")[1]))
+
+
+def test_key_made_in_the_tpm_signs_reports_and_tls(vigie, tmp_path, server, tpm):
+    state = tmp_path / "state"
+    conf = tpm_config(tmp_path, state, server, tpm.tcti, "auto")
+    r = vigie("enroll", "--config", conf, "--token", server.token(), "--ca", server.ca)
+    assert r.returncode == 0, r
+    blob = (state / "device.key").read_text()
+    assert blob.startswith("-----BEGIN TSS2 PRIVATE KEY-----"), blob[:40]
+    assert (state / "device.key").stat().st_mode & 0o777 == 0o600
+    # mTLS with the TPM's key, then a report signed by it
+    r = vigie("report", "--config", conf)
+    assert r.returncode == 0 and "Report 1 signed and sent" in r.stdout, r
+    device_id = device_of(state)
+    (row,) = server.reports(device_id)
+    jws = row[3]
+    assert claims_of(jws)["agent"]["key"] == "tpm"
+    assert json.loads(unb64url(jws.split(".")[0]))["kid"] == kid_of(state / "device.crt")
+    assert openssl_verify_jws(jws, state / "device.crt", tmp_path / "v")
+
+
+def test_copied_state_is_useless_on_another_tpm(vigie, tmp_path, server, tpm):
+    state = tmp_path / "state"
+    conf = tpm_config(tmp_path, state, server, tpm.tcti)
+    assert vigie("enroll", "--config", conf, "--token", server.token(), "--ca", server.ca).returncode == 0
+    assert vigie("report", "--config", conf).returncode == 0
+
+    # root copies the state directory to another laptop: its own TPM cannot unwrap the blob
+    other = Swtpm(tmp_path / "other-tpm")
+    try:
+        stolen = tmp_path / "stolen"
+        shutil.copytree(state, stolen)
+        (tmp_path / "thief").mkdir()
+        conf2 = tpm_config(tmp_path / "thief", stolen, server, other.tcti)
+        r = vigie("report", "--config", conf2, env=other.env)
+        assert r.returncode == 2, r
+        assert "this laptop's TPM can no longer use the device key" in r.stderr
+        assert "device reset token" in r.stderr
+        assert sorted((stolen / "spool").glob("*.jws")) == [], "nothing is signed with another key"
+        assert (stolen / "device.key").read_bytes() == (state / "device.key").read_bytes()
+    finally:
+        other.stop()
+    # the real laptop still reports
+    assert vigie("report", "--config", conf).returncode == 0
+
+
+def test_cleared_tpm_locks_nothing_silently(vigie, tmp_path, server, tpm):
+    state = tmp_path / "state"
+    conf = tpm_config(tmp_path, state, server, tpm.tcti)
+    assert vigie("enroll", "--config", conf, "--token", server.token(), "--ca", server.ca).returncode == 0
+    key_before = (state / "device.key").read_bytes()
+    tpm.clear()
+    r = vigie("report", "--config", conf)
+    assert r.returncode == 2 and "can no longer use the device key" in r.stderr, r
+    # a second enrollment does not quietly make another key
+    r = vigie("enroll", "--config", conf, "--token", server.token(), "--force")
+    assert r.returncode != 0 and "can no longer use the device key" in r.stderr, r
+    assert (state / "device.key").read_bytes() == key_before
+    # the runbook: a new key, said so, enrolled with the token IT gives (docs/agent.md)
+    r = vigie("enroll", "--config", conf, "--token", reset_token(server, device_of(state)), "--force", "--new-key")
+    assert r.returncode == 0, r
+    assert (state / "device.key.replaced").read_bytes() == key_before
+    assert (state / "device.key").read_text().startswith("-----BEGIN TSS2 PRIVATE KEY-----")
+    assert vigie("report", "--config", conf).returncode == 0
+
+
+def test_rotate_key_in_the_tpm_keeps_the_chain(vigie, tmp_path, server, tpm):
+    state = tmp_path / "state"
+    conf = tpm_config(tmp_path, state, server, tpm.tcti)
+    assert vigie("enroll", "--config", conf, "--token", server.token(), "--ca", server.ca).returncode == 0
+    assert vigie("report", "--config", conf).returncode == 0
+    old_kid = kid_of(state / "device.crt")
+    old_blob = (state / "device.key").read_bytes()
+    r = vigie("enroll", "--config", conf, "--rotate-key")
+    assert r.returncode == 0 and "New device key made in the TPM and certified." in r.stdout, r
+    assert (state / "device.key").read_bytes() != old_blob
+    assert not (state / "device.key.new").exists() and not (state / "device.crt.new").exists()
+    assert kid_of(state / "device.crt") != old_kid
+    assert vigie("report", "--config", conf).returncode == 0
+    device_id = device_of(state)
+    rows = server.reports(device_id)
+    assert [r[0] for r in rows] == [1, 2] and rows[1][2] == rows[0][1]  # the chain goes on
+    assert json.loads(unb64url(rows[1][3].split(".")[0]))["kid"] == kid_of(state / "device.crt")
+
+
+def test_interrupted_rotation_finishes_on_next_load(vigie, tmp_path, server, tpm):
+    """A crash between the two renames: new key in place, new certificate still beside it."""
+    state = tmp_path / "state"
+    conf = tpm_config(tmp_path, state, server, tpm.tcti)
+    assert vigie("enroll", "--config", conf, "--token", server.token(), "--ca", server.ca).returncode == 0
+    old_crt = (state / "device.crt").read_bytes()
+    assert vigie("enroll", "--config", conf, "--rotate-key").returncode == 0
+    # replay the crash: the new key in place, the old certificate still device.crt
+    new_crt = (state / "device.crt").read_bytes()
+    (state / "device.crt.new").write_bytes(new_crt)
+    (state / "device.crt").write_bytes(old_crt)
+    r = vigie("report", "--config", conf)
+    assert r.returncode == 0, r
+    assert (state / "device.crt").read_bytes() == new_crt and not (state / "device.crt.new").exists()
+
+
+def test_no_tpm_falls_back_to_a_file_key(vigie, tmp_path, server):
+    state = tmp_path / "state"
+    conf = tpm_config(tmp_path, state, server, f"device:{tmp_path}/no-such-tpmrm0", "auto")
+    r = vigie("enroll", "--config", conf, "--token", server.token(), "--ca", server.ca)
+    assert r.returncode == 0, r
+    assert (state / "device.key").read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    assert vigie("report", "--config", conf).returncode == 0
+    # tpm forces it: no TPM, no key, a clear message
+    state2 = tmp_path / "state2"
+    (tmp_path / "t2").mkdir()
+    conf2 = tpm_config(tmp_path / "t2", state2, server, f"device:{tmp_path}/no-such-tpmrm0", "tpm")
+    r = vigie("enroll", "--config", conf2, "--token", server.token(), "--ca", server.ca)
+    assert r.returncode != 0 and "KeyStorage=tpm, but the TPM cannot hold the device key" in r.stderr, r
+    assert not (state2 / "device.key").exists()
