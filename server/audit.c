@@ -280,26 +280,26 @@ int audit_device(const char *device_id, X509 *ca, X509 *const *certs, size_t n_c
 }
 
 int audit_verdicts(AuditResult *res, const AuditInput *reports, size_t n_reports,
-                   Policy *const *policies, size_t n_policies) {
+                   const VerdictPolicy *policies, size_t n_policies) {
         for (size_t i = 0; i < n_reports; i++) {
                 _cleanup_(jws_freep) Jws *jws = NULL;
                 _cleanup_(report_claims_freep) ReportClaims *c = NULL;
                 _cleanup_free_ char *err = NULL;
-                const Policy *p = NULL;
+                const VerdictPolicy *p = NULL;
 
                 /* malformed ones are findings of audit_device already */
                 if (jws_parse(reports[i].jws, reports[i].jws_size, &jws, NULL) < 0 ||
                     report_claims_parse(jws->payload, jws->payload_size, &c, NULL) < 0)
                         continue;
                 for (size_t k = 0; k < n_policies && !p; k++)
-                        if (streq(policies[k]->policy_id, c->policy_id) && policies[k]->version == c->policy_version)
-                                p = policies[k];
+                        if (streq(policies[k].id, c->policy_id) && policies[k].version == c->policy_version)
+                                p = &policies[k];
                 if (!p) {
                         res->n_verdicts_unchecked++;
                         continue;
                 }
                 res->n_verdicts_checked++;
-                if (report_claims_check_policy(c, p, &err) < 0 &&
+                if (report_claims_check_verdict(c, p, &err) < 0 &&
                     add_finding(res, AUDIT_WRONG_VERDICT, reports[i].seq, "report seq %" PRId64 ": %s",
                                 reports[i].seq, strnull(err)) < 0)
                         return -ENOMEM;

@@ -14,7 +14,7 @@
 
 #include <openssl/x509.h>
 
-#include "policy.h"
+#include "verdict-policy.h"
 
 typedef enum AuditProblem {
         AUDIT_BAD_CERTIFICATE,  /* does not chain to the CA, or names another device */
@@ -66,10 +66,10 @@ const char *audit_problem_to_string(AuditProblem p);
 int audit_device(const char *device_id, X509 *ca, X509 *const *certs, size_t n_certs,
                  const AuditInput *reports, size_t n_reports, AuditResult **ret);
 /* With the policies the auditor holds (their own copies): every report naming one of
- * them must carry the verdict its checks give under it (report_claims_check_policy).
+ * them must carry the verdict its checks give under it (report_claims_check_verdict).
  * Reports naming another policy are counted in res->n_verdicts_unchecked. -ENOMEM. */
 int audit_verdicts(AuditResult *res, const AuditInput *reports, size_t n_reports,
-                   Policy *const *policies, size_t n_policies);
+                   const VerdictPolicy *policies, size_t n_policies);
 AuditResult *audit_result_free(AuditResult *r);
 static inline void audit_result_freep(AuditResult **r) {
         audit_result_free(*r);

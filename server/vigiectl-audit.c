@@ -114,13 +114,21 @@ static int print_result(Ctl *ctl, const char *id, const AuditResult *res) {
 #define AUDIT_POLICIES_MAX 64
 
 typedef struct AuditPolicies {
-        Policy *p[AUDIT_POLICIES_MAX];
+        VerdictPolicy p[AUDIT_POLICIES_MAX];
         size_t n;
 } AuditPolicies;
 
 static void audit_policies_done(AuditPolicies *a) {
         for (size_t i = 0; i < a->n; i++)
-                policy_free(a->p[i]);
+                verdict_policy_done(&a->p[i]);
+}
+
+/* The auditor's copy of a published policy (`vigie-server policy show`). */
+static int load_policy(const char *path, VerdictPolicy *ret, char **ret_error) {
+        _cleanup_json_ json_object *j = NULL;
+        int r = json_parse_file(path, 1024 * 1024, &j, ret_error);
+
+        return r < 0 ? r : verdict_policy_from_json(j, ret, ret_error);
 }
 
 int verb_audit(Ctl *ctl, int argc, char *argv[]) {
@@ -154,7 +162,7 @@ int verb_audit(Ctl *ctl, int argc, char *argv[]) {
                 if (c == ARG_POLICY) {
                         _cleanup_free_ char *err = NULL;
                         if (pol.n == AUDIT_POLICIES_MAX ||
-                            policy_load_file(optarg, POLICY_STRICT, &pol.p[pol.n], &err) < 0) {
+                            load_policy(optarg, &pol.p[pol.n], &err) < 0) {
                                 fprintf(stderr, _("vigiectl audit: --policy \"%s\": %s\n"), optarg,
                                         err ? err : _("too many policies"));
                                 return ctl_usage_error("audit");
