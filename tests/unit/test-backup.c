@@ -34,7 +34,7 @@ static void test_restic(void **state) {
         assert_int_equal(o.time, 0);
         assert_true(restic_parse_snapshots("{}", 2, &o, &err) < 0);
         free(err), err = NULL;
-        assert_true(restic_parse_snapshots("[{\"time\":\"yesterday\"}]", 23, &o, &err) < 0);
+        assert_true(restic_parse_snapshots("[{\"time\":\"yesterday\"}]", 22, &o, &err) < 0);
         assert_non_null(strstr(err, "snapshots[0].time"));
         free(err), err = NULL;
         assert_true(restic_parse_snapshots("[{\"time\":\"2026-11-28T11:00:00Z\",\"tags\":[1]}]", 45, &o, &err) < 0);
