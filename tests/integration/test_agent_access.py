@@ -15,7 +15,9 @@ FRENCH = {"LANG": "C.UTF-8", "LANGUAGE": "fr", "VIGIE_LOCALEDIR": str(BUILD / "l
 
 def set_policy(srv, tmp_path, enforcement):
     p = tmp_path / "policy.json"
-    p.write_text(json.dumps({"policy_id": "acme", "version": 3, "enforcement": enforcement}))
+    # a published version is never republished with other content: each change is a new one
+    srv.policy_version = getattr(srv, "policy_version", 2) + 1
+    p.write_text(json.dumps({"policy_id": "acme", "version": srv.policy_version, "enforcement": enforcement}))
     r = srv.cli("policy", "set", p)
     assert r.returncode == 0, r
 

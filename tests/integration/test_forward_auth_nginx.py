@@ -69,7 +69,7 @@ def setup(tmp_path_factory):
     srv = FleetServer(tmp)
     gateway = srv.admin_cert("nginx-app", role="gateway")
     p = tmp / "policy.json"
-    p.write_text(json.dumps({"enforcement": {"mode": "warn_then_block", "grace_hours": 24}}))
+    p.write_text(json.dumps({"version": 2, "enforcement": {"mode": "warn_then_block", "grace_hours": 24}}))
     assert srv.cli("policy", "set", p).returncode == 0
     srv.start(now=T1)
     proc = None

@@ -18,7 +18,9 @@ T1 = NOW - 30 * HOUR  # the day the devices start failing
 
 def set_policy(srv, enforcement):
     p = Path(srv.tmp) / "policy.json"
-    p.write_text(json.dumps({"policy_id": "acme", "version": 2, "enforcement": enforcement}))
+    # a published version is never republished with other content: each change is a new one
+    srv.policy_version = getattr(srv, "policy_version", 1) + 1
+    p.write_text(json.dumps({"policy_id": "acme", "version": srv.policy_version, "enforcement": enforcement}))
     r = srv.cli("policy", "set", p)
     assert r.returncode == 0, r
 

@@ -78,7 +78,7 @@ def vpn(tmp_path_factory, net):
     tmp = tmp_path_factory.mktemp("openvpn")
     srv = FleetServer(tmp)
     gw_cert, gw_key = srv.admin_cert("vpn-gw", role="gateway")
-    (tmp / "policy.json").write_text(json.dumps({"enforcement": {"mode": "block"}}))
+    (tmp / "policy.json").write_text(json.dumps({"version": 2, "enforcement": {"mode": "block"}}))
     assert srv.cli("policy", "set", tmp / "policy.json").returncode == 0
     srv.start()
     proc = None
