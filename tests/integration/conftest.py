@@ -14,6 +14,55 @@ SANITIZE = os.environ.get("VIGIE_SANITIZE", "0") == "1"
 FIXTURES = SRC / "tests" / "fixtures"
 
 
+_NETNS = None
+
+
+def require_netns():
+    """Skips the test where network namespaces cannot be used: not root, or a chroot whose
+    / is not a mount point (`ip netns exec` must make / a slave mount)."""
+    global _NETNS
+    if _NETNS is None:
+        name = f"vigie-probe-{os.getpid()}"
+        why = None
+        if os.geteuid() != 0:
+            why = "network namespaces need root"
+        else:
+            for args in (["ip", "netns", "add", name], ["ip", "netns", "exec", name, "true"],
+                         ["ip", "-n", name, "link", "set", "lo", "up"]):
+                p = subprocess.run(args, capture_output=True, text=True)
+                if p.returncode != 0:
+                    why = f"network namespaces do not work here: {' '.join(args)}: {p.stderr.strip()}"
+                    break
+            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        _NETNS = why or ""
+    if _NETNS:
+        pytest.skip(_NETNS)
+
+
+@pytest.fixture(scope="module")
+def fr_locale(tmp_path_factory):
+    """fr_FR.UTF-8 compiled into a private LOCPATH (the machine may not have it generated),
+    or failing that LANGUAGE=fr over C.UTF-8 (translations, but C dates; newer glibc ignores
+    LANGUAGE there)."""
+    d = tmp_path_factory.mktemp("locale")
+    p = subprocess.run(["localedef", "-i", "fr_FR", "-f", "UTF-8", str(d / "fr_FR.UTF-8")],
+                       capture_output=True, text=True)
+    if p.returncode in (0, 1) and (d / "fr_FR.UTF-8").exists():
+        env = {"LANG": "fr_FR.UTF-8", "LOCPATH": str(d), "real_dates": True}
+        if SANITIZE:
+            # glibc's setlocale() keeps the LOCPATH list it splits (argz) for good: a leak of
+            # libc's, only with LOCPATH (installed locales come from the locale archive).
+            supp = d / "lsan.supp"
+            supp.write_text("leak:__argz_add_sep\n")
+            env["LSAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("LSAN_OPTIONS"), f"suppressions={supp}"]))
+        return env
+    return {"LANG": "C.UTF-8", "LANGUAGE": "fr", "real_dates": False}
+
+
+def lang_env(locale):
+    return {k: v for k, v in locale.items() if k != "real_dates"}
+
+
 def binary(name: str) -> str:
     path = BIN / name
     if not path.exists():

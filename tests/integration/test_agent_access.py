@@ -6,11 +6,10 @@ import json
 import signal
 
 from agent_util import wait_for
-from conftest import BUILD
+from conftest import BUILD, lang_env
 from test_agent_daemon import TRANSPORT, fleet  # noqa: F401 (the fixture)
 
 
-FRENCH = {"LANG": "C.UTF-8", "LANGUAGE": "fr", "VIGIE_LOCALEDIR": str(BUILD / "locale")}
 
 
 def set_policy(srv, tmp_path, enforcement):
@@ -29,7 +28,7 @@ def access_after_next_cycle(a, state):
     return a.status()["access"]
 
 
-def test_access_in_status_and_vigie_status(fleet, tmp_path, vigie):  # noqa: F811
+def test_access_in_status_and_vigie_status(fleet, tmp_path, vigie, fr_locale):  # noqa: F811
     srv, relay, a = fleet
     a.write_conf("RetryMinSec=1\n" + TRANSPORT)
     a.start()
@@ -49,7 +48,7 @@ def test_access_in_status_and_vigie_status(fleet, tmp_path, vigie):  # noqa: F81
     r = vigie("status", "--config", a.conf)
     assert f"Access to company resources will be blocked at {acc['grace_until']} unless this is fixed: " \
            f"{acc['reason']}" in r.stdout, r
-    r = vigie("status", "--config", a.conf, env=FRENCH)
+    r = vigie("status", "--config", a.conf, env={**lang_env(fr_locale), "VIGIE_LOCALEDIR": str(BUILD / "locale")})
     assert f"L'accès aux ressources de l'entreprise sera bloqué le {acc['grace_until']}" in r.stdout, r
 
     set_policy(srv, tmp_path, {"mode": "block"})
@@ -57,5 +56,5 @@ def test_access_in_status_and_vigie_status(fleet, tmp_path, vigie):  # noqa: F81
     assert acc["state"] == "blocked" and acc["grace_until"] is None
     r = vigie("status", "--config", a.conf)
     assert f"Access to company resources is blocked: {acc['reason']}" in r.stdout, r
-    r = vigie("status", "--config", a.conf, env=FRENCH)
+    r = vigie("status", "--config", a.conf, env={**lang_env(fr_locale), "VIGIE_LOCALEDIR": str(BUILD / "locale")})
     assert f"L'accès aux ressources de l'entreprise est bloqué\u00a0: {acc['reason']}" in r.stdout, r

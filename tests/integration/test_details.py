@@ -17,7 +17,8 @@ import pytest
 from agent_util import Agent, wait_for
 from conftest import BIN, BUILD, SANITIZE, SRC
 from desktop_util import Desktop
-from test_tray import fr_locale, lang_env, BACKUP_FAIL, PATCH_WARN  # noqa: F401 (fixture)
+from conftest import lang_env
+from test_tray import BACKUP_FAIL, PATCH_WARN
 from tray_util import PASS_ALL, FakeAgent, status_doc, with_check, write_status
 
 LOCALEDIR = BUILD / "locale"

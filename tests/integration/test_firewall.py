@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, SANITIZE, binary
+from conftest import FIXTURES, SANITIZE, binary, require_netns
 
 RULESETS = FIXTURES / "firewall"
 
@@ -20,6 +20,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces ne
 
 @pytest.fixture
 def netns():
+    require_netns()
     name = f"vigie-fw-{uuid.uuid4().hex[:8]}"
     subprocess.run(["ip", "netns", "add", name], check=True)
     yield name

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent_util import wait_for
-from conftest import BIN, BUILD, SANITIZE, SRC, run
+from conftest import BIN, BUILD, SANITIZE, SRC, lang_env, run
 from tray_util import PASS_ALL, FakeAgent, Recorder, SessionBus, status_doc, with_check, write_status
 
 LOCALEDIR = BUILD / "locale"
@@ -21,29 +21,6 @@ PATCH_WARN = dict(status="warn", summary="2 security updates pending since 2026-
                   remediation='run "sudo apt upgrade"', deadline=DEADLINE)
 BACKUP_FAIL = dict(status="fail", summary="Last backup 9 days ago is older than the 48 h the policy allows.",
                    remediation="Run your backup now.")
-
-
-@pytest.fixture(scope="module")
-def fr_locale(tmp_path_factory):
-    """fr_FR.UTF-8 compiled into a private LOCPATH (the machine may not have it generated),
-    or failing that LANGUAGE=fr over C.UTF-8 (translations, but C dates)."""
-    d = tmp_path_factory.mktemp("locale")
-    p = subprocess.run(["localedef", "-i", "fr_FR", "-f", "UTF-8", str(d / "fr_FR.UTF-8")],
-                       capture_output=True, text=True)
-    if p.returncode in (0, 1) and (d / "fr_FR.UTF-8").exists():
-        env = {"LANG": "fr_FR.UTF-8", "LOCPATH": str(d), "real_dates": True}
-        if SANITIZE:
-            # glibc's setlocale() keeps the LOCPATH list it splits (argz) for good: a leak of
-            # libc's, only with LOCPATH (installed locales come from the locale archive).
-            supp = d / "lsan.supp"
-            supp.write_text("leak:__argz_add_sep\n")
-            env["LSAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("LSAN_OPTIONS"), f"suppressions={supp}"]))
-        return env
-    return {"LANG": "C.UTF-8", "LANGUAGE": "fr", "real_dates": False}
-
-
-def lang_env(locale):
-    return {k: v for k, v in locale.items() if k != "real_dates"}
 
 
 class Tray:

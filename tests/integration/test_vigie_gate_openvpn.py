@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, SRC
+from conftest import BIN, SRC, require_netns
 from fleet_util import Device, FleetServer
 from server_util import free_port
 
@@ -32,6 +32,7 @@ def sh(*args):
 @pytest.fixture(scope="module")
 def net():
     """A namespace for the laptops, joined to this one by a veth pair on a random /30."""
+    require_netns()
     tag = f"{os.getpid() % 10000}{random.randrange(100)}"
     ns, host, peer = f"vgc{tag}", f"vgh{tag}", f"vgp{tag}"
     a, b = random.randrange(100, 250), random.randrange(1, 250)
