@@ -224,6 +224,7 @@ int route_fleet_devices(Request *r) {
         _cleanup_free_ char *err = NULL, *cursor = NULL;
         _cleanup_json_ json_object *j = json_object_new_object();
         ListState st = {};
+        FleetFilter filter;
         int k;
 
         k = fleet_query_parse(request_query_string(r), &q, &err);
@@ -234,9 +235,10 @@ int route_fleet_devices(Request *r) {
         st = (ListState) { .devices = json_object_new_array(), .q = q };
         if (!st.devices || json_add(j, "devices", st.devices) < 0)
                 return http_error(r, 503, "out_of_memory", "cannot build the reply");
+        fleet_query_filter(q, &filter);
         k = fleet_times(r->server, &st.times);
         if (k >= 0)
-                k = store_fleet_devices(r->server->store_ro, q, &st.times, list_row, &st);
+                k = store_fleet_devices(r->server->store_ro, &filter, &st.times, list_row, &st);
         cursor = st.next_cursor;
         if (k == -ENOMEM)
                 return http_error(r, 503, "out_of_memory", "cannot build the reply");
@@ -551,15 +553,17 @@ static void export_closed(struct evhttp_connection *evcon, void *userdata) {
 
 static void export_next(struct evhttp_connection *evcon, void *userdata) {
         Export *e = userdata;
-        FleetQuery q = { .status = FLEET_STATUS_ANY, .sort = FLEET_SORT_DEVICE,
-                         .check_status = _CHECK_STATUS_INVALID, .limit = EXPORT_PAGE };
+        FleetFilter f = { .status = FLEET_STATUS_ANY, .sort = FLEET_SORT_DEVICE,
+                          .check_status = _CHECK_STATUS_INVALID, .limit = EXPORT_PAGE };
         int k;
 
         (void) evcon;
-        if (e->after)
-                q.cursor = (FleetCursor) { .set = true, .device_id = e->after };
+        if (e->after) {
+                f.after.set = true;
+                f.after.device_id = e->after;
+        }
         e->n_page = 0;
-        k = store_fleet_devices(e->server->store_ro, &q, &e->times, export_row, e);
+        k = store_fleet_devices(e->server->store_ro, &f, &e->times, export_row, e);
         if (k < 0) {
                 /* The headers are gone: all we can do is cut the stream short, which a
                  * chunked reader sees as an incomplete transfer. Shutting the socket

@@ -50,15 +50,12 @@ FleetSort fleet_sort_from_string(const char *s) {
         return _FLEET_SORT_INVALID;
 }
 
-bool fleet_sort_is_text(FleetSort s) {
-        return s == FLEET_SORT_DEVICE || s == FLEET_SORT_HOSTNAME;
-}
-
 FleetQuery *fleet_query_free(FleetQuery *q) {
         if (!q)
                 return NULL;
         free(q->check);
-        free(q->os);
+        free(q->os_id);
+        free(q->os_version);
         free(q->q);
         free(q->cursor.key_text);
         free(q->cursor.device_id);
@@ -137,6 +134,24 @@ static int unhexlify(const char *s, char **ret) {
         out[n / 2] = 0;
         *ret = TAKE_PTR(out);
         return 0;
+}
+
+void fleet_query_filter(const FleetQuery *q, FleetFilter *ret) {
+        *ret = (FleetFilter) {
+                .status = q->status,
+                .check = q->check,
+                .check_status = q->check_status,
+                .os_id = q->os_id,
+                .os_version = q->os_version,
+                .hostname_part = q->q,
+                /* a since= in the first second of the epoch still asks for a report */
+                .received_since = q->since > 0 ? MAX((int64_t) (q->since / USEC_PER_SEC), 1) : 0,
+                .sort = q->sort,
+                .descending = q->descending,
+                .limit = q->limit,
+                .after = { .set = q->cursor.set, .key_int = q->cursor.key_int,
+                           .key_text = q->cursor.key_text, .device_id = q->cursor.device_id },
+        };
 }
 
 /* A cursor is the hex of {"s":sort,"d":descending,"k":key,"i":device_id}: opaque to
@@ -244,9 +259,12 @@ static int apply_param(FleetQuery *q, const char *key, const char *v, const char
                 if (*v == 0 || string_has_cc(v))
                         return FAIL("os=\"%s\": expected an os-release ID, optionally with "
                                     ":VERSION_ID (debian, debian:12)", v);
-                free(q->os);
-                q->os = strdup(v);
-                if (!q->os)
+                const char *colon = strchr(v, ':');
+                free(q->os_id);
+                free(q->os_version);
+                q->os_version = NULL;
+                q->os_id = colon ? strndup(v, (size_t) (colon - v)) : strdup(v);
+                if (!q->os_id || (colon && !(q->os_version = strdup(colon + 1))))
                         return -ENOMEM;
         } else if (streq(key, "q")) {
                 free(q->q);

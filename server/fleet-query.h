@@ -3,13 +3,14 @@
 
 /* The filters, sort order and page of GET /v1/fleet/devices, parsed from the query string
  * (untrusted: strict, bounded, every refusal says which parameter and why), and the
- * opaque pagination cursor. Shared by the API (parsing) and the store backends (which turn
- * a FleetQuery into SQL with bound parameters only). */
+ * opaque pagination cursor: the API layer's type. The store takes a FleetFilter
+ * (fleet-filter.h), which fleet_query_filter() builds from a parsed query. */
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "check-result.h"
+#include "fleet-filter.h"
 #include "macro.h"
 
 #define FLEET_LIMIT_DEFAULT 100u
@@ -22,26 +23,6 @@
 #define FLEET_CURSOR_ID_MAX 64u   /* a device id is a UUID */
 #define FLEET_CURSOR_MAX 2048u    /* bytes of a decoded cursor= value */
 
-typedef enum FleetStatus {
-        FLEET_STATUS_ANY,
-        FLEET_STATUS_COMPLIANT,
-        FLEET_STATUS_NONCOMPLIANT,
-        FLEET_STATUS_STALE,    /* no report for stale_after */
-        FLEET_STATUS_FLAGGED,  /* replay/clone suspicion */
-        FLEET_STATUS_REVOKED,
-        _FLEET_STATUS_MAX,
-        _FLEET_STATUS_INVALID = -EINVAL,
-} FleetStatus;
-
-typedef enum FleetSort {
-        FLEET_SORT_DEVICE,             /* device id */
-        FLEET_SORT_HOSTNAME,
-        FLEET_SORT_LAST_REPORT,
-        FLEET_SORT_NONCOMPLIANT_SINCE,
-        _FLEET_SORT_MAX,
-        _FLEET_SORT_INVALID = -EINVAL,
-} FleetSort;
-
 typedef struct FleetCursor {
         bool set;
         int64_t key_int;   /* the sort key of the last row, for time sorts */
@@ -53,7 +34,8 @@ typedef struct FleetQuery {
         FleetStatus status;
         char *check;             /* NULL: any */
         CheckStatus check_status; /* _CHECK_STATUS_INVALID: any */
-        char *os;                /* os id ("debian") or id:version ("debian:12") */
+        char *os_id;             /* os=debian or os=debian:12 … */
+        char *os_version;        /* … split: "debian" and "12" (NULL: any version) */
         char *q;                 /* hostname substring */
         usec_t since;            /* only devices that reported at or after; 0: any */
         FleetSort sort;
@@ -76,11 +58,12 @@ static inline void fleet_query_freep(FleetQuery **q) {
         fleet_query_free(*q);
 }
 
+/* The store's filter for q: its strings are borrowed from q. */
+void fleet_query_filter(const FleetQuery *q, FleetFilter *ret);
+
 /* The cursor that continues after a row with these sort keys (key_text for text sorts,
  * key_int for time sorts). Returns a new string (URL-safe) or NULL on OOM. */
 char *fleet_cursor_encode(const FleetQuery *q, int64_t key_int, const char *key_text,
                           const char *device_id);
-/* Whether this sort orders by text (hostname, device id) or by time. */
-bool fleet_sort_is_text(FleetSort s);
 /* An RFC 3339 time, or a duration meaning "that long ago" ("24h", "7d"), as since= takes. */
 int fleet_parse_time(const char *v, usec_t *ret);

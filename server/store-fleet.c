@@ -294,11 +294,11 @@ static int row_device(const char *const *c, size_t n, void *userdata) {
 
 /* One statement id per distinct SQL text: every input that changes the text is a field of
  * this key. */
-static unsigned list_variant(const FleetQuery *q) {
-        unsigned os = !q->os ? 0 : strchr(q->os, ':') ? 2 : 1;
-        return (unsigned) q->status | !!q->check << 3 | (q->check_status >= 0) << 4 | os << 5 |
-               !!q->q << 7 | (q->since > 0) << 8 | q->cursor.set << 9 | (unsigned) q->sort << 10 |
-               q->descending << 12;
+static unsigned list_variant(const FleetFilter *f) {
+        unsigned os = !f->os_id ? 0 : f->os_version ? 2 : 1;
+        return (unsigned) f->status | !!f->check << 3 | (f->check_status >= 0) << 4 | os << 5 |
+               !!f->hostname_part << 7 | (f->received_since > 0) << 8 | f->after.set << 9 |
+               (unsigned) f->sort << 10 | f->descending << 12;
 }
 
 /* "%text%" for LIKE, lower-cased (hostnames compare without case), with LIKE's
@@ -334,7 +334,7 @@ static size_t param(SqlBuilder *b, StoreValue v) {
         return b->n_params;
 }
 
-int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, FleetDeviceFn fn,
+int store_fleet_devices(Store *s, const FleetFilter *f, const FleetTimes *t, FleetDeviceFn fn,
                         void *userdata) {
         static const char *const sort_key[_FLEET_SORT_MAX] = {
                 [FLEET_SORT_DEVICE] = NULL,
@@ -343,11 +343,11 @@ int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, Flee
                 [FLEET_SORT_NONCOMPLIANT_SINCE] = "COALESCE(l.noncompliant_since, 0)",
         };
         SqlBuilder b = {};
-        _cleanup_free_ char *pattern = NULL, *os_id = NULL;
-        const char *key = sort_key[q->sort], *dir = q->descending ? "DESC" : "ASC", *id;
+        _cleanup_free_ char *pattern = NULL;
+        const char *key = sort_key[f->sort], *dir = f->descending ? "DESC" : "ASC", *id;
         /* an inner join when a condition needs the latest report anyway */
-        bool inner = q->status == FLEET_STATUS_COMPLIANT || q->status == FLEET_STATUS_NONCOMPLIANT ||
-                     q->os || q->q || q->since > 0;
+        bool inner = f->status == FLEET_STATUS_COMPLIANT || f->status == FLEET_STATUS_NONCOMPLIANT ||
+                     f->os_id || f->hostname_part || f->received_since > 0;
         DeviceRows rows = { fn, userdata };
         int r;
 
@@ -355,30 +355,30 @@ int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, Flee
          * and LIMIT stops the walk early (SQLite does not carry an order across a join's
          * equality). With the latest report certain, received_at is never NULL and its
          * index (verdict, received_at) gives that order too. */
-        id = q->check ? "c.device_id" : inner ? "l.device_id" : "d.id";
-        if (inner && q->sort == FLEET_SORT_LAST_REPORT)
+        id = f->check ? "c.device_id" : inner ? "l.device_id" : "d.id";
+        if (inner && f->sort == FLEET_SORT_LAST_REPORT)
                 key = "l.received_at";
 
         b.f = open_memstream(&b.text, &b.size);
         if (!b.f)
                 return -ENOMEM;
         fprintf(b.f, DEVICE_COLUMNS "%s JOIN latest l ON l.device_id = d.id ", inner ? "" : "LEFT");
-        if (q->check) {
+        if (f->check) {
                 fprintf(b.f, "JOIN latest_checks c ON c.device_id = d.id AND c.check_id = $%zu ",
-                        param(&b, SV_TEXT(q->check)));
-                if (q->check_status >= 0)
+                        param(&b, SV_TEXT(f->check)));
+                if (f->check_status >= 0)
                         fprintf(b.f, "AND c.status = $%zu ",
-                                param(&b, SV_TEXT(check_status_to_string(q->check_status))));
+                                param(&b, SV_TEXT(check_status_to_string(f->check_status))));
         }
         fputs("WHERE 1 = 1 ", b.f);
-        switch (q->status) {
+        switch (f->status) {
         case FLEET_STATUS_COMPLIANT:
         case FLEET_STATUS_NONCOMPLIANT:
                 /* "+": freshness is checked row by row, so the planner walks an index in
                  * the requested order (verdict, device_id or received_at) and stops at
                  * the limit instead of sorting every fresh device of that verdict */
                 fprintf(b.f, "AND d.revoked_at IS NULL AND l.verdict = '%s' AND +l.received_at >= $%zu ",
-                        q->status == FLEET_STATUS_COMPLIANT ? "compliant" : "noncompliant",
+                        f->status == FLEET_STATUS_COMPLIANT ? "compliant" : "noncompliant",
                         param(&b, SV_INT(t->stale_before)));
                 break;
         case FLEET_STATUS_STALE: {
@@ -399,20 +399,13 @@ int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, Flee
         default:
                 break;
         }
-        if (q->os) {
-                const char *colon = strchr(q->os, ':');
-                os_id = colon ? strndup(q->os, (size_t) (colon - q->os)) : strdup(q->os);
-                if (!os_id) {
-                        fclose(b.f);
-                        free(b.text);
-                        return -ENOMEM;
-                }
-                fprintf(b.f, "AND l.os_id = $%zu ", param(&b, SV_TEXT(os_id)));
-                if (colon)
-                        fprintf(b.f, "AND l.os_version = $%zu ", param(&b, SV_TEXT(colon + 1)));
+        if (f->os_id) {
+                fprintf(b.f, "AND l.os_id = $%zu ", param(&b, SV_TEXT(f->os_id)));
+                if (f->os_version)
+                        fprintf(b.f, "AND l.os_version = $%zu ", param(&b, SV_TEXT(f->os_version)));
         }
-        if (q->q) {
-                pattern = like_pattern(q->q);
+        if (f->hostname_part) {
+                pattern = like_pattern(f->hostname_part);
                 if (!pattern) {
                         fclose(b.f);
                         free(b.text);
@@ -420,30 +413,29 @@ int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, Flee
                 }
                 fprintf(b.f, "AND lower(l.hostname) LIKE $%zu ESCAPE '\\' ", param(&b, SV_TEXT(pattern)));
         }
-        if (q->since > 0)
-                fprintf(b.f, "AND l.received_at >= $%zu ",
-                        param(&b, SV_INT((int64_t) (q->since / USEC_PER_SEC))));
-        if (q->cursor.set) {
-                const char *op = q->descending ? "<" : ">";
+        if (f->received_since > 0)
+                fprintf(b.f, "AND l.received_at >= $%zu ", param(&b, SV_INT(f->received_since)));
+        if (f->after.set) {
+                const char *op = f->descending ? "<" : ">";
                 if (!key)
-                        fprintf(b.f, "AND %s %s $%zu ", id, op, param(&b, SV_TEXT(q->cursor.device_id)));
+                        fprintf(b.f, "AND %s %s $%zu ", id, op, param(&b, SV_TEXT(f->after.device_id)));
                 else {
-                        size_t k = param(&b, fleet_sort_is_text(q->sort) ? SV_TEXT(q->cursor.key_text)
-                                                                         : SV_INT(q->cursor.key_int));
+                        size_t k = param(&b, fleet_sort_is_text(f->sort) ? SV_TEXT(f->after.key_text)
+                                                                         : SV_INT(f->after.key_int));
                         fprintf(b.f, "AND (%s %s $%zu OR (%s = $%zu AND %s %s $%zu)) ", key, op, k,
-                                key, k, id, op, param(&b, SV_TEXT(q->cursor.device_id)));
+                                key, k, id, op, param(&b, SV_TEXT(f->after.device_id)));
                 }
         }
         if (key)
                 fprintf(b.f, "ORDER BY %s %s, %s %s ", key, dir, id, dir);
         else
                 fprintf(b.f, "ORDER BY %s %s ", id, dir);
-        fprintf(b.f, "LIMIT $%zu", param(&b, SV_INT((int64_t) q->limit + 1)));
+        fprintf(b.f, "LIMIT $%zu", param(&b, SV_INT((int64_t) f->limit + 1)));
         if (fclose(b.f) != 0) {
                 free(b.text);
                 return -ENOMEM;
         }
-        r = query(s, Q_FLEET_LIST_BASE + list_variant(q), b.text, b.params, b.n_params,
+        r = query(s, Q_FLEET_LIST_BASE + list_variant(f), b.text, b.params, b.n_params,
                   row_device, &rows);
         free(b.text);
         return r;

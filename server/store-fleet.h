@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "check-result.h"
-#include "fleet-query.h"
+#include "fleet-filter.h"
 #include "store.h"
 
 typedef struct FleetTimes {
@@ -64,9 +64,9 @@ typedef int (*FleetDeviceFn)(const FleetDevice *d, void *userdata);
 const char *fleet_device_verdict(const FleetDevice *d, const FleetTimes *t);
 bool fleet_device_flagged(const FleetDevice *d, const FleetTimes *t);
 
-/* Calls fn for at most q->limit + 1 rows (the extra one tells the caller there is a next
+/* Calls fn for at most f->limit + 1 rows (the extra one tells the caller there is a next
  * page). Returns the number of rows or -errno. */
-int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, FleetDeviceFn fn,
+int store_fleet_devices(Store *s, const FleetFilter *f, const FleetTimes *t, FleetDeviceFn fn,
                         void *userdata);
 /* -ENOENT for an unknown device. */
 int store_fleet_device(Store *s, const char *device_id, FleetDeviceFn fn, void *userdata);

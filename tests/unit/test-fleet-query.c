@@ -29,12 +29,51 @@ static void test_all_filters(void **state) {
         assert_int_equal(q->status, FLEET_STATUS_STALE);
         assert_string_equal(q->check, "backup");
         assert_int_equal(q->check_status, CHECK_FAIL);
-        assert_string_equal(q->os, "debian:12");
+        assert_string_equal(q->os_id, "debian");
+        assert_string_equal(q->os_version, "12");
         assert_string_equal(q->q, "lap top");
         assert_true(q->since > 0);
         assert_int_equal(q->sort, FLEET_SORT_LAST_REPORT);
         assert_true(q->descending);
         assert_int_equal(q->limit, 7);
+}
+
+/* The store's filter carries the same selection in storage terms, os= split in two. */
+static void test_filter(void **state) {
+        _cleanup_(fleet_query_freep) FleetQuery *q = NULL, *q2 = NULL;
+        _cleanup_free_ char *c = NULL, *query = NULL;
+        FleetFilter f;
+        (void) state;
+        assert_int_equal(fleet_query_parse("os=debian&q=lap&since=1970-01-01T00:00:00.5Z", &q, NULL), 0);
+        fleet_query_filter(q, &f);
+        assert_string_equal(f.os_id, "debian");
+        assert_null(f.os_version);
+        assert_string_equal(f.hostname_part, "lap");
+        assert_int_equal(f.received_since, 1); /* still asks for a report */
+        assert_int_equal(f.check_status, _CHECK_STATUS_INVALID);
+        assert_int_equal(f.limit, FLEET_LIMIT_DEFAULT);
+        assert_false(f.after.set);
+
+        c = fleet_cursor_encode(q, 0, NULL, "0a1b");
+        assert_non_null(c);
+        assert_true(asprintf(&query, "sort=-last_report&cursor=%s&status=stale", c) > 0);
+        assert_int_equal(fleet_query_parse(query, &q2, NULL), -EINVAL); /* made for sort=device */
+        free(c);
+        c = NULL;
+        q = fleet_query_free(q);
+        assert_int_equal(fleet_query_parse("sort=-last_report&status=stale", &q, NULL), 0);
+        c = fleet_cursor_encode(q, 1764439200, NULL, "0a1b");
+        free(query);
+        assert_true(asprintf(&query, "sort=-last_report&cursor=%s&status=stale", c) > 0);
+        assert_int_equal(fleet_query_parse(query, &q2, NULL), 0);
+        fleet_query_filter(q2, &f);
+        assert_int_equal(f.status, FLEET_STATUS_STALE);
+        assert_int_equal(f.sort, FLEET_SORT_LAST_REPORT);
+        assert_true(f.descending);
+        assert_true(f.after.set);
+        assert_int_equal(f.after.key_int, 1764439200);
+        assert_string_equal(f.after.device_id, "0a1b");
+        assert_ptr_equal(f.after.device_id, q2->cursor.device_id); /* borrowed */
 }
 
 static void refused(const char *query, const char *needle) {
@@ -89,6 +128,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_all_filters),
+                cmocka_unit_test(test_filter),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_cursor_roundtrip),
         };
