@@ -9,7 +9,7 @@
 #include "agent-cycle.h"
 #include "agent-posture.h"
 #include "agent-renew.h"
-#include "check-runner.h"
+#include "check-result.h"
 #include "cleanup.h"
 #include "enrollment.h"
 #include "fs-util.h"
@@ -58,47 +58,52 @@ static json_object *public_check(const CheckResult *c) {
         return j;
 }
 
-static int run_checks(const AgentConfig *config, const Policy *policy, json_object *out,
-                      CheckResult ***ret, size_t *ret_n) {
-        _cleanup_free_ char *state_path = path_join(config->state_dir, "state.json");
-        json_object *checks = json_object_new_array();
-        CheckResult **results = NULL;
-        size_t n = 0;
-        int r;
+/* What `vigie status` and the tray show of the checks: no evidence. */
+static int add_checks(json_object *out, const ReporterRun *run) {
+        json_object *checks = json_object_new_array(), *pj;
 
-        if (!state_path || !checks || json_add(out, "checks", checks) < 0)
+        if (!checks || json_add(out, "checks", checks) < 0)
                 return -ENOMEM;
-        CheckRunOptions o = {
-                .root = config->root,
-                .policy = policy,
-                .config = config,
-                .state_dir = config->state_dir,
-                .state_path = state_path,
-        };
-        r = checks_run(&o, &results, &n);
-        if (r < 0)
-                return log_error_errno(r, "Cannot run the checks under \"%s\": %m", config->root);
-        for (size_t i = 0; i < n; i++) {
-                json_object *c = public_check(results[i]);
+        pj = json_object_new_object();
+        if (!pj || json_add(out, "policy", pj) < 0 ||
+            json_add_string(pj, "id", run->policy->policy_id) < 0 ||
+            json_add_int(pj, "version", run->policy->version) < 0 ||
+            json_add_bool(pj, "updated", run->policy_updated) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < run->n_results; i++) {
+                json_object *c = public_check(run->results[i]);
                 if (!c || json_object_array_add(checks, c) < 0) {
                         json_object_put(c);
-                        check_results_free(results, n);
                         return -ENOMEM;
                 }
         }
-        r = json_add_bool(out, "compliant", check_results_compliant(results, n));
-        if (r < 0) {
-                check_results_free(results, n);
-                return r;
-        }
-        *ret = results;
-        *ret_n = n;
+        if (json_add_bool(out, "compliant", check_results_compliant(run->results, run->n_results)) < 0 ||
+            json_add_int(out, "checked_at", (int64_t) now_realtime()) < 0 ||
+            (run->seq > 0 && json_add_int(out, "seq", run->seq) < 0))
+                return -ENOMEM;
         return 0;
 }
 
-/* Transport failures mean "unreachable"; an HTTP answer, even a refusal, means reachable. */
-static bool reachable_after(int r) {
-        return r >= 0 || r == -EACCES || r == -EAGAIN || r == -EBADMSG;
+/* The delivery's part of the result: what status.json shows and the daemon schedules its
+ * retries by. Nothing when delivery was left for later (SIGTERM). */
+static int add_delivery(json_object *out, const ReporterRun *run) {
+        const FlushStats *st = &run->delivery;
+
+        if (run->flushed) {
+                if (run->delivery_r < 0 || st->rejected > 0)
+                        log_warning("Delivery: %zu sent, %zu refused, %zu waiting: %s", st->sent,
+                                    st->rejected, st->waiting, strnull(run->delivery_error));
+                else
+                        log_info("Delivered %zu report(s).", st->sent);
+        } else if (run->reached)
+                return 0;
+        /* flushed, or the policy fetch found no server */
+        if (json_add_bool(out, "delivery_attempted", true) < 0 ||
+            json_add_string(out, "delivery_error", run->delivery_error) < 0 ||
+            (st->sent > 0 && json_add_int(out, "delivered_at", (int64_t) now_realtime()) < 0) ||
+            (st->retry_after_s > 0 && json_add_int(out, "retry_after_s", (int64_t) st->retry_after_s) < 0))
+                return -ENOMEM;
+        return 0;
 }
 
 static int add_certificate(json_object *out, const Identity *id, usec_t *ret_nb, usec_t *ret_na) {
@@ -166,13 +171,13 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
         _cleanup_(identity_freep) Identity *id = NULL;
         _cleanup_(transport_freep) Transport *t = NULL;
         _cleanup_(spool_freep) Spool *spool = NULL;
-        _cleanup_(policy_freep) Policy *policy = NULL;
+        _cleanup_(reporter_run_done) ReporterRun run = {
+                .report = kind == CYCLE_FULL,
+                .stop_requested = agent_cycle_stop_requested,
+        };
         _cleanup_free_ char *err = NULL;
-        CheckResult **results = NULL;
-        FlushStats st = {};
         usec_t nb = 0, na = 0;
-        bool updated = false;
-        int r, reached = 1;
+        int r;
 
         if (!out)
                 return -ENOMEM;
@@ -208,70 +213,25 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
                 }
         }
 
-        if (kind == CYCLE_FULL) {
-                if (t) {
-                        r = reporter_fetch_policy(config, t, &updated, &err);
-                        if (r < 0) {
-                                log_info("Using the cached policy: %s", strnull(err));
-                                reached = reachable_after(r);
-                if (st.retry_after_s > 0 && json_add_int(out, "retry_after_s", (int64_t) st.retry_after_s) < 0)
-                        return -ENOMEM;
-                                if (!reached)
-                                        (void) json_add_string(out, "delivery_error", strnull(err));
-                        } else if (updated)
-                                log_notice("New policy from the server.");
-                        err = (free(err), NULL);
-                }
-                r = reporter_load_policy(config, &policy, &err);
-                if (r < 0)
-                        return log_error_errno(r, "The cached policy is unusable: %s", strnull(err));
-                json_object *pj = json_object_new_object();
-                if (!pj || json_add(out, "policy", pj) < 0 || json_add_string(pj, "id", policy->policy_id) < 0 ||
-                    json_add_int(pj, "version", policy->version) < 0 || json_add_bool(pj, "updated", updated) < 0)
-                        return -ENOMEM;
-                size_t n = 0;
-                r = run_checks(config, policy, out, &results, &n);
-                if (r < 0)
-                        return r;
-                if (json_add_int(out, "checked_at", (int64_t) now_realtime()) < 0) {
-                        check_results_free(results, n);
-                        return -ENOMEM;
-                }
-                if (spool) {
-                        int64_t seq;
-                        r = reporter_build(config, id, spool, policy, results, n, &seq, &err);
-                        check_results_free(results, n);
-                        if (r < 0)
-                                return log_error_errno(r, "Cannot sign and queue the report: %s", strnull(err));
-                        if (json_add_int(out, "seq", seq) < 0)
-                                return -ENOMEM;
-                } else
-                        check_results_free(results, n);
+        r = reporter_run(config, id, spool, t, &run, &err);
+        if (r < 0) {
+                static const char *const what[] = {
+                        [REPORTER_STEP_POLICY] = "The cached policy is unusable",
+                        [REPORTER_STEP_CHECKS] = "The checks did not run",
+                        [REPORTER_STEP_SIGN] = "Cannot sign and queue the report",
+                };
+                return log_error_errno(r, "%s: %s", what[run.failed_step], strnull(err));
         }
-
-        /* SIGTERM: the report is safely spooled; delivery can wait for the next start. */
-        if (t && reached && !agent_cycle_stop_requested()) {
-                r = reporter_flush(spool, t, &st, &err);
-                if (json_add_bool(out, "delivery_attempted", true) < 0)
-                        return -ENOMEM;
-                reached = reachable_after(r);
-                if (st.sent > 0 && json_add_int(out, "delivered_at", (int64_t) now_realtime()) < 0)
-                        return -ENOMEM;
-                if (r < 0 || st.rejected > 0) {
-                        log_warning("Delivery: %zu sent, %zu refused, %zu waiting: %s", st.sent, st.rejected,
-                                    st.waiting, strnull(err));
-                        (void) json_add_string(out, "delivery_error", strnull(err));
-                } else {
-                        log_info("Delivered %zu report(s).", st.sent);
-                        (void) json_add(out, "delivery_error", NULL);
-                }
-                if (r >= 0 && st.waiting == 0 && !agent_cycle_stop_requested())
-                        maybe_renew(config, id, t, nb, na, out);
-        } else if (t && !reached && json_add_bool(out, "delivery_attempted", true) < 0)
+        if (run.report && add_checks(out, &run) < 0)
                 return -ENOMEM;
-        if (t && reached && kind == CYCLE_FULL && !agent_cycle_stop_requested())
+        if (t && add_delivery(out, &run) < 0)
+                return -ENOMEM;
+        if (run.flushed && run.delivery_r >= 0 && run.delivery.waiting == 0 &&
+            !agent_cycle_stop_requested())
+                maybe_renew(config, id, t, nb, na, out);
+        if (t && run.reached && kind == CYCLE_FULL && !agent_cycle_stop_requested())
                 agent_posture_update(t, out);
-        if (t && json_add_bool(out, "server_reachable", reached) < 0)
+        if (t && json_add_bool(out, "server_reachable", run.reached) < 0)
                 return -ENOMEM;
         if (spool && json_add_int(out, "spool_depth", (int64_t) spool_count(spool)) < 0)
                 return -ENOMEM;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* One cycle of vigie-agent, run by `vigie cycle` in a child process: the same reporter
- * steps as `vigie report` (policy with ETag, checks, sign, spool, deliver) plus the
- * certificate renewal; the result is a small JSON object for the daemon (status.json
+/* One cycle of vigie-agent, run by `vigie cycle` in a child process: the same report
+ * pipeline as `vigie report` (reporter_run(): policy with ETag, checks, sign, spool,
+ * deliver) plus enrollment from a token, the certificate renewal and the posture; the result is a small JSON object for the daemon (status.json
  * material: never evidence nor secrets). */
 
 #include <stdbool.h>

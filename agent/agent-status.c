@@ -153,7 +153,7 @@ void agent_status_absorb(Agent *a, CycleKind kind, json_object *result) {
                         char buf[RFC3339_MAX];
                         (void) json_add_string(a->last, "last_delivery",
                                                format_rfc3339((usec_t) json_object_get_int64(val), buf));
-                } else if (!streq(key, "delivery_attempted"))
+                } else if (!streq(key, "delivery_attempted") && !streq(key, "retry_after_s"))
                         (void) json_add(a->last, key, json_object_get(val));
         }
         if (json_object_object_get_ex(result, "checks", &v)) {

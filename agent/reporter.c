@@ -6,10 +6,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "check-runner.h"
 #include "cleanup.h"
 #include "fs-util.h"
 #include "gzip-util.h"
 #include "json-util.h"
+#include "log.h"
 #include "os-release.h"
 #include "reporter.h"
 #include "text-util.h"
@@ -378,4 +380,92 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
         st.waiting = spool_count(spool);
         *ret = st;
         return r;
+}
+
+bool reporter_reachable_after(int r) {
+        return r >= 0 || r == -EACCES || r == -EAGAIN || r == -EBADMSG;
+}
+
+static bool stopping(const ReporterRun *run) {
+        return run->stop_requested && run->stop_requested();
+}
+
+/* Policy (fetched when the server can be asked), checks, and the signed report. */
+static int run_report(const AgentConfig *c, const Identity *id, Spool *spool, Transport *t,
+                      ReporterRun *run, char **ret_error) {
+        _cleanup_free_ char *err = NULL, *state_path = path_join(c->state_dir, "state.json");
+        int r;
+
+        if (!state_path)
+                return -ENOMEM;
+        if (t) {
+                r = reporter_fetch_policy(c, t, &run->policy_updated, &err);
+                if (r < 0) {
+                        log_info("Using the cached policy: %s", strnull(err));
+                        run->reached = reporter_reachable_after(r);
+                        if (!run->reached) {
+                                run->delivery_r = r;
+                                run->delivery_error = TAKE_PTR(err);
+                        }
+                } else if (run->policy_updated)
+                        log_notice("New policy from the server.");
+        }
+        run->failed_step = REPORTER_STEP_POLICY;
+        r = reporter_load_policy(c, &run->policy, ret_error);
+        if (r < 0)
+                return r;
+
+        run->failed_step = REPORTER_STEP_CHECKS;
+        CheckRunOptions o = {
+                .root = c->root,
+                .policy = run->policy,
+                .config = c,
+                .state_dir = c->state_dir,
+                .state_path = state_path,
+        };
+        r = checks_run(&o, &run->results, &run->n_results);
+        if (r < 0)
+                return json_error(ret_error, "cannot run the checks under \"%s\": %s", c->root,
+                                  strerror(-r)), r;
+
+        run->failed_step = REPORTER_STEP_SIGN;
+        if (spool)
+                return reporter_build(c, id, spool, run->policy, run->results, run->n_results,
+                                      &run->seq, ret_error);
+        return 0;
+}
+
+int reporter_run(const AgentConfig *c, const Identity *id, Spool *spool, Transport *t,
+                 ReporterRun *run, char **ret_error) {
+        int r;
+
+        run->reached = true;
+        if (run->report) {
+                r = run_report(c, id, spool, t, run, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (!spool)
+                return 0;
+        run->delivery.waiting = spool_count(spool);
+        /* SIGTERM: the report is safely spooled; delivery can wait for the next start. */
+        if (!t || !run->reached || stopping(run))
+                return 0;
+        run->flushed = true;
+        run->delivery_r = reporter_flush(spool, t, &run->delivery, &run->delivery_error);
+        run->reached = reporter_reachable_after(run->delivery_r);
+        if (run->delivery_r >= 0 && run->delivery.rejected == 0) {
+                free(run->delivery_error);
+                run->delivery_error = NULL;
+        }
+        return 0;
+}
+
+void reporter_run_done(ReporterRun *run) {
+        check_results_free(run->results, run->n_results);
+        run->results = NULL;
+        run->n_results = 0;
+        run->policy = policy_free(run->policy);
+        free(run->delivery_error);
+        run->delivery_error = NULL;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The steps of a report, shared by `vigie report` and the vigie-agent daemon: fetch and
- * cache the policy, build-sign-spool one report, flush the spool to the server. */
+/* The report pipeline, one for `vigie report` and the vigie-agent daemon's cycle:
+ * reporter_run() fetches and caches the policy, runs the checks, signs and spools one
+ * report and flushes the spool to the server; the steps below it are its parts. The
+ * callers differ only in what they do around it (enrollment, renewal, status.json,
+ * messages and exit codes) and in the ReporterRun they pass. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -58,3 +61,42 @@ typedef struct FlushStats {
  * transport failure, 401/403 (this identity refused: -EACCES), 429 or 5xx (-EAGAIN), with
  * a message; *ret is filled in every case. */
 int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error);
+
+/* Transport failures mean "unreachable"; an HTTP answer, even a refusal, means reachable. */
+bool reporter_reachable_after(int r);
+
+typedef enum ReporterStep {
+        REPORTER_STEP_POLICY, /* the cached policy is unusable */
+        REPORTER_STEP_CHECKS, /* the checks could not run under the root */
+        REPORTER_STEP_SIGN,   /* the report could not be signed or spooled */
+} ReporterStep;
+
+typedef struct ReporterRun {
+        /* What to do. */
+        bool report;  /* policy, checks and (with a spool) one signed report; false: deliver only */
+        bool (*stop_requested)(void); /* NULL, or true once delivery must be left for later */
+
+        /* What happened: reporter_run_done() frees it. */
+        ReporterStep failed_step;   /* when reporter_run() fails */
+        Policy *policy;
+        bool policy_updated;
+        CheckResult **results;
+        size_t n_results;
+        int64_t seq;                /* of the report signed and spooled, 0: none */
+        bool reached;               /* the server answered, or was not asked */
+        bool flushed;               /* reporter_flush() ran */
+        int delivery_r;             /* reporter_flush()'s, or the policy fetch's when that found
+                                     * the server unreachable (the flush is then skipped) */
+        FlushStats delivery;        /* .waiting is filled whenever there is a spool */
+        char *delivery_error;       /* why delivery stopped or refused a report, else NULL */
+} ReporterRun;
+
+/* The pipeline. id and spool NULL: not enrolled, the checks run but nothing is signed.
+ * t NULL: offline, the cached policy, nothing sent. With t and run->report, the policy is
+ * fetched first; when that shows the server unreachable, the flush is skipped (one
+ * connect timeout, not two). Then the spool is flushed unless run->stop_requested() says
+ * so. Failures to deliver are results, not errors: reporter_run() fails only at the steps
+ * of ReporterStep (run->failed_step says which), with a message in *ret_error. */
+int reporter_run(const AgentConfig *c, const Identity *id, Spool *spool, Transport *t,
+                 ReporterRun *run, char **ret_error);
+void reporter_run_done(ReporterRun *run);

@@ -6,10 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check-runner.h"
 #include "cleanup.h"
 #include "cli.h"
-#include "fs-util.h"
 #include "i18n.h"
 #include "log.h"
 #include "reporter.h"
@@ -38,13 +36,9 @@ int verb_report(Cli *cli, int argc, char *argv[]) {
         _cleanup_(identity_freep) Identity *id = NULL;
         _cleanup_(transport_freep) Transport *t = NULL;
         _cleanup_(spool_freep) Spool *spool = NULL;
-        _cleanup_(policy_freep) Policy *policy = NULL;
-        _cleanup_free_ char *err = NULL, *state_path = NULL;
-        CheckResult **results = NULL;
-        FlushStats st = {};
+        _cleanup_(reporter_run_done) ReporterRun run = { .report = true };
+        _cleanup_free_ char *err = NULL;
         bool offline = false, now = false;
-        int64_t seq;
-        size_t n = 0;
         int c, r;
 
         optind = 0;
@@ -90,61 +84,48 @@ int verb_report(Cli *cli, int argc, char *argv[]) {
                 fprintf(stderr, _("vigie report: cannot open the spool: %s\n"), strnull(err));
                 return EXIT_INTERNAL;
         }
-        if (!offline) {
-                if ((r = reporter_transport(cfg, id, &t, &err)) < 0) {
-                        fprintf(stderr, "vigie report: %s\n", strnull(err));
-                        return EXIT_USAGE;
-                }
-                r = reporter_fetch_policy(cfg, t, NULL, &err);
-                if (r < 0)
-                        log_info("Using the cached policy: %s", strnull(err));
-                err = (free(err), NULL);
-        }
-        if ((r = reporter_load_policy(cfg, &policy, &err)) < 0) {
-                fprintf(stderr, _("vigie report: the cached policy is unusable: %s\n"), strnull(err));
-                return EXIT_INTERNAL;
-        }
-
-        state_path = path_join(cfg->state_dir, "state.json");
-        CheckRunOptions o = {
-                .root = cfg->root,
-                .policy = policy,
-                .config = cfg,
-                .state_dir = cfg->state_dir,
-                .state_path = state_path,
-        };
-        if (!state_path || checks_run(&o, &results, &n) < 0) {
-                fprintf(stderr, _("vigie report: the checks could not run under \"%s\".\n"), cfg->root);
-                return EXIT_INTERNAL;
-        }
-        r = reporter_build(cfg, id, spool, policy, results, n, &seq, &err);
-        check_results_free(results, n);
-        if (r < 0) {
+        if (!offline && (r = reporter_transport(cfg, id, &t, &err)) < 0) {
                 fprintf(stderr, "vigie report: %s\n", strnull(err));
+                return EXIT_USAGE;
+        }
+        r = reporter_run(cfg, id, spool, t, &run, &err);
+        if (r < 0) {
+                switch (run.failed_step) {
+                case REPORTER_STEP_POLICY:
+                        fprintf(stderr, _("vigie report: the cached policy is unusable: %s\n"), strnull(err));
+                        break;
+                case REPORTER_STEP_CHECKS:
+                        fprintf(stderr, _("vigie report: the checks could not run under \"%s\".\n"), cfg->root);
+                        break;
+                case REPORTER_STEP_SIGN:
+                        fprintf(stderr, "vigie report: %s\n", strnull(err));
+                        break;
+                }
                 return EXIT_INTERNAL;
         }
         if (offline) {
-                printf(_("Report %lld signed; queued, %zu waiting.\n"), (long long) seq, spool_count(spool));
+                printf(_("Report %lld signed; queued, %zu waiting.\n"), (long long) run.seq,
+                       run.delivery.waiting);
                 return 0;
         }
-        r = reporter_flush(spool, t, &st, &err);
-        if (st.rejected > 0)
+        const FlushStats *st = &run.delivery;
+        if (st->rejected > 0)
                 fprintf(stderr,
                         ngettext("vigie report: %zu report refused by the server, kept in \"%s/spool/rejected/\": %s\n",
                                  "vigie report: %zu reports refused by the server, kept in \"%s/spool/rejected/\": %s\n",
-                                 st.rejected),
-                        st.rejected, cfg->state_dir, strnull(err));
-        if (r == -EACCES) {
+                                 st->rejected),
+                        st->rejected, cfg->state_dir, strnull(run.delivery_error));
+        if (run.delivery_r == -EACCES) {
                 fprintf(stderr, _("vigie report: the server refused this device: %s — queued, %zu waiting.\n"
                                   "The device may be revoked: ask IT, then run \"vigie enroll --force\".\n"),
-                        strnull(err), st.waiting);
+                        strnull(run.delivery_error), st->waiting);
                 return EXIT_INTERNAL;
         }
-        if (r < 0 || st.waiting > 0) {
-                printf(_("Report %lld signed; queued, %zu waiting (%s).\n"), (long long) seq, st.waiting,
-                       err ? err : _("more to send next time"));
+        if (run.delivery_r < 0 || st->waiting > 0) {
+                printf(_("Report %lld signed; queued, %zu waiting (%s).\n"), (long long) run.seq, st->waiting,
+                       run.delivery_error ? run.delivery_error : _("more to send next time"));
                 return 0;
         }
-        printf(_("Report %lld signed and sent (%zu sent).\n"), (long long) seq, st.sent);
+        printf(_("Report %lld signed and sent (%zu sent).\n"), (long long) run.seq, st->sent);
         return 0;
 }

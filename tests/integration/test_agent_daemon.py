@@ -221,6 +221,29 @@ def test_offline_backoff_then_drain_in_order_exactly_once(fleet):
     assert not (a.state / "spool" / "rejected").exists() or not list((a.state / "spool" / "rejected").iterdir())
 
 
+def test_a_429_retry_after_outlasts_the_backoff(tmp_path, vigie):
+    """The server's Retry-After reaches the daemon through the cycle's result: the next
+    delivery attempt waits for it, not for RetryMaxSec=8."""
+    srv = VigieServer(tmp_path / "srv", conf="[Limits]\nDeviceReportBurst=1\nDeviceReportInterval=10min\n")
+    (tmp_path / "srv").mkdir()
+    srv.start()
+    relay = Relay(srv.port)
+    a = Agent(tmp_path / "agent", "ReportIntervalSec=2\nRetryMinSec=1\nRetryMaxSec=8\n" + TRANSPORT)
+    try:
+        enroll(srv, a, relay, vigie)
+        a.start()
+        wait_for(lambda: "Delivery failed 1 time(s) in a row" in a.logtext(), what="a delivery refused with 429")
+        line = next(l for l in a.logtext().splitlines() if "Delivery failed 1 time(s) in a row" in l)
+        wait_s = int(line.rsplit("next attempt in ", 1)[1].split()[0])
+        assert 8 < wait_s <= 600, line
+        assert "HTTP 429" in a.status()["delivery_error"] and "retry_after_s" not in a.status(), a.status()
+        assert len(stored_seqs(srv)) == 1
+    finally:
+        a.stop()
+        relay.close()
+        srv.stop()
+
+
 def test_policy_change_is_used_next_cycle(fleet, tmp_path):
     srv, relay, a = fleet
     a.write_conf("RetryMinSec=1\n" + TRANSPORT)  # the interval comes from the policy now
