@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/netlink.h>
 
 #include <nftables/libnftables.h>
 
@@ -35,11 +38,25 @@ static void nft_ctx_freep(struct nft_ctx **c) {
                 nft_ctx_free(*c);
 }
 
-/* `list ruleset` through libnftables, as JSON. -EPERM without CAP_NET_ADMIN. */
-static int list_ruleset(char **ret, char **ret_error) {
-        _cleanup_(nft_ctx_freep) struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-        const char *out, *err;
+/* libnftables exits the whole process when it cannot open its netlink socket (nftables
+ * 1.0's netlink_init_error()), as under a RestrictAddressFamilies= without AF_NETLINK:
+ * open the same socket first and fail like a library. */
+static int netlink_usable(void) {
+        _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+        return fd < 0 ? -errno : 0;
+}
 
+/* `list ruleset` through libnftables, as JSON. -EAFNOSUPPORT (or another socket error)
+ * without AF_NETLINK; -EPERM without CAP_NET_ADMIN: nfnetlink answers no request, not even
+ * a listing, from a process without it. */
+static int list_ruleset(char **ret, char **ret_error) {
+        _cleanup_(nft_ctx_freep) struct nft_ctx *nft = NULL;
+        const char *out, *err;
+        int r;
+
+        if ((r = netlink_usable()) < 0)
+                return r;
+        nft = nft_ctx_new(NFT_CTX_DEFAULT);
         if (!nft)
                 return -ENOMEM;
         nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
@@ -223,6 +240,26 @@ static int verdict(const PolicyFirewall *p, const Findings *f, CheckResult *res)
         return check_result_set(res, CHECK_PASS, _("Inbound traffic is dropped unless allowed; open: %s."), text);
 }
 
+/* Why the ruleset could not be read, so that an operator knows what to grant: the cause in
+ * the evidence, in words in the summary (docs/hardening.md). */
+static int unreadable(CheckResult *res, int r, const char *err) {
+        const char *cause = r == -EPERM ? "missing_cap_net_admin" : err ? "netlink_error" : "no_netlink_socket";
+
+        if (json_add_string(res->evidence, "cause", cause) < 0 ||
+            json_add_string(res->evidence, "detail", err && *err ? err : strerror(-r)) < 0)
+                return -ENOMEM;
+        if (r == -EPERM)
+                return check_result_set(res, CHECK_UNKNOWN, "%s",
+                                        _("Cannot read the nftables ruleset: the agent lacks the CAP_NET_ADMIN "
+                                          "capability (netlink lists the ruleset only to it)."));
+        if (!err)
+                return check_result_set(res, CHECK_UNKNOWN,
+                                        _("Cannot read the nftables ruleset: no netlink socket (%s); the agent "
+                                          "needs AF_NETLINK."), strerror(-r));
+        return check_result_set(res, CHECK_UNKNOWN, _("Cannot read the nftables ruleset: %s."),
+                                *err ? err : strerror(-r));
+}
+
 static int run(const CheckContext *ctx, CheckResult *res) {
         _cleanup_(nft_ruleset_freep) NftRuleset *rs = NULL;
         _cleanup_free_ char *json = NULL, *err = NULL;
@@ -234,8 +271,7 @@ static int run(const CheckContext *ctx, CheckResult *res) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return check_result_set(res, CHECK_UNKNOWN, _("Cannot read the nftables ruleset: %s."),
-                                        err && *err ? err : strerror(-r));
+                return unreadable(res, r, err);
         r = nft_ruleset_parse(json, strlen(json), &rs, &err);
         if (r == -ENOMEM)
                 return r;

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, SANITIZE, binary, require_netns
+from conftest import FIXTURES, SANITIZE, SRC, binary, require_netns
+from unit_sandbox import sandbox_argv, supported
 
 RULESETS = FIXTURES / "firewall"
 
@@ -31,10 +32,10 @@ def load(ns, ruleset):
     subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", str(RULESETS / ruleset)], check=True)
 
 
-def check(ns, tmp_path, policy=None):
+def check(ns, tmp_path, policy=None, wrap=()):
     conf = tmp_path / "agent.conf"
     conf.write_text(f"[Agent]\nStateDirectory={tmp_path}\n")
-    args = ["ip", "netns", "exec", ns, binary("vigie"), "check", "--json", "--config", str(conf), "--no-state",
+    args = ["ip", "netns", "exec", ns, *wrap, binary("vigie"), "check", "--json", "--config", str(conf), "--no-state",
             "--only", "firewall"]
     if policy is not None:
         p = tmp_path / "policy.json"
@@ -124,3 +125,34 @@ def test_without_privileges_unknown(netns, tmp_path):
                                "--no-state", "--only", "firewall"], capture_output=True, text=True, timeout=60)
     [res] = json.loads(proc.stdout)["checks"]
     assert res["status"] == "unknown" and "Cannot read the nftables ruleset" in res["summary"], res
+    assert res["evidence"]["cause"] == "missing_cap_net_admin" and "CAP_NET_ADMIN" in res["summary"], res
+
+
+AGENT_UNIT = (SRC / "systemd/vigie-agent.service.in").read_text()
+needs_seccomp = pytest.mark.skipif(not supported(), reason="the socket() filter knows x86_64 and aarch64")
+
+
+@needs_seccomp
+def test_under_the_shipped_unit_the_ruleset_is_read(netns, tmp_path):
+    """With exactly the capabilities and address families vigie-agent.service grants."""
+    load(netns, "inet-drop.nft")
+    res = check(netns, tmp_path, {"allowed_inbound_ports": ["22/tcp", "443/tcp", "8080/tcp", "60000-65535/udp"]},
+                wrap=sandbox_argv(AGENT_UNIT))
+    assert res["status"] == "pass" and res["evidence"]["input_chains"], res
+
+
+@needs_seccomp
+def test_the_unit_without_cap_net_admin_says_so(netns, tmp_path):
+    load(netns, "inet-drop.nft")
+    res = check(netns, tmp_path, wrap=sandbox_argv(AGENT_UNIT, drop_caps=("CAP_NET_ADMIN",)))
+    assert res["status"] == "unknown" and res["evidence"]["cause"] == "missing_cap_net_admin", res
+    assert "lacks the CAP_NET_ADMIN capability" in res["summary"], res
+
+
+@needs_seccomp
+def test_the_unit_without_af_netlink_says_so_and_goes_on(netns, tmp_path):
+    """libnftables would end the process without a netlink socket: the check asks first."""
+    load(netns, "inet-drop.nft")
+    res = check(netns, tmp_path, wrap=sandbox_argv(AGENT_UNIT, drop_families=("AF_NETLINK",)))
+    assert res["status"] == "unknown" and res["evidence"]["cause"] == "no_netlink_socket", res
+    assert "needs AF_NETLINK" in res["summary"], res
