@@ -2,6 +2,7 @@
 """vigie-agent as systemd runs it: the test plays the service manager (NOTIFY_SOCKET,
 WATCHDOG_USEC, signals) and the system bus (a private dbus-daemon)."""
 import base64
+import contextlib
 import json
 import signal
 import time
@@ -148,10 +149,10 @@ from server_util import VigieServer, stored_jws  # noqa: E402
 TRANSPORT = "[Transport]\nConnectTimeoutSec=2s\nTimeoutSec=5s\n"
 
 
-@pytest.fixture
-def fleet(tmp_path, vigie):
+@contextlib.contextmanager
+def started_fleet(tmp_path, vigie, server_conf):
     """A started vigie-server, a relay in front of it, an enrolled agent (not started)."""
-    srv = VigieServer(tmp_path / "srv", conf="[Limits]\nRequestTimeout=3s\n[Certificates]\nDeviceLifetime=90d\n")
+    srv = VigieServer(tmp_path / "srv", conf=server_conf)
     (tmp_path / "srv").mkdir()
     srv.start()
     relay = Relay(srv.port)
@@ -164,6 +165,12 @@ def fleet(tmp_path, vigie):
         relay.close()
         if srv.running():
             srv.stop()
+
+
+@pytest.fixture
+def fleet(tmp_path, vigie):
+    with started_fleet(tmp_path, vigie, "[Limits]\nRequestTimeout=3s\n[Certificates]\nDeviceLifetime=90d\n") as f:
+        yield f
 
 
 def stored_seqs(srv):
@@ -224,13 +231,7 @@ def test_offline_backoff_then_drain_in_order_exactly_once(fleet):
 def test_a_429_retry_after_outlasts_the_backoff(tmp_path, vigie):
     """The server's Retry-After reaches the daemon through the cycle's result: the next
     delivery attempt waits for it, not for RetryMaxSec=8."""
-    srv = VigieServer(tmp_path / "srv", conf="[Limits]\nDeviceReportBurst=1\nDeviceReportInterval=10min\n")
-    (tmp_path / "srv").mkdir()
-    srv.start()
-    relay = Relay(srv.port)
-    a = Agent(tmp_path / "agent", "ReportIntervalSec=2\nRetryMinSec=1\nRetryMaxSec=8\n" + TRANSPORT)
-    try:
-        enroll(srv, a, relay, vigie)
+    with started_fleet(tmp_path, vigie, "[Limits]\nDeviceReportBurst=1\nDeviceReportInterval=10min\n") as (srv, _, a):
         a.start()
         wait_for(lambda: "Delivery failed 1 time(s) in a row" in a.logtext(), what="a delivery refused with 429")
         line = next(l for l in a.logtext().splitlines() if "Delivery failed 1 time(s) in a row" in l)
@@ -238,10 +239,6 @@ def test_a_429_retry_after_outlasts_the_backoff(tmp_path, vigie):
         assert 8 < wait_s <= 600, line
         assert "HTTP 429" in a.status()["delivery_error"] and "retry_after_s" not in a.status(), a.status()
         assert len(stored_seqs(srv)) == 1
-    finally:
-        a.stop()
-        relay.close()
-        srv.stop()
 
 
 def test_policy_change_is_used_next_cycle(fleet, tmp_path):

@@ -142,17 +142,12 @@ def test_under_the_shipped_unit_the_ruleset_is_read(netns, tmp_path):
 
 
 @needs_seccomp
-def test_the_unit_without_cap_net_admin_says_so(netns, tmp_path):
+@pytest.mark.parametrize("taken, cause, words", [
+    ({"drop_caps": ("CAP_NET_ADMIN",)}, "missing_cap_net_admin", "lacks the CAP_NET_ADMIN capability"),
+    # libnftables would end the process without a netlink socket: the check asks first
+    ({"drop_families": ("AF_NETLINK",)}, "no_netlink_socket", "needs AF_NETLINK"),
+])
+def test_the_unit_without_what_it_grants_says_which(netns, tmp_path, taken, cause, words):
     load(netns, "inet-drop.nft")
-    res = check(netns, tmp_path, wrap=sandbox_argv(AGENT_UNIT, drop_caps=("CAP_NET_ADMIN",)))
-    assert res["status"] == "unknown" and res["evidence"]["cause"] == "missing_cap_net_admin", res
-    assert "lacks the CAP_NET_ADMIN capability" in res["summary"], res
-
-
-@needs_seccomp
-def test_the_unit_without_af_netlink_says_so_and_goes_on(netns, tmp_path):
-    """libnftables would end the process without a netlink socket: the check asks first."""
-    load(netns, "inet-drop.nft")
-    res = check(netns, tmp_path, wrap=sandbox_argv(AGENT_UNIT, drop_families=("AF_NETLINK",)))
-    assert res["status"] == "unknown" and res["evidence"]["cause"] == "no_netlink_socket", res
-    assert "needs AF_NETLINK" in res["summary"], res
+    res = check(netns, tmp_path, wrap=sandbox_argv(AGENT_UNIT, **taken))
+    assert res["status"] == "unknown" and res["evidence"]["cause"] == cause and words in res["summary"], res
