@@ -222,6 +222,8 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
                 };
                 return log_error_errno(r, "%s: %s", what[run.failed_step], strnull(err));
         }
+        if (run.policy_updated)
+                log_notice("New policy from the server.");
         if (run.report && add_checks(out, &run) < 0)
                 return -ENOMEM;
         if (t && add_delivery(out, &run) < 0)

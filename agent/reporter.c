@@ -8,6 +8,7 @@
 
 #include "check-runner.h"
 #include "cleanup.h"
+#include "error-util.h"
 #include "fs-util.h"
 #include "gzip-util.h"
 #include "json-util.h"
@@ -382,7 +383,8 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
         return r;
 }
 
-bool reporter_reachable_after(int r) {
+/* Transport failures mean "unreachable"; an HTTP answer, even a refusal, means reachable. */
+static bool reachable_after(int r) {
         return r >= 0 || r == -EACCES || r == -EAGAIN || r == -EBADMSG;
 }
 
@@ -402,13 +404,12 @@ static int run_report(const AgentConfig *c, const Identity *id, Spool *spool, Tr
                 r = reporter_fetch_policy(c, t, &run->policy_updated, &err);
                 if (r < 0) {
                         log_info("Using the cached policy: %s", strnull(err));
-                        run->reached = reporter_reachable_after(r);
+                        run->reached = reachable_after(r);
                         if (!run->reached) {
                                 run->delivery_r = r;
                                 run->delivery_error = TAKE_PTR(err);
                         }
-                } else if (run->policy_updated)
-                        log_notice("New policy from the server.");
+                }
         }
         run->failed_step = REPORTER_STEP_POLICY;
         r = reporter_load_policy(c, &run->policy, ret_error);
@@ -425,8 +426,8 @@ static int run_report(const AgentConfig *c, const Identity *id, Spool *spool, Tr
         };
         r = checks_run(&o, &run->results, &run->n_results);
         if (r < 0)
-                return json_error(ret_error, "cannot run the checks under \"%s\": %s", c->root,
-                                  strerror(-r)), r;
+                return error_set(ret_error, r, "cannot run the checks under \"%s\": %s", c->root,
+                                 strerror(-r));
 
         run->failed_step = REPORTER_STEP_SIGN;
         if (spool)
@@ -453,7 +454,7 @@ int reporter_run(const AgentConfig *c, const Identity *id, Spool *spool, Transpo
                 return 0;
         run->flushed = true;
         run->delivery_r = reporter_flush(spool, t, &run->delivery, &run->delivery_error);
-        run->reached = reporter_reachable_after(run->delivery_r);
+        run->reached = reachable_after(run->delivery_r);
         if (run->delivery_r >= 0 && run->delivery.rejected == 0) {
                 free(run->delivery_error);
                 run->delivery_error = NULL;

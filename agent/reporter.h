@@ -62,9 +62,6 @@ typedef struct FlushStats {
  * a message; *ret is filled in every case. */
 int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error);
 
-/* Transport failures mean "unreachable"; an HTTP answer, even a refusal, means reachable. */
-bool reporter_reachable_after(int r);
-
 typedef enum ReporterStep {
         REPORTER_STEP_POLICY, /* the cached policy is unusable */
         REPORTER_STEP_CHECKS, /* the checks could not run under the root */

@@ -237,7 +237,9 @@ def test_a_429_retry_after_outlasts_the_backoff(tmp_path, vigie):
         line = next(l for l in a.logtext().splitlines() if "Delivery failed 1 time(s) in a row" in l)
         wait_s = int(line.rsplit("next attempt in ", 1)[1].split()[0])
         assert 8 < wait_s <= 600, line
-        assert "HTTP 429" in a.status()["delivery_error"] and "retry_after_s" not in a.status(), a.status()
+        # status.json is written just after that line
+        wait_for(lambda: "HTTP 429" in (a.status().get("delivery_error") or ""), what="the 429 in status.json")
+        assert "retry_after_s" not in a.status(), a.status()
         assert len(stored_seqs(srv)) == 1
 
 
