@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "desktop.h"
+#include "fs-util.h"
+#include "kconfig.h"
+#include "macro.h"
+
+#define SESSION_DIR_ENTRIES_MAX 1024
+#define ACCOUNTS_FILE_MAX (64u * 1024)
+
+static const char *const desktop_names[_DESKTOP_MAX + 1] = {
+        [DESKTOP_GNOME] = "gnome",
+        [DESKTOP_CINNAMON] = "cinnamon",
+        [DESKTOP_MATE] = "mate",
+        [DESKTOP_KDE] = "kde",
+        [DESKTOP_XFCE] = "xfce",
+        [DESKTOP_OTHER] = "other",
+};
+
+const char *desktop_to_string(Desktop d) {
+        return d >= 0 && d <= DESKTOP_OTHER ? desktop_names[d] : NULL;
+}
+
+/* Session file names as the desktops ship them: gnome, gnome-xorg, gnome-wayland, ubuntu,
+ * ubuntu-xorg, ubuntu-wayland; cinnamon, cinnamon2d, cinnamon-wayland; mate; plasma,
+ * plasmawayland, plasmax11; xfce, xfce-wayland. */
+static const struct {
+        const char *prefix;
+        Desktop desktop;
+} session_prefixes[] = {
+        { "gnome", DESKTOP_GNOME },     { "ubuntu", DESKTOP_GNOME }, { "cinnamon", DESKTOP_CINNAMON },
+        { "mate", DESKTOP_MATE },       { "plasma", DESKTOP_KDE },   { "kde-plasma", DESKTOP_KDE },
+        { "xfce", DESKTOP_XFCE },
+};
+
+Desktop desktop_from_session(const char *session) {
+        for (size_t i = 0; i < ELEMENTSOF(session_prefixes); i++)
+                if (startswith_str(session, session_prefixes[i].prefix))
+                        return session_prefixes[i].desktop;
+        return DESKTOP_OTHER;
+}
+
+static int scan(int root_fd, const char *dir, Sessions *s) {
+        _cleanup_closedir_ DIR *d = NULL;
+        unsigned n = 0;
+        struct dirent *de;
+        int r = root_opendir(root_fd, dir, &d);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        while ((de = readdir(d)) && n++ < SESSION_DIR_ENTRIES_MAX) {
+                size_t len = strlen(de->d_name);
+                _cleanup_free_ char *name = NULL;
+                Desktop desktop;
+
+                if (len <= 8 || !streq(de->d_name + len - 8, ".desktop"))
+                        continue;
+                name = strndup(de->d_name, len - 8);
+                if (!name)
+                        return -ENOMEM;
+                desktop = desktop_from_session(name);
+                if (desktop != DESKTOP_OTHER)
+                        s->mask |= 1u << desktop;
+                else if (!s->other)
+                        s->other = TAKE_PTR(name);
+        }
+        return 0;
+}
+
+int sessions_installed(int root_fd, Sessions *ret) {
+        int r;
+
+        *ret = (Sessions) {};
+        r = scan(root_fd, "/usr/share/xsessions", ret);
+        if (r >= 0)
+                r = scan(root_fd, "/usr/share/wayland-sessions", ret);
+        if (r < 0)
+                sessions_done(ret);
+        return r;
+}
+
+void sessions_done(Sessions *s) {
+        free(s->other);
+        *s = (Sessions) {};
+}
+
+int user_last_session(int root_fd, const char *user, char **ret) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_(kconfig_done) KConfig c = {};
+        const KConfigEntry *e;
+        size_t size;
+        int r;
+
+        *ret = NULL;
+        if (strchr(user, '/') || streq(user, ".") || streq(user, ".."))
+                return 0;
+        if (asprintf(&path, "/var/lib/AccountsService/users/%s", user) < 0)
+                return -ENOMEM;
+        r = root_read_file(root_fd, path, ACCOUNTS_FILE_MAX, &text, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        /* A key file; one we cannot parse tells us nothing. */
+        if (kconfig_parse(&c, text, size, 0, NULL) < 0)
+                return 0;
+        e = kconfig_get(&c, "User", "Session");
+        if (!e || !*e->value)
+                e = kconfig_get(&c, "User", "XSession");
+        if (!e || !*e->value)
+                return 0;
+        *ret = strdup(e->value);
+        return *ret ? 0 : -ENOMEM;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Which desktops a user may use: the sessions installed for display managers
+ * (/usr/share/xsessions, /usr/share/wayland-sessions: NAME.desktop) and the user's last
+ * session as AccountsService keeps it (/var/lib/AccountsService/users/NAME, [User]
+ * Session= or the older XSession=). */
+
+#include <stdbool.h>
+
+typedef enum Desktop {
+        DESKTOP_GNOME,         /* and Ubuntu's session */
+        DESKTOP_CINNAMON,
+        DESKTOP_MATE,
+        DESKTOP_KDE,
+        DESKTOP_XFCE,
+        _DESKTOP_MAX,
+        DESKTOP_OTHER = _DESKTOP_MAX, /* a session we cannot read (i3, sway…) */
+} Desktop;
+
+/* The desktop of a session name ("gnome-xorg", "ubuntu", "plasmawayland", "xfce"…). */
+Desktop desktop_from_session(const char *session);
+const char *desktop_to_string(Desktop d);
+
+typedef struct Sessions {
+        unsigned mask;         /* 1 << Desktop of each installed session */
+        char *other;           /* the first installed session of no desktop we read, or NULL */
+} Sessions;
+
+int sessions_installed(int root_fd, Sessions *ret);
+void sessions_done(Sessions *s);
+/* The user's last session name (owned), or NULL when AccountsService does not know it. */
+int user_last_session(int root_fd, const char *user, char **ret);
