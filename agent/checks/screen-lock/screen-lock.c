@@ -61,11 +61,12 @@ static const char *const desktop_titles[_DESKTOP_MAX] = {
         [DESKTOP_XFCE] = "Xfce",
 };
 
-/* Minutes from the last input to the password prompt; -1: never. */
+/* Minutes from the last input to the password prompt, to the nearest (KDE's 5 seconds of
+ * grace do not make 5 minutes 6); -1: never. */
 static int64_t lock_minutes(const LockSettings *s) {
         if (s->s[LOCK_IDLE].value == 0)
                 return -1;
-        return (s->s[LOCK_IDLE].value + s->s[LOCK_DELAY].value + 59) / 60;
+        return (s->s[LOCK_IDLE].value + s->s[LOCK_DELAY].value + 30) / 60;
 }
 
 typedef enum Problem {
@@ -269,16 +270,18 @@ static const char *fix_text(Desktop d) {
                                     "a terminal: gsettings set org.mate.session idle-delay %d; gsettings set "
                                     "org.mate.screensaver lock-enabled true"),
                 [DESKTOP_KDE] = N_("Open System Settings → Screen Locking: lock the screen automatically after %d "
-                                   "minutes or less (%d seconds at most) and after waking from sleep."),
+                                   "minutes or less, and after waking from sleep."),
                 [DESKTOP_XFCE] = N_("Open Xfce Screensaver (xfce4-screensaver-preferences): turn the screensaver "
-                                    "on and make it start after %d minutes or less (%d seconds at most); on the "
-                                    "Lock Screen tab, lock with the screensaver and on sleep."),
+                                    "on and make it start after %d minutes or less; on the Lock Screen tab, lock "
+                                    "with the screensaver and on sleep."),
         };
         return d >= 0 && d < _DESKTOP_MAX ? fixes[d] : NULL;
 }
 
 static int remediation(CheckResult *res, const UserResult *u, const PolicyScreenLock *p) {
         int minutes = p->max_idle_minutes > 0 ? p->max_idle_minutes : 15;
+        /* The gsettings value: GNOME's and Cinnamon's idle-delay are seconds, MATE's minutes
+         * (KDE's and Xfce's texts have no second number). */
         int arg2 = u->desktop == DESKTOP_MATE ? minutes : minutes * 60;
 
         if (u->locked_source)
