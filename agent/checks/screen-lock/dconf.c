@@ -150,13 +150,6 @@ void dconf_done(Dconf *d) {
         *d = (Dconf) {};
 }
 
-bool dconf_has_user_db(const Dconf *d) {
-        for (size_t i = 0; i < d->n_sources; i++)
-                if (d->sources[i].user && d->sources[i].data)
-                        return true;
-        return false;
-}
-
 int dconf_read(const Dconf *d, const char *key, char type, GVariantValue *ret, const char **ret_source,
                bool *ret_locked) {
         size_t from = 0;

@@ -35,8 +35,6 @@ int dconf_load(int root_fd, const char *home, Dconf *ret, char **ret_error);
 void dconf_done(Dconf *d);
 /* The profile's text: its sources, in order, into d (paths inside the root). */
 int dconf_profile_parse(const char *text, const char *home, Dconf *d, char **ret_error);
-/* Whether the user's own database exists. */
-bool dconf_has_user_db(const Dconf *d);
 
 /* The effective value of key, with dconf's precedence: the lowest source that locks the
  * key decides where reading starts (a system lock beats the user's value); then the first

@@ -45,7 +45,7 @@ Desktop desktop_from_session(const char *session) {
         return DESKTOP_OTHER;
 }
 
-static int scan(int root_fd, const char *dir, Sessions *s) {
+static int scan(int root_fd, const char *dir, unsigned *mask) {
         _cleanup_closedir_ DIR *d = NULL;
         unsigned n = 0;
         struct dirent *de;
@@ -67,28 +67,19 @@ static int scan(int root_fd, const char *dir, Sessions *s) {
                         return -ENOMEM;
                 desktop = desktop_from_session(name);
                 if (desktop != DESKTOP_OTHER)
-                        s->mask |= 1u << desktop;
-                else if (!s->other)
-                        s->other = TAKE_PTR(name);
+                        *mask |= 1u << desktop;
         }
         return 0;
 }
 
-int sessions_installed(int root_fd, Sessions *ret) {
+int sessions_installed(int root_fd, unsigned *ret_mask) {
         int r;
 
-        *ret = (Sessions) {};
-        r = scan(root_fd, "/usr/share/xsessions", ret);
+        *ret_mask = 0;
+        r = scan(root_fd, "/usr/share/xsessions", ret_mask);
         if (r >= 0)
-                r = scan(root_fd, "/usr/share/wayland-sessions", ret);
-        if (r < 0)
-                sessions_done(ret);
+                r = scan(root_fd, "/usr/share/wayland-sessions", ret_mask);
         return r;
-}
-
-void sessions_done(Sessions *s) {
-        free(s->other);
-        *s = (Sessions) {};
 }
 
 int user_last_session(int root_fd, const char *user, char **ret) {

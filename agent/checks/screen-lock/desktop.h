@@ -22,12 +22,7 @@ typedef enum Desktop {
 Desktop desktop_from_session(const char *session);
 const char *desktop_to_string(Desktop d);
 
-typedef struct Sessions {
-        unsigned mask;         /* 1 << Desktop of each installed session */
-        char *other;           /* the first installed session of no desktop we read, or NULL */
-} Sessions;
-
-int sessions_installed(int root_fd, Sessions *ret);
-void sessions_done(Sessions *s);
+/* The installed desktops we read, as a mask of 1 << Desktop. */
+int sessions_installed(int root_fd, unsigned *ret_mask);
 /* The user's last session name (owned), or NULL when AccountsService does not know it. */
 int user_last_session(int root_fd, const char *user, char **ret);

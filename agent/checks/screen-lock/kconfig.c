@@ -117,29 +117,32 @@ static KConfigEntry *find(const KConfig *c, const char *group, const char *key) 
         return NULL;
 }
 
-static int set_entry(KConfig *c, const char *group, char *key, char *value, bool immutable, unsigned file) {
-        KConfigEntry *e = find(c, group, key), *n;
+/* Takes *key and *value. */
+static int set_entry(KConfig *c, const char *group, char **key, char **value, bool immutable, unsigned file) {
+        KConfigEntry *e = find(c, group, *key), *n;
+        char *g;
 
         if (e) {
-                free(key);
                 if (e->immutable && e->file != file)
-                        return free(value), 0;
+                        return 0; /* an earlier file fixed it */
                 free(e->value);
-                e->value = value;
+                e->value = TAKE_PTR(*value);
                 e->immutable = immutable;
                 e->file = file;
                 return 0;
         }
         if (c->n >= KCONFIG_ENTRIES_MAX)
-                return free(key), free(value), -E2BIG;
+                return -E2BIG;
         n = reallocarray(c->entries, c->n + 1, sizeof(*n));
         if (!n)
-                return free(key), free(value), -ENOMEM;
+                return -ENOMEM;
         c->entries = n;
-        c->entries[c->n] = (KConfigEntry) { .key = key, .value = value, .immutable = immutable, .file = file };
-        if (!(c->entries[c->n].group = strdup(group)))
-                return free(key), free(value), -ENOMEM;
-        c->n++;
+        g = strdup(group);
+        if (!g)
+                return -ENOMEM;
+        c->entries[c->n++] = (KConfigEntry) {
+                .group = g, .key = TAKE_PTR(*key), .value = TAKE_PTR(*value), .immutable = immutable, .file = file,
+        };
         return 0;
 }
 
@@ -181,7 +184,7 @@ static int parse_entry(KConfig *c, const char *group, bool group_immutable, cons
         r = unescape(vb, (size_t) (e - vb), &value);
         if (r < 0)
                 return r;
-        return set_entry(c, group, TAKE_PTR(key), TAKE_PTR(value), immutable, file);
+        return set_entry(c, group, &key, &value, immutable, file);
 }
 
 int kconfig_parse(KConfig *c, const char *text, size_t size, unsigned file, char **ret_error) {

@@ -83,15 +83,22 @@ static const char *const problem_codes[] = { NULL, "no_password", "never_locks_w
 static Problem judge(const LockSettings *s, const PolicyScreenLock *p, LockSettingId *ret_culprit) {
         int64_t minutes = lock_minutes(s);
 
-        if ((p->require_password || p->require_lock) && !s->s[LOCK_PASSWORD].value)
-                return *ret_culprit = LOCK_PASSWORD, P_NO_PASSWORD;
-        if ((p->require_lock || p->max_idle_minutes > 0) && minutes < 0)
-                return *ret_culprit = LOCK_IDLE, P_NEVER;
-        if (p->max_idle_minutes > 0 && minutes > p->max_idle_minutes)
-                return *ret_culprit = s->s[LOCK_IDLE].value / 60 > p->max_idle_minutes ? LOCK_IDLE : LOCK_DELAY,
-                       P_TOO_LONG;
-        if (p->require_lock && !s->s[LOCK_SUSPEND].value)
-                return *ret_culprit = LOCK_SUSPEND, P_NO_SUSPEND;
+        if ((p->require_password || p->require_lock) && !s->s[LOCK_PASSWORD].value) {
+                *ret_culprit = LOCK_PASSWORD;
+                return P_NO_PASSWORD;
+        }
+        if ((p->require_lock || p->max_idle_minutes > 0) && minutes < 0) {
+                *ret_culprit = LOCK_IDLE;
+                return P_NEVER;
+        }
+        if (p->max_idle_minutes > 0 && minutes > p->max_idle_minutes) {
+                *ret_culprit = s->s[LOCK_IDLE].value / 60 > p->max_idle_minutes ? LOCK_IDLE : LOCK_DELAY;
+                return P_TOO_LONG;
+        }
+        if (p->require_lock && !s->s[LOCK_SUSPEND].value) {
+                *ret_culprit = LOCK_SUSPEND;
+                return P_NO_SUSPEND;
+        }
         return P_NONE;
 }
 
@@ -212,7 +219,7 @@ static int set_simple(UserResult *res, Verdict v, const char *code, char *reason
 }
 
 /* The desktops to judge: the user's last session, else the installed ones they configured. */
-static int evaluate_user(const CheckContext *ctx, const LocalUser *u, const Sessions *installed, UserResult *res) {
+static int evaluate_user(const CheckContext *ctx, const LocalUser *u, unsigned installed, UserResult *res) {
         _cleanup_free_ char *session = NULL, *name = display_name(u);
         char *reason = NULL;
         unsigned mask = 0;
@@ -234,7 +241,7 @@ static int evaluate_user(const CheckContext *ctx, const LocalUser *u, const Sess
                         mask = 1u << desktop_from_session(session);
                 else
                         for (Desktop d = 0; d < _DESKTOP_MAX; d++)
-                                if ((installed->mask & (1u << d)) && desktop_configured(ctx->root_fd, d, u->home))
+                                if ((installed & (1u << d)) && desktop_configured(ctx->root_fd, d, u->home))
                                         mask |= 1u << d;
                 for (Desktop d = 0; d < _DESKTOP_MAX && r >= 0; d++)
                         if (mask & (1u << d))
@@ -326,7 +333,7 @@ static int conclude(CheckResult *res, UserResult *users, size_t n, const PolicyS
 static int run(const CheckContext *ctx, CheckResult *res) {
         const PolicyScreenLock *p = ctx->policy;
         _cleanup_(local_users_done) LocalUsers users = {};
-        _cleanup_(sessions_done) Sessions installed = {};
+        unsigned installed;
         _cleanup_free_ UserResult *results = NULL;
         _cleanup_free_ char *err = NULL;
         json_object *list, *desktops;
@@ -348,11 +355,11 @@ static int run(const CheckContext *ctx, CheckResult *res) {
                                                                               desktops) < 0)
                 return -ENOMEM;
         for (Desktop d = 0; d < _DESKTOP_MAX; d++)
-                if ((installed.mask & (1u << d)) &&
+                if ((installed & (1u << d)) &&
                     json_object_array_add(desktops, json_object_new_string(desktop_to_string(d))) < 0)
                         return -ENOMEM;
         for (; n < users.n && r >= 0; n++) {
-                r = evaluate_user(ctx, &users.users[n], &installed, &results[n]);
+                r = evaluate_user(ctx, &users.users[n], installed, &results[n]);
                 if (r >= 0 && json_object_array_add(list, json_object_get(results[n].evidence)) < 0)
                         r = -ENOMEM;
         }

@@ -18,13 +18,14 @@ static uint64_t login_defs_uint(const char *text, const char *name, uint64_t def
         size_t n = strlen(name);
         uint64_t value = def;
 
-        for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-                const char *q = p + strspn(p, " \t");
+        for (const char *p = text; *p;) {
+                const char *eol = strchrnul(p, '\n'), *q = p + strspn(p, " \t");
                 char buf[32];
                 size_t len;
                 uint64_t v;
 
-                if (strncmp(q, name, n) != 0 || !strchr(" \t", q[n]) || q[n] == 0)
+                p = *eol ? eol + 1 : eol;
+                if (strncmp(q, name, n) != 0 || (q[n] != ' ' && q[n] != '\t'))
                         continue;
                 q += n + strspn(q + n, " \t");
                 len = strcspn(q, " \t\r\n#");
