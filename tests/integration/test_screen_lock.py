@@ -11,6 +11,8 @@ import textwrap
 
 import pytest
 
+from conftest import SRC
+
 pytestmark = pytest.mark.skipif(not shutil.which("dconf"), reason="dconf-cli is not installed (packaging/deps.sh)")
 
 DEFAULT_POLICY = {"required": False, "max_idle_minutes": 15, "require_lock": True, "require_password": True}
@@ -407,6 +409,28 @@ def test_xfce_broken_xml_is_unknown(vigie, empty_config, tmp_path):
     root.write("/home/alice/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml", "<channel name=")
     res = check(vigie, empty_config, tmp_path, root)
     assert res["status"] == "unknown" and "xfce4-screensaver.xml: line 1" in res["summary"], res
+
+
+def test_xfce_with_xscreensaver(vigie, empty_config, tmp_path):
+    """Without xfce4-screensaver, Xfce locks with xscreensaver: ~/.xscreensaver, else its
+    compiled-in resources (lock: False)."""
+    root = Root(tmp_path, sessions=("xfce",))
+    home = root.user("alice", session="xfce")
+    root.write("/usr/bin/xscreensaver", "")
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "fail" and user_ev(res, "alice")["reason"] == "no_password", res
+    assert user_ev(res, "alice")["lock_on_idle"] is False and user_ev(res, "alice")["lock_on_suspend"] is False
+    # As xscreensaver-settings writes it.
+    (home / ".xscreensaver").write_text((SRC / "tests/fuzz/corpus/xscreensaver/xscreensaver-settings").read_text())
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "pass" and res["summary"] == "alice's screen locks after 10 minutes idle (Xfce).", res
+    assert user_ev(res, "alice")["sources"]["idle"] == "/home/alice/.xscreensaver"
+    (home / ".xscreensaver").write_text("timeout:\t0:10:00\nlock:\t\tTrue\nmode:\t\toff\n")
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "fail" and user_ev(res, "alice")["reason"] == "never_locks_when_idle", res
+    # With xfce4-screensaver installed, its settings count instead.
+    root.write("/usr/bin/xfce4-screensaver", "")
+    assert check(vigie, empty_config, tmp_path, root)["status"] == "pass"
 
 
 # ---- users and desktops ---------------------------------------------------------------

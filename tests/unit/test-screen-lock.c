@@ -19,6 +19,7 @@
 #include "screen-lock/kconfig.h"
 #include "screen-lock/users.h"
 #include "screen-lock/xfconf.h"
+#include "screen-lock/xscreensaver.h"
 
 #define CORPUS "tests/fuzz/corpus/gvdb/"
 
@@ -311,6 +312,29 @@ static void test_users(void **state) {
         assert_string_equal(u.users[0].name, "bob");
 }
 
+static void test_xscreensaver(void **state) {
+        _cleanup_free_ char *text = NULL;
+        XssPrefs p;
+        size_t size;
+        (void) state;
+
+        text = load("tests/fuzz/corpus/xscreensaver/xscreensaver-settings", &size);
+        xscreensaver_parse(text, &p);
+        assert_true(p.set[XSS_TIMEOUT] && p.value[XSS_TIMEOUT] == 600);
+        assert_true(p.set[XSS_LOCK] && p.value[XSS_LOCK] == 1);
+        assert_true(p.set[XSS_LOCK_TIMEOUT] && p.value[XSS_LOCK_TIMEOUT] == 0);
+        assert_true(p.set[XSS_MODE_OFF] && p.value[XSS_MODE_OFF] == 0);
+        /* Minutes alone, MM:SS, mode off; a continued line is not a key; junk is skipped. */
+        xscreensaver_parse("timeout: 30\nprograms: a \\\nlock: True\n*lockTimeout:\t2:30\nmode: Off\n"
+                           "lock: maybe\n", &p);
+        assert_int_equal(p.value[XSS_TIMEOUT], 1800);
+        assert_false(p.set[XSS_LOCK]);
+        assert_int_equal(p.value[XSS_LOCK_TIMEOUT], 150);
+        assert_int_equal(p.value[XSS_MODE_OFF], 1);
+        xscreensaver_parse("timeout: 0:99:00\n", &p);
+        assert_false(p.set[XSS_TIMEOUT]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_gvdb_values_and_locks),
@@ -322,6 +346,7 @@ int main(void) {
                 cmocka_unit_test(test_kconfig),
                 cmocka_unit_test(test_xfconf),
                 cmocka_unit_test(test_users),
+                cmocka_unit_test(test_xscreensaver),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,9 @@
  * xfce4-screensaver's gs-prefs.h (/saver/enabled true, /saver/idle-activation/enabled true,
  * …/delay 5 min, /lock/enabled true, /lock/saver-activation/enabled true, …/delay 0 min;
  * lock on sleep: xfce4-power-manager's /xfce4-power-manager/lock-screen-suspend-hibernate
- * true). */
+ * true); without xfce4-screensaver, xscreensaver's compiled-in resources (timeout 0:10:00,
+ * lock False, lockTimeout 0:00:00, mode random), which its xscreensaver-systemd also
+ * applies on sleep. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@
 #include "macro.h"
 #include "parse-util.h"
 #include "xfconf.h"
+#include "xscreensaver.h"
 
 #define CONFIG_FILE_MAX (1024u * 1024)
 
@@ -278,11 +281,36 @@ static Raw xfconf_raw(const Channel *ch, const char *path, bool is_bool, int64_t
         return raw;
 }
 
+static int read_xscreensaver(int root_fd, const char *home, LockSettings *ret, char **ret_error) {
+        static const int64_t defaults[_XSS_KEY_MAX] = { [XSS_TIMEOUT] = 600 };
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        Raw raw[_XSS_KEY_MAX], on;
+        XssPrefs x;
+        size_t size;
+        int r;
+
+        if (asprintf(&path, "%s/.xscreensaver", home) < 0)
+                return -ENOMEM;
+        r = read_config(root_fd, path, &text, &size, ret_error);
+        if (r < 0)
+                return r;
+        xscreensaver_parse(strempty(text), &x);
+        for (XssKey k = 0; k < _XSS_KEY_MAX; k++)
+                raw[k] = x.set[k] ? (Raw) { .value = x.value[k], .source = path } : (Raw) { .value = defaults[k] };
+        on = (Raw) { .value = !raw[XSS_MODE_OFF].value, .source = raw[XSS_MODE_OFF].source };
+        /* xscreensaver-systemd locks before sleep exactly when locking is on. */
+        return combine(ret, &on, &raw[XSS_TIMEOUT], &raw[XSS_LOCK], &(Raw) { .value = 0 }, &raw[XSS_LOCK_TIMEOUT],
+                       &raw[XSS_LOCK]);
+}
+
 static int read_xfce(int root_fd, const char *home, LockSettings *ret, char **ret_error) {
         _cleanup_(channel_done) Channel saver = {}, power = {};
         Raw saver_on, idle_on, idle, lock_on, lock_saver, delay, sleep;
         int r;
 
+        /* Xfce's own locker first; an Xfce with xscreensaver alone locks with that. */
+        if (!root_exists(root_fd, "/usr/bin/xfce4-screensaver") && root_exists(root_fd, "/usr/bin/xscreensaver"))
+                return read_xscreensaver(root_fd, home, ret, ret_error);
         r = channel_load(root_fd, home, "xfce4-screensaver", &saver, ret_error);
         if (r >= 0)
                 r = channel_load(root_fd, home, "xfce4-power-manager", &power, ret_error);
