@@ -12,16 +12,6 @@
 #include "macro.h"
 #include "parse-util.h"
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Decodes KConfig's escapes from s[0..n) into a new string. A NUL byte (\x00) is refused:
  * our strings end there. */
 static int unescape(const char *s, size_t n, char **ret) {
@@ -42,7 +32,7 @@ static int unescape(const char *s, size_t n, char **ret) {
                 case 'r': out[o++] = '\r'; break;
                 case '\\': out[o++] = '\\'; break;
                 case 'x': {
-                        int hi = i + 1 < n ? hexval(s[i + 1]) : -1, lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+                        int hi = i + 1 < n ? unhexchar(s[i + 1]) : -1, lo = i + 2 < n ? unhexchar(s[i + 2]) : -1;
 
                         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                                 return -EBADMSG;
