@@ -456,6 +456,11 @@ def test_unknown_desktop_is_unknown(vigie, empty_config, tmp_path):
     assert res["status"] == "unknown", res
     assert res["summary"] == "alice uses the session \"i3\", whose screen lock Vigie cannot read."
     assert user_ev(res, "alice")["reason"] == "unknown_desktop"
+    # A session name that is not plain text stays out of the summary.
+    (root.path / "var/lib/AccountsService/users/alice").write_text("[User]\nSession=\\x1b[2Jevil\n")
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "unknown" and "session \"?\"" in res["summary"], res
+    assert user_ev(res, "alice")["session"] == "\x1b[2Jevil"
 
 
 def test_several_users_worst_wins(vigie, empty_config, tmp_path):

@@ -95,10 +95,10 @@ int user_last_session(int root_fd, const char *user, char **ret) {
         if (asprintf(&path, "/var/lib/AccountsService/users/%s", user) < 0)
                 return -ENOMEM;
         r = root_read_file(root_fd, path, ACCOUNTS_FILE_MAX, &text, &size);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
+        if (r == -ENOMEM)
                 return r;
+        if (r < 0)
+                return 0; /* absent, or unreadable: the session is not known */
         /* A key file; one we cannot parse tells us nothing. */
         if (kconfig_parse(&c, text, size, 0, NULL) < 0)
                 return 0;

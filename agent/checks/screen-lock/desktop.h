@@ -24,5 +24,6 @@ const char *desktop_to_string(Desktop d);
 
 /* The installed desktops we read, as a mask of 1 << Desktop. */
 int sessions_installed(int root_fd, unsigned *ret_mask);
-/* The user's last session name (owned), or NULL when AccountsService does not know it. */
+/* The user's last session name (owned), or NULL when AccountsService does not know it (or
+ * its file cannot be read). */
 int user_last_session(int root_fd, const char *user, char **ret);

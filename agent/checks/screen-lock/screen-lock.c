@@ -232,9 +232,11 @@ static int evaluate_user(const CheckContext *ctx, const LocalUser *u, unsigned i
         if (r < 0)
                 return r;
         if (session && desktop_from_session(session) == DESKTOP_OTHER) {
-                r = string_has_cc(session) ? -1
-                                           : asprintf(&reason, _("%s uses the session \"%s\", whose screen lock "
-                                                                 "Vigie cannot read."), name, session);
+                /* The session's name is data: shown only when it is short, printable text. */
+                bool shown = !string_has_cc(session) && strlen(session) <= 64;
+
+                r = asprintf(&reason, _("%s uses the session \"%s\", whose screen lock Vigie cannot read."), name,
+                             shown ? session : "?");
                 r = set_simple(res, V_UNKNOWN, "unknown_desktop", r < 0 ? NULL : reason);
         } else {
                 if (session)
