@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from conftest import SRC
+from conftest import BIN, SRC
 
 pytestmark = pytest.mark.skipif(not shutil.which("dconf"), reason="dconf-cli is not installed (packaging/deps.sh)")
 
@@ -512,6 +512,31 @@ def test_user_names_with_control_characters_stay_data(vigie, empty_config, tmp_p
     res = check(vigie, empty_config, tmp_path, root)
     assert res["status"] == "fail" and res["summary"].startswith("uid 1000's screen"), res
     assert "\x1b" not in res["summary"]
+
+
+def test_homes_the_agent_cannot_enter_are_unknown(vigie, empty_config, tmp_path):
+    """Root without CAP_DAC_READ_SEARCH/CAP_DAC_OVERRIDE (the shipped unit's empty
+    CapabilityBoundingSet=) cannot enter a 0700 home: unknown, whether the session is known
+    or not, never pass."""
+    import os
+    root = Root(tmp_path, sessions=("gnome",))
+    home = root.user("alice", session="gnome")
+    root.user_db("alice", "[org/gnome/desktop/session]\nidle-delay=uint32 300\n")
+    for dirpath, dirnames, filenames in os.walk(home):
+        for n in dirnames + filenames:
+            os.chown(os.path.join(dirpath, n), 1000, 1000)
+    os.chown(home, 1000, 1000)
+    home.chmod(0o700)
+    args = ["check", "--json", "--config", empty_config, "--no-state", "--only", "screen_lock", "--root", root.path]
+    for accounts in (True, False):
+        if not accounts:
+            (root.path / "var/lib/AccountsService/users/alice").unlink()
+        r = subprocess.run(["setpriv", "--bounding-set=-dac_override,-dac_read_search", str(BIN / "vigie"),
+                            *map(str, args)], capture_output=True, text=True)
+        [res] = json.loads(r.stdout)["checks"]
+        assert res["status"] == "unknown" and "Permission denied" in res["summary"], (accounts, res)
+    # With the capabilities (vigie check as root), the same home is read.
+    assert check(vigie, empty_config, tmp_path, root)["status"] == "pass"
 
 
 # ---- French ---------------------------------------------------------------------------

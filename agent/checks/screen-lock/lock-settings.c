@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "dconf.h"
@@ -340,10 +341,15 @@ bool desktop_configured(int root_fd, Desktop d, const char *home) {
                 [DESKTOP_XFCE] = "/.config/xfce4/xfconf/xfce-perchannel-xml",
         };
         _cleanup_free_ char *path = NULL;
+        struct stat st;
+        int r;
 
         if (d < 0 || d >= _DESKTOP_MAX || asprintf(&path, "%s%s", home, files[d]) < 0)
                 return false;
-        return root_exists(root_fd, path);
+        r = root_stat(root_fd, path, &st);
+        /* A home the agent may not enter (no CAP_DAC_READ_SEARCH) may hold settings: such a
+         * desktop is judged, and then unknown, never skipped as absent. */
+        return r >= 0 || (r != -ENOENT && r != -ENOTDIR);
 }
 
 int lock_settings_read(int root_fd, Desktop d, const char *home, LockSettings *ret, char **ret_error) {

@@ -30,7 +30,8 @@ typedef struct LockSettings {
 
 const char *lock_setting_to_string(LockSettingId id);
 
-/* Whether the user has this desktop's configuration in their home. */
+/* Whether the user has this desktop's configuration in their home (or may have: a home
+ * that cannot be searched counts). */
 bool desktop_configured(int root_fd, Desktop d, const char *home);
 /* -EBADMSG (or another -errno) with "FILE: …" in *ret_error when a file is unreadable. */
 int lock_settings_read(int root_fd, Desktop d, const char *home, LockSettings *ret, char **ret_error);
