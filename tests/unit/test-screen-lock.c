@@ -22,6 +22,8 @@
 #include "screen-lock/xscreensaver.h"
 
 #define CORPUS "tests/fuzz/corpus/gvdb/"
+/* A literal and its length. */
+#define TEXT(s) (s), strlen(s)
 
 static char *load(const char *name, size_t *ret_size) {
         char *buf = NULL;
@@ -229,18 +231,18 @@ static void test_kconfig(void **state) {
         assert_true(kconfig_value_bool("maybe")); /* KConfig: anything not negative */
         kconfig_done(&c);
 
-        assert_int_equal(kconfig_parse(&c, "[$i]\n[Daemon]\nTimeout=5\n", 24, 0, &err), 0);
-        assert_int_equal(kconfig_parse(&c, "[Daemon]\nTimeout=50\n", 20, 1, &err), 0);
+        assert_int_equal(kconfig_parse(&c, TEXT("[$i]\n[Daemon]\nTimeout=5\n"), 0, &err), 0);
+        assert_int_equal(kconfig_parse(&c, TEXT("[Daemon]\nTimeout=50\n"), 1, &err), 0);
         assert_string_equal(kconfig_get(&c, "Daemon", "Timeout")->value, "5");
         kconfig_done(&c);
 
-        assert_int_equal(kconfig_parse(&c, "[Daemon]\nno equals sign\n", 24, 0, &err), -EBADMSG);
+        assert_int_equal(kconfig_parse(&c, TEXT("[Daemon]\nno equals sign\n"), 0, &err), -EBADMSG);
         assert_string_equal(err, "line 2: expected Key=Value");
         free(err), err = NULL;
-        assert_int_equal(kconfig_parse(&c, "[Daemon\n", 8, 0, &err), -EBADMSG);
+        assert_int_equal(kconfig_parse(&c, TEXT("[Daemon\n"), 0, &err), -EBADMSG);
         assert_string_equal(err, "line 1: a malformed group header");
         free(err), err = NULL;
-        assert_int_equal(kconfig_parse(&c, "[D]\nk=\\x00\n", 11, 0, &err), -EBADMSG);
+        assert_int_equal(kconfig_parse(&c, TEXT("[D]\nk=\\x00\n"), 0, &err), -EBADMSG);
 }
 
 static void test_xfconf(void **state) {
@@ -267,15 +269,16 @@ static void test_xfconf(void **state) {
         assert_true(xfconf_get(&c, "/lock/enabled")->locked);
         xfconf_done(&c);
 
-        assert_int_equal(xfconf_parse("<channel name=", 14, &c, &err), -EBADMSG);
+        assert_int_equal(xfconf_parse(TEXT("<channel name="), &c, &err), -EBADMSG);
         free(err), err = NULL;
-        assert_int_equal(xfconf_parse("<x/>", 4, &c, &err), -EBADMSG);
+        assert_int_equal(xfconf_parse(TEXT("<x/>"), &c, &err), -EBADMSG);
         free(err), err = NULL;
-        assert_int_equal(xfconf_parse("<!DOCTYPE channel [<!ENTITY a \"b\">]><channel name=\"c\"/>", 55, &c, &err),
+        assert_int_equal(xfconf_parse(TEXT("<!DOCTYPE channel [<!ENTITY a \"b\">]><channel name=\"c\"/>"), &c, &err),
                          -EBADMSG);
         free(err), err = NULL;
-        assert_int_equal(xfconf_parse("<channel name=\"c\"><property name=\"a/b\" type=\"int\" value=\"1\"/></channel>",
-                                      73, &c, &err),
+        assert_int_equal(xfconf_parse(TEXT("<channel name=\"c\"><property name=\"a/b\" type=\"int\" value=\"1\"/>"
+                                           "</channel>"),
+                                      &c, &err),
                          -EBADMSG);
 }
 
