@@ -303,6 +303,16 @@ def test_kde_defaults_and_timeout(vigie, empty_config, tmp_path):
     assert res["status"] == "fail" and user_ev(res, "alice")["idle_minutes"] == 30, res
     assert user_ev(res, "alice")["sources"]["idle"] == "/home/alice/.config/kscreenlockerrc"
     assert "System Settings → Screen Locking" in res["remediation"]
+    # Plasma 6 stores a Double; half minutes round to the nearest minute.
+    (home / ".config" / "kscreenlockerrc").write_text("[Daemon]\nLockGrace=0\nTimeout=7.5\n")
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "pass" and user_ev(res, "alice")["idle_seconds"] == 450, res
+    (home / ".config" / "kscreenlockerrc").write_text("[Daemon]\nTimeout=0\n")
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "fail" and user_ev(res, "alice")["reason"] == "never_locks_when_idle", res
+    (home / ".config" / "kscreenlockerrc").write_text("[Daemon]\nRequirePassword=false\n")
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "fail" and user_ev(res, "alice")["reason"] == "no_password", res
 
 
 def test_kde_autolock_false(vigie, empty_config, tmp_path):

@@ -10,8 +10,9 @@
  * mate-screensaver (org.mate.screensaver idle-activation-enabled b true, lock-enabled b true,
  * lock-delay i 0 MINUTES), mate-desktop (org.mate.lockdown disable-lock-screen b false),
  * mate-power-manager (org.mate.power-manager lock-suspend b true); kscreenlocker's
- * kscreenlockersettings.kcfg ([Daemon] Autolock true, Timeout 5 min (at least 1), Lock
- * true, LockGrace 5 s (0–300), LockOnResume true; Plasma 6.1+ RequirePassword true);
+ * kscreenlockersettings.kcfg ([Daemon] Autolock true, Timeout 5 min (an Int of at least 1
+ * in Plasma 5, a Double in Plasma 6), Lock true, LockGrace 5 s, LockOnResume true; Plasma
+ * 6's RequirePassword true);
  * xfce4-screensaver's gs-prefs.h (/saver/enabled true, /saver/idle-activation/enabled true,
  * …/delay 5 min, /lock/enabled true, /lock/saver-activation/enabled true, …/delay 0 min;
  * lock on sleep: xfce4-power-manager's /xfce4-power-manager/lock-screen-suspend-hibernate
@@ -180,19 +181,37 @@ static int read_config(int root_fd, const char *path, char **ret, size_t *ret_si
 
 #define KDE_SYSTEM "/etc/xdg/kscreenlockerrc"
 
-static Raw kde_raw(const KConfig *c, const char *const *paths, const char *key, bool is_bool, int64_t def,
-                   int64_t min, int64_t max, int64_t scale) {
+typedef enum KdeType {
+        KDE_BOOL,
+        KDE_SECONDS,           /* an Int of seconds */
+        KDE_MINUTES,           /* Timeout: an Int of minutes (Plasma 5), a Double (Plasma 6) */
+} KdeType;
+
+/* Minutes, whole or not ("7.5"), into seconds; -EINVAL for anything else. */
+static int parse_minutes(const char *s, int64_t *ret) {
+        char *end = NULL;
+        double m;
+
+        errno = 0;
+        m = strtod(s, &end);
+        if (errno != 0 || end == s || *end || m != m)
+                return -EINVAL;
+        *ret = (int64_t) (MIN(MAX(m, 0.0), 24.0 * 60) * 60 + 0.5);
+        return 0;
+}
+
+static Raw kde_raw(const KConfig *c, const char *const *paths, const char *key, KdeType type, int64_t def) {
         const KConfigEntry *e = kconfig_get(c, "Daemon", key);
-        Raw raw = { .value = def * scale };
+        Raw raw = { .value = def };
         int64_t v;
 
         if (!e)
                 return raw;
-        if (is_bool)
+        if (type == KDE_BOOL)
                 v = kconfig_value_bool(e->value);
-        else if (parse_int64(e->value, &v) < 0)
+        else if ((type == KDE_MINUTES ? parse_minutes(e->value, &v) : parse_int64(e->value, &v)) < 0)
                 return raw; /* KConfig falls back to the default */
-        raw.value = MIN(MAX(v, min), max) * scale;
+        raw.value = MIN(MAX(v, 0), 24 * 3600);
         raw.source = paths[e->file];
         raw.locked = e->immutable && e->file == 0;
         return raw;
@@ -218,12 +237,13 @@ static int read_kde(int root_fd, const char *home, LockSettings *ret, char **ret
                 if (r < 0)
                         return r;
         }
-        enabled = kde_raw(&c, paths, "Autolock", true, 1, 0, 1, 1);
-        idle = kde_raw(&c, paths, "Timeout", false, 5, 1, 24 * 60, 60);
-        lock = kde_raw(&c, paths, "Lock", true, 1, 0, 1, 1);
-        require = kde_raw(&c, paths, "RequirePassword", true, 1, 0, 1, 1);
-        grace = kde_raw(&c, paths, "LockGrace", false, 5, 0, 300, 1);
-        resume = kde_raw(&c, paths, "LockOnResume", true, 1, 0, 1, 1);
+        enabled = kde_raw(&c, paths, "Autolock", KDE_BOOL, 1);
+        /* A Timeout of 0 or less never locks (Plasma 6 checks timeout > 0). */
+        idle = kde_raw(&c, paths, "Timeout", KDE_MINUTES, 5 * 60);
+        lock = kde_raw(&c, paths, "Lock", KDE_BOOL, 1);
+        require = kde_raw(&c, paths, "RequirePassword", KDE_BOOL, 1);
+        grace = kde_raw(&c, paths, "LockGrace", KDE_SECONDS, 5);
+        resume = kde_raw(&c, paths, "LockOnResume", KDE_BOOL, 1);
         /* Lock=false means an endless grace: the password is never asked. */
         return combine(ret, &enabled, &idle, lock.value ? &require : &lock, &never, &grace, &resume);
 }
