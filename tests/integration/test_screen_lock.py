@@ -502,6 +502,16 @@ def test_only_local_human_users(vigie, empty_config, tmp_path):
     assert [u["user"] for u in res["evidence"]["users"]] == ["bob", "frank"], res
 
 
+def test_users_past_the_limit_are_not_a_pass(vigie, empty_config, tmp_path):
+    root = Root(tmp_path, sessions=("gnome",))
+    for i in range(257):
+        root.user(f"u{i}", uid=1000 + i, session="gnome")
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "unknown", res["summary"]
+    assert res["summary"] == "There are more than 256 local users: 1 was not checked."
+    assert len(res["evidence"]["users"]) == 256 and res["evidence"]["users_not_checked"] == 1
+
+
 def test_unknown_session_takes_the_weakest_configured_desktop(vigie, empty_config, tmp_path):
     """No AccountsService record: every installed desktop the user configured is judged."""
     root = Root(tmp_path, sessions=("gnome", "plasma", "xfce"))

@@ -302,14 +302,21 @@ static int remediation(CheckResult *res, const UserResult *u, const PolicyScreen
         return check_result_set_remediation(res, _(fix_text(u->desktop)), minutes, arg2);
 }
 
-/* The overall result: the worst user's verdict and reason, with the count of the others. */
-static int conclude(CheckResult *res, UserResult *users, size_t n, const PolicyScreenLock *p) {
+/* The overall result: the worst user's verdict and reason, with the count of the others;
+ * users left unchecked (past LOCAL_USERS_MAX) forbid a pass. */
+static int conclude(CheckResult *res, UserResult *users, size_t n, size_t n_skipped, const PolicyScreenLock *p) {
         UserResult *worst = NULL;
         size_t count = 0;
 
         for (size_t i = 0; i < n; i++)
                 if (!worst || users[i].verdict > worst->verdict)
                         worst = &users[i];
+        if (n_skipped > 0 && (!worst || worst->verdict < V_UNKNOWN))
+                return check_result_set(res, CHECK_UNKNOWN,
+                                        ngettext("There are more than %d local users: %zu was not checked.",
+                                                 "There are more than %d local users: %zu were not checked.",
+                                                 n_skipped),
+                                        LOCAL_USERS_MAX, n_skipped);
         if (!worst || worst->verdict == V_NOT_APPLICABLE)
                 return check_result_set(res, CHECK_PASS, "%s", _("No local user has a desktop session: there is "
                                                                   "no screen to lock."));
@@ -368,7 +375,7 @@ static int run(const CheckContext *ctx, CheckResult *res) {
         if (r >= 0 && users.n_skipped && json_add_int(res->evidence, "users_not_checked", users.n_skipped) < 0)
                 r = -ENOMEM;
         if (r >= 0)
-                r = conclude(res, results, users.n, p);
+                r = conclude(res, results, users.n, users.n_skipped, p);
         for (size_t i = 0; i < n; i++)
                 user_result_done(&results[i]);
         return r;
