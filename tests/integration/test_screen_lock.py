@@ -473,6 +473,14 @@ def test_unknown_desktop_is_unknown(vigie, empty_config, tmp_path):
     assert user_ev(res, "alice")["session"] == "\x1b[2Jevil"
 
 
+def test_dmrc_session_without_accountsservice(vigie, empty_config, tmp_path):
+    root = Root(tmp_path, sessions=("gnome", "i3"))
+    home = root.user("alice")
+    (home / ".dmrc").write_text("[Desktop]\nSession=i3\n")
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "unknown" and user_ev(res, "alice")["session"] == "i3", res
+
+
 def test_several_users_worst_wins(vigie, empty_config, tmp_path):
     root = Root(tmp_path, sessions=("gnome", "i3"))
     root.user("alice", session="gnome")

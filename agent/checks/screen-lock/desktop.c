@@ -82,31 +82,45 @@ int sessions_installed(int root_fd, unsigned *ret_mask) {
         return r;
 }
 
-int user_last_session(int root_fd, const char *user, char **ret) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
+/* The first non-empty value of keys[] in group of the key file at path; NULL when the file
+ * is absent, unreadable or unparsable: then it tells us nothing. */
+static int key_file_value(int root_fd, const char *path, const char *group, const char *const *keys, char **ret) {
+        _cleanup_free_ char *text = NULL;
         _cleanup_(kconfig_done) KConfig c = {};
-        const KConfigEntry *e;
         size_t size;
+        int r;
+
+        *ret = NULL;
+        r = root_read_file(root_fd, path, ACCOUNTS_FILE_MAX, &text, &size);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || kconfig_parse(&c, text, size, 0, NULL) < 0)
+                return 0;
+        for (; *keys; keys++) {
+                const KConfigEntry *e = kconfig_get(&c, group, *keys);
+
+                if (e && *e->value) {
+                        *ret = strdup(e->value);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+int user_last_session(int root_fd, const char *user, const char *home, char **ret) {
+        static const char *const accounts_keys[] = { "Session", "XSession", NULL };
+        static const char *const dmrc_keys[] = { "Session", NULL };
+        _cleanup_free_ char *path = NULL, *dmrc = NULL;
         int r;
 
         *ret = NULL;
         if (strchr(user, '/') || streq(user, ".") || streq(user, ".."))
                 return 0;
-        if (asprintf(&path, "/var/lib/AccountsService/users/%s", user) < 0)
+        if (asprintf(&path, "/var/lib/AccountsService/users/%s", user) < 0 || asprintf(&dmrc, "%s/.dmrc", home) < 0)
                 return -ENOMEM;
-        r = root_read_file(root_fd, path, ACCOUNTS_FILE_MAX, &text, &size);
-        if (r == -ENOMEM)
+        r = key_file_value(root_fd, path, "User", accounts_keys, ret);
+        if (r < 0 || *ret)
                 return r;
-        if (r < 0)
-                return 0; /* absent, or unreadable: the session is not known */
-        /* A key file; one we cannot parse tells us nothing. */
-        if (kconfig_parse(&c, text, size, 0, NULL) < 0)
-                return 0;
-        e = kconfig_get(&c, "User", "Session");
-        if (!e || !*e->value)
-                e = kconfig_get(&c, "User", "XSession");
-        if (!e || !*e->value)
-                return 0;
-        *ret = strdup(e->value);
-        return *ret ? 0 : -ENOMEM;
+        /* Display managers without AccountsService (LightDM) keep it in ~/.dmrc. */
+        return key_file_value(root_fd, dmrc, "Desktop", dmrc_keys, ret);
 }

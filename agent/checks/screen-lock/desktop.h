@@ -4,7 +4,7 @@
 /* Which desktops a user may use: the sessions installed for display managers
  * (/usr/share/xsessions, /usr/share/wayland-sessions: NAME.desktop) and the user's last
  * session as AccountsService keeps it (/var/lib/AccountsService/users/NAME, [User]
- * Session= or the older XSession=). */
+ * Session= or the older XSession=), or as ~/.dmrc does without it. */
 
 #include <stdbool.h>
 
@@ -24,6 +24,6 @@ const char *desktop_to_string(Desktop d);
 
 /* The installed desktops we read, as a mask of 1 << Desktop. */
 int sessions_installed(int root_fd, unsigned *ret_mask);
-/* The user's last session name (owned), or NULL when AccountsService does not know it (or
- * its file cannot be read). */
-int user_last_session(int root_fd, const char *user, char **ret);
+/* The user's last session name (owned): AccountsService's, else ~/.dmrc's [Desktop]
+ * Session=; NULL when neither says (or cannot be read). */
+int user_last_session(int root_fd, const char *user, const char *home, char **ret);

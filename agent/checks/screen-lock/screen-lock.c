@@ -3,7 +3,7 @@
  * screen with a password when left alone, soon enough, and on suspend? Each desktop's
  * settings are read from its files as root, with its own precedence (lock-settings.c:
  * dconf for GNOME, Cinnamon and MATE; kscreenlockerrc for KDE Plasma; xfconf for Xfce).
- * The user's desktop is their last session (AccountsService); unknown, every installed
+ * The user's desktop is their last session (AccountsService, ~/.dmrc); unknown, every installed
  * desktop they have configured is judged and the weakest counts. The worst user decides.
  * docs/checks.md lists its knobs, evidence, statuses and the precedence rules. */
 #include <errno.h>
@@ -228,7 +228,7 @@ static int evaluate_user(const CheckContext *ctx, const LocalUser *u, unsigned i
         *res = (UserResult) { .desktop = DESKTOP_OTHER };
         if (!name)
                 return -ENOMEM;
-        r = user_last_session(ctx->root_fd, u->name, &session);
+        r = user_last_session(ctx->root_fd, u->name, u->home, &session);
         if (r < 0)
                 return r;
         if (session && desktop_from_session(session) == DESKTOP_OTHER) {
