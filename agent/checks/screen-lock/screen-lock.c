@@ -3,8 +3,9 @@
  * screen with a password when left alone, soon enough, and on suspend? Each desktop's
  * settings are read from its files as root, with its own precedence (lock-settings.c:
  * dconf for GNOME, Cinnamon and MATE; kscreenlockerrc for KDE Plasma; xfconf for Xfce).
- * The user's desktop is their last session (AccountsService, ~/.dmrc); unknown, every installed
- * desktop they have configured is judged and the weakest counts. The worst user decides.
+ * The user's desktop is their last session (AccountsService, ~/.dmrc); unknown, every
+ * installed desktop they have configured is judged and the weakest counts. The worst user
+ * decides.
  * docs/checks.md lists its knobs, evidence, statuses and the precedence rules. */
 #include <errno.h>
 #include <stdio.h>
