@@ -85,6 +85,15 @@ class Root:
         p.write_text(textwrap.dedent(text))
 
 
+def alice_on_gnome(tmp_path, *keyfiles):
+    """alice, whose last session was GNOME, with these settings in her dconf database."""
+    root = Root(tmp_path)
+    root.user("alice", session="gnome")
+    if keyfiles:
+        root.user_db("alice", *keyfiles)
+    return root
+
+
 def check(vigie, empty_config, tmp_path, root, policy=None):
     args = ["check", "--json", "--config", empty_config, "--no-state", "--only", "screen_lock", "--root", root.path]
     if policy is not None:
@@ -161,9 +170,7 @@ def test_gnome_lock_delay_counts(vigie, empty_config, tmp_path):
 
 
 def test_system_lock_beats_the_user(vigie, empty_config, tmp_path):
-    root = Root(tmp_path)
-    root.user("alice", session="gnome")
-    root.user_db("alice", "[org/gnome/desktop/session]\nidle-delay=uint32 3600\n")
+    root = alice_on_gnome(tmp_path, "[org/gnome/desktop/session]\nidle-delay=uint32 3600\n")
     root.profile("user-db:user\nsystem-db:local\n")
     root.system_db("local", "[org/gnome/desktop/session]\nidle-delay=uint32 600\n")
     # Without a lock the user's value wins...
@@ -179,9 +186,7 @@ def test_system_lock_beats_the_user(vigie, empty_config, tmp_path):
 
 
 def test_system_lock_that_fails_asks_it(vigie, empty_config, tmp_path):
-    root = Root(tmp_path)
-    root.user("alice", session="gnome")
-    root.user_db("alice", "[org/gnome/desktop/session]\nidle-delay=uint32 300\n")
+    root = alice_on_gnome(tmp_path, "[org/gnome/desktop/session]\nidle-delay=uint32 300\n")
     root.profile("# managed by IT\nuser-db:user\nsystem-db:site\nsystem-db:local\n")
     root.system_db("site", "[org/gnome/desktop/screensaver]\nlock-enabled=false\n",
                    locks=["/org/gnome/desktop/screensaver/lock-enabled"])
@@ -200,9 +205,7 @@ def test_system_value_without_user_value(vigie, empty_config, tmp_path):
 
 
 def test_idle_delay_zero_never_locks(vigie, empty_config, tmp_path):
-    root = Root(tmp_path)
-    root.user("alice", session="gnome")
-    root.user_db("alice", "[org/gnome/desktop/session]\nidle-delay=uint32 0\n")
+    root = alice_on_gnome(tmp_path, "[org/gnome/desktop/session]\nidle-delay=uint32 0\n")
     res = check(vigie, empty_config, tmp_path, root)
     assert res["status"] == "fail", res
     assert res["summary"] == "alice's screen never locks when left idle (GNOME)."
@@ -211,9 +214,7 @@ def test_idle_delay_zero_never_locks(vigie, empty_config, tmp_path):
 
 
 def test_lock_enabled_false_blanks_without_password(vigie, empty_config, tmp_path):
-    root = Root(tmp_path)
-    root.user("alice", session="gnome")
-    root.user_db("alice", "[org/gnome/desktop/screensaver]\nlock-enabled=false\n")
+    root = alice_on_gnome(tmp_path, "[org/gnome/desktop/screensaver]\nlock-enabled=false\n")
     res = check(vigie, empty_config, tmp_path, root)
     assert res["status"] == "fail", res
     assert res["summary"] == "alice's screen does not ask for a password when it locks (GNOME)."
@@ -224,18 +225,14 @@ def test_lock_enabled_false_blanks_without_password(vigie, empty_config, tmp_pat
 
 
 def test_lockdown_disables_the_lock_screen(vigie, empty_config, tmp_path):
-    root = Root(tmp_path)
-    root.user("alice", session="gnome")
-    root.user_db("alice", "[org/gnome/desktop/lockdown]\ndisable-lock-screen=true\n")
+    root = alice_on_gnome(tmp_path, "[org/gnome/desktop/lockdown]\ndisable-lock-screen=true\n")
     res = check(vigie, empty_config, tmp_path, root)
     assert res["status"] == "fail" and user_ev(res, "alice")["sources"]["password"].endswith("dconf/user")
 
 
 def test_value_of_the_wrong_type_is_ignored_as_gsettings_does(vigie, empty_config, tmp_path):
     """idle-delay is a uint32: `idle-delay=3600` is an int32, which GSettings ignores."""
-    root = Root(tmp_path)
-    root.user("alice", session="gnome")
-    root.user_db("alice", "[org/gnome/desktop/session]\nidle-delay=3600\n")
+    root = alice_on_gnome(tmp_path, "[org/gnome/desktop/session]\nidle-delay=3600\n")
     res = check(vigie, empty_config, tmp_path, root)
     assert res["status"] == "pass" and user_ev(res, "alice")["sources"]["idle"] == "default", res
 
@@ -571,9 +568,7 @@ def test_homes_the_agent_cannot_enter_are_unknown(vigie, empty_config, tmp_path)
 
 def test_french(vigie, empty_config, tmp_path, fr_locale):
     from conftest import BUILD, lang_env
-    root = Root(tmp_path)
-    root.user("alice", session="gnome")
-    root.user_db("alice", "[org/gnome/desktop/session]\nidle-delay=uint32 3600\n")
+    root = alice_on_gnome(tmp_path, "[org/gnome/desktop/session]\nidle-delay=uint32 3600\n")
     r = vigie("check", "--json", "--config", empty_config, "--no-state", "--only", "screen_lock", "--root", root.path,
               env={**lang_env(fr_locale), "VIGIE_LOCALEDIR": str(BUILD / "locale")})
     [res] = r.json()["checks"]
@@ -587,9 +582,7 @@ def test_french(vigie, empty_config, tmp_path, fr_locale):
 def test_in_a_real_report_and_the_fleet_summary(vigie, tmp_path):
     from fleet_util import FleetServer
 
-    root = Root(tmp_path)
-    root.user("alice", session="gnome")
-    root.user_db("alice", "[org/gnome/desktop/session]\nidle-delay=uint32 3600\n")
+    root = alice_on_gnome(tmp_path, "[org/gnome/desktop/session]\nidle-delay=uint32 3600\n")
     s = FleetServer(tmp_path / "srv")
     pol = tmp_path / "policy.json"
     pol.write_text(json.dumps({"policy_id": "locks", "version": 2,
