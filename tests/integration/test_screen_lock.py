@@ -540,7 +540,7 @@ def test_user_names_with_control_characters_stay_data(vigie, empty_config, tmp_p
 
 
 def test_homes_the_agent_cannot_enter_are_unknown(vigie, empty_config, tmp_path):
-    """Root without CAP_DAC_READ_SEARCH/CAP_DAC_OVERRIDE (the shipped unit's empty
+    """Root without CAP_DAC_READ_SEARCH/CAP_DAC_OVERRIDE (as under the shipped unit's
     CapabilityBoundingSet=) cannot enter a 0700 home: unknown, whether the session is known
     or not, never pass."""
     import os
