@@ -359,11 +359,9 @@ static int run(const CheckContext *ctx, CheckResult *res) {
         if (r < 0)
                 return r;
         results = calloc(MAX(users.n, 1u), sizeof(UserResult));
-        list = json_object_new_array();
-        desktops = json_object_new_array();
-        if (!results || json_add(res->evidence, "users", list) < 0 || json_add(res->evidence, "installed_desktops",
-                                                                              desktops) < 0)
-                return -ENOMEM;
+        if (!results || !(list = json_object_new_array()) || json_add(res->evidence, "users", list) < 0 ||
+            !(desktops = json_object_new_array()) || json_add(res->evidence, "installed_desktops", desktops) < 0)
+                return -ENOMEM; /* json_add() took (and on failure freed) each array */
         for (Desktop d = 0; d < _DESKTOP_MAX; d++)
                 if ((installed & (1u << d)) &&
                     json_object_array_add(desktops, json_object_new_string(desktop_to_string(d))) < 0)
