@@ -99,7 +99,7 @@ PROGRAMS := $(foreach p,$(ALL_PROGRAMS),$(if $(wildcard $(MAIN_$(p))),$(p)))
 MAINS := $(foreach p,$(ALL_PROGRAMS),$(MAIN_$(p)))
 
 COMMON_SRC := $(wildcard common/*.c)
-AGENT_SRC := $(filter-out $(MAINS),$(wildcard agent/*.c agent/checks/*.c agent/tray/*.c))
+AGENT_SRC := $(filter-out $(MAINS),$(wildcard agent/*.c agent/checks/*.c agent/checks/*/*.c agent/tray/*.c))
 SERVER_SRC := $(filter-out $(MAINS),$(wildcard server/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

@@ -236,6 +236,16 @@ bool string_has_cc(const char *s) {
         return false;
 }
 
+int unhexchar(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -EINVAL;
+}
+
 void hexlify(const uint8_t *data, size_t len, char *ret) {
         static const char hex[] = "0123456789abcdef";
         for (size_t i = 0; i < len; i++) {

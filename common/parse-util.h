@@ -30,6 +30,8 @@ char *strv_join(char *const *l, const char *sep);
 bool string_has_cc(const char *s);
 /* Lower-case hex of len bytes; ret must hold 2*len+1. */
 void hexlify(const uint8_t *data, size_t len, char *ret);
+/* The value of one hex digit (either case), or -EINVAL. */
+int unhexchar(char c);
 
 /* Where employees contact IT, from a site's configuration and shown to them as a button:
  * an https:// or mailto: URL of printable ASCII without spaces, quotes or angle brackets,

@@ -63,16 +63,6 @@ FleetQuery *fleet_query_free(FleetQuery *q) {
         return NULL;
 }
 
-static int unhex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Percent-decodes [s, s+n) ('+' is a space, as in forms). Refuses bad escapes, NUL and
  * control characters, and values over max bytes. */
 static int url_decode(const char *s, size_t n, size_t max, char **ret) {
@@ -90,8 +80,8 @@ static int url_decode(const char *s, size_t n, size_t max, char **ret) {
                         int hi, lo;
                         if (i + 2 >= n)
                                 return -EINVAL;
-                        hi = unhex_digit(s[i + 1]);
-                        lo = unhex_digit(s[i + 2]);
+                        hi = unhexchar(s[i + 1]);
+                        lo = unhexchar(s[i + 2]);
                         if (hi < 0 || lo < 0)
                                 return -EINVAL;
                         c = (unsigned char) (hi << 4 | lo);
@@ -126,7 +116,7 @@ static int unhexlify(const char *s, char **ret) {
         if (!out)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i += 2) {
-                int hi = unhex_digit(s[i]), lo = unhex_digit(s[i + 1]);
+                int hi = unhexchar(s[i]), lo = unhexchar(s[i + 1]);
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
                 out[i / 2] = (char) (hi << 4 | lo);

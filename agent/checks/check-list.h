@@ -4,5 +4,6 @@
 CHECK(disk_encryption)
 CHECK(patch_level)
 CHECK(backup)
+CHECK(screen_lock)
 CHECK(secure_boot)
 CHECK(firewall)

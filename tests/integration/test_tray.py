@@ -392,6 +392,7 @@ def test_employee_facing_strings_are_all_translated(tmp_path):
     """Every message of the tray, the checks and `vigie check`/`vigie status` has a French
     translation: a new string without one fails here (make po-update, then translate)."""
     sources = sorted(str(p.relative_to(SRC)) for pat in ("agent/tray/*.c", "agent/details/*.c", "agent/checks/*.c",
+                                                         "agent/checks/*/*.c",
                                                          "agent/verb-check.c", "agent/verb-status.c",
                                                          "agent/cli.c")
                      for p in SRC.glob(pat))

@@ -50,6 +50,8 @@ static void test_defaults(void **state) {
                             "\"fedora\":[\"43\",\"44\",\"45\"],\"rhel\":[\"9\",\"10\"]}},"
                             "\"backup\":{\"required\":true,\"max_age_hours\":48,\"warn_age_hours\":24,"
                             "\"require\":\"any\"},"
+                            "\"screen_lock\":{\"required\":false,\"max_idle_minutes\":15,\"require_lock\":true,"
+                            "\"require_password\":true},"
                             "\"secure_boot\":{\"required\":false,\"require_lockdown\":false},"
                             "\"firewall\":{\"required\":false,\"require_inbound_default_deny\":true,"
                             "\"allowed_inbound_ports\":[]}},"

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* What dconf gives one user, read from the files as dconf's engine does, without a session
+ * bus: the profile (/etc/dconf/profile/user; `user-db:user` alone when there is none)
+ * names the databases in order, the user's (~/.config/dconf/NAME) then the system ones
+ * (/etc/dconf/db/NAME, compiled by `dconf compile`, with their ".locks" table). */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gvdb.h"
+
+#define DCONF_SOURCES_MAX 16
+
+typedef struct DconfSource {
+        char *path;            /* inside the root */
+        char *data;            /* the file, read once; NULL when it does not exist */
+        size_t size;
+        bool user;             /* a user-db (locks are only read from the others) */
+        GvdbTable values;
+        GvdbTable locks;
+        bool has_locks;
+} DconfSource;
+
+typedef struct Dconf {
+        char *profile;         /* the profile file read; NULL: the built-in default */
+        DconfSource sources[DCONF_SOURCES_MAX];
+        size_t n_sources;
+} Dconf;
+
+/* Reads the profile and every database it names. A database that does not exist is empty
+ * (as for dconf); one that is not a GVDB file is -EBADMSG with "PATH: …" in *ret_error. */
+int dconf_load(int root_fd, const char *home, Dconf *ret, char **ret_error);
+void dconf_done(Dconf *d);
+/* The profile's text: its sources, in order, into d (paths inside the root). */
+int dconf_profile_parse(const char *text, const char *home, Dconf *d, char **ret_error);
+
+/* The effective value of key, with dconf's precedence: the lowest source that locks the
+ * key decides where reading starts (a system lock beats the user's value); then the first
+ * source holding the key wins. A value of another type than `type` is ignored, as
+ * GSettings does (the schema default applies). Returns 1 with the value and its source's
+ * path (*ret_locked: a lock applied), 0 when no database sets it (the schema default), or
+ * -EBADMSG when the value cannot be decoded. */
+int dconf_read(const Dconf *d, const char *key, char type, GVariantValue *ret, const char **ret_source,
+               bool *ret_locked);
