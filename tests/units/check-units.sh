@@ -8,11 +8,11 @@ destdir=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Exposure targets (issue 7), in tenths. The agent's 2.1: CAP_NET_ADMIN and AF_NETLINK for
-# the firewall check (docs/hardening.md).
+# Exposure targets (issue 7), in tenths. The agent's 2.3: CAP_NET_ADMIN and AF_NETLINK for
+# the firewall check, CAP_DAC_READ_SEARCH for screen_lock (docs/hardening.md).
 target_for() {
 	case "$1" in
-	vigie-agent.service) echo 21 ;;
+	vigie-agent.service) echo 23 ;;
 	vigie-server.service) echo 15 ;;
 	*) echo 20 ;;
 	esac
