@@ -21,6 +21,7 @@
 #include "apt-index-cache.h"
 #include "apt-lists.h"
 #include "cleanup.h"
+#include "dnf-vars.h"
 #include "error-util.h"
 #include "fs-util.h"
 #include "i18n.h"
@@ -67,6 +68,8 @@ typedef struct DnfData {
         Installed *pkgs;
         size_t n_pkgs;
         YumRepos repos;
+        DnfVars vars;
+        DnfReleasever releasever;
         struct utsname uts;
 } DnfData;
 
@@ -93,6 +96,8 @@ static void dnf_data_free(void *p) {
         }
         free(d->pkgs);
         yum_repos_done(&d->repos);
+        dnf_vars_done(&d->vars);
+        dnf_releasever_done(&d->releasever);
         free(d);
 }
 
@@ -122,7 +127,10 @@ static int evr_set(Evr *e, const char *epoch, const char *version, const char *r
 static int add_installed(const RpmHeaderInfo *h, void *userdata) {
         DnfData *d = userdata;
         char epoch[16];
+        int k;
 
+        if ((k = dnf_releasever_add(&d->releasever, h)) < 0)
+                return k;
         if (!h->arch || streq(h->name, "gpg-pubkey"))
                 return 0;
         if (d->n_pkgs >= INSTALLED_MAX)
@@ -437,43 +445,35 @@ static void prune_digests(const char *cache_dir, char *const *used) {
                                         de->d_name);
 }
 
-/* "fedora-0e7f07e1d63439c1": the repository id, a dash and 16 hex digits. */
-static bool is_cache_dir_of(const char *entry, const char *id) {
-        size_t l = strlen(id);
-        if (strncmp(entry, id, l) != 0 || entry[l] != '-' || strlen(entry + l + 1) != 16)
-                return false;
-        return strspn(entry + l + 1, "0123456789abcdef") == 16;
-}
-
-/* The repository's cache directory with the newest repomd.xml, across dnf 4 and dnf5. */
-static int find_repo_cache(int root_fd, const char *id, int *ret_fd, usec_t *ret_mtime) {
-        int best = -ENOENT;
+/* The repository's cache directory ("fedora-0e7f07e1d63439c1": named after its expanded
+ * URL, so the cache of an older $releasever or of a moved mirror is not it), the one with
+ * the newer repomd.xml of dnf 4's and dnf5's. */
+static int find_repo_cache(int root_fd, const YumRepo *repo, int *ret_fd, usec_t *ret_mtime) {
+        char name[YUM_CACHE_NAME_MAX];
+        int best = -ENOENT, k;
         usec_t best_t = 0;
 
+        if ((k = yum_repo_cache_name(repo, name)) < 0)
+                return k;
         for (size_t i = 0; i < ELEMENTSOF(cache_dirs); i++) {
-                _cleanup_closedir_ DIR *dir = NULL;
-                struct dirent *de;
+                _cleanup_free_ char *path = path_join(cache_dirs[i], name);
+                struct stat st;
 
-                if (root_opendir(root_fd, cache_dirs[i], &dir) < 0)
+                if (!path)
+                        return -ENOMEM;
+                int fd = root_openat(root_fd, path, O_RDONLY | O_DIRECTORY);
+                if (fd < 0)
                         continue;
-                while ((de = readdir(dir))) {
-                        struct stat st;
-                        if (!is_cache_dir_of(de->d_name, id))
-                                continue;
-                        int fd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                        if (fd < 0)
-                                continue;
-                        usec_t t = fstatat(fd, "repodata/repomd.xml", &st, AT_SYMLINK_NOFOLLOW) >= 0
-                                           ? (usec_t) st.st_mtim.tv_sec * USEC_PER_SEC : 0;
-                        if (t == 0 || (best >= 0 && t <= best_t)) {
-                                close(fd);
-                                continue;
-                        }
-                        if (best >= 0)
-                                close(best);
-                        best = fd;
-                        best_t = t;
+                usec_t t = fstatat(fd, "repodata/repomd.xml", &st, AT_SYMLINK_NOFOLLOW) >= 0
+                                   ? (usec_t) st.st_mtim.tv_sec * USEC_PER_SEC : 0;
+                if (t == 0 || (best >= 0 && t <= best_t)) {
+                        close(fd);
+                        continue;
                 }
+                if (best >= 0)
+                        close(best);
+                best = fd;
+                best_t = t;
         }
         if (best < 0)
                 return best;
@@ -492,7 +492,10 @@ static int scan_repo(int root_fd, DnfData *d, const YumRepo *repo, const char *c
         int k;
 
         /* A repository never downloaded: dnf -C sees nothing of it either. */
-        if (find_repo_cache(root_fd, repo->id, &fd, &t) < 0)
+        k = find_repo_cache(root_fd, repo, &fd, &t);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
                 return 0;
         *newest = MAX(*newest, t);
         int mfd = openat(fd, "repodata/repomd.xml", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -619,6 +622,23 @@ static bool dnf_detect(int root_fd) {
         return false;
 }
 
+/* As dnf's _read_conf_file: $arch and $basearch of this machine, then the variable files
+ * (which may set them), then the release version found in rpm's database unless a file
+ * set it. */
+static int load_vars(int root_fd, DnfData *d) {
+        const char *rel;
+        int k;
+
+        if ((k = dnf_vars_set(&d->vars, "arch", d->uts.machine)) < 0 ||
+            (k = dnf_vars_set(&d->vars, "basearch", dnf_basearch(d->uts.machine))) < 0 ||
+            (k = dnf_vars_load_dirs(&d->vars, root_fd)) < 0)
+                return k;
+        rel = dnf_releasever_get(&d->releasever);
+        if (!dnf_vars_get(&d->vars, "releasever") && rel && (k = dnf_vars_set(&d->vars, "releasever", rel)) < 0)
+                return k;
+        return 0;
+}
+
 static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
         _cleanup_(dnf_data_freep) DnfData *d = calloc(1, sizeof(DnfData));
         _cleanup_free_ PkgUpdate *updates = NULL;
@@ -638,7 +658,11 @@ static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
         if (k < 0)
                 return k;
         keep_newest(d);
-        k = yum_repos_load(ctx->root_fd, &d->repos, ret_error);
+        (void) uname(&d->uts);
+        k = load_vars(ctx->root_fd, d);
+        if (k < 0)
+                return k;
+        k = yum_repos_load(ctx->root_fd, &d->vars, &d->repos, ret_error);
         if (k < 0)
                 return k;
         for (size_t i = 0; i < d->repos.n_repos; i++)
@@ -666,7 +690,6 @@ static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
         k = check_reboot(ctx->root_fd, d, ret);
         if (k < 0)
                 return k;
-        (void) uname(&d->uts);
         ret->source = &pkg_source_dnf;
         ret->updates = TAKE_PTR(updates);
         ret->n_updates = n;

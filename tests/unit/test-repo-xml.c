@@ -101,8 +101,8 @@ static void test_yum_repos(void **state) {
         _cleanup_free_ char *err = NULL;
         (void) state;
 
-        assert_int_equal(yum_repos_parse(&r, conf, strlen(conf), "dnf.conf", true, NULL), 0);
-        assert_int_equal(yum_repos_parse(&r, repo, strlen(repo), "f.repo", false, NULL), 0);
+        assert_int_equal(yum_repos_parse(&r, conf, strlen(conf), "dnf.conf", true, NULL, NULL), 0);
+        assert_int_equal(yum_repos_parse(&r, repo, strlen(repo), "f.repo", false, NULL, NULL), 0);
         assert_int_equal(r.n_repos, 2);
         /* The later [fedora] replaces the first; an empty excludepkgs= resets. */
         assert_string_equal(r.repos[0].id, "fedora");
@@ -116,7 +116,7 @@ static void test_yum_repos(void **state) {
         assert_true(yum_excluded((char *[]) { "bash.x86_64", NULL }, "bash", "x86_64"));
         assert_false(yum_excluded((char *[]) { "bash.x86_64", NULL }, "bash", "i686"));
 
-        assert_int_equal(yum_repos_parse(&r, "[x]\nenabled=maybe\n", 18, "bad.repo", false, &err), -EBADMSG);
+        assert_int_equal(yum_repos_parse(&r, "[x]\nenabled=maybe\n", 18, "bad.repo", false, NULL, &err), -EBADMSG);
         assert_string_equal(err, "bad.repo:2: enabled=\"maybe\" is not a boolean");
 }
 
