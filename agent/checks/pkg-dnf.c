@@ -58,6 +58,12 @@ typedef struct Installed {
         char *cand_text;
         const char *cand_repo;
         bool held;             /* only dnf.conf's excludes hide the candidate */
+        /* The newest package of another name that obsoletes it: dnf upgrade installs it in
+         * its place. */
+        char *obs_name, *obs_arch;
+        Evr obs;
+        const char *obs_repo;
+        char *obs_text;        /* "name.arch" */
         bool security;
         char *severity;
         char **advisories;
@@ -91,6 +97,10 @@ static void dnf_data_free(void *p) {
                 free(x->evr_text);
                 evr_done(&x->cand);
                 free(x->cand_text);
+                free(x->obs_name);
+                free(x->obs_arch);
+                evr_done(&x->obs);
+                free(x->obs_text);
                 free(x->severity);
                 strv_free(x->advisories);
         }
@@ -223,13 +233,32 @@ static int severity_rank(const char *s) {
         return 0;
 }
 
-/* A metadata record in a digest (apt-index-cache.h): the version field holds
- * "E:V-R" (primary) or "E:V-R<TAB>ADVISORY" (security advisories of updateinfo; the
- * severity's rank in the hash field). */
-static int digest_add(RepoScan *s, const RepoXmlRecord *rec) {
-        char version[512];
-        int n = snprintf(version, sizeof(version), "%s:%s-%s%s%s", rec->epoch && *rec->epoch ? rec->epoch : "0",
-                         rec->version, rec->release, rec->id ? "\t" : "", strempty(rec->id));
+/* A metadata record in a digest (apt-index-cache.h): the version field holds "E:V-R"
+ * (a package of primary), "E:V-R<TAB>ADVISORY" (a package of a security advisory of
+ * updateinfo; the severity's rank in the hash field) or "E:V-R<LF>NAME<LF>FLAGS<LF>EPOCH<LF>
+ * VERSION<LF>RELEASE" (one obsoletes entry of a package of primary, empty strings for
+ * absent attributes). */
+static int digest_add(RepoScan *s, const RepoXmlRecord *rec, const RepoXmlDep *dep) {
+        const char *epoch = rec->epoch && *rec->epoch ? rec->epoch : "0";
+        const char *fields[] = { rec->name, rec->arch, epoch, rec->version, rec->release, rec->id,
+                                 dep ? dep->name : NULL, dep ? dep->flags : NULL, dep ? dep->epoch : NULL,
+                                 dep ? dep->version : NULL, dep ? dep->release : NULL };
+        char version[1024];
+        int n;
+
+        /* A separator inside a value would read back as another record: no digest then. */
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                if (fields[i] && strpbrk(fields[i], "\t\n")) {
+                        s->writer->unusable = true;
+                        return 0;
+                }
+        if (dep)
+                n = snprintf(version, sizeof(version), "%s:%s-%s\n%s\n%s\n%s\n%s\n%s", epoch, rec->version,
+                             rec->release, dep->name, strempty(dep->flags), strempty(dep->epoch),
+                             strempty(dep->version), strempty(dep->release));
+        else
+                n = snprintf(version, sizeof(version), "%s:%s-%s%s%s", epoch, rec->version, rec->release,
+                             rec->id ? "\t" : "", strempty(rec->id));
         if (n < 0 || (size_t) n >= sizeof(version)) {
                 s->writer->unusable = true;
                 return 0;
@@ -251,22 +280,67 @@ static int on_repomd(const RepoXmlRecord *rec, void *userdata) {
         return *f ? 0 : -ENOMEM;
 }
 
-static int on_primary(const RepoXmlRecord *rec, void *userdata) {
-        RepoScan *s = userdata;
+/* Whether an obsoletes entry (rpm's "name OP [E:]V[-R]", the release compared only when
+ * it has one) covers the installed version. */
+static bool dep_matches(const RepoXmlDep *dep, const Evr *installed) {
+        static const struct {
+                const char *flags;
+                bool lt, eq, gt;
+        } ops[] = { { "LT", true, false, false }, { "LE", true, true, false }, { "EQ", false, true, false },
+                    { "GE", false, true, true }, { "GT", false, false, true } };
+
+        if (!dep->flags || !*dep->flags)
+                return true;
+        RpmEvr want = { dep->epoch, dep->version, dep->release }, have = rpm_evr(installed);
+        if (!dep->release || !*dep->release)
+                have.release = want.release = NULL;
+        int c = rpm_evr_compare(&have, &want);
+        for (size_t i = 0; i < ELEMENTSOF(ops); i++)
+                if (streq(dep->flags, ops[i].flags))
+                        return c < 0 ? ops[i].lt : c == 0 ? ops[i].eq : ops[i].gt;
+        return false;
+}
+
+/* The package rec, offered by the repository, obsoletes what dep names: installed
+ * packages of another name it covers are replaced by it in dnf upgrade. */
+static int offer_obsolete(RepoScan *s, const RepoXmlRecord *rec, const RepoXmlDep *dep) {
+        Installed *x;
+        size_t n;
+
+        if (s->d->repos.no_obsoletes || !(n = find_name(s->d, dep->name, &x)))
+                return 0;
+        for (size_t i = 0; i < n; i++, x++) {
+                RpmEvr offered = { rec->epoch, rec->version, rec->release }, best = rpm_evr(&x->obs);
+                /* The same name is an update, not a replacement. */
+                if (streq(x->name, rec->name) || !dep_matches(dep, &x->evr))
+                        continue;
+                if (x->obs_name && rpm_evr_compare(&offered, &best) <= 0)
+                        continue;
+                free(x->obs_name);
+                free(x->obs_arch);
+                if (!(x->obs_name = strdup(rec->name)) || !(x->obs_arch = strdup(rec->arch)) ||
+                    evr_set(&x->obs, rec->epoch, rec->version, rec->release) < 0)
+                        return -ENOMEM;
+                x->obs_repo = s->repo->id;
+        }
+        return 0;
+}
+
+/* What dnf does with a package the repository offers (its obsoletes: rec->obsoletes). */
+static int offer(RepoScan *s, const RepoXmlRecord *rec) {
         Installed *x;
         size_t n;
         int k;
 
-        if (!rec->name || !rec->arch || !rec->version || !rec->release || streq(rec->arch, "src") ||
-            streq(rec->arch, "nosrc"))
-                return 0;
-        if (s->writer && (k = digest_add(s, rec)) < 0)
-                return k;
-        if (!(n = find_name(s->d, rec->name, &x)))
-                return 0;
+        /* Excluded packages are not in dnf's view at all. */
         if (yum_excluded(s->repo->excludes, rec->name, rec->arch))
                 return 0;
         bool held = yum_excluded(s->d->repos.main_excludes, rec->name, rec->arch);
+        for (size_t i = 0; i < rec->n_obsoletes && !held; i++)
+                if ((k = offer_obsolete(s, rec, &rec->obsoletes[i])) < 0)
+                        return k;
+        if (!(n = find_name(s->d, rec->name, &x)))
+                return 0;
         RpmEvr offered = { rec->epoch, rec->version, rec->release };
         for (size_t i = 0; i < n; i++, x++) {
                 if (!arch_compatible(x->arch, rec->arch))
@@ -287,6 +361,21 @@ static int on_primary(const RepoXmlRecord *rec, void *userdata) {
         return 0;
 }
 
+static int on_primary(const RepoXmlRecord *rec, void *userdata) {
+        RepoScan *s = userdata;
+        int k;
+
+        if (!rec->name || !rec->arch || !rec->version || !rec->release || streq(rec->arch, "src") ||
+            streq(rec->arch, "nosrc"))
+                return 0;
+        if (s->writer && (k = digest_add(s, rec, NULL)) < 0)
+                return k;
+        for (size_t i = 0; s->writer && i < rec->n_obsoletes; i++)
+                if ((k = digest_add(s, rec, &rec->obsoletes[i])) < 0)
+                        return k;
+        return offer(s, rec);
+}
+
 static int on_updateinfo(const RepoXmlRecord *rec, void *userdata) {
         RepoScan *s = userdata;
         Installed *x;
@@ -296,7 +385,7 @@ static int on_updateinfo(const RepoXmlRecord *rec, void *userdata) {
         if (!streq_ptr(rec->type, "security") || !rec->id || !rec->name || !rec->arch || !rec->version ||
             !rec->release)
                 return 0;
-        if (s->writer && (k = digest_add(s, rec)) < 0)
+        if (s->writer && (k = digest_add(s, rec, NULL)) < 0)
                 return k;
         if (!(n = find_name(s->d, rec->name, &x)))
                 return 0;
@@ -343,9 +432,9 @@ static AptCompression compression_of(const char *href) {
 /* A digest record back into the metadata record it was made of. */
 static int from_digest(const AptIndexRecord *r, void *userdata) {
         RepoScan *s = userdata;
-        char name[4096], arch[256], evr[256];
+        char name[4096], arch[256], evr[1024];
 
-        if (r->name_len >= sizeof(name))
+        if (r->name_len >= sizeof(name) || r->arch_len >= sizeof(arch) || r->version_len >= sizeof(evr))
                 return -EBADMSG;
         memcpy(name, r->name, r->name_len);
         name[r->name_len] = 0;
@@ -353,16 +442,24 @@ static int from_digest(const AptIndexRecord *r, void *userdata) {
         arch[r->arch_len] = 0;
         memcpy(evr, r->version, r->version_len);
         evr[r->version_len] = 0;
-        char *id = strchr(evr, '\t'), *colon = strchr(evr, ':');
+        char *dep[6] = { evr }, *id = strchr(evr, '\t');
+        size_t n_dep = 1;
+        for (char *p = evr; n_dep < ELEMENTSOF(dep) && (p = strchr(p, '\n'));)
+                *p++ = 0, dep[n_dep++] = p;
         if (id)
                 *id++ = 0;
-        char *dash = strrchr(evr, '-');
-        if (!colon || !dash || dash < colon)
+        char *colon = strchr(evr, ':'), *dash = strrchr(evr, '-');
+        if (!colon || !dash || dash < colon || (n_dep != 1 && n_dep != ELEMENTSOF(dep)) || (id && n_dep != 1))
                 return -EBADMSG;
         *colon = *dash = 0;
         RepoXmlRecord rec = { .name = name, .arch = arch, .epoch = evr, .version = colon + 1, .release = dash + 1 };
+        if (n_dep == ELEMENTSOF(dep)) {
+                RepoXmlDep d = { dep[1], *dep[2] ? dep[2] : NULL, dep[3], dep[4], *dep[5] ? dep[5] : NULL };
+                return yum_excluded(s->repo->excludes, name, arch) || yum_excluded(s->d->repos.main_excludes, name, arch)
+                               ? 0 : offer_obsolete(s, &rec, &d);
+        }
         if (!id)
-                return on_primary(&rec, s);
+                return offer(s, &rec);
         rec.type = "security";
         rec.id = id;
         rec.severity = r->hash >= 1 && r->hash <= ELEMENTSOF(severities) ? severities[r->hash - 1] : NULL;
@@ -677,6 +774,16 @@ static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
                 return -ENOMEM;
         for (size_t i = 0; i < d->n_pkgs; i++) {
                 Installed *x = &d->pkgs[i];
+                /* An obsoleting package replaces it, whatever update there is. */
+                if (x->obs_name) {
+                        evr_done(&x->cand);
+                        x->cand = x->obs;
+                        x->obs = (Evr) {};
+                        x->cand_repo = x->obs_repo;
+                        x->held = false;
+                        if (asprintf(&x->obs_text, "%s.%s", x->obs_name, x->obs_arch) < 0)
+                                return -ENOMEM;
+                }
                 if (!x->cand.version)
                         continue;
                 if (!(x->cand_text = evr_text(x->cand.epoch, x->cand.version, x->cand.release)))
@@ -685,6 +792,7 @@ static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
                         .name = x->name, .arch = x->arch, .installed = x->evr_text, .candidate = x->cand_text,
                         .security = x->security, .held = x->held, .phased = 100, .origin = x->cand_repo,
                         .severity = x->security ? x->severity : NULL, .advisories = x->security ? x->advisories : NULL,
+                        .obsoleted_by = x->obs_text,
                 };
         }
         k = check_reboot(ctx->root_fd, d, ret);

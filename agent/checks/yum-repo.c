@@ -209,6 +209,13 @@ int yum_repos_parse(YumRepos *r, const char *text, size_t size, const char *name
                                 return k;
                 } else if (cur && streq(key, "enabled") && parse_repo_bool(v, &cur->enabled) < 0)
                         return error_set(ret_error, -EBADMSG, "%s:%u: enabled=\"%s\" is not a boolean", name, line, v);
+                else if (!cur && streq(key, "obsoletes")) {
+                        bool b;
+                        if (parse_repo_bool(v, &b) < 0)
+                                return error_set(ret_error, -EBADMSG, "%s:%u: obsoletes=\"%s\" is not a boolean", name,
+                                                 line, v);
+                        r->no_obsoletes = !b;
+                }
         }
         return 0;
 }

@@ -27,6 +27,7 @@ typedef struct YumRepos {
         YumRepo *repos;
         size_t n_repos;
         char **main_excludes; /* dnf.conf [main] excludes, apply to every repository */
+        bool no_obsoletes;    /* dnf.conf [main] obsoletes=0: obsoleting packages are ignored */
 } YumRepos;
 
 void yum_repos_done(YumRepos *r);

@@ -47,3 +47,44 @@ def test_variables_pick_the_cache_of_this_release(vigie, empty_config, cache, tm
     assert upg["foo"]["candidate"] == "1.1-1" and upg["bar"]["candidate"] == "2.0-1"
     sec = {s["package"]: s for s in ev["security_updates"]}
     assert sec["foo"]["advisories"] == ["FEDORA-2026-0002"] and sec["bar"]["repository"] == "extra-41"
+
+
+def test_obsoletes_agree_with_dnf(vigie, empty_config, cache, tmp_path):
+    """A package of another name that obsoletes an installed one replaces it in dnf upgrade:
+    check-update lists it under "Obsoleting Packages"; Vigie counts the installed package as
+    upgradable, with the replacement's version and name (obsoleted_by)."""
+    root = DnfRoot(tmp_path / "root", cache)
+    root.install(*(rpm(cache, n, "1.0") for n in ("oldpkg", "both", "keep", "self", "excl-old")))
+    repo = make_repo(cache, tmp_path / "repo", [
+        rpm(cache, "newpkg", "2.0", obsoletes=["oldpkg < 2.0"]),
+        rpm(cache, "both", "1.1"), rpm(cache, "both-ng", "3.0", obsoletes=["both < 5"]),
+        rpm(cache, "keep-ng", "1.0", obsoletes=["keep < 1.0"]),      # 1.0 is not older than 1.0
+        rpm(cache, "self", "1.1", obsoletes=["self < 1.1"]),        # an update, not a replacement
+        rpm(cache, "excl-new", "1.0", obsoletes=["excl-old"])],     # excluded: nothing
+        [adv(1, "Important", ("both", 0, "1.1", "1", "noarch"))])
+    root.add_repo("fixture-a", repo, exclude="excl-new")
+    root.makecache()
+    ev = check(vigie, empty_config, root, tmp_path)["evidence"]
+    assert_agrees_with_dnf(root, ev)
+    obs = {(p["package"], p["arch"], p["obsoleted_by"], p["candidate"])
+           for p in ev["upgradable_packages"] if "obsoleted_by" in p}
+    # dnf also lists self-1.1 as obsoleting self-1.0 (its "Obsoletes: self < 1.1"): that is
+    # the ordinary update of self, which Vigie reports as such.
+    dnf_obs = root.obsoleting()
+    assert ("self", "noarch", "self.noarch", "1.1-1") in dnf_obs
+    assert obs == {o for o in dnf_obs if o[2].rsplit(".", 1)[0] != o[0]} == {
+        ("oldpkg", "noarch", "newpkg.noarch", "2.0-1"), ("both", "noarch", "both-ng.noarch", "3.0-1")}
+    assert ev["upgradable"] == 3 and {s["package"] for s in ev["security_updates"]} == {"both"}
+    # The metadata digests keep the obsoletes: a cold and a warm run say the same.
+    state_dir = tmp_path / "statedir"
+    state_dir.mkdir()
+    conf = tmp_path / "agent.conf"
+    conf.write_text(f"[Agent]\nStateDirectory={state_dir}\n")
+    runs = [check(vigie, conf, root, tmp_path)["evidence"]["upgradable_packages"] for _ in range(2)]
+    assert list((state_dir / "cache/dnf-metadata").iterdir())
+    assert runs[0] == runs[1] == ev["upgradable_packages"]
+    # obsoletes=0 in dnf.conf: dnf ignores them, and so does Vigie.
+    (root.path / "etc/dnf/dnf.conf").write_text("[main]\ngpgcheck=0\nobsoletes=0\n")
+    ev = check(vigie, empty_config, root, tmp_path)["evidence"]
+    assert_agrees_with_dnf(root, ev)
+    assert not any("obsoleted_by" in p for p in ev["upgradable_packages"]) and ev["upgradable"] == 2
