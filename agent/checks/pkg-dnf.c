@@ -22,6 +22,7 @@
 #include "apt-lists.h"
 #include "cleanup.h"
 #include "dnf-vars.h"
+#include "dnf-versionlock.h"
 #include "error-util.h"
 #include "fs-util.h"
 #include "i18n.h"
@@ -76,6 +77,7 @@ typedef struct DnfData {
         YumRepos repos;
         DnfVars vars;
         DnfReleasever releasever;
+        DnfVersionlock lock;
         struct utsname uts;
 } DnfData;
 
@@ -107,6 +109,7 @@ static void dnf_data_free(void *p) {
         free(d->pkgs);
         yum_repos_done(&d->repos);
         dnf_vars_done(&d->vars);
+        dnf_versionlock_done(&d->lock);
         dnf_releasever_done(&d->releasever);
         free(d);
 }
@@ -311,8 +314,10 @@ static int offer_obsolete(RepoScan *s, const RepoXmlRecord *rec, const RepoXmlDe
                 return 0;
         for (size_t i = 0; i < n; i++, x++) {
                 RpmEvr offered = { rec->epoch, rec->version, rec->release }, best = rpm_evr(&x->obs);
-                /* The same name is an update, not a replacement. */
-                if (streq(x->name, rec->name) || !dep_matches(dep, &x->evr))
+                /* The same name is an update, not a replacement; the plugin hides what
+                 * obsoletes a locked version. */
+                if (streq(x->name, rec->name) || !dep_matches(dep, &x->evr) ||
+                    dnf_versionlock_locked(&s->d->lock, x->name, x->evr.epoch, x->evr.version, x->evr.release, x->arch))
                         continue;
                 if (x->obs_name && rpm_evr_compare(&offered, &best) <= 0)
                         continue;
@@ -326,6 +331,13 @@ static int offer_obsolete(RepoScan *s, const RepoXmlRecord *rec, const RepoXmlDe
         return 0;
 }
 
+/* dnf.conf's excludes and the versionlock plugin hide a package the repository offers:
+ * an update hidden so is held. */
+static bool hidden(const RepoScan *s, const RepoXmlRecord *rec) {
+        return yum_excluded(s->d->repos.main_excludes, rec->name, rec->arch) ||
+               dnf_versionlock_hides(&s->d->lock, rec->name, rec->epoch, rec->version, rec->release, rec->arch);
+}
+
 /* What dnf does with a package the repository offers (its obsoletes: rec->obsoletes). */
 static int offer(RepoScan *s, const RepoXmlRecord *rec) {
         Installed *x;
@@ -335,7 +347,7 @@ static int offer(RepoScan *s, const RepoXmlRecord *rec) {
         /* Excluded packages are not in dnf's view at all. */
         if (yum_excluded(s->repo->excludes, rec->name, rec->arch))
                 return 0;
-        bool held = yum_excluded(s->d->repos.main_excludes, rec->name, rec->arch);
+        bool held = hidden(s, rec);
         for (size_t i = 0; i < rec->n_obsoletes && !held; i++)
                 if ((k = offer_obsolete(s, rec, &rec->obsoletes[i])) < 0)
                         return k;
@@ -455,8 +467,7 @@ static int from_digest(const AptIndexRecord *r, void *userdata) {
         RepoXmlRecord rec = { .name = name, .arch = arch, .epoch = evr, .version = colon + 1, .release = dash + 1 };
         if (n_dep == ELEMENTSOF(dep)) {
                 RepoXmlDep d = { dep[1], *dep[2] ? dep[2] : NULL, dep[3], dep[4], *dep[5] ? dep[5] : NULL };
-                return yum_excluded(s->repo->excludes, name, arch) || yum_excluded(s->d->repos.main_excludes, name, arch)
-                               ? 0 : offer_obsolete(s, &rec, &d);
+                return yum_excluded(s->repo->excludes, name, arch) || hidden(s, &rec) ? 0 : offer_obsolete(s, &rec, &d);
         }
         if (!id)
                 return offer(s, &rec);
@@ -631,26 +642,13 @@ static bool timer_enabled(int root_fd, const char *timer) {
 
 /* apply_updates= of an automatic.conf's [commands], off by default. */
 static bool applies_updates(int root_fd, const char *conf) {
-        _cleanup_free_ char *text = NULL;
-        bool in_commands = false;
+        _cleanup_free_ char *text = NULL, *value = NULL;
+        bool on = false;
 
-        if (root_read_file(root_fd, conf, 1024 * 1024, &text, NULL) < 0)
+        if (root_read_file(root_fd, conf, 1024 * 1024, &text, NULL) < 0 ||
+            yum_ini_get(text, "commands", "apply_updates", &value) < 0 || !value)
                 return false;
-        for (char *p = text, *nl; p; p = nl) {
-                nl = strchr(p, '\n');
-                if (nl)
-                        *nl++ = 0;
-                p += strspn(p, " \t");
-                if (*p == '[')
-                        in_commands = startswith_str(p, "[commands]");
-                else if (in_commands && startswith_str(p, "apply_updates")) {
-                        p += strlen("apply_updates");
-                        p += strspn(p, " \t=");
-                        return strncasecmp(p, "yes", 3) == 0 || strncasecmp(p, "true", 4) == 0 ||
-                               strncmp(p, "1", 1) == 0 || strncasecmp(p, "on", 2) == 0;
-                }
-        }
-        return false;
+        return yum_parse_bool(value, &on) >= 0 && on;
 }
 
 /* dnf-automatic-install.timer installs; dnf-automatic.timer and dnf5-automatic.timer do
@@ -760,6 +758,9 @@ static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
         if (k < 0)
                 return k;
         k = yum_repos_load(ctx->root_fd, &d->vars, &d->repos, ret_error);
+        if (k < 0)
+                return k;
+        k = dnf_versionlock_load(ctx->root_fd, !d->repos.no_plugins, &d->lock, ret_error);
         if (k < 0)
                 return k;
         for (size_t i = 0; i < d->repos.n_repos; i++)

@@ -37,7 +37,7 @@ static bool is_space(char c) {
 }
 
 /* libdnf's boolean: 1/yes/true/on, 0/no/false/off. */
-static int parse_repo_bool(const char *v, bool *ret) {
+int yum_parse_bool(const char *v, bool *ret) {
         static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
         for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
                 if (strcasecmp(v, yes[i]) == 0)
@@ -207,14 +207,14 @@ int yum_repos_parse(YumRepos *r, const char *text, size_t size, const char *name
                                 return error_set(ret_error, k, "%s:%u: too many exclude globs", name, line);
                         if (k < 0)
                                 return k;
-                } else if (cur && streq(key, "enabled") && parse_repo_bool(v, &cur->enabled) < 0)
+                } else if (cur && streq(key, "enabled") && yum_parse_bool(v, &cur->enabled) < 0)
                         return error_set(ret_error, -EBADMSG, "%s:%u: enabled=\"%s\" is not a boolean", name, line, v);
-                else if (!cur && streq(key, "obsoletes")) {
+                else if (!cur && (streq(key, "obsoletes") || streq(key, "plugins"))) {
                         bool b;
-                        if (parse_repo_bool(v, &b) < 0)
-                                return error_set(ret_error, -EBADMSG, "%s:%u: obsoletes=\"%s\" is not a boolean", name,
-                                                 line, v);
-                        r->no_obsoletes = !b;
+                        if (yum_parse_bool(v, &b) < 0)
+                                return error_set(ret_error, -EBADMSG, "%s:%u: %s=\"%s\" is not a boolean", name, line,
+                                                 key, v);
+                        *(streq(key, "plugins") ? &r->no_plugins : &r->no_obsoletes) = !b;
                 }
         }
         return 0;
@@ -299,5 +299,37 @@ int yum_repo_cache_name(const YumRepo *repo, char ret[static YUM_CACHE_NAME_MAX]
                 return k;
         if (snprintf(ret, YUM_CACHE_NAME_MAX, "%s-%.16s", repo->id, hex) >= YUM_CACHE_NAME_MAX)
                 return -ENAMETOOLONG;
+        return 0;
+}
+
+int yum_ini_get(const char *text, const char *section, const char *key, char **ret) {
+        size_t sl = strlen(section), kl = strlen(key);
+        bool in = false;
+
+        *ret = NULL;
+        for (const char *p = text, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+                nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+                while (len > 0 && is_space(*p))
+                        p++, len--;
+                while (len > 0 && is_space(p[len - 1]))
+                        len--;
+                if (len > 0 && *p == '[') {
+                        in = len == sl + 2 && p[len - 1] == ']' && strncmp(p + 1, section, sl) == 0;
+                        continue;
+                }
+                if (!in || len <= kl || strncmp(p, key, kl) != 0)
+                        continue;
+                const char *v = p + kl, *end = p + len;
+                while (v < end && is_space(*v))
+                        v++;
+                if (v == end || *v != '=')
+                        continue;
+                for (v++; v < end && is_space(*v); v++)
+                        ;
+                free(*ret);
+                if (!(*ret = strndup(v, (size_t) (end - v))))
+                        return -ENOMEM;
+        }
         return 0;
 }

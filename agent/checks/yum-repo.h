@@ -28,6 +28,7 @@ typedef struct YumRepos {
         size_t n_repos;
         char **main_excludes; /* dnf.conf [main] excludes, apply to every repository */
         bool no_obsoletes;    /* dnf.conf [main] obsoletes=0: obsoleting packages are ignored */
+        bool no_plugins;      /* dnf.conf [main] plugins=0 */
 } YumRepos;
 
 void yum_repos_done(YumRepos *r);
@@ -47,5 +48,9 @@ int yum_repos_load(int root_fd, const DnfVars *vars, YumRepos *ret, char **ret_e
  * SHA-256 of the metalink, else the mirrorlist, else the first baseurl, else the id. */
 #define YUM_CACHE_NAME_MAX 512
 int yum_repo_cache_name(const YumRepo *repo, char ret[static YUM_CACHE_NAME_MAX]);
+/* The value of key in [section] of an INI text (the last one, stripped), NULL: none. */
+int yum_ini_get(const char *text, const char *section, const char *key, char **ret);
+/* libdnf's boolean: 1/yes/true/on, 0/no/false/off (any case). -EINVAL otherwise. */
+int yum_parse_bool(const char *v, bool *ret);
 /* Whether name (or name.arch) matches one of the globs. */
 bool yum_excluded(char *const *globs, const char *name, const char *arch);

@@ -4,11 +4,13 @@
 cache directory each repository's expanded URL names."""
 import os
 import platform
+import subprocess
 import time
+from pathlib import Path
 
 from test_patch_level_dnf import (adv, assert_agrees_with_dnf, cache, check, pytestmark,  # noqa: F401
-                                  rpm, make_repo)
-from mkroot_dnf import DnfRoot  # noqa: I001 (test_patch_level_dnf sets sys.path)
+                                  rpm, make_repo, vigie_sets)
+from mkroot_dnf import DnfRoot, _home  # noqa: I001 (test_patch_level_dnf sets sys.path)
 
 
 def test_variables_pick_the_cache_of_this_release(vigie, empty_config, cache, tmp_path):
@@ -88,3 +90,67 @@ def test_obsoletes_agree_with_dnf(vigie, empty_config, cache, tmp_path):
     ev = check(vigie, empty_config, root, tmp_path)["evidence"]
     assert_agrees_with_dnf(root, ev)
     assert not any("obsoleted_by" in p for p in ev["upgradable_packages"]) and ev["upgradable"] == 2
+
+
+LOCKLIST = """# Added by 'versionlock add' on Tue Dec  1 10:00:00 2026
+locked-0:1.0-1.*
+lockedglob-1.*
+lockold-0:1.0-1.*
+
+!excl-0:1.1-1.noarch
+"""
+
+
+def versionlock_root(cache, tmp_path):
+    root = DnfRoot(tmp_path / "root", cache)
+    root.install(*(rpm(cache, n, "1.0") for n in ("locked", "lockedglob", "excl", "free", "lockold")))
+    repo = make_repo(cache, tmp_path / "repo", [
+        rpm(cache, "locked", "1.1"), rpm(cache, "locked", "1.2"), rpm(cache, "lockedglob", "1.1"),
+        rpm(cache, "lockedglob", "2.0"), rpm(cache, "excl", "1.1"), rpm(cache, "free", "1.1"),
+        rpm(cache, "lockold-ng", "2.0", obsoletes=["lockold < 2.0"])])
+    root.add_repo("fixture-a", repo)
+    root.makecache()
+    plugins = root.path / "etc/dnf/plugins"
+    plugins.mkdir(parents=True)
+    (plugins / "versionlock.conf").write_text("[main]\nenabled = 1\nlocklist = /etc/dnf/plugins/versionlock.list\n")
+    (plugins / "versionlock.list").write_text(LOCKLIST)
+    return root
+
+
+def check_update_with_versionlock(root, plugins_core, tmp_path):
+    """Real dnf's check-update with the plugin of a dnf-plugins-core checkout."""
+    conf = tmp_path / "pluginconf"
+    conf.mkdir()
+    (conf / "versionlock.conf").write_text(f"[main]\nenabled=1\nlocklist={root.path}/etc/dnf/plugins/versionlock.list\n")
+    env = {**_home(root.cache), "PYTHONPATH": str(plugins_core / "plugins")}
+    r = subprocess.run(["dnf", "--installroot", root.path, "--releasever", "41", "-c", root.path / "etc/dnf/dnf.conf",
+                        "--setopt", f"reposdir={root.path}/etc/yum.repos.d", "--setopt",
+                        f"pluginpath={plugins_core}/plugins", "--setopt", f"pluginconfpath={conf}", "-C", "-q",
+                        "check-update"], env=env, capture_output=True, text=True)
+    assert r.returncode in (0, 100) and "Obsoleting" not in r.stdout, r
+    return {(f[0].rsplit(".", 1)[0], f[0].rsplit(".", 1)[1], f[1]) for f in map(str.split, r.stdout.splitlines())
+            if len(f) == 3 and "." in f[0]}
+
+
+def test_versionlock_holds_what_the_plugin_hides(vigie, empty_config, cache, tmp_path):
+    """dnf-plugins-core's versionlock is not in Debian: the expected sets are what the real
+    plugin (run by Debian's dnf from a dnf-plugins-core checkout) gives: check-update lists
+    lockedglob 1.1-1 and free 1.1-1 only. With DNF_PLUGINS_CORE=CHECKOUT the test runs it."""
+    root = versionlock_root(cache, tmp_path)
+    ev = check(vigie, empty_config, root, tmp_path)["evidence"]
+    upg = {p["package"]: (p["candidate"], p["held"]) for p in ev["upgradable_packages"]}
+    assert upg == {"locked": ("1.2-1", True), "lockedglob": ("1.1-1", False), "excl": ("1.1-1", True),
+                   "free": ("1.1-1", False)}, upg
+    assert ev["held"] == 2
+    plugins_core = os.environ.get("DNF_PLUGINS_CORE")  # a dnf-plugins-core checkout: the real plugin
+    if plugins_core:
+        assert vigie_sets(ev)[0] == check_update_with_versionlock(root, Path(plugins_core), tmp_path)
+    # Without the plugin (dnf without it sees everything, as the fixture's dnf does).
+    (root.path / "etc/dnf/plugins/versionlock.conf").write_text("[main]\nenabled=0\nlocklist=/etc/dnf/plugins/versionlock.list\n")
+    ev = check(vigie, empty_config, root, tmp_path)["evidence"]
+    assert_agrees_with_dnf(root, ev)
+    assert ev["held"] == 0 and any(p.get("obsoleted_by") == "lockold-ng.noarch" for p in ev["upgradable_packages"])
+    # plugins=0 in dnf.conf turns every plugin off.
+    (root.path / "etc/dnf/plugins/versionlock.conf").write_text("[main]\nenabled=1\nlocklist=/etc/dnf/plugins/versionlock.list\n")
+    (root.path / "etc/dnf/dnf.conf").write_text("[main]\ngpgcheck=0\nplugins=0\n")
+    assert check(vigie, empty_config, root, tmp_path)["evidence"]["held"] == 0
