@@ -187,6 +187,8 @@ bool dnf_versionlock_hides(const DnfVersionlock *v, const char *name, const char
                            const char *release, const char *arch) {
         bool locked_name = false;
 
+        if (v->n_patterns == 0)
+                return false;
         for (size_t i = 0; i < v->n_patterns; i++) {
                 const DnfLockPattern *p = &v->patterns[i];
                 if (p->exclude && pattern_matches(p, name, epoch, version, release, arch))

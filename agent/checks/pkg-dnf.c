@@ -74,6 +74,11 @@ typedef struct Installed {
 typedef struct DnfData {
         Installed *pkgs;
         size_t n_pkgs;
+        /* The installed names: an open-addressing table of the name's hash and the first
+         * index of the name in pkgs (sorted by name) + 1, 0: empty. Most metadata records name packages that are
+         * not installed; this tells so without copying or comparing strings. */
+        struct { uint32_t hash, index; } *by_name;
+        size_t by_name_mask;
         YumRepos repos;
         DnfVars vars;
         DnfReleasever releasever;
@@ -107,6 +112,7 @@ static void dnf_data_free(void *p) {
                 strv_free(x->advisories);
         }
         free(d->pkgs);
+        free(d->by_name);
         yum_repos_done(&d->repos);
         dnf_vars_done(&d->vars);
         dnf_versionlock_done(&d->lock);
@@ -195,24 +201,56 @@ static void keep_newest(DnfData *d) {
         d->n_pkgs = w;
 }
 
-static int name_key_cmp(const void *key, const void *elem) {
-        return strcmp(key, ((const Installed *) elem)->name);
+static uint32_t name_hash(const char *name, size_t len) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (uint8_t) name[i]) * 16777619u;
+        return h;
+}
+
+static int index_names(DnfData *d) {
+        size_t size = 16;
+
+        while (size < 2 * d->n_pkgs)
+                size *= 2;
+        if (!(d->by_name = calloc(size, sizeof(*d->by_name))))
+                return -ENOMEM;
+        d->by_name_mask = size - 1;
+        for (size_t i = 0; i < d->n_pkgs; i++) {
+                if (i > 0 && streq(d->pkgs[i - 1].name, d->pkgs[i].name))
+                        continue;
+                uint32_t h = name_hash(d->pkgs[i].name, strlen(d->pkgs[i].name));
+                size_t slot = h & d->by_name_mask;
+                while (d->by_name[slot].index)
+                        slot = (slot + 1) & d->by_name_mask;
+                d->by_name[slot].hash = h;
+                d->by_name[slot].index = (uint32_t) i + 1;
+        }
+        return 0;
+}
+
+/* The index of the first installed package named name[0..len), -1: none. */
+static ssize_t installed_index(const DnfData *d, const char *name, size_t len) {
+        uint32_t h = name_hash(name, len);
+        for (size_t slot = h & d->by_name_mask; d->by_name[slot].index; slot = (slot + 1) & d->by_name_mask) {
+                const char *n = d->pkgs[d->by_name[slot].index - 1].name;
+                if (d->by_name[slot].hash == h && strncmp(n, name, len) == 0 && n[len] == 0)
+                        return d->by_name[slot].index - 1;
+        }
+        return -1;
 }
 
 /* The installed packages named name: [*ret_first, *ret_first + count). */
 static size_t find_name(const DnfData *d, const char *name, Installed **ret_first) {
-        Installed *x = bsearch(name, d->pkgs, d->n_pkgs, sizeof(Installed), name_key_cmp);
-        Installed *end = d->pkgs + d->n_pkgs;
+        ssize_t i = installed_index(d, name, strlen(name));
+        size_t n = 0;
 
-        if (!x)
+        if (i < 0)
                 return 0;
-        while (x > d->pkgs && streq(x[-1].name, name))
-                x--;
-        Installed *y = x;
-        while (y < end && streq(y->name, name))
-                y++;
-        *ret_first = x;
-        return (size_t) (y - x);
+        *ret_first = d->pkgs + i;
+        while ((size_t) i + n < d->n_pkgs && streq(d->pkgs[i + n].name, name))
+                n++;
+        return n;
 }
 
 /* dnf upgrades within an arch, and across noarch. */
@@ -344,6 +382,9 @@ static int offer(RepoScan *s, const RepoXmlRecord *rec) {
         size_t n;
         int k;
 
+        /* Most packages are neither installed nor obsolete anything. */
+        if (rec->n_obsoletes == 0 && installed_index(s->d, rec->name, strlen(rec->name)) < 0)
+                return 0;
         /* Excluded packages are not in dnf's view at all. */
         if (yum_excluded(s->repo->excludes, rec->name, rec->arch))
                 return 0;
@@ -448,6 +489,16 @@ static int from_digest(const AptIndexRecord *r, void *userdata) {
 
         if (r->name_len >= sizeof(name) || r->arch_len >= sizeof(arch) || r->version_len >= sizeof(evr))
                 return -EBADMSG;
+        /* A record about a package that is not installed changes nothing: skip it before
+         * copying anything (an obsoletes record is about the installed package it names). */
+        const char *obs = memchr(r->version, '\n', r->version_len);
+        if (!obs && installed_index(s->d, r->name, r->name_len) < 0)
+                return 0;
+        if (obs) {
+                const char *end = r->version + r->version_len, *obs_end = memchr(obs + 1, '\n', (size_t) (end - obs - 1));
+                if (obs_end && installed_index(s->d, obs + 1, (size_t) (obs_end - obs - 1)) < 0)
+                        return 0;
+        }
         memcpy(name, r->name, r->name_len);
         name[r->name_len] = 0;
         memcpy(arch, r->arch, r->arch_len);
@@ -753,6 +804,9 @@ static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
         if (k < 0)
                 return k;
         keep_newest(d);
+        k = index_names(d);
+        if (k < 0)
+                return k;
         (void) uname(&d->uts);
         k = load_vars(ctx->root_fd, d);
         if (k < 0)

@@ -280,6 +280,8 @@ done:
 bool yum_excluded(char *const *globs, const char *name, const char *arch) {
         char na[512];
 
+        if (!globs || !globs[0])
+                return false;
         snprintf(na, sizeof(na), "%s.%s", name, arch);
         for (size_t i = 0; globs && globs[i]; i++)
                 if (fnmatch(globs[i], name, 0) == 0 || fnmatch(globs[i], na, 0) == 0)
