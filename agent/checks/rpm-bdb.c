@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -89,10 +90,20 @@ static int open_meta(Bdb *db) {
         for (size_t i = 0; i < 32; i++)
                 db->spares[i] = u32(db, meta + 96 + 4 * i);
         /* BerkeleyDB's page sizes: powers of two from 512 to 64 KiB. */
-        if (db->pagesize < 512 || db->pagesize > 65536 || (db->pagesize & (db->pagesize - 1)) ||
-            db->maxbucket > db->lastpage)
+        if (db->pagesize < 512 || db->pagesize > 65536 || (db->pagesize & (db->pagesize - 1)))
                 return -EBADMSG;
-        /* Every page once per bucket chain and once per overflow chain is plenty. */
+        /* The file's own size bounds what its meta page claims. */
+        uint64_t size = db->size;
+        struct stat st;
+        if (db->fd >= 0) {
+                if (fstat(db->fd, &st) < 0)
+                        return -errno;
+                size = (uint64_t) st.st_size;
+        }
+        if (size / db->pagesize == 0 || db->lastpage >= size / db->pagesize || db->maxbucket > db->lastpage)
+                return -EBADMSG;
+        /* Every page once per bucket chain and once per overflow chain is plenty; a loop in
+         * a damaged file ends there. */
         db->max_reads = 4 * ((uint64_t) db->lastpage + 1) + 16;
         return 0;
 }

@@ -78,6 +78,11 @@ static void test_damaged(void **state) {
         copy[16] = 42;
         assert_int_equal(rpm_bdb_foreach(-1, copy, n, count, &seen), -EPROTONOSUPPORT);
         assert_int_equal(rpm_bdb_foreach(-1, buf, n - 512, count, &seen), -EBADMSG);
+        /* A meta page claiming more pages than the file has (libFuzzer found the loop below
+         * running for billions of reads when the bound came from this claim). */
+        memcpy(copy, buf, n);
+        memcpy(copy + 32, &(uint32_t) { 0xfffffff0u }, 4);
+        assert_int_equal(rpm_bdb_foreach(-1, copy, n, count, &seen), -EBADMSG);
         /* Every page's next pointer at itself: the bounded page reads stop the loop. */
         memcpy(copy, buf, n);
         for (size_t pg = 1; pg < n / 512; pg++)
