@@ -24,7 +24,7 @@ TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cry
  dconf-cli
  nginx openvpn
  chromium|chromium-browser chromium-driver|chromium-chromedriver python3-selenium libnss3-tools
- rpm createrepo-c dnf
+ rpm createrepo-c dnf db5.3-util
  xvfb xfce4-panel dunst xdotool imagemagick fonts-dejavu-core adwaita-icon-theme
  swtpm swtpm-tools tpm2-openssl tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0
  libtss2-tcti-swtpm0t64|libtss2-tcti-swtpm0"

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,19 +222,28 @@ int apt_index_cache_parse(const void *data, size_t size, const char *name, const
 
 int apt_index_cache_load(const char *cache_dir, const char *name, const AptIndexKey *key, AptIndexRecordFunc cb,
                          void *userdata) {
-        _cleanup_free_ char *path = path_join(cache_dir, name), *data = NULL;
-        size_t size;
+        _cleanup_free_ char *path = path_join(cache_dir, name);
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
         int r;
 
         if (!path)
                 return -ENOMEM;
-        r = read_file_full(path, APT_INDEX_CACHE_MAX, &data, &size);
-        if (r < 0) {
-                if (r != -ENOENT)
-                        log_debug_errno(r, "Cannot read the index digest \"%s\", reading its file: %m", path);
-                return r == -ENOMEM ? r : 0;
+        /* Mapped, not read: no copy of megabytes into memory of our own. Digests are only
+         * ever replaced by rename, never rewritten in place, so the mapping stays whole. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
+            (uint64_t) st.st_size > APT_INDEX_CACHE_MAX) {
+                if (fd >= 0 || errno != ENOENT)
+                        log_debug("Cannot use the index digest \"%s\", reading its file.", path);
+                return 0;
         }
-        r = apt_index_cache_parse(data, size, name, key, cb, userdata);
+        void *data = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (data == MAP_FAILED)
+                return errno == ENOMEM ? -ENOMEM : 0;
+        (void) madvise(data, (size_t) st.st_size, MADV_SEQUENTIAL);
+        r = apt_index_cache_parse(data, (size_t) st.st_size, name, key, cb, userdata);
+        (void) munmap(data, (size_t) st.st_size);
         if (r == -EBADMSG || r == -ESTALE) {
                 log_debug("The index digest \"%s\" is %s, reading its file.", path,
                           r == -ESTALE ? "out of date" : "damaged");

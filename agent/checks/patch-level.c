@@ -118,7 +118,8 @@ static int add_update(const PkgSource *src, const PkgUpdate *u, json_object *upg
             json_add_string(o, "package", u->name) < 0 || json_add_string(o, "arch", u->arch) < 0 ||
             json_add_string(o, "installed", u->installed) < 0 || json_add_string(o, "candidate", u->candidate) < 0 ||
             json_add_bool(o, "security", u->security) < 0 || json_add_bool(o, "held", u->held) < 0 ||
-            (u->phased < 100 && json_add_int(o, "phased_percentage", u->phased) < 0))
+            (u->phased < 100 && json_add_int(o, "phased_percentage", u->phased) < 0) ||
+            (u->obsoleted_by && json_add_string(o, "obsoleted_by", u->obsoleted_by) < 0))
                 return -ENOMEM;
         if (!u->security)
                 return 0;

@@ -21,6 +21,8 @@
 #include "apt-index-cache.h"
 #include "apt-lists.h"
 #include "cleanup.h"
+#include "dnf-vars.h"
+#include "dnf-versionlock.h"
 #include "error-util.h"
 #include "fs-util.h"
 #include "i18n.h"
@@ -57,6 +59,12 @@ typedef struct Installed {
         char *cand_text;
         const char *cand_repo;
         bool held;             /* only dnf.conf's excludes hide the candidate */
+        /* The newest package of another name that obsoletes it: dnf upgrade installs it in
+         * its place. */
+        char *obs_name, *obs_arch;
+        Evr obs;
+        const char *obs_repo;
+        char *obs_text;        /* "name.arch" */
         bool security;
         char *severity;
         char **advisories;
@@ -66,7 +74,15 @@ typedef struct Installed {
 typedef struct DnfData {
         Installed *pkgs;
         size_t n_pkgs;
+        /* The installed names: an open-addressing table of the name's hash and the first
+         * index of the name in pkgs (sorted by name) + 1, 0: empty. Most metadata records name packages that are
+         * not installed; this tells so without copying or comparing strings. */
+        struct { uint32_t hash, index; } *by_name;
+        size_t by_name_mask;
         YumRepos repos;
+        DnfVars vars;
+        DnfReleasever releasever;
+        DnfVersionlock lock;
         struct utsname uts;
 } DnfData;
 
@@ -88,11 +104,19 @@ static void dnf_data_free(void *p) {
                 free(x->evr_text);
                 evr_done(&x->cand);
                 free(x->cand_text);
+                free(x->obs_name);
+                free(x->obs_arch);
+                evr_done(&x->obs);
+                free(x->obs_text);
                 free(x->severity);
                 strv_free(x->advisories);
         }
         free(d->pkgs);
+        free(d->by_name);
         yum_repos_done(&d->repos);
+        dnf_vars_done(&d->vars);
+        dnf_versionlock_done(&d->lock);
+        dnf_releasever_done(&d->releasever);
         free(d);
 }
 
@@ -122,7 +146,10 @@ static int evr_set(Evr *e, const char *epoch, const char *version, const char *r
 static int add_installed(const RpmHeaderInfo *h, void *userdata) {
         DnfData *d = userdata;
         char epoch[16];
+        int k;
 
+        if ((k = dnf_releasever_add(&d->releasever, h)) < 0)
+                return k;
         if (!h->arch || streq(h->name, "gpg-pubkey"))
                 return 0;
         if (d->n_pkgs >= INSTALLED_MAX)
@@ -174,24 +201,56 @@ static void keep_newest(DnfData *d) {
         d->n_pkgs = w;
 }
 
-static int name_key_cmp(const void *key, const void *elem) {
-        return strcmp(key, ((const Installed *) elem)->name);
+static uint32_t name_hash(const char *name, size_t len) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (uint8_t) name[i]) * 16777619u;
+        return h;
+}
+
+static int index_names(DnfData *d) {
+        size_t size = 16;
+
+        while (size < 2 * d->n_pkgs)
+                size *= 2;
+        if (!(d->by_name = calloc(size, sizeof(*d->by_name))))
+                return -ENOMEM;
+        d->by_name_mask = size - 1;
+        for (size_t i = 0; i < d->n_pkgs; i++) {
+                if (i > 0 && streq(d->pkgs[i - 1].name, d->pkgs[i].name))
+                        continue;
+                uint32_t h = name_hash(d->pkgs[i].name, strlen(d->pkgs[i].name));
+                size_t slot = h & d->by_name_mask;
+                while (d->by_name[slot].index)
+                        slot = (slot + 1) & d->by_name_mask;
+                d->by_name[slot].hash = h;
+                d->by_name[slot].index = (uint32_t) i + 1;
+        }
+        return 0;
+}
+
+/* The index of the first installed package named name[0..len), -1: none. */
+static ssize_t installed_index(const DnfData *d, const char *name, size_t len) {
+        uint32_t h = name_hash(name, len);
+        for (size_t slot = h & d->by_name_mask; d->by_name[slot].index; slot = (slot + 1) & d->by_name_mask) {
+                const char *n = d->pkgs[d->by_name[slot].index - 1].name;
+                if (d->by_name[slot].hash == h && strncmp(n, name, len) == 0 && n[len] == 0)
+                        return d->by_name[slot].index - 1;
+        }
+        return -1;
 }
 
 /* The installed packages named name: [*ret_first, *ret_first + count). */
 static size_t find_name(const DnfData *d, const char *name, Installed **ret_first) {
-        Installed *x = bsearch(name, d->pkgs, d->n_pkgs, sizeof(Installed), name_key_cmp);
-        Installed *end = d->pkgs + d->n_pkgs;
+        ssize_t i = installed_index(d, name, strlen(name));
+        size_t n = 0;
 
-        if (!x)
+        if (i < 0)
                 return 0;
-        while (x > d->pkgs && streq(x[-1].name, name))
-                x--;
-        Installed *y = x;
-        while (y < end && streq(y->name, name))
-                y++;
-        *ret_first = x;
-        return (size_t) (y - x);
+        *ret_first = d->pkgs + i;
+        while ((size_t) i + n < d->n_pkgs && streq(d->pkgs[i + n].name, name))
+                n++;
+        return n;
 }
 
 /* dnf upgrades within an arch, and across noarch. */
@@ -215,13 +274,32 @@ static int severity_rank(const char *s) {
         return 0;
 }
 
-/* A metadata record in a digest (apt-index-cache.h): the version field holds
- * "E:V-R" (primary) or "E:V-R<TAB>ADVISORY" (security advisories of updateinfo; the
- * severity's rank in the hash field). */
-static int digest_add(RepoScan *s, const RepoXmlRecord *rec) {
-        char version[512];
-        int n = snprintf(version, sizeof(version), "%s:%s-%s%s%s", rec->epoch && *rec->epoch ? rec->epoch : "0",
-                         rec->version, rec->release, rec->id ? "\t" : "", strempty(rec->id));
+/* A metadata record in a digest (apt-index-cache.h): the version field holds "E:V-R"
+ * (a package of primary), "E:V-R<TAB>ADVISORY" (a package of a security advisory of
+ * updateinfo; the severity's rank in the hash field) or "E:V-R<LF>NAME<LF>FLAGS<LF>EPOCH<LF>
+ * VERSION<LF>RELEASE" (one obsoletes entry of a package of primary, empty strings for
+ * absent attributes). */
+static int digest_add(RepoScan *s, const RepoXmlRecord *rec, const RepoXmlDep *dep) {
+        const char *epoch = rec->epoch && *rec->epoch ? rec->epoch : "0";
+        const char *fields[] = { rec->name, rec->arch, epoch, rec->version, rec->release, rec->id,
+                                 dep ? dep->name : NULL, dep ? dep->flags : NULL, dep ? dep->epoch : NULL,
+                                 dep ? dep->version : NULL, dep ? dep->release : NULL };
+        char version[1024];
+        int n;
+
+        /* A separator inside a value would read back as another record: no digest then. */
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                if (fields[i] && strpbrk(fields[i], "\t\n")) {
+                        s->writer->unusable = true;
+                        return 0;
+                }
+        if (dep)
+                n = snprintf(version, sizeof(version), "%s:%s-%s\n%s\n%s\n%s\n%s\n%s", epoch, rec->version,
+                             rec->release, dep->name, strempty(dep->flags), strempty(dep->epoch),
+                             strempty(dep->version), strempty(dep->release));
+        else
+                n = snprintf(version, sizeof(version), "%s:%s-%s%s%s", epoch, rec->version, rec->release,
+                             rec->id ? "\t" : "", strempty(rec->id));
         if (n < 0 || (size_t) n >= sizeof(version)) {
                 s->writer->unusable = true;
                 return 0;
@@ -243,22 +321,79 @@ static int on_repomd(const RepoXmlRecord *rec, void *userdata) {
         return *f ? 0 : -ENOMEM;
 }
 
-static int on_primary(const RepoXmlRecord *rec, void *userdata) {
-        RepoScan *s = userdata;
+/* Whether an obsoletes entry (rpm's "name OP [E:]V[-R]", the release compared only when
+ * it has one) covers the installed version. */
+static bool dep_matches(const RepoXmlDep *dep, const Evr *installed) {
+        static const struct {
+                const char *flags;
+                bool lt, eq, gt;
+        } ops[] = { { "LT", true, false, false }, { "LE", true, true, false }, { "EQ", false, true, false },
+                    { "GE", false, true, true }, { "GT", false, false, true } };
+
+        if (!dep->flags || !*dep->flags)
+                return true;
+        RpmEvr want = { dep->epoch, dep->version, dep->release }, have = rpm_evr(installed);
+        if (!dep->release || !*dep->release)
+                have.release = want.release = NULL;
+        int c = rpm_evr_compare(&have, &want);
+        for (size_t i = 0; i < ELEMENTSOF(ops); i++)
+                if (streq(dep->flags, ops[i].flags))
+                        return c < 0 ? ops[i].lt : c == 0 ? ops[i].eq : ops[i].gt;
+        return false;
+}
+
+/* The package rec, offered by the repository, obsoletes what dep names: installed
+ * packages of another name it covers are replaced by it in dnf upgrade. */
+static int offer_obsolete(RepoScan *s, const RepoXmlRecord *rec, const RepoXmlDep *dep) {
+        Installed *x;
+        size_t n;
+
+        if (s->d->repos.no_obsoletes || !(n = find_name(s->d, dep->name, &x)))
+                return 0;
+        for (size_t i = 0; i < n; i++, x++) {
+                RpmEvr offered = { rec->epoch, rec->version, rec->release }, best = rpm_evr(&x->obs);
+                /* The same name is an update, not a replacement; the plugin hides what
+                 * obsoletes a locked version. */
+                if (streq(x->name, rec->name) || !dep_matches(dep, &x->evr) ||
+                    dnf_versionlock_locked(&s->d->lock, x->name, x->evr.epoch, x->evr.version, x->evr.release, x->arch))
+                        continue;
+                if (x->obs_name && rpm_evr_compare(&offered, &best) <= 0)
+                        continue;
+                free(x->obs_name);
+                free(x->obs_arch);
+                if (!(x->obs_name = strdup(rec->name)) || !(x->obs_arch = strdup(rec->arch)) ||
+                    evr_set(&x->obs, rec->epoch, rec->version, rec->release) < 0)
+                        return -ENOMEM;
+                x->obs_repo = s->repo->id;
+        }
+        return 0;
+}
+
+/* dnf.conf's excludes and the versionlock plugin hide a package the repository offers:
+ * an update hidden so is held. */
+static bool hidden(const RepoScan *s, const RepoXmlRecord *rec) {
+        return yum_excluded(s->d->repos.main_excludes, rec->name, rec->arch) ||
+               dnf_versionlock_hides(&s->d->lock, rec->name, rec->epoch, rec->version, rec->release, rec->arch);
+}
+
+/* What dnf does with a package the repository offers (its obsoletes: rec->obsoletes). */
+static int offer(RepoScan *s, const RepoXmlRecord *rec) {
         Installed *x;
         size_t n;
         int k;
 
-        if (!rec->name || !rec->arch || !rec->version || !rec->release || streq(rec->arch, "src") ||
-            streq(rec->arch, "nosrc"))
+        /* Most packages are neither installed nor obsolete anything. */
+        if (rec->n_obsoletes == 0 && installed_index(s->d, rec->name, strlen(rec->name)) < 0)
                 return 0;
-        if (s->writer && (k = digest_add(s, rec)) < 0)
-                return k;
-        if (!(n = find_name(s->d, rec->name, &x)))
-                return 0;
+        /* Excluded packages are not in dnf's view at all. */
         if (yum_excluded(s->repo->excludes, rec->name, rec->arch))
                 return 0;
-        bool held = yum_excluded(s->d->repos.main_excludes, rec->name, rec->arch);
+        bool held = hidden(s, rec);
+        for (size_t i = 0; i < rec->n_obsoletes && !held; i++)
+                if ((k = offer_obsolete(s, rec, &rec->obsoletes[i])) < 0)
+                        return k;
+        if (!(n = find_name(s->d, rec->name, &x)))
+                return 0;
         RpmEvr offered = { rec->epoch, rec->version, rec->release };
         for (size_t i = 0; i < n; i++, x++) {
                 if (!arch_compatible(x->arch, rec->arch))
@@ -279,6 +414,21 @@ static int on_primary(const RepoXmlRecord *rec, void *userdata) {
         return 0;
 }
 
+static int on_primary(const RepoXmlRecord *rec, void *userdata) {
+        RepoScan *s = userdata;
+        int k;
+
+        if (!rec->name || !rec->arch || !rec->version || !rec->release || streq(rec->arch, "src") ||
+            streq(rec->arch, "nosrc"))
+                return 0;
+        if (s->writer && (k = digest_add(s, rec, NULL)) < 0)
+                return k;
+        for (size_t i = 0; s->writer && i < rec->n_obsoletes; i++)
+                if ((k = digest_add(s, rec, &rec->obsoletes[i])) < 0)
+                        return k;
+        return offer(s, rec);
+}
+
 static int on_updateinfo(const RepoXmlRecord *rec, void *userdata) {
         RepoScan *s = userdata;
         Installed *x;
@@ -288,7 +438,7 @@ static int on_updateinfo(const RepoXmlRecord *rec, void *userdata) {
         if (!streq_ptr(rec->type, "security") || !rec->id || !rec->name || !rec->arch || !rec->version ||
             !rec->release)
                 return 0;
-        if (s->writer && (k = digest_add(s, rec)) < 0)
+        if (s->writer && (k = digest_add(s, rec, NULL)) < 0)
                 return k;
         if (!(n = find_name(s->d, rec->name, &x)))
                 return 0;
@@ -335,26 +485,43 @@ static AptCompression compression_of(const char *href) {
 /* A digest record back into the metadata record it was made of. */
 static int from_digest(const AptIndexRecord *r, void *userdata) {
         RepoScan *s = userdata;
-        char name[4096], arch[256], evr[256];
+        char name[4096], arch[256], evr[1024];
 
-        if (r->name_len >= sizeof(name))
+        if (r->name_len >= sizeof(name) || r->arch_len >= sizeof(arch) || r->version_len >= sizeof(evr))
                 return -EBADMSG;
+        /* A record about a package that is not installed changes nothing: skip it before
+         * copying anything (an obsoletes record is about the installed package it names). */
+        const char *obs = memchr(r->version, '\n', r->version_len);
+        if (!obs && installed_index(s->d, r->name, r->name_len) < 0)
+                return 0;
+        if (obs) {
+                const char *end = r->version + r->version_len, *obs_end = memchr(obs + 1, '\n', (size_t) (end - obs - 1));
+                if (obs_end && installed_index(s->d, obs + 1, (size_t) (obs_end - obs - 1)) < 0)
+                        return 0;
+        }
         memcpy(name, r->name, r->name_len);
         name[r->name_len] = 0;
         memcpy(arch, r->arch, r->arch_len);
         arch[r->arch_len] = 0;
         memcpy(evr, r->version, r->version_len);
         evr[r->version_len] = 0;
-        char *id = strchr(evr, '\t'), *colon = strchr(evr, ':');
+        char *dep[6] = { evr }, *id = strchr(evr, '\t');
+        size_t n_dep = 1;
+        for (char *p = evr; n_dep < ELEMENTSOF(dep) && (p = strchr(p, '\n'));)
+                *p++ = 0, dep[n_dep++] = p;
         if (id)
                 *id++ = 0;
-        char *dash = strrchr(evr, '-');
-        if (!colon || !dash || dash < colon)
+        char *colon = strchr(evr, ':'), *dash = strrchr(evr, '-');
+        if (!colon || !dash || dash < colon || (n_dep != 1 && n_dep != ELEMENTSOF(dep)) || (id && n_dep != 1))
                 return -EBADMSG;
         *colon = *dash = 0;
         RepoXmlRecord rec = { .name = name, .arch = arch, .epoch = evr, .version = colon + 1, .release = dash + 1 };
+        if (n_dep == ELEMENTSOF(dep)) {
+                RepoXmlDep d = { dep[1], *dep[2] ? dep[2] : NULL, dep[3], dep[4], *dep[5] ? dep[5] : NULL };
+                return yum_excluded(s->repo->excludes, name, arch) || hidden(s, &rec) ? 0 : offer_obsolete(s, &rec, &d);
+        }
         if (!id)
-                return on_primary(&rec, s);
+                return offer(s, &rec);
         rec.type = "security";
         rec.id = id;
         rec.severity = r->hash >= 1 && r->hash <= ELEMENTSOF(severities) ? severities[r->hash - 1] : NULL;
@@ -437,43 +604,35 @@ static void prune_digests(const char *cache_dir, char *const *used) {
                                         de->d_name);
 }
 
-/* "fedora-0e7f07e1d63439c1": the repository id, a dash and 16 hex digits. */
-static bool is_cache_dir_of(const char *entry, const char *id) {
-        size_t l = strlen(id);
-        if (strncmp(entry, id, l) != 0 || entry[l] != '-' || strlen(entry + l + 1) != 16)
-                return false;
-        return strspn(entry + l + 1, "0123456789abcdef") == 16;
-}
-
-/* The repository's cache directory with the newest repomd.xml, across dnf 4 and dnf5. */
-static int find_repo_cache(int root_fd, const char *id, int *ret_fd, usec_t *ret_mtime) {
-        int best = -ENOENT;
+/* The repository's cache directory ("fedora-0e7f07e1d63439c1": named after its expanded
+ * URL, so the cache of an older $releasever or of a moved mirror is not it), the one with
+ * the newer repomd.xml of dnf 4's and dnf5's. */
+static int find_repo_cache(int root_fd, const YumRepo *repo, int *ret_fd, usec_t *ret_mtime) {
+        char name[YUM_CACHE_NAME_MAX];
+        int best = -ENOENT, k;
         usec_t best_t = 0;
 
+        if ((k = yum_repo_cache_name(repo, name)) < 0)
+                return k;
         for (size_t i = 0; i < ELEMENTSOF(cache_dirs); i++) {
-                _cleanup_closedir_ DIR *dir = NULL;
-                struct dirent *de;
+                _cleanup_free_ char *path = path_join(cache_dirs[i], name);
+                struct stat st;
 
-                if (root_opendir(root_fd, cache_dirs[i], &dir) < 0)
+                if (!path)
+                        return -ENOMEM;
+                int fd = root_openat(root_fd, path, O_RDONLY | O_DIRECTORY);
+                if (fd < 0)
                         continue;
-                while ((de = readdir(dir))) {
-                        struct stat st;
-                        if (!is_cache_dir_of(de->d_name, id))
-                                continue;
-                        int fd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                        if (fd < 0)
-                                continue;
-                        usec_t t = fstatat(fd, "repodata/repomd.xml", &st, AT_SYMLINK_NOFOLLOW) >= 0
-                                           ? (usec_t) st.st_mtim.tv_sec * USEC_PER_SEC : 0;
-                        if (t == 0 || (best >= 0 && t <= best_t)) {
-                                close(fd);
-                                continue;
-                        }
-                        if (best >= 0)
-                                close(best);
-                        best = fd;
-                        best_t = t;
+                usec_t t = fstatat(fd, "repodata/repomd.xml", &st, AT_SYMLINK_NOFOLLOW) >= 0
+                                   ? (usec_t) st.st_mtim.tv_sec * USEC_PER_SEC : 0;
+                if (t == 0 || (best >= 0 && t <= best_t)) {
+                        close(fd);
+                        continue;
                 }
+                if (best >= 0)
+                        close(best);
+                best = fd;
+                best_t = t;
         }
         if (best < 0)
                 return best;
@@ -492,7 +651,10 @@ static int scan_repo(int root_fd, DnfData *d, const YumRepo *repo, const char *c
         int k;
 
         /* A repository never downloaded: dnf -C sees nothing of it either. */
-        if (find_repo_cache(root_fd, repo->id, &fd, &t) < 0)
+        k = find_repo_cache(root_fd, repo, &fd, &t);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
                 return 0;
         *newest = MAX(*newest, t);
         int mfd = openat(fd, "repodata/repomd.xml", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -531,26 +693,13 @@ static bool timer_enabled(int root_fd, const char *timer) {
 
 /* apply_updates= of an automatic.conf's [commands], off by default. */
 static bool applies_updates(int root_fd, const char *conf) {
-        _cleanup_free_ char *text = NULL;
-        bool in_commands = false;
+        _cleanup_free_ char *text = NULL, *value = NULL;
+        bool on = false;
 
-        if (root_read_file(root_fd, conf, 1024 * 1024, &text, NULL) < 0)
+        if (root_read_file(root_fd, conf, 1024 * 1024, &text, NULL) < 0 ||
+            yum_ini_get(text, "commands", "apply_updates", &value) < 0 || !value)
                 return false;
-        for (char *p = text, *nl; p; p = nl) {
-                nl = strchr(p, '\n');
-                if (nl)
-                        *nl++ = 0;
-                p += strspn(p, " \t");
-                if (*p == '[')
-                        in_commands = startswith_str(p, "[commands]");
-                else if (in_commands && startswith_str(p, "apply_updates")) {
-                        p += strlen("apply_updates");
-                        p += strspn(p, " \t=");
-                        return strncasecmp(p, "yes", 3) == 0 || strncasecmp(p, "true", 4) == 0 ||
-                               strncmp(p, "1", 1) == 0 || strncasecmp(p, "on", 2) == 0;
-                }
-        }
-        return false;
+        return yum_parse_bool(value, &on) >= 0 && on;
 }
 
 /* dnf-automatic-install.timer installs; dnf-automatic.timer and dnf5-automatic.timer do
@@ -619,6 +768,23 @@ static bool dnf_detect(int root_fd) {
         return false;
 }
 
+/* As dnf's _read_conf_file: $arch and $basearch of this machine, then the variable files
+ * (which may set them), then the release version found in rpm's database unless a file
+ * set it. */
+static int load_vars(int root_fd, DnfData *d) {
+        const char *rel;
+        int k;
+
+        if ((k = dnf_vars_set(&d->vars, "arch", d->uts.machine)) < 0 ||
+            (k = dnf_vars_set(&d->vars, "basearch", dnf_basearch(d->uts.machine))) < 0 ||
+            (k = dnf_vars_load_dirs(&d->vars, root_fd)) < 0)
+                return k;
+        rel = dnf_releasever_get(&d->releasever);
+        if (!dnf_vars_get(&d->vars, "releasever") && rel && (k = dnf_vars_set(&d->vars, "releasever", rel)) < 0)
+                return k;
+        return 0;
+}
+
 static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
         _cleanup_(dnf_data_freep) DnfData *d = calloc(1, sizeof(DnfData));
         _cleanup_free_ PkgUpdate *updates = NULL;
@@ -638,7 +804,17 @@ static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
         if (k < 0)
                 return k;
         keep_newest(d);
-        k = yum_repos_load(ctx->root_fd, &d->repos, ret_error);
+        k = index_names(d);
+        if (k < 0)
+                return k;
+        (void) uname(&d->uts);
+        k = load_vars(ctx->root_fd, d);
+        if (k < 0)
+                return k;
+        k = yum_repos_load(ctx->root_fd, &d->vars, &d->repos, ret_error);
+        if (k < 0)
+                return k;
+        k = dnf_versionlock_load(ctx->root_fd, !d->repos.no_plugins, &d->lock, ret_error);
         if (k < 0)
                 return k;
         for (size_t i = 0; i < d->repos.n_repos; i++)
@@ -653,6 +829,16 @@ static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
                 return -ENOMEM;
         for (size_t i = 0; i < d->n_pkgs; i++) {
                 Installed *x = &d->pkgs[i];
+                /* An obsoleting package replaces it, whatever update there is. */
+                if (x->obs_name) {
+                        evr_done(&x->cand);
+                        x->cand = x->obs;
+                        x->obs = (Evr) {};
+                        x->cand_repo = x->obs_repo;
+                        x->held = false;
+                        if (asprintf(&x->obs_text, "%s.%s", x->obs_name, x->obs_arch) < 0)
+                                return -ENOMEM;
+                }
                 if (!x->cand.version)
                         continue;
                 if (!(x->cand_text = evr_text(x->cand.epoch, x->cand.version, x->cand.release)))
@@ -661,12 +847,12 @@ static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
                         .name = x->name, .arch = x->arch, .installed = x->evr_text, .candidate = x->cand_text,
                         .security = x->security, .held = x->held, .phased = 100, .origin = x->cand_repo,
                         .severity = x->security ? x->severity : NULL, .advisories = x->security ? x->advisories : NULL,
+                        .obsoleted_by = x->obs_text,
                 };
         }
         k = check_reboot(ctx->root_fd, d, ret);
         if (k < 0)
                 return k;
-        (void) uname(&d->uts);
         ret->source = &pkg_source_dnf;
         ret->updates = TAKE_PTR(updates);
         ret->n_updates = n;

@@ -25,6 +25,8 @@ typedef struct PkgUpdate {
         const char *origin;     /* apt: the security suite; dnf: the repository */
         const char *severity;   /* dnf: the worst advisory severity, NULL: none */
         char **advisories;      /* dnf: security advisory ids, NULL: none */
+        const char *obsoleted_by; /* dnf: "name.arch" of the package that replaces it (candidate
+                                   * is its version), NULL: none */
 } PkgUpdate;
 
 typedef struct PkgSource PkgSource;

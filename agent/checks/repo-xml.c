@@ -14,7 +14,8 @@
 
 #define TEXT_MAX 4096          /* a name, an arch, an advisory id or severity */
 #define DEPTH_MAX 64
-#define UPDATE_PACKAGES_MAX 100000
+#define UPDATE_PACKAGES_MAX 100000 /* per advisory */
+#define OBSOLETES_MAX 4096          /* per package */
 
 /* The fields a record is made of, as owned copies. */
 enum { F_TYPE, F_HREF, F_ID, F_SEVERITY, F_NAME, F_ARCH, F_EPOCH, F_VERSION, F_RELEASE, _F_MAX };
@@ -35,8 +36,10 @@ struct RepoXml {
         char text[TEXT_MAX];
         size_t text_len;
         Pkg cur;               /* the record being built */
-        Pkg *pkgs;             /* updateinfo: the packages of the open <update> */
+        Pkg *pkgs;             /* updateinfo: the packages of the open <update>; primary: the
+                                * obsoletes of the open <package> (F_TYPE: the flags) */
         size_t n_pkgs, n_alloc;
+        bool in_obsoletes;     /* primary: inside <format><rpm:obsoletes> */
 };
 
 static void pkg_done(Pkg *p) {
@@ -57,6 +60,27 @@ static void fail(RepoXml *x, int r) {
         if (x->error == 0)
                 x->error = r;
         XML_StopParser(x->parser, false);
+}
+
+/* A new empty entry of x->pkgs, at most max; NULL with *r set when none. */
+static Pkg *add_pkg(RepoXml *x, size_t max, int *r) {
+        if (x->n_pkgs >= max) {
+                *r = -E2BIG;
+                return NULL;
+        }
+        if (x->n_pkgs == x->n_alloc) {
+                size_t n = MAX(x->n_alloc * 2, (size_t) 8);
+                Pkg *np = reallocarray(x->pkgs, n, sizeof(Pkg));
+                if (!np) {
+                        *r = -ENOMEM;
+                        return NULL;
+                }
+                x->pkgs = np;
+                x->n_alloc = n;
+        }
+        Pkg *p = &x->pkgs[x->n_pkgs++];
+        *p = (Pkg) {};
+        return p;
 }
 
 static const char *attr(const XML_Char **atts, const char *name) {
@@ -98,6 +122,22 @@ static int emit(RepoXml *x, const Pkg *item, const Pkg *pkg) {
         return x->cb(&rec, x->userdata);
 }
 
+static int emit_package(RepoXml *x) {
+        _cleanup_free_ RepoXmlDep *deps = NULL;
+        const Pkg *c = &x->cur;
+
+        if (x->n_pkgs > 0 && !(deps = calloc(x->n_pkgs, sizeof(RepoXmlDep))))
+                return -ENOMEM;
+        for (size_t i = 0; i < x->n_pkgs; i++) {
+                const Pkg *p = &x->pkgs[i];
+                deps[i] = (RepoXmlDep) { p->f[F_NAME], p->f[F_TYPE], p->f[F_EPOCH], p->f[F_VERSION], p->f[F_RELEASE] };
+        }
+        RepoXmlRecord rec = { .name = c->f[F_NAME], .arch = c->f[F_ARCH], .epoch = c->f[F_EPOCH],
+                              .version = c->f[F_VERSION], .release = c->f[F_RELEASE], .obsoletes = deps,
+                              .n_obsoletes = x->n_pkgs };
+        return x->cb(&rec, x->userdata);
+}
+
 static void on_start(void *ud, const XML_Char *el, const XML_Char **atts) {
         RepoXml *x = ud;
         int r = 0;
@@ -128,7 +168,18 @@ static void on_start(void *ud, const XML_Char *el, const XML_Char **atts) {
                                     (r = set_field(&x->cur, F_VERSION, attr(atts, "ver"))) >= 0)
                                         r = set_field(&x->cur, F_RELEASE, attr(atts, "rel"));
                         }
-                }
+                } else if (x->item_depth && x->depth == x->item_depth + 3 && streq(el, "rpm:entry") &&
+                           x->in_obsoletes) {
+                        Pkg *p = add_pkg(x, OBSOLETES_MAX, &r);
+                        if (p && (r = set_field(p, F_NAME, attr(atts, "name"))) >= 0 &&
+                            (r = set_field(p, F_TYPE, attr(atts, "flags"))) >= 0 &&
+                            (r = set_field(p, F_EPOCH, attr(atts, "epoch"))) >= 0 &&
+                            (r = set_field(p, F_VERSION, attr(atts, "ver"))) >= 0)
+                                r = set_field(p, F_RELEASE, attr(atts, "rel"));
+                        if (r >= 0 && p && !p->f[F_NAME])
+                                x->n_pkgs--, pkg_done(p); /* an entry without a name obsoletes nothing */
+                } else if (x->item_depth && x->depth == x->item_depth + 2 && streq(el, "rpm:obsoletes"))
+                        x->in_obsoletes = true;
                 break;
         case REPO_XML_UPDATEINFO:
                 if (x->depth == 2 && streq(el, "update")) {
@@ -139,19 +190,8 @@ static void on_start(void *ud, const XML_Char *el, const XML_Char **atts) {
                 else if (x->item_depth && x->depth == x->item_depth + 1 && streq(el, "severity"))
                         x->text_field = F_SEVERITY;
                 else if (x->item_depth && streq(el, "package")) {
-                        if (x->n_pkgs >= UPDATE_PACKAGES_MAX)
-                                return fail(x, -E2BIG);
-                        if (x->n_pkgs == x->n_alloc) {
-                                size_t n = MAX(x->n_alloc * 2, (size_t) 8);
-                                Pkg *np = reallocarray(x->pkgs, n, sizeof(Pkg));
-                                if (!np)
-                                        return fail(x, -ENOMEM);
-                                x->pkgs = np;
-                                x->n_alloc = n;
-                        }
-                        Pkg *p = &x->pkgs[x->n_pkgs++];
-                        *p = (Pkg) {};
-                        if ((r = set_field(p, F_NAME, attr(atts, "name"))) >= 0 &&
+                        Pkg *p = add_pkg(x, UPDATE_PACKAGES_MAX, &r);
+                        if (p && (r = set_field(p, F_NAME, attr(atts, "name"))) >= 0 &&
                             (r = set_field(p, F_ARCH, attr(atts, "arch"))) >= 0 &&
                             (r = set_field(p, F_EPOCH, attr(atts, "epoch"))) >= 0 &&
                             (r = set_field(p, F_VERSION, attr(atts, "version"))) >= 0)
@@ -179,9 +219,10 @@ static void on_end(void *ud, const XML_Char *el) {
         RepoXml *x = ud;
         int r = 0;
 
-        (void) el;
         if (x->error)
                 return;
+        if (x->in_obsoletes && x->depth == x->item_depth + 2 && streq(el, "rpm:obsoletes"))
+                x->in_obsoletes = false;
         if (x->text_field >= 0) {
                 x->text[x->text_len] = 0;
                 r = set_field(&x->cur, x->text_field, strip(x->text));
@@ -193,9 +234,10 @@ static void on_end(void *ud, const XML_Char *el) {
                         for (size_t i = 0; r >= 0 && i < x->n_pkgs; i++)
                                 r = emit(x, &x->cur, &x->pkgs[i]);
                         drop_update_pkgs(x);
-                } else if (x->kind == REPO_XML_PRIMARY)
-                        r = emit(x, &x->cur, &x->cur);
-                else
+                } else if (x->kind == REPO_XML_PRIMARY) {
+                        r = emit_package(x);
+                        drop_update_pkgs(x);
+                } else
                         r = emit(x, &x->cur, NULL);
                 pkg_done(&x->cur);
         }

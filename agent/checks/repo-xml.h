@@ -15,6 +15,15 @@ typedef enum RepoXmlKind {
         REPO_XML_UPDATEINFO,
 } RepoXmlKind;
 
+/* A dependency of a package (primary's <rpm:obsoletes> entries). */
+typedef struct RepoXmlDep {
+        const char *name;
+        const char *flags;     /* "LT", "LE", "EQ", "GE", "GT"; NULL: any version */
+        const char *epoch;
+        const char *version;
+        const char *release;   /* NULL: not compared */
+} RepoXmlDep;
+
 typedef struct RepoXmlRecord {
         const char *type;      /* repomd: the data type ("primary"); updateinfo: the advisory type */
         const char *href;      /* repomd: the file, relative to the repository */
@@ -25,6 +34,8 @@ typedef struct RepoXmlRecord {
         const char *epoch;
         const char *version;
         const char *release;
+        const RepoXmlDep *obsoletes; /* primary: what the package obsoletes */
+        size_t n_obsoletes;
 } RepoXmlRecord;
 
 /* Returns 0 to go on, <0 to stop the parse with that error. */

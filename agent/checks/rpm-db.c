@@ -12,6 +12,7 @@
 #include "error-util.h"
 #include "fs-util.h"
 #include "macro.h"
+#include "rpm-bdb.h"
 #include "rpm-db.h"
 
 static void sqlite3_closep(sqlite3 **db) {
@@ -68,6 +69,37 @@ static int read_db(int dir_fd, const char *dir, RpmDbFunc cb, void *userdata, ch
         return 0;
 }
 
+typedef struct BdbRead {
+        RpmDbFunc cb;
+        void *userdata;
+} BdbRead;
+
+static int on_bdb_record(uint32_t hdrnum, const uint8_t *value, size_t size, void *userdata) {
+        BdbRead *r = userdata;
+        RpmHeaderInfo h;
+
+        (void) hdrnum;
+        if (rpm_header_parse(value, size, &h) < 0)
+                return -EBADMSG;
+        return r->cb(&h, r->userdata);
+}
+
+/* RHEL 8: BerkeleyDB, read as rpm's bdb_ro backend reads it (rpm-bdb.h). */
+static int read_bdb(int dir_fd, const char *dir, RpmDbFunc cb, void *userdata, char **ret_error) {
+        _cleanup_close_ int fd = openat(dir_fd, "Packages", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        BdbRead r = { cb, userdata };
+
+        if (fd < 0)
+                return error_set(ret_error, -errno, "cannot open \"%s/Packages\": %m", dir);
+        int k = rpm_bdb_foreach(fd, NULL, 0, on_bdb_record, &r);
+        if (k == -EBADMSG || k == -EPROTONOSUPPORT)
+                return error_set(ret_error, -EBADMSG, "\"%s/Packages\" is not a BerkeleyDB hash database rpm can read, or is damaged",
+                                 dir);
+        if (k < 0 && k != -ENOMEM && k != -E2BIG)
+                return error_set(ret_error, k, "cannot read \"%s/Packages\": %s", dir, strerror(-k));
+        return k;
+}
+
 int rpm_db_foreach(int root_fd, RpmDbFunc cb, void *userdata, char **ret_error) {
         static const char *const dirs[] = RPMDB_DIRS;
 
@@ -78,9 +110,7 @@ int rpm_db_foreach(int root_fd, RpmDbFunc cb, void *userdata, char **ret_error) 
                 if (faccessat(dfd, "rpmdb.sqlite", F_OK, 0) >= 0)
                         return read_db(dfd, dirs[i], cb, userdata, ret_error);
                 if (faccessat(dfd, "Packages", F_OK, 0) >= 0)
-                        return error_set(ret_error, -EPROTONOSUPPORT,
-                                         "\"%s/Packages\" is a BerkeleyDB rpm database (RHEL 8), which Vigie does not read",
-                                         dirs[i]);
+                        return read_bdb(dfd, dirs[i], cb, userdata, ret_error);
         }
         return error_set(ret_error, -ENOENT, "no rpm database (%s/rpmdb.sqlite) found", dirs[0]);
 }

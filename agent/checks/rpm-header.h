@@ -19,8 +19,16 @@ typedef struct RpmHeaderInfo {
         uint32_t epoch;
         bool has_epoch;
         uint64_t install_time; /* seconds since the epoch, 0: unknown */
+        /* The Provides arrays, walked by rpm_header_provide(): where they are in the data. */
+        const uint8_t *data;
+        size_t data_size;
+        uint32_t provide_names, provide_flags, provide_versions, n_provides; /* offsets, count */
 } RpmHeaderInfo;
 
 /* Returns 0, or -EBADMSG when the blob is not a well-formed header or lacks a name,
  * version or release. */
 int rpm_header_parse(const uint8_t *blob, size_t size, RpmHeaderInfo *ret);
+/* The first Provides entry named name: its flags (rpm's RPMSENSE_*) and version ("" when
+ * none). Returns 0, -ENOENT when the package does not provide name, -EBADMSG when its
+ * Provides arrays are damaged. */
+int rpm_header_provide(const RpmHeaderInfo *h, const char *name, uint32_t *ret_flags, const char **ret_version);

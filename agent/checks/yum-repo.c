@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "error-util.h"
 #include "fs-util.h"
+#include "hash-util.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "yum-repo.h"
@@ -22,6 +23,9 @@ void yum_repos_done(YumRepos *r) {
         for (size_t i = 0; i < r->n_repos; i++) {
                 free(r->repos[i].id);
                 strv_free(r->repos[i].excludes);
+                free(r->repos[i].metalink);
+                free(r->repos[i].mirrorlist);
+                free(r->repos[i].baseurl);
         }
         free(r->repos);
         strv_free(r->main_excludes);
@@ -33,7 +37,7 @@ static bool is_space(char c) {
 }
 
 /* libdnf's boolean: 1/yes/true/on, 0/no/false/off. */
-static int parse_repo_bool(const char *v, bool *ret) {
+int yum_parse_bool(const char *v, bool *ret) {
         static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
         for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
                 if (strcasecmp(v, yes[i]) == 0)
@@ -78,6 +82,10 @@ static YumRepo *repo_section(YumRepos *r, const char *id) {
                 if (streq(r->repos[i].id, id)) {
                         YumRepo *o = &r->repos[i];
                         o->excludes = strv_free(o->excludes);
+                        free(o->metalink);
+                        free(o->mirrorlist);
+                        free(o->baseurl);
+                        o->metalink = o->mirrorlist = o->baseurl = NULL;
                         o->enabled = true;
                         return o;
                 }
@@ -93,11 +101,31 @@ static YumRepo *repo_section(YumRepos *r, const char *id) {
         return &n[r->n_repos++];
 }
 
+/* dnf's repo_id_invalid(). */
+static bool repo_id_valid(const char *id) {
+        return *id && strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:") == strlen(id);
+}
+
+/* libdnf's IniParser drops one pair of matching quotes around a value. */
+static char *unquote(char *v) {
+        size_t l = strlen(v);
+        if (l > 1 && v[0] == v[l - 1] && (v[0] == '"' || v[0] == '\''))
+                v[l - 1] = 0, v++;
+        return v;
+}
+
+/* A URL option: only its first URL counts (OptionStringList splits at " ,\n"). */
+static int set_url(char **field, const char *v, bool list) {
+        free(*field);
+        *field = list ? strndup(v, strcspn(v, " ,")) : strdup(v);
+        return *field ? 0 : -ENOMEM;
+}
+
 int yum_repos_parse(YumRepos *r, const char *text, size_t size, const char *name, bool is_main,
-                    char **ret_error) {
+                    const DnfVars *vars, char **ret_error) {
         _cleanup_free_ char *buf = strndup(text, size);
         YumRepo *cur = NULL;
-        bool in_main = false;
+        bool in_main = false, skip = false;
         unsigned line = 0;
         int k;
 
@@ -124,12 +152,21 @@ int yum_repos_parse(YumRepos *r, const char *text, size_t size, const char *name
                         if (p[len - 1] != ']' || len < 3)
                                 return error_set(ret_error, -EBADMSG, "%s:%u: bad section header \"%s\"", name,
                                                  line, p);
+                        _cleanup_free_ char *id = NULL;
                         p[len - 1] = 0;
                         p++;
                         in_main = streq(p, "main");
                         cur = NULL;
+                        skip = false;
                         if (!is_main && !in_main) {
-                                cur = repo_section(r, p);
+                                k = vars ? dnf_vars_substitute(vars, p, &id) : (id = strdup(p)) ? 0 : -ENOMEM;
+                                if (k < 0 || !repo_id_valid(id)) {
+                                        if (k == -ENOMEM)
+                                                return k;
+                                        skip = true; /* dnf warns and skips it */
+                                        continue;
+                                }
+                                cur = repo_section(r, id);
                                 if (!cur)
                                         return r->n_repos >= YUM_REPOS_MAX
                                                        ? error_set(ret_error, -E2BIG, "%s:%u: more than %u repositories",
@@ -140,7 +177,7 @@ int yum_repos_parse(YumRepos *r, const char *text, size_t size, const char *name
                 }
                 char *eq = strchr(p, '=');
                 if (!eq) {
-                        if (cont)
+                        if (cont || skip)
                                 continue;
                         return error_set(ret_error, -EBADMSG, "%s:%u: expected KEY=VALUE, got \"%s\"", name, line, p);
                 }
@@ -151,21 +188,40 @@ int yum_repos_parse(YumRepos *r, const char *text, size_t size, const char *name
                 while (is_space(*v))
                         v++;
                 char ***globs = is_main && in_main ? &r->main_excludes : cur ? &cur->excludes : NULL;
-                if (!globs)
+                if (!globs || cont)
                         continue;
-                if (streq(key, "exclude") || streq(key, "excludepkgs")) {
+                _cleanup_free_ char *value = NULL;
+                k = vars ? dnf_vars_substitute(vars, unquote(v), &value) : (value = strdup(unquote(v))) ? 0 : -ENOMEM;
+                if (k == -E2BIG)
+                        return error_set(ret_error, k, "%s:%u: the value of \"%s\" is too long", name, line, key);
+                if (k < 0)
+                        return k;
+                v = value;
+                if (cur && (streq(key, "metalink") || streq(key, "mirrorlist") || streq(key, "baseurl"))) {
+                        k = set_url(streq(key, "metalink") ? &cur->metalink : streq(key, "mirrorlist") ? &cur->mirrorlist : &cur->baseurl, v, streq(key, "baseurl"));
+                        if (k < 0)
+                                return k;
+                } else if (streq(key, "exclude") || streq(key, "excludepkgs")) {
                         k = add_globs(globs, v);
                         if (k == -E2BIG)
                                 return error_set(ret_error, k, "%s:%u: too many exclude globs", name, line);
                         if (k < 0)
                                 return k;
-                } else if (cur && streq(key, "enabled") && parse_repo_bool(v, &cur->enabled) < 0)
+                } else if (cur && streq(key, "enabled") && yum_parse_bool(v, &cur->enabled) < 0)
                         return error_set(ret_error, -EBADMSG, "%s:%u: enabled=\"%s\" is not a boolean", name, line, v);
+                else if (!cur && (streq(key, "obsoletes") || streq(key, "plugins"))) {
+                        bool b;
+                        if (yum_parse_bool(v, &b) < 0)
+                                return error_set(ret_error, -EBADMSG, "%s:%u: %s=\"%s\" is not a boolean", name, line,
+                                                 key, v);
+                        *(streq(key, "plugins") ? &r->no_plugins : &r->no_obsoletes) = !b;
+                }
         }
         return 0;
 }
 
-static int load_file(int root_fd, YumRepos *r, const char *path, bool is_main, char **ret_error) {
+static int load_file(int root_fd, YumRepos *r, const char *path, bool is_main, const DnfVars *vars,
+                     char **ret_error) {
         _cleanup_free_ char *text = NULL;
         size_t size;
         int k = root_read_file(root_fd, path, YUM_REPO_FILE_MAX, &text, &size);
@@ -174,7 +230,7 @@ static int load_file(int root_fd, YumRepos *r, const char *path, bool is_main, c
                 return 0;
         if (k < 0)
                 return error_set(ret_error, k, "cannot read \"%s\": %s", path, strerror(-k));
-        return yum_repos_parse(r, text, size, path, is_main, ret_error);
+        return yum_repos_parse(r, text, size, path, is_main, vars, ret_error);
 }
 
 static int name_cmp(const struct dirent **a, const struct dirent **b) {
@@ -186,13 +242,13 @@ static int is_repo_file(const struct dirent *de) {
         return de->d_name[0] != '.' && l > 5 && streq(de->d_name + l - 5, ".repo");
 }
 
-int yum_repos_load(int root_fd, YumRepos *ret, char **ret_error) {
+int yum_repos_load(int root_fd, const DnfVars *vars, YumRepos *ret, char **ret_error) {
         _cleanup_(yum_repos_done) YumRepos r = {};
         _cleanup_close_ int dfd = -EBADF;
         struct dirent **list = NULL;
         int n, k;
 
-        k = load_file(root_fd, &r, DNF_CONF_PATH, true, ret_error);
+        k = load_file(root_fd, &r, DNF_CONF_PATH, true, vars, ret_error);
         if (k < 0)
                 return k;
         dfd = root_openat(root_fd, YUM_REPOS_DIR, O_RDONLY | O_DIRECTORY);
@@ -208,7 +264,7 @@ int yum_repos_load(int root_fd, YumRepos *ret, char **ret_error) {
                 char path[PATH_MAX];
                 if (k >= 0) {
                         snprintf(path, sizeof(path), "%s/%s", YUM_REPOS_DIR, list[i]->d_name);
-                        k = load_file(root_fd, &r, path, false, ret_error);
+                        k = load_file(root_fd, &r, path, false, vars, ret_error);
                 }
                 free(list[i]);
         }
@@ -224,9 +280,58 @@ done:
 bool yum_excluded(char *const *globs, const char *name, const char *arch) {
         char na[512];
 
+        if (!globs || !globs[0])
+                return false;
         snprintf(na, sizeof(na), "%s.%s", name, arch);
         for (size_t i = 0; globs && globs[i]; i++)
                 if (fnmatch(globs[i], name, 0) == 0 || fnmatch(globs[i], na, 0) == 0)
                         return true;
         return false;
+}
+
+int yum_repo_cache_name(const YumRepo *repo, char ret[static YUM_CACHE_NAME_MAX]) {
+        const char *src = repo->metalink && *repo->metalink     ? repo->metalink
+                          : repo->mirrorlist && *repo->mirrorlist ? repo->mirrorlist
+                          : repo->baseurl && *repo->baseurl       ? repo->baseurl
+                                                                  : repo->id;
+        char hex[SHA256_HEX_SIZE];
+        int k = sha256_hex(src, strlen(src), hex);
+
+        if (k < 0)
+                return k;
+        if (snprintf(ret, YUM_CACHE_NAME_MAX, "%s-%.16s", repo->id, hex) >= YUM_CACHE_NAME_MAX)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+int yum_ini_get(const char *text, const char *section, const char *key, char **ret) {
+        size_t sl = strlen(section), kl = strlen(key);
+        bool in = false;
+
+        *ret = NULL;
+        for (const char *p = text, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+                nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+                while (len > 0 && is_space(*p))
+                        p++, len--;
+                while (len > 0 && is_space(p[len - 1]))
+                        len--;
+                if (len > 0 && *p == '[') {
+                        in = len == sl + 2 && p[len - 1] == ']' && strncmp(p + 1, section, sl) == 0;
+                        continue;
+                }
+                if (!in || len <= kl || strncmp(p, key, kl) != 0)
+                        continue;
+                const char *v = p + kl, *end = p + len;
+                while (v < end && is_space(*v))
+                        v++;
+                if (v == end || *v != '=')
+                        continue;
+                for (v++; v < end && is_space(*v); v++)
+                        ;
+                free(*ret);
+                if (!(*ret = strndup(v, (size_t) (end - v))))
+                        return -ENOMEM;
+        }
+        return 0;
 }

@@ -21,6 +21,11 @@ typedef struct Seen {
 static int collect(const RepoXmlRecord *r, void *userdata) {
         Seen *s = userdata;
         size_t l = strlen(s->text);
+        for (size_t i = 0; i < r->n_obsoletes; i++, l = strlen(s->text)) {
+                const RepoXmlDep *d = &r->obsoletes[i];
+                snprintf(s->text + l, sizeof(s->text) - l, "obsoletes %s %s %s:%s-%s\n", d->name, d->flags ? d->flags : "-",
+                         d->epoch ? d->epoch : "-", d->version ? d->version : "-", d->release ? d->release : "-");
+        }
         snprintf(s->text + l, sizeof(s->text) - l, "%s|%s|%s|%s|%s:%s-%s.%s\n", r->type ? r->type : "-",
                  r->href ? r->href : "-", r->id ? r->id : "-", r->severity ? r->severity : "-",
                  r->epoch ? r->epoch : "-", r->name ? r->name : "-", r->version ? r->version : "-",
@@ -33,7 +38,8 @@ static const char primary[] =
         "<metadata xmlns=\"http://linux.duke.edu/metadata/common\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\">\n"
         "<package type=\"rpm\"><name>foo</name><arch>x86_64</arch><version epoch=\"1\" ver=\"2.0\" rel=\"3.fc43\"/>\n"
         "<format><rpm:provides><rpm:entry name=\"bar\" flags=\"EQ\" epoch=\"0\" ver=\"9\" rel=\"9\"/></rpm:provides>"
-        "</format></package>\n"
+        "<rpm:obsoletes><rpm:entry name=\"foo-old\" flags=\"LT\" epoch=\"0\" ver=\"2\"/><rpm:entry name=\"any\"/>"
+        "<rpm:entry flags=\"EQ\"/></rpm:obsoletes></format></package>\n"
         "<package type=\"rpm\"><name> bar </name><arch>noarch</arch><version epoch=\"0\" ver=\"1.0~rc1\" rel=\"1\"/></package>\n"
         "</metadata>\n";
 
@@ -43,7 +49,9 @@ static void test_primary_whole_and_streamed(void **state) {
         (void) state;
 
         assert_int_equal(repo_xml_parse(REPO_XML_PRIMARY, primary, strlen(primary), collect, &whole, NULL), 0);
-        assert_string_equal(whole.text, "-|-|-|-|1:foo-2.0.x86_64\n-|-|-|-|0:bar-1.0~rc1.noarch\n");
+        /* Provides are not obsoletes; an entry without a name is dropped. */
+        assert_string_equal(whole.text, "obsoletes foo-old LT 0:2--\nobsoletes any - -:---\n"
+                                        "-|-|-|-|1:foo-2.0.x86_64\n-|-|-|-|0:bar-1.0~rc1.noarch\n");
         assert_int_equal(repo_xml_new(REPO_XML_PRIMARY, collect, &bytes, &x), 0);
         for (size_t i = 0; i < strlen(primary); i++)
                 assert_int_equal(repo_xml_feed(x, primary + i, 1, false, NULL), 0);
@@ -101,8 +109,8 @@ static void test_yum_repos(void **state) {
         _cleanup_free_ char *err = NULL;
         (void) state;
 
-        assert_int_equal(yum_repos_parse(&r, conf, strlen(conf), "dnf.conf", true, NULL), 0);
-        assert_int_equal(yum_repos_parse(&r, repo, strlen(repo), "f.repo", false, NULL), 0);
+        assert_int_equal(yum_repos_parse(&r, conf, strlen(conf), "dnf.conf", true, NULL, NULL), 0);
+        assert_int_equal(yum_repos_parse(&r, repo, strlen(repo), "f.repo", false, NULL, NULL), 0);
         assert_int_equal(r.n_repos, 2);
         /* The later [fedora] replaces the first; an empty excludepkgs= resets. */
         assert_string_equal(r.repos[0].id, "fedora");
@@ -116,7 +124,7 @@ static void test_yum_repos(void **state) {
         assert_true(yum_excluded((char *[]) { "bash.x86_64", NULL }, "bash", "x86_64"));
         assert_false(yum_excluded((char *[]) { "bash.x86_64", NULL }, "bash", "i686"));
 
-        assert_int_equal(yum_repos_parse(&r, "[x]\nenabled=maybe\n", 18, "bad.repo", false, &err), -EBADMSG);
+        assert_int_equal(yum_repos_parse(&r, "[x]\nenabled=maybe\n", 18, "bad.repo", false, NULL, &err), -EBADMSG);
         assert_string_equal(err, "bad.repo:2: enabled=\"maybe\" is not a boolean");
 }
 
