@@ -315,8 +315,8 @@ static const PolicyField policy_fields[] = {
         { "reboot_grace_days", POLICY_INT, F(reboot_grace_days), "3", 0, 365 },
         { "require_unattended_upgrades", POLICY_BOOL, F(require_unattended_upgrades), "false" },
         { "supported_os", POLICY_MAP, F(supported_os),
-          "{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\"],"
-          "\"fedora\":[\"43\",\"44\",\"45\"],\"rhel\":[\"9\",\"10\"]}" },
+          "{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\",\"26.04\"],"
+          "\"fedora\":[\"43\",\"44\",\"45\"],\"rhel\":[\"8\",\"9\",\"10\"]}" },
 };
 
 const Check check_patch_level = {

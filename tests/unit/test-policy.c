@@ -46,8 +46,8 @@ static void test_defaults(void **state) {
                             "\"pbkdf\":[\"argon2id\",\"argon2i\"]},"
                             "\"patch_level\":{\"required\":true,\"max_pending_security\":0,\"grace_days\":7,"
                             "\"max_days_since_refresh\":3,\"reboot_grace_days\":3,\"require_unattended_upgrades\":false,"
-                            "\"supported_os\":{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\"],"
-                            "\"fedora\":[\"43\",\"44\",\"45\"],\"rhel\":[\"9\",\"10\"]}},"
+                            "\"supported_os\":{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\",\"26.04\"],"
+                            "\"fedora\":[\"43\",\"44\",\"45\"],\"rhel\":[\"8\",\"9\",\"10\"]}},"
                             "\"backup\":{\"required\":true,\"max_age_hours\":48,\"warn_age_hours\":24,"
                             "\"require\":\"any\"},"
                             "\"screen_lock\":{\"required\":false,\"max_idle_minutes\":15,\"require_lock\":true,"
@@ -124,8 +124,8 @@ static void test_round_trip(void **state) {
         assert_non_null(j);
         assert_int_equal(policy_from_json(j, POLICY_STRICT, &q, &err), 0);
         assert_string_equal(value(q, "patch_level", "supported_os"),
-                            "{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\"],\"fedora\":[\"43\",\"44\",\"45\"],"
-                            "\"rhel\":[\"9\",\"10\"]}");
+                            "{\"debian\":[\"12\",\"13\"],\"ubuntu\":[\"22.04\",\"24.04\",\"26.04\"],\"fedora\":[\"43\",\"44\",\"45\"],"
+                            "\"rhel\":[\"8\",\"9\",\"10\"]}");
         assert_true(policy_check_required(q, "backup"));
         assert_false(policy_check_required(q, "nonexistent"));
 }
