@@ -164,7 +164,8 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         if ((r = identity_make_csr(key, device_id, &csr)) < 0)
                 return error_set(ret_error, r, _("cannot make the certificate request: %s"), strerror(-r));
         req = json_object_new_object();
-        if (!req || (token && json_add_string(req, "token", token) < 0) || json_add_string(req, "csr", csr) < 0)
+        if (!req || (token && json_add_string(req, "token", token) < 0) || json_add_string(req, "csr", csr) < 0 ||
+            json_add_string(req, "key", identity_key_kind(key_uri, provider)) < 0)
                 return -ENOMEM;
         current = current_certificate(cfg, key);
         if (!token && !current)

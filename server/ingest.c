@@ -219,14 +219,20 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
         _cleanup_free_ char *error = NULL;
         char head_hash[SHA256_HEX_SIZE], stored[SHA256_HEX_SIZE];
         int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC), head, gap;
+        DeviceKey key;
         int k;
 
         v->seq = c->seq;
-        k = store_chain_head(s->store, c->sub, &head, head_hash);
+        k = store_chain_head(s->store, c->sub, &head, head_hash, &key);
         if (k == -ENOENT)
                 return REFUSE(v, 403, "unknown_device", "device %s is not enrolled", c->sub);
         if (k < 0)
                 return k;
+        /* What the server recorded at enrollment wins over what a report says. */
+        if (!device_key_matches_claim(key, c->agent_key))
+                return REFUSE(v, 400, "invalid_claims",
+                              "agent.key \"%s\" contradicts the key kind recorded at enrollment (%s)",
+                              c->agent_key, device_key_to_string(key));
         if (c->seq <= head) {
                 k = store_report_hash(s->store, c->sub, c->seq, stored);
                 if (k < 0 && k != -ENOENT)

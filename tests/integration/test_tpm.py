@@ -138,6 +138,16 @@ def reset_token(server, device_id):
     return r.stdout.strip()
 
 
+def recorded_key(server, device_id):
+    """How the server recorded the device's key at enrollment (devices.key_kind)."""
+    import sqlite3
+    db = sqlite3.connect(f"file:{server.dir / 'vigie.db'}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT key_kind FROM devices WHERE id = ?", (device_id,)).fetchone()[0]
+    finally:
+        db.close()
+
+
 def claims_of(jws):
     return json.loads(unb64url(jws.split(".")[1]))
 
@@ -157,6 +167,7 @@ def test_key_made_in_the_tpm_signs_reports_and_tls(vigie, tmp_path, server, tpm)
     (row,) = server.reports(device_id)
     jws = row[3]
     assert claims_of(jws)["agent"]["key"] == "tpm"
+    assert recorded_key(server, device_id) == "tpm_unverified"
     assert json.loads(unb64url(jws.split(".")[0]))["kid"] == kid_of(state / "device.crt")
     assert openssl_verify_jws(jws, state / "device.crt", tmp_path / "v")
 
@@ -248,6 +259,7 @@ def test_no_tpm_falls_back_to_a_file_key(vigie, tmp_path, server):
     assert r.returncode == 0, r
     assert (state / "device.key").read_text().startswith("-----BEGIN PRIVATE KEY-----")
     assert vigie("report", "--config", conf).returncode == 0
+    assert recorded_key(server, device_of(state)) == "file"
     # tpm forces it: no TPM, no key, a clear message
     state2 = tmp_path / "state2"
     (tmp_path / "t2").mkdir()
