@@ -48,3 +48,32 @@ bool device_key_matches_claim(DeviceKey recorded, const char *claim) {
                 return true;
         return streq_ptr(claim, device_key_claims[recorded]);
 }
+
+CheckStatus device_key_judge(DeviceKey recorded, const PolicyIdentity *rule, const char **ret_summary) {
+        switch (recorded) {
+        case DEVICE_KEY_TPM:
+                *ret_summary = "device key held by a TPM, verified by attestation at enrollment";
+                return CHECK_PASS;
+        case DEVICE_KEY_TPM_UNVERIFIED:
+                if (rule->key == IDENTITY_KEY_TPM_UNVERIFIED) {
+                        *ret_summary = "device key said to be held by a TPM (not verified by the server)";
+                        return CHECK_PASS;
+                }
+                *ret_summary = "device key said to be held by a TPM, but the server could not verify it (no "
+                               "attestation, or an endorsement key certificate from a TPM vendor it does not "
+                               "trust); this policy requires a verified TPM-held key — see runbook";
+                return CHECK_FAIL;
+        case DEVICE_KEY_FILE:
+                *ret_summary = "device key is a file; this policy requires a TPM-held key — see runbook";
+                return CHECK_FAIL;
+        case DEVICE_KEY_PROVIDER:
+                *ret_summary = "device key is held by an OpenSSL provider the server cannot verify; this policy "
+                               "requires a TPM-held key — see runbook";
+                return CHECK_FAIL;
+        default:
+                *ret_summary = "the server has no record of how this device key is held (enrolled before key "
+                               "kinds were recorded); this policy requires a TPM-held key: re-enroll the device "
+                               "— see runbook";
+                return CHECK_FAIL;
+        }
+}

@@ -8,6 +8,9 @@
 
 #include <stdbool.h>
 
+#include "check-result.h"
+#include "policy-identity.h"
+
 typedef enum DeviceKey {
         DEVICE_KEY_UNKNOWN,        /* enrolled before the server recorded key kinds */
         DEVICE_KEY_FILE,           /* a key file on the laptop: copyable by its root */
@@ -25,3 +28,6 @@ DeviceKey device_key_from_string(const char *s);
 int device_key_from_claim(const char *claim, DeviceKey *ret);
 /* Whether a report's agent.key agrees with the record (anything goes for unknown). */
 bool device_key_matches_claim(DeviceKey recorded, const char *claim);
+/* The policy's device_identity check for a device with this record: pass or fail, and a
+ * summary that says why and what to do (a static string). */
+CheckStatus device_key_judge(DeviceKey recorded, const PolicyIdentity *rule, const char **ret_summary);

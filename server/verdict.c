@@ -68,3 +68,20 @@ int verdict_check(VerdictCache **cache, Store *s, const ReportClaims *c, char **
         r = report_claims_check_policy(c, p, ret_error);
         return r < 0 ? -EINVAL : 0;
 }
+
+int verdict_current_policy(VerdictCache **cache, Store *s, const Policy **ret) {
+        _cleanup_free_ char *id = NULL, *version = NULL;
+        int64_t v;
+        int r;
+
+        if (!*cache && !(*cache = calloc(1, sizeof(VerdictCache))))
+                return -ENOMEM;
+        r = store_meta_get(s, "policy_id", &id);
+        if (r >= 0)
+                r = store_meta_get(s, "policy_version", &version);
+        if (r < 0)
+                return r;
+        if (parse_int64(version, &v) < 0)
+                return -EIO;
+        return policy_lookup(*cache, s, id, v, ret);
+}

@@ -4,6 +4,8 @@ tpm_unverified, provider; unknown for devices of older databases): in the device
 vigiectl and the identity history, on SQLite and PostgreSQL; a report whose agent.key
 contradicts the record is refused; renewing the same key keeps the record. Simulated
 devices (real signed CSRs and reports) against the real vigie-server."""
+import json
+
 import pytest
 
 from fleet_util import NOW, Device, FleetServer, Postgres
@@ -129,3 +131,82 @@ def test_devices_of_an_older_database_are_unknown_and_not_refused(srv):
     srv.stop()
     srv.start()  # migrated once
     assert identity(srv, dev)["key_kind"] == "unknown"
+
+
+def set_policy(srv, **sections):
+    """Publishes the next version of the policy (a version is never republished)."""
+    srv.policy_version = getattr(srv, "policy_version", 1) + 1
+    p = srv.dir / f"policy-{srv.policy_version}.json"
+    p.write_text(json.dumps({"policy_id": "acme", "version": srv.policy_version} | sections))
+    running = srv.running()
+    if running:
+        srv.stop()
+    r = srv.cli("policy", "set", p)
+    if running:
+        srv.start()
+    return r
+
+
+def identity_check(srv, dev):
+    """The device_identity result the server stored with the device's latest report."""
+    rows = srv.sql("SELECT status, summary FROM check_results WHERE device_id = $1 AND check_id = $2 "
+                   "ORDER BY seq DESC", dev.id, "device_identity")
+    return rows[0] if rows else None
+
+
+def row(srv, dev):
+    (r,) = [d for d in srv.get_json("/v1/fleet/devices?status=any&limit=1000")["devices"] if d["device_id"] == dev.id]
+    return r
+
+
+def test_policy_requiring_a_tpm_key_follows_the_server_record(srv):
+    token = srv.token()
+    filed = Laptop(srv, "filed", "file").enroll(token)
+    unverified = Laptop(srv, "unverified", "tpm").enroll(token)
+    proven = Laptop(srv, "proven", "tpm").enroll(token)
+    unverified.report_key = proven.report_key = "tpm"
+    srv.write("UPDATE devices SET key_kind = 'tpm' WHERE id = $1", proven.id)  # as attestation records it
+    assert set_policy(srv, device_identity={"required": True, "key": "tpm"}).returncode == 0
+    published = srv.get_json("/v1/policy")
+    assert published["device_identity"] == {"required": True, "key": "tpm"}
+
+    # Every report says compliant and verifies: the server's own judgement decides the fleet.
+    for d in (filed, unverified, proven):
+        d.send()
+    assert row(srv, filed)["verdict"] == "noncompliant" and row(srv, filed)["failing_checks"] == ["device_identity"]
+    assert identity_check(srv, filed) == (
+        "fail", "device key is a file; this policy requires a TPM-held key — see runbook")
+    assert row(srv, unverified)["verdict"] == "noncompliant"
+    assert identity_check(srv, unverified)[1].startswith("device key said to be held by a TPM, but the server "
+                                                         "could not verify it")
+    assert row(srv, proven)["verdict"] == "compliant"
+    assert identity_check(srv, proven) == ("pass", "device key held by a TPM, verified by attestation at enrollment")
+    counts = srv.get_json("/v1/fleet/summary")["checks"]["device_identity"]
+    assert (counts["pass"], counts["fail"]) == (1, 2), counts
+
+    # A device cannot report the check itself.
+    assert filed.send(expect=(400,), device_identity="pass") == 400
+    assert '"device_identity" is judged by the server, not reported' in srv.log()
+
+    # A policy that accepts TPMs the server could not verify.
+    assert set_policy(srv, device_identity={"required": True, "key": "tpm_unverified"}).returncode == 0
+    unverified.send()
+    assert row(srv, unverified)["verdict"] == "compliant"
+    filed.send()
+    assert row(srv, filed)["verdict"] == "noncompliant"
+
+    # Not required: still judged and shown, not in the verdict.
+    assert set_policy(srv, device_identity={"required": False}).returncode == 0
+    filed.send()
+    assert row(srv, filed)["verdict"] == "compliant" and identity_check(srv, filed)[0] == "fail"
+
+    # Without the section there is no such check.
+    assert set_policy(srv).returncode == 0
+    filed.send()
+    assert "device_identity" not in srv.get_json("/v1/fleet/summary")["checks"]
+
+    # The section is checked like the rest of the policy.
+    r = set_policy(srv, device_identity={"required": True, "key": "yubikey"})
+    assert r.returncode != 0 and 'device_identity.key: "yubikey" is not "tpm" or "tpm_unverified"' in r.stderr, r
+    r = set_policy(srv, device_identity={"require": True})
+    assert r.returncode != 0 and "device_identity.require: unknown key" in r.stderr, r
