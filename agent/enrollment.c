@@ -19,7 +19,9 @@
 #include "identity.h"
 #include "jws.h"
 #include "json-util.h"
+#include "log.h"
 #include "pki.h"
+#include "tpm-evidence.h"
 #include "transport.h"
 
 int enroll_read_token(const char *path, char **ret, char **ret_error) {
@@ -130,6 +132,47 @@ static X509 *current_certificate(const AgentConfig *cfg, EVP_PKEY *key) {
         return cert;
 }
 
+/* The TPM's proof that the device key lives in it (tpm-evidence.h, docs/server.md "TPM
+ * attestation"): evidence, the server's challenge, the TPM's answer in req. Any failure
+ * only means the server records the key tpm_unverified: said, never fatal. */
+static int attest_key(const AgentConfig *cfg, const char *key_path, const char *csr, Transport *t,
+                      json_object *req, char **ret_error) {
+        _cleanup_(tpm_evidence_freep) TpmEvidence *ev = NULL;
+        _cleanup_json_ json_object *body = NULL, *resp_json = NULL, *att = NULL;
+        _cleanup_free_ char *err = NULL, *describe = NULL, *credential = NULL;
+        TransportResponse resp = {};
+        const char *s, *id, *blob, *secret;
+        int r;
+
+        r = tpm_evidence_collect(cfg->tpm_tcti, key_path, &ev, &body, ret_error);
+        if (r < 0)
+                return r;
+        if (json_add_string(body, "csr", csr) < 0 || !(s = json_compact(body)))
+                return -ENOMEM;
+        r = transport_request(t, "POST", "/v1/enroll/challenge", "application/json", s, strlen(s), NULL, &resp, &err);
+        if (r < 0)
+                return error_set(ret_error, r, "%s", strnull(err));
+        if (resp.status != 200) {
+                describe = transport_response_describe(&resp);
+                transport_response_done(&resp);
+                return error_set(ret_error, -EACCES, "the server refused the challenge: %s", strnull(describe));
+        }
+        r = json_parse(resp.body, resp.body_size, &resp_json, &err);
+        transport_response_done(&resp);
+        if (r < 0 || json_get_string(resp_json, "", "challenge", &id, &err) < 0 ||
+            json_get_string(resp_json, "", "credential_blob", &blob, &err) < 0 ||
+            json_get_string(resp_json, "", "secret", &secret, &err) < 0)
+                return error_set(ret_error, -EBADMSG, "the server's challenge is unusable: %s", strnull(err));
+        r = tpm_evidence_activate(ev, blob, secret, &credential, ret_error);
+        if (r < 0)
+                return r;
+        att = json_object_new_object();
+        if (!att || json_add_string(att, "challenge", id) < 0 || json_add_string(att, "credential", credential) < 0 ||
+            json_add(req, "attestation", TAKE_PTR(att)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file,
                   char **ret_device_id, char **ret_error) {
         _cleanup_free_ char *key_uri = NULL, *csr = NULL, *ca = NULL, *err = NULL, *describe = NULL;
@@ -184,6 +227,12 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         };
         if ((r = transport_new(&o, &t)) < 0)
                 return error_set(ret_error, r, _("cannot set up HTTPS: %s"), strerror(-r));
+        if (streq(identity_key_kind(key_uri, provider), "tpm") &&
+            (r = attest_key(cfg, key_uri + strlen("file:"), csr, t, req, &err)) < 0) {
+                log_warning("The TPM could not prove that it holds the device key (%s): the server will record "
+                            "it as unverified.", strnull(err));
+                err = (free(err), NULL);
+        }
         body = json_compact(req);
         r = transport_request(t, "POST", "/v1/enroll", "application/json", body, strlen(body), NULL, &resp, &err);
         explicit_bzero((char *) body, strlen(body)); /* it held the token */

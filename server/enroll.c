@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "device-key.h"
+#include "enroll-attest.h"
 #include "enroll.h"
 #include "json-util.h"
 #include "log.h"
@@ -38,7 +39,7 @@ int enroll_request_parse(const char *body, size_t size, bool need_token, EnrollR
                 return json_error(ret_error, "expected a JSON object {\"token\",\"csr\",\"key\"}"), -EBADMSG;
         json_object_object_foreach(j, key, value) {
                 (void) value;
-                if (!streq(key, "token") && !streq(key, "csr") && !streq(key, "key"))
+                if (!streq(key, "token") && !streq(key, "csr") && !streq(key, "key") && !streq(key, "attestation"))
                         return json_error(ret_error, "unknown member \"%.32s\"", key), -EBADMSG;
         }
         r = json_get_string(j, "", "csr", &req.csr, ret_error);
@@ -55,6 +56,8 @@ int enroll_request_parse(const char *body, size_t size, bool need_token, EnrollR
         if (req.key && !streq(req.key, "file") && !streq(req.key, "tpm") && !streq(req.key, "provider"))
                 return json_error(ret_error, "key: \"%.16s\" is not \"file\", \"tpm\" or \"provider\"", req.key),
                        -EBADMSG;
+        if (json_object_object_get_ex(j, "attestation", &req.attestation) && !streq_ptr(req.key, "tpm"))
+                return json_error(ret_error, "attestation: only with \"key\": \"tpm\""), -EBADMSG;
         req.json = TAKE_PTR(j);
         *ret = req;
         return 0;
@@ -93,10 +96,11 @@ typedef struct EnrollJob {
         char hash[SHA256_HEX_SIZE];
         char peer_serial[sizeof(((CertInfo *) NULL)->serial)]; /* a device certificate of this id, or "" */
         const char *event; /* what the identity history records */
-        DeviceKey claimed; /* what the request says of the key, unproven */
+        DeviceKey claimed; /* what the request says of the key, or tpm when attested */
+        char claim_reason[ATTEST_REASON_MAX]; /* why a tpm claim is not verified */
         bool same_key;     /* the CSR's key is the one of the certificate on this connection */
         DeviceKey key;     /* what is recorded (enroll_job) */
-        char key_detail[160];
+        char key_detail[ATTEST_REASON_MAX + 32];
 } EnrollJob;
 
 static void enroll_job_free(void *userdata) {
@@ -193,11 +197,11 @@ static int enroll_proof(Server *s, EnrollJob *j, const StoreDevice *known, const
 static void record_key(EnrollJob *j, const StoreDevice *known) {
         DeviceKey before = device_key_from_string(known->key_kind);
 
-        j->key = j->same_key && before != DEVICE_KEY_UNKNOWN ? before : j->claimed;
+        j->key = j->claimed == DEVICE_KEY_TPM ? DEVICE_KEY_TPM
+                 : j->same_key && before != DEVICE_KEY_UNKNOWN ? before : j->claimed;
         if (j->key == DEVICE_KEY_TPM_UNVERIFIED)
                 snprintf(j->key_detail, sizeof(j->key_detail), "%s: %s", device_key_to_string(j->key),
-                         j->same_key ? "the key was recorded so before"
-                                     : "the agent says its key is in a TPM, with no attestation the server could check");
+                         j->key != j->claimed ? "the key was recorded so before" : j->claim_reason);
         else
                 snprintf(j->key_detail, sizeof(j->key_detail), "%s", device_key_to_string(j->key));
 }
@@ -276,6 +280,13 @@ static int enroll_or_renew(Request *r, bool enroll) {
         if (k < 0) {
                 X509_REQ_free(j->csr);
                 return http_error(r, 400, "malformed_csr", "%s", strnull(error));
+        }
+        /* "tpm" is recorded as proven only with an answered challenge for this CSR's key. */
+        if (j->claimed == DEVICE_KEY_TPM_UNVERIFIED &&
+            enroll_attest_redeem(r->server->attest, body.attestation, j->csr, &j->claimed, j->claim_reason) < 0) {
+                X509_REQ_free(j->csr);
+                return http_error(r, 400, "malformed_request",
+                                  "attestation: expected {\"challenge\",\"credential\"} (base64url)");
         }
         if (r->peer && r->peer->role == CERT_ROLE_DEVICE && streq(j->device_id, r->peer->info.cn))
                 j->same_key = EVP_PKEY_eq(X509_REQ_get0_pubkey(j->csr), X509_get0_pubkey(r->peer->cert)) == 1;

@@ -7,15 +7,17 @@
 
 #define ENROLL_BODY_MAX (64u * 1024)
 
-/* The body of POST /v1/enroll and /v1/renew: {"token","csr","key"}. token may be absent
- * for renew and for a re-enrollment with the current certificate; key (optional) is how
- * the agent says its key is held: "file", "tpm" or "provider". Borrowed strings point into
- * json. */
+/* The body of POST /v1/enroll and /v1/renew: {"token","csr","key","attestation"}. token
+ * may be absent for renew and for a re-enrollment with the current certificate; key
+ * (optional) is how the agent says its key is held: "file", "tpm" or "provider";
+ * attestation (with "tpm" only) answers a challenge (enroll-attest.h). Borrowed pointers
+ * into json. */
 typedef struct EnrollRequest {
         json_object *json;
         const char *token;
         const char *csr;
         const char *key;
+        json_object *attestation;
 } EnrollRequest;
 
 /* -EBADMSG with a message for the client. */

@@ -39,12 +39,14 @@ class Swtpm:
     tpm2-abrmd on a private session bus: the resource manager that swaps TPM objects and
     sessions in and out for its clients, as the kernel's /dev/tpmrm0 does on a laptop."""
 
-    def __init__(self, d: Path):
+    def __init__(self, d: Path, vendor=None):
+        """vendor: a VendorCA that certifies the EK (as TPM makers do), or None: no EK certificate."""
         self.dir = d
         d.mkdir(parents=True)
         self.bus = PrivateBus(d, bus_type="session")
         self.abrmd = None
-        subprocess.run(["swtpm_setup", "--tpm2", "--tpmstate", str(d), "--createek", "--overwrite"],
+        ek = ["--create-ek-cert", "--config", str(vendor.setup_conf)] if vendor else ["--createek"]
+        subprocess.run(["swtpm_setup", "--tpm2", "--tpmstate", str(d), *ek, "--overwrite"],
                        check=True, capture_output=True)
         self.port, self.ctrl = free_port_pair()
         self.proc = None
@@ -93,6 +95,36 @@ class Swtpm:
             self.proc.terminate()
             self.proc.wait(5)
             self.proc = None
+
+
+class VendorCA:
+    """A TPM maker's CA (swtpm_localca): a root and an issuing CA that sign EK certificates."""
+
+    def __init__(self, d: Path):
+        d.mkdir(parents=True)
+        (d / "localca.conf").write_text(f"statedir = {d}\nsigningkey = {d}/signkey.pem\n"
+                                        f"issuercert = {d}/issuercert.pem\ncertserial = {d}/certserial\n")
+        (d / "localca.options").write_text("--platform-manufacturer Vigie\n--platform-version 2.1\n"
+                                           "--platform-model test\n")
+        self.setup_conf = d / "setup.conf"
+        self.setup_conf.write_text(f"create_certs_tool = /usr/bin/swtpm_localca\n"
+                                   f"create_certs_tool_config = {d}/localca.conf\n"
+                                   f"create_certs_tool_options = {d}/localca.options\nactive_pcr_banks = sha256\n")
+        self.dir = d
+
+    def bundle(self, path: Path):
+        """What IT configures as TPMRootCAs=: the vendor's root and issuing CA."""
+        path.write_text((self.dir / "issuercert.pem").read_text() +
+                        (self.dir / "swtpm-localca-rootca-cert.pem").read_text())
+        return path
+
+
+def trust_vendor(server, bundle):
+    """[Enroll] TPMRootCAs= in server.conf, then a restart."""
+    server.stop()
+    with open(server.dir / "server.conf", "a") as f:
+        f.write(f"\n[Enroll]\nTPMRootCAs={bundle}\n")
+    server.start()
 
 
 @pytest.fixture
@@ -148,6 +180,17 @@ def recorded_key(server, device_id):
         db.close()
 
 
+def identity_detail(server, device_id):
+    """The detail of the device's latest identity event: the key kind recorded, and why not tpm."""
+    import sqlite3
+    db = sqlite3.connect(f"file:{server.dir / 'vigie.db'}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT detail FROM identity_events WHERE device_id = ? ORDER BY rowid DESC LIMIT 1",
+                          (device_id,)).fetchone()[0]
+    finally:
+        db.close()
+
+
 def claims_of(jws):
     return json.loads(unb64url(jws.split(".")[1]))
 
@@ -167,7 +210,9 @@ def test_key_made_in_the_tpm_signs_reports_and_tls(vigie, tmp_path, server, tpm)
     (row,) = server.reports(device_id)
     jws = row[3]
     assert claims_of(jws)["agent"]["key"] == "tpm"
+    # This TPM has no EK certificate: nothing vouches for it, whatever it answers.
     assert recorded_key(server, device_id) == "tpm_unverified"
+    assert identity_detail(server, device_id) == "tpm_unverified: the TPM has no endorsement key certificate"
     assert json.loads(unb64url(jws.split(".")[0]))["kid"] == kid_of(state / "device.crt")
     assert openssl_verify_jws(jws, state / "device.crt", tmp_path / "v")
 
@@ -267,3 +312,60 @@ def test_no_tpm_falls_back_to_a_file_key(vigie, tmp_path, server):
     r = vigie("enroll", "--config", conf2, "--token", server.token(), "--ca", server.ca)
     assert r.returncode != 0 and "KeyStorage=tpm, but the TPM cannot hold the device key" in r.stderr, r
     assert not (state2 / "device.key").exists()
+
+
+@pytest.fixture
+def vendor(tmp_path):
+    return VendorCA(tmp_path / "vendor")
+
+
+@pytest.fixture
+def certified_tpm(tmp_path, vendor):
+    """A TPM whose maker certified its EK (NV 0x01c00002), as laptops' TPMs are."""
+    t = Swtpm(tmp_path / "tpm", vendor)
+    yield t
+    t.stop()
+
+
+def enroll_with(tpm, tmp_path, server, name="state"):
+    from conftest import run
+    state = tmp_path / name
+    (tmp_path / f"{name}-conf").mkdir()
+    conf = tpm_config(tmp_path / f"{name}-conf", state, server, tpm.tcti)
+    r = run("vigie", "enroll", "--config", conf, "--token", server.token(), "--ca", server.ca, env=tpm.env)
+    assert r.returncode == 0, r
+    return state, conf, r
+
+
+def test_attested_key_is_recorded_tpm(tmp_path, server, vendor, certified_tpm):
+    from conftest import run
+    trust_vendor(server, vendor.bundle(tmp_path / "tpm-roots.pem"))
+    state, conf, r = enroll_with(certified_tpm, tmp_path, server)
+    assert "could not prove" not in r.stderr, r
+    device_id = device_of(state)
+    assert recorded_key(server, device_id) == "tpm"
+    assert identity_detail(server, device_id) == "tpm"
+    r = run("vigie", "report", "--config", conf, env=certified_tpm.env)
+    assert r.returncode == 0, r
+    # Re-enrolling the same key with its certificate proves it again.
+    r = run("vigie", "enroll", "--config", conf, "--force", env=certified_tpm.env)
+    assert r.returncode == 0 and recorded_key(server, device_id) == "tpm", r
+
+
+def test_ek_certificate_of_a_vendor_not_trusted_is_unverified(tmp_path, server, certified_tpm):
+    other = tmp_path / "other-ca.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", tmp_path / "other-ca.key", "-out", other, "-subj", "/CN=Another TPM vendor",
+                    "-days", "2"], check=True, capture_output=True)
+    trust_vendor(server, other)
+    state, conf, r = enroll_with(certified_tpm, tmp_path, server)
+    device_id = device_of(state)
+    assert recorded_key(server, device_id) == "tpm_unverified"
+    assert identity_detail(server, device_id).startswith(
+        "tpm_unverified: the endorsement key certificate does not chain to a configured TPM vendor CA: ")
+
+
+def test_no_vendor_configured_is_unverified(tmp_path, server, certified_tpm):
+    state, conf, r = enroll_with(certified_tpm, tmp_path, server)
+    assert identity_detail(server, device_of(state)) == (
+        "tpm_unverified: no TPM vendor CA is configured ([Enroll] TPMRootCAs=)")
