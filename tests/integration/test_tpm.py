@@ -13,7 +13,7 @@ import pytest
 
 from agent_util import PrivateBus, wait_for
 from conftest import binary
-from reports_util import VigieServer, agent_config, free_port, kid_of, openssl_verify_jws, unb64url
+from reports_util import VigieServer, agent_config, b64url, free_port, kid_of, openssl_verify_jws, unb64url
 
 pytestmark = pytest.mark.skipif(
     shutil.which("swtpm") is None or shutil.which("swtpm_setup") is None
@@ -369,3 +369,130 @@ def test_no_vendor_configured_is_unverified(tmp_path, server, certified_tpm):
     state, conf, r = enroll_with(certified_tpm, tmp_path, server)
     assert identity_detail(server, device_of(state)) == (
         "tpm_unverified: no TPM vendor CA is configured ([Enroll] TPMRootCAs=)")
+
+
+# ---- attestations a device makes up: built with tpm2-tools, sent by hand ----
+
+class Tools:
+    """tpm2-tools and openssl's tpm2 provider on one TPM, files in d."""
+
+    def __init__(self, tpm, d: Path):
+        self.tpm, self.d = tpm, d
+        d.mkdir(parents=True, exist_ok=True)
+        self.env = {**os.environ, **tpm.env, "TPM2TOOLS_TCTI": tpm.tcti, "TPM2OPENSSL_TCTI": tpm.tcti}
+
+    def run(self, *args):
+        r = subprocess.run([str(a) for a in args], capture_output=True, cwd=self.d, env=self.env)
+        assert r.returncode == 0, (args, r.stderr.decode())
+        return r
+
+    def ek(self):
+        """(TPM2B_PUBLIC, DER certificate) of the RSA EK, its context in ek.ctx."""
+        self.run("tpm2_createek", "-c", "ek.ctx", "-G", "rsa", "-u", "ek.pub")
+        self.run("tpm2_nvread", "0x01c00002", "-o", "ek.der")
+        return (self.d / "ek.pub").read_bytes(), (self.d / "ek.der").read_bytes()
+
+    def certify(self):
+        """A signing key made in this TPM (key.pub), an AK under the EK of ek.ctx (ak.ctx), and
+        TPM2_Certify of the key by the AK."""
+        self.run("tpm2_createprimary", "-C", "o", "-c", "primary.ctx")
+        self.run("tpm2_create", "-C", "primary.ctx", "-G", "ecc256:ecdsa-sha256", "-u", "key.pub", "-r", "key.priv")
+        self.run("tpm2_load", "-C", "primary.ctx", "-u", "key.pub", "-r", "key.priv", "-c", "key.ctx")
+        self.run("tpm2_createak", "-C", "ek.ctx", "-c", "ak.ctx", "-G", "ecc", "-g", "sha256", "-s", "ecdsa",
+                 "-u", "ak.pub")
+        self.run("tpm2_certify", "-c", "key.ctx", "-C", "ak.ctx", "-g", "sha256", "-o", "attest.out",
+                 "-s", "sig.out")
+        return {k: b64url((self.d / f).read_bytes()) for k, f in
+                (("ak_public", "ak.pub"), ("key_public", "key.pub"), ("attest", "attest.out"),
+                 ("signature", "sig.out"))}
+
+    def activate(self, blob, secret):
+        """TPM2_ActivateCredential of the server's challenge with ak.ctx and ek.ctx."""
+        import struct
+        (self.d / "cred.in").write_bytes(struct.pack(">II", 0xBADCC0DE, 1) + unb64url(blob) + unb64url(secret))
+        self.run("tpm2_startauthsession", "--policy-session", "-S", "session.ctx")
+        self.run("tpm2_policysecret", "-S", "session.ctx", "-c", "e")
+        r = subprocess.run(["tpm2_activatecredential", "-c", "ak.ctx", "-C", "ek.ctx", "-i", "cred.in",
+                            "-o", "cred.out", "-P", "session:session.ctx"], capture_output=True, cwd=self.d,
+                           env=self.env)
+        subprocess.run(["tpm2_flushcontext", "session.ctx"], capture_output=True, cwd=self.d, env=self.env)
+        return (self.d / "cred.out").read_bytes() if r.returncode == 0 else None
+
+
+def post(server, path, body):
+    from server_util import https
+
+    class Srv:
+        port = int(server.url.rsplit(":", 1)[1])
+        ca = server.ca
+    return https(Srv, "POST", path, body)
+
+
+def enroll_attested(server, csr, evidence, credential_of):
+    """Challenge, answer, enrollment: the key kind the server recorded for the CSR's device."""
+    st, ch, _ = post(server, "/v1/enroll/challenge", dict(evidence, csr=csr))
+    assert st == 200, ch
+    credential = credential_of(ch)
+    st, body, _ = post(server, "/v1/enroll", {
+        "token": server.token(), "csr": csr, "key": "tpm",
+        "attestation": {"challenge": ch["challenge"], "credential": b64url(credential)}})
+    assert st == 201, body
+    return body["key"], body["device_id"]
+
+
+def file_key_csr(tmp_path, device_id):
+    key = tmp_path / f"{device_id}.key"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
+                   check=True)
+    return subprocess.run(["openssl", "req", "-new", "-key", key, "-subj", f"/CN={device_id}"], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def test_attestation_of_another_key_than_the_csrs_is_not_trusted(tmp_path, server, vendor, certified_tpm):
+    """A trusted TPM, answering for itself, that certified a key of its own: the CSR is of a key
+    file (copyable), so nothing says the device key is in the TPM."""
+    trust_vendor(server, vendor.bundle(tmp_path / "tpm-roots.pem"))
+    tools = Tools(certified_tpm, tmp_path / "tools")
+    ek_pub, ek_der = tools.ek()
+    evidence = dict(tools.certify(), ek_public=b64url(ek_pub), ek_certificate=b64url(ek_der))
+    answers = []
+
+    def answer(ch):
+        answers.append(tools.activate(ch["credential_blob"], ch["secret"]))
+        return answers[-1]
+    key, dev = enroll_attested(server, file_key_csr(tmp_path, "0a1c2d3e-4a5b-4c6d-8e7f-0123456789ab"), evidence,
+                               answer)
+    assert answers[0] is not None, "the TPM answers the challenge: the server's credential is right"
+    assert key == "tpm_unverified"
+    assert identity_detail(server, dev) == (
+        "tpm_unverified: the key the TPM certified is not the key of the certificate request")
+
+
+def test_replayed_endorsement_key_cannot_answer(tmp_path, server, vendor, certified_tpm):
+    """A device presents a trusted TPM's EK and certificate (public data) with an AK of its own
+    TPM: only the trusted TPM could unwrap the credential."""
+    trust_vendor(server, vendor.bundle(tmp_path / "tpm-roots.pem"))
+    ek_pub, ek_der = Tools(certified_tpm, tmp_path / "honest").ek()
+    rogue_tpm = Swtpm(tmp_path / "rogue-tpm")
+    try:
+        rogue = Tools(rogue_tpm, tmp_path / "rogue")
+        rogue.run("tpm2_createek", "-c", "ek.ctx", "-G", "rsa", "-u", "ek.pub")  # its own, untrusted
+        evidence = dict(rogue.certify(), ek_public=b64url(ek_pub), ek_certificate=b64url(ek_der))
+        answers = []
+
+        def answer(ch):
+            answers.append(rogue.activate(ch["credential_blob"], ch["secret"]))
+            return answers[-1] or os.urandom(32)
+        key, dev = enroll_attested(server, file_key_csr(tmp_path, "1b1c2d3e-4a5b-4c6d-8e7f-0123456789ab"),
+                                   evidence, answer)
+    finally:
+        rogue_tpm.stop()
+    assert answers == [None], "the rogue TPM cannot unwrap a credential sealed to another TPM's EK"
+    assert key == "tpm_unverified"
+    assert identity_detail(server, dev) == ("tpm_unverified: the TPM did not recover the credential: the "
+                                            "attestation key is not in the TPM of that endorsement key")
+    # An unknown (or already used) challenge proves nothing either.
+    st, body, _ = post(server, "/v1/enroll", {
+        "token": server.token(), "csr": file_key_csr(tmp_path, "2c1c2d3e-4a5b-4c6d-8e7f-0123456789ab"),
+        "key": "tpm", "attestation": {"challenge": "00" * 16, "credential": b64url(b"x")}})
+    assert st == 201 and body["key"] == "tpm_unverified", body
