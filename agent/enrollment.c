@@ -182,7 +182,7 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         _cleanup_json_ json_object *req = NULL, *resp_json = NULL;
         char device_id[DEVICE_ID_SIZE];
         TransportResponse resp = {};
-        const char *body;
+        const char *body, *recorded;
         bool provider;
         int r;
 
@@ -250,6 +250,11 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         r = store_enrollment(cfg, key, device_id, resp_json, ca_file, ret_error);
         if (r < 0)
                 return r;
+        /* The server's record of the key wins (docs/server.md, "Key kind"): say when it differs. */
+        if (json_get_string(resp_json, "", "key", &recorded, NULL) >= 0 &&
+            streq(recorded, "tpm_unverified"))
+                log_notice(_("The server could not verify that the TPM holds the device key: it records it as "
+                             "\"tpm_unverified\" (its identity history says why)."));
         if (ret_device_id && !(*ret_device_id = strdup(device_id)))
                 return -ENOMEM;
         return 0;
