@@ -498,3 +498,22 @@ def test_replayed_endorsement_key_cannot_answer(tmp_path, server, vendor, certif
         "token": server.token(), "csr": file_key_csr(tmp_path, "2c1c2d3e-4a5b-4c6d-8e7f-0123456789ab"),
         "key": "tpm", "attestation": {"challenge": "00" * 16, "credential": b64url(b"x")}})
     assert st == 201 and body["key"] == "tpm_unverified", body
+
+
+def test_credential_for_an_ecc_endorsement_key(tmp_path, server, tpm):
+    """MakeCredential's ECC path (ECDH, KDFe): the TPM recovers the secret."""
+    tools = Tools(tpm, tmp_path / "tools")
+    tools.run("tpm2_createek", "-c", "ek.ctx", "-G", "ecc", "-u", "ek.pub")
+    evidence = dict(tools.certify(), ek_public=b64url((tools.d / "ek.pub").read_bytes()))
+    answers = []
+
+    def answer(ch):
+        answers.append(tools.activate(ch["credential_blob"], ch["secret"]))
+        return answers[-1]
+    key, dev = enroll_attested(server, file_key_csr(tmp_path, "3d1c2d3e-4a5b-4c6d-8e7f-0123456789ab"), evidence,
+                               answer)
+    assert answers[0] is not None and len(answers[0]) == 32
+    # the CSR is a key file's: answered, but not proven
+    assert key == "tpm_unverified"
+    assert identity_detail(server, dev) == (
+        "tpm_unverified: the key the TPM certified is not the key of the certificate request")
