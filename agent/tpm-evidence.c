@@ -326,6 +326,9 @@ int tpm_evidence_collect(const char *tcti, const char *key_path, TpmEvidence **r
         if (!e || !j)
                 return -ENOMEM;
         e->ek = e->ak = ESYS_TR_NONE;
+        /* tpm2-tss logs a warning on stderr for every absent NV index probed: we say what
+         * matters ourselves ($TSS2_LOG, when set, wins). */
+        (void) setenv("TSS2_LOG", "all+NONE", 0);
         tcti = tpm_tcti_resolve(tcti);
         rc = Tss2_TctiLdr_Initialize(tcti, &e->tcti);
         if (rc == TSS2_RC_SUCCESS)

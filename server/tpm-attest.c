@@ -37,6 +37,8 @@ static int hmac_sha256(const uint8_t *key, size_t key_size, const struct iovec *
         for (size_t i = 0; i < n; i++) {
                 if (v[i].iov_len > sizeof(buf) - len)
                         return -E2BIG;
+                if (v[i].iov_len == 0)
+                        continue;
                 memcpy(buf + len, v[i].iov_base, v[i].iov_len);
                 len += v[i].iov_len;
         }
