@@ -52,35 +52,20 @@ void tpm_evidence_done(TpmEvidence *e) {
         *e = (TpmEvidence) {};
 }
 
-int tpm_public_parse(const uint8_t *buf, size_t size, TPM2B_PUBLIC *ret) {
-        size_t off = 0;
-        TPM2B_PUBLIC p = {};
+/* Exact: trailing bytes are an error too. */
+#define DEFINE_EXACT_PARSER(name, type)                                                                 \
+        int name(const uint8_t *buf, size_t size, type *ret) {                                          \
+                size_t off = 0;                                                                         \
+                type v = {};                                                                            \
+                if (Tss2_MU_##type##_Unmarshal(buf, size, &off, &v) != TSS2_RC_SUCCESS || off != size)  \
+                        return -EBADMSG;                                                                \
+                *ret = v;                                                                               \
+                return 0;                                                                               \
+        }
 
-        if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, size, &off, &p) != TSS2_RC_SUCCESS || off != size)
-                return -EBADMSG;
-        *ret = p;
-        return 0;
-}
-
-int tpm_attest_parse(const uint8_t *buf, size_t size, TPMS_ATTEST *ret) {
-        size_t off = 0;
-        TPMS_ATTEST a = {};
-
-        if (Tss2_MU_TPMS_ATTEST_Unmarshal(buf, size, &off, &a) != TSS2_RC_SUCCESS || off != size)
-                return -EBADMSG;
-        *ret = a;
-        return 0;
-}
-
-int tpm_signature_parse(const uint8_t *buf, size_t size, TPMT_SIGNATURE *ret) {
-        size_t off = 0;
-        TPMT_SIGNATURE s = {};
-
-        if (Tss2_MU_TPMT_SIGNATURE_Unmarshal(buf, size, &off, &s) != TSS2_RC_SUCCESS || off != size)
-                return -EBADMSG;
-        *ret = s;
-        return 0;
-}
+DEFINE_EXACT_PARSER(tpm_public_parse, TPM2B_PUBLIC)
+DEFINE_EXACT_PARSER(tpm_attest_parse, TPMS_ATTEST)
+DEFINE_EXACT_PARSER(tpm_signature_parse, TPMT_SIGNATURE)
 
 int tpm_public_name(const TPM2B_PUBLIC *p, TPM2B_NAME *ret) {
         uint8_t buf[sizeof(TPMT_PUBLIC)];

@@ -8,17 +8,13 @@ import json
 
 import pytest
 
-from fleet_util import NOW, Device, FleetServer, Postgres
-from server_util import https
+from fleet_util import Device, FleetServer
+from server_util import database, https, postgres  # noqa: F401 (postgres: the module's cluster)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def srv(tmp_path, request):
-    pg = None
-    if request.param == "postgres":
-        pg = Postgres(tmp_path).start()
-        request.addfinalizer(pg.stop)
-    s = FleetServer(tmp_path, db=pg.url if pg else None)
+    s = FleetServer(tmp_path, db=database(request))
     s.start()
     yield s
     if s.running():

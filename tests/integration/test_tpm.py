@@ -383,6 +383,7 @@ class Tools:
         self.tpm, self.d = tpm, d
         d.mkdir(parents=True, exist_ok=True)
         self.env = {**os.environ, **tpm.env, "TPM2TOOLS_TCTI": tpm.tcti, "TPM2OPENSSL_TCTI": tpm.tcti}
+        self.answers = []
 
     def run(self, *args):
         r = subprocess.run([str(a) for a in args], capture_output=True, cwd=self.d, env=self.env)
@@ -408,6 +409,11 @@ class Tools:
         return {k: b64url((self.d / f).read_bytes()) for k, f in
                 (("ak_public", "ak.pub"), ("key_public", "key.pub"), ("attest", "attest.out"),
                  ("signature", "sig.out"))}
+
+    def answer(self, challenge):
+        """The TPM's answer to a challenge of the server (None when it cannot), kept in answers."""
+        self.answers.append(self.activate(challenge["credential_blob"], challenge["secret"]))
+        return self.answers[-1]
 
     def activate(self, blob, secret):
         """TPM2_ActivateCredential of the server's challenge with ak.ctx and ek.ctx."""
@@ -458,14 +464,8 @@ def test_attestation_of_another_key_than_the_csrs_is_not_trusted(tmp_path, serve
     tools = Tools(certified_tpm, tmp_path / "tools")
     ek_pub, ek_der = tools.ek()
     evidence = dict(tools.certify(), ek_public=b64url(ek_pub), ek_certificate=b64url(ek_der))
-    answers = []
-
-    def answer(ch):
-        answers.append(tools.activate(ch["credential_blob"], ch["secret"]))
-        return answers[-1]
-    key, dev = enroll_attested(server, file_key_csr(tmp_path, "0a1c2d3e-4a5b-4c6d-8e7f-0123456789ab"), evidence,
-                               answer)
-    assert answers[0] is not None, "the TPM answers the challenge: the server's credential is right"
+    key, dev = enroll_attested(server, file_key_csr(tmp_path, "0a1c2d3e-4a5b-4c6d-8e7f-0123456789ab"), evidence, tools.answer)
+    assert tools.answers[0] is not None, "the TPM answers the challenge: the server's credential is right"
     assert key == "tpm_unverified"
     assert identity_detail(server, dev) == (
         "tpm_unverified: the key the TPM certified is not the key of the certificate request")
@@ -481,16 +481,11 @@ def test_replayed_endorsement_key_cannot_answer(tmp_path, server, vendor, certif
         rogue = Tools(rogue_tpm, tmp_path / "rogue")
         rogue.run("tpm2_createek", "-c", "ek.ctx", "-G", "rsa", "-u", "ek.pub")  # its own, untrusted
         evidence = dict(rogue.certify(), ek_public=b64url(ek_pub), ek_certificate=b64url(ek_der))
-        answers = []
-
-        def answer(ch):
-            answers.append(rogue.activate(ch["credential_blob"], ch["secret"]))
-            return answers[-1] or os.urandom(32)
         key, dev = enroll_attested(server, file_key_csr(tmp_path, "1b1c2d3e-4a5b-4c6d-8e7f-0123456789ab"),
-                                   evidence, answer)
+                                   evidence, lambda ch: rogue.answer(ch) or os.urandom(32))
     finally:
         rogue_tpm.stop()
-    assert answers == [None], "the rogue TPM cannot unwrap a credential sealed to another TPM's EK"
+    assert rogue.answers == [None], "the rogue TPM cannot unwrap a credential sealed to another TPM's EK"
     assert key == "tpm_unverified"
     assert identity_detail(server, dev) == ("tpm_unverified: the TPM did not recover the credential: the "
                                             "attestation key is not in the TPM of that endorsement key")
@@ -506,14 +501,8 @@ def test_credential_for_an_ecc_endorsement_key(tmp_path, server, tpm):
     tools = Tools(tpm, tmp_path / "tools")
     tools.run("tpm2_createek", "-c", "ek.ctx", "-G", "ecc", "-u", "ek.pub")
     evidence = dict(tools.certify(), ek_public=b64url((tools.d / "ek.pub").read_bytes()))
-    answers = []
-
-    def answer(ch):
-        answers.append(tools.activate(ch["credential_blob"], ch["secret"]))
-        return answers[-1]
-    key, dev = enroll_attested(server, file_key_csr(tmp_path, "3d1c2d3e-4a5b-4c6d-8e7f-0123456789ab"), evidence,
-                               answer)
-    assert answers[0] is not None and len(answers[0]) == 32
+    key, dev = enroll_attested(server, file_key_csr(tmp_path, "3d1c2d3e-4a5b-4c6d-8e7f-0123456789ab"), evidence, tools.answer)
+    assert tools.answers[0] is not None and len(tools.answers[0]) == 32
     # the CSR is a key file's: answered, but not proven
     assert key == "tpm_unverified"
     assert identity_detail(server, dev) == (
