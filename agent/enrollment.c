@@ -132,10 +132,7 @@ static X509 *current_certificate(const AgentConfig *cfg, EVP_PKEY *key) {
         return cert;
 }
 
-/* The TPM's proof that the device key lives in it (tpm-evidence.h, docs/server.md "TPM
- * attestation"): evidence, the server's challenge, the TPM's answer in req. Any failure
- * only means the server records the key tpm_unverified: said, never fatal. */
-static int attest_key(const AgentConfig *cfg, const char *key_path, const char *csr, Transport *t,
+int enroll_attest_key(const AgentConfig *cfg, const char *key_path, const char *csr, Transport *t,
                       json_object *req, char **ret_error) {
         _cleanup_(tpm_evidence_freep) TpmEvidence *ev = NULL;
         _cleanup_json_ json_object *body = NULL, *resp_json = NULL, *att = NULL;
@@ -228,9 +225,8 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         if ((r = transport_new(&o, &t)) < 0)
                 return error_set(ret_error, r, _("cannot set up HTTPS: %s"), strerror(-r));
         if (streq(identity_key_kind(key_uri, provider), "tpm") &&
-            (r = attest_key(cfg, key_uri + strlen("file:"), csr, t, req, &err)) < 0) {
-                log_warning("The TPM could not prove that it holds the device key (%s): the server will record "
-                            "it as unverified.", strnull(err));
+            (r = enroll_attest_key(cfg, key_uri + strlen("file:"), csr, t, req, &err)) < 0) {
+                log_warning(ENROLL_ATTEST_FAILED, strnull(err));
                 err = (free(err), NULL);
         }
         body = json_compact(req);

@@ -351,6 +351,11 @@ def test_attested_key_is_recorded_tpm(tmp_path, server, vendor, certified_tpm):
     # Re-enrolling the same key with its certificate proves it again.
     r = run("vigie", "enroll", "--config", conf, "--force", env=certified_tpm.env)
     assert r.returncode == 0 and recorded_key(server, device_id) == "tpm", r
+    # A new key made in the TPM is attested as it is certified.
+    r = run("vigie", "enroll", "--config", conf, "--rotate-key", env=certified_tpm.env)
+    assert r.returncode == 0 and "could not prove" not in r.stderr, r
+    assert recorded_key(server, device_id) == "tpm" and identity_detail(server, device_id) == "tpm"
+    assert run("vigie", "report", "--config", conf, env=certified_tpm.env).returncode == 0
 
 
 def test_ek_certificate_of_a_vendor_not_trusted_is_unverified(tmp_path, server, certified_tpm):
