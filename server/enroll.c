@@ -191,9 +191,10 @@ static int enroll_proof(Server *s, EnrollJob *j, const StoreDevice *known, const
         return k;
 }
 
-/* What the server records of the key: a certificate for the same key keeps what was
- * recorded (a renewal proves nothing new, and loses nothing); a new key is what the agent
- * says, with "tpm" unverified — a CSR alone proves nothing about where its key lives. */
+/* What the server records of the key: tpm after an answered attestation (enroll-attest.h);
+ * otherwise a certificate for the same key keeps what was recorded (a renewal proves
+ * nothing new, and loses nothing), and a new key is what the agent says, with "tpm"
+ * unverified — a CSR alone proves nothing about where its key lives. */
 static void record_key(EnrollJob *j, const StoreDevice *known) {
         DeviceKey before = device_key_from_string(known->key_kind);
 
