@@ -21,7 +21,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "pki.h"
-#include "tpm-evidence.h"
+#include "tpm-prover.h"
 #include "transport.h"
 
 int enroll_read_token(const char *path, char **ret, char **ret_error) {
@@ -134,14 +134,14 @@ static X509 *current_certificate(const AgentConfig *cfg, EVP_PKEY *key) {
 
 int enroll_attest_key(const AgentConfig *cfg, const char *key_path, const char *csr, Transport *t,
                       json_object *req, char **ret_error) {
-        _cleanup_(tpm_evidence_freep) TpmEvidence *ev = NULL;
+        _cleanup_(tpm_prover_freep) TpmProver *ev = NULL;
         _cleanup_json_ json_object *body = NULL, *resp_json = NULL, *att = NULL;
         _cleanup_free_ char *err = NULL, *describe = NULL, *credential = NULL;
         TransportResponse resp = {};
         const char *s, *id, *blob, *secret;
         int r;
 
-        r = tpm_evidence_collect(cfg->tpm_tcti, key_path, &ev, &body, ret_error);
+        r = tpm_prover_collect(cfg->tpm_tcti, key_path, &ev, &body, ret_error);
         if (r < 0)
                 return r;
         if (json_add_string(body, "csr", csr) < 0 || !(s = json_compact(body)))
@@ -160,7 +160,7 @@ int enroll_attest_key(const AgentConfig *cfg, const char *key_path, const char *
             json_get_string(resp_json, "", "credential_blob", &blob, &err) < 0 ||
             json_get_string(resp_json, "", "secret", &secret, &err) < 0)
                 return error_set(ret_error, -EBADMSG, "the server's challenge is unusable: %s", strnull(err));
-        r = tpm_evidence_activate(ev, blob, secret, &credential, ret_error);
+        r = tpm_prover_activate(ev, blob, secret, &credential, ret_error);
         if (r < 0)
                 return r;
         att = json_object_new_object();

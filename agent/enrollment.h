@@ -25,7 +25,7 @@ int enroll_read_token(const char *path, char **ret, char **ret_error);
  * -EINVAL for a unusable key or CA (a configuration problem), others for the server or I/O. */
 int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file,
                   char **ret_device_id, char **ret_error);
-/* The TPM's proof that the key in the TSS2 blob at key_path lives in it (tpm-evidence.h,
+/* The TPM's proof that the key in the TSS2 blob at key_path lives in it (tpm-prover.h,
  * docs/server.md "TPM attestation"): evidence for csr, the server's challenge over t, the
  * TPM's answer as req's "attestation". A failure only means the server records the key
  * tpm_unverified: callers say so (ENROLL_ATTEST_FAILED) and go on. */

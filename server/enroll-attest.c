@@ -101,8 +101,7 @@ static int decode(json_object *j, const char *key, bool optional, size_t max, ui
         return 0;
 }
 
-/* The request body into evidence and the CSR key. */
-static int parse_evidence(const char *body, size_t size, TpmEvidence *e, EVP_PKEY **ret_key, char **ret_error) {
+int enroll_challenge_parse(const char *body, size_t size, TpmEvidence *e, EVP_PKEY **ret_key, char **ret_error) {
         static const char *const members[] = { "csr", "ek_public", "ek_certificate", "ak_public", "key_public",
                                                "attest", "signature", NULL };
         _cleanup_json_ json_object *j = NULL;
@@ -180,7 +179,7 @@ int route_enroll_challenge(Request *r) {
 
         if (!reply)
                 return http_error(r, 503, "out_of_memory", "retry later");
-        k = parse_evidence(r->body, r->body_size, &e, &key, &error);
+        k = enroll_challenge_parse(r->body, r->body_size, &e, &key, &error);
         if (k == -ENOMEM)
                 return http_error(r, 503, "out_of_memory", "retry later");
         if (k < 0)

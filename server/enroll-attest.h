@@ -21,6 +21,7 @@
 
 #include "device-key.h"
 #include "http.h"
+#include "tpm-attest.h"
 
 #define ATTEST_CHALLENGES_MAX 1024
 #define ATTEST_CHALLENGE_TTL_USEC (300 * USEC_PER_SEC)
@@ -35,6 +36,10 @@ int enroll_attest_new(const char *roots, EnrollAttest **ret, char **ret_error);
 EnrollAttest *enroll_attest_free(EnrollAttest *a);
 
 int route_enroll_challenge(Request *r);
+/* The body of POST /v1/enroll/challenge into evidence and the CSR's key. -EBADMSG with a
+ * message for the device. */
+int enroll_challenge_parse(const char *body, size_t size, TpmEvidence *e, EVP_PKEY **ret_key,
+                           char **ret_error);
 
 /* For an enrollment that says "key":"tpm": what to record of the key of csr, from the
  * request's "attestation" (NULL: none was sent). *ret_key is tpm or tpm_unverified, with

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The TPM structures a device sends at enrollment (server/tpm-attest.h): the first byte
  * picks the parser — 0 a TPM2B_PUBLIC (then its name, its OpenSSL key and, as for an EK,
- * a credential made for it), 1 a TPMS_ATTEST, 2 a TPMT_SIGNATURE — the rest is the input. */
+ * a credential made for it), 1 a TPMS_ATTEST, 2 a TPMT_SIGNATURE, 3 the whole body of POST
+ * /v1/enroll/challenge (then the checks) — the rest is the input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <openssl/err.h>
 
 #include "cleanup.h"
+#include "enroll-attest.h"
 #include "tpm-attest.h"
 
 static void public_area(const uint8_t *data, size_t size) {
@@ -29,6 +31,17 @@ static void public_area(const uint8_t *data, size_t size) {
                 abort();
 }
 
+static void challenge(const char *body, size_t size) {
+        _cleanup_(tpm_evidence_done) TpmEvidence e = {};
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_free_ char *err = NULL, *reason = NULL;
+
+        if (enroll_challenge_parse(body, size, &e, &key, &err) < 0)
+                return;
+        if (tpm_evidence_check(&e, key, NULL, &reason) == 0)
+                abort(); /* without vendor CAs nothing is verified */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         TPMS_ATTEST a;
         TPMT_SIGNATURE s;
@@ -45,6 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 break;
         case 2:
                 (void) tpm_signature_parse(data + 1, size - 1, &s);
+                break;
+        case 3:
+                challenge((const char *) data + 1, size - 1);
                 break;
         }
         ERR_clear_error();

@@ -14,19 +14,19 @@
 
 #include <json-c/json.h>
 
-typedef struct TpmEvidence TpmEvidence;
+typedef struct TpmProver TpmProver;
 
 /* Collects the evidence for the device key in the TSS2 blob at key_path, on the TPM that
  * tcti names (NULL: the default, as tpm-key.h). *ret_json: {"ek_public","ek_certificate"
  * (absent when the TPM has none),"ak_public","key_public","attest","signature"}, each
- * base64url of the TPM structure. The TPM session stays open for tpm_evidence_activate().
+ * base64url of the TPM structure. The TPM session stays open for tpm_prover_activate().
  * -errno and a message for people. */
-int tpm_evidence_collect(const char *tcti, const char *key_path, TpmEvidence **ret, json_object **ret_json,
+int tpm_prover_collect(const char *tcti, const char *key_path, TpmProver **ret, json_object **ret_json,
                          char **ret_error);
 /* TPM2_ActivateCredential of the server's credential_blob and secret (base64url of
  * TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET): the secret, base64url, in *ret. */
-int tpm_evidence_activate(TpmEvidence *e, const char *blob, const char *secret, char **ret, char **ret_error);
-TpmEvidence *tpm_evidence_free(TpmEvidence *e);
-static inline void tpm_evidence_freep(TpmEvidence **e) {
-        tpm_evidence_free(*e);
+int tpm_prover_activate(TpmProver *e, const char *blob, const char *secret, char **ret, char **ret_error);
+TpmProver *tpm_prover_free(TpmProver *e);
+static inline void tpm_prover_freep(TpmProver **e) {
+        tpm_prover_free(*e);
 }

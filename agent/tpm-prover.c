@@ -16,7 +16,7 @@
 #include "json-util.h"
 #include "jws.h"
 #include "macro.h"
-#include "tpm-evidence.h"
+#include "tpm-prover.h"
 #include "tpm-key.h"
 
 #define TSS2_KEY_PEM_NAME "TSS2 PRIVATE KEY"
@@ -24,7 +24,7 @@
 #define EK_CERT_MAX 4096
 #define NV_CHUNK 512
 
-struct TpmEvidence {
+struct TpmProver {
         TSS2_TCTI_CONTEXT *tcti;
         ESYS_CONTEXT *esys;
         ESYS_TR ek, ak;
@@ -88,7 +88,7 @@ static const TPM2B_PUBLIC srk_template = {
         },
 };
 
-TpmEvidence *tpm_evidence_free(TpmEvidence *e) {
+TpmProver *tpm_prover_free(TpmProver *e) {
         if (!e)
                 return NULL;
         if (e->esys) {
@@ -230,7 +230,7 @@ static int add_b64(json_object *o, const char *key, const uint8_t *buf, size_t s
         })
 
 /* The EK whose certificate the TPM has (RSA first), or the RSA one when it has none. */
-static int load_ek(TpmEvidence *e, json_object *j, char **ret_error) {
+static int load_ek(TpmProver *e, json_object *j, char **ret_error) {
         static const struct { const TPM2B_PUBLIC *template; TPM2_HANDLE cert; } eks[] = {
                 { &ek_rsa_template, 0x01c00002 },
                 { &ek_ecc_template, 0x01c0000a },
@@ -262,7 +262,7 @@ static int load_ek(TpmEvidence *e, json_object *j, char **ret_error) {
 }
 
 /* The device key under its parent (the provider's storage key, or a persistent one). */
-static int load_key(TpmEvidence *e, const char *key_path, ESYS_TR *ret_key, TPM2B_PUBLIC *ret_pub, char **ret_error) {
+static int load_key(TpmProver *e, const char *key_path, ESYS_TR *ret_key, TPM2B_PUBLIC *ret_pub, char **ret_error) {
         TPM2B_PRIVATE priv = {};
         ESYS_TR parent = ESYS_TR_NONE;
         uint32_t parent_handle;
@@ -287,7 +287,7 @@ static int load_key(TpmEvidence *e, const char *key_path, ESYS_TR *ret_key, TPM2
         return rc == TSS2_RC_SUCCESS ? 0 : tss_error(ret_error, "the TPM cannot load the device key", rc);
 }
 
-static int certify(TpmEvidence *e, const char *key_path, json_object *j, char **ret_error) {
+static int certify(TpmProver *e, const char *key_path, json_object *j, char **ret_error) {
         static const TPM2B_DATA qualifying = {};
         static const TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
         TPM2B_PUBLIC key_pub = {};
@@ -315,9 +315,9 @@ static int certify(TpmEvidence *e, const char *key_path, json_object *j, char **
         return r;
 }
 
-int tpm_evidence_collect(const char *tcti, const char *key_path, TpmEvidence **ret, json_object **ret_json,
+int tpm_prover_collect(const char *tcti, const char *key_path, TpmProver **ret, json_object **ret_json,
                          char **ret_error) {
-        _cleanup_(tpm_evidence_freep) TpmEvidence *e = calloc(1, sizeof(TpmEvidence));
+        _cleanup_(tpm_prover_freep) TpmProver *e = calloc(1, sizeof(TpmProver));
         _cleanup_json_ json_object *j = json_object_new_object();
         TPM2B_PUBLIC *ak_pub = NULL;
         TSS2_RC rc;
@@ -364,7 +364,7 @@ int tpm_evidence_collect(const char *tcti, const char *key_path, TpmEvidence **r
                         : -EBADMSG;                                                                     \
         })
 
-int tpm_evidence_activate(TpmEvidence *e, const char *blob, const char *secret, char **ret, char **ret_error) {
+int tpm_prover_activate(TpmProver *e, const char *blob, const char *secret, char **ret, char **ret_error) {
         static const TPMT_SYM_DEF no_sym = { .algorithm = TPM2_ALG_NULL };
         TPM2B_ID_OBJECT id = {};
         TPM2B_ENCRYPTED_SECRET seed = {};
