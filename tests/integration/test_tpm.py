@@ -371,12 +371,19 @@ def test_ek_certificate_of_a_vendor_not_trusted_is_unverified(tmp_path, server, 
         "tpm_unverified: the endorsement key certificate does not chain to a configured TPM vendor CA: ")
 
 
-def test_no_vendor_configured_is_unverified(tmp_path, server, certified_tpm):
+def test_no_vendor_configured_is_unverified(tmp_path, server, vendor, certified_tpm):
     state, conf, r = enroll_with(certified_tpm, tmp_path, server)
     assert identity_detail(server, device_of(state)) == (
         "tpm_unverified: no TPM vendor CA is configured ([Enroll] TPMRootCAs=)")
     assert 'The server could not verify that the TPM holds the device key: it records it as "tpm_unverified"' \
         in r.stderr, r
+    # The runbook (docs/agent.md): IT adds the maker's CAs, the laptop enrolls again, same key.
+    from conftest import run
+    trust_vendor(server, vendor.bundle(tmp_path / "tpm-roots.pem"))
+    key = (state / "device.key").read_bytes()
+    r = run("vigie", "enroll", "--config", conf, "--force", env=certified_tpm.env)
+    assert r.returncode == 0 and (state / "device.key").read_bytes() == key, r
+    assert recorded_key(server, device_of(state)) == "tpm"
 
 
 # ---- attestations a device makes up: built with tpm2-tools, sent by hand ----
