@@ -15,10 +15,12 @@
 
 #include "agent-renew.h"
 #include "cleanup.h"
+#include "enrollment.h"
 #include "error-util.h"
 #include "fs-util.h"
 #include "json-util.h"
 #include "jws.h"
+#include "log.h"
 
 static int asn1_time_usec(const ASN1_TIME *t, usec_t *ret) {
         struct tm tm = {};
@@ -54,11 +56,12 @@ bool cert_renewal_due(usec_t not_before, usec_t not_after, usec_t now) {
 }
 
 int cert_renew(const AgentConfig *c, const Identity *id, Transport *t, usec_t *ret_not_after, char **ret_error) {
-        return cert_renew_for(c, id, id->key, NULL, t, ret_not_after, ret_error);
+        return cert_renew_for(c, id, id->key, id->key_kind, NULL, NULL, t, ret_not_after, ret_error);
 }
 
-int cert_renew_for(const AgentConfig *c, const Identity *id, EVP_PKEY *key, const char *crt_file, Transport *t,
-                   usec_t *ret_not_after, char **ret_error) {
+int cert_renew_for(const AgentConfig *c, const Identity *id, EVP_PKEY *key, const char *key_kind,
+                   const char *attest_path, const char *crt_file, Transport *t, usec_t *ret_not_after,
+                   char **ret_error) {
         _cleanup_free_ char *csr = NULL, *cn = NULL, *ca_path = NULL, *err = NULL, *desc = NULL,
                             *crt_path = path_join(c->state_dir, crt_file ?: IDENTITY_CERT_FILE);
         _cleanup_json_ json_object *req = json_object_new_object(), *resp_json = NULL;
@@ -74,7 +77,13 @@ int cert_renew_for(const AgentConfig *c, const Identity *id, EVP_PKEY *key, cons
         r = identity_make_csr(key, id->device_id, &csr);
         if (r < 0)
                 return error_set(ret_error, r, "cannot make a CSR: %s", strerror(-r));
-        if (json_add_string(req, "csr", csr) < 0 || !(body = json_compact(req)))
+        if (json_add_string(req, "csr", csr) < 0 || json_add_string(req, "key", key_kind) < 0)
+                return -ENOMEM;
+        if (attest_path && (r = enroll_attest_key(c, attest_path, csr, t, req, &err)) < 0) {
+                log_warning(ENROLL_ATTEST_FAILED, strnull(err));
+                err = (free(err), NULL);
+        }
+        if (!(body = json_compact(req)))
                 return -ENOMEM;
         r = transport_request(t, "POST", "/v1/renew", "application/json", body, strlen(body), NULL, &resp, &err);
         if (r < 0)

@@ -19,7 +19,9 @@
 #include "identity.h"
 #include "jws.h"
 #include "json-util.h"
+#include "log.h"
 #include "pki.h"
+#include "tpm-prover.h"
 #include "transport.h"
 
 int enroll_read_token(const char *path, char **ret, char **ret_error) {
@@ -130,6 +132,44 @@ static X509 *current_certificate(const AgentConfig *cfg, EVP_PKEY *key) {
         return cert;
 }
 
+int enroll_attest_key(const AgentConfig *cfg, const char *key_path, const char *csr, Transport *t,
+                      json_object *req, char **ret_error) {
+        _cleanup_(tpm_prover_freep) TpmProver *ev = NULL;
+        _cleanup_json_ json_object *body = NULL, *resp_json = NULL, *att = NULL;
+        _cleanup_free_ char *err = NULL, *describe = NULL, *credential = NULL;
+        TransportResponse resp = {};
+        const char *s, *id, *blob, *secret;
+        int r;
+
+        r = tpm_prover_collect(cfg->tpm_tcti, key_path, &ev, &body, ret_error);
+        if (r < 0)
+                return r;
+        if (json_add_string(body, "csr", csr) < 0 || !(s = json_compact(body)))
+                return -ENOMEM;
+        r = transport_request(t, "POST", "/v1/enroll/challenge", "application/json", s, strlen(s), NULL, &resp, &err);
+        if (r < 0)
+                return error_set(ret_error, r, "%s", strnull(err));
+        if (resp.status != 200) {
+                describe = transport_response_describe(&resp);
+                transport_response_done(&resp);
+                return error_set(ret_error, -EACCES, "the server refused the challenge: %s", strnull(describe));
+        }
+        r = json_parse(resp.body, resp.body_size, &resp_json, &err);
+        transport_response_done(&resp);
+        if (r < 0 || json_get_string(resp_json, "", "challenge", &id, &err) < 0 ||
+            json_get_string(resp_json, "", "credential_blob", &blob, &err) < 0 ||
+            json_get_string(resp_json, "", "secret", &secret, &err) < 0)
+                return error_set(ret_error, -EBADMSG, "the server's challenge is unusable: %s", strnull(err));
+        r = tpm_prover_activate(ev, blob, secret, &credential, ret_error);
+        if (r < 0)
+                return r;
+        att = json_object_new_object();
+        if (!att || json_add_string(att, "challenge", id) < 0 || json_add_string(att, "credential", credential) < 0 ||
+            json_add(req, "attestation", TAKE_PTR(att)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file,
                   char **ret_device_id, char **ret_error) {
         _cleanup_free_ char *key_uri = NULL, *csr = NULL, *ca = NULL, *err = NULL, *describe = NULL;
@@ -139,7 +179,7 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         _cleanup_json_ json_object *req = NULL, *resp_json = NULL;
         char device_id[DEVICE_ID_SIZE];
         TransportResponse resp = {};
-        const char *body;
+        const char *body, *recorded;
         bool provider;
         int r;
 
@@ -164,7 +204,8 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         if ((r = identity_make_csr(key, device_id, &csr)) < 0)
                 return error_set(ret_error, r, _("cannot make the certificate request: %s"), strerror(-r));
         req = json_object_new_object();
-        if (!req || (token && json_add_string(req, "token", token) < 0) || json_add_string(req, "csr", csr) < 0)
+        if (!req || (token && json_add_string(req, "token", token) < 0) || json_add_string(req, "csr", csr) < 0 ||
+            json_add_string(req, "key", identity_key_kind(key_uri, provider)) < 0)
                 return -ENOMEM;
         current = current_certificate(cfg, key);
         if (!token && !current)
@@ -183,6 +224,11 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         };
         if ((r = transport_new(&o, &t)) < 0)
                 return error_set(ret_error, r, _("cannot set up HTTPS: %s"), strerror(-r));
+        if (streq(identity_key_kind(key_uri, provider), "tpm") &&
+            (r = enroll_attest_key(cfg, key_uri + strlen("file:"), csr, t, req, &err)) < 0) {
+                log_warning(ENROLL_ATTEST_FAILED, strnull(err));
+                err = (free(err), NULL);
+        }
         body = json_compact(req);
         r = transport_request(t, "POST", "/v1/enroll", "application/json", body, strlen(body), NULL, &resp, &err);
         explicit_bzero((char *) body, strlen(body)); /* it held the token */
@@ -200,6 +246,11 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
         r = store_enrollment(cfg, key, device_id, resp_json, ca_file, ret_error);
         if (r < 0)
                 return r;
+        /* The server's record of the key wins (docs/server.md, "Key kind"): say when it differs. */
+        if (json_get_string(resp_json, "", "key", &recorded, NULL) >= 0 &&
+            streq(recorded, "tpm_unverified"))
+                log_notice(_("The server could not verify that the TPM holds the device key: it records it as "
+                             "\"tpm_unverified\" (its identity history says why)."));
         if (ret_device_id && !(*ret_device_id = strdup(device_id)))
                 return -ENOMEM;
         return 0;

@@ -7,7 +7,10 @@
 
 #include <stdbool.h>
 
+#include <json-c/json.h>
+
 #include "agent-config.h"
+#include "transport.h"
 
 #define ENROLL_TOKEN_MAX 1024
 
@@ -22,5 +25,14 @@ int enroll_read_token(const char *path, char **ret, char **ret_error);
  * -EINVAL for a unusable key or CA (a configuration problem), others for the server or I/O. */
 int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file,
                   char **ret_device_id, char **ret_error);
+/* The TPM's proof that the key in the TSS2 blob at key_path lives in it (tpm-prover.h,
+ * docs/server.md "TPM attestation"): evidence for csr, the server's challenge over t, the
+ * TPM's answer as req's "attestation". A failure only means the server records the key
+ * tpm_unverified: callers say so (ENROLL_ATTEST_FAILED) and go on. */
+int enroll_attest_key(const AgentConfig *cfg, const char *key_path, const char *csr, Transport *t,
+                      json_object *req, char **ret_error);
+#define ENROLL_ATTEST_FAILED \
+        "The TPM could not prove that it holds the device key (%s): the server will record it as unverified."
+
 /* Whether the state directory holds a certificate (the device is enrolled). */
 bool enroll_is_enrolled(const AgentConfig *cfg);

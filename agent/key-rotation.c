@@ -48,7 +48,8 @@ int key_rotate(const AgentConfig *c, const char **ret_kind, char **ret_error) {
         if ((r = identity_open_key(c, uri, false, &key, ret_error)) < 0 ||
             (r = reporter_transport(c, id, &t, ret_error)) < 0)
                 goto fail;
-        r = cert_renew_for(c, id, key, IDENTITY_CERT_NEW_FILE, t, &not_after, ret_error);
+        r = cert_renew_for(c, id, key, *ret_kind, streq(*ret_kind, "tpm") ? key_new : NULL, IDENTITY_CERT_NEW_FILE,
+                           t, &not_after, ret_error);
         if (r < 0)
                 goto fail;
         if (rename(key_new, key_path) < 0 || fsync_directory_of(key_path) < 0 || rename(crt_new, crt_path) < 0 ||

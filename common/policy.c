@@ -242,7 +242,7 @@ static bool known_check(const char *id) {
 }
 
 static int overlay(Policy *p, json_object *json, PolicyFlags flags, char **ret_error) {
-        json_object *checks = NULL, *enforcement = NULL;
+        json_object *checks = NULL, *enforcement = NULL, *identity = NULL;
         const char *s;
         int64_t v;
         int r;
@@ -268,7 +268,8 @@ static int overlay(Policy *p, json_object *json, PolicyFlags flags, char **ret_e
         json_object_object_foreach(json, top_key, top_val) {
                 (void) top_val;
                 if (!streq(top_key, "policy_id") && !streq(top_key, "version") && !streq(top_key, "checks") &&
-                    !streq(top_key, "enforcement") && !known_key(&top_schema, top_key) && (flags & POLICY_STRICT))
+                    !streq(top_key, "enforcement") && !streq(top_key, POLICY_IDENTITY_CHECK) &&
+                    !known_key(&top_schema, top_key) && (flags & POLICY_STRICT))
                         return error_set(ret_error, -EINVAL, "%s: unknown key", top_key);
         }
         for (size_t i = 0; i < top_schema.n_fields; i++)
@@ -278,6 +279,9 @@ static int overlay(Policy *p, json_object *json, PolicyFlags flags, char **ret_e
         if (json_object_object_get_ex(json, "enforcement", &enforcement) &&
             (r = policy_enforcement_parse(enforcement, (flags & POLICY_STRICT) ? known_check : NULL,
                                           &p->enforcement, ret_error)) < 0)
+                return r;
+        if (json_object_object_get_ex(json, POLICY_IDENTITY_CHECK, &identity) &&
+            (r = policy_identity_parse(identity, flags & POLICY_STRICT, &p->identity, ret_error)) < 0)
                 return r;
         if (!json_object_object_get_ex(json, "checks", &checks))
                 return 0;
@@ -371,6 +375,8 @@ json_object *policy_to_json(const Policy *p) {
                          section_to_json(policy_check_schemas[i], p->checks[i], json_object_new_object()));
         json_add(j, "checks", checks);
         json_add(j, "enforcement", policy_enforcement_to_json(&p->enforcement));
+        if (p->identity.present)
+                json_add(j, POLICY_IDENTITY_CHECK, policy_identity_to_json(&p->identity));
         return j;
 }
 

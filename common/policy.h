@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "policy-enforcement.h"
+#include "policy-identity.h"
 #include "policy-schema.h"
 
 typedef struct Policy {
@@ -21,6 +22,7 @@ typedef struct Policy {
         int report_interval_s;
         void **checks;          /* one section per policy_check_schemas[] entry */
         PolicyEnforcement enforcement;
+        PolicyIdentity identity; /* "device_identity": judged by the server */
 } Policy;
 
 typedef enum PolicyFlags {

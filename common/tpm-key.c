@@ -38,13 +38,13 @@ KeyStorage key_storage_from_string(const char *s) {
         return _KEY_STORAGE_INVALID;
 }
 
-static const char *tcti_or_default(const char *tcti) {
+const char *tpm_tcti_resolve(const char *tcti) {
         const char *env = getenv("TPM2OPENSSL_TCTI");
         return tcti && *tcti ? tcti : env && *env ? env : TPM_TCTI_DEFAULT;
 }
 
 bool tpm_present(const char *tcti) {
-        tcti = tcti_or_default(tcti);
+        tcti = tpm_tcti_resolve(tcti);
         if (strncmp(tcti, "device:", 7) == 0)
                 return access(tcti + 7, F_OK) == 0;
         if (streq(tcti, "device"))
@@ -79,7 +79,7 @@ int tpm_provider_load(const char *tcti, char **ret_error) {
                 return 0;
         /* tpm2-openssl reads its TCTI from the environment when it initialises (OpenSSL 3.0
          * has no other way to hand a provider a parameter but a config file). */
-        if (setenv("TPM2OPENSSL_TCTI", tcti_or_default(tcti), 1) < 0)
+        if (setenv("TPM2OPENSSL_TCTI", tpm_tcti_resolve(tcti), 1) < 0)
                 return -errno;
         /* Loading a provider by hand unloads the implicit default one: keep it. */
         if (!base && !(base = OSSL_PROVIDER_load(NULL, "default")))
@@ -90,7 +90,7 @@ int tpm_provider_load(const char *tcti, char **ret_error) {
                                  "the tpm2 OpenSSL provider is not installed (package tpm2-openssl)");
         tpm2 = OSSL_PROVIDER_load(NULL, "tpm2");
         if (!tpm2)
-                return error_set(ret_error, -EIO, "the TPM (%s) does not answer: %s", tcti_or_default(tcti),
+                return error_set(ret_error, -EIO, "the TPM (%s) does not answer: %s", tpm_tcti_resolve(tcti),
                                  openssl_error(err, sizeof(err)));
         return 0;
 }

@@ -25,6 +25,9 @@ typedef enum KeyStorage {
 const char *key_storage_to_string(KeyStorage s);
 KeyStorage key_storage_from_string(const char *s);
 
+/* The TCTI to use: tcti, else $TPM2OPENSSL_TCTI, else TPM_TCTI_DEFAULT. */
+const char *tpm_tcti_resolve(const char *tcti);
+
 /* Whether the TPM that tcti names is there: for "device:PATH" (and the default), PATH
  * exists; any other TCTI (a simulator) is taken as present. */
 bool tpm_present(const char *tcti);

@@ -292,7 +292,7 @@ static int identity_event_row(const StoreIdentityEvent *e, void *userdata) {
                 return -ENOMEM;
         }
         if (add_time(o, "at", e->at) < 0 || json_add_string(o, "event", e->kind) < 0 ||
-            json_add_string(o, "serial", e->cert_serial) < 0)
+            json_add_string(o, "serial", e->cert_serial) < 0 || json_add_string(o, "detail", e->detail) < 0)
                 return -ENOMEM;
         return 0;
 }

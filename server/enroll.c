@@ -10,9 +10,12 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "cleanup.h"
+#include "device-key.h"
+#include "enroll-attest.h"
 #include "enroll.h"
 #include "json-util.h"
 #include "log.h"
@@ -22,10 +25,9 @@
 
 _Static_assert(ENROLL_BODY_MAX <= HTTP_BODY_MAX_WITHOUT_CERT, "an enrollment body must be readable without a certificate");
 
-int enroll_request_parse(const char *body, size_t size, bool need_token, json_object **ret_json,
-                         const char **ret_token, const char **ret_csr, char **ret_error) {
+int enroll_request_parse(const char *body, size_t size, bool need_token, EnrollRequest *ret, char **ret_error) {
         _cleanup_json_ json_object *j = NULL;
-        const char *token = NULL, *csr = NULL;
+        EnrollRequest req = {};
         int r;
 
         if (size > ENROLL_BODY_MAX)
@@ -34,24 +36,36 @@ int enroll_request_parse(const char *body, size_t size, bool need_token, json_ob
         if (r < 0)
                 return -EBADMSG;
         if (!json_object_is_type(j, json_type_object))
-                return json_error(ret_error, "expected a JSON object {\"token\",\"csr\"}"), -EBADMSG;
+                return json_error(ret_error, "expected a JSON object {\"token\",\"csr\",\"key\"}"), -EBADMSG;
         json_object_object_foreach(j, key, value) {
                 (void) value;
-                if (!streq(key, "token") && !streq(key, "csr"))
+                if (!streq(key, "token") && !streq(key, "csr") && !streq(key, "key") && !streq(key, "attestation"))
                         return json_error(ret_error, "unknown member \"%.32s\"", key), -EBADMSG;
         }
-        r = json_get_string(j, "", "csr", &csr, ret_error);
+        r = json_get_string(j, "", "csr", &req.csr, ret_error);
         if (r < 0)
                 return json_error(ret_error, "missing \"csr\" (a PEM certificate request)"), -EBADMSG;
-        r = json_get_string(j, "", "token", &token, ret_error);
+        r = json_get_string(j, "", "token", &req.token, ret_error);
         if (r == -ENOENT && need_token)
                 return json_error(ret_error, "missing \"token\" (the enrollment token)"), -EBADMSG;
         if (r < 0 && r != -ENOENT)
                 return -EBADMSG;
-        *ret_token = token;
-        *ret_csr = csr;
-        *ret_json = TAKE_PTR(j);
+        r = json_get_string(j, "", "key", &req.key, ret_error);
+        if (r < 0 && r != -ENOENT)
+                return -EBADMSG;
+        if (req.key && !streq(req.key, "file") && !streq(req.key, "tpm") && !streq(req.key, "provider"))
+                return json_error(ret_error, "key: \"%.16s\" is not \"file\", \"tpm\" or \"provider\"", req.key),
+                       -EBADMSG;
+        if (json_object_object_get_ex(j, "attestation", &req.attestation) && !streq_ptr(req.key, "tpm"))
+                return json_error(ret_error, "attestation: only with \"key\": \"tpm\""), -EBADMSG;
+        req.json = TAKE_PTR(j);
+        *ret = req;
         return 0;
+}
+
+void enroll_request_done(EnrollRequest *r) {
+        json_object_put(r->json);
+        *r = (EnrollRequest) {};
 }
 
 static const char *token_refusal(int r, const char **ret_error) {
@@ -82,6 +96,11 @@ typedef struct EnrollJob {
         char hash[SHA256_HEX_SIZE];
         char peer_serial[sizeof(((CertInfo *) NULL)->serial)]; /* a device certificate of this id, or "" */
         const char *event; /* what the identity history records */
+        DeviceKey claimed; /* what the request says of the key, or tpm when attested */
+        char claim_reason[ATTEST_REASON_MAX]; /* why a tpm claim is not verified */
+        bool same_key;     /* the CSR's key is the one of the certificate on this connection */
+        DeviceKey key;     /* what is recorded (enroll_job) */
+        char key_detail[ATTEST_REASON_MAX + 32];
 } EnrollJob;
 
 static void enroll_job_free(void *userdata) {
@@ -116,19 +135,20 @@ static int issue_device_cert(Server *s, const EnrollJob *j, struct evhttp_reques
                                                  .not_before = info.not_before,
                                                  .not_after = info.not_after, .issued_at = now,
                                                  .pem = pem },
-                                  "ec-p256", j->enroll, now);
+                                  device_key_to_string(j->key), j->enroll, now);
         if (k >= 0)
-                k = store_identity_event_add(s->store, j->device_id, now, j->event, info.serial);
+                k = store_identity_event_add(s->store, j->device_id, now, j->event, info.serial, j->key_detail);
         if (k < 0)
                 return k;
         reply = json_object_new_object();
         if (!reply || json_add_string(reply, "device_id", j->device_id) < 0 ||
             json_add_string(reply, "certificate", pem) < 0 || json_add_string(reply, "ca", s->ca_pem) < 0 ||
             json_add_string(reply, "serial", info.serial) < 0 ||
+            json_add_string(reply, "key", device_key_to_string(j->key)) < 0 ||
             json_add_int(reply, "not_after", info.not_after) < 0)
                 return -ENOMEM;
-        log_info("%s device %s: certificate %s until %" PRId64 ".", j->enroll ? "Enrolled" : "Renewed",
-                 j->device_id, info.serial, info.not_after);
+        log_info("%s device %s: certificate %s until %" PRId64 ", key %s.", j->enroll ? "Enrolled" : "Renewed",
+                 j->device_id, info.serial, info.not_after, j->key_detail);
         return server_reply_after_commit(s, req, j->enroll ? 201 : 200, http_json_buffer(reply));
 }
 
@@ -171,6 +191,22 @@ static int enroll_proof(Server *s, EnrollJob *j, const StoreDevice *known, const
         return k;
 }
 
+/* What the server records of the key: tpm after an answered attestation (enroll-attest.h);
+ * otherwise a certificate for the same key keeps what was recorded (a renewal proves
+ * nothing new, and loses nothing), and a new key is what the agent says, with "tpm"
+ * unverified — a CSR alone proves nothing about where its key lives. */
+static void record_key(EnrollJob *j, const StoreDevice *known) {
+        DeviceKey before = device_key_from_string(known->key_kind);
+
+        j->key = j->claimed == DEVICE_KEY_TPM ? DEVICE_KEY_TPM
+                 : j->same_key && before != DEVICE_KEY_UNKNOWN ? before : j->claimed;
+        if (j->key == DEVICE_KEY_TPM_UNVERIFIED)
+                snprintf(j->key_detail, sizeof(j->key_detail), "%s: %s", device_key_to_string(j->key),
+                         j->key != j->claimed ? "the key was recorded so before" : j->claim_reason);
+        else
+                snprintf(j->key_detail, sizeof(j->key_detail), "%s", device_key_to_string(j->key));
+}
+
 /* In the batch transaction: the device is not revoked, the request proves its right. */
 static int enroll_job(Server *s, void *userdata, struct evhttp_request *req) {
         EnrollJob *j = userdata;
@@ -201,6 +237,7 @@ static int enroll_job(Server *s, void *userdata, struct evhttp_request *req) {
                 if (k < 0)
                         goto fail_tx;
         }
+        record_key(j, &dev); /* zeroed for a new device: nothing recorded */
         k = issue_device_cert(s, j, req);
         if (k < 0)
                 goto fail_tx;
@@ -219,10 +256,9 @@ fail:
 
 /* On the loop: everything that needs no database. */
 static int enroll_or_renew(Request *r, bool enroll) {
-        _cleanup_json_ json_object *json = NULL;
+        _cleanup_(enroll_request_done) EnrollRequest body = {};
         _cleanup_free_ char *error = NULL;
         _cleanup_free_ EnrollJob *j = calloc(1, sizeof(EnrollJob));
-        const char *token = NULL, *csr_pem = NULL;
         int k;
 
         if (!j)
@@ -230,19 +266,31 @@ static int enroll_or_renew(Request *r, bool enroll) {
         j->enroll = enroll;
         j->event = "renewed";
         /* A device re-enrolling with its certificate needs no token. */
-        k = enroll_request_parse(r->body, r->body_size, enroll && !r->peer, &json, &token, &csr_pem, &error);
+        k = enroll_request_parse(r->body, r->body_size, enroll && !r->peer, &body, &error);
         if (k < 0)
                 return http_error(r, 400, "malformed_request", "%s", strnull(error));
-        j->has_token = enroll && token;
-        if (j->has_token && token_hash(token, j->hash) < 0)
+        j->has_token = enroll && body.token;
+        if (j->has_token && token_hash(body.token, j->hash) < 0)
                 return http_error(r, 403, "token_unknown", "the enrollment token is not known to this server");
-        k = csr_parse(csr_pem, strlen(csr_pem), &j->csr, &error);
+        /* An agent that does not say is one from before key kinds: it has a key file. */
+        if (device_key_from_claim(body.key ?: "file", &j->claimed) < 0)
+                return http_error(r, 400, "malformed_request", "key: unknown kind");
+        k = csr_parse(body.csr, strlen(body.csr), &j->csr, &error);
         if (k >= 0)
                 k = csr_check(j->csr, j->device_id, &error);
         if (k < 0) {
                 X509_REQ_free(j->csr);
                 return http_error(r, 400, "malformed_csr", "%s", strnull(error));
         }
+        /* "tpm" is recorded as proven only with an answered challenge for this CSR's key. */
+        if (j->claimed == DEVICE_KEY_TPM_UNVERIFIED &&
+            enroll_attest_redeem(r->server->attest, body.attestation, j->csr, &j->claimed, j->claim_reason) < 0) {
+                X509_REQ_free(j->csr);
+                return http_error(r, 400, "malformed_request",
+                                  "attestation: expected {\"challenge\",\"credential\"} (base64url)");
+        }
+        if (r->peer && r->peer->role == CERT_ROLE_DEVICE && streq(j->device_id, r->peer->info.cn))
+                j->same_key = EVP_PKEY_eq(X509_REQ_get0_pubkey(j->csr), X509_get0_pubkey(r->peer->cert)) == 1;
         if (enroll && r->peer && r->peer->role == CERT_ROLE_DEVICE && streq(j->device_id, r->peer->info.cn))
                 snprintf(j->peer_serial, sizeof(j->peer_serial), "%s", r->peer->info.serial);
         if (!enroll && !streq(j->device_id, r->peer->info.cn)) {

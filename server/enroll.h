@@ -7,11 +7,22 @@
 
 #define ENROLL_BODY_MAX (64u * 1024)
 
-/* The body of POST /v1/enroll ({"token","csr"}; token NULL allowed for renew, which
- * sends {"csr"}). Returns -EBADMSG with a message for the client. Borrowed strings point
- * into *ret_json. */
-int enroll_request_parse(const char *body, size_t size, bool need_token, json_object **ret_json,
-                         const char **ret_token, const char **ret_csr, char **ret_error);
+/* The body of POST /v1/enroll and /v1/renew: {"token","csr","key","attestation"}. token
+ * may be absent for renew and for a re-enrollment with the current certificate; key
+ * (optional) is how the agent says its key is held: "file", "tpm" or "provider";
+ * attestation (with "tpm" only) answers a challenge (enroll-attest.h). Borrowed pointers
+ * into json. */
+typedef struct EnrollRequest {
+        json_object *json;
+        const char *token;
+        const char *csr;
+        const char *key;
+        json_object *attestation;
+} EnrollRequest;
+
+/* -EBADMSG with a message for the client. */
+int enroll_request_parse(const char *body, size_t size, bool need_token, EnrollRequest *ret, char **ret_error);
+void enroll_request_done(EnrollRequest *r);
 
 int route_enroll(Request *r);
 int route_renew(Request *r);

@@ -186,13 +186,39 @@ static int verify_one(const IngestJob *j, const ReportItem *it, Verified *ret, V
         return 0;
 }
 
-static int store_new_report(Server *s, const IngestJob *j, const Verified *it, int64_t gap, int64_t now) {
+/* The current policy's device_identity, judged here from the server's record
+ * (device-key.h) and stored as one more check of the report: the fleet state follows the
+ * current policy (store-policy.c), whichever version the agent has fetched. */
+static int judge_identity(const Policy *p, DeviceKey key, StoreCheck *ret, char **failing) {
+        const char *summary;
+        CheckStatus st;
+        char *f;
+
+        if (!p || !p->identity.present)
+                return 0;
+        st = device_key_judge(key, &p->identity, &summary);
+        *ret = (StoreCheck) { .id = POLICY_IDENTITY_CHECK, .status = check_status_to_string(st), .summary = summary };
+        if (check_status_ok(st))
+                return 1;
+        if (asprintf(&f, "%s%s" POLICY_IDENTITY_CHECK, strempty(*failing), *failing ? "," : "") < 0)
+                return -ENOMEM;
+        free(*failing);
+        *failing = f;
+        return 1;
+}
+
+static int store_new_report(Server *s, const IngestJob *j, const Verified *it, const Policy *p, DeviceKey key,
+                            int64_t gap, int64_t now) {
         const ReportClaims *c = it->claims;
-        _cleanup_free_ StoreCheck *checks = calloc(MAX(c->n_checks, (size_t) 1), sizeof(StoreCheck));
+        _cleanup_free_ StoreCheck *checks = calloc(c->n_checks + 1, sizeof(StoreCheck));
         _cleanup_free_ char *failing = failing_checks(c);
+        int judged;
 
         if (!checks)
                 return -ENOMEM;
+        judged = judge_identity(p, key, &checks[c->n_checks], &failing);
+        if (judged < 0)
+                return judged;
         for (size_t i = 0; i < c->n_checks; i++) {
                 /* A device cannot grow the fleet state with check ids of its own making. */
                 int named = store_policy_names(s->store, c->checks[i]->id);
@@ -208,7 +234,7 @@ static int store_new_report(Server *s, const IngestJob *j, const Verified *it, i
                 .failing = failing, .jws = it->jws, .claims = it->payload,
                 .cert_serial = j->peer.serial, .hostname = c->hostname, .os_id = c->os_id,
                 .os_version = c->os_version_id, .os_pretty = c->os_pretty,
-                .checks = checks, .n_checks = c->n_checks });
+                .checks = checks, .n_checks = c->n_checks + judged });
 }
 
 /* Phase 2, in the batch transaction: the report's place in the device's chain. Returns
@@ -219,14 +245,25 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
         _cleanup_free_ char *error = NULL;
         char head_hash[SHA256_HEX_SIZE], stored[SHA256_HEX_SIZE];
         int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC), head, gap;
+        const Policy *policy = NULL;
+        DeviceKey key;
         int k;
 
         v->seq = c->seq;
-        k = store_chain_head(s->store, c->sub, &head, head_hash);
+        k = store_chain_head(s->store, c->sub, &head, head_hash, &key);
         if (k == -ENOENT)
                 return REFUSE(v, 403, "unknown_device", "device %s is not enrolled", c->sub);
         if (k < 0)
                 return k;
+        /* What the server recorded at enrollment wins over what a report says. */
+        if (!device_key_matches_claim(key, c->agent_key))
+                return REFUSE(v, 400, "invalid_claims",
+                              "agent.key \"%s\" contradicts the key kind recorded at enrollment (%s)",
+                              c->agent_key, device_key_to_string(key));
+        for (size_t i = 0; i < c->n_checks; i++)
+                if (streq(c->checks[i]->id, POLICY_IDENTITY_CHECK))
+                        return REFUSE(v, 400, "invalid_claims",
+                                      "checks: \"" POLICY_IDENTITY_CHECK "\" is judged by the server, not reported");
         if (c->seq <= head) {
                 k = store_report_hash(s->store, c->sub, c->seq, stored);
                 if (k < 0 && k != -ENOENT)
@@ -258,7 +295,11 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
         /* A gap (reports the agent dropped, or the first report we see is not seq 1) is
          * accepted and recorded; prev cannot be checked against a report we never had. */
         gap = c->seq - (head < 0 ? 0 : head) - 1;
-        k = store_new_report(s, j, it, gap, now);
+        k = verdict_current_policy(&s->verdicts, s->store, &policy);
+        if (k == -ENOENT) /* nothing published yet */
+                k = 0;
+        if (k >= 0)
+                k = store_new_report(s, j, it, policy, key, gap, now);
         if (k >= 0)
                 k = store_policy_reevaluate(s->store, c->sub, now); /* the fleet follows the current policy */
         if (k == -EEXIST)

@@ -2,12 +2,14 @@
 /* The routing table: one row per route, with the certificate roles it accepts. */
 #include "api-fleet.h"
 #include "api-posture.h"
+#include "enroll-attest.h"
 #include "enroll.h"
 #include "http.h"
 #include "ingest.h"
 
 const Route server_routes[] = {
         { EVHTTP_REQ_POST, "/v1/enroll", false, ROLES_ANYONE, route_enroll },
+        { EVHTTP_REQ_POST, "/v1/enroll/challenge", false, ROLES_ANYONE, route_enroll_challenge },
         { EVHTTP_REQ_POST, "/v1/renew", false, ROLE(CERT_ROLE_DEVICE), route_renew },
         { EVHTTP_REQ_GET, "/v1/policy", false, ROLE(CERT_ROLE_DEVICE) | ROLE(CERT_ROLE_ADMIN), route_policy },
         { EVHTTP_REQ_POST, "/v1/reports", false, ROLE(CERT_ROLE_DEVICE), route_reports },

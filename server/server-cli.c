@@ -257,7 +257,7 @@ static int verb_device_reset(ServerCli *cli) {
         if (r >= 0)
                 r = store_reset_add(store, hash, id, now, now + (int64_t) ((cli->ttl ?: 7 * USEC_PER_DAY) / USEC_PER_SEC));
         if (r >= 0)
-                r = store_identity_event_add(store, id, now, "reset_issued", NULL);
+                r = store_identity_event_add(store, id, now, "reset_issued", NULL, NULL);
         if (r >= 0)
                 r = store_commit(store);
         else

@@ -44,6 +44,7 @@ static const ConfigTableItem server_config_table[] = {
         { "Events", "File", config_parse_path, F(events_file), "an absolute path" },
         { "Events", "Syslog", config_parse_bool, F(events_syslog), "yes or no" },
         { "Certificates", "ClientLifetime", config_parse_duration, F(client_cert_lifetime), "a duration like 365d" },
+        { "Enroll", "TPMRootCAs", config_parse_path, F(tpm_root_cas), "an absolute path" },
         { "Retention", "Reports", config_parse_duration, F(retain_reports), "a duration like 400d, or 0" },
         { "Retention", "History", config_parse_duration, F(retain_history), "a duration like 800d, or 0" },
         { "Retention", "PruneInterval", config_parse_duration, F(prune_interval), "a duration like 1min" },
@@ -67,6 +68,9 @@ const char server_config_template[] =
         "#IdleTimeout=60s\n"
         "#MaxReportsPerRequest=500\n"
         "#MaxClockSkew=10min\n"
+        "\n[Enroll]\n"
+        "# The TPM vendors' CAs (PEM) whose EK certificates make a TPM-held device key \"tpm\"\n"
+        "#TPMRootCAs=/etc/vigie-server/tpm-roots.pem\n"
         "\n[Certificates]\n"
         "#DeviceLifetime=90d\n"
         "#ClientLifetime=365d\n"
@@ -97,6 +101,7 @@ ServerConfig *server_config_free(ServerConfig *c) {
                 free(c->listen);
                 free(c->database);
                 free(c->events_file);
+                free(c->tpm_root_cas);
                 for (size_t i = 0; i < c->n_alerts; i++)
                         alert_config_done(&c->alerts[i]);
                 free(c->alerts);

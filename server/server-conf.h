@@ -39,6 +39,7 @@ typedef struct ServerConfig {
         usec_t retain_reports;   /* [Retention] Reports=: bodies older are pruned; 0: kept */
         usec_t retain_history;   /* [Retention] History=: check status changes; 0: kept */
         usec_t prune_interval;   /* [Retention] PruneInterval=: between pruning batches */
+        char *tpm_root_cas;      /* [Enroll] TPMRootCAs=: PEM bundle of TPM vendor CAs, or NULL */
 } ServerConfig;
 
 ServerConfig *server_config_free(ServerConfig *c);

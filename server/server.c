@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "alerts.h"
+#include "enroll-attest.h"
 #include "history.h"
 #include "http.h"
 #include "log.h"
@@ -445,6 +446,9 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
         s->ca_pem = pem_from_cert(s->ca->cert);
         if (!s->ca_pem)
                 return log_oom();
+        r = enroll_attest_new(s->config->tpm_root_cas, &s->attest, &error);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up TPM attestation: %s", strnull(error));
         r = tls_context_new(dir, &s->ssl_ctx, &error);
         if (r < 0)
                 return log_error_errno(r, "TLS setup failed: %s", strnull(error));
@@ -544,6 +548,7 @@ Server *server_free(Server *s) {
                 event_base_free(s->base);
         SSL_CTX_free(s->ssl_ctx);
         free(s->ca_pem);
+        enroll_attest_free(s->attest);
         ca_free(s->ca);
         store_free(s->store);
         store_free(s->store_ro);

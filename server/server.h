@@ -47,6 +47,7 @@ struct Server {
         Store *store_ro; /* reads on the loop: revocation per request, policy */
         Ca *ca;
         char *ca_pem; /* served with each enrollment */
+        struct EnrollAttest *attest; /* TPM attestation challenges (enroll-attest.h) */
         VerdictCache *verdicts; /* parsed policy versions, for ingest */
         Budget *report_budget;  /* POST /v1/reports per device */
         SSL_CTX *ssl_ctx;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "cleanup.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "store-identity.h"
@@ -11,7 +12,7 @@ static const char identity_schema_sql[] =
         "  hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, created_at BIGINT NOT NULL,"
         "  expires_at BIGINT NOT NULL, used_at BIGINT);"
         "CREATE TABLE IF NOT EXISTS identity_events ("
-        "  device_id TEXT NOT NULL, at BIGINT NOT NULL, kind TEXT NOT NULL, cert_serial TEXT);"
+        "  device_id TEXT NOT NULL, at BIGINT NOT NULL, kind TEXT NOT NULL, cert_serial TEXT, detail TEXT);"
         "CREATE INDEX IF NOT EXISTS identity_events_device ON identity_events(device_id, at);";
 
 /* Statement ids 800…: apart from store.c's and store-fleet.c's. */
@@ -22,8 +23,27 @@ enum {
         Q_EVENTS,
 };
 
+/* Version 2 recorded "ec-p256" (the algorithm every device key has) as the key kind, and
+ * identity events without a detail: key kinds are now how the key is held, unknown for the
+ * devices enrolled before, and an event says why a key was not recorded as tpm. */
+static int migrate_key_kinds(Store *s) {
+        _cleanup_free_ char *version = NULL;
+        int r = store_meta_get(s, "schema_version", &version);
+
+        if (r < 0 || !streq(version, "2"))
+                return r;
+        r = s->backend->exec(s, "UPDATE devices SET key_kind = 'unknown' WHERE key_kind = 'ec-p256'");
+        /* The table is new (with the column) when version 2 never opened it. */
+        if (r >= 0 && streq(s->backend->scheme, "postgres"))
+                r = s->backend->exec(s, "ALTER TABLE identity_events ADD COLUMN IF NOT EXISTS detail TEXT");
+        else if (r >= 0 && s->backend->exec(s, "SELECT detail FROM identity_events LIMIT 0") < 0)
+                r = s->backend->exec(s, "ALTER TABLE identity_events ADD COLUMN detail TEXT");
+        return r < 0 ? r : store_meta_set(s, "schema_version", "3");
+}
+
 int store_identity_schema(Store *s) {
-        return s->backend->exec(s, identity_schema_sql);
+        int r = s->backend->exec(s, identity_schema_sql);
+        return r < 0 ? r : migrate_key_kinds(s);
 }
 
 int store_reset_add(Store *s, const char hash[static SHA256_HEX_SIZE], const char *device_id,
@@ -48,10 +68,12 @@ int store_reset_consume(Store *s, const char hash[static SHA256_HEX_SIZE], const
 }
 
 int store_identity_event_add(Store *s, const char *device_id, int64_t at, const char *kind,
-                             const char *cert_serial) {
+                             const char *cert_serial, const char *detail) {
         int r = STORE_QUERY(s, Q_EVENT_ADD,
-                      "INSERT INTO identity_events(device_id, at, kind, cert_serial) VALUES ($1, $2, $3, $4)",
-                      NULL, NULL, SV_TEXT(device_id), SV_INT(at), SV_TEXT(kind), SV_TEXT(cert_serial));
+                      "INSERT INTO identity_events(device_id, at, kind, cert_serial, detail) "
+                      "VALUES ($1, $2, $3, $4, $5)",
+                      NULL, NULL, SV_TEXT(device_id), SV_INT(at), SV_TEXT(kind), SV_TEXT(cert_serial),
+                      SV_TEXT(detail));
         return r < 0 ? r : 0;
 }
 
@@ -64,10 +86,11 @@ static int row_event(const char *const *c, size_t n, void *userdata) {
         EventList *l = userdata;
         StoreIdentityEvent e = {};
 
-        if (n < 3 || !c[0] || !c[1] || parse_int64(c[0], &e.at) < 0)
+        if (n < 4 || !c[0] || !c[1] || parse_int64(c[0], &e.at) < 0)
                 return -EIO;
         e.kind = c[1];
         e.cert_serial = c[2];
+        e.detail = c[3];
         return l->fn(&e, l->userdata);
 }
 
@@ -75,7 +98,7 @@ static int row_event(const char *const *c, size_t n, void *userdata) {
 int store_identity_events(Store *s, const char *device_id, StoreIdentityEventFn fn, void *userdata) {
         EventList l = { fn, userdata };
         int r = STORE_QUERY(s, Q_EVENTS,
-                      "SELECT at, kind, cert_serial FROM identity_events WHERE device_id = $1 "
+                      "SELECT at, kind, cert_serial, detail FROM identity_events WHERE device_id = $1 "
                       "ORDER BY at, CASE kind WHEN 'enrolled' THEN 0 WHEN 'reset_issued' THEN 1 ELSE 2 END",
                       row_event, &l, SV_TEXT(device_id));
         return r < 0 ? r : 0;

@@ -22,14 +22,16 @@ int store_reset_add(Store *s, const char hash[static SHA256_HEX_SIZE], const cha
 int store_reset_consume(Store *s, const char hash[static SHA256_HEX_SIZE], const char *device_id,
                         int64_t now);
 
-/* kind: "enrolled", "reenrolled_certificate", "reenrolled_reset", "renewed", "reset_issued". */
+/* kind: "enrolled", "reenrolled_certificate", "reenrolled_reset", "renewed", "reset_issued".
+ * detail (or NULL): the key kind recorded with the certificate, and why it is not tpm. */
 int store_identity_event_add(Store *s, const char *device_id, int64_t at, const char *kind,
-                             const char *cert_serial);
+                             const char *cert_serial, const char *detail);
 
 typedef struct StoreIdentityEvent {
         int64_t at;
         const char *kind;
         const char *cert_serial; /* NULL for reset_issued */
+        const char *detail;      /* or NULL */
 } StoreIdentityEvent;
 typedef int (*StoreIdentityEventFn)(const StoreIdentityEvent *e, void *userdata);
 /* Oldest first. */

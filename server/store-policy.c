@@ -97,6 +97,9 @@ int store_policy_reevaluate(Store *s, const char *device_id, int64_t now) {
         return STORE_QUERY(s, Q_POLICY_REEVALUATE, reevaluate_sql, NULL, NULL, SV_TEXT(device_id), SV_INT(now));
 }
 
+static const char policy_check_add_sql[] =
+        "INSERT INTO policy_checks(policy_id, version, check_id, required) VALUES ($1, $2, $3, $4)";
+
 /* Records the version (or checks that it is the one recorded) and the checks it names. */
 static int record_version(Store *s, const char *policy_id, int64_t version, json_object *checks,
                           const Policy *p, const char *json, int64_t now) {
@@ -118,9 +121,16 @@ static int record_version(Store *s, const char *policy_id, int64_t version, json
 
                 if (!p && json_object_object_get_ex(value, "required", &req))
                         required = json_object_get_boolean(req);
-                r = STORE_QUERY(s, Q_POLICY_CHECK_ADD, "INSERT INTO policy_checks(policy_id, version, check_id, required) "
-                          "VALUES ($1, $2, $3, $4)", NULL, NULL, SV_TEXT(policy_id), SV_INT(version), SV_TEXT(id),
-                          SV_INT(required));
+                r = STORE_QUERY(s, Q_POLICY_CHECK_ADD, policy_check_add_sql, NULL, NULL, SV_TEXT(policy_id),
+                                SV_INT(version), SV_TEXT(id), SV_INT(required));
+                if (r < 0)
+                        return r;
+        }
+        /* Judged by the server (ingest.c), counted like a check. Databases from before the
+         * policies table (p NULL) predate the section. */
+        if (p && p->identity.present) {
+                r = STORE_QUERY(s, Q_POLICY_CHECK_ADD, policy_check_add_sql, NULL, NULL, SV_TEXT(policy_id), SV_INT(version),
+                                SV_TEXT(POLICY_IDENTITY_CHECK), SV_INT(p->identity.required));
                 if (r < 0)
                         return r;
         }

@@ -76,7 +76,7 @@ static const char schema_sql[] =
         "  PRIMARY KEY (device_id, check_id, seq));"
         STORE_BODY_SCHEMA
         STORE_PRUNE_SCHEMA
-        "INSERT INTO meta(key, value) VALUES ('schema_version', '2') ON CONFLICT DO NOTHING;";
+        "INSERT INTO meta(key, value) VALUES ('schema_version', '3') ON CONFLICT DO NOTHING;";
 
 /* Version 1 kept the claims beside the JWS: they are its payload, stored once now. Old
  * rows keep their JWS as received, which store-body.c reads as such. */
@@ -160,7 +160,7 @@ static const char *const sql[_Q_MAX] = {
         [Q_DEVICE_FLAG] = "UPDATE devices SET flagged_at = $2, "
                           "flag_reason = $3 WHERE id = $1",
         [Q_CHAIN_HEAD] = "UPDATE devices SET last_seq = last_seq WHERE id = $1 "
-                         "RETURNING last_seq, last_hash",
+                         "RETURNING last_seq, last_hash, key_kind",
         [Q_REPORT_HASH] = "SELECT hash FROM reports WHERE device_id = $1 AND seq = $2",
         [Q_REPORT_INSERT] = "INSERT INTO reports(device_id, seq, iat, received_at, hash, prev, gap, "
                             "compliant, cert_serial, jws) "
@@ -559,12 +559,14 @@ int store_device_flag(Store *s, const char *id, const char *reason, int64_t now)
 typedef struct ChainHead {
         int64_t seq;
         char hash[SHA256_HEX_SIZE];
+        DeviceKey key;
 } ChainHead;
 
 static int row_chain_head(const char *const *c, size_t n, void *userdata) {
         ChainHead *h = userdata;
-        if (n < 2 || col_int(c[0], &h->seq) < 0)
+        if (n < 3 || col_int(c[0], &h->seq) < 0)
                 return -EIO;
+        h->key = device_key_from_string(c[2]);
         if (c[1]) {
                 if (strlen(c[1]) != SHA256_HEX_SIZE - 1)
                         return -EIO;
@@ -574,7 +576,7 @@ static int row_chain_head(const char *const *c, size_t n, void *userdata) {
 }
 
 int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
-                     char ret_hash[static SHA256_HEX_SIZE]) {
+                     char ret_hash[static SHA256_HEX_SIZE], DeviceKey *ret_key) {
         ChainHead h = { .seq = -1 };
         int r = QUERY(s, Q_CHAIN_HEAD, row_chain_head, &h, SV_TEXT(device_id));
         if (r < 0)
@@ -583,6 +585,8 @@ int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
                 return -ENOENT;
         *ret_seq = h.seq;
         memcpy(ret_hash, h.hash, SHA256_HEX_SIZE);
+        if (ret_key)
+                *ret_key = h.key;
         return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "device-key.h"
 #include "hash-util.h"
 #include "macro.h"
 #include "parse-util.h"
@@ -188,9 +189,10 @@ int store_device_flag(Store *s, const char *id, const char *reason, int64_t now)
 
 /* ---- reports ---- */
 /* The device's chain head, locking its row until the transaction ends (so concurrent
- * instances sharing PostgreSQL serialise per device). ret_seq -1: none yet. */
+ * instances sharing PostgreSQL serialise per device). ret_seq -1: none yet. ret_key
+ * (optional): how the server recorded the device's key is held. */
 int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
-                     char ret_hash[static SHA256_HEX_SIZE]);
+                     char ret_hash[static SHA256_HEX_SIZE], DeviceKey *ret_key);
 /* -ENOENT when the device has no report with that seq. */
 int store_report_hash(Store *s, const char *device_id, int64_t seq,
                       char ret_hash[static SHA256_HEX_SIZE]);

@@ -17,3 +17,5 @@ VerdictCache *verdict_cache_free(VerdictCache *c);
  * (a message for the device in *ret_error either way); another -errno when the store fails.
  * *cache is created on first use. */
 int verdict_check(VerdictCache **cache, Store *s, const ReportClaims *c, char **ret_error);
+/* The policy currently published (owned by the cache): what the fleet state follows. */
+int verdict_current_policy(VerdictCache **cache, Store *s, const Policy **ret);

@@ -156,7 +156,8 @@ static void show_status(Details *d) {
                 set_feedback(d, _("Checked again."));
         }
         if (d->verbose)
-                fprintf(stderr, "vigie-details: showing \"%s\", %s\n", n.title, when);
+                fprintf(stderr, "vigie-details: showing \"%s\", %s%s%s\n", n.title, when,
+                        n.first_problem ? "" : "\n", n.first_problem ? "" : n.brief);
         tray_notice_done(&n);
         tray_status_done(&s);
 }

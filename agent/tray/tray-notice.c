@@ -74,6 +74,8 @@ static void describe_check(FILE *f, const CheckResult *c) {
 static NoticeLevel notice_level(const TrayStatus *s, size_t n_problems) {
         if (!s->present || !s->running)
                 return NOTICE_NO_AGENT;
+        if (s->identity_problem)
+                return NOTICE_IDENTITY;
         if (s->enrolled == 0)
                 return NOTICE_NOT_ENROLLED;
         if (s->compliant < 0)
@@ -118,6 +120,7 @@ static char *notice_title(NoticeLevel level, size_t n_problems, const CheckResul
         case NOTICE_COMPLIANT: return strdup(_("Vigie: compliant"));
         case NOTICE_PENDING: return strdup(_("Vigie: not checked yet"));
         case NOTICE_NOT_ENROLLED: return strdup(_("Vigie: laptop not enrolled"));
+        case NOTICE_IDENTITY: return strdup(_("Vigie: reports stopped — contact IT"));
         case NOTICE_NO_AGENT: return strdup(_("Vigie: agent not running"));
         case NOTICE_NONCOMPLIANT:
                 r = asprintf(&t, ngettext("Not compliant: %zu thing to fix", "Not compliant: %zu things to fix",
@@ -189,6 +192,9 @@ static const char *notice_intro(const TrayStatus *s, NoticeLevel level) {
         case NOTICE_ACTION: return _("This laptop is compliant for now. Fix the following before the deadline:");
         case NOTICE_NONCOMPLIANT: return _("This laptop does not meet the company's security policy. To fix:");
         case NOTICE_NOT_ENROLLED: return _("This laptop is not enrolled: its compliance is not reported. Contact IT.");
+        case NOTICE_IDENTITY:
+                return _("This laptop's identity key cannot be used any more, so its compliance is no longer "
+                         "reported. Contact IT: they must enroll it again with a device reset token.");
         default:
                 if (!s->present)
                         return _("The Vigie agent has never run on this laptop: compliance is not checked. "
@@ -196,6 +202,13 @@ static const char *notice_intro(const TrayStatus *s, NoticeLevel level) {
                 return _("The Vigie agent is stopped: compliance is not checked. "
                          "Start it with \"systemctl start vigie-agent\" or contact IT.");
         }
+}
+
+/* The sentence for the level, and for a key that cannot sign, the agent's reason (data). */
+static void write_intro(FILE *f, const TrayStatus *s, NoticeLevel level) {
+        fputs(notice_intro(s, level), f);
+        if (level == NOTICE_IDENTITY)
+                fprintf(f, _("\nCause: %s."), s->identity_problem);
 }
 
 static bool has_problems(NoticeLevel level) {
@@ -220,7 +233,7 @@ int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
         fk = open_memstream(&key, &key_size);
         if (!fb || !fs || !fk)
                 return -ENOMEM;
-        fputs(notice_intro(s, level), fb);
+        write_intro(fb, s, level);
         /* "never ran" and "stopped" are one level but two different things to say. */
         fprintf(fk, "%d%s", (int) level, s->present ? "" : " absent");
         for (size_t i = 0; i < s->n_checks; i++) {
@@ -236,7 +249,7 @@ int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
                 if (!first_id)
                         return -ENOMEM;
         } else
-                fputs(notice_intro(s, level), fs);
+                write_intro(fs, s, level);
         if (r < 0 || fflush(fb) != 0 || ferror(fb) || fflush(fs) != 0 || ferror(fs) || fflush(fk) != 0 ||
             ferror(fk))
                 return -ENOMEM;
@@ -257,6 +270,7 @@ int tray_notice_compose(const TrayStatus *s, TrayNotice *ret) {
                         : level == NOTICE_ACTION      ? "security-medium"
                         : level == NOTICE_NONCOMPLIANT ? "security-low"
                         : level == NOTICE_NOT_ENROLLED ? "security-medium"
+                        : level == NOTICE_IDENTITY     ? "security-low"
                                                        : "dialog-warning",
                 .title = TAKE_PTR(title),
                 .body = TAKE_PTR(body),
@@ -317,6 +331,7 @@ char *tray_notice_text(const TrayNotice *n) {
 unsigned char tray_notice_urgency(const TrayNotice *n) {
         switch (n->level) {
         case NOTICE_NONCOMPLIANT:
+        case NOTICE_IDENTITY:
         case NOTICE_NO_AGENT: return 2;
         case NOTICE_NOT_ENROLLED:
         case NOTICE_ACTION: return 1;

@@ -16,6 +16,7 @@ typedef enum NoticeLevel {
         NOTICE_NONCOMPLIANT,
         NOTICE_NOT_ENROLLED, /* checked, but reports are not sent */
         NOTICE_NO_AGENT,    /* agent not running: nothing is checked */
+        NOTICE_IDENTITY,    /* the device key cannot sign: reports stopped until IT re-enrolls */
 } NoticeLevel;
 
 typedef struct TrayNotice {

@@ -131,6 +131,8 @@ int tray_status_parse(const char *data, size_t size, TrayStatus *ret) {
         r = parse_access(j, &s.access);
         if (r >= 0)
                 r = parse_support(j, &s.support);
+        if (r >= 0)
+                r = dup_str(j, "identity_problem", &s.identity_problem);
         if (r < 0) {
                 tray_status_done(&s);
                 return r;
@@ -173,5 +175,6 @@ void tray_status_done(TrayStatus *s) {
         check_results_free(s->checks, s->n_checks);
         free(s->access.reason);
         free(s->support);
+        free(s->identity_problem);
         *s = (TrayStatus) { .enrolled = -1, .compliant = -1, .access.state = ACCESS_UNKNOWN };
 }

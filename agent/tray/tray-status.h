@@ -40,6 +40,7 @@ typedef struct TrayStatus {
         usec_t last_check;  /* 0: never */
         TrayAccess access;
         char *support;      /* "Contact IT": a checked https:// or mailto: URL, or NULL */
+        char *identity_problem; /* why the device key cannot sign (reports stopped), or NULL */
         CheckResult **checks; /* title is the id when absent; no evidence */
         size_t n_checks;
 } TrayStatus;

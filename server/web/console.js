@@ -28,6 +28,9 @@ const I18N = {
     apply: 'Apply', next_page: 'Next page', first_page: 'First page', no_devices: 'No device matches.',
     identity: 'Identity', device_id: 'Device id', certificate: 'Certificate serial',
     fingerprint: 'Fingerprint (report kid)', key_kind: 'Key', valid_until: 'Certificate valid until',
+    key_file: 'a key file (its root can copy it)', key_provider: 'an OpenSSL provider (not verified)',
+    key_tpm: 'in the TPM (verified by attestation)', key_tpm_unverified: 'in a TPM, says the agent (not verified)',
+    key_unknown: 'not recorded (enrolled before key kinds)',
     enrolled_at: 'Enrolled', flagged_at: 'Flagged', revoked_at: 'Revoked', received: 'Received',
     checks: 'Checks', no_report: 'This device has not reported yet.', to_fix: 'To fix: {0}',
     deadline_at: 'Deadline: {0}', mount: 'Mount', chain: 'Device chain', encryption: 'Encryption',
@@ -64,6 +67,9 @@ const I18N = {
     apply: 'Appliquer', next_page: 'Page suivante', first_page: 'Première page', no_devices: 'Aucun appareil ne correspond.',
     identity: 'Identité', device_id: 'Identifiant', certificate: 'Numéro de certificat',
     fingerprint: 'Empreinte (kid des rapports)', key_kind: 'Clé', valid_until: 'Certificat valable jusqu’au',
+    key_file: 'un fichier de clé (son root peut le copier)', key_provider: 'un fournisseur OpenSSL (non vérifié)',
+    key_tpm: 'dans le TPM (vérifié par attestation)', key_tpm_unverified: 'dans un TPM, selon l’agent (non vérifié)',
+    key_unknown: 'non enregistrée (inscrit avant les types de clé)',
     enrolled_at: 'Inscrit le', flagged_at: 'Signalé le', revoked_at: 'Révoqué le', received: 'Reçu',
     checks: 'Contrôles', no_report: 'Cet appareil n’a encore envoyé aucun rapport.', to_fix: 'Pour corriger : {0}',
     deadline_at: 'Échéance : {0}', mount: 'Montage', chain: 'Chaîne de périphériques', encryption: 'Chiffrement',
@@ -87,6 +93,15 @@ const LANG = (() => {
   }
   return 'en';
 })();
+
+/* How the server recorded the device key (docs/server.md, "Key kind"), and why not proven. */
+function keyKind(idn) {
+  if (!idn.key_kind) return null;
+  const last = (idn.events || []).filter(e => e.detail).slice(-1)[0];
+  const why = idn.key_kind === 'tpm_unverified' && last && last.detail.startsWith('tpm_unverified: ')
+    ? ' — ' + last.detail.slice('tpm_unverified: '.length) : '';
+  return t('key_' + idn.key_kind) + why;
+}
 
 function t(key, ...args) {
   let s = I18N[LANG][key] ?? I18N.en[key] ?? key;
@@ -527,7 +542,7 @@ async function deviceView(id, focus) {
       [t('enrolled_at'), when(idn.enrolled_at)],
       [t('certificate'), idn.serial ? el('code', {}, idn.serial) : null],
       [t('fingerprint'), idn.fingerprint ? el('code', {}, idn.fingerprint) : null],
-      [t('key_kind'), idn.key_kind],
+      [t('key_kind'), keyKind(idn)],
       [t('valid_until'), idn.not_after ? when(idn.not_after) : null],
       idn.flagged_at ? [t('flagged_at'), when(idn.flagged_at) + (idn.flag_reason ? ' — ' + idn.flag_reason : '')] : null,
       idn.revoked_at ? [t('revoked_at'), when(idn.revoked_at)] : null,

@@ -54,3 +54,5 @@ print(f"TPM key: {t['median']*1e3:.1f} ms wall, {t['user']*1e3 + t['system']*1e3
       f"key file: {f['median']*1e3:.1f} ms wall, {f['user']*1e3 + f['system']*1e3:.1f} ms CPU; "
       f"the TPM adds {(t['median'] - f['median'])*1e3:.1f} ms per report")
 PY
+# the machine may be shared: the load beside the figures
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"

@@ -24,14 +24,13 @@ static void csr(const char *pem, size_t size) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        _cleanup_json_ json_object *j = NULL;
+        _cleanup_(enroll_request_done) EnrollRequest req = {};
         _cleanup_free_ char *err = NULL;
-        const char *token = NULL, *pem = NULL;
 
-        if (enroll_request_parse((const char *) data, size, true, &j, &token, &pem, &err) >= 0) {
-                if (!token || !pem)
+        if (enroll_request_parse((const char *) data, size, true, &req, &err) >= 0) {
+                if (!req.token || !req.csr)
                         abort();
-                csr(pem, strlen(pem));
+                csr(req.csr, strlen(req.csr));
         } else
                 csr((const char *) data, size);
         ERR_clear_error();

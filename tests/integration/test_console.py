@@ -157,6 +157,7 @@ def test_overview_filter_device(fleet, browser):
     assert "sftp:nas" not in css(b, 'section[data-check="backup"]')[0].text  # the source name, not the repo
     assert "home" in css(b, 'section[data-check="backup"]')[0].text
     assert css(b, "#audit-command")[0].text == f"vigiectl audit {fleet.devs['bob-thinkpad'].id}"
+    assert "a key file (its root can copy it)" in css(b, "main")[0].text  # as the server recorded it
     b.screenshot("device")
     css(b, "#verify")[0].click()
     wait(b, lambda d: all(c.text for c in css(b, "span[data-seq]")))

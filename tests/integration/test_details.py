@@ -232,3 +232,33 @@ def test_check_again_runs_the_agent_and_updates_the_window(tmp_path, system_bus)
     finally:
         d.close()
         a.stop()
+
+
+@needs_desktop
+def test_window_says_reports_stopped_when_the_device_key_is_lost(desktop, tmp_path):
+    from test_tray import KEY_LOST
+    d = desktop
+    agent = FakeAgent(tmp_path)
+    status = tmp_path / "run" / "status.json"
+    status.parent.mkdir()
+    write_status(status, status_doc(agent.pid, True, PASS_ALL, enrolled=False, identity_problem=KEY_LOST,
+                                    support={"url": "https://it.example.com/help"}))
+    details = d.start("details", [str(BIN / "vigie-details"), "--status", str(status), "-v"], tray_env())
+    log = d.logs / "details.log"
+    try:
+        wid = wait_for(lambda: d.windows("Vigie"), 30, what="the details window")[0]
+        wait_for(lambda: "vigie-details: showing" in log.read_text(), 30, what="the window filled")
+        time.sleep(1)  # laid out
+        d.screenshot(tmp_path / f"details-key-lost-{d.lang}.png", wid)
+        text = log.read_text()
+        if d.lang == "fr":
+            assert 'showing "Vigie\u00a0: rapports interrompus — contactez le service informatique"' in text
+            assert "jeton de réinitialisation" in text
+        else:
+            assert 'showing "Vigie: reports stopped — contact IT"' in text
+            assert "enroll it again with a device reset token" in text
+        assert f"{KEY_LOST}." in text
+    finally:
+        details.send_signal(signal.SIGTERM)
+        details.wait(timeout=30)
+        agent.stop()

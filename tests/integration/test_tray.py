@@ -237,6 +237,46 @@ def test_agent_stopping_and_not_enrolled(desk):
         again.stop()
 
 
+# What identity.c says when the TPM no longer has the device key (status.json, agent-cycle.c).
+KEY_LOST = ("this laptop's TPM can no longer use the device key (the TPM was cleared, replaced or is "
+            "locked out, or the key was copied from another laptop)")
+
+
+def test_device_key_lost_says_reports_stopped_and_whom_to_call(desk, fr_locale):
+    d = desk
+    write_status(d.status, status_doc(d.agent.pid, True, PASS_ALL))
+    d.start(lang_env(fr_locale))
+    # The agent found its TPM key unusable: it is no longer enrolled, checks still run.
+    write_status(d.status, status_doc(d.agent.pid, True, PASS_ALL, enrolled=False, identity_problem=KEY_LOST))
+    n = wait_notifications(d, 1, "the reports-stopped notification")[0]
+    assert n["summary"] == f"Vigie{NBSP}: rapports interrompus — contactez le service informatique"
+    assert n["urgency"] == 2
+    assert "réinscrire avec un jeton de réinitialisation" in n["body"]
+    assert n["body"].endswith(f"Cause{NBSP}: {KEY_LOST}.")
+    assert d.bus.item_property(d.service, "IconName") == "security-low"
+    assert d.bus.item_property(d.service, "Status") == "NeedsAttention"
+
+    # Re-enrolled by IT: back to compliant, and said so.
+    write_status(d.status, status_doc(d.agent.pid, True, PASS_ALL))
+    ns = wait_notifications(d, 2, "the back-to-compliant notification")
+    assert ns[1]["summary"] == f"Vigie{NBSP}: conforme"
+
+
+def test_device_key_lost_once_in_english(tmp_path):
+    agent = FakeAgent(tmp_path)
+    status = tmp_path / "status.json"
+    try:
+        write_status(status, status_doc(agent.pid, True, PASS_ALL, enrolled=False, identity_problem=KEY_LOST))
+        r = run("vigie-tray", "--once", "--status", status, env={"VIGIE_LOCALEDIR": str(LOCALEDIR)})
+    finally:
+        agent.stop()
+    assert r.returncode == 4, r
+    assert r.stdout == ("Vigie: reports stopped — contact IT\n"
+                        "This laptop's identity key cannot be used any more, so its compliance is no longer "
+                        "reported. Contact IT: they must enroll it again with a device reset token.\n"
+                        f"Cause: {KEY_LOST}.\n"), r
+
+
 def test_status_directory_created_later(tmp_path):
     bus = SessionBus(tmp_path)
     rec = Recorder(bus, tmp_path / "calls.jsonl")

@@ -67,7 +67,7 @@ static void test_devices_and_reports(void **state) {
         StoreCheck pass[] = { { "backup", "pass", "fresh" }, { "disk_encryption", "pass", "ok" } };
         (void) state;
 
-        assert_int_equal(store_chain_head(s, DEV, &head, head_hash), -ENOENT);
+        assert_int_equal(store_chain_head(s, DEV, &head, head_hash, NULL), -ENOENT);
         assert_int_equal(store_device_set_cert(s, DEV, &c1, "ec-p256", true, 10), 0);
         assert_int_equal(store_cert_status(s, "01", &st), 0);
         assert_true(st.known && !st.revoked);
@@ -83,7 +83,7 @@ static void test_devices_and_reports(void **state) {
         assert_int_equal(d.last_seq, -1);
 
         assert_int_equal(store_begin(s), 0);
-        assert_int_equal(store_chain_head(s, DEV, &head, head_hash), 0);
+        assert_int_equal(store_chain_head(s, DEV, &head, head_hash, NULL), 0);
         assert_int_equal(head, -1);
         assert_int_equal(store_report_insert(s, &(StoreReport) {
                 .device_id = DEV, .seq = 1, .iat = 100, .received_at = 101, .hash = H("c"),
@@ -101,7 +101,7 @@ static void test_devices_and_reports(void **state) {
                 .hostname = "h", .checks = pass, .n_checks = 2 }), 0);
         assert_int_equal(store_commit(s), 0);
 
-        assert_int_equal(store_chain_head(s, DEV, &head, head_hash), 0);
+        assert_int_equal(store_chain_head(s, DEV, &head, head_hash, NULL), 0);
         assert_int_equal(head, 2);
         assert_string_equal(head_hash, H("e"));
         assert_int_equal(store_report_hash(s, DEV, 1, got), 0);

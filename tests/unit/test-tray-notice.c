@@ -86,6 +86,29 @@ static void test_action_needed(void **state) {
         tray_notice_done(&n);
 }
 
+/* A device key the TPM can no longer use: the reason, who to call, above any check. */
+static void test_identity_problem(void **state) {
+        TrayNotice n;
+        (void) state;
+        compose("{\"enrolled\":false,\"compliant\":false," AGENT ",\"identity_problem\":\"the TPM was cleared\","
+                "\"checks\":[" PASS("backup", "Backup") "]}", true, &n);
+        assert_int_equal(n.level, NOTICE_IDENTITY);
+        assert_string_equal(n.title, "Vigie: reports stopped — contact IT");
+        assert_string_equal(n.sni_status, "NeedsAttention");
+        assert_string_equal(n.icon, "security-low");
+        assert_string_equal(n.body, "This laptop's identity key cannot be used any more, so its compliance is no "
+                                    "longer reported. Contact IT: they must enroll it again with a device reset "
+                                    "token.\nCause: the TPM was cleared.");
+        assert_string_equal(n.brief, n.body);
+        assert_null(n.first_problem);
+        assert_int_equal(tray_notice_urgency(&n), 2);
+        tray_notice_done(&n);
+        /* A stopped agent says nothing current: that comes first. */
+        compose("{\"enrolled\":false," AGENT ",\"identity_problem\":\"x\"}", false, &n);
+        assert_int_equal(n.level, NOTICE_NO_AGENT);
+        tray_notice_done(&n);
+}
+
 #define WARN(id, summary, deadline)                                                                     \
         "{\"id\":\"" id "\",\"title\":\"" id "\",\"status\":\"warn\",\"summary\":\"" summary "\","   \
         "\"deadline\":\"" deadline "\"}"
@@ -230,6 +253,7 @@ int main(void) {
                 cmocka_unit_test(test_action_needed),
                 cmocka_unit_test(test_brief_is_short),
                 cmocka_unit_test(test_access),
+                cmocka_unit_test(test_identity_problem),
                 cmocka_unit_test(test_agent_states),
                 cmocka_unit_test(test_parse_defensive),
                 cmocka_unit_test(test_checks_capped),
