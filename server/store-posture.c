@@ -8,8 +8,9 @@
 #include "parse-util.h"
 #include "store-posture.h"
 
+/* Statement ids 810…: each store module has its own range (test_store_statement_ids). */
 enum {
-        Q_POSTURE_CERT = 800,
+        Q_POSTURE_CERT = 810,
         Q_POSTURE_DEVICE,
         Q_POSTURE_FAILING,
 };

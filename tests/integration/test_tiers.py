@@ -3,6 +3,7 @@
 operator tool, links common/ and the fleet API's types, never agent code (the TLS client and
 key loading live in common/ for both); the store knows SQL, not HTTP or query strings; the
 report pipeline is written once (agent/reporter.c) for the daemon's cycle and `vigie report`."""
+import re
 import subprocess
 
 from conftest import BUILD, SRC, binary
@@ -78,3 +79,20 @@ def test_one_report_pipeline():
         assert "reporter_run" in calls, source
         assert not calls & PIPELINE_STEPS, f"{source} runs {sorted(calls & PIPELINE_STEPS)} itself: use reporter_run()"
     assert {"checks_run", "spool_append", "jws_sign"} <= undefined_symbols("agent/reporter.c")  # the probe works
+
+
+def test_store_statement_ids_are_unique():
+    """A store module's statement ids (`enum { Q_X = N, Q_Y, … }`) key the prepared-statement
+    cache of a connection: two modules sharing an id would run each other's SQL."""
+    owner = {}
+    for path in sorted((SRC / "server").glob("store*.c")):
+        for body in re.findall(r"enum\s*{([^}]*)}", path.read_text()):
+            names = re.findall(r"^\s*(Q_[A-Z0-9_]+)(?:\s*=\s*(\d+))?\s*,", body, re.M)
+            if not names:
+                continue
+            first = int(names[0][1] or 0)
+            for i, (name, explicit) in enumerate(names):
+                sid = int(explicit) if explicit else first + i
+                assert sid not in owner, f"statement id {sid}: {name} ({path.name}) and {owner[sid]}"
+                owner[sid] = f"{name} ({path.name})"
+    assert len(owner) > 20, "no statement ids found: the probe is broken"
