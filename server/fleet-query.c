@@ -119,7 +119,7 @@ static bool valid_check_id(const char *s) {
         return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
-static int unhexlify(const char *s, char **ret) {
+int fleet_cursor_unhex(const char *s, char **ret) {
         size_t n = strlen(s);
         _cleanup_free_ char *out = NULL;
 
@@ -170,7 +170,7 @@ static int cursor_decode(FleetQuery *q, const char *value) {
         int64_t key_int = 0;
         bool desc;
 
-        if (unhexlify(value, &text) < 0 || json_parse(text, strlen(text), &j, NULL) < 0 ||
+        if (fleet_cursor_unhex(value, &text) < 0 || json_parse(text, strlen(text), &j, NULL) < 0 ||
             !json_object_is_type(j, json_type_object) ||
             json_get_string(j, "cursor", "s", &sort, NULL) < 0 ||
             json_get_bool(j, "cursor", "d", &desc, NULL) < 0 ||

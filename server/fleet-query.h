@@ -76,6 +76,9 @@ static inline void fleet_query_freep(FleetQuery **q) {
         fleet_query_free(*q);
 }
 
+/* A cursor's hex back to its text (NUL-terminated): -EINVAL for odd length or a non-hex digit. */
+int fleet_cursor_unhex(const char *s, char **ret);
+
 /* The cursor that continues after a row with these sort keys (key_text for text sorts,
  * key_int for time sorts). Returns a new string (URL-safe) or NULL on OOM. */
 char *fleet_cursor_encode(const FleetQuery *q, int64_t key_int, const char *key_text,

@@ -554,13 +554,14 @@ static int row_report(const char *const *c, size_t n, void *userdata) {
                       rr->userdata);
 }
 
-int store_fleet_reports(Store *s, const char *device_id, int64_t from, int64_t to,
-                        FleetReportFn fn, void *userdata) {
+int store_fleet_reports(Store *s, const char *device_id, int64_t from, int64_t to, int64_t after_seq,
+                        unsigned limit, FleetReportFn fn, void *userdata) {
         ReportRows rr = { s, fn, userdata };
-        const StoreValue p[] = { SV_TEXT(device_id), SV_INT(from), SV_INT(to ? to : INT64_MAX) };
+        const StoreValue p[] = { SV_TEXT(device_id), SV_INT(from), SV_INT(to ? to : INT64_MAX),
+                                 SV_INT(after_seq), SV_INT(limit) };
         int r = query(s, Q_FLEET_REPORTS,
                       "SELECT seq, iat, received_at, jws, hash, prev FROM reports WHERE device_id = $1 "
-                      "AND iat >= $2 AND iat < $3 ORDER BY seq",
-                      p, 3, row_report, &rr);
+                      "AND iat >= $2 AND iat < $3 AND seq > $4 ORDER BY seq LIMIT $5",
+                      p, ELEMENTSOF(p), row_report, &rr);
         return r < 0 ? r : 0;
 }

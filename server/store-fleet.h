@@ -96,6 +96,7 @@ typedef struct FleetReport {
         const char *hash, *prev; /* kept when the body is pruned */
 } FleetReport;
 typedef int (*FleetReportFn)(const FleetReport *r, void *userdata);
-/* Reports with from <= iat < to (0: unbounded), by stored seq. */
-int store_fleet_reports(Store *s, const char *device_id, int64_t from, int64_t to,
-                        FleetReportFn fn, void *userdata);
+/* At most limit reports with from <= iat < to (0: unbounded) and seq > after_seq, by
+ * stored seq. */
+int store_fleet_reports(Store *s, const char *device_id, int64_t from, int64_t to, int64_t after_seq,
+                        unsigned limit, FleetReportFn fn, void *userdata);

@@ -418,7 +418,7 @@ int verb_device(Ctl *ctl, int argc, char *argv[]) {
 }
 
 typedef struct RangeArgs {
-        const char *from, *to, *format, *step;
+        const char *from, *to, *format, *step, *page_size;
 } RangeArgs;
 
 static int range_option(int c, const char *arg, void *userdata) {
@@ -428,6 +428,7 @@ static int range_option(int c, const char *arg, void *userdata) {
         case ARG_TO: a->to = arg; break;
         case ARG_FORMAT: a->format = arg; break;
         case ARG_STEP: a->step = arg; break;
+        case ARG_LIMIT: a->page_size = arg; break;
         default: return -EINVAL;
         }
         return 0;
@@ -437,6 +438,7 @@ int verb_reports(Ctl *ctl, int argc, char *argv[]) {
         static const struct option own[] = {
                 { "from", required_argument, NULL, ARG_FROM },
                 { "to", required_argument, NULL, ARG_TO },
+                { "page-size", required_argument, NULL, ARG_LIMIT },
                 {}
         };
         RangeArgs a = {};
@@ -448,17 +450,19 @@ int verb_reports(Ctl *ctl, int argc, char *argv[]) {
 
         r = parse_options(ctl, argc, argv, "reports",
                           N_("Usage: vigiectl reports [OPTIONS] ID\n\nA device's stored signed "
-                             "reports (the raw JWS with --json or --csv).\n"
-                             "      --from T   reports issued at or after T (RFC 3339)\n"
-                             "      --to T     reports issued before T\n"),
+                             "reports (the raw JWS with --json or --csv), every page of them.\n"
+                             "      --from T         reports issued at or after T (RFC 3339)\n"
+                             "      --to T           reports issued before T\n"
+                             "      --page-size N    reports per request (server default 100, "
+                             "at most 500)\n"),
                           own, range_option, &a, 1, &ind);
         if (r != 0)
                 return r < 0 ? 0 : r;
         if (query_add(&query, "from", a.from) < 0 || query_add(&query, "to", a.to) < 0 ||
-            device_path(argv[ind], "/reports", &path) < 0 ||
+            query_add(&query, "limit", a.page_size) < 0 || device_path(argv[ind], "/reports", &path) < 0 ||
             asprintf(&full, "%s%s%s", path, query ? "?" : "", strempty(query)) < 0)
                 return VIGIECTL_EXIT_INTERNAL;
-        r = ctl_get_json(ctl->config, full, &j);
+        r = ctl_get_json_pages(ctl->config, full, "reports", &j);
         if (r != 0)
                 return r;
         if (ctl->mode == OUTPUT_JSON) {

@@ -491,9 +491,20 @@ function timeline(history) {
   ]);
 }
 
+// Every page of a device's stored reports: the server sends at most `limit` per answer
+// and names the next page by next_cursor.
+async function getReportPages(path) {
+  const first = await get(path);
+  for (let page = first; page.next_cursor;) {
+    page = await get(path + '&cursor=' + encodeURIComponent(page.next_cursor));
+    first.reports.push(...page.reports);
+  }
+  return first;
+}
+
 async function deviceView(id, focus) {
   const base = '/v1/fleet/devices/' + encodeURIComponent(id);
-  const [d, reps] = await Promise.all([get(base), get(base + '/reports?from=' + new Date(Date.now() - 30 * 86400e3).toISOString())]);
+  const [d, reps] = await Promise.all([get(base), getReportPages(base + '/reports?from=' + new Date(Date.now() - 30 * 86400e3).toISOString())]);
   const idn = d.identity || {};
   const claims = d.latest && d.latest.claims;
   const verdict = d.verdict || 'pending';
