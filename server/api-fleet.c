@@ -116,7 +116,10 @@ static json_object *summary_json(const FleetSummary *s, const FleetTimes *t) {
 
         if (!j || fleet_counts_json(j, s) < 0)
                 return NULL;
-        if (add_time(j, "generated_at", now) < 0 ||
+        /* devices whose latest report named another policy than the current one (beside
+         * "devices", whose counts the history keeps too) */
+        if (json_add_int(j, "policy_outdated", s->policy_outdated) < 0 ||
+            add_time(j, "generated_at", now) < 0 ||
             json_add_int(j, "stale_after_s", now - t->stale_before) < 0 ||
             json_add_int(j, "flag_window_s", now - t->flagged_after) < 0)
                 return NULL;
@@ -158,6 +161,22 @@ static json_object *failing_json(const char *failing) {
         return a;
 }
 
+/* "policy": the policy its latest report named, and "policy_current": whether that is the
+ * current one (false: the verdict is the current policy's, from checks the device ran
+ * under an older one). Both null when unknown (no report since the server records it). */
+static int device_policy_json(json_object *j, const FleetDevice *d) {
+        json_object *p;
+
+        if (!d->policy_id)
+                return json_add(j, "policy", NULL) < 0 || json_add(j, "policy_current", NULL) < 0 ? -ENOMEM : 0;
+        p = json_object_new_object();
+        if (!p || json_add(j, "policy", p) < 0 || json_add_string(p, "id", d->policy_id) < 0 ||
+            json_add_int(p, "version", d->policy_version) < 0 ||
+            json_add_bool(j, "policy_current", d->policy_current) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static json_object *device_json(const FleetDevice *d, const FleetTimes *t) {
         _cleanup_json_ json_object *j = json_object_new_object();
         json_object *os = NULL;
@@ -180,7 +199,7 @@ static json_object *device_json(const FleetDevice *d, const FleetTimes *t) {
             json_add(j, "failing_checks", failing_json(d->failing)) < 0 ||
             add_time(j, "noncompliant_since", d->noncompliant_since) < 0 ||
             json_add_bool(j, "flagged", fleet_device_flagged(d, t)) < 0 ||
-            add_time(j, "enrolled_at", d->enrolled_at) < 0)
+            add_time(j, "enrolled_at", d->enrolled_at) < 0 || device_policy_json(j, d) < 0)
                 return NULL;
         return TAKE_PTR(j);
 }

@@ -41,6 +41,7 @@ typedef struct FleetSummary {
         int64_t pending;      /* enrolled recently, no report yet */
         int64_t revoked;
         int64_t flagged;      /* not revoked, suspected replay or clone */
+        int64_t policy_outdated; /* not revoked, latest report named another policy */
         FleetCheckCount *checks; /* latest known status of non-revoked devices */
         size_t n_checks;
 } FleetSummary;
@@ -57,6 +58,10 @@ typedef struct FleetDevice {
         const char *verdict; /* stored verdict: compliant, noncompliant; NULL: no report */
         const char *failing; /* comma-separated check ids, or NULL */
         const char *hostname, *os_id, *os_version, *os_pretty;
+        const char *policy_id;  /* named by the latest report; NULL: unknown (no report
+                                 * since the server recorded it) */
+        int64_t policy_version;
+        bool policy_current;    /* policy_id and policy_version are the current policy's */
 } FleetDevice;
 typedef int (*FleetDeviceFn)(const FleetDevice *d, void *userdata);
 
