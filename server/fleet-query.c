@@ -141,12 +141,20 @@ int fleet_cursor_unhex(const char *s, char **ret) {
 
 /* A cursor is the hex of {"s":sort,"d":descending,"k":key,"i":device_id}: opaque to
  * clients, bound to the sort it was made for so it cannot be replayed under another. */
+char *fleet_cursor_hex(json_object *j) {
+        const char *text = json_compact(j);
+        size_t n = strlen(text);
+        char *out = malloc(2 * n + 1);
+
+        if (!out)
+                return NULL;
+        hexlify((const uint8_t *) text, n, out);
+        return out;
+}
+
 char *fleet_cursor_encode(const FleetQuery *q, int64_t key_int, const char *key_text,
                           const char *device_id) {
         _cleanup_json_ json_object *j = json_object_new_object();
-        const char *text;
-        char *out;
-        size_t n;
 
         if (!j || json_add_string(j, "s", fleet_sort_to_string(q->sort)) < 0 ||
             json_add_bool(j, "d", q->descending) < 0 ||
@@ -154,13 +162,7 @@ char *fleet_cursor_encode(const FleetQuery *q, int64_t key_int, const char *key_
                                          : json_add_int(j, "k", key_int)) < 0 ||
             json_add_string(j, "i", device_id) < 0)
                 return NULL;
-        text = json_compact(j);
-        n = strlen(text);
-        out = malloc(2 * n + 1);
-        if (!out)
-                return NULL;
-        hexlify((const uint8_t *) text, n, out);
-        return out;
+        return fleet_cursor_hex(j);
 }
 
 static int cursor_decode(FleetQuery *q, const char *value) {

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "check-result.h"
 #include "macro.h"
 
@@ -76,7 +78,9 @@ static inline void fleet_query_freep(FleetQuery **q) {
         fleet_query_free(*q);
 }
 
-/* A cursor's hex back to its text (NUL-terminated): -EINVAL for odd length or a non-hex digit. */
+/* A cursor's JSON as the hex of its compact text (NULL on OOM), and that hex back to the
+ * text (NUL-terminated): -EINVAL for an odd length or a non-hex digit. */
+char *fleet_cursor_hex(json_object *j);
 int fleet_cursor_unhex(const char *s, char **ret);
 
 /* The cursor that continues after a row with these sort keys (key_text for text sorts,

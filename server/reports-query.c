@@ -23,19 +23,10 @@
  * of GET /v1/fleet/devices (which has "i") or of another device from being taken here. */
 char *reports_cursor_encode(const char *device_id, int64_t seq) {
         _cleanup_json_ json_object *j = json_object_new_object();
-        const char *text;
-        char *out;
-        size_t n;
 
         if (!j || json_add_string(j, "r", device_id) < 0 || json_add_int(j, "q", seq) < 0)
                 return NULL;
-        text = json_compact(j);
-        n = strlen(text);
-        out = malloc(2 * n + 1);
-        if (!out)
-                return NULL;
-        hexlify((const uint8_t *) text, n, out);
-        return out;
+        return fleet_cursor_hex(j);
 }
 
 /* -EINVAL: not a cursor; -ESRCH: a cursor of another device's reports. */

@@ -10,6 +10,7 @@ import pytest
 
 from fleet_util import NOW, FleetServer
 from server_util import Device, database, postgres  # noqa: F401 (postgres: fixture)
+from test_trust import publish
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -36,15 +37,6 @@ def send(dev, version, compliant=None, **statuses):
     assert status == 202, body
     dev.seq = claims["seq"]
     dev.prev = hashlib.sha256(jws.encode()).hexdigest()
-
-
-def publish(srv, tmp_path, version, **required):
-    pol = tmp_path / f"policy-{version}.json"
-    pol.write_text(json.dumps({"policy_id": "default", "version": version,
-                               "checks": {c: {"required": r} for c, r in required.items()}}))
-    r = srv.cli("policy", "set", pol)
-    assert r.returncode == 0, r
-    return r
 
 
 def device(srv, d):
