@@ -499,6 +499,7 @@ static void export_closed(struct evhttp_connection *evcon, void *userdata) {
         (void) evcon;
         log_info("Export interrupted: the client went away after device %s", strnull(e->after));
         e->evcon = NULL; /* the connection is going; don't touch its callbacks */
+        http_stream_abandoned(e->req);
         export_free(e);
 }
 

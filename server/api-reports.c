@@ -107,6 +107,7 @@ static void report_stream_closed(struct evhttp_connection *evcon, void *userdata
         log_info("Reports of device %s: the client went away after seq %" PRId64 ".", st->device_id,
                  st->last_seq);
         st->evcon = NULL; /* the connection is going; don't touch its callbacks */
+        http_stream_abandoned(st->req);
         report_stream_free(st);
 }
 
