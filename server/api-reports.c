@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /v1/fleet/devices/{id}/reports: one page of a device's stored reports (limit=, and
- * the cursor= the previous page returned), written as the rows are read. A batch of
- * REPORTS_BATCH reports goes out as one HTTP chunk, and the next batch is read only once
- * that chunk has left, so a slow reader or a device with years of 2 MiB reports holds
- * back the database reads, never the server's memory (docs/server.md, "Stored reports"). */
+ * the cursor= the previous page returned), written as the rows are read. Reports go out
+ * in HTTP chunks of about REPORTS_CHUNK bytes, and the next chunk is read only once the
+ * previous one has left, so a slow reader or a device with years of 2 MiB reports holds
+ * back the database reads, never the server's memory: a stream holds one chunk and at
+ * most one report past it (docs/api.md). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -23,8 +24,12 @@
 #include "store-identity.h"
 #include "time-util.h"
 
-/* Reports read and sent at a time: at most this many JWS_MAX_SIZE bodies in memory. */
-#define REPORTS_BATCH 4u
+/* A chunk is sent once it holds this many bytes; a batch (one query) reads as many rows
+ * as the largest report seen so far would fill it with, 1 to REPORTS_BATCH_MAX. Rows a
+ * full chunk cannot take are read again by the next batch. */
+#define REPORTS_CHUNK (1024u * 1024)
+#define REPORTS_BATCH_FIRST 4u
+#define REPORTS_BATCH_MAX 32u
 
 typedef struct ReportStream {
         Server *server;
@@ -34,7 +39,10 @@ typedef struct ReportStream {
         char *device_id;
         ReportsQuery q;
         unsigned left;    /* reports of the page not yet read */
+        unsigned batch;   /* rows the next batch reads */
         unsigned n_batch; /* rows the current batch read */
+        size_t row_max;   /* bytes of the largest report sent yet */
+        bool skipped;     /* the current batch read rows the full chunk could not take */
         int64_t last_seq; /* of the last report sent */
         bool sent_any, more;
         struct evbuffer *buf;
@@ -59,28 +67,46 @@ static int add_time(json_object *o, const char *key, int64_t t) {
         return json_add_string(o, key, t > 0 ? format_rfc3339((usec_t) t * USEC_PER_SEC, buf) : NULL);
 }
 
+/* A compact JWS is base64url and dots: JSON as it is, so it can skip json-c's escaping
+ * pass and its copies (most of the cost of a page of large reports). */
+static bool jws_is_plain(const char *s) {
+        return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")] == 0;
+}
+
 static int report_row(const FleetReport *rep, void *userdata) {
         ReportStream *st = userdata;
         _cleanup_json_ json_object *o = NULL;
+        bool plain = rep->jws && jws_is_plain(rep->jws);
         const char *text;
+        size_t before;
 
         st->n_batch++;
         if (st->left == 0) { /* the row after the page: there is a next page */
                 st->more = true;
                 return 0;
         }
+        if (evbuffer_get_length(st->buf) >= REPORTS_CHUNK) {
+                st->skipped = true;
+                return 0;
+        }
+        before = evbuffer_get_length(st->buf);
         o = json_object_new_object();
         if (!o || json_add_int(o, "seq", rep->seq) < 0 || add_time(o, "issued_at", rep->iat) < 0 ||
-            add_time(o, "received_at", rep->received_at) < 0 || json_add_string(o, "jws", rep->jws) < 0)
+            add_time(o, "received_at", rep->received_at) < 0 ||
+            (!plain && json_add_string(o, "jws", rep->jws) < 0))
                 return -ENOMEM;
         /* Pruned by retention: what keeps the chain provable, for vigiectl audit. */
         if (!rep->jws && (json_add_bool(o, "pruned", true) < 0 || json_add_string(o, "hash", rep->hash) < 0 ||
                           json_add_string(o, "prev", rep->prev) < 0))
                 return -ENOMEM;
         text = json_compact(o);
-        if ((st->sent_any && evbuffer_add(st->buf, ",", 1) < 0) || evbuffer_add(st->buf, text, strlen(text)) < 0)
+        if ((st->sent_any && evbuffer_add(st->buf, ",", 1) < 0) ||
+            evbuffer_add(st->buf, text, strlen(text) - plain) < 0 ||
+            (plain && (evbuffer_add_printf(st->buf, ",\"jws\":\"") < 0 ||
+                       evbuffer_add(st->buf, rep->jws, strlen(rep->jws)) < 0 || evbuffer_add(st->buf, "\"}", 2) < 0)))
                 return -ENOMEM;
         st->sent_any = true;
+        st->row_max = MAX(st->row_max, evbuffer_get_length(st->buf) - before);
         st->left--;
         st->last_seq = rep->seq;
         return 0;
@@ -114,14 +140,19 @@ static void report_stream_closed(struct evhttp_connection *evcon, void *userdata
 static void report_stream_next(struct evhttp_connection *evcon, void *userdata) {
         ReportStream *st = userdata;
         /* The last batch reads one row more than it sends: whether a next page exists. */
-        unsigned want = st->left > REPORTS_BATCH ? REPORTS_BATCH : st->left + 1;
+        unsigned want = st->left > st->batch ? st->batch : st->left + 1;
+        bool done;
         int k;
 
         (void) evcon;
         st->n_batch = 0;
+        st->skipped = false;
         k = store_fleet_reports(st->server->store_ro, st->device_id, st->q.from, st->q.to, st->last_seq, want,
                                 report_row, st);
-        if (k >= 0 && (st->n_batch < want || st->left == 0))
+        done = !st->skipped && (st->n_batch < want || st->left == 0);
+        if (st->row_max > 0)
+                st->batch = (unsigned) MAX(MIN(REPORTS_CHUNK / st->row_max, (size_t) REPORTS_BATCH_MAX), (size_t) 1);
+        if (k >= 0 && done)
                 k = report_stream_tail(st);
         if (k < 0) {
                 /* The headers are gone: cut the stream short, which a chunked reader sees
@@ -134,7 +165,7 @@ static void report_stream_next(struct evhttp_connection *evcon, void *userdata) 
                         (void) shutdown(fd, SHUT_RDWR);
                 return;
         }
-        if (st->n_batch == want && st->left > 0) {
+        if (!done) {
                 evhttp_send_reply_chunk_with_cb(st->req, st->buf, report_stream_next, st);
                 return;
         }
@@ -199,6 +230,7 @@ int route_device_reports(Request *r, const char *id) {
         st->req = r->req;
         st->conn = r->conn;
         st->left = st->q.limit;
+        st->batch = REPORTS_BATCH_FIRST;
         st->last_seq = st->q.after_seq;
         st->evcon = evhttp_request_get_connection(r->req);
         evhttp_connection_set_closecb(st->evcon, report_stream_closed, st);

@@ -571,9 +571,12 @@ int store_fleet_reports(Store *s, const char *device_id, int64_t from, int64_t t
         ReportRows rr = { s, fn, userdata };
         const StoreValue p[] = { SV_TEXT(device_id), SV_INT(from), SV_INT(to ? to : INT64_MAX),
                                  SV_INT(after_seq), SV_INT(limit) };
+        /* By the primary key, in seq order from the cursor: "+iat" keeps the planner off
+         * the (device_id, iat) index, with which every batch of a page sorted the device's
+         * whole time window again (SQLite picked it once ANALYZE had run). */
         int r = query(s, Q_FLEET_REPORTS,
                       "SELECT seq, iat, received_at, jws, hash, prev FROM reports WHERE device_id = $1 "
-                      "AND iat >= $2 AND iat < $3 AND seq > $4 ORDER BY seq LIMIT $5",
+                      "AND +iat >= $2 AND +iat < $3 AND seq > $4 ORDER BY seq LIMIT $5",
                       p, ELEMENTSOF(p), row_report, &rr);
         return r < 0 ? r : 0;
 }
