@@ -8,25 +8,8 @@ import os
 import subprocess
 import time
 
-import pytest
-
-from fleet_util import NOW, Device, FleetServer
-
-
-@pytest.fixture(scope="module")
-def srv(tmp_path_factory):
-    s = FleetServer(tmp_path_factory.mktemp("pages")).start(now=NOW)
-    s.tok = s.token()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def device(srv, request):
-    d = Device(srv, request.node.name[:40]).enroll(srv.tok)
-    for i in range(5):
-        d.send(backup="fail" if i == 2 else "pass")
-    return d
+from fleet_util import NOW, Device
+from test_audit import device, srv  # noqa: F401 (fixtures: a server, a device with 5 reports)
 
 
 def reports(srv, d, query=""):
