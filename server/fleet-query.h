@@ -78,11 +78,6 @@ static inline void fleet_query_freep(FleetQuery **q) {
         fleet_query_free(*q);
 }
 
-/* A cursor's JSON as the hex of its compact text (NULL on OOM), and that hex back to the
- * text (NUL-terminated): -EINVAL for an odd length or a non-hex digit. */
-char *fleet_cursor_hex(json_object *j);
-int fleet_cursor_unhex(const char *s, char **ret);
-
 /* The cursor that continues after a row with these sort keys (key_text for text sorts,
  * key_int for time sorts). Returns a new string (URL-safe) or NULL on OOM. */
 char *fleet_cursor_encode(const FleetQuery *q, int64_t key_int, const char *key_text,
@@ -91,3 +86,8 @@ char *fleet_cursor_encode(const FleetQuery *q, int64_t key_int, const char *key_
 bool fleet_sort_is_text(FleetSort s);
 /* An RFC 3339 time, or a duration meaning "that long ago" ("24h", "7d"), as since= takes. */
 int fleet_parse_time(const char *v, usec_t *ret);
+
+/* A cursor's JSON as the hex of its compact text (NULL on OOM), and that hex back to the
+ * text (NUL-terminated): -EINVAL for an odd length or a non-hex digit. */
+char *fleet_cursor_hex(json_object *j);
+int fleet_cursor_unhex(const char *s, char **ret);
