@@ -1,7 +1,8 @@
 # Vigie — plain Makefile (wireguard-tools style). `make V=1` shows commands.
 #   make WERROR=1   (CI, development) warnings are errors
 #   make            build everything into build/ (build/san with SANITIZE=1)
-#   make check      install missing deps, build, run unit, fuzz-corpus and integration tests
+#   make check      install missing deps, build the test flavour (build/test, below), run
+#                   unit, fuzz-corpus and integration tests
 #   make demo       install missing deps, build, show Vigie at work
 #   make fuzz       build libFuzzer targets with clang, run each FUZZ_SECONDS
 #   make bench      benchmarks (figures and ratios, no assertions)
@@ -31,12 +32,31 @@ TMPFILESDIR ?= $(or $(shell pkg-config --variable=tmpfilesdir systemd 2>/dev/nul
 
 SANITIZE ?= 0
 FUZZ ?= 0
+# The test flavour: TEST_HOOKS=1 compiles in the hooks the tests drive (VIGIE_NOW moves the
+# clock, VIGIE_DEVICE_ID_SEED names a simulated laptop: docs/hardening.md) and builds into
+# a directory of its own, build/test (build/san-test with SANITIZE=1). The test goals
+# build it whatever TEST_HOOKS says; `all`, `install` and the packages never do, and
+# `install` refuses it.
+TEST_GOALS := check unit units fuzz-replay integration bench check-packages
+ifneq ($(filter $(TEST_GOALS),$(MAKECMDGOALS)),)
+TEST_HOOKS := 1
+endif
+TEST_HOOKS ?= 0
+FLAVOUR := $(if $(filter 1,$(TEST_HOOKS)),test,release)
 ifeq ($(FUZZ),1)
 BUILD ?= build/fuzz
 else ifeq ($(SANITIZE),1)
-BUILD ?= build/san
+BUILD ?= build/san$(if $(filter 1,$(TEST_HOOKS)),-test)
+else ifeq ($(TEST_HOOKS),1)
+BUILD ?= build/test
 else
 BUILD ?= build
+endif
+ifeq ($(FLAVOUR)$(filter install,$(MAKECMDGOALS)),testinstall)
+ifneq ($(INSTALL_TEST_HOOKS),1)
+$(error make install: TEST_HOOKS=1 is the test flavour (VIGIE_NOW and other test hooks \
+compiled in) and is never installed; run "make install" without TEST_HOOKS)
+endif
 endif
 
 PKG_CONFIG ?= pkg-config
@@ -85,6 +105,9 @@ HARDENING := $(filter-out -D_FORTIFY_SOURCE=2 -fstack-clash-protection,$(HARDENI
 ALL_LDFLAGS += -fsanitize=address,undefined
 endif
 ALL_CFLAGS += $(HARDENING)
+ifeq ($(TEST_HOOKS),1)
+ALL_CFLAGS += -DVIGIE_TEST_HOOKS=1
+endif
 
 # Programs: the file holding main() is named after the program.
 MAIN_vigie := agent/vigie.c
@@ -117,7 +140,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
-.PHONY: all deps deps-check fresh-check check unit units fuzz-replay integration demo fuzz fuzzers bench install clean \
+.PHONY: all deps deps-check fresh-check check unit units fuzz-replay integration demo fuzz fuzzers bench install clean FORCE \
 	format pot po-update install-tray deb rpm check-packages
 
 # Translations: po/LANG.po → $(BUILD)/locale/LANG/LC_MESSAGES/vigie.mo, the layout
@@ -143,7 +166,17 @@ pot:
 po-update: pot
 	$(foreach p,$(PO_FILES),msgmerge --quiet --update --backup=none $(p) po/vigie.pot;)
 
-$(BUILD)/obj/%.o: %.c
+# Which flavour a build directory holds: one flavour per directory, never mixed (asking
+# for the other one there is an error, not a silent rebuild), and a directory made before
+# the flavours existed is compiled again once.
+$(BUILD)/flavour: FORCE
+	@mkdir -p $(@D)
+	@f=$$(cat $@ 2>/dev/null); if [ -z "$$f" ]; then echo $(FLAVOUR) >$@; \
+	elif [ "$$f" != $(FLAVOUR) ]; then echo "$(BUILD) holds the $$f flavour, not $(FLAVOUR):" \
+		"build the test flavour with TEST_HOOKS=1 (build/test), the other without it" >&2; exit 1; fi
+FORCE:
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/flavour
 	$(quiet) CC $<
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -162,7 +195,7 @@ $(BUILD)/gen/web-assets.c: scripts/embed-web.sh $(WEB_FILES)
 	$(quiet) GEN $@
 	@mkdir -p $(@D)
 	$(Q)sh scripts/embed-web.sh $(WEB_FILES) > $@.tmp && mv $@.tmp $@
-$(BUILD)/gen/web-assets.o: $(BUILD)/gen/web-assets.c
+$(BUILD)/gen/web-assets.o: $(BUILD)/gen/web-assets.c $(BUILD)/flavour
 	$(quiet) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 $(SERVER_LIB): $(BUILD)/gen/web-assets.o
@@ -213,9 +246,9 @@ integration: $(BINS)
 
 # Dependencies first, in their own make so that pkg-config sees the new packages.
 check: deps
-	@$(MAKE) --no-print-directory all unit fuzz-replay
-	@$(MAKE) --no-print-directory units
-	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory TEST_HOOKS=1 all unit fuzz-replay
+	@$(MAKE) --no-print-directory TEST_HOOKS=1 units
+	@$(MAKE) --no-print-directory TEST_HOOKS=1 integration
 
 demo: deps-demo
 	@$(MAKE) --no-print-directory all
@@ -238,7 +271,7 @@ fresh-check:
 	@rc=0; for s in $(FRESH_SUITES); do $(FRESH_DEBIAN) . $$s || rc=1; done; exit $$rc
 
 bench: deps-bench
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory TEST_HOOKS=1 all
 	@sh tests/bench/run.sh $(abspath $(BUILD))
 
 # Two vigie-server on one PostgreSQL under load, kill -9 of one (issue #17): minutes.
@@ -291,7 +324,8 @@ install-tray:
 # The units verified against a `make install` tree, with their exposure figures.
 units: all
 	@rm -rf $(BUILD)/destdir
-	@$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/destdir PREFIX=/usr >/dev/null
+	@$(MAKE) --no-print-directory install TEST_HOOKS=1 INSTALL_TEST_HOOKS=1 DESTDIR=$(abspath $(BUILD))/destdir \
+		PREFIX=/usr >/dev/null
 	@sh tests/units/check-units.sh $(abspath $(BUILD))/destdir
 
 # Packages (docs/deploy.md): built from a copy of the tree, so the build here is untouched.
@@ -302,8 +336,10 @@ rpm:
 	@sh packaging/build-rpm.sh $(abspath build)/rpm $(abspath build)/packages
 
 # Root and debootstrap: run by .ci/run after make check (tests/packages/run.sh says what).
+# The host side (a vigie-server receiving the chroot's reports) is the test tree `make
+# check` built; the packages build their own, without test hooks.
 check-packages: deps-packages
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory TEST_HOOKS=1 all
 	@PYTHON=$(PYTHON) sh tests/packages/run.sh $(abspath $(BUILD)) $(VERSION)
 
 format:

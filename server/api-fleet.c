@@ -116,7 +116,10 @@ static json_object *summary_json(const FleetSummary *s, const FleetTimes *t) {
 
         if (!j || fleet_counts_json(j, s) < 0)
                 return NULL;
-        if (add_time(j, "generated_at", now) < 0 ||
+        /* devices whose latest report named another policy than the current one (beside
+         * "devices", whose counts the history keeps too) */
+        if (json_add_int(j, "policy_outdated", s->policy_outdated) < 0 ||
+            add_time(j, "generated_at", now) < 0 ||
             json_add_int(j, "stale_after_s", now - t->stale_before) < 0 ||
             json_add_int(j, "flag_window_s", now - t->flagged_after) < 0)
                 return NULL;
@@ -158,6 +161,22 @@ static json_object *failing_json(const char *failing) {
         return a;
 }
 
+/* "policy": the policy its latest report named, and "policy_current": whether that is the
+ * current one (false: the verdict is the current policy's, from checks the device ran
+ * under an older one). Both null when unknown (no report since the server records it). */
+static int device_policy_json(json_object *j, const FleetDevice *d) {
+        json_object *p;
+
+        if (!d->policy_id)
+                return json_add(j, "policy", NULL) < 0 || json_add(j, "policy_current", NULL) < 0 ? -ENOMEM : 0;
+        p = json_object_new_object();
+        if (!p || json_add(j, "policy", p) < 0 || json_add_string(p, "id", d->policy_id) < 0 ||
+            json_add_int(p, "version", d->policy_version) < 0 ||
+            json_add_bool(j, "policy_current", d->policy_current) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static json_object *device_json(const FleetDevice *d, const FleetTimes *t) {
         _cleanup_json_ json_object *j = json_object_new_object();
         json_object *os = NULL;
@@ -180,7 +199,7 @@ static json_object *device_json(const FleetDevice *d, const FleetTimes *t) {
             json_add(j, "failing_checks", failing_json(d->failing)) < 0 ||
             add_time(j, "noncompliant_since", d->noncompliant_since) < 0 ||
             json_add_bool(j, "flagged", fleet_device_flagged(d, t)) < 0 ||
-            add_time(j, "enrolled_at", d->enrolled_at) < 0)
+            add_time(j, "enrolled_at", d->enrolled_at) < 0 || device_policy_json(j, d) < 0)
                 return NULL;
         return TAKE_PTR(j);
 }
@@ -375,72 +394,6 @@ static int device_detail(Request *r, const char *id) {
         return http_reply_json(r, 200, j);
 }
 
-typedef struct ReportsState {
-        json_object *reports;
-} ReportsState;
-
-static int report_row(const FleetReport *rep, void *userdata) {
-        ReportsState *st = userdata;
-        json_object *o = json_object_new_object();
-        if (!o || json_object_array_add(st->reports, o) < 0 || json_add_int(o, "seq", rep->seq) < 0 ||
-            add_time(o, "issued_at", rep->iat) < 0 || add_time(o, "received_at", rep->received_at) < 0 ||
-            json_add_string(o, "jws", rep->jws) < 0)
-                return -ENOMEM;
-        /* Pruned by retention: what keeps the chain provable, for vigiectl audit. */
-        if (!rep->jws && (json_add_bool(o, "pruned", true) < 0 || json_add_string(o, "hash", rep->hash) < 0 ||
-                          json_add_string(o, "prev", rep->prev) < 0))
-                return -ENOMEM;
-        return 0;
-}
-
-static int parse_time_param(Request *r, const char *name, int64_t *ret) {
-        const char *v = http_query(r, name);
-        usec_t t;
-
-        *ret = 0;
-        if (!v)
-                return 0;
-        if (parse_rfc3339(v, false, &t) < 0)
-                return http_error(r, 400, "bad_filter", "%s=\"%s\": expected an RFC 3339 time "
-                                  "such as 2026-11-29T10:00:00Z", name, v);
-        *ret = (int64_t) (t / USEC_PER_SEC);
-        return 0;
-}
-
-static int device_reports(Request *r, const char *id) {
-        _cleanup_json_ json_object *j = json_object_new_object();
-        CertsState cs = {};
-        ReportsState st = {};
-        int64_t from, to;
-        Store *s = r->server->store_ro;
-        StoreDevice dev = {};
-        int k;
-
-        if (only_params(r, (const char *const[]) { "from", "to", NULL }, "from or to") < 0)
-                return -EINVAL;
-        if (parse_time_param(r, "from", &from) < 0 || parse_time_param(r, "to", &to) < 0)
-                return -EINVAL;
-        k = store_device_get(s, id, &dev);
-        store_device_done(&dev);
-        if (k == -ENOENT)
-                return http_error(r, 404, "no_such_device", "no device \"%s\" is enrolled", id);
-        if (k < 0)
-                return storage_error(r, k);
-        cs.pems = json_object_new_array();
-        st.reports = json_object_new_array();
-        if (!j || json_add_string(j, "device_id", id) < 0 || json_add(j, "certificates", cs.pems) < 0 ||
-            json_add(j, "reports", st.reports) < 0 || !cs.pems || !st.reports)
-                return http_error(r, 503, "out_of_memory", "cannot build the reply");
-        k = store_fleet_certificates(s, id, cert_row, &cs);
-        if (k >= 0)
-                k = store_fleet_reports(s, id, from, to, report_row, &st);
-        if (k == -ENOMEM)
-                return http_error(r, 503, "out_of_memory", "cannot build the reply");
-        if (k < 0)
-                return storage_error(r, k);
-        return http_reply_json(r, 200, j);
-}
-
 int route_fleet_device(Request *r) {
         static const char prefix[] = "/v1/fleet/devices/";
         const char *rest = r->path + strlen(prefix);
@@ -458,7 +411,7 @@ int route_fleet_device(Request *r) {
                 return device_detail(r, id);
         }
         if (streq(rest + n, "/reports"))
-                return device_reports(r, id);
+                return route_device_reports(r, id);
         return http_error(r, 404, "not_found", "no route %s", r->path);
 }
 
@@ -548,6 +501,7 @@ static void export_closed(struct evhttp_connection *evcon, void *userdata) {
         (void) evcon;
         log_info("Export interrupted: the client went away after device %s", strnull(e->after));
         e->evcon = NULL; /* the connection is going; don't touch its callbacks */
+        http_stream_abandoned(e->req);
         export_free(e);
 }
 

@@ -11,6 +11,8 @@ int route_fleet_summary(Request *r);
 int route_fleet_devices(Request *r);
 /* /v1/fleet/devices/{id} and /v1/fleet/devices/{id}/reports */
 int route_fleet_device(Request *r);
+/* api-reports.c: /v1/fleet/devices/{id}/reports, id a valid device id */
+int route_device_reports(Request *r, const char *id);
 int route_fleet_export(Request *r);
 int route_metrics(Request *r);
 /* console.c: GET / (the console page) and GET /ui/NAME (its script and style) */

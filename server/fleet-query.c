@@ -106,7 +106,7 @@ static bool valid_check_id(const char *s) {
         return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
-static int unhexlify(const char *s, char **ret) {
+int fleet_cursor_unhex(const char *s, char **ret) {
         size_t n = strlen(s);
         _cleanup_free_ char *out = NULL;
 
@@ -146,12 +146,20 @@ void fleet_query_filter(const FleetQuery *q, FleetFilter *ret) {
 
 /* A cursor is the hex of {"s":sort,"d":descending,"k":key,"i":device_id}: opaque to
  * clients, bound to the sort it was made for so it cannot be replayed under another. */
+char *fleet_cursor_hex(json_object *j) {
+        const char *text = json_compact(j);
+        size_t n = strlen(text);
+        char *out = malloc(2 * n + 1);
+
+        if (!out)
+                return NULL;
+        hexlify((const uint8_t *) text, n, out);
+        return out;
+}
+
 char *fleet_cursor_encode(const FleetQuery *q, int64_t key_int, const char *key_text,
                           const char *device_id) {
         _cleanup_json_ json_object *j = json_object_new_object();
-        const char *text;
-        char *out;
-        size_t n;
 
         if (!j || json_add_string(j, "s", fleet_sort_to_string(q->sort)) < 0 ||
             json_add_bool(j, "d", q->descending) < 0 ||
@@ -159,13 +167,7 @@ char *fleet_cursor_encode(const FleetQuery *q, int64_t key_int, const char *key_
                                          : json_add_int(j, "k", key_int)) < 0 ||
             json_add_string(j, "i", device_id) < 0)
                 return NULL;
-        text = json_compact(j);
-        n = strlen(text);
-        out = malloc(2 * n + 1);
-        if (!out)
-                return NULL;
-        hexlify((const uint8_t *) text, n, out);
-        return out;
+        return fleet_cursor_hex(j);
 }
 
 static int cursor_decode(FleetQuery *q, const char *value) {
@@ -175,7 +177,7 @@ static int cursor_decode(FleetQuery *q, const char *value) {
         int64_t key_int = 0;
         bool desc;
 
-        if (unhexlify(value, &text) < 0 || json_parse(text, strlen(text), &j, NULL) < 0 ||
+        if (fleet_cursor_unhex(value, &text) < 0 || json_parse(text, strlen(text), &j, NULL) < 0 ||
             !json_object_is_type(j, json_type_object) ||
             json_get_string(j, "cursor", "s", &sort, NULL) < 0 ||
             json_get_bool(j, "cursor", "d", &desc, NULL) < 0 ||

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "check-result.h"
 #include "fleet-filter.h"
 #include "macro.h"
@@ -67,3 +69,8 @@ char *fleet_cursor_encode(const FleetQuery *q, int64_t key_int, const char *key_
                           const char *device_id);
 /* An RFC 3339 time, or a duration meaning "that long ago" ("24h", "7d"), as since= takes. */
 int fleet_parse_time(const char *v, usec_t *ret);
+
+/* A cursor's JSON as the hex of its compact text (NULL on OOM), and that hex back to the
+ * text (NUL-terminated): -EINVAL for an odd length or a non-hex digit. */
+char *fleet_cursor_hex(json_object *j);
+int fleet_cursor_unhex(const char *s, char **ret);

@@ -212,6 +212,11 @@ static void conn_request_started(Conn *c) {
         evtimer_del(c->deadline);
 }
 
+void http_stream_abandoned(struct evhttp_request *req) {
+        if (!evhttp_request_get_connection(req))
+                evhttp_request_free(req);
+}
+
 void conn_request_done(Conn *c) {
         c->busy = false;
         c->read_since_reply = 0;

@@ -67,6 +67,10 @@ struct evbuffer *http_error_buffer(const char *error, const char *fmt, ...)
 /* A reply sent in chunks (the fleet export) is complete: the connection's request timer
  * starts again. http_send() does this for whole replies. */
 void conn_request_done(Conn *c);
+/* From a chunked reply's close callback: the client went away before the reply ended. A
+ * request whose reply was not finished is detached from its failing connection, and
+ * libevent leaves it to us to free; one still attached is freed with its connection. */
+void http_stream_abandoned(struct evhttp_request *req);
 /* Sends a prepared reply and frees body; the request may have lost its connection. */
 void http_send(struct evhttp_request *req, int code, struct evbuffer *body, bool close);
 

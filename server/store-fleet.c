@@ -109,7 +109,10 @@ static const char summary_sql[] =
         " (SELECT count(*) FROM latest WHERE received_at < $1),"
         " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL),"
         " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL"
-        "    AND enrolled_at < $1)";
+        "    AND enrolled_at < $1),"
+        " (SELECT count(*) FROM latest_policy lp JOIN devices d ON d.id = lp.device_id"
+        "    WHERE d.revoked_at IS NULL AND NOT (lp.policy_id = (SELECT value FROM meta WHERE key = 'policy_id')"
+        "    AND lp.version = (SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'policy_version')))";
 
 /* Revoked devices are few (partial index): their share of the counts above and of the
  * per-check counters is taken out in one pass each, keeping the big counts join-free. */
@@ -129,8 +132,12 @@ static const char revoked_checks_sql[] =
 #define DEVICE_COLUMNS                                                                     \
         "SELECT d.id, d.enrolled_at, d.revoked_at, d.flagged_at, d.flag_reason, l.seq, "    \
         "l.report_at, l.received_at, l.verdict, l.failing, l.noncompliant_since, "          \
-        "l.hostname, l.os_id, l.os_version, l.os_pretty FROM devices d "
-#define N_DEVICE_COLUMNS 15
+        "l.hostname, l.os_id, l.os_version, l.os_pretty, "                                  \
+        "(SELECT lp.policy_id FROM latest_policy lp WHERE lp.device_id = d.id), "            \
+        "(SELECT lp.version FROM latest_policy lp WHERE lp.device_id = d.id), "              \
+        "(SELECT value FROM meta WHERE key = 'policy_id'), "                                 \
+        "(SELECT value FROM meta WHERE key = 'policy_version') FROM devices d "
+#define N_DEVICE_COLUMNS 19
 
 static const char device_sql[] =
         DEVICE_COLUMNS "LEFT JOIN latest l ON l.device_id = d.id WHERE d.id = $1";
@@ -156,7 +163,7 @@ void fleet_summary_done(FleetSummary *s) {
 
 static int row_summary(const char *const *c, size_t n, void *userdata) {
         FleetSummary *s = userdata;
-        int64_t v[8];
+        int64_t v[9];
 
         if (n < ELEMENTSOF(v))
                 return -EIO;
@@ -169,6 +176,7 @@ static int row_summary(const char *const *c, size_t n, void *userdata) {
         s->noncompliant = v[4];
         s->stale = v[5] + v[7];
         s->pending = v[6] - v[7];
+        s->policy_outdated = v[8];
         return 0;
 }
 
@@ -288,6 +296,10 @@ static int row_device(const char *const *c, size_t n, void *userdata) {
                 .os_id = c[12],
                 .os_version = c[13],
                 .os_pretty = c[14],
+                /* the policy the latest report named, and whether it is the current one */
+                .policy_id = c[15],
+                .policy_version = col_int(c[16]),
+                .policy_current = c[15] && streq_ptr(c[15], c[17]) && streq_ptr(c[16], c[18]),
         };
         return rows->fn(&d, rows->userdata);
 }
@@ -546,13 +558,17 @@ static int row_report(const char *const *c, size_t n, void *userdata) {
                       rr->userdata);
 }
 
-int store_fleet_reports(Store *s, const char *device_id, int64_t from, int64_t to,
-                        FleetReportFn fn, void *userdata) {
+int store_fleet_reports(Store *s, const char *device_id, int64_t from, int64_t to, int64_t after_seq,
+                        unsigned limit, FleetReportFn fn, void *userdata) {
         ReportRows rr = { s, fn, userdata };
-        const StoreValue p[] = { SV_TEXT(device_id), SV_INT(from), SV_INT(to ? to : INT64_MAX) };
+        const StoreValue p[] = { SV_TEXT(device_id), SV_INT(from), SV_INT(to ? to : INT64_MAX),
+                                 SV_INT(after_seq), SV_INT(limit) };
+        /* By the primary key, in seq order from the cursor: "+iat" keeps the planner off
+         * the (device_id, iat) index, with which every batch of a page sorted the device's
+         * whole time window again (SQLite picked it once ANALYZE had run). */
         int r = query(s, Q_FLEET_REPORTS,
                       "SELECT seq, iat, received_at, jws, hash, prev FROM reports WHERE device_id = $1 "
-                      "AND iat >= $2 AND iat < $3 ORDER BY seq",
-                      p, 3, row_report, &rr);
+                      "AND +iat >= $2 AND +iat < $3 AND seq > $4 ORDER BY seq LIMIT $5",
+                      p, ELEMENTSOF(p), row_report, &rr);
         return r < 0 ? r : 0;
 }

@@ -41,6 +41,7 @@ typedef struct FleetSummary {
         int64_t pending;      /* enrolled recently, no report yet */
         int64_t revoked;
         int64_t flagged;      /* not revoked, suspected replay or clone */
+        int64_t policy_outdated; /* not revoked, latest report named another policy */
         FleetCheckCount *checks; /* latest known status of non-revoked devices */
         size_t n_checks;
 } FleetSummary;
@@ -57,6 +58,10 @@ typedef struct FleetDevice {
         const char *verdict; /* stored verdict: compliant, noncompliant; NULL: no report */
         const char *failing; /* comma-separated check ids, or NULL */
         const char *hostname, *os_id, *os_version, *os_pretty;
+        const char *policy_id;  /* named by the latest report; NULL: unknown (no report
+                                 * since the server recorded it) */
+        int64_t policy_version;
+        bool policy_current;    /* policy_id and policy_version are the current policy's */
 } FleetDevice;
 typedef int (*FleetDeviceFn)(const FleetDevice *d, void *userdata);
 
@@ -96,6 +101,7 @@ typedef struct FleetReport {
         const char *hash, *prev; /* kept when the body is pruned */
 } FleetReport;
 typedef int (*FleetReportFn)(const FleetReport *r, void *userdata);
-/* Reports with from <= iat < to (0: unbounded), by stored seq. */
-int store_fleet_reports(Store *s, const char *device_id, int64_t from, int64_t to,
-                        FleetReportFn fn, void *userdata);
+/* At most limit reports with from <= iat < to (0: unbounded) and seq > after_seq, by
+ * stored seq. */
+int store_fleet_reports(Store *s, const char *device_id, int64_t from, int64_t to, int64_t after_seq,
+                        unsigned limit, FleetReportFn fn, void *userdata);

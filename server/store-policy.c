@@ -16,7 +16,11 @@ static const char policy_schema_sql[] =
         /* the checks each version names, and whether it requires them */
         "CREATE TABLE IF NOT EXISTS policy_checks ("
         "  policy_id TEXT NOT NULL, version BIGINT NOT NULL, check_id TEXT NOT NULL,"
-        "  required INTEGER NOT NULL, PRIMARY KEY (policy_id, version, check_id));";
+        "  required INTEGER NOT NULL, PRIMARY KEY (policy_id, version, check_id));"
+        /* the policy each device's latest report named: the fleet marks the devices whose
+         * last report predates the current policy */
+        "CREATE TABLE IF NOT EXISTS latest_policy ("
+        "  device_id TEXT PRIMARY KEY, policy_id TEXT NOT NULL, version BIGINT NOT NULL);";
 
 /* Statement ids 820…: apart from store.c's, store-fleet.c's and store-identity.c's. */
 enum {
@@ -27,6 +31,7 @@ enum {
         Q_POLICY_NAMES,
         Q_POLICY_PRUNE_CHECKS,
         Q_POLICY_PRUNE_COUNTS,
+        Q_POLICY_NOTE_REPORT,
 };
 
 static const char policy_get_sql[] = "SELECT json FROM policies WHERE policy_id = $1 AND version = $2";
@@ -95,6 +100,15 @@ int store_policy_reevaluate(Store *s, const char *device_id, int64_t now) {
         if (r < 0)
                 return r;
         return STORE_QUERY(s, Q_POLICY_REEVALUATE, reevaluate_sql, NULL, NULL, SV_TEXT(device_id), SV_INT(now));
+}
+
+int store_policy_note_report(Store *s, const char *device_id, const char *policy_id, int64_t version) {
+        int r = STORE_QUERY(s, Q_POLICY_NOTE_REPORT,
+                            "INSERT INTO latest_policy(device_id, policy_id, version) VALUES ($1, $2, $3) "
+                            "ON CONFLICT (device_id) DO UPDATE SET policy_id = excluded.policy_id, "
+                            "version = excluded.version",
+                            NULL, NULL, SV_TEXT(device_id), SV_TEXT(policy_id), SV_INT(version));
+        return r < 0 ? r : 0;
 }
 
 static const char policy_check_add_sql[] =

@@ -28,6 +28,11 @@ int store_policy_get(Store *s, const char *policy_id, int64_t version, char **re
  * fleet state (latest_checks, the per-check counters, the summary, /metrics). */
 int store_policy_names(Store *s, const char *check_id);
 
+/* Records that device_id's latest report named this policy version (table latest_policy):
+ * while it is not the current one, the fleet view marks the device "policy_current":
+ * false. */
+int store_policy_note_report(Store *s, const char *device_id, const char *policy_id, int64_t version);
+
 /* Recomputes the verdict of device_id's latest state (every device's if NULL, after
  * dropping the latest results of checks the current policy no longer names) from its
  * latest check results and the current policy's required checks; drops counters at zero.

@@ -132,18 +132,19 @@ static int load_policy(const char *path, VerdictPolicy *ret, char **ret_error) {
 }
 
 int verb_audit(Ctl *ctl, int argc, char *argv[]) {
-        enum { ARG_POLICY = 0x200 };
-        static const struct option options[] = { CTL_COMMON_OPTIONS, { "policy", required_argument, NULL, ARG_POLICY }, {} };
+        enum { ARG_POLICY = 0x200, ARG_PAGE_SIZE };
+        static const struct option options[] = { CTL_COMMON_OPTIONS, { "policy", required_argument, NULL, ARG_POLICY },
+                                                 { "page-size", required_argument, NULL, ARG_PAGE_SIZE }, {} };
         _cleanup_(audit_policies_done) AuditPolicies pol = {};
         _cleanup_json_ json_object *j = NULL;
         _cleanup_(X509_freep) X509 *ca = NULL;
         _cleanup_(audit_result_freep) AuditResult *res = NULL;
-        _cleanup_free_ char *path = NULL, *e = NULL;
+        _cleanup_free_ char *path = NULL, *e = NULL, *lim = NULL;
         _cleanup_free_ AuditInput *inputs = NULL;
         json_object *reports = NULL, *pems = NULL;
         X509 **certs = NULL;
         size_t n_certs = 0, n;
-        const char *id;
+        const char *id, *page_size = NULL;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -155,9 +156,15 @@ int verb_audit(Ctl *ctl, int argc, char *argv[]) {
                                  "      --policy FILE  a policy version (JSON, your own copy): the "
                                  "verdict of every\n"
                                  "                     report naming it is recomputed (repeatable)\n"
+                                 "      --page-size N  reports per request (server default 100, at most "
+                                 "500);\n                     the chain is verified across pages\n"
                                  "Exit status 1 when anything is wrong.\n\n%s"),
                                CTL_COMMON_HELP);
                         return 0;
+                }
+                if (c == ARG_PAGE_SIZE) {
+                        page_size = optarg;
+                        continue;
                 }
                 if (c == ARG_POLICY) {
                         _cleanup_free_ char *err = NULL;
@@ -185,9 +192,11 @@ int verb_audit(Ctl *ctl, int argc, char *argv[]) {
         if (r != 0)
                 return r;
         e = ctl_url_escape(id);
-        if (!e || asprintf(&path, "/v1/fleet/devices/%s/reports", e) < 0)
+        lim = page_size ? ctl_url_escape(page_size) : NULL;
+        if (!e || (page_size && !lim) ||
+            asprintf(&path, "/v1/fleet/devices/%s/reports%s%s", e, lim ? "?limit=" : "", strempty(lim)) < 0)
                 return VIGIECTL_EXIT_INTERNAL;
-        r = ctl_get_json(ctl->config, path, &j);
+        r = ctl_get_json_pages(ctl->config, path, "reports", &j);
         if (r != 0)
                 return r;
         if (!json_object_object_get_ex(j, "reports", &reports) ||

@@ -237,6 +237,59 @@ int ctl_get_json(CtlConfig *c, const char *path_and_query, json_object **ret) {
         return 0;
 }
 
+static json_object *page_items(CtlConfig *c, json_object *page, const char *path, const char *key) {
+        json_object *items;
+        if (json_object_object_get_ex(page, key, &items) && json_object_is_type(items, json_type_array))
+                return items;
+        fprintf(stderr, _("vigiectl: %s%s: the server's answer lacks \"%s\"\n"), c->server, path, key);
+        return NULL;
+}
+
+int ctl_get_json_pages(CtlConfig *c, const char *path_and_query, const char *array_key, json_object **ret) {
+        _cleanup_json_ json_object *all = NULL;
+        json_object *items;
+        int r;
+
+        r = ctl_get_json(c, path_and_query, &all);
+        if (r != 0)
+                return r;
+        items = page_items(c, all, path_and_query, array_key);
+        if (!items)
+                return VIGIECTL_EXIT_SERVER;
+        for (;;) {
+                _cleanup_json_ json_object *page = NULL;
+                _cleanup_free_ char *cursor = NULL, *path = NULL;
+                json_object *nc = json_object_object_get(all, "next_cursor"), *more;
+
+                if (!nc || !json_object_is_type(nc, json_type_string))
+                        break;
+                cursor = ctl_url_escape(json_object_get_string(nc));
+                if (!cursor || asprintf(&path, "%s%c" "cursor=%s", path_and_query,
+                                        strchr(path_and_query, '?') ? '&' : '?', cursor) < 0)
+                        return VIGIECTL_EXIT_INTERNAL;
+                r = ctl_get_json(c, path, &page);
+                if (r != 0)
+                        return r;
+                more = page_items(c, page, path, array_key);
+                if (!more)
+                        return VIGIECTL_EXIT_SERVER;
+                for (size_t i = 0; i < json_object_array_length(more); i++)
+                        if (json_object_array_add(items, json_object_get(json_object_array_get_idx(more, i))) < 0)
+                                return VIGIECTL_EXIT_INTERNAL;
+                /* A server answering the same cursor again would keep us here for ever. */
+                if (json_object_equal(json_object_object_get(page, "next_cursor"), nc)) {
+                        fprintf(stderr, _("vigiectl: %s%s: the server returned its own cursor again\n"),
+                                c->server, path);
+                        return VIGIECTL_EXIT_SERVER;
+                }
+                if (json_object_object_add(all, "next_cursor",
+                                           json_object_get(json_object_object_get(page, "next_cursor"))) < 0)
+                        return VIGIECTL_EXIT_INTERNAL;
+        }
+        *ret = TAKE_PTR(all);
+        return 0;
+}
+
 /* RFC 3986 unreserved characters stay, everything else is %XX. */
 char *ctl_url_escape(const char *s) {
         char *out = malloc(3 * strlen(s) + 1), *o = out;

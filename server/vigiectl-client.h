@@ -52,6 +52,9 @@ int ctl_get(CtlConfig *c, const char *path_and_query, FILE *out, char **ret_body
             size_t *ret_size);
 /* ctl_get + json_parse of the body. */
 int ctl_get_json(CtlConfig *c, const char *path_and_query, json_object **ret);
+/* ctl_get_json(), then every next page the answers' "next_cursor" names, as one answer:
+ * the first page with array_key holding the items of all pages, "next_cursor" null. */
+int ctl_get_json_pages(CtlConfig *c, const char *path_and_query, const char *array_key, json_object **ret);
 
 /* Percent-encodes a value for a query string. NULL on OOM. */
 char *ctl_url_escape(const char *s);

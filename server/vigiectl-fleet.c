@@ -109,6 +109,7 @@ int verb_summary(Ctl *ctl, int argc, char *argv[]) {
                 { "compliant", N_("compliant") },    { "noncompliant", N_("non-compliant") },
                 { "stale", N_("stale") },            { "pending", N_("never reported") },
                 { "revoked", N_("revoked") },        { "flagged", N_("flagged") },
+                { "policy_outdated", N_("older policy") },
         };
         _cleanup_json_ json_object *j = NULL;
         _cleanup_(table_freep) Table *t = NULL, *checks_table = NULL;
@@ -139,7 +140,9 @@ int verb_summary(Ctl *ctl, int argc, char *argv[]) {
                 return VIGIECTL_EXIT_INTERNAL;
         for (size_t i = 0; i < ELEMENTSOF(labels); i++) {
                 char n[32];
-                snprintf(n, sizeof n, "%" PRId64, json_count(devices, labels[i][0]));
+                /* policy_outdated sits beside "devices" (the history keeps only those) */
+                snprintf(n, sizeof n, "%" PRId64,
+                         json_count(streq(labels[i][0], "policy_outdated") ? j : devices, labels[i][0]));
                 if (table_add_row(t, (const char *const[]) {
                                 ctl->mode == OUTPUT_CSV ? labels[i][0] : _(labels[i][1]), n }) < 0)
                         return VIGIECTL_EXIT_INTERNAL;
@@ -224,8 +227,22 @@ static char *strv_json_join(json_object *a) {
         return l ? strv_join(l, " ") : strdup("");
 }
 
+/* "default v2", or "default v1 (not current)" when the device's latest report named a
+ * policy other than the current one; NULL when the server does not know (no report). */
+static char *policy_label(json_object *d) {
+        json_object *p = json_object_object_get(d, "policy"), *cur = json_object_object_get(d, "policy_current");
+        char *s;
+
+        if (!p || !json_object_is_type(p, json_type_object))
+                return strdup("");
+        if (asprintf(&s, "%s v%s%s", strempty(ctl_json_str(p, "id")), strempty(ctl_json_str(p, "version")),
+                     cur && !json_object_get_boolean(cur) ? _(" (not current)") : "") < 0)
+                return NULL;
+        return s;
+}
+
 static int device_row(Table *t, json_object *d) {
-        _cleanup_free_ char *failing = NULL, *os = NULL;
+        _cleanup_free_ char *failing = NULL, *os = NULL, *policy = policy_label(d);
         json_object *o;
         const char *id = NULL, *ver = NULL;
 
@@ -237,12 +254,12 @@ static int device_row(Table *t, json_object *d) {
                 return -ENOMEM;
         json_object_object_get_ex(d, "failing_checks", &o);
         failing = strv_json_join(o);
-        if (!failing)
+        if (!failing || !policy)
                 return -ENOMEM;
         return table_add_row(t, (const char *const[]) {
                 ctl_json_str(d, "device_id"), ctl_json_str(d, "hostname"), *os ? os : NULL,
                 ctl_json_str(d, "last_report"), ctl_json_str(d, "verdict"),
-                *failing ? failing : NULL, ctl_json_str(d, "noncompliant_since") });
+                *failing ? failing : NULL, ctl_json_str(d, "noncompliant_since"), *policy ? policy : NULL });
 }
 
 int verb_devices(Ctl *ctl, int argc, char *argv[]) {
@@ -288,7 +305,7 @@ int verb_devices(Ctl *ctl, int argc, char *argv[]) {
             query_add(&query, "limit", a.limit) < 0)
                 return VIGIECTL_EXIT_INTERNAL;
         t = table_new((const char *const[]) { "DEVICE", "HOSTNAME", "OS", "LAST REPORT",
-                                              "VERDICT", "FAILING", "NON-COMPLIANT SINCE", NULL });
+                                              "VERDICT", "FAILING", "NON-COMPLIANT SINCE", "POLICY", NULL });
         all = json_object_new_array();
         if (!t || !all)
                 return VIGIECTL_EXIT_INTERNAL;
@@ -343,7 +360,7 @@ static int device_path(const char *id, const char *suffix, char **ret) {
 
 int verb_device(Ctl *ctl, int argc, char *argv[]) {
         _cleanup_json_ json_object *j = NULL;
-        _cleanup_free_ char *path = NULL, *hostname = NULL;
+        _cleanup_free_ char *path = NULL, *hostname = NULL, *policy = NULL;
         _cleanup_(table_freep) Table *checks_table = NULL, *hist = NULL;
         json_object *ident = NULL, *latest = NULL, *claims = NULL, *checks = NULL, *history = NULL;
         int r, ind;
@@ -401,6 +418,13 @@ int verb_device(Ctl *ctl, int argc, char *argv[]) {
                json_object_get_boolean(json_object_object_get(j, "flagged")) ? _(" (flagged)") : "");
         printf(_("Last report:   %s\nNon-compliant since: %s\n"),
                ctl_json_str(j, "last_report") ?: "-", ctl_json_str(j, "noncompliant_since") ?: "-");
+        policy = policy_label(j);
+        if (!policy)
+                return VIGIECTL_EXIT_INTERNAL;
+        printf(_("Policy:        %s\n"), *policy ? policy : "-");
+        if (json_object_object_get(j, "policy_current") && !json_object_get_boolean(json_object_object_get(j, "policy_current")))
+                printf(_("               its last report predates the current policy: the verdict above "
+                         "judges\n               those checks by the current policy until it reports again\n"));
         if (ident)
                 printf(_("Certificate:   serial %s, valid %s to %s\nFingerprint:   sha256:%s\n"
                          "Enrolled:      %s (key: %s)\n"),
@@ -418,7 +442,7 @@ int verb_device(Ctl *ctl, int argc, char *argv[]) {
 }
 
 typedef struct RangeArgs {
-        const char *from, *to, *format, *step;
+        const char *from, *to, *format, *step, *page_size;
 } RangeArgs;
 
 static int range_option(int c, const char *arg, void *userdata) {
@@ -428,6 +452,7 @@ static int range_option(int c, const char *arg, void *userdata) {
         case ARG_TO: a->to = arg; break;
         case ARG_FORMAT: a->format = arg; break;
         case ARG_STEP: a->step = arg; break;
+        case ARG_LIMIT: a->page_size = arg; break;
         default: return -EINVAL;
         }
         return 0;
@@ -437,6 +462,7 @@ int verb_reports(Ctl *ctl, int argc, char *argv[]) {
         static const struct option own[] = {
                 { "from", required_argument, NULL, ARG_FROM },
                 { "to", required_argument, NULL, ARG_TO },
+                { "page-size", required_argument, NULL, ARG_LIMIT },
                 {}
         };
         RangeArgs a = {};
@@ -448,17 +474,19 @@ int verb_reports(Ctl *ctl, int argc, char *argv[]) {
 
         r = parse_options(ctl, argc, argv, "reports",
                           N_("Usage: vigiectl reports [OPTIONS] ID\n\nA device's stored signed "
-                             "reports (the raw JWS with --json or --csv).\n"
-                             "      --from T   reports issued at or after T (RFC 3339)\n"
-                             "      --to T     reports issued before T\n"),
+                             "reports (the raw JWS with --json or --csv), every page of them.\n"
+                             "      --from T         reports issued at or after T (RFC 3339)\n"
+                             "      --to T           reports issued before T\n"
+                             "      --page-size N    reports per request (server default 100, "
+                             "at most 500)\n"),
                           own, range_option, &a, 1, &ind);
         if (r != 0)
                 return r < 0 ? 0 : r;
         if (query_add(&query, "from", a.from) < 0 || query_add(&query, "to", a.to) < 0 ||
-            device_path(argv[ind], "/reports", &path) < 0 ||
+            query_add(&query, "limit", a.page_size) < 0 || device_path(argv[ind], "/reports", &path) < 0 ||
             asprintf(&full, "%s%s%s", path, query ? "?" : "", strempty(query)) < 0)
                 return VIGIECTL_EXIT_INTERNAL;
-        r = ctl_get_json(ctl->config, full, &j);
+        r = ctl_get_json_pages(ctl->config, full, "reports", &j);
         if (r != 0)
                 return r;
         if (ctl->mode == OUTPUT_JSON) {

@@ -44,6 +44,8 @@ const I18N = {
     verify: 'Verify signatures in this browser', verified: 'signature and chain valid',
     invalid: 'invalid: {0}', issued: 'Issued', size: 'Size', check_result: 'Verification',
     bytes: '{0} bytes', back: 'Back to the device list', summary: 'Summary',
+    policy_outdated: 'on an older policy', policy: 'Policy', policy_version: '{0} version {1}',
+    policy_outdated_note: 'Its last report predates the current policy: the verdict judges those checks by the current policy until the device reports again.',
   },
   fr: {
     skip: 'Aller au contenu', overview: 'Vue d’ensemble', devices: 'Appareils', loading: 'Chargement…',
@@ -83,6 +85,8 @@ const I18N = {
     verify: 'Vérifier les signatures dans ce navigateur', verified: 'signature et chaîne valides',
     invalid: 'invalide : {0}', issued: 'Émis', size: 'Taille', check_result: 'Vérification',
     bytes: '{0} octets', back: 'Retour à la liste des appareils', summary: 'Résumé',
+    policy_outdated: 'sur une politique dépassée', policy: 'Politique', policy_version: '{0} version {1}',
+    policy_outdated_note: 'Son dernier rapport précède la politique en vigueur : le verdict juge ces contrôles selon la politique en vigueur jusqu’au prochain rapport de l’appareil.',
   },
 };
 
@@ -202,7 +206,7 @@ async function route() {
 }
 
 // ---- overview ----
-const COUNTS = ['compliant', 'noncompliant', 'stale', 'pending', 'flagged', 'revoked', 'enrolled'];
+const COUNTS = ['compliant', 'noncompliant', 'stale', 'pending', 'flagged', 'revoked', 'policy_outdated', 'enrolled'];
 const LISTABLE = new Set(['compliant', 'noncompliant', 'stale', 'flagged', 'revoked']);
 
 function cards(devices) {
@@ -334,7 +338,7 @@ async function overview(focus) {
   draw('hour', hours, buttons[0]);
   const dl = el('section', { id: 'deadlines' }, el('p', {}, t('loading')));
   setView('overview', t('fleet'), [
-    cards(summary.devices),
+    cards({ ...summary.devices, policy_outdated: summary.policy_outdated }),
     el('div', { class: 'grid' },
       el('section', {}, el('h2', {}, t('compliance_over_time')), el('p', {}, buttons), chartBox),
       dl),
@@ -395,7 +399,8 @@ async function deviceTable(params) {
       d.devices.map(x => [
         el('a', { href: '#/device/' + encodeURIComponent(x.device_id), 'data-device': x.device_id }, x.hostname || x.device_id),
         x.os ? [x.os.id, x.os.version_id].filter(v => v).join(' ') : null,
-        el('span', {}, badge(x.verdict), x.flagged ? [' ', badge('flagged')] : null),
+        el('span', {}, badge(x.verdict), x.flagged ? [' ', badge('flagged')] : null,
+          x.policy_current === false ? [' ', badge('policy_outdated')] : null),
         x.failing_checks.length ? x.failing_checks.join(', ') : null,
         when(x.last_report), x.noncompliant_since ? when(x.noncompliant_since) : null]))
     : el('p', {}, t('no_devices')));
@@ -506,9 +511,20 @@ function timeline(history) {
   ]);
 }
 
+// Every page of a device's stored reports: the server sends at most `limit` per answer
+// and names the next page by next_cursor.
+async function getReportPages(path) {
+  const first = await get(path);
+  for (let page = first; page.next_cursor;) {
+    page = await get(path + '&cursor=' + encodeURIComponent(page.next_cursor));
+    first.reports.push(...page.reports);
+  }
+  return first;
+}
+
 async function deviceView(id, focus) {
   const base = '/v1/fleet/devices/' + encodeURIComponent(id);
-  const [d, reps] = await Promise.all([get(base), get(base + '/reports?from=' + new Date(Date.now() - 30 * 86400e3).toISOString())]);
+  const [d, reps] = await Promise.all([get(base), getReportPages(base + '/reports?from=' + new Date(Date.now() - 30 * 86400e3).toISOString())]);
   const idn = d.identity || {};
   const claims = d.latest && d.latest.claims;
   const verdict = d.verdict || 'pending';
@@ -530,8 +546,10 @@ async function deviceView(id, focus) {
     verifyBtn.disabled = false;
   });
   setView('device', d.hostname || id, [
-    el('p', {}, badge(verdict), d.flagged ? [' ', badge('flagged')] : null, ' ',
+    el('p', {}, badge(verdict), d.flagged ? [' ', badge('flagged')] : null,
+      d.policy_current === false ? [' ', badge('policy_outdated')] : null, ' ',
       el('a', { href: '#/devices' }, t('back'))),
+    d.policy_current === false ? el('p', { id: 'policy-outdated' }, t('policy_outdated_note')) : null,
     el('h2', {}, t('identity')),
     kv([
       [t('device_id'), el('code', {}, d.device_id)],
@@ -539,6 +557,7 @@ async function deviceView(id, focus) {
       [t('os'), d.os ? d.os.pretty || [d.os.id, d.os.version_id].join(' ') : null],
       [t('last_report'), d.last_report ? when(d.last_report) : null],
       [t('noncompliant_since'), d.noncompliant_since ? when(d.noncompliant_since) : null],
+      [t('policy'), d.policy ? t('policy_version', d.policy.id, d.policy.version) : null],
       [t('enrolled_at'), when(idn.enrolled_at)],
       [t('certificate'), idn.serial ? el('code', {}, idn.serial) : null],
       [t('fingerprint'), idn.fingerprint ? el('code', {}, idn.fingerprint) : null],

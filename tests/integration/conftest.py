@@ -8,13 +8,23 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[2]
-BUILD = Path(os.environ.get("VIGIE_BUILD", SRC / "build"))
-BIN = BUILD / "bin"
 SANITIZE = os.environ.get("VIGIE_SANITIZE", "0") == "1"
+# The Makefile's test flavour (make TEST_HOOKS=1, what make check builds): VIGIE_NOW and
+# VIGIE_DEVICE_ID_SEED are compiled in there only.
+BUILD = Path(os.environ.get("VIGIE_BUILD", SRC / ("build/san-test" if SANITIZE else "build/test")))
+BIN = BUILD / "bin"
 FIXTURES = SRC / "tests" / "fixtures"
 
 
 _NETNS = None
+
+
+def pytest_sessionstart(session):
+    flavour = BUILD / "flavour"
+    if flavour.exists() and flavour.read_text().strip() != "test":
+        pytest.exit(f"{BUILD} holds binaries without the test hooks (VIGIE_NOW, …) the tests drive: "
+                    f"build the test flavour with make TEST_HOOKS=1 all (into build/test) and point "
+                    f"VIGIE_BUILD there, or let make check do both", returncode=2)
 
 
 def require_netns():

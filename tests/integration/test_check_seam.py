@@ -31,13 +31,13 @@ def toy_build(tmp_path_factory):
             shutil.copy2(SRC / f, tree / f)
     # The objects already built (with their times): only the new module and the registry
     # are compiled again.
-    build = tree / ("build/san" if SANITIZE else "build")  # the Makefile's own choice: the
+    build = tree / ("build/san-test" if SANITIZE else "build/test")  # the Makefile's own choice: the
     # objects' dependency files name it relative to the tree
     shutil.copytree(BUILD, build, symlinks=True, ignore=shutil.ignore_patterns("destdir", "fuzz*"))
     shutil.copy2(FIXTURES / "seam" / "toy.c", tree / "agent" / "checks" / "toy.c")
     with open(tree / "agent" / "checks" / "check-list.h", "a") as f:
         f.write("CHECK(toy)\n")
-    p = subprocess.run(["make", "-j2", f"SANITIZE={int(SANITIZE)}", "all"], cwd=tree,
+    p = subprocess.run(["make", "-j2", f"SANITIZE={int(SANITIZE)}", "TEST_HOOKS=1", "all"], cwd=tree,
                        capture_output=True, text=True, timeout=1800)
     assert p.returncode == 0, p.stdout + p.stderr
     return build / "bin"

@@ -128,7 +128,7 @@ def test_overview_filter_device(fleet, browser):
     wait(b, lambda d: css(b, "#counts") and css(b, "#deadlines table"))
     counts = {a.get_attribute("data-count"): a.text.split("\n")[0] for a in css(b, "#counts a")}
     assert counts == {"compliant": "12", "noncompliant": "2", "stale": "0", "pending": "0",
-                           "flagged": "0", "revoked": "0", "enrolled": "14"}
+                           "flagged": "0", "revoked": "0", "policy_outdated": "0", "enrolled": "14"}
     # the chart: one dot per hourly snapshot with enrolled devices (4 of 5), a line, 12/14 now
     chart = css(b, "svg#rate-chart")[0]
     assert len(css(b, "svg#rate-chart circle")) == 4

@@ -158,6 +158,14 @@ def next_seq(c):
     return json.loads(c.path("/var/lib/vigie/spool/chain.json").read_text())["next_seq"]
 
 
+def assert_no_test_hooks(c, *programs):
+    """Packages are built without the test flavour: no program reads VIGIE_NOW or
+    VIGIE_DEVICE_ID_SEED (docs/hardening.md, "Test hooks")."""
+    for prog in programs:
+        data = c.path(prog).read_bytes()
+        assert b"VIGIE_NOW" not in data and b"VIGIE_DEVICE_ID_SEED" not in data, f"{prog} holds a test hook"
+
+
 def spooled(c):
     return sorted(p.name for p in c.path("/var/lib/vigie/spool").glob("*.jws"))
 
@@ -181,6 +189,7 @@ def test_agent_tray_site_install_enroll_upgrade_remove_purge(chroot, tmp_path):
         assert (c.path("/var/lib/vigie").stat().st_mode & 0o777) == 0o700
         assert c.path("/etc/systemd/system/multi-user.target.wants/vigie-agent.service").is_symlink()
         assert c.path("/etc/systemd/user/graphical-session.target.wants/vigie-tray.service").is_symlink()
+        assert_no_test_hooks(c, "/usr/bin/vigie", "/usr/sbin/vigie-agent", "/usr/bin/vigie-tray")
 
         # First cycle: enrolls with the token and reports.
         out = agent_cycle(c)
@@ -232,6 +241,7 @@ def test_server_install_init_upgrade_remove_purge(chroot):
     c = chroot
     pristine = c.files()
     c.dpkg("-i", deb(PACKAGES, "vigie-server"))
+    assert_no_test_hooks(c, "/usr/sbin/vigie-server", "/usr/bin/vigiectl", "/usr/bin/vigie-gate")
     # The vigie user (sysusers) and its private state directory (tmpfiles).
     assert "vigie:" in c.path("/etc/passwd").read_text()
     st = c.path("/var/lib/vigie-server").stat()

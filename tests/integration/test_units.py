@@ -20,8 +20,10 @@ def pkg_var(name, fallback):
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory):
     dest = tmp_path_factory.mktemp("destdir")
+    # BUILD is the test flavour: installed here only into a throwaway tree, on purpose.
     r = subprocess.run(["make", "--no-print-directory", "-C", str(SRC), "install", f"DESTDIR={dest}",
-                        "PREFIX=/usr", f"BUILD={BUILD}", f"SANITIZE={1 if SANITIZE else 0}"],
+                        "PREFIX=/usr", f"BUILD={BUILD}", f"SANITIZE={1 if SANITIZE else 0}",
+                        "TEST_HOOKS=1", "INSTALL_TEST_HOOKS=1"],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     return dest

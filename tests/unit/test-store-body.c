@@ -172,7 +172,7 @@ static void test_prune(void **state) {
         assert_int_equal(store_prune(s, 5 * 1000 * 1000, 0, 100, &p), 0);
         assert_int_equal(p.chunks, 0);
         Seen seen = { .want = new };
-        assert_int_equal(store_fleet_reports(s, "d", 0, 0, seen_report, &seen), 0);
+        assert_int_equal(store_fleet_reports(s, "d", 0, 0, -1, 10, seen_report, &seen), 0);
         assert_true(seen.pruned == 1 && seen.whole == 1);
         store_free(s);
         rm_temp(dir);
