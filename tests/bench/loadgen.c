@@ -228,7 +228,7 @@ static int enroll(Device *w) {
 }
 
 static char *next_report(Device *w) {
-        char claims[1024], prev[80];
+        char claims[1536], prev[80];
         char *jws = NULL;
 
         if (w->seq == 0)
@@ -243,6 +243,8 @@ static char *next_report(Device *w) {
                  "\"policy\":{\"id\":\"default\",\"version\":1},\"compliant\":true,\"checks\":["
                  "{\"id\":\"disk_encryption\",\"status\":\"pass\",\"title\":\"Disk encryption\","
                  "\"summary\":\"/ is on LUKS2\",\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5},"
+                 "{\"id\":\"patch_level\",\"status\":\"pass\",\"title\":\"Patch level\",\"summary\":\"up to date\","
+                 "\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5},"
                  "{\"id\":\"backup\",\"status\":\"pass\",\"title\":\"Backup\",\"summary\":\"2 h ago\","
                  "\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5}]}",
                  w->id, (long long) time(NULL), w->seq + 1, prev, w->id);
