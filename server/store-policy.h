@@ -33,3 +33,7 @@ int store_policy_names(Store *s, const char *check_id);
  * latest check results and the current policy's required checks; drops counters at zero.
  * Returns the number of devices whose verdict changed. */
 int store_policy_reevaluate(Store *s, const char *device_id, int64_t now);
+/* The same for the device that just sent a report under policy_id/version: nothing to
+ * recompute when that is the current policy. */
+int store_policy_reevaluate_report(Store *s, const char *device_id, const char *policy_id, int64_t version,
+                                   int64_t now);
