@@ -28,7 +28,10 @@ static const char fleet_schema_sql[] =
         "CREATE INDEX IF NOT EXISTS fleet_history_device ON check_history(device_id, seq);"
         "CREATE TABLE IF NOT EXISTS fleet_check_counts ("
         "  check_id TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL,"
-        "  PRIMARY KEY (check_id, status));";
+        "  PRIMARY KEY (check_id, status));"
+        /* rows of devices ('devices') and of latest by verdict ('compliant', 'noncompliant'):
+         * a million-device summary must not count a million index entries */
+        "CREATE TABLE IF NOT EXISTS fleet_totals (name TEXT PRIMARY KEY, n BIGINT NOT NULL);";
 
 static const char fleet_triggers_sqlite[] =
         "CREATE TRIGGER IF NOT EXISTS fleet_counts_insert AFTER INSERT ON latest_checks BEGIN"
@@ -43,6 +46,23 @@ static const char fleet_triggers_sqlite[] =
         "END;"
         "CREATE TRIGGER IF NOT EXISTS fleet_counts_delete AFTER DELETE ON latest_checks BEGIN"
         "  UPDATE fleet_check_counts SET n = n - 1 WHERE check_id = old.check_id AND status = old.status;"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_totals_device_insert AFTER INSERT ON devices BEGIN"
+        "  INSERT INTO fleet_totals(name, n) VALUES ('devices', 1) ON CONFLICT (name) DO UPDATE SET n = n + 1;"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_totals_device_delete AFTER DELETE ON devices BEGIN"
+        "  UPDATE fleet_totals SET n = n - 1 WHERE name = 'devices';"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_totals_latest_insert AFTER INSERT ON latest BEGIN"
+        "  INSERT INTO fleet_totals(name, n) VALUES (new.verdict, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1;"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_totals_latest_update AFTER UPDATE OF verdict ON latest"
+        "  WHEN old.verdict <> new.verdict BEGIN"
+        "  UPDATE fleet_totals SET n = n - 1 WHERE name = old.verdict;"
+        "  INSERT INTO fleet_totals(name, n) VALUES (new.verdict, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1;"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_totals_latest_delete AFTER DELETE ON latest BEGIN"
+        "  UPDATE fleet_totals SET n = n - 1 WHERE name = old.verdict;"
         "END;";
 
 /* PostgreSQL ≥ 14 (CREATE OR REPLACE TRIGGER). An upsert's update fires only the UPDATE
@@ -60,13 +80,37 @@ static const char fleet_triggers_postgres[] =
         "  RETURN NULL;"
         "END $$ LANGUAGE plpgsql;"
         "CREATE OR REPLACE TRIGGER fleet_counts AFTER INSERT OR DELETE OR UPDATE OF status"
-        "  ON latest_checks FOR EACH ROW EXECUTE FUNCTION fleet_counts();";
+        "  ON latest_checks FOR EACH ROW EXECUTE FUNCTION fleet_counts();"
+        "CREATE OR REPLACE FUNCTION fleet_totals_devices() RETURNS trigger AS $$ BEGIN"
+        "  INSERT INTO fleet_totals(name, n) VALUES ('devices', CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END)"
+        "    ON CONFLICT (name) DO UPDATE SET n = fleet_totals.n + excluded.n;"
+        "  RETURN NULL;"
+        "END $$ LANGUAGE plpgsql;"
+        "CREATE OR REPLACE TRIGGER fleet_totals AFTER INSERT OR DELETE ON devices"
+        "  FOR EACH ROW EXECUTE FUNCTION fleet_totals_devices();"
+        "CREATE OR REPLACE FUNCTION fleet_totals_verdict() RETURNS trigger AS $$ BEGIN"
+        "  IF TG_OP = 'UPDATE' AND OLD.verdict = NEW.verdict THEN RETURN NULL; END IF;"
+        "  IF TG_OP IN ('UPDATE', 'DELETE') THEN"
+        "    UPDATE fleet_totals SET n = n - 1 WHERE name = OLD.verdict;"
+        "  END IF;"
+        "  IF TG_OP IN ('INSERT', 'UPDATE') THEN"
+        "    INSERT INTO fleet_totals(name, n) VALUES (NEW.verdict, 1)"
+        "      ON CONFLICT (name) DO UPDATE SET n = fleet_totals.n + 1;"
+        "  END IF;"
+        "  RETURN NULL;"
+        "END $$ LANGUAGE plpgsql;"
+        "CREATE OR REPLACE TRIGGER fleet_totals AFTER INSERT OR DELETE OR UPDATE OF verdict ON latest"
+        "  FOR EACH ROW EXECUTE FUNCTION fleet_totals_verdict();";
 
 /* A database that had check results before the counters existed starts them from a count. */
 static const char fleet_backfill_sql[] =
         "INSERT INTO fleet_check_counts(check_id, status, n) "
         "SELECT check_id, status, count(*) FROM latest_checks "
-        "WHERE NOT EXISTS (SELECT 1 FROM fleet_check_counts) GROUP BY check_id, status;";
+        "WHERE NOT EXISTS (SELECT 1 FROM fleet_check_counts) GROUP BY check_id, status;"
+        "INSERT INTO fleet_totals(name, n) SELECT name, n FROM ("
+        "SELECT CAST('devices' AS TEXT) AS name, count(*) AS n FROM devices "
+        "UNION ALL SELECT verdict, count(*) FROM latest GROUP BY verdict) t "
+        "WHERE NOT EXISTS (SELECT 1 FROM fleet_totals);";
 
 int store_fleet_schema(Store *s) {
         int r = s->backend->exec(s, fleet_schema_sql);
@@ -100,12 +144,16 @@ enum {
         Q_FLEET_LIST_BASE = 1000,
 };
 
+/* The totals come from fleet_totals; what is counted is the few (revoked, flagged,
+ * pending, stale: partial or range index scans), and fresh = all - stale by verdict. */
 static const char summary_sql[] =
-        "SELECT (SELECT count(*) FROM devices),"
+        "SELECT (SELECT COALESCE(SUM(n), 0) FROM fleet_totals WHERE name = 'devices'),"
         " (SELECT count(*) FROM devices WHERE revoked_at IS NOT NULL),"
         " (SELECT count(*) FROM devices WHERE flagged_at >= $2 AND revoked_at IS NULL),"
-        " (SELECT count(*) FROM latest WHERE verdict = 'compliant' AND received_at >= $1),"
-        " (SELECT count(*) FROM latest WHERE verdict = 'noncompliant' AND received_at >= $1),"
+        " (SELECT COALESCE(SUM(n), 0) FROM fleet_totals WHERE name = 'compliant')"
+        "  - (SELECT count(*) FROM latest WHERE verdict = 'compliant' AND received_at < $1),"
+        " (SELECT COALESCE(SUM(n), 0) FROM fleet_totals WHERE name = 'noncompliant')"
+        "  - (SELECT count(*) FROM latest WHERE verdict = 'noncompliant' AND received_at < $1),"
         " (SELECT count(*) FROM latest WHERE received_at < $1),"
         " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL),"
         " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL"
