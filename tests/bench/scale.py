@@ -64,7 +64,9 @@ def main():
     servers = []
     failed = []
     try:
-        conf = "[Limits]\nMaxConnections=4096\n"
+        # A simulated device reports every few seconds, not hourly: lift the per-device
+        # budget (60, then one per 10 s) that would refuse it after a few minutes.
+        conf = "[Limits]\nMaxConnections=4096\nDeviceReportBurst=1000\nDeviceReportInterval=100ms\n"
         one = VigieServer(tmp / "a", conf=conf, db=pg.url)
         one.init()
         two = VigieServer(tmp / "b", conf=conf, db=pg.url)
