@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,6 +408,7 @@ int main(int argc, char *argv[]) {
                                 "[--burst-at S --burst-seconds S --burst-factor F] [--gzip] [--acks FILE]\n");
                 return 2;
         }
+        signal(SIGPIPE, SIG_IGN); /* a killed server: EPIPE on a kept-alive connection, then failover */
         w = calloc(concurrency, sizeof(Worker));
         for (int i = 0; i < concurrency; i++) {
                 int n = n_devices > concurrency ? n_devices / concurrency + (i < n_devices % concurrency) : 1;
