@@ -480,9 +480,18 @@ int store_fleet_devices(Store *s, const FleetQuery *q, const FleetTimes *t, Flee
                         param(&b, SV_INT((int64_t) (q->since / USEC_PER_SEC))));
         if (q->cursor.set) {
                 const char *op = q->descending ? "<" : ">";
-                if (!key)
-                        fprintf(b.f, "AND %s %s $%zu ", id, op, param(&b, SV_TEXT(q->cursor.device_id)));
-                else {
+                if (!key) {
+                        size_t k = param(&b, SV_TEXT(q->cursor.device_id));
+                        /* The bound on every side of the joins (all equal to d.id), not only
+                         * on the walked one: PostgreSQL does not carry an inequality across
+                         * a join's equality, and would read each other index from its start
+                         * (page 20 of a million devices: 570 ms instead of a few). */
+                        fprintf(b.f, "AND d.id %s $%zu ", op, k);
+                        if (inner)
+                                fprintf(b.f, "AND l.device_id %s $%zu ", op, k);
+                        if (q->check)
+                                fprintf(b.f, "AND c.device_id %s $%zu ", op, k);
+                } else {
                         size_t k = param(&b, fleet_sort_is_text(q->sort) ? SV_TEXT(q->cursor.key_text)
                                                                          : SV_INT(q->cursor.key_int));
                         fprintf(b.f, "AND (%s %s $%zu OR (%s = $%zu AND %s %s $%zu)) ", key, op, k,
