@@ -141,6 +141,7 @@ FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzzers/%,$(FUZZ_SRC))
 
 .PHONY: all deps deps-check fresh-check check unit units fuzz-replay integration demo fuzz fuzzers bench install clean FORCE \
+	bench-fleet-pg bench-cpu \
 	format pot po-update install-tray deb rpm check-packages
 
 # Translations: po/LANG.po → $(BUILD)/locale/LANG/LC_MESSAGES/vigie.mo, the layout
@@ -278,6 +279,17 @@ bench: deps-bench
 bench-scale: deps
 	@$(MAKE) --no-print-directory all
 	@$(PYTHON) tests/bench/scale.py $(abspath $(BUILD)) $(SCALE_ARGS)
+
+# Fleet queries at a million devices on PostgreSQL, and server CPU per keep-alive report
+# (SQLite, then PostgreSQL): docs/performance.md.
+bench-fleet-pg: deps
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) tests/bench/fleet-pg.py $(abspath $(BUILD)) $(FLEET_PG_ARGS)
+
+bench-cpu: deps
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) tests/bench/cpu-per-report.py $(abspath $(BUILD)) --db sqlite
+	@$(PYTHON) tests/bench/cpu-per-report.py $(abspath $(BUILD)) --db postgres
 
 # Laptop and operator commands in BINDIR; the two daemons in SBINDIR (the units name them).
 USER_PROGRAMS := $(filter vigie vigiectl vigie-tray vigie-gate vigie-details,$(PROGRAMS))

@@ -303,7 +303,8 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
         if (k >= 0)
                 k = store_policy_note_report(s->store, c->sub, c->policy_id, c->policy_version);
         if (k >= 0)
-                k = store_policy_reevaluate(s->store, c->sub, now); /* the fleet follows the current policy */
+                /* the fleet follows the current policy */
+                k = store_policy_reevaluate_report(s->store, c->sub, c->policy_id, c->policy_version, now);
         if (k == -EEXIST)
                 return REFUSE(v, 409, "seq_conflict", "seq %" PRId64 " was stored concurrently", c->seq);
         if (k < 0)

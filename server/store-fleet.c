@@ -23,12 +23,18 @@ static const char fleet_schema_sql[] =
         "  WHERE revoked_at IS NOT NULL;"
         "CREATE INDEX IF NOT EXISTS fleet_devices_flagged ON devices(flagged_at) "
         "  WHERE flagged_at IS NOT NULL;"
+        /* the summary's flagged count, without a row fetch per flagged device */
+        "CREATE INDEX IF NOT EXISTS fleet_devices_flagged_live ON devices(flagged_at) "
+        "  WHERE flagged_at IS NOT NULL AND revoked_at IS NULL;"
         "CREATE INDEX IF NOT EXISTS fleet_devices_pending ON devices(enrolled_at) "
         "  WHERE last_seq = -1;"
         "CREATE INDEX IF NOT EXISTS fleet_history_device ON check_history(device_id, seq);"
         "CREATE TABLE IF NOT EXISTS fleet_check_counts ("
         "  check_id TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL,"
-        "  PRIMARY KEY (check_id, status));";
+        "  PRIMARY KEY (check_id, status));"
+        /* rows of devices ('devices') and of latest by verdict ('compliant', 'noncompliant'):
+         * a million-device summary must not count a million index entries */
+        "CREATE TABLE IF NOT EXISTS fleet_totals (name TEXT PRIMARY KEY, n BIGINT NOT NULL);";
 
 static const char fleet_triggers_sqlite[] =
         "CREATE TRIGGER IF NOT EXISTS fleet_counts_insert AFTER INSERT ON latest_checks BEGIN"
@@ -43,6 +49,23 @@ static const char fleet_triggers_sqlite[] =
         "END;"
         "CREATE TRIGGER IF NOT EXISTS fleet_counts_delete AFTER DELETE ON latest_checks BEGIN"
         "  UPDATE fleet_check_counts SET n = n - 1 WHERE check_id = old.check_id AND status = old.status;"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_totals_device_insert AFTER INSERT ON devices BEGIN"
+        "  INSERT INTO fleet_totals(name, n) VALUES ('devices', 1) ON CONFLICT (name) DO UPDATE SET n = n + 1;"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_totals_device_delete AFTER DELETE ON devices BEGIN"
+        "  UPDATE fleet_totals SET n = n - 1 WHERE name = 'devices';"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_totals_latest_insert AFTER INSERT ON latest BEGIN"
+        "  INSERT INTO fleet_totals(name, n) VALUES (new.verdict, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1;"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_totals_latest_update AFTER UPDATE OF verdict ON latest"
+        "  WHEN old.verdict <> new.verdict BEGIN"
+        "  UPDATE fleet_totals SET n = n - 1 WHERE name = old.verdict;"
+        "  INSERT INTO fleet_totals(name, n) VALUES (new.verdict, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1;"
+        "END;"
+        "CREATE TRIGGER IF NOT EXISTS fleet_totals_latest_delete AFTER DELETE ON latest BEGIN"
+        "  UPDATE fleet_totals SET n = n - 1 WHERE name = old.verdict;"
         "END;";
 
 /* PostgreSQL ≥ 14 (CREATE OR REPLACE TRIGGER). An upsert's update fires only the UPDATE
@@ -60,13 +83,41 @@ static const char fleet_triggers_postgres[] =
         "  RETURN NULL;"
         "END $$ LANGUAGE plpgsql;"
         "CREATE OR REPLACE TRIGGER fleet_counts AFTER INSERT OR DELETE OR UPDATE OF status"
-        "  ON latest_checks FOR EACH ROW EXECUTE FUNCTION fleet_counts();";
+        "  ON latest_checks FOR EACH ROW EXECUTE FUNCTION fleet_counts();"
+        "CREATE OR REPLACE FUNCTION fleet_totals_devices() RETURNS trigger AS $$ BEGIN"
+        "  INSERT INTO fleet_totals(name, n) VALUES ('devices', CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END)"
+        "    ON CONFLICT (name) DO UPDATE SET n = fleet_totals.n + excluded.n;"
+        "  RETURN NULL;"
+        "END $$ LANGUAGE plpgsql;"
+        "CREATE OR REPLACE TRIGGER fleet_totals AFTER INSERT OR DELETE ON devices"
+        "  FOR EACH ROW EXECUTE FUNCTION fleet_totals_devices();"
+        "CREATE OR REPLACE FUNCTION fleet_totals_verdict() RETURNS trigger AS $$ BEGIN"
+        "  IF TG_OP = 'UPDATE' AND OLD.verdict = NEW.verdict THEN RETURN NULL; END IF;"
+        "  IF TG_OP IN ('UPDATE', 'DELETE') THEN"
+        "    UPDATE fleet_totals SET n = n - 1 WHERE name = OLD.verdict;"
+        "  END IF;"
+        "  IF TG_OP IN ('INSERT', 'UPDATE') THEN"
+        "    INSERT INTO fleet_totals(name, n) VALUES (NEW.verdict, 1)"
+        "      ON CONFLICT (name) DO UPDATE SET n = fleet_totals.n + 1;"
+        "  END IF;"
+        "  RETURN NULL;"
+        "END $$ LANGUAGE plpgsql;"
+        "CREATE OR REPLACE TRIGGER fleet_totals AFTER INSERT OR DELETE OR UPDATE OF verdict ON latest"
+        "  FOR EACH ROW EXECUTE FUNCTION fleet_totals_verdict();"
+        /* The statistics of lower(hostname) let the planner estimate q= (LIKE '%…%'): without
+         * them it guesses a handful of rows and sorts every non-compliant device instead of
+         * walking an index in order to the page's end (1.3 s → 13 ms at a million devices). */
+        "CREATE STATISTICS IF NOT EXISTS fleet_latest_hostname ON (lower(hostname)) FROM latest;";
 
 /* A database that had check results before the counters existed starts them from a count. */
 static const char fleet_backfill_sql[] =
         "INSERT INTO fleet_check_counts(check_id, status, n) "
         "SELECT check_id, status, count(*) FROM latest_checks "
-        "WHERE NOT EXISTS (SELECT 1 FROM fleet_check_counts) GROUP BY check_id, status;";
+        "WHERE NOT EXISTS (SELECT 1 FROM fleet_check_counts) GROUP BY check_id, status;"
+        "INSERT INTO fleet_totals(name, n) SELECT name, n FROM ("
+        "SELECT CAST('devices' AS TEXT) AS name, count(*) AS n FROM devices "
+        "UNION ALL SELECT verdict, count(*) FROM latest GROUP BY verdict) t "
+        "WHERE NOT EXISTS (SELECT 1 FROM fleet_totals);";
 
 int store_fleet_schema(Store *s) {
         int r = s->backend->exec(s, fleet_schema_sql);
@@ -100,12 +151,16 @@ enum {
         Q_FLEET_LIST_BASE = 1000,
 };
 
+/* The totals come from fleet_totals; what is counted is the few (revoked, flagged,
+ * pending, stale: partial or range index scans), and fresh = all - stale by verdict. */
 static const char summary_sql[] =
-        "SELECT (SELECT count(*) FROM devices),"
+        "SELECT (SELECT COALESCE(SUM(n), 0) FROM fleet_totals WHERE name = 'devices'),"
         " (SELECT count(*) FROM devices WHERE revoked_at IS NOT NULL),"
         " (SELECT count(*) FROM devices WHERE flagged_at >= $2 AND revoked_at IS NULL),"
-        " (SELECT count(*) FROM latest WHERE verdict = 'compliant' AND received_at >= $1),"
-        " (SELECT count(*) FROM latest WHERE verdict = 'noncompliant' AND received_at >= $1),"
+        " (SELECT COALESCE(SUM(n), 0) FROM fleet_totals WHERE name = 'compliant')"
+        "  - (SELECT count(*) FROM latest WHERE verdict = 'compliant' AND received_at < $1),"
+        " (SELECT COALESCE(SUM(n), 0) FROM fleet_totals WHERE name = 'noncompliant')"
+        "  - (SELECT count(*) FROM latest WHERE verdict = 'noncompliant' AND received_at < $1),"
         " (SELECT count(*) FROM latest WHERE received_at < $1),"
         " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL),"
         " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL"
@@ -361,6 +416,7 @@ int store_fleet_devices(Store *s, const FleetFilter *f, const FleetTimes *t, Fle
         bool inner = f->status == FLEET_STATUS_COMPLIANT || f->status == FLEET_STATUS_NONCOMPLIANT ||
                      f->os_id || f->hostname_part || f->received_since > 0;
         DeviceRows rows = { fn, userdata };
+        size_t cur = 0; /* the cursor's parameter number, for a sort by device id */
         int r;
 
         /* Order by the id of the table the planner walks, so that an index gives the order
@@ -374,7 +430,16 @@ int store_fleet_devices(Store *s, const FleetFilter *f, const FleetTimes *t, Fle
         b.f = open_memstream(&b.text, &b.size);
         if (!b.f)
                 return -ENOMEM;
+        /* A device-id cursor bounds every side of the joins (all equal to d.id), not only
+         * the walked one: PostgreSQL does not carry an inequality across a join's
+         * equality, and would read each other index from its start (page 20 of a million
+         * devices: 570 ms instead of 45; each export page 1.1 s). For the LEFT join the
+         * bound goes in its ON clause, which keeps devices without a report. */
+        if (f->after.set && !key)
+                cur = param(&b, SV_TEXT(f->after.device_id));
         fprintf(b.f, DEVICE_COLUMNS "%s JOIN latest l ON l.device_id = d.id ", inner ? "" : "LEFT");
+        if (cur)
+                fprintf(b.f, "AND l.device_id %s $%zu ", f->descending ? "<" : ">", cur);
         if (f->check) {
                 fprintf(b.f, "JOIN latest_checks c ON c.device_id = d.id AND c.check_id = $%zu ",
                         param(&b, SV_TEXT(f->check)));
@@ -429,9 +494,11 @@ int store_fleet_devices(Store *s, const FleetFilter *f, const FleetTimes *t, Fle
                 fprintf(b.f, "AND l.received_at >= $%zu ", param(&b, SV_INT(f->received_since)));
         if (f->after.set) {
                 const char *op = f->descending ? "<" : ">";
-                if (!key)
-                        fprintf(b.f, "AND %s %s $%zu ", id, op, param(&b, SV_TEXT(f->after.device_id)));
-                else {
+                if (!key) {
+                        fprintf(b.f, "AND d.id %s $%zu ", op, cur);
+                        if (f->check)
+                                fprintf(b.f, "AND c.device_id %s $%zu ", op, cur);
+                } else {
                         size_t k = param(&b, fleet_sort_is_text(f->sort) ? SV_TEXT(f->after.key_text)
                                                                          : SV_INT(f->after.key_int));
                         fprintf(b.f, "AND (%s %s $%zu OR (%s = $%zu AND %s %s $%zu)) ", key, op, k,

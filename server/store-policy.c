@@ -32,6 +32,7 @@ enum {
         Q_POLICY_PRUNE_CHECKS,
         Q_POLICY_PRUNE_COUNTS,
         Q_POLICY_NOTE_REPORT,
+        Q_POLICY_REEVALUATE_REPORT,
 };
 
 static const char policy_get_sql[] = "SELECT json FROM policies WHERE policy_id = $1 AND version = $2";
@@ -69,11 +70,18 @@ static int prune(Store *s, bool checks) {
         return r < 0 ? r : 0;
 }
 
-static const char reevaluate_sql[] =
-        "UPDATE latest SET verdict = " VERDICT_SQL ", "
-        "noncompliant_since = CASE WHEN " VERDICT_SQL " = 'compliant' THEN NULL "
+#define REEVALUATE_SQL                                                                              \
+        "UPDATE latest SET verdict = " VERDICT_SQL ", "                                             \
+        "noncompliant_since = CASE WHEN " VERDICT_SQL " = 'compliant' THEN NULL "                  \
         "WHEN verdict = 'noncompliant' THEN noncompliant_since ELSE $2 END "
-        "WHERE (CAST($1 AS TEXT) IS NULL OR device_id = $1) AND verdict <> " VERDICT_SQL;
+static const char reevaluate_sql[] =
+        REEVALUATE_SQL "WHERE (CAST($1 AS TEXT) IS NULL OR device_id = $1) AND verdict <> " VERDICT_SQL;
+/* A report under the current policy carries the verdict this would compute (ingest
+ * checked it): the subqueries run only for a report under an older version. */
+static const char reevaluate_report_sql[] =
+        REEVALUATE_SQL "WHERE device_id = $1 AND NOT (CAST($3 AS TEXT) = (SELECT value FROM meta WHERE key = 'policy_id') "
+        "AND CAST($4 AS BIGINT) = (SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'policy_version')) "
+        "AND verdict <> " VERDICT_SQL;
 
 static int row_first_str(const char *const *cols, size_t n, void *userdata) {
         char **ret = userdata;
@@ -113,6 +121,15 @@ int store_policy_note_report(Store *s, const char *device_id, const char *policy
 
 static const char policy_check_add_sql[] =
         "INSERT INTO policy_checks(policy_id, version, check_id, required) VALUES ($1, $2, $3, $4)";
+
+int store_policy_reevaluate_report(Store *s, const char *device_id, const char *policy_id, int64_t version,
+                                   int64_t now) {
+        int r = prune(s, false);
+        if (r < 0)
+                return r;
+        return STORE_QUERY(s, Q_POLICY_REEVALUATE_REPORT, reevaluate_report_sql, NULL, NULL, SV_TEXT(device_id),
+                           SV_INT(now), SV_TEXT(policy_id), SV_INT(version));
+}
 
 /* Records the version (or checks that it is the one recorded) and the checks it names. */
 static int record_version(Store *s, const char *policy_id, int64_t version, json_object *checks,

@@ -38,3 +38,7 @@ int store_policy_note_report(Store *s, const char *device_id, const char *policy
  * latest check results and the current policy's required checks; drops counters at zero.
  * Returns the number of devices whose verdict changed. */
 int store_policy_reevaluate(Store *s, const char *device_id, int64_t now);
+/* The same for the device that just sent a report under policy_id/version: nothing to
+ * recompute when that is the current policy. */
+int store_policy_reevaluate_report(Store *s, const char *device_id, const char *policy_id, int64_t version,
+                                   int64_t now);

@@ -159,8 +159,9 @@ static const char *const sql[_Q_MAX] = {
                                   "AND revoked_at IS NULL",
         [Q_DEVICE_FLAG] = "UPDATE devices SET flagged_at = $2, "
                           "flag_reason = $3 WHERE id = $1",
-        [Q_CHAIN_HEAD] = "UPDATE devices SET last_seq = last_seq WHERE id = $1 "
-                         "RETURNING last_seq, last_hash, key_kind",
+        /* The row stays locked to the end of the batch: FOR UPDATE on PostgreSQL (another
+         * instance waits), BEGIN IMMEDIATE on SQLite (store_begin). No new row version. */
+        [Q_CHAIN_HEAD] = "SELECT last_seq, last_hash, key_kind FROM devices WHERE id = $1",  /* chain_head_lock_sql */
         [Q_REPORT_HASH] = "SELECT hash FROM reports WHERE device_id = $1 AND seq = $2",
         [Q_REPORT_INSERT] = "INSERT INTO reports(device_id, seq, iat, received_at, hash, prev, gap, "
                             "compliant, cert_serial, jws) "
@@ -194,6 +195,9 @@ static const char *const sql[_Q_MAX] = {
                 "os_version = excluded.os_version, os_pretty = excluded.os_pretty",
         [Q_DEVICE_ADVANCE] = "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE id = $1",
 };
+
+static const char chain_head_lock_sql[] =
+        "SELECT last_seq, last_hash, key_kind FROM devices WHERE id = $1 FOR UPDATE";
 
 static int query(Store *s, unsigned id, const StoreValue *p, size_t n, StoreRowFn fn, void *u) {
         return s->backend->query(s, id, sql[id], p, n, fn, u);
@@ -292,7 +296,10 @@ Store *store_free(Store *s) {
 }
 
 int store_begin(Store *s) {
-        int r = s->backend->exec(s, s->tx_depth == 0 ? "BEGIN" : "SAVEPOINT sp");
+        /* SQLite: take the write lock now, not at the first write after a read (which
+         * fails with SQLITE_BUSY if another process wrote in between). */
+        const char *begin = streq(s->backend->scheme, "sqlite") ? "BEGIN IMMEDIATE" : "BEGIN";
+        int r = s->backend->exec(s, s->tx_depth == 0 ? begin : "SAVEPOINT sp");
         if (r >= 0)
                 s->tx_depth++;
         return r;
@@ -578,7 +585,8 @@ static int row_chain_head(const char *const *c, size_t n, void *userdata) {
 int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
                      char ret_hash[static SHA256_HEX_SIZE], DeviceKey *ret_key) {
         ChainHead h = { .seq = -1 };
-        int r = QUERY(s, Q_CHAIN_HEAD, row_chain_head, &h, SV_TEXT(device_id));
+        const char *q = streq(s->backend->scheme, "postgres") ? chain_head_lock_sql : sql[Q_CHAIN_HEAD];
+        int r = STORE_QUERY(s, Q_CHAIN_HEAD, q, row_chain_head, &h, SV_TEXT(device_id));
         if (r < 0)
                 return r;
         if (r == 0)

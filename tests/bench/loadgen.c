@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,7 +229,7 @@ static int enroll(Device *w) {
 }
 
 static char *next_report(Device *w) {
-        char claims[1024], prev[80];
+        char claims[1536], prev[80];
         char *jws = NULL;
 
         if (w->seq == 0)
@@ -243,6 +244,8 @@ static char *next_report(Device *w) {
                  "\"policy\":{\"id\":\"default\",\"version\":1},\"compliant\":true,\"checks\":["
                  "{\"id\":\"disk_encryption\",\"status\":\"pass\",\"title\":\"Disk encryption\","
                  "\"summary\":\"/ is on LUKS2\",\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5},"
+                 "{\"id\":\"patch_level\",\"status\":\"pass\",\"title\":\"Patch level\",\"summary\":\"up to date\","
+                 "\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5},"
                  "{\"id\":\"backup\",\"status\":\"pass\",\"title\":\"Backup\",\"summary\":\"2 h ago\","
                  "\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5}]}",
                  w->id, (long long) time(NULL), w->seq + 1, prev, w->id);
@@ -405,6 +408,7 @@ int main(int argc, char *argv[]) {
                                 "[--burst-at S --burst-seconds S --burst-factor F] [--gzip] [--acks FILE]\n");
                 return 2;
         }
+        signal(SIGPIPE, SIG_IGN); /* a killed server: EPIPE on a kept-alive connection, then failover */
         w = calloc(concurrency, sizeof(Worker));
         for (int i = 0; i < concurrency; i++) {
                 int n = n_devices > concurrency ? n_devices / concurrency + (i < n_devices % concurrency) : 1;
