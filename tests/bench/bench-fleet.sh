@@ -7,28 +7,14 @@ build=$1
 bin=$build/bin
 devices=${DEVICES:-100000}
 reports=${REPORTS:-10}
-work=$(mktemp -d /tmp/vigie-bench-fleet.XXXXXX)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/bench-server.sh"
+bench_init fleet
 now=$(date +%s)
-"$bin/vigie-server" init --dir "$work/srv" --name localhost >/dev/null
 "$bin/vigie-server" admin-cert create bench --out "$work/admin" --dir "$work/srv" >/dev/null
 start=$(date +%s)
 device=$(/usr/bin/python3 tests/bench/fleet-gen.py "$work/srv/vigie.db" "$devices" "$reports" "$now" | tail -n 1)
 echo "loaded $devices devices x $reports reports in $(( $(date +%s) - start )) s ($(du -h "$work/srv/vigie.db" | cut -f1) database)"
-"$bin/vigie-server" serve --dir "$work/srv" --listen 127.0.0.1:0 2>"$work/server.log" &
-pid=$!
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's/.*Listening on port \([0-9]*\).*/\1/p' "$work/server.log")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/server.log"; exit 1; }
+bench_serve
 /usr/bin/python3 tests/bench/fleet-bench.py "$port" "$work/srv/ca.pem" "$work/admin/bench.pem" \
 	"$work/admin/bench.key" "$device" "$devices"
 echo "targets: summary and filtered list p99 < 20 ms; export >= 50,000 devices/s"

@@ -8,30 +8,16 @@ build=$1
 bin=$build/bin
 devices=${DEVICES:-100000}
 reports=${REPORTS:-10}
-work=$(mktemp -d "${TMPDIR:-/tmp}/vigie-bench-posture.XXXXXX")
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/bench-server.sh"
+bench_init posture
 now=$(date +%s)
-"$bin/vigie-server" init --dir "$work/srv" --name localhost >/dev/null
 "$bin/vigie-server" admin-cert create gw --role gateway --out "$work/gw" --dir "$work/srv" >/dev/null
-printf '{"enforcement":{"mode":"warn_then_block","grace_hours":72,"checks":{"backup":{"grace_hours":24}}}}\n' >"$work/policy.json"
+printf '{"version":2,"enforcement":{"mode":"warn_then_block","grace_hours":72,"checks":{"backup":{"grace_hours":24}}}}\n' >"$work/policy.json"
 "$bin/vigie-server" policy set "$work/policy.json" --dir "$work/srv" >/dev/null
 start=$(date +%s)
 /usr/bin/python3 tests/bench/fleet-gen.py "$work/srv/vigie.db" "$devices" "$reports" "$now" >/dev/null
 echo "loaded $devices devices x $reports reports in $(( $(date +%s) - start )) s"
-"$bin/vigie-server" serve --dir "$work/srv" --listen 127.0.0.1:0 2>"$work/server.log" &
-pid=$!
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's/.*Listening on port \([0-9]*\).*/\1/p' "$work/server.log")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/server.log"; exit 1; }
+bench_serve
 /usr/bin/python3 tests/bench/posture-bench.py "$port" "$work/srv/ca.pem" "$work/gw/gw.pem" \
 	"$work/gw/gw.key" "$work/srv/vigie.db" "$pid"
 echo "target: a decision p99 < 5 ms (a gateway asks once per connection or login)"

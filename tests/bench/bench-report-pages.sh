@@ -10,15 +10,9 @@ build=$1
 bin=$build/bin
 reports=${REPORTS:-1000}
 size=${SIZE:-262144}
-work=$(mktemp -d /tmp/vigie-bench-pages.XXXXXX)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/bench-server.sh"
+bench_init pages
 now=$(date +%s)
-"$bin/vigie-server" init --dir "$work/srv" --name localhost >/dev/null
 "$bin/vigie-server" admin-cert create bench --out "$work/admin" --dir "$work/srv" >/dev/null
 device=$(/usr/bin/python3 tests/bench/fleet-gen.py "$work/srv/vigie.db" 1 "$reports" "$now" | tail -n 1)
 /usr/bin/python3 - "$work/srv/vigie.db" "$size" <<'PY'
@@ -27,15 +21,7 @@ db = sqlite3.connect(sys.argv[1])
 db.execute("UPDATE reports SET jws = jws || '.' || substr(hex(zeroblob(?)), 1, ?)", (int(sys.argv[2]) // 2 + 1, int(sys.argv[2])))
 db.commit()
 PY
-"$bin/vigie-server" serve --dir "$work/srv" --listen 127.0.0.1:0 2>"$work/server.log" &
-pid=$!
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's/.*Listening on port \([0-9]*\).*/\1/p' "$work/server.log")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/server.log"; exit 1; }
+bench_serve
 /usr/bin/python3 - "$port" "$work" "$device" "$pid" <<'PY'
 import os, re, subprocess, sys, time
 port, work, device, pid = sys.argv[1:]

@@ -1,0 +1,28 @@
+# Sourced by the SQLite fleet benches (bench-fleet.sh, bench-posture.sh,
+# bench-report-pages.sh), after they set $bin: a scratch directory removed on exit with the
+# server it holds, and the server started on a free port.
+# bench_init NAME   $work = a new scratch directory, with a server initialised in $work/srv
+# bench_serve       starts `vigie-server serve` on 127.0.0.1; sets $pid and $port
+bench_cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$work"
+}
+
+bench_init() {
+	work=$(mktemp -d "${TMPDIR:-/tmp}/vigie-bench-$1.XXXXXX")
+	pid=
+	trap bench_cleanup EXIT INT TERM
+	"$bin/vigie-server" init --dir "$work/srv" --name localhost >/dev/null
+}
+
+bench_serve() {
+	"$bin/vigie-server" serve --dir "$work/srv" --listen 127.0.0.1:0 2>"$work/server.log" &
+	pid=$!
+	port=
+	for _ in $(seq 100); do
+		port=$(sed -n 's/.*Listening on port \([0-9]*\).*/\1/p' "$work/server.log")
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	[ -n "$port" ] || { cat "$work/server.log"; exit 1; }
+}
