@@ -7,7 +7,7 @@ build=$1
 bin=$build/bin
 devices=${DEVICES:-100000}
 reports=${REPORTS:-10}
-. "$(dirname "$0")/bench-server.sh"
+. "$(dirname "$0")/lib-server.sh"
 bench_init fleet
 now=$(date +%s)
 "$bin/vigie-server" admin-cert create bench --out "$work/admin" --dir "$work/srv" >/dev/null

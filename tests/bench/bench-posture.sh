@@ -8,7 +8,7 @@ build=$1
 bin=$build/bin
 devices=${DEVICES:-100000}
 reports=${REPORTS:-10}
-. "$(dirname "$0")/bench-server.sh"
+. "$(dirname "$0")/lib-server.sh"
 bench_init posture
 now=$(date +%s)
 "$bin/vigie-server" admin-cert create gw --role gateway --out "$work/gw" --dir "$work/srv" >/dev/null

@@ -10,7 +10,7 @@ build=$1
 bin=$build/bin
 reports=${REPORTS:-1000}
 size=${SIZE:-262144}
-. "$(dirname "$0")/bench-server.sh"
+. "$(dirname "$0")/lib-server.sh"
 bench_init pages
 now=$(date +%s)
 "$bin/vigie-server" admin-cert create bench --out "$work/admin" --dir "$work/srv" >/dev/null
