@@ -11,6 +11,7 @@ rounds=${BENCH_ROUNDS:-3}
 runs=${BENCH_RUNS:-20}
 tmp=$(mktemp -d)
 pids=""
+. "$(dirname "$0")/measure.sh"
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	rm -rf "$tmp"
@@ -24,13 +25,8 @@ setup() {
 	"$bin/vigie-server" init --dir "$d/srv" --name localhost >/dev/null
 	printf '[Limits]\nDeviceReportBurst=1000000000\nDeviceReportInterval=1ms\n' >>"$d/srv/server.conf"
 	token=$("$bin/vigie-server" token create --dir "$d/srv")
-	"$bin/vigie-server" serve --dir "$d/srv" --listen 127.0.0.1:0 >"$d/srv.log" 2>&1 &
-	pids="$pids $!"
-	n=0
-	until port=$(sed -n 's/.*Listening on port \([0-9]*\).*/\1/p' "$d/srv.log") && [ -n "$port" ]; do
-		n=$((n + 1)); [ $n -lt 200 ] || { cat "$d/srv.log"; exit 1; }
-		sleep 0.05
-	done
+	start_server "$d/srv" "$d/srv.log"
+	pids="$pids $srv_pid"
 	mkdir -p "$d/state" "$d/run"
 	printf '[Agent]\nServer=https://127.0.0.1:%s\nStateDirectory=%s/state\nRuntimeDirectory=%s/run\nLogLevel=warning\n' \
 		"$port" "$d" "$d" >"$d/agent.conf"
