@@ -253,6 +253,9 @@ static int flush_batch(Spool *spool, Transport *t, const char *kid, FlushStats *
         long status;
         int r;
 
+        /* One waiting report (the usual hourly case) goes alone: not read and parsed twice. */
+        if (n < 2)
+                return 0;
         if (!a || !(seqs = calloc(MIN(n, (size_t) REPORTER_BATCH_MAX) + 1, sizeof(int64_t))))
                 return -ENOMEM;
         for (size_t i = 0; i < n && count < REPORTER_BATCH_MAX; i++) {

@@ -9,6 +9,7 @@ idle=${BENCH_IDLE_SECONDS:-60}
 cycles=${BENCH_CYCLES:-20}
 tmp=$(mktemp -d)
 srv_pid="" agent_pid=""
+. "$(dirname "$0")/measure.sh"
 cleanup() {
 	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
 	[ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
@@ -34,13 +35,7 @@ wait_cycles() {
 # A real server and an enrolled agent, both on this machine.
 "$bin/vigie-server" init --dir "$tmp/srv" --name localhost >/dev/null
 token=$("$bin/vigie-server" token create --dir "$tmp/srv")
-"$bin/vigie-server" serve --dir "$tmp/srv" --listen 127.0.0.1:0 >"$tmp/srv.log" 2>&1 &
-srv_pid=$!
-n=0
-until port=$(sed -n 's/.*Listening on port \([0-9]*\).*/\1/p' "$tmp/srv.log") && [ -n "$port" ]; do
-	n=$((n + 1)); [ $n -lt 200 ] || { cat "$tmp/srv.log"; exit 1; }
-	sleep 0.05
-done
+start_server "$tmp/srv" "$tmp/srv.log"
 mkdir -p "$tmp/state" "$tmp/run"
 cat >"$tmp/agent.conf" <<CONF
 [Agent]

@@ -15,3 +15,15 @@ measure() {
 median() { # file column
 	sort -n -k"$2","$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+# start_server DIR LOG: `$bin/vigie-server serve` of DIR on 127.0.0.1, an unused port, in
+# the background; sets srv_pid, and port once the server says it listens.
+start_server() {
+	"$bin/vigie-server" serve --dir "$1" --listen 127.0.0.1:0 >"$2" 2>&1 &
+	srv_pid=$!
+	n=0
+	until port=$(sed -n 's/.*Listening on port \([0-9]*\).*/\1/p' "$2") && [ -n "$port" ]; do
+		n=$((n + 1)); [ $n -lt 200 ] || { cat "$2"; exit 1; }
+		sleep 0.05
+	done
+}

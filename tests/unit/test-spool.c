@@ -102,6 +102,51 @@ static void test_append_and_chain(void **state) {
         rm_rf(dir);
 }
 
+/* The report appended last is read back without parsing it again, but only while its file
+ * holds exactly those bytes. */
+static void test_read_recent(void **state) {
+        _cleanup_free_ char *dir = tmpdir(), *a = NULL, *b = NULL, *data = NULL, *path = NULL;
+        _cleanup_(spool_freep) Spool *s = NULL;
+        SpoolRecord rec = {}, parsed = {};
+        size_t len;
+        (void) state;
+
+        assert_int_equal(spool_open(dir, NULL, 0, &s, NULL), 0);
+        a = make_report(s, 0);
+        assert_int_equal(spool_append(s, a, strlen(a), NULL, NULL), 0);
+        b = make_report(s, 0);
+        assert_int_equal(spool_append(s, b, strlen(b), NULL, NULL), 0);
+        assert_int_equal(spool_read(s, 2, &data, &len, &rec, NULL), 0);
+        assert_string_equal(data, b);
+        assert_int_equal(spool_record_parse(b, strlen(b), &parsed, NULL), 0);
+        assert_int_equal(rec.seq, 2);
+        assert_string_equal(rec.prev, parsed.prev);
+        assert_memory_equal(rec.kid, parsed.kid, sizeof(rec.kid));
+        assert_memory_equal(rec.hash, parsed.hash, sizeof(rec.hash));
+        spool_record_done(&rec);
+        spool_record_done(&parsed);
+        data = (free(data), NULL);
+
+        /* Its file changed, same length (one signature character): what the file says,
+         * not what was cached. */
+        char hash[REPORT_HASH_SIZE];
+        b[strlen(b) - 2] = b[strlen(b) - 2] == 'A' ? 'B' : 'A';
+        assert_int_equal(report_hash(b, strlen(b), hash), 0);
+        path = path_join(dir, "spool/00000000000000000002.jws");
+        assert_int_equal(write_file_atomic(path, b, strlen(b), 0600), 0);
+        assert_int_equal(spool_read(s, 2, &data, &len, &rec, NULL), 0);
+        assert_string_equal(data, b);
+        assert_memory_equal(rec.hash, hash, sizeof(hash));
+        spool_record_done(&rec);
+        data = (free(data), NULL);
+        /* Replaced by another report: refused. */
+        assert_int_equal(write_file_atomic(path, a, strlen(a), 0600), 0);
+        assert_int_equal(spool_read(s, 2, &data, &len, &rec, NULL), -EBADMSG);
+        assert_null(data);
+        s = spool_free(s);
+        rm_rf(dir);
+}
+
 static void test_crash_between_report_and_state(void **state) {
         _cleanup_free_ char *dir = tmpdir(), *a = NULL, *b = NULL, *chain = NULL, *saved = NULL,
                             *tmp = NULL;
@@ -245,6 +290,7 @@ static int teardown(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_append_and_chain),
+                cmocka_unit_test(test_read_recent),
                 cmocka_unit_test(test_crash_between_report_and_state),
                 cmocka_unit_test(test_bounds_and_dropped),
                 cmocka_unit_test(test_lock_and_reject),

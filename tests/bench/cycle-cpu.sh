@@ -1,0 +1,77 @@
+#!/bin/sh
+# CPU of one agent cycle (`vigie cycle`: the checks on this host, policy GET, sign, spool,
+# POST over mTLS to a real vigie-server on 127.0.0.1), for one build or two side by side.
+# Usage: tests/bench/cycle-cpu.sh BUILD_DIR [OTHER_BUILD_DIR]
+#   BENCH_ROUNDS=3 BENCH_RUNS=20: rounds alternate the builds, RUNS cycles each.
+# Prints per round the mean CPU of a cycle (user + system, its children included) beside the load
+# average, then, with valgrind, the user-space instructions of one cycle (callgrind's Ir):
+# unlike time, that count does not move with the machine's load.
+set -eu
+rounds=${BENCH_ROUNDS:-3}
+runs=${BENCH_RUNS:-20}
+tmp=$(mktemp -d)
+pids=""
+. "$(dirname "$0")/measure.sh"
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# setup NAME BIN: a server (report budget lifted: one device reports back to back) and an
+# agent enrolled with it, its state in $tmp/NAME.
+setup() {
+	d=$tmp/$1 bin=$2
+	"$bin/vigie-server" init --dir "$d/srv" --name localhost >/dev/null
+	printf '[Limits]\nDeviceReportBurst=1000000000\nDeviceReportInterval=1ms\n' >>"$d/srv/server.conf"
+	token=$("$bin/vigie-server" token create --dir "$d/srv")
+	start_server "$d/srv" "$d/srv.log"
+	pids="$pids $srv_pid"
+	mkdir -p "$d/state" "$d/run"
+	printf '[Agent]\nServer=https://127.0.0.1:%s\nStateDirectory=%s/state\nRuntimeDirectory=%s/run\nLogLevel=warning\n' \
+		"$port" "$d" "$d" >"$d/agent.conf"
+	"$bin/vigie" enroll --config "$d/agent.conf" --server "https://127.0.0.1:$port" --token "$token" \
+		--ca "$d/srv/ca.pem" >/dev/null
+	# The first cycle fetches the policy and writes the list digests: not measured.
+	"$bin/vigie" cycle --config "$d/agent.conf" >/dev/null
+}
+
+# Mean user+system CPU of RUNS cycles, children included (getrusage of the reaped).
+cycle_ms() {
+	python3 - "$runs" "$2/vigie" "$tmp/$1/agent.conf" <<'PY'
+import resource, subprocess, sys
+runs, vigie, conf = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+for _ in range(runs):
+    subprocess.run([vigie, "cycle", "--config", conf], stdout=subprocess.DEVNULL, check=True)
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.1f" % ((ru.ru_utime + ru.ru_stime) * 1000 / runs))
+PY
+}
+
+set -- "$1" "${2:-}"
+setup a "$1/bin"
+[ -z "$2" ] || setup b "$2/bin"
+i=1
+while [ "$i" -le "$rounds" ]; do
+	echo "round $i: $1 $(cycle_ms a "$1/bin") ms (load $(cut -d' ' -f1 /proc/loadavg))"
+	[ -z "$2" ] || echo "round $i: $2 $(cycle_ms b "$2/bin") ms (load $(cut -d' ' -f1 /proc/loadavg))"
+	i=$((i + 1))
+done
+depth=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("spool_depth"))' <<EOF
+$("$1/bin/vigie" cycle --config "$tmp/a/agent.conf")
+EOF
+)
+[ "$depth" = 0 ] || { echo "the reports were not all delivered (spool depth $depth)"; exit 1; }
+command -v valgrind >/dev/null || exit 0
+# Under valgrind a cycle is ~50 times slower: when the server's keep-alive timeout closes
+# the connection between the policy GET and the POST, the cycle pays a second handshake
+# (~10 M instructions): repeat and take the lower counts. Each says if it delivered.
+for x in a b a b; do
+	[ "$x" = a ] && b=$1 || b=$2
+	[ -n "$b" ] || continue
+	ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$b/bin/vigie" cycle \
+		--config "$tmp/$x/agent.conf" 2>&1 >"$tmp/cycle.json" | sed -n 's/.*I *refs: *//p')
+	ok=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+print("delivered" if d.get("spool_depth") == 0 and not d.get("delivery_error") else "NOT delivered")' "$tmp/cycle.json")
+	echo "instructions (user space, one cycle, $ok): $b $ir"
+done
