@@ -139,7 +139,11 @@ static int convert(Store *s) {
         int64_t range[2] = {};
         int r;
 
-        r = STORE_QUERY(s, Q_PART_RANGE, range_sql, row_int, range);
+        /* Writers (other instances) wait until the commit: a report they inserted after
+         * the copy would go with the plain table. Readers go on. */
+        r = s->backend->exec(s, "LOCK TABLE reports IN EXCLUSIVE MODE;");
+        if (r >= 0)
+                r = STORE_QUERY(s, Q_PART_RANGE, range_sql, row_int, range);
         if (r < 0)
                 return r;
         r = s->backend->exec(s,
