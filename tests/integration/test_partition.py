@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from agent_util import wait_for
 from fleet_util import NOW, Device, FleetServer, Postgres
 from server_util import postgres  # noqa: F401 (fixture)
 
@@ -51,15 +52,6 @@ def partitions(srv):
                                         "c.oid = i.inhrelid WHERE i.inhparent = 'reports'::regclass"))
 
 
-def wait_for(cond, what, timeout=30):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def srv(postgres, tmp_path):  # noqa: F811
     s = FleetServer(tmp_path, db=fresh_db(postgres), conf=CONF)
@@ -89,8 +81,8 @@ def test_months_dropped_past_retention_chain_kept(srv):
     for _ in range(4):
         d.send(iat=NOW)
         time.sleep(0.3)
-    wait_for(lambda: pname(T_A) not in partitions(srv), "month A dropped")
-    wait_for(lambda: srv.count("reports", "jws = ''") == 6, "6 pruned bodies")
+    wait_for(lambda: pname(T_A) not in partitions(srv), step=0.3, what="month A dropped")
+    wait_for(lambda: srv.count("reports", "jws = ''") == 6, step=0.3, what="6 pruned bodies")
     time.sleep(1.5)  # more rounds: nothing newer goes
     assert pname(T_B) in partitions(srv) and pname(NOW) in partitions(srv)
     assert "Dropped 1 monthly partition(s)" in srv.log()
@@ -174,7 +166,7 @@ def test_default_partition_emptied_into_its_month(srv):
     d.send(iat=NOW)
     assert srv.count("reports_default") == 1
     # The retention job creates the month's partition and moves the row there.
-    wait_for(lambda: pname(NOW) in partitions(srv), "the month's partition back")
+    wait_for(lambda: pname(NOW) in partitions(srv), step=0.3, what="the month's partition back")
     assert srv.count("reports_default") == 0
     assert srv.count(pname(NOW)) == 1
     assert [r["jws"] for r in srv.get_json(f"/v1/fleet/devices/{d.id}/reports")["reports"]] == d.jws
