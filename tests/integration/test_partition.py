@@ -61,6 +61,8 @@ def srv(postgres, tmp_path):  # noqa: F811
 
 
 def test_months_dropped_past_retention_chain_kept(srv):
+    # Kept while the clock walks through months A and B; then Reports= as in CONF.
+    (srv.dir / "server.conf").write_text(CONF.replace(f"Reports={NOW - CUTOFF}s", "Reports=0"))
     srv.start(now=T_A)
     # Months ahead of each start (`vigie-server init` ran at NOW): A, B, this month and on.
     assert {"reports_chain", "reports_default", pname(T_A), pname(T_B), pname(NOW)} <= set(partitions(srv))
@@ -77,6 +79,7 @@ def test_months_dropped_past_retention_chain_kept(srv):
     assert by_part == {pname(T_A): "3", pname(T_B): "5"}
 
     # Today: month A is wholly past the limit, month B in part; reports keep coming in.
+    (srv.dir / "server.conf").write_text(CONF)
     srv.restart(now=NOW)
     for _ in range(4):
         d.send(iat=NOW)
@@ -121,10 +124,10 @@ def old_schema(srv):
 
 
 def test_unpartitioned_database_converted_once_under_the_lock(srv):
-    srv.start(now=T_B)
+    srv.start(now=T_B2)
     d = Device(srv, "laptop").enroll(srv.token())
     for _ in range(3):
-        d.send(iat=T_B)
+        d.send(iat=T_B2)
     srv.restart(now=NOW - 60)
     for _ in range(3):
         d.send(iat=NOW - 60)
@@ -145,7 +148,7 @@ def test_unpartitioned_database_converted_once_under_the_lock(srv):
 
     assert srv.sql("SELECT relkind FROM pg_class WHERE oid = 'reports'::regclass") == [("p",)]
     by_part = dict(srv.sql("SELECT tableoid::regclass::text, count(*) FROM reports GROUP BY 1"))
-    assert by_part == {pname(T_B): "3", pname(NOW): "3"}
+    assert by_part == {pname(T_B2): "3", pname(NOW): "3"}
     reps = srv.get_json(f"/v1/fleet/devices/{d.id}/reports")["reports"]
     assert [r["jws"] for r in reps] == d.jws
     d.send(iat=NOW)
@@ -159,14 +162,18 @@ def test_unpartitioned_database_converted_once_under_the_lock(srv):
 
 
 def test_default_partition_emptied_into_its_month(srv):
-    srv.start(now=NOW)
+    (srv.dir / "server.conf").write_text(CONF.replace("PruneInterval=1s", "PruneInterval=1h"))
+    srv.start(now=T_B2)
     d = Device(srv, "laptop").enroll(srv.token())
     # A month without its partition (as after a clock jump): the DEFAULT partition takes it.
-    srv.sql(f"ALTER TABLE reports DETACH PARTITION {pname(NOW)}; DROP TABLE {pname(NOW)};")
-    d.send(iat=NOW)
+    srv.sql(f"ALTER TABLE reports DETACH PARTITION {pname(T_B2)}; DROP TABLE {pname(T_B2)};")
+    d.send(iat=T_B2)
     assert srv.count("reports_default") == 1
-    # The retention job creates the month's partition and moves the row there.
-    wait_for(lambda: pname(NOW) in partitions(srv), step=0.3, what="the month's partition back")
+    # Later: the start creates the months ahead, not that one; the retention job creates
+    # it and moves the row there.
+    (srv.dir / "server.conf").write_text(CONF)
+    srv.restart(now=NOW)
+    wait_for(lambda: pname(T_B2) in partitions(srv), step=0.3, what="the month's partition back")
     assert srv.count("reports_default") == 0
-    assert srv.count(pname(NOW)) == 1
+    assert srv.count(pname(T_B2)) == 1
     assert [r["jws"] for r in srv.get_json(f"/v1/fleet/devices/{d.id}/reports")["reports"]] == d.jws
