@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "retention.h"
+#include "store-partition.h"
 #include "store-prune.h"
 #include "time-util.h"
 
@@ -27,10 +28,14 @@ static void arm(Server *s, bool now) {
 
 static int prune_job(Server *s, void *userdata, struct evhttp_request *req) {
         StorePruned p = {};
+        unsigned dropped = 0;
         int r;
 
         (void) userdata, (void) req;
         r = server_tx_begin(s);
+        if (r >= 0)
+                r = store_partition_maintain(s->store, (int64_t) (now_realtime() / USEC_PER_SEC),
+                                             cutoff(s->config->retain_reports), &dropped);
         if (r >= 0) {
                 r = store_prune(s->store, cutoff(s->config->retain_reports), cutoff(s->config->retain_history),
                                 PRUNE_BATCH, &p);
@@ -38,7 +43,9 @@ static int prune_job(Server *s, void *userdata, struct evhttp_request *req) {
         }
         if (r < 0)
                 log_warning_errno(r, "Cannot prune old reports now (will retry): %s", store_error(s->store));
-        else if (p.reports || p.chunks || p.history)
+        else if (dropped)
+                log_info("Dropped %u monthly partition(s) of reports past retention.", dropped);
+        if (r >= 0 && (p.reports || p.chunks || p.history))
                 log_info("Pruned %u report bodies, %u chunks, %u status changes past retention.", p.reports,
                          p.chunks, p.history);
         /* A full batch: there is more, go on at once (the next batch, not this one). */
@@ -59,7 +66,8 @@ static void prune_tick(evutil_socket_t fd, short what, void *userdata) {
 }
 
 int retention_start(Server *s) {
-        if (!s->config->retain_reports && !s->config->retain_history)
+        /* PostgreSQL: the job also creates the months ahead, retention or not. */
+        if (!s->config->retain_reports && !s->config->retain_history && !store_partitioned(s->store))
                 return 0;
         s->prune_timer = evtimer_new(s->base, prune_tick, s);
         if (!s->prune_timer)

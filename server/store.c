@@ -20,6 +20,8 @@
 #include "store-fleet.h"
 #include "store-identity.h"
 #include "store-policy.h"
+#include "store-partition.h"
+#include "time-util.h"
 
 /* Schema version 1. Shaped for the fleet queries (issue 6): the latest state of each
  * device and of each of its checks lives in small indexed tables, so a summary never
@@ -276,6 +278,8 @@ int store_open(const char *url, Store **ret, char **ret_error) {
                 r = store_history_schema(s);
         if (r >= 0)
                 r = store_alerts_schema(s);
+        if (r >= 0)
+                r = store_partition_setup(s, (int64_t) (now_realtime() / USEC_PER_SEC));
         if (r < 0) {
                 b->free(s);
                 if (ret_error && !*ret_error && asprintf(ret_error, "cannot create the schema") < 0)
