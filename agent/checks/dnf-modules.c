@@ -162,11 +162,14 @@ static const DnfModuleState *state_of(const DnfModules *m, const char *name) {
         return NULL;
 }
 
+static int str_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The defaults are sorted by module (pairs) in dnf_modules_resolve(). */
 static const char *default_of(const DnfModules *m, const char *name) {
-        for (size_t i = 0; i < m->n_defaults; i++)
-                if (streq(m->defaults[2 * i], name))
-                        return m->defaults[2 * i + 1];
-        return NULL;
+        char *const *d = m->n_defaults > 0 ? bsearch(&name, m->defaults, m->n_defaults, 2 * sizeof(char *), str_cmp) : NULL;
+        return d ? d[1] : NULL;
 }
 
 /* libdnf's resolveActiveModulePackages, without the solver: every context and version of
@@ -177,11 +180,8 @@ static bool stream_active(const DnfModules *m, const DnfModuleStream *s) {
                 return false;
         if (st && st->state == STATE_ENABLED)
                 return streq(st->stream, s->stream);
-        return streq_ptr(default_of(m, s->name), s->stream);
-}
-
-static int str_cmp(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
+        const char *d = default_of(m, s->name);
+        return d && *d && streq(d, s->stream);
 }
 
 /* "name-E:V-R.arch": its name (what precedes the second-to-last '-'), NULL: not a NEVRA. */
@@ -208,6 +208,24 @@ static int push(char ***set, size_t *n, char *s) {
 int dnf_modules_resolve(DnfModules *m) {
         int k;
 
+        /* One default per module: where repositories disagree, libmodulemd's merge makes it a
+         * conflict ("__merge_conflict__"), which no stream is: none. */
+        qsort(m->defaults, m->n_defaults, 2 * sizeof(char *), str_cmp);
+        size_t w = 0;
+        for (size_t i = 0; i < m->n_defaults; i++) {
+                if (w > 0 && streq(m->defaults[2 * w - 2], m->defaults[2 * i])) {
+                        if (!streq(m->defaults[2 * w - 1], m->defaults[2 * i + 1]))
+                                m->defaults[2 * w - 1][0] = 0;
+                        free(m->defaults[2 * i]);
+                        free(m->defaults[2 * i + 1]);
+                        continue;
+                }
+                m->defaults[2 * w] = m->defaults[2 * i];
+                m->defaults[2 * w + 1] = m->defaults[2 * i + 1];
+                w++;
+        }
+        m->n_defaults = w;
+        m->defaults[2 * w] = NULL;
         for (size_t i = 0; i < m->n_streams; i++) {
                 DnfModuleStream *s = &m->streams[i];
                 bool active = stream_active(m, s);

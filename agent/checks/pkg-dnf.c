@@ -710,7 +710,7 @@ static int load_modules(int root_fd, DnfData *d, const YumRepo *repo, char **ret
         _cleanup_(apt_index_reader_freep) AptIndexReader *reader = NULL;
         _cleanup_free_ char *text = NULL, *err = NULL;
         _cleanup_close_ int fd = -EBADF;
-        size_t size = 0;
+        size_t size = 0, cap = 0;
         usec_t t;
         int k;
 
@@ -727,10 +727,15 @@ static int load_modules(int root_fd, DnfData *d, const YumRepo *repo, char **ret
                 close(mfd);
                 return k;
         }
-        if (!(text = malloc(MODULEMD_FILE_MAX + 1)))
-                return -ENOMEM;
         for (ssize_t n = 1; n > 0; size += (size_t) n) {
-                n = apt_index_reader_read(reader, text + size, MODULEMD_FILE_MAX + 1 - size);
+                if (size == cap) {
+                        cap = cap ? MIN(2 * cap, (size_t) MODULEMD_FILE_MAX + 1) : READ_CHUNK;
+                        char *grown = realloc(text, cap);
+                        if (!grown)
+                                return -ENOMEM;
+                        text = grown;
+                }
+                n = apt_index_reader_read(reader, text + size, cap - size);
                 if (n < 0 || size + (size_t) n > MODULEMD_FILE_MAX)
                         return error_set(ret_error, n < 0 ? (int) n : -EFBIG, "repository \"%s\": \"%s\" is %s", repo->id,
                                          s.modules, n >= 0 || n == -EFBIG ? "larger than Vigie accepts" : "corrupt or truncated");

@@ -159,12 +159,30 @@ static void test_states(void **state) {
         }
 }
 
+static void test_conflicting_defaults(void **state) {
+        static const char other[] = "document: modulemd-defaults\nversion: 1\ndata:\n  module: nodejs\n  stream: '20'\n";
+        static const char same[] = "document: modulemd-defaults\nversion: 1\ndata:\n  module: nodejs\n  stream: '18'\n";
+        (void) state;
+
+        for (int agree = 0; agree < 2; agree++) {
+                _cleanup_(dnf_modules_done) DnfModules m = {};
+                const char *second = agree ? same : other;
+                assert_int_equal(dnf_modules_add_yaml(&m, YAML, strlen(YAML), NULL), 0);
+                assert_int_equal(dnf_modules_add_yaml(&m, second, strlen(second), NULL), 0);
+                assert_int_equal(dnf_modules_resolve(&m), 0);
+                /* Two repositories that disagree: no default stream at all. */
+                assert_int_equal(dnf_modules_hides(&m, "nodejs", "1", "18.2", "1.el9", "x86_64"), !agree);
+                assert_true(dnf_modules_hides(&m, "nodejs", "1", "20.1", "1.el9", "x86_64"));
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_filter),
                 cmocka_unit_test(test_states),
+                cmocka_unit_test(test_conflicting_defaults),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
