@@ -4,7 +4,8 @@ repositories' modules.yaml, published with modifyrepo_c, and the root's
 /etc/dnf/modules.d) against real dnf, whose libdnf filters the same way."""
 import subprocess
 
-from test_patch_level_dnf import (adv, cache, check, pytestmark, rpm, make_repo, vigie_sets)  # noqa: F401
+from test_patch_level_dnf import (adv, assert_digests_agree, cache, check, pytestmark,  # noqa: F401
+                                  rpm, make_repo, vigie_sets)
 from mkroot_dnf import DnfRoot, add_modules, modules_yaml  # noqa: I001 (test_patch_level_dnf sets sys.path)
 
 STREAMS = [
@@ -72,13 +73,7 @@ def test_modular_filtering_agrees_with_dnf(vigie, empty_config, cache, tmp_path)
     assert upgradable(ev)["nodejs"] == "18.1-1" and upgradable(ev)["shadow"] == "1.5-1"
     assert ("nodejs", "noarch") in root.security() and "nodejs" not in {s["package"] for s in ev["security_updates"]}
     # The metadata digests of a state directory: modular filtering applies to them too.
-    state_dir = tmp_path / "statedir"
-    state_dir.mkdir()
-    conf = tmp_path / "agent.conf"
-    conf.write_text(f"[Agent]\nStateDirectory={state_dir}\n")
-    runs = [check(vigie, conf, root, tmp_path)["evidence"]["upgradable_packages"] for _ in range(2)]
-    assert list((state_dir / "cache/dnf-metadata").iterdir())
-    assert runs[0] == runs[1] == ev["upgradable_packages"]
+    assert_digests_agree(vigie, root, tmp_path, ev)
 
 
 def test_modules_yaml_compressions_and_errors(vigie, empty_config, cache, tmp_path):
