@@ -196,6 +196,11 @@ static char *nevra_name(const char *nevra, const char **ret_arch) {
         return strndup(nevra, (size_t) (v - nevra));
 }
 
+static void sort_set(char **set, size_t n) {
+        if (n > 0)
+                qsort(set, n, sizeof(char *), str_cmp);
+}
+
 static int push(char ***set, size_t *n, char *s) {
         char **l = reallocarray(*set, *n + 1, sizeof(char *));
         if (!l)
@@ -210,7 +215,8 @@ int dnf_modules_resolve(DnfModules *m) {
 
         /* One default per module: where repositories disagree, libmodulemd's merge makes it a
          * conflict ("__merge_conflict__"), which no stream is: none. */
-        qsort(m->defaults, m->n_defaults, 2 * sizeof(char *), str_cmp);
+        if (m->n_defaults > 0)
+                qsort(m->defaults, m->n_defaults, 2 * sizeof(char *), str_cmp);
         size_t w = 0;
         for (size_t i = 0; i < m->n_defaults; i++) {
                 if (w > 0 && streq(m->defaults[2 * w - 2], m->defaults[2 * i])) {
@@ -225,7 +231,8 @@ int dnf_modules_resolve(DnfModules *m) {
                 w++;
         }
         m->n_defaults = w;
-        m->defaults[2 * w] = NULL;
+        if (m->defaults)
+                m->defaults[2 * w] = NULL;
         for (size_t i = 0; i < m->n_streams; i++) {
                 DnfModuleStream *s = &m->streams[i];
                 bool active = stream_active(m, s);
@@ -243,9 +250,9 @@ int dnf_modules_resolve(DnfModules *m) {
                         TAKE_PTR(name);
                 }
         }
-        qsort(m->include, m->n_include, sizeof(char *), str_cmp);
-        qsort(m->exclude, m->n_exclude, sizeof(char *), str_cmp);
-        qsort(m->names, m->n_names, sizeof(char *), str_cmp);
+        sort_set(m->include, m->n_include);
+        sort_set(m->exclude, m->n_exclude);
+        sort_set(m->names, m->n_names);
         return 0;
 }
 

@@ -176,6 +176,19 @@ static void test_conflicting_defaults(void **state) {
         }
 }
 
+static void test_no_defaults(void **state) {
+        static const char yaml[] = "document: modulemd\nversion: 2\ndata:\n  name: m\n  stream: s\n  artifacts:\n"
+                                   "    rpms: [m-0:1.0-1.noarch]\n";
+        _cleanup_(dnf_modules_done) DnfModules m = {};
+        (void) state;
+
+        /* A stream with neither a default nor a state: not active. */
+        assert_int_equal(dnf_modules_add_yaml(&m, yaml, strlen(yaml), NULL), 0);
+        assert_int_equal(dnf_modules_resolve(&m), 0);
+        assert_true(dnf_modules_hides(&m, "m", "0", "1.0", "1", "noarch"));
+        assert_false(dnf_modules_hides(&m, "m", "0", "1.1", "1", "noarch"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse),
@@ -183,6 +196,7 @@ int main(void) {
                 cmocka_unit_test(test_filter),
                 cmocka_unit_test(test_states),
                 cmocka_unit_test(test_conflicting_defaults),
+                cmocka_unit_test(test_no_defaults),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
