@@ -207,6 +207,9 @@ static int split_key(const char *s, size_t len, char **ret_key, size_t *ret_valu
         if (s[0] == '"' || s[0] == '\'') {
                 size_t used;
                 int k = scalar(s, len, NULL, ret_key, &used);
+                /* A quoted scalar that goes on over several lines: not a key on this one. */
+                if (k == -EBADMSG)
+                        return -ENOENT;
                 if (k < 0)
                         return k;
                 if (used >= len || s[used] != ':' || (used + 1 < len && s[used + 1] != ' ')) {
@@ -239,12 +242,13 @@ static int line(Parser *p, const char *s, size_t len, char **ret_error) {
                 return doc_end(p);
         while (indent < len && s[indent] == ' ')
                 indent++;
-        if (indent == len || s[indent] == '#')
+        if (indent + strspn(s + indent, " \t") >= len || s[indent] == '#')
+                return 0;
+        /* Block scalars and continuation lines (tabs allowed in them). */
+        if (p->skip_indent >= 0 && indent > (size_t) p->skip_indent)
                 return 0;
         if (s[indent] == '\t')
                 return bad(p, ret_error, "a tab in the indentation");
-        if (p->skip_indent >= 0 && indent > (size_t) p->skip_indent)
-                return 0;
         p->skip_indent = -1;
         s += indent, len -= indent;
 
@@ -270,7 +274,7 @@ static int line(Parser *p, const char *s, size_t len, char **ret_error) {
         if (k == -ENOENT)
                 return 0; /* a continuation of a plain scalar at a shallower indent: not ours */
         if (k < 0)
-                return k == -EBADMSG ? bad(p, ret_error, "an unterminated quoted key") : k;
+                return k;
         while (vstart < len && s[vstart] == ' ')
                 vstart++;
         if (vstart == len) {
