@@ -242,7 +242,10 @@ static int line(Parser *p, const char *s, size_t len, char **ret_error) {
                 return doc_end(p);
         while (indent < len && s[indent] == ' ')
                 indent++;
-        if (indent + strspn(s + indent, " \t") >= len || s[indent] == '#')
+        size_t blank = indent;
+        while (blank < len && (s[blank] == ' ' || s[blank] == '\t'))
+                blank++;
+        if (blank == len || s[indent] == '#')
                 return 0;
         /* Block scalars and continuation lines (tabs allowed in them). */
         if (p->skip_indent >= 0 && indent > (size_t) p->skip_indent)
