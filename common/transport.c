@@ -10,12 +10,14 @@
 #include <openssl/ssl.h>
 
 #include "cleanup.h"
+#include "curl-dl.h"
 #include "json-util.h"
 #include "jws.h"
 #include "parse-util.h"
 #include "transport.h"
 
 struct Transport {
+        const CurlApi *api;
         CURL *curl;
         char *server_url;
         char *ca_file;
@@ -67,7 +69,8 @@ static CURLcode ssl_ctx_setup(CURL *curl, void *sslctx, void *userdata) {
 Transport *transport_free(Transport *t) {
         if (!t)
                 return NULL;
-        curl_easy_cleanup(t->curl);
+        if (t->curl)
+                t->api->easy_cleanup(t->curl);
         free(t->server_url);
         free(t->ca_file);
         X509_free(t->cert);
@@ -89,14 +92,19 @@ int transport_new(const TransportOptions *o, Transport **ret) {
         if (!o->server_url || strncmp(o->server_url, "https://", 8) != 0 || !o->ca_file ||
             !o->cert != !o->key)
                 return -EINVAL;
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        const CurlApi *api;
+        int k = curl_api_load(&api);
+        if (k < 0)
+                return k;
+        if (api->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return -EIO;
         t = calloc(1, sizeof(Transport));
         if (!t)
                 return -ENOMEM;
+        t->api = api;
         t->server_url = strdup(o->server_url);
         t->ca_file = strdup(o->ca_file);
-        t->curl = curl_easy_init();
+        t->curl = api->easy_init();
         if (!t->server_url || !t->ca_file || !t->curl)
                 return -ENOMEM;
         n = strlen(t->server_url);
@@ -112,21 +120,21 @@ int transport_new(const TransportOptions *o, Transport **ret) {
 
         /* CURLOPT_NOSIGNAL stays off: libcurl then ignores SIGPIPE during each transfer,
          * so a server that closes mid-write is an error, not our death. */
-        if (curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, t->errbuf) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+        if (t->api->easy_setopt(t->curl, CURLOPT_ERRORBUFFER, t->errbuf) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
             /* The pinned CA and nothing else: no system store. */
-            curl_easy_setopt(t->curl, CURLOPT_CAINFO, t->ca_file) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_CAPATH, NULL) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_setup) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_SSL_CTX_DATA, t) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, total_ms) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_USERAGENT, "vigie/" VERSION) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, sink_write) != CURLE_OK)
+            t->api->easy_setopt(t->curl, CURLOPT_CAINFO, t->ca_file) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_CAPATH, NULL) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_setup) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_SSL_CTX_DATA, t) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, total_ms) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_USERAGENT, "vigie/" VERSION) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, sink_write) != CURLE_OK)
                 return -EIO;
         *ret = TAKE_PTR(t);
         return 0;
@@ -150,8 +158,6 @@ static int curl_error_to_errno(CURLcode c) {
         }
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct curl_slist *, curl_slist_free_all)
-
 /* A key held by a provider (the TPM's) must sign the TLS handshake in that provider: libssl
  * fetches its signature with the SSL_CTX's property query, and curl makes the SSL_CTX with
  * none, so OpenSSL 3.0 would pick the default provider's ECDSA on an exported public key
@@ -166,7 +172,7 @@ static CURLcode perform_with_key_provider(Transport *t) {
         if (q && (RAND_bytes(&seed, 1) != 1 || RAND_priv_bytes(&seed, 1) != 1 ||
                   EVP_set_default_properties(NULL, q) != 1))
                 return CURLE_SSL_CERTPROBLEM;
-        c = curl_easy_perform(t->curl);
+        c = t->api->easy_perform(t->curl);
         if (q)
                 (void) EVP_set_default_properties(NULL, "");
         return c;
@@ -175,7 +181,7 @@ static CURLcode perform_with_key_provider(Transport *t) {
 int transport_request(Transport *t, const char *method, const char *path, const char *content_type,
                       const void *body, size_t body_size, char *const *headers,
                       TransportResponse *ret, char **ret_error) {
-        _cleanup_(curl_slist_free_allp) struct curl_slist *list = NULL;
+        _cleanup_(curl_api_slist_freep) struct curl_slist *list = NULL;
         _cleanup_free_ char *url = NULL, *ct = NULL;
         Sink sink = { .max = t->max_response };
         struct curl_header *h = NULL;
@@ -187,58 +193,58 @@ int transport_request(Transport *t, const char *method, const char *path, const 
         if (content_type) {
                 if (asprintf(&ct, "Content-Type: %s", content_type) < 0)
                         return -ENOMEM;
-                if (!(list = curl_slist_append(list, ct)))
+                if (!(list = t->api->slist_append(list, ct)))
                         return -ENOMEM;
         }
         for (char *const *i = headers; i && *i; i++) {
-                struct curl_slist *l = curl_slist_append(list, *i);
+                struct curl_slist *l = t->api->slist_append(list, *i);
                 if (!l)
                         return -ENOMEM;
                 list = l;
         }
         /* No "Expect: 100-continue" round trip for our small bodies. */
         {
-                struct curl_slist *l = curl_slist_append(list, "Expect:");
+                struct curl_slist *l = t->api->slist_append(list, "Expect:");
                 if (!l)
                         return -ENOMEM;
                 list = l;
         }
         t->errbuf[0] = 0;
-        if (curl_easy_setopt(t->curl, CURLOPT_URL, url) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, list) != CURLE_OK ||
-            curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, &sink) != CURLE_OK)
+        if (t->api->easy_setopt(t->curl, CURLOPT_URL, url) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_HTTPHEADER, list) != CURLE_OK ||
+            t->api->easy_setopt(t->curl, CURLOPT_WRITEDATA, &sink) != CURLE_OK)
                 return -EIO;
         if (streq(method, "GET"))
-                c = curl_easy_setopt(t->curl, CURLOPT_HTTPGET, 1L);
+                c = t->api->easy_setopt(t->curl, CURLOPT_HTTPGET, 1L);
         else {
-                c = curl_easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_size);
+                c = t->api->easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_size);
                 if (c == CURLE_OK)
-                        c = curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, body ? body : "");
+                        c = t->api->easy_setopt(t->curl, CURLOPT_POSTFIELDS, body ? body : "");
                 if (c == CURLE_OK)
-                        c = curl_easy_setopt(t->curl, CURLOPT_CUSTOMREQUEST, streq(method, "POST") ? NULL : method);
+                        c = t->api->easy_setopt(t->curl, CURLOPT_CUSTOMREQUEST, streq(method, "POST") ? NULL : method);
         }
         if (c != CURLE_OK)
                 return -EIO;
         c = perform_with_key_provider(t);
-        (void) curl_easy_setopt(t->curl, CURLOPT_CUSTOMREQUEST, NULL);
-        (void) curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, NULL);
+        (void) t->api->easy_setopt(t->curl, CURLOPT_CUSTOMREQUEST, NULL);
+        (void) t->api->easy_setopt(t->curl, CURLOPT_HTTPHEADER, NULL);
         if (c != CURLE_OK) {
                 int r = sink.too_big ? -EFBIG : curl_error_to_errno(c);
                 free(sink.data);
                 if (ret_error && asprintf(ret_error, "%s", sink.too_big ? "response larger than the limit" :
-                                          t->errbuf[0] ? t->errbuf : curl_easy_strerror(c)) < 0)
+                                          t->errbuf[0] ? t->errbuf : t->api->easy_strerror(c)) < 0)
                         *ret_error = NULL;
                 return r;
         }
-        (void) curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+        (void) t->api->easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
         *ret = (TransportResponse) { .status = status, .body = sink.data ? sink.data : strdup(""),
                                      .body_size = sink.size };
         if (!ret->body)
                 return -ENOMEM;
-        if (curl_easy_header(t->curl, "ETag", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h->value &&
+        if (t->api->easy_header(t->curl, "ETag", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h->value &&
             strlen(h->value) <= 256)
                 ret->etag = strdup(h->value);
-        if (curl_easy_header(t->curl, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h->value) {
+        if (t->api->easy_header(t->curl, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h->value) {
                 int64_t v;
                 /* Seconds only (what vigie-server sends), capped at a day. */
                 if (parse_int64(h->value, &v) >= 0 && v > 0)

@@ -21,6 +21,7 @@
 #include "apt-index-cache.h"
 #include "apt-lists.h"
 #include "cleanup.h"
+#include "dnf-modules.h"
 #include "dnf-vars.h"
 #include "dnf-versionlock.h"
 #include "error-util.h"
@@ -29,6 +30,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "macro.h"
+#include "modulemd.h"
 #include "parse-util.h"
 #include "pkg-source.h"
 #include "repo-xml.h"
@@ -83,6 +85,7 @@ typedef struct DnfData {
         DnfVars vars;
         DnfReleasever releasever;
         DnfVersionlock lock;
+        DnfModules modules;
         struct utsname uts;
 } DnfData;
 
@@ -116,6 +119,7 @@ static void dnf_data_free(void *p) {
         yum_repos_done(&d->repos);
         dnf_vars_done(&d->vars);
         dnf_versionlock_done(&d->lock);
+        dnf_modules_done(&d->modules);
         dnf_releasever_done(&d->releasever);
         free(d);
 }
@@ -261,7 +265,7 @@ static bool arch_compatible(const char *installed, const char *offered) {
 typedef struct RepoScan {
         DnfData *d;
         const YumRepo *repo;
-        char *primary, *updateinfo; /* repomd: the files */
+        char *primary, *updateinfo, *modules; /* repomd: the files */
         AptIndexCacheWriter *writer; /* building the file's digest */
 } RepoScan;
 
@@ -312,7 +316,10 @@ static int digest_add(RepoScan *s, const RepoXmlRecord *rec, const RepoXmlDep *d
 
 static int on_repomd(const RepoXmlRecord *rec, void *userdata) {
         RepoScan *s = userdata;
-        char **f = streq_ptr(rec->type, "primary") ? &s->primary : streq_ptr(rec->type, "updateinfo") ? &s->updateinfo : NULL;
+        char **f = streq_ptr(rec->type, "primary")      ? &s->primary
+                   : streq_ptr(rec->type, "updateinfo") ? &s->updateinfo
+                   : streq_ptr(rec->type, "modules")    ? &s->modules
+                                                        : NULL;
 
         if (!f || !rec->href)
                 return 0;
@@ -369,6 +376,15 @@ static int offer_obsolete(RepoScan *s, const RepoXmlRecord *rec, const RepoXmlDe
         return 0;
 }
 
+/* Not in dnf's view at all: the repository's excludes, and modular filtering (what a
+ * module stream that is not active holds, or the active streams' names), which spares a
+ * module_hotfixes repository. */
+static bool excluded(const RepoScan *s, const RepoXmlRecord *rec) {
+        return yum_excluded(s->repo->excludes, rec->name, rec->arch) ||
+               (!s->repo->module_hotfixes &&
+                dnf_modules_hides(&s->d->modules, rec->name, rec->epoch, rec->version, rec->release, rec->arch));
+}
+
 /* dnf.conf's excludes and the versionlock plugin hide a package the repository offers:
  * an update hidden so is held. */
 static bool hidden(const RepoScan *s, const RepoXmlRecord *rec) {
@@ -385,8 +401,7 @@ static int offer(RepoScan *s, const RepoXmlRecord *rec) {
         /* Most packages are neither installed nor obsolete anything. */
         if (rec->n_obsoletes == 0 && installed_index(s->d, rec->name, strlen(rec->name)) < 0)
                 return 0;
-        /* Excluded packages are not in dnf's view at all. */
-        if (yum_excluded(s->repo->excludes, rec->name, rec->arch))
+        if (excluded(s, rec))
                 return 0;
         bool held = hidden(s, rec);
         for (size_t i = 0; i < rec->n_obsoletes && !held; i++)
@@ -440,7 +455,11 @@ static int on_updateinfo(const RepoXmlRecord *rec, void *userdata) {
                 return 0;
         if (s->writer && (k = digest_add(s, rec, NULL)) < 0)
                 return k;
-        if (!(n = find_name(s->d, rec->name, &x)))
+        /* An advisory for a version modular filtering hides fixes nothing dnf can install
+         * (real modular advisories name their stream, which dnf matches the same way). */
+        if (!(n = find_name(s->d, rec->name, &x)) ||
+            (!s->repo->module_hotfixes &&
+             dnf_modules_hides(&s->d->modules, rec->name, rec->epoch, rec->version, rec->release, rec->arch)))
                 return 0;
         RpmEvr fixed = { rec->epoch, rec->version, rec->release };
         for (size_t i = 0; i < n; i++, x++) {
@@ -518,7 +537,7 @@ static int from_digest(const AptIndexRecord *r, void *userdata) {
         RepoXmlRecord rec = { .name = name, .arch = arch, .epoch = evr, .version = colon + 1, .release = dash + 1 };
         if (n_dep == ELEMENTSOF(dep)) {
                 RepoXmlDep d = { dep[1], *dep[2] ? dep[2] : NULL, dep[3], dep[4], *dep[5] ? dep[5] : NULL };
-                return yum_excluded(s->repo->excludes, name, arch) || hidden(s, &rec) ? 0 : offer_obsolete(s, &rec, &d);
+                return excluded(s, &rec) || hidden(s, &rec) ? 0 : offer_obsolete(s, &rec, &d);
         }
         if (!id)
                 return offer(s, &rec);
@@ -526,6 +545,12 @@ static int from_digest(const AptIndexRecord *r, void *userdata) {
         rec.id = id;
         rec.severity = r->hash >= 1 && r->hash <= ELEMENTSOF(severities) ? severities[r->hash - 1] : NULL;
         return on_updateinfo(&rec, s);
+}
+
+/* An href of repomd.xml: a file of repodata/ ("repodata/…"), nothing outside. */
+static bool valid_href(const char *href) {
+        const char *base = strrchr(href, '/');
+        return href[0] != '/' && !strstr(href, "..") && startswith_str(href, "repodata/") && base[1] && base[1] != '.';
 }
 
 /* Streams one metadata file of the repository's cache through the XML parser, or reads its
@@ -543,9 +568,9 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
         int k, fd;
 
         /* The href is relative to the repository ("repodata/…"); nothing outside. */
-        base = strrchr(href, '/');
-        if (href[0] == '/' || strstr(href, "..") || !startswith_str(href, "repodata/") || !base[1] || base[1] == '.')
+        if (!valid_href(href))
                 return error_set(ret_error, -EBADMSG, "repomd.xml names \"%s\", outside repodata/", href);
+        base = strrchr(href, '/');
         fd = openat(repo_fd, href, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0)
                 return error_set(ret_error, -errno, "cannot open \"%s\": %m", href);
@@ -641,22 +666,21 @@ static int find_repo_cache(int root_fd, const YumRepo *repo, int *ret_fd, usec_t
         return 0;
 }
 
-static int scan_repo(int root_fd, DnfData *d, const YumRepo *repo, const char *cache_dir, char ***digests,
-                     usec_t *newest, char **ret_error) {
-        _cleanup_free_ char *repomd = NULL, *err = NULL, *dg1 = NULL, *dg2 = NULL;
+/* The repository's cache and what its repomd.xml lists (in s); 0 with *ret_fd -EBADF: never
+ * downloaded, dnf -C sees nothing of it either. */
+static int open_repo(int root_fd, const YumRepo *repo, RepoScan *s, int *ret_fd, usec_t *ret_mtime,
+                     char **ret_error) {
+        _cleanup_free_ char *repomd = NULL, *err = NULL;
         _cleanup_close_ int fd = -EBADF;
-        RepoScan s = { d, repo, NULL, NULL };
         size_t size;
-        usec_t t;
         int k;
 
-        /* A repository never downloaded: dnf -C sees nothing of it either. */
-        k = find_repo_cache(root_fd, repo, &fd, &t);
+        *ret_fd = -EBADF;
+        k = find_repo_cache(root_fd, repo, &fd, ret_mtime);
         if (k == -ENOMEM)
                 return k;
         if (k < 0)
                 return 0;
-        *newest = MAX(*newest, t);
         int mfd = openat(fd, "repodata/repomd.xml", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (mfd < 0 || (k = read_fd_full(mfd, REPOMD_MAX, &repomd, &size)) < 0) {
                 k = mfd < 0 ? -errno : k;
@@ -665,13 +689,82 @@ static int scan_repo(int root_fd, DnfData *d, const YumRepo *repo, const char *c
                 return error_set(ret_error, k, "repository \"%s\": cannot read repomd.xml: %s", repo->id, strerror(-k));
         }
         close(mfd);
-        k = repo_xml_parse(REPO_XML_REPOMD, repomd, size, on_repomd, &s, &err);
-        if (k >= 0 && s.primary)
+        k = repo_xml_parse(REPO_XML_REPOMD, repomd, size, on_repomd, s, &err);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return error_set(ret_error, k, "repository \"%s\" (cached metadata): %s", repo->id, err ? err : strerror(-k));
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static void repo_scan_done(RepoScan *s) {
+        free(s->primary);
+        free(s->updateinfo);
+        free(s->modules);
+}
+
+/* The module streams of the repository's modules.yaml (dnf 4's modular metadata). */
+static int load_modules(int root_fd, DnfData *d, const YumRepo *repo, char **ret_error) {
+        _cleanup_(repo_scan_done) RepoScan s = { d, repo };
+        _cleanup_(apt_index_reader_freep) AptIndexReader *reader = NULL;
+        _cleanup_free_ char *text = NULL, *err = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t size = 0, cap = 0;
+        usec_t t;
+        int k;
+
+        k = open_repo(root_fd, repo, &s, &fd, &t, ret_error);
+        if (k < 0 || fd < 0 || !s.modules)
+                return k;
+        if (!valid_href(s.modules))
+                return error_set(ret_error, -EBADMSG, "repository \"%s\": repomd.xml names \"%s\", outside repodata/",
+                                 repo->id, s.modules);
+        int mfd = openat(fd, s.modules, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (mfd < 0)
+                return error_set(ret_error, -errno, "repository \"%s\": cannot open \"%s\": %m", repo->id, s.modules);
+        if ((k = apt_index_reader_new(mfd, compression_of(s.modules), &reader)) < 0) {
+                close(mfd);
+                return k;
+        }
+        for (ssize_t n = 1; n > 0; size += (size_t) n) {
+                if (size == cap) {
+                        cap = cap ? MIN(2 * cap, (size_t) MODULEMD_FILE_MAX + 1) : READ_CHUNK;
+                        char *grown = realloc(text, cap);
+                        if (!grown)
+                                return -ENOMEM;
+                        text = grown;
+                }
+                n = apt_index_reader_read(reader, text + size, cap - size);
+                if (n < 0 || size + (size_t) n > MODULEMD_FILE_MAX)
+                        return error_set(ret_error, n < 0 ? (int) n : -EFBIG, "repository \"%s\": \"%s\" is %s", repo->id,
+                                         s.modules, n >= 0 || n == -EFBIG ? "larger than Vigie accepts" : "corrupt or truncated");
+        }
+        k = dnf_modules_add_yaml(&d->modules, text, size, &err);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return error_set(ret_error, k, "repository \"%s\": \"%s\": %s", repo->id, s.modules,
+                                 k == -E2BIG ? "more modules than Vigie accepts" : err ? err : strerror(-k));
+        return 0;
+}
+
+static int scan_repo(int root_fd, DnfData *d, const YumRepo *repo, const char *cache_dir, char ***digests,
+                     usec_t *newest, char **ret_error) {
+        _cleanup_(repo_scan_done) RepoScan s = { d, repo };
+        _cleanup_free_ char *err = NULL, *dg1 = NULL, *dg2 = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        usec_t t;
+        int k;
+
+        k = open_repo(root_fd, repo, &s, &fd, &t, ret_error);
+        if (k < 0 || fd < 0)
+                return k;
+        *newest = MAX(*newest, t);
+        if (s.primary)
                 k = scan_file(fd, s.primary, REPO_XML_PRIMARY, &s, cache_dir, &dg1, &err);
         if (k >= 0 && s.updateinfo)
                 k = scan_file(fd, s.updateinfo, REPO_XML_UPDATEINFO, &s, cache_dir, &dg2, &err);
-        free(s.primary);
-        free(s.updateinfo);
         if ((dg1 && strv_push(digests, TAKE_PTR(dg1)) < 0) || (dg2 && strv_push(digests, TAKE_PTR(dg2)) < 0))
                 return -ENOMEM;
         if (k == -ENOMEM)
@@ -816,6 +909,13 @@ static int dnf_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
                 return k;
         k = dnf_versionlock_load(ctx->root_fd, !d->repos.no_plugins, &d->lock, ret_error);
         if (k < 0)
+                return k;
+        /* Modular filtering needs every repository's module streams before any package. */
+        for (size_t i = 0; i < d->repos.n_repos; i++)
+                if (d->repos.repos[i].enabled && (k = load_modules(ctx->root_fd, d, &d->repos.repos[i], ret_error)) < 0)
+                        return k;
+        if (d->modules.n_streams > 0 && ((k = dnf_modules_load_state(&d->modules, ctx->root_fd, ret_error)) < 0 ||
+                                         (k = dnf_modules_resolve(&d->modules)) < 0))
                 return k;
         for (size_t i = 0; i < d->repos.n_repos; i++)
                 if (d->repos.repos[i].enabled &&

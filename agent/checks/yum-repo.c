@@ -87,6 +87,7 @@ static YumRepo *repo_section(YumRepos *r, const char *id) {
                         free(o->baseurl);
                         o->metalink = o->mirrorlist = o->baseurl = NULL;
                         o->enabled = true;
+                        o->module_hotfixes = false;
                         return o;
                 }
         if (r->n_repos >= YUM_REPOS_MAX)
@@ -209,6 +210,9 @@ int yum_repos_parse(YumRepos *r, const char *text, size_t size, const char *name
                                 return k;
                 } else if (cur && streq(key, "enabled") && yum_parse_bool(v, &cur->enabled) < 0)
                         return error_set(ret_error, -EBADMSG, "%s:%u: enabled=\"%s\" is not a boolean", name, line, v);
+                else if (cur && streq(key, "module_hotfixes") && yum_parse_bool(v, &cur->module_hotfixes) < 0)
+                        return error_set(ret_error, -EBADMSG, "%s:%u: module_hotfixes=\"%s\" is not a boolean", name,
+                                         line, v);
                 else if (!cur && (streq(key, "obsoletes") || streq(key, "plugins"))) {
                         bool b;
                         if (yum_parse_bool(v, &b) < 0)

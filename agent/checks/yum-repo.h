@@ -19,6 +19,7 @@
 typedef struct YumRepo {
         char *id;
         bool enabled;        /* enabled=, default on */
+        bool module_hotfixes; /* module_hotfixes=: modular filtering spares its packages */
         char **excludes;     /* exclude= / excludepkgs= globs, NULL: none */
         char *metalink, *mirrorlist, *baseurl; /* baseurl: the first URL; NULL: not set */
 } YumRepo;

@@ -55,6 +55,17 @@ def assert_agrees_with_dnf(root, ev):
     assert sec == root.security(), ev["security_updates"]
 
 
+def assert_digests_agree(vigie, root, tmp_path, ev):
+    """A cold and a warm run with a state directory (the metadata digests) say what ev says."""
+    state_dir = tmp_path / "statedir"
+    state_dir.mkdir()
+    conf = tmp_path / "agent.conf"
+    conf.write_text(f"[Agent]\nStateDirectory={state_dir}\n")
+    runs = [check(vigie, conf, root, tmp_path)["evidence"]["upgradable_packages"] for _ in range(2)]
+    assert list((state_dir / "cache/dnf-metadata").iterdir())
+    assert runs[0] == runs[1] == ev["upgradable_packages"]
+
+
 def adv(i, sev, *pkgs):
     return (f"FEDORA-2026-{i:04d}", "security", sev, list(pkgs))
 

@@ -8,8 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from test_patch_level_dnf import (adv, assert_agrees_with_dnf, cache, check, pytestmark,  # noqa: F401
-                                  rpm, make_repo, vigie_sets)
+from test_patch_level_dnf import (adv, assert_agrees_with_dnf, assert_digests_agree, cache, check,  # noqa: F401
+                                  pytestmark, rpm, make_repo, vigie_sets)
 from mkroot_dnf import DnfRoot, _home  # noqa: I001 (test_patch_level_dnf sets sys.path)
 
 
@@ -78,13 +78,7 @@ def test_obsoletes_agree_with_dnf(vigie, empty_config, cache, tmp_path):
         ("oldpkg", "noarch", "newpkg.noarch", "2.0-1"), ("both", "noarch", "both-ng.noarch", "3.0-1")}
     assert ev["upgradable"] == 3 and {s["package"] for s in ev["security_updates"]} == {"both"}
     # The metadata digests keep the obsoletes: a cold and a warm run say the same.
-    state_dir = tmp_path / "statedir"
-    state_dir.mkdir()
-    conf = tmp_path / "agent.conf"
-    conf.write_text(f"[Agent]\nStateDirectory={state_dir}\n")
-    runs = [check(vigie, conf, root, tmp_path)["evidence"]["upgradable_packages"] for _ in range(2)]
-    assert list((state_dir / "cache/dnf-metadata").iterdir())
-    assert runs[0] == runs[1] == ev["upgradable_packages"]
+    assert_digests_agree(vigie, root, tmp_path, ev)
     # obsoletes=0 in dnf.conf: dnf ignores them, and so does Vigie.
     (root.path / "etc/dnf/dnf.conf").write_text("[main]\ngpgcheck=0\nobsoletes=0\n")
     ev = check(vigie, empty_config, root, tmp_path)["evidence"]
