@@ -165,8 +165,8 @@ int verb_summary(Ctl *ctl, int argc, char *argv[]) {
 }
 
 typedef struct DevicesArgs {
-        const char *status, *check, *check_status, *os, *q, *since, *sort, *limit, *cursor;
-        bool all;
+        const char *status, *check, *check_status, *os, *q, *since, *sort, *limit, *cursor, *key;
+        bool all, policy_outdated;
 } DevicesArgs;
 
 enum {
@@ -183,6 +183,8 @@ enum {
         ARG_TO,
         ARG_FORMAT,
         ARG_STEP,
+        ARG_KEY_KIND,
+        ARG_POLICY_OUTDATED,
 };
 
 static int devices_option(int c, const char *arg, void *userdata) {
@@ -198,6 +200,8 @@ static int devices_option(int c, const char *arg, void *userdata) {
         case ARG_LIMIT: a->limit = arg; break;
         case ARG_CURSOR: a->cursor = arg; break;
         case ARG_ALL: a->all = true; break;
+        case ARG_KEY_KIND: a->key = arg; break;
+        case ARG_POLICY_OUTDATED: a->policy_outdated = true; break;
         default: return -EINVAL;
         }
         return 0;
@@ -259,7 +263,8 @@ static int device_row(Table *t, json_object *d) {
         return table_add_row(t, (const char *const[]) {
                 ctl_json_str(d, "device_id"), ctl_json_str(d, "hostname"), *os ? os : NULL,
                 ctl_json_str(d, "last_report"), ctl_json_str(d, "verdict"),
-                *failing ? failing : NULL, ctl_json_str(d, "noncompliant_since"), *policy ? policy : NULL });
+                *failing ? failing : NULL, ctl_json_str(d, "noncompliant_since"), *policy ? policy : NULL,
+                ctl_json_str(d, "key_kind") });
 }
 
 int verb_devices(Ctl *ctl, int argc, char *argv[]) {
@@ -274,6 +279,9 @@ int verb_devices(Ctl *ctl, int argc, char *argv[]) {
                 { "limit", required_argument, NULL, ARG_LIMIT },
                 { "cursor", required_argument, NULL, ARG_CURSOR },
                 { "all", no_argument, NULL, ARG_ALL },
+                /* --key is the client key file (CTL_COMMON_OPTIONS) */
+                { "key-kind", required_argument, NULL, ARG_KEY_KIND },
+                { "policy-outdated", no_argument, NULL, ARG_POLICY_OUTDATED },
                 {}
         };
         DevicesArgs a = {};
@@ -290,6 +298,9 @@ int verb_devices(Ctl *ctl, int argc, char *argv[]) {
                              "      --os ID[:VER]     os-release ID, optionally VERSION_ID (debian:12)\n"
                              "  -q, --query TEXT      hostname contains TEXT\n"
                              "      --since T         reported since T (RFC 3339, or 24h, 7d ago)\n"
+                             "      --key-kind K      how the device key is held: tpm, tpm_unverified,\n"
+                             "                        file, provider, unknown\n"
+                             "      --policy-outdated latest report named an older policy\n"
                              "      --sort KEY        device, hostname, last_report, noncompliant_since;\n"
                              "                        '-KEY' for descending\n"
                              "      --limit N         rows per page (1-1000, default 100)\n"
@@ -302,10 +313,11 @@ int verb_devices(Ctl *ctl, int argc, char *argv[]) {
             query_add(&query, "check_status", a.check_status) < 0 ||
             query_add(&query, "os", a.os) < 0 || query_add(&query, "q", a.q) < 0 ||
             query_add(&query, "since", a.since) < 0 || query_add(&query, "sort", a.sort) < 0 ||
-            query_add(&query, "limit", a.limit) < 0)
+            query_add(&query, "limit", a.limit) < 0 || query_add(&query, "key", a.key) < 0 ||
+            query_add(&query, "policy", a.policy_outdated ? "outdated" : NULL) < 0)
                 return VIGIECTL_EXIT_INTERNAL;
         t = table_new((const char *const[]) { "DEVICE", "HOSTNAME", "OS", "LAST REPORT",
-                                              "VERDICT", "FAILING", "NON-COMPLIANT SINCE", "POLICY", NULL });
+                                              "VERDICT", "FAILING", "NON-COMPLIANT SINCE", "POLICY", "KEY", NULL });
         all = json_object_new_array();
         if (!t || !all)
                 return VIGIECTL_EXIT_INTERNAL;
