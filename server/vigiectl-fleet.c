@@ -454,7 +454,8 @@ int verb_device(Ctl *ctl, int argc, char *argv[]) {
 }
 
 typedef struct RangeArgs {
-        const char *from, *to, *format, *step, *page_size;
+        const char *from, *to, *format, *step, *page_size, *key; /* key: export only */
+        bool policy_outdated;                                    /* export only */
 } RangeArgs;
 
 static int range_option(int c, const char *arg, void *userdata) {
@@ -465,6 +466,8 @@ static int range_option(int c, const char *arg, void *userdata) {
         case ARG_FORMAT: a->format = arg; break;
         case ARG_STEP: a->step = arg; break;
         case ARG_LIMIT: a->page_size = arg; break;
+        case ARG_KEY_KIND: a->key = arg; break;
+        case ARG_POLICY_OUTDATED: a->policy_outdated = true; break;
         default: return -EINVAL;
         }
         return 0;
@@ -529,15 +532,19 @@ int verb_reports(Ctl *ctl, int argc, char *argv[]) {
 int verb_export(Ctl *ctl, int argc, char *argv[]) {
         static const struct option own[] = {
                 { "format", required_argument, NULL, ARG_FORMAT },
+                { "key-kind", required_argument, NULL, ARG_KEY_KIND },
+                { "policy-outdated", no_argument, NULL, ARG_POLICY_OUTDATED },
                 {}
         };
         RangeArgs a = {};
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *query = NULL;
         int r, ind;
 
         r = parse_options(ctl, argc, argv, "export",
                           N_("Usage: vigiectl export [OPTIONS]\n\nThe latest state of every device (the server "
-                             "streams it).\n      --format F   csv (default) or jsonl; --json means jsonl\n"),
+                             "streams it).\n      --format F   csv (default) or jsonl; --json means jsonl\n"
+                             "      --key-kind K      only devices whose key is held that way (tpm, file…)\n"
+                             "      --policy-outdated only devices whose latest report named an older policy\n"),
                           own, range_option, &a, 0, &ind);
         if (r != 0)
                 return r < 0 ? 0 : r;
@@ -547,7 +554,9 @@ int verb_export(Ctl *ctl, int argc, char *argv[]) {
                 fprintf(stderr, _("vigiectl export: --format \"%s\": expected csv or jsonl\n"), a.format);
                 return VIGIECTL_EXIT_USAGE;
         }
-        if (asprintf(&path, "/v1/fleet/export?format=%s", a.format) < 0)
+        if (query_add(&query, "format", a.format) < 0 || query_add(&query, "key", a.key) < 0 ||
+            query_add(&query, "policy", a.policy_outdated ? "outdated" : NULL) < 0 ||
+            asprintf(&path, "/v1/fleet/export?%s", query) < 0)
                 return VIGIECTL_EXIT_INTERNAL;
         r = ctl_get(ctl->config, path, stdout, NULL, NULL);
         if (r == 0 && fflush(stdout) != 0) {

@@ -249,5 +249,7 @@ def test_key_kind_in_the_list_the_exports_and_vigiectl(srv):
     r = srv.ctl("devices", "--key-kind", "unknown", "--csv")
     (header, line) = r.stdout.splitlines()
     assert header.endswith(",KEY") and line.startswith(legacy.id) and line.endswith(",unknown"), r.stdout
+    r = srv.ctl("export", "--key-kind", "tpm_unverified", "--format", "jsonl")
+    assert [json.loads(x)["device_id"] for x in r.stdout.splitlines()] == [unverified.id], r
     r = srv.ctl("devices", "--key-kind", "hsm")
     assert r.returncode == 7 and 'key="hsm": expected one of tpm' in r.stderr, r

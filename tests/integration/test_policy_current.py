@@ -139,5 +139,9 @@ def test_the_devices_on_an_older_policy_are_one_filter_away(srv, tmp_path):
     assert [d["device_id"] for d in r.json()["devices"]] == outdated, r
     r = srv.ctl("devices", "--policy-outdated")
     assert [line.split()[0] for line in r.stdout.splitlines()[1:]] == outdated, r.stdout
+    r = srv.ctl("export", "--policy-outdated", "--key-kind", "file")
+    assert [line.split(",")[0] for line in r.stdout.splitlines()[1:]] == outdated, r
+    r = srv.ctl("export", "--policy-outdated", "--json")
+    assert [json.loads(x)["device_id"] for x in r.stdout.splitlines()] == outdated, r
     st, _, body = srv.request("GET", "/v1/fleet/devices?policy=old")
     assert st == 400 and 'policy=\\"old\\": expected outdated' in body.decode(), body
