@@ -15,6 +15,7 @@
 
 #include "api-fleet.h"
 #include "cleanup.h"
+#include "device-key.h"
 #include "fleet-query.h"
 #include "json-util.h"
 #include "log.h"
@@ -199,7 +200,8 @@ static json_object *device_json(const FleetDevice *d, const FleetTimes *t) {
             json_add(j, "failing_checks", failing_json(d->failing)) < 0 ||
             add_time(j, "noncompliant_since", d->noncompliant_since) < 0 ||
             json_add_bool(j, "flagged", fleet_device_flagged(d, t)) < 0 ||
-            add_time(j, "enrolled_at", d->enrolled_at) < 0 || device_policy_json(j, d) < 0)
+            add_time(j, "enrolled_at", d->enrolled_at) < 0 || device_policy_json(j, d) < 0 ||
+            json_add_string(j, "key_kind", device_key_to_string(device_key_from_string(d->key_kind))) < 0)
                 return NULL;
         return TAKE_PTR(j);
 }
@@ -425,6 +427,8 @@ typedef struct Export {
         Conn *conn;
         bool csv;
         FleetTimes times;
+        const char *key_kind; /* key=: a static name; NULL: any */
+        bool policy_outdated; /* policy=outdated */
         char *after; /* last device id sent */
         struct evbuffer *buf;
         unsigned n_page;
@@ -461,7 +465,7 @@ static void csv_field(struct evbuffer *b, const char *s, bool last) {
 
 static int export_row(const FleetDevice *d, void *userdata) {
         Export *e = userdata;
-        char last[RFC3339_MAX] = "", since[RFC3339_MAX] = "";
+        char last[RFC3339_MAX] = "", since[RFC3339_MAX] = "", version[24] = "";
 
         if (++e->n_page > EXPORT_PAGE)
                 return 0; /* the first row of the next page */
@@ -490,7 +494,14 @@ static int export_row(const FleetDevice *d, void *userdata) {
         csv_field(e->buf, fleet_device_verdict(d, &e->times), false);
         csv_field(e->buf, d->failing, false);
         csv_field(e->buf, since, false);
-        csv_field(e->buf, fleet_device_flagged(d, &e->times) ? "true" : "false", true);
+        csv_field(e->buf, fleet_device_flagged(d, &e->times) ? "true" : "false", false);
+        csv_field(e->buf, device_key_to_string(device_key_from_string(d->key_kind)), false);
+        /* the policy the latest report named: empty cells when unknown (no report) */
+        if (d->policy_id)
+                snprintf(version, sizeof version, "%" PRId64, d->policy_version);
+        csv_field(e->buf, d->policy_id, false);
+        csv_field(e->buf, version, false);
+        csv_field(e->buf, !d->policy_id ? NULL : d->policy_current ? "true" : "false", true);
         return 0;
 }
 
@@ -508,7 +519,8 @@ static void export_closed(struct evhttp_connection *evcon, void *userdata) {
 static void export_next(struct evhttp_connection *evcon, void *userdata) {
         Export *e = userdata;
         FleetFilter f = { .status = FLEET_STATUS_ANY, .sort = FLEET_SORT_DEVICE,
-                          .check_status = _CHECK_STATUS_INVALID, .limit = EXPORT_PAGE };
+                          .check_status = _CHECK_STATUS_INVALID, .limit = EXPORT_PAGE,
+                          .key_kind = e->key_kind, .policy_outdated = e->policy_outdated };
         int k;
 
         (void) evcon;
@@ -543,14 +555,25 @@ static void export_next(struct evhttp_connection *evcon, void *userdata) {
 }
 
 int route_fleet_export(Request *r) {
-        const char *format = http_query(r, "format");
+        const char *format = http_query(r, "format"), *key = http_query(r, "key"),
+                   *policy = http_query(r, "policy"), *key_kind = NULL;
+        _cleanup_free_ char *err = NULL;
+        bool outdated = false;
         Export *e;
         int k;
 
-        if (only_params(r, (const char *const[]) { "format", NULL }, "format") < 0)
+        if (only_params(r, (const char *const[]) { "format", "key", "policy", NULL },
+                        "format, key or policy") < 0)
                 return -EINVAL;
         if (format && !streq(format, "csv") && !streq(format, "jsonl"))
                 return http_error(r, 400, "bad_filter", "format=\"%s\": expected csv or jsonl", format);
+        k = key ? fleet_parse_key(key, &key_kind, &err) : 0;
+        if (k >= 0 && policy)
+                k = fleet_parse_policy(policy, &outdated, &err);
+        if (k == -ENOMEM)
+                return http_error(r, 503, "out_of_memory", "cannot build the reply");
+        if (k < 0)
+                return http_error(r, 400, "bad_filter", "%s", strnull(err));
         e = calloc(1, sizeof(Export));
         if (!e || !(e->buf = evbuffer_new())) {
                 free(e);
@@ -560,6 +583,8 @@ int route_fleet_export(Request *r) {
         e->req = r->req;
         e->conn = r->conn;
         e->csv = !format || streq(format, "csv");
+        e->key_kind = key_kind;
+        e->policy_outdated = outdated;
         k = fleet_times(r->server, &e->times);
         if (k < 0) {
                 export_free(e);
@@ -572,7 +597,8 @@ int route_fleet_export(Request *r) {
         evhttp_send_reply_start(r->req, 200, "OK");
         if (e->csv)
                 evbuffer_add_printf(e->buf, "device_id,hostname,os_id,os_version,last_report,"
-                                            "verdict,failing_checks,noncompliant_since,flagged\r\n");
+                                            "verdict,failing_checks,noncompliant_since,flagged,"
+                                            "key_kind,policy_id,policy_version,policy_current\r\n");
         export_next(NULL, e);
         return 0;
 }

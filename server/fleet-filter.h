@@ -46,6 +46,8 @@ typedef struct FleetFilter {
         const char *os_version;     /* NULL: any (needs os_id) */
         const char *hostname_part;  /* substring, any case; NULL: any */
         int64_t received_since;     /* seconds since the epoch; 0: any */
+        const char *key_kind;       /* devices.key_kind (device-key.h names); NULL: any */
+        bool policy_outdated;       /* not revoked, latest report named another policy */
         FleetSort sort;
         bool descending;
         unsigned limit;             /* rows of a page */

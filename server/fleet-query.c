@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "device-key.h"
 #include "fleet-query.h"
 #include "json-util.h"
 #include "parse-util.h"
@@ -136,6 +137,8 @@ void fleet_query_filter(const FleetQuery *q, FleetFilter *ret) {
                 .hostname_part = q->q,
                 /* a since= in the first second of the epoch still asks for a report */
                 .received_since = q->since > 0 ? MAX((int64_t) (q->since / USEC_PER_SEC), 1) : 0,
+                .key_kind = q->key_kind,
+                .policy_outdated = q->policy_outdated,
                 .sort = q->sort,
                 .descending = q->descending,
                 .limit = q->limit,
@@ -224,6 +227,25 @@ int fleet_parse_time(const char *v, usec_t *ret) {
 
 #define FAIL(fmt, ...) (json_error(ret_error, fmt, __VA_ARGS__), -EINVAL)
 
+int fleet_parse_key(const char *v, const char **ret, char **ret_error) {
+        const char *name = device_key_to_string(device_key_from_string(v));
+
+        /* from_string reads any other word as unknown: only the names themselves pass */
+        if (!streq(v, name))
+                return FAIL("key=\"%s\": expected one of tpm, tpm_unverified, file, provider, "
+                            "unknown", v);
+        *ret = name;
+        return 0;
+}
+
+int fleet_parse_policy(const char *v, bool *ret_outdated, char **ret_error) {
+        if (!streq(v, "outdated"))
+                return FAIL("policy=\"%s\": expected outdated (devices whose latest report "
+                            "named an older policy than the current one)", v);
+        *ret_outdated = true;
+        return 0;
+}
+
 static int apply_param(FleetQuery *q, const char *key, const char *v, const char **deferred_cursor,
                        char **ret_error) {
         if (streq(key, "status")) {
@@ -267,6 +289,10 @@ static int apply_param(FleetQuery *q, const char *key, const char *v, const char
                 if (fleet_parse_time(v, &q->since) < 0)
                         return FAIL("since=\"%s\": expected an RFC 3339 time "
                                     "(2026-11-29T10:00:00Z) or a duration ago (24h, 7d)", v);
+        } else if (streq(key, "key")) {
+                return fleet_parse_key(v, &q->key_kind, ret_error);
+        } else if (streq(key, "policy")) {
+                return fleet_parse_policy(v, &q->policy_outdated, ret_error);
         } else if (streq(key, "sort")) {
                 bool desc = *v == '-';
                 FleetSort s = fleet_sort_from_string(v + desc);
@@ -285,7 +311,7 @@ static int apply_param(FleetQuery *q, const char *key, const char *v, const char
                 *deferred_cursor = v; /* decoded once the sort is known */
         else
                 return FAIL("unknown parameter \"%s\": expected status, check, check_status, "
-                            "os, q, since, sort, limit or cursor", key);
+                            "os, q, since, key, policy, sort, limit or cursor", key);
         return 0;
 }
 

@@ -40,6 +40,8 @@ typedef struct FleetQuery {
         char *os_version;        /* … split: "debian" and "12" (NULL: any version) */
         char *q;                 /* hostname substring */
         usec_t since;            /* only devices that reported at or after; 0: any */
+        const char *key_kind;    /* key=: a device-key.h name (static); NULL: any */
+        bool policy_outdated;    /* policy=outdated */
         FleetSort sort;
         bool descending;
         unsigned limit;
@@ -59,6 +61,11 @@ FleetQuery *fleet_query_free(FleetQuery *q);
 static inline void fleet_query_freep(FleetQuery **q) {
         fleet_query_free(*q);
 }
+
+/* The key= and policy= filters, which the export takes too: -EINVAL with a message for
+ * the client in *ret_error. *ret of fleet_parse_key is a static string. */
+int fleet_parse_key(const char *v, const char **ret, char **ret_error);
+int fleet_parse_policy(const char *v, bool *ret_outdated, char **ret_error);
 
 /* The store's filter for q: its strings are borrowed from q. */
 void fleet_query_filter(const FleetQuery *q, FleetFilter *ret);

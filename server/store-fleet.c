@@ -191,8 +191,14 @@ static const char revoked_checks_sql[] =
         "(SELECT lp.policy_id FROM latest_policy lp WHERE lp.device_id = d.id), "            \
         "(SELECT lp.version FROM latest_policy lp WHERE lp.device_id = d.id), "              \
         "(SELECT value FROM meta WHERE key = 'policy_id'), "                                 \
-        "(SELECT value FROM meta WHERE key = 'policy_version') FROM devices d "
-#define N_DEVICE_COLUMNS 19
+        "(SELECT value FROM meta WHERE key = 'policy_version'), d.key_kind FROM devices d "
+#define N_DEVICE_COLUMNS 20
+
+/* The current policy as a row value, for comparisons that an index on
+ * latest_policy(policy_id, version) answers. */
+#define CURRENT_POLICY_ROW                                                                 \
+        "((SELECT value FROM meta WHERE key = 'policy_id'), "                              \
+        "(SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'policy_version'))"
 
 static const char device_sql[] =
         DEVICE_COLUMNS "LEFT JOIN latest l ON l.device_id = d.id WHERE d.id = $1";
@@ -355,6 +361,7 @@ static int row_device(const char *const *c, size_t n, void *userdata) {
                 .policy_id = c[15],
                 .policy_version = col_int(c[16]),
                 .policy_current = c[15] && streq_ptr(c[15], c[17]) && streq_ptr(c[16], c[18]),
+                .key_kind = c[19],
         };
         return rows->fn(&d, rows->userdata);
 }
@@ -365,7 +372,8 @@ static unsigned list_variant(const FleetFilter *f) {
         unsigned os = !f->os_id ? 0 : f->os_version ? 2 : 1;
         return (unsigned) f->status | !!f->check << 3 | (f->check_status >= 0) << 4 | os << 5 |
                !!f->hostname_part << 7 | (f->received_since > 0) << 8 | f->after.set << 9 |
-               (unsigned) f->sort << 10 | f->descending << 12;
+               (unsigned) f->sort << 10 | f->descending << 12 | !!f->key_kind << 13 |
+               f->policy_outdated << 14;
 }
 
 /* "%text%" for LIKE, lower-cased (hostnames compare without case), with LIKE's
@@ -492,6 +500,14 @@ int store_fleet_devices(Store *s, const FleetFilter *f, const FleetTimes *t, Fle
         }
         if (f->received_since > 0)
                 fprintf(b.f, "AND l.received_at >= $%zu ", param(&b, SV_INT(f->received_since)));
+        if (f->key_kind)
+                fprintf(b.f, "AND d.key_kind = $%zu ", param(&b, SV_TEXT(f->key_kind)));
+        if (f->policy_outdated)
+                /* "not the current (policy_id, version)" as the two index ranges either side
+                 * of it: outdated devices are few once the fleet has reported */
+                fputs("AND d.revoked_at IS NULL AND d.id IN (SELECT device_id FROM latest_policy "
+                      "WHERE (policy_id, version) < " CURRENT_POLICY_ROW " UNION ALL SELECT device_id "
+                      "FROM latest_policy WHERE (policy_id, version) > " CURRENT_POLICY_ROW ") ", b.f);
         if (f->after.set) {
                 const char *op = f->descending ? "<" : ">";
                 if (!key) {

@@ -62,6 +62,7 @@ typedef struct FleetDevice {
                                  * since the server recorded it) */
         int64_t policy_version;
         bool policy_current;    /* policy_id and policy_version are the current policy's */
+        const char *key_kind;   /* devices.key_kind as stored (device-key.h) */
 } FleetDevice;
 typedef int (*FleetDeviceFn)(const FleetDevice *d, void *userdata);
 

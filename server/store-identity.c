@@ -13,7 +13,9 @@ static const char identity_schema_sql[] =
         "  expires_at BIGINT NOT NULL, used_at BIGINT);"
         "CREATE TABLE IF NOT EXISTS identity_events ("
         "  device_id TEXT NOT NULL, at BIGINT NOT NULL, kind TEXT NOT NULL, cert_serial TEXT, detail TEXT);"
-        "CREATE INDEX IF NOT EXISTS identity_events_device ON identity_events(device_id, at);";
+        "CREATE INDEX IF NOT EXISTS identity_events_device ON identity_events(device_id, at);"
+        /* the device list's key= filter, in device id order (store-fleet.c) */
+        "CREATE INDEX IF NOT EXISTS devices_key_kind ON devices(key_kind, id);";
 
 /* Statement ids 800…: apart from store.c's and store-fleet.c's. */
 enum {

@@ -165,8 +165,8 @@ int verb_summary(Ctl *ctl, int argc, char *argv[]) {
 }
 
 typedef struct DevicesArgs {
-        const char *status, *check, *check_status, *os, *q, *since, *sort, *limit, *cursor;
-        bool all;
+        const char *status, *check, *check_status, *os, *q, *since, *sort, *limit, *cursor, *key;
+        bool all, policy_outdated;
 } DevicesArgs;
 
 enum {
@@ -183,6 +183,8 @@ enum {
         ARG_TO,
         ARG_FORMAT,
         ARG_STEP,
+        ARG_KEY_KIND,
+        ARG_POLICY_OUTDATED,
 };
 
 static int devices_option(int c, const char *arg, void *userdata) {
@@ -198,6 +200,8 @@ static int devices_option(int c, const char *arg, void *userdata) {
         case ARG_LIMIT: a->limit = arg; break;
         case ARG_CURSOR: a->cursor = arg; break;
         case ARG_ALL: a->all = true; break;
+        case ARG_KEY_KIND: a->key = arg; break;
+        case ARG_POLICY_OUTDATED: a->policy_outdated = true; break;
         default: return -EINVAL;
         }
         return 0;
@@ -259,7 +263,8 @@ static int device_row(Table *t, json_object *d) {
         return table_add_row(t, (const char *const[]) {
                 ctl_json_str(d, "device_id"), ctl_json_str(d, "hostname"), *os ? os : NULL,
                 ctl_json_str(d, "last_report"), ctl_json_str(d, "verdict"),
-                *failing ? failing : NULL, ctl_json_str(d, "noncompliant_since"), *policy ? policy : NULL });
+                *failing ? failing : NULL, ctl_json_str(d, "noncompliant_since"), *policy ? policy : NULL,
+                ctl_json_str(d, "key_kind") });
 }
 
 int verb_devices(Ctl *ctl, int argc, char *argv[]) {
@@ -274,6 +279,9 @@ int verb_devices(Ctl *ctl, int argc, char *argv[]) {
                 { "limit", required_argument, NULL, ARG_LIMIT },
                 { "cursor", required_argument, NULL, ARG_CURSOR },
                 { "all", no_argument, NULL, ARG_ALL },
+                /* --key is the client key file (CTL_COMMON_OPTIONS) */
+                { "key-kind", required_argument, NULL, ARG_KEY_KIND },
+                { "policy-outdated", no_argument, NULL, ARG_POLICY_OUTDATED },
                 {}
         };
         DevicesArgs a = {};
@@ -290,6 +298,9 @@ int verb_devices(Ctl *ctl, int argc, char *argv[]) {
                              "      --os ID[:VER]     os-release ID, optionally VERSION_ID (debian:12)\n"
                              "  -q, --query TEXT      hostname contains TEXT\n"
                              "      --since T         reported since T (RFC 3339, or 24h, 7d ago)\n"
+                             "      --key-kind K      how the device key is held: tpm, tpm_unverified,\n"
+                             "                        file, provider, unknown\n"
+                             "      --policy-outdated latest report named an older policy\n"
                              "      --sort KEY        device, hostname, last_report, noncompliant_since;\n"
                              "                        '-KEY' for descending\n"
                              "      --limit N         rows per page (1-1000, default 100)\n"
@@ -302,10 +313,11 @@ int verb_devices(Ctl *ctl, int argc, char *argv[]) {
             query_add(&query, "check_status", a.check_status) < 0 ||
             query_add(&query, "os", a.os) < 0 || query_add(&query, "q", a.q) < 0 ||
             query_add(&query, "since", a.since) < 0 || query_add(&query, "sort", a.sort) < 0 ||
-            query_add(&query, "limit", a.limit) < 0)
+            query_add(&query, "limit", a.limit) < 0 || query_add(&query, "key", a.key) < 0 ||
+            query_add(&query, "policy", a.policy_outdated ? "outdated" : NULL) < 0)
                 return VIGIECTL_EXIT_INTERNAL;
         t = table_new((const char *const[]) { "DEVICE", "HOSTNAME", "OS", "LAST REPORT",
-                                              "VERDICT", "FAILING", "NON-COMPLIANT SINCE", "POLICY", NULL });
+                                              "VERDICT", "FAILING", "NON-COMPLIANT SINCE", "POLICY", "KEY", NULL });
         all = json_object_new_array();
         if (!t || !all)
                 return VIGIECTL_EXIT_INTERNAL;
@@ -442,7 +454,8 @@ int verb_device(Ctl *ctl, int argc, char *argv[]) {
 }
 
 typedef struct RangeArgs {
-        const char *from, *to, *format, *step, *page_size;
+        const char *from, *to, *format, *step, *page_size, *key; /* key: export only */
+        bool policy_outdated;                                    /* export only */
 } RangeArgs;
 
 static int range_option(int c, const char *arg, void *userdata) {
@@ -453,6 +466,8 @@ static int range_option(int c, const char *arg, void *userdata) {
         case ARG_FORMAT: a->format = arg; break;
         case ARG_STEP: a->step = arg; break;
         case ARG_LIMIT: a->page_size = arg; break;
+        case ARG_KEY_KIND: a->key = arg; break;
+        case ARG_POLICY_OUTDATED: a->policy_outdated = true; break;
         default: return -EINVAL;
         }
         return 0;
@@ -517,15 +532,19 @@ int verb_reports(Ctl *ctl, int argc, char *argv[]) {
 int verb_export(Ctl *ctl, int argc, char *argv[]) {
         static const struct option own[] = {
                 { "format", required_argument, NULL, ARG_FORMAT },
+                { "key-kind", required_argument, NULL, ARG_KEY_KIND },
+                { "policy-outdated", no_argument, NULL, ARG_POLICY_OUTDATED },
                 {}
         };
         RangeArgs a = {};
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *query = NULL;
         int r, ind;
 
         r = parse_options(ctl, argc, argv, "export",
                           N_("Usage: vigiectl export [OPTIONS]\n\nThe latest state of every device (the server "
-                             "streams it).\n      --format F   csv (default) or jsonl; --json means jsonl\n"),
+                             "streams it).\n      --format F   csv (default) or jsonl; --json means jsonl\n"
+                             "      --key-kind K      only devices whose key is held that way (tpm, file…)\n"
+                             "      --policy-outdated only devices whose latest report named an older policy\n"),
                           own, range_option, &a, 0, &ind);
         if (r != 0)
                 return r < 0 ? 0 : r;
@@ -535,7 +554,9 @@ int verb_export(Ctl *ctl, int argc, char *argv[]) {
                 fprintf(stderr, _("vigiectl export: --format \"%s\": expected csv or jsonl\n"), a.format);
                 return VIGIECTL_EXIT_USAGE;
         }
-        if (asprintf(&path, "/v1/fleet/export?format=%s", a.format) < 0)
+        if (query_add(&query, "format", a.format) < 0 || query_add(&query, "key", a.key) < 0 ||
+            query_add(&query, "policy", a.policy_outdated ? "outdated" : NULL) < 0 ||
+            asprintf(&path, "/v1/fleet/export?%s", query) < 0)
                 return VIGIECTL_EXIT_INTERNAL;
         r = ctl_get(ctl->config, path, stdout, NULL, NULL);
         if (r == 0 && fflush(stdout) != 0) {

@@ -31,6 +31,8 @@ const I18N = {
     key_file: 'a key file (its root can copy it)', key_provider: 'an OpenSSL provider (not verified)',
     key_tpm: 'in the TPM (verified by attestation)', key_tpm_unverified: 'in a TPM, says the agent (not verified)',
     key_unknown: 'not recorded (enrolled before key kinds)',
+    keyshort_file: 'file', keyshort_provider: 'provider', keyshort_tpm: 'TPM',
+    keyshort_tpm_unverified: 'TPM (unverified)', keyshort_unknown: 'unknown',
     enrolled_at: 'Enrolled', flagged_at: 'Flagged', revoked_at: 'Revoked', received: 'Received',
     checks: 'Checks', no_report: 'This device has not reported yet.', to_fix: 'To fix: {0}',
     deadline_at: 'Deadline: {0}', mount: 'Mount', chain: 'Device chain', encryption: 'Encryption',
@@ -72,6 +74,8 @@ const I18N = {
     key_file: 'un fichier de clé (son root peut le copier)', key_provider: 'un fournisseur OpenSSL (non vérifié)',
     key_tpm: 'dans le TPM (vérifié par attestation)', key_tpm_unverified: 'dans un TPM, selon l’agent (non vérifié)',
     key_unknown: 'non enregistrée (inscrit avant les types de clé)',
+    keyshort_file: 'fichier', keyshort_provider: 'fournisseur', keyshort_tpm: 'TPM',
+    keyshort_tpm_unverified: 'TPM (non vérifié)', keyshort_unknown: 'inconnue',
     enrolled_at: 'Inscrit le', flagged_at: 'Signalé le', revoked_at: 'Révoqué le', received: 'Reçu',
     checks: 'Contrôles', no_report: 'Cet appareil n’a encore envoyé aucun rapport.', to_fix: 'Pour corriger : {0}',
     deadline_at: 'Échéance : {0}', mount: 'Montage', chain: 'Chaîne de périphériques', encryption: 'Chiffrement',
@@ -208,10 +212,16 @@ async function route() {
 // ---- overview ----
 const COUNTS = ['compliant', 'noncompliant', 'stale', 'pending', 'flagged', 'revoked', 'policy_outdated', 'enrolled'];
 const LISTABLE = new Set(['compliant', 'noncompliant', 'stale', 'flagged', 'revoked']);
+const KEY_KINDS = ['tpm', 'tpm_unverified', 'file', 'provider', 'unknown'];
+
+function countHref(k) {
+  if (LISTABLE.has(k)) return '#/devices?status=' + k;
+  return k === 'policy_outdated' ? '#/devices?policy=outdated' : '#/devices';
+}
 
 function cards(devices) {
   return el('ul', { class: 'cards', id: 'counts' }, COUNTS.map(k =>
-    el('li', {}, el('a', { href: LISTABLE.has(k) ? '#/devices?status=' + k : '#/devices', 'data-count': k },
+    el('li', {}, el('a', { href: countHref(k), 'data-count': k },
       el('span', { class: 'n' }, devices[k] ?? 0), t(k)))));
 }
 
@@ -350,7 +360,7 @@ async function overview(focus) {
 }
 
 // ---- device list ----
-const FILTERS = ['status', 'check', 'check_status', 'os', 'q', 'sort'];
+const FILTERS = ['status', 'check', 'check_status', 'os', 'q', 'key', 'policy', 'sort'];
 
 function select(name, label, options, value) {
   const s = el('select', { name }, options.map(([v, text]) => el('option', { value: v, selected: v === value }, text)));
@@ -372,6 +382,8 @@ function filterForm(params, checks) {
       params.get('check_status') || ''),
     el('label', {}, t('os'), el('input', { name: 'os', size: 10, value: params.get('os') || '', placeholder: 'debian:12' })),
     el('label', {}, t('search'), el('input', { name: 'q', type: 'search', value: params.get('q') || '' })),
+    select('key', t('key_kind'), [['', t('any')], ...KEY_KINDS.map(k => [k, t('keyshort_' + k)])], params.get('key') || ''),
+    select('policy', t('policy'), [['', t('any')], ['outdated', t('policy_outdated')]], params.get('policy') || ''),
     select('sort', t('sort'), ['device', 'hostname', '-last_report', 'last_report', '-noncompliant_since'].map(s => [s, t('sort_' + s)]),
       params.get('sort') || 'device'),
     el('button', { type: 'submit' }, t('apply')));
@@ -395,14 +407,15 @@ async function deviceTable(params) {
   const d = await get('/v1/fleet/devices?' + p);
   const nodes = [];
   nodes.push(d.devices.length
-    ? table([t('hostname'), t('os'), t('verdict'), t('failing'), t('last_report'), t('noncompliant_since')],
+    ? table([t('hostname'), t('os'), t('verdict'), t('failing'), t('last_report'), t('noncompliant_since'), t('key_kind')],
       d.devices.map(x => [
         el('a', { href: '#/device/' + encodeURIComponent(x.device_id), 'data-device': x.device_id }, x.hostname || x.device_id),
         x.os ? [x.os.id, x.os.version_id].filter(v => v).join(' ') : null,
         el('span', {}, badge(x.verdict), x.flagged ? [' ', badge('flagged')] : null,
           x.policy_current === false ? [' ', badge('policy_outdated')] : null),
         x.failing_checks.length ? x.failing_checks.join(', ') : null,
-        when(x.last_report), x.noncompliant_since ? when(x.noncompliant_since) : null]))
+        when(x.last_report), x.noncompliant_since ? when(x.noncompliant_since) : null,
+        el('span', { title: t('key_' + x.key_kind), 'data-key': x.key_kind }, t('keyshort_' + x.key_kind))]))
     : el('p', {}, t('no_devices')));
   const pager = el('p', { class: 'pager' });
   if (params.get('cursor')) {

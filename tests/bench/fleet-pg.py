@@ -114,6 +114,8 @@ def main():
             ("list ?status=stale&sort=-last_report", lambda: "/v1/fleet/devices?status=stale&sort=-last_report&limit=100"),
             ("list ?q=laptop-0042 (hostname substring)", lambda: "/v1/fleet/devices?q=laptop-0042&limit=100"),
             ("list ?os=ubuntu:24.04&sort=hostname", lambda: "/v1/fleet/devices?os=ubuntu:24.04&sort=hostname&limit=100"),
+            ("list ?key=tpm (1 in 50)", lambda: "/v1/fleet/devices?key=tpm&limit=100"),
+            ("list ?policy=outdated (1 in 100)", lambda: "/v1/fleet/devices?policy=outdated&limit=100"),
             ("device page (random devices)", lambda: f"/v1/fleet/devices/{rng.choice(ids)}"),
         ]
         load = os.getloadavg()

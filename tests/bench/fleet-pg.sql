@@ -43,7 +43,8 @@ SELECT gr.*, 'eyJhbGciOiJFUzI1NiJ9.' || translate(encode(convert_to(claims, 'UTF
 FROM gr;
 INSERT INTO devices(id, cert_serial, cert_fingerprint, cert_not_before, cert_not_after, key_kind, enrolled_at,
                     revoked_at, flagged_at, last_seq, last_hash)
-SELECT id, serial, serial || serial, :now - 30 * 86400, :now + 60 * 86400, 'ec-p256', :now - 30 * 86400,
+SELECT id, serial, serial || serial, :now - 30 * 86400, :now + 60 * 86400,
+       CASE WHEN abs(hashint4(i + 19)) % 50 = 0 THEN 'tpm' ELSE 'file' END, :now - 30 * 86400,
        CASE WHEN abs(hashint4(i + 13)) % 200 = 0 THEN :now - 3600 END,
        CASE WHEN abs(hashint4(i + 17)) % 200 = 0 THEN :now - 7200 END, 1, encode(sha256(convert_to(jws, 'UTF8')), 'hex')
 FROM gj;
@@ -64,6 +65,9 @@ INSERT INTO latest(device_id, seq, report_at, received_at, verdict, failing, non
 SELECT id, 1, last, last, CASE WHEN failing IS NULL THEN 'compliant' ELSE 'noncompliant' END, failing,
        CASE WHEN failing IS NOT NULL THEN last END, hostname, os_id, os_version, os_id || ' ' || os_version
 FROM gr;
+-- the policy each latest report named: 1 in 100 devices on an older version
+INSERT INTO latest_policy(device_id, policy_id, version)
+SELECT id, 'default', CASE WHEN abs(hashint4(i + 23)) % 100 = 0 THEN 0 ELSE 1 END FROM g;
 DELETE FROM fleet_check_counts;
 INSERT INTO fleet_check_counts(check_id, status, n) SELECT check_id, status, count(*) FROM latest_checks GROUP BY 1, 2;
 DELETE FROM fleet_totals;

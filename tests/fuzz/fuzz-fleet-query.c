@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* GET /v1/fleet/devices query strings: filters, sort, limit, cursor. Whatever parses must
+/* GET /v1/fleet/devices query strings: filters (key=, policy= too), sort, limit, cursor. Whatever parses must
  * give a cursor that parses again under the same sort. */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,10 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         c = fleet_cursor_encode(q, q->cursor.key_int, q->cursor.key_text ? q->cursor.key_text : "k",
                                 q->cursor.device_id ? q->cursor.device_id : "d");
-        if (!c || asprintf(&again, "sort=%s%s&cursor=%s", q->descending ? "-" : "",
-                           fleet_sort_to_string(q->sort), c) < 0)
+        /* the cursor stays valid beside the key= and policy= filters it was made under */
+        if (!c || asprintf(&again, "sort=%s%s&cursor=%s%s%s%s", q->descending ? "-" : "",
+                           fleet_sort_to_string(q->sort), c, q->key_kind ? "&key=" : "",
+                           q->key_kind ? q->key_kind : "", q->policy_outdated ? "&policy=outdated" : "") < 0)
                 return 0;
-        if (fleet_query_parse(again, &q2, NULL) < 0)
+        if (fleet_query_parse(again, &q2, NULL) < 0 || !streq_ptr(q2->key_kind, q->key_kind) ||
+            q2->policy_outdated != q->policy_outdated)
                 abort();
         return 0;
 }

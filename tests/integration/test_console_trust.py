@@ -2,7 +2,9 @@
 """The console in a real headless Chromium: a device page lists and verifies every stored
 report even when they take more than one page of the API (it follows next_cursor, and the
 chain verifies across the page boundary), and a device whose last report predates the
-current policy carries the "on an older policy" badge and note, in English and French."""
+current policy carries the "on an older policy" badge and note, in English and French; the
+overview's count of those links to the list filtered by policy=outdated; the list shows
+each device's key kind and filters by it."""
 import hashlib
 import json
 
@@ -57,10 +59,25 @@ def test_devices_on_an_older_policy_are_badged(fleet, tmp_path, lang, badge):
         # English first: both devices reported under v1; then the quiet one reports under v2
         outdated = ["busy-laptop", "quiet-laptop"] if lang == "en-US" else ["busy-laptop"]
         assert counts["policy_outdated"].split("\n") == [str(len(outdated)), badge]
+        # the count links to exactly those devices
+        css(b, 'a[data-count="policy_outdated"]')[0].click()
+        wait(b, lambda d: "policy=outdated" in d.current_url and css(b, "#device-table table"))
+        assert sorted(a.text for a in css(b, "#device-table a[data-device]")) == outdated
+        assert css(b, 'select[name="policy"]')[0].get_attribute("value") == "outdated"
         b.driver.get(f"https://localhost:{fleet.port}/#/devices?sort=hostname")
-        wait(b, lambda d: css(b, "#device-table table"))
+        wait(b, lambda d: css(b, "#device-table table") and "policy=" not in d.current_url)
         rows = [r.text for r in css(b, "#device-table tbody tr")]
         assert [r.split()[0] for r in rows if badge in r] == outdated, rows
+        # the key column: both simulated laptops enrolled a key file
+        keys = css(b, "#device-table span[data-key]")
+        assert [k.get_attribute("data-key") for k in keys] == ["file", "file"]
+        assert {k.text for k in keys} == {"file" if lang == "en-US" else "fichier"}
+        assert css(b, "#device-table th")[-1].text == ("Key" if lang == "en-US" else "Clé")
+        # filtered by key kind from the form: nobody holds a TPM key here
+        sel = css(b, 'select[name="key"]')[0]
+        b.driver.execute_script("arguments[0].value = 'tpm'; arguments[0].dispatchEvent(new Event('change'))", sel)
+        wait(b, lambda d: "key=tpm" in d.current_url and css(b, "#device-table p") and
+             not css(b, "#device-table table"))
         # the quiet one reports under the current policy: no badge any more
         q = fleet.quiet
         claims = q.claims(iat=NOW, checks=[{"id": c, "status": "pass", "title": c, "summary": "ok", "remediation": None,

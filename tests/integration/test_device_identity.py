@@ -205,3 +205,51 @@ def test_policy_requiring_a_tpm_key_follows_the_server_record(srv):
     assert r.returncode != 0 and 'device_identity.key: "yubikey" is not "tpm" or "tpm_unverified"' in r.stderr, r
     r = set_policy(srv, device_identity={"require": True})
     assert r.returncode != 0 and "device_identity.require: unknown key" in r.stderr, r
+
+
+def test_key_kind_in_the_list_the_exports_and_vigiectl(srv):
+    token = srv.token()
+    filed = Laptop(srv, "filed", "file").enroll(token)
+    unverified = Laptop(srv, "unverified", "tpm").enroll(token)
+    prov = Laptop(srv, "pkcs11", "provider").enroll(token)
+    proven = Laptop(srv, "proven", "tpm").enroll(token)
+    legacy = Laptop(srv, "legacy", "file").enroll(token)
+    srv.write("UPDATE devices SET key_kind = 'tpm' WHERE id = $1", proven.id)  # as attestation records it
+    srv.write("UPDATE devices SET key_kind = 'unknown' WHERE id = $1", legacy.id)  # as a version-2 record migrates
+    unverified.report_key = proven.report_key = "tpm"
+    prov.report_key = "provider"
+    for d in (filed, unverified, prov, proven):
+        d.send()
+    kinds = {filed.id: "file", unverified.id: "tpm_unverified", prov.id: "provider", proven.id: "tpm",
+             legacy.id: "unknown"}
+
+    rows = srv.get_json("/v1/fleet/devices?limit=1000")["devices"]
+    assert {r["device_id"]: r["key_kind"] for r in rows} == kinds
+    for kind in ("tpm", "tpm_unverified", "file", "provider", "unknown"):
+        want = sorted(i for i, k in kinds.items() if k == kind)
+        got = [r["device_id"] for r in srv.get_json(f"/v1/fleet/devices?key={kind}")["devices"]]
+        assert got == want, kind
+        _, _, body = srv.request("GET", f"/v1/fleet/export?format=jsonl&key={kind}")
+        assert [json.loads(x)["device_id"] for x in body.decode().splitlines()] == want, kind
+    # with the other filters and a cursor: the two TPM-ish devices, one page each
+    q = "/v1/fleet/devices?key=tpm_unverified&status=compliant&sort=hostname&limit=1"
+    page = srv.get_json(q)
+    assert [r["hostname"] for r in page["devices"]] == ["unverified"] and page["next_cursor"] is None
+    _, _, body = srv.request("GET", "/v1/fleet/export?key=provider")
+    (header, line) = body.decode().splitlines()
+    assert header.split(",")[9:] == ["key_kind", "policy_id", "policy_version", "policy_current"]
+    assert line.split(",")[9:] == ["provider", "default", "1", "true"], line
+
+    out = srv.ctl("devices").stdout.splitlines()
+    assert out[0].split()[-1] == "KEY", out
+    for i, kind in kinds.items():
+        assert next(x for x in out if x.startswith(i)).split()[-1] == kind, out
+    r = srv.ctl("devices", "--key-kind", "tpm", "--json")
+    assert [d["device_id"] for d in r.json()["devices"]] == [proven.id], r
+    r = srv.ctl("devices", "--key-kind", "unknown", "--csv")
+    (header, line) = r.stdout.splitlines()
+    assert header.endswith(",KEY") and line.startswith(legacy.id) and line.endswith(",unknown"), r.stdout
+    r = srv.ctl("export", "--key-kind", "tpm_unverified", "--format", "jsonl")
+    assert [json.loads(x)["device_id"] for x in r.stdout.splitlines()] == [unverified.id], r
+    r = srv.ctl("devices", "--key-kind", "hsm")
+    assert r.returncode == 7 and 'key="hsm": expected one of tpm' in r.stderr, r

@@ -96,6 +96,11 @@ def test_summary_counts(fleet):
                "node-07", "node-08", "node-09"]),
     ("q=%25", []),                      # a literal '%', not a wildcard
     ("q=_", []),
+    # every simulated device enrolled a key file; all reported the current policy
+    ("key=file&q=e-0&status=noncompliant", ["node-00", "node-03", "node-06", "node-09"]),
+    ("key=tpm", []),
+    ("key=unknown", []),
+    ("policy=outdated", []),
 ])
 def test_filters(fleet, query, expected):
     assert sorted(names(fleet, query + "&sort=hostname&limit=1000")) == sorted(expected)
@@ -118,6 +123,7 @@ def test_rows(fleet):
     assert row["noncompliant_since"] == stamp(NOW - 10 * 60)
     assert row["last_report"] == stamp(NOW - 10 * 60)
     assert row["seq"] == 2 and row["flagged"] is False
+    assert row["key_kind"] == "file"
     echo = fleet.get_json("/v1/fleet/devices?status=any&sort=hostname&limit=1000")["devices"]
     echo = [d for d in echo if d["device_id"] == fleet.devs["echo"].id][0]
     assert echo["verdict"] == "pending" and echo["os"] is None and echo["last_report"] is None
@@ -165,6 +171,9 @@ def test_pagination(fleet, sort):
     ("colour=red", 'unknown parameter "colour"'),
     ("status=stale&status=flagged", "given twice"),
     ("q=%ZZ", "URL-encoded"),
+    ("key=hsm", 'key="hsm": expected one of tpm, tpm_unverified, file, provider, unknown'),
+    ("key=TPM", 'key="TPM"'),
+    ("policy=current", 'policy="current": expected outdated'),
 ])
 def test_bad_filter(fleet, query, reason):
     st, _, body = fleet.request("GET", "/v1/fleet/devices?" + query)
@@ -239,6 +248,12 @@ def test_export_csv_streamed(fleet):
     assert by_name["foxtrot"]["verdict"] == "stale"
     assert by_name["golf"]["verdict"] == "revoked"
     assert by_name["hotel"]["flagged"] == "true"
+    assert list(rows[0])[-4:] == ["key_kind", "policy_id", "policy_version", "policy_current"]
+    assert {r["key_kind"] for r in rows} == {"file"}
+    d = by_name["delta"]
+    assert (d["policy_id"], d["policy_version"], d["policy_current"]) == ("default", "1", "true")
+    e = {r["device_id"]: r for r in rows}[fleet.devs["echo"].id]  # never reported: the server does not know its policy
+    assert (e["policy_id"], e["policy_version"], e["policy_current"]) == ("", "", "")
     assert [r["device_id"] for r in rows] == sorted(r["device_id"] for r in rows)
 
 
@@ -246,9 +261,26 @@ def test_export_jsonl(fleet):
     st, headers, body = fleet.request("GET", "/v1/fleet/export?format=jsonl")
     assert st == 200
     lines = [json.loads(l) for l in body.decode().splitlines()]
-    assert len(lines) == 20 and {"device_id", "verdict", "failing_checks"} <= set(lines[0])
+    assert len(lines) == 20 and {"device_id", "verdict", "failing_checks", "key_kind"} <= set(lines[0])
     st, _, body = fleet.request("GET", "/v1/fleet/export?format=xml")
     assert st == 400 and b"csv or jsonl" in body
+
+
+@pytest.mark.parametrize("query,n", [("key=file", 20), ("key=tpm", 0), ("policy=outdated", 0),
+                                     ("key=file&policy=outdated", 0)])
+def test_export_filters(fleet, query, n):
+    st, _, body = fleet.request("GET", "/v1/fleet/export?format=jsonl&" + query)
+    assert st == 200 and len(body.decode().splitlines()) == n, body
+    st, _, body = fleet.request("GET", "/v1/fleet/export?" + query)
+    assert st == 200 and len(body.decode().splitlines()) == n + 1  # the header
+
+
+@pytest.mark.parametrize("query,reason", [("key=hsm", 'key="hsm"'), ("policy=new", 'policy="new"'),
+                                          ("status=stale", 'unknown parameter "status"')])
+def test_export_bad_filter(fleet, query, reason):
+    st, _, body = fleet.request("GET", "/v1/fleet/export?" + query)
+    err = json.loads(body)
+    assert st == 400 and err["error"] == "bad_filter" and reason in err["detail"], err
 
 
 ADMIN_ROUTES = ["/v1/fleet/summary", "/v1/fleet/devices", "/v1/fleet/devices?status=stale",

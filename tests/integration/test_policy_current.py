@@ -96,3 +96,52 @@ def test_devices_on_an_older_policy_are_marked(srv, tmp_path):
     assert srv.get_json("/v1/fleet/summary")["policy_outdated"] == 2
     exported = [json.loads(line) for line in srv.request("GET", "/v1/fleet/export?format=jsonl")[2].splitlines()]
     assert {x["device_id"]: x["policy_current"] for x in exported}[a.id] is False
+
+
+def ids(srv, query):
+    return [x["device_id"] for x in srv.get_json("/v1/fleet/devices?" + query)["devices"]]
+
+
+def test_the_devices_on_an_older_policy_are_one_filter_away(srv, tmp_path):
+    tok = srv.token()
+    a, b, c, gone, pending = (Device(srv) for _ in range(5))
+    for d in (a, b, c, gone, pending):
+        assert d.enroll(tok)[0] == 201
+    for d in (a, b, c, gone):
+        send(d, 1)
+    assert ids(srv, "policy=outdated") == []
+    publish(srv, tmp_path, 2, disk_encryption=True, patch_level=True, backup=False)
+    send(a, 2)
+    assert srv.cli("revoke", gone.id).returncode == 0
+    # not revoked, latest report named v1: what the summary counts (never-reported devices are not)
+    outdated = sorted([b.id, c.id])
+    assert ids(srv, "policy=outdated") == outdated
+    assert srv.get_json("/v1/fleet/summary")["policy_outdated"] == 2
+    # beside the other filters, and paged with a cursor
+    page = srv.get_json("/v1/fleet/devices?policy=outdated&status=compliant&limit=1")
+    assert [x["device_id"] for x in page["devices"]] == outdated[:1] and page["next_cursor"]
+    page = srv.get_json(f"/v1/fleet/devices?policy=outdated&status=compliant&limit=1&cursor={page['next_cursor']}")
+    assert [x["device_id"] for x in page["devices"]] == outdated[1:] and page["next_cursor"] is None
+    assert ids(srv, "policy=outdated&key=file") == outdated and ids(srv, "policy=outdated&key=tpm") == []
+    assert ids(srv, "policy=outdated&status=revoked") == []
+
+    _, _, body = srv.request("GET", "/v1/fleet/export?policy=outdated")
+    rows = [line.split(",") for line in body.decode().splitlines()]
+    assert rows[0][-3:] == ["policy_id", "policy_version", "policy_current"]
+    assert [(r[0], r[-3], r[-2], r[-1]) for r in rows[1:]] == [(i, "default", "1", "false") for i in outdated]
+    _, _, body = srv.request("GET", "/v1/fleet/export?format=jsonl&policy=outdated")
+    assert [json.loads(x)["device_id"] for x in body.decode().splitlines()] == outdated
+    _, _, body = srv.request("GET", "/v1/fleet/export")
+    current = next(r.split(",") for r in body.decode().splitlines() if r.startswith(a.id))
+    assert current[-3:] == ["default", "2", "true"]
+
+    r = srv.ctl("devices", "--policy-outdated", "--json")
+    assert [d["device_id"] for d in r.json()["devices"]] == outdated, r
+    r = srv.ctl("devices", "--policy-outdated")
+    assert [line.split()[0] for line in r.stdout.splitlines()[1:]] == outdated, r.stdout
+    r = srv.ctl("export", "--policy-outdated", "--key-kind", "file")
+    assert [line.split(",")[0] for line in r.stdout.splitlines()[1:]] == outdated, r
+    r = srv.ctl("export", "--policy-outdated", "--json")
+    assert [json.loads(x)["device_id"] for x in r.stdout.splitlines()] == outdated, r
+    st, _, body = srv.request("GET", "/v1/fleet/devices?policy=old")
+    assert st == 400 and 'policy=\\"old\\": expected outdated' in body.decode(), body
