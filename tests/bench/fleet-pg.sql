@@ -65,10 +65,12 @@ SELECT id, 1, last, last, CASE WHEN failing IS NULL THEN 'compliant' ELSE 'nonco
        CASE WHEN failing IS NOT NULL THEN last END, hostname, os_id, os_version, os_id || ' ' || os_version
 FROM gr;
 DELETE FROM fleet_check_counts;
-INSERT INTO fleet_check_counts(check_id, status, n) SELECT check_id, status, count(*) FROM latest_checks GROUP BY 1, 2;
+INSERT INTO fleet_check_counts(check_id, status, n) SELECT c.check_id, c.status, count(*) FROM latest_checks c
+JOIN devices d ON d.id = c.device_id WHERE d.revoked_at IS NULL GROUP BY 1, 2;
 DELETE FROM fleet_totals;
 INSERT INTO fleet_totals(name, n) SELECT 'devices', count(*) FROM devices UNION ALL
-SELECT verdict, count(*) FROM latest GROUP BY verdict;
+SELECT l.verdict, count(*) FROM latest l JOIN devices d ON d.id = l.device_id WHERE d.revoked_at IS NULL
+GROUP BY l.verdict;
 ALTER TABLE latest_checks ENABLE TRIGGER USER;
 ALTER TABLE latest ENABLE TRIGGER USER;
 ALTER TABLE devices ENABLE TRIGGER USER;
