@@ -17,9 +17,10 @@ static const char fleet_schema_sql[] =
         "CREATE INDEX IF NOT EXISTS fleet_latest_fresh ON latest(verdict, received_at);"
         /* the narrowest index of devices: what count(*) walks */
         "CREATE INDEX IF NOT EXISTS fleet_devices_seq ON devices(last_seq);"
-        /* the stale range, index-only with the verdict the summary splits it by */
+        /* the stale range, index-only with what the summary counts it by (verdict) and
+         * leaves out by (the revoked devices' ids) */
         "DROP INDEX IF EXISTS fleet_latest_received;"
-        "CREATE INDEX IF NOT EXISTS fleet_latest_stale ON latest(received_at, verdict);"
+        "CREATE INDEX IF NOT EXISTS fleet_latest_stale ON latest(received_at, verdict, device_id);"
         "CREATE INDEX IF NOT EXISTS fleet_checks_status ON latest_checks(check_id, status, device_id);"
         "CREATE INDEX IF NOT EXISTS fleet_devices_revoked ON devices(revoked_at) "
         "  WHERE revoked_at IS NOT NULL;"
@@ -221,11 +222,13 @@ static const char summary_sql[] =
         "    AND lp.version = (SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'policy_version')))";
 
 /* The stale devices that are not revoked, by verdict: taken out of the fresh counts. A range
- * of the index on latest(received_at, verdict), only as long as the stale devices are many. */
+ * of fleet_latest_stale, index-only, as long as the stale devices are many; the few revoked
+ * ids are read once into a set (NOT IN: hashed), not looked up per stale device (a row fetch
+ * each: 7 ms instead of 1 for 733 stale devices in SQLite). */
 static const char stale_sql[] =
-        "SELECT l.verdict, count(*) FROM latest l WHERE l.received_at < $1"
-        " AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.id = l.device_id AND d.revoked_at IS NOT NULL)"
-        " GROUP BY l.verdict";
+        "SELECT verdict, count(*) FROM latest WHERE received_at < $1"
+        " AND device_id NOT IN (SELECT id FROM devices WHERE revoked_at IS NOT NULL)"
+        " GROUP BY verdict";
 
 static const char check_counts_sql[] =
         "SELECT check_id, status, n FROM fleet_check_counts ORDER BY check_id, status";
