@@ -107,3 +107,17 @@ def test_revoked_devices_leave_the_counters_and_come_back(srv, tmp_path):
     srv.restart(NOW + 30 * 24 * 3600)
     devices, checks = summary(srv)
     assert (devices["stale"], devices["compliant"], devices["noncompliant"], devices["revoked"]) == (2, 0, 0, 1)
+
+
+@pytest.mark.parametrize("offset", [-60, 0, 60, 3600 + 60])
+def test_stale_at_the_bound(srv, offset):
+    """A device is stale once its last report is older than the bound: the summary sums the
+    hours before the bound's and counts the bound's own hour, which must meet exactly."""
+    d = Laptop(srv)
+    assert d.enroll(srv.token())[0] == 201
+    send(d, 1)
+    after = srv.get_json("/v1/fleet/summary")["stale_after_s"]
+    srv.restart(NOW + after + offset)
+    devices = srv.get_json("/v1/fleet/summary")["devices"]
+    stale = offset > 0  # received at NOW, stale when older than the bound
+    assert (devices["stale"], devices["compliant"]) == ((1, 0) if stale else (0, 1)), devices
