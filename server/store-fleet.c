@@ -267,9 +267,12 @@ static const char summary_sql[] =
         " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL),"
         " (SELECT count(*) FROM devices WHERE last_seq = -1 AND revoked_at IS NULL"
         "    AND enrolled_at < $1),"
-        " (SELECT count(*) FROM latest_policy lp JOIN devices d ON d.id = lp.device_id"
-        "    WHERE d.revoked_at IS NULL AND NOT (lp.policy_id = (SELECT value FROM meta WHERE key = 'policy_id')"
-        "    AND lp.version = (SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'policy_version')))";
+        /* latest_policy drives (SQLite walked every device into it: 5.7 ms at 20,000), the
+         * revoked ids read once */
+        " (SELECT count(*) FROM latest_policy lp"
+        "    WHERE NOT (lp.policy_id = (SELECT value FROM meta WHERE key = 'policy_id')"
+        "    AND lp.version = (SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'policy_version'))"
+        "    AND lp.device_id NOT IN (SELECT id FROM devices WHERE revoked_at IS NOT NULL))";
 
 /* The stale devices that are not revoked, by verdict: taken out of the fresh counts. The
  * hours before the stale bound's from fleet_hours, and the bound's own hour counted: a range
