@@ -9,7 +9,7 @@
 SET synchronous_commit = off;
 BEGIN;
 -- The triggers keep counters and alert events for one report at a time: off for the
--- load, the counters (fleet_check_counts, fleet_totals) are recomputed below.
+-- load, the counters (fleet_check_counts, fleet_totals, fleet_hours) are recomputed below.
 ALTER TABLE latest_checks DISABLE TRIGGER USER;
 ALTER TABLE latest DISABLE TRIGGER USER;
 ALTER TABLE devices DISABLE TRIGGER USER;
@@ -69,10 +69,15 @@ FROM gr;
 INSERT INTO latest_policy(device_id, policy_id, version)
 SELECT id, 'default', CASE WHEN abs(hashint4(i + 23)) % 100 = 0 THEN 0 ELSE 1 END FROM g;
 DELETE FROM fleet_check_counts;
-INSERT INTO fleet_check_counts(check_id, status, n) SELECT check_id, status, count(*) FROM latest_checks GROUP BY 1, 2;
+INSERT INTO fleet_check_counts(check_id, status, n) SELECT c.check_id, c.status, count(*) FROM latest_checks c
+JOIN devices d ON d.id = c.device_id WHERE d.revoked_at IS NULL GROUP BY 1, 2;
+DELETE FROM fleet_hours;
+INSERT INTO fleet_hours(hour, verdict, n) SELECT l.received_at / 3600, l.verdict, count(*) FROM latest l
+JOIN devices d ON d.id = l.device_id WHERE d.revoked_at IS NULL GROUP BY 1, 2;
 DELETE FROM fleet_totals;
 INSERT INTO fleet_totals(name, n) SELECT 'devices', count(*) FROM devices UNION ALL
-SELECT verdict, count(*) FROM latest GROUP BY verdict;
+SELECT l.verdict, count(*) FROM latest l JOIN devices d ON d.id = l.device_id WHERE d.revoked_at IS NULL
+GROUP BY l.verdict;
 ALTER TABLE latest_checks ENABLE TRIGGER USER;
 ALTER TABLE latest ENABLE TRIGGER USER;
 ALTER TABLE devices ENABLE TRIGGER USER;

@@ -1,10 +1,16 @@
 # SPDX-License-Identifier: MIT
-"""The summary's totals (fleet_totals, kept by triggers so that a million-device summary
-reads a few rows): right after enrollments and verdict changes, and rebuilt from the
-tables on a database that has none (one made before they existed)."""
+"""The summary's totals (fleet_totals, fleet_check_counts: kept by triggers so that a
+million-device summary reads a few rows): right after enrollments and verdict changes,
+revocations and their removal, and policy changes, on both backends; and rebuilt from the
+tables on a database that has none (one made before they existed) or older ones."""
 import sqlite3
 
+import pytest
+
 from fleet_util import NOW, Device, FleetServer
+from server_util import Device as Laptop, database, postgres  # noqa: F401 (postgres: fixture)
+from test_policy_current import send
+from test_trust import publish
 
 
 def test_totals_follow_verdicts_and_are_rebuilt(tmp_path):
@@ -31,3 +37,87 @@ def test_totals_follow_verdicts_and_are_rebuilt(tmp_path):
     s.start(now=NOW)
     assert s.get_json("/v1/fleet/summary")["devices"] == expected
     s.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def srv(request, tmp_path):
+    s = FleetServer(tmp_path, db=database(request)).start(now=NOW)
+    yield s
+    s.stop()
+
+
+def summary(srv):
+    j = srv.get_json("/v1/fleet/summary")
+    return j["devices"], j["checks"]
+
+
+def same_after_a_recount(srv, expected):
+    """The trigger-kept counters equal a count from the tables: the server recounts them at
+    start when their version mark is gone."""
+    srv.write("DELETE FROM meta WHERE key = 'fleet_counters'")
+    srv.restart(NOW)
+    assert summary(srv) == expected
+
+
+def test_revoked_devices_leave_the_counters_and_come_back(srv, tmp_path):
+    tok = srv.token()
+    a, b, c = Laptop(srv), Laptop(srv), Laptop(srv)
+    for d in (a, b, c):
+        assert d.enroll(tok)[0] == 201
+    send(a, 1)
+    send(b, 1, backup="fail")
+    send(c, 1, patch_level="warn")
+    devices, checks = summary(srv)
+    assert (devices["compliant"], devices["noncompliant"], devices["revoked"]) == (2, 1, 0)
+    assert checks["backup"] == {"pass": 2, "warn": 0, "fail": 1, "unknown": 0, "error": 0}
+
+    # revoked: its verdict and check statuses leave the counts at once
+    assert srv.cli("revoke", b.id).returncode == 0
+    devices, checks = summary(srv)
+    assert (devices["enrolled"], devices["compliant"], devices["noncompliant"], devices["revoked"]) == (2, 2, 0, 1)
+    assert checks["backup"]["fail"] == 0 and checks["backup"]["pass"] == 2
+    same_after_a_recount(srv, (devices, checks))
+
+    # a policy change re-evaluates every verdict, the revoked device's too: it stays out
+    publish(srv, tmp_path, 2, disk_encryption=True, patch_level=True, backup=False)
+    assert summary(srv) == (devices, checks)
+    # a check result dropped (as when a device stops reporting a check): a revoked
+    # device's leaves the counts as they are
+    srv.write("DELETE FROM latest_checks WHERE check_id = 'backup' AND device_id IN ($1, $2)", a.id, b.id)
+    checks["backup"]["pass"] -= 1
+    assert summary(srv) == (devices, checks)
+    same_after_a_recount(srv, (devices, checks))
+
+    # the revocation lifted by an operator (as the enrollment refusal says, in the database): it counts again,
+    # with the verdict the new policy gave it, and its next report moves it as any other
+    srv.write("UPDATE devices SET revoked_at = NULL WHERE id = $1", b.id)
+    srv.write("UPDATE certificates SET revoked_at = NULL WHERE device_id = $1", b.id)
+    devices, checks = summary(srv)
+    assert (devices["enrolled"], devices["compliant"], devices["noncompliant"], devices["revoked"]) == (3, 3, 0, 0)
+    assert checks["backup"]["pass"] == 1 and checks["patch_level"] == {"pass": 2, "warn": 1, "fail": 0,
+                                                                        "unknown": 0, "error": 0}
+    send(b, 2, patch_level="fail")
+    devices, checks = summary(srv)
+    assert (devices["compliant"], devices["noncompliant"]) == (2, 1)
+    assert checks["patch_level"]["fail"] == 1
+    same_after_a_recount(srv, (devices, checks))
+
+    # stale: a revoked stale device is counted as revoked only
+    assert srv.cli("revoke", c.id).returncode == 0
+    srv.restart(NOW + 30 * 24 * 3600)
+    devices, checks = summary(srv)
+    assert (devices["stale"], devices["compliant"], devices["noncompliant"], devices["revoked"]) == (2, 0, 0, 1)
+
+
+@pytest.mark.parametrize("offset", [-60, 0, 60, 3600 + 60])
+def test_stale_at_the_bound(srv, offset):
+    """A device is stale once its last report is older than the bound: the summary sums the
+    hours before the bound's and counts the bound's own hour, which must meet exactly."""
+    d = Laptop(srv)
+    assert d.enroll(srv.token())[0] == 201
+    send(d, 1)
+    after = srv.get_json("/v1/fleet/summary")["stale_after_s"]
+    srv.restart(NOW + after + offset)
+    devices = srv.get_json("/v1/fleet/summary")["devices"]
+    stale = offset > 0  # received at NOW, stale when older than the bound
+    assert (devices["stale"], devices["compliant"]) == ((1, 0) if stale else (0, 1)), devices
