@@ -3,6 +3,7 @@
 # server it holds, and the server started on a free port.
 # bench_init NAME   $work = a new scratch directory, with a server initialised in $work/srv
 # bench_serve       starts `vigie-server serve` on 127.0.0.1; sets $pid and $port
+. "$(dirname "$0")/measure.sh" # start_server
 bench_cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	rm -rf "$work"
@@ -16,13 +17,6 @@ bench_init() {
 }
 
 bench_serve() {
-	"$bin/vigie-server" serve --dir "$work/srv" --listen 127.0.0.1:0 2>"$work/server.log" &
-	pid=$!
-	port=
-	for _ in $(seq 100); do
-		port=$(sed -n 's/.*Listening on port \([0-9]*\).*/\1/p' "$work/server.log")
-		[ -n "$port" ] && break
-		sleep 0.1
-	done
-	[ -n "$port" ] || { cat "$work/server.log"; exit 1; }
+	start_server "$work/srv" "$work/server.log"
+	pid=$srv_pid
 }
