@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "curl-dl.h"
 #include "macro.h"
@@ -10,6 +11,7 @@
 static CurlApi api;
 static int api_state; /* 0: not loaded yet, 1: loaded, <0: failed */
 static pthread_once_t api_once = PTHREAD_ONCE_INIT;
+static char api_error[512];
 
 static void load(void) {
         static const struct {
@@ -31,12 +33,20 @@ static void load(void) {
         void *h = dlopen(CURL_DL_SONAME, RTLD_NOW | RTLD_LOCAL);
 
         api_state = -ELIBACC;
-        if (!h)
+        if (!h) {
+                const char *e = dlerror();
+                (void) snprintf(api_error, sizeof(api_error), "cannot load %s (%s): " CURL_DL_INSTALL, CURL_DL_SONAME,
+                                e ? e : "not found");
                 return;
+        }
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
                 void *f = dlsym(h, table[i].name);
-                if (!f)
+                if (!f) {
+                        (void) snprintf(api_error, sizeof(api_error),
+                                        "%s has no %s (too old): " CURL_DL_INSTALL " (a newer one),",
+                                        CURL_DL_SONAME, table[i].name);
                         return;
+                }
                 *(void **) ((char *) &api + table[i].offset) = f;
         }
         api_state = 1;
@@ -48,6 +58,10 @@ int curl_api_load(const CurlApi **ret) {
                 return api_state;
         *ret = &api;
         return 0;
+}
+
+const char *curl_api_error(void) {
+        return api_state < 0 ? api_error : NULL;
 }
 
 void curl_api_slist_freep(struct curl_slist **l) {
