@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "curl-dl.h"
+#include "dl-util.h"
 #include "macro.h"
 
 static CurlApi api;
@@ -14,10 +13,7 @@ static pthread_once_t api_once = PTHREAD_ONCE_INIT;
 static char api_error[512];
 
 static void load(void) {
-        static const struct {
-                const char *name;
-                size_t offset;
-        } table[] = {
+        static const DlSymbol table[] = {
                 { "curl_global_init", offsetof(CurlApi, global_init) },
                 { "curl_easy_init", offsetof(CurlApi, easy_init) },
                 { "curl_easy_setopt", offsetof(CurlApi, easy_setopt) },
@@ -29,27 +25,9 @@ static void load(void) {
                 { "curl_slist_append", offsetof(CurlApi, slist_append) },
                 { "curl_slist_free_all", offsetof(CurlApi, slist_free_all) },
         };
-        /* Never unloaded: libcurl keeps global state (curl_global_init). */
-        void *h = dlopen(CURL_DL_SONAME, RTLD_NOW | RTLD_LOCAL);
-
-        api_state = -ELIBACC;
-        if (!h) {
-                const char *e = dlerror();
-                (void) snprintf(api_error, sizeof(api_error), "cannot load %s (%s): " CURL_DL_INSTALL, CURL_DL_SONAME,
-                                e ? e : "not found");
-                return;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
-                void *f = dlsym(h, table[i].name);
-                if (!f) {
-                        (void) snprintf(api_error, sizeof(api_error),
-                                        "%s has no %s (too old): " CURL_DL_INSTALL " (a newer one),",
-                                        CURL_DL_SONAME, table[i].name);
-                        return;
-                }
-                *(void **) ((char *) &api + table[i].offset) = f;
-        }
-        api_state = 1;
+        int r = dl_load(CURL_DL_SONAME, table, ELEMENTSOF(table), &api, CURL_DL_INSTALL, api_error,
+                        sizeof(api_error));
+        api_state = r < 0 ? r : 1;
 }
 
 int curl_api_load(const CurlApi **ret) {
