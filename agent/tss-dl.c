@@ -8,8 +8,7 @@
 #define SYM(f) { #f, offsetof(TssApi, f) }
 
 static TssApi api;
-static int api_state; /* 0: not loaded yet, 1: loaded, <0: failed */
-static char api_error[512];
+static DlOnce once;
 
 int tss_api_load(const TssApi **ret, const char **ret_error) {
         static const DlSymbol esys[] = {
@@ -25,31 +24,17 @@ int tss_api_load(const TssApi **ret, const char **ret_error) {
         };
         static const DlSymbol tctildr[] = { SYM(Tss2_TctiLdr_Initialize), SYM(Tss2_TctiLdr_Finalize) };
         static const DlSymbol rc[] = { SYM(Tss2_RC_Decode) };
-        static const struct {
-                const char *soname;
-                const DlSymbol *table;
-                size_t n;
-        } libs[] = {
+        static const DlLibrary libs[] = {
                 { "libtss2-esys.so.0", esys, ELEMENTSOF(esys) },
                 { "libtss2-mu.so.0", mu, ELEMENTSOF(mu) },
                 { "libtss2-tctildr.so.0", tctildr, ELEMENTSOF(tctildr) },
                 { "libtss2-rc.so.0", rc, ELEMENTSOF(rc) },
         };
 
-        /* Enrollment runs in one thread: no once-guard needed. */
-        for (size_t i = 0; api_state == 0 && i < ELEMENTSOF(libs); i++) {
-                int r = dl_load(libs[i].soname, libs[i].table, libs[i].n, &api, TSS_DL_INSTALL, api_error,
-                                sizeof(api_error));
-                if (r < 0)
-                        api_state = r;
-        }
-        if (api_state == 0)
-                api_state = 1;
-        if (api_state < 0) {
-                if (ret_error)
-                        *ret_error = api_error;
-                return api_state;
-        }
+        /* Enrollment runs in one thread. */
+        int r = dl_load_once(&once, libs, ELEMENTSOF(libs), &api, TSS_DL_INSTALL, ret_error);
+        if (r < 0)
+                return r;
         *ret = &api;
         return 0;
 }

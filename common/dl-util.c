@@ -26,3 +26,18 @@ int dl_load(const char *soname, const DlSymbol *table, size_t n, void *api, cons
         }
         return 0;
 }
+
+int dl_load_once(DlOnce *o, const DlLibrary *libs, size_t n, void *api, const char *install_hint,
+                 const char **ret_error) {
+        for (size_t i = 0; o->state == 0 && i < n; i++) {
+                int r = dl_load(libs[i].soname, libs[i].table, libs[i].n, api, install_hint, o->error,
+                                sizeof(o->error));
+                if (r < 0)
+                        o->state = r;
+        }
+        if (o->state == 0)
+                o->state = 1;
+        if (o->state < 0 && ret_error)
+                *ret_error = o->error;
+        return o->state < 0 ? o->state : 0;
+}

@@ -18,3 +18,22 @@ typedef struct DlSymbol {
  * install_hint (which package to install). */
 int dl_load(const char *soname, const DlSymbol *table, size_t n, void *api, const char *install_hint,
             char *errbuf, size_t errsize);
+
+/* One library of a set loaded together, and the symbols it provides. */
+typedef struct DlLibrary {
+        const char *soname;
+        const DlSymbol *table;
+        size_t n;
+} DlLibrary;
+
+/* The outcome of loading a set once, kept for the process. */
+typedef struct DlOnce {
+        int state;       /* 0: not tried yet, 1: loaded, <0: failed */
+        char error[512]; /* what failed and what to install, when state < 0 */
+} DlOnce;
+
+/* dl_load() of each library into api, the first time only (not thread-safe: for code
+ * that runs in one thread). Returns 0, or -ELIBACC with *ret_error (when not NULL)
+ * pointing to o->error. */
+int dl_load_once(DlOnce *o, const DlLibrary *libs, size_t n, void *api, const char *install_hint,
+                 const char **ret_error);

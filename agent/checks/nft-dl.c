@@ -6,8 +6,7 @@
 #include "nft-dl.h"
 
 static NftApi api;
-static int api_state; /* 0: not loaded yet, 1: loaded, <0: failed */
-static char api_error[512];
+static DlOnce once;
 
 int nft_api_load(const NftApi **ret, const char **ret_error) {
         static const DlSymbol table[] = {
@@ -20,18 +19,12 @@ int nft_api_load(const NftApi **ret, const char **ret_error) {
                 { "nft_ctx_get_error_buffer", offsetof(NftApi, ctx_get_error_buffer) },
                 { "nft_run_cmd_from_buffer", offsetof(NftApi, run_cmd_from_buffer) },
         };
+        static const DlLibrary lib = { NFT_DL_SONAME, table, ELEMENTSOF(table) };
 
-        /* The checks run one after another in one thread: no once-guard needed. */
-        if (api_state == 0) {
-                int r = dl_load(NFT_DL_SONAME, table, ELEMENTSOF(table), &api, NFT_DL_INSTALL, api_error,
-                                sizeof(api_error));
-                api_state = r < 0 ? r : 1;
-        }
-        if (api_state < 0) {
-                if (ret_error)
-                        *ret_error = api_error;
-                return api_state;
-        }
+        /* The checks run one after another in one thread. */
+        int r = dl_load_once(&once, &lib, 1, &api, NFT_DL_INSTALL, ret_error);
+        if (r < 0)
+                return r;
         *ret = &api;
         return 0;
 }
