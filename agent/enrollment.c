@@ -223,7 +223,7 @@ int enroll_device(const AgentConfig *cfg, const char *token, const char *ca_file
                 .timeout = cfg->timeout,
         };
         if ((r = transport_new(&o, &t)) < 0)
-                return error_set(ret_error, r, _("cannot set up HTTPS: %s"), strerror(-r));
+                return error_set(ret_error, r, _("cannot set up HTTPS: %s"), transport_strerror(r));
         if (streq(identity_key_kind(key_uri, provider), "tpm") &&
             (r = enroll_attest_key(cfg, key_uri + strlen("file:"), csr, t, req, &err)) < 0) {
                 log_warning(ENROLL_ATTEST_FAILED, strnull(err));

@@ -40,7 +40,7 @@ int reporter_transport(const AgentConfig *c, const Identity *id, Transport **ret
         };
         r = transport_new(&o, ret);
         if (r < 0)
-                json_error(ret_error, "cannot set up HTTPS to \"%s\": %s", c->server_url, strerror(-r));
+                json_error(ret_error, "cannot set up HTTPS to \"%s\": %s", c->server_url, transport_strerror(r));
         return r;
 }
 

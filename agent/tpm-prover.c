@@ -5,10 +5,6 @@
 
 #include <openssl/asn1.h>
 #include <openssl/pem.h>
-#include <tss2/tss2_esys.h>
-#include <tss2/tss2_mu.h>
-#include <tss2/tss2_rc.h>
-#include <tss2/tss2_tctildr.h>
 
 #include "cleanup.h"
 #include "error-util.h"
@@ -18,11 +14,15 @@
 #include "macro.h"
 #include "tpm-prover.h"
 #include "tpm-key.h"
+#include "tss-dl.h"
 
 #define TSS2_KEY_PEM_NAME "TSS2 PRIVATE KEY"
 #define TSS2_KEY_FILE_MAX (16u * 1024)
 #define EK_CERT_MAX 4096
 #define NV_CHUNK 512
+
+/* Set by tpm_prover_collect(), which every TpmProver comes from. */
+static const TssApi *tss;
 
 struct TpmProver {
         TSS2_TCTI_CONTEXT *tcti;
@@ -93,18 +93,18 @@ TpmProver *tpm_prover_free(TpmProver *e) {
                 return NULL;
         if (e->esys) {
                 if (e->ek != ESYS_TR_NONE)
-                        (void) Esys_FlushContext(e->esys, e->ek);
+                        (void) tss->Esys_FlushContext(e->esys, e->ek);
                 if (e->ak != ESYS_TR_NONE)
-                        (void) Esys_FlushContext(e->esys, e->ak);
-                Esys_Finalize(&e->esys);
+                        (void) tss->Esys_FlushContext(e->esys, e->ak);
+                tss->Esys_Finalize(&e->esys);
         }
-        Tss2_TctiLdr_Finalize(&e->tcti);
+        tss->Tss2_TctiLdr_Finalize(&e->tcti);
         free(e);
         return NULL;
 }
 
 static int tss_error(char **ret_error, const char *what, TSS2_RC rc) {
-        return error_set(ret_error, -EIO, "%s: %s", what, Tss2_RC_Decode(rc));
+        return error_set(ret_error, -EIO, "%s: %s", what, tss->Tss2_RC_Decode(rc));
 }
 
 static int create_primary(ESYS_CONTEXT *esys, ESYS_TR hierarchy, const TPM2B_PUBLIC *template, ESYS_TR *ret,
@@ -113,7 +113,7 @@ static int create_primary(ESYS_CONTEXT *esys, ESYS_TR hierarchy, const TPM2B_PUB
         static const TPM2B_DATA outside = {};
         static const TPML_PCR_SELECTION pcrs = {};
 
-        return (int) Esys_CreatePrimary(esys, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
+        return (int) tss->Esys_CreatePrimary(esys, hierarchy, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
                                         template, &outside, &pcrs, ret, ret_public, NULL, NULL, NULL);
 }
 
@@ -125,9 +125,9 @@ static int read_ek_cert(ESYS_CONTEXT *esys, TPM2_HANDLE index, uint8_t *buf, siz
         int r = 0;
 
         *ret_size = 0;
-        if (Esys_TR_FromTPMPublic(esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv) != TSS2_RC_SUCCESS)
+        if (tss->Esys_TR_FromTPMPublic(esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv) != TSS2_RC_SUCCESS)
                 return 0; /* not defined: no certificate */
-        if (Esys_NV_ReadPublic(esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL) != TSS2_RC_SUCCESS) {
+        if (tss->Esys_NV_ReadPublic(esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL) != TSS2_RC_SUCCESS) {
                 r = -EIO;
                 goto out;
         }
@@ -140,20 +140,20 @@ static int read_ek_cert(ESYS_CONTEXT *esys, TPM2_HANDLE index, uint8_t *buf, siz
                 TPM2B_MAX_NV_BUFFER *data = NULL;
                 UINT16 n = (UINT16) MIN((size_t) NV_CHUNK, size - done);
 
-                if (Esys_NV_Read(esys, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, n, (UINT16) done,
+                if (tss->Esys_NV_Read(esys, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, n, (UINT16) done,
                                  &data) != TSS2_RC_SUCCESS || data->size != n) {
-                        Esys_Free(data);
+                        tss->Esys_Free(data);
                         r = -EIO;
                         goto out;
                 }
                 memcpy(buf + done, data->buffer, n);
-                Esys_Free(data);
+                tss->Esys_Free(data);
                 done += n;
         }
         *ret_size = size;
 out:
-        Esys_Free(pub);
-        (void) Esys_TR_Close(esys, &nv);
+        tss->Esys_Free(pub);
+        (void) tss->Esys_TR_Close(esys, &nv);
         return r;
 }
 
@@ -196,11 +196,11 @@ static int read_key_blob(const char *path, TPM2B_PUBLIC *ret_pub, TPM2B_PRIVATE 
         if (n != 2 || parent < 0 || parent > UINT32_MAX)
                 goto out;
         off = 0;
-        if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(parts[0]->data, (size_t) parts[0]->length, &off, ret_pub) !=
+        if (tss->Tss2_MU_TPM2B_PUBLIC_Unmarshal(parts[0]->data, (size_t) parts[0]->length, &off, ret_pub) !=
                     TSS2_RC_SUCCESS)
                 goto out;
         off = 0;
-        if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(parts[1]->data, (size_t) parts[1]->length, &off, ret_priv) !=
+        if (tss->Tss2_MU_TPM2B_PRIVATE_Unmarshal(parts[1]->data, (size_t) parts[1]->length, &off, ret_priv) !=
                     TSS2_RC_SUCCESS)
                 goto out;
         *ret_parent = (uint32_t) parent;
@@ -224,7 +224,7 @@ static int add_b64(json_object *o, const char *key, const uint8_t *buf, size_t s
         ({                                                                                              \
                 uint8_t _b[sizeof(*(value)) + 16];                                                      \
                 size_t _off = 0;                                                                        \
-                Tss2_MU_##type##_Marshal((value), _b, sizeof(_b), &_off) == TSS2_RC_SUCCESS             \
+                tss->Tss2_MU_##type##_Marshal((value), _b, sizeof(_b), &_off) == TSS2_RC_SUCCESS             \
                         ? add_b64((o), (key), _b, _off)                                                 \
                         : -EINVAL;                                                                      \
         })
@@ -255,7 +255,7 @@ static int load_ek(TpmProver *e, json_object *j, char **ret_error) {
         if (rc != TSS2_RC_SUCCESS)
                 return tss_error(ret_error, "cannot load the endorsement key", rc);
         r = ADD_MARSHALLED(j, "ek_public", TPM2B_PUBLIC, pub);
-        Esys_Free(pub);
+        tss->Esys_Free(pub);
         if (r >= 0 && cert_size > 0)
                 r = add_b64(j, "ek_certificate", cert, cert_size);
         return r;
@@ -275,14 +275,14 @@ static int load_key(TpmProver *e, const char *key_path, ESYS_TR *ret_key, TPM2B_
         if (parent_handle == TPM2_RH_OWNER)
                 rc = create_primary(e->esys, ESYS_TR_RH_OWNER, &srk_template, &parent, NULL);
         else
-                rc = Esys_TR_FromTPMPublic(e->esys, parent_handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &parent);
+                rc = tss->Esys_TR_FromTPMPublic(e->esys, parent_handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &parent);
         if (rc != TSS2_RC_SUCCESS)
                 return tss_error(ret_error, "cannot load the storage key of the device key", rc);
-        rc = Esys_Load(e->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, ret_pub, ret_key);
+        rc = tss->Esys_Load(e->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, ret_pub, ret_key);
         if (parent_handle == TPM2_RH_OWNER)
-                (void) Esys_FlushContext(e->esys, parent);
+                (void) tss->Esys_FlushContext(e->esys, parent);
         else
-                (void) Esys_TR_Close(e->esys, &parent);
+                (void) tss->Esys_TR_Close(e->esys, &parent);
         explicit_bzero(&priv, sizeof(priv));
         return rc == TSS2_RC_SUCCESS ? 0 : tss_error(ret_error, "the TPM cannot load the device key", rc);
 }
@@ -300,9 +300,9 @@ static int certify(TpmProver *e, const char *key_path, json_object *j, char **re
         r = load_key(e, key_path, &key, &key_pub, ret_error);
         if (r < 0)
                 return r;
-        rc = Esys_Certify(e->esys, key, e->ak, ESYS_TR_PASSWORD, ESYS_TR_PASSWORD, ESYS_TR_NONE, &qualifying, &scheme,
+        rc = tss->Esys_Certify(e->esys, key, e->ak, ESYS_TR_PASSWORD, ESYS_TR_PASSWORD, ESYS_TR_NONE, &qualifying, &scheme,
                           &attest, &sig);
-        (void) Esys_FlushContext(e->esys, key);
+        (void) tss->Esys_FlushContext(e->esys, key);
         if (rc != TSS2_RC_SUCCESS)
                 return tss_error(ret_error, "TPM2_Certify of the device key failed", rc);
         r = ADD_MARSHALLED(j, "key_public", TPM2B_PUBLIC, &key_pub);
@@ -310,19 +310,24 @@ static int certify(TpmProver *e, const char *key_path, json_object *j, char **re
                 r = add_b64(j, "attest", attest->attestationData, attest->size);
         if (r >= 0)
                 r = ADD_MARSHALLED(j, "signature", TPMT_SIGNATURE, sig);
-        Esys_Free(attest);
-        Esys_Free(sig);
+        tss->Esys_Free(attest);
+        tss->Esys_Free(sig);
         return r;
 }
 
 int tpm_prover_collect(const char *tcti, const char *key_path, TpmProver **ret, json_object **ret_json,
                          char **ret_error) {
-        _cleanup_(tpm_prover_freep) TpmProver *e = calloc(1, sizeof(TpmProver));
-        _cleanup_json_ json_object *j = json_object_new_object();
+        _cleanup_(tpm_prover_freep) TpmProver *e = NULL;
+        _cleanup_json_ json_object *j = NULL;
         TPM2B_PUBLIC *ak_pub = NULL;
+        const char *err;
         TSS2_RC rc;
         int r;
 
+        if ((r = tss_api_load(&tss, &err)) < 0)
+                return error_set(ret_error, r, "%s", err);
+        e = calloc(1, sizeof(TpmProver));
+        j = json_object_new_object();
         if (!e || !j)
                 return -ENOMEM;
         e->ek = e->ak = ESYS_TR_NONE;
@@ -330,9 +335,9 @@ int tpm_prover_collect(const char *tcti, const char *key_path, TpmProver **ret, 
          * matters ourselves ($TSS2_LOG, when set, wins). */
         (void) setenv("TSS2_LOG", "all+NONE", 0);
         tcti = tpm_tcti_resolve(tcti);
-        rc = Tss2_TctiLdr_Initialize(tcti, &e->tcti);
+        rc = tss->Tss2_TctiLdr_Initialize(tcti, &e->tcti);
         if (rc == TSS2_RC_SUCCESS)
-                rc = Esys_Initialize(&e->esys, e->tcti, NULL);
+                rc = tss->Esys_Initialize(&e->esys, e->tcti, NULL);
         if (rc != TSS2_RC_SUCCESS)
                 return tss_error(ret_error, "cannot open the TPM", rc);
         r = load_ek(e, j, ret_error);
@@ -342,7 +347,7 @@ int tpm_prover_collect(const char *tcti, const char *key_path, TpmProver **ret, 
         if (rc != TSS2_RC_SUCCESS)
                 return tss_error(ret_error, "cannot create the attestation key", rc);
         r = ADD_MARSHALLED(j, "ak_public", TPM2B_PUBLIC, ak_pub);
-        Esys_Free(ak_pub);
+        tss->Esys_Free(ak_pub);
         if (r >= 0)
                 r = certify(e, key_path, j, ret_error);
         if (r < 0)
@@ -358,7 +363,7 @@ int tpm_prover_collect(const char *tcti, const char *key_path, TpmProver **ret, 
                 _cleanup_free_ uint8_t *_b = NULL;                                                      \
                 size_t _n = 0, _off = 0;                                                                \
                 base64url_decode((s), strlen(s), sizeof(*(ret)) + 16, &_b, &_n) >= 0 &&                 \
-                                Tss2_MU_##type##_Unmarshal(_b, _n, &_off, (ret)) == TSS2_RC_SUCCESS &&  \
+                                tss->Tss2_MU_##type##_Unmarshal(_b, _n, &_off, (ret)) == TSS2_RC_SUCCESS &&  \
                                 _off == _n                                                              \
                         ? 0                                                                             \
                         : -EBADMSG;                                                                     \
@@ -377,20 +382,20 @@ int tpm_prover_activate(TpmProver *e, const char *blob, const char *secret, char
             DECODE_MARSHALLED(secret, TPM2B_ENCRYPTED_SECRET, &seed) < 0)
                 return error_set(ret_error, -EBADMSG, "the server's credential is not a TPM credential");
         /* The EK is used through its policy: PolicySecret of the endorsement hierarchy. */
-        rc = Esys_StartAuthSession(e->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+        rc = tss->Esys_StartAuthSession(e->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                    NULL, TPM2_SE_POLICY, &no_sym, TPM2_ALG_SHA256, &session);
         if (rc == TSS2_RC_SUCCESS)
-                rc = Esys_PolicySecret(e->esys, ESYS_TR_RH_ENDORSEMENT, session, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                rc = tss->Esys_PolicySecret(e->esys, ESYS_TR_RH_ENDORSEMENT, session, ESYS_TR_PASSWORD, ESYS_TR_NONE,
                                        ESYS_TR_NONE, NULL, NULL, NULL, 0, NULL, NULL);
         if (rc == TSS2_RC_SUCCESS)
-                rc = Esys_ActivateCredential(e->esys, e->ak, e->ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE, &id,
+                rc = tss->Esys_ActivateCredential(e->esys, e->ak, e->ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE, &id,
                                              &seed, &cred);
         if (session != ESYS_TR_NONE)
-                (void) Esys_FlushContext(e->esys, session);
+                (void) tss->Esys_FlushContext(e->esys, session);
         if (rc != TSS2_RC_SUCCESS)
                 return tss_error(ret_error, "TPM2_ActivateCredential failed", rc);
         r = base64url_encode(cred->buffer, cred->size, ret, NULL);
         explicit_bzero(cred->buffer, cred->size);
-        Esys_Free(cred);
+        tss->Esys_Free(cred);
         return r;
 }

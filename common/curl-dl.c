@@ -1,21 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
 
 #include "curl-dl.h"
+#include "dl-util.h"
 #include "macro.h"
 
 static CurlApi api;
 static int api_state; /* 0: not loaded yet, 1: loaded, <0: failed */
 static pthread_once_t api_once = PTHREAD_ONCE_INIT;
+static char api_error[512];
 
 static void load(void) {
-        static const struct {
-                const char *name;
-                size_t offset;
-        } table[] = {
+        static const DlSymbol table[] = {
                 { "curl_global_init", offsetof(CurlApi, global_init) },
                 { "curl_easy_init", offsetof(CurlApi, easy_init) },
                 { "curl_easy_setopt", offsetof(CurlApi, easy_setopt) },
@@ -27,19 +25,9 @@ static void load(void) {
                 { "curl_slist_append", offsetof(CurlApi, slist_append) },
                 { "curl_slist_free_all", offsetof(CurlApi, slist_free_all) },
         };
-        /* Never unloaded: libcurl keeps global state (curl_global_init). */
-        void *h = dlopen(CURL_DL_SONAME, RTLD_NOW | RTLD_LOCAL);
-
-        api_state = -ELIBACC;
-        if (!h)
-                return;
-        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
-                void *f = dlsym(h, table[i].name);
-                if (!f)
-                        return;
-                *(void **) ((char *) &api + table[i].offset) = f;
-        }
-        api_state = 1;
+        int r = dl_load(CURL_DL_SONAME, table, ELEMENTSOF(table), &api, CURL_DL_INSTALL, api_error,
+                        sizeof(api_error));
+        api_state = r < 0 ? r : 1;
 }
 
 int curl_api_load(const CurlApi **ret) {
@@ -48,6 +36,10 @@ int curl_api_load(const CurlApi **ret) {
                 return api_state;
         *ret = &api;
         return 0;
+}
+
+const char *curl_api_error(void) {
+        return api_state < 0 ? api_error : NULL;
 }
 
 void curl_api_slist_freep(struct curl_slist **l) {

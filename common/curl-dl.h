@@ -22,9 +22,12 @@ typedef struct CurlApi {
 } CurlApi;
 
 #define CURL_DL_SONAME "libcurl.so.4"
+#define CURL_DL_INSTALL "install the package libcurl4 (Debian, Ubuntu) or libcurl (Fedora, RHEL)"
 
 /* The loaded library (once per process). Returns 0, or -ELIBACC when libcurl.so.4 or one
  * of its functions cannot be loaded (the package libcurl4 is missing or too old). */
 int curl_api_load(const CurlApi **ret);
+/* After -ELIBACC: what could not be loaded and which package to install; else NULL. */
+const char *curl_api_error(void);
 /* For _cleanup_: frees a list made with the loaded library's slist_append. */
 void curl_api_slist_freep(struct curl_slist **l);

@@ -83,6 +83,11 @@ X509 *transport_client_cert(const Transport *t) {
         return t->cert;
 }
 
+const char *transport_strerror(int r) {
+        const char *e = r == -ELIBACC ? curl_api_error() : NULL;
+        return e ? e : strerror(-r);
+}
+
 int transport_new(const TransportOptions *o, Transport **ret) {
         _cleanup_(transport_freep) Transport *t = NULL;
         long connect_ms = (long) ((o->connect_timeout ?: 10 * USEC_PER_SEC) / USEC_PER_MSEC);

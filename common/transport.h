@@ -38,6 +38,9 @@ typedef struct Transport Transport;
 
 /* Copies what it needs (takes references on cert and key). -EINVAL for a URL not https. */
 int transport_new(const TransportOptions *o, Transport **ret);
+/* What transport_new's error r means, for a message: with -ELIBACC, which library could
+ * not be loaded and which package to install; otherwise strerror(-r). */
+const char *transport_strerror(int r);
 Transport *transport_free(Transport *t);
 /* The client certificate this transport presents; NULL for enrollment. */
 X509 *transport_client_cert(const Transport *t);

@@ -123,7 +123,7 @@ static int transport(const Gate *g, Transport **ret) {
                                                 .max_response = GATE_REPLY_MAX },
                           ret);
         if (r < 0)
-                return log_error_errno(r, "Cannot set up HTTPS to \"%s\": %m.", g->server);
+                return log_error_errno(r, "Cannot set up HTTPS to \"%s\": %s.", g->server, transport_strerror(r));
         return 0;
 }
 

@@ -160,7 +160,7 @@ static int ctl_transport(CtlConfig *c, Transport **ret) {
                                                 .max_response = VIGIECTL_BODY_MAX },
                           &c->transport);
         if (r < 0) {
-                fprintf(stderr, _("vigiectl: cannot set up HTTPS to %s: %s\n"), c->server, strerror(-r));
+                fprintf(stderr, _("vigiectl: cannot set up HTTPS to %s: %s\n"), c->server, transport_strerror(r));
                 return VIGIECTL_EXIT_INTERNAL;
         }
         *ret = c->transport;

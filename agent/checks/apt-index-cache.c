@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -220,14 +221,23 @@ int apt_index_cache_parse(const void *data, size_t size, const char *name, const
         return 0;
 }
 
-int apt_index_cache_load(const char *cache_dir, const char *name, const AptIndexKey *key, AptIndexRecordFunc cb,
-                         void *userdata) {
-        _cleanup_free_ char *path = path_join(cache_dir, name);
+/* The name a digest's header carries: the file's, followed by the scope when there is one
+ * (a newline cannot be in a file name of the lists directory, so the two cannot meet). */
+static char *header_name(const char *name, const char *scope) {
+        char *s;
+        if (!scope)
+                return strdup(name);
+        return asprintf(&s, "%s\n%s", name, scope) < 0 ? NULL : s;
+}
+
+int apt_index_cache_load(const char *cache_dir, const char *name, const char *scope, const AptIndexKey *key,
+                         AptIndexRecordFunc cb, void *userdata) {
+        _cleanup_free_ char *path = path_join(cache_dir, name), *hname = header_name(name, scope);
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
         int r;
 
-        if (!path)
+        if (!path || !hname)
                 return -ENOMEM;
         /* Mapped, not read: no copy of megabytes into memory of our own. Digests are only
          * ever replaced by rename, never rewritten in place, so the mapping stays whole. */
@@ -242,7 +252,7 @@ int apt_index_cache_load(const char *cache_dir, const char *name, const AptIndex
         if (data == MAP_FAILED)
                 return errno == ENOMEM ? -ENOMEM : 0;
         (void) madvise(data, (size_t) st.st_size, MADV_SEQUENTIAL);
-        r = apt_index_cache_parse(data, (size_t) st.st_size, name, key, cb, userdata);
+        r = apt_index_cache_parse(data, (size_t) st.st_size, hname, key, cb, userdata);
         (void) munmap(data, (size_t) st.st_size);
         if (r == -EBADMSG || r == -ESTALE) {
                 log_debug("The index digest \"%s\" is %s, reading its file.", path,
@@ -252,15 +262,16 @@ int apt_index_cache_load(const char *cache_dir, const char *name, const AptIndex
         return r < 0 ? r : 1;
 }
 
-void apt_index_cache_save(AptIndexCacheWriter *w, const char *cache_dir, const char *name, const AptIndexKey *key) {
-        _cleanup_free_ char *path = path_join(cache_dir, name);
+void apt_index_cache_save(AptIndexCacheWriter *w, const char *cache_dir, const char *name, const char *scope,
+                          const AptIndexKey *key) {
+        _cleanup_free_ char *path = path_join(cache_dir, name), *hname = header_name(name, scope);
         const uint8_t *data;
         size_t size;
         int r;
 
-        if (!path)
+        if (!path || !hname)
                 return;
-        r = apt_index_cache_writer_finish(w, name, key, &data, &size);
+        r = apt_index_cache_writer_finish(w, hname, key, &data, &size);
         if (r >= 0)
                 r = mkdir_p(cache_dir, 0700);
         if (r >= 0)

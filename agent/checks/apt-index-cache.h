@@ -17,7 +17,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define APT_INDEX_CACHE_DIR "cache/apt-index"
+#define APT_INDEX_CACHE_DIR "apt-index"         /* under STATE_DIRECTORY/cache */
+#define APT_INSTALLED_CACHE_DIR "apt-installed" /* the installed packages' part */
 /* A list's digest is ~7 % of its text; refuse to write or read anything absurd. */
 #define APT_INDEX_CACHE_MAX (256u * 1024 * 1024)
 
@@ -65,9 +66,12 @@ int apt_index_cache_parse(const void *data, size_t size, const char *name, const
 
 /* The digest cache_dir/name, when it describes the file with key: calls cb per record and
  * returns 1; 0 when there is none usable (missing, stale, damaged: the caller reads the
- * file itself); <0 for -ENOMEM or cb's error. */
-int apt_index_cache_load(const char *cache_dir, const char *name, const AptIndexKey *key, AptIndexRecordFunc cb,
-                         void *userdata);
+ * file itself); <0 for -ENOMEM or cb's error. scope (NULL: none) names what a partial
+ * digest was made for (a subset of the records valid for one dpkg status, say): it is
+ * stored with the name and must match too. */
+int apt_index_cache_load(const char *cache_dir, const char *name, const char *scope, const AptIndexKey *key,
+                         AptIndexRecordFunc cb, void *userdata);
 /* Writes w's digest as cache_dir/name (directory 0700, file 0600, atomically); a failure
  * only costs the next run a read of the file (debug log). */
-void apt_index_cache_save(AptIndexCacheWriter *w, const char *cache_dir, const char *name, const AptIndexKey *key);
+void apt_index_cache_save(AptIndexCacheWriter *w, const char *cache_dir, const char *name, const char *scope,
+                          const AptIndexKey *key);

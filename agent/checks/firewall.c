@@ -15,13 +15,13 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 
-#include <nftables/libnftables.h>
 
 #include "checks.h"
 #include "cleanup.h"
 #include "i18n.h"
 #include "json-util.h"
 #include "macro.h"
+#include "nft-dl.h"
 #include "nft-ruleset.h"
 #include "parse-util.h"
 
@@ -32,11 +32,6 @@ typedef struct PolicyFirewall {
         bool require_inbound_default_deny;
         char **allowed_inbound_ports;  /* "22/tcp", "60000-61000/udp" */
 } PolicyFirewall;
-
-static void nft_ctx_freep(struct nft_ctx **c) {
-        if (*c)
-                nft_ctx_free(*c);
-}
 
 /* libnftables exits the whole process when it cannot open its netlink socket (nftables
  * 1.0's netlink_init_error()), as under a RestrictAddressFamilies= without AF_NETLINK:
@@ -50,27 +45,35 @@ static int netlink_usable(void) {
  * without AF_NETLINK; -EPERM without CAP_NET_ADMIN: nfnetlink answers no request, not even
  * a listing, from a process without it. */
 static int list_ruleset(char **ret, char **ret_error) {
-        _cleanup_(nft_ctx_freep) struct nft_ctx *nft = NULL;
+        const NftApi *nft;
         const char *out, *err;
         int r;
 
         if ((r = netlink_usable()) < 0)
                 return r;
-        nft = nft_ctx_new(NFT_CTX_DEFAULT);
-        if (!nft)
+        if ((r = nft_api_load(&nft, &err)) < 0) {
+                if (ret_error)
+                        *ret_error = strdup(err);
+                return r;
+        }
+        struct nft_ctx *c = nft->ctx_new(NFT_CTX_DEFAULT);
+        if (!c)
                 return -ENOMEM;
-        nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
-        if (nft_ctx_buffer_output(nft) != 0 || nft_ctx_buffer_error(nft) != 0)
-                return -ENOMEM;
-        if (nft_run_cmd_from_buffer(nft, "list ruleset") != 0) {
-                err = nft_ctx_get_error_buffer(nft);
+        nft->ctx_output_set_flags(c, NFT_CTX_OUTPUT_JSON);
+        if (nft->ctx_buffer_output(c) != 0 || nft->ctx_buffer_error(c) != 0)
+                r = -ENOMEM;
+        else if (nft->run_cmd_from_buffer(c, "list ruleset") != 0) {
+                err = nft->ctx_get_error_buffer(c);
                 if (ret_error)
                         *ret_error = strndup(strempty(err), strcspn(strempty(err), "\n"));
-                return err && strstr(err, "Operation not permitted") ? -EPERM : -EIO;
+                r = err && strstr(err, "Operation not permitted") ? -EPERM : -EIO;
+        } else {
+                out = nft->ctx_get_output_buffer(c);
+                *ret = strdup(out && *out ? out : "{\"nftables\":[]}");
+                r = *ret ? 0 : -ENOMEM;
         }
-        out = nft_ctx_get_output_buffer(nft);
-        *ret = strdup(out && *out ? out : "{\"nftables\":[]}");
-        return *ret ? 0 : -ENOMEM;
+        nft->ctx_free(c);
+        return r;
 }
 
 typedef struct Walk {
@@ -243,7 +246,10 @@ static int verdict(const PolicyFirewall *p, const Findings *f, CheckResult *res)
 /* Why the ruleset could not be read, so that an operator knows what to grant: the cause in
  * the evidence, in words in the summary (docs/hardening.md). */
 static int unreadable(CheckResult *res, int r, const char *err) {
-        const char *cause = r == -EPERM ? "missing_cap_net_admin" : err ? "netlink_error" : "no_netlink_socket";
+        const char *cause = r == -EPERM     ? "missing_cap_net_admin"
+                            : r == -ELIBACC ? "no_libnftables"
+                            : err           ? "netlink_error"
+                                            : "no_netlink_socket";
 
         if (json_add_string(res->evidence, "cause", cause) < 0 ||
             json_add_string(res->evidence, "detail", err && *err ? err : strerror(-r)) < 0)

@@ -5,6 +5,7 @@
  * apt's lists are, whether unattended-upgrades runs and whether a reboot is due. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +38,19 @@
 typedef struct Scan {
         AptCache *cache;
         uint32_t file_index;
-        AptIndexCacheWriter *writer; /* building the list's digest: every stanza counts */
+        AptIndexCacheWriter *writer;    /* building the list's digest: every stanza counts */
+        AptIndexCacheWriter *installed; /* building its installed part: the stanzas kept */
 } Scan;
 
 static int add_record(const AptIndexRecord *rec, void *userdata) {
         Scan *s = userdata;
         AptPackage *p = apt_cache_find(s->cache, rec->name, rec->name_len, rec->arch, rec->arch_len);
+        int r;
+
         if (!p)
                 return 0;
+        if (s->installed && (r = apt_index_cache_writer_add(s->installed, rec)) < 0)
+                return r;
         return apt_cache_add_version(s->cache, p, s->file_index, rec->version, rec->version_len, rec->phased,
                                      rec->hash, rec->size);
 }
@@ -116,32 +122,49 @@ static void prune_digests(int lists_fd, const char *cache_dir) {
                                         de->d_name);
 }
 
-static int scan_list(AptCache *cache, int lists_fd, uint32_t file_index, const char *cache_dir, char **ret_error) {
+/* Two digests per list (apt-index-cache.h): DIR/apt-index/NAME holds every stanza and is
+ * valid while the list is unchanged; DIR/apt-installed/NAME holds the stanzas of installed
+ * packages only — all a run keeps — and is valid while neither the list nor dpkg's status
+ * changed (its scope). An hourly run on an unchanged system reads only the second: a few
+ * thousand records instead of every package of every list. */
+static int scan_list(AptCache *cache, int lists_fd, uint32_t file_index, const AptDigests *dg, char **ret_error) {
         _cleanup_(apt_index_reader_freep) AptIndexReader *reader = NULL;
-        _cleanup_(apt_index_cache_writer_done) AptIndexCacheWriter writer = {};
+        _cleanup_(apt_index_cache_writer_done) AptIndexCacheWriter writer = {}, installed = {};
         const char *name = cache->files[file_index].name;
-        Scan scan = { cache, file_index, NULL };
+        Scan scan = { cache, file_index, NULL, NULL };
         AptIndexKey key;
         struct stat st;
-        int r, fd = openat(lists_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        int r;
+        _cleanup_close_ int fd = openat(lists_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
         if (fd < 0) {
                 r = -errno;
                 return json_error(ret_error, "cannot open \"%s\": %s", name, strerror(-r)), r;
         }
-        r = apt_index_reader_new(fd, cache->files[file_index].compression, &reader);
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
-        if (cache_dir && fstat(fd, &st) >= 0) {
+        bool digests = dg && dg->lists_dir && fstat(fd, &st) >= 0;
+        if (digests) {
                 apt_index_key_from_stat(&st, &key);
-                r = apt_index_cache_load(cache_dir, name, &key, add_record, &scan);
-                if (r != 0)
-                        return r < 0 ? r : 0;
+                if (dg->installed_dir && dg->scope) {
+                        r = apt_index_cache_load(dg->installed_dir, name, dg->scope, &key, add_record, &scan);
+                        if (r != 0)
+                                return r < 0 ? r : 0;
+                        scan.installed = &installed;
+                }
+                r = apt_index_cache_load(dg->lists_dir, name, NULL, &key, add_record, &scan);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        if (scan.installed)
+                                apt_index_cache_save(&installed, dg->installed_dir, name, dg->scope, &key);
+                        return 0;
+                }
                 scan.writer = &writer;
         }
         (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        r = apt_index_reader_new(fd, cache->files[file_index].compression, &reader);
+        if (r < 0)
+                return r;
+        TAKE_FD(fd); /* the reader's now */
         r = apt_index_foreach_stanza(reader, on_stanza, &scan);
         if (r == -EBADMSG)
                 return json_error(ret_error, "\"%s\" is corrupt or truncated", name), r;
@@ -150,12 +173,14 @@ static int scan_list(AptCache *cache, int lists_fd, uint32_t file_index, const c
         if (r < 0)
                 return json_error(ret_error, "cannot read \"%s\": %s", name, strerror(-r)), r;
         if (scan.writer)
-                apt_index_cache_save(&writer, cache_dir, name, &key);
+                apt_index_cache_save(&writer, dg->lists_dir, name, NULL, &key);
+        if (scan.installed)
+                apt_index_cache_save(&installed, dg->installed_dir, name, dg->scope, &key);
         return 0;
 }
 
-int apt_scan_lists(AptCache *cache, int lists_fd, const AptSources *sources, const char *cache_dir,
-                           usec_t *ret_newest, char **ret_error) {
+int apt_scan_lists(AptCache *cache, int lists_fd, const AptSources *sources, const AptDigests *dg,
+                   usec_t *ret_newest, char **ret_error) {
         AptFile *files = NULL;
         size_t n = 0, first;
         int r;
@@ -172,20 +197,39 @@ int apt_scan_lists(AptCache *cache, int lists_fd, const AptSources *sources, con
                 return r;
         }
         for (size_t i = first; i < cache->n_files; i++) {
-                r = scan_list(cache, lists_fd, (uint32_t) i, cache_dir, ret_error);
+                r = scan_list(cache, lists_fd, (uint32_t) i, dg, ret_error);
                 if (r < 0)
                         return r;
         }
-        if (cache_dir)
-                prune_digests(lists_fd, cache_dir);
+        if (dg && dg->lists_dir)
+                prune_digests(lists_fd, dg->lists_dir);
+        if (dg && dg->installed_dir)
+                prune_digests(lists_fd, dg->installed_dir);
         return 0;
+}
+
+/* What the installed-package digests depend on besides the lists: dpkg's status (which dpkg
+ * replaces by rename, so any change moves its key) and the native architecture. Taken
+ * before the status is read: a status replaced in between makes the scope stale, never a
+ * newer status look like the old one. NULL: no installed-package digests this run. */
+static char *digest_scope(int root_fd) {
+        struct stat st;
+        char *s;
+
+        if (root_stat(root_fd, DPKG_STATUS_PATH, &st) < 0)
+                return NULL;
+        if (asprintf(&s, "dpkg-status %" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIi64 ".%09" PRIi64, (uint64_t) st.st_dev,
+                     (uint64_t) st.st_ino, (uint64_t) st.st_size, (int64_t) st.st_mtim.tv_sec,
+                     (int64_t) st.st_mtim.tv_nsec) < 0)
+                return NULL;
+        return s;
 }
 
 int apt_state_load(int root_fd, const char *cache_dir, AptState **ret, char **ret_error) {
         _cleanup_(apt_state_freep) AptState *d = calloc(1, sizeof(AptState));
         _cleanup_(apt_prefs_freep) AptPrefs *prefs = NULL;
         _cleanup_(apt_sources_done) AptSources sources = {};
-        _cleanup_free_ char *status = NULL, *err = NULL;
+        _cleanup_free_ char *status = NULL, *err = NULL, *lists_dir = NULL, *installed_dir = NULL, *scope = NULL;
         _cleanup_close_ int lists_fd = -EBADF;
         char arch[64];
         size_t size;
@@ -193,12 +237,25 @@ int apt_state_load(int root_fd, const char *cache_dir, AptState **ret, char **re
 
         if (!d)
                 return -ENOMEM;
+        if (cache_dir) {
+                lists_dir = path_join(cache_dir, APT_INDEX_CACHE_DIR);
+                installed_dir = path_join(cache_dir, APT_INSTALLED_CACHE_DIR);
+                scope = digest_scope(root_fd);
+                if (!lists_dir || !installed_dir)
+                        return -ENOMEM;
+        }
         r = root_read_file(root_fd, DPKG_STATUS_PATH, STATUS_MAX, &status, &size);
         if (r < 0)
                 return json_error(ret_error, "cannot read \"%s\": %s", DPKG_STATUS_PATH, strerror(-r)), r;
         r = dpkg_native_arch(root_fd, status, size, arch, sizeof(arch), &err);
         if (r < 0)
                 return json_error(ret_error, "%s:%s", DPKG_STATUS_PATH, strnull(err)), r;
+        if (scope) {
+                char *s = scope;
+                if (asprintf(&scope, "%s %s", s, arch) < 0)
+                        scope = NULL;
+                free(s);
+        }
         d->cache = apt_cache_new(arch);
         if (!d->cache)
                 return -ENOMEM;
@@ -221,7 +278,8 @@ int apt_state_load(int root_fd, const char *cache_dir, AptState **ret, char **re
                 return r;
         lists_fd = root_openat(root_fd, APT_LISTS_DIR, O_RDONLY | O_DIRECTORY);
         if (lists_fd >= 0) {
-                r = apt_scan_lists(d->cache, lists_fd, &sources, cache_dir, &d->lists_newest, &err);
+                AptDigests dg = { lists_dir, installed_dir, scope };
+                r = apt_scan_lists(d->cache, lists_fd, &sources, &dg, &d->lists_newest, &err);
                 if (r < 0)
                         return json_error(ret_error, "%s/%s", APT_LISTS_DIR, strnull(err)), r;
         } else if (lists_fd != -ENOENT)
@@ -339,7 +397,7 @@ static int apt_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
 
         /* The lists' digests live in the state directory; without one, every run reads the
          * lists themselves. */
-        _cleanup_free_ char *cache_dir = ctx->state_dir ? path_join(ctx->state_dir, APT_INDEX_CACHE_DIR) : NULL;
+        _cleanup_free_ char *cache_dir = ctx->state_dir ? path_join(ctx->state_dir, "cache") : NULL;
         if (ctx->state_dir && !cache_dir)
                 return -ENOMEM;
         r = apt_state_load(ctx->root_fd, cache_dir, &d, ret_error);

@@ -588,7 +588,7 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
                 if (asprintf(digest, "%s-%s", s->repo->id, base + 1) < 0)
                         return -ENOMEM;
                 apt_index_key_from_stat(&st, &key);
-                k = apt_index_cache_load(cache_dir, *digest, &key, from_digest, s);
+                k = apt_index_cache_load(cache_dir, *digest, NULL, &key, from_digest, s);
                 if (k != 0)
                         return k < 0 ? k : 0;
                 s->writer = &writer;
@@ -611,7 +611,7 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
                 }
         } while (n > 0);
         if (s->writer)
-                apt_index_cache_save(&writer, cache_dir, *digest, &key);
+                apt_index_cache_save(&writer, cache_dir, *digest, NULL, &key);
         s->writer = NULL;
         return 0;
 }

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""The apt list digests in STATE_DIR/cache/apt-index: results with and without them are
-identical (fixtures and this machine's real lists), a changed list is read again, and a
-damaged digest is ignored and rebuilt."""
+"""The apt list digests in STATE_DIR/cache/apt-index and their installed packages' part in
+STATE_DIR/cache/apt-installed: results with and without them are identical (fixtures and
+this machine's real lists), a changed list or dpkg status is read again, and a damaged
+digest is ignored and rebuilt."""
 import json
 import os
 import shutil
@@ -29,23 +30,30 @@ def evidence(vigie, config, root, *extra):
     return ev
 
 
-def cache_dir(config):
+def cache_dir(config, part="apt-index"):
     state = next(line.split("=", 1)[1] for line in Path(config).read_text().splitlines()
                  if line.startswith("StateDirectory="))
-    return Path(state) / "cache/apt-index"
+    return Path(state) / "cache" / part
+
+
+def stamps(config):
+    """Every digest of both parts, by part and name, with its mtime."""
+    return {(part, p.name): p.stat().st_mtime_ns
+            for part in ("apt-index", "apt-installed") for p in cache_dir(config, part).iterdir()}
 
 
 def cold_warm_none(vigie, config, root):
     """Evidence without a digest (cold, then warm) and with none at all (--no-state): all
     equal. Returns it."""
-    shutil.rmtree(cache_dir(config), ignore_errors=True)
+    shutil.rmtree(cache_dir(config).parent, ignore_errors=True)
     cold = evidence(vigie, config, root)
-    digests = sorted(p.name for p in cache_dir(config).iterdir())
-    assert digests, "no digest written"
-    stamps = {p.name: p.stat().st_mtime_ns for p in cache_dir(config).iterdir()}
+    for part in ("apt-index", "apt-installed"):
+        digests = sorted(p.name for p in cache_dir(config, part).iterdir())
+        assert digests, f"no digest written in {part}"
+    before = stamps(config)
     warm = evidence(vigie, config, root)
     # Warm: read, not rewritten.
-    assert stamps == {p.name: p.stat().st_mtime_ns for p in cache_dir(config).iterdir()}
+    assert before == stamps(config)
     none = evidence(vigie, config, root, "--no-state")
     assert json.dumps(cold, sort_keys=True) == json.dumps(warm, sort_keys=True)
     assert json.dumps(cold, sort_keys=True) == json.dumps(none, sort_keys=True)
@@ -74,9 +82,23 @@ def test_fixture_same_results_and_invalidation(vigie, empty_config, tmp_path):
     assert {u["package"]: u.get("phased_percentage") for u in ev["upgradable_packages"]}["firefox-esr"] == 30
     assert {(u["package"], u["candidate"]) for u in ev["security_updates"]} == {("openssl", "3.0.15-1~deb12u1")}
     cache = cache_dir(empty_config)
-    assert {p.name for p in cache.iterdir()} == {root.packages_path(r).name for r in root.repos}
-    for p in cache.iterdir():
-        assert p.stat().st_mode & 0o777 == 0o600
+    for part in ("apt-index", "apt-installed"):
+        assert {p.name for p in cache_dir(empty_config, part).iterdir()} == \
+            {root.packages_path(r).name for r in root.repos}
+        for p in cache_dir(empty_config, part).iterdir():
+            assert p.stat().st_mode & 0o777 == 0o600
+
+    # dpkg installs a package whose upgrade is in the lists: the installed packages' part
+    # is stale and rebuilt from the lists' digests, which are not rewritten.
+    before = stamps(empty_config)
+    root.install("notinstalled", "0.9")
+    root.write()
+    ev1 = evidence(vigie, empty_config, root.path)
+    assert ("notinstalled", "1.0") in {(u["package"], u["candidate"]) for u in ev1["upgradable_packages"]}
+    assert json.dumps(ev1, sort_keys=True) == json.dumps(evidence(vigie, empty_config, root.path, "--no-state"),
+                                                         sort_keys=True)
+    after = stamps(empty_config)
+    assert {k for k in after if after[k] != before[k]} == {("apt-installed", k[1]) for k in before}
 
     # apt update brings a newer security fix (same list name, same mtime second as before:
     # the size and inode change), then only a touch of the same content.
@@ -110,13 +132,28 @@ def test_fixture_same_results_and_invalidation(vigie, empty_config, tmp_path):
     ev4 = evidence(vigie, empty_config, root.path)
     assert ev4["security"] == 0
     assert root.packages_path(sec).name not in {p.name for p in cache.iterdir()}
+    assert root.packages_path(sec).name not in {p.name for p in cache_dir(empty_config, "apt-installed").iterdir()}
 
 
+@pytest.mark.parametrize("part", ["apt-index", "apt-installed", "both"])
 @pytest.mark.parametrize("damage", ["truncate", "empty", "flip", "garbage", "other-list"])
-def test_damaged_digest_is_ignored(vigie, empty_config, tmp_path, damage):
+def test_damaged_digest_is_ignored(vigie, empty_config, tmp_path, damage, part):
     root = fixture_root(tmp_path)
     want = cold_warm_none(vigie, empty_config, root.path)
-    cache = cache_dir(empty_config)
+    if part == "apt-index":
+        # Only the lists' digests damaged: without the installed part, a run reads them.
+        shutil.rmtree(cache_dir(empty_config, "apt-installed"))
+    for d in (("apt-index", "apt-installed") if part == "both" else (part,)):
+        damage_digests(cache_dir(empty_config, d), damage)
+    got = evidence(vigie, empty_config, root.path)
+    assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
+    # Rebuilt: the next run reads good digests again.
+    before = stamps(empty_config)
+    assert json.dumps(evidence(vigie, empty_config, root.path), sort_keys=True) == json.dumps(want, sort_keys=True)
+    assert before == stamps(empty_config)
+
+
+def damage_digests(cache, damage):
     digests = sorted(cache.iterdir())
     for p in digests:
         data = bytearray(p.read_bytes())
@@ -132,12 +169,6 @@ def test_damaged_digest_is_ignored(vigie, empty_config, tmp_path, damage):
         else:  # the other list's digest under this name (swapped)
             data = digests[0].read_bytes() if p != digests[0] else digests[1].read_bytes()
         p.write_bytes(bytes(data))
-    got = evidence(vigie, empty_config, root.path)
-    assert json.dumps(got, sort_keys=True) == json.dumps(want, sort_keys=True)
-    # Rebuilt: the next run reads good digests again.
-    stamps = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
-    assert json.dumps(evidence(vigie, empty_config, root.path), sort_keys=True) == json.dumps(want, sort_keys=True)
-    assert stamps == {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
 
 
 def test_no_writable_state_dir_no_cache(vigie, tmp_path):
@@ -176,7 +207,7 @@ def test_real_lists_same_results(vigie, empty_config, tmp_path):
     # And on the live system, as the agent runs it (retried if apt update ran meanwhile).
     for _ in range(3):
         before = sorted((p.name, p.stat().st_mtime_ns) for p in LISTS.iterdir())
-        shutil.rmtree(cache_dir(empty_config), ignore_errors=True)
+        shutil.rmtree(cache_dir(empty_config).parent, ignore_errors=True)
         runs = [evidence(vigie, empty_config, "/"), evidence(vigie, empty_config, "/"),
                 evidence(vigie, empty_config, "/", "--no-state")]
         if before == sorted((p.name, p.stat().st_mtime_ns) for p in LISTS.iterdir()):
