@@ -70,7 +70,14 @@ typedef struct StoreBackend {
 struct Store {
         const StoreBackend *backend;
         unsigned tx_depth; /* 0: no transaction, 1: BEGIN done, >1: savepoints */
+        uint64_t statements; /* calls to exec and query (round trips on PostgreSQL): the
+                              * benchmarks' statements per report (docs/performance.md) */
 };
+
+/* For the backends, at each exec or query. */
+static inline void store_count_statement(Store *s) {
+        __atomic_add_fetch(&s->statements, 1, __ATOMIC_RELAXED);
+}
 
 extern const StoreBackend store_backend_sqlite;
 extern const StoreBackend store_backend_postgres;
