@@ -221,9 +221,7 @@ static int store_new_report(Server *s, const IngestJob *j, const Verified *it, c
                 return judged;
         for (size_t i = 0; i < c->n_checks; i++) {
                 /* A device cannot grow the fleet state with check ids of its own making. */
-                int named = store_policy_names(s->store, c->checks[i]->id);
-                if (named < 0)
-                        return named;
+                bool named = verdict_policy_names(s->verdicts, p, c->checks[i]->id);
                 checks[i] = (StoreCheck) { .id = c->checks[i]->id,
                                            .status = check_status_to_string(c->checks[i]->status),
                                            .summary = c->checks[i]->summary, .uncounted = !named };
@@ -302,8 +300,8 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
                 k = store_new_report(s, j, it, policy, key, gap, now);
         if (k >= 0)
                 k = store_policy_note_report(s->store, c->sub, c->policy_id, c->policy_version);
-        if (k >= 0)
-                /* the fleet follows the current policy */
+        if (k >= 0 && !(policy && streq(policy->policy_id, c->policy_id) && policy->version == c->policy_version))
+                /* the fleet follows the current policy; a report under it carries its verdict */
                 k = store_policy_reevaluate_report(s->store, c->sub, c->policy_id, c->policy_version, now);
         if (k == -EEXIST)
                 return REFUSE(v, 409, "seq_conflict", "seq %" PRId64 " was stored concurrently", c->seq);

@@ -66,7 +66,8 @@ static const char schema_sql[] =
         "CREATE INDEX IF NOT EXISTS latest_report_at ON latest(report_at);"
         "CREATE INDEX IF NOT EXISTS latest_os ON latest(os_id, os_version);"
         "CREATE INDEX IF NOT EXISTS latest_hostname ON latest(hostname);"
-        /* latest_checks: each device's current status per check, and since when. */
+        /* latest_checks: each device's current status per check, since when, and the seq
+         * of the report that gave it this status (rewritten only when the status changes). */
         "CREATE TABLE IF NOT EXISTS latest_checks ("
         "  device_id TEXT NOT NULL, check_id TEXT NOT NULL, status TEXT NOT NULL,"
         "  since BIGINT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (device_id, check_id));"
@@ -118,7 +119,8 @@ enum {
         Q_CHECK_INSERT,
         Q_HISTORY_INSERT,
         Q_LATEST_CHECK_UPSERT,
-        Q_LATEST_CHECK_PRUNE,
+        Q_LATEST_CHECK_GET,
+        Q_LATEST_CHECK_DELETE,
         Q_LATEST_UPSERT,
         Q_DEVICE_ADVANCE,
         _Q_MAX,
@@ -170,7 +172,8 @@ static const char *const sql[_Q_MAX] = {
                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         [Q_CHECK_INSERT] = "INSERT INTO check_results(device_id, seq, check_id, status, summary) "
                            "VALUES ($1, $2, $3, $4, $5)",
-        /* Before the upsert below: a history row when the status differs from the latest. */
+        /* Before the upsert below: a history row when the status differs from the latest
+         * (the caller runs it only then; the NOT EXISTS keeps it idempotent). */
         [Q_HISTORY_INSERT] =
                 "INSERT INTO check_history(device_id, check_id, seq, changed_at, status) "
                 "SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BIGINT), "
@@ -182,7 +185,8 @@ static const char *const sql[_Q_MAX] = {
                 "since = CASE WHEN latest_checks.status = excluded.status "
                 "THEN latest_checks.since ELSE excluded.since END, "
                 "status = excluded.status, seq = excluded.seq",
-        [Q_LATEST_CHECK_PRUNE] = "DELETE FROM latest_checks WHERE device_id = $1 AND seq <> $2",
+        [Q_LATEST_CHECK_GET] = "SELECT check_id, status FROM latest_checks WHERE device_id = $1",
+        [Q_LATEST_CHECK_DELETE] = "DELETE FROM latest_checks WHERE device_id = $1 AND check_id = $2",
         [Q_LATEST_UPSERT] =
                 "INSERT INTO latest(device_id, seq, report_at, received_at, verdict, failing, "
                 "noncompliant_since, hostname, os_id, os_version, os_pretty) "
@@ -557,7 +561,10 @@ int store_device_revoke(Store *s, const char *id, int64_t now) {
         if (r == 0)
                 return -ENOENT;
         r = QUERY(s, Q_DEVICE_REVOKE_CERTS, NULL, NULL, SV_TEXT(id), SV_INT(now));
-        return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        /* its statuses left the counters (trigger fleet_revoked): none stays at zero */
+        return store_policy_prune_counts(s);
 }
 
 int store_device_flag(Store *s, const char *id, const char *reason, int64_t now) {
@@ -610,6 +617,69 @@ int store_report_hash(Store *s, const char *device_id, int64_t seq,
         return r == 0 ? -ENOENT : 0;
 }
 
+/* Row callback: check_id, status appended to a strv of pairs. */
+static int row_check_status(const char *const *c, size_t n, void *userdata) {
+        int r;
+
+        if (n < 2 || !c[0] || !c[1])
+                return -EIO;
+        r = strv_extend(userdata, c[0]);
+        return r < 0 ? r : strv_extend(userdata, c[1]);
+}
+
+static const char *pairs_get(char *const *pairs, const char *key) {
+        for (; pairs && pairs[0] && pairs[1]; pairs += 2)
+                if (streq(pairs[0], key))
+                        return pairs[1];
+        return NULL;
+}
+
+static const StoreCheck *report_check(const StoreReport *p, const char *id) {
+        for (size_t i = 0; i < p->n_checks; i++)
+                if (!p->checks[i].uncounted && streq(p->checks[i].id, id))
+                        return &p->checks[i];
+        return NULL;
+}
+
+/* The device's fleet state (latest_checks, check_history) follows the report's counted
+ * checks. Only what changed is written: a check whose status is the one already recorded
+ * costs no statement (its row, its counters and its history stay as they are), a check
+ * no longer reported is deleted. Returns 1 when a counter moved (a status changed, a
+ * check came or went), 0 otherwise. */
+static int latest_checks_update(Store *s, const StoreReport *p) {
+        _cleanup_strv_free_ char **prev = NULL;
+        bool moved = false;
+        int r;
+
+        r = QUERY(s, Q_LATEST_CHECK_GET, row_check_status, &prev, SV_TEXT(p->device_id));
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->n_checks; i++) {
+                const StoreCheck *c = &p->checks[i];
+
+                if (c->uncounted || streq_ptr(pairs_get(prev, c->id), c->status))
+                        continue;
+                r = QUERY(s, Q_HISTORY_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_TEXT(c->id),
+                          SV_INT(p->seq), SV_INT(p->iat), SV_TEXT(c->status));
+                if (r < 0)
+                        return r;
+                r = QUERY(s, Q_LATEST_CHECK_UPSERT, NULL, NULL, SV_TEXT(p->device_id),
+                          SV_TEXT(c->id), SV_TEXT(c->status), SV_INT(p->iat), SV_INT(p->seq));
+                if (r < 0)
+                        return r;
+                moved = true;
+        }
+        for (char **k = prev; k && k[0] && k[1]; k += 2) {
+                if (report_check(p, k[0]))
+                        continue;
+                r = QUERY(s, Q_LATEST_CHECK_DELETE, NULL, NULL, SV_TEXT(p->device_id), SV_TEXT(k[0]));
+                if (r < 0)
+                        return r;
+                moved = true;
+        }
+        return moved;
+}
+
 int store_report_insert(Store *s, const StoreReport *p) {
         _cleanup_free_ char *body = NULL;
         int r;
@@ -629,20 +699,16 @@ int store_report_insert(Store *s, const StoreReport *p) {
                           SV_TEXT(c->id), SV_TEXT(c->status), SV_TEXT(c->summary));
                 if (r < 0)
                         return r;
-                if (c->uncounted)
-                        continue;
-                r = QUERY(s, Q_HISTORY_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_TEXT(c->id),
-                          SV_INT(p->seq), SV_INT(p->iat), SV_TEXT(c->status));
-                if (r < 0)
-                        return r;
-                r = QUERY(s, Q_LATEST_CHECK_UPSERT, NULL, NULL, SV_TEXT(p->device_id),
-                          SV_TEXT(c->id), SV_TEXT(c->status), SV_INT(p->iat), SV_INT(p->seq));
+        }
+        r = latest_checks_update(s, p);
+        if (r < 0)
+                return r;
+        /* No counter reaches zero unless one moved: a stable device skips the prune. */
+        if (r > 0) {
+                r = store_policy_prune_counts(s);
                 if (r < 0)
                         return r;
         }
-        r = QUERY(s, Q_LATEST_CHECK_PRUNE, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq));
-        if (r < 0)
-                return r;
         r = QUERY(s, Q_LATEST_UPSERT, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq),
                   SV_INT(p->iat), SV_INT(p->received_at),
                   SV_TEXT(p->compliant ? "compliant" : "noncompliant"), SV_TEXT(p->failing),
