@@ -3,6 +3,7 @@
  * common subset of SQLite (≥ 3.35: RETURNING, upserts) and PostgreSQL: BIGINT/TEXT/INTEGER
  * columns, $N parameters, CAST() rather than ::, no FOR UPDATE (an UPDATE … RETURNING
  * takes the row lock in PostgreSQL and is a no-op lock in SQLite's single writer). */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +117,6 @@ enum {
         Q_CHAIN_HEAD,
         Q_REPORT_HASH,
         Q_REPORT_INSERT,
-        Q_CHECK_INSERT,
         Q_HISTORY_INSERT,
         Q_LATEST_CHECK_UPSERT,
         Q_LATEST_CHECK_GET,
@@ -170,8 +170,6 @@ static const char *const sql[_Q_MAX] = {
         [Q_REPORT_INSERT] = "INSERT INTO reports(device_id, seq, iat, received_at, hash, prev, gap, "
                             "compliant, cert_serial, jws) "
                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        [Q_CHECK_INSERT] = "INSERT INTO check_results(device_id, seq, check_id, status, summary) "
-                           "VALUES ($1, $2, $3, $4, $5)",
         /* Before the upsert below: a history row when the status differs from the latest
          * (the caller runs it only then; the NOT EXISTS keeps it idempotent). */
         [Q_HISTORY_INSERT] =
@@ -617,6 +615,39 @@ int store_report_hash(Store *s, const char *device_id, int64_t seq,
         return r == 0 ? -ENOENT : 0;
 }
 
+/* A report's check results in one statement (a round trip on PostgreSQL) rather than one
+ * per check: the rows share $1 (device) and $2 (seq). One prepared statement per row
+ * count, ids Q_CHECK_RESULTS_ROWS + rows - 1 (apart from the other modules' ranges). */
+#define CHECK_RESULTS_ROWS 16
+#define Q_CHECK_RESULTS_ROWS 760
+
+static int check_results_insert(Store *s, const StoreReport *p) {
+        for (size_t at = 0; at < p->n_checks;) {
+                size_t n = MIN(p->n_checks - at, (size_t) CHECK_RESULTS_ROWS), len;
+                StoreValue v[2 + 3 * CHECK_RESULTS_ROWS] = { SV_TEXT(p->device_id), SV_INT(p->seq) };
+                char sql[96 + 32 * CHECK_RESULTS_ROWS];
+                int r;
+
+                len = (size_t) snprintf(sql, sizeof(sql),
+                                        "INSERT INTO check_results(device_id, seq, check_id, status, summary) VALUES ");
+                for (size_t i = 0; i < n; i++) {
+                        const StoreCheck *c = &p->checks[at + i];
+
+                        len += (size_t) snprintf(sql + len, sizeof(sql) - len, "%s($1, $2, $%zu, $%zu, $%zu)",
+                                                 i ? ", " : "", 3 + 3 * i, 4 + 3 * i, 5 + 3 * i);
+                        v[2 + 3 * i] = SV_TEXT(c->id);
+                        v[3 + 3 * i] = SV_TEXT(c->status);
+                        v[4 + 3 * i] = SV_TEXT(c->summary);
+                }
+                assert(len < sizeof(sql));
+                r = s->backend->query(s, Q_CHECK_RESULTS_ROWS + n - 1, sql, v, 2 + 3 * n, NULL, NULL);
+                if (r < 0)
+                        return r;
+                at += n;
+        }
+        return 0;
+}
+
 /* Row callback: check_id, status appended to a strv of pairs. */
 static int row_check_status(const char *const *c, size_t n, void *userdata) {
         int r;
@@ -692,14 +723,9 @@ int store_report_insert(Store *s, const StoreReport *p) {
                   SV_INT(p->gap), SV_INT(p->compliant), SV_TEXT(p->cert_serial), SV_TEXT(body));
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < p->n_checks; i++) {
-                const StoreCheck *c = &p->checks[i];
-
-                r = QUERY(s, Q_CHECK_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq),
-                          SV_TEXT(c->id), SV_TEXT(c->status), SV_TEXT(c->summary));
-                if (r < 0)
-                        return r;
-        }
+        r = check_results_insert(s, p);
+        if (r < 0)
+                return r;
         r = latest_checks_update(s, p);
         if (r < 0)
                 return r;
