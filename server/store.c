@@ -96,6 +96,11 @@ static int migrate(Store *s) {
         return r < 0 ? r : store_meta_set(s, "schema_version", "2");
 }
 
+/* With the current policy: one statement per report less than reading it apart. */
+#define CHAIN_HEAD_SQL                                                                             \
+        "SELECT last_seq, last_hash, key_kind, (SELECT value FROM meta WHERE key = 'policy_id'), " \
+        "(SELECT value FROM meta WHERE key = 'policy_version') FROM devices WHERE id = $1"
+
 /* Statement ids index the backends' prepared-statement caches. */
 enum {
         Q_META_GET,
@@ -165,7 +170,7 @@ static const char *const sql[_Q_MAX] = {
                           "flag_reason = $3 WHERE id = $1",
         /* The row stays locked to the end of the batch: FOR UPDATE on PostgreSQL (another
          * instance waits), BEGIN IMMEDIATE on SQLite (store_begin). No new row version. */
-        [Q_CHAIN_HEAD] = "SELECT last_seq, last_hash, key_kind FROM devices WHERE id = $1",  /* chain_head_lock_sql */
+        [Q_CHAIN_HEAD] = CHAIN_HEAD_SQL,  /* chain_head_lock_sql */
         [Q_REPORT_HASH] = "SELECT hash FROM reports WHERE device_id = $1 AND seq = $2",
         [Q_REPORT_INSERT] = "INSERT INTO reports(device_id, seq, iat, received_at, hash, prev, gap, "
                             "compliant, cert_serial, jws) "
@@ -200,8 +205,7 @@ static const char *const sql[_Q_MAX] = {
         [Q_DEVICE_ADVANCE] = "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE id = $1",
 };
 
-static const char chain_head_lock_sql[] =
-        "SELECT last_seq, last_hash, key_kind FROM devices WHERE id = $1 FOR UPDATE";
+static const char chain_head_lock_sql[] = CHAIN_HEAD_SQL " FOR UPDATE";
 
 static int query(Store *s, unsigned id, const StoreValue *p, size_t n, StoreRowFn fn, void *u) {
         return s->backend->query(s, id, sql[id], p, n, fn, u);
@@ -575,36 +579,49 @@ int store_device_flag(Store *s, const char *id, const char *reason, int64_t now)
 typedef struct ChainHead {
         int64_t seq;
         char hash[SHA256_HEX_SIZE];
-        DeviceKey key;
+        StoreHeadInfo info;
 } ChainHead;
+
+void store_head_info_done(StoreHeadInfo *i) {
+        free(i->policy_id);
+        *i = (StoreHeadInfo) {};
+}
 
 static int row_chain_head(const char *const *c, size_t n, void *userdata) {
         ChainHead *h = userdata;
-        if (n < 3 || col_int(c[0], &h->seq) < 0)
+
+        if (n < 5 || col_int(c[0], &h->seq) < 0)
                 return -EIO;
-        h->key = device_key_from_string(c[2]);
+        h->info.key = device_key_from_string(c[2]);
         if (c[1]) {
                 if (strlen(c[1]) != SHA256_HEX_SIZE - 1)
                         return -EIO;
                 memcpy(h->hash, c[1], SHA256_HEX_SIZE);
         }
-        return 0;
+        if (!c[3] || !c[4])
+                return 0; /* no policy published yet */
+        if (col_int(c[4], &h->info.policy_version) < 0)
+                return -EIO;
+        return col_str(c[3], &h->info.policy_id);
 }
 
 int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
-                     char ret_hash[static SHA256_HEX_SIZE], DeviceKey *ret_key) {
+                     char ret_hash[static SHA256_HEX_SIZE], StoreHeadInfo *ret_info) {
         ChainHead h = { .seq = -1 };
         const char *q = streq(s->backend->scheme, "postgres") ? chain_head_lock_sql : sql[Q_CHAIN_HEAD];
         int r = STORE_QUERY(s, Q_CHAIN_HEAD, q, row_chain_head, &h, SV_TEXT(device_id));
+        if (r > 0) {
+                *ret_seq = h.seq;
+                memcpy(ret_hash, h.hash, SHA256_HEX_SIZE);
+                if (ret_info) {
+                        *ret_info = h.info;
+                        h.info = (StoreHeadInfo) {};
+                }
+        }
+        store_head_info_done(&h.info);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return -ENOENT;
-        *ret_seq = h.seq;
-        memcpy(ret_hash, h.hash, SHA256_HEX_SIZE);
-        if (ret_key)
-                *ret_key = h.key;
-        return 0;
+        return r == 0 ? -ENOENT : 0;
 }
 
 int store_report_hash(Store *s, const char *device_id, int64_t seq,

@@ -195,11 +195,19 @@ int store_device_revoke(Store *s, const char *id, int64_t now);
 int store_device_flag(Store *s, const char *id, const char *reason, int64_t now);
 
 /* ---- reports ---- */
+/* What ingest reads with the chain head, in the same statement. */
+typedef struct StoreHeadInfo {
+        DeviceKey key;           /* how the server recorded the device's key is held */
+        char *policy_id;         /* the current policy (meta), NULL when none is published */
+        int64_t policy_version;
+} StoreHeadInfo;
+void store_head_info_done(StoreHeadInfo *i);
+
 /* The device's chain head, locking its row until the transaction ends (so concurrent
- * instances sharing PostgreSQL serialise per device). ret_seq -1: none yet. ret_key
- * (optional): how the server recorded the device's key is held. */
+ * instances sharing PostgreSQL serialise per device). ret_seq -1: none yet. ret_info
+ * (optional): see StoreHeadInfo. */
 int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
-                     char ret_hash[static SHA256_HEX_SIZE], DeviceKey *ret_key);
+                     char ret_hash[static SHA256_HEX_SIZE], StoreHeadInfo *ret_info);
 /* -ENOENT when the device has no report with that seq. */
 int store_report_hash(Store *s, const char *device_id, int64_t seq,
                       char ret_hash[static SHA256_HEX_SIZE]);

@@ -87,42 +87,16 @@ int verdict_check(VerdictCache **cache, Store *s, const ReportClaims *c, char **
         return r < 0 ? -EINVAL : 0;
 }
 
-/* Statement id apart from the stores' ranges (store-policy.c 820…, store-body.c 850…). */
-#define Q_CURRENT_POLICY 840
-
-typedef struct CurrentPolicy {
-        char *id;
-        int64_t version;
-} CurrentPolicy;
-
-static int row_current(const char *const *c, size_t n, void *userdata) {
-        CurrentPolicy *p = userdata;
-
-        if (n < 2 || !c[0] || !c[1] || parse_int64(c[1], &p->version) < 0)
-                return -ENOENT;
-        p->id = strdup(c[0]);
-        return p->id ? 0 : -ENOMEM;
-}
-
-int verdict_current_policy(VerdictCache **cache, Store *s, const Policy **ret) {
-        _cleanup_free_ char *id = NULL;
-        CurrentPolicy cur = {};
+int verdict_current_policy(VerdictCache **cache, Store *s, const char *policy_id, int64_t version,
+                           const Policy **ret) {
         const CachedPolicy *e;
         int r;
 
+        if (!policy_id)
+                return -ENOENT;
         if (!*cache && !(*cache = calloc(1, sizeof(VerdictCache))))
                 return -ENOMEM;
-        /* One round trip per report: this runs in ingest's transaction for every report. */
-        r = STORE_QUERY(s, Q_CURRENT_POLICY,
-                        "SELECT (SELECT value FROM meta WHERE key = 'policy_id'), "
-                        "(SELECT value FROM meta WHERE key = 'policy_version')",
-                        row_current, &cur);
-        id = cur.id;
-        if (r < 0)
-                return r;
-        if (!id)
-                return -ENOENT;
-        r = policy_lookup(*cache, s, id, cur.version, &e);
+        r = policy_lookup(*cache, s, policy_id, version, &e);
         if (r < 0)
                 return r;
         *ret = e->policy;
