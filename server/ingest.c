@@ -221,9 +221,7 @@ static int store_new_report(Server *s, const IngestJob *j, const Verified *it, c
                 return judged;
         for (size_t i = 0; i < c->n_checks; i++) {
                 /* A device cannot grow the fleet state with check ids of its own making. */
-                int named = store_policy_names(s->store, c->checks[i]->id);
-                if (named < 0)
-                        return named;
+                bool named = verdict_policy_names(s->verdicts, p, c->checks[i]->id);
                 checks[i] = (StoreCheck) { .id = c->checks[i]->id,
                                            .status = check_status_to_string(c->checks[i]->status),
                                            .summary = c->checks[i]->summary, .uncounted = !named };
@@ -245,21 +243,21 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
         _cleanup_free_ char *error = NULL;
         char head_hash[SHA256_HEX_SIZE], stored[SHA256_HEX_SIZE];
         int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC), head, gap;
+        _cleanup_(store_head_info_done) StoreHeadInfo info = {};
         const Policy *policy = NULL;
-        DeviceKey key;
         int k;
 
         v->seq = c->seq;
-        k = store_chain_head(s->store, c->sub, &head, head_hash, &key);
+        k = store_chain_head(s->store, c->sub, &head, head_hash, &info);
         if (k == -ENOENT)
                 return REFUSE(v, 403, "unknown_device", "device %s is not enrolled", c->sub);
         if (k < 0)
                 return k;
         /* What the server recorded at enrollment wins over what a report says. */
-        if (!device_key_matches_claim(key, c->agent_key))
+        if (!device_key_matches_claim(info.key, c->agent_key))
                 return REFUSE(v, 400, "invalid_claims",
                               "agent.key \"%s\" contradicts the key kind recorded at enrollment (%s)",
-                              c->agent_key, device_key_to_string(key));
+                              c->agent_key, device_key_to_string(info.key));
         for (size_t i = 0; i < c->n_checks; i++)
                 if (streq(c->checks[i]->id, POLICY_IDENTITY_CHECK))
                         return REFUSE(v, 400, "invalid_claims",
@@ -295,15 +293,15 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
         /* A gap (reports the agent dropped, or the first report we see is not seq 1) is
          * accepted and recorded; prev cannot be checked against a report we never had. */
         gap = c->seq - (head < 0 ? 0 : head) - 1;
-        k = verdict_current_policy(&s->verdicts, s->store, &policy);
+        k = verdict_current_policy(&s->verdicts, s->store, info.policy_id, info.policy_version, &policy);
         if (k == -ENOENT) /* nothing published yet */
                 k = 0;
         if (k >= 0)
-                k = store_new_report(s, j, it, policy, key, gap, now);
+                k = store_new_report(s, j, it, policy, info.key, gap, now);
         if (k >= 0)
                 k = store_policy_note_report(s->store, c->sub, c->policy_id, c->policy_version);
-        if (k >= 0)
-                /* the fleet follows the current policy */
+        if (k >= 0 && !(policy && streq(policy->policy_id, c->policy_id) && policy->version == c->policy_version))
+                /* the fleet follows the current policy; a report under it carries its verdict */
                 k = store_policy_reevaluate_report(s->store, c->sub, c->policy_id, c->policy_version, now);
         if (k == -EEXIST)
                 return REFUSE(v, 409, "seq_conflict", "seq %" PRId64 " was stored concurrently", c->seq);

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cleanup.h"
 #include "json-util.h"
@@ -31,7 +32,7 @@ enum {
         Q_POLICY_ADD,
         Q_POLICY_CHECK_ADD,
         Q_POLICY_REEVALUATE,
-        Q_POLICY_NAMES,
+        Q_POLICY_CHECKS,
         Q_POLICY_PRUNE_CHECKS,
         Q_POLICY_PRUNE_COUNTS,
         Q_POLICY_NOTE_REPORT,
@@ -54,10 +55,25 @@ static const char policy_get_sql[] = "SELECT json FROM policies WHERE policy_id 
         "policy_id = (SELECT value FROM meta WHERE key = 'policy_id') "                           \
         "AND version = (SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'policy_version')"
 
-int store_policy_names(Store *s, const char *check_id) {
-        int r = STORE_QUERY(s, Q_POLICY_NAMES, "SELECT 1 FROM policy_checks WHERE check_id = $1 AND " CURRENT_SQL,
-                      NULL, NULL, SV_TEXT(check_id));
-        return r < 0 ? r : r > 0;
+static int row_check_id(const char *const *cols, size_t n, void *userdata) {
+        char *id;
+
+        if (n < 1 || !cols[0])
+                return -EIO;
+        id = strdup(cols[0]);
+        return id ? strv_push(userdata, id) : -ENOMEM;
+}
+
+int store_policy_checks(Store *s, const char *policy_id, int64_t version, char ***ret) {
+        _cleanup_strv_free_ char **ids = NULL;
+        int r = STORE_QUERY(s, Q_POLICY_CHECKS, "SELECT check_id FROM policy_checks WHERE policy_id = $1 AND version = $2",
+                            row_check_id, &ids, SV_TEXT(policy_id), SV_INT(version));
+        if (r < 0)
+                return r;
+        if (!ids && !(ids = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        *ret = TAKE_PTR(ids);
+        return 0;
 }
 
 static const char prune_checks_sql[] =
@@ -117,7 +133,8 @@ int store_policy_note_report(Store *s, const char *device_id, const char *policy
         int r = STORE_QUERY(s, Q_POLICY_NOTE_REPORT,
                             "INSERT INTO latest_policy(device_id, policy_id, version) VALUES ($1, $2, $3) "
                             "ON CONFLICT (device_id) DO UPDATE SET policy_id = excluded.policy_id, "
-                            "version = excluded.version",
+                            "version = excluded.version WHERE latest_policy.policy_id <> excluded.policy_id "
+                            "OR latest_policy.version <> excluded.version", /* no new row version when unchanged */
                             NULL, NULL, SV_TEXT(device_id), SV_TEXT(policy_id), SV_INT(version));
         return r < 0 ? r : 0;
 }
@@ -127,11 +144,12 @@ static const char policy_check_add_sql[] =
 
 int store_policy_reevaluate_report(Store *s, const char *device_id, const char *policy_id, int64_t version,
                                    int64_t now) {
-        int r = prune(s, false);
-        if (r < 0)
-                return r;
         return STORE_QUERY(s, Q_POLICY_REEVALUATE_REPORT, reevaluate_report_sql, NULL, NULL, SV_TEXT(device_id),
                            SV_INT(now), SV_TEXT(policy_id), SV_INT(version));
+}
+
+int store_policy_prune_counts(Store *s) {
+        return prune(s, false);
 }
 
 /* Records the version (or checks that it is the one recorded) and the checks it names. */

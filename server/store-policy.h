@@ -24,9 +24,10 @@ int store_policy_publish(Store *s, const Policy *p, int64_t now);
 /* The JSON of a published version; -ENOENT when this server never published it. */
 int store_policy_get(Store *s, const char *policy_id, int64_t version, char **ret_json);
 
-/* Whether the current policy names this check (1) or not (0): only those count in the
- * fleet state (latest_checks, the per-check counters, the summary, /metrics). */
-int store_policy_names(Store *s, const char *check_id);
+/* The checks a published version names (a strv, empty for an unknown version): only those
+ * of the current version count in the fleet state (latest_checks, the per-check counters,
+ * the summary, /metrics). A version's checks never change once published. */
+int store_policy_checks(Store *s, const char *policy_id, int64_t version, char ***ret);
 
 /* Records that device_id's latest report named this policy version (table latest_policy):
  * while it is not the current one, the fleet view marks the device "policy_current":
@@ -39,6 +40,9 @@ int store_policy_note_report(Store *s, const char *device_id, const char *policy
  * Returns the number of devices whose verdict changed. */
 int store_policy_reevaluate(Store *s, const char *device_id, int64_t now);
 /* The same for the device that just sent a report under policy_id/version: nothing to
- * recompute when that is the current policy. */
+ * recompute when that is the current policy (the caller skips it then: one statement less
+ * per report). Counters are not pruned: store_report_insert() does when it changed them. */
 int store_policy_reevaluate_report(Store *s, const char *device_id, const char *policy_id, int64_t version,
                                    int64_t now);
+/* Drops the per-check counters at zero (a status change, a check no longer reported). */
+int store_policy_prune_counts(Store *s);

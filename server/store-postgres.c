@@ -89,6 +89,7 @@ static int pg_exec(Store *s, const char *sql) {
         PgStore *p = (PgStore *) s;
         int r;
 
+        store_count_statement(s);
         /* ROLLBACK after a lost connection must not fail the caller's cleanup path. */
         if (PQstatus(p->conn) != CONNECTION_OK && strncmp(sql, "ROLLBACK", 8) == 0)
                 return 0;
@@ -204,7 +205,10 @@ out:
 
 static int pg_query(Store *s, unsigned id, const char *sql, const StoreValue *params,
                     size_t n_params, StoreRowFn fn, void *userdata) {
-        int r = pg_query_once(s, id, sql, params, n_params, fn, userdata);
+        int r;
+
+        store_count_statement(s);
+        r = pg_query_once(s, id, sql, params, n_params, fn, userdata);
         if (r == -ECONNRESET && s->tx_depth == 0) /* see pg_exec() */
                 r = pg_query_once(s, id, sql, params, n_params, fn, userdata);
         return r;

@@ -117,8 +117,9 @@ int store_posture_get(Store *s, const char *device_id, int64_t stale_before, Sto
                         return -ENOMEM;
                 r = s->backend->query(s, Q_POSTURE_FAILING,
                                       "SELECT lc.check_id, lc.status, lc.since, cr.summary "
-                                      "FROM latest_checks lc LEFT JOIN check_results cr "
-                                      "ON cr.device_id = lc.device_id AND cr.seq = lc.seq "
+                                      "FROM latest_checks lc JOIN latest l ON l.device_id = lc.device_id "
+                                      "LEFT JOIN check_results cr "
+                                      "ON cr.device_id = lc.device_id AND cr.seq = l.seq "
                                       "AND cr.check_id = lc.check_id "
                                       "WHERE lc.device_id = $1 AND lc.status NOT IN ('pass', 'warn') "
                                       "ORDER BY lc.check_id LIMIT 64",

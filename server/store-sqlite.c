@@ -56,6 +56,7 @@ static const char *sqlite_error(Store *s) {
 }
 
 static int sqlite_exec(Store *s, const char *sql) {
+        store_count_statement(s);
         return sqlite_errno(sqlite3_exec(((SqliteStore *) s)->db, sql, NULL, NULL, NULL));
 }
 
@@ -133,6 +134,7 @@ static int sqlite_query(Store *s, unsigned id, const char *sql, const StoreValue
         sqlite3_stmt *st = NULL;
         int r, rc, rows = 0, ncol;
 
+        store_count_statement(s);
         r = prepare(q, id, sql, &st);
         if (r < 0)
                 return r;

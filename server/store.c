@@ -3,6 +3,7 @@
  * common subset of SQLite (≥ 3.35: RETURNING, upserts) and PostgreSQL: BIGINT/TEXT/INTEGER
  * columns, $N parameters, CAST() rather than ::, no FOR UPDATE (an UPDATE … RETURNING
  * takes the row lock in PostgreSQL and is a no-op lock in SQLite's single writer). */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,8 @@ static const char schema_sql[] =
         "CREATE INDEX IF NOT EXISTS latest_report_at ON latest(report_at);"
         "CREATE INDEX IF NOT EXISTS latest_os ON latest(os_id, os_version);"
         "CREATE INDEX IF NOT EXISTS latest_hostname ON latest(hostname);"
-        /* latest_checks: each device's current status per check, and since when. */
+        /* latest_checks: each device's current status per check, since when, and the seq
+         * of the report that gave it this status (rewritten only when the status changes). */
         "CREATE TABLE IF NOT EXISTS latest_checks ("
         "  device_id TEXT NOT NULL, check_id TEXT NOT NULL, status TEXT NOT NULL,"
         "  since BIGINT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (device_id, check_id));"
@@ -94,6 +96,11 @@ static int migrate(Store *s) {
         return r < 0 ? r : store_meta_set(s, "schema_version", "2");
 }
 
+/* With the current policy: one statement per report less than reading it apart. */
+#define CHAIN_HEAD_SQL                                                                             \
+        "SELECT last_seq, last_hash, key_kind, (SELECT value FROM meta WHERE key = 'policy_id'), " \
+        "(SELECT value FROM meta WHERE key = 'policy_version') FROM devices WHERE id = $1"
+
 /* Statement ids index the backends' prepared-statement caches. */
 enum {
         Q_META_GET,
@@ -115,10 +122,10 @@ enum {
         Q_CHAIN_HEAD,
         Q_REPORT_HASH,
         Q_REPORT_INSERT,
-        Q_CHECK_INSERT,
         Q_HISTORY_INSERT,
         Q_LATEST_CHECK_UPSERT,
-        Q_LATEST_CHECK_PRUNE,
+        Q_LATEST_CHECK_GET,
+        Q_LATEST_CHECK_DELETE,
         Q_LATEST_UPSERT,
         Q_DEVICE_ADVANCE,
         _Q_MAX,
@@ -163,14 +170,13 @@ static const char *const sql[_Q_MAX] = {
                           "flag_reason = $3 WHERE id = $1",
         /* The row stays locked to the end of the batch: FOR UPDATE on PostgreSQL (another
          * instance waits), BEGIN IMMEDIATE on SQLite (store_begin). No new row version. */
-        [Q_CHAIN_HEAD] = "SELECT last_seq, last_hash, key_kind FROM devices WHERE id = $1",  /* chain_head_lock_sql */
+        [Q_CHAIN_HEAD] = CHAIN_HEAD_SQL,  /* chain_head_lock_sql */
         [Q_REPORT_HASH] = "SELECT hash FROM reports WHERE device_id = $1 AND seq = $2",
         [Q_REPORT_INSERT] = "INSERT INTO reports(device_id, seq, iat, received_at, hash, prev, gap, "
                             "compliant, cert_serial, jws) "
                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        [Q_CHECK_INSERT] = "INSERT INTO check_results(device_id, seq, check_id, status, summary) "
-                           "VALUES ($1, $2, $3, $4, $5)",
-        /* Before the upsert below: a history row when the status differs from the latest. */
+        /* Before the upsert below: a history row when the status differs from the latest
+         * (the caller runs it only then; the NOT EXISTS keeps it idempotent). */
         [Q_HISTORY_INSERT] =
                 "INSERT INTO check_history(device_id, check_id, seq, changed_at, status) "
                 "SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BIGINT), "
@@ -182,7 +188,8 @@ static const char *const sql[_Q_MAX] = {
                 "since = CASE WHEN latest_checks.status = excluded.status "
                 "THEN latest_checks.since ELSE excluded.since END, "
                 "status = excluded.status, seq = excluded.seq",
-        [Q_LATEST_CHECK_PRUNE] = "DELETE FROM latest_checks WHERE device_id = $1 AND seq <> $2",
+        [Q_LATEST_CHECK_GET] = "SELECT check_id, status FROM latest_checks WHERE device_id = $1",
+        [Q_LATEST_CHECK_DELETE] = "DELETE FROM latest_checks WHERE device_id = $1 AND check_id = $2",
         [Q_LATEST_UPSERT] =
                 "INSERT INTO latest(device_id, seq, report_at, received_at, verdict, failing, "
                 "noncompliant_since, hostname, os_id, os_version, os_pretty) "
@@ -198,8 +205,7 @@ static const char *const sql[_Q_MAX] = {
         [Q_DEVICE_ADVANCE] = "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE id = $1",
 };
 
-static const char chain_head_lock_sql[] =
-        "SELECT last_seq, last_hash, key_kind FROM devices WHERE id = $1 FOR UPDATE";
+static const char chain_head_lock_sql[] = CHAIN_HEAD_SQL " FOR UPDATE";
 
 static int query(Store *s, unsigned id, const StoreValue *p, size_t n, StoreRowFn fn, void *u) {
         return s->backend->query(s, id, sql[id], p, n, fn, u);
@@ -557,7 +563,10 @@ int store_device_revoke(Store *s, const char *id, int64_t now) {
         if (r == 0)
                 return -ENOENT;
         r = QUERY(s, Q_DEVICE_REVOKE_CERTS, NULL, NULL, SV_TEXT(id), SV_INT(now));
-        return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        /* its statuses left the counters (trigger fleet_revoked): none stays at zero */
+        return store_policy_prune_counts(s);
 }
 
 int store_device_flag(Store *s, const char *id, const char *reason, int64_t now) {
@@ -570,36 +579,49 @@ int store_device_flag(Store *s, const char *id, const char *reason, int64_t now)
 typedef struct ChainHead {
         int64_t seq;
         char hash[SHA256_HEX_SIZE];
-        DeviceKey key;
+        StoreHeadInfo info;
 } ChainHead;
+
+void store_head_info_done(StoreHeadInfo *i) {
+        free(i->policy_id);
+        *i = (StoreHeadInfo) {};
+}
 
 static int row_chain_head(const char *const *c, size_t n, void *userdata) {
         ChainHead *h = userdata;
-        if (n < 3 || col_int(c[0], &h->seq) < 0)
+
+        if (n < 5 || col_int(c[0], &h->seq) < 0)
                 return -EIO;
-        h->key = device_key_from_string(c[2]);
+        h->info.key = device_key_from_string(c[2]);
         if (c[1]) {
                 if (strlen(c[1]) != SHA256_HEX_SIZE - 1)
                         return -EIO;
                 memcpy(h->hash, c[1], SHA256_HEX_SIZE);
         }
-        return 0;
+        if (!c[3] || !c[4])
+                return 0; /* no policy published yet */
+        if (col_int(c[4], &h->info.policy_version) < 0)
+                return -EIO;
+        return col_str(c[3], &h->info.policy_id);
 }
 
 int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
-                     char ret_hash[static SHA256_HEX_SIZE], DeviceKey *ret_key) {
+                     char ret_hash[static SHA256_HEX_SIZE], StoreHeadInfo *ret_info) {
         ChainHead h = { .seq = -1 };
         const char *q = streq(s->backend->scheme, "postgres") ? chain_head_lock_sql : sql[Q_CHAIN_HEAD];
         int r = STORE_QUERY(s, Q_CHAIN_HEAD, q, row_chain_head, &h, SV_TEXT(device_id));
+        if (r > 0) {
+                *ret_seq = h.seq;
+                memcpy(ret_hash, h.hash, SHA256_HEX_SIZE);
+                if (ret_info) {
+                        *ret_info = h.info;
+                        h.info = (StoreHeadInfo) {};
+                }
+        }
+        store_head_info_done(&h.info);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return -ENOENT;
-        *ret_seq = h.seq;
-        memcpy(ret_hash, h.hash, SHA256_HEX_SIZE);
-        if (ret_key)
-                *ret_key = h.key;
-        return 0;
+        return r == 0 ? -ENOENT : 0;
 }
 
 int store_report_hash(Store *s, const char *device_id, int64_t seq,
@@ -608,6 +630,102 @@ int store_report_hash(Store *s, const char *device_id, int64_t seq,
         if (r < 0)
                 return r;
         return r == 0 ? -ENOENT : 0;
+}
+
+/* A report's check results in one statement (a round trip on PostgreSQL) rather than one
+ * per check: the rows share $1 (device) and $2 (seq). One prepared statement per row
+ * count, ids Q_CHECK_RESULTS_ROWS + rows - 1 (apart from the other modules' ranges). */
+#define CHECK_RESULTS_ROWS 16
+#define Q_CHECK_RESULTS_ROWS 760
+
+static int check_results_insert(Store *s, const StoreReport *p) {
+        for (size_t at = 0; at < p->n_checks;) {
+                size_t n = MIN(p->n_checks - at, (size_t) CHECK_RESULTS_ROWS), len;
+                StoreValue v[2 + 3 * CHECK_RESULTS_ROWS] = { SV_TEXT(p->device_id), SV_INT(p->seq) };
+                char sql[96 + 32 * CHECK_RESULTS_ROWS];
+                int r;
+
+                len = (size_t) snprintf(sql, sizeof(sql),
+                                        "INSERT INTO check_results(device_id, seq, check_id, status, summary) VALUES ");
+                for (size_t i = 0; i < n; i++) {
+                        const StoreCheck *c = &p->checks[at + i];
+
+                        len += (size_t) snprintf(sql + len, sizeof(sql) - len, "%s($1, $2, $%zu, $%zu, $%zu)",
+                                                 i ? ", " : "", 3 + 3 * i, 4 + 3 * i, 5 + 3 * i);
+                        v[2 + 3 * i] = SV_TEXT(c->id);
+                        v[3 + 3 * i] = SV_TEXT(c->status);
+                        v[4 + 3 * i] = SV_TEXT(c->summary);
+                }
+                assert(len < sizeof(sql));
+                r = s->backend->query(s, Q_CHECK_RESULTS_ROWS + n - 1, sql, v, 2 + 3 * n, NULL, NULL);
+                if (r < 0)
+                        return r;
+                at += n;
+        }
+        return 0;
+}
+
+/* Row callback: check_id, status appended to a strv of pairs. */
+static int row_check_status(const char *const *c, size_t n, void *userdata) {
+        int r;
+
+        if (n < 2 || !c[0] || !c[1])
+                return -EIO;
+        r = strv_extend(userdata, c[0]);
+        return r < 0 ? r : strv_extend(userdata, c[1]);
+}
+
+static const char *pairs_get(char *const *pairs, const char *key) {
+        for (; pairs && pairs[0] && pairs[1]; pairs += 2)
+                if (streq(pairs[0], key))
+                        return pairs[1];
+        return NULL;
+}
+
+static const StoreCheck *report_check(const StoreReport *p, const char *id) {
+        for (size_t i = 0; i < p->n_checks; i++)
+                if (!p->checks[i].uncounted && streq(p->checks[i].id, id))
+                        return &p->checks[i];
+        return NULL;
+}
+
+/* The device's fleet state (latest_checks, check_history) follows the report's counted
+ * checks. Only what changed is written: a check whose status is the one already recorded
+ * costs no statement (its row, its counters and its history stay as they are), a check
+ * no longer reported is deleted. Returns 1 when a counter moved (a status changed, a
+ * check came or went), 0 otherwise. */
+static int latest_checks_update(Store *s, const StoreReport *p) {
+        _cleanup_strv_free_ char **prev = NULL;
+        bool moved = false;
+        int r;
+
+        r = QUERY(s, Q_LATEST_CHECK_GET, row_check_status, &prev, SV_TEXT(p->device_id));
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < p->n_checks; i++) {
+                const StoreCheck *c = &p->checks[i];
+
+                if (c->uncounted || streq_ptr(pairs_get(prev, c->id), c->status))
+                        continue;
+                r = QUERY(s, Q_HISTORY_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_TEXT(c->id),
+                          SV_INT(p->seq), SV_INT(p->iat), SV_TEXT(c->status));
+                if (r < 0)
+                        return r;
+                r = QUERY(s, Q_LATEST_CHECK_UPSERT, NULL, NULL, SV_TEXT(p->device_id),
+                          SV_TEXT(c->id), SV_TEXT(c->status), SV_INT(p->iat), SV_INT(p->seq));
+                if (r < 0)
+                        return r;
+                moved = true;
+        }
+        for (char **k = prev; k && k[0] && k[1]; k += 2) {
+                if (report_check(p, k[0]))
+                        continue;
+                r = QUERY(s, Q_LATEST_CHECK_DELETE, NULL, NULL, SV_TEXT(p->device_id), SV_TEXT(k[0]));
+                if (r < 0)
+                        return r;
+                moved = true;
+        }
+        return moved;
 }
 
 int store_report_insert(Store *s, const StoreReport *p) {
@@ -622,27 +740,18 @@ int store_report_insert(Store *s, const StoreReport *p) {
                   SV_INT(p->gap), SV_INT(p->compliant), SV_TEXT(p->cert_serial), SV_TEXT(body));
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < p->n_checks; i++) {
-                const StoreCheck *c = &p->checks[i];
-
-                r = QUERY(s, Q_CHECK_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq),
-                          SV_TEXT(c->id), SV_TEXT(c->status), SV_TEXT(c->summary));
-                if (r < 0)
-                        return r;
-                if (c->uncounted)
-                        continue;
-                r = QUERY(s, Q_HISTORY_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_TEXT(c->id),
-                          SV_INT(p->seq), SV_INT(p->iat), SV_TEXT(c->status));
-                if (r < 0)
-                        return r;
-                r = QUERY(s, Q_LATEST_CHECK_UPSERT, NULL, NULL, SV_TEXT(p->device_id),
-                          SV_TEXT(c->id), SV_TEXT(c->status), SV_INT(p->iat), SV_INT(p->seq));
+        r = check_results_insert(s, p);
+        if (r < 0)
+                return r;
+        r = latest_checks_update(s, p);
+        if (r < 0)
+                return r;
+        /* No counter reaches zero unless one moved: a stable device skips the prune. */
+        if (r > 0) {
+                r = store_policy_prune_counts(s);
                 if (r < 0)
                         return r;
         }
-        r = QUERY(s, Q_LATEST_CHECK_PRUNE, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq));
-        if (r < 0)
-                return r;
         r = QUERY(s, Q_LATEST_UPSERT, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq),
                   SV_INT(p->iat), SV_INT(p->received_at),
                   SV_TEXT(p->compliant ? "compliant" : "noncompliant"), SV_TEXT(p->failing),

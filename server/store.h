@@ -70,7 +70,14 @@ typedef struct StoreBackend {
 struct Store {
         const StoreBackend *backend;
         unsigned tx_depth; /* 0: no transaction, 1: BEGIN done, >1: savepoints */
+        uint64_t statements; /* calls to exec and query (round trips on PostgreSQL): the
+                              * benchmarks' statements per report (docs/performance.md) */
 };
+
+/* For the backends, at each exec or query. */
+static inline void store_count_statement(Store *s) {
+        __atomic_add_fetch(&s->statements, 1, __ATOMIC_RELAXED);
+}
 
 extern const StoreBackend store_backend_sqlite;
 extern const StoreBackend store_backend_postgres;
@@ -188,11 +195,19 @@ int store_device_revoke(Store *s, const char *id, int64_t now);
 int store_device_flag(Store *s, const char *id, const char *reason, int64_t now);
 
 /* ---- reports ---- */
+/* What ingest reads with the chain head, in the same statement. */
+typedef struct StoreHeadInfo {
+        DeviceKey key;           /* how the server recorded the device's key is held */
+        char *policy_id;         /* the current policy (meta), NULL when none is published */
+        int64_t policy_version;
+} StoreHeadInfo;
+void store_head_info_done(StoreHeadInfo *i);
+
 /* The device's chain head, locking its row until the transaction ends (so concurrent
- * instances sharing PostgreSQL serialise per device). ret_seq -1: none yet. ret_key
- * (optional): how the server recorded the device's key is held. */
+ * instances sharing PostgreSQL serialise per device). ret_seq -1: none yet. ret_info
+ * (optional): see StoreHeadInfo. */
 int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
-                     char ret_hash[static SHA256_HEX_SIZE], DeviceKey *ret_key);
+                     char ret_hash[static SHA256_HEX_SIZE], StoreHeadInfo *ret_info);
 /* -ENOENT when the device has no report with that seq. */
 int store_report_hash(Store *s, const char *device_id, int64_t seq,
                       char ret_hash[static SHA256_HEX_SIZE]);

@@ -13,46 +13,64 @@
  * the few before it: a handful of entries, replaced round-robin. */
 #define VERDICT_CACHE_SIZE 8
 
+/* A version with the checks it names (policy_checks), read once: the ingest of each report
+ * asks whether the current version names each of its checks. */
+typedef struct CachedPolicy {
+        Policy *policy;
+        char **checks;
+} CachedPolicy;
+
 struct VerdictCache {
-        Policy *policies[VERDICT_CACHE_SIZE];
+        CachedPolicy policies[VERDICT_CACHE_SIZE];
         size_t next;
 };
+
+static void cached_policy_done(CachedPolicy *e) {
+        policy_free(e->policy);
+        strv_free(e->checks);
+        *e = (CachedPolicy) {};
+}
 
 VerdictCache *verdict_cache_free(VerdictCache *c) {
         if (c) {
                 for (size_t i = 0; i < VERDICT_CACHE_SIZE; i++)
-                        policy_free(c->policies[i]);
+                        cached_policy_done(&c->policies[i]);
                 free(c);
         }
         return NULL;
 }
 
-static int policy_lookup(VerdictCache *c, Store *s, const char *id, int64_t version, const Policy **ret) {
+static int policy_lookup(VerdictCache *c, Store *s, const char *id, int64_t version, const CachedPolicy **ret) {
         _cleanup_json_ json_object *j = NULL;
         _cleanup_free_ char *text = NULL;
+        _cleanup_strv_free_ char **checks = NULL;
         Policy *p = NULL;
         int r;
 
-        for (size_t i = 0; i < VERDICT_CACHE_SIZE; i++)
-                if (c->policies[i] && c->policies[i]->version == version && streq(c->policies[i]->policy_id, id)) {
-                        *ret = c->policies[i];
+        for (size_t i = 0; i < VERDICT_CACHE_SIZE; i++) {
+                const Policy *e = c->policies[i].policy;
+                if (e && e->version == version && streq(e->policy_id, id)) {
+                        *ret = &c->policies[i];
                         return 0;
                 }
+        }
         r = store_policy_get(s, id, version, &text);
+        if (r >= 0)
+                r = store_policy_checks(s, id, version, &checks);
         if (r < 0)
                 return r;
         /* Lenient: a version published by an older server may hold keys this one dropped. */
         if (json_parse(text, strlen(text), &j, NULL) < 0 || policy_from_json(j, 0, &p, NULL) < 0)
                 return -EIO;
-        policy_free(c->policies[c->next]);
-        c->policies[c->next] = p;
+        cached_policy_done(&c->policies[c->next]);
+        c->policies[c->next] = (CachedPolicy) { .policy = p, .checks = TAKE_PTR(checks) };
+        *ret = &c->policies[c->next];
         c->next = (c->next + 1) % VERDICT_CACHE_SIZE;
-        *ret = p;
         return 0;
 }
 
 int verdict_check(VerdictCache **cache, Store *s, const ReportClaims *c, char **ret_error) {
-        const Policy *p;
+        const CachedPolicy *p;
         int r;
 
         if (!*cache && !(*cache = calloc(1, sizeof(VerdictCache))))
@@ -65,43 +83,29 @@ int verdict_check(VerdictCache **cache, Store *s, const ReportClaims *c, char **
                                   c->policy_id, (long long) c->policy_version), -ENOENT;
         if (r < 0)
                 return r;
-        r = report_claims_check_policy(c, p, ret_error);
+        r = report_claims_check_policy(c, p->policy, ret_error);
         return r < 0 ? -EINVAL : 0;
 }
 
-/* Statement id apart from the stores' ranges (store-policy.c 820…, store-body.c 850…). */
-#define Q_CURRENT_POLICY 840
-
-typedef struct CurrentPolicy {
-        char *id;
-        int64_t version;
-} CurrentPolicy;
-
-static int row_current(const char *const *c, size_t n, void *userdata) {
-        CurrentPolicy *p = userdata;
-
-        if (n < 2 || !c[0] || !c[1] || parse_int64(c[1], &p->version) < 0)
-                return -ENOENT;
-        p->id = strdup(c[0]);
-        return p->id ? 0 : -ENOMEM;
-}
-
-int verdict_current_policy(VerdictCache **cache, Store *s, const Policy **ret) {
-        _cleanup_free_ char *id = NULL;
-        CurrentPolicy cur = {};
+int verdict_current_policy(VerdictCache **cache, Store *s, const char *policy_id, int64_t version,
+                           const Policy **ret) {
+        const CachedPolicy *e;
         int r;
 
+        if (!policy_id)
+                return -ENOENT;
         if (!*cache && !(*cache = calloc(1, sizeof(VerdictCache))))
                 return -ENOMEM;
-        /* One round trip per report: this runs in ingest's transaction for every report. */
-        r = STORE_QUERY(s, Q_CURRENT_POLICY,
-                        "SELECT (SELECT value FROM meta WHERE key = 'policy_id'), "
-                        "(SELECT value FROM meta WHERE key = 'policy_version')",
-                        row_current, &cur);
-        id = cur.id;
+        r = policy_lookup(*cache, s, policy_id, version, &e);
         if (r < 0)
                 return r;
-        if (!id)
-                return -ENOENT;
-        return policy_lookup(*cache, s, id, cur.version, ret);
+        *ret = e->policy;
+        return 0;
+}
+
+bool verdict_policy_names(const VerdictCache *cache, const Policy *p, const char *check_id) {
+        for (size_t i = 0; cache && p && i < VERDICT_CACHE_SIZE; i++)
+                if (cache->policies[i].policy == p)
+                        return strv_contains(cache->policies[i].checks, check_id);
+        return false;
 }

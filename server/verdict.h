@@ -17,5 +17,11 @@ VerdictCache *verdict_cache_free(VerdictCache *c);
  * (a message for the device in *ret_error either way); another -errno when the store fails.
  * *cache is created on first use. */
 int verdict_check(VerdictCache **cache, Store *s, const ReportClaims *c, char **ret_error);
-/* The policy currently published (owned by the cache): what the fleet state follows. */
-int verdict_current_policy(VerdictCache **cache, Store *s, const Policy **ret);
+/* The policy currently published (owned by the cache): what the fleet state follows.
+ * policy_id and version as read in the transaction (StoreHeadInfo); -ENOENT for NULL
+ * (nothing published yet). */
+int verdict_current_policy(VerdictCache **cache, Store *s, const char *policy_id, int64_t version,
+                           const Policy **ret);
+/* Whether p (from verdict_current_policy()) names check_id among the checks recorded with
+ * its version (policy_checks), answered from the cache: no statement per report. */
+bool verdict_policy_names(const VerdictCache *cache, const Policy *p, const char *check_id);

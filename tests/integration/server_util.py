@@ -245,6 +245,8 @@ def https(srv, method, path, body=None, cert=None, key=None, headers=None, timeo
 class Device:
     """A test-side agent: its own P-256 key, CSR with CN = device id, ES256 reports."""
 
+    policy_version = 1  # of policy "default", named by its reports
+
     def __init__(self, srv, device_id=None, key=None):
         self.srv = srv
         self.id = device_id or str(uuid.uuid4())
@@ -287,7 +289,7 @@ class Device:
             "agent": {"version": "0.1.0", "key": "file"},
             "host": {"hostname": f"laptop-{self.id[:8]}", "os": {"id": "debian", "version_id": "12",
                      "pretty": "Debian GNU/Linux 12 (bookworm)"}, "kernel": "6.1.0-26-amd64"},
-            "policy": {"id": "default", "version": 1}, "compliant": compliant,
+            "policy": {"id": "default", "version": self.policy_version}, "compliant": compliant,
             "checks": checks if checks is not None else [
                 {"id": "disk_encryption", "status": "pass" if compliant else "fail", "title": "Disk encryption",
                  "summary": "/ is on LUKS2", "remediation": None, "deadline": None, "evidence": {}, "duration_us": 5},
