@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "fs-util.h"
+#include "jws.h"
 #include "tls.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(SSL_CTX *, SSL_CTX_free)
@@ -91,6 +92,15 @@ int tls_peer_get(SSL *ssl, TlsPeer *ret) {
                 else
                         p.role = cert_role(&p.info);
         }
+        /* Set up once for all the reports of this connection. Without one (a key that is
+         * not P-256, no memory), ingest verifies the slow way and says why it fails. */
+        if (p.verify == X509_V_OK && p.role == CERT_ROLE_DEVICE)
+                (void) jws_verifier_new(X509_get0_pubkey(p.cert), &p.verifier, NULL);
         *ret = p;
         return 0;
+}
+
+void tls_peer_done(TlsPeer *p) {
+        EVP_PKEY_CTX_free(p->verifier);
+        p->verifier = NULL;
 }
