@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <zlib.h>
 
 #include "cleanup.h"
 #include "gzip-util.h"
+#include "macro.h"
 
 #define GZIP_WINDOW_BITS (15 + 16) /* 32 KiB window, gzip wrapper only */
+#define GZIP_MIN_SIZE 18           /* 10-byte header, 8-byte trailer (CRC-32, ISIZE) */
+#define GZIP_MAX_RATIO 1032        /* deflate's best case: 258 bytes from 2 bits */
 
 int gzip_compress(const void *data, size_t size, char **ret, size_t *ret_size) {
         z_stream z = {};
@@ -71,17 +75,32 @@ static int inflate_into(z_stream *z, size_t limit, char **buf, size_t *cap) {
         }
 }
 
+/* The first buffer: the size the gzip trailer announces (ISIZE, the inflated size modulo
+ * 2^32), so that an honest body inflates without a realloc and its copy — but never more
+ * than deflate could produce from these bytes (about 1032:1), and never past limit: a
+ * lying trailer only costs the doublings it would have cost anyway. */
+static size_t first_capacity(const uint8_t *data, size_t size, size_t limit) {
+        size_t cap = size * 4 + 64, isize;
+
+        if (size >= GZIP_MIN_SIZE) {
+                isize = (size_t) data[size - 4] | (size_t) data[size - 3] << 8 |
+                        (size_t) data[size - 2] << 16 | (size_t) data[size - 1] << 24;
+                if (isize > 0 && isize <= size * GZIP_MAX_RATIO)
+                        cap = isize + 1; /* room left: the member's end is seen in one pass */
+        }
+        return MIN(cap, limit);
+}
+
 int gzip_inflate(const void *data, size_t size, size_t max, char **ret, size_t *ret_size) {
         z_stream z = {};
         _cleanup_free_ char *buf = NULL;
         /* One byte past max tells "larger than max" from "exactly max". */
-        size_t limit = max + 1, cap = size * 4 + 64, n;
+        size_t limit = max + 1, cap, n;
         int r;
 
         if (size > UINT_MAX || max > UINT_MAX - 1)
                 return -EFBIG;
-        if (cap > limit)
-                cap = limit;
+        cap = first_capacity(data, size, limit);
         buf = malloc(cap + 1);
         if (!buf)
                 return -ENOMEM;

@@ -375,34 +375,53 @@ int jws_parse(const char *s, size_t len, Jws **ret, char **ret_error) {
         return jws_parse_full(s, len, 0, ret, ret_error);
 }
 
-int jws_verify(const Jws *jws, EVP_PKEY *pub, char **ret_error) {
-        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = NULL;
-        _cleanup_free_ uint8_t *der = NULL;
-        size_t der_size;
-        int r;
+int jws_verifier_new(EVP_PKEY *pub, EVP_PKEY_CTX **ret, char **ret_error) {
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
 
         if (!evp_pkey_is_p256(pub)) {
                 json_error(ret_error, "verification key is not an ECDSA P-256 key");
                 return -EINVAL;
         }
+        ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL);
+        if (!ctx)
+                return -ENOMEM;
+        if (EVP_PKEY_verify_init(ctx) != 1 || EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        *ret = TAKE_PTR(ctx);
+        return 0;
+}
+
+int jws_verify_with(const Jws *jws, EVP_PKEY_CTX *verifier, char **ret_error) {
+        _cleanup_free_ uint8_t *der = NULL;
+        uint8_t digest[32];
+        unsigned n = 0;
+        size_t der_size;
+        int r;
+
         r = ecdsa_sig_raw_to_der(jws->sig, &der, &der_size);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
                 return parse_error(ret_error, "signature does not match (R or S is zero)");
-        md = EVP_MD_CTX_new();
-        if (!md)
-                return -ENOMEM;
-        if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) != 1) {
+        if (EVP_Digest(jws->signing_input, jws->signing_input_size, digest, &n, EVP_sha256(), NULL) != 1 ||
+            n != sizeof(digest)) {
                 ERR_clear_error();
                 return -EIO;
         }
-        r = EVP_DigestVerify(md, der, der_size, (const unsigned char *) jws->signing_input,
-                             jws->signing_input_size);
+        r = EVP_PKEY_verify(verifier, der, der_size, digest, sizeof(digest));
         ERR_clear_error();
         if (r != 1)
                 return parse_error(ret_error, "signature does not match");
         return 0;
+}
+
+int jws_verify(const Jws *jws, EVP_PKEY *pub, char **ret_error) {
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *verifier = NULL;
+        int r = jws_verifier_new(pub, &verifier, ret_error);
+
+        return r < 0 ? r : jws_verify_with(jws, verifier, ret_error);
 }
 
 int jws_verify_cert(const Jws *jws, X509 *cert, char **ret_error) {

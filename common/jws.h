@@ -75,6 +75,13 @@ int jws_parse_full(const char *jws, size_t len, JwsParseFlags flags, Jws **ret, 
 /* ES256 over the signing input with pub (a P-256 key). 0, or -EBADMSG when the signature
  * does not match, -EINVAL for a wrong key type; with a message. */
 int jws_verify(const Jws *jws, EVP_PKEY *pub, char **ret_error);
+/* The same in two steps, for many JWS signed by one key: the verifier (an EVP_PKEY_CTX set
+ * up for ES256 with pub; -EINVAL with a message when pub is not P-256) is made once, then
+ * checks each signature without looking the algorithm up again (OpenSSL 3.0 walks its
+ * whole name map for that). One verifier serves one thread at a time: EVP_PKEY_CTX_dup it
+ * for another. */
+int jws_verifier_new(EVP_PKEY *pub, EVP_PKEY_CTX **ret, char **ret_error);
+int jws_verify_with(const Jws *jws, EVP_PKEY_CTX *verifier, char **ret_error);
 /* kid must equal cert_kid(cert), then jws_verify with the certificate's public key. */
 int jws_verify_cert(const Jws *jws, X509 *cert, char **ret_error);
 

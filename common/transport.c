@@ -57,6 +57,10 @@ static CURLcode ssl_ctx_setup(CURL *curl, void *sslctx, void *userdata) {
         SSL_CTX *ctx = sslctx;
 
         (void) curl;
+        /* Only our own certificate: OpenSSL would otherwise build a chain from the CA file and
+         * send the Vigie CA along, which the server has, but decodes again (public key and
+         * all: 1.6 M instructions per handshake on OpenSSL 3.0, docs/performance.md). */
+        SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
         /* The key may live in a provider (TPM): OpenSSL takes the EVP_PKEY as it is. */
         if (t->cert && (SSL_CTX_use_certificate(ctx, t->cert) != 1 ||
                         SSL_CTX_use_PrivateKey(ctx, t->key) != 1 || SSL_CTX_check_private_key(ctx) != 1)) {

@@ -68,6 +68,7 @@ static void conn_free_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
                 event_free(c->deadline);
         if (c->admit)
                 event_free(c->admit);
+        tls_peer_done(&c->peer);
         free(c);
 }
 

@@ -121,6 +121,7 @@ typedef struct Verified {
 typedef struct IngestJob {
         CertInfo peer;
         X509 *cert;              /* a reference: the connection may close meanwhile */
+        EVP_PKEY_CTX *verifier;  /* this job's copy of the connection's, or NULL: jws_verify */
         int64_t max_skew;
         struct evhttp_request *req;
         ReportItem *raw;         /* copies of the body's reports, until verified */
@@ -134,6 +135,7 @@ typedef struct IngestJob {
 static void ingest_job_free(void *userdata) {
         IngestJob *j = userdata;
         X509_free(j->cert);
+        EVP_PKEY_CTX_free(j->verifier);
         for (size_t i = 0; j->raw && i < j->n_body; i++)
                 free((char *) j->raw[i].jws);
         free(j->raw);
@@ -147,8 +149,9 @@ static void ingest_job_free(void *userdata) {
 }
 
 /* Phase 1, on a worker thread, no database: signature with the key of this connection's
- * certificate, kid and sub equal to it, claims valid, iat not in the future. */
-static int verify_one(const IngestJob *j, const ReportItem *it, Verified *ret, Verdict *v) {
+ * certificate, kid and sub equal to it, claims valid, iat not in the future. A verified
+ * report takes the job's copy of its bytes and the decoded payload: no second copy. */
+static int verify_one(const IngestJob *j, ReportItem *it, Verified *ret, Verdict *v) {
         _cleanup_(jws_freep) Jws *jws = NULL;
         _cleanup_(report_claims_freep) ReportClaims *c = NULL;
         _cleanup_free_ char *error = NULL;
@@ -160,7 +163,8 @@ static int verify_one(const IngestJob *j, const ReportItem *it, Verified *ret, V
                 return REFUSE(v, 403, "wrong_key",
                               "report kid %.16s… is not this connection's certificate %.16s…",
                               jws->kid, j->peer.fingerprint);
-        if (jws_verify(jws, X509_get0_pubkey(j->cert), &error) < 0)
+        if ((j->verifier ? jws_verify_with(jws, j->verifier, &error)
+                         : jws_verify(jws, X509_get0_pubkey(j->cert), &error)) < 0)
                 return REFUSE(v, 403, "bad_signature", "%s", strnull(error));
         if (report_claims_parse(jws->payload, jws->payload_size, &c, &error) < 0)
                 return REFUSE(v, 400, "invalid_claims", "%s", strnull(error));
@@ -175,13 +179,8 @@ static int verify_one(const IngestJob *j, const ReportItem *it, Verified *ret, V
         *ret = (Verified) { .size = it->size };
         if (report_hash(it->jws, it->size, ret->hash) < 0)
                 return -EIO;
-        ret->jws = strndup(it->jws, it->size);
-        ret->payload = strndup((const char *) jws->payload, jws->payload_size);
-        if (!ret->jws || !ret->payload) {
-                free(ret->jws);
-                free(ret->payload);
-                return -ENOMEM;
-        }
+        ret->jws = (char *) TAKE_PTR(it->jws);
+        ret->payload = (char *) TAKE_PTR(jws->payload); /* NUL-terminated by jws_parse */
         ret->claims = TAKE_PTR(c);
         return 0;
 }
@@ -438,6 +437,10 @@ int route_reports(Request *r) {
                            .max_skew = (int64_t) (s->config->max_clock_skew / USEC_PER_SEC),
                            .n_body = b.n_items, .array = b.json };
         X509_up_ref(j->cert);
+        /* A copy per job: a verifier serves one thread at a time, and the job may outlive
+         * the connection. */
+        if (r->peer->verifier)
+                j->verifier = EVP_PKEY_CTX_dup(r->peer->verifier);
         j->items = calloc(b.n_items, sizeof(Verified));
         j->raw = calloc(b.n_items, sizeof(ReportItem));
         for (size_t i = 0; j->raw && i < b.n_items; i++)

@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "fs-util.h"
+#include "jws.h"
 #include "tls.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(SSL_CTX *, SSL_CTX_free)
@@ -47,7 +48,16 @@ int tls_context_new(const char *dir, SSL_CTX **ret, char **ret_error) {
             SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1)
                 return tls_error(ret_error, "cannot set TLS parameters for", dir);
         SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                                         SSL_OP_NO_COMPRESSION);
+                                         SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
+        /* No resumption: every client of ours is a new process per run (the agent's cycle,
+         * vigie, vigiectl) or keeps its connection alive, and never offers a session back.
+         * A TLS 1.3 ticket is not free: OpenSSL encodes the session, the client's certificate
+         * included, then decodes it back (certificate and public key again) and encodes it
+         * once more, for each of the two tickets it sends by default — about a fifth of the
+         * server's CPU per handshake (docs/performance.md), for sessions nobody resumes. */
+        if (SSL_CTX_set_num_tickets(ctx, 0) != 1)
+                return tls_error(ret_error, "cannot turn off session tickets for", dir);
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
         if (SSL_CTX_use_certificate_chain_file(ctx, crt) != 1)
                 return tls_error(ret_error, "cannot load server certificate", crt);
         if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
@@ -82,6 +92,15 @@ int tls_peer_get(SSL *ssl, TlsPeer *ret) {
                 else
                         p.role = cert_role(&p.info);
         }
+        /* Set up once for all the reports of this connection. Without one (a key that is
+         * not P-256, no memory), ingest verifies the slow way and says why it fails. */
+        if (p.verify == X509_V_OK && p.role == CERT_ROLE_DEVICE)
+                (void) jws_verifier_new(X509_get0_pubkey(p.cert), &p.verifier, NULL);
         *ret = p;
         return 0;
+}
+
+void tls_peer_done(TlsPeer *p) {
+        EVP_PKEY_CTX_free(p->verifier);
+        p->verifier = NULL;
 }

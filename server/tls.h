@@ -21,5 +21,7 @@ typedef struct TlsPeer {
         CertInfo info;
         CertRole role;
         X509 *cert;     /* borrowed from the SSL */
+        EVP_PKEY_CTX *verifier; /* a valid device certificate's report verifier (jws.h), owned */
 } TlsPeer;
 int tls_peer_get(SSL *ssl, TlsPeer *ret);
+void tls_peer_done(TlsPeer *p);

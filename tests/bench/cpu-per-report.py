@@ -7,7 +7,9 @@ divided by the reports acknowledged. Prints the load average beside it: the mach
 shared, and CPU per report rises with it (cache and frequency contention).
 
   python3 tests/bench/cpu-per-report.py BUILD [--db sqlite|postgres] [--seconds S]
-        [--concurrency C] [--gzip] [--perf FILE]   (perf record -g of the server during the run)"""
+        [--concurrency C] [--gzip] [--mode keepalive|handshake] [--perf FILE]
+  (--perf: perf record -g of the server during the run; --mode handshake: a new mTLS
+  connection per report, as the hourly agent makes)"""
 import argparse
 import os
 import re
@@ -40,6 +42,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--gzip", action="store_true")
+    ap.add_argument("--mode", choices=("keepalive", "handshake"), default="keepalive")
     ap.add_argument("--perf", help="write a perf record -g profile of the server to this file")
     a = ap.parse_args()
     build = Path(a.build).resolve()
@@ -60,7 +63,7 @@ def main():
         loadgen = tmp / "loadgen"
         build_loadgen(build, loadgen)
         cmd = [str(loadgen), "--port", str(srv.port), "--ca", str(srv.ca), "--token", token,
-               "--concurrency", str(a.concurrency), "--seconds", str(a.seconds), "--mode", "keepalive",
+               "--concurrency", str(a.concurrency), "--seconds", str(a.seconds), "--mode", a.mode,
                "--server-pid", str(srv.proc.pid)] + (["--gzip"] if a.gzip else [])
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for line in proc.stderr:  # enrollment first: profile the load only

@@ -92,6 +92,8 @@ static SSL_CTX *new_ctx(EVP_PKEY *key, X509 *cert) {
         /* A full handshake every time: no session cache, no tickets. */
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
         SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+        /* Only the device certificate, as the agent sends it (common/transport.c). */
+        SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
         if (cert && (SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1))
                 return NULL;
         return ctx;

@@ -33,7 +33,7 @@ def nginx_conf(tmp, srv, gateway, port, upstream):
         "/etc/nginx/vigie/ca.pem": str(srv.ca),
         "/etc/nginx/vigie/nginx-app.pem": gw_cert,
         "/etc/nginx/vigie/nginx-app.key": gw_key,
-        "https://vigie.example.com:8443/": f"https://127.0.0.1:{srv.port}/",
+        "server vigie.example.com:8443;": f"server 127.0.0.1:{srv.port};",
         "proxy_ssl_name vigie.example.com;": "proxy_ssl_name localhost;",
         "http://127.0.0.1:8080": f"http://127.0.0.1:{upstream}",
     }

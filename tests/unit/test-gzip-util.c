@@ -65,11 +65,34 @@ static void test_malformed(void **state) {
         assert_null(out);
 }
 
+/* The first buffer is sized from the trailer's ISIZE: a lying one changes nothing but
+ * that buffer's size (zlib still checks the length), and an exact one fills it. */
+static void test_trailer_is_a_hint(void **state) {
+        static const char text[] = "{\"seq\":1,\"checks\":[]}";
+        _cleanup_free_ char *gz = NULL, *out = NULL;
+        char *none = NULL;
+        size_t gz_size, n;
+        (void) state;
+
+        assert_int_equal(gzip_compress(text, strlen(text), &gz, &gz_size), 0);
+        assert_int_equal(gzip_inflate(gz, gz_size, strlen(text), &out, &n), 0); /* max == size */
+        assert_int_equal(n, strlen(text));
+        assert_string_equal(out, text);
+        for (unsigned claim = 0; claim < 3; claim++) {
+                static const uint32_t isize[] = { 1000, 1, UINT32_MAX };
+                for (int i = 0; i < 4; i++)
+                        gz[gz_size - 4 + i] = (char) (isize[claim] >> (8 * i));
+                assert_int_equal(gzip_inflate(gz, gz_size, 1 << 20, &none, &n), -EBADMSG);
+                assert_null(none);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_cap),
                 cmocka_unit_test(test_malformed),
+                cmocka_unit_test(test_trailer_is_a_hint),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

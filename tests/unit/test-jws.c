@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
@@ -209,11 +211,46 @@ static void test_parse_refuses(void **state) {
         assert_null(jws);
 }
 
+/* One verifier, made once, checks many reports of its key and refuses the others'. */
+static void test_verifier_reused(void **state) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = new_key("P-256"), *other = new_key("P-256"),
+                                          *p384 = new_key("P-384");
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *v = NULL, *copy = NULL, *none = NULL;
+        _cleanup_free_ char *err = NULL;
+        (void) state;
+
+        assert_int_equal(jws_verifier_new(p384, &none, &err), -EINVAL);
+        assert_string_equal(err, "verification key is not an ECDSA P-256 key");
+        assert_null(none);
+        assert_int_equal(jws_verifier_new(key, &v, NULL), 0);
+        for (int i = 0; i < 3; i++) {
+                _cleanup_(jws_freep) Jws *mine = NULL, *theirs = NULL;
+                _cleanup_free_ char *a = NULL, *b = NULL, *e = NULL;
+                char payload[32];
+
+                snprintf(payload, sizeof(payload), "{\"seq\":%d}", i + 1);
+                assert_int_equal(jws_sign(key, kid, NULL, payload, strlen(payload), &a), 0);
+                assert_int_equal(jws_sign(other, kid, NULL, payload, strlen(payload), &b), 0);
+                assert_int_equal(jws_parse(a, strlen(a), &mine, NULL), 0);
+                assert_int_equal(jws_parse(b, strlen(b), &theirs, NULL), 0);
+                assert_int_equal(jws_verify_with(theirs, v, &e), -EBADMSG);
+                assert_string_equal(e, "signature does not match");
+                assert_int_equal(jws_verify_with(mine, v, NULL), 0); /* a refusal leaves it usable */
+                /* A copy, as each ingest job takes, verifies alike. */
+                EVP_PKEY_CTX_free(copy);
+                copy = EVP_PKEY_CTX_dup(v);
+                assert_non_null(copy);
+                assert_int_equal(jws_verify_with(mine, copy, NULL), 0);
+                assert_int_equal(jws_verify_with(theirs, copy, NULL), -EBADMSG);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rfc7515_a3),   cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_sign_refuses), cmocka_unit_test(test_base64url),
                 cmocka_unit_test(test_der_raw),      cmocka_unit_test(test_parse_refuses),
+                cmocka_unit_test(test_verifier_reused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
