@@ -275,10 +275,12 @@ bench: deps-bench
 	@$(MAKE) --no-print-directory TEST_HOOKS=1 all
 	@sh tests/bench/run.sh $(abspath $(BUILD))
 
-# Two vigie-server on one PostgreSQL under load, kill -9 of one (issue #17): minutes.
+# Two vigie-server on one PostgreSQL under load, kill -9 of one, then the fleet queries at a
+# million devices against their targets (issue #17): each exits 1 on a missed check.
 bench-scale: deps
 	@$(MAKE) --no-print-directory all
 	@$(PYTHON) tests/bench/scale.py $(abspath $(BUILD)) $(SCALE_ARGS)
+	@$(PYTHON) tests/bench/fleet-pg.py $(abspath $(BUILD)) --check $(FLEET_PG_ARGS)
 
 # Fleet queries at a million devices on PostgreSQL, and server CPU per keep-alive report
 # (SQLite, then PostgreSQL): docs/performance.md.

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "retention.h"
 #include "server.h"
+#include "store-fleet.h"
 #include "time-util.h"
 
 struct PendingReply {
@@ -440,6 +441,11 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
                 r = store_open(db ?: s->config->database, &s->store_ro, &error);
         if (r < 0)
                 return log_error_errno(r, "Cannot open the database: %s", strnull(error));
+        if (store_fleet_trigram_index(s->store) < 0)
+                log_warning("Cannot create the hostname trigram index (%s): fleet searches by hostname "
+                            "(?q=) will walk the device list. Run \"CREATE EXTENSION pg_trgm;\" in the "
+                            "database as its owner or a superuser, then restart vigie-server.",
+                            store_error(s->store));
         r = ca_load(dir, &s->ca);
         if (r < 0)
                 return log_error_errno(r, "Cannot load the CA from \"%s\": %m — run \"vigie-server init --dir %s\" first.", dir, dir);

@@ -27,6 +27,10 @@ typedef struct FleetTimes {
 /* Creates the fleet indexes, the counter table and its triggers (idempotent); store_open
  * calls it. */
 int store_fleet_schema(Store *s);
+/* PostgreSQL: the pg_trgm extension and the hostname trigram index the hostname
+ * substring filter uses (idempotent; 0 on SQLite). Fails when the extension cannot be
+ * created: the filter still works, walking the list. */
+int store_fleet_trigram_index(Store *s);
 
 typedef struct FleetCheckCount {
         char *check_id;

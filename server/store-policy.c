@@ -22,9 +22,10 @@ static const char policy_schema_sql[] =
          * last report predates the current policy */
         "CREATE TABLE IF NOT EXISTS latest_policy ("
         "  device_id TEXT PRIMARY KEY, policy_id TEXT NOT NULL, version BIGINT NOT NULL);"
-        /* the device list's policy=outdated filter: the two ranges on either side of the
-         * current (policy_id, version) (store-fleet.c) */
-        "CREATE INDEX IF NOT EXISTS latest_policy_version ON latest_policy(policy_id, version);";
+        /* the device list's policy=outdated filter and the summary's count: the ranges on
+         * either side of the current (policy_id, version), index-only (store-fleet.c) */
+        "DROP INDEX IF EXISTS latest_policy_version;"
+        "CREATE INDEX IF NOT EXISTS latest_policy_devices ON latest_policy(policy_id, version, device_id);";
 
 /* Statement ids 820…: apart from store.c's, store-fleet.c's and store-identity.c's. */
 enum {

@@ -5,11 +5,16 @@ PostgreSQL, tests/bench/loadgen.c driving simulated devices over both (real mTLS
 signatures, chains, gzip bodies, failover), a steady rate then a 10x burst, and kill -9 of
 one instance in the middle. Then it checks, in the database: every acknowledged report is
 stored exactly once with the hash the device computed, each device's chain links (prev =
-hash of the report before) with no duplicate or missing seq; and prints p50/p99 latency,
-server CPU per report and database bytes per device-day.
+hash of the report before) with no duplicate or missing seq, and the steady phase held its
+rate (acknowledged reports received from the load's start to the burst >= 95 % of --rate;
+--min-rate-share changes the share); and prints the achieved rate per phase (steady before
+the kill, after the kill, burst), p50/p99 latency, server CPU per report and database bytes
+per device-day.
 
   python3 tests/bench/scale.py BUILD [--seconds S] [--rate R] [--devices N] [--burst S]
-  make bench-scale        the full run (>= 10 min steady at 278 reports/s, 1 min burst)
+  make bench-scale        the full run (>= 10 min steady at 278 reports/s, 1 min burst),
+                          then tests/bench/fleet-pg.py --check: fleet query latency at a
+                          million devices on PostgreSQL against its targets
 The integration test test_scale.py runs a short form (30 s) so that it cannot rot.
 Exit status 1 when a check fails."""
 import argparse
@@ -56,6 +61,8 @@ def main():
     ap.add_argument("--mode", choices=("handshake", "keepalive"), default="handshake",
                     help="a full mTLS handshake per report (an hourly agent), or kept-alive connections")
     ap.add_argument("--kill-at", type=float, default=0.5, help="fraction of the run when one instance is killed")
+    ap.add_argument("--min-rate-share", type=float, default=0.95,
+                    help="the steady phase must achieve this share of --rate (0: print only)")
     a = ap.parse_args()
     build = Path(a.build).resolve()
     os.environ["VIGIE_BUILD"] = str(build)
@@ -92,7 +99,8 @@ def main():
         env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
-        killed = []
+        killed = []  # the wall-clock time of the kill
+        started = []  # the wall-clock time the load started
 
         def watch():
             for line in proc.stderr:  # enrollment first: the clock starts with the load
@@ -100,6 +108,7 @@ def main():
                 if "load starts" in line:
                     break
             enrolled = time.monotonic()
+            started.append(time.time())
             threading.Thread(target=lambda: [print(x.rstrip()) for x in proc.stderr], daemon=True).start()
             while proc.poll() is None:
                 for s in servers:
@@ -109,7 +118,7 @@ def main():
                 if not killed and time.monotonic() - enrolled > a.seconds * a.kill_at:
                     print(f"# kill -9 of instance 1 (pid {servers[0].proc.pid})", flush=True)
                     servers[0].proc.kill()
-                    killed.append(True)
+                    killed.append(time.time())
                 time.sleep(0.2)
         w = threading.Thread(target=watch)
         w.start()
@@ -129,12 +138,13 @@ def main():
             if (dev, int(seq)) in acked:
                 failed.append(f"device {dev} seq {seq} acknowledged twice")
             acked[(dev, int(seq))] = h
-        rows = pg_rows(pg, "SELECT device_id, seq, hash, coalesce(prev, '') FROM reports")
-        stored = {}
-        for dev, seq, h, prev in rows:
+        rows = pg_rows(pg, "SELECT device_id, seq, hash, coalesce(prev, ''), received_at FROM reports")
+        stored, received = {}, {}
+        for dev, seq, h, prev, at in rows:
             if (dev, int(seq)) in stored:
                 failed.append(f"device {dev} seq {seq} stored twice")
             stored[(dev, int(seq))] = (h, prev)
+            received[(dev, int(seq))] = int(at)
         lost = [k for k, h in acked.items() if stored.get(k, ("",))[0] != h]
         if lost:
             failed.append(f"{len(lost)} acknowledged reports not stored as acknowledged, e.g. {lost[:3]}")
@@ -156,6 +166,9 @@ def main():
               f"{a.mode})")
         print(f"db_bytes_per_report={per_report:.0f} db_bytes_per_device_day={per_report * 24:.0f} "
               f"(hourly reports; PostgreSQL pg_database_size, indexes included)")
+        if started:
+            check_rates(a, failed, [received[k] for k in acked if k in received], started[0], burst_at,
+                        killed[0] if killed else None)
     finally:
         for s in servers:
             if s.proc and s.proc.poll() is None:
@@ -164,6 +177,26 @@ def main():
         pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     return report(failed)
+
+
+def check_rates(a, failed, times, start, burst_at, kill):
+    """Prints the acknowledged reports per second of each phase (by the second the server
+    received them) and checks the steady phase's against --rate."""
+    burst = start + burst_at
+    end = max(times, default=burst)
+    phases = [("steady", start, kill or burst), ("after_kill", kill, burst), ("burst", burst, end + 1)]
+    out = []
+    for name, t0, t1 in phases:
+        if t0 is None or t1 - t0 < 1:
+            continue
+        n = sum(1 for t in times if t0 <= t < t1)
+        out.append(f"{name}={n / (t1 - t0):.1f}/s over {t1 - t0:.0f} s")
+    steady = sum(1 for t in times if start <= t < burst) / max(burst - start, 1)
+    print(f"achieved_rate: {', '.join(out)}; steady phase as a whole {steady:.1f}/s "
+          f"(asked {a.rate:g}/s, then {a.rate * 10:g}/s)")
+    if a.min_rate_share > 0 and steady < a.rate * a.min_rate_share:
+        failed.append(f"the steady phase achieved {steady:.1f} reports/s, under {a.min_rate_share:.0%} of "
+                      f"the {a.rate:g}/s asked: raise --concurrency, or see docs/performance.md")
 
 
 def report(failed):
