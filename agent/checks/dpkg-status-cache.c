@@ -33,6 +33,13 @@ static bool is_dpkg(const AptIndexRecord *rec) {
         return rec->name_len == 4 && memcmp(rec->name, "dpkg", 4) == 0;
 }
 
+/* A record's field (not NUL-terminated) into buf, which the caller made large enough. */
+static const char *copy_str(char *buf, const char *s, size_t len) {
+        memcpy(buf, s, len);
+        buf[len] = 0;
+        return buf;
+}
+
 /* First pass: the native architecture, from the first "dpkg" record. */
 static int find_arch(const AptIndexRecord *rec, void *userdata) {
         char *arch = userdata;
@@ -40,8 +47,7 @@ static int find_arch(const AptIndexRecord *rec, void *userdata) {
                 return 0;
         if (rec->arch_len >= 64)
                 return -EBADMSG;
-        memcpy(arch, rec->arch, rec->arch_len);
-        arch[rec->arch_len] = 0;
+        copy_str(arch, rec->arch, rec->arch_len);
         return 0;
 }
 
@@ -54,13 +60,8 @@ static int add_package(const AptIndexRecord *rec, void *userdata) {
         if (rec->name_len >= sizeof(name) || rec->arch_len >= sizeof(arch) || rec->version_len >= sizeof(version) ||
             rec->size > 1 || rec->phased != 100)
                 return -EBADMSG;
-        memcpy(name, rec->name, rec->name_len);
-        name[rec->name_len] = 0;
-        memcpy(arch, rec->arch, rec->arch_len);
-        arch[rec->arch_len] = 0;
-        memcpy(version, rec->version, rec->version_len);
-        version[rec->version_len] = 0;
-        r = apt_cache_add_installed(c, name, arch, version, rec->size == 1, rec->hash);
+        r = apt_cache_add_installed(c, copy_str(name, rec->name, rec->name_len), copy_str(arch, rec->arch, rec->arch_len),
+                                    copy_str(version, rec->version, rec->version_len), rec->size == 1, rec->hash);
         return r == -EEXIST ? -EBADMSG : r;
 }
 

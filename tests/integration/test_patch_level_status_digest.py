@@ -13,7 +13,7 @@ import pytest
 
 from patch_util import run_check  # noqa: F401,I001 (sets sys.path)
 from mkroot_apt import AptRoot, debian_main, debian_security
-from test_patch_level_cache import cache_dir, evidence, real_root
+from test_patch_level_cache import cache_dir, damage_digests, evidence, real_root
 
 
 def digest(config):
@@ -127,26 +127,18 @@ def test_damaged_digest_is_rebuilt(vigie, empty_config, tmp_path, damage):
     root = fixture_root(tmp_path)
     want = cold_then_warm(vigie, empty_config, root.path)
     path = digest(empty_config)
-    data = bytearray(path.read_bytes())
-    if damage == "truncate":
-        data = data[: len(data) // 2]
-    elif damage == "empty":
-        data = b""
-    elif damage == "flip":
-        for i in range(0, len(data), 7):
-            data[i] ^= 0x5A
-    elif damage == "garbage":
-        data = os.urandom(len(data))
-    elif damage == "crafted-duplicate":
+    if damage == "crafted-duplicate":
         # A valid file (CRC right) listing one package twice: refused as a whole.
-        data = fix_crc(bytes(data).replace(b"bash", b"dpkg"))
-    else:  # an apt list's digest put in its place: another name, another key
-        data = next(cache_dir(empty_config, "apt-index").iterdir()).read_bytes()
-    path.write_bytes(bytes(data))
+        path.write_bytes(fix_crc(path.read_bytes().replace(b"bash", b"dpkg")))
+    elif damage == "list-digest":
+        # An apt list's digest put in its place: another name, another key.
+        path.write_bytes(next(cache_dir(empty_config, "apt-index").iterdir()).read_bytes())
+    else:
+        damage_digests(path.parent, damage)
+    data = path.read_bytes()
     got = evidence(vigie, empty_config, root.path)
     assert same(got, want)
-    rebuilt = path.read_bytes()
-    assert rebuilt != bytes(data)
+    assert path.read_bytes() != data, "the digest was not rebuilt"
     stamp = path.stat().st_mtime_ns
     assert same(evidence(vigie, empty_config, root.path), want)
     assert path.stat().st_mtime_ns == stamp
