@@ -122,7 +122,7 @@ def test_dpkg_change_rebuilds_the_digest(vigie, empty_config, tmp_path, how):
     assert digest(empty_config).stat().st_mtime_ns == stamp
 
 
-@pytest.mark.parametrize("damage", ["truncate", "empty", "flip", "garbage", "crafted-duplicate", "list-digest"])
+@pytest.mark.parametrize("damage", ["truncate", "empty", "flip", "garbage", "crafted-duplicate", "list-digest", "fifo"])
 def test_damaged_digest_is_rebuilt(vigie, empty_config, tmp_path, damage):
     root = fixture_root(tmp_path)
     want = cold_then_warm(vigie, empty_config, root.path)
@@ -133,9 +133,13 @@ def test_damaged_digest_is_rebuilt(vigie, empty_config, tmp_path, damage):
     elif damage == "list-digest":
         # An apt list's digest put in its place: another name, another key.
         path.write_bytes(next(cache_dir(empty_config, "apt-index").iterdir()).read_bytes())
+    elif damage == "fifo":
+        # Not a file: not read (a FIFO would block), replaced.
+        path.unlink()
+        os.mkfifo(path)
     else:
         damage_digests(path.parent, damage)
-    data = path.read_bytes()
+    data = None if damage == "fifo" else path.read_bytes()
     got = evidence(vigie, empty_config, root.path)
     assert same(got, want)
     assert path.read_bytes() != data, "the digest was not rebuilt"
