@@ -4,7 +4,7 @@
 /* An on-disk digest of what patch_level takes from dpkg's status (dpkg-status.h): every
  * installed package in stanza order, with its architecture ("all" already made native),
  * version, hold and the apt_stanza_hash() of its stanza. Reading it replaces parsing the
- * whole status (1 MB of text for 2,000 packages) on every run where dpkg did not run.
+ * whole status (1 MB of text for 1,200 packages here) on every run where dpkg did not run.
  *
  * It is an apt-index-cache.h file (same header, CRC-32, validation before use) named
  * "dpkg-status", whose records mean: Package, Architecture, Version, hash; Size 1 for a
