@@ -19,7 +19,7 @@ int dpkg_native_arch(int root_fd, const char *status, size_t size, char *buf, si
         while ((r = deb822_next(&parser, &s)) > 0)
                 if (deb822_get(&s, "Package", name, sizeof(name)) && streq(name, "dpkg") &&
                     deb822_get(&s, "Architecture", buf, bufsize) && buf[0] && !streq(buf, "all"))
-                        return 0;
+                        return 1;
         if (r < 0)
                 return json_error(ret_error, "%u: not a field, a continuation or a comment", parser.error_line), r;
         if (root_read_file(root_fd, "/var/lib/dpkg/arch", 4096, &arch, NULL) >= 0) {

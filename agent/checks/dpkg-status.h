@@ -14,7 +14,7 @@
 #define DPKG_STATUS_PATH "/var/lib/dpkg/status"
 
 /* The native architecture: the Architecture of the dpkg package itself (what
- * `dpkg --print-architecture` prints), else the first line of ROOT/var/lib/dpkg/arch. */
+ * `dpkg --print-architecture` prints): 1; else the first line of ROOT/var/lib/dpkg/arch: 0. */
 int dpkg_native_arch(int root_fd, const char *status, size_t size, char *buf, size_t bufsize, char **ret_error);
 /* Adds every installed package to c. -EBADMSG with "LINE: reason" on a malformed file. */
 int dpkg_status_load(AptCache *c, const char *data, size_t size, char **ret_error);

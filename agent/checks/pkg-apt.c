@@ -22,6 +22,7 @@
 #include "deb-version.h"
 #include "deb822.h"
 #include "dpkg-status.h"
+#include "dpkg-status-cache.h"
 #include "fs-util.h"
 #include "i18n.h"
 #include "json-util.h"
@@ -209,30 +210,63 @@ int apt_scan_lists(AptCache *cache, int lists_fd, const AptSources *sources, con
 }
 
 /* What the installed-package digests depend on besides the lists: dpkg's status (which dpkg
- * replaces by rename, so any change moves its key) and the native architecture. Taken
- * before the status is read: a status replaced in between makes the scope stale, never a
- * newer status look like the old one. NULL: no installed-package digests this run. */
-static char *digest_scope(int root_fd) {
-        struct stat st;
+ * replaces by rename, so any change moves its key; a rewrite in place moves its ctime) and
+ * the native architecture. st is taken on the descriptor the status is read from, before
+ * it is read: a status replaced in between makes the scope stale, never a newer status
+ * look like the old one. NULL: no installed-package digests this run. */
+static char *digest_scope(const struct stat *st, const char *arch) {
         char *s;
 
-        if (root_stat(root_fd, DPKG_STATUS_PATH, &st) < 0)
-                return NULL;
-        if (asprintf(&s, "dpkg-status %" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIi64 ".%09" PRIi64, (uint64_t) st.st_dev,
-                     (uint64_t) st.st_ino, (uint64_t) st.st_size, (int64_t) st.st_mtim.tv_sec,
-                     (int64_t) st.st_mtim.tv_nsec) < 0)
+        if (asprintf(&s, "dpkg-status %" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRIi64 ".%09" PRIi64 ":%" PRIi64 ".%09" PRIi64 " %s",
+                     (uint64_t) st->st_dev, (uint64_t) st->st_ino, (uint64_t) st->st_size, (int64_t) st->st_mtim.tv_sec,
+                     (int64_t) st->st_mtim.tv_nsec, (int64_t) st->st_ctim.tv_sec, (int64_t) st->st_ctim.tv_nsec, arch) < 0)
                 return NULL;
         return s;
+}
+
+/* The installed packages, from dpkg's status on fd (whose stat is st), through its digest in
+ * status_dir (NULL: none) while the status is unchanged. */
+static int load_status(int root_fd, int fd, const struct stat *st, const char *status_dir, AptCache **ret,
+                       char **ret_error) {
+        _cleanup_(apt_cache_freep) AptCache *c = NULL;
+        _cleanup_free_ char *status = NULL, *err = NULL;
+        struct stat after;
+        char arch[64];
+        size_t size;
+        int r;
+
+        if (status_dir) {
+                r = dpkg_status_cache_load(status_dir, st, ret);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
+        r = read_fd_full(fd, STATUS_MAX, &status, &size);
+        if (r < 0)
+                return json_error(ret_error, "cannot read \"%s\": %s", DPKG_STATUS_PATH, strerror(-r)), r;
+        r = dpkg_native_arch(root_fd, status, size, arch, sizeof(arch), &err);
+        if (r < 0)
+                return json_error(ret_error, "%s:%s", DPKG_STATUS_PATH, strnull(err)), r;
+        bool arch_in_status = r > 0;
+        c = apt_cache_new(arch);
+        if (!c)
+                return -ENOMEM;
+        r = dpkg_status_load(c, status, size, &err);
+        if (r < 0)
+                return json_error(ret_error, "%s:%s", DPKG_STATUS_PATH, strnull(err)), r;
+        /* Not a digest of a status that changed while it was read. */
+        if (status_dir && arch_in_status && fstat(fd, &after) >= 0 && dpkg_status_same(st, &after))
+                dpkg_status_cache_save(status_dir, st, c);
+        *ret = TAKE_PTR(c);
+        return 0;
 }
 
 int apt_state_load(int root_fd, const char *cache_dir, AptState **ret, char **ret_error) {
         _cleanup_(apt_state_freep) AptState *d = calloc(1, sizeof(AptState));
         _cleanup_(apt_prefs_freep) AptPrefs *prefs = NULL;
         _cleanup_(apt_sources_done) AptSources sources = {};
-        _cleanup_free_ char *status = NULL, *err = NULL, *lists_dir = NULL, *installed_dir = NULL, *scope = NULL;
-        _cleanup_close_ int lists_fd = -EBADF;
-        char arch[64];
-        size_t size;
+        _cleanup_free_ char *err = NULL, *lists_dir = NULL, *installed_dir = NULL, *status_dir = NULL, *scope = NULL;
+        _cleanup_close_ int lists_fd = -EBADF, status_fd = -EBADF;
+        struct stat st;
         int r;
 
         if (!d)
@@ -240,29 +274,22 @@ int apt_state_load(int root_fd, const char *cache_dir, AptState **ret, char **re
         if (cache_dir) {
                 lists_dir = path_join(cache_dir, APT_INDEX_CACHE_DIR);
                 installed_dir = path_join(cache_dir, APT_INSTALLED_CACHE_DIR);
-                scope = digest_scope(root_fd);
-                if (!lists_dir || !installed_dir)
+                status_dir = path_join(cache_dir, DPKG_STATUS_CACHE_DIR);
+                if (!lists_dir || !installed_dir || !status_dir)
                         return -ENOMEM;
         }
-        r = root_read_file(root_fd, DPKG_STATUS_PATH, STATUS_MAX, &status, &size);
-        if (r < 0)
+        status_fd = root_openat(root_fd, DPKG_STATUS_PATH, O_RDONLY | O_NOCTTY);
+        if (status_fd < 0)
+                return json_error(ret_error, "cannot read \"%s\": %s", DPKG_STATUS_PATH, strerror(-status_fd)), status_fd;
+        if (fstat(status_fd, &st) < 0) {
+                r = -errno;
                 return json_error(ret_error, "cannot read \"%s\": %s", DPKG_STATUS_PATH, strerror(-r)), r;
-        r = dpkg_native_arch(root_fd, status, size, arch, sizeof(arch), &err);
-        if (r < 0)
-                return json_error(ret_error, "%s:%s", DPKG_STATUS_PATH, strnull(err)), r;
-        if (scope) {
-                char *s = scope;
-                if (asprintf(&scope, "%s %s", s, arch) < 0)
-                        scope = NULL;
-                free(s);
         }
-        d->cache = apt_cache_new(arch);
-        if (!d->cache)
-                return -ENOMEM;
-        r = dpkg_status_load(d->cache, status, size, &err);
+        r = load_status(root_fd, status_fd, &st, status_dir, &d->cache, ret_error);
         if (r < 0)
-                return json_error(ret_error, "%s:%s", DPKG_STATUS_PATH, strnull(err)), r;
-        free(TAKE_PTR(status));
+                return r;
+        if (cache_dir)
+                scope = digest_scope(&st, d->cache->native_arch);
 
         r = apt_conf_load(root_fd, &d->conf, ret_error);
         if (r < 0)

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apt-index-cache.h"
+#include "cleanup.h"
+#include "dpkg-status-cache.h"
+#include "fs-util.h"
+#include "log.h"
+#include "macro.h"
+
+#define NAME "status"
+
+/* What the key cannot hold: the ctime. */
+static char *status_scope(const struct stat *st) {
+        char *s;
+        if (asprintf(&s, "ctime %" PRIi64 ".%09" PRIi64, (int64_t) st->st_ctim.tv_sec, (int64_t) st->st_ctim.tv_nsec) < 0)
+                return NULL;
+        return s;
+}
+
+bool dpkg_status_same(const struct stat *a, const struct stat *b) {
+        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+               a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static bool is_dpkg(const AptIndexRecord *rec) {
+        return rec->name_len == 4 && memcmp(rec->name, "dpkg", 4) == 0;
+}
+
+/* A record's field (not NUL-terminated) into buf, which the caller made large enough. */
+static const char *copy_str(char *buf, const char *s, size_t len) {
+        memcpy(buf, s, len);
+        buf[len] = 0;
+        return buf;
+}
+
+/* First pass: the native architecture, from the first "dpkg" record. */
+static int find_arch(const AptIndexRecord *rec, void *userdata) {
+        char *arch = userdata;
+        if (arch[0] || !is_dpkg(rec))
+                return 0;
+        if (rec->arch_len >= 64)
+                return -EBADMSG;
+        copy_str(arch, rec->arch, rec->arch_len);
+        return 0;
+}
+
+/* Second pass: the packages, with the limits dpkg_status_load() reads them with. */
+static int add_package(const AptIndexRecord *rec, void *userdata) {
+        AptCache *c = userdata;
+        char name[256], arch[64], version[256];
+        int r;
+
+        if (rec->name_len >= sizeof(name) || rec->arch_len >= sizeof(arch) || rec->version_len >= sizeof(version) ||
+            rec->size > 1 || rec->phased != 100)
+                return -EBADMSG;
+        r = apt_cache_add_installed(c, copy_str(name, rec->name, rec->name_len), copy_str(arch, rec->arch, rec->arch_len),
+                                    copy_str(version, rec->version, rec->version_len), rec->size == 1, rec->hash);
+        return r == -EEXIST ? -EBADMSG : r;
+}
+
+int dpkg_status_cache_parse(const void *data, size_t size, const struct stat *st, AptCache **ret) {
+        _cleanup_free_ char *scope = NULL, *hname = NULL;
+        _cleanup_(apt_cache_freep) AptCache *c = NULL;
+        AptIndexKey key;
+        char arch[64] = "";
+        int r;
+
+        if (st) {
+                scope = status_scope(st);
+                if (!scope || asprintf(&hname, NAME "\n%s", scope) < 0)
+                        return -ENOMEM;
+                apt_index_key_from_stat(st, &key);
+        }
+        r = apt_index_cache_parse(data, size, hname, st ? &key : NULL, find_arch, arch);
+        if (r < 0)
+                return r;
+        if (!arch[0])
+                return -EBADMSG;
+        c = apt_cache_new(arch);
+        if (!c)
+                return -ENOMEM;
+        r = apt_index_cache_parse(data, size, hname, st ? &key : NULL, add_package, c);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int dpkg_status_cache_load(const char *cache_dir, const struct stat *st, AptCache **ret) {
+        _cleanup_free_ char *path = path_join(cache_dir, NAME), *data = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat dst;
+        size_t size;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        /* Non-blocking: a FIFO put there must not hang the run; only a regular file is read. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &dst) < 0 || !S_ISREG(dst.st_mode)) {
+                if (fd >= 0 || errno != ENOENT)
+                        log_debug("Cannot use the dpkg status digest \"%s\", reading the status.", path);
+                return 0;
+        }
+        r = read_fd_full(fd, APT_INDEX_CACHE_MAX, &data, &size);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0)
+                r = dpkg_status_cache_parse(data, size, st, ret);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_debug("The dpkg status digest \"%s\" is %s, reading the status.", path,
+                          r == -ESTALE ? "out of date" : "damaged or unreadable");
+                return 0;
+        }
+        return 1;
+}
+
+void dpkg_status_cache_save(const char *cache_dir, const struct stat *st, const AptCache *c) {
+        _cleanup_(apt_index_cache_writer_done) AptIndexCacheWriter w = {};
+        _cleanup_free_ char *scope = status_scope(st);
+        AptIndexKey key;
+        bool arch_told = false;
+        int r;
+
+        if (!scope)
+                return;
+        for (size_t i = 0; i < c->n_packages; i++) {
+                const AptPackage *p = &c->packages[i];
+                const AptVersion *v = NULL;
+
+                if (!arch_told && streq(p->name, "dpkg")) {
+                        if (!streq(p->arch, c->native_arch))
+                                return;
+                        arch_told = true;
+                }
+                for (size_t j = 0; j < p->n_versions && !v; j++)
+                        if (p->versions[j].current)
+                                v = &p->versions[j];
+                if (!v)
+                        return;
+                AptIndexRecord rec = { .name = p->name, .name_len = strlen(p->name), .arch = p->arch,
+                                       .arch_len = strlen(p->arch), .version = v->version,
+                                       .version_len = strlen(v->version), .phased = 100, .hash = v->hash,
+                                       .size = p->held };
+                r = apt_index_cache_writer_add(&w, &rec);
+                if (r < 0)
+                        return;
+        }
+        if (!arch_told)
+                return;
+        apt_index_key_from_stat(st, &key);
+        apt_index_cache_save(&w, cache_dir, NAME, scope, &key);
+}
