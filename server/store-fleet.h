@@ -27,6 +27,10 @@ typedef struct FleetTimes {
 /* Creates the fleet indexes, the counter table and its triggers (idempotent); store_open
  * calls it. */
 int store_fleet_schema(Store *s);
+/* The triggers that keep fleet_policy_counts (devices by the policy version their latest
+ * report named) and its first count (idempotent); store_policy_schema() calls it once
+ * latest_policy exists. */
+int store_fleet_policy_counts(Store *s);
 /* PostgreSQL: the pg_trgm extension and the hostname trigram index the hostname
  * substring filter uses (idempotent; 0 on SQLite). Fails when the extension cannot be
  * created: the filter still works, walking the list. */

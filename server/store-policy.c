@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "json-util.h"
 #include "macro.h"
+#include "store-fleet.h"
 #include "store-policy.h"
 
 static const char policy_schema_sql[] =
@@ -257,5 +258,7 @@ static int adopt_current(Store *s) {
 
 int store_policy_schema(Store *s) {
         int r = s->backend->exec(s, policy_schema_sql);
+        if (r >= 0)
+                r = store_fleet_policy_counts(s);
         return r < 0 ? r : adopt_current(s);
 }

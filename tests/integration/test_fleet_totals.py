@@ -121,3 +121,71 @@ def test_stale_at_the_bound(srv, offset):
     devices = srv.get_json("/v1/fleet/summary")["devices"]
     stale = offset > 0  # received at NOW, stale when older than the bound
     assert (devices["stale"], devices["compliant"]) == ((1, 0) if stale else (0, 1)), devices
+
+
+def policy_counts(srv):
+    return {(p, int(v)): int(n) for p, v, n in srv.sql("SELECT policy_id, version, n FROM fleet_policy_counts")}
+
+
+def outdated(srv, query=""):
+    """The summary's count and the list's devices (paged one by one through the cursor,
+    each way) of the devices on an older policy."""
+    pages = {}
+    for order in ("device", "-device"):
+        got, cursor = [], None
+        while True:
+            page = srv.get_json(f"/v1/fleet/devices?policy=outdated&sort={order}&limit=1{query}"
+                                + (f"&cursor={cursor}" if cursor else ""))
+            got += [x["device_id"] for x in page["devices"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        pages[order] = got
+    assert pages["-device"] == pages["device"][::-1]
+    return srv.get_json("/v1/fleet/summary")["policy_outdated"], pages["device"]
+
+
+def test_outdated_policy_counts_follow_reports_publishes_and_revocations(srv, tmp_path):
+    """fleet_policy_counts (devices by the policy version their latest report named, kept by
+    triggers on latest_policy) gives the summary's outdated count and the versions the list
+    reads: right after a publish, a device catching up, a revocation and its lifting, and
+    recounted from latest_policy when its version mark is gone."""
+    tok = srv.token()
+    devs = [Laptop(srv) for _ in range(4)]
+    for d in devs:
+        assert d.enroll(tok)[0] == 201
+    for d in devs[:3]:
+        send(d, 1)
+    a, b, c, pending = devs
+    assert outdated(srv) == (0, []) and policy_counts(srv) == {("default", 1): 3}
+
+    publish(srv, tmp_path, 2, disk_encryption=True, patch_level=True, backup=False)
+    assert outdated(srv) == (3, sorted([a.id, b.id, c.id]))
+    send(a, 2)  # catches up: one version less behind
+    assert outdated(srv) == (2, sorted([b.id, c.id]))
+    assert policy_counts(srv) == {("default", 1): 2, ("default", 2): 1}
+
+    publish(srv, tmp_path, 3, disk_encryption=True, patch_level=True, backup=True)
+    assert outdated(srv) == (3, sorted([a.id, b.id, c.id]))
+    # revoked: out of the counts and the list at once, whatever version it is on
+    assert srv.cli("revoke", b.id).returncode == 0
+    assert outdated(srv) == (2, sorted([a.id, c.id]))
+    assert policy_counts(srv) == {("default", 1): 1, ("default", 2): 1}
+    # with another filter the list takes the general path: the same devices
+    assert outdated(srv, "&key=file") == (2, sorted([a.id, c.id]))
+    # c catches up: version 1 has no counted device left (b is revoked), so no row
+    send(c, 3)
+    assert outdated(srv) == (1, [a.id]) and policy_counts(srv) == {("default", 2): 1, ("default", 3): 1}
+    srv.write("DELETE FROM meta WHERE key = 'fleet_policy_counts'")
+    srv.write("DELETE FROM fleet_policy_counts")
+    srv.restart(NOW)
+    assert outdated(srv) == (1, [a.id]) and policy_counts(srv) == {("default", 2): 1, ("default", 3): 1}
+
+    # lifted: counted again on the version its last report named
+    srv.write("UPDATE devices SET revoked_at = NULL WHERE id = $1", b.id)
+    assert outdated(srv) == (2, sorted([a.id, b.id]))
+    assert policy_counts(srv) == {("default", 1): 1, ("default", 2): 1, ("default", 3): 1}
+    # a device's latest policy row gone (as when it is removed): out of the counts
+    srv.write("DELETE FROM latest_policy WHERE device_id = $1", a.id)
+    assert outdated(srv) == (1, [b.id]) and policy_counts(srv) == {("default", 1): 1, ("default", 3): 1}
+    assert pending.id not in outdated(srv)[1]
