@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from server_util import Device, VigieServer, database, postgres  # noqa: F401 (postgres: fixture)
+from server_util import VigieServer, database, postgres  # noqa: F401 (postgres: fixture)
+from test_server import enrolled
 
 
 @pytest.fixture(params=["postgres"])
@@ -17,13 +18,6 @@ def srv(request, tmp_path):
     s.start()
     yield s
     s.stop()
-
-
-def enrolled(srv):
-    dev = Device(srv)
-    status, body = dev.enroll(srv.token())
-    assert status == 201, body
-    return dev
 
 
 def fail_on(srv, table, event, seq, action):
