@@ -218,7 +218,8 @@ static int pg_exec(Store *s, const char *sql) {
                 /* One statement goes behind the queued ones; a script (ROLLBACK TO sp;
                  * RELEASE sp) after them, and a rollback does not care how they ended. */
                 if (!strchr(sql, ';'))
-                        return pg_pipeline_finish(p, pg_pipeline_send(p, STORE_UNPREPARED, sql, NULL, 0), NULL, NULL);
+                        return pg_pipeline_finish(p, pg_pipeline_send(p, STORE_UNPREPARED, sql, NULL, 0),
+                                                  NULL, NULL);
                 r = pg_pipeline_finish(p, 0, NULL, NULL);
                 if (r < 0 && strncmp(sql, "ROLLBACK", 8) != 0)
                         return r;
