@@ -338,8 +338,15 @@ static int ingest_job(Server *s, void *userdata, struct evhttp_request *req) {
 
                 k = server_tx_begin(s);
                 if (k >= 0) {
+                        int e;
+
                         k = store_one(s, j, &j->items[i], &v);
-                        (void) server_tx_end(s, k >= 0);
+                        /* A write sent ahead (store_send()) fails here at the latest. */
+                        e = server_tx_end(s, k >= 0);
+                        if (k >= 0 && e < 0)
+                                k = e == -EEXIST ? REFUSE(&v, 409, "seq_conflict",
+                                                          "seq %" PRId64 " was stored concurrently", v.seq)
+                                                 : e;
                 }
                 if (k == -EPERM) {
                         log_refusal(s, j, i, &v);

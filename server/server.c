@@ -576,7 +576,9 @@ int server_run(Server *s) {
                  " duplicates, %" PRIu64 " refused; %" PRIu64 " requests in %" PRIu64 " commits.",
                  s->stats.requests, s->stats.reports_accepted, s->stats.reports_duplicate,
                  s->stats.reports_refused, s->stats.committed_requests, s->stats.commits);
-        log_info("SQL statements: %" PRIu64 " on the write connection, %" PRIu64 " on the read connection.",
-                 s->store->statements, s->store_ro ? s->store_ro->statements : 0);
+        log_info("SQL statements: %" PRIu64 " on the write connection (%" PRIu64 " round trips), %" PRIu64
+                 " on the read connection (%" PRIu64 " round trips).",
+                 s->store->statements, s->store->round_trips, s->store_ro ? s->store_ro->statements : 0,
+                 s->store_ro ? s->store_ro->round_trips : 0);
         return 0;
 }

@@ -165,7 +165,8 @@ int store_body_put(Store *s, const char *jws, const char *claims, int64_t now, c
                 if (r == 0) {
                         const StoreValue v[] = { SV_TEXT(hex), SV_TEXT(chunk), SV_INT(now),
                                                  SV_INT(STORE_BODY_REFRESH) };
-                        r = s->backend->query(s, Q_BODY_CHUNK_PUT, chunk_put_sql, v, ELEMENTSOF(v), NULL, NULL);
+                        /* a write only: goes with the next read (store_send()) */
+                        r = store_send(s, Q_BODY_CHUNK_PUT, chunk_put_sql, v, ELEMENTSOF(v));
                 }
                 if (r < 0)
                         return r;

@@ -132,13 +132,13 @@ int store_policy_reevaluate(Store *s, const char *device_id, int64_t now) {
 }
 
 int store_policy_note_report(Store *s, const char *device_id, const char *policy_id, int64_t version) {
-        int r = STORE_QUERY(s, Q_POLICY_NOTE_REPORT,
-                            "INSERT INTO latest_policy(device_id, policy_id, version) VALUES ($1, $2, $3) "
-                            "ON CONFLICT (device_id) DO UPDATE SET policy_id = excluded.policy_id, "
-                            "version = excluded.version WHERE latest_policy.policy_id <> excluded.policy_id "
-                            "OR latest_policy.version <> excluded.version", /* no new row version when unchanged */
-                            NULL, NULL, SV_TEXT(device_id), SV_TEXT(policy_id), SV_INT(version));
-        return r < 0 ? r : 0;
+        /* A write only: on PostgreSQL it goes with the RELEASE that ends the report. */
+        return STORE_SEND(s, Q_POLICY_NOTE_REPORT,
+                          "INSERT INTO latest_policy(device_id, policy_id, version) VALUES ($1, $2, $3) "
+                          "ON CONFLICT (device_id) DO UPDATE SET policy_id = excluded.policy_id, "
+                          "version = excluded.version WHERE latest_policy.policy_id <> excluded.policy_id "
+                          "OR latest_policy.version <> excluded.version", /* no new row version when unchanged */
+                          SV_TEXT(device_id), SV_TEXT(policy_id), SV_INT(version));
 }
 
 static const char policy_check_add_sql[] =

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* PostgreSQL backend (libpq): several vigie-server instances share one database and keep
  * no state of their own. Statements are prepared once per connection; parameters travel as
- * text. A lost connection is reset on the next call made outside a transaction. */
+ * text. A lost connection is reset on the next call made outside a transaction.
+ *
+ * Pipeline (libpq ≥ 14): pg_send() queues a statement whose result the caller does not
+ * need; the next query or exec sends its own statement behind the queued ones, one Sync for
+ * all, and reads every result in order: one round trip instead of one each. The first
+ * failure is returned; the server skips the rest up to the Sync (PGRES_PIPELINE_ABORTED)
+ * and the transaction is failed until the caller's ROLLBACK TO SAVEPOINT, exactly as if
+ * the statements had run one by one. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,11 +22,14 @@
 #include "parse-util.h"
 #include "store.h"
 
+#define PG_PIPELINE_MAX 64u
+
 typedef struct PgStore {
         Store head;
         PGconn *conn;
         bool *prepared; /* by statement id */
         size_t n_prepared;
+        unsigned queued; /* statements sent in pipeline mode, results not read yet */
         char error[256];
 } PgStore;
 
@@ -65,6 +75,9 @@ static int pg_ensure(PgStore *p) {
         if (p->head.tx_depth > 0)
                 return -ECONNRESET; /* the transaction is lost: the caller rolls back */
         PQreset(p->conn);
+        p->queued = 0;
+        if (PQpipelineStatus(p->conn) != PQ_PIPELINE_OFF)
+                (void) PQexitPipelineMode(p->conn);
         memset(p->prepared, 0, sizeof(bool) * p->n_prepared);
         if (PQstatus(p->conn) != CONNECTION_OK) {
                 snprintf(p->error, sizeof(p->error), "%s", PQerrorMessage(p->conn));
@@ -73,12 +86,123 @@ static int pg_ensure(PgStore *p) {
         return 0;
 }
 
+/* A statement's result: the rows seen (passed to fn) or changed, or -errno. After the
+ * pipeline's first failure, the rest are PGRES_PIPELINE_ABORTED: failed keeps that first
+ * message. */
+static int pg_result_rows(PgStore *p, PGresult *res, bool failed, StoreRowFn fn, void *userdata) {
+        int r, rows, ncol;
+
+        if (failed && res && PQresultStatus(res) == PGRES_PIPELINE_ABORTED)
+                return -EIO;
+        r = pg_result_errno(p, res);
+        if (r < 0)
+                return r;
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                int64_t n = 0;
+                (void) parse_int64(PQcmdTuples(res), &n); /* "" for commands without a count */
+                return (int) n;
+        }
+        rows = PQntuples(res);
+        ncol = PQnfields(res);
+        if (ncol > 32)
+                return -E2BIG;
+        for (int row = 0; fn && row < rows; row++) {
+                const char *cols[32];
+                for (int c = 0; c < ncol; c++)
+                        cols[c] = PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+                r = fn(cols, ncol, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return rows;
+}
+
+/* For libpq's send functions: parameters as text. */
+typedef struct PgParams {
+        const char *values[32];
+        char ints[32][24];
+} PgParams;
+
+static int pg_params(PgParams *v, const StoreValue *params, size_t n_params) {
+        if (n_params > ELEMENTSOF(v->values))
+                return -E2BIG;
+        for (size_t i = 0; i < n_params; i++) {
+                if (params[i].type == STORE_INT) {
+                        snprintf(v->ints[i], sizeof(v->ints[i]), "%" PRId64, params[i].integer);
+                        v->values[i] = v->ints[i];
+                } else
+                        v->values[i] = params[i].type == STORE_TEXT ? params[i].text : NULL;
+        }
+        return 0;
+}
+
+/* Queues statement id (STORE_UNPREPARED: sql as is) in pipeline mode. */
+static int pg_pipeline_send(PgStore *p, unsigned id, const char *sql, const StoreValue *params,
+                            size_t n_params) {
+        PgParams v;
+        char name[16];
+        int r, ok;
+
+        r = pg_params(&v, params, n_params);
+        if (r < 0)
+                return r;
+        if (PQpipelineStatus(p->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(p->conn))
+                return pg_result_errno(p, NULL);
+        if (id == STORE_UNPREPARED)
+                ok = PQsendQueryParams(p->conn, sql, (int) n_params, NULL, v.values, NULL, NULL, 0);
+        else {
+                snprintf(name, sizeof(name), "q%u", id);
+                ok = PQsendQueryPrepared(p->conn, name, (int) n_params, v.values, NULL, NULL, 0);
+        }
+        if (!ok)
+                return pg_result_errno(p, NULL);
+        p->queued++;
+        return 0;
+}
+
+/* Sends the Sync, reads every queued result (the last one's rows go to fn) and leaves
+ * pipeline mode. Returns the first failure, else the last statement's rows. send_error: a
+ * failure while queueing, which wins. */
+static int pg_pipeline_finish(PgStore *p, int send_error, StoreRowFn fn, void *userdata) {
+        unsigned n = p->queued;
+        int r = send_error < 0 ? send_error : 0;
+        PGresult *res;
+
+        p->queued = 0;
+        store_count_round_trip(&p->head);
+        if (!PQpipelineSync(p->conn))
+                return pg_result_errno(p, NULL);
+        for (unsigned i = 0; i < n; i++) {
+                int k;
+
+                res = PQgetResult(p->conn);
+                if (!res) /* the connection is gone */
+                        return r < 0 ? r : pg_result_errno(p, NULL);
+                k = pg_result_rows(p, res, r < 0, i + 1 == n ? fn : NULL, userdata);
+                PQclear(res);
+                while ((res = PQgetResult(p->conn))) /* up to this statement's end */
+                        PQclear(res);
+                if (r >= 0)
+                        r = k;
+        }
+        res = PQgetResult(p->conn);
+        if (!res || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+                int k = pg_result_errno(p, res);
+                r = r < 0 ? r : k < 0 ? k : -EIO;
+        }
+        PQclear(res);
+        if (!PQexitPipelineMode(p->conn) && r >= 0)
+                r = pg_result_errno(p, NULL);
+        return r;
+}
+
 static int pg_exec_once(PgStore *p, const char *sql) {
         PGresult *res;
         int r = pg_ensure(p);
 
         if (r < 0)
                 return r;
+        store_count_round_trip(&p->head);
         res = PQexec(p->conn, sql);
         r = pg_result_errno(p, res);
         PQclear(res);
@@ -90,6 +214,16 @@ static int pg_exec(Store *s, const char *sql) {
         int r;
 
         store_count_statement(s);
+        if (p->queued > 0) {
+                /* One statement goes behind the queued ones; a script (ROLLBACK TO sp;
+                 * RELEASE sp) after them, and a rollback does not care how they ended. */
+                if (!strchr(sql, ';'))
+                        return pg_pipeline_finish(p, pg_pipeline_send(p, STORE_UNPREPARED, sql, NULL, 0),
+                                                  NULL, NULL);
+                r = pg_pipeline_finish(p, 0, NULL, NULL);
+                if (r < 0 && strncmp(sql, "ROLLBACK", 8) != 0)
+                        return r;
+        }
         /* ROLLBACK after a lost connection must not fail the caller's cleanup path. */
         if (PQstatus(p->conn) != CONNECTION_OK && strncmp(sql, "ROLLBACK", 8) == 0)
                 return 0;
@@ -139,6 +273,7 @@ static int pg_prepare(PgStore *p, unsigned id, const char *sql) {
         if (p->prepared[id])
                 return 0;
         snprintf(name, sizeof(name), "q%u", id);
+        store_count_round_trip(&p->head);
         res = PQprepare(p->conn, name, sql, 0, NULL);
         r = pg_result_errno(p, res);
         PQclear(res);
@@ -151,54 +286,32 @@ static int pg_prepare(PgStore *p, unsigned id, const char *sql) {
 static int pg_query_once(Store *s, unsigned id, const char *sql, const StoreValue *params,
                          size_t n_params, StoreRowFn fn, void *userdata) {
         PgStore *p = (PgStore *) s;
-        const char *values[32];
-        char ints[32][24];
-        char name[16];
         PGresult *res;
-        int r, rows, ncol;
+        char name[16];
+        PgParams v;
+        int r;
 
-        if (n_params > ELEMENTSOF(values))
-                return -E2BIG;
+        r = pg_params(&v, params, n_params);
+        if (r < 0)
+                return r;
         r = pg_ensure(p);
         if (r < 0)
                 return r;
+        if (p->queued > 0 && (id >= p->n_prepared || !p->prepared[id])) {
+                /* PQprepare() waits for its answer: not in pipeline mode (once per id) */
+                r = pg_pipeline_finish(p, 0, NULL, NULL);
+                if (r < 0)
+                        return r;
+        }
         r = pg_prepare(p, id, sql);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n_params; i++) {
-                if (params[i].type == STORE_INT) {
-                        snprintf(ints[i], sizeof(ints[i]), "%" PRId64, params[i].integer);
-                        values[i] = ints[i];
-                } else
-                        values[i] = params[i].type == STORE_TEXT ? params[i].text : NULL;
-        }
+        if (p->queued > 0)
+                return pg_pipeline_finish(p, pg_pipeline_send(p, id, sql, params, n_params), fn, userdata);
         snprintf(name, sizeof(name), "q%u", id);
-        res = PQexecPrepared(p->conn, name, (int) n_params, values, NULL, NULL, 0);
-        r = pg_result_errno(p, res);
-        if (r < 0)
-                goto out;
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                int64_t n = 0;
-                (void) parse_int64(PQcmdTuples(res), &n); /* "" for commands without a count */
-                r = (int) n;
-                goto out;
-        }
-        rows = PQntuples(res);
-        ncol = PQnfields(res);
-        if (ncol > 32) {
-                r = -E2BIG;
-                goto out;
-        }
-        for (int row = 0; fn && row < rows; row++) {
-                const char *cols[32];
-                for (int c = 0; c < ncol; c++)
-                        cols[c] = PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
-                r = fn(cols, ncol, userdata);
-                if (r < 0)
-                        goto out;
-        }
-        r = rows;
-out:
+        store_count_round_trip(s);
+        res = PQexecPrepared(p->conn, name, (int) n_params, v.values, NULL, NULL, 0);
+        r = pg_result_rows(p, res, false, fn, userdata);
         PQclear(res);
         return r;
 }
@@ -214,11 +327,37 @@ static int pg_query(Store *s, unsigned id, const char *sql, const StoreValue *pa
         return r;
 }
 
+static int pg_send(Store *s, unsigned id, const char *sql, const StoreValue *params, size_t n_params) {
+        PgStore *p = (PgStore *) s;
+        int r;
+
+        /* Bounded: libpq in blocking mode and a server whose answers fill the socket's
+         * buffer while we still send would wait on each other. */
+        if (p->queued >= PG_PIPELINE_MAX) {
+                r = pg_pipeline_finish(p, 0, NULL, NULL);
+                if (r < 0)
+                        return r;
+        }
+        if (p->queued == 0 || id == STORE_UNPREPARED || (id < p->n_prepared && p->prepared[id])) {
+                store_count_statement(s);
+                r = pg_ensure(p);
+                if (r >= 0 && id != STORE_UNPREPARED)
+                        r = pg_prepare(p, id, sql);
+                if (r >= 0)
+                        r = pg_pipeline_send(p, id, sql, params, n_params);
+                return r < 0 && p->queued > 0 ? pg_pipeline_finish(p, r, NULL, NULL) : r;
+        }
+        /* Not prepared yet on this connection: what is queued first, then PQprepare(). */
+        r = pg_pipeline_finish(p, 0, NULL, NULL);
+        return r < 0 ? r : pg_send(s, id, sql, params, n_params);
+}
+
 const StoreBackend store_backend_postgres = {
         .scheme = "postgres",
         .open = pg_open,
         .free = pg_free,
         .exec = pg_exec,
         .query = pg_query,
+        .send = pg_send,
         .error = pg_error,
 };

@@ -215,6 +215,8 @@ static int query(Store *s, unsigned id, const StoreValue *p, size_t n, StoreRowF
                 const StoreValue _p_[] = { __VA_ARGS__ };                                     \
                 query((s), (id), _p_, ELEMENTSOF(_p_), (fn), (u));                            \
         })
+/* A write whose count the caller does not need (store_send()). */
+#define SEND(s, id, ...) STORE_SEND((s), (id), sql[id], __VA_ARGS__)
 
 static int col_int(const char *c, int64_t *ret) {
         if (!c) {
@@ -254,10 +256,13 @@ const StoreBackend *const store_backends[] = { &store_backend_sqlite, &store_bac
 
 int store_open(const char *url, Store **ret, char **ret_error) {
         const StoreBackend *b = &store_backend_sqlite;
+        _cleanup_free_ char *unwanted = NULL;
         const char *arg = url;
         Store *s = NULL;
         int r;
 
+        if (!ret_error) /* the backends fill it in */
+                ret_error = &unwanted;
         for (size_t i = 0; i < ELEMENTSOF(store_backends); i++) {
                 size_t l = strlen(store_backends[i]->scheme);
                 if (strncmp(url, store_backends[i]->scheme, l) == 0 && url[l] == ':') {
@@ -309,7 +314,9 @@ int store_begin(Store *s) {
         /* SQLite: take the write lock now, not at the first write after a read (which
          * fails with SQLITE_BUSY if another process wrote in between). */
         const char *begin = streq(s->backend->scheme, "sqlite") ? "BEGIN IMMEDIATE" : "BEGIN";
-        int r = s->backend->exec(s, s->tx_depth == 0 ? begin : "SAVEPOINT sp");
+        /* The savepoint travels with the unit's first statement (store_send()). */
+        int r = s->tx_depth == 0 ? s->backend->exec(s, begin)
+                                 : store_send(s, STORE_UNPREPARED, "SAVEPOINT sp", NULL, 0);
         if (r >= 0)
                 s->tx_depth++;
         return r;
@@ -320,8 +327,14 @@ int store_commit(Store *s) {
         if (s->tx_depth == 0)
                 return -EINVAL;
         r = s->backend->exec(s, s->tx_depth == 1 ? "COMMIT" : "RELEASE sp");
-        if (r < 0 && s->tx_depth == 1)
+        if (r < 0) {
+                /* A statement sent before RELEASE failed (store_send()): undo just this unit. */
+                if (s->tx_depth > 1) {
+                        (void) store_rollback(s);
+                        return r;
+                }
                 (void) s->backend->exec(s, "ROLLBACK");
+        }
         s->tx_depth--;
         return r;
 }
@@ -657,7 +670,7 @@ static int check_results_insert(Store *s, const StoreReport *p) {
                         v[4 + 3 * i] = SV_TEXT(c->summary);
                 }
                 assert(len < sizeof(sql));
-                r = s->backend->query(s, Q_CHECK_RESULTS_ROWS + n - 1, sql, v, 2 + 3 * n, NULL, NULL);
+                r = store_send(s, Q_CHECK_RESULTS_ROWS + n - 1, sql, v, 2 + 3 * n);
                 if (r < 0)
                         return r;
                 at += n;
@@ -707,11 +720,11 @@ static int latest_checks_update(Store *s, const StoreReport *p) {
 
                 if (c->uncounted || streq_ptr(pairs_get(prev, c->id), c->status))
                         continue;
-                r = QUERY(s, Q_HISTORY_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_TEXT(c->id),
+                r = SEND(s, Q_HISTORY_INSERT, SV_TEXT(p->device_id), SV_TEXT(c->id),
                           SV_INT(p->seq), SV_INT(p->iat), SV_TEXT(c->status));
                 if (r < 0)
                         return r;
-                r = QUERY(s, Q_LATEST_CHECK_UPSERT, NULL, NULL, SV_TEXT(p->device_id),
+                r = SEND(s, Q_LATEST_CHECK_UPSERT, SV_TEXT(p->device_id),
                           SV_TEXT(c->id), SV_TEXT(c->status), SV_INT(p->iat), SV_INT(p->seq));
                 if (r < 0)
                         return r;
@@ -720,7 +733,7 @@ static int latest_checks_update(Store *s, const StoreReport *p) {
         for (char **k = prev; k && k[0] && k[1]; k += 2) {
                 if (report_check(p, k[0]))
                         continue;
-                r = QUERY(s, Q_LATEST_CHECK_DELETE, NULL, NULL, SV_TEXT(p->device_id), SV_TEXT(k[0]));
+                r = SEND(s, Q_LATEST_CHECK_DELETE, SV_TEXT(p->device_id), SV_TEXT(k[0]));
                 if (r < 0)
                         return r;
                 moved = true;
@@ -735,7 +748,9 @@ int store_report_insert(Store *s, const StoreReport *p) {
         r = store_body_put(s, p->jws, p->claims, p->received_at, &body);
         if (r < 0)
                 return r;
-        r = QUERY(s, Q_REPORT_INSERT, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq),
+        /* Writes only (store_send()): on PostgreSQL they go with the next read, the
+         * device's latest_checks, and with the RELEASE that ends the report. */
+        r = SEND(s, Q_REPORT_INSERT, SV_TEXT(p->device_id), SV_INT(p->seq),
                   SV_INT(p->iat), SV_INT(p->received_at), SV_TEXT(p->hash), SV_TEXT(p->prev),
                   SV_INT(p->gap), SV_INT(p->compliant), SV_TEXT(p->cert_serial), SV_TEXT(body));
         if (r < 0)
@@ -752,14 +767,12 @@ int store_report_insert(Store *s, const StoreReport *p) {
                 if (r < 0)
                         return r;
         }
-        r = QUERY(s, Q_LATEST_UPSERT, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq),
+        r = SEND(s, Q_LATEST_UPSERT, SV_TEXT(p->device_id), SV_INT(p->seq),
                   SV_INT(p->iat), SV_INT(p->received_at),
                   SV_TEXT(p->compliant ? "compliant" : "noncompliant"), SV_TEXT(p->failing),
                   p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname),
                   SV_TEXT(p->os_id), SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
         if (r < 0)
                 return r;
-        r = QUERY(s, Q_DEVICE_ADVANCE, NULL, NULL, SV_TEXT(p->device_id), SV_INT(p->seq),
-                  SV_TEXT(p->hash));
-        return r < 0 ? r : 0;
+        return SEND(s, Q_DEVICE_ADVANCE, SV_TEXT(p->device_id), SV_INT(p->seq), SV_TEXT(p->hash));
 }

@@ -16,6 +16,7 @@
  * unavailable (the HTTP layer answers 503). */
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +63,13 @@ typedef struct StoreBackend {
          * RETURNING) or changed (otherwise). */
         int (*query)(Store *s, unsigned id, const char *sql, const StoreValue *params,
                      size_t n_params, StoreRowFn fn, void *userdata);
+        /* Optional. Runs statement id (STORE_UNPREPARED: sql, one statement, as is) whose
+         * result the caller does not need, inside a transaction: PostgreSQL queues it in
+         * libpq's pipeline and sends it with the next query or exec, one round trip for all;
+         * its failure is returned by that call (the transaction is then failed up to the
+         * caller's ROLLBACK TO SAVEPOINT, as if it had failed at once). Without it,
+         * store_send() runs the statement at once. */
+        int (*send)(Store *s, unsigned id, const char *sql, const StoreValue *params, size_t n_params);
         /* The database's message for the last failure, for logs. */
         const char *(*error)(Store *s);
 } StoreBackend;
@@ -70,13 +78,19 @@ typedef struct StoreBackend {
 struct Store {
         const StoreBackend *backend;
         unsigned tx_depth; /* 0: no transaction, 1: BEGIN done, >1: savepoints */
-        uint64_t statements; /* calls to exec and query (round trips on PostgreSQL): the
-                              * benchmarks' statements per report (docs/performance.md) */
+        uint64_t statements; /* calls to exec, query and send: the benchmarks' statements
+                              * per report (docs/performance.md) */
+        uint64_t round_trips; /* PostgreSQL: waits for the server's answer (0 on SQLite) */
 };
 
 /* For the backends, at each exec or query. */
 static inline void store_count_statement(Store *s) {
         __atomic_add_fetch(&s->statements, 1, __ATOMIC_RELAXED);
+}
+
+/* PostgreSQL, at each wait for the server. */
+static inline void store_count_round_trip(Store *s) {
+        __atomic_add_fetch(&s->round_trips, 1, __ATOMIC_RELAXED);
 }
 
 extern const StoreBackend store_backend_sqlite;
@@ -87,6 +101,27 @@ static inline int store_query(Store *s, unsigned id, const char *sql, const Stor
                               size_t n_params, StoreRowFn fn, void *userdata) {
         return s->backend->query(s, id, sql, params, n_params, fn, userdata);
 }
+#define STORE_UNPREPARED UINT_MAX
+
+/* See StoreBackend.send. Returns 0 or -errno. */
+static inline int store_send(Store *s, unsigned id, const char *sql, const StoreValue *params,
+                             size_t n_params) {
+        int r;
+
+        if (s->backend->send && s->tx_depth > 0)
+                return s->backend->send(s, id, sql, params, n_params);
+        r = id == STORE_UNPREPARED ? s->backend->exec(s, sql)
+                                   : s->backend->query(s, id, sql, params, n_params, NULL, NULL);
+        return r < 0 ? r : 0;
+}
+
+/* store_send() with the parameters that follow as a list. */
+#define STORE_SEND(s, id, sql, ...)                                                           \
+        ({                                                                                    \
+                const StoreValue _p_[] = { __VA_ARGS__ };                                     \
+                store_send((s), (id), (sql), _p_, ELEMENTSOF(_p_));                           \
+        })
+
 /* One of our own BIGINT columns; 0 for NULL. */
 static inline int64_t store_col_int(const char *col) {
         int64_t v = 0;

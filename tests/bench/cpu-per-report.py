@@ -25,14 +25,19 @@ sys.path.insert(0, str(SRC / "tests" / "bench"))
 
 
 def statements(log):
-    """SQL statements per accepted report, from the server's stop lines (enrollments, a
-    few dozen statements per device, included): a figure the machine's load does not move."""
+    """SQL statements and round trips (PostgreSQL; 0 on SQLite) per accepted report, from
+    the server's stop lines (enrollments, a few dozen statements per device, included):
+    figures the machine's load does not move. A server before the pipeline printed no
+    round trips: each of its statements was one."""
     acc = re.search(r"(\d+) reports accepted", log)
-    st = re.search(r"SQL statements: (\d+) on the write connection, (\d+) on the read", log)
+    st = re.search(r"SQL statements: (\d+) on the write connection(?: \((\d+) round trips\))?, "
+                   r"(\d+) on the read connection(?: \((\d+) round trips\))?", log)
     if not acc or not st or int(acc.group(1)) == 0:
         return "statements_per_report=?"
     n = int(acc.group(1))
-    return (f"statements_per_report={int(st.group(1)) / n:.2f}+{int(st.group(2)) / n:.2f}(read)")
+    w, wt, r, rt = (int(g) if g is not None else None for g in st.groups())
+    trips = f"{wt / n:.2f}+{rt / n:.2f}(read)" if wt is not None else "?(one per statement)"
+    return (f"statements_per_report={w / n:.2f}+{r / n:.2f}(read) round_trips_per_report={trips}")
 
 
 def main():

@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: MIT
+"""PostgreSQL pipeline (issue #17, SQL per report; docs/internals/store.md): a report's
+writes travel with the next statement that needs an answer, so a write that fails is only
+seen later, and must still undo exactly that report; a connection lost in the middle
+must still give 503 and store nothing of the report. Failures are made by triggers."""
+import re
+
+import pytest
+
+from server_util import VigieServer, database, postgres  # noqa: F401 (postgres: fixture)
+from test_server import enrolled
+
+
+@pytest.fixture(params=["postgres"])
+def srv(request, tmp_path):
+    s = VigieServer(tmp_path, db=database(request))
+    s.init()
+    s.start()
+    yield s
+    s.stop()
+
+
+def fail_on(srv, table, event, seq, action):
+    """A trigger on table that runs action (PL/pgSQL) for the row of seq."""
+    srv.sql(f"CREATE FUNCTION fail_{table}() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN "
+            f"IF NEW.{'last_seq' if table == 'devices' else 'seq'} = {seq} THEN {action}; END IF; "
+            f"RETURN NEW; END $f$")
+    srv.sql(f"CREATE TRIGGER fail_{table} BEFORE {event} ON {table} FOR EACH ROW EXECUTE FUNCTION fail_{table}()")
+
+
+def unfail(srv, table):
+    srv.sql(f"DROP TRIGGER fail_{table} ON {table}")
+    srv.sql(f"DROP FUNCTION fail_{table}()")
+
+
+def stored(srv, dev):
+    seqs = [int(r[0]) for r in srv.sql("SELECT seq FROM reports WHERE device_id = $1 ORDER BY seq", dev.id)]
+    latest = [int(r[0]) for r in srv.sql("SELECT seq FROM latest WHERE device_id = $1", dev.id)]
+    head = int(srv.sql("SELECT last_seq FROM devices WHERE id = $1", dev.id)[0][0])
+    results = int(srv.sql("SELECT count(DISTINCT seq) FROM check_results WHERE device_id = $1", dev.id)[0][0])
+    return seqs, latest, head, results
+
+
+@pytest.mark.parametrize("table,event", [("reports", "INSERT"),   # seen at the next read
+                                         ("devices", "UPDATE")])  # seen at RELEASE
+def test_a_failing_write_undoes_exactly_its_report(srv, table, event):
+    dev = enrolled(srv)
+    fail_on(srv, table, event, 2, "RAISE EXCEPTION 'refused by the test'")
+    # reports 1, 2, 3 in one request, one transaction: 1 stays, 2 and what follows do not
+    reports = [dev.report(), dev.report(), dev.report()]
+    status, body = dev.post(reports)
+    assert (status, body["error"]) == (503, "storage_unavailable"), body
+    assert "refused by the test" in srv.log()
+    assert stored(srv, dev) == ([1], [1], 1, 1)
+    unfail(srv, table)
+    # the connection goes on; the agent resends what was not acknowledged
+    status, body = dev.post(reports[1:])
+    assert status == 202, body
+    assert stored(srv, dev) == ([1, 2, 3], [3], 3, 3)
+
+
+@pytest.mark.parametrize("table,event", [("reports", "INSERT"), ("devices", "UPDATE")])
+def test_a_unique_violation_sent_ahead_is_a_seq_conflict(srv, table, event):
+    """-EEXIST (another instance stored that seq) keeps its meaning wherever it surfaces."""
+    dev = enrolled(srv)
+    assert dev.post(dev.report())[0] == 202
+    fail_on(srv, table, event, 2, "RAISE unique_violation USING MESSAGE = 'taken by the test'")
+    report = dev.report()
+    status, body = dev.post(report)
+    assert (status, body["error"]) == (409, "seq_conflict"), body
+    assert stored(srv, dev) == ([1], [1], 1, 1)
+    unfail(srv, table)
+    status, body = dev.post(report)
+    assert status == 202, body
+    assert stored(srv, dev) == ([1, 2], [2], 2, 2)
+
+
+def test_a_connection_lost_mid_pipeline_stores_nothing_of_the_report(srv):
+    dev = enrolled(srv)
+    assert dev.post(dev.report())[0] == 202
+    # the server's own connection ends while the report's writes and RELEASE are queued
+    fail_on(srv, "devices", "UPDATE", 3, "PERFORM pg_terminate_backend(pg_backend_pid())")
+    reports = [dev.report(), dev.report()]
+    status, body = dev.post(reports)
+    assert (status, body["error"]) == (503, "storage_unavailable"), body
+    assert stored(srv, dev) == ([1], [1], 1, 1)  # report 2 went with the lost transaction
+    unfail(srv, "devices")
+    # the server reconnects by itself at its next statement
+    status, body = dev.post(reports)
+    assert status == 202, body
+    assert stored(srv, dev) == ([1, 2, 3], [3], 3, 3)
+
+
+def test_a_stable_report_costs_four_round_trips(srv):
+    """Counted, not timed (the server's stop line): a report alone in its batch waits for
+    BEGIN, the chain head (with the SAVEPOINT), each chunk's freshness (with the previous
+    chunk's upsert), the device's latest_checks (with the report's first writes), RELEASE
+    (with the rest) and COMMIT; each was one round trip per statement before."""
+    devs = [enrolled(srv) for _ in range(3)]
+    srv.stop()
+
+    def run(rounds):
+        srv.start()
+        for _ in range(rounds):
+            for d in devs:
+                assert d.post(d.report())[0] == 202
+        srv.stop()
+        return counters(srv.log())
+
+    warm = run(1)  # the schema, each statement's PREPARE, the first reports
+    more = run(11)
+    srv.start()
+    statements, trips = ((b - a) / 30 for a, b in zip(warm, more))
+    chunks = len(srv.sql("SELECT jws FROM reports ORDER BY received_at DESC LIMIT 1")[0][0].split(","))
+    assert trips <= 5 + chunks, (trips, statements, chunks)
+    assert statements >= trips + 5, (trips, statements, chunks)
+
+
+def counters(log):
+    """(statements, round trips) on the write connection, from the last stop line."""
+    m = re.findall(r"SQL statements: (\d+) on the write connection \((\d+) round trips\)", log)
+    assert m, log[-2000:]
+    return int(m[-1][0]), int(m[-1][1])
