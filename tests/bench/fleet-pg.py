@@ -87,6 +87,11 @@ def main():
     os.environ["VIGIE_BUILD"] = str(Path(a.build).resolve())
     from server_util import Postgres, VigieServer  # noqa: E402 (needs VIGIE_BUILD)
 
+    if a.reuse and b"VIGIE_NOW" not in (Path(a.build) / "bin" / "vigie-server").read_bytes():
+        # The loaded reports age: on the real clock they are all stale, and every list that
+        # leaves stale devices out walks its whole index to an empty page.
+        sys.exit("fleet-pg: --reuse needs the test flavour's server (make TEST_HOOKS=1, build/test), "
+                 "which can run at the load's clock (VIGIE_NOW); this build ignores VIGIE_NOW")
     tmp = Path(a.reuse or tempfile.mkdtemp(prefix="vigie-fleet-pg-"))
     pg = Postgres(tmp / "pg")
     if a.reuse:
