@@ -7,9 +7,13 @@ divided by the reports acknowledged. Prints the load average beside it: the mach
 shared, and CPU per report rises with it (cache and frequency contention).
 
   python3 tests/bench/cpu-per-report.py BUILD [--db sqlite|postgres] [--seconds S]
-        [--concurrency C] [--gzip] [--mode keepalive|handshake] [--perf FILE]
+        [--concurrency C] [--gzip] [--mode keepalive|handshake] [--perf FILE] [--callgrind]
   (--perf: perf record -g of the server during the run; --mode handshake: a new mTLS
-  connection per report, as the hourly agent makes)"""
+  connection per report, as the hourly agent makes; --callgrind: the server under valgrind,
+  counting user-space instructions per report, all threads, from the load's start to its
+  end: a figure the machine's load does not move, where CPU times do.)
+On PostgreSQL it also prints db_cpu_us_per_report: the CPU of the cluster's processes (its
+backends run the statements the server sends) over the same run, per report."""
 import argparse
 import os
 import re
@@ -40,6 +44,35 @@ def statements(log):
     return (f"statements_per_report={w / n:.2f}+{r / n:.2f}(read) round_trips_per_report={trips}")
 
 
+def tree_cpu_seconds(root_pid):
+    """utime+stime of root_pid and all its descendants, in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children, cpu = {}, {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            f = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(f[1]), []).append(int(d.name))
+        cpu[int(d.name)] = (int(f[11]) + int(f[12])) / tick
+    total, todo = 0.0, [root_pid]
+    while todo:
+        p = todo.pop()
+        total += cpu.get(p, 0.0)
+        todo += children.get(p, [])
+    return total
+
+
+def callgrind_instructions(out):
+    """Total instructions of a callgrind output file: the largest of its "summary:" and
+    "totals:" lines (switching the instrumentation off writes a "summary: 0")."""
+    n = [int(line.split()[1]) for line in Path(out).read_text(errors="replace").splitlines()
+         if line.startswith(("summary:", "totals:"))]
+    return max(n, default=None)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
@@ -49,6 +82,8 @@ def main():
     ap.add_argument("--gzip", action="store_true")
     ap.add_argument("--mode", choices=("keepalive", "handshake"), default="keepalive")
     ap.add_argument("--perf", help="write a perf record -g profile of the server to this file")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="run the server under callgrind: instructions per report")
     a = ap.parse_args()
     build = Path(a.build).resolve()
     os.environ["VIGIE_BUILD"] = str(build)
@@ -63,7 +98,11 @@ def main():
         # Each simulated device posts back to back: lift the per-device rate limit.
         conf = "[Limits]\nDeviceReportBurst=1000000000\nDeviceReportInterval=1ms\n"
         srv = VigieServer(tmp / "srv", conf=conf, db=pg.url if pg else None)
-        srv.start()
+        cg_out = tmp / "callgrind.out"
+        if a.callgrind:
+            srv.wrapper = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                           f"--callgrind-out-file={cg_out}"]
+        srv.start(timeout=120 if a.callgrind else 20)
         token = srv.token(uses=a.concurrency + 10)
         loadgen = tmp / "loadgen"
         build_loadgen(build, loadgen)
@@ -74,10 +113,19 @@ def main():
         for line in proc.stderr:  # enrollment first: profile the load only
             if "load starts" in line:
                 break
+        if a.callgrind:
+            subprocess.run(["callgrind_control", "-i", "on", str(srv.proc.pid)], check=True,
+                           stdout=subprocess.DEVNULL)
+        pg_pid = int((pg.data / "postmaster.pid").read_text().split()[0]) if pg else None
+        db_cpu = tree_cpu_seconds(pg_pid) if pg else 0.0
         if a.perf:
             perf = subprocess.Popen(["perf", "record"] + os.environ.get("PERF_ARGS", "-g").split() + [ "-o", a.perf, "-p", str(srv.proc.pid)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         out, err = proc.communicate()
+        if a.callgrind:
+            subprocess.run(["callgrind_control", "-i", "off", str(srv.proc.pid)], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        db_cpu = tree_cpu_seconds(pg_pid) - db_cpu if pg else 0.0
         if perf:
             perf.send_signal(2)
             perf.wait()
@@ -85,8 +133,15 @@ def main():
             print(err, file=sys.stderr)
             return 1
         load = os.getloadavg()
-        srv.stop()
-        print(f"db={a.db} gzip={int(a.gzip)} {out.strip()} {statements(srv.log())} "
+        srv.stop(timeout=120)
+        reports = int(re.search(r"reports=(\d+)", out).group(1))
+        extra = ""
+        if pg and reports:
+            extra += f" db_cpu_us_per_report={db_cpu * 1e6 / reports:.0f}"
+        if a.callgrind and reports:
+            n = callgrind_instructions(cg_out)
+            extra += f" instructions_per_report={n / reports / 1e6:.3f}M" if n else " instructions_per_report=?"
+        print(f"db={a.db} gzip={int(a.gzip)} {out.strip()} {statements(srv.log())}{extra} "
               f"loadavg={load[0]:.2f},{load[1]:.2f},{load[2]:.2f}")
     finally:
         if srv and srv.proc and srv.proc.poll() is None:

@@ -98,6 +98,7 @@ class VigieServer:
         self.conf = conf
         self.db = db
         self.env = dict(env or {})
+        self.wrapper = []  # a command to run the server under (valgrind, for a bench)
         self.proc = None
         self.port = None
         self.logfile = self.tmp / "server.log"
@@ -147,7 +148,7 @@ class VigieServer:
             if k in os.environ:
                 e[k] = os.environ[k]
         e.update(self.env)
-        args = [binary("vigie-server"), "serve", "--dir", str(self.dir), "--listen", f"127.0.0.1:{port}", "-v"]
+        args = self.wrapper + [binary("vigie-server"), "serve", "--dir", str(self.dir), "--listen", f"127.0.0.1:{port}", "-v"]
         if self.db:
             args += ["--db", self.db]
         self._log = open(self.logfile, "ab")
