@@ -128,6 +128,7 @@ enum {
         Q_LATEST_CHECK_DELETE,
         Q_LATEST_UPSERT,
         Q_DEVICE_ADVANCE,
+        Q_LATEST_STATE,
         _Q_MAX,
 };
 
@@ -198,10 +199,16 @@ static const char *const sql[_Q_MAX] = {
                 "report_at = excluded.report_at, received_at = excluded.received_at, "
                 "noncompliant_since = CASE WHEN excluded.verdict = 'compliant' THEN NULL "
                 "WHEN latest.verdict = 'noncompliant' THEN latest.noncompliant_since "
-                "ELSE excluded.report_at END, "
-                "verdict = excluded.verdict, failing = excluded.failing, "
-                "hostname = excluded.hostname, os_id = excluded.os_id, "
-                "os_version = excluded.os_version, os_pretty = excluded.os_pretty",
+                "ELSE excluded.report_at END",
+        /* After the upsert: the columns a stable device repeats, set only when one differs.
+         * An UPDATE that names an indexed column rewrites that index's entry even when the
+         * value is the same (SQLite: four of latest's indexes a report, and the verdict
+         * triggers run); this one writes nothing for a stable device. */
+        [Q_LATEST_STATE] =
+                "UPDATE latest SET verdict = $2, failing = $3, hostname = $4, os_id = $5, "
+                "os_version = $6, os_pretty = $7 WHERE device_id = $1 AND (verdict IS DISTINCT FROM $2 "
+                "OR failing IS DISTINCT FROM $3 OR hostname IS DISTINCT FROM $4 OR os_id IS DISTINCT FROM $5 "
+                "OR os_version IS DISTINCT FROM $6 OR os_pretty IS DISTINCT FROM $7)",
         [Q_DEVICE_ADVANCE] = "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE id = $1",
 };
 
@@ -772,6 +779,11 @@ int store_report_insert(Store *s, const StoreReport *p) {
                   SV_TEXT(p->compliant ? "compliant" : "noncompliant"), SV_TEXT(p->failing),
                   p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname),
                   SV_TEXT(p->os_id), SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
+        if (r < 0)
+                return r;
+        r = SEND(s, Q_LATEST_STATE, SV_TEXT(p->device_id), SV_TEXT(p->compliant ? "compliant" : "noncompliant"),
+                 SV_TEXT(p->failing), SV_TEXT(p->hostname), SV_TEXT(p->os_id), SV_TEXT(p->os_version),
+                 SV_TEXT(p->os_pretty));
         if (r < 0)
                 return r;
         return SEND(s, Q_DEVICE_ADVANCE, SV_TEXT(p->device_id), SV_INT(p->seq), SV_TEXT(p->hash));
