@@ -5,17 +5,9 @@ are written by a second statement only when one of them differs. What the fleet 
 the same: the latest row, noncompliant_since, the verdict counters and per-hour counters,
 the alert events of a verdict change (with the hostname and OS of that report), the
 summary's pending count without the index of last_seq. On both backends."""
-import pytest
-
 from fleet_util import NOW, Device, FleetServer
-from server_util import database, postgres  # noqa: F401 (postgres: fixture)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def srv(request, tmp_path):
-    s = FleetServer(tmp_path, db=database(request)).start(now=NOW)
-    yield s
-    s.stop()
+from server_util import postgres  # noqa: F401 (fixture)
+from test_sql_per_report import srv  # noqa: F401 (fixture: a FleetServer on each backend)
 
 
 def latest(srv, dev):
