@@ -53,10 +53,6 @@ static const char schema_sql[] =
         "  cert_serial TEXT NOT NULL, jws TEXT NOT NULL,"
         "  PRIMARY KEY (device_id, seq));"
         "CREATE INDEX IF NOT EXISTS reports_device_iat ON reports(device_id, iat);"
-        "CREATE TABLE IF NOT EXISTS check_results ("
-        "  device_id TEXT NOT NULL, seq BIGINT NOT NULL, check_id TEXT NOT NULL,"
-        "  status TEXT NOT NULL, summary TEXT,"
-        "  PRIMARY KEY (device_id, seq, check_id));"
         /* latest: one row per device that ever reported. */
         "CREATE TABLE IF NOT EXISTS latest ("
         "  device_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, report_at BIGINT NOT NULL,"
@@ -83,6 +79,15 @@ static const char schema_sql[] =
         STORE_BODY_SCHEMA
         STORE_PRUNE_SCHEMA
         "INSERT INTO meta(key, value) VALUES ('schema_version', '3') ON CONFLICT DO NOTHING;";
+
+/* Each report's results, a few small rows: on SQLite a table without rowid is one b-tree in
+ * the primary key's order, where a rowid table is two (the rows, then the key's index), a
+ * page more written per report (docs/internals/store.md). New databases only. */
+#define CHECK_RESULTS_SQL                                                                          \
+        "CREATE TABLE IF NOT EXISTS check_results ("                                              \
+        "  device_id TEXT NOT NULL, seq BIGINT NOT NULL, check_id TEXT NOT NULL,"                 \
+        "  status TEXT NOT NULL, summary TEXT,"                                                   \
+        "  PRIMARY KEY (device_id, seq, check_id))"
 
 /* Version 1 kept the claims beside the JWS: they are its payload, stored once now. Old
  * rows keep their JWS as received, which store-body.c reads as such. */
@@ -284,6 +289,8 @@ int store_open(const char *url, Store **ret, char **ret_error) {
                 return r;
         s->backend = b;
         r = b->exec(s, schema_sql);
+        if (r >= 0)
+                r = b->exec(s, b == &store_backend_sqlite ? CHECK_RESULTS_SQL " WITHOUT ROWID" : CHECK_RESULTS_SQL);
         if (r >= 0)
                 r = migrate(s);
         if (r >= 0)

@@ -74,7 +74,8 @@ def test_latest_follows_every_report(srv):
 
 def test_a_stable_report_names_no_descriptive_column(tmp_path):
     """SQLite rewrites the index entries of every column an UPDATE names, changed or not:
-    a trigger on UPDATE OF hostname (fired the same way) shows which reports name it."""
+    a trigger on UPDATE OF hostname (fired the same way) shows which reports name it. And
+    no b-tree that a report writes for nothing."""
     srv = FleetServer(tmp_path).start(now=NOW)
     try:
         a = Device(srv, "alpha").enroll(srv.token())
@@ -91,5 +92,9 @@ def test_a_stable_report_names_no_descriptive_column(tmp_path):
         # the indexes that only cost a rewrite per report are gone
         names = {r[0] for r in srv.sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert not names & {"latest_report_at", "fleet_devices_seq"}
+        # a report's check results: one b-tree, not the rows and their key's index
+        assert "sqlite_autoindex_check_results_1" not in names
+        (ddl,), = srv.sql("SELECT sql FROM sqlite_master WHERE name = 'check_results'")
+        assert ddl.rstrip().endswith("WITHOUT ROWID")
     finally:
         srv.stop()
