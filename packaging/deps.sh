@@ -22,7 +22,7 @@ TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cry
  curl openssl valgrind systemd man-db time procps iproute2 util-linux sqlite3 lz4 xz-utils zstd gzip apt dpkg
  nftables
  dconf-cli
- nginx openvpn
+ nginx openvpn tinyproxy
  chromium|chromium-browser chromium-driver|chromium-chromedriver python3-selenium libnss3-tools
  rpm createrepo-c dnf db5.3-util
  xvfb xfce4-panel dunst xdotool imagemagick fonts-dejavu-core adwaita-icon-theme
