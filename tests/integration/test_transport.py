@@ -46,7 +46,7 @@ class Hostile:
     """A TLS server (certificate from the test CA) whose handler(server, conn, n) answers the
     n-th connection as it likes; records every request head."""
 
-    def __init__(self, tmp, ca, handler, cert=None, key=None):
+    def __init__(self, tmp, ca, handler, cert=None, key=None, host="127.0.0.1"):
         if cert is None:
             cert, key = tmp / "hostile.pem", tmp / "hostile.key"
             ca.issue("127.0.0.1", key, cert, server=True)
@@ -57,11 +57,11 @@ class Hostile:
         self.handler = handler
         self.heads = []
         self.connections = 0
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self.sock.bind((host, 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
-        self.url = f"https://127.0.0.1:{self.port}"
+        self.url = f"https://{'[' + host + ']' if ':' in host else host}:{self.port}"
         self.stopping = False
         threading.Thread(target=self.serve, daemon=True).start()
 
@@ -268,7 +268,10 @@ def issue_cert(ca, tmp, name, san, days_offset=(0, 1)):
     ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
-    alt = x509.IPAddress(ipaddress.ip_address(san)) if san[0].isdigit() else x509.DNSName(san)
+    try:
+        alt = x509.IPAddress(ipaddress.ip_address(san))
+    except ValueError:
+        alt = x509.DNSName(san)
     cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, san)]))
             .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now + datetime.timedelta(days=days_offset[0]) - datetime.timedelta(hours=1))
@@ -320,6 +323,36 @@ def test_host_name_checked_and_sent_as_sni(pki, tmp_path, hostile):
     assert r.returncode == 0 and r.stdout == "ok\n", r
     assert seen == ["localhost"]
     assert f"\r\nHost: localhost:{s.port}\r\n" in s.heads[0]
+
+
+def test_ipv6_literal(pki, tmp_path, hostile):
+    ca, _ = pki
+    cert, key = issue_cert(ca, tmp_path, "srv", "::1")
+    s = hostile(serve_once(OK_ANSWER), cert=cert, key=key, host="::1")
+    r = ctl(pki, tmp_path, s.url)
+    assert r.returncode == 0 and r.stdout == "ok\n", r
+    assert f"\r\nHost: [::1]:{s.port}\r\n" in s.heads[0]
+
+
+def test_each_address_of_the_name_in_turn(pki, tmp_path, hostile):
+    """multi.test is ::1 then 127.0.0.1 (a hosts file of this command's mount namespace);
+    the server listens on 127.0.0.1 only: the first address is refused, the second serves."""
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs unshare -m (root)")
+    ca, d = pki
+    cert, key = issue_cert(ca, tmp_path, "srv", "multi.test")
+    s = hostile(serve_once(OK_ANSWER), cert=cert, key=key)
+    hosts = tmp_path / "hosts"
+    hosts.write_text("::1 multi.test\n127.0.0.1 multi.test\n")
+    conf = tmp_path / "vigiectl.conf"
+    conf.write_text("[Server]\nTimeout=2s\n")
+    r = subprocess.run(["unshare", "-m", "sh", "-c", f"mount --bind '{hosts}' /etc/hosts && exec \"$0\" \"$@\"",
+                        binary("vigiectl"), "export", "--format", "jsonl", "--config", str(conf),
+                        "--server", f"https://multi.test:{s.port}", "--cert", str(d / "admin.pem"),
+                        "--key", str(d / "admin.key"), "--ca", str(ca.cert)],
+                       capture_output=True, text=True, env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8",
+                       **{k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")}})
+    assert r.returncode == 0 and r.stdout == "ok\n", r
 
 
 def test_refused_and_unresolvable(pki, tmp_path):
