@@ -78,7 +78,7 @@ int transport_new(const TransportOptions *o, Transport **ret) {
         _cleanup_(transport_freep) Transport *t = NULL;
         int r;
 
-        if (!o->server_url || !o->ca_file || !o->cert != !o->key)
+        if (!o->server_url || !o->ca_file != o->system_ca || !o->cert != !o->key)
                 return -EINVAL;
         t = calloc(1, sizeof(Transport));
         if (!t)
@@ -94,7 +94,7 @@ int transport_new(const TransportOptions *o, Transport **ret) {
         if (streq(t->server.port, "443") ? asprintf(&t->host_header, "%s%s%s", lb, t->server.host, rb) < 0
                                          : !(t->host_header = strdup(t->authority)))
                 return -ENOMEM;
-        if (!(t->ca_file = strdup(o->ca_file)))
+        if (o->ca_file && !(t->ca_file = strdup(o->ca_file)))
                 return -ENOMEM;
         if (o->cert) {
                 t->cert = o->cert;
@@ -246,8 +246,13 @@ static int tls_context(Transport *t, char **error) {
                 ERR_clear_error();
                 return set_error(error, -EPROTO, "cannot require TLS 1.2");
         }
-        /* The pinned CA, never the system's store. */
-        if (SSL_CTX_load_verify_file(ctx, t->ca_file) != 1) {
+        /* The pinned CA, never the system's store (unless a webhook asked for it). */
+        if (!t->ca_file) {
+                if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+                        ERR_clear_error();
+                        return set_error(error, -EPROTO, "cannot use the system's trusted certificates");
+                }
+        } else if (SSL_CTX_load_verify_file(ctx, t->ca_file) != 1) {
                 ERR_clear_error();
                 return set_error(error, -EPROTO, "cannot use the CA file \"%s\": not readable or not PEM certificates",
                                  t->ca_file);

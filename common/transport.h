@@ -12,6 +12,7 @@
  * (common/http-response.h). One Transport keeps its connection alive across requests
  * and resends once when the server had closed it. SIGPIPE never fires (MSG_NOSIGNAL). */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <openssl/evp.h>
@@ -23,7 +24,9 @@
 
 typedef struct TransportOptions {
         const char *server_url;   /* "https://host[:port][/prefix]", [v6] literal in brackets */
-        const char *ca_file;      /* the pinned CA (PEM) */
+        const char *ca_file;      /* the pinned CA (PEM); NULL only with system_ca */
+        bool system_ca;           /* no ca_file: the system's trust store, for webhooks to third
+                                   * parties (server/alerts.c); never for a Vigie server */
         X509 *cert;               /* client certificate; NULL for enrollment */
         EVP_PKEY *key;            /* its key; NULL with cert NULL */
         usec_t connect_timeout;   /* 0: 10 s */
