@@ -32,7 +32,9 @@ def agent(tmp_path, vigie):
 
 
 def cycle(conf, trace=None):
-    strace = ["strace", "-f", "-qq", "-y", "-o", str(trace), "-e", "trace=fsync,fdatasync,syncfs,sync,rename"] \
+    # The main thread only (no -f): the syncs are its, and another thread's calls (libcurl's
+    # resolver) would split its lines into "unfinished" and "resumed" halves.
+    strace = ["strace", "-qq", "-y", "-o", str(trace), "-e", "trace=fsync,fdatasync,syncfs,sync,rename"] \
         if trace else []
     r = subprocess.run([*strace, binary("vigie"), "cycle", "--config", str(conf)], capture_output=True, text=True,
                        timeout=300)
@@ -44,12 +46,10 @@ def cycle(conf, trace=None):
 
 def traced(trace, call):
     """The fd paths (strace -y) of the successful fsync-like calls, or rename's arguments."""
-    found = []
-    for line in trace.read_text().splitlines():
-        rest = line.split(" ", 1)[1] if line.split(" ", 1)[0].isdigit() else line
-        if rest.startswith(call + "(") and rest.rstrip().endswith("= 0"):
-            found.append(rest[len(call) + 1:rest.rindex(")")])
-    return found
+    text = trace.read_text()
+    assert "resumed>" not in text, text
+    return [line[len(call) + 1:line.rindex(")")] for line in text.splitlines()
+            if line.startswith(call + "(") and line.rstrip().endswith("= 0")]
 
 
 def fd_path(arg):
