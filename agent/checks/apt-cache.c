@@ -233,10 +233,14 @@ int apt_cache_add_installed(AptCache *c, const char *name, const char *arch, con
                 return -EEXIST;
         if ((c->n_packages + 1) * 4 > c->table_size && (r = table_grow(c)) < 0)
                 return r;
-        AptPackage *np = reallocarray(c->packages, c->n_packages + 1, sizeof(AptPackage));
-        if (!np)
-                return -ENOMEM;
-        c->packages = np;
+        if (c->n_packages == c->n_packages_allocated) {
+                size_t n = c->n_packages_allocated + c->n_packages_allocated / 2 + 64;
+                AptPackage *np = reallocarray(c->packages, n, sizeof(AptPackage));
+                if (!np)
+                        return -ENOMEM;
+                c->packages = np;
+                c->n_packages_allocated = n;
+        }
         AptPackage *p = &c->packages[c->n_packages];
         *p = (AptPackage) { .name = strdup(name), .arch = strdup(arch), .installed = strdup(version), .held = held };
         if (!p->name || !p->arch || !p->installed) {

@@ -63,6 +63,7 @@ typedef struct AptCache {
         size_t n_files;
         AptPackage *packages;
         size_t n_packages;
+        size_t n_packages_allocated; /* grown by halves: one realloc per package cost 0.46 M a run */
         AptSlot *table;     /* open addressing by name */
         size_t table_size;
 } AptCache;
