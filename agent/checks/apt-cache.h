@@ -42,7 +42,7 @@ typedef struct AptVersion {
 } AptVersion;
 
 typedef struct AptPackage {
-        char *name;
+        char *name;         /* one allocation holding name, arch and installed, in that order */
         char *arch;         /* "all" is recorded as the native architecture, as apt does */
         char *installed;    /* installed version (the entry flagged current) */
         bool held;          /* dpkg selection "hold" */
