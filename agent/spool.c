@@ -419,10 +419,12 @@ int spool_remove(Spool *s, int64_t seq) {
                 return -ENOMEM;
         if (i < 0)
                 return -ENOENT;
+        /* Not synced: a crash that undoes the unlink makes the next run resend the same bytes,
+         * which the server acknowledges again (docs/internals/spool.md, Sending). */
         if (unlink(path) < 0 && errno != ENOENT)
                 return -errno;
         entries_remove(s, (size_t) i, 1);
-        return fsync_directory_of(path);
+        return 0;
 }
 
 int spool_reject(Spool *s, int64_t seq) {

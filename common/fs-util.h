@@ -31,7 +31,14 @@ bool root_exists(int root_fd, const char *path);
 int read_fd_full(int fd, size_t max, char **ret, size_t *ret_size);
 int read_file_full(const char *path, size_t max, char **ret, size_t *ret_size);
 
+/* Replaces path with data: a temp file renamed over it, so a reader sees the old or the
+ * new content, never a mix. write_file_atomic() also makes it durable (fsync of the file
+ * before the rename, of the directory after): what a crash must not lose. write_cache_file()
+ * does not: for caches their reader validates and rebuilds, where a crash may leave the
+ * old content, or on some file systems an empty or partial file (never renamed data of
+ * another file), and two fsyncs per file would be wasted. */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+int write_cache_file(const char *path, const void *data, size_t size, mode_t mode);
 int fsync_directory_of(const char *path);
 int mkdir_p(const char *path, mode_t mode);
 /* Joins a and b with exactly one '/'. Returns NULL on OOM. */

@@ -9,7 +9,8 @@
 #include <openssl/x509.h>
 
 /* The first private key at uri. -ENOENT when the store has none, -EINVAL when it is not
- * P-256. */
+ * P-256. A file: URI holding a PEM EC key is decoded by that format's decoder alone (a
+ * fifth of OSSL_STORE's cost under OpenSSL 3.0); anything else goes through OSSL_STORE. */
 int pki_load_key(const char *uri, EVP_PKEY **ret);
 /* The same, of any type (a webhook's TLS client key may be RSA). */
 int pki_load_any_key(const char *uri, EVP_PKEY **ret);

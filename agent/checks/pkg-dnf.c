@@ -188,6 +188,8 @@ static int installed_cmp(const void *a, const void *b) {
 static void keep_newest(DnfData *d) {
         size_t w = 0;
 
+        if (d->n_pkgs == 0) /* an empty rpm database: no array to sort */
+                return;
         qsort(d->pkgs, d->n_pkgs, sizeof(Installed), installed_cmp);
         for (size_t i = 0; i < d->n_pkgs; i++) {
                 if (w > 0 && streq(d->pkgs[w - 1].name, d->pkgs[i].name) && streq(d->pkgs[w - 1].arch, d->pkgs[i].arch)) {

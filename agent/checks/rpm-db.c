@@ -6,21 +6,25 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "cleanup.h"
 #include "error-util.h"
 #include "fs-util.h"
 #include "macro.h"
 #include "rpm-bdb.h"
 #include "rpm-db.h"
+#include "sqlite-dl.h"
+
+/* libsqlite3, loaded by read_db() before any database is opened (sqlite-dl.h). */
+static const SqliteApi *sq;
 
 static void sqlite3_closep(sqlite3 **db) {
-        sqlite3_close_v2(*db);
+        if (*db)
+                sq->sqlite3_close_v2(*db);
 }
 
 static void sqlite3_finalizep(sqlite3_stmt **st) {
-        sqlite3_finalize(*st);
+        if (*st)
+                sq->sqlite3_finalize(*st);
 }
 
 /* Through the directory's fd: the database stays inside the root, and sqlite finds its
@@ -31,31 +35,34 @@ static int open_db(int dir_fd, bool immutable, sqlite3 **db, sqlite3_stmt **st) 
         char path[96];
 
         snprintf(path, sizeof(path), "file:/proc/self/fd/%d/rpmdb.sqlite%s", dir_fd, immutable ? "?immutable=1" : "");
-        if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
-            sqlite3_busy_timeout(*db, 2000) != SQLITE_OK)
+        if (sq->sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
+            sq->sqlite3_busy_timeout(*db, 2000) != SQLITE_OK)
                 return -EBADMSG;
-        return sqlite3_prepare_v2(*db, "SELECT blob FROM Packages", -1, st, NULL) == SQLITE_OK ? 0 : -EBADMSG;
+        return sq->sqlite3_prepare_v2(*db, "SELECT blob FROM Packages", -1, st, NULL) == SQLITE_OK ? 0 : -EBADMSG;
 }
 
 static int read_db(int dir_fd, const char *dir, RpmDbFunc cb, void *userdata, char **ret_error) {
         _cleanup_(sqlite3_closep) sqlite3 *db = NULL;
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        const char *err;
         int k;
 
+        if (sqlite_api_load(&sq, &err) < 0)
+                return error_set(ret_error, -ELIBACC, "cannot read \"%s/rpmdb.sqlite\": %s", dir, err);
         if (open_db(dir_fd, false, &db, &st) < 0) {
-                int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_NOMEM;
+                int code = db ? sq->sqlite3_errcode(db) & 0xff : SQLITE_NOMEM;
                 if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN) {
-                        sqlite3_finalize(TAKE_PTR(st));
-                        sqlite3_close_v2(TAKE_PTR(db));
+                        sq->sqlite3_finalize(TAKE_PTR(st));
+                        sq->sqlite3_close_v2(TAKE_PTR(db));
                         (void) open_db(dir_fd, true, &db, &st);
                 }
         }
         if (!st)
                 return error_set(ret_error, -EBADMSG, "cannot read \"%s/rpmdb.sqlite\": %s", dir,
-                                 db ? sqlite3_errmsg(db) : "out of memory");
-        while ((k = sqlite3_step(st)) == SQLITE_ROW) {
-                const void *blob = sqlite3_column_blob(st, 0);
-                int size = sqlite3_column_bytes(st, 0);
+                                 db ? sq->sqlite3_errmsg(db) : "out of memory");
+        while ((k = sq->sqlite3_step(st)) == SQLITE_ROW) {
+                const void *blob = sq->sqlite3_column_blob(st, 0);
+                int size = sq->sqlite3_column_bytes(st, 0);
                 RpmHeaderInfo h;
 
                 if (!blob || size <= 0 || rpm_header_parse(blob, (size_t) size, &h) < 0)
@@ -65,7 +72,7 @@ static int read_db(int dir_fd, const char *dir, RpmDbFunc cb, void *userdata, ch
                         return k;
         }
         if (k != SQLITE_DONE)
-                return error_set(ret_error, -EBADMSG, "cannot read \"%s/rpmdb.sqlite\": %s", dir, sqlite3_errmsg(db));
+                return error_set(ret_error, -EBADMSG, "cannot read \"%s/rpmdb.sqlite\": %s", dir, sq->sqlite3_errmsg(db));
         return 0;
 }
 

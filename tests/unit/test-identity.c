@@ -87,6 +87,36 @@ static void test_key_and_csr(void **state) {
                 assert_int_equal(pki_load_key(rsa_uri, &k), -EINVAL);
                 assert_int_equal(unlink(rsa_path), 0);
         }
+        /* The PEM EC keys pki_load_key decodes without OSSL_STORE, and those it leaves to it:
+         * each loads as the same key, or is refused as before. */
+        {
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+                _cleanup_free_ char *other = path_join(dir, "other.key"), *other_uri = NULL;
+                assert_true(asprintf(&other_uri, "file:%s", other) > 0);
+                for (int form = 0; form < 4; form++) {
+                        _cleanup_(EVP_PKEY_freep) EVP_PKEY *k = NULL;
+                        _cleanup_fclose_ FILE *f = fopen(other, "we");
+                        assert_non_null(f);
+                        if (form == 1) /* text before the PEM block: OSSL_STORE's */
+                                assert_true(fputs("a comment\n", f) >= 0);
+                        if (form == 3)
+                                assert_int_equal(PEM_write_PrivateKey(f, p384, NULL, NULL, 0, NULL, NULL), 1);
+                        else if (form == 2) { /* SEC1, "EC PRIVATE KEY" */
+                                _cleanup_(BIO_free_allp) BIO *b = BIO_new_fp(f, BIO_NOCLOSE);
+                                assert_int_equal(PEM_write_bio_PrivateKey_traditional(b, key, NULL, NULL, 0, NULL, NULL), 1);
+                        }
+                        else
+                                assert_int_equal(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL), 1);
+                        assert_int_equal(fflush(f), 0);
+                        if (form == 3) {
+                                assert_int_equal(pki_load_key(other_uri, &k), -EINVAL);
+                                continue;
+                        }
+                        assert_int_equal(pki_load_key(other_uri, &k), 0);
+                        assert_int_equal(EVP_PKEY_eq(k, key), 1);
+                }
+                assert_int_equal(unlink(other), 0);
+        }
         assert_int_equal(unlink(path), 0);
         assert_int_equal(rmdir(dir), 0);
 }
