@@ -124,59 +124,91 @@ size_t store_body_cut(const char *data, size_t size) {
         return i;
 }
 
-int store_body_put(Store *s, const char *jws, const char *claims, int64_t now, char **ret_stored) {
+void store_body_done(StoreBody *b) {
+        free(b->stored);
+        free(b->chunks);
+        *b = (StoreBody) {};
+}
+
+static int row_fresh(const char *const *c, size_t n, void *userdata) {
+        (void) c, (void) n;
+        *(bool *) userdata = true;
+        return 0;
+}
+
+int store_body_read(Store *s, const char *jws, const char *claims, int64_t now, StoreBody *ret) {
         const char *dot1 = strchr(jws, '.'), *dot2 = strrchr(jws, '.');
-        size_t size = strlen(claims), payload_len, n_chunks = 0, at;
-        _cleanup_free_ char *stored = NULL;
+        size_t size = strlen(claims), payload_len, at;
+        _cleanup_(store_body_done) StoreBody b = { .claims = claims, .now = now };
         char *p;
 
         /* jws_parse() decodes strictly: the same length means the same bytes, and no NUL. */
         payload_len = dot1 && dot2 != dot1 ? (size_t) (dot2 - dot1 - 1) : 0;
         if (payload_len * 3 / 4 != size || size == 0) {
-                stored = strdup(jws);
-                if (!stored)
+                b.stored = strdup(jws);
+                if (!b.stored)
                         return -ENOMEM;
-                *ret_stored = TAKE_PTR(stored);
+                *ret = b;
+                b = (StoreBody) {};
                 return 0;
         }
         for (at = 0; at < size; at += store_body_cut(claims + at, size - at))
-                n_chunks++;
-        stored = malloc(1 + (size_t) (dot1 - jws) + strlen(dot2) + 1 + n_chunks * SHA256_HEX_SIZE + 1);
-        if (!stored)
+                b.n_chunks++;
+        b.stored = malloc(1 + (size_t) (dot1 - jws) + strlen(dot2) + 1 + b.n_chunks * SHA256_HEX_SIZE + 1);
+        b.chunks = calloc(b.n_chunks, sizeof(StoreBodyChunk));
+        if (!b.stored || !b.chunks)
                 return -ENOMEM;
-        p = stored;
+        p = b.stored;
         *p++ = '@';
         p = mempcpy(p, jws, (size_t) (dot1 - jws) + 1);
         p = mempcpy(p, dot2 + 1, strlen(dot2 + 1));
         *p++ = '.';
-        for (at = 0; at < size;) {
-                size_t len = store_body_cut(claims + at, size - at);
-                _cleanup_free_ char *chunk = strndup(claims + at, len);
-                char hex[SHA256_HEX_SIZE];
+        at = 0;
+        for (size_t i = 0; i < b.n_chunks; i++) {
+                StoreBodyChunk *c = &b.chunks[i];
                 int r;
 
-                if (!chunk)
-                        return -ENOMEM;
-                r = sha256_hex(chunk, len, hex);
+                c->at = at;
+                c->len = store_body_cut(claims + at, size - at);
+                r = sha256_hex(claims + at, c->len, c->hex);
                 if (r < 0)
                         return r;
-                const StoreValue f[] = { SV_TEXT(hex), SV_INT(now - STORE_BODY_REFRESH) };
-                r = s->backend->query(s, Q_BODY_CHUNK_FRESH, chunk_fresh_sql, f, ELEMENTSOF(f), NULL, NULL);
-                if (r == 0) {
-                        const StoreValue v[] = { SV_TEXT(hex), SV_TEXT(chunk), SV_INT(now),
-                                                 SV_INT(STORE_BODY_REFRESH) };
-                        /* a write only: goes with the next read (store_send()) */
-                        r = store_send(s, Q_BODY_CHUNK_PUT, chunk_put_sql, v, ELEMENTSOF(v));
-                }
+                /* the answer arrives with the caller's store_flush() */
+                const StoreValue f[] = { SV_TEXT(c->hex), SV_INT(now - STORE_BODY_REFRESH) };
+                r = store_read_ahead(s, Q_BODY_CHUNK_FRESH, chunk_fresh_sql, f, ELEMENTSOF(f), row_fresh,
+                                     &c->fresh);
                 if (r < 0)
                         return r;
-                if (at > 0)
+                if (i > 0)
                         *p++ = ',';
-                p = mempcpy(p, hex, SHA256_HEX_SIZE - 1);
-                at += len;
+                p = mempcpy(p, c->hex, SHA256_HEX_SIZE - 1);
+                at += c->len;
         }
         *p = 0;
-        *ret_stored = TAKE_PTR(stored);
+        *ret = b;
+        b = (StoreBody) {};
+        return 0;
+}
+
+int store_body_write(Store *s, StoreBody *b, char **ret_stored) {
+        for (size_t i = 0; i < b->n_chunks; i++) {
+                const StoreBodyChunk *c = &b->chunks[i];
+                _cleanup_free_ char *chunk = NULL;
+                int r;
+
+                if (c->fresh)
+                        continue;
+                chunk = strndup(b->claims + c->at, c->len);
+                if (!chunk)
+                        return -ENOMEM;
+                const StoreValue v[] = { SV_TEXT(c->hex), SV_TEXT(chunk), SV_INT(b->now),
+                                         SV_INT(STORE_BODY_REFRESH) };
+                /* a write only: goes with the next read (store_send()) */
+                r = store_send(s, Q_BODY_CHUNK_PUT, chunk_put_sql, v, ELEMENTSOF(v));
+                if (r < 0)
+                        return r;
+        }
+        *ret_stored = TAKE_PTR(b->stored);
         return 0;
 }
 
