@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,17 +19,20 @@
  * ones only on the last few, which repeat all over a JSON list of similar items. */
 #define CHUNK_MASK (((UINT64_C(1) << 10) - 1) << 54)
 
-/* Statement ids, apart from store.c's and store-fleet.c's ranges. */
+/* Statement ids, apart from store.c's and store-fleet.c's ranges; the freshness of n
+ * chunks (n ≤ CHUNK_FRESH_ROWS) is statement Q_BODY_CHUNK_FRESH + n - 1. */
+#define CHUNK_FRESH_ROWS 16
 enum {
         Q_BODY_CHUNK_PUT = 850,
         Q_BODY_CHUNK_GET,
         Q_BODY_CHUNK_FRESH,
+        Q_BODY_CHUNK_FRESH_LAST = Q_BODY_CHUNK_FRESH + CHUNK_FRESH_ROWS - 1,
 };
 
 /* A chunk stored and refreshed within the day is left alone: a plain read, no row lock.
  * (An upsert locks the row even when its WHERE skips the update, and chunks are shared
  * between devices: instances on one PostgreSQL would wait on each other, or deadlock.) */
-static const char chunk_fresh_sql[] = "SELECT 1 FROM report_chunks WHERE hash = $1 AND used_at >= $2";
+static const char chunk_fresh_sql[] = "SELECT hash FROM report_chunks WHERE used_at >= $1 AND hash IN (";
 
 static const char chunk_put_sql[] =
         "INSERT INTO report_chunks(hash, data, used_at) VALUES ($1, $2, $3) "
@@ -130,10 +134,32 @@ void store_body_done(StoreBody *b) {
         *b = (StoreBody) {};
 }
 
+/* userdata: the body's chunks, up to the one of length 0 after them. */
 static int row_fresh(const char *const *c, size_t n, void *userdata) {
-        (void) c, (void) n;
-        *(bool *) userdata = true;
+        if (n < 1 || !c[0])
+                return -EIO;
+        for (StoreBodyChunk *k = userdata; k->len > 0; k++)
+                if (streq(k->hex, c[0]))
+                        k->fresh = true;
         return 0;
+}
+
+/* Sends ahead the read of which of chunks[0..n) are stored and fresh: one statement for
+ * up to CHUNK_FRESH_ROWS of them (a laptop's report has ~25). */
+static int chunks_fresh_read(Store *s, StoreBodyChunk *chunks, size_t at, size_t n, int64_t now) {
+        StoreValue v[1 + CHUNK_FRESH_ROWS] = { SV_INT(now - STORE_BODY_REFRESH) };
+        char sql[sizeof(chunk_fresh_sql) + 6 * CHUNK_FRESH_ROWS];
+        size_t len = strlen(chunk_fresh_sql);
+
+        assert(n >= 1 && n <= CHUNK_FRESH_ROWS);
+        memcpy(sql, chunk_fresh_sql, len);
+        for (size_t i = 0; i < n; i++) {
+                len += (size_t) snprintf(sql + len, sizeof(sql) - len, "%s$%zu", i ? ", " : "", i + 2);
+                v[1 + i] = SV_TEXT(chunks[at + i].hex);
+        }
+        assert(len + 2 <= sizeof(sql));
+        memcpy(sql + len, ")", 2);
+        return store_read_ahead(s, Q_BODY_CHUNK_FRESH + (unsigned) n - 1, sql, v, 1 + n, row_fresh, chunks);
 }
 
 int store_body_read(Store *s, const char *jws, const char *claims, int64_t now, StoreBody *ret) {
@@ -155,7 +181,7 @@ int store_body_read(Store *s, const char *jws, const char *claims, int64_t now, 
         for (at = 0; at < size; at += store_body_cut(claims + at, size - at))
                 b.n_chunks++;
         b.stored = malloc(1 + (size_t) (dot1 - jws) + strlen(dot2) + 1 + b.n_chunks * SHA256_HEX_SIZE + 1);
-        b.chunks = calloc(b.n_chunks, sizeof(StoreBodyChunk));
+        b.chunks = calloc(b.n_chunks + 1, sizeof(StoreBodyChunk)); /* ends with len 0 */
         if (!b.stored || !b.chunks)
                 return -ENOMEM;
         p = b.stored;
@@ -173,18 +199,18 @@ int store_body_read(Store *s, const char *jws, const char *claims, int64_t now, 
                 r = sha256_hex(claims + at, c->len, c->hex);
                 if (r < 0)
                         return r;
-                /* the answer arrives with the caller's store_flush() */
-                const StoreValue f[] = { SV_TEXT(c->hex), SV_INT(now - STORE_BODY_REFRESH) };
-                r = store_read_ahead(s, Q_BODY_CHUNK_FRESH, chunk_fresh_sql, f, ELEMENTSOF(f), row_fresh,
-                                     &c->fresh);
-                if (r < 0)
-                        return r;
                 if (i > 0)
                         *p++ = ',';
                 p = mempcpy(p, c->hex, SHA256_HEX_SIZE - 1);
                 at += c->len;
         }
         *p = 0;
+        /* the answers arrive with the caller's store_flush() */
+        for (size_t i = 0; i < b.n_chunks; i += CHUNK_FRESH_ROWS) {
+                int r = chunks_fresh_read(s, b.chunks, i, MIN(b.n_chunks - i, (size_t) CHUNK_FRESH_ROWS), now);
+                if (r < 0)
+                        return r;
+        }
         *ret = b;
         b = (StoreBody) {};
         return 0;
