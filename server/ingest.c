@@ -260,7 +260,7 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
         int k;
 
         v->seq = c->seq;
-        /* One wait for all this report reads; the certificate's status too (the route
+        /* One wait for all this report's reads; the certificate's status too (the route
          * leaves it to us: http.c), under the device's lock, so a revocation committed
          * before this batch refuses this very report. */
         k = store_report_prepare(s->store, c->sub, j->peer.serial, it->jws, it->payload, now, &prep);

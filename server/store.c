@@ -617,24 +617,6 @@ static int row_chain_head(const char *const *c, size_t n, void *userdata) {
         return col_str(c[3], &h->info.policy_id);
 }
 
-int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
-                     char ret_hash[static SHA256_HEX_SIZE], StoreHeadInfo *ret_info) {
-        StoreChainHead h = { .seq = -1 };
-        int r = STORE_QUERY(s, Q_CHAIN_HEAD, chain_head_sql(s), row_chain_head, &h, SV_TEXT(device_id));
-        if (r > 0) {
-                *ret_seq = h.seq;
-                memcpy(ret_hash, h.hash, SHA256_HEX_SIZE);
-                if (ret_info) {
-                        *ret_info = h.info;
-                        h.info = (StoreHeadInfo) {};
-                }
-        }
-        store_head_info_done(&h.info);
-        if (r < 0)
-                return r;
-        return r == 0 ? -ENOENT : 0;
-}
-
 int store_report_hash(Store *s, const char *device_id, int64_t seq,
                       char ret_hash[static SHA256_HEX_SIZE]) {
         int r = QUERY(s, Q_REPORT_HASH, row_hash, ret_hash, SV_TEXT(device_id), SV_INT(seq));

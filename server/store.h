@@ -294,18 +294,14 @@ typedef struct StoreReportPrep {
 } StoreReportPrep;
 void store_report_prep_done(StoreReportPrep *p);
 
-/* In a transaction: locks the device's chain head (as store_chain_head()) and reads, in
- * the same round trip, the status of the certificate cert_serial, the device's
+/* In a transaction: locks the device's chain head until the transaction ends (so
+ * concurrent instances sharing PostgreSQL serialise per device) and reads, in the same
+ * round trip, the status of the certificate cert_serial, the device's
  * latest_checks and which chunks of the body (store_body_read()) are already stored. A
  * device not enrolled: ret->head.found false. */
 int store_report_prepare(Store *s, const char *device_id, const char *cert_serial, const char *jws,
                          const char *claims, int64_t now, StoreReportPrep *ret);
 
-/* The device's chain head, locking its row until the transaction ends (so concurrent
- * instances sharing PostgreSQL serialise per device). ret_seq -1: none yet. ret_info
- * (optional): see StoreHeadInfo. */
-int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
-                     char ret_hash[static SHA256_HEX_SIZE], StoreHeadInfo *ret_info);
 /* -ENOENT when the device has no report with that seq. */
 int store_report_hash(Store *s, const char *device_id, int64_t seq,
                       char ret_hash[static SHA256_HEX_SIZE]);
