@@ -316,7 +316,9 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
                 k = 0;
         if (k >= 0)
                 k = store_new_report(s, j, it, policy, &prep, gap, now);
-        if (k >= 0)
+        /* its upsert would write nothing: not even sent */
+        if (k >= 0 && !(streq_ptr(info->noted_policy_id, c->policy_id) &&
+                        info->noted_policy_version == c->policy_version))
                 k = store_policy_note_report(s->store, c->sub, c->policy_id, c->policy_version);
         if (k >= 0 && !(policy && streq(policy->policy_id, c->policy_id) && policy->version == c->policy_version))
                 /* the fleet follows the current policy; a report under it carries its verdict */

@@ -96,10 +96,14 @@ static int migrate(Store *s) {
         return r < 0 ? r : store_meta_set(s, "schema_version", "2");
 }
 
-/* With the current policy: one statement per report less than reading it apart. */
+/* With the current policy, and the one the device's latest report named (so that a report
+ * naming the same one skips its upsert: store_policy_note_report()): statements per
+ * report less than reading them apart. */
 #define CHAIN_HEAD_SQL                                                                             \
         "SELECT last_seq, last_hash, key_kind, (SELECT value FROM meta WHERE key = 'policy_id'), " \
-        "(SELECT value FROM meta WHERE key = 'policy_version') FROM devices WHERE id = $1"
+        "(SELECT value FROM meta WHERE key = 'policy_version'), "                                   \
+        "(SELECT policy_id FROM latest_policy WHERE device_id = $1), "                             \
+        "(SELECT version FROM latest_policy WHERE device_id = $1) FROM devices WHERE id = $1"
 
 /* Statement ids index the backends' prepared-statement caches. */
 enum {
@@ -595,13 +599,15 @@ int store_device_flag(Store *s, const char *id, const char *reason, int64_t now)
 
 void store_head_info_done(StoreHeadInfo *i) {
         free(i->policy_id);
+        free(i->noted_policy_id);
         *i = (StoreHeadInfo) {};
 }
 
 static int row_chain_head(const char *const *c, size_t n, void *userdata) {
         StoreChainHead *h = userdata;
+        int r;
 
-        if (n < 5 || col_int(c[0], &h->seq) < 0)
+        if (n < 7 || col_int(c[0], &h->seq) < 0 || col_int(c[6], &h->info.noted_policy_version) < 0)
                 return -EIO;
         h->found = true;
         h->info.key = device_key_from_string(c[2]);
@@ -610,6 +616,9 @@ static int row_chain_head(const char *const *c, size_t n, void *userdata) {
                         return -EIO;
                 memcpy(h->hash, c[1], SHA256_HEX_SIZE);
         }
+        r = col_str(c[5], &h->info.noted_policy_id);
+        if (r < 0)
+                return r;
         if (!c[3] || !c[4])
                 return 0; /* no policy published yet */
         if (col_int(c[4], &h->info.policy_version) < 0)

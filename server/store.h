@@ -259,6 +259,8 @@ typedef struct StoreHeadInfo {
         DeviceKey key;           /* how the server recorded the device's key is held */
         char *policy_id;         /* the current policy (meta), NULL when none is published */
         int64_t policy_version;
+        char *noted_policy_id;   /* the policy the device's latest report named (latest_policy), or NULL */
+        int64_t noted_policy_version;
 } StoreHeadInfo;
 void store_head_info_done(StoreHeadInfo *i);
 /* (store-body.h) A report body on its way in: its stored form and its chunks, each with whether the
