@@ -5,7 +5,7 @@
  * check-and-report cycle runs in a child process, `vigie cycle` (agent-schedule.c), so a
  * slow backup tool never delays the watchdog, a crash in a check never takes the daemon
  * down, every byte a cycle allocates goes back to the system when it exits, and the daemon
- * itself never loads libcurl or OpenSSL. The parent keeps only what status.json shows. */
+ * itself never loads OpenSSL. The parent keeps only what status.json shows. */
 
 #include <stdbool.h>
 #include <stdint.h>

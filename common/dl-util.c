@@ -20,6 +20,8 @@ int dl_load(const char *soname, const DlSymbol *table, size_t n, void *api, cons
                 if (!f) {
                         (void) snprintf(errbuf, errsize, "%s has no %s (too old): %s (a newer one)", soname,
                                         table[i].name, install_hint);
+                        /* Nothing of it will be called: the caller's state is the error. */
+                        (void) dlclose(h);
                         return -ELIBACC;
                 }
                 *(void **) ((char *) api + table[i].offset) = f;

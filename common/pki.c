@@ -18,6 +18,18 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_STORE_CTX *, OSSL_STORE_close)
 DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_STORE_INFO *, OSSL_STORE_INFO_free)
 
 int pki_load_key(const char *uri, EVP_PKEY **ret) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        int r = pki_load_any_key(uri, &key);
+
+        if (r < 0)
+                return r;
+        if (!evp_pkey_is_p256(key))
+                return -EINVAL;
+        *ret = TAKE_PTR(key);
+        return 0;
+}
+
+int pki_load_any_key(const char *uri, EVP_PKEY **ret) {
         _cleanup_(OSSL_STORE_closep) OSSL_STORE_CTX *store = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
 
@@ -40,8 +52,6 @@ int pki_load_key(const char *uri, EVP_PKEY **ret) {
         ERR_clear_error();
         if (!key)
                 return -ENOENT;
-        if (!evp_pkey_is_p256(key))
-                return -EINVAL;
         *ret = TAKE_PTR(key);
         return 0;
 }

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* HTTPS to the Vigie server with libcurl: TLS 1.2 at least (1.3 when the server has it),
- * the server verified against the pinned CA only, the device certificate and key (any
- * EVP_PKEY, provider-held included) handed to OpenSSL through CURLOPT_SSL_CTX_FUNCTION,
- * connect and total timeouts, proxy from the environment (libcurl's https_proxy/no_proxy),
- * bounded response bodies. One Transport keeps its connection alive across requests. */
+/* HTTPS to the Vigie server: HTTP/1.1 over OpenSSL's libssl, which every binary links
+ * (no libcurl: its ~25 shared objects cost each agent cycle ~15 M instructions to load).
+ * TLS 1.2 at least (1.3 when the server has it), the server verified against the pinned
+ * CA only and its name (or IP literal) checked, the device certificate and key (any
+ * EVP_PKEY, provider-held included: the SSL_CTX fetches with the key's provider
+ * preferred), each address of the name tried in turn, connect and total timeouts on
+ * every step, proxy from the environment (https_proxy/HTTPS_PROXY through an HTTP
+ * CONNECT tunnel, Basic auth from its userinfo; no_proxy/NO_PROXY), bounded responses
+ * (common/http-response.h). One Transport keeps its connection alive across requests
+ * and resends once when the server had closed it. SIGPIPE never fires (MSG_NOSIGNAL). */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <openssl/evp.h>
@@ -17,8 +23,10 @@
 #define TRANSPORT_RESPONSE_MAX (4u * 1024 * 1024)
 
 typedef struct TransportOptions {
-        const char *server_url;   /* "https://host:port", no trailing path needed */
-        const char *ca_file;      /* the pinned CA (PEM) */
+        const char *server_url;   /* "https://host[:port][/prefix]", [v6] literal in brackets */
+        const char *ca_file;      /* the pinned CA (PEM); NULL only with system_ca */
+        bool system_ca;           /* no ca_file: the system's trust store, for webhooks to third
+                                   * parties (server/alerts.c); never for a Vigie server */
         X509 *cert;               /* client certificate; NULL for enrollment */
         EVP_PKEY *key;            /* its key; NULL with cert NULL */
         usec_t connect_timeout;   /* 0: 10 s */
@@ -36,10 +44,10 @@ typedef struct TransportResponse {
 
 typedef struct Transport Transport;
 
-/* Copies what it needs (takes references on cert and key). -EINVAL for a URL not https. */
+/* Copies what it needs (takes references on cert and key); connects at the first request.
+ * -EINVAL for a URL that is not https://host[:port][/prefix]. */
 int transport_new(const TransportOptions *o, Transport **ret);
-/* What transport_new's error r means, for a message: with -ELIBACC, which library could
- * not be loaded and which package to install; otherwise strerror(-r). */
+/* What transport_new's error r means, for a message (strerror(-r)). */
 const char *transport_strerror(int r);
 Transport *transport_free(Transport *t);
 /* The client certificate this transport presents; NULL for enrollment. */
@@ -51,8 +59,11 @@ static inline void transport_freep(Transport **t) {
 /* method "GET"/"POST"; path "/v1/…"; body may be NULL; content_type e.g.
  * "application/json" or "application/jose"; headers NULL or a NULL-terminated list of
  * "Name: value" (If-None-Match…). Returns 0 when an HTTP response arrived, whatever its
- * status; else -ECONNREFUSED, -EHOSTUNREACH, -ETIMEDOUT, -EPROTO (TLS, certificate),
- * -EFBIG (response over the limit) or -EIO, with libcurl's explanation in *ret_error. */
+ * status (1xx interim responses skipped, redirects not followed); else -ECONNREFUSED
+ * (no connection, or the proxy refused the tunnel), -EHOSTUNREACH (name not resolved),
+ * -ETIMEDOUT, -EPROTO (TLS, certificate, a malformed response), -EFBIG (response over
+ * the limit), -ECONNRESET (connection lost) or -EINVAL (a header with CR/LF), with an
+ * explanation in *ret_error (OpenSSL's verify error for a certificate). */
 int transport_request(Transport *t, const char *method, const char *path, const char *content_type,
                       const void *body, size_t body_size, char *const *headers,
                       TransportResponse *ret, char **ret_error);

@@ -12,7 +12,7 @@
 set -eu
 
 BUILD="build-essential pkg-config gettext
- libssl-dev libcurl4-openssl-dev libsystemd-dev libjson-c-dev libevent-dev
+ libssl-dev libsystemd-dev libjson-c-dev libevent-dev
  libsqlite3-dev libpq-dev libinih-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev
  libnftables-dev libexpat1-dev libgtk-3-dev libtss2-dev"
 DEMO="cryptsetup-bin python3 openssl"
@@ -22,7 +22,7 @@ TEST="libcmocka-dev python3 python3-pytest python3-prometheus-client python3-cry
  curl openssl valgrind systemd man-db time procps iproute2 util-linux sqlite3 lz4 xz-utils zstd gzip apt dpkg
  nftables
  dconf-cli
- nginx openvpn
+ nginx openvpn tinyproxy
  chromium|chromium-browser chromium-driver|chromium-chromedriver python3-selenium libnss3-tools
  rpm createrepo-c dnf db5.3-util
  xvfb xfce4-panel dunst xdotool imagemagick fonts-dejavu-core adwaita-icon-theme

@@ -9,7 +9,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <openssl/hmac.h>
 
 #include "alerts.h"
@@ -18,11 +17,13 @@
 #include "json-util.h"
 #include "log.h"
 #include "parse-util.h"
+#include "pki.h"
 #include "store-alerts.h"
 #include "time-util.h"
+#include "transport.h"
 
 #define ALERT_BATCH 50u
-#define ALERT_TIMEOUT_SEC 10L
+#define ALERT_TIMEOUT_USEC (10 * USEC_PER_SEC)
 #define ALERT_BACKOFF_MAX_USEC (300 * USEC_PER_SEC)
 #define STALE_SCAN_USEC (60 * USEC_PER_SEC)
 #define ALERT_REPLY_MAX 4096
@@ -37,6 +38,8 @@ typedef struct AlertState {
         const char *name; /* the cursor's name: the alert's, or "@file", "@syslog" */
         Sink sink;
         const AlertConfig *config; /* SINK_WEBHOOK */
+        Transport *transport;      /* SINK_WEBHOOK, made at the first delivery, kept alive */
+        const char *path;          /* of config->url, "/…" with its query */
         int64_t cursor;
         bool cursor_known;
         unsigned failures;
@@ -48,7 +51,6 @@ struct Alerts {
         Store *store;
         AlertState *alerts;
         size_t n_alerts;
-        CURL *curl;
         pthread_t thread;
         pthread_mutex_t lock;
         pthread_cond_t cond;
@@ -159,20 +161,53 @@ static bool event_matches(const AlertConfig *a, const AlertEventRow *e) {
         return true;
 }
 
-static size_t discard(char *data, size_t size, size_t n, void *userdata) {
-        (void) data, (void) userdata;
-        return size * n;
+/* The webhook's HTTPS client: its CA= or the system's trust store, its client certificate
+ * if any. */
+static int alert_transport(AlertState *st) {
+        _cleanup_(X509_freep) X509 *cert = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_free_ char *server = NULL, *key_uri = NULL;
+        const AlertConfig *a = st->config;
+        const char *path = strchr(a->url + strlen("https://"), '/');
+        int r;
+
+        if (st->transport)
+                return 0;
+        if (a->cert) {
+                r = pki_load_cert(a->cert, &cert);
+                if (r < 0)
+                        return log_warning_errno(r, "Alert \"%s\": cannot read Certificate=%s: %s", a->name, a->cert,
+                                                 r == -ENOMEM ? strerror(-r) : "not a PEM certificate");
+                if (asprintf(&key_uri, "file:%s", a->key) < 0)
+                        return log_oom();
+                r = pki_load_any_key(key_uri, &key);
+                if (r < 0)
+                        return log_warning_errno(r, "Alert \"%s\": cannot read Key=%s: no private key in it", a->name,
+                                                 a->key);
+        }
+        server = path ? strndup(a->url, (size_t) (path - a->url)) : strdup(a->url);
+        if (!server)
+                return log_oom();
+        r = transport_new(&(TransportOptions) { .server_url = server, .ca_file = a->ca, .system_ca = !a->ca,
+                                                .cert = cert, .key = key, .timeout = ALERT_TIMEOUT_USEC,
+                                                .max_response = ALERT_REPLY_MAX },
+                          &st->transport);
+        if (r < 0)
+                return log_warning_errno(r, "Alert \"%s\": cannot POST to %s: %s", a->name, a->url,
+                                         r == -EINVAL ? "not an https://host[:port]/path URL" : strerror(-r));
+        st->path = path ?: "/";
+        return 0;
 }
 
 /* POSTs one event. 0 on a 2xx, -EIO (logged) otherwise. */
-static int deliver(Alerts *al, const AlertConfig *a, const AlertEventRow *e) {
-        _cleanup_free_ char *body = NULL;
+static int deliver(AlertState *st, const AlertEventRow *e) {
+        _cleanup_(transport_response_done) TransportResponse resp = {};
+        _cleanup_free_ char *body = NULL, *err = NULL;
+        const AlertConfig *a = st->config;
         char key[64], sig_hex[2 * EVP_MAX_MD_SIZE + 1], h_sig[200], h_key[100], h_event[64];
         unsigned char mac[EVP_MAX_MD_SIZE];
         unsigned mac_len = 0;
-        struct curl_slist *headers = NULL;
-        long code = 0;
-        CURLcode c;
+        int r;
 
         snprintf(key, sizeof key, "vigie-event-%" PRId64, e->id);
         body = event_body(a->name, e, key);
@@ -186,43 +221,18 @@ static int deliver(Alerts *al, const AlertConfig *a, const AlertEventRow *e) {
         snprintf(h_sig, sizeof h_sig, "X-Vigie-Signature: sha256=%s", sig_hex);
         snprintf(h_key, sizeof h_key, "Idempotency-Key: %s", key);
         snprintf(h_event, sizeof h_event, "X-Vigie-Event: %s", e->kind);
-        const char *hs[] = { "Content-Type: application/json", h_sig, h_key, h_event };
-        for (size_t i = 0; i < ELEMENTSOF(hs); i++) {
-                struct curl_slist *n = curl_slist_append(headers, hs[i]);
-                if (!n) {
-                        curl_slist_free_all(headers);
-                        return -ENOMEM;
-                }
-                headers = n;
-        }
-        curl_easy_reset(al->curl);
-        curl_easy_setopt(al->curl, CURLOPT_URL, a->url);
-        curl_easy_setopt(al->curl, CURLOPT_PROTOCOLS_STR, "https");
-        curl_easy_setopt(al->curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(al->curl, CURLOPT_TIMEOUT, ALERT_TIMEOUT_SEC);
-        curl_easy_setopt(al->curl, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(al->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(al->curl, CURLOPT_POSTFIELDSIZE, (long) strlen(body));
-        curl_easy_setopt(al->curl, CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(al->curl, CURLOPT_MAXFILESIZE, (long) ALERT_REPLY_MAX);
-        if (a->ca)
-                curl_easy_setopt(al->curl, CURLOPT_CAINFO, a->ca);
-        if (a->cert) {
-                curl_easy_setopt(al->curl, CURLOPT_SSLCERT, a->cert);
-                curl_easy_setopt(al->curl, CURLOPT_SSLKEY, a->key);
-        }
-        c = curl_easy_perform(al->curl);
-        curl_slist_free_all(headers);
-        if (c == CURLE_OK)
-                curl_easy_getinfo(al->curl, CURLINFO_RESPONSE_CODE, &code);
-        if (c == CURLE_OK && code >= 200 && code < 300)
+        if (alert_transport(st) < 0)
+                return -EIO;
+        r = transport_request(st->transport, "POST", st->path, "application/json", body, strlen(body),
+                              (char *const[]) { h_sig, h_key, h_event, NULL }, &resp, &err);
+        if (r >= 0 && resp.status >= 200 && resp.status < 300)
                 return 0;
-        if (c != CURLE_OK)
+        if (r < 0)
                 log_warning("Alert \"%s\": cannot POST event %" PRId64 " to %s: %s", a->name, e->id, a->url,
-                            curl_easy_strerror(c));
+                            err ?: strerror(-r));
         else
                 log_warning("Alert \"%s\": %s answered %ld to event %" PRId64 "; will retry.", a->name,
-                            a->url, code, e->id);
+                            a->url, resp.status, e->id);
         return -EIO;
 }
 
@@ -268,7 +278,7 @@ static int walk_event(const AlertEventRow *e, void *userdata) {
         if (w->st->sink != SINK_WEBHOOK)
                 r = write_line(w->al, w->st->sink, e);
         else if (event_matches(w->st->config, e))
-                r = deliver(w->al, w->st->config, e);
+                r = deliver(w->st, e);
         if (r < 0)
                 return r;
         /* Step 3 of docs/internals/alerts.md: the cursor moves only after the 2xx; a crash
@@ -377,8 +387,7 @@ int alerts_start(const ServerConfig *config, const char *db_url, Alerts **ret) {
         pthread_cond_init(&al->cond, NULL);
         al->config = config;
         al->alerts = calloc(n, sizeof(AlertState));
-        al->curl = curl_easy_init();
-        if (!al->alerts || !al->curl) {
+        if (!al->alerts) {
                 alerts_stop(al);
                 return -ENOMEM;
         }
@@ -417,8 +426,8 @@ Alerts *alerts_stop(Alerts *al) {
                 pthread_join(al->thread, NULL);
         }
         store_free(al->store);
-        if (al->curl)
-                curl_easy_cleanup(al->curl);
+        for (size_t i = 0; al->alerts && i < al->n_alerts; i++)
+                transport_free(al->alerts[i].transport);
         free(al->alerts);
         pthread_mutex_destroy(&al->lock);
         pthread_cond_destroy(&al->cond);

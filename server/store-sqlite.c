@@ -11,11 +11,23 @@
 #include "macro.h"
 #include "store.h"
 
+/* Statements of at most this many characters, without ';', are cached by sqlite_exec(). */
+#define EXEC_CACHE_MAX 8
+#define EXEC_CACHE_SQL_MAX 32
+
 typedef struct SqliteStore {
         Store head;
         sqlite3 *db;
         sqlite3_stmt **stmts; /* by statement id */
         size_t n_stmts;
+        /* The transaction statements each report and batch runs (BEGIN IMMEDIATE,
+         * SAVEPOINT, RELEASE, COMMIT), prepared once by their text: sqlite3_exec() would
+         * parse and compile them at every call. */
+        struct {
+                char *sql;
+                sqlite3_stmt *st;
+        } execs[EXEC_CACHE_MAX];
+        size_t n_execs;
 } SqliteStore;
 
 static int sqlite_errno(int rc) {
@@ -47,6 +59,10 @@ static void sqlite_free(Store *s) {
         for (size_t i = 0; i < q->n_stmts; i++)
                 sqlite3_finalize(q->stmts[i]);
         free(q->stmts);
+        for (size_t i = 0; i < q->n_execs; i++) {
+                sqlite3_finalize(q->execs[i].st);
+                free(q->execs[i].sql);
+        }
         sqlite3_close_v2(q->db);
         free(q);
 }
@@ -55,9 +71,40 @@ static const char *sqlite_error(Store *s) {
         return sqlite3_errmsg(((SqliteStore *) s)->db);
 }
 
+/* The cached statement for sql, prepared at its first use; NULL for SQL that is not cached
+ * (several statements, a schema script) or when the cache is full. */
+static sqlite3_stmt *exec_cached(SqliteStore *q, const char *sql) {
+        sqlite3_stmt *st = NULL;
+        char *copy;
+
+        for (size_t i = 0; i < q->n_execs; i++)
+                if (streq(q->execs[i].sql, sql))
+                        return q->execs[i].st;
+        if (q->n_execs >= EXEC_CACHE_MAX || strlen(sql) > EXEC_CACHE_SQL_MAX || strchr(sql, ';'))
+                return NULL;
+        copy = strdup(sql);
+        if (!copy || sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK || !st) {
+                sqlite3_finalize(st);
+                free(copy);
+                return NULL; /* sqlite3_exec() runs it, or says why it cannot */
+        }
+        q->execs[q->n_execs].sql = copy;
+        q->execs[q->n_execs++].st = st;
+        return st;
+}
+
 static int sqlite_exec(Store *s, const char *sql) {
+        SqliteStore *q = (SqliteStore *) s;
+        sqlite3_stmt *st = exec_cached(q, sql);
+        int rc;
+
         store_count_statement(s);
-        return sqlite_errno(sqlite3_exec(((SqliteStore *) s)->db, sql, NULL, NULL, NULL));
+        if (!st)
+                return sqlite_errno(sqlite3_exec(q->db, sql, NULL, NULL, NULL));
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                ;
+        sqlite3_reset(st);
+        return sqlite_errno(rc);
 }
 
 static int sqlite_open(const char *path, Store **ret, char **ret_error) {
@@ -82,7 +129,12 @@ static int sqlite_open(const char *path, Store **ret, char **ret_error) {
                           "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                           "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;"
                           /* 64 MiB of page cache: fleet queries revisit the same index pages */
-                          "PRAGMA cache_size=-65536;",
+                          "PRAGMA cache_size=-65536;"
+                          /* A checkpoint every 10,000 WAL pages (~40 MiB), not 1,000: the hot
+                           * pages (latest, the chain heads, the tails of the tables) rewritten
+                           * by many commits are copied to the database once per checkpoint;
+                           * it runs in the COMMIT, on the commit thread (server.c). */
+                          "PRAGMA wal_autocheckpoint=10000;",
                           NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
                 if (asprintf(ret_error, "cannot set up SQLite database \"%s\": %s", path,

@@ -53,10 +53,6 @@ static const char schema_sql[] =
         "  cert_serial TEXT NOT NULL, jws TEXT NOT NULL,"
         "  PRIMARY KEY (device_id, seq));"
         "CREATE INDEX IF NOT EXISTS reports_device_iat ON reports(device_id, iat);"
-        "CREATE TABLE IF NOT EXISTS check_results ("
-        "  device_id TEXT NOT NULL, seq BIGINT NOT NULL, check_id TEXT NOT NULL,"
-        "  status TEXT NOT NULL, summary TEXT,"
-        "  PRIMARY KEY (device_id, seq, check_id));"
         /* latest: one row per device that ever reported. */
         "CREATE TABLE IF NOT EXISTS latest ("
         "  device_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, report_at BIGINT NOT NULL,"
@@ -64,7 +60,9 @@ static const char schema_sql[] =
         "  noncompliant_since BIGINT, hostname TEXT, os_id TEXT, os_version TEXT,"
         "  os_pretty TEXT);"
         "CREATE INDEX IF NOT EXISTS latest_verdict ON latest(verdict, device_id);"
-        "CREATE INDEX IF NOT EXISTS latest_report_at ON latest(report_at);"
+        /* no query selects or sorts by report_at; received_at changes at every report
+         * anyway, this index only cost a rewrite of its entry per report */
+        "DROP INDEX IF EXISTS latest_report_at;"
         "CREATE INDEX IF NOT EXISTS latest_os ON latest(os_id, os_version);"
         "CREATE INDEX IF NOT EXISTS latest_hostname ON latest(hostname);"
         /* latest_checks: each device's current status per check, since when, and the seq
@@ -81,6 +79,15 @@ static const char schema_sql[] =
         STORE_BODY_SCHEMA
         STORE_PRUNE_SCHEMA
         "INSERT INTO meta(key, value) VALUES ('schema_version', '3') ON CONFLICT DO NOTHING;";
+
+/* Each report's results, a few small rows: on SQLite a table without rowid is one b-tree in
+ * the primary key's order, where a rowid table is two (the rows, then the key's index), a
+ * page more written per report (docs/internals/store.md). New databases only. */
+#define CHECK_RESULTS_SQL                                                                          \
+        "CREATE TABLE IF NOT EXISTS check_results ("                                              \
+        "  device_id TEXT NOT NULL, seq BIGINT NOT NULL, check_id TEXT NOT NULL,"                 \
+        "  status TEXT NOT NULL, summary TEXT,"                                                   \
+        "  PRIMARY KEY (device_id, seq, check_id))"
 
 /* Version 1 kept the claims beside the JWS: they are its payload, stored once now. Old
  * rows keep their JWS as received, which store-body.c reads as such. */
@@ -132,6 +139,7 @@ enum {
         Q_LATEST_CHECK_DELETE,
         Q_LATEST_UPSERT,
         Q_DEVICE_ADVANCE,
+        Q_LATEST_STATE,
         _Q_MAX,
 };
 
@@ -202,10 +210,16 @@ static const char *const sql[_Q_MAX] = {
                 "report_at = excluded.report_at, received_at = excluded.received_at, "
                 "noncompliant_since = CASE WHEN excluded.verdict = 'compliant' THEN NULL "
                 "WHEN latest.verdict = 'noncompliant' THEN latest.noncompliant_since "
-                "ELSE excluded.report_at END, "
-                "verdict = excluded.verdict, failing = excluded.failing, "
-                "hostname = excluded.hostname, os_id = excluded.os_id, "
-                "os_version = excluded.os_version, os_pretty = excluded.os_pretty",
+                "ELSE excluded.report_at END",
+        /* After the upsert: the columns a stable device repeats, set only when one differs.
+         * An UPDATE that names an indexed column rewrites that index's entry even when the
+         * value is the same (SQLite: four of latest's indexes a report, and the verdict
+         * triggers run); this one writes nothing for a stable device. */
+        [Q_LATEST_STATE] =
+                "UPDATE latest SET verdict = $2, failing = $3, hostname = $4, os_id = $5, "
+                "os_version = $6, os_pretty = $7 WHERE device_id = $1 AND (verdict IS DISTINCT FROM $2 "
+                "OR failing IS DISTINCT FROM $3 OR hostname IS DISTINCT FROM $4 OR os_id IS DISTINCT FROM $5 "
+                "OR os_version IS DISTINCT FROM $6 OR os_pretty IS DISTINCT FROM $7)",
         [Q_DEVICE_ADVANCE] = "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE id = $1",
 };
 
@@ -283,6 +297,8 @@ int store_open(const char *url, Store **ret, char **ret_error) {
                 return r;
         s->backend = b;
         r = b->exec(s, schema_sql);
+        if (r >= 0)
+                r = b->exec(s, b == &store_backend_sqlite ? CHECK_RESULTS_SQL " WITHOUT ROWID" : CHECK_RESULTS_SQL);
         if (r >= 0)
                 r = migrate(s);
         if (r >= 0)
@@ -806,6 +822,11 @@ int store_report_insert(Store *s, const StoreReport *p) {
                   SV_TEXT(p->compliant ? "compliant" : "noncompliant"), SV_TEXT(p->failing),
                   p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname),
                   SV_TEXT(p->os_id), SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
+        if (r < 0)
+                return r;
+        r = SEND(s, Q_LATEST_STATE, SV_TEXT(p->device_id), SV_TEXT(p->compliant ? "compliant" : "noncompliant"),
+                 SV_TEXT(p->failing), SV_TEXT(p->hostname), SV_TEXT(p->os_id), SV_TEXT(p->os_version),
+                 SV_TEXT(p->os_pretty));
         if (r < 0)
                 return r;
         return SEND(s, Q_DEVICE_ADVANCE, SV_TEXT(p->device_id), SV_INT(p->seq), SV_TEXT(p->hash));

@@ -25,7 +25,7 @@ class Receiver:
     """HTTPS on 127.0.0.1 with a certificate for "localhost" from its own CA; answers 503
     to the first `fail` POSTs, then 204; keeps every request it accepted."""
 
-    def __init__(self, tmp, fail):
+    def __init__(self, tmp, fail, client_ca=None):
         self.tmp, self.fail = tmp, fail
         self.ca = tmp / "hook-ca.pem"
         key, cert = tmp / "hook.key", tmp / "hook.pem"
@@ -37,7 +37,7 @@ class Receiver:
         (tmp / "ext").write_text("subjectAltName=DNS:localhost\n")
         sh("openssl", "x509", "-req", "-in", tmp / "hook.csr", "-CA", self.ca, "-CAkey", tmp / "hook-ca.key",
            "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", tmp / "ext")
-        self.accepted, self.refused = [], 0
+        self.accepted, self.refused, self.clients = [], 0, []
         lock = threading.Lock()
         outer = self
 
@@ -49,7 +49,9 @@ class Receiver:
                         outer.refused += 1
                         self.send_response(503)
                     else:
+                        peer = self.connection.getpeercert() or {}
                         outer.accepted.append((self.path, dict(self.headers), body))
+                        outer.clients.append(dict(x[0] for x in peer.get("subject", ())).get("commonName"))
                         self.send_response(204)
                 self.end_headers()
 
@@ -59,6 +61,9 @@ class Receiver:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
+        if client_ca:  # mutual TLS: the server must present its webhook client certificate
+            ctx.load_verify_locations(client_ca)
+            ctx.verify_mode = ssl.CERT_REQUIRED
         self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -180,3 +185,32 @@ def test_bad_alert_configuration_is_refused(tmp_path, section, message):
     with pytest.raises(AssertionError) as e:
         s.start(now=NOW)
     assert message in str(e.value) and "server.conf" in str(e.value)
+
+
+def test_mutual_tls_webhook_with_an_rsa_key_and_a_query(tmp_path):
+    """Certificate= and Key= (RSA: any key type for webhooks) go to a receiver that requires
+    them; the URL's query is kept."""
+    sh = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
+    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", tmp_path / "client-ca.key",
+       "-out", tmp_path / "client-ca.pem", "-subj", "/CN=client CA", "-days", "2")
+    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", tmp_path / "client.key",
+       "-out", tmp_path / "client.csr", "-subj", "/CN=vigie-webhook-client")
+    sh("openssl", "x509", "-req", "-in", tmp_path / "client.csr", "-CA", tmp_path / "client-ca.pem",
+       "-CAkey", tmp_path / "client-ca.key", "-CAcreateserial", "-out", tmp_path / "client.pem", "-days", "2")
+    hook = Receiver(tmp_path, fail=0, client_ca=tmp_path / "client-ca.pem")
+    conf = (f"[Alert \"mtls\"]\nURL=https://localhost:{hook.port}/hook?team=sec&x=1\nCA={hook.ca}\n"
+            f"Certificate={tmp_path / 'client.pem'}\nKey={tmp_path / 'client.key'}\n"
+            f"Secret={SECRET}\nEvents=enrolled\n")
+    s = FleetServer(tmp_path, conf=conf)
+    try:
+        s.start()
+        Device(s, "alpha").enroll(s.token())
+        assert wait_for(lambda: hook.events()), s.log()[-3000:]
+        path, headers, body = hook.events()[0]
+        assert path == "/hook?team=sec&x=1"
+        assert hook.clients[0] == "vigie-webhook-client"
+        assert json.loads(body)["event"] == "enrolled"
+    finally:
+        if s.running():
+            s.stop()
+        hook.close()

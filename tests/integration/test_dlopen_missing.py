@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""libcurl and libnftables are dlopen()ed on first use (common/dl-util.h): without them,
+"""libnftables is dlopen()ed on first use (common/dl-util.h): without it,
 the message names the library that could not be loaded and the package that provides it,
 instead of a bare "Can not access a needed shared library"."""
 import json
@@ -27,16 +27,6 @@ def run_without(soname, *args):
                           capture_output=True, text=True,
                           env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8",
                                **{k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")}})
-
-
-def test_enroll_without_libcurl_names_the_package(empty_config, tmp_path):
-    (tmp_path / "ca.pem").write_text("not used: libcurl fails to load first\n")
-    r = run_without("libcurl.so.4", "enroll", "--config", str(empty_config), "--server", "https://127.0.0.1:9",
-                    "--token", "t", "--ca", str(tmp_path / "ca.pem"))
-    assert r.returncode != 0, r
-    assert "cannot load libcurl.so.4" in r.stderr, r.stderr
-    assert "install the package libcurl4 (Debian, Ubuntu) or libcurl (Fedora, RHEL)" in r.stderr, r.stderr
-    assert "Can not access a needed shared library" not in r.stderr, r.stderr
 
 
 def test_firewall_without_libnftables_names_the_package(empty_config):

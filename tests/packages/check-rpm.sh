@@ -33,8 +33,7 @@ has "$agent" --list '^/usr/lib/systemd/system/vigie-agent.service$'
 has "$agent" --list '^/usr/lib/tmpfiles.d/vigie-agent.conf$'
 has "$agent" --list '^/usr/share/locale/fr/LC_MESSAGES/vigie.mo$'
 has "$agent" --configfiles '^/etc/vigie/agent.conf$'
-has "$agent" --requires '^libcurl.* >= 7\.83'  # dlopen()ed: the spec's own Requires
-has "$agent" --requires '^nftables'            # libnftables, dlopen()ed too
+has "$agent" --requires '^nftables'            # libnftables, dlopen()ed: the spec's own Requires
 has "$agent" --requires '^tpm2-tss'            # the tss2 libraries, dlopen()ed too
 has "$agent" --requires '^systemd'
 has "$agent" --scripts 'systemctl --no-reload preset vigie-agent.service|systemd-update-helper install-system-units vigie-agent.service'

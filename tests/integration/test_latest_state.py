@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: MIT
+"""The device's latest row (issue #17, SQLite's cost per report; docs/internals/store.md):
+each report advances seq and the times, while the verdict, failing checks, hostname and OS
+are written by a second statement only when one of them differs. What the fleet sees stays
+the same: the latest row, noncompliant_since, the verdict counters and per-hour counters,
+the alert events of a verdict change (with the hostname and OS of that report), the
+summary's pending count without the index of last_seq. On both backends."""
+from fleet_util import NOW, Device, FleetServer
+from server_util import postgres  # noqa: F401 (fixture)
+from test_sql_per_report import srv  # noqa: F401 (fixture: a FleetServer on each backend)
+
+
+def latest(srv, dev):
+    (row,) = srv.sql("SELECT seq, report_at, verdict, failing, noncompliant_since, hostname, os_id, "
+                     "os_version, os_pretty FROM latest WHERE device_id = $1", dev.id)
+    seq, at, verdict, failing, since, host, os_id, os_version, pretty = row
+    return (int(seq), int(at), verdict, failing, int(since) if since is not None else None, host, os_id,
+            os_version, pretty)
+
+
+def events(srv, dev):
+    return srv.sql("SELECT kind, hostname, os_id, os_version, failing FROM alert_events "
+                   "WHERE device_id = $1 AND kind <> 'enrolled' ORDER BY id", dev.id)
+
+
+def assert_counters_match(srv):
+    """fleet_totals and fleet_hours, kept by triggers, equal a count of latest."""
+    by_verdict = dict(srv.sql("SELECT verdict, count(*) FROM latest GROUP BY verdict"))
+    totals = dict(srv.sql("SELECT name, n FROM fleet_totals WHERE name <> 'devices' AND n > 0"))
+    assert {k: int(v) for k, v in totals.items()} == {k: int(v) for k, v in by_verdict.items()}
+    hours = srv.sql("SELECT hour, verdict, n FROM fleet_hours")
+    counted = srv.sql("SELECT received_at / 3600, verdict, count(*) FROM latest GROUP BY 1, 2")
+    assert sorted((int(h), v, int(n)) for h, v, n in hours) == sorted((int(h), v, int(n)) for h, v, n in counted)
+
+
+def test_latest_follows_every_report(srv):
+    tok = srv.token()
+    a = Device(srv, "alpha").enroll(tok)
+    Device(srv, "bravo").enroll(tok)  # never reports: pending
+    a.send(iat=NOW - 50)
+    assert latest(srv, a) == (1, NOW - 50, "compliant", None, None, "alpha", "debian", "12", "debian 12")
+    first_events = events(srv, a)
+    assert first_events == [("compliant", "alpha", "debian", "12", None)]
+
+    a.send(iat=NOW - 40)  # stable: only seq and the times move
+    assert latest(srv, a) == (2, NOW - 40, "compliant", None, None, "alpha", "debian", "12", "debian 12")
+
+    a.hostname, a.os_version = "alpha-2", "13"  # renamed, upgraded, still compliant: no event
+    a.send(iat=NOW - 30)
+    assert latest(srv, a) == (3, NOW - 30, "compliant", None, None, "alpha-2", "debian", "13", "debian 13")
+    assert events(srv, a) == first_events
+
+    a.send(iat=NOW - 20, backup="fail")  # the event carries this report's hostname and OS
+    assert latest(srv, a) == (4, NOW - 20, "noncompliant", "backup", NOW - 20, "alpha-2", "debian", "13",
+                              "debian 13")
+    assert events(srv, a)[1:] == [("noncompliant", "alpha-2", "debian", "13", "backup")]
+
+    a.hostname = "alpha-3"  # still failing, one more check: since stays, no event
+    a.send(iat=NOW - 10, backup="fail", patch_level="fail")
+    assert latest(srv, a) == (5, NOW - 10, "noncompliant", "patch_level,backup", NOW - 20, "alpha-3", "debian",
+                              "13", "debian 13")
+    assert len(events(srv, a)) == 2
+    assert_counters_match(srv)
+    s = srv.get_json("/v1/fleet/summary")["devices"]
+    assert (s["compliant"], s["noncompliant"], s["pending"]) == (0, 1, 1)
+
+    a.send(iat=NOW)
+    assert latest(srv, a) == (6, NOW, "compliant", None, None, "alpha-3", "debian", "13", "debian 13")
+    assert events(srv, a)[2:] == [("compliant", "alpha-3", "debian", "13", None)]
+    assert_counters_match(srv)
+    s = srv.get_json("/v1/fleet/summary")["devices"]
+    assert (s["compliant"], s["noncompliant"], s["pending"]) == (1, 0, 1)
+
+
+def test_a_stable_report_names_no_descriptive_column(tmp_path):
+    """SQLite rewrites the index entries of every column an UPDATE names, changed or not:
+    a trigger on UPDATE OF hostname (fired the same way) shows which reports name it. And
+    no b-tree that a report writes for nothing."""
+    srv = FleetServer(tmp_path).start(now=NOW)
+    try:
+        a = Device(srv, "alpha").enroll(srv.token())
+        a.send(iat=NOW - 30)
+        srv.write("CREATE TABLE probe (seq BIGINT)")
+        srv.write("CREATE TRIGGER probe AFTER UPDATE OF hostname ON latest BEGIN "
+                  "INSERT INTO probe VALUES (new.seq); END")
+        a.send(iat=NOW - 20)
+        a.send(iat=NOW - 10)
+        assert srv.sql("SELECT seq FROM probe") == []
+        a.hostname = "alpha-2"
+        a.send(iat=NOW)
+        assert srv.sql("SELECT seq FROM probe") == [("4",)]
+        # the indexes that only cost a rewrite per report are gone
+        names = {r[0] for r in srv.sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert not names & {"latest_report_at", "fleet_devices_seq"}
+        # a report's check results: one b-tree, not the rows and their key's index
+        assert "sqlite_autoindex_check_results_1" not in names
+        (ddl,), = srv.sql("SELECT sql FROM sqlite_master WHERE name = 'check_results'")
+        assert ddl.rstrip().endswith("WITHOUT ROWID")
+    finally:
+        srv.stop()
