@@ -403,6 +403,10 @@ static int authorize(Request *r, const Route *route, Conn *c, SSL *ssl) {
                 return http_error(r, 403, "wrong_role",
                                   "a certificate of role \"%s\" may not use %s",
                                   c->peer.info.ou[0] ? c->peer.info.ou : "none", r->path);
+        if (route->status_in_handler) {
+                r->peer = &c->peer;
+                return 0;
+        }
         k = store_cert_status(r->server->store_ro, c->peer.info.serial, &st);
         if (k < 0) {
                 log_error_errno(k, "Cannot look up certificate %s: %s", c->peer.info.serial,

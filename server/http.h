@@ -44,6 +44,9 @@ typedef struct Route {
         bool prefix; /* path is a prefix ("/v1/fleet/devices/") */
         unsigned roles;
         RouteHandler handler;
+        /* The handler looks the certificate's status up itself, in its transaction
+         * (POST /v1/reports: with the chain head, no lookup of its own per request). */
+        bool status_in_handler;
 } Route;
 
 /* routes.c: the table, terminated by { .path = NULL }. */

@@ -206,8 +206,8 @@ static int judge_identity(const Policy *p, DeviceKey key, StoreCheck *ret, char 
         return 1;
 }
 
-static int store_new_report(Server *s, const IngestJob *j, const Verified *it, const Policy *p, DeviceKey key,
-                            int64_t gap, int64_t now) {
+static int store_new_report(Server *s, const IngestJob *j, const Verified *it, const Policy *p,
+                            StoreReportPrep *prep, int64_t gap, int64_t now) {
         const ReportClaims *c = it->claims;
         _cleanup_free_ StoreCheck *checks = calloc(c->n_checks + 1, sizeof(StoreCheck));
         _cleanup_free_ char *failing = failing_checks(c);
@@ -215,7 +215,7 @@ static int store_new_report(Server *s, const IngestJob *j, const Verified *it, c
 
         if (!checks)
                 return -ENOMEM;
-        judged = judge_identity(p, key, &checks[c->n_checks], &failing);
+        judged = judge_identity(p, prep->head.info.key, &checks[c->n_checks], &failing);
         if (judged < 0)
                 return judged;
         for (size_t i = 0; i < c->n_checks; i++) {
@@ -231,7 +231,18 @@ static int store_new_report(Server *s, const IngestJob *j, const Verified *it, c
                 .failing = failing, .jws = it->jws, .claims = it->payload,
                 .cert_serial = j->peer.serial, .hostname = c->hostname, .os_id = c->os_id,
                 .os_version = c->os_version_id, .os_pretty = c->os_pretty,
-                .checks = checks, .n_checks = c->n_checks + judged });
+                .checks = checks, .n_checks = c->n_checks + judged, .prep = prep });
+}
+
+/* The certificate the reports came with, unknown to the store or revoked: what the route
+ * leaves to us (http.c), refused before anything else. */
+static int refuse_certificate(const IngestJob *j, const StoreCertStatus *st, Verdict *v) {
+        if (!st->known)
+                return REFUSE(v, 401, "certificate_unknown",
+                              "certificate %s was not issued by this server's records", j->peer.serial);
+        if (st->revoked)
+                return REFUSE(v, 403, "revoked", "certificate %s (%s) is revoked", j->peer.serial, j->peer.cn);
+        return 0;
 }
 
 /* Phase 2, in the batch transaction: the report's place in the device's chain. Returns
@@ -240,23 +251,31 @@ static int store_new_report(Server *s, const IngestJob *j, const Verified *it, c
 static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict *v) {
         const ReportClaims *c = it->claims;
         _cleanup_free_ char *error = NULL;
-        char head_hash[SHA256_HEX_SIZE], stored[SHA256_HEX_SIZE];
+        char stored[SHA256_HEX_SIZE];
         int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC), head, gap;
-        _cleanup_(store_head_info_done) StoreHeadInfo info = {};
+        _cleanup_(store_report_prep_done) StoreReportPrep prep = {};
+        const StoreHeadInfo *info = &prep.head.info;
+        const char *head_hash = prep.head.hash;
         const Policy *policy = NULL;
         int k;
 
         v->seq = c->seq;
-        k = store_chain_head(s->store, c->sub, &head, head_hash, &info);
-        if (k == -ENOENT)
-                return REFUSE(v, 403, "unknown_device", "device %s is not enrolled", c->sub);
+        /* One wait for all this report's reads; the certificate's status too (the route
+         * leaves it to us: http.c), under the device's lock, so a revocation committed
+         * before this batch refuses this very report. */
+        k = store_report_prepare(s->store, c->sub, j->peer.serial, it->jws, it->payload, now, &prep);
         if (k < 0)
                 return k;
+        if (refuse_certificate(j, &prep.cert, v) < 0)
+                return -EPERM;
+        if (!prep.head.found)
+                return REFUSE(v, 403, "unknown_device", "device %s is not enrolled", c->sub);
+        head = prep.head.seq;
         /* What the server recorded at enrollment wins over what a report says. */
-        if (!device_key_matches_claim(info.key, c->agent_key))
+        if (!device_key_matches_claim(info->key, c->agent_key))
                 return REFUSE(v, 400, "invalid_claims",
                               "agent.key \"%s\" contradicts the key kind recorded at enrollment (%s)",
-                              c->agent_key, device_key_to_string(info.key));
+                              c->agent_key, device_key_to_string(info->key));
         for (size_t i = 0; i < c->n_checks; i++)
                 if (streq(c->checks[i]->id, POLICY_IDENTITY_CHECK))
                         return REFUSE(v, 400, "invalid_claims",
@@ -292,12 +311,14 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
         /* A gap (reports the agent dropped, or the first report we see is not seq 1) is
          * accepted and recorded; prev cannot be checked against a report we never had. */
         gap = c->seq - (head < 0 ? 0 : head) - 1;
-        k = verdict_current_policy(&s->verdicts, s->store, info.policy_id, info.policy_version, &policy);
+        k = verdict_current_policy(&s->verdicts, s->store, info->policy_id, info->policy_version, &policy);
         if (k == -ENOENT) /* nothing published yet */
                 k = 0;
         if (k >= 0)
-                k = store_new_report(s, j, it, policy, info.key, gap, now);
-        if (k >= 0)
+                k = store_new_report(s, j, it, policy, &prep, gap, now);
+        /* its upsert would write nothing: not even sent */
+        if (k >= 0 && !(streq_ptr(info->noted_policy_id, c->policy_id) &&
+                        info->noted_policy_version == c->policy_version))
                 k = store_policy_note_report(s->store, c->sub, c->policy_id, c->policy_version);
         if (k >= 0 && !(policy && streq(policy->policy_id, c->policy_id) && policy->version == c->policy_version))
                 /* the fleet follows the current policy; a report under it carries its verdict */
@@ -395,7 +416,17 @@ static void ingest_verify(void *userdata) {
 /* Back on the loop: refuse now, or queue the verified reports for the next batch. */
 static void ingest_verified(Server *s, void *userdata) {
         IngestJob *j = userdata;
+        StoreCertStatus st;
 
+        /* Nothing goes to the batch, which would have looked the certificate up: a revoked
+         * one still says so rather than why its first report was refused. */
+        if (j->n_items == 0 && j->refusal.code != 503) {
+                if (store_cert_status(s->store_ro, j->peer.serial, &st) < 0)
+                        j->refusal = (Verdict) { .code = 503, .error = "storage_unavailable",
+                                                 .detail = "cannot check the certificate now" };
+                else
+                        (void) refuse_certificate(j, &st, &j->refusal);
+        }
         if (j->refusal.code)
                 log_refusal(s, j, j->n_items, &j->refusal);
         if (j->n_items == 0) {

@@ -12,7 +12,7 @@ const Route server_routes[] = {
         { EVHTTP_REQ_POST, "/v1/enroll/challenge", false, ROLES_ANYONE, route_enroll_challenge },
         { EVHTTP_REQ_POST, "/v1/renew", false, ROLE(CERT_ROLE_DEVICE), route_renew },
         { EVHTTP_REQ_GET, "/v1/policy", false, ROLE(CERT_ROLE_DEVICE) | ROLE(CERT_ROLE_ADMIN), route_policy },
-        { EVHTTP_REQ_POST, "/v1/reports", false, ROLE(CERT_ROLE_DEVICE), route_reports },
+        { EVHTTP_REQ_POST, "/v1/reports", false, ROLE(CERT_ROLE_DEVICE), route_reports, true },
         { EVHTTP_REQ_GET, "/v1/fleet/summary", false, ROLE(CERT_ROLE_ADMIN), route_fleet_summary },
         { EVHTTP_REQ_GET, "/v1/fleet/devices", false, ROLE(CERT_ROLE_ADMIN), route_fleet_devices },
         { EVHTTP_REQ_GET, "/v1/fleet/devices/", true, ROLE(CERT_ROLE_ADMIN), route_fleet_device },

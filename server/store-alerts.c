@@ -47,11 +47,14 @@ static const char alerts_triggers_sqlite[] =
 
 static const char alerts_triggers_postgres[] =
         "CREATE OR REPLACE FUNCTION alert_latest() RETURNS trigger AS $$ BEGIN"
-        "  IF TG_OP = 'INSERT' OR OLD.verdict <> NEW.verdict THEN " LATEST_EVENT("NEW") " END IF;"
+        " " LATEST_EVENT("NEW")
         "  RETURN NULL;"
         "END $$ LANGUAGE plpgsql;"
-        "CREATE OR REPLACE TRIGGER alert_latest AFTER INSERT OR UPDATE OF verdict ON latest"
+        /* Not called for an upsert that keeps the verdict (store-fleet.c: fleet_totals). */
+        "CREATE OR REPLACE TRIGGER alert_latest AFTER INSERT ON latest"
         "  FOR EACH ROW EXECUTE FUNCTION alert_latest();"
+        "CREATE OR REPLACE TRIGGER alert_latest_update AFTER UPDATE OF verdict ON latest"
+        "  FOR EACH ROW WHEN (OLD.verdict <> NEW.verdict) EXECUTE FUNCTION alert_latest();"
         "CREATE OR REPLACE FUNCTION alert_devices() RETURNS trigger AS $$ BEGIN"
         "  IF TG_OP = 'INSERT' OR NEW.enrolled_at IS DISTINCT FROM OLD.enrolled_at THEN "
         DEVICE_EVENT("enrolled", "NEW", "NEW.enrolled_at", "NULL") " END IF;"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,17 +19,20 @@
  * ones only on the last few, which repeat all over a JSON list of similar items. */
 #define CHUNK_MASK (((UINT64_C(1) << 10) - 1) << 54)
 
-/* Statement ids, apart from store.c's and store-fleet.c's ranges. */
+/* Statement ids, apart from store.c's and store-fleet.c's ranges; the freshness of n
+ * chunks (n ≤ CHUNK_FRESH_ROWS) is statement Q_BODY_CHUNK_FRESH + n - 1. */
+#define CHUNK_FRESH_ROWS 16
 enum {
         Q_BODY_CHUNK_PUT = 850,
         Q_BODY_CHUNK_GET,
         Q_BODY_CHUNK_FRESH,
+        Q_BODY_CHUNK_FRESH_LAST = Q_BODY_CHUNK_FRESH + CHUNK_FRESH_ROWS - 1,
 };
 
 /* A chunk stored and refreshed within the day is left alone: a plain read, no row lock.
  * (An upsert locks the row even when its WHERE skips the update, and chunks are shared
  * between devices: instances on one PostgreSQL would wait on each other, or deadlock.) */
-static const char chunk_fresh_sql[] = "SELECT 1 FROM report_chunks WHERE hash = $1 AND used_at >= $2";
+static const char chunk_fresh_sql[] = "SELECT hash FROM report_chunks WHERE used_at >= $1 AND hash IN (";
 
 static const char chunk_put_sql[] =
         "INSERT INTO report_chunks(hash, data, used_at) VALUES ($1, $2, $3) "
@@ -124,59 +128,113 @@ size_t store_body_cut(const char *data, size_t size) {
         return i;
 }
 
-int store_body_put(Store *s, const char *jws, const char *claims, int64_t now, char **ret_stored) {
+void store_body_done(StoreBody *b) {
+        free(b->stored);
+        free(b->chunks);
+        *b = (StoreBody) {};
+}
+
+/* userdata: the body's chunks, up to the one of length 0 after them. */
+static int row_fresh(const char *const *c, size_t n, void *userdata) {
+        if (n < 1 || !c[0])
+                return -EIO;
+        for (StoreBodyChunk *k = userdata; k->len > 0; k++)
+                if (streq(k->hex, c[0]))
+                        k->fresh = true;
+        return 0;
+}
+
+/* Sends ahead the read of which of chunks[0..n) are stored and fresh: one statement for
+ * up to CHUNK_FRESH_ROWS of them (a laptop's report has ~25). */
+static int chunks_fresh_read(Store *s, StoreBodyChunk *chunks, size_t at, size_t n, int64_t now) {
+        StoreValue v[1 + CHUNK_FRESH_ROWS] = { SV_INT(now - STORE_BODY_REFRESH) };
+        char sql[sizeof(chunk_fresh_sql) + 6 * CHUNK_FRESH_ROWS];
+        size_t len = strlen(chunk_fresh_sql);
+
+        assert(n >= 1 && n <= CHUNK_FRESH_ROWS);
+        memcpy(sql, chunk_fresh_sql, len);
+        for (size_t i = 0; i < n; i++) {
+                len += (size_t) snprintf(sql + len, sizeof(sql) - len, "%s$%zu", i ? ", " : "", i + 2);
+                v[1 + i] = SV_TEXT(chunks[at + i].hex);
+        }
+        assert(len + 2 <= sizeof(sql));
+        memcpy(sql + len, ")", 2);
+        return store_read_ahead(s, Q_BODY_CHUNK_FRESH + (unsigned) n - 1, sql, v, 1 + n, row_fresh, chunks);
+}
+
+int store_body_read(Store *s, const char *jws, const char *claims, int64_t now, StoreBody *ret) {
         const char *dot1 = strchr(jws, '.'), *dot2 = strrchr(jws, '.');
-        size_t size = strlen(claims), payload_len, n_chunks = 0, at;
-        _cleanup_free_ char *stored = NULL;
+        size_t size = strlen(claims), payload_len, at;
+        _cleanup_(store_body_done) StoreBody b = { .claims = claims, .now = now };
         char *p;
 
         /* jws_parse() decodes strictly: the same length means the same bytes, and no NUL. */
         payload_len = dot1 && dot2 != dot1 ? (size_t) (dot2 - dot1 - 1) : 0;
         if (payload_len * 3 / 4 != size || size == 0) {
-                stored = strdup(jws);
-                if (!stored)
+                b.stored = strdup(jws);
+                if (!b.stored)
                         return -ENOMEM;
-                *ret_stored = TAKE_PTR(stored);
+                *ret = b;
+                b = (StoreBody) {};
                 return 0;
         }
         for (at = 0; at < size; at += store_body_cut(claims + at, size - at))
-                n_chunks++;
-        stored = malloc(1 + (size_t) (dot1 - jws) + strlen(dot2) + 1 + n_chunks * SHA256_HEX_SIZE + 1);
-        if (!stored)
+                b.n_chunks++;
+        b.stored = malloc(1 + (size_t) (dot1 - jws) + strlen(dot2) + 1 + b.n_chunks * SHA256_HEX_SIZE + 1);
+        b.chunks = calloc(b.n_chunks + 1, sizeof(StoreBodyChunk)); /* ends with len 0 */
+        if (!b.stored || !b.chunks)
                 return -ENOMEM;
-        p = stored;
+        p = b.stored;
         *p++ = '@';
         p = mempcpy(p, jws, (size_t) (dot1 - jws) + 1);
         p = mempcpy(p, dot2 + 1, strlen(dot2 + 1));
         *p++ = '.';
-        for (at = 0; at < size;) {
-                size_t len = store_body_cut(claims + at, size - at);
-                _cleanup_free_ char *chunk = strndup(claims + at, len);
-                char hex[SHA256_HEX_SIZE];
+        at = 0;
+        for (size_t i = 0; i < b.n_chunks; i++) {
+                StoreBodyChunk *c = &b.chunks[i];
                 int r;
 
-                if (!chunk)
-                        return -ENOMEM;
-                r = sha256_hex(chunk, len, hex);
+                c->at = at;
+                c->len = store_body_cut(claims + at, size - at);
+                r = sha256_hex(claims + at, c->len, c->hex);
                 if (r < 0)
                         return r;
-                const StoreValue f[] = { SV_TEXT(hex), SV_INT(now - STORE_BODY_REFRESH) };
-                r = s->backend->query(s, Q_BODY_CHUNK_FRESH, chunk_fresh_sql, f, ELEMENTSOF(f), NULL, NULL);
-                if (r == 0) {
-                        const StoreValue v[] = { SV_TEXT(hex), SV_TEXT(chunk), SV_INT(now),
-                                                 SV_INT(STORE_BODY_REFRESH) };
-                        /* a write only: goes with the next read (store_send()) */
-                        r = store_send(s, Q_BODY_CHUNK_PUT, chunk_put_sql, v, ELEMENTSOF(v));
-                }
-                if (r < 0)
-                        return r;
-                if (at > 0)
+                if (i > 0)
                         *p++ = ',';
-                p = mempcpy(p, hex, SHA256_HEX_SIZE - 1);
-                at += len;
+                p = mempcpy(p, c->hex, SHA256_HEX_SIZE - 1);
+                at += c->len;
         }
         *p = 0;
-        *ret_stored = TAKE_PTR(stored);
+        /* the answers arrive with the caller's store_flush() */
+        for (size_t i = 0; i < b.n_chunks; i += CHUNK_FRESH_ROWS) {
+                int r = chunks_fresh_read(s, b.chunks, i, MIN(b.n_chunks - i, (size_t) CHUNK_FRESH_ROWS), now);
+                if (r < 0)
+                        return r;
+        }
+        *ret = b;
+        b = (StoreBody) {};
+        return 0;
+}
+
+int store_body_write(Store *s, StoreBody *b, char **ret_stored) {
+        for (size_t i = 0; i < b->n_chunks; i++) {
+                const StoreBodyChunk *c = &b->chunks[i];
+                _cleanup_free_ char *chunk = NULL;
+                int r;
+
+                if (c->fresh)
+                        continue;
+                chunk = strndup(b->claims + c->at, c->len);
+                if (!chunk)
+                        return -ENOMEM;
+                const StoreValue v[] = { SV_TEXT(c->hex), SV_TEXT(chunk), SV_INT(b->now),
+                                         SV_INT(STORE_BODY_REFRESH) };
+                /* a write only: goes with the next read (store_send()) */
+                r = store_send(s, Q_BODY_CHUNK_PUT, chunk_put_sql, v, ELEMENTSOF(v));
+                if (r < 0)
+                        return r;
+        }
+        *ret_stored = TAKE_PTR(b->stored);
         return 0;
 }
 

@@ -26,10 +26,16 @@
  * bytes says so, between ASCII bytes only (a chunk of UTF-8 text stays UTF-8). */
 size_t store_body_cut(const char *data, size_t size);
 
-/* The stored form of jws (NUL-terminated, its payload strictly decoded: claims), its
- * chunks inserted or refreshed at now. Falls back to jws itself when the payload cannot
+void store_body_done(StoreBody *b);
+
+/* Cuts claims (jws's payload, strictly decoded, NUL-terminated) into chunks and sends
+ * ahead the reads of their freshness (store_read_ahead()): they are known after the
+ * caller's store_flush(). The stored form falls back to jws itself when the payload cannot
  * be split (it holds a NUL). */
-int store_body_put(Store *s, const char *jws, const char *claims, int64_t now, char **ret_stored);
+int store_body_read(Store *s, const char *jws, const char *claims, int64_t now, StoreBody *ret);
+/* Once the reads arrived: inserts or refreshes (at now) the chunks not fresh, sent ahead,
+ * and hands over the stored form. */
+int store_body_write(Store *s, StoreBody *b, char **ret_stored);
 
 /* The exact compact JWS from its stored form; -EIO if a chunk is missing. */
 int store_body_jws(Store *s, const char *stored, char **ret_jws);

@@ -173,7 +173,6 @@ static const char fleet_triggers_postgres[] =
         "CREATE OR REPLACE TRIGGER fleet_totals AFTER INSERT OR DELETE ON devices"
         "  FOR EACH ROW EXECUTE FUNCTION fleet_totals_devices();"
         "CREATE OR REPLACE FUNCTION fleet_totals_verdict() RETURNS trigger AS $$ BEGIN"
-        "  IF TG_OP = 'UPDATE' AND OLD.verdict = NEW.verdict THEN RETURN NULL; END IF;"
         FLEET_PG_REVOKED_SKIP
         "  IF TG_OP IN ('UPDATE', 'DELETE') THEN"
         "    UPDATE fleet_totals SET n = n - 1 WHERE name = OLD.verdict;"
@@ -184,8 +183,12 @@ static const char fleet_triggers_postgres[] =
         "  END IF;"
         "  RETURN NULL;"
         "END $$ LANGUAGE plpgsql;"
-        "CREATE OR REPLACE TRIGGER fleet_totals AFTER INSERT OR DELETE OR UPDATE OF verdict ON latest"
+        /* An upsert of latest names verdict even when it keeps it: the WHEN, checked as the
+         * row is written, spares a stable report the function's call (issue #17). */
+        "CREATE OR REPLACE TRIGGER fleet_totals AFTER INSERT OR DELETE ON latest"
         "  FOR EACH ROW EXECUTE FUNCTION fleet_totals_verdict();"
+        "CREATE OR REPLACE TRIGGER fleet_totals_update AFTER UPDATE OF verdict ON latest"
+        "  FOR EACH ROW WHEN (OLD.verdict <> NEW.verdict) EXECUTE FUNCTION fleet_totals_verdict();"
         "CREATE OR REPLACE FUNCTION fleet_revoked() RETURNS trigger AS $$ BEGIN"
         "  IF (OLD.revoked_at IS NULL) = (NEW.revoked_at IS NULL) THEN RETURN NULL; END IF;"
         "  INSERT INTO fleet_totals(name, n) SELECT verdict, " FLEET_REVOKED_DELTA("NEW")
@@ -201,15 +204,16 @@ static const char fleet_triggers_postgres[] =
         "  RETURN NULL;"
         "END $$ LANGUAGE plpgsql;"
         "CREATE OR REPLACE FUNCTION fleet_hours() RETURNS trigger AS $$ BEGIN"
-        "  IF TG_OP = 'UPDATE' AND OLD.received_at / 3600 = NEW.received_at / 3600"
-        "    AND OLD.verdict = NEW.verdict THEN RETURN NULL; END IF;"
         FLEET_PG_REVOKED_SKIP
         "  IF TG_OP IN ('UPDATE', 'DELETE') THEN" FLEET_HOUR_TAKE("OLD") " END IF;"
         "  IF TG_OP IN ('INSERT', 'UPDATE') THEN" FLEET_HOUR_ADD("NEW") " END IF;"
         "  RETURN NULL;"
         "END $$ LANGUAGE plpgsql;"
-        "CREATE OR REPLACE TRIGGER fleet_hours AFTER INSERT OR DELETE OR UPDATE OF received_at, verdict"
+        "CREATE OR REPLACE TRIGGER fleet_hours AFTER INSERT OR DELETE"
         "  ON latest FOR EACH ROW EXECUTE FUNCTION fleet_hours();"
+        "CREATE OR REPLACE TRIGGER fleet_hours_update AFTER UPDATE OF received_at, verdict ON latest"
+        "  FOR EACH ROW WHEN (OLD.received_at / 3600 <> NEW.received_at / 3600 OR OLD.verdict <> NEW.verdict)"
+        "  EXECUTE FUNCTION fleet_hours();"
         "CREATE OR REPLACE TRIGGER fleet_revoked AFTER UPDATE OF revoked_at ON devices"
         "  FOR EACH ROW EXECUTE FUNCTION fleet_revoked();"
         /* The statistics of lower(hostname) let the planner estimate q= (LIKE '%…%'): without

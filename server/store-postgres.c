@@ -24,12 +24,19 @@
 
 #define PG_PIPELINE_MAX 64u
 
+/* Where a queued statement's rows go (a read sent ahead, or the call that waits). */
+typedef struct PgPending {
+        StoreRowFn fn;
+        void *userdata;
+} PgPending;
+
 typedef struct PgStore {
         Store head;
         PGconn *conn;
         bool *prepared; /* by statement id */
         size_t n_prepared;
         unsigned queued; /* statements sent in pipeline mode, results not read yet */
+        PgPending pending[PG_PIPELINE_MAX + 1]; /* by queue position */
         char error[256];
 } PgStore;
 
@@ -136,9 +143,10 @@ static int pg_params(PgParams *v, const StoreValue *params, size_t n_params) {
         return 0;
 }
 
-/* Queues statement id (STORE_UNPREPARED: sql as is) in pipeline mode. */
+/* Queues statement id (STORE_UNPREPARED: sql as is) in pipeline mode; its rows will go
+ * to fn. */
 static int pg_pipeline_send(PgStore *p, unsigned id, const char *sql, const StoreValue *params,
-                            size_t n_params) {
+                            size_t n_params, StoreRowFn fn, void *userdata) {
         PgParams v;
         char name[16];
         int r, ok;
@@ -156,14 +164,14 @@ static int pg_pipeline_send(PgStore *p, unsigned id, const char *sql, const Stor
         }
         if (!ok)
                 return pg_result_errno(p, NULL);
-        p->queued++;
+        p->pending[p->queued++] = (PgPending) { fn, userdata };
         return 0;
 }
 
-/* Sends the Sync, reads every queued result (the last one's rows go to fn) and leaves
- * pipeline mode. Returns the first failure, else the last statement's rows. send_error: a
- * failure while queueing, which wins. */
-static int pg_pipeline_finish(PgStore *p, int send_error, StoreRowFn fn, void *userdata) {
+/* Sends the Sync, reads every queued result (each one's rows go to its PgPending) and
+ * leaves pipeline mode. Returns the first failure, else the last statement's rows.
+ * send_error: a failure while queueing, which wins. */
+static int pg_pipeline_finish(PgStore *p, int send_error) {
         unsigned n = p->queued;
         int r = send_error < 0 ? send_error : 0;
         PGresult *res;
@@ -178,7 +186,7 @@ static int pg_pipeline_finish(PgStore *p, int send_error, StoreRowFn fn, void *u
                 res = PQgetResult(p->conn);
                 if (!res) /* the connection is gone */
                         return r < 0 ? r : pg_result_errno(p, NULL);
-                k = pg_result_rows(p, res, r < 0, i + 1 == n ? fn : NULL, userdata);
+                k = pg_result_rows(p, res, r < 0, p->pending[i].fn, p->pending[i].userdata);
                 PQclear(res);
                 while ((res = PQgetResult(p->conn))) /* up to this statement's end */
                         PQclear(res);
@@ -218,9 +226,9 @@ static int pg_exec(Store *s, const char *sql) {
                 /* One statement goes behind the queued ones; a script (ROLLBACK TO sp;
                  * RELEASE sp) after them, and a rollback does not care how they ended. */
                 if (!strchr(sql, ';'))
-                        return pg_pipeline_finish(p, pg_pipeline_send(p, STORE_UNPREPARED, sql, NULL, 0),
-                                                  NULL, NULL);
-                r = pg_pipeline_finish(p, 0, NULL, NULL);
+                        return pg_pipeline_finish(p, pg_pipeline_send(p, STORE_UNPREPARED, sql, NULL, 0,
+                                                                      NULL, NULL));
+                r = pg_pipeline_finish(p, 0);
                 if (r < 0 && strncmp(sql, "ROLLBACK", 8) != 0)
                         return r;
         }
@@ -299,7 +307,7 @@ static int pg_query_once(Store *s, unsigned id, const char *sql, const StoreValu
                 return r;
         if (p->queued > 0 && (id >= p->n_prepared || !p->prepared[id])) {
                 /* PQprepare() waits for its answer: not in pipeline mode (once per id) */
-                r = pg_pipeline_finish(p, 0, NULL, NULL);
+                r = pg_pipeline_finish(p, 0);
                 if (r < 0)
                         return r;
         }
@@ -307,7 +315,7 @@ static int pg_query_once(Store *s, unsigned id, const char *sql, const StoreValu
         if (r < 0)
                 return r;
         if (p->queued > 0)
-                return pg_pipeline_finish(p, pg_pipeline_send(p, id, sql, params, n_params), fn, userdata);
+                return pg_pipeline_finish(p, pg_pipeline_send(p, id, sql, params, n_params, fn, userdata));
         snprintf(name, sizeof(name), "q%u", id);
         store_count_round_trip(s);
         res = PQexecPrepared(p->conn, name, (int) n_params, v.values, NULL, NULL, 0);
@@ -327,14 +335,15 @@ static int pg_query(Store *s, unsigned id, const char *sql, const StoreValue *pa
         return r;
 }
 
-static int pg_send(Store *s, unsigned id, const char *sql, const StoreValue *params, size_t n_params) {
+static int pg_read_ahead(Store *s, unsigned id, const char *sql, const StoreValue *params,
+                         size_t n_params, StoreRowFn fn, void *userdata) {
         PgStore *p = (PgStore *) s;
         int r;
 
         /* Bounded: libpq in blocking mode and a server whose answers fill the socket's
          * buffer while we still send would wait on each other. */
         if (p->queued >= PG_PIPELINE_MAX) {
-                r = pg_pipeline_finish(p, 0, NULL, NULL);
+                r = pg_pipeline_finish(p, 0);
                 if (r < 0)
                         return r;
         }
@@ -344,12 +353,23 @@ static int pg_send(Store *s, unsigned id, const char *sql, const StoreValue *par
                 if (r >= 0 && id != STORE_UNPREPARED)
                         r = pg_prepare(p, id, sql);
                 if (r >= 0)
-                        r = pg_pipeline_send(p, id, sql, params, n_params);
-                return r < 0 && p->queued > 0 ? pg_pipeline_finish(p, r, NULL, NULL) : r;
+                        r = pg_pipeline_send(p, id, sql, params, n_params, fn, userdata);
+                return r < 0 && p->queued > 0 ? pg_pipeline_finish(p, r) : r;
         }
         /* Not prepared yet on this connection: what is queued first, then PQprepare(). */
-        r = pg_pipeline_finish(p, 0, NULL, NULL);
-        return r < 0 ? r : pg_send(s, id, sql, params, n_params);
+        r = pg_pipeline_finish(p, 0);
+        return r < 0 ? r : pg_read_ahead(s, id, sql, params, n_params, fn, userdata);
+}
+
+static int pg_send(Store *s, unsigned id, const char *sql, const StoreValue *params, size_t n_params) {
+        return pg_read_ahead(s, id, sql, params, n_params, NULL, NULL);
+}
+
+static int pg_flush(Store *s) {
+        PgStore *p = (PgStore *) s;
+        int r = p->queued > 0 ? pg_pipeline_finish(p, 0) : 0;
+
+        return r < 0 ? r : 0;
 }
 
 const StoreBackend store_backend_postgres = {
@@ -359,5 +379,7 @@ const StoreBackend store_backend_postgres = {
         .exec = pg_exec,
         .query = pg_query,
         .send = pg_send,
+        .read_ahead = pg_read_ahead,
+        .flush = pg_flush,
         .error = pg_error,
 };

@@ -103,10 +103,14 @@ static int migrate(Store *s) {
         return r < 0 ? r : store_meta_set(s, "schema_version", "2");
 }
 
-/* With the current policy: one statement per report less than reading it apart. */
+/* With the current policy, and the one the device's latest report named (so that a report
+ * naming the same one skips its upsert: store_policy_note_report()): statements per
+ * report less than reading them apart. */
 #define CHAIN_HEAD_SQL                                                                             \
         "SELECT last_seq, last_hash, key_kind, (SELECT value FROM meta WHERE key = 'policy_id'), " \
-        "(SELECT value FROM meta WHERE key = 'policy_version') FROM devices WHERE id = $1"
+        "(SELECT value FROM meta WHERE key = 'policy_version'), "                                   \
+        "(SELECT policy_id FROM latest_policy WHERE device_id = $1), "                             \
+        "(SELECT version FROM latest_policy WHERE device_id = $1) FROM devices WHERE id = $1"
 
 /* Statement ids index the backends' prepared-statement caches. */
 enum {
@@ -220,6 +224,10 @@ static const char *const sql[_Q_MAX] = {
 };
 
 static const char chain_head_lock_sql[] = CHAIN_HEAD_SQL " FOR UPDATE";
+
+static const char *chain_head_sql(Store *s) {
+        return streq(s->backend->scheme, "postgres") ? chain_head_lock_sql : sql[Q_CHAIN_HEAD];
+}
 
 static int query(Store *s, unsigned id, const StoreValue *p, size_t n, StoreRowFn fn, void *u) {
         return s->backend->query(s, id, sql[id], p, n, fn, u);
@@ -605,52 +613,33 @@ int store_device_flag(Store *s, const char *id, const char *reason, int64_t now)
         return r == 0 ? -ENOENT : 0;
 }
 
-typedef struct ChainHead {
-        int64_t seq;
-        char hash[SHA256_HEX_SIZE];
-        StoreHeadInfo info;
-} ChainHead;
-
 void store_head_info_done(StoreHeadInfo *i) {
         free(i->policy_id);
+        free(i->noted_policy_id);
         *i = (StoreHeadInfo) {};
 }
 
 static int row_chain_head(const char *const *c, size_t n, void *userdata) {
-        ChainHead *h = userdata;
+        StoreChainHead *h = userdata;
+        int r;
 
-        if (n < 5 || col_int(c[0], &h->seq) < 0)
+        if (n < 7 || col_int(c[0], &h->seq) < 0 || col_int(c[6], &h->info.noted_policy_version) < 0)
                 return -EIO;
+        h->found = true;
         h->info.key = device_key_from_string(c[2]);
         if (c[1]) {
                 if (strlen(c[1]) != SHA256_HEX_SIZE - 1)
                         return -EIO;
                 memcpy(h->hash, c[1], SHA256_HEX_SIZE);
         }
+        r = col_str(c[5], &h->info.noted_policy_id);
+        if (r < 0)
+                return r;
         if (!c[3] || !c[4])
                 return 0; /* no policy published yet */
         if (col_int(c[4], &h->info.policy_version) < 0)
                 return -EIO;
         return col_str(c[3], &h->info.policy_id);
-}
-
-int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
-                     char ret_hash[static SHA256_HEX_SIZE], StoreHeadInfo *ret_info) {
-        ChainHead h = { .seq = -1 };
-        const char *q = streq(s->backend->scheme, "postgres") ? chain_head_lock_sql : sql[Q_CHAIN_HEAD];
-        int r = STORE_QUERY(s, Q_CHAIN_HEAD, q, row_chain_head, &h, SV_TEXT(device_id));
-        if (r > 0) {
-                *ret_seq = h.seq;
-                memcpy(ret_hash, h.hash, SHA256_HEX_SIZE);
-                if (ret_info) {
-                        *ret_info = h.info;
-                        h.info = (StoreHeadInfo) {};
-                }
-        }
-        store_head_info_done(&h.info);
-        if (r < 0)
-                return r;
-        return r == 0 ? -ENOENT : 0;
 }
 
 int store_report_hash(Store *s, const char *device_id, int64_t seq,
@@ -723,14 +712,10 @@ static const StoreCheck *report_check(const StoreReport *p, const char *id) {
  * costs no statement (its row, its counters and its history stay as they are), a check
  * no longer reported is deleted. Returns 1 when a counter moved (a status changed, a
  * check came or went), 0 otherwise. */
-static int latest_checks_update(Store *s, const StoreReport *p) {
-        _cleanup_strv_free_ char **prev = NULL;
+static int latest_checks_update(Store *s, const StoreReport *p, char *const *prev) {
         bool moved = false;
         int r;
 
-        r = QUERY(s, Q_LATEST_CHECK_GET, row_check_status, &prev, SV_TEXT(p->device_id));
-        if (r < 0)
-                return r;
         for (size_t i = 0; i < p->n_checks; i++) {
                 const StoreCheck *c = &p->checks[i];
 
@@ -746,7 +731,7 @@ static int latest_checks_update(Store *s, const StoreReport *p) {
                         return r;
                 moved = true;
         }
-        for (char **k = prev; k && k[0] && k[1]; k += 2) {
+        for (char *const *k = prev; k && k[0] && k[1]; k += 2) {
                 if (report_check(p, k[0]))
                         continue;
                 r = SEND(s, Q_LATEST_CHECK_DELETE, SV_TEXT(p->device_id), SV_TEXT(k[0]));
@@ -757,11 +742,60 @@ static int latest_checks_update(Store *s, const StoreReport *p) {
         return moved;
 }
 
+void store_report_prep_done(StoreReportPrep *p) {
+        store_head_info_done(&p->head.info);
+        strv_free(p->checks);
+        store_body_done(&p->body);
+        *p = (StoreReportPrep) {};
+}
+
+/* The reads store_report_insert() needs, sent ahead: they arrive with store_flush(). */
+static int report_reads(Store *s, const char *device_id, const char *jws, const char *claims, int64_t now,
+                        StoreReportPrep *ret) {
+        int r = store_body_read(s, jws, claims, now, &ret->body);
+        if (r < 0)
+                return r;
+        const StoreValue v[] = { SV_TEXT(device_id) };
+        return store_read_ahead(s, Q_LATEST_CHECK_GET, sql[Q_LATEST_CHECK_GET], v, 1, row_check_status,
+                                &ret->checks);
+}
+
+int store_report_prepare(Store *s, const char *device_id, const char *cert_serial, const char *jws,
+                         const char *claims, int64_t now, StoreReportPrep *ret) {
+        _cleanup_(store_report_prep_done) StoreReportPrep p = { .head.seq = -1 };
+        const StoreValue dev[] = { SV_TEXT(device_id) }, cert[] = { SV_TEXT(cert_serial) };
+        int r;
+
+        /* The lock first: what follows reads the device's rows as they stand under it. */
+        r = store_read_ahead(s, Q_CHAIN_HEAD, chain_head_sql(s), dev, 1, row_chain_head, &p.head);
+        if (r >= 0)
+                r = store_read_ahead(s, Q_CERT_STATUS, sql[Q_CERT_STATUS], cert, 1, row_cert_status, &p.cert);
+        if (r >= 0)
+                r = report_reads(s, device_id, jws, claims, now, &p);
+        if (r >= 0)
+                r = store_flush(s);
+        if (r < 0)
+                return r;
+        *ret = p;
+        p = (StoreReportPrep) {};
+        return 0;
+}
+
 int store_report_insert(Store *s, const StoreReport *p) {
+        _cleanup_(store_report_prep_done) StoreReportPrep own = {};
+        StoreReportPrep *prep = p->prep;
         _cleanup_free_ char *body = NULL;
         int r;
 
-        r = store_body_put(s, p->jws, p->claims, p->received_at, &body);
+        if (!prep) {
+                r = report_reads(s, p->device_id, p->jws, p->claims, p->received_at, &own);
+                if (r >= 0)
+                        r = store_flush(s);
+                if (r < 0)
+                        return r;
+                prep = &own;
+        }
+        r = store_body_write(s, &prep->body, &body);
         if (r < 0)
                 return r;
         /* Writes only (store_send()): on PostgreSQL they go with the next read, the
@@ -774,7 +808,7 @@ int store_report_insert(Store *s, const StoreReport *p) {
         r = check_results_insert(s, p);
         if (r < 0)
                 return r;
-        r = latest_checks_update(s, p);
+        r = latest_checks_update(s, p, prep->checks);
         if (r < 0)
                 return r;
         /* No counter reaches zero unless one moved: a stable device skips the prune. */

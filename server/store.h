@@ -70,6 +70,13 @@ typedef struct StoreBackend {
          * caller's ROLLBACK TO SAVEPOINT, as if it had failed at once). Without it,
          * store_send() runs the statement at once. */
         int (*send)(Store *s, unsigned id, const char *sql, const StoreValue *params, size_t n_params);
+        /* Optional. A read sent ahead the same way: its rows go to fn when the pipeline's
+         * answers are read (the next query or exec, or flush), so several reads wait for one
+         * round trip. fn and userdata must live until then. */
+        int (*read_ahead)(Store *s, unsigned id, const char *sql, const StoreValue *params,
+                          size_t n_params, StoreRowFn fn, void *userdata);
+        /* Optional. Waits for everything sent ahead; returns its first failure. */
+        int (*flush)(Store *s);
         /* The database's message for the last failure, for logs. */
         const char *(*error)(Store *s);
 } StoreBackend;
@@ -113,6 +120,23 @@ static inline int store_send(Store *s, unsigned id, const char *sql, const Store
         r = id == STORE_UNPREPARED ? s->backend->exec(s, sql)
                                    : s->backend->query(s, id, sql, params, n_params, NULL, NULL);
         return r < 0 ? r : 0;
+}
+
+/* See StoreBackend.read_ahead: without it (or outside a transaction) the read runs at
+ * once. Returns 0 or -errno; the rows go to fn, at the latest by store_flush(). */
+static inline int store_read_ahead(Store *s, unsigned id, const char *sql, const StoreValue *params,
+                                   size_t n_params, StoreRowFn fn, void *userdata) {
+        int r;
+
+        if (s->backend->read_ahead && s->tx_depth > 0)
+                return s->backend->read_ahead(s, id, sql, params, n_params, fn, userdata);
+        r = s->backend->query(s, id, sql, params, n_params, fn, userdata);
+        return r < 0 ? r : 0;
+}
+
+/* Waits for the reads and writes sent ahead. Returns their first failure. */
+static inline int store_flush(Store *s) {
+        return s->backend->flush && s->tx_depth > 0 ? s->backend->flush(s) : 0;
 }
 
 /* store_send() with the parameters that follow as a list. */
@@ -235,14 +259,51 @@ typedef struct StoreHeadInfo {
         DeviceKey key;           /* how the server recorded the device's key is held */
         char *policy_id;         /* the current policy (meta), NULL when none is published */
         int64_t policy_version;
+        char *noted_policy_id;   /* the policy the device's latest report named (latest_policy), or NULL */
+        int64_t noted_policy_version;
 } StoreHeadInfo;
 void store_head_info_done(StoreHeadInfo *i);
+/* (store-body.h) A report body on its way in: its stored form and its chunks, each with whether the
+ * database already has it, refreshed within STORE_BODY_REFRESH. */
+typedef struct StoreBodyChunk {
+        char hex[SHA256_HEX_SIZE];
+        size_t at, len; /* in claims */
+        bool fresh;
+} StoreBodyChunk;
 
-/* The device's chain head, locking its row until the transaction ends (so concurrent
- * instances sharing PostgreSQL serialise per device). ret_seq -1: none yet. ret_info
- * (optional): see StoreHeadInfo. */
-int store_chain_head(Store *s, const char *device_id, int64_t *ret_seq,
-                     char ret_hash[static SHA256_HEX_SIZE], StoreHeadInfo *ret_info);
+typedef struct StoreBody {
+        char *stored;
+        const char *claims; /* the caller's, until store_body_write() */
+        int64_t now;
+        StoreBodyChunk *chunks;
+        size_t n_chunks;
+} StoreBody;
+/* A device's chain head and what ingest reads with it, in the same statement. */
+typedef struct StoreChainHead {
+        bool found;              /* the device is enrolled */
+        int64_t seq;             /* -1: no report yet */
+        char hash[SHA256_HEX_SIZE];
+        StoreHeadInfo info;
+} StoreChainHead;
+
+/* Everything a report needs read before it is judged and stored, read in one round trip
+ * on PostgreSQL (store_report_prepare()). */
+typedef struct StoreReportPrep {
+        StoreChainHead head;
+        StoreCertStatus cert; /* the certificate the report came with */
+        char **checks;        /* the device's latest_checks: check_id, status pairs */
+        StoreBody body;
+} StoreReportPrep;
+void store_report_prep_done(StoreReportPrep *p);
+
+/* In a transaction: locks the device's chain head until the transaction ends (so
+ * concurrent instances sharing PostgreSQL serialise per device) and reads, in the same
+ * round trip, the status of the certificate cert_serial, the device's
+ * latest_checks and which chunks of the body (store_body_read()) are already stored. A
+ * device not enrolled: ret->head.found false. */
+int store_report_prepare(Store *s, const char *device_id, const char *cert_serial, const char *jws,
+                         const char *claims, int64_t now, StoreReportPrep *ret);
+
 /* -ENOENT when the device has no report with that seq. */
 int store_report_hash(Store *s, const char *device_id, int64_t seq,
                       char ret_hash[static SHA256_HEX_SIZE]);
@@ -267,6 +328,7 @@ typedef struct StoreReport {
         const char *hostname, *os_id, *os_version, *os_pretty;
         const StoreCheck *checks;
         size_t n_checks;
+        StoreReportPrep *prep; /* store_report_prepare()'s for this report, or NULL: read here */
 } StoreReport;
 /* Inserts the report and its check results, advances the chain head, and updates the
  * latest-state tables and the per-check status history. -EEXIST if seq is taken. */

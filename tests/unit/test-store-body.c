@@ -78,6 +78,16 @@ static void rm_temp(const char *dir) {
         assert_int_equal(system(cmd), 0);
 }
 
+/* What store_report_insert() does with a body: the reads, one wait, the writes. */
+static int body_put(Store *s, const char *jws, const char *claims, int64_t now, char **ret_stored) {
+        _cleanup_(store_body_done) StoreBody b = {};
+        int r = store_body_read(s, jws, claims, now, &b);
+
+        if (r >= 0)
+                r = store_flush(s);
+        return r < 0 ? r : store_body_write(s, &b, ret_stored);
+}
+
 static void test_round_trip(void **state) {
         _cleanup_free_ char *claims = sample(2, 300), *payload = NULL, *jws = NULL, *stored = NULL,
                             *stored2 = NULL, *back = NULL, *back_claims = NULL, *lit = NULL, *lit_back = NULL;
@@ -88,18 +98,18 @@ static void test_round_trip(void **state) {
 
         assert_int_equal(base64url_encode(claims, strlen(claims), &payload, &len), 0);
         assert_true(asprintf(&jws, "eyJhbGciOiJFUzI1NiJ9.%s.c2lnbmF0dXJl", payload) > 0);
-        assert_int_equal(store_body_put(s, jws, claims, 100, &stored), 0);
+        assert_int_equal(body_put(s, jws, claims, 100, &stored), 0);
         assert_true(stored[0] == '@' && strlen(stored) < 4096);
         assert_int_equal(store_body_jws(s, stored, &back), 0);
         assert_string_equal(back, jws);
         assert_int_equal(store_body_claims(s, stored, &back_claims), 0);
         assert_string_equal(back_claims, claims);
         /* The same body again: the same stored form, no new chunk. */
-        assert_int_equal(store_body_put(s, jws, claims, 200, &stored2), 0);
+        assert_int_equal(body_put(s, jws, claims, 200, &stored2), 0);
         assert_string_equal(stored2, stored);
 
         /* Claims that are not the payload's decoding (or no JWS shape): kept as received. */
-        assert_int_equal(store_body_put(s, "a.b.c", "{}", 100, &lit), 0);
+        assert_int_equal(body_put(s, "a.b.c", "{}", 100, &lit), 0);
         assert_string_equal(lit, "a.b.c");
         assert_int_equal(store_body_jws(s, lit, &lit_back), 0);
         assert_string_equal(lit_back, "a.b.c");
