@@ -71,6 +71,9 @@ X509 *transport_client_cert(const Transport *t) {
 }
 
 const char *transport_strerror(int r) {
+        /* The one error a configuration causes: the rest are resources. */
+        if (r == -EINVAL)
+                return "the server URL is not https://host[:port][/prefix]: correct it (Server= or --server)";
         return strerror(-r);
 }
 

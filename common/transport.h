@@ -47,7 +47,7 @@ typedef struct Transport Transport;
 /* Copies what it needs (takes references on cert and key); connects at the first request.
  * -EINVAL for a URL that is not https://host[:port][/prefix]. */
 int transport_new(const TransportOptions *o, Transport **ret);
-/* What transport_new's error r means, for a message (strerror(-r)). */
+/* What transport_new's error r means, for a message: for -EINVAL, which URL form to use. */
 const char *transport_strerror(int r);
 Transport *transport_free(Transport *t);
 /* The client certificate this transport presents; NULL for enrollment. */

@@ -362,6 +362,13 @@ def test_refused_and_unresolvable(pki, tmp_path):
     assert r.returncode == EXIT_UNREACHABLE and "Could not resolve host: no-such-host.invalid" in r.stderr, r
 
 
+
+@pytest.mark.parametrize("url", ["https://[::1", "https://localhost:99999", "https://:8443"])
+def test_malformed_server_url_says_which_form(pki, tmp_path, url):
+    r = ctl(pki, tmp_path, url)
+    assert r.returncode != 0 and "is not https://host[:port][/prefix]" in r.stderr, r
+
+
 class FakeProxy:
     """A plain-TCP proxy that answers every CONNECT with status and records the request."""
 
