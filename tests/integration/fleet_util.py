@@ -38,6 +38,16 @@ class FleetServer(VigieServer):
         self.stop()
         return self.start(now)
 
+    @classmethod
+    def on_backend(cls, request, tmp, conf=None):
+        """A FleetServer on a parametrized fixture's backend (request.param: "sqlite", or
+        "postgres": a real cluster started here and stopped at the fixture's teardown)."""
+        pg = None
+        if request.param == "postgres":
+            pg = Postgres(tmp).start()
+            request.addfinalizer(pg.stop)
+        return cls(tmp, db=pg.url if pg else None, conf=conf)
+
     def token(self, uses=100):
         return super().token(uses=uses)
 

@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 
 from conftest import run
-from fleet_util import NOW, Device, FleetServer, Postgres, stamp
+from fleet_util import NOW, Device, FleetServer, stamp
 
 HOUR = 3600
 
@@ -20,11 +20,7 @@ def fleet(tmp_path_factory, request):
     """A fleet with one device in each state, on each backend. The server clock starts
     5 h early so that 'foxtrot' reports then and is stale at NOW."""
     tmp = tmp_path_factory.mktemp("fleet")
-    pg = None
-    if request.param == "postgres":
-        pg = Postgres(tmp).start()
-        request.addfinalizer(pg.stop)
-    s = FleetServer(tmp, db=pg.url if pg else None)
+    s = FleetServer.on_backend(request, tmp)
     s.start(now=NOW - 5 * HOUR)
     assert f"database: {request.param}" in s.log()
     token = s.token()

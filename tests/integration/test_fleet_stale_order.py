@@ -6,7 +6,7 @@ directions. The OS filter sorted by hostname and the outdated-policy filter have
 indexes since issue #17 (docs/internals/fleet-queries.md): their rows are checked here too."""
 import pytest
 
-from fleet_util import NOW, Device, FleetServer, Postgres
+from fleet_util import NOW, Device, FleetServer
 
 HOUR = 3600
 
@@ -14,11 +14,7 @@ HOUR = 3600
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def fleet(tmp_path_factory, request):
     tmp = tmp_path_factory.mktemp("stale-order")
-    pg = None
-    if request.param == "postgres":
-        pg = Postgres(tmp).start()
-        request.addfinalizer(pg.stop)
-    s = FleetServer(tmp, db=pg.url if pg else None, conf="[Fleet]\nStaleAfter=2h\n")
+    s = FleetServer.on_backend(request, tmp, conf="[Fleet]\nStaleAfter=2h\n")
     s.start(now=NOW - 5 * HOUR)
     token = s.token()
     devs = {}

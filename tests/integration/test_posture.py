@@ -2,7 +2,6 @@
 """The posture API and forward-auth against a real server, driven over time (VIGIE_NOW):
 monitor, warn-then-block before and after the grace, block, stale, revoked, compliant
 again; the gateway role; the proxies' certificate headers; /metrics."""
-import base64
 import json
 import urllib.parse
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run
-from fleet_util import NOW, Device, FleetServer, Postgres, stamp
+from fleet_util import NOW, Device, FleetServer, stamp
 
 HOUR = 3600
 T1 = NOW - 30 * HOUR  # the day the devices start failing
@@ -28,11 +27,7 @@ def set_policy(srv, enforcement):
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def srv(tmp_path_factory, request):
     tmp = tmp_path_factory.mktemp("posture")
-    pg = None
-    if request.param == "postgres":
-        pg = Postgres(tmp).start()
-        request.addfinalizer(pg.stop)
-    s = FleetServer(tmp, db=pg.url if pg else None)
+    s = FleetServer.on_backend(request, tmp)
     s.gateway = s.admin_cert("vpn-gw", role="gateway")
     set_policy(s, {"mode": "warn_then_block", "grace_hours": 24, "stale_is": "denied",
                    "checks": {"backup": {"mode": "monitor"}}})
