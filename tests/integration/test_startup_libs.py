@@ -20,3 +20,9 @@ def test_vigie_does_not_link_libsystemd():
     journal's protocol are Vigie's own (agent/identity.c, common/journal-send.c)."""
     libs = needed("vigie")
     assert not any(n.startswith("libsystemd") for n in libs), libs
+
+
+def test_vigie_does_not_link_libexpat():
+    """XML is dnf's metadata and XFCE's settings only (agent/checks/expat-dl.h)."""
+    libs = needed("vigie")
+    assert not any(n.startswith("libexpat") for n in libs), libs
