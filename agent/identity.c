@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <systemd/sd-id128.h>
 #include <openssl/err.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/store.h>
 #include <openssl/x509v3.h>
@@ -23,16 +23,79 @@
 #include "report.h"
 #include "tpm-key.h"
 
-/* Vigie's application id for sd_id128_get_machine_app_specific(): never change it, every
- * enrolled device's id derives from it. */
-#define VIGIE_APP_ID SD_ID128_MAKE(5e,3a,0c,7d,91,b2,4f,6e,a8,17,c4,d9,2b,60,f1,83)
+/* Vigie's application id, the key of sd_id128_get_machine_app_specific(): never change
+ * it, every enrolled device's id derives from it. */
+static const uint8_t vigie_app_id[16] = { 0x5e, 0x3a, 0x0c, 0x7d, 0x91, 0xb2, 0x4f, 0x6e,
+                                          0xa8, 0x17, 0xc4, 0xd9, 0x2b, 0x60, 0xf1, 0x83 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE *, X509_STORE_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(X509_STORE_CTX *, X509_STORE_CTX_free)
 
+/* 16 bytes as sd_id128_to_uuid_string() writes them, made a version 4 UUID first. */
+static void uuid_v4_format(uint8_t id[16], char ret[static DEVICE_ID_SIZE]) {
+        static const char hex[] = "0123456789abcdef";
+        size_t k = 0;
+
+        id[6] = (id[6] & 0x0f) | 0x40; /* version 4 */
+        id[8] = (id[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+        for (size_t i = 0; i < 16; i++) {
+                if (i == 4 || i == 6 || i == 8 || i == 10)
+                        ret[k++] = '-';
+                ret[k++] = hex[id[i] >> 4];
+                ret[k++] = hex[id[i] & 0xf];
+        }
+        ret[k] = 0;
+}
+
+static int unhex(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int device_id_from_machine_id(const char *text, size_t size, char ret[static DEVICE_ID_SIZE]) {
+        uint8_t machine[16], md[EVP_MAX_MD_SIZE];
+        unsigned md_len = 0;
+        bool null = true;
+
+        /* What libsystemd accepts in /etc/machine-id (id128_read_fd(), ID128_FORMAT_PLAIN),
+         * with its error codes: 32 hex digits, one newline at most. */
+        if (size == 0)
+                return -ENOMEDIUM;
+        if ((size == 13 || size == 14) && memcmp(text, "uninitialized\n", size) == 0)
+                return -ENOPKG;
+        if (size == 33 && text[32] == '\n')
+                size = 32;
+        if (size != 32)
+                return -EINVAL;
+        for (size_t i = 0; i < 16; i++) {
+                int a = unhex(text[2 * i]), b = unhex(text[2 * i + 1]);
+                if (a < 0 || b < 0)
+                        return -EINVAL;
+                machine[i] = (uint8_t) (a << 4 | b);
+                null = null && machine[i] == 0;
+        }
+        if (null)
+                return -ENOMEDIUM;
+        /* sd_id128_get_machine_app_specific(): HMAC-SHA256 keyed by the machine id over the
+         * app id, its first half made a v4 UUID. The machine id cannot be recovered from it. */
+        bool ok = HMAC(EVP_sha256(), machine, sizeof(machine), vigie_app_id, sizeof(vigie_app_id), md, &md_len) &&
+                  md_len >= 16;
+        OPENSSL_cleanse(machine, sizeof(machine));
+        if (!ok) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        uuid_v4_format(md, ret);
+        return 0;
+}
+
 int device_id_get(const char *seed, char ret[static DEVICE_ID_SIZE]) {
-        sd_id128_t id;
-        int r;
+        uint8_t md[32];
 
 #ifdef VIGIE_TEST_HOOKS
         /* Test builds only (make TEST_HOOKS=1): many simulated laptops on one machine.
@@ -44,7 +107,6 @@ int device_id_get(const char *seed, char ret[static DEVICE_ID_SIZE]) {
         if (seed && *seed) {
                 /* Same shape as the machine-derived id: SHA-256(app id ‖ seed), UUID v4. */
                 _cleanup_free_ char *buf = NULL;
-                uint8_t md[32];
                 unsigned n;
                 size_t len;
 
@@ -52,20 +114,24 @@ int device_id_get(const char *seed, char ret[static DEVICE_ID_SIZE]) {
                 buf = malloc(16 + len);
                 if (!buf)
                         return -ENOMEM;
-                memcpy(buf, VIGIE_APP_ID.bytes, 16);
+                memcpy(buf, vigie_app_id, 16);
                 memcpy(buf + 16, seed, len);
                 if (EVP_Digest(buf, 16 + len, md, &n, EVP_sha256(), NULL) != 1)
                         return -EIO;
-                memcpy(id.bytes, md, 16);
-                id.bytes[6] = (id.bytes[6] & 0x0f) | 0x40; /* version 4 */
-                id.bytes[8] = (id.bytes[8] & 0x3f) | 0x80; /* RFC 4122 variant */
-        } else {
-                r = sd_id128_get_machine_app_specific(VIGIE_APP_ID, &id);
-                if (r < 0)
-                        return r;
+                uuid_v4_format(md, ret);
+                return 0;
         }
-        sd_id128_to_uuid_string(id, ret);
-        return 0;
+
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        /* The host's, as libsystemd reads it, whatever root the checks look at; a file longer
+         * than 32 hex digits and a newline is invalid there too. */
+        int r = read_file_full("/etc/machine-id", 33, &text, &size);
+        if (r == -EFBIG)
+                return -EINVAL;
+        if (r < 0)
+                return r;
+        return device_id_from_machine_id(text, size, ret);
 }
 
 int identity_key_uri(const AgentConfig *c, char **ret_uri, bool *ret_provider) {

@@ -7,6 +7,7 @@
  * directory: device.key (0600), device.crt, ca.pem (pinned at enrollment). */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <openssl/evp.h>
@@ -26,9 +27,14 @@
 
 /* The device id: from seed when not NULL/empty (tests and demos that simulate several
  * laptops on one machine; $VIGIE_DEVICE_ID_SEED overrides the config's DeviceIdSeed=),
- * else sd_id128_get_machine_app_specific() with Vigie's app id, which is stable and does
- * not reveal the machine id. Lower-case UUID. */
+ * else from /etc/machine-id what sd_id128_get_machine_app_specific() gives for Vigie's app
+ * id, which is stable and does not reveal the machine id. Lower-case UUID. */
 int device_id_get(const char *seed, char ret[static DEVICE_ID_SIZE]);
+/* That id from the contents of a machine-id file (text, size bytes), refused as libsystemd
+ * refuses it: -ENOMEDIUM empty or all zeros, -ENOPKG "uninitialized", -EINVAL otherwise
+ * not 32 hex digits and an optional newline. Computed here rather than by libsystemd so
+ * that `vigie` does not load it (and its five libraries) at every start. */
+int device_id_from_machine_id(const char *text, size_t size, char ret[static DEVICE_ID_SIZE]);
 
 /* OSSL_STORE URI of the key: config KeyURI=, else "file:STATE/device.key". *ret_provider
  * tells whether it is held by a provider (anything but a file: URI). */

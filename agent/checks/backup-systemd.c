@@ -8,12 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <systemd/sd-bus.h>
-
 #include "backup-source.h"
 #include "cleanup.h"
 #include "i18n.h"
 #include "json-util.h"
+#include "sd-bus-dl.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
@@ -27,45 +26,62 @@ static int validate(const BackupSource *s, char **ret_error) {
         return 0;
 }
 
-static int bus_fail(BackupProbe *p, ProbeOutcome o, const char *what, const sd_bus_error *e, int r) {
+/* One conversation with systemd, through the loaded library: what it frees at the end. */
+typedef struct BusCall {
+        const SdBusApi *sd;
+        sd_bus *bus;
+        sd_bus_message *reply;
+        sd_bus_error e;
+} BusCall;
+
+static void bus_call_done(BusCall *c) {
+        if (!c->sd)
+                return;
+        c->sd->sd_bus_message_unref(c->reply);
+        c->sd->sd_bus_flush_close_unref(c->bus);
+        c->sd->sd_bus_error_free(&c->e);
+}
+
+static int bus_fail(BackupProbe *p, ProbeOutcome o, const char *what, const BusCall *c, int r) {
         return backup_probe_fail(p, o, "%s: %s", what,
-                                 sd_bus_error_is_set(e) ? e->message : strerror(-r));
+                                 c->sd->sd_bus_error_is_set(&c->e) ? c->e.message : strerror(-r));
 }
 
 static int probe(const BackupSource *s, const CheckContext *ctx, BackupProbe *p) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(bus_call_done) BusCall c = { .e = SD_BUS_ERROR_NULL };
         _cleanup_free_ char *load = NULL, *active = NULL, *result = NULL;
-        const char *path;
+        const char *path, *err;
         uint64_t exit_ts = 0, inactive_ts = 0;
         int32_t status = 0;
         int r;
 
         (void) ctx;
-        r = sd_bus_open_system(&bus);
+        if (sd_bus_api_load(&c.sd, &err) < 0)
+                return backup_probe_fail(p, PROBE_BROKEN, "%s", err);
+        const SdBusApi *sd = c.sd;
+        r = sd->sd_bus_open_system(&c.bus);
         if (r < 0)
-                return bus_fail(p, PROBE_UNREACHABLE, _("cannot connect to the system bus"), &e, r);
-        (void) sd_bus_set_method_call_timeout(bus, s->timeout);
-        r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", &e, &reply, "s", s->unit);
+                return bus_fail(p, PROBE_UNREACHABLE, _("cannot connect to the system bus"), &c, r);
+        (void) sd->sd_bus_set_method_call_timeout(c.bus, s->timeout);
+        r = sd->sd_bus_call_method(c.bus, SD_DEST, SD_PATH, SD_MANAGER, "LoadUnit", &c.e, &c.reply, "s", s->unit);
         if (r < 0)
-                return bus_fail(p, PROBE_UNREACHABLE, _("cannot ask systemd about the unit"), &e, r);
-        r = sd_bus_message_read(reply, "o", &path);
+                return bus_fail(p, PROBE_UNREACHABLE, _("cannot ask systemd about the unit"), &c, r);
+        r = sd->sd_bus_message_read(c.reply, "o", &path);
         if (r < 0)
-                return bus_fail(p, PROBE_BROKEN, _("unexpected reply from systemd"), &e, r);
+                return bus_fail(p, PROBE_BROKEN, _("unexpected reply from systemd"), &c, r);
 
-        r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "LoadState", &e, &load);
+        r = sd->sd_bus_get_property_string(c.bus, SD_DEST, path, SD_UNIT, "LoadState", &c.e, &load);
         if (r < 0)
-                return bus_fail(p, PROBE_UNREACHABLE, _("cannot read the unit's properties"), &e, r);
+                return bus_fail(p, PROBE_UNREACHABLE, _("cannot read the unit's properties"), &c, r);
         if (!streq(load, "loaded"))
                 return backup_probe_fail(p, PROBE_BROKEN, _("unit %s is not loaded (LoadState=%s): is it installed?"),
                                          s->unit, load);
-        if ((r = sd_bus_get_property_string(bus, SD_DEST, path, SD_UNIT, "ActiveState", &e, &active)) < 0 ||
-            (r = sd_bus_get_property_string(bus, SD_DEST, path, SD_SERVICE, "Result", &e, &result)) < 0 ||
-            (r = sd_bus_get_property_trivial(bus, SD_DEST, path, SD_SERVICE, "ExecMainExitTimestamp", &e, 't', &exit_ts)) < 0 ||
-            (r = sd_bus_get_property_trivial(bus, SD_DEST, path, SD_SERVICE, "ExecMainStatus", &e, 'i', &status)) < 0 ||
-            (r = sd_bus_get_property_trivial(bus, SD_DEST, path, SD_UNIT, "InactiveEnterTimestamp", &e, 't', &inactive_ts)) < 0)
-                return bus_fail(p, PROBE_UNREACHABLE, _("cannot read the unit's properties"), &e, r);
+        if ((r = sd->sd_bus_get_property_string(c.bus, SD_DEST, path, SD_UNIT, "ActiveState", &c.e, &active)) < 0 ||
+            (r = sd->sd_bus_get_property_string(c.bus, SD_DEST, path, SD_SERVICE, "Result", &c.e, &result)) < 0 ||
+            (r = sd->sd_bus_get_property_trivial(c.bus, SD_DEST, path, SD_SERVICE, "ExecMainExitTimestamp", &c.e, 't', &exit_ts)) < 0 ||
+            (r = sd->sd_bus_get_property_trivial(c.bus, SD_DEST, path, SD_SERVICE, "ExecMainStatus", &c.e, 'i', &status)) < 0 ||
+            (r = sd->sd_bus_get_property_trivial(c.bus, SD_DEST, path, SD_UNIT, "InactiveEnterTimestamp", &c.e, 't', &inactive_ts)) < 0)
+                return bus_fail(p, PROBE_UNREACHABLE, _("cannot read the unit's properties"), &c, r);
 
         if (!streq(result, "success") || status != 0)
                 /* The last run failed: the previous success is what backup.c remembered. */

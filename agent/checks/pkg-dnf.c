@@ -597,9 +597,9 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
         }
         if (!(buf = malloc(READ_CHUNK)))
                 return -ENOMEM;
-        k = repo_xml_new(kind, kind == REPO_XML_PRIMARY ? on_primary : on_updateinfo, s, &x);
+        k = repo_xml_new(kind, kind == REPO_XML_PRIMARY ? on_primary : on_updateinfo, s, &x, &err);
         if (k < 0)
-                return k;
+                return err ? error_set(ret_error, k, "\"%s\": %s", href, err) : k;
         (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         do {
                 n = apt_index_reader_read(reader, buf, READ_CHUNK);

@@ -4,10 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <expat.h>
-
 #include "cleanup.h"
 #include "error-util.h"
+#include "expat-dl.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "repo-xml.h"
@@ -25,6 +24,7 @@ typedef struct Pkg {
 } Pkg;
 
 struct RepoXml {
+        const ExpatApi *xml;
         XML_Parser parser;
         RepoXmlKind kind;
         RepoXmlFunc cb;
@@ -59,7 +59,7 @@ static void drop_update_pkgs(RepoXml *x) {
 static void fail(RepoXml *x, int r) {
         if (x->error == 0)
                 x->error = r;
-        XML_StopParser(x->parser, false);
+        x->xml->XML_StopParser(x->parser, false);
 }
 
 /* A new empty entry of x->pkgs, at most max; NULL with *r set when none. */
@@ -252,21 +252,26 @@ static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid, co
         fail(ud, -EBADMSG);
 }
 
-int repo_xml_new(RepoXmlKind kind, RepoXmlFunc cb, void *userdata, RepoXml **ret) {
-        RepoXml *x = calloc(1, sizeof(RepoXml));
+int repo_xml_new(RepoXmlKind kind, RepoXmlFunc cb, void *userdata, RepoXml **ret, char **ret_error) {
+        const ExpatApi *xml;
+        const char *err;
+        RepoXml *x;
 
+        if (expat_api_load(&xml, &err) < 0)
+                return error_set(ret_error, -ELIBACC, "%s", err);
+        x = calloc(1, sizeof(RepoXml));
         if (!x)
                 return -ENOMEM;
-        *x = (RepoXml) { .kind = kind, .cb = cb, .userdata = userdata, .text_field = -1 };
-        x->parser = XML_ParserCreate(NULL);
+        *x = (RepoXml) { .xml = xml, .kind = kind, .cb = cb, .userdata = userdata, .text_field = -1 };
+        x->parser = xml->XML_ParserCreate(NULL);
         if (!x->parser) {
                 free(x);
                 return -ENOMEM;
         }
-        XML_SetUserData(x->parser, x);
-        XML_SetElementHandler(x->parser, on_start, on_end);
-        XML_SetCharacterDataHandler(x->parser, on_text);
-        XML_SetStartDoctypeDeclHandler(x->parser, on_doctype);
+        xml->XML_SetUserData(x->parser, x);
+        xml->XML_SetElementHandler(x->parser, on_start, on_end);
+        xml->XML_SetCharacterDataHandler(x->parser, on_text);
+        xml->XML_SetStartDoctypeDeclHandler(x->parser, on_doctype);
         *ret = x;
         return 0;
 }
@@ -274,7 +279,7 @@ int repo_xml_new(RepoXmlKind kind, RepoXmlFunc cb, void *userdata, RepoXml **ret
 RepoXml *repo_xml_free(RepoXml *x) {
         if (!x)
                 return NULL;
-        XML_ParserFree(x->parser);
+        x->xml->XML_ParserFree(x->parser);
         pkg_done(&x->cur);
         drop_update_pkgs(x);
         free(x->pkgs);
@@ -287,13 +292,13 @@ int repo_xml_feed(RepoXml *x, const char *buf, size_t size, bool last, char **re
                 return x->error;
         while (size > 0 || last) {
                 int n = (int) MIN(size, (size_t) INT_MAX);
-                if (XML_Parse(x->parser, buf, n, last && (size_t) n == size) == XML_STATUS_ERROR) {
+                if (x->xml->XML_Parse(x->parser, buf, n, last && (size_t) n == size) == XML_STATUS_ERROR) {
                         if (x->error)
                                 return x->error;
                         x->error = -EBADMSG;
                         return error_set(ret_error, -EBADMSG, "line %lu: %s",
-                                         (unsigned long) XML_GetCurrentLineNumber(x->parser),
-                                         XML_ErrorString(XML_GetErrorCode(x->parser)));
+                                         (unsigned long) x->xml->XML_GetCurrentLineNumber(x->parser),
+                                         x->xml->XML_ErrorString(x->xml->XML_GetErrorCode(x->parser)));
                 }
                 if (x->error)
                         return x->error;
@@ -308,6 +313,6 @@ int repo_xml_feed(RepoXml *x, const char *buf, size_t size, bool last, char **re
 int repo_xml_parse(RepoXmlKind kind, const char *buf, size_t size, RepoXmlFunc cb, void *userdata,
                    char **ret_error) {
         _cleanup_(repo_xml_freep) RepoXml *x = NULL;
-        int r = repo_xml_new(kind, cb, userdata, &x);
+        int r = repo_xml_new(kind, cb, userdata, &x, ret_error);
         return r < 0 ? r : repo_xml_feed(x, buf, size, true, ret_error);
 }

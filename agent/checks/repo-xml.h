@@ -43,7 +43,9 @@ typedef int (*RepoXmlFunc)(const RepoXmlRecord *rec, void *userdata);
 
 typedef struct RepoXml RepoXml;
 
-int repo_xml_new(RepoXmlKind kind, RepoXmlFunc cb, void *userdata, RepoXml **ret);
+/* -ELIBACC with *ret_error saying which package to install when libexpat cannot be
+ * loaded (expat-dl.h). */
+int repo_xml_new(RepoXmlKind kind, RepoXmlFunc cb, void *userdata, RepoXml **ret, char **ret_error);
 RepoXml *repo_xml_free(RepoXml *x);
 static inline void repo_xml_freep(RepoXml **x) {
         repo_xml_free(*x);

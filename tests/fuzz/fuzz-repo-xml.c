@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size < 1 || size > 1024 * 1024)
                 return 0;
         chunk = (data[0] >> 2) + 1;
-        if (repo_xml_new((RepoXmlKind) (data[0] % 3), on_record, &n, &x) < 0)
+        if (repo_xml_new((RepoXmlKind) (data[0] % 3), on_record, &n, &x, NULL) < 0)
                 return 0;
         data++, size--;
         for (;;) {

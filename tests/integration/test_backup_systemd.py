@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from backup_util import check, source, write_config
+from test_dlopen_missing import run_without
 
 HERE = Path(__file__).resolve().parent
 UNIT = "restic-backup.service"
@@ -92,3 +93,16 @@ def test_systemd_no_bus(tmp_path):
     res, _ = check(conf, "2026-11-28T20:00:00Z",
                    env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={tmp_path}/nobus"})
     assert res["status"] == "unknown" and "cannot" in res["summary"], res
+
+
+def test_systemd_without_libsystemd_names_the_package(tmp_path):
+    """`vigie` loads libsystemd only when this source asks systemd (agent/checks/sd-bus-dl.h):
+    without it, the source says which library and which package, and `vigie` still starts."""
+    conf = write_config(tmp_path, f'[Backup "timer"]\nType=systemd\nUnit={UNIT}\nTimeout=2s\n')
+    r = run_without("libsystemd.so.0", "check", "--config", str(conf), "--json", "--only", "backup")
+    assert r.returncode in (0, 1), r
+    res = json.loads(r.stdout)["checks"][0]
+    s = source(res, "timer")
+    assert res["status"] == "unknown", res
+    assert "cannot load libsystemd.so.0" in s["error"], s
+    assert "install the package libsystemd0 (Debian, Ubuntu) or systemd-libs (Fedora, RHEL)" in s["error"], s

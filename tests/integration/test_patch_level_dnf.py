@@ -266,3 +266,19 @@ def test_read_only_rpmdb_directory(empty_config, corners, tmp_path):
     ev = json.loads(r.stdout)["checks"][0]["evidence"]
     assert not list(db.glob("rpmdb.sqlite-*"))
     assert_agrees_with_dnf(corners, ev)
+
+
+def test_without_libexpat_names_the_package(empty_config, cache, tmp_path):
+    """libexpat is loaded when dnf's metadata is first parsed (agent/checks/expat-dl.h)."""
+    from test_dlopen_missing import run_without
+    root = DnfRoot(tmp_path / "root", cache)
+    root.install(rpm(cache, "foo", "1.0"))
+    root.add_repo("fixture-a", make_repo(cache, tmp_path / "repo-a", [rpm(cache, "foo", "1.1")]))
+    root.makecache()
+    r = run_without("libexpat.so.1", "check", "--config", str(empty_config), "--json", "--root", str(root.path),
+                    "--only", "patch_level", "--no-state", "--policy", str(policy(tmp_path)))
+    assert r.returncode in (0, 1), r
+    c = json.loads(r.stdout)["checks"][0]
+    assert c["status"] == "unknown", c
+    assert 'repository "fixture-a" (cached metadata): cannot load libexpat.so.1' in c["summary"], c
+    assert "install the package libexpat1 (Debian, Ubuntu) or expat (Fedora, RHEL)" in c["summary"], c

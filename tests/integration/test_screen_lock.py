@@ -608,3 +608,19 @@ def test_in_a_real_report_and_the_fleet_summary(vigie, tmp_path):
         assert "screen_lock" in dev["failing_checks"], dev
     finally:
         s.stop()
+
+
+def test_xfce_without_libexpat_names_the_package(vigie, empty_config, tmp_path):
+    """libexpat is loaded when an xfconf channel is first read (agent/checks/expat-dl.h)."""
+    from test_dlopen_missing import run_without
+    root = Root(tmp_path, sessions=("xfce",))
+    root.user("alice", session="xfce")
+    root.write("/home/alice/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml", xfconf(
+        "xfce4-screensaver", '<property name="lock" type="empty"/>\n'))
+    r = run_without("libexpat.so.1", "check", "--json", "--config", str(empty_config), "--no-state", "--only",
+                    "screen_lock", "--root", str(root.path))
+    assert r.returncode in (0, 1), r
+    [res] = json.loads(r.stdout)["checks"]
+    assert res["status"] == "unknown", res
+    assert "xfce4-screensaver.xml: cannot load libexpat.so.1" in res["summary"], res
+    assert "install the package libexpat1 (Debian, Ubuntu) or expat (Fedora, RHEL)" in res["summary"], res

@@ -5,12 +5,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
+#include <systemd/sd-id128.h>
 
 #include "cleanup.h"
 #include "fs-util.h"
@@ -43,6 +46,54 @@ static void test_device_id(void **state) {
                 assert_true(uuid_string_is_valid(m));
                 if (read_file_full("/etc/machine-id", 64, &machine, &n) >= 0)
                         assert_null(strstr(machine, m));
+        }
+        /* The same id as libsystemd's on this machine (the test links it; vigie does not). */
+        {
+                sd_id128_t sd;
+                char s[SD_ID128_UUID_STRING_MAX];
+                int r = sd_id128_get_machine_app_specific(
+                        SD_ID128_MAKE(5e, 3a, 0c, 7d, 91, b2, 4f, 6e, a8, 17, c4, d9, 2b, 60, f1, 83), &sd);
+                if (r >= 0) {
+                        assert_int_equal(device_id_get(NULL, m), 0);
+                        assert_string_equal(m, sd_id128_to_uuid_string(sd, s));
+                } else
+                        assert_int_equal(device_id_get(NULL, m), r == -EUCLEAN ? -EINVAL : r);
+        }
+}
+
+/* Ids computed by libsystemd 252 itself (sd_id128_get_machine_app_specific() with Vigie's
+ * app id, /etc/machine-id bind-mounted over with each text) and its refusals: an enrolled
+ * device's id must never change. */
+static void test_device_id_from_machine_id(void **state) {
+        static const struct {
+                const char *machine_id;
+                const char *device_id; /* or NULL */
+                int error;
+        } vectors[] = {
+                { "3d1219c7c4c5404aaa1f6d2a48adfda4\n", "b97d1b5e-97d1-430f-9618-d3fb86f6e552", 0 },
+                { "0123456789abcdef0123456789abcdef\n", "4f283b07-ccaf-4d58-9434-24adfc18b549", 0 },
+                { "0123456789ABCDEF0123456789ABCDEF\n", "4f283b07-ccaf-4d58-9434-24adfc18b549", 0 },
+                { "ffffffffffffffffffffffffffffffff", "15080ea9-6a11-4484-98ce-d2e0d284b0c8", 0 },
+                { "00000000000000000000000000000001\n", "55062c39-9063-427e-96ac-ecc2f6ca3a6b", 0 },
+                { "b08dfa6083e7567a1921a715000001fb\n", "20298bfe-a444-4441-af8a-d5e74601e611", 0 },
+                { "00000000000000000000000000000000\n", NULL, -ENOMEDIUM },
+                { "", NULL, -ENOMEDIUM },
+                { "uninitialized\n", NULL, -ENOPKG },
+                { "uninitialized", NULL, -ENOPKG },
+                { "0123456789abcdef0123456789abcde\n", NULL, -EINVAL },
+                { "0123456789abcdef0123456789abcdefx", NULL, -EINVAL },
+                { "01234567-89ab-cdef-0123-456789abcdef\n", NULL, -EINVAL },
+                { "0123456789abcdef0123456789abcdeg\n", NULL, -EINVAL },
+                { "0123456789abcdef0123456789abcdef\n\n", NULL, -EINVAL },
+        };
+        (void) state;
+
+        for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+                char id[DEVICE_ID_SIZE] = "";
+                int r = device_id_from_machine_id(vectors[i].machine_id, strlen(vectors[i].machine_id), id);
+                assert_int_equal(r, vectors[i].error);
+                if (vectors[i].device_id)
+                        assert_string_equal(id, vectors[i].device_id);
         }
 }
 
@@ -140,6 +191,7 @@ static void test_key_uri(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_device_id),
+                cmocka_unit_test(test_device_id_from_machine_id),
                 cmocka_unit_test(test_key_and_csr),
                 cmocka_unit_test(test_key_uri),
         };

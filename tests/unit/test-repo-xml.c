@@ -52,7 +52,7 @@ static void test_primary_whole_and_streamed(void **state) {
         /* Provides are not obsoletes; an entry without a name is dropped. */
         assert_string_equal(whole.text, "obsoletes foo-old LT 0:2--\nobsoletes any - -:---\n"
                                         "-|-|-|-|1:foo-2.0.x86_64\n-|-|-|-|0:bar-1.0~rc1.noarch\n");
-        assert_int_equal(repo_xml_new(REPO_XML_PRIMARY, collect, &bytes, &x), 0);
+        assert_int_equal(repo_xml_new(REPO_XML_PRIMARY, collect, &bytes, &x, NULL), 0);
         for (size_t i = 0; i < strlen(primary); i++)
                 assert_int_equal(repo_xml_feed(x, primary + i, 1, false, NULL), 0);
         assert_int_equal(repo_xml_feed(x, NULL, 0, true, NULL), 0);

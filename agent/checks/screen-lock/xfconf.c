@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <expat.h>
-
 #include "cleanup.h"
 #include "error-util.h"
+#include "expat-dl.h"
 #include "macro.h"
 #include "xfconf.h"
 
@@ -16,6 +15,7 @@
 #define NAME_LEN_MAX 256
 
 typedef struct Parse {
+        const ExpatApi *xml;
         XML_Parser parser;
         XfconfChannel *ch;
         char *path;            /* of the open property */
@@ -29,7 +29,7 @@ typedef struct Parse {
 static void fail(Parse *p, int r) {
         if (!p->error)
                 p->error = r;
-        XML_StopParser(p->parser, false);
+        p->xml->XML_StopParser(p->parser, false);
 }
 
 static const char *attr(const XML_Char **atts, const char *name) {
@@ -135,35 +135,38 @@ static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid, co
 
 int xfconf_parse(const char *text, size_t size, XfconfChannel *ret, char **ret_error) {
         Parse p = { .ch = ret };
+        const char *err;
         int r = 0;
 
         *ret = (XfconfChannel) {};
         if (size > INT_MAX)
                 return -EFBIG;
-        p.parser = XML_ParserCreate(NULL);
+        if (expat_api_load(&p.xml, &err) < 0)
+                return error_set(ret_error, -ELIBACC, "%s", err);
+        p.parser = p.xml->XML_ParserCreate(NULL);
         p.path = calloc(1, 1);
         if (!p.parser || !p.path) {
                 r = -ENOMEM;
                 goto out;
         }
-        XML_SetUserData(p.parser, &p);
-        XML_SetElementHandler(p.parser, on_start, on_end);
-        XML_SetStartDoctypeDeclHandler(p.parser, on_doctype);
-        if (XML_Parse(p.parser, text, (int) size, true) == XML_STATUS_ERROR && !p.error)
-                r = error_set(ret_error, -EBADMSG, "line %lu: %s", (unsigned long) XML_GetCurrentLineNumber(p.parser),
-                              XML_ErrorString(XML_GetErrorCode(p.parser)));
+        p.xml->XML_SetUserData(p.parser, &p);
+        p.xml->XML_SetElementHandler(p.parser, on_start, on_end);
+        p.xml->XML_SetStartDoctypeDeclHandler(p.parser, on_doctype);
+        if (p.xml->XML_Parse(p.parser, text, (int) size, true) == XML_STATUS_ERROR && !p.error)
+                r = error_set(ret_error, -EBADMSG, "line %lu: %s", (unsigned long) p.xml->XML_GetCurrentLineNumber(p.parser),
+                              p.xml->XML_ErrorString(p.xml->XML_GetErrorCode(p.parser)));
         else if (p.error == -E2BIG)
                 r = error_set(ret_error, p.error, "more than %d properties", XFCONF_PROPERTIES_MAX);
         else if (p.error == -EBADMSG)
                 r = error_set(ret_error, p.error, "line %lu: not an xfconf channel (expected <channel name=…> "
-                              "holding <property name=… type=…>)", (unsigned long) XML_GetCurrentLineNumber(p.parser));
+                              "holding <property name=… type=…>)", (unsigned long) p.xml->XML_GetCurrentLineNumber(p.parser));
         else
                 r = p.error;
         if (r >= 0 && !ret->name)
                 r = error_set(ret_error, -EBADMSG, "no <channel> element");
 out:
         if (p.parser)
-                XML_ParserFree(p.parser);
+                p.xml->XML_ParserFree(p.parser);
         free(p.path);
         if (r < 0)
                 xfconf_done(ret);

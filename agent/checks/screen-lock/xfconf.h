@@ -26,7 +26,7 @@ typedef struct XfconfChannel {
 } XfconfChannel;
 
 /* -EBADMSG with "line N: …" in *ret_error when it is not such a document (a DOCTYPE is
- * refused: no entities). */
+ * refused: no entities); -ELIBACC with what to install when libexpat cannot be loaded. */
 int xfconf_parse(const char *text, size_t size, XfconfChannel *ret, char **ret_error);
 void xfconf_done(XfconfChannel *c);
 const XfconfProperty *xfconf_get(const XfconfChannel *c, const char *path);

@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: MIT
+"""What `vigie` (the per-cycle child of vigie-agent, issue #17) maps at every start: the
+libraries a typical laptop's cycle does not use are dlopen()ed on first use instead
+(common/dl-util.h), each with a message naming its package when it is missing."""
+import subprocess
+
+from conftest import binary
+
+
+def needed(program):
+    r = subprocess.run(["readelf", "-d", binary(program)], capture_output=True, text=True, check=True)
+    libs = [line.split("[", 1)[1].rstrip("]") for line in r.stdout.splitlines() if "(NEEDED)" in line]
+    assert libs, r.stdout
+    return libs
+
+
+def test_vigie_does_not_link_libsystemd():
+    """libsystemd (and libcap, libgcrypt, libgpg-error it brings) is loaded only when the
+    backup check asks systemd about a unit (agent/checks/sd-bus-dl.h); the device id and the
+    journal's protocol are Vigie's own (agent/identity.c, common/journal-send.c)."""
+    libs = needed("vigie")
+    assert not any(n.startswith("libsystemd") for n in libs), libs
+
+
+def test_vigie_does_not_link_libexpat():
+    """XML is dnf's metadata and XFCE's settings only (agent/checks/expat-dl.h)."""
+    libs = needed("vigie")
+    assert not any(n.startswith("libexpat") for n in libs), libs
