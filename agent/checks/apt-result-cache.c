@@ -242,7 +242,8 @@ static void put_u32(FILE *f, uint32_t v) {
 static void put_str(FILE *f, const char *s) {
         size_t l = s ? strlen(s) : 0;
         put_u32(f, (uint32_t) MIN(l, (size_t) UINT32_MAX));
-        put(f, s, l);
+        if (l > 0)
+                put(f, s, l);
 }
 
 static void put_strv(FILE *f, char *const *l) {
