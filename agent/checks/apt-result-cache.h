@@ -50,8 +50,9 @@ static inline void apt_result_freep(AptResult **r) {
 
 /* The key of the inputs under root_fd, as text. *ret_racy: an input changed less than a
  * second ago (or has a time in the future), so a second change within the same timestamp
- * tick could leave its stat as it is: a result computed now must not be kept. -ENOMEM
- * only; an input that cannot be stat'ed is part of the key as its errno. */
+ * tick could leave its stat as it is: a result computed now must not be kept. -ENOMEM, or
+ * -errno when the clock cannot be read (no key: compute); an input that cannot be stat'ed
+ * is part of the key as its errno. */
 int apt_result_key(int root_fd, char **ret_key, bool *ret_racy);
 
 /* The file's bytes. -ENOMEM, or -E2BIG past APT_RESULT_CACHE_MAX. */

@@ -461,10 +461,9 @@ static int load_result(int root_fd, const char *cache_dir, AptResult **ret, char
         bool racy = true;
         int r;
 
-        if (cache_dir) {
-                r = apt_result_key(root_fd, &key, &racy);
-                if (r < 0)
-                        return r;
+        if (cache_dir && (r = apt_result_key(root_fd, &key, &racy)) == -ENOMEM)
+                return r;
+        if (key) {
                 r = apt_result_load(cache_dir, key, ret);
                 if (r != 0)
                         return r < 0 ? r : 0;
