@@ -343,25 +343,24 @@ bool apt_pin_matches_file(const AptPin *pin, const AptFile *f) {
 
 bool apt_pin_matches_package(const AptPin *pin, const char *name, const char *arch, const char *native_arch) {
         const char *colon, *want_arch = native_arch;
-        _cleanup_free_ char *pname = NULL;
+        size_t l;
 
         if (!pin->package)
                 return false;
         colon = strrchr(pin->package, ':');
-        if (colon) {
-                pname = strndup(pin->package, (size_t) (colon - pin->package));
-                if (!pname)
+        l = colon ? (size_t) (colon - pin->package) : strlen(pin->package);
+        /* The name first: called for every version of every installed package, and a plain
+         * name (most pins) rules nearly all out without fnmatch() on the architecture. */
+        if ((l >= 2 && pin->package[0] == '/' && pin->package[l - 1] == '/') || strcspn(pin->package, "*[?") < l) {
+                _cleanup_free_ char *pat = strndup(pin->package, l);
+                if (!pat || !apt_expression_matches(pat, name))
                         return false;
-                want_arch = colon + 1;
-        }
-        /* apt's PackageArchitectureMatchesSpecification: "any" matches every arch. */
-        if (!streq(want_arch, "any") && !apt_expression_matches(want_arch, arch))
+        } else if (strncmp(pin->package, name, l) != 0 || name[l] != 0)
                 return false;
-        const char *pat = pname ? pname : pin->package;
-        size_t l = strlen(pat);
-        if ((l >= 2 && pat[0] == '/' && pat[l - 1] == '/') || strpbrk(pat, "*[?"))
-                return apt_expression_matches(pat, name);
-        return streq(pat, name);
+        if (colon)
+                want_arch = colon + 1;
+        /* apt's PackageArchitectureMatchesSpecification: "any" matches every arch. */
+        return streq(want_arch, "any") || apt_expression_matches(want_arch, arch);
 }
 
 bool apt_pin_matches_version(const AptPin *pin, const char *version, const AptFile *const *files, size_t n_files) {

@@ -18,6 +18,7 @@
 #include "apt-index-cache.h"
 #include "apt-lists.h"
 #include "apt-prefs.h"
+#include "apt-result-cache.h"
 #include "cleanup.h"
 #include "deb-version.h"
 #include "deb822.h"
@@ -343,7 +344,7 @@ static const char *kernel_flavour(const char *rel) {
         return p;
 }
 
-static int check_reboot(const CheckContext *ctx, const AptCache *c, bool *ret_required,
+static int check_reboot(const CheckContext *ctx, char *const *kernels, bool *ret_required,
                         char **ret_reason, json_object **ret_packages) {
         _cleanup_free_ char *running = NULL, *pkgs = NULL, *newest = NULL;
         _cleanup_json_ json_object *list = NULL;
@@ -368,11 +369,8 @@ static int check_reboot(const CheckContext *ctx, const AptCache *c, bool *ret_re
         if (root_read_file(ctx->root_fd, "/proc/sys/kernel/osrelease", 4096, &running, NULL) >= 0) {
                 running[strcspn(running, "\n \t")] = 0;
                 const char *flavour = kernel_flavour(running);
-                for (size_t i = 0; i < c->n_packages; i++) {
-                        const char *n = c->packages[i].name;
-                        if (!startswith_str(n, "linux-image-") || n[12] < '0' || n[12] > '9')
-                                continue;
-                        const char *rel = n + 12;
+                for (char *const *k = kernels; k && *k; k++) {
+                        const char *rel = *k + 12;
                         if (!streq(kernel_flavour(rel), flavour))
                                 continue;
                         if (!newest || deb_version_compare(rel, newest) > 0) {
@@ -404,74 +402,136 @@ static bool unattended_enabled(const AptConf *conf, const AptCache *c) {
         return apt_conf_get_int(conf, "APT::Periodic::Unattended-Upgrade", 0) != 0;
 }
 
-static void apt_state_free_void(void *d) {
-        apt_state_free(d);
-}
-
 static bool apt_detect(int root_fd) {
         return root_exists(root_fd, DPKG_STATUS_PATH);
 }
 
-static int apt_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
+static bool is_kernel_package(const char *name) {
+        return startswith_str(name, "linux-image-") && name[12] >= '0' && name[12] <= '9';
+}
+
+/* What patch_level reports, computed from dpkg's status, apt's configuration and lists. */
+static int compute_result(int root_fd, const char *cache_dir, AptResult **ret, char **ret_error) {
         _cleanup_(apt_state_freep) AptState *d = NULL;
-        _cleanup_free_ PkgUpdate *updates = NULL;
-        _cleanup_free_ char *reason = NULL;
-        _cleanup_json_ json_object *reboot_pkgs = NULL;
-        size_t n = 0;
-        bool reboot = false;
-        struct stat st;
+        _cleanup_(apt_result_freep) AptResult *res = calloc(1, sizeof(AptResult));
         int r;
 
-        /* The lists' digests live in the state directory; without one, every run reads the
-         * lists themselves. */
-        _cleanup_free_ char *cache_dir = ctx->state_dir ? path_join(ctx->state_dir, "cache") : NULL;
-        if (ctx->state_dir && !cache_dir)
+        if (!res)
                 return -ENOMEM;
-        r = apt_state_load(ctx->root_fd, cache_dir, &d, ret_error);
+        r = apt_state_load(root_fd, cache_dir, &d, ret_error);
         if (r < 0)
                 return r;
-        updates = calloc(d->cache->n_packages + 1, sizeof(PkgUpdate));
-        if (!updates)
+        res->updates = calloc(d->cache->n_packages + 1, sizeof(AptResultUpdate));
+        res->native_arch = strdup(d->cache->native_arch);
+        if (!res->updates || !res->native_arch)
                 return -ENOMEM;
         for (size_t i = 0; i < d->cache->n_packages; i++) {
                 const AptPackage *p = &d->cache->packages[i];
                 const AptFile *sf = NULL;
 
+                if (is_kernel_package(p->name) && strv_extend(&res->kernels, p->name) < 0)
+                        return -ENOMEM;
                 if (!apt_package_upgradable(p))
                         continue;
                 const AptVersion *sv = apt_package_security_version(d->cache, p, &sf);
-                updates[n++] = (PkgUpdate) {
-                        .name = p->name, .arch = p->arch, .installed = p->installed,
-                        .candidate = p->candidate->version, .security = sv, .held = p->held,
-                        .phased = p->candidate->phased,
-                        .origin = !sv ? NULL : sf->release.codename[0] && strstr(sf->release.codename, "-security")
-                                        ? sf->release.codename : sf->release.suite,
+                const char *origin = !sv ? NULL : sf->release.codename[0] && strstr(sf->release.codename, "-security")
+                                                          ? sf->release.codename : sf->release.suite;
+                AptResultUpdate *u = &res->updates[res->n_updates++];
+                *u = (AptResultUpdate) {
+                        .name = strdup(p->name), .arch = strdup(p->arch), .installed = strdup(p->installed),
+                        .candidate = strdup(p->candidate->version), .origin = origin ? strdup(origin) : NULL,
+                        .held = p->held, .phased = p->candidate->phased,
+                };
+                if (!u->name || !u->arch || !u->installed || !u->candidate || (origin && !u->origin))
+                        return -ENOMEM;
+        }
+        res->lists_newest = d->lists_newest;
+        res->automatic = unattended_enabled(d->conf, d->cache);
+        res->warnings = TAKE_PTR(d->pref_warnings);
+        *ret = TAKE_PTR(res);
+        return 0;
+}
+
+/* The result from its cache while none of its inputs changed (apt-result-cache.h), else
+ * computed, and kept when no input changed while it was, nor so recently that a second
+ * change in the same timestamp tick could pass unseen. */
+static int load_result(int root_fd, const char *cache_dir, AptResult **ret, char **ret_error) {
+        _cleanup_(apt_result_freep) AptResult *res = NULL;
+        _cleanup_free_ char *key = NULL, *after = NULL;
+        bool racy = true;
+        int r;
+
+        if (cache_dir && (r = apt_result_key(root_fd, &key, &racy)) == -ENOMEM)
+                return r;
+        if (key) {
+                r = apt_result_load(cache_dir, key, ret);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
+        r = compute_result(root_fd, cache_dir, &res, ret_error);
+        if (r < 0)
+                return r;
+        if (key && !racy && apt_result_key(root_fd, &after, &racy) >= 0 && !racy && streq(key, after))
+                apt_result_save(cache_dir, key, res);
+        *ret = TAKE_PTR(res);
+        return 0;
+}
+
+static void apt_result_free_void(void *d) {
+        apt_result_free(d);
+}
+
+static int apt_load(const CheckContext *ctx, PkgState *ret, char **ret_error) {
+        _cleanup_(apt_result_freep) AptResult *res = NULL;
+        _cleanup_free_ PkgUpdate *updates = NULL;
+        _cleanup_free_ char *reason = NULL;
+        _cleanup_json_ json_object *reboot_pkgs = NULL;
+        bool reboot = false;
+        struct stat st;
+        int r;
+
+        /* The lists' digests and the result live in the state directory; without one, every
+         * run reads the lists themselves. */
+        _cleanup_free_ char *cache_dir = ctx->state_dir ? path_join(ctx->state_dir, "cache") : NULL;
+        if (ctx->state_dir && !cache_dir)
+                return -ENOMEM;
+        r = load_result(ctx->root_fd, cache_dir, &res, ret_error);
+        if (r < 0)
+                return r;
+        updates = calloc(res->n_updates + 1, sizeof(PkgUpdate));
+        if (!updates)
+                return -ENOMEM;
+        for (size_t i = 0; i < res->n_updates; i++) {
+                const AptResultUpdate *u = &res->updates[i];
+                updates[i] = (PkgUpdate) {
+                        .name = u->name, .arch = u->arch, .installed = u->installed, .candidate = u->candidate,
+                        .security = u->origin, .held = u->held, .phased = u->phased, .origin = u->origin,
                 };
         }
 
         /* Freshness: apt's success stamp, or the newest index apt wrote. */
-        usec_t last = d->lists_newest;
+        usec_t last = res->lists_newest;
         if (root_stat(ctx->root_fd, STAMP_PATH, &st) >= 0) {
                 usec_t t = (usec_t) st.st_mtim.tv_sec * USEC_PER_SEC;
                 last = MAX(last, t);
         }
-        r = check_reboot(ctx, d->cache, &reboot, &reason, &reboot_pkgs);
+        r = check_reboot(ctx, res->kernels, &reboot, &reason, &reboot_pkgs);
         if (r < 0)
                 return r;
         *ret = (PkgState) {
                 .source = &pkg_source_apt,
                 .updates = TAKE_PTR(updates),
-                .n_updates = n,
+                .n_updates = res->n_updates,
                 .last_refresh = last,
-                .automatic = unattended_enabled(d->conf, d->cache),
+                .automatic = res->automatic,
                 .reboot = reboot,
                 .reboot_reason = TAKE_PTR(reason),
                 .reboot_packages = TAKE_PTR(reboot_pkgs),
-                .warnings = TAKE_PTR(d->pref_warnings),
-                .native_arch = d->cache->native_arch,
-                .data_free = apt_state_free_void,
+                .warnings = TAKE_PTR(res->warnings),
+                .native_arch = res->native_arch,
+                .data_free = apt_result_free_void,
         };
-        ret->data = TAKE_PTR(d);
+        ret->data = TAKE_PTR(res);
         return 0;
 }
 

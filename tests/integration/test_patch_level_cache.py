@@ -17,8 +17,12 @@ from mkroot_apt import NOW, AptRoot, debian_main, debian_security
 LISTS = Path("/var/lib/apt/lists")
 
 
-def evidence(vigie, config, root, *extra):
-    """The check's evidence, first_seen times aside (they depend on the state file)."""
+def evidence(vigie, config, root, *extra, keep_result=False):
+    """The check's evidence, first_seen times aside (they depend on the state file). The
+    result kept from the run before (STATE_DIR/cache/apt-result, test_patch_level_result.py)
+    is removed first unless keep_result: the digests beneath it are what this file tests."""
+    if not keep_result:
+        (cache_dir(config).parent / "apt-result").unlink(missing_ok=True)
     r = vigie("check", "--config", config, "--json", "--root", root, "--only", "patch_level", *extra,
               env={"VIGIE_NOW": str(NOW)})
     assert r.returncode in (0, 1), r

@@ -163,6 +163,14 @@ static void test_package_and_version(void **state) {
         p.package = (char *) "openssl";
         assert_true(apt_pin_matches_package(&p, "openssl", "amd64", "amd64"));
         assert_false(apt_pin_matches_package(&p, "openssl-provider", "amd64", "amd64"));
+        assert_false(apt_pin_matches_package(&p, "openss", "amd64", "amd64"));
+        assert_false(apt_pin_matches_package(&p, "openssl", "i386", "amd64"));
+        p.package = (char *) "openssl:i386";
+        assert_true(apt_pin_matches_package(&p, "openssl", "i386", "amd64"));
+        assert_false(apt_pin_matches_package(&p, "openssl:i386", "i386", "amd64"));
+        p.package = (char *) "/^lib(ssl|crypto)/:i*";
+        assert_true(apt_pin_matches_package(&p, "libssl3", "i386", "amd64"));
+        assert_false(apt_pin_matches_package(&p, "libssl3", "amd64", "amd64"));
         /* exact version pins */
         AptPin v = { .package = (char *) "x", .type = APT_PIN_VERSION, .version = (char *) "1.0-1" };
         assert_true(apt_pin_matches_version(&v, "1.0-1", NULL, 0));
