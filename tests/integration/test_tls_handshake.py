@@ -12,6 +12,7 @@ import re
 import socket
 import ssl
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,16 @@ def test_clients_send_only_their_own_certificate(srv, tmp_path):
                 if r.startswith("Received") and "    Certificate, Length=" in r]
     assert len(received) == 1, trace
     assert received[0].count("ASN.1Cert, length=") == 1, received[0]
+
+
+def test_server_sends_its_certificate_without_the_ca(srv):
+    """server.pem holds the server's certificate and the CA after it: the CA stays home
+    (every client verifies against its own copy), and the chain still verifies."""
+    cert, key = srv.admin_cert("server-chain")
+    r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{srv.port}", "-showcerts",
+                        "-CAfile", str(srv.ca), "-cert", str(cert), "-key", str(key),
+                        "-verify_return_error", "-servername", "localhost"],
+                       input="", capture_output=True, text=True, timeout=30)
+    assert "Verify return code: 0 (ok)" in r.stdout, r.stdout + r.stderr
+    assert r.stdout.count("-----BEGIN CERTIFICATE-----") == 1, r.stdout
+    assert "BEGIN CERTIFICATE" in Path(srv.dir, "server.pem").read_text().split("END CERTIFICATE", 1)[1]
