@@ -84,6 +84,7 @@ typedef struct Verdict {
         char detail[256];
         bool flag; /* clone or replay suspicion: flag the device */
         int64_t seq;
+        int64_t gap; /* stored: the reports missing before it */
 } Verdict;
 
 #define REFUSE(v, c, e, ...)                                                    \
@@ -116,7 +117,20 @@ typedef struct Verified {
         ReportClaims *claims;
         char *payload;
         char hash[SHA256_HEX_SIZE];
+        int64_t gap; /* set by the batch: Verdict.gap */
 } Verified;
+
+/* What the batch decided for a job's reports (ingest_job()), acted on by ingest_settle()
+ * once it stands: a batch run ahead may be undone and run again (server_submit_ahead()). */
+typedef struct IngestOutcome {
+        size_t handled; /* reports tried: stored, duplicates, and the one that stopped the job */
+        size_t accepted, duplicates;
+        int64_t last_seq;
+        Verdict stop;   /* stop.code: report handled - 1 stopped the job, refused (or 503) */
+        int error;      /* the store's failure (stop.code 503) */
+        char store_error[256];
+        bool flag_failed; /* stop.flag, but the device could not be flagged: store_error */
+} IngestOutcome;
 
 typedef struct IngestJob {
         CertInfo peer;
@@ -130,6 +144,7 @@ typedef struct IngestJob {
         size_t n_body;   /* reports in the body */
         bool array;
         Verdict refusal; /* refusal.code != 0: item n_items was refused before the job */
+        IngestOutcome outcome;
 } IngestJob;
 
 static void ingest_job_free(void *userdata) {
@@ -327,8 +342,7 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
                 return REFUSE(v, 409, "seq_conflict", "seq %" PRId64 " was stored concurrently", c->seq);
         if (k < 0)
                 return k;
-        if (gap > 0)
-                log_notice("Device %s: %" PRId64 " report(s) missing before seq %" PRId64 ".", c->sub, gap, c->seq);
+        v->gap = gap;
         v->code = 202;
         return 0;
 }
@@ -347,14 +361,20 @@ static void log_refusal(Server *s, const IngestJob *j, size_t index, const Verdi
                    v->error, v->detail);
 }
 
+static void outcome_store_error(IngestOutcome *o, Server *s) {
+        snprintf(o->store_error, sizeof(o->store_error), "%s", store_error(s->store));
+}
+
+/* In the batch transaction: each report in its savepoint, until the first refusal. Only
+ * the store is touched (the job may run again: server_submit_ahead()). */
 static int ingest_job(Server *s, void *userdata, struct evhttp_request *req) {
         IngestJob *j = userdata;
-        _cleanup_json_ json_object *reply = NULL;
-        size_t accepted = 0, duplicates = 0;
-        int64_t last_seq = 0;
+        IngestOutcome *o = &j->outcome;
         int k;
 
-        for (size_t i = 0; i < j->n_items; i++) {
+        (void) req;
+        *o = (IngestOutcome) {};
+        for (size_t i = 0; i < j->n_items && !o->stop.code; i++) {
                 Verdict v = {};
 
                 k = server_tx_begin(s);
@@ -362,41 +382,77 @@ static int ingest_job(Server *s, void *userdata, struct evhttp_request *req) {
                         int e;
 
                         k = store_one(s, j, &j->items[i], &v);
-                        /* A write sent ahead (store_send()) fails here at the latest. */
+                        /* A write sent ahead (store_send()) fails here at the latest, or,
+                         * when the batch runs ahead, in a later wait (store_ahead_failed()). */
                         e = server_tx_end(s, k >= 0);
                         if (k >= 0 && e < 0)
                                 k = e == -EEXIST ? REFUSE(&v, 409, "seq_conflict",
                                                           "seq %" PRId64 " was stored concurrently", v.seq)
                                                  : e;
                 }
+                o->handled++;
+                j->items[i].gap = k >= 0 ? v.gap : 0;
                 if (k == -EPERM) {
-                        log_refusal(s, j, i, &v);
+                        o->stop = v;
                         if (v.flag && store_device_flag(s->store, j->peer.cn, v.error,
-                                                        (int64_t) (now_realtime() / USEC_PER_SEC)) < 0)
-                                log_warning("Cannot flag device %s: %s", j->peer.cn, store_error(s->store));
-                        return server_reply_after_commit(s, req, v.code, refusal_body(j, i, accepted + duplicates, &v));
-                }
-                if (k < 0) {
-                        log_error_errno(k, "Cannot store a report of %s: %s", j->peer.cn, store_error(s->store));
-                        return server_reply_after_commit(
-                                s, req, 503,
-                                http_error_buffer("storage_unavailable", "cannot store reports now; retry later"));
-                }
-                if (v.code == 200)
-                        duplicates++, s->stats.reports_duplicate++;
+                                                        (int64_t) (now_realtime() / USEC_PER_SEC)) < 0) {
+                                o->flag_failed = true;
+                                outcome_store_error(o, s);
+                        }
+                } else if (k < 0) {
+                        o->stop = (Verdict) { .code = 503 };
+                        o->error = k;
+                        outcome_store_error(o, s);
+                } else if (v.code == 200)
+                        o->duplicates++;
                 else
-                        accepted++, s->stats.reports_accepted++;
-                last_seq = v.seq;
+                        o->accepted++;
+                if (k >= 0)
+                        o->last_seq = v.seq;
+                if (store_ahead_failed(s->store))
+                        return -EAGAIN; /* the batch runs again: this outcome is void */
         }
-        if (j->refusal.code)
-                return server_reply_after_commit(s, req, j->refusal.code,
-                                                 refusal_body(j, j->n_items, accepted + duplicates, &j->refusal));
+        return 0;
+}
+
+/* Once the batch's outcome stands: logs, counters and the reply. */
+static void ingest_settle(Server *s, void *userdata, struct evhttp_request *req) {
+        IngestJob *j = userdata;
+        const IngestOutcome *o = &j->outcome;
+        size_t stored = o->accepted + o->duplicates;
+        _cleanup_json_ json_object *reply = NULL;
+
+        for (size_t i = 0; i < o->handled; i++)
+                if (j->items[i].gap > 0)
+                        log_notice("Device %s: %" PRId64 " report(s) missing before seq %" PRId64 ".", j->peer.cn,
+                                   j->items[i].gap, j->items[i].claims->seq);
+        s->stats.reports_accepted += o->accepted;
+        s->stats.reports_duplicate += o->duplicates;
+        if (o->stop.code == 503) {
+                log_error_errno(o->error, "Cannot store a report of %s: %s", j->peer.cn, o->store_error);
+                (void) server_reply_after_commit(
+                        s, req, 503, http_error_buffer("storage_unavailable", "cannot store reports now; retry later"));
+                return;
+        }
+        if (o->stop.code) {
+                log_refusal(s, j, o->handled - 1, &o->stop);
+                if (o->flag_failed)
+                        log_warning("Cannot flag device %s: %s", j->peer.cn, o->store_error);
+                (void) server_reply_after_commit(s, req, o->stop.code, refusal_body(j, o->handled - 1, stored, &o->stop));
+                return;
+        }
+        if (j->refusal.code) {
+                (void) server_reply_after_commit(s, req, j->refusal.code, refusal_body(j, j->n_items, stored, &j->refusal));
+                return;
+        }
         reply = json_object_new_object();
-        if (!reply || json_add_int(reply, "accepted", (int64_t) accepted) < 0 ||
-            json_add_int(reply, "duplicates", (int64_t) duplicates) < 0 ||
-            json_add_int(reply, "last_seq", last_seq) < 0)
-                return server_reply_after_commit(s, req, 503, http_error_buffer("out_of_memory", "retry later"));
-        return server_reply_after_commit(s, req, accepted > 0 ? 202 : 200, http_json_buffer(reply));
+        if (!reply || json_add_int(reply, "accepted", (int64_t) o->accepted) < 0 ||
+            json_add_int(reply, "duplicates", (int64_t) o->duplicates) < 0 ||
+            json_add_int(reply, "last_seq", o->last_seq) < 0) {
+                (void) server_reply_after_commit(s, req, 503, http_error_buffer("out_of_memory", "retry later"));
+                return;
+        }
+        (void) server_reply_after_commit(s, req, o->accepted > 0 ? 202 : 200, http_json_buffer(reply));
 }
 
 /* Worker thread: verify in order, stop at the first refusal. */
@@ -434,7 +490,7 @@ static void ingest_verified(Server *s, void *userdata) {
                 ingest_job_free(j);
                 return;
         }
-        (void) server_submit(s, j->req, ingest_job, j, ingest_job_free);
+        (void) server_submit_ahead(s, j->req, ingest_job, ingest_settle, j, ingest_job_free);
 }
 
 int route_reports(Request *r) {

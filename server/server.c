@@ -39,6 +39,7 @@ struct PendingReply {
 
 struct ServerJob {
         ServerJobFn fn;
+        ServerSettleFn settle; /* NULL: fn does everything, and its batch does not run ahead */
         void *userdata;
         void (*free)(void *userdata);
         struct evhttp_request *req;
@@ -107,36 +108,106 @@ static void send_pending(Server *s, int r) {
         }
 }
 
-/* Runs every queued job in one transaction, then hands the COMMIT to the thread. */
-static void run_batch(evutil_socket_t fd, short what, void *userdata) {
-        Server *s = userdata;
-        size_t n = s->n_jobs;
-        int r;
-
-        (void) fd, (void) what;
-        if (s->committing || n == 0)
-                return;
-        r = store_begin(s->store);
-        s->n_jobs = 0;
-        for (size_t i = 0; i < n; i++) {
-                ServerJob *j = &s->jobs[i];
-                if (r < 0 && j->req)
-                        http_send(j->req, 503,
-                                  http_error_buffer("storage_unavailable", "the database is unavailable; retry later"),
-                                  false);
-                else if (r >= 0)
-                        (void) j->fn(s, j->userdata, j->req);
-                job_done(j);
-        }
-        if (r < 0) {
-                log_error_errno(r, "Cannot start a transaction: %s", store_error(s->store));
-                return;
-        }
+static void commit_start(Server *s) {
         s->committing = true;
         pthread_mutex_lock(&s->commit_lock);
         s->commit_requested = true;
         pthread_cond_signal(&s->commit_cond);
         pthread_mutex_unlock(&s->commit_lock);
+}
+
+/* The batch s->batch runs one wait per statement: each job's store work, then the rest of
+ * it, then the COMMIT; r: whether its transaction began. */
+static void batch_run(Server *s, int r) {
+        size_t n = s->n_batch;
+
+        s->n_batch = 0;
+        if (r < 0)
+                log_error_errno(r, "Cannot start a transaction: %s", store_error(s->store));
+        for (size_t i = 0; i < n; i++) {
+                ServerJob *j = &s->batch[i];
+                if (r < 0 && j->req)
+                        http_send(j->req, 503,
+                                  http_error_buffer("storage_unavailable", "the database is unavailable; retry later"),
+                                  false);
+                else if (r >= 0) {
+                        (void) j->fn(s, j->userdata, j->req);
+                        if (j->settle)
+                                j->settle(s, j->userdata, j->req);
+                }
+                job_done(j);
+        }
+        if (r >= 0)
+                commit_start(s);
+}
+
+/* PostgreSQL, a batch of jobs that may run ahead (server_submit_ahead()): a report waits
+ * once, for its reads, its RELEASE going with the next report's reads or the COMMIT.
+ * Returns false when the batch cannot run ahead (SQLite, another kind of job in it) or a
+ * write sent ahead failed: the caller then runs it one wait per statement. */
+static bool batch_run_ahead(Server *s) {
+        for (size_t i = 0; i < s->n_batch; i++)
+                if (!s->batch[i].settle)
+                        return false;
+        if (store_run_ahead(s->store) <= 0)
+                return false;
+        for (size_t i = 0; i < s->n_batch && !store_ahead_failed(s->store); i++)
+                (void) s->batch[i].fn(s, s->batch[i].userdata, s->batch[i].req);
+        if (store_ahead_failed(s->store))
+                return false;
+        commit_start(s); /* the jobs settle once it returns (commit_finished()) */
+        return true;
+}
+
+/* A write sent ahead failed, in some job of the batch (it cannot be told which): undo the
+ * batch and begin it again. Nothing but the store was touched: jobs settle after. */
+static int batch_restart(Server *s) {
+        log_info("A write sent ahead failed (%s): running the batch's %zu job(s) again, one wait per statement.",
+                 store_error(s->store), s->n_batch);
+        if (s->store->tx_depth > 0)
+                (void) store_rollback(s->store);
+        return store_begin(s->store);
+}
+
+/* Runs every queued job in one transaction, then hands the COMMIT to the thread. */
+static void run_batch(evutil_socket_t fd, short what, void *userdata) {
+        Server *s = userdata;
+        ServerJob *jobs = s->jobs;
+        size_t alloc = s->n_jobs_alloc;
+        int r;
+
+        (void) fd, (void) what;
+        if (s->committing || s->n_jobs == 0)
+                return;
+        /* This batch's jobs apart (empty since the last COMMIT): what is submitted meanwhile
+         * makes the next one. */
+        s->jobs = s->batch, s->n_jobs_alloc = s->n_batch_alloc;
+        s->batch = jobs, s->n_batch_alloc = alloc, s->n_batch = s->n_jobs;
+        s->n_jobs = 0;
+        r = store_begin(s->store);
+        if (r >= 0 && batch_run_ahead(s))
+                return;
+        if (r >= 0 && store_ahead_failed(s->store))
+                r = batch_restart(s);
+        batch_run(s, r);
+}
+
+/* Back from the commit thread. A batch run ahead settles its jobs now, or runs again if a
+ * write sent ahead failed (the COMMIT was its first wait after it). */
+static void commit_finished(Server *s) {
+        int r = s->commit_result;
+
+        s->committing = false;
+        if (s->n_batch > 0 && r < 0 && store_ahead_failed(s->store)) {
+                batch_run(s, batch_restart(s));
+                return;
+        }
+        for (size_t i = 0; i < s->n_batch; i++) {
+                s->batch[i].settle(s, s->batch[i].userdata, s->batch[i].req);
+                job_done(&s->batch[i]);
+        }
+        s->n_batch = 0;
+        send_pending(s, r);
 }
 
 static void commit_done(evutil_socket_t fd, short what, void *userdata) {
@@ -146,13 +217,12 @@ static void commit_done(evutil_socket_t fd, short what, void *userdata) {
         (void) what;
         if (read(fd, &n, sizeof(n)) != sizeof(n) || !s->committing)
                 return;
-        s->committing = false;
-        send_pending(s, s->commit_result);
+        commit_finished(s);
         /* What queued up during the fsync is the next batch. */
         run_batch(-1, 0, s);
 }
 
-int server_submit(Server *s, struct evhttp_request *req, ServerJobFn fn, void *userdata,
+static int submit(Server *s, struct evhttp_request *req, ServerJobFn fn, ServerSettleFn settle, void *userdata,
                   void (*free_fn)(void *userdata)) {
         if (s->n_jobs == s->n_jobs_alloc) {
                 size_t n = MAX(s->n_jobs_alloc * 2, (size_t) 64);
@@ -167,10 +237,20 @@ int server_submit(Server *s, struct evhttp_request *req, ServerJobFn fn, void *u
                 s->jobs = j;
                 s->n_jobs_alloc = n;
         }
-        s->jobs[s->n_jobs++] = (ServerJob) { fn, userdata, free_fn, req };
+        s->jobs[s->n_jobs++] = (ServerJob) { fn, settle, userdata, free_fn, req };
         if (!s->committing)
                 event_active(s->batch_event, EV_TIMEOUT, 0);
         return 0;
+}
+
+int server_submit(Server *s, struct evhttp_request *req, ServerJobFn fn, void *userdata,
+                  void (*free_fn)(void *userdata)) {
+        return submit(s, req, fn, NULL, userdata, free_fn);
+}
+
+int server_submit_ahead(Server *s, struct evhttp_request *req, ServerJobFn fn, ServerSettleFn settle,
+                        void *userdata, void (*free_fn)(void *userdata)) {
+        return submit(s, req, fn, settle, userdata, free_fn);
 }
 
 int server_tx_begin(Server *s) {
@@ -315,10 +395,8 @@ static void workers_stop(Server *s) {
 static void flush_sync(Server *s) {
         while (s->committing) {
                 uint64_t n;
-                if (read(s->commit_efd, &n, sizeof(n)) == sizeof(n)) {
-                        s->committing = false;
-                        send_pending(s, s->commit_result);
-                }
+                if (read(s->commit_efd, &n, sizeof(n)) == sizeof(n))
+                        commit_finished(s);
         }
         if (s->n_jobs > 0) {
                 run_batch(-1, 0, s);
@@ -537,6 +615,9 @@ Server *server_free(Server *s) {
         for (size_t i = 0; i < s->n_jobs; i++)
                 job_done(&s->jobs[i]);
         free(s->jobs);
+        for (size_t i = 0; i < s->n_batch; i++)
+                job_done(&s->batch[i]);
+        free(s->batch);
         retention_stop(s);
         if (s->stop_timer)
                 event_free(s->stop_timer);

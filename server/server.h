@@ -33,6 +33,8 @@ typedef void (*OffloadDoneFn)(Server *s, void *userdata);     /* back on the loo
  * (use server_tx_begin/end around each unit that may fail, and queue the reply with
  * server_reply_after_commit()). */
 typedef int (*ServerJobFn)(Server *s, void *userdata, struct evhttp_request *req);
+/* What a job that may run ahead does once its store work stands (server_submit_ahead()). */
+typedef void (*ServerSettleFn)(Server *s, void *userdata, struct evhttp_request *req);
 
 typedef struct ServerStats {
         uint64_t requests;
@@ -67,6 +69,8 @@ struct Server {
          * in flight; the commit thread. */
         ServerJob *jobs;
         size_t n_jobs, n_jobs_alloc;
+        ServerJob *batch; /* the jobs of the batch run ahead that is committing */
+        size_t n_batch, n_batch_alloc;
         PendingReply *pending;
         size_t n_pending, n_pending_alloc;
         bool committing;
@@ -114,6 +118,13 @@ int server_offload(Server *s, OffloadWorkFn work, OffloadDoneFn done, void *user
  * server_tx_end(ok) releases or rolls it back. */
 int server_submit(Server *s, struct evhttp_request *req, ServerJobFn fn, void *userdata,
                   void (*free_fn)(void *userdata));
+/* A job whose store work may run ahead (store_run_ahead(): PostgreSQL, when every job of
+ * the batch is one): fn does the store work and keeps what it decided in userdata;
+ * settle does the rest (replies, counters, logs), once for what stands: after the batch's
+ * COMMIT when the batch ran ahead, right after fn otherwise. If a write sent ahead failed,
+ * the batch is rolled back and every fn runs again, not ahead: fn must start over. */
+int server_submit_ahead(Server *s, struct evhttp_request *req, ServerJobFn fn, ServerSettleFn settle,
+                        void *userdata, void (*free_fn)(void *userdata));
 int server_tx_begin(Server *s);
 int server_tx_end(Server *s, bool ok);
 /* From a job: the reply, sent once the batch is durably committed (503 if it fails). */

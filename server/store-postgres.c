@@ -8,7 +8,8 @@
  * all, and reads every result in order: one round trip instead of one each. The first
  * failure is returned; the server skips the rest up to the Sync (PGRES_PIPELINE_ABORTED)
  * and the transaction is failed until the caller's ROLLBACK TO SAVEPOINT, exactly as if
- * the statements had run one by one. */
+ * the statements had run one by one — unless a RELEASE was among them (store_run_ahead()),
+ * whose failure store_ahead_settled() records for the caller. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -171,7 +172,7 @@ static int pg_pipeline_send(PgStore *p, unsigned id, const char *sql, const Stor
 /* Sends the Sync, reads every queued result (each one's rows go to its PgPending) and
  * leaves pipeline mode. Returns the first failure, else the last statement's rows.
  * send_error: a failure while queueing, which wins. */
-static int pg_pipeline_finish(PgStore *p, int send_error) {
+static int pg_pipeline_read(PgStore *p, int send_error) {
         unsigned n = p->queued;
         int r = send_error < 0 ? send_error : 0;
         PGresult *res;
@@ -201,6 +202,13 @@ static int pg_pipeline_finish(PgStore *p, int send_error) {
         PQclear(res);
         if (!PQexitPipelineMode(p->conn) && r >= 0)
                 r = pg_result_errno(p, NULL);
+        return r;
+}
+
+static int pg_pipeline_finish(PgStore *p, int send_error) {
+        int r = pg_pipeline_read(p, send_error);
+
+        store_ahead_settled(&p->head, r);
         return r;
 }
 

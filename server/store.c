@@ -339,18 +339,38 @@ int store_begin(Store *s) {
          * fails with SQLITE_BUSY if another process wrote in between). */
         const char *begin = streq(s->backend->scheme, "sqlite") ? "BEGIN IMMEDIATE" : "BEGIN";
         /* The savepoint travels with the unit's first statement (store_send()). */
-        int r = s->tx_depth == 0 ? s->backend->exec(s, begin)
-                                 : store_send(s, STORE_UNPREPARED, "SAVEPOINT sp", NULL, 0);
+        int r;
+
+        if (s->tx_depth == 0)
+                s->ahead_failed = false;
+        r = s->tx_depth == 0 ? s->backend->exec(s, begin) : store_send(s, STORE_UNPREPARED, "SAVEPOINT sp", NULL, 0);
         if (r >= 0)
                 s->tx_depth++;
         return r;
+}
+
+int store_run_ahead(Store *s) {
+        if (!s->backend->send || s->tx_depth != 1)
+                return 0;
+        s->ahead = true;
+        return 1;
+}
+
+/* The end of a transaction ends running ahead. */
+static void tx_end(Store *s) {
+        if (--s->tx_depth == 0)
+                s->ahead = false;
 }
 
 int store_commit(Store *s) {
         int r;
         if (s->tx_depth == 0)
                 return -EINVAL;
-        r = s->backend->exec(s, s->tx_depth == 1 ? "COMMIT" : "RELEASE sp");
+        if (s->ahead && s->tx_depth > 1) {
+                r = store_send(s, STORE_UNPREPARED, "RELEASE sp", NULL, 0);
+                s->released_ahead = r >= 0;
+        } else
+                r = s->backend->exec(s, s->tx_depth == 1 ? "COMMIT" : "RELEASE sp");
         if (r < 0) {
                 /* A statement sent before RELEASE failed (store_send()): undo just this unit. */
                 if (s->tx_depth > 1) {
@@ -359,7 +379,7 @@ int store_commit(Store *s) {
                 }
                 (void) s->backend->exec(s, "ROLLBACK");
         }
-        s->tx_depth--;
+        tx_end(s);
         return r;
 }
 
@@ -369,7 +389,7 @@ int store_rollback(Store *s) {
                 return -EINVAL;
         /* ROLLBACK TO keeps the savepoint open: release it too. */
         r = s->backend->exec(s, s->tx_depth == 1 ? "ROLLBACK" : "ROLLBACK TO sp; RELEASE sp");
-        s->tx_depth--;
+        tx_end(s);
         return r;
 }
 

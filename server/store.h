@@ -88,6 +88,9 @@ struct Store {
         uint64_t statements; /* calls to exec, query and send: the benchmarks' statements
                               * per report (docs/performance.md) */
         uint64_t round_trips; /* PostgreSQL: waits for the server's answer (0 on SQLite) */
+        bool ahead;           /* store_run_ahead(): savepoints end without waiting */
+        bool released_ahead;  /* a RELEASE sent ahead, its answer not read yet */
+        bool ahead_failed;    /* a wait failed meanwhile (store_ahead_failed()) */
 };
 
 /* For the backends, at each exec or query. */
@@ -98,6 +101,14 @@ static inline void store_count_statement(Store *s) {
 /* PostgreSQL, at each wait for the server. */
 static inline void store_count_round_trip(Store *s) {
         __atomic_add_fetch(&s->round_trips, 1, __ATOMIC_RELAXED);
+}
+
+/* PostgreSQL, once the answers of what was sent ahead are read (r: their first failure):
+ * a failure with a RELEASE sent ahead among them may be an earlier unit's. */
+static inline void store_ahead_settled(Store *s, int r) {
+        if (s->released_ahead && r < 0)
+                s->ahead_failed = true;
+        s->released_ahead = false;
 }
 
 extern const StoreBackend store_backend_sqlite;
@@ -178,6 +189,20 @@ static inline void store_freep(Store **s) {
 int store_begin(Store *s);
 int store_commit(Store *s);
 int store_rollback(Store *s);
+
+/* Until the transaction ends, store_commit() of a savepoint does not wait for its
+ * RELEASE: it goes with the next statement (the next unit's SAVEPOINT and reads, or the
+ * COMMIT), so a unit costs one wait instead of two. A write that fails is then seen in a
+ * later unit's wait, or by the COMMIT, and cannot be told apart from that unit's own
+ * failure: store_ahead_failed() says so, and the caller must roll the whole transaction
+ * back and run it again without running ahead. Returns 1, or 0 when the backend sends
+ * nothing ahead (SQLite: every statement runs at once, so nothing changes). */
+int store_run_ahead(Store *s);
+/* Whether, in this transaction or the one that ended last, a wait failed while a RELEASE
+ * sent ahead was unanswered. */
+static inline bool store_ahead_failed(Store *s) {
+        return s->ahead_failed;
+}
 
 /* ---- meta (policy) ---- */
 int store_meta_get(Store *s, const char *key, char **ret);
