@@ -53,48 +53,61 @@ int base64url_encode(const void *data, size_t size, char **ret, size_t *ret_len)
         return 0;
 }
 
-static int b64url_value(char c) {
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        if (c == '-')
-                return 62;
-        if (c == '_')
-                return 63;
-        return -1;
-}
+/* 1 + the 6-bit value of each base64url character, 0 for every other byte: less one, an
+ * invalid character wraps to all bits set. */
+static const uint8_t b64url_values[256] = {
+        ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,  ['H'] = 8,
+        ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+        ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+        ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+        ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+        ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+        ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+        ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
+};
 
 int base64url_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_t *ret_size) {
+        const uint8_t *in = (const uint8_t *) s;
         _cleanup_free_ uint8_t *out = NULL;
-        size_t n, o = 0;
+        size_t n, o = 0, i = 0, tail = len % 4;
         uint32_t acc = 0;
-        int bits = 0;
 
-        if (len % 4 == 1) /* 6 bits cannot make a byte */
+        if (tail == 1) /* 6 bits cannot make a byte */
                 return -EINVAL;
-        n = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+        n = len / 4 * 3 + (tail ? tail - 1 : 0);
         if (n > max)
                 return -EFBIG;
         out = malloc(n + 1);
         if (!out)
                 return -ENOMEM;
-        for (size_t i = 0; i < len; i++) {
-                int v = b64url_value(s[i]);
-                if (v < 0)
+        /* Four characters make three bytes. */
+        for (; i + 4 <= len; i += 4) {
+                uint32_t a = b64url_values[in[i]] - 1U, b = b64url_values[in[i + 1]] - 1U,
+                         c = b64url_values[in[i + 2]] - 1U, d = b64url_values[in[i + 3]] - 1U;
+                if ((a | b | c | d) & ~UINT32_C(63))
                         return -EINVAL;
-                acc = (acc << 6 | (uint32_t) v) & 0xffffff;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        out[o++] = (uint8_t) (acc >> bits);
-                }
+                acc = a << 18 | b << 12 | c << 6 | d;
+                out[o++] = (uint8_t) (acc >> 16);
+                out[o++] = (uint8_t) (acc >> 8);
+                out[o++] = (uint8_t) acc;
         }
-        /* Unused trailing bits must be zero: one encoding per byte string. */
-        if (bits > 0 && (acc & ((1U << bits) - 1)) != 0)
-                return -EINVAL;
+        if (tail) {
+                unsigned bits = (unsigned) tail * 6 - 8 * ((unsigned) tail - 1);
+                acc = 0;
+                for (; i < len; i++) {
+                        uint32_t v = b64url_values[in[i]] - 1U;
+                        if (v & ~UINT32_C(63))
+                                return -EINVAL;
+                        acc = acc << 6 | v;
+                }
+                /* Unused trailing bits must be zero: one encoding per byte string. */
+                if (acc & ((1U << bits) - 1))
+                        return -EINVAL;
+                acc >>= bits;
+                if (tail == 3)
+                        out[o++] = (uint8_t) (acc >> 8);
+                out[o++] = (uint8_t) acc;
+        }
         out[o] = 0;
         *ret = TAKE_PTR(out);
         *ret_size = o;
@@ -395,8 +408,7 @@ int jws_verifier_new(EVP_PKEY *pub, EVP_PKEY_CTX **ret, char **ret_error) {
 
 int jws_verify_with(const Jws *jws, EVP_PKEY_CTX *verifier, char **ret_error) {
         _cleanup_free_ uint8_t *der = NULL;
-        uint8_t digest[32];
-        unsigned n = 0;
+        uint8_t digest[SHA256_SIZE];
         size_t der_size;
         int r;
 
@@ -405,11 +417,8 @@ int jws_verify_with(const Jws *jws, EVP_PKEY_CTX *verifier, char **ret_error) {
                 return r;
         if (r < 0)
                 return parse_error(ret_error, "signature does not match (R or S is zero)");
-        if (EVP_Digest(jws->signing_input, jws->signing_input_size, digest, &n, EVP_sha256(), NULL) != 1 ||
-            n != sizeof(digest)) {
-                ERR_clear_error();
-                return -EIO;
-        }
+        if ((r = sha256_digest(jws->signing_input, jws->signing_input_size, digest)) < 0)
+                return r;
         r = EVP_PKEY_verify(verifier, der, der_size, digest, sizeof(digest));
         ERR_clear_error();
         if (r != 1)

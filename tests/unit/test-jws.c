@@ -139,7 +139,30 @@ static void test_base64url(void **state) {
         assert_int_equal(base64url_decode("Z", 1, 16, &d, &n), -EINVAL);
         assert_int_equal(base64url_decode("Zm 9v", 5, 16, &d, &n), -EINVAL);
         assert_int_equal(base64url_decode("Zm9vYmFy", 8, 5, &d, &n), -EFBIG);
+        assert_int_equal(base64url_decode("Zm9", 3, 16, &d, &n), -EINVAL);     /* non-zero bits, 3-char tail */
+        assert_int_equal(base64url_decode("Zm9vYmF=", 8, 16, &d, &n), -EINVAL); /* last of a quad */
+        assert_int_equal(base64url_decode("Zm9vYm\xff", 7, 16, &d, &n), -EINVAL); /* in the tail */
+        assert_int_equal(base64url_decode("Zm\0v", 4, 16, &d, &n), -EINVAL);
         assert_null(d);
+}
+
+/* Every byte value, every length's tail: decode(encode(x)) == x. */
+static void test_base64url_round_trip(void **state) {
+        uint8_t in[300];
+        (void) state;
+
+        for (size_t i = 0; i < sizeof(in); i++)
+                in[i] = (uint8_t) (i * 7 + 3);
+        for (size_t len = 0; len <= sizeof(in); len++) {
+                _cleanup_free_ char *e = NULL;
+                _cleanup_free_ uint8_t *d = NULL;
+                size_t n, m;
+                assert_int_equal(base64url_encode(in, len, &e, &n), 0);
+                assert_int_equal(base64url_decode(e, n, sizeof(in), &d, &m), 0);
+                assert_int_equal(m, len);
+                assert_memory_equal(d, in, len);
+                assert_int_equal(d[m], 0);
+        }
 }
 
 static void test_der_raw(void **state) {
@@ -249,6 +272,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rfc7515_a3),   cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_sign_refuses), cmocka_unit_test(test_base64url),
+                cmocka_unit_test(test_base64url_round_trip),
                 cmocka_unit_test(test_der_raw),      cmocka_unit_test(test_parse_refuses),
                 cmocka_unit_test(test_verifier_reused),
         };
