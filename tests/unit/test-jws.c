@@ -192,6 +192,11 @@ static void test_der_raw(void **state) {
         assert_int_equal(ecdsa_sig_raw_to_der(raw, &der, &n), -EINVAL); /* r = s = 0 */
 }
 
+#define KID_TAIL "123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define KID "0" KID_TAIL
+#define KID2 "f" KID_TAIL
+#define KID_UPPER "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"
+
 static void expect_parse_error(const char *header_json, const char *message) {
         _cleanup_free_ char *h = NULL, *s = NULL, *err = NULL;
         _cleanup_(jws_freep) Jws *jws = NULL;
@@ -234,6 +239,36 @@ static void test_parse_refuses(void **state) {
         assert_null(jws);
 }
 
+static void expect_header(const char *header_json, const char *want_kid) {
+        _cleanup_free_ char *h = NULL, *s = NULL, *err = NULL;
+        _cleanup_(jws_freep) Jws *jws = NULL;
+
+        assert_int_equal(base64url_encode(header_json, strlen(header_json), &h, NULL), 0);
+        assert_true(asprintf(&s, "%s.e30.%s", h,
+                             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") > 0);
+        assert_int_equal(jws_parse(s, strlen(s), &jws, &err), 0);
+        assert_string_equal(jws->kid, want_kid);
+        assert_string_equal(jws->typ, JWS_TYP_REPORT);
+}
+
+/* The signer's exact header is read without a JSON tree; every other spelling of it goes
+ * through the JSON parser: the same outcome either way, the same refusals. */
+static void test_parse_signer_header(void **state) {
+        (void) state;
+
+        expect_header("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"" KID "\"}", KID);
+        expect_header("{\"kid\":\"" KID "\",\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\"}", KID);
+        expect_header("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"" KID "\"} ", KID);
+        expect_header("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"\\u0030" KID_TAIL "\"}", KID);
+        /* Duplicate members: the JSON parser keeps the last one, as before. */
+        expect_header("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"" KID "\",\"kid\":\"" KID2 "\"}", KID2);
+        /* The signer's form with a kid that is not lower-case hex: refused as before. */
+        expect_parse_error("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"" KID_UPPER "\"}",
+                           "JWS header: kid \"" KID_UPPER "\" is not 64 lower-case hex digits");
+        expect_parse_error("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"" KID "\"}}",
+                           "JWS header: malformed JSON at byte 113: expected the end of the document");
+}
+
 /* One verifier, made once, checks many reports of its key and refuses the others'. */
 static void test_verifier_reused(void **state) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = new_key("P-256"), *other = new_key("P-256"),
@@ -272,7 +307,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rfc7515_a3),   cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_sign_refuses), cmocka_unit_test(test_base64url),
-                cmocka_unit_test(test_base64url_round_trip),
+                cmocka_unit_test(test_base64url_round_trip), cmocka_unit_test(test_parse_signer_header),
                 cmocka_unit_test(test_der_raw),      cmocka_unit_test(test_parse_refuses),
                 cmocka_unit_test(test_verifier_reused),
         };
