@@ -12,7 +12,7 @@ static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 static EVP_MD *sha256_md;
 
 /* EVP_sha256() makes OpenSSL 3 look the implementation up again at every digest (a
- * method-store search under a lock, ~2 k instructions: a report hashes three times). */
+ * method-store search under a lock, ~2 k instructions: an ingested report hashes four times). */
 static void sha256_fetch(void) {
         sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }

@@ -26,7 +26,7 @@ static void tokener_key_make(void) {
 }
 
 /* One tokener per thread, reset between documents: a new one costs ~6 k instructions
- * (its parse stack zeroed, its buffer allocated), a report's ingest parses two. */
+ * (its parse stack zeroed, its buffer allocated), as much as parsing a small document. */
 static struct json_tokener *thread_tokener(void) {
         struct json_tokener *tok;
 
