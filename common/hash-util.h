@@ -5,7 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SHA256_SIZE 32
 #define SHA256_HEX_SIZE 65 /* 64 hex digits and NUL */
+
+/* SHA-256 of data. Returns 0 or -EIO. */
+int sha256_digest(const void *data, size_t size, uint8_t ret[static SHA256_SIZE]);
 
 /* Lower-case hex SHA-256 of data. Returns 0 or -EIO. */
 int sha256_hex(const void *data, size_t size, char ret[static SHA256_HEX_SIZE]);

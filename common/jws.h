@@ -51,7 +51,6 @@ int jws_sign(EVP_PKEY *key, const char *kid, const char *typ, const char *payloa
              char **ret_jws);
 
 typedef struct Jws {
-        json_object *header;    /* the decoded protected header */
         char kid[JWS_KID_SIZE]; /* "" when absent (JWS_PARSE_ANY_HEADER only) */
         char *typ;              /* NULL when absent (JWS_PARSE_ANY_HEADER only) */
         uint8_t *payload;       /* decoded, NUL-terminated (not counted in payload_size) */

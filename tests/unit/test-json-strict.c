@@ -68,6 +68,12 @@ static void test_json_parse_uses_it(void **state) {
         assert_string_equal(err, "malformed JSON at byte 7: expected a member name in double quotes");
         /* json-c still refuses what is not UTF-8 */
         assert_int_equal(json_parse("\"\xc3\"", 3, &j, NULL), -EBADMSG);
+        /* The thread's tokener, reused, starts afresh after a refusal and keeps refusing. */
+        json_object_put(j);
+        j = NULL;
+        assert_int_equal(json_parse(text, strlen(text), &j, NULL), 0);
+        assert_string_equal(json_object_get_string(json_object_object_get(j, "titre")), "Chiffrement du disque");
+        assert_int_equal(json_parse("[\"\xff\"]", 5, &j, NULL), -EBADMSG);
 }
 
 int main(void) {

@@ -139,7 +139,30 @@ static void test_base64url(void **state) {
         assert_int_equal(base64url_decode("Z", 1, 16, &d, &n), -EINVAL);
         assert_int_equal(base64url_decode("Zm 9v", 5, 16, &d, &n), -EINVAL);
         assert_int_equal(base64url_decode("Zm9vYmFy", 8, 5, &d, &n), -EFBIG);
+        assert_int_equal(base64url_decode("Zm9", 3, 16, &d, &n), -EINVAL);     /* non-zero bits, 3-char tail */
+        assert_int_equal(base64url_decode("Zm9vYmF=", 8, 16, &d, &n), -EINVAL); /* last of a quad */
+        assert_int_equal(base64url_decode("Zm9vYm\xff", 7, 16, &d, &n), -EINVAL); /* in the tail */
+        assert_int_equal(base64url_decode("Zm\0v", 4, 16, &d, &n), -EINVAL);
         assert_null(d);
+}
+
+/* Every byte value, every length's tail: decode(encode(x)) == x. */
+static void test_base64url_round_trip(void **state) {
+        uint8_t in[300];
+        (void) state;
+
+        for (size_t i = 0; i < sizeof(in); i++)
+                in[i] = (uint8_t) (i * 7 + 3);
+        for (size_t len = 0; len <= sizeof(in); len++) {
+                _cleanup_free_ char *e = NULL;
+                _cleanup_free_ uint8_t *d = NULL;
+                size_t n, m;
+                assert_int_equal(base64url_encode(in, len, &e, &n), 0);
+                assert_int_equal(base64url_decode(e, n, sizeof(in), &d, &m), 0);
+                assert_int_equal(m, len);
+                assert_memory_equal(d, in, len);
+                assert_int_equal(d[m], 0);
+        }
 }
 
 static void test_der_raw(void **state) {
@@ -168,6 +191,11 @@ static void test_der_raw(void **state) {
         der = NULL;
         assert_int_equal(ecdsa_sig_raw_to_der(raw, &der, &n), -EINVAL); /* r = s = 0 */
 }
+
+#define KID_TAIL "123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define KID "0" KID_TAIL
+#define KID2 "f" KID_TAIL
+#define KID_UPPER "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static void expect_parse_error(const char *header_json, const char *message) {
         _cleanup_free_ char *h = NULL, *s = NULL, *err = NULL;
@@ -211,6 +239,36 @@ static void test_parse_refuses(void **state) {
         assert_null(jws);
 }
 
+static void expect_header(const char *header_json, const char *want_kid) {
+        _cleanup_free_ char *h = NULL, *s = NULL, *err = NULL;
+        _cleanup_(jws_freep) Jws *jws = NULL;
+
+        assert_int_equal(base64url_encode(header_json, strlen(header_json), &h, NULL), 0);
+        assert_true(asprintf(&s, "%s.e30.%s", h,
+                             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") > 0);
+        assert_int_equal(jws_parse(s, strlen(s), &jws, &err), 0);
+        assert_string_equal(jws->kid, want_kid);
+        assert_string_equal(jws->typ, JWS_TYP_REPORT);
+}
+
+/* The signer's exact header is read without a JSON tree; every other spelling of it goes
+ * through the JSON parser: the same outcome either way, the same refusals. */
+static void test_parse_signer_header(void **state) {
+        (void) state;
+
+        expect_header("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"" KID "\"}", KID);
+        expect_header("{\"kid\":\"" KID "\",\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\"}", KID);
+        expect_header("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"" KID "\"} ", KID);
+        expect_header("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"\\u0030" KID_TAIL "\"}", KID);
+        /* Duplicate members: the JSON parser keeps the last one, as before. */
+        expect_header("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"" KID "\",\"kid\":\"" KID2 "\"}", KID2);
+        /* The signer's form with a kid that is not lower-case hex: refused as before. */
+        expect_parse_error("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"" KID_UPPER "\"}",
+                           "JWS header: kid \"" KID_UPPER "\" is not 64 lower-case hex digits");
+        expect_parse_error("{\"alg\":\"ES256\",\"typ\":\"vigie-report+jwt\",\"kid\":\"" KID "\"}}",
+                           "JWS header: malformed JSON at byte 113: expected the end of the document");
+}
+
 /* One verifier, made once, checks many reports of its key and refuses the others'. */
 static void test_verifier_reused(void **state) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = new_key("P-256"), *other = new_key("P-256"),
@@ -249,6 +307,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rfc7515_a3),   cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_sign_refuses), cmocka_unit_test(test_base64url),
+                cmocka_unit_test(test_base64url_round_trip), cmocka_unit_test(test_parse_signer_header),
                 cmocka_unit_test(test_der_raw),      cmocka_unit_test(test_parse_refuses),
                 cmocka_unit_test(test_verifier_reused),
         };
