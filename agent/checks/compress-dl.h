@@ -3,8 +3,9 @@
 
 /* liblzma, liblz4 and libzstd, each loaded when a list or metadata file compressed with it
  * is first read (apt-lists.c's reader: apt's .xz and .lz4 lists, dnf's .xz and .zst
- * metadata) rather than linked: apt keeps its lists uncompressed by default and the
- * digests (apt-index-cache.h) spare most runs the reading, while a linked library is
+ * metadata) rather than linked: apt keeps its lists uncompressed unless configured to
+ * (Acquire::GzipIndexes), and the kept result (apt-result-cache.h) and the digests
+ * (apt-index-cache.h) spare most runs the reading, while a linked library is
  * mapped and relocated at every start of `vigie`, the per-cycle child. zlib stays linked:
  * every report is gzipped. Members are named as the functions. */
 
