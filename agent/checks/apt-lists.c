@@ -7,14 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <lz4frame.h>
-#include <zstd.h>
-#include <lzma.h>
 #include <zlib.h>
 
 #include "apt-lists.h"
 #include "apt-sources.h"
 #include "cleanup.h"
+#include "compress-dl.h"
 #include "deb822.h"
 #include "fs-util.h"
 #include "json-util.h"
@@ -311,10 +309,16 @@ struct AptIndexReader {
         bool x_init;
         LZ4F_dctx *l;
         ZSTD_DCtx *zs;
+        /* The library of the compression, when not zlib (compress-dl.h). */
+        const XzApi *xz;
+        const Lz4Api *lz4;
+        const ZstdApi *zstd;
 };
 
-int apt_index_reader_new(int fd, AptCompression c, AptIndexReader **ret) {
+int apt_index_reader_new(int fd, AptCompression c, AptIndexReader **ret, const char **ret_error) {
         _cleanup_(apt_index_reader_freep) AptIndexReader *r = calloc(1, sizeof(AptIndexReader));
+        int k;
+
         if (!r)
                 return -ENOMEM;
         r->fd = -EBADF;
@@ -332,17 +336,26 @@ int apt_index_reader_new(int fd, AptCompression c, AptIndexReader **ret) {
                 r->z_init = true;
                 break;
         case APT_COMPRESSION_XZ:
+                k = xz_api_load(&r->xz, ret_error);
+                if (k < 0)
+                        return k;
                 r->x = (lzma_stream) LZMA_STREAM_INIT;
-                if (lzma_stream_decoder(&r->x, 256u << 20, LZMA_CONCATENATED) != LZMA_OK)
+                if (r->xz->lzma_stream_decoder(&r->x, 256u << 20, LZMA_CONCATENATED) != LZMA_OK)
                         return -ENOMEM;
                 r->x_init = true;
                 break;
         case APT_COMPRESSION_LZ4:
-                if (LZ4F_isError(LZ4F_createDecompressionContext(&r->l, LZ4F_VERSION)))
+                k = lz4_api_load(&r->lz4, ret_error);
+                if (k < 0)
+                        return k;
+                if (r->lz4->LZ4F_isError(r->lz4->LZ4F_createDecompressionContext(&r->l, LZ4F_VERSION)))
                         return -ENOMEM;
                 break;
         case APT_COMPRESSION_ZST:
-                r->zs = ZSTD_createDCtx();
+                k = zstd_api_load(&r->zstd, ret_error);
+                if (k < 0)
+                        return k;
+                r->zs = r->zstd->ZSTD_createDCtx();
                 if (!r->zs)
                         return -ENOMEM;
                 break;
@@ -360,10 +373,11 @@ AptIndexReader *apt_index_reader_free(AptIndexReader *r) {
         if (r->z_init)
                 inflateEnd(&r->z);
         if (r->x_init)
-                lzma_end(&r->x);
+                r->xz->lzma_end(&r->x);
         if (r->l)
-                LZ4F_freeDecompressionContext(r->l);
-        ZSTD_freeDCtx(r->zs);
+                r->lz4->LZ4F_freeDecompressionContext(r->l);
+        if (r->zs)
+                r->zstd->ZSTD_freeDCtx(r->zs);
         if (r->fd >= 0)
                 close(r->fd);
         free(r->in);
@@ -425,7 +439,7 @@ static ssize_t read_some(AptIndexReader *r, uint8_t *buf, size_t size) {
                         r->x.avail_in = r->in_len - r->in_pos;
                         r->x.next_out = buf;
                         r->x.avail_out = size;
-                        lzma_ret x = lzma_code(&r->x, r->eof ? LZMA_FINISH : LZMA_RUN);
+                        lzma_ret x = r->xz->lzma_code(&r->x, r->eof ? LZMA_FINISH : LZMA_RUN);
                         r->in_pos = r->in_len - r->x.avail_in;
                         produced = (size_t) (r->x.next_out - buf);
                         if (x == LZMA_STREAM_END)
@@ -438,8 +452,8 @@ static ssize_t read_some(AptIndexReader *r, uint8_t *buf, size_t size) {
                 }
                 case APT_COMPRESSION_LZ4: {
                         size_t dst = size, src = r->in_len - r->in_pos;
-                        size_t hint = LZ4F_decompress(r->l, buf, &dst, r->in + r->in_pos, &src, NULL);
-                        if (LZ4F_isError(hint))
+                        size_t hint = r->lz4->LZ4F_decompress(r->l, buf, &dst, r->in + r->in_pos, &src, NULL);
+                        if (r->lz4->LZ4F_isError(hint))
                                 return -EBADMSG;
                         r->in_pos += src;
                         produced = dst;
@@ -454,8 +468,8 @@ static ssize_t read_some(AptIndexReader *r, uint8_t *buf, size_t size) {
                 case APT_COMPRESSION_ZST: {
                         ZSTD_inBuffer in = { r->in, r->in_len, r->in_pos };
                         ZSTD_outBuffer out = { buf, size, 0 };
-                        size_t hint = ZSTD_decompressStream(r->zs, &out, &in);
-                        if (ZSTD_isError(hint))
+                        size_t hint = r->zstd->ZSTD_decompressStream(r->zs, &out, &in);
+                        if (r->zstd->ZSTD_isError(hint))
                                 return -EBADMSG;
                         r->in_pos = in.pos;
                         produced = out.pos;

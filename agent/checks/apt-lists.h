@@ -60,9 +60,11 @@ typedef struct AptSources AptSources;
  * files, 0 when none. An unreadable Release file is an error naming the file. */
 int apt_lists_enumerate(int dir_fd, const AptSources *sources, AptFile **ret, size_t *ret_n, usec_t *ret_newest, char **ret_error);
 
-/* Stream of decompressed bytes of one index file. */
+/* Stream of decompressed bytes of one index file: takes fd on success. Returns 0, -ENOMEM,
+ * or -ELIBACC when the library of the compression cannot be loaded, with *ret_error (when
+ * not NULL) saying which and the package to install (compress-dl.h). */
 typedef struct AptIndexReader AptIndexReader;
-int apt_index_reader_new(int fd, AptCompression c, AptIndexReader **ret);
+int apt_index_reader_new(int fd, AptCompression c, AptIndexReader **ret, const char **ret_error);
 AptIndexReader *apt_index_reader_free(AptIndexReader *r);
 static inline void apt_index_reader_freep(AptIndexReader **r) {
         apt_index_reader_free(*r);

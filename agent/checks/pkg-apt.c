@@ -132,7 +132,7 @@ static void prune_digests(int lists_fd, const char *cache_dir) {
 static int scan_list(AptCache *cache, int lists_fd, uint32_t file_index, const AptDigests *dg, char **ret_error) {
         _cleanup_(apt_index_reader_freep) AptIndexReader *reader = NULL;
         _cleanup_(apt_index_cache_writer_done) AptIndexCacheWriter writer = {}, installed = {};
-        const char *name = cache->files[file_index].name;
+        const char *name = cache->files[file_index].name, *lib_error;
         Scan scan = { cache, file_index, NULL, NULL };
         AptIndexKey key;
         struct stat st;
@@ -163,7 +163,9 @@ static int scan_list(AptCache *cache, int lists_fd, uint32_t file_index, const A
                 scan.writer = &writer;
         }
         (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        r = apt_index_reader_new(fd, cache->files[file_index].compression, &reader);
+        r = apt_index_reader_new(fd, cache->files[file_index].compression, &reader, &lib_error);
+        if (r == -ELIBACC)
+                return error_set(ret_error, r, "\"%s\": %s", name, lib_error);
         if (r < 0)
                 return r;
         TAKE_FD(fd); /* the reader's now */

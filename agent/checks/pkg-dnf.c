@@ -563,11 +563,12 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
         _cleanup_(apt_index_cache_writer_done) AptIndexCacheWriter writer = {};
         _cleanup_(repo_xml_freep) RepoXml *x = NULL;
         _cleanup_free_ char *buf = NULL, *err = NULL;
-        const char *base;
+        _cleanup_close_ int fd = -EBADF;
+        const char *base, *lib_error;
         AptIndexKey key;
         struct stat st;
         ssize_t n;
-        int k, fd;
+        int k;
 
         /* The href is relative to the repository ("repodata/…"); nothing outside. */
         if (!valid_href(href))
@@ -576,11 +577,6 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
         fd = openat(repo_fd, href, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0)
                 return error_set(ret_error, -errno, "cannot open \"%s\": %m", href);
-        k = apt_index_reader_new(fd, compression_of(href), &reader);
-        if (k < 0) {
-                close(fd);
-                return k;
-        }
         /* The digest is named after the repository id, which dnf restricts to these
          * characters: no path in it. */
         bool id_ok = s->repo->id[0] != '.' &&
@@ -597,10 +593,15 @@ static int scan_file(int repo_fd, const char *href, RepoXmlKind kind, RepoScan *
         }
         if (!(buf = malloc(READ_CHUNK)))
                 return -ENOMEM;
+        /* After the digest: a run that reads it loads no decompression library either. */
+        (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        k = apt_index_reader_new(fd, compression_of(href), &reader, &lib_error);
+        if (k < 0)
+                return k == -ELIBACC ? error_set(ret_error, k, "\"%s\": %s", href, lib_error) : k;
+        TAKE_FD(fd); /* the reader's now */
         k = repo_xml_new(kind, kind == REPO_XML_PRIMARY ? on_primary : on_updateinfo, s, &x, &err);
         if (k < 0)
                 return err ? error_set(ret_error, k, "\"%s\": %s", href, err) : k;
-        (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         do {
                 n = apt_index_reader_read(reader, buf, READ_CHUNK);
                 if (n < 0)
@@ -712,6 +713,7 @@ static int load_modules(int root_fd, DnfData *d, const YumRepo *repo, char **ret
         _cleanup_(apt_index_reader_freep) AptIndexReader *reader = NULL;
         _cleanup_free_ char *text = NULL, *err = NULL;
         _cleanup_close_ int fd = -EBADF;
+        const char *lib_error;
         size_t size = 0, cap = 0;
         usec_t t;
         int k;
@@ -725,9 +727,11 @@ static int load_modules(int root_fd, DnfData *d, const YumRepo *repo, char **ret
         int mfd = openat(fd, s.modules, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (mfd < 0)
                 return error_set(ret_error, -errno, "repository \"%s\": cannot open \"%s\": %m", repo->id, s.modules);
-        if ((k = apt_index_reader_new(mfd, compression_of(s.modules), &reader)) < 0) {
+        if ((k = apt_index_reader_new(mfd, compression_of(s.modules), &reader, &lib_error)) < 0) {
                 close(mfd);
-                return k;
+                return k == -ELIBACC ? error_set(ret_error, k, "repository \"%s\": \"%s\": %s", repo->id, s.modules,
+                                                 lib_error)
+                                     : k;
         }
         for (ssize_t n = 1; n > 0; size += (size_t) n) {
                 if (size == cap) {

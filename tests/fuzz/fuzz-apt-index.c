@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         }
         close(fds[1]);
-        if (apt_index_reader_new(fds[0], (AptCompression) (data[0] % _APT_COMPRESSION_MAX), &r) < 0) {
+        if (apt_index_reader_new(fds[0], (AptCompression) (data[0] % _APT_COMPRESSION_MAX), &r, NULL) < 0) {
                 close(fds[0]);
                 return 0;
         }

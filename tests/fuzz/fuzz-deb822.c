@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         AptIndexReader *r = NULL;
                         close(fds[1]);
                         fds[1] = -1;
-                        if (apt_index_reader_new(fds[0], APT_COMPRESSION_NONE, &r) >= 0) {
+                        if (apt_index_reader_new(fds[0], APT_COMPRESSION_NONE, &r, NULL) >= 0) {
                                 fds[0] = -1;
                                 (void) apt_index_foreach_stanza(r, count, &n);
                                 apt_index_reader_free(r);

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """patch_level on fixture roots: security updates with grace, pins, holds, multi-arch,
 compressed lists, reboot, stale lists, unsupported OS, broken files, RPM roots."""
+import json
 import os
 
 import pytest
@@ -159,6 +160,26 @@ def test_compressed_lists(vigie, empty_config, root, state, compression, tmp_pat
     _, c = run_check(vigie, empty_config, root.path, state)
     assert_agrees_with_apt(root, c["evidence"], tmp_path)
     assert c["evidence"]["upgradable"] == 2 and c["evidence"]["security"] == 1
+
+
+@pytest.mark.parametrize("compression,soname,package", [
+    ("xz", "liblzma.so.5", "liblzma5"),
+    ("lz4", "liblz4.so.1", "liblz4-1"),
+])
+def test_compressed_lists_without_library(empty_config, root, compression, soname, package):
+    """The decompressors are loaded when a list compressed with them is first read
+    (agent/checks/compress-dl.h): without one, the message names it and its package."""
+    from test_dlopen_missing import run_without
+    base(root)
+    root.repos[0].compression = compression
+    root.write()
+    r = run_without(soname, "check", "--config", str(empty_config), "--json", "--root", str(root.path),
+                    "--only", "patch_level", "--no-state")
+    assert r.returncode in (0, 1), r
+    c = json.loads(r.stdout)["checks"][0]
+    assert c["status"] == "unknown", c
+    assert f"_Packages.{compression}\": cannot load {soname}" in c["summary"], c
+    assert f"install the package {package} (Debian, Ubuntu)" in c["summary"], c
 
 
 def test_release_without_signature(vigie, empty_config, root, state, tmp_path):

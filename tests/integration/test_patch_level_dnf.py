@@ -282,3 +282,21 @@ def test_without_libexpat_names_the_package(empty_config, cache, tmp_path):
     assert c["status"] == "unknown", c
     assert 'repository "fixture-a" (cached metadata): cannot load libexpat.so.1' in c["summary"], c
     assert "install the package libexpat1 (Debian, Ubuntu) or expat (Fedora, RHEL)" in c["summary"], c
+
+
+def test_without_libzstd_names_the_package(empty_config, cache, tmp_path):
+    """libzstd is loaded when zstd metadata (Fedora's) is first read (agent/checks/compress-dl.h)."""
+    from test_dlopen_missing import run_without
+    root = DnfRoot(tmp_path / "root", cache)
+    root.install(rpm(cache, "foo", "1.0"))
+    root.add_repo("fixture-a", make_repo(cache, tmp_path / "repo-a", [rpm(cache, "foo", "1.1")]))
+    root.makecache()
+    zstd_cache(root.path / "var/cache/dnf")
+    r = run_without("libzstd.so.1", "check", "--config", str(empty_config), "--json", "--root", str(root.path),
+                    "--only", "patch_level", "--no-state", "--policy", str(policy(tmp_path)))
+    assert r.returncode in (0, 1), r
+    c = json.loads(r.stdout)["checks"][0]
+    assert c["status"] == "unknown", c
+    assert 'repository "fixture-a" (cached metadata): "repodata/' in c["summary"], c
+    assert '.xml.zst": cannot load libzstd.so.1' in c["summary"], c
+    assert "install the package libzstd1 (Debian, Ubuntu) or libzstd (Fedora, RHEL)" in c["summary"], c

@@ -26,3 +26,11 @@ def test_vigie_does_not_link_libexpat():
     """XML is dnf's metadata and XFCE's settings only (agent/checks/expat-dl.h)."""
     libs = needed("vigie")
     assert not any(n.startswith("libexpat") for n in libs), libs
+
+
+def test_vigie_does_not_link_the_decompressors():
+    """liblzma, liblz4 and libzstd read compressed apt lists and dnf metadata only
+    (agent/checks/compress-dl.h); zlib stays, for the gzip of every report."""
+    libs = needed("vigie")
+    assert not any(n.startswith(("liblzma", "liblz4", "libzstd")) for n in libs), libs
+    assert any(n.startswith("libz.so") for n in libs), libs
