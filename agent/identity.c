@@ -20,6 +20,7 @@
 #include "pki.h"
 #include "json-util.h"
 #include "log.h"
+#include "parse-util.h"
 #include "report.h"
 #include "tpm-key.h"
 
@@ -47,16 +48,6 @@ static void uuid_v4_format(uint8_t id[16], char ret[static DEVICE_ID_SIZE]) {
         ret[k] = 0;
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int device_id_from_machine_id(const char *text, size_t size, char ret[static DEVICE_ID_SIZE]) {
         uint8_t machine[16], md[EVP_MAX_MD_SIZE];
         unsigned md_len = 0;
@@ -73,7 +64,7 @@ int device_id_from_machine_id(const char *text, size_t size, char ret[static DEV
         if (size != 32)
                 return -EINVAL;
         for (size_t i = 0; i < 16; i++) {
-                int a = unhex(text[2 * i]), b = unhex(text[2 * i + 1]);
+                int a = unhexchar(text[2 * i]), b = unhexchar(text[2 * i + 1]);
                 if (a < 0 || b < 0)
                         return -EINVAL;
                 machine[i] = (uint8_t) (a << 4 | b);

@@ -112,6 +112,18 @@ int read_file_full(const char *path, size_t max, char **ret, size_t *ret_size) {
         return read_fd_full(fd, max, ret, ret_size);
 }
 
+int read_cache_file(const char *path, size_t max, char **ret, size_t *ret_size) {
+        /* Non-blocking: a FIFO put there must not hang the run; only a regular file is read. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+        struct stat st;
+
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        return read_fd_full(fd, max, ret, ret_size);
+}
+
 int root_opendir(int root_fd, const char *path, DIR **ret) {
         int fd = root_openat(root_fd, path, O_RDONLY | O_DIRECTORY);
         DIR *d;

@@ -30,6 +30,9 @@ bool root_exists(int root_fd, const char *path);
 /* Reads at most max bytes; -EFBIG when there is more. The buffer is NUL-terminated. */
 int read_fd_full(int fd, size_t max, char **ret, size_t *ret_size);
 int read_file_full(const char *path, size_t max, char **ret, size_t *ret_size);
+/* A cache of ours: a regular file only, not through a symlink, never blocking on a FIFO;
+ * -ENOENT when there is none. */
+int read_cache_file(const char *path, size_t max, char **ret, size_t *ret_size);
 
 /* Replaces path with data: a temp file renamed over it, so a reader sees the old or the
  * new content, never a mix. write_file_atomic() also makes it durable (fsync of the file

@@ -240,8 +240,9 @@ int apt_index_cache_load(const char *cache_dir, const char *name, const char *sc
         if (!path || !hname)
                 return -ENOMEM;
         /* Mapped, not read: no copy of megabytes into memory of our own. Digests are only
-         * ever replaced by rename, never rewritten in place, so the mapping stays whole. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+         * ever replaced by rename, never rewritten in place, so the mapping stays whole.
+         * Non-blocking: a FIFO put there must not hang the run. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
             (uint64_t) st.st_size > APT_INDEX_CACHE_MAX) {
                 if (fd >= 0 || errno != ENOENT)

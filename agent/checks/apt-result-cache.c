@@ -409,21 +409,14 @@ int apt_result_parse(const void *data, size_t size, const char *key, AptResult *
 
 int apt_result_load(const char *cache_dir, const char *key, AptResult **ret) {
         _cleanup_free_ char *path = path_join(cache_dir, APT_RESULT_CACHE_FILE), *data = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        struct stat st;
         size_t size;
         int r;
 
         if (!path)
                 return -ENOMEM;
-        /* Non-blocking: a FIFO put there must not hang the run; only a regular file is read. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                if (fd >= 0 || errno != ENOENT)
-                        log_debug("Cannot use the apt result \"%s\", computing it.", path);
+        r = read_cache_file(path, APT_RESULT_CACHE_MAX, &data, &size);
+        if (r == -ENOENT)
                 return 0;
-        }
-        r = read_fd_full(fd, APT_RESULT_CACHE_MAX, &data, &size);
         if (r >= 0)
                 r = apt_result_parse(data, size, key, ret);
         if (r == -ENOMEM)

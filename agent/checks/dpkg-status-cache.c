@@ -95,23 +95,14 @@ int dpkg_status_cache_parse(const void *data, size_t size, const struct stat *st
 
 int dpkg_status_cache_load(const char *cache_dir, const struct stat *st, AptCache **ret) {
         _cleanup_free_ char *path = path_join(cache_dir, NAME), *data = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        struct stat dst;
         size_t size;
         int r;
 
         if (!path)
                 return -ENOMEM;
-        /* Non-blocking: a FIFO put there must not hang the run; only a regular file is read. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
-        if (fd < 0 || fstat(fd, &dst) < 0 || !S_ISREG(dst.st_mode)) {
-                if (fd >= 0 || errno != ENOENT)
-                        log_debug("Cannot use the dpkg status digest \"%s\", reading the status.", path);
+        r = read_cache_file(path, APT_INDEX_CACHE_MAX, &data, &size);
+        if (r == -ENOENT)
                 return 0;
-        }
-        r = read_fd_full(fd, APT_INDEX_CACHE_MAX, &data, &size);
-        if (r == -ENOMEM)
-                return r;
         if (r >= 0)
                 r = dpkg_status_cache_parse(data, size, st, ret);
         if (r == -ENOMEM)

@@ -161,14 +161,18 @@ def test_clock_and_reboot_are_not_kept(vigie, empty_config, tmp_path):
     assert result_file(empty_config).stat().st_mtime_ns == stamp, "the result was computed again"
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "other_format"])
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "other_format", "fifo"])
 def test_a_damaged_result_is_ignored_and_rewritten(vigie, empty_config, tmp_path, damage):
     root = fixture_root(tmp_path)
     good = evidence(vigie, empty_config, root.path, keep_result=True)
     f = result_file(empty_config)
     data = f.read_bytes()
-    f.write_bytes({"truncated": data[:len(data) // 2], "garbage": os.urandom(len(data)), "empty": b"",
-                   "other_format": fix_crc(data[:8] + struct.pack("=I", 2) + data[12:])}[damage])
+    if damage == "fifo":  # not a file: not read (a FIFO would block), replaced
+        f.unlink()
+        os.mkfifo(f)
+    else:
+        f.write_bytes({"truncated": data[:len(data) // 2], "garbage": os.urandom(len(data)), "empty": b"",
+                       "other_format": fix_crc(data[:8] + struct.pack("=I", 2) + data[12:])}[damage])
     ev = evidence(vigie, empty_config, root.path, keep_result=True)
     assert json.dumps(ev, sort_keys=True) == json.dumps(good, sort_keys=True)
     assert f.read_bytes() == data, "the result was not rewritten"
