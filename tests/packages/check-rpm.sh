@@ -36,6 +36,12 @@ has "$agent" --configfiles '^/etc/vigie/agent.conf$'
 has "$agent" --requires '^nftables'            # libnftables, dlopen()ed: the spec's own Requires
 has "$agent" --requires '^tpm2-tss'            # the tss2 libraries, dlopen()ed too
 has "$agent" --requires '^systemd'
+has "$agent" --requires '^sqlite-libs'         # the rest vigie dlopen()s: libsqlite3,
+has "$agent" --requires '^expat'               # libexpat,
+has "$agent" --requires '^xz-libs'             # liblzma, liblz4, libzstd,
+has "$agent" --requires '^lz4-libs'
+has "$agent" --requires '^libzstd'
+has "$agent" --requires '^systemd-libs'        # and libsystemd
 has "$agent" --scripts 'systemctl --no-reload preset vigie-agent.service|systemd-update-helper install-system-units vigie-agent.service'
 has "$agent" --scripts 'systemctl --no-reload disable --now vigie-agent.service|systemd-update-helper remove-system-units vigie-agent.service'
 has "$agent" --scripts 'systemctl try-restart vigie-agent.service|systemd-update-helper mark-restart-system-units vigie-agent.service'
