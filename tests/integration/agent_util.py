@@ -53,6 +53,14 @@ class Notifier:
     def times(self, key, value=None):
         return [t for t, f in list(self.messages) if key in f and (value is None or f[key] == value)]
 
+    def wait_for(self, key, value=None, timeout=5):
+        """times(key, value) once it is not empty, or [] after timeout: a datagram sent just
+        before the process ended may still wait for the reader thread."""
+        deadline = time.monotonic() + timeout
+        while not (t := self.times(key, value)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return t
+
     def values(self, key):
         return [f[key] for _, f in list(self.messages) if key in f]
 

@@ -59,7 +59,7 @@ def test_sigterm_exits_zero_promptly(agent):
     a.wait_cycles(1)
     a.signal(signal.SIGTERM)
     assert a.proc.wait(timeout=1 if not SANITIZE else 5) == 0
-    assert a.notifier.times("STOPPING", "1")
+    assert a.notifier.wait_for("STOPPING", "1")
     assert a.status()["agent"]["state"] == "stopped"
 
 
