@@ -286,8 +286,10 @@ int spool_open(const char *state_dir, const SpoolLimits *limits, SpoolOpenFlags 
         if ((r = mkdir_p(s->dir, 0700)) < 0)
                 return json_error(ret_error, "cannot create \"%s\": %s", s->dir, strerror(-r)), r;
         s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (s->lock_fd < 0)
-                return r = -errno, json_error(ret_error, "cannot open \"%s\": %m", lock), r;
+        if (s->lock_fd < 0) {
+                r = -errno;
+                return json_error(ret_error, "cannot open \"%s\": %s", lock, strerror(-r)), r;
+        }
         while (flock(s->lock_fd, LOCK_EX | (flags & SPOOL_NONBLOCK ? LOCK_NB : 0)) < 0) {
                 if (errno == EINTR)
                         continue;
