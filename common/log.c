@@ -108,7 +108,7 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                         iov[n++] = (struct iovec) { .iov_base = (char *) fields[i],
                                                     .iov_len = strlen(fields[i]) };
                 /* On failure (journald gone, say) the line still reaches stderr, which is
-                         * the journal's stream. */
+                 * the journal's stream. */
                 if (journal_sendv(journal_socket(), iov, n) >= 0)
                         goto out;
         }
