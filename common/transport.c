@@ -21,6 +21,7 @@
 #include "http-url.h"
 #include "json-util.h"
 #include "jws.h"
+#include "resolve.h"
 #include "socket-bio.h"
 #include "time-util.h"
 #include "transport.h"
@@ -169,12 +170,17 @@ static int tcp_connect(const char *what, const char *host, const char *port, use
                        char **ret_error) {
         struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
         struct addrinfo *res = NULL;
-        int r = -ECONNREFUSED, k;
+        int r = -ECONNREFUSED, k, gai_error = 0;
 
-        k = getaddrinfo(host, port, &hints, &res);
-        if (k != 0)
-                return set_error(ret_error, k == EAI_MEMORY ? -ENOMEM : -EHOSTUNREACH, "Could not resolve %s: %s (%s)",
-                                 what, host, k == EAI_SYSTEM ? strerror(errno) : gai_strerror(k));
+        k = resolve_host(host, port, &hints, deadline, &res, &gai_error);
+        if (k == -ETIMEDOUT)
+                return set_error(ret_error, k, "Could not resolve %s: %s (no answer from the name servers in time)",
+                                 what, host);
+        if (k == -EHOSTUNREACH)
+                return set_error(ret_error, k, "Could not resolve %s: %s (%s)", what, host,
+                                 gai_error == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai_error));
+        if (k < 0)
+                return set_error(ret_error, k, "Could not resolve %s: %s (%s)", what, host, strerror(-k));
         for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
                 r = connect_one(ai, deadline, ret_fd);
                 if (r >= 0 || r == -ETIMEDOUT)

@@ -12,6 +12,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 
@@ -361,6 +362,37 @@ def test_refused_and_unresolvable(pki, tmp_path):
     r = ctl(pki, tmp_path, "https://no-such-host.invalid:8443")
     assert r.returncode == EXIT_UNREACHABLE and "Could not resolve host: no-such-host.invalid" in r.stderr, r
 
+
+
+def test_silent_name_server_bounded_by_the_timeout(pki, tmp_path):
+    """A name server that never answers (a UDP socket that swallows queries, in a network
+    namespace of this command) while resolv.conf says to wait 30 s: the lookup is given up
+    at the transport's 2 s timeout, with a message that says so."""
+    if subprocess.run(["unshare", "-mn", "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs unshare -mn (root)")
+    ca, d = pki
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.1\noptions timeout:30 attempts:1\n")
+    conf = tmp_path / "vigiectl.conf"
+    conf.write_text("[Server]\nTimeout=2s\n")
+    swallow = ("import socket, sys, time\n"
+               "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 53))\n"
+               "print('ready', flush=True); time.sleep(120)\n")
+    script = (f"ip link set lo up && mount --bind '{resolv}' /etc/resolv.conf && "
+              f"{{ {sys.executable} -c \"$SWALLOW\" > '{tmp_path}/ns' 2>&1 & pid=$!; }} && "
+              f"while ! grep -q ready '{tmp_path}/ns'; do sleep 0.05; done && \"$0\" \"$@\"; "
+              "rc=$?; kill $pid; exit $rc")
+    start = time.monotonic()
+    r = subprocess.run(["unshare", "-mn", "sh", "-c", script, binary("vigiectl"), "export", "--format", "jsonl",
+                        "--config", str(conf), "--server", "https://silent.vigie.test:8443",
+                        "--cert", str(d / "admin.pem"), "--key", str(d / "admin.key"), "--ca", str(ca.cert)],
+                       capture_output=True, text=True, timeout=60,
+                       env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "SWALLOW": swallow,
+                            **{k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")}})
+    elapsed = time.monotonic() - start
+    assert r.returncode == EXIT_UNREACHABLE, r
+    assert "Could not resolve host: silent.vigie.test (no answer from the name servers in time)" in r.stderr, r
+    assert elapsed < 20, f"the lookup was not bounded by the 2 s timeout: {elapsed:.1f} s"
 
 
 @pytest.mark.parametrize("url", ["https://[::1", "https://localhost:99999", "https://:8443"])
