@@ -149,19 +149,34 @@ static void test_dconf_profile(void **state) {
 
         assert_int_equal(dconf_profile_parse("# site\n user-db:user \nsystem-db:local # IT\n\nservice-db:x\n"
                                              "file-db:/usr/share/gdm/defaults\nsystem-db:site\n",
-                                             "/home/alice", &d, &err),
+                                             "/home/alice", 1000, &d, &err),
                          0);
-        assert_int_equal(d.n_sources, 3);
+        assert_int_equal(d.n_sources, 5);
         assert_string_equal(d.sources[0].path, "/home/alice/.config/dconf/user");
         assert_true(d.sources[0].user);
         assert_string_equal(d.sources[1].path, "/etc/dconf/db/local");
-        assert_string_equal(d.sources[2].path, "/etc/dconf/db/site");
+        assert_string_equal(d.sources[2].path, "/run/user/1000/dconf-service/x");
+        assert_null(d.sources[2].keyfile_path);
+        assert_string_equal(d.sources[3].path, "/usr/share/gdm/defaults");
+        assert_string_equal(d.sources[4].path, "/etc/dconf/db/site");
         dconf_done(&d);
-        assert_int_equal(dconf_profile_parse("system-db:../../home/x\n", "/h", &d, &err), -EINVAL);
+        assert_int_equal(dconf_profile_parse("service-db:keyfile/user\n", "/home/b", 1001, &d, &err), 0);
+        assert_string_equal(d.sources[0].path, "/run/user/1001/dconf-service/keyfile/user");
+        assert_string_equal(d.sources[0].keyfile_path, "/home/b/.config/dconf/user.txt");
+        dconf_done(&d);
+        assert_int_equal(dconf_profile_parse("system-db:../../home/x\n", "/h", 1000, &d, &err), -EINVAL);
         assert_string_equal(err, "invalid database name \"../../home/x\"");
         dconf_done(&d);
         free(err), err = NULL;
-        assert_int_equal(dconf_profile_parse("user-db:user\nbogus\n", "/h", &d, &err), -EINVAL);
+        assert_int_equal(dconf_profile_parse("service-db:keyfile/../x\n", "/h", 1000, &d, &err), -EINVAL);
+        assert_string_equal(err, "invalid database name \"keyfile/../x\"");
+        dconf_done(&d);
+        free(err), err = NULL;
+        assert_int_equal(dconf_profile_parse("file-db:db/local\n", "/h", 1000, &d, &err), -EINVAL);
+        assert_string_equal(err, "file-db \"db/local\" is not an absolute path");
+        dconf_done(&d);
+        free(err), err = NULL;
+        assert_int_equal(dconf_profile_parse("user-db:user\nbogus\n", "/h", 1000, &d, &err), -EINVAL);
         assert_string_equal(err, "line 2: unknown source \"bogus\"");
 }
 
@@ -186,7 +201,7 @@ static void test_dconf_precedence(void **state) {
                              dir, dir, dir, dir, dir, dir) > 0);
         assert_int_equal(system(cmd), 0);
         assert_int_equal(root_open(dir, &fd), 0);
-        assert_int_equal(dconf_load(fd, "/home/a", &d, &err), 0);
+        assert_int_equal(dconf_load(fd, "/home/a", 1000, &d, &err), 0);
         /* Locked in local (600) although the user says 300. */
         assert_int_equal(dconf_read(&d, "/org/gnome/desktop/session/idle-delay", 'u', &v, &source, &locked), 1);
         assert_true(v.u == 600 && locked);
@@ -201,6 +216,83 @@ static void test_dconf_precedence(void **state) {
         free(cmd);
         assert_true(asprintf(&cmd, "rm -rf %s", dir) > 0);
         assert_int_equal(system(cmd), 0);
+}
+
+/* service-db:keyfile/user (NFS homes): the service's compiled copy in /run/user while the
+ * session runs, else its text in ~/.config/dconf/user.txt; a system lock still wins. */
+static void test_dconf_keyfile_service(void **state) {
+        char dir[] = "/tmp/test-screen-lock-XXXXXX";
+        _cleanup_free_ char *cmd = NULL;
+        _cleanup_(dconf_done) Dconf d = {};
+        _cleanup_free_ char *err = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *source;
+        GVariantValue v;
+        bool locked;
+        (void) state;
+
+        assert_non_null(mkdtemp(dir));
+        assert_true(asprintf(&cmd, "mkdir -p %s/home/a/.config/dconf %s/etc/dconf/db %s/etc/dconf/profile && "
+                             "cp " CORPUS "types-and-locks %s/etc/dconf/db/local && "
+                             "printf 'service-db:keyfile/user\\nsystem-db:local\\n' > %s/etc/dconf/profile/user && "
+                             "printf '[org/gnome/desktop/screensaver]\\nlock-enabled=false\\nlock-delay=uint32 30\\n"
+                             "[org/gnome/desktop/session]\\nidle-delay=uint32 900\\n[/]\\ntop=7\\n' "
+                             "> %s/home/a/.config/dconf/user.txt",
+                             dir, dir, dir, dir, dir, dir) > 0);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(root_open(dir, &fd), 0);
+        assert_int_equal(dconf_load(fd, "/home/a", 1000, &d, &err), 0);
+        assert_true(d.sources[0].has_keyfile);
+        assert_int_equal(dconf_read(&d, "/org/gnome/desktop/screensaver/lock-enabled", 'b', &v, &source, &locked), 1);
+        assert_true(!v.b && !locked);
+        assert_string_equal(source, "/run/user/1000/dconf-service/keyfile/user");
+        assert_int_equal(dconf_read(&d, "/org/gnome/desktop/screensaver/lock-delay", 'u', &v, &source, &locked), 1);
+        assert_int_equal(v.u, 30);
+        assert_int_equal(dconf_read(&d, "/top", 'i', &v, &source, &locked), 1);
+        assert_int_equal(v.i, 7);
+        /* Locked in local (600): the keyfile's 900 does not count. */
+        assert_int_equal(dconf_read(&d, "/org/gnome/desktop/session/idle-delay", 'u', &v, &source, &locked), 1);
+        assert_true(v.u == 600 && locked);
+        dconf_done(&d);
+
+        /* The session's compiled copy, when there is one, is what dconf reads. */
+        free(cmd);
+        assert_true(asprintf(&cmd, "mkdir -p %s/run/user/1000/dconf-service/keyfile && "
+                             "cp " CORPUS "desktop-mix %s/run/user/1000/dconf-service/keyfile/user", dir, dir) > 0);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(dconf_load(fd, "/home/a", 1000, &d, &err), 0);
+        assert_false(d.sources[0].has_keyfile);
+        assert_int_equal(dconf_read(&d, "/org/gnome/desktop/screensaver/lock-enabled", 'b', &v, &source, &locked), 1);
+        assert_true(v.b);
+        free(cmd);
+        assert_true(asprintf(&cmd, "rm -rf %s", dir) > 0);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void test_dconf_keyfile_value(void **state) {
+        GVariantValue v;
+        (void) state;
+
+        assert_int_equal(dconf_keyfile_value("true", &v), 1);
+        assert_true(v.type == 'b' && v.b);
+        assert_int_equal(dconf_keyfile_value(" false ", &v), 1);
+        assert_true(v.type == 'b' && !v.b);
+        assert_int_equal(dconf_keyfile_value("uint32 300", &v), 1);
+        assert_true(v.type == 'u' && v.u == 300);
+        assert_int_equal(dconf_keyfile_value("@u 0x10", &v), 1);
+        assert_true(v.type == 'u' && v.u == 16);
+        assert_int_equal(dconf_keyfile_value("300", &v), 1); /* unannotated: int32 */
+        assert_true(v.type == 'i' && v.i == 300);
+        assert_int_equal(dconf_keyfile_value("-5", &v), 1);
+        assert_true(v.type == 'i' && v.i == -5);
+        assert_int_equal(dconf_keyfile_value("'a string'", &v), 0);
+        assert_int_equal(dconf_keyfile_value("1.5", &v), 0);
+        assert_int_equal(dconf_keyfile_value("int64 5", &v), 0);
+        assert_int_equal(dconf_keyfile_value("uint32 -1", &v), -EINVAL);
+        assert_int_equal(dconf_keyfile_value("3000000000", &v), -EINVAL);
+        assert_int_equal(dconf_keyfile_value("uint32 true", &v), -EINVAL);
+        assert_int_equal(dconf_keyfile_value("12abc", &v), -EINVAL);
+        assert_int_equal(dconf_keyfile_value("", &v), -EINVAL);
 }
 
 static void test_kconfig(void **state) {
@@ -346,6 +438,8 @@ int main(void) {
                 cmocka_unit_test(test_gvariant_decode),
                 cmocka_unit_test(test_dconf_profile),
                 cmocka_unit_test(test_dconf_precedence),
+                cmocka_unit_test(test_dconf_keyfile_service),
+                cmocka_unit_test(test_dconf_keyfile_value),
                 cmocka_unit_test(test_kconfig),
                 cmocka_unit_test(test_xfconf),
                 cmocka_unit_test(test_users),

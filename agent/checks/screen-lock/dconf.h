@@ -3,24 +3,33 @@
 
 /* What dconf gives one user, read from the files as dconf's engine does, without a session
  * bus: the profile (/etc/dconf/profile/user; `user-db:user` alone when there is none)
- * names the databases in order, the user's (~/.config/dconf/NAME) then the system ones
- * (/etc/dconf/db/NAME, compiled by `dconf compile`, with their ".locks" table). */
+ * names the databases in order: the user's (`user-db:NAME`, ~/.config/dconf/NAME), the
+ * system ones (`system-db:NAME`, /etc/dconf/db/NAME, compiled by `dconf compile`, with
+ * their ".locks" table), one at a path (`file-db:PATH`), and one a service keeps
+ * (`service-db:NAME`: its compiled copy in /run/user/UID/dconf-service/NAME while the
+ * user's session runs; for the keyfile service of NFS homes, `service-db:keyfile/NAME`,
+ * the text it keeps in ~/.config/dconf/NAME.txt when that copy is gone). */
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "gvdb.h"
+#include "kconfig.h"
 
 #define DCONF_SOURCES_MAX 16
 
 typedef struct DconfSource {
         char *path;            /* inside the root */
+        char *keyfile_path;    /* service-db:keyfile/NAME: the service's text, read when path is absent */
         char *data;            /* the file, read once; NULL when it does not exist */
         size_t size;
         bool user;             /* a user-db (locks are only read from the others) */
         GvdbTable values;
         GvdbTable locks;
         bool has_locks;
+        KConfig keyfile;       /* keyfile_path's values, when it was read */
+        bool has_keyfile;
 } DconfSource;
 
 typedef struct Dconf {
@@ -31,10 +40,15 @@ typedef struct Dconf {
 
 /* Reads the profile and every database it names. A database that does not exist is empty
  * (as for dconf); one that is not a GVDB file is -EBADMSG with "PATH: …" in *ret_error. */
-int dconf_load(int root_fd, const char *home, Dconf *ret, char **ret_error);
+int dconf_load(int root_fd, const char *home, uid_t uid, Dconf *ret, char **ret_error);
 void dconf_done(Dconf *d);
 /* The profile's text: its sources, in order, into d (paths inside the root). */
-int dconf_profile_parse(const char *text, const char *home, Dconf *d, char **ret_error);
+int dconf_profile_parse(const char *text, const char *home, uid_t uid, Dconf *d, char **ret_error);
+/* A value as the keyfile service's text holds it (GVariant's text format): the booleans,
+ * and integers, int32 unless annotated (`uint32 300`, `@u 300`); 1 with *ret, 0 for
+ * another type (its key then reads as the schema's default, as for a GVDB value of the
+ * wrong type), -EINVAL for text dconf could not parse (its key is skipped). */
+int dconf_keyfile_value(const char *text, GVariantValue *ret);
 
 /* The effective value of key, with dconf's precedence: the lowest source that locks the
  * key decides where reading starts (a system lock beats the user's value); then the first

@@ -149,12 +149,13 @@ static int dconf_raw(const Dconf *d, const DconfKey *k, Raw *ret, char **ret_err
         return 0;
 }
 
-static int read_dconf(int root_fd, Desktop desktop, const char *home, LockSettings *ret, char **ret_error) {
+static int read_dconf(int root_fd, Desktop desktop, const char *home, uid_t uid, LockSettings *ret,
+                      char **ret_error) {
         _cleanup_(dconf_done) Dconf d = {};
         Raw raw[_K_MAX];
         int r;
 
-        r = dconf_load(root_fd, home, &d, ret_error);
+        r = dconf_load(root_fd, home, uid, &d, ret_error);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < _K_MAX; i++) {
@@ -372,7 +373,7 @@ bool desktop_configured(int root_fd, Desktop d, const char *home) {
         return r >= 0 || (r != -ENOENT && r != -ENOTDIR);
 }
 
-int lock_settings_read(int root_fd, Desktop d, const char *home, LockSettings *ret, char **ret_error) {
+int lock_settings_read(int root_fd, Desktop d, const char *home, uid_t uid, LockSettings *ret, char **ret_error) {
         int r;
 
         *ret = (LockSettings) { .desktop = d };
@@ -380,7 +381,7 @@ int lock_settings_read(int root_fd, Desktop d, const char *home, LockSettings *r
         case DESKTOP_GNOME:
         case DESKTOP_CINNAMON:
         case DESKTOP_MATE:
-                r = read_dconf(root_fd, d, home, ret, ret_error);
+                r = read_dconf(root_fd, d, home, uid, ret, ret_error);
                 break;
         case DESKTOP_KDE:
                 r = read_kde(root_fd, home, ret, ret_error);

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "desktop.h"
 
@@ -34,5 +35,5 @@ const char *lock_setting_to_string(LockSettingId id);
  * that cannot be searched counts). */
 bool desktop_configured(int root_fd, Desktop d, const char *home);
 /* -EBADMSG (or another -errno) with "FILE: …" in *ret_error when a file is unreadable. */
-int lock_settings_read(int root_fd, Desktop d, const char *home, LockSettings *ret, char **ret_error);
+int lock_settings_read(int root_fd, Desktop d, const char *home, uid_t uid, LockSettings *ret, char **ret_error);
 void lock_settings_done(LockSettings *s);

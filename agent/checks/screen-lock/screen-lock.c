@@ -168,7 +168,7 @@ static int evaluate_desktop(const CheckContext *ctx, const LocalUser *u, const c
         Problem pb;
         int r;
 
-        r = lock_settings_read(ctx->root_fd, d, u->home, &s, &err);
+        r = lock_settings_read(ctx->root_fd, d, u->home, u->uid, &s, &err);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
