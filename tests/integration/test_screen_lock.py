@@ -186,6 +186,28 @@ def test_system_lock_beats_the_user(vigie, empty_config, tmp_path):
     assert u["idle_minutes"] == 10 and u["sources"]["idle"] == "/etc/dconf/db/local" and u["locked"] == ["idle"]
 
 
+def test_keyfile_service_of_nfs_homes(vigie, empty_config, tmp_path):
+    """service-db:keyfile/user: the user's values are the text ~/.config/dconf/user.txt with
+    no session running (and no ~/.config/dconf/user at all), the service's compiled copy in
+    /run/user/UID while one runs; a session's GNOME is judged from either."""
+    root = Root(tmp_path)
+    root.user("alice")  # no AccountsService record: the settings tell which desktop
+    root.profile("service-db:keyfile/user\nsystem-db:local\n")
+    root.system_db("local", "[org/gnome/desktop/session]\nidle-delay=uint32 300\n")
+    root.write("/home/alice/.config/dconf/user.txt",
+               "[org/gnome/desktop/screensaver]\nlock-enabled=false\n")
+    res = check(vigie, empty_config, tmp_path, root)
+    u = user_ev(res, "alice")
+    assert res["status"] == "fail" and u["reason"] == "no_password", res
+    assert u["sources"]["password"] == "/home/alice/.config/dconf/user.txt", u
+    # The session's copy, once the service runs, is what GNOME reads.
+    root.compile(root.path / "run/user/1000/dconf-service/keyfile/user",
+                 ["[org/gnome/desktop/screensaver]\nlock-enabled=true\n"])
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "pass", res
+    assert user_ev(res, "alice")["idle_minutes"] == 5
+
+
 def test_system_lock_that_fails_asks_it(vigie, empty_config, tmp_path):
     root = alice_on_gnome(tmp_path, "[org/gnome/desktop/session]\nidle-delay=uint32 300\n")
     root.profile("# managed by IT\nuser-db:user\nsystem-db:site\nsystem-db:local\n")

@@ -245,7 +245,7 @@ static void test_dconf_keyfile_service(void **state) {
         assert_true(d.sources[0].has_keyfile);
         assert_int_equal(dconf_read(&d, "/org/gnome/desktop/screensaver/lock-enabled", 'b', &v, &source, &locked), 1);
         assert_true(!v.b && !locked);
-        assert_string_equal(source, "/run/user/1000/dconf-service/keyfile/user");
+        assert_string_equal(source, "/home/a/.config/dconf/user.txt");
         assert_int_equal(dconf_read(&d, "/org/gnome/desktop/screensaver/lock-delay", 'u', &v, &source, &locked), 1);
         assert_int_equal(v.u, 30);
         assert_int_equal(dconf_read(&d, "/top", 'i', &v, &source, &locked), 1);

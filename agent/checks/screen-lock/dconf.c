@@ -317,7 +317,7 @@ int dconf_read(const Dconf *d, const char *key, char type, GVariantValue *ret, c
                 if (r < 0)
                         return r;
                 *ret = v;
-                *ret_source = d->sources[i].path;
+                *ret_source = d->sources[i].has_keyfile ? d->sources[i].keyfile_path : d->sources[i].path;
                 *ret_locked = from > 0;
                 return 1;
         }

@@ -355,9 +355,9 @@ static int read_xfce(int root_fd, const char *home, LockSettings *ret, char **re
 
 bool desktop_configured(int root_fd, Desktop d, const char *home) {
         static const char *const files[_DESKTOP_MAX] = {
-                [DESKTOP_GNOME] = "/.config/dconf/user",
-                [DESKTOP_CINNAMON] = "/.config/dconf/user",
-                [DESKTOP_MATE] = "/.config/dconf/user",
+                [DESKTOP_GNOME] = "/.config/dconf", /* user, or user.txt (keyfile service) */
+                [DESKTOP_CINNAMON] = "/.config/dconf",
+                [DESKTOP_MATE] = "/.config/dconf",
                 [DESKTOP_KDE] = "/.config/kscreenlockerrc",
                 [DESKTOP_XFCE] = "/.config/xfce4/xfconf/xfce-perchannel-xml",
         };
