@@ -433,6 +433,46 @@ def test_xfce_system_defaults_and_lock_on_sleep(vigie, empty_config, tmp_path):
     assert res["status"] == "fail" and user_ev(res, "alice")["reason"] == "no_lock_on_suspend", res
 
 
+def test_xfce_with_light_locker(vigie, empty_config, tmp_path):
+    """Debian's Xfce (task-xfce-desktop recommends light-locker, not xfce4-screensaver):
+    light-locker locks when the X screen saver starts, which xfce4-power-manager times
+    (blank-on-ac 15 and blank-on-battery 10 minutes by default); its keys are GSettings."""
+    root = Root(tmp_path, sessions=("xfce",))
+    root.user("alice", session="xfce")
+    root.write("/usr/bin/light-locker", "")
+    res = check(vigie, empty_config, tmp_path, root)
+    u = user_ev(res, "alice")
+    assert res["status"] == "pass" and u["locker"] == "light-locker", res
+    assert u["idle_minutes"] == 15 and u["lock_delay_seconds"] == 5 and u["lock_on_suspend"], u
+    # The Display tab's "Blank after: Never" on battery: the screen never blanks, never locks.
+    power = "/home/alice/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-power-manager.xml"
+    root.write(power, xfconf("xfce4-power-manager", """\
+          <property name="xfce4-power-manager" type="empty">
+            <property name="blank-on-ac" type="int" value="5"/>
+            <property name="blank-on-battery" type="int" value="0"/>
+          </property>
+        """))
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "fail" and user_ev(res, "alice")["reason"] == "never_locks_when_idle", res
+    assert user_ev(res, "alice")["sources"]["idle"] == power
+    assert "xfce4-power-manager-settings" in res["remediation"], res
+    root.write(power, xfconf("xfce4-power-manager", """\
+          <property name="xfce4-power-manager" type="empty">
+            <property name="blank-on-ac" type="int" value="5"/>
+            <property name="blank-on-battery" type="int" value="5"/>
+          </property>
+        """))
+    # light-locker told not to lock after the screen saver: it blanks without a password...
+    root.user_db("alice", "[apps/light-locker]\nlock-after-screensaver=uint32 0\n")
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "fail" and user_ev(res, "alice")["reason"] == "no_password", res
+    assert user_ev(res, "alice")["sources"]["password"] == "/home/alice/.config/dconf/user"
+    # ...unless it locks when the screen saver ends (late-locking).
+    root.user_db("alice", "[apps/light-locker]\nlock-after-screensaver=uint32 0\nlate-locking=true\n")
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "pass" and user_ev(res, "alice")["idle_minutes"] == 5, res
+
+
 def test_xfce_broken_xml_is_unknown(vigie, empty_config, tmp_path):
     root = Root(tmp_path, sessions=("xfce",))
     root.user("alice", session="xfce")

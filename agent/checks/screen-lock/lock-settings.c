@@ -16,9 +16,12 @@
  * xfce4-screensaver's gs-prefs.h (/saver/enabled true, /saver/idle-activation/enabled true,
  * …/delay 5 min, /lock/enabled true, /lock/saver-activation/enabled true, …/delay 0 min;
  * lock on sleep: xfce4-power-manager's /xfce4-power-manager/lock-screen-suspend-hibernate
- * true); without xfce4-screensaver, xscreensaver's compiled-in resources (timeout 0:10:00,
- * lock False, lockTimeout 0:00:00, mode random), which its xscreensaver-systemd also
- * applies on sleep. */
+ * true); without it, light-locker's apps.light-locker schema as Debian builds it
+ * (lock-after-screensaver u 5 s, late-locking b false, lock-on-suspend b true) with
+ * xfce4-power-manager 4.18's screen saver timeouts (blank-on-ac 15, blank-on-battery 10
+ * minutes: xfpm-power.c before "Remove screensaver timeout management"); without either,
+ * xscreensaver's compiled-in resources (timeout 0:10:00, lock False, lockTimeout 0:00:00,
+ * mode random), which its xscreensaver-systemd also applies on sleep. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,6 +320,7 @@ static int read_xscreensaver(int root_fd, const char *home, LockSettings *ret, c
         if (r < 0)
                 return r;
         xscreensaver_parse(strempty(text), &x);
+        ret->locker = LOCKER_XSCREENSAVER;
         for (XssKey k = 0; k < _XSS_KEY_MAX; k++)
                 raw[k] = x.set[k] ? (Raw) { .value = x.value[k], .source = path } : (Raw) { .value = defaults[k] };
         on = (Raw) { .value = !raw[XSS_MODE_OFF].value, .source = raw[XSS_MODE_OFF].source };
@@ -325,17 +329,61 @@ static int read_xscreensaver(int root_fd, const char *home, LockSettings *ret, c
                        &raw[XSS_LOCK]);
 }
 
-static int read_xfce(int root_fd, const char *home, LockSettings *ret, char **ret_error) {
-        _cleanup_(channel_done) Channel saver = {}, power = {};
-        Raw saver_on, idle_on, idle, lock_on, lock_saver, delay, sleep;
+/* The worse of two idle times: 0 is never. */
+static const Raw *longer_idle(const Raw *a, const Raw *b) {
+        return a->value == 0 || (b->value != 0 && a->value >= b->value) ? a : b;
+}
+
+/* light-locker (Debian's Xfce) locks when the X screen saver starts, which
+ * xfce4-power-manager times (blank-on-ac, blank-on-battery; Xfce 4.20 leaves the X
+ * server's 10 minutes); its own keys are GSettings, in dconf. */
+static int read_light_locker(int root_fd, const char *home, uid_t uid, const Channel *power, LockSettings *ret,
+                             char **ret_error) {
+        static const DconfKey keys[] = {
+                { "/apps/light-locker/lock-after-screensaver", 'u', 5, 1 },
+                { "/apps/light-locker/late-locking", 'b', 0, 1 },
+                { "/apps/light-locker/lock-on-suspend", 'b', 1, 1 },
+        };
+        _cleanup_(dconf_done) Dconf d = {};
+        Raw after, late, suspend, ac, battery, sleep, on;
         int r;
 
-        /* Xfce's own locker first; an Xfce with xscreensaver alone locks with that. */
-        if (!root_exists(root_fd, "/usr/bin/xfce4-screensaver") && root_exists(root_fd, "/usr/bin/xscreensaver"))
-                return read_xscreensaver(root_fd, home, ret, ret_error);
-        r = channel_load(root_fd, home, "xfce4-screensaver", &saver, ret_error);
+        r = dconf_load(root_fd, home, uid, &d, ret_error);
         if (r >= 0)
-                r = channel_load(root_fd, home, "xfce4-power-manager", &power, ret_error);
+                r = dconf_raw(&d, &keys[0], &after, ret_error);
+        if (r >= 0)
+                r = dconf_raw(&d, &keys[1], &late, ret_error);
+        if (r >= 0)
+                r = dconf_raw(&d, &keys[2], &suspend, ret_error);
+        if (r < 0)
+                return r;
+        ac = xfconf_raw(power, "/xfce4-power-manager/blank-on-ac", false, 15, 60);
+        battery = xfconf_raw(power, "/xfce4-power-manager/blank-on-battery", false, 10, 60);
+        sleep = xfconf_raw(power, "/xfce4-power-manager/lock-screen-suspend-hibernate", true, 1, 1);
+        /* Locking after the screen saver (after N s), or when it ends (late-locking). */
+        on = after.value > 0 || !late.value ? after : late;
+        ret->locker = LOCKER_LIGHT_LOCKER;
+        return combine(ret, &(Raw) { .value = 1 }, longer_idle(&ac, &battery), &on, &(Raw) { .value = 0 },
+                       after.value > 0 ? &after : &(Raw) { .value = 0, .source = late.source },
+                       /* xflock4, on xfce4-power-manager's behalf, asks light-locker too */
+                       suspend.value ? &suspend : &sleep);
+}
+
+static int read_xfce(int root_fd, const char *home, uid_t uid, LockSettings *ret, char **ret_error) {
+        _cleanup_(channel_done) Channel saver = {}, power = {};
+        Raw saver_on, idle_on, idle, lock_on, lock_saver, delay, sleep;
+        bool xfce_saver = root_exists(root_fd, "/usr/bin/xfce4-screensaver");
+        int r;
+
+        /* Xfce's own locker first, then light-locker (Debian's task), then xscreensaver. */
+        if (!xfce_saver && !root_exists(root_fd, "/usr/bin/light-locker") &&
+            root_exists(root_fd, "/usr/bin/xscreensaver"))
+                return read_xscreensaver(root_fd, home, ret, ret_error);
+        r = channel_load(root_fd, home, "xfce4-power-manager", &power, ret_error);
+        if (r >= 0 && !xfce_saver && root_exists(root_fd, "/usr/bin/light-locker"))
+                return read_light_locker(root_fd, home, uid, &power, ret, ret_error);
+        if (r >= 0)
+                r = channel_load(root_fd, home, "xfce4-screensaver", &saver, ret_error);
         if (r < 0)
                 return r;
         saver_on = xfconf_raw(&saver, "/saver/enabled", true, 1, 1);
@@ -387,7 +435,7 @@ int lock_settings_read(int root_fd, Desktop d, const char *home, uid_t uid, Lock
                 r = read_kde(root_fd, home, ret, ret_error);
                 break;
         case DESKTOP_XFCE:
-                r = read_xfce(root_fd, home, ret, ret_error);
+                r = read_xfce(root_fd, home, uid, ret, ret_error);
                 break;
         default:
                 r = -EOPNOTSUPP;

@@ -24,8 +24,17 @@ typedef struct LockSetting {
         bool locked;           /* the system's value, which the user cannot change */
 } LockSetting;
 
+/* What locks the screen: the desktop's own locker, or one Xfce runs instead. */
+typedef enum Locker {
+        LOCKER_DESKTOP,
+        LOCKER_LIGHT_LOCKER,
+        LOCKER_XSCREENSAVER,
+        _LOCKER_MAX,
+} Locker;
+
 typedef struct LockSettings {
         Desktop desktop;
+        Locker locker;
         LockSetting s[_LOCK_SETTING_MAX];
 } LockSettings;
 

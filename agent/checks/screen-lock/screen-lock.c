@@ -43,6 +43,7 @@ typedef struct UserResult {
         Verdict verdict;
         char *reason;                  /* for people */
         Desktop desktop;               /* the one that decided; DESKTOP_OTHER: none */
+        Locker locker;
         char *locked_source;           /* the failing value is fixed by this system file */
         json_object *evidence;
 } UserResult;
@@ -143,7 +144,9 @@ static json_object *settings_to_json(const LockSettings *s) {
             json_add_bool(o, "password", s->s[LOCK_PASSWORD].value) < 0 ||
             json_add_int(o, "lock_delay_seconds", s->s[LOCK_DELAY].value) < 0 ||
             json_add_bool(o, "lock_on_idle", minutes >= 0 && s->s[LOCK_PASSWORD].value) < 0 ||
-            json_add_bool(o, "lock_on_suspend", s->s[LOCK_SUSPEND].value) < 0)
+            json_add_bool(o, "lock_on_suspend", s->s[LOCK_SUSPEND].value) < 0 ||
+            (s->locker == LOCKER_LIGHT_LOCKER && json_add_string(o, "locker", "light-locker") < 0) ||
+            (s->locker == LOCKER_XSCREENSAVER && json_add_string(o, "locker", "xscreensaver") < 0))
                 return NULL;
         for (LockSettingId i = 0; i < _LOCK_SETTING_MAX; i++) {
                 if (json_add_string(src, lock_setting_to_string(i), s->s[i].source ? s->s[i].source : "default") < 0)
@@ -186,6 +189,7 @@ static int evaluate_desktop(const CheckContext *ctx, const LocalUser *u, const c
                 n.verdict = pb == P_NONE ? V_PASS : V_FAIL;
                 n.reason = problem_text(pb, name, &s, p);
                 n.evidence = settings_to_json(&s);
+                n.locker = s.locker;
                 if (!n.reason || !n.evidence || json_add_string(n.evidence, "reason", problem_codes[pb]) < 0)
                         return user_result_done(&n), -ENOMEM;
                 if (pb != P_NONE && s.s[culprit].locked && !(n.locked_source = strdup(s.s[culprit].source)))
@@ -263,7 +267,7 @@ static int evaluate_user(const CheckContext *ctx, const LocalUser *u, unsigned i
         return r;
 }
 
-static const char *fix_text(Desktop d) {
+static const char *fix_text(Desktop d, Locker l) {
         static const char *const fixes[_DESKTOP_MAX] = {
                 [DESKTOP_GNOME] = N_("Open Settings → Privacy → Screen Lock (Privacy & Security on Ubuntu): turn "
                                      "Automatic Screen Lock and Lock Screen on Suspend on, and set Blank Screen "
@@ -285,6 +289,16 @@ static const char *fix_text(Desktop d) {
                                     "on and make it start after %d minutes or less; on the Lock Screen tab, lock "
                                     "with the screensaver and on sleep."),
         };
+        static const char *const locker_fixes[_LOCKER_MAX] = {
+                [LOCKER_LIGHT_LOCKER] = N_("Open Power Manager (xfce4-power-manager-settings): on the Display tab, "
+                                           "blank the screen after %d minutes or less; on the Security tab, lock "
+                                           "the session when the screensaver is activated and when the system goes "
+                                           "to sleep."),
+                [LOCKER_XSCREENSAVER] = N_("Open the screensaver settings (xscreensaver-settings): blank after %d "
+                                           "minutes or less and check \"Lock screen after\"."),
+        };
+        if (l > LOCKER_DESKTOP && l < _LOCKER_MAX)
+                return locker_fixes[l];
         return d >= 0 && d < _DESKTOP_MAX ? fixes[d] : NULL;
 }
 
@@ -297,10 +311,10 @@ static int remediation(CheckResult *res, const UserResult *u, const PolicyScreen
         if (u->locked_source)
                 return check_result_set_remediation(res, _("Ask IT: this setting is fixed by the system "
                                                            "configuration (%s)."), u->locked_source);
-        if (!fix_text(u->desktop))
+        if (!fix_text(u->desktop, u->locker))
                 return check_result_set_remediation(res, "%s", _("Turn on your desktop's automatic screen lock "
                                                                   "with a password, or ask IT."));
-        return check_result_set_remediation(res, _(fix_text(u->desktop)), minutes, arg2);
+        return check_result_set_remediation(res, _(fix_text(u->desktop, u->locker)), minutes, arg2);
 }
 
 /* The overall result: the worst user's verdict and reason, with the count of the others;
