@@ -29,7 +29,7 @@ typedef struct CheckResult {
         char *summary;
         char *remediation;     /* NULL: nothing to do */
         usec_t deadline;       /* 0: none */
-        json_object *evidence; /* always an object */
+        json_object *evidence; /* an object; NULL when read by report_claims_read() */
         uint64_t duration_us;
         bool required;         /* from the policy; not serialised */
 } CheckResult;

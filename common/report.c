@@ -114,11 +114,11 @@ static int check_texts_check(const CheckResult *r, char **ret_error) {
         if (r->remediation && !text_is_safe(r->remediation, REPORT_REMEDIATION_MAX, TEXT_MULTILINE | TEXT_EMPTY_OK))
                 return json_error(ret_error, "checks[%s].remediation: must be text of at most %d bytes without "
                                   "control characters", r->id, REPORT_REMEDIATION_MAX);
-        return evidence_check(r->evidence, r->id, 0, ret_error);
+        /* NULL: report_claims_scan() validated it as it read it, and did not build it */
+        return r->evidence ? evidence_check(r->evidence, r->id, 0, ret_error) : 0;
 }
 
-/* The rules shared by the builder and the validator. */
-static int claims_check(const ReportClaims *c, char **ret_error) {
+int report_claims_check(const ReportClaims *c, char **ret_error) {
         if (!c->sub || !uuid_string_is_valid(c->sub))
                 return json_error(ret_error, "sub: \"%.64s\" is not a lower-case UUID", strnull(c->sub));
         if (c->iat < 0 || c->iat > IAT_MAX)
@@ -169,7 +169,7 @@ int report_claims_to_json(const ReportClaims *c, json_object **ret) {
         json_object *agent, *host, *os, *policy, *checks;
         int r;
 
-        if ((r = claims_check(c, NULL)) < 0)
+        if ((r = report_claims_check(c, NULL)) < 0)
                 return r;
         if (!j || json_add_string(j, "sub", c->sub) < 0 || json_add_int(j, "iat", c->iat) < 0 ||
             json_add_int(j, "seq", c->seq) < 0 || json_add_string(j, "prev", c->prev) < 0)
@@ -315,7 +315,7 @@ int report_claims_from_json(json_object *j, ReportClaims **ret, char **ret_error
                         return r;
                 c->n_checks++;
         }
-        if ((r = claims_check(c, ret_error)) < 0)
+        if ((r = report_claims_check(c, ret_error)) < 0)
                 return r;
         *ret = TAKE_PTR(c);
         return 0;

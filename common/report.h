@@ -66,6 +66,17 @@ int report_claims_to_json(const ReportClaims *c, json_object **ret);
 int report_claims_from_json(json_object *j, ReportClaims **ret, char **ret_error);
 /* Parses (bounded by JWS_MAX_SIZE) and validates a JWS payload. -EBADMSG / -EINVAL. */
 int report_claims_parse(const void *data, size_t size, ReportClaims **ret, char **ret_error);
+/* The same decisions and fields in one pass over the payload, without a json-c tree (what
+ * the server's ingest runs), except that each check's `evidence` is validated but not
+ * built: it stays NULL. What the scan does not accept is read again by
+ * report_claims_parse(), which decides and words the refusal (common/report-read.c). */
+int report_claims_read(const void *data, size_t size, ReportClaims **ret, char **ret_error);
+/* The scan alone, for tests and the fuzzer: 0; -EBADMSG/-EINVAL where report_claims_parse()
+ * refuses too; -EAGAIN where only it can decide (a member named twice, evidence breaking a
+ * rule, "\u0000", a lone surrogate, an integer beyond int64, deep nesting); -ENOMEM. */
+int report_claims_scan(const void *data, size_t size, ReportClaims **ret);
+/* The rules on the fields shared by the builder and both readers (evidence when built). */
+int report_claims_check(const ReportClaims *c, char **ret_error);
 /* With the policy the report names: policy id and version match, and "compliant" equals
  * the verdict recomputed from the checks' statuses and the policy's required flags
  * (a required check missing from the report counts as failing). */
