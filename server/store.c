@@ -52,7 +52,6 @@ static const char schema_sql[] =
         "  gap BIGINT NOT NULL DEFAULT 0, compliant INTEGER NOT NULL,"
         "  cert_serial TEXT NOT NULL, jws TEXT NOT NULL,"
         "  PRIMARY KEY (device_id, seq));"
-        "CREATE INDEX IF NOT EXISTS reports_device_iat ON reports(device_id, iat);"
         /* latest: one row per device that ever reported. */
         "CREATE TABLE IF NOT EXISTS latest ("
         "  device_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, report_at BIGINT NOT NULL,"
@@ -88,6 +87,14 @@ static const char schema_sql[] =
         "  device_id TEXT NOT NULL, seq BIGINT NOT NULL, check_id TEXT NOT NULL,"                 \
         "  status TEXT NOT NULL, summary TEXT,"                                                   \
         "  PRIMARY KEY (device_id, seq, check_id))"
+
+/* No query reads reports by (device_id, iat): a device's reports are paged by the primary
+ * key (store_fleet_reports() keeps the planner off this index), pruned by received_at. On
+ * SQLite every report's INSERT wrote its entry, a b-tree page more in the WAL: dropped,
+ * from old databases too. PostgreSQL keeps it (store-partition.c creates it on each
+ * partition). */
+#define REPORTS_IAT_SQLITE "DROP INDEX IF EXISTS reports_device_iat;"
+#define REPORTS_IAT_POSTGRES "CREATE INDEX IF NOT EXISTS reports_device_iat ON reports(device_id, iat);"
 
 /* Version 1 kept the claims beside the JWS: they are its payload, stored once now. Old
  * rows keep their JWS as received, which store-body.c reads as such. */
@@ -298,7 +305,8 @@ int store_open(const char *url, Store **ret, char **ret_error) {
         s->backend = b;
         r = b->exec(s, schema_sql);
         if (r >= 0)
-                r = b->exec(s, b == &store_backend_sqlite ? CHECK_RESULTS_SQL " WITHOUT ROWID" : CHECK_RESULTS_SQL);
+                r = b->exec(s, b == &store_backend_sqlite ? CHECK_RESULTS_SQL " WITHOUT ROWID;" REPORTS_IAT_SQLITE
+                                                          : CHECK_RESULTS_SQL ";" REPORTS_IAT_POSTGRES);
         if (r >= 0)
                 r = migrate(s);
         if (r >= 0)
