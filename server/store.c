@@ -342,6 +342,13 @@ Store *store_free(Store *s) {
         return NULL;
 }
 
+/* A unit run ahead without send (SQLite) takes no savepoint: each report's SAVEPOINT
+ * made SQLite copy every page the report then wrote into its statement journal, to undo
+ * the report alone. depth: the unit's transaction depth outside it. */
+static bool bare_unit(Store *s, unsigned depth) {
+        return s->ahead && !s->backend->send && s->tx_depth == depth;
+}
+
 int store_begin(Store *s) {
         /* SQLite: take the write lock now, not at the first write after a read (which
          * fails with SQLITE_BUSY if another process wrote in between). */
@@ -351,6 +358,11 @@ int store_begin(Store *s) {
 
         if (s->tx_depth == 0)
                 s->ahead_failed = false;
+        if (bare_unit(s, 1)) {
+                s->unit_changes = s->backend->changes(s);
+                s->tx_depth++;
+                return 0;
+        }
         r = s->tx_depth == 0 ? s->backend->exec(s, begin) : store_send(s, STORE_UNPREPARED, "SAVEPOINT sp", NULL, 0);
         if (r >= 0)
                 s->tx_depth++;
@@ -358,7 +370,7 @@ int store_begin(Store *s) {
 }
 
 int store_run_ahead(Store *s) {
-        if (!s->backend->send || s->tx_depth != 1)
+        if ((!s->backend->send && !s->backend->changes) || s->tx_depth != 1)
                 return 0;
         s->ahead = true;
         return 1;
@@ -374,6 +386,10 @@ int store_commit(Store *s) {
         int r;
         if (s->tx_depth == 0)
                 return -EINVAL;
+        if (bare_unit(s, 2)) {
+                tx_end(s);
+                return 0;
+        }
         if (s->ahead && s->tx_depth > 1) {
                 r = store_send(s, STORE_UNPREPARED, "RELEASE sp", NULL, 0);
                 s->released_ahead = r >= 0;
@@ -395,6 +411,15 @@ int store_rollback(Store *s) {
         int r;
         if (s->tx_depth == 0)
                 return -EINVAL;
+        if (bare_unit(s, 2)) {
+                /* Nothing undoes this unit alone: unless it changed nothing (a report
+                 * refused before its writes), the caller runs the batch again. */
+                int64_t c = s->backend->changes(s);
+                if (c < 0 || c != s->unit_changes)
+                        s->ahead_failed = true;
+                tx_end(s);
+                return 0;
+        }
         /* ROLLBACK TO keeps the savepoint open: release it too. */
         r = s->backend->exec(s, s->tx_depth == 1 ? "ROLLBACK" : "ROLLBACK TO sp; RELEASE sp");
         tx_end(s);
