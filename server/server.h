@@ -118,11 +118,13 @@ int server_offload(Server *s, OffloadWorkFn work, OffloadDoneFn done, void *user
  * server_tx_end(ok) releases or rolls it back. */
 int server_submit(Server *s, struct evhttp_request *req, ServerJobFn fn, void *userdata,
                   void (*free_fn)(void *userdata));
-/* A job whose store work may run ahead (store_run_ahead(): PostgreSQL, when every job of
- * the batch is one): fn does the store work and keeps what it decided in userdata;
- * settle does the rest (replies, counters, logs), once for what stands: after the batch's
- * COMMIT when the batch ran ahead, right after fn otherwise. If a write sent ahead failed,
- * the batch is rolled back and every fn runs again, not ahead: fn must start over. */
+/* A job whose store work may run ahead (store_run_ahead(), when every job of the batch is
+ * one: PostgreSQL sends each RELEASE ahead, SQLite takes no savepoint per unit): fn does
+ * the store work and keeps what it decided in userdata; settle does the rest (replies,
+ * counters, logs), once for what stands: after the batch's COMMIT when the batch ran
+ * ahead, right after fn otherwise. If a write sent ahead failed (SQLite: a unit that wrote
+ * was rolled back), the batch is rolled back and every fn runs again, not ahead: fn must
+ * start over. */
 int server_submit_ahead(Server *s, struct evhttp_request *req, ServerJobFn fn, ServerSettleFn settle,
                         void *userdata, void (*free_fn)(void *userdata));
 int server_tx_begin(Server *s);

@@ -147,6 +147,14 @@ static int sqlite_open(const char *path, Store **ret, char **ret_error) {
         return 0;
 }
 
+/* The rows changed by INSERT, UPDATE and DELETE statements so far (what their triggers
+ * change is not counted, but a trigger only runs with a change that is); -1 outside a
+ * transaction: an I/O or full-disk failure may have rolled it back. */
+static int64_t sqlite_changes(Store *s) {
+        sqlite3 *db = ((SqliteStore *) s)->db;
+        return sqlite3_get_autocommit(db) ? -1 : sqlite3_total_changes(db);
+}
+
 /* $N → ?N: SQLite numbers parameters the same way with its own sigil. */
 static char *translate(const char *sql) {
         char *t = strdup(sql);
@@ -238,4 +246,5 @@ const StoreBackend store_backend_sqlite = {
         .exec = sqlite_exec,
         .query = sqlite_query,
         .error = sqlite_error,
+        .changes = sqlite_changes,
 };

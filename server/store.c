@@ -52,7 +52,6 @@ static const char schema_sql[] =
         "  gap BIGINT NOT NULL DEFAULT 0, compliant INTEGER NOT NULL,"
         "  cert_serial TEXT NOT NULL, jws TEXT NOT NULL,"
         "  PRIMARY KEY (device_id, seq));"
-        "CREATE INDEX IF NOT EXISTS reports_device_iat ON reports(device_id, iat);"
         /* latest: one row per device that ever reported. */
         "CREATE TABLE IF NOT EXISTS latest ("
         "  device_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, report_at BIGINT NOT NULL,"
@@ -88,6 +87,14 @@ static const char schema_sql[] =
         "  device_id TEXT NOT NULL, seq BIGINT NOT NULL, check_id TEXT NOT NULL,"                 \
         "  status TEXT NOT NULL, summary TEXT,"                                                   \
         "  PRIMARY KEY (device_id, seq, check_id))"
+
+/* No query reads reports by (device_id, iat): a device's reports are paged by the primary
+ * key (store_fleet_reports() keeps the planner off this index), pruned by received_at. On
+ * SQLite every report's INSERT wrote its entry, a b-tree page more in the WAL: dropped,
+ * from old databases too. PostgreSQL keeps it (store-partition.c creates it on each
+ * partition). */
+#define REPORTS_IAT_SQLITE "DROP INDEX IF EXISTS reports_device_iat;"
+#define REPORTS_IAT_POSTGRES "CREATE INDEX IF NOT EXISTS reports_device_iat ON reports(device_id, iat);"
 
 /* Version 1 kept the claims beside the JWS: they are its payload, stored once now. Old
  * rows keep their JWS as received, which store-body.c reads as such. */
@@ -298,7 +305,8 @@ int store_open(const char *url, Store **ret, char **ret_error) {
         s->backend = b;
         r = b->exec(s, schema_sql);
         if (r >= 0)
-                r = b->exec(s, b == &store_backend_sqlite ? CHECK_RESULTS_SQL " WITHOUT ROWID" : CHECK_RESULTS_SQL);
+                r = b->exec(s, b == &store_backend_sqlite ? CHECK_RESULTS_SQL " WITHOUT ROWID;" REPORTS_IAT_SQLITE
+                                                          : CHECK_RESULTS_SQL ";" REPORTS_IAT_POSTGRES);
         if (r >= 0)
                 r = migrate(s);
         if (r >= 0)
@@ -334,6 +342,13 @@ Store *store_free(Store *s) {
         return NULL;
 }
 
+/* A unit run ahead without send (SQLite) takes no savepoint: each report's SAVEPOINT
+ * made SQLite copy every page the report then wrote into its statement journal, to undo
+ * the report alone. depth: the unit's transaction depth outside it. */
+static bool bare_unit(Store *s, unsigned depth) {
+        return s->ahead && !s->backend->send && s->tx_depth == depth;
+}
+
 int store_begin(Store *s) {
         /* SQLite: take the write lock now, not at the first write after a read (which
          * fails with SQLITE_BUSY if another process wrote in between). */
@@ -343,6 +358,11 @@ int store_begin(Store *s) {
 
         if (s->tx_depth == 0)
                 s->ahead_failed = false;
+        if (bare_unit(s, 1)) {
+                s->unit_changes = s->backend->changes(s);
+                s->tx_depth++;
+                return 0;
+        }
         r = s->tx_depth == 0 ? s->backend->exec(s, begin) : store_send(s, STORE_UNPREPARED, "SAVEPOINT sp", NULL, 0);
         if (r >= 0)
                 s->tx_depth++;
@@ -350,7 +370,7 @@ int store_begin(Store *s) {
 }
 
 int store_run_ahead(Store *s) {
-        if (!s->backend->send || s->tx_depth != 1)
+        if ((!s->backend->send && !s->backend->changes) || s->tx_depth != 1)
                 return 0;
         s->ahead = true;
         return 1;
@@ -366,6 +386,10 @@ int store_commit(Store *s) {
         int r;
         if (s->tx_depth == 0)
                 return -EINVAL;
+        if (bare_unit(s, 2)) {
+                tx_end(s);
+                return 0;
+        }
         if (s->ahead && s->tx_depth > 1) {
                 r = store_send(s, STORE_UNPREPARED, "RELEASE sp", NULL, 0);
                 s->released_ahead = r >= 0;
@@ -387,6 +411,15 @@ int store_rollback(Store *s) {
         int r;
         if (s->tx_depth == 0)
                 return -EINVAL;
+        if (bare_unit(s, 2)) {
+                /* Nothing undoes this unit alone: unless it changed nothing (a report
+                 * refused before its writes), the caller runs the batch again. */
+                int64_t c = s->backend->changes(s);
+                if (c < 0 || c != s->unit_changes)
+                        s->ahead_failed = true;
+                tx_end(s);
+                return 0;
+        }
         /* ROLLBACK TO keeps the savepoint open: release it too. */
         r = s->backend->exec(s, s->tx_depth == 1 ? "ROLLBACK" : "ROLLBACK TO sp; RELEASE sp");
         tx_end(s);

@@ -77,6 +77,10 @@ typedef struct StoreBackend {
                           size_t n_params, StoreRowFn fn, void *userdata);
         /* Optional. Waits for everything sent ahead; returns its first failure. */
         int (*flush)(Store *s);
+        /* Optional (SQLite): a count of the rows changed since the connection opened, which
+         * moves with each write; -1 when no transaction is open (a failure rolled it back).
+         * With it and without send, a unit run ahead takes no savepoint (store_run_ahead()). */
+        int64_t (*changes)(Store *s);
         /* The database's message for the last failure, for logs. */
         const char *(*error)(Store *s);
 } StoreBackend;
@@ -91,6 +95,7 @@ struct Store {
         bool ahead;           /* store_run_ahead(): savepoints end without waiting */
         bool released_ahead;  /* a RELEASE sent ahead, its answer not read yet */
         bool ahead_failed;    /* a wait failed meanwhile (store_ahead_failed()) */
+        int64_t unit_changes; /* changes() when the unit without a savepoint began */
 };
 
 /* For the backends, at each exec or query. */
@@ -195,11 +200,13 @@ int store_rollback(Store *s);
  * COMMIT), so a unit costs one wait instead of two. A write that fails is then seen in a
  * later unit's wait, or by the COMMIT, and cannot be told apart from that unit's own
  * failure: store_ahead_failed() says so, and the caller must roll the whole transaction
- * back and run it again without running ahead. Returns 1, or 0 when the backend sends
- * nothing ahead (SQLite: every statement runs at once, so nothing changes). */
+ * back and run it again without running ahead. On SQLite (every statement runs at once)
+ * the units of the transaction take no savepoint instead: a unit that changed rows and
+ * is rolled back cannot be undone alone, and store_ahead_failed() says so the same way.
+ * Returns 1, or 0 when the backend can do neither. */
 int store_run_ahead(Store *s);
 /* Whether, in this transaction or the one that ended last, a wait failed while a RELEASE
- * sent ahead was unanswered. */
+ * sent ahead was unanswered, or a unit without a savepoint was rolled back. */
 static inline bool store_ahead_failed(Store *s) {
         return s->ahead_failed;
 }

@@ -91,10 +91,20 @@ def test_a_stable_report_names_no_descriptive_column(tmp_path):
         assert srv.sql("SELECT seq FROM probe") == [("4",)]
         # the indexes that only cost a rewrite per report are gone
         names = {r[0] for r in srv.sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert not names & {"latest_report_at", "fleet_devices_seq"}
+        assert not names & {"latest_report_at", "fleet_devices_seq", "reports_device_iat"}
         # a report's check results: one b-tree, not the rows and their key's index
         assert "sqlite_autoindex_check_results_1" not in names
         (ddl,), = srv.sql("SELECT sql FROM sqlite_master WHERE name = 'check_results'")
         assert ddl.rstrip().endswith("WITHOUT ROWID")
+        # a database made before keeps no (device_id, iat) index of reports either, and the
+        # device's pages of reports read the same
+        before = srv.get_json(f"/v1/fleet/devices/{a.id}/reports")
+        srv.stop()
+        srv.write("CREATE INDEX reports_device_iat ON reports(device_id, iat)")
+        srv.start(now=NOW)
+        names = {r[0] for r in srv.sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "reports_device_iat" not in names
+        after = srv.get_json(f"/v1/fleet/devices/{a.id}/reports")
+        assert after == before and [r["seq"] for r in after["reports"]] == [1, 2, 3, 4]
     finally:
         srv.stop()

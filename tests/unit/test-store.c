@@ -131,10 +131,58 @@ static void test_devices_and_reports(void **state) {
         cleanup_temp(s, dir);
 }
 
+/* A transaction run ahead on SQLite: its units take no savepoint (no statement run for
+ * their begin and end), and a unit rolled back after it changed rows says the whole
+ * transaction must run again; one that changed nothing does not. */
+static void test_units_without_savepoint(void **state) {
+        char dir[64], *id = NULL;
+        Store *s = open_temp(dir);
+        const char a[SHA256_HEX_SIZE] = H("a"), b[SHA256_HEX_SIZE] = H("b");
+        uint64_t n;
+        (void) state;
+
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_run_ahead(s), 1);
+        n = s->statements;
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_token_add(s, a, &(StoreToken) { .uses_left = 1, .created_at = 1 }), 0);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(s->statements, n + 1);
+        /* refused before any write */
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_token_consume(s, b, 2, NULL), -ENOENT);
+        assert_int_equal(store_rollback(s), 0);
+        assert_false(store_ahead_failed(s));
+        /* refused after a write: only the whole transaction undoes it */
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_token_add(s, b, &(StoreToken) { .uses_left = 1, .created_at = 1 }), 0);
+        assert_int_equal(store_rollback(s), 0);
+        assert_true(store_ahead_failed(s));
+        assert_int_equal(store_rollback(s), 0);
+        assert_int_equal(store_token_consume(s, a, 2, NULL), -ENOENT);
+
+        /* run again without running ahead: savepoints */
+        assert_int_equal(store_begin(s), 0);
+        assert_false(store_ahead_failed(s));
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_token_add(s, a, &(StoreToken) { .uses_left = 1, .created_at = 1 }), 0);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_token_add(s, b, &(StoreToken) { .uses_left = 1, .created_at = 1 }), 0);
+        assert_int_equal(store_rollback(s), 0);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(store_token_consume(s, a, 2, &id), 0);
+        assert_string_equal(id, "aaaaaaaaaaaa");
+        free(id);
+        assert_int_equal(store_token_consume(s, b, 2, NULL), -ENOENT);
+        cleanup_temp(s, dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tokens),
                 cmocka_unit_test(test_devices_and_reports),
+                cmocka_unit_test(test_units_without_savepoint),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
