@@ -34,7 +34,7 @@ def srv(tmp_path, request):
         pg = Postgres(tmp_path).start()
         request.addfinalizer(pg.stop)
     s = FleetServer(tmp_path, db=pg.url if pg else None,
-                    conf="[Fleet]\nHistoryRetention=1d\n")
+                    conf="[Fleet]\nHistoryRetention=2d\n")
     yield s
     if s.running():
         s.stop()
@@ -109,7 +109,8 @@ def test_history_follows_transitions(srv):
     r = s.ctl("history", "--step", "hour", "--from", stamp(H), "--to", stamp(H + 4 * HOUR), "--json")
     assert r.returncode == 0 and {p["at"]: counts(p) for p in json.loads(r.stdout)["points"]} == seen
 
-    # retention: hourly snapshots live 48 h, daily ones HistoryRetention= (1d here)
+    # retention: hourly snapshots live 48 h, daily ones HistoryRetention= (2d here: the
+    # day before H stays while the test runs, even across midnight)
     s.restart(H + 50 * HOUR + 60)
     left = hour_points(s, H, H + 4 * HOUR)
     assert sorted(left) == [stamp(H + 3 * HOUR)]
