@@ -33,6 +33,16 @@ enum {
  * (An upsert locks the row even when its WHERE skips the update, and chunks are shared
  * between devices: instances on one PostgreSQL would wait on each other, or deadlock.) */
 static const char chunk_fresh_sql[] = "SELECT hash FROM report_chunks WHERE used_at >= $1 AND hash IN (";
+/* The IN list of n chunks is the first n items of this one (no text built per report). */
+static const char chunk_fresh_list[] =
+        "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17";
+_Static_assert(sizeof(chunk_fresh_list) - 1 == 2 * CHUNK_FRESH_ROWS + (CHUNK_FRESH_ROWS - 8) + 2 * (CHUNK_FRESH_ROWS - 1),
+               "chunk_fresh_list names $2 to $(CHUNK_FRESH_ROWS + 1)");
+
+static size_t chunk_fresh_list_len(size_t n) {
+        /* "$2".."$9": 2 characters, "$10".."$17": 3, ", " between them */
+        return 2 * n + (n > 8 ? n - 8 : 0) + 2 * (n - 1);
+}
 
 static const char chunk_put_sql[] =
         "INSERT INTO report_chunks(hash, data, used_at) VALUES ($1, $2, $3) "
@@ -148,17 +158,15 @@ static int row_fresh(const char *const *c, size_t n, void *userdata) {
  * up to CHUNK_FRESH_ROWS of them (a laptop's report has ~25). */
 static int chunks_fresh_read(Store *s, StoreBodyChunk *chunks, size_t at, size_t n, int64_t now) {
         StoreValue v[1 + CHUNK_FRESH_ROWS] = { SV_INT(now - STORE_BODY_REFRESH) };
-        char sql[sizeof(chunk_fresh_sql) + 6 * CHUNK_FRESH_ROWS];
-        size_t len = strlen(chunk_fresh_sql);
+        char sql[sizeof(chunk_fresh_sql) + sizeof(chunk_fresh_list)];
+        char *p = sql;
 
         assert(n >= 1 && n <= CHUNK_FRESH_ROWS);
-        memcpy(sql, chunk_fresh_sql, len);
-        for (size_t i = 0; i < n; i++) {
-                len += (size_t) snprintf(sql + len, sizeof(sql) - len, "%s$%zu", i ? ", " : "", i + 2);
+        p = mempcpy(p, chunk_fresh_sql, sizeof(chunk_fresh_sql) - 1);
+        p = mempcpy(p, chunk_fresh_list, chunk_fresh_list_len(n));
+        memcpy(p, ")", 2);
+        for (size_t i = 0; i < n; i++)
                 v[1 + i] = SV_TEXT(chunks[at + i].hex);
-        }
-        assert(len + 2 <= sizeof(sql));
-        memcpy(sql + len, ")", 2);
         return store_read_ahead(s, Q_BODY_CHUNK_FRESH + (unsigned) n - 1, sql, v, 1 + n, row_fresh, chunks);
 }
 
