@@ -297,12 +297,15 @@ static void *worker_thread(void *userdata) {
                 o->work(o->userdata);
                 o->next = NULL;
                 pthread_mutex_lock(&s->work_lock);
+                /* A list that was not empty has its wake-up pending already: the loop
+                 * takes the whole list at once (offload_done()). */
                 if (s->done_tail)
                         s->done_tail->next = o;
-                else
+                else {
                         s->done_head = o;
+                        (void) !write(s->done_efd, &one, sizeof(one));
+                }
                 s->done_tail = o;
-                (void) !write(s->done_efd, &one, sizeof(one));
         }
         pthread_mutex_unlock(&s->work_lock);
         return NULL;
