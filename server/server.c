@@ -298,14 +298,18 @@ static void *worker_thread(void *userdata) {
                 o->next = NULL;
                 pthread_mutex_lock(&s->work_lock);
                 /* A list that was not empty has its wake-up pending already: the loop
-                 * takes the whole list at once (offload_done()). */
+                 * takes the whole list at once (offload_done()). The write goes outside
+                 * the lock, which the loop may be waiting for. */
                 if (s->done_tail)
                         s->done_tail->next = o;
-                else {
+                else
                         s->done_head = o;
-                        (void) !write(s->done_efd, &one, sizeof(one));
-                }
                 s->done_tail = o;
+                if (s->done_head == o) {
+                        pthread_mutex_unlock(&s->work_lock);
+                        (void) !write(s->done_efd, &one, sizeof(one));
+                        pthread_mutex_lock(&s->work_lock);
+                }
         }
         pthread_mutex_unlock(&s->work_lock);
         return NULL;
@@ -352,8 +356,9 @@ int server_offload(Server *s, OffloadWorkFn work, OffloadDoneFn done, void *user
         else
                 s->work_head = o;
         s->work_tail = o;
-        pthread_cond_signal(&s->work_cond);
         pthread_mutex_unlock(&s->work_lock);
+        /* After the unlock: a woken worker does not wait for the lock at once. */
+        pthread_cond_signal(&s->work_cond);
         return 0;
 }
 
