@@ -25,6 +25,22 @@ int parse_int64(const char *s, int64_t *ret) {
         return 0;
 }
 
+size_t format_int64(int64_t v, char *ret) {
+        char digits[INT64_TEXT_MAX], *d = digits + sizeof(digits);
+        uint64_t u = v < 0 ? -(uint64_t) v : (uint64_t) v; /* INT64_MIN included */
+        size_t len;
+
+        do
+                *--d = (char) ('0' + u % 10);
+        while ((u /= 10) > 0);
+        if (v < 0)
+                *--d = '-';
+        len = (size_t) (digits + sizeof(digits) - d);
+        memcpy(ret, d, len);
+        ret[len] = 0;
+        return len;
+}
+
 int parse_uint64(const char *s, uint64_t *ret) {
         char *end;
         unsigned long long v;

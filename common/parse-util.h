@@ -18,6 +18,11 @@ int parse_duration(const char *s, usec_t *ret);
 /* Size with optional K/M/G suffix (powers of 1024). */
 int parse_size(const char *s, uint64_t *ret);
 
+/* v in decimal as "%" PRId64 writes it, without printf's machinery (SQL parameters, by the
+ * dozen per report); ret must hold INT64_TEXT_MAX. Returns the length. */
+#define INT64_TEXT_MAX 21
+size_t format_int64(int64_t v, char *ret);
+
 /* strv helpers (NULL-terminated string arrays). */
 size_t strv_length(char *const *l);
 int strv_push(char ***l, char *value);       /* takes ownership of value */

@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h> /* ev_write: see conn_write_now() */
 #include <event2/event.h>
 #include <event2/http.h>
 #include <openssl/ssl.h>
@@ -44,6 +45,9 @@ struct Conn {
 };
 
 static int conn_index = -1;
+
+/* The most plaintext one TLS record carries. */
+#define HTTP_RECORD_MAX (16u * 1024)
 
 static void conn_unlink(Conn *c) {
         Server *s = c->server;
@@ -295,6 +299,24 @@ const char *http_reason(int code) {
         }
 }
 
+/* A reply queued by evhttp leaves now rather than when the socket is next reported
+ * writable: bufferevent_openssl writes only from its write event, which costs an epoll
+ * round (EPOLLOUT on, the write, EPOLLOUT off) per reply; run within this loop turn, the
+ * write's interest is added and removed in the same turn, which the event base's
+ * changelist drops (server.c). It writes each chunk of the output as its own TLS record
+ * (one write() each): a reply that fits in one record (headers and body) is made one
+ * chunk first. A socket that cannot take it all leaves the rest to the write event. */
+static void conn_write_now(Conn *c) {
+        struct evbuffer *out = bufferevent_get_output(c->bev);
+        size_t size = evbuffer_get_length(out);
+
+        if (size == 0)
+                return;
+        if (size <= HTTP_RECORD_MAX)
+                (void) evbuffer_pullup(out, -1);
+        event_active(&c->bev->ev_write, EV_WRITE, 1);
+}
+
 void http_send(struct evhttp_request *req, int code, struct evbuffer *body, bool close) {
         Conn *c = conn_of(req, NULL);
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -306,8 +328,10 @@ void http_send(struct evhttp_request *req, int code, struct evbuffer *body, bool
         evhttp_send_reply(req, code, http_reason(code), body);
         if (body)
                 evbuffer_free(body);
-        if (c)
+        if (c) {
+                conn_write_now(c);
                 conn_request_done(c);
+        }
 }
 
 struct evbuffer *http_json_buffer(json_object *j) {

@@ -36,7 +36,19 @@ static const char chunk_fresh_sql[] = "SELECT hash FROM report_chunks WHERE used
 /* SQLite builds an ephemeral index of an IN list at every execution (a b-tree opened,
  * filled and freed: as much as the report's INSERT): there, one point lookup per chunk,
  * glued by UNION ALL. */
-static const char chunk_fresh_one_sql[] = "SELECT hash FROM report_chunks WHERE hash = $%zu AND used_at >= $1";
+static const char chunk_fresh_one_head[] = "SELECT hash FROM report_chunks WHERE hash = $";
+static const char chunk_fresh_one_tail[] = " AND used_at >= $1";
+static const char chunk_fresh_union[] = " UNION ALL ";
+/* The IN list of n chunks is the first n items of this one (no text built per report). */
+static const char chunk_fresh_list[] =
+        "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17";
+_Static_assert(sizeof(chunk_fresh_list) - 1 == 2 * CHUNK_FRESH_ROWS + (CHUNK_FRESH_ROWS - 8) + 2 * (CHUNK_FRESH_ROWS - 1),
+               "chunk_fresh_list names $2 to $(CHUNK_FRESH_ROWS + 1)");
+
+static size_t chunk_fresh_list_len(size_t n) {
+        /* "$2".."$9": 2 characters, "$10".."$17": 3, ", " between them */
+        return 2 * n + (n > 8 ? n - 8 : 0) + 2 * (n - 1);
+}
 
 static const char chunk_put_sql[] =
         "INSERT INTO report_chunks(hash, data, used_at) VALUES ($1, $2, $3) "
@@ -152,25 +164,30 @@ static int row_fresh(const char *const *c, size_t n, void *userdata) {
  * up to CHUNK_FRESH_ROWS of them (a laptop's report has ~25). */
 static int chunks_fresh_read(Store *s, StoreBodyChunk *chunks, size_t at, size_t n, int64_t now) {
         StoreValue v[1 + CHUNK_FRESH_ROWS] = { SV_INT(now - STORE_BODY_REFRESH) };
-        char sql[(sizeof(chunk_fresh_one_sql) + sizeof(" UNION ALL ")) * CHUNK_FRESH_ROWS];
-        bool in_list = !streq(s->backend->scheme, "sqlite");
-        size_t len = 0;
+        char sql[MAX(sizeof(chunk_fresh_sql) + sizeof(chunk_fresh_list),
+                     (sizeof(chunk_fresh_union) + sizeof(chunk_fresh_one_head) + 2 + sizeof(chunk_fresh_one_tail)) *
+                             CHUNK_FRESH_ROWS)];
+        char *p = sql;
 
         assert(n >= 1 && n <= CHUNK_FRESH_ROWS);
-        for (size_t i = 0; i < n; i++) {
-                if (in_list)
-                        len += (size_t) snprintf(sql + len, sizeof(sql) - len, "%s$%zu",
-                                                 i ? ", " : chunk_fresh_sql, i + 2);
-                else {
+        if (!streq(s->backend->scheme, "sqlite")) {
+                p = mempcpy(p, chunk_fresh_sql, sizeof(chunk_fresh_sql) - 1);
+                p = mempcpy(p, chunk_fresh_list, chunk_fresh_list_len(n));
+                memcpy(p, ")", 2);
+        } else {
+                for (size_t i = 0; i < n; i++) {
                         if (i > 0)
-                                len += (size_t) snprintf(sql + len, sizeof(sql) - len, " UNION ALL ");
-                        len += (size_t) snprintf(sql + len, sizeof(sql) - len, chunk_fresh_one_sql, i + 2);
+                                p = mempcpy(p, chunk_fresh_union, sizeof(chunk_fresh_union) - 1);
+                        p = mempcpy(p, chunk_fresh_one_head, sizeof(chunk_fresh_one_head) - 1);
+                        if (i + 2 >= 10)
+                                *p++ = (char) ('0' + (i + 2) / 10);
+                        *p++ = (char) ('0' + (i + 2) % 10);
+                        p = mempcpy(p, chunk_fresh_one_tail, sizeof(chunk_fresh_one_tail));
+                        p--; /* the NUL stays as the end, or is overwritten by the next item */
                 }
-                v[1 + i] = SV_TEXT(chunks[at + i].hex);
         }
-        if (in_list)
-                len += (size_t) snprintf(sql + len, sizeof(sql) - len, ")");
-        assert(len < sizeof(sql));
+        for (size_t i = 0; i < n; i++)
+                v[1 + i] = SV_TEXT(chunks[at + i].hex);
         return store_read_ahead(s, Q_BODY_CHUNK_FRESH + (unsigned) n - 1, sql, v, 1 + n, row_fresh, chunks);
 }
 

@@ -11,7 +11,6 @@
  * the statements had run one by one — unless a RELEASE was among them (store_run_ahead()),
  * whose failure store_ahead_settled() records for the caller. */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +127,7 @@ static int pg_result_rows(PgStore *p, PGresult *res, bool failed, StoreRowFn fn,
 /* For libpq's send functions: parameters as text. */
 typedef struct PgParams {
         const char *values[32];
-        char ints[32][24];
+        char ints[32][INT64_TEXT_MAX];
 } PgParams;
 
 static int pg_params(PgParams *v, const StoreValue *params, size_t n_params) {
@@ -136,7 +135,7 @@ static int pg_params(PgParams *v, const StoreValue *params, size_t n_params) {
                 return -E2BIG;
         for (size_t i = 0; i < n_params; i++) {
                 if (params[i].type == STORE_INT) {
-                        snprintf(v->ints[i], sizeof(v->ints[i]), "%" PRId64, params[i].integer);
+                        (void) format_int64(params[i].integer, v->ints[i]);
                         v->values[i] = v->ints[i];
                 } else
                         v->values[i] = params[i].type == STORE_TEXT ? params[i].text : NULL;
@@ -144,12 +143,20 @@ static int pg_params(PgParams *v, const StoreValue *params, size_t n_params) {
         return 0;
 }
 
+/* The name statement id is prepared under: "q" and the id. */
+#define PG_NAME_MAX (1 + INT64_TEXT_MAX)
+static const char *pg_name(unsigned id, char ret[static PG_NAME_MAX]) {
+        ret[0] = 'q';
+        (void) format_int64(id, ret + 1);
+        return ret;
+}
+
 /* Queues statement id (STORE_UNPREPARED: sql as is) in pipeline mode; its rows will go
  * to fn. */
 static int pg_pipeline_send(PgStore *p, unsigned id, const char *sql, const StoreValue *params,
                             size_t n_params, StoreRowFn fn, void *userdata) {
         PgParams v;
-        char name[16];
+        char name[PG_NAME_MAX];
         int r, ok;
 
         r = pg_params(&v, params, n_params);
@@ -159,10 +166,8 @@ static int pg_pipeline_send(PgStore *p, unsigned id, const char *sql, const Stor
                 return pg_result_errno(p, NULL);
         if (id == STORE_UNPREPARED)
                 ok = PQsendQueryParams(p->conn, sql, (int) n_params, NULL, v.values, NULL, NULL, 0);
-        else {
-                snprintf(name, sizeof(name), "q%u", id);
-                ok = PQsendQueryPrepared(p->conn, name, (int) n_params, v.values, NULL, NULL, 0);
-        }
+        else
+                ok = PQsendQueryPrepared(p->conn, pg_name(id, name), (int) n_params, v.values, NULL, NULL, 0);
         if (!ok)
                 return pg_result_errno(p, NULL);
         p->pending[p->queued++] = (PgPending) { fn, userdata };
@@ -274,7 +279,7 @@ static int pg_open(const char *conninfo, Store **ret, char **ret_error) {
 }
 
 static int pg_prepare(PgStore *p, unsigned id, const char *sql) {
-        char name[16];
+        char name[PG_NAME_MAX];
         PGresult *res;
         int r;
 
@@ -288,9 +293,8 @@ static int pg_prepare(PgStore *p, unsigned id, const char *sql) {
         }
         if (p->prepared[id])
                 return 0;
-        snprintf(name, sizeof(name), "q%u", id);
         store_count_round_trip(&p->head);
-        res = PQprepare(p->conn, name, sql, 0, NULL);
+        res = PQprepare(p->conn, pg_name(id, name), sql, 0, NULL);
         r = pg_result_errno(p, res);
         PQclear(res);
         if (r < 0)
@@ -303,7 +307,7 @@ static int pg_query_once(Store *s, unsigned id, const char *sql, const StoreValu
                          size_t n_params, StoreRowFn fn, void *userdata) {
         PgStore *p = (PgStore *) s;
         PGresult *res;
-        char name[16];
+        char name[PG_NAME_MAX];
         PgParams v;
         int r;
 
@@ -324,9 +328,8 @@ static int pg_query_once(Store *s, unsigned id, const char *sql, const StoreValu
                 return r;
         if (p->queued > 0)
                 return pg_pipeline_finish(p, pg_pipeline_send(p, id, sql, params, n_params, fn, userdata));
-        snprintf(name, sizeof(name), "q%u", id);
         store_count_round_trip(s);
-        res = PQexecPrepared(p->conn, name, (int) n_params, v.values, NULL, NULL, 0);
+        res = PQexecPrepared(p->conn, pg_name(id, name), (int) n_params, v.values, NULL, NULL, 0);
         r = pg_result_rows(p, res, false, fn, userdata);
         PQclear(res);
         return r;

@@ -131,7 +131,7 @@ static void close_tls(SSL *ssl) {
 /* One request; returns the HTTP status (0 on a transport error). body_out: the reply body. */
 static int http_post(SSL *ssl, const char *path, const char *body, bool close_after, char **body_out) {
         char head[512], buf[16384];
-        char *gz = NULL;
+        char *gz = NULL, *req;
         size_t have = 0, size = strlen(body);
         int n, status = 0;
         long clen = -1;
@@ -146,11 +146,19 @@ static int http_post(SSL *ssl, const char *path, const char *body, bool close_af
                      "POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\n%s%s\r\n", path, size,
                      close_after ? "Connection: close\r\n" : "", gz ? "Content-Encoding: gzip\r\n" : "");
-        if (SSL_write(ssl, head, n) != n || SSL_write(ssl, body, (int) size) != (int) size) {
-                free(gz);
-                return 0;
+        /* Headers and body in one buffer, one TLS record, as the agent sends them
+         * (common/transport.c build_request()): the server reads what laptops send. */
+        req = malloc((size_t) n + size);
+        if (req) {
+                memcpy(req, head, (size_t) n);
+                memcpy(req + n, body, size);
         }
         free(gz);
+        if (!req || SSL_write(ssl, req, n + (int) size) != n + (int) size) {
+                free(req);
+                return 0;
+        }
+        free(req);
         for (;;) {
                 n = SSL_read(ssl, buf + have, (int) (sizeof(buf) - 1 - have));
                 if (n <= 0)

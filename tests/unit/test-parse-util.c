@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <inttypes.h>
+#include <stdio.h>
 
 #include "cleanup.h"
 #include "parse-util.h"
@@ -24,6 +26,18 @@ static void test_parse_int(void **state) {
         assert_int_equal(parse_int_range("5", 0, 4, &i), -ERANGE);
         assert_int_equal(parse_int_range("4", 0, 4, &i), 0);
         assert_int_equal(i, 4);
+}
+
+static void test_format_int64(void **state) {
+        static const int64_t values[] = { 0, 7, -7, 10, 99, -100, 1780000000, INT64_MAX, INT64_MIN, INT64_MIN + 1 };
+        char text[INT64_TEXT_MAX], expected[32];
+        (void) state;
+        for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+                int n = snprintf(expected, sizeof(expected), "%" PRId64, values[i]);
+                assert_int_equal(format_int64(values[i], text), n);
+                assert_string_equal(text, expected);
+        }
+        assert_int_equal(format_int64(INT64_MIN, text), INT64_TEXT_MAX - 1);
 }
 
 static void test_parse_boolean(void **state) {
@@ -130,7 +144,8 @@ static void test_rfc3339(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_int),     cmocka_unit_test(test_parse_boolean),
+                cmocka_unit_test(test_parse_int),     cmocka_unit_test(test_format_int64),
+                cmocka_unit_test(test_parse_boolean),
                 cmocka_unit_test(test_parse_duration), cmocka_unit_test(test_parse_size),
                 cmocka_unit_test(test_strv),          cmocka_unit_test(test_rfc3339),
                 cmocka_unit_test(test_contact),

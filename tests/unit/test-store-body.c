@@ -3,6 +3,7 @@
  * over SQLite in a temporary directory; and a schema-1 database migrated on open. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "cleanup.h"
 #include "jws.h"
+#include "macro.h"
 #include "store-body.h"
 #include "store-fleet.h"
 #include "store-prune.h"
@@ -118,6 +120,36 @@ static void test_round_trip(void **state) {
         assert_int_equal(store_body_jws(s, "@h.s.0000000000000000000000000000000000000000000000000000000000000000", &back_claims), -EIO);
         assert_int_equal(store_body_jws(s, "@h.s.xyz", &back_claims), -EIO);
         assert_int_equal(store_body_jws(s, "@nodots", &back_claims), -EIO);
+        store_free(s);
+        rm_temp(dir);
+}
+
+/* Every count of chunks one freshness statement reads (1 to 16, and past it): a body put
+ * again within the day finds each of its chunks fresh, and writes none. */
+static void test_fresh_counts(void **state) {
+        bool seen[40] = {};
+        char dir[64];
+        Store *s = open_temp(dir);
+        (void) state;
+
+        for (size_t items = 1; items < 700; items += 3) {
+                _cleanup_free_ char *claims = sample(3, items), *payload = NULL, *jws = NULL, *stored = NULL;
+                _cleanup_(store_body_done) StoreBody b = {};
+                size_t len;
+
+                assert_int_equal(base64url_encode(claims, strlen(claims), &payload, &len), 0);
+                assert_true(asprintf(&jws, "eyJhbGciOiJFUzI1NiJ9.%s.c2ln", payload) > 0);
+                assert_int_equal(body_put(s, jws, claims, 1000, &stored), 0);
+                assert_int_equal(store_body_read(s, jws, claims, 2000, &b), 0);
+                assert_int_equal(store_flush(s), 0);
+                assert_true(b.n_chunks >= 1);
+                for (size_t i = 0; i < b.n_chunks; i++)
+                        assert_true(b.chunks[i].fresh);
+                if (b.n_chunks < ELEMENTSOF(seen))
+                        seen[b.n_chunks] = true;
+        }
+        for (size_t n = 1; n <= 17; n++)
+                assert_true(seen[n]);
         store_free(s);
         rm_temp(dir);
 }
@@ -231,6 +263,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cut),
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_fresh_counts),
                 cmocka_unit_test(test_prune),
                 cmocka_unit_test(test_migrate_v1),
         };
