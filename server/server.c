@@ -141,10 +141,12 @@ static void batch_run(Server *s, int r) {
                 commit_start(s);
 }
 
-/* PostgreSQL, a batch of jobs that may run ahead (server_submit_ahead()): a report waits
- * once, for its reads, its RELEASE going with the next report's reads or the COMMIT.
- * Returns false when the batch cannot run ahead (SQLite, another kind of job in it) or a
- * write sent ahead failed: the caller then runs it one wait per statement. */
+/* A batch of jobs that may run ahead (server_submit_ahead()): on PostgreSQL a report waits
+ * once, for its reads, its RELEASE going with the next report's reads or the COMMIT; on
+ * SQLite its reports take no savepoint (docs/internals/store.md, "Units without a
+ * savepoint"). Returns false when the batch cannot run ahead (another kind of job in it),
+ * or when a write sent ahead failed or a report that wrote was undone: the caller then
+ * runs it again, one savepoint per report. */
 static bool batch_run_ahead(Server *s) {
         for (size_t i = 0; i < s->n_batch; i++)
                 if (!s->batch[i].settle)
@@ -159,10 +161,12 @@ static bool batch_run_ahead(Server *s) {
         return true;
 }
 
-/* A write sent ahead failed, in some job of the batch (it cannot be told which): undo the
- * batch and begin it again. Nothing but the store was touched: jobs settle after. */
+/* A write sent ahead failed, or a report that wrote was undone without a savepoint, in
+ * some job of the batch (it cannot be told which): undo the batch and begin it again.
+ * Nothing but the store was touched: jobs settle after. */
 static int batch_restart(Server *s) {
-        log_info("A write sent ahead failed (%s): running the batch's %zu job(s) again, one wait per statement.",
+        log_info("A report of the batch failed after writing (%s): running the batch's %zu job(s) again, "
+                 "one savepoint per report.",
                  store_error(s->store), s->n_batch);
         if (s->store->tx_depth > 0)
                 (void) store_rollback(s->store);

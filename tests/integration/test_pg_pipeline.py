@@ -182,7 +182,7 @@ def test_a_write_failing_in_a_batch_run_ahead_is_refused_as_before(srv):
     srv.stop()
     log = srv.log()
     srv.start()
-    assert len(re.findall(r"A write sent ahead failed \(.*taken by the test\)", log)) == 1, log[-3000:]
+    assert len(re.findall(r"A report of the batch failed after writing \(.*taken by the test\)", log)) == 1, log[-3000:]
     assert log.count(f"Refused report 0 (seq 2) from {failing.id}") == 1, log[-3000:]
     requests, accepted, duplicates, refused, committed, commits = stop_line(log)
     assert (requests, accepted, duplicates, refused) == (4, 3, 0, 1), log[-3000:]
