@@ -28,6 +28,25 @@ int sha256_digest(const void *data, size_t size, uint8_t ret[static SHA256_SIZE]
         return 0;
 }
 
+int sha256_digest_prefix(const void *data, size_t prefix, size_t size, uint8_t ret_prefix[static SHA256_SIZE],
+                         uint8_t ret_all[static SHA256_SIZE]) {
+        EVP_MD_CTX *a = EVP_MD_CTX_new(), *b = EVP_MD_CTX_new();
+        unsigned n = 0, m = 0;
+        int r = -EIO;
+
+        (void) pthread_once(&sha256_once, sha256_fetch);
+        if (a && b && prefix <= size && EVP_DigestInit_ex(a, sha256_md ?: EVP_sha256(), NULL) == 1 &&
+            EVP_DigestUpdate(a, data, prefix) == 1 && EVP_MD_CTX_copy_ex(b, a) == 1 &&
+            EVP_DigestUpdate(b, (const uint8_t *) data + prefix, size - prefix) == 1 &&
+            EVP_DigestFinal_ex(a, ret_prefix, &n) == 1 && EVP_DigestFinal_ex(b, ret_all, &m) == 1 &&
+            n == SHA256_SIZE && m == SHA256_SIZE)
+                r = 0;
+        ERR_clear_error();
+        EVP_MD_CTX_free(a);
+        EVP_MD_CTX_free(b);
+        return r;
+}
+
 int sha256_hex(const void *data, size_t size, char ret[static SHA256_HEX_SIZE]) {
         uint8_t md[SHA256_SIZE];
         int r = sha256_digest(data, size, md);

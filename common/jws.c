@@ -115,7 +115,6 @@ int base64url_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(BIGNUM *, BN_free)
 
 int ecdsa_sig_der_to_raw(const uint8_t *der, size_t size, uint8_t ret[static JWS_SIG_SIZE]) {
         _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = NULL;
@@ -135,29 +134,52 @@ int ecdsa_sig_der_to_raw(const uint8_t *der, size_t size, uint8_t ret[static JWS
         return 0;
 }
 
-int ecdsa_sig_raw_to_der(const uint8_t raw[static JWS_SIG_SIZE], uint8_t **ret, size_t *ret_size) {
-        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = ECDSA_SIG_new();
-        _cleanup_(BN_freep) BIGNUM *r = BN_bin2bn(raw, 32, NULL);
-        _cleanup_(BN_freep) BIGNUM *s = BN_bin2bn(raw + 32, 32, NULL);
-        _cleanup_free_ unsigned char *der = NULL;
-        unsigned char *p;
-        int n;
+/* One DER INTEGER from a 32-byte unsigned big-endian value: leading zeros dropped, a zero
+ * byte put back when the high bit is set (it would read as negative). Returns its size. */
+static size_t der_integer(uint8_t *out, const uint8_t v[static 32]) {
+        size_t i = 0, n;
+        bool pad;
 
-        if (!sig || !r || !s)
-                return -ENOMEM;
-        if (BN_is_zero(r) || BN_is_zero(s))
+        while (i < 31 && v[i] == 0)
+                i++;
+        pad = v[i] & 0x80;
+        n = 32 - i + pad;
+        out[0] = 0x02;
+        out[1] = (uint8_t) n;
+        out[2] = 0;
+        memcpy(out + 2 + pad, v + i, 32 - i);
+        return 2 + n;
+}
+
+/* ECDSA-Sig-Value written by hand, exactly as i2d_ECDSA_SIG writes it (DER: one encoding):
+ * that and its two BIGNUMs cost ~15 k instructions per verify. */
+static int sig_raw_to_der(const uint8_t raw[static JWS_SIG_SIZE], uint8_t out[static ECDSA_SIG_DER_MAX],
+                          size_t *ret_size) {
+        static const uint8_t zero[32];
+        size_t n;
+
+        if (memcmp(raw, zero, 32) == 0 || memcmp(raw + 32, zero, 32) == 0)
                 return -EINVAL;
-        if (ECDSA_SIG_set0(sig, r, s) != 1)
+        n = der_integer(out + 2, raw);
+        n += der_integer(out + 2 + n, raw + 32);
+        out[0] = 0x30; /* SEQUENCE, at most 70 bytes: the short length form */
+        out[1] = (uint8_t) n;
+        *ret_size = 2 + n;
+        return 0;
+}
+
+int ecdsa_sig_raw_to_der(const uint8_t raw[static JWS_SIG_SIZE], uint8_t **ret, size_t *ret_size) {
+        uint8_t der[ECDSA_SIG_DER_MAX];
+        size_t n;
+        int r;
+
+        if ((r = sig_raw_to_der(raw, der, &n)) < 0)
+                return r;
+        *ret = malloc(n);
+        if (!*ret)
                 return -ENOMEM;
-        r = s = NULL; /* owned by sig now */
-        n = i2d_ECDSA_SIG(sig, NULL);
-        if (n <= 0)
-                return -ENOMEM;
-        der = p = malloc((size_t) n);
-        if (!der || i2d_ECDSA_SIG(sig, &p) != n)
-                return -ENOMEM;
-        *ret = TAKE_PTR(der);
-        *ret_size = (size_t) n;
+        memcpy(*ret, der, n);
+        *ret_size = n;
         return 0;
 }
 
@@ -278,7 +300,6 @@ Jws *jws_free(Jws *jws) {
                 return NULL;
         free(jws->typ);
         free(jws->payload);
-        free(jws->signing_input);
         free(jws);
         return NULL;
 }
@@ -401,10 +422,8 @@ int jws_parse_full(const char *s, size_t len, JwsParseFlags flags, Jws **ret, ch
                 return parse_error(ret_error, "JWS signature: expected 64 bytes of base64url (ES256 R||S)");
         memcpy(jws->sig, sig, JWS_SIG_SIZE);
 
+        jws->signing_input = s;
         jws->signing_input_size = (size_t) (dot2 - s);
-        jws->signing_input = strndup(s, jws->signing_input_size);
-        if (!jws->signing_input)
-                return -ENOMEM;
         *ret = TAKE_PTR(jws);
         return 0;
 }
@@ -431,24 +450,28 @@ int jws_verifier_new(EVP_PKEY *pub, EVP_PKEY_CTX **ret, char **ret_error) {
         return 0;
 }
 
-int jws_verify_with(const Jws *jws, EVP_PKEY_CTX *verifier, char **ret_error) {
-        _cleanup_free_ uint8_t *der = NULL;
-        uint8_t digest[SHA256_SIZE];
+int jws_verify_digest(const Jws *jws, const uint8_t digest[static SHA256_SIZE], EVP_PKEY_CTX *verifier,
+                      char **ret_error) {
+        uint8_t der[ECDSA_SIG_DER_MAX];
         size_t der_size;
         int r;
 
-        r = ecdsa_sig_raw_to_der(jws->sig, &der, &der_size);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
+        if (sig_raw_to_der(jws->sig, der, &der_size) < 0)
                 return parse_error(ret_error, "signature does not match (R or S is zero)");
-        if ((r = sha256_digest(jws->signing_input, jws->signing_input_size, digest)) < 0)
-                return r;
-        r = EVP_PKEY_verify(verifier, der, der_size, digest, sizeof(digest));
+        r = EVP_PKEY_verify(verifier, der, der_size, digest, SHA256_SIZE);
         ERR_clear_error();
         if (r != 1)
                 return parse_error(ret_error, "signature does not match");
         return 0;
+}
+
+int jws_verify_with(const Jws *jws, EVP_PKEY_CTX *verifier, char **ret_error) {
+        uint8_t digest[SHA256_SIZE];
+        int r;
+
+        if ((r = sha256_digest(jws->signing_input, jws->signing_input_size, digest)) < 0)
+                return r;
+        return jws_verify_digest(jws, digest, verifier, ret_error);
 }
 
 int jws_verify(const Jws *jws, EVP_PKEY *pub, char **ret_error) {

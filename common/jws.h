@@ -13,10 +13,13 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "hash-util.h"
+
 #define JWS_MAX_SIZE (2U * 1024 * 1024) /* a whole compact JWS */
 #define JWS_HEADER_MAX 1024             /* decoded protected header */
 #define JWS_SIG_SIZE 64                 /* ES256: R‖S, 32 bytes each */
 #define JWS_KID_SIZE 65                 /* 64 hex digits and NUL */
+#define ECDSA_SIG_DER_MAX 72            /* P-256: SEQUENCE of two INTEGERs of up to 33 bytes */
 #define JWS_TYP_REPORT "vigie-report+jwt"
 
 /* Returns a NUL-terminated string in *ret (length in *ret_len when not NULL). 0 or -ENOMEM. */
@@ -55,7 +58,9 @@ typedef struct Jws {
         char *typ;              /* NULL when absent (JWS_PARSE_ANY_HEADER only) */
         uint8_t *payload;       /* decoded, NUL-terminated (not counted in payload_size) */
         size_t payload_size;
-        char *signing_input;    /* "HEADER.PAYLOAD" as received, NUL-terminated */
+        /* "HEADER.PAYLOAD": points into the bytes given to jws_parse(), not a copy (a report's
+         * is ~45 KB): a Jws must not outlive them. Not NUL-terminated. */
+        const char *signing_input;
         size_t signing_input_size;
         uint8_t sig[JWS_SIG_SIZE];
 } Jws;
@@ -66,7 +71,8 @@ typedef enum JwsParseFlags {
         JWS_PARSE_ANY_HEADER = 1 << 0,
 } JwsParseFlags;
 
-/* Splits and decodes a compact JWS of at most JWS_MAX_SIZE bytes. The header must be a JSON
+/* Splits and decodes a compact JWS of at most JWS_MAX_SIZE bytes, which must outlive the
+ * Jws (its signing_input points into them). The header must be a JSON
  * object with "alg":"ES256", "typ":"vigie-report+jwt", "kid": 64 lower-case hex digits and
  * nothing else. Does NOT verify the signature. -EBADMSG (or -EFBIG) with a message. */
 int jws_parse(const char *jws, size_t len, Jws **ret, char **ret_error);
@@ -81,6 +87,10 @@ int jws_verify(const Jws *jws, EVP_PKEY *pub, char **ret_error);
  * for another. */
 int jws_verifier_new(EVP_PKEY *pub, EVP_PKEY_CTX **ret, char **ret_error);
 int jws_verify_with(const Jws *jws, EVP_PKEY_CTX *verifier, char **ret_error);
+/* jws_verify_with for a caller that has the SHA-256 of the signing input already (the
+ * server's ingest hashes it on the way to the whole JWS's hash: sha256_digest_prefix()). */
+int jws_verify_digest(const Jws *jws, const uint8_t digest[static SHA256_SIZE], EVP_PKEY_CTX *verifier,
+                      char **ret_error);
 /* kid must equal cert_kid(cert), then jws_verify with the certificate's public key. */
 int jws_verify_cert(const Jws *jws, X509 *cert, char **ret_error);
 

@@ -9,6 +9,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
+#include <openssl/rand.h>
 
 #include "cleanup.h"
 #include "jws.h"
@@ -192,6 +193,87 @@ static void test_der_raw(void **state) {
         assert_int_equal(ecdsa_sig_raw_to_der(raw, &der, &n), -EINVAL); /* r = s = 0 */
 }
 
+/* The DER written by hand is byte for byte what OpenSSL's i2d_ECDSA_SIG writes (DER has
+ * one encoding; OpenSSL's verify re-encodes and refuses any other), for R and S with
+ * leading zero bytes, with the high bit set, at their extremes and at random. */
+DEFINE_TRIVIAL_CLEANUP_FUNC(ECDSA_SIG *, ECDSA_SIG_free)
+
+static void test_der_is_openssls(void **state) {
+        uint8_t raw[64];
+        (void) state;
+
+        for (int i = 0; i < 2000; i++) {
+                _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = ECDSA_SIG_new();
+                _cleanup_free_ uint8_t *mine = NULL;
+                unsigned char *want = NULL;
+                BIGNUM *r, *s;
+                size_t n;
+                int m;
+
+                assert_int_equal(RAND_bytes(raw, sizeof raw), 1);
+                switch (i % 8) {
+                case 0: memset(raw, 0, 31); raw[31] |= 1; break; /* R = one byte */
+                case 1: memset(raw + 32, 0, 17); break;          /* S with leading zeros */
+                case 2: raw[0] |= 0x80; raw[32] |= 0x80; break;  /* both padded */
+                case 3: memset(raw, 0xff, 64); break;
+                case 4: raw[0] = 0; raw[1] |= 0x80; break;       /* a zero byte, then the high bit */
+                case 5: memset(raw, 0, 63); raw[63] = 0x80; raw[31] = 1; break;
+                }
+                r = BN_bin2bn(raw, 32, NULL);
+                s = BN_bin2bn(raw + 32, 32, NULL);
+                assert_non_null(sig);
+                assert_int_equal(ECDSA_SIG_set0(sig, r, s), 1);
+                m = i2d_ECDSA_SIG(sig, &want);
+                assert_true(m > 0 && m <= ECDSA_SIG_DER_MAX);
+                assert_int_equal(ecdsa_sig_raw_to_der(raw, &mine, &n), 0);
+                assert_int_equal(n, (size_t) m);
+                assert_memory_equal(mine, want, n);
+                OPENSSL_free(want);
+        }
+        /* R or S zero alone: refused, as a signature that cannot match. */
+        memset(raw, 0, 32);
+        memset(raw + 32, 1, 32);
+        {
+                _cleanup_free_ uint8_t *der = NULL;
+                size_t n;
+                assert_int_equal(ecdsa_sig_raw_to_der(raw, &der, &n), -EINVAL);
+                memcpy(raw, raw + 32, 32);
+                memset(raw + 32, 0, 32);
+                assert_int_equal(ecdsa_sig_raw_to_der(raw, &der, &n), -EINVAL);
+        }
+}
+
+/* The ingest's single SHA-256 pass: the prefix's digest is the signing input's, the whole
+ * one the JWS's (report_hash()); the signature verifies on the former, and only on it. */
+static void test_verify_digest(void **state) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = new_key("P-256");
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *v = NULL;
+        _cleanup_free_ char *s = NULL, *err = NULL;
+        _cleanup_(jws_freep) Jws *jws = NULL;
+        uint8_t input[SHA256_SIZE], whole[SHA256_SIZE], want[SHA256_SIZE];
+        const char payload[] = "{\"seq\":7}";
+        (void) state;
+
+        assert_int_equal(jws_sign(key, kid, NULL, payload, strlen(payload), &s), 0);
+        assert_int_equal(jws_parse(s, strlen(s), &jws, NULL), 0);
+        assert_ptr_equal(jws->signing_input, s); /* not a copy */
+        assert_int_equal(jws->signing_input_size, (size_t) (strrchr(s, '.') - s));
+        assert_int_equal(sha256_digest_prefix(s, jws->signing_input_size, strlen(s), input, whole), 0);
+        assert_int_equal(sha256_digest(s, jws->signing_input_size, want), 0);
+        assert_memory_equal(input, want, SHA256_SIZE);
+        assert_int_equal(sha256_digest(s, strlen(s), want), 0);
+        assert_memory_equal(whole, want, SHA256_SIZE);
+        assert_int_equal(sha256_digest_prefix(s, 0, 0, input, whole), 0);
+        assert_memory_equal(input, whole, SHA256_SIZE); /* the empty string's */
+        assert_int_equal(sha256_digest_prefix(s, 2, 1, input, whole), -EIO);
+
+        assert_int_equal(sha256_digest_prefix(s, jws->signing_input_size, strlen(s), input, whole), 0);
+        assert_int_equal(jws_verifier_new(key, &v, NULL), 0);
+        assert_int_equal(jws_verify_digest(jws, input, v, NULL), 0);
+        assert_int_equal(jws_verify_digest(jws, whole, v, &err), -EBADMSG);
+        assert_string_equal(err, "signature does not match");
+}
+
 #define KID_TAIL "123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define KID "0" KID_TAIL
 #define KID2 "f" KID_TAIL
@@ -309,7 +391,8 @@ int main(void) {
                 cmocka_unit_test(test_sign_refuses), cmocka_unit_test(test_base64url),
                 cmocka_unit_test(test_base64url_round_trip), cmocka_unit_test(test_parse_signer_header),
                 cmocka_unit_test(test_der_raw),      cmocka_unit_test(test_parse_refuses),
-                cmocka_unit_test(test_verifier_reused),
+                cmocka_unit_test(test_verifier_reused), cmocka_unit_test(test_der_is_openssls),
+                cmocka_unit_test(test_verify_digest),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
