@@ -17,6 +17,7 @@
 #include "json-util.h"
 #include "jws.h"
 #include "log.h"
+#include "parse-util.h"
 #include "report.h"
 #include "store-policy.h"
 #include "time-util.h"
@@ -120,7 +121,7 @@ static char *failing_checks(const ReportClaims *c) {
 
 /* A report that passed every check that needs no database. */
 typedef struct Verified {
-        char *jws; /* the exact bytes, NUL-terminated copy */
+        const char *jws; /* the exact bytes, NUL-terminated: the job's (IngestJob.body, .tree) */
         size_t size;
         ReportClaims *claims;
         char *payload;
@@ -146,7 +147,10 @@ typedef struct IngestJob {
         EVP_PKEY_CTX *verifier;  /* this job's copy of the connection's, or NULL: jws_verify */
         int64_t max_skew;
         struct evhttp_request *req;
-        ReportItem *raw;         /* copies of the body's reports, until verified */
+        ReportItem *raw;         /* the body's reports, NUL-terminated, in body or tree */
+        char *body;              /* the inflated body, taken from the request, or a copy of a
+                                  * plain one: what raw points into when not an array */
+        json_object *tree;       /* a reference on the array, whose strings raw points to */
         Verified *items;
         size_t n_items;  /* verified, stored in order by the job */
         size_t n_body;   /* reports in the body */
@@ -159,11 +163,10 @@ static void ingest_job_free(void *userdata) {
         IngestJob *j = userdata;
         X509_free(j->cert);
         EVP_PKEY_CTX_free(j->verifier);
-        for (size_t i = 0; j->raw && i < j->n_body; i++)
-                free((char *) j->raw[i].jws);
         free(j->raw);
+        free(j->body);
+        json_object_put(j->tree);
         for (size_t i = 0; i < j->n_items; i++) {
-                free(j->items[i].jws);
                 free(j->items[i].payload);
                 report_claims_free(j->items[i].claims);
         }
@@ -173,11 +176,14 @@ static void ingest_job_free(void *userdata) {
 
 /* Phase 1, on a worker thread, no database: signature with the key of this connection's
  * certificate, kid and sub equal to it, claims valid, iat not in the future. A verified
- * report takes the job's copy of its bytes and the decoded payload: no second copy. */
-static int verify_one(const IngestJob *j, ReportItem *it, Verified *ret, Verdict *v) {
+ * report keeps pointing into the job's bytes and takes the decoded payload: no copy. */
+static int verify_one(const IngestJob *j, const ReportItem *it, Verified *ret, Verdict *v) {
         _cleanup_(jws_freep) Jws *jws = NULL;
         _cleanup_(report_claims_freep) ReportClaims *c = NULL;
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *own = NULL;
         _cleanup_free_ char *error = NULL;
+        EVP_PKEY_CTX *verifier = j->verifier;
+        uint8_t signed_digest[SHA256_SIZE], whole[SHA256_SIZE];
         int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC);
 
         if (jws_parse(it->jws, it->size, &jws, &error) < 0)
@@ -186,8 +192,16 @@ static int verify_one(const IngestJob *j, ReportItem *it, Verified *ret, Verdict
                 return REFUSE(v, 403, "wrong_key",
                               "report kid %.16s… is not this connection's certificate %.16s…",
                               jws->kid, j->peer.fingerprint);
-        if ((j->verifier ? jws_verify_with(jws, j->verifier, &error)
-                         : jws_verify(jws, X509_get0_pubkey(j->cert), &error)) < 0)
+        /* One pass of SHA-256 over the bytes gives both what the signature covers
+         * (HEADER.PAYLOAD) and the chain hash of the whole JWS (report_hash()). */
+        if (sha256_digest_prefix(it->jws, jws->signing_input_size, it->size, signed_digest, whole) < 0)
+                return -EIO;
+        if (!verifier) {
+                if (jws_verifier_new(X509_get0_pubkey(j->cert), &own, &error) < 0)
+                        return REFUSE(v, 403, "bad_signature", "%s", strnull(error));
+                verifier = own;
+        }
+        if (jws_verify_digest(jws, signed_digest, verifier, &error) < 0)
                 return REFUSE(v, 403, "bad_signature", "%s", strnull(error));
         /* one pass, no tree: nothing here reads a check's evidence, it is stored as signed */
         if (report_claims_read(jws->payload, jws->payload_size, &c, &error) < 0)
@@ -200,10 +214,8 @@ static int verify_one(const IngestJob *j, ReportItem *it, Verified *ret, Verdict
                 return REFUSE(v, 400, "iat_in_future",
                               "report iat %" PRId64 " is %" PRId64 " s ahead of the server's clock",
                               c->iat, c->iat - now);
-        *ret = (Verified) { .size = it->size };
-        if (report_hash(it->jws, it->size, ret->hash) < 0)
-                return -EIO;
-        ret->jws = (char *) TAKE_PTR(it->jws);
+        *ret = (Verified) { .jws = it->jws, .size = it->size };
+        hexlify(whole, sizeof(whole), ret->hash); /* report_hash(): sha256 hex of the JWS */
         ret->payload = (char *) TAKE_PTR(jws->payload); /* NUL-terminated by jws_parse */
         ret->claims = TAKE_PTR(c);
         return 0;
@@ -502,6 +514,32 @@ static void ingest_verified(Server *s, void *userdata) {
         (void) server_submit_ahead(s, j->req, ingest_job, ingest_settle, j, ingest_job_free);
 }
 
+/* The reports' bytes, kept by the job (it may outlive the request and its connection)
+ * without a copy where it can: the inflated body is taken from the request, an array's
+ * strings are held by a reference on its JSON tree; only a plain body, in evhttp's input
+ * buffer, is copied. Each report is NUL-terminated (the store reads it as a string). */
+static int job_keep_reports(IngestJob *j, Request *r, ReportBatch *b) {
+        j->raw = TAKE_PTR(b->items);
+        if (b->json) {
+                j->tree = TAKE_PTR(b->json);
+                return 0;
+        }
+        if (r->inflated) {
+                /* the one report lies in it, surrounding whitespace trimmed */
+                size_t at = (size_t) (j->raw[0].jws - r->inflated);
+                j->body = TAKE_PTR(r->inflated);
+                r->body = NULL;
+                r->body_size = 0;
+                j->body[at + j->raw[0].size] = 0;
+                return 0;
+        }
+        j->body = strndup(j->raw[0].jws, j->raw[0].size);
+        if (!j->body)
+                return -ENOMEM;
+        j->raw[0].jws = j->body;
+        return 0;
+}
+
 int route_reports(Request *r) {
         Server *s = r->server;
         _cleanup_(report_batch_done) ReportBatch b = {};
@@ -545,13 +583,8 @@ int route_reports(Request *r) {
         if (r->peer->verifier)
                 j->verifier = EVP_PKEY_CTX_dup(r->peer->verifier);
         j->items = calloc(b.n_items, sizeof(Verified));
-        j->raw = calloc(b.n_items, sizeof(ReportItem));
-        for (size_t i = 0; j->raw && i < b.n_items; i++)
-                j->raw[i] = (ReportItem) { strndup(b.items[i].jws, b.items[i].size), b.items[i].size };
-        for (size_t i = 0; j->raw && i < b.n_items; i++)
-                if (!j->raw[i].jws)
-                        k = -ENOMEM;
-        if (!j->items || !j->raw || k < 0 || server_offload(s, ingest_verify, ingest_verified, j) < 0) {
+        k = job_keep_reports(j, r, &b);
+        if (!j->items || k < 0 || server_offload(s, ingest_verify, ingest_verified, j) < 0) {
                 ingest_job_free(j);
                 return http_error(r, 503, "out_of_memory", "retry later");
         }

@@ -61,6 +61,22 @@ def test_gzip_report_is_stored_as_signed(srv):
     assert stored(srv, dev)[:4] == [one, two, three, four]
 
 
+def test_gzip_report_with_whitespace_is_stored_exactly(srv):
+    """The server keeps an inflated body's report in place (no copy): the whitespace around
+    it is not part of what is stored, hashed or chained, whichever way it came."""
+    dev = enrolled(srv)
+    one = dev.report()
+    status, body = post(dev, gzip.compress(b" \r\n" + one.encode() + b"\n\t \n"))
+    assert status == 202, body
+    for wire, encoding in ((gzip.compress(one.encode() + b"\n"), "gzip"), (b"\n" + one.encode() + b" ", None)):
+        status, body = post(dev, wire, encoding=encoding)  # the same report: a duplicate
+        assert status == 200 and body["duplicates"] == 1, body
+    two = dev.report()  # its prev is the hash of one's exact bytes
+    status, body = post(dev, gzip.compress(two.encode() + b"\r\n"))
+    assert status == 202, body
+    assert stored(srv, dev) == [one, two]
+
+
 def test_corrupt_gzip_is_refused(srv):
     dev = enrolled(srv)
     good = gzip.compress(dev.report(advance=False).encode())
