@@ -89,12 +89,11 @@ static const char schema_sql[] =
         "  PRIMARY KEY (device_id, seq, check_id))"
 
 /* No query reads reports by (device_id, iat): a device's reports are paged by the primary
- * key (store_fleet_reports() keeps the planner off this index), pruned by received_at. On
- * SQLite every report's INSERT wrote its entry, a b-tree page more in the WAL: dropped,
- * from old databases too. PostgreSQL keeps it (store-partition.c creates it on each
- * partition). */
-#define REPORTS_IAT_SQLITE "DROP INDEX IF EXISTS reports_device_iat;"
-#define REPORTS_IAT_POSTGRES "CREATE INDEX IF NOT EXISTS reports_device_iat ON reports(device_id, iat);"
+ * key (store_fleet_reports() keeps the planner off this index, "+iat" on both backends),
+ * pruned by received_at. Every report's INSERT wrote its entry (on PostgreSQL, in the
+ * month's partition): dropped, from old databases too (on PostgreSQL with every
+ * partition's, before store_partition_setup() converts a plain table). */
+#define REPORTS_IAT_DROP "DROP INDEX IF EXISTS reports_device_iat;"
 
 /* Version 1 kept the claims beside the JWS: they are its payload, stored once now. Old
  * rows keep their JWS as received, which store-body.c reads as such. */
@@ -305,8 +304,8 @@ int store_open(const char *url, Store **ret, char **ret_error) {
         s->backend = b;
         r = b->exec(s, schema_sql);
         if (r >= 0)
-                r = b->exec(s, b == &store_backend_sqlite ? CHECK_RESULTS_SQL " WITHOUT ROWID;" REPORTS_IAT_SQLITE
-                                                          : CHECK_RESULTS_SQL ";" REPORTS_IAT_POSTGRES);
+                r = b->exec(s, b == &store_backend_sqlite ? CHECK_RESULTS_SQL " WITHOUT ROWID;" REPORTS_IAT_DROP
+                                                          : CHECK_RESULTS_SQL ";" REPORTS_IAT_DROP);
         if (r >= 0)
                 r = migrate(s);
         if (r >= 0)
