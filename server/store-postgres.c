@@ -124,10 +124,12 @@ static int pg_result_rows(PgStore *p, PGresult *res, bool failed, StoreRowFn fn,
         return rows;
 }
 
-/* For libpq's send functions: parameters as text. */
+/* For libpq's send functions: parameters as text. The most a statement has: store.c's
+ * check_results insert of 16 rows, 50. */
+#define PG_PARAMS_MAX 64
 typedef struct PgParams {
-        const char *values[32];
-        char ints[32][INT64_TEXT_MAX];
+        const char *values[PG_PARAMS_MAX];
+        char ints[PG_PARAMS_MAX][INT64_TEXT_MAX];
 } PgParams;
 
 static int pg_params(PgParams *v, const StoreValue *params, size_t n_params) {
