@@ -3,7 +3,6 @@
  * common subset of SQLite (≥ 3.35: RETURNING, upserts) and PostgreSQL: BIGINT/TEXT/INTEGER
  * columns, $N parameters, CAST() rather than ::, no FOR UPDATE (an UPDATE … RETURNING
  * takes the row lock in PostgreSQL and is a no-op lock in SQLite's single writer). */
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -704,30 +703,46 @@ int store_report_hash(Store *s, const char *device_id, int64_t seq,
 
 /* A report's check results in one statement (a round trip on PostgreSQL) rather than one
  * per check: the rows share $1 (device) and $2 (seq). One prepared statement per row
- * count, ids Q_CHECK_RESULTS_ROWS + rows - 1 (apart from the other modules' ranges). */
+ * count, ids Q_CHECK_RESULTS_ROWS + rows - 1 (apart from the other modules' ranges); the
+ * texts are constants, not formatted per report. */
 #define CHECK_RESULTS_ROWS 16
 #define Q_CHECK_RESULTS_ROWS 760
+#define CR_1 "($1, $2, $3, $4, $5)"
+#define CR_2 CR_1 ", ($1, $2, $6, $7, $8)"
+#define CR_3 CR_2 ", ($1, $2, $9, $10, $11)"
+#define CR_4 CR_3 ", ($1, $2, $12, $13, $14)"
+#define CR_5 CR_4 ", ($1, $2, $15, $16, $17)"
+#define CR_6 CR_5 ", ($1, $2, $18, $19, $20)"
+#define CR_7 CR_6 ", ($1, $2, $21, $22, $23)"
+#define CR_8 CR_7 ", ($1, $2, $24, $25, $26)"
+#define CR_9 CR_8 ", ($1, $2, $27, $28, $29)"
+#define CR_10 CR_9 ", ($1, $2, $30, $31, $32)"
+#define CR_11 CR_10 ", ($1, $2, $33, $34, $35)"
+#define CR_12 CR_11 ", ($1, $2, $36, $37, $38)"
+#define CR_13 CR_12 ", ($1, $2, $39, $40, $41)"
+#define CR_14 CR_13 ", ($1, $2, $42, $43, $44)"
+#define CR_15 CR_14 ", ($1, $2, $45, $46, $47)"
+#define CR_16 CR_15 ", ($1, $2, $48, $49, $50)"
+#define CR_SQL(n) "INSERT INTO check_results(device_id, seq, check_id, status, summary) VALUES " CR_##n
+static const char *const check_results_sql[CHECK_RESULTS_ROWS] = {
+        CR_SQL(1),  CR_SQL(2),  CR_SQL(3),  CR_SQL(4),  CR_SQL(5),  CR_SQL(6),  CR_SQL(7),  CR_SQL(8),
+        CR_SQL(9),  CR_SQL(10), CR_SQL(11), CR_SQL(12), CR_SQL(13), CR_SQL(14), CR_SQL(15), CR_SQL(16),
+};
 
 static int check_results_insert(Store *s, const StoreReport *p) {
         for (size_t at = 0; at < p->n_checks;) {
-                size_t n = MIN(p->n_checks - at, (size_t) CHECK_RESULTS_ROWS), len;
+                size_t n = MIN(p->n_checks - at, (size_t) CHECK_RESULTS_ROWS);
                 StoreValue v[2 + 3 * CHECK_RESULTS_ROWS] = { SV_TEXT(p->device_id), SV_INT(p->seq) };
-                char sql[96 + 32 * CHECK_RESULTS_ROWS];
                 int r;
 
-                len = (size_t) snprintf(sql, sizeof(sql),
-                                        "INSERT INTO check_results(device_id, seq, check_id, status, summary) VALUES ");
                 for (size_t i = 0; i < n; i++) {
                         const StoreCheck *c = &p->checks[at + i];
 
-                        len += (size_t) snprintf(sql + len, sizeof(sql) - len, "%s($1, $2, $%zu, $%zu, $%zu)",
-                                                 i ? ", " : "", 3 + 3 * i, 4 + 3 * i, 5 + 3 * i);
                         v[2 + 3 * i] = SV_TEXT(c->id);
                         v[3 + 3 * i] = SV_TEXT(c->status);
                         v[4 + 3 * i] = SV_TEXT(c->summary);
                 }
-                assert(len < sizeof(sql));
-                r = store_send(s, Q_CHECK_RESULTS_ROWS + n - 1, sql, v, 2 + 3 * n);
+                r = store_send(s, Q_CHECK_RESULTS_ROWS + n - 1, check_results_sql[n - 1], v, 2 + 3 * n);
                 if (r < 0)
                         return r;
                 at += n;
