@@ -117,6 +117,16 @@ static int migrate(Store *s) {
         "(SELECT policy_id FROM latest_policy WHERE device_id = $1), "                             \
         "(SELECT version FROM latest_policy WHERE device_id = $1) FROM devices WHERE id = $1"
 
+#define LATEST_UPSERT_SQL                                                                          \
+        "INSERT INTO latest(device_id, seq, report_at, received_at, verdict, failing, "            \
+        "noncompliant_since, hostname, os_id, os_version, os_pretty) "                             \
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "                                   \
+        "ON CONFLICT (device_id) DO UPDATE SET seq = excluded.seq, "                               \
+        "report_at = excluded.report_at, received_at = excluded.received_at, "                     \
+        "noncompliant_since = CASE WHEN excluded.verdict = 'compliant' THEN NULL "                 \
+        "WHEN latest.verdict = 'noncompliant' THEN latest.noncompliant_since "                     \
+        "ELSE excluded.report_at END"
+
 /* Statement ids index the backends' prepared-statement caches. */
 enum {
         Q_META_GET,
@@ -145,6 +155,7 @@ enum {
         Q_LATEST_UPSERT,
         Q_DEVICE_ADVANCE,
         Q_LATEST_STATE,
+        Q_LATEST_ADVANCE,
         _Q_MAX,
 };
 
@@ -207,15 +218,7 @@ static const char *const sql[_Q_MAX] = {
                 "status = excluded.status, seq = excluded.seq",
         [Q_LATEST_CHECK_GET] = "SELECT check_id, status FROM latest_checks WHERE device_id = $1",
         [Q_LATEST_CHECK_DELETE] = "DELETE FROM latest_checks WHERE device_id = $1 AND check_id = $2",
-        [Q_LATEST_UPSERT] =
-                "INSERT INTO latest(device_id, seq, report_at, received_at, verdict, failing, "
-                "noncompliant_since, hostname, os_id, os_version, os_pretty) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-                "ON CONFLICT (device_id) DO UPDATE SET seq = excluded.seq, "
-                "report_at = excluded.report_at, received_at = excluded.received_at, "
-                "noncompliant_since = CASE WHEN excluded.verdict = 'compliant' THEN NULL "
-                "WHEN latest.verdict = 'noncompliant' THEN latest.noncompliant_since "
-                "ELSE excluded.report_at END",
+        [Q_LATEST_UPSERT] = LATEST_UPSERT_SQL,
         /* After the upsert: the columns a stable device repeats, set only when one differs.
          * An UPDATE that names an indexed column rewrites that index's entry even when the
          * value is the same (SQLite: four of latest's indexes a report, and the verdict
@@ -226,6 +229,15 @@ static const char *const sql[_Q_MAX] = {
                 "OR failing IS DISTINCT FROM $3 OR hostname IS DISTINCT FROM $4 OR os_id IS DISTINCT FROM $5 "
                 "OR os_version IS DISTINCT FROM $6 OR os_pretty IS DISTINCT FROM $7)",
         [Q_DEVICE_ADVANCE] = "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE id = $1",
+        /* PostgreSQL: the three above in one statement, a third of their executor and
+         * protocol work. Naming an unchanged column costs nothing there: an index entry is
+         * written only when an indexed value changes (else the new row version is a HOT
+         * one), and the triggers on latest have a WHEN on the values. */
+        [Q_LATEST_ADVANCE] =
+                "WITH d AS (UPDATE devices SET last_seq = $2, last_hash = $12 WHERE id = $1) "
+                LATEST_UPSERT_SQL ", verdict = excluded.verdict, failing = excluded.failing, "
+                "hostname = excluded.hostname, os_id = excluded.os_id, os_version = excluded.os_version, "
+                "os_pretty = excluded.os_pretty",
 };
 
 static const char chain_head_lock_sql[] = CHAIN_HEAD_SQL " FOR UPDATE";
@@ -809,6 +821,29 @@ static int latest_checks_update(Store *s, const StoreReport *p, char *const *pre
         return moved;
 }
 
+/* The device's latest row and its chain head follow the report. */
+static int latest_advance(Store *s, const StoreReport *p) {
+        const char *verdict = p->compliant ? "compliant" : "noncompliant";
+        int r;
+
+        if (streq(s->backend->scheme, "postgres"))
+                return SEND(s, Q_LATEST_ADVANCE, SV_TEXT(p->device_id), SV_INT(p->seq), SV_INT(p->iat),
+                            SV_INT(p->received_at), SV_TEXT(verdict), SV_TEXT(p->failing),
+                            p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname), SV_TEXT(p->os_id),
+                            SV_TEXT(p->os_version), SV_TEXT(p->os_pretty), SV_TEXT(p->hash));
+        r = SEND(s, Q_LATEST_UPSERT, SV_TEXT(p->device_id), SV_INT(p->seq), SV_INT(p->iat),
+                 SV_INT(p->received_at), SV_TEXT(verdict), SV_TEXT(p->failing),
+                 p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname), SV_TEXT(p->os_id),
+                 SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
+        if (r < 0)
+                return r;
+        r = SEND(s, Q_LATEST_STATE, SV_TEXT(p->device_id), SV_TEXT(verdict), SV_TEXT(p->failing),
+                 SV_TEXT(p->hostname), SV_TEXT(p->os_id), SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
+        if (r < 0)
+                return r;
+        return SEND(s, Q_DEVICE_ADVANCE, SV_TEXT(p->device_id), SV_INT(p->seq), SV_TEXT(p->hash));
+}
+
 void store_report_prep_done(StoreReportPrep *p) {
         store_head_info_done(&p->head.info);
         strv_free(p->checks);
@@ -884,17 +919,5 @@ int store_report_insert(Store *s, const StoreReport *p) {
                 if (r < 0)
                         return r;
         }
-        r = SEND(s, Q_LATEST_UPSERT, SV_TEXT(p->device_id), SV_INT(p->seq),
-                  SV_INT(p->iat), SV_INT(p->received_at),
-                  SV_TEXT(p->compliant ? "compliant" : "noncompliant"), SV_TEXT(p->failing),
-                  p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname),
-                  SV_TEXT(p->os_id), SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
-        if (r < 0)
-                return r;
-        r = SEND(s, Q_LATEST_STATE, SV_TEXT(p->device_id), SV_TEXT(p->compliant ? "compliant" : "noncompliant"),
-                 SV_TEXT(p->failing), SV_TEXT(p->hostname), SV_TEXT(p->os_id), SV_TEXT(p->os_version),
-                 SV_TEXT(p->os_pretty));
-        if (r < 0)
-                return r;
-        return SEND(s, Q_DEVICE_ADVANCE, SV_TEXT(p->device_id), SV_INT(p->seq), SV_TEXT(p->hash));
+        return latest_advance(s, p);
 }
