@@ -352,11 +352,13 @@ Store *store_free(Store *s) {
         return NULL;
 }
 
-/* A unit run ahead without send (SQLite) takes no savepoint: each report's SAVEPOINT
- * made SQLite copy every page the report then wrote into its statement journal, to undo
- * the report alone. depth: the unit's transaction depth outside it. */
+/* A unit run ahead takes no savepoint. SQLite: each report's SAVEPOINT made it copy every
+ * page the report then wrote into its statement journal, to undo the report alone.
+ * PostgreSQL: a SAVEPOINT and a RELEASE a report, and a subtransaction (its own xid, past
+ * 64 a batch an overflow every snapshot pays for). depth: the unit's transaction depth
+ * outside it. */
 static bool bare_unit(Store *s, unsigned depth) {
-        return s->ahead && !s->backend->send && s->tx_depth == depth;
+        return s->ahead && s->backend->changes && s->tx_depth == depth;
 }
 
 int store_begin(Store *s) {
@@ -397,12 +399,14 @@ int store_commit(Store *s) {
         if (s->tx_depth == 0)
                 return -EINVAL;
         if (bare_unit(s, 2)) {
+                /* PostgreSQL: its writes' failure shows in a later wait */
+                s->ended_ahead = !!s->backend->send;
                 tx_end(s);
                 return 0;
         }
         if (s->ahead && s->tx_depth > 1) {
                 r = store_send(s, STORE_UNPREPARED, "RELEASE sp", NULL, 0);
-                s->released_ahead = r >= 0;
+                s->ended_ahead = r >= 0;
         } else
                 r = s->backend->exec(s, s->tx_depth == 1 ? "COMMIT" : "RELEASE sp");
         if (r < 0) {
