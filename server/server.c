@@ -142,8 +142,8 @@ static void batch_run(Server *s, int r) {
 }
 
 /* A batch of jobs that may run ahead (server_submit_ahead()): on PostgreSQL a report waits
- * once, for its reads, its RELEASE going with the next report's reads or the COMMIT; on
- * SQLite its reports take no savepoint (docs/internals/store.md, "Units without a
+ * once, for its reads, its writes going with the next report's reads or the COMMIT; on
+ * both backends its reports take no savepoint (docs/internals/store.md, "Units without a
  * savepoint"). Returns false when the batch cannot run ahead (another kind of job in it),
  * or when a write sent ahead failed or a report that wrote was undone: the caller then
  * runs it again, one savepoint per report. */

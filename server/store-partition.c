@@ -41,7 +41,6 @@ static const char bodies_sql[] =
  * lookup that replaces its primary key (a unique index would have to hold the key). */
 #define PARTITION_INDEXES                                                                    \
         "CREATE INDEX IF NOT EXISTS reports_device_seq ON reports(device_id, seq);"          \
-        "CREATE INDEX IF NOT EXISTS reports_device_iat ON reports(device_id, iat);"          \
         "CREATE INDEX IF NOT EXISTS reports_unpruned ON reports(received_at) WHERE jws <> '';"
 
 bool store_partitioned(Store *s) {

@@ -8,7 +8,7 @@
  * all, and reads every result in order: one round trip instead of one each. The first
  * failure is returned; the server skips the rest up to the Sync (PGRES_PIPELINE_ABORTED)
  * and the transaction is failed until the caller's ROLLBACK TO SAVEPOINT, exactly as if
- * the statements had run one by one — unless a RELEASE was among them (store_run_ahead()),
+ * the statements had run one by one — unless a unit ended among them (store_run_ahead()),
  * whose failure store_ahead_settled() records for the caller. */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +36,7 @@ typedef struct PgStore {
         bool *prepared; /* by statement id */
         size_t n_prepared;
         unsigned queued; /* statements sent in pipeline mode, results not read yet */
+        int64_t writes;  /* pg_send() calls: pg_changes() */
         PgPending pending[PG_PIPELINE_MAX + 1]; /* by queue position */
         char error[256];
 } PgStore;
@@ -124,10 +125,12 @@ static int pg_result_rows(PgStore *p, PGresult *res, bool failed, StoreRowFn fn,
         return rows;
 }
 
-/* For libpq's send functions: parameters as text. */
+/* For libpq's send functions: parameters as text. The most a statement has: store.c's
+ * check_results insert of 16 rows, 50. */
+#define PG_PARAMS_MAX 64
 typedef struct PgParams {
-        const char *values[32];
-        char ints[32][INT64_TEXT_MAX];
+        const char *values[PG_PARAMS_MAX];
+        char ints[PG_PARAMS_MAX][INT64_TEXT_MAX];
 } PgParams;
 
 static int pg_params(PgParams *v, const StoreValue *params, size_t n_params) {
@@ -373,7 +376,20 @@ static int pg_read_ahead(Store *s, unsigned id, const char *sql, const StoreValu
 }
 
 static int pg_send(Store *s, unsigned id, const char *sql, const StoreValue *params, size_t n_params) {
+        ((PgStore *) s)->writes++;
         return pg_read_ahead(s, id, sql, params, n_params, NULL, NULL);
+}
+
+/* What a unit without a savepoint changed, as far as store_rollback() needs to know: the
+ * writes it sent (their rows are not counted before they are read), or that the
+ * transaction failed (a statement's error aborts it whole: nothing after it is stored). */
+static int64_t pg_changes(Store *s) {
+        PgStore *p = (PgStore *) s;
+
+        if (PQstatus(p->conn) != CONNECTION_OK ||
+            (p->queued == 0 && PQtransactionStatus(p->conn) != PQTRANS_INTRANS))
+                return -1;
+        return p->writes;
 }
 
 static int pg_flush(Store *s) {
@@ -392,5 +408,6 @@ const StoreBackend store_backend_postgres = {
         .send = pg_send,
         .read_ahead = pg_read_ahead,
         .flush = pg_flush,
+        .changes = pg_changes,
         .error = pg_error,
 };

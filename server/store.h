@@ -79,7 +79,8 @@ typedef struct StoreBackend {
         int (*flush)(Store *s);
         /* Optional (SQLite): a count of the rows changed since the connection opened, which
          * moves with each write; -1 when no transaction is open (a failure rolled it back).
-         * With it and without send, a unit run ahead takes no savepoint (store_run_ahead()). */
+         * PostgreSQL: the writes sent, -1 once the transaction failed. With it, a unit run
+         * ahead takes no savepoint (store_run_ahead()). */
         int64_t (*changes)(Store *s);
         /* The database's message for the last failure, for logs. */
         const char *(*error)(Store *s);
@@ -93,7 +94,8 @@ struct Store {
                               * per report (docs/performance.md) */
         uint64_t round_trips; /* PostgreSQL: waits for the server's answer (0 on SQLite) */
         bool ahead;           /* store_run_ahead(): savepoints end without waiting */
-        bool released_ahead;  /* a RELEASE sent ahead, its answer not read yet */
+        bool ended_ahead;     /* a unit ended with statements sent ahead, their answers
+                               * not read yet (its RELEASE, or its writes without one) */
         bool ahead_failed;    /* a wait failed meanwhile (store_ahead_failed()) */
         int64_t unit_changes; /* changes() when the unit without a savepoint began */
 };
@@ -109,11 +111,11 @@ static inline void store_count_round_trip(Store *s) {
 }
 
 /* PostgreSQL, once the answers of what was sent ahead are read (r: their first failure):
- * a failure with a RELEASE sent ahead among them may be an earlier unit's. */
+ * a failure may then be an earlier unit's. */
 static inline void store_ahead_settled(Store *s, int r) {
-        if (s->released_ahead && r < 0)
+        if (s->ended_ahead && r < 0)
                 s->ahead_failed = true;
-        s->released_ahead = false;
+        s->ended_ahead = false;
 }
 
 extern const StoreBackend store_backend_sqlite;

@@ -112,6 +112,10 @@ def test_months_dropped_past_retention_chain_kept(srv):
     d.send(iat=NOW)
 
 
+def iat_indexes(srv):
+    return srv.sql("SELECT tablename, indexname FROM pg_indexes WHERE indexdef LIKE '%(device_id, iat)%'")
+
+
 def old_schema(srv):
     """Turns the partitioned table back into the schema before partitions (as a database
     written by an earlier vigie-server), rows kept."""
@@ -155,10 +159,19 @@ def test_unpartitioned_database_converted_once_under_the_lock(srv):
     r = srv.ctl("audit", d.id)
     assert r.returncode == 0 and "7 reports, 7 verified" in r.stdout, r
 
+    # No (device_id, iat) index, which every report's INSERT wrote and no query reads: not
+    # carried over from the plain table, nor kept on a partitioned one made before.
+    assert iat_indexes(srv) == []
+    srv.sql("CREATE INDEX reports_device_iat ON reports(device_id, iat)")
+    assert len(iat_indexes(srv)) == len(partitions(srv)) + 1
+
     # Already partitioned: left alone (the same partitions, the same rows).
     before = partitions(srv)
     srv.restart(now=NOW)
     assert partitions(srv) == before and srv.count("reports") == 7
+    assert iat_indexes(srv) == []
+    reps = srv.get_json(f"/v1/fleet/devices/{d.id}/reports")["reports"]
+    assert [r["jws"] for r in reps] == d.jws
 
 
 def test_default_partition_emptied_into_its_month(srv):

@@ -92,3 +92,16 @@ def test_revoking_leaves_no_counter_at_zero(srv):
     assert srv.cli("revoke", b.id).returncode == 0
     assert all(n > 0 for n in counts(srv).values()), counts(srv)
     assert ("backup", "fail") not in counts(srv)
+
+
+def test_a_report_of_many_checks_stores_them_all(srv):
+    """check_results take up to 16 rows a statement (50 parameters on PostgreSQL, where
+    more than 10 rows once failed the report): 3 + 20 checks are two statements."""
+    a = Device(srv, "alpha").enroll(srv.token())
+    extra = {f"extra_{i:02}": "pass" for i in range(20)}
+    a.send(iat=NOW, **extra)
+    rows = srv.sql("SELECT check_id, status, summary FROM check_results WHERE device_id = $1 AND seq = 1", a.id)
+    got = {r[0]: (r[1], r[2]) for r in rows}
+    assert {c: v for c, v in got.items() if c.startswith("extra_")} == \
+        {c: ("pass", f"{c} is pass") for c in extra}
+    assert {"disk_encryption", "patch_level", "backup"} <= set(got)
