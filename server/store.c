@@ -117,6 +117,15 @@ static int migrate(Store *s) {
         "(SELECT value FROM meta WHERE key = 'policy_version'), "                                   \
         "(SELECT policy_id FROM latest_policy WHERE device_id = $1), "                             \
         "(SELECT version FROM latest_policy WHERE device_id = $1) FROM devices WHERE id = $1"
+/* The same by joins, on SQLite: each scalar subquery is a program of its own there (a
+ * cursor opened and sought per execution), ~19 k instructions a report for the four against
+ * ~13 k for three joined point lookups (latest_policy's two columns from one). PostgreSQL
+ * keeps the subqueries, which FOR UPDATE accepts (not the nullable side of a join). */
+#define CHAIN_HEAD_JOIN_SQL                                                                        \
+        "SELECT d.last_seq, d.last_hash, d.key_kind, pi.value, pv.value, lp.policy_id, lp.version "  \
+        "FROM devices d LEFT JOIN meta pi ON pi.key = 'policy_id' "                                 \
+        "LEFT JOIN meta pv ON pv.key = 'policy_version' "                                           \
+        "LEFT JOIN latest_policy lp ON lp.device_id = d.id WHERE d.id = $1"
 
 /* Statement ids index the backends' prepared-statement caches. */
 enum {
@@ -188,7 +197,7 @@ static const char *const sql[_Q_MAX] = {
                           "flag_reason = $3 WHERE id = $1",
         /* The row stays locked to the end of the batch: FOR UPDATE on PostgreSQL (another
          * instance waits), BEGIN IMMEDIATE on SQLite (store_begin). No new row version. */
-        [Q_CHAIN_HEAD] = CHAIN_HEAD_SQL,  /* chain_head_lock_sql */
+        [Q_CHAIN_HEAD] = CHAIN_HEAD_JOIN_SQL, /* PostgreSQL: chain_head_lock_sql */
         [Q_REPORT_HASH] = "SELECT hash FROM reports WHERE device_id = $1 AND seq = $2",
         [Q_REPORT_INSERT] = "INSERT INTO reports(device_id, seq, iat, received_at, hash, prev, gap, "
                             "compliant, cert_serial, jws) "
