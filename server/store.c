@@ -731,11 +731,12 @@ int store_report_hash(Store *s, const char *device_id, int64_t seq,
 #define CR_9 CR_8 ", " CR_ROW(27, 28, 29)
 #define CR_10 CR_9 ", " CR_ROW(30, 31, 32)
 
-static const char *const check_results_sql[CHECK_RESULTS_ROWS] = {
+static const char *const check_results_sql[] = {
         CR_INSERT CR_1,  CR_INSERT CR_2,  CR_INSERT CR_3,  CR_INSERT CR_4,
         CR_INSERT CR_5,  CR_INSERT CR_6,  CR_INSERT CR_7,  CR_INSERT CR_8,
         CR_INSERT CR_9,  CR_INSERT CR_10,
 };
+_Static_assert(ELEMENTSOF(check_results_sql) == CHECK_RESULTS_ROWS, "a text per row count");
 
 static int check_results_insert(Store *s, const StoreReport *p) {
         for (size_t at = 0; at < p->n_checks;) {
