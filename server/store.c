@@ -116,6 +116,15 @@ static int migrate(Store *s) {
         "(SELECT value FROM meta WHERE key = 'policy_version'), "                                   \
         "(SELECT policy_id FROM latest_policy WHERE device_id = $1), "                             \
         "(SELECT version FROM latest_policy WHERE device_id = $1) FROM devices WHERE id = $1"
+/* The same by joins, on SQLite: each scalar subquery is a program of its own there (a
+ * cursor opened and sought per execution), ~19 k instructions a report for the four against
+ * ~13 k for three joined point lookups (latest_policy's two columns from one). PostgreSQL
+ * keeps the subqueries, which FOR UPDATE accepts (not the nullable side of a join). */
+#define CHAIN_HEAD_JOIN_SQL                                                                        \
+        "SELECT d.last_seq, d.last_hash, d.key_kind, pi.value, pv.value, lp.policy_id, lp.version "  \
+        "FROM devices d LEFT JOIN meta pi ON pi.key = 'policy_id' "                                 \
+        "LEFT JOIN meta pv ON pv.key = 'policy_version' "                                           \
+        "LEFT JOIN latest_policy lp ON lp.device_id = d.id WHERE d.id = $1"
 
 #define LATEST_UPSERT_SQL                                                                          \
         "INSERT INTO latest(device_id, seq, report_at, received_at, verdict, failing, "            \
@@ -198,7 +207,7 @@ static const char *const sql[_Q_MAX] = {
                           "flag_reason = $3 WHERE id = $1",
         /* The row stays locked to the end of the batch: FOR UPDATE on PostgreSQL (another
          * instance waits), BEGIN IMMEDIATE on SQLite (store_begin). No new row version. */
-        [Q_CHAIN_HEAD] = CHAIN_HEAD_SQL,  /* chain_head_lock_sql */
+        [Q_CHAIN_HEAD] = CHAIN_HEAD_JOIN_SQL, /* PostgreSQL: chain_head_lock_sql */
         [Q_REPORT_HASH] = "SELECT hash FROM reports WHERE device_id = $1 AND seq = $2",
         [Q_REPORT_INSERT] = "INSERT INTO reports(device_id, seq, iat, received_at, hash, prev, gap, "
                             "compliant, cert_serial, jws) "
@@ -744,6 +753,7 @@ static const char *const check_results_sql[CHECK_RESULTS_ROWS] = {
         CR_SQL(1),  CR_SQL(2),  CR_SQL(3),  CR_SQL(4),  CR_SQL(5),  CR_SQL(6),  CR_SQL(7),  CR_SQL(8),
         CR_SQL(9),  CR_SQL(10), CR_SQL(11), CR_SQL(12), CR_SQL(13), CR_SQL(14), CR_SQL(15), CR_SQL(16),
 };
+_Static_assert(ELEMENTSOF(check_results_sql) == CHECK_RESULTS_ROWS, "a text per row count");
 
 static int check_results_insert(Store *s, const StoreReport *p) {
         for (size_t at = 0; at < p->n_checks;) {

@@ -106,3 +106,18 @@ def test_changed_evidence_and_other_devices(srv):
     assert a.post(odd)[0] == 202
     sa.append(odd)
     assert api_reports(srv, a) == sa
+
+
+def test_every_row_count_of_the_check_results_insert(srv):
+    """A report's results go in one statement per 16 checks (50 parameters, what PostgreSQL binds at most: 64), one text per row
+    count: reports of 1 to 35 checks write each of them, and their rows come back."""
+    dev = Device(srv)
+    assert dev.enroll(srv.token())[0] == 201
+    for n in range(1, 36):
+        cs = [{"id": f"c{i:02d}", "status": "fail" if i % 3 == 0 else "pass", "title": f"Check {i}",
+               "summary": f"{n}/{i}", "remediation": None, "deadline": None, "evidence": {},
+               "duration_us": i} for i in range(n)]
+        st, body = dev.post(dev.report(checks=cs, compliant=False))[:2]
+        assert st == 202, body
+        rows = srv.sql(f"SELECT check_id, status, summary FROM check_results WHERE seq = {n} ORDER BY check_id")
+        assert [tuple(r) for r in rows] == [(c["id"], c["status"], c["summary"]) for c in cs]
