@@ -8,10 +8,13 @@ shared, and CPU per report rises with it (cache and frequency contention).
 
   python3 tests/bench/cpu-per-report.py BUILD [--db sqlite|postgres] [--seconds S]
         [--concurrency C] [--gzip] [--mode keepalive|handshake] [--perf FILE] [--callgrind]
+        [--pg-unix-socket] [--conf TEXT]
   (--perf: perf record -g of the server during the run; --mode handshake: a new mTLS
   connection per report, as the hourly agent makes; --callgrind: the server under valgrind,
   counting user-space instructions per report, all threads, from the load's start to its
-  end: a figure the machine's load does not move, where CPU times do.)
+  end: a figure the machine's load does not move, where CPU times do; --pg-unix-socket: the
+  server reaches PostgreSQL over its Unix socket, libpq's default on one host, instead of
+  TCP 127.0.0.1; --conf: server.conf lines added, e.g. "[Server]\nVerifyThreads=0".)
 On PostgreSQL it also prints db_cpu_us_per_report: the CPU of the cluster's processes (its
 backends run the statements the server sends) over the same run, per report."""
 import argparse
@@ -84,6 +87,9 @@ def main():
     ap.add_argument("--perf", help="write a perf record -g profile of the server to this file")
     ap.add_argument("--callgrind", action="store_true",
                     help="run the server under callgrind: instructions per report")
+    ap.add_argument("--pg-unix-socket", action="store_true",
+                    help="connect to PostgreSQL over its Unix socket instead of TCP 127.0.0.1")
+    ap.add_argument("--conf", default="", help="server.conf lines to add (\\n between lines)")
     a = ap.parse_args()
     build = Path(a.build).resolve()
     os.environ["VIGIE_BUILD"] = str(build)
@@ -96,8 +102,11 @@ def main():
     perf = None
     try:
         # Each simulated device posts back to back: lift the per-device rate limit.
-        conf = "[Limits]\nDeviceReportBurst=1000000000\nDeviceReportInterval=1ms\n"
-        srv = VigieServer(tmp / "srv", conf=conf, db=pg.url if pg else None)
+        conf = a.conf.replace("\\n", "\n") + "\n[Limits]\nDeviceReportBurst=1000000000\nDeviceReportInterval=1ms\n"
+        url = pg.url if pg else None
+        if pg and a.pg_unix_socket:
+            url = url.replace("host=127.0.0.1", f"host={pg.base}")  # the cluster's socket directory
+        srv = VigieServer(tmp / "srv", conf=conf, db=url)
         cg_out = tmp / "callgrind.out"
         if a.callgrind:
             srv.wrapper = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
@@ -141,7 +150,7 @@ def main():
         if a.callgrind and reports:
             n = callgrind_instructions(cg_out)
             extra += f" instructions_per_report={n / reports / 1e6:.3f}M" if n else " instructions_per_report=?"
-        print(f"db={a.db} gzip={int(a.gzip)} {out.strip()} {statements(srv.log())}{extra} "
+        print(f"db={a.db}{'(unix)' if pg and a.pg_unix_socket else ''} gzip={int(a.gzip)} {out.strip()} {statements(srv.log())}{extra} "
               f"loadavg={load[0]:.2f},{load[1]:.2f},{load[2]:.2f}")
     finally:
         if srv and srv.proc and srv.proc.poll() is None:
