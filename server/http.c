@@ -40,7 +40,7 @@ struct Conn {
         bool addr_known;
         struct sockaddr_storage addr;
         struct evbuffer_cb_entry *counter; /* without a certificate: bytes read, bounded */
-        struct evbuffer_cb_entry *on_input, *on_output; /* conn_hold(), conn_kick() */
+        struct evbuffer_cb_entry *on_input; /* conn_input(): conn_hold(), conn_kick() */
         struct event *hold;     /* the socket's read interest while evhttp does not read */
         struct event *kick;     /* reads what OpenSSL's read-ahead holds: conn_kick() */
         size_t read_since_reply;
@@ -82,8 +82,6 @@ static void conn_free_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
                 evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->counter);
         if (c->on_input)
                 evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->on_input);
-        if (c->on_output)
-                evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->on_output);
         conn_events_free(c);
         tls_peer_done(&c->peer);
         free(c);
@@ -223,10 +221,10 @@ static void conn_release(Conn *c) {
  * the same read() — a request's body sent as a record of its own, the next request of a
  * client that sends ahead, a request sent with the handshake's last flight — would wait
  * for bytes that never come. So whenever OpenSSL still holds bytes where one of these can
- * happen (plaintext just read, the handshake done, a reply written out, after which evhttp
- * reads again), the read event runs once more, from this turn's end when evhttp reads;
- * when it does not read, the next reply's end does it. Clients that send one record and
- * wait for the reply, as ours do, never get here. */
+ * happen (plaintext just read, the handshake done, a reply queued, from which evhttp reads
+ * again), the read event runs once more, later in this turn, if evhttp reads; if it does
+ * not, the next reply does it. Clients that send one record and wait for the reply, as
+ * ours do, never get here. */
 static void conn_kick_fired(evutil_socket_t fd, short what, void *userdata) {
         Conn *c = userdata;
         (void) fd, (void) what;
@@ -250,11 +248,6 @@ static void conn_input(struct evbuffer *b, const struct evbuffer_cb_info *info, 
                 return;
         conn_hold(c);
         conn_kick(c);
-}
-
-static void conn_output(struct evbuffer *b, const struct evbuffer_cb_info *info, void *userdata) {
-        if (info->n_deleted > 0 && evbuffer_get_length(b) == 0)
-                conn_kick(userdata);
 }
 
 /* The handshake is done: a connection without a valid client certificate may only enroll,
@@ -317,6 +310,7 @@ void http_stream_abandoned(struct evhttp_request *req) {
 
 void conn_request_done(Conn *c) {
         conn_release(c); /* evhttp reads again: the reply is queued */
+        conn_kick(c);    /* a request that came behind this one may wait in OpenSSL */
         c->busy = false;
         c->read_since_reply = 0;
         conn_arm(c);
@@ -359,8 +353,7 @@ static struct bufferevent *new_bev(struct event_base *base, void *userdata) {
         }
         c->bev = bev;
         c->on_input = evbuffer_add_cb(bufferevent_get_input(bev), conn_input, c);
-        c->on_output = evbuffer_add_cb(bufferevent_get_output(bev), conn_output, c);
-        if (!c->on_input || !c->on_output) {
+        if (!c->on_input) {
                 bufferevent_free(bev); /* frees ssl, then c through the ex_data destructor */
                 return NULL;
         }
