@@ -40,6 +40,9 @@ struct Conn {
         bool addr_known;
         struct sockaddr_storage addr;
         struct evbuffer_cb_entry *counter; /* without a certificate: bytes read, bounded */
+        struct evbuffer_cb_entry *on_input; /* conn_input(): conn_hold(), conn_kick() */
+        struct event *hold;     /* the socket's read interest while evhttp does not read */
+        struct event *kick;     /* reads what OpenSSL's read-ahead holds: conn_kick() */
         size_t read_since_reply;
         TlsPeer peer;
 };
@@ -60,6 +63,15 @@ static void conn_unlink(Conn *c) {
         s->n_connections--;
 }
 
+static void conn_events_free(Conn *c) {
+        struct event **events[] = { &c->deadline, &c->admit, &c->hold, &c->kick };
+        for (size_t i = 0; i < ELEMENTSOF(events); i++)
+                if (*events[i]) {
+                        event_free(*events[i]);
+                        *events[i] = NULL;
+                }
+}
+
 static void conn_free_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp) {
         Conn *c = ptr;
         (void) parent, (void) ad, (void) idx, (void) argl, (void) argp;
@@ -68,10 +80,9 @@ static void conn_free_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
         conn_unlink(c);
         if (c->counter)
                 evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->counter);
-        if (c->deadline)
-                event_free(c->deadline);
-        if (c->admit)
-                event_free(c->admit);
+        if (c->on_input)
+                evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->on_input);
+        conn_events_free(c);
         tls_peer_done(&c->peer);
         free(c);
 }
@@ -165,6 +176,80 @@ static void conn_count(struct evbuffer *b, const struct evbuffer_cb_info *info, 
         }
 }
 
+/* evhttp stops reading a connection once a request is whole (its read callback must not run
+ * while the request is handled) and reads again when the reply is queued: one epoll_ctl()
+ * to drop the socket's read interest and one to add it back, every request. A second read
+ * event on the socket, added when the request's bytes arrive (in the turn evhttp disables
+ * its own, so that the interest never drops) and removed once evhttp reads again, keeps the
+ * interest with the kernel. It never reads: if the socket turns readable while evhttp does
+ * not read (a client sending ahead, or closing), it lets go at once, as evhttp's own event
+ * did, so that a level-triggered wake-up cannot spin the loop; the next request's bytes
+ * take it again. The Conn, and the event with it, is freed with the SSL object, which
+ * bufferevent_openssl frees right after closing the socket: no other fd can get its number
+ * while the event is still on it. */
+static void conn_hold_fired(evutil_socket_t fd, short what, void *userdata) {
+        Conn *c = userdata;
+        (void) fd, (void) what;
+
+        if (!event_pending(&c->bev->ev_read, EV_READ, NULL))
+                event_del(c->hold);
+}
+
+static void conn_hold(Conn *c) {
+        evutil_socket_t fd;
+
+        if (!c->hold) {
+                fd = bufferevent_getfd(c->bev);
+                if (fd < 0)
+                        return;
+                c->hold = event_new(c->server->base, fd, EV_READ | EV_PERSIST, conn_hold_fired, c);
+                if (!c->hold)
+                        return; /* evhttp's off and on, as without it */
+        }
+        if (!event_pending(c->hold, EV_READ, NULL))
+                (void) event_add(c->hold, NULL);
+}
+
+static void conn_release(Conn *c) {
+        if (c->hold)
+                event_del(c->hold);
+}
+
+/* OpenSSL reads ahead (tls.c): one read() takes a record's header and body, and whatever
+ * follows them. bufferevent_openssl (libevent 2.1) decrypts on until SSL_pending(), which
+ * counts only the current record, is 0, then waits for the socket: a record that came in
+ * the same read() — a request's body sent as a record of its own, the next request of a
+ * client that sends ahead, a request sent with the handshake's last flight — would wait
+ * for bytes that never come. So whenever OpenSSL still holds bytes where one of these can
+ * happen (plaintext just read, the handshake done, a reply queued, from which evhttp reads
+ * again), the read event runs once more, later in this turn, if evhttp reads; if it does
+ * not, the next reply does it. Clients that send one record and wait for the reply, as
+ * ours do, never get here. */
+static void conn_kick_fired(evutil_socket_t fd, short what, void *userdata) {
+        Conn *c = userdata;
+        (void) fd, (void) what;
+
+        if (event_pending(&c->bev->ev_read, EV_READ, NULL))
+                event_active(&c->bev->ev_read, EV_READ, 1);
+}
+
+static void conn_kick(Conn *c) {
+        SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+        if (ssl && SSL_has_pending(ssl))
+                event_active(c->kick, EV_TIMEOUT, 0);
+}
+
+static void conn_input(struct evbuffer *b, const struct evbuffer_cb_info *info, void *userdata) {
+        Conn *c = userdata;
+        (void) b;
+
+        if (info->n_added == 0)
+                return;
+        conn_hold(c);
+        conn_kick(c);
+}
+
 /* The handshake is done: a connection without a valid client certificate may only enroll,
  * so evhttp takes no more than an enrollment body from it (413 past that). */
 static void conn_handshake_done(const SSL *ssl, int where, int ret) {
@@ -175,7 +260,10 @@ static void conn_handshake_done(const SSL *ssl, int where, int ret) {
         X509 *peer;
         (void) ret;
 
-        if (!(where & SSL_CB_HANDSHAKE_DONE) || !c || c->requested || c->counter)
+        if (!(where & SSL_CB_HANDSHAKE_DONE) || !c)
+                return;
+        conn_kick(c); /* the request may have come with the handshake's last flight */
+        if (c->requested || c->counter)
                 return; /* once: TLS 1.3 may report post-handshake messages too */
         conn_arm(c); /* from the handshake's deadline to the request's */
         peer = SSL_get0_peer_certificate(ssl);
@@ -194,11 +282,9 @@ static Conn *conn_new(Server *s) {
         c->server = s;
         c->deadline = evtimer_new(s->base, conn_deadline, c);
         c->admit = evtimer_new(s->base, conn_admit, c);
-        if (!c->deadline || !c->admit) {
-                if (c->deadline)
-                        event_free(c->deadline);
-                if (c->admit)
-                        event_free(c->admit);
+        c->kick = evtimer_new(s->base, conn_kick_fired, c);
+        if (!c->deadline || !c->admit || !c->kick) {
+                conn_events_free(c);
                 free(c);
                 return NULL;
         }
@@ -223,6 +309,8 @@ void http_stream_abandoned(struct evhttp_request *req) {
 }
 
 void conn_request_done(Conn *c) {
+        conn_release(c); /* evhttp reads again: the reply is queued */
+        conn_kick(c);    /* a request that came behind this one may wait in OpenSSL */
         c->busy = false;
         c->read_since_reply = 0;
         conn_arm(c);
@@ -264,6 +352,11 @@ static struct bufferevent *new_bev(struct event_base *base, void *userdata) {
                 return NULL;
         }
         c->bev = bev;
+        c->on_input = evbuffer_add_cb(bufferevent_get_input(bev), conn_input, c);
+        if (!c->on_input) {
+                bufferevent_free(bev); /* frees ssl, then c through the ex_data destructor */
+                return NULL;
+        }
         SSL_set_info_callback(ssl, conn_handshake_done);
         conn_arm_for(c, s->config->handshake_timeout);
         event_active(c->admit, EV_TIMEOUT, 0);

@@ -68,7 +68,8 @@ struct evbuffer *http_json_buffer(json_object *j);
 struct evbuffer *http_error_buffer(const char *error, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 /* A reply sent in chunks (the fleet export) is complete: the connection's request timer
- * starts again. http_send() does this for whole replies. */
+ * starts again, and a request sent behind it is read. http_send() does this for whole
+ * replies. */
 void conn_request_done(Conn *c);
 /* From a chunked reply's close callback: the client went away before the reply ended. A
  * request whose reply was not finished is detached from its failing connection, and
