@@ -107,8 +107,44 @@ static void send_pending(Server *s, int r) {
         }
 }
 
+static void commit_returned(Server *s);
+
+/* PostgreSQL's answer to the COMMIT sent from the loop (commit_start()); EV_TIMEOUT: it
+ * failed at once, commit_result says how. */
+static void commit_received(evutil_socket_t fd, short what, void *userdata) {
+        Server *s = userdata;
+
+        (void) fd;
+        if (what & EV_READ) {
+                int r = store_commit_receive(s->store, false);
+                if (r == -EAGAIN)
+                        return;
+                s->commit_result = r;
+        }
+        (void) event_del(s->commit_wait_event);
+        s->commit_waiting = false;
+        commit_returned(s);
+}
+
+/* The batch's COMMIT. On PostgreSQL it is one more statement whose answer the loop
+ * awaits like the others (its socket, watched); SQLite's fsync blocks, and takes the
+ * commit thread. */
 static void commit_start(Server *s) {
+        int fd = -1, r;
+
         s->committing = true;
+        r = store_commit_send(s->store, &fd);
+        if (r != 0) {
+                s->commit_waiting = true;
+                s->commit_result = r;
+                if (r > 0 && (event_assign(s->commit_wait_event, s->base, fd, EV_READ | EV_PERSIST,
+                                           commit_received, s) < 0 ||
+                              event_add(s->commit_wait_event, NULL) < 0))
+                        s->commit_result = store_commit_receive(s->store, true);
+                if (s->commit_result <= 0) /* done already: next turn, as an answer */
+                        event_active(s->commit_wait_event, EV_TIMEOUT, 0);
+                return;
+        }
         pthread_mutex_lock(&s->commit_lock);
         s->commit_requested = true;
         pthread_cond_signal(&s->commit_cond);
@@ -213,6 +249,12 @@ static void commit_finished(Server *s) {
         send_pending(s, r);
 }
 
+static void commit_returned(Server *s) {
+        commit_finished(s);
+        /* What queued up during the fsync is the next batch. */
+        run_batch(-1, 0, s);
+}
+
 static void commit_done(evutil_socket_t fd, short what, void *userdata) {
         Server *s = userdata;
         uint64_t n;
@@ -220,9 +262,7 @@ static void commit_done(evutil_socket_t fd, short what, void *userdata) {
         (void) what;
         if (read(fd, &n, sizeof(n)) != sizeof(n) || !s->committing)
                 return;
-        commit_finished(s);
-        /* What queued up during the fsync is the next batch. */
-        run_batch(-1, 0, s);
+        commit_returned(s);
 }
 
 static int submit(Server *s, struct evhttp_request *req, ServerJobFn fn, ServerSettleFn settle, void *userdata,
@@ -466,7 +506,13 @@ static void workers_stop(Server *s) {
 static void flush_sync(Server *s) {
         while (s->committing) {
                 uint64_t n;
-                if (read(s->commit_efd, &n, sizeof(n)) == sizeof(n))
+                if (s->commit_waiting) {
+                        (void) event_del(s->commit_wait_event);
+                        s->commit_waiting = false;
+                        if (s->commit_result > 0)
+                                s->commit_result = store_commit_receive(s->store, true);
+                        commit_finished(s);
+                } else if (read(s->commit_efd, &n, sizeof(n)) == sizeof(n))
                         commit_finished(s);
         }
         if (s->n_jobs > 0) {
@@ -646,7 +692,8 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
         if (s->commit_efd < 0)
                 return log_error_errno(errno, "Cannot create an eventfd: %m");
         s->commit_event = event_new(s->base, s->commit_efd, EV_READ | EV_PERSIST, commit_done, s);
-        if (!s->commit_event || event_add(s->commit_event, NULL) < 0)
+        s->commit_wait_event = event_new(s->base, -1, 0, commit_received, s);
+        if (!s->commit_event || !s->commit_wait_event || event_add(s->commit_event, NULL) < 0)
                 return log_oom();
         r = -pthread_create(&s->commit_thread, NULL, commit_thread, s);
         if (r < 0)
@@ -696,6 +743,8 @@ Server *server_free(Server *s) {
                 evhttp_free(s->http); /* frees the connections, and their Conn */
         if (s->commit_event)
                 event_free(s->commit_event);
+        if (s->commit_wait_event)
+                event_free(s->commit_wait_event);
         if (s->batch_event)
                 event_free(s->batch_event);
         if (s->done_event)

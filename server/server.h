@@ -75,7 +75,8 @@ struct Server {
         Conn *connections; /* list, for draining on stop */
 
         /* Group commit: jobs waiting for the next batch; replies waiting for the COMMIT
-         * in flight; the commit thread. */
+         * in flight; the commit thread (SQLite; PostgreSQL's COMMIT is awaited by the
+         * loop). */
         ServerJob *jobs;
         size_t n_jobs, n_jobs_alloc;
         ServerJob *batch; /* the jobs of the batch run ahead that is committing */
@@ -83,6 +84,9 @@ struct Server {
         PendingReply *pending;
         size_t n_pending, n_pending_alloc;
         bool committing;
+        bool commit_waiting; /* PostgreSQL: the loop awaits the COMMIT's answer
+                              * (commit_wait_event; commit_result > 0 until it came) */
+        struct event *commit_wait_event;
         int commit_efd, commit_result;
         pthread_t commit_thread;
         bool commit_thread_started, commit_requested, commit_thread_exit;
