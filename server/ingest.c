@@ -157,6 +157,7 @@ typedef struct IngestJob {
         bool array;
         Verdict refusal; /* refusal.code != 0: item n_items was refused before the job */
         IngestOutcome outcome;
+        Offload offload; /* its verification's place in the queue (server_offload()) */
 } IngestJob;
 
 static void ingest_job_free(void *userdata) {
@@ -584,9 +585,10 @@ int route_reports(Request *r) {
                 j->verifier = EVP_PKEY_CTX_dup(r->peer->verifier);
         j->items = calloc(b.n_items, sizeof(Verified));
         k = job_keep_reports(j, r, &b);
-        if (!j->items || k < 0 || server_offload(s, ingest_verify, ingest_verified, j) < 0) {
+        if (!j->items || k < 0) {
                 ingest_job_free(j);
                 return http_error(r, 503, "out_of_memory", "retry later");
         }
+        server_offload(s, &j->offload, ingest_verify, ingest_verified, j);
         return 0;
 }

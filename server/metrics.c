@@ -167,5 +167,17 @@ int metrics_write_server(FILE *f, const ServerMetrics *m, uint64_t reports_accep
                 r = metrics_write_sample(f, "vigie_posture_decisions_total",
                                          (const char *const[]) { "result", posture_results[i], NULL },
                                          (double) m->posture[i]);
+        if (r >= 0)
+                r = metrics_write_header(f, "vigie_report_verifications_total", "counter",
+                                         "Report bodies whose signatures were checked, by thread: the event loop "
+                                         "(alone in its turn, or VerifyThreads=0) or a verification thread.");
+        if (r >= 0)
+                r = metrics_write_sample(f, "vigie_report_verifications_total",
+                                         (const char *const[]) { "thread", "loop", NULL },
+                                         (double) m->verified_on_loop);
+        if (r >= 0)
+                r = metrics_write_sample(f, "vigie_report_verifications_total",
+                                         (const char *const[]) { "thread", "worker", NULL },
+                                         (double) m->verified_on_workers);
         return r;
 }

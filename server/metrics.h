@@ -34,6 +34,7 @@ typedef struct ServerMetrics {
         uint64_t latency_count;
         double latency_sum_s;
         uint64_t posture[METRICS_POSTURE_RESULTS]; /* decisions: allowed, grace, blocked, unknown */
+        uint64_t verified_on_loop, verified_on_workers; /* report bodies (server_offload()) */
 } ServerMetrics;
 
 /* The server is one event loop: no locking. reason: a short stable token ("bad_signature", "replay", "revoked", …). */

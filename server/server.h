@@ -26,8 +26,17 @@ typedef struct ServerJob ServerJob;
 typedef struct Server Server;
 
 typedef struct Offload Offload;
-typedef void (*OffloadWorkFn)(void *userdata);                /* on a worker thread */
+typedef void (*OffloadWorkFn)(void *userdata);                /* on a worker thread, or the loop */
 typedef void (*OffloadDoneFn)(Server *s, void *userdata);     /* back on the loop */
+
+/* A unit of CPU work (server_offload()), embedded in the caller's job: queueing it
+ * allocates nothing. */
+struct Offload {
+        OffloadWorkFn work;
+        OffloadDoneFn done;
+        void *userdata;
+        Offload *next;
+};
 
 /* Work that writes to the store: runs on the loop thread inside the batch transaction
  * (use server_tx_begin/end around each unit that may fail, and queue the reply with
@@ -66,7 +75,8 @@ struct Server {
         Conn *connections; /* list, for draining on stop */
 
         /* Group commit: jobs waiting for the next batch; replies waiting for the COMMIT
-         * in flight; the commit thread. */
+         * in flight; the commit thread (SQLite; PostgreSQL's COMMIT is awaited by the
+         * loop). */
         ServerJob *jobs;
         size_t n_jobs, n_jobs_alloc;
         ServerJob *batch; /* the jobs of the batch run ahead that is committing */
@@ -74,22 +84,31 @@ struct Server {
         PendingReply *pending;
         size_t n_pending, n_pending_alloc;
         bool committing;
+        bool commit_waiting; /* PostgreSQL: the loop awaits the COMMIT's answer
+                              * (commit_wait_event; commit_result > 0 until it came) */
+        struct event *commit_wait_event;
         int commit_efd, commit_result;
         pthread_t commit_thread;
         bool commit_thread_started, commit_requested, commit_thread_exit;
         pthread_mutex_t commit_lock;
         pthread_cond_t commit_cond;
 
-        /* CPU work (report signatures) on worker threads, results back through an eventfd. */
+        /* CPU work (report signatures) on worker threads, results back through an eventfd;
+         * or on the loop, when a turn brings it alone (server_offload()). */
         pthread_t *workers;
         size_t n_workers;
         pthread_mutex_t work_lock;
         pthread_cond_t work_cond;
         Offload *work_head, *work_tail, *done_head, *done_tail;
+        size_t n_queued;   /* items in the work list */
+        size_t n_idle;     /* workers waiting for work_cond */
+        bool wake_pending; /* work_cond signalled, the woken worker not yet running */
         bool workers_exit;
         int done_efd;
         struct event *done_event;
-        size_t n_offloaded;
+        size_t n_offloaded; /* held, queued or running, their done not yet called */
+        Offload *held;      /* the turn's first item, run by the loop if it stays alone */
+        struct event *held_event;
 
         bool stopping;
         usec_t stop_deadline;
@@ -109,9 +128,11 @@ int server_run(Server *s);
 /* http.c: whether any connection has a request in progress or output unsent. */
 bool http_connections_busy(Server *s);
 
-/* Runs work(userdata) on a worker thread (inline when there are none), then
- * done(s, userdata) on the loop. work must not touch the Server. */
-int server_offload(Server *s, OffloadWorkFn work, OffloadDoneFn done, void *userdata);
+/* Runs work(userdata), then done(s, userdata) on the loop; o (the caller's, untouched
+ * until done) carries it. work runs on a worker thread when the loop is under pressure,
+ * else on the loop itself (always without workers): it must not touch the Server. Items
+ * from one connection come back in order; items from different ones may not. */
+void server_offload(Server *s, Offload *o, OffloadWorkFn work, OffloadDoneFn done, void *userdata);
 
 /* Group commit. server_submit() queues a job for the next batch (req gets a 503 if the
  * batch cannot start; req may be NULL for the server's own work). Inside a job, server_tx_begin() opens a savepoint and

@@ -23,6 +23,7 @@
 #include "store.h"
 
 #define PG_PIPELINE_MAX 64u
+#define PG_GATHERED_MAX (2 * (PG_PIPELINE_MAX + 1) + 1)
 
 /* Where a queued statement's rows go (a read sent ahead, or the call that waits). */
 typedef struct PgPending {
@@ -38,6 +39,10 @@ typedef struct PgStore {
         unsigned queued; /* statements sent in pipeline mode, results not read yet */
         int64_t writes;  /* pg_send() calls: pg_changes() */
         PgPending pending[PG_PIPELINE_MAX + 1]; /* by queue position */
+        /* The answers to a COMMIT sent without waiting, read as they arrive: each
+         * statement's result and the NULL that ends it, then the Sync's. */
+        PGresult *gathered[PG_GATHERED_MAX];
+        unsigned n_gathered, gathered_at;
         char error[256];
 } PgStore;
 
@@ -177,32 +182,38 @@ static int pg_pipeline_send(PgStore *p, unsigned id, const char *sql, const Stor
         return 0;
 }
 
-/* Sends the Sync, reads every queued result (each one's rows go to its PgPending) and
+/* The next result of the pipeline: one gathered without blocking (pg_commit_receive()),
+ * else libpq's, which waits for it. */
+static PGresult *pg_next_result(PgStore *p) {
+        if (p->gathered_at < p->n_gathered)
+                return p->gathered[p->gathered_at++];
+        p->gathered_at = p->n_gathered = 0;
+        return PQgetResult(p->conn);
+}
+
+/* Reads every queued result (each one's rows go to its PgPending), the Sync sent, and
  * leaves pipeline mode. Returns the first failure, else the last statement's rows.
  * send_error: a failure while queueing, which wins. */
-static int pg_pipeline_read(PgStore *p, int send_error) {
+static int pg_pipeline_receive(PgStore *p, int send_error) {
         unsigned n = p->queued;
         int r = send_error < 0 ? send_error : 0;
         PGresult *res;
 
         p->queued = 0;
-        store_count_round_trip(&p->head);
-        if (!PQpipelineSync(p->conn))
-                return pg_result_errno(p, NULL);
         for (unsigned i = 0; i < n; i++) {
                 int k;
 
-                res = PQgetResult(p->conn);
+                res = pg_next_result(p);
                 if (!res) /* the connection is gone */
                         return r < 0 ? r : pg_result_errno(p, NULL);
                 k = pg_result_rows(p, res, r < 0, p->pending[i].fn, p->pending[i].userdata);
                 PQclear(res);
-                while ((res = PQgetResult(p->conn))) /* up to this statement's end */
+                while ((res = pg_next_result(p))) /* up to this statement's end */
                         PQclear(res);
                 if (r >= 0)
                         r = k;
         }
-        res = PQgetResult(p->conn);
+        res = pg_next_result(p);
         if (!res || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
                 int k = pg_result_errno(p, res);
                 r = r < 0 ? r : k < 0 ? k : -EIO;
@@ -211,6 +222,21 @@ static int pg_pipeline_read(PgStore *p, int send_error) {
         if (!PQexitPipelineMode(p->conn) && r >= 0)
                 r = pg_result_errno(p, NULL);
         return r;
+}
+
+/* Sends the Sync: one round trip for everything queued. */
+static int pg_pipeline_sync(PgStore *p) {
+        store_count_round_trip(&p->head);
+        if (PQpipelineSync(p->conn))
+                return 0;
+        p->queued = 0;
+        return pg_result_errno(p, NULL);
+}
+
+static int pg_pipeline_read(PgStore *p, int send_error) {
+        int r = pg_pipeline_sync(p);
+
+        return r < 0 ? r : pg_pipeline_receive(p, send_error);
 }
 
 static int pg_pipeline_finish(PgStore *p, int send_error) {
@@ -392,6 +418,56 @@ static int64_t pg_changes(Store *s) {
         return p->writes;
 }
 
+/* The transaction's COMMIT goes behind what is queued, without waiting: the caller
+ * watches *ret_fd, then calls pg_commit_receive(). Not over TLS, where libpq may keep
+ * decrypted bytes no readable socket announces. */
+static int pg_commit_send(Store *s, int *ret_fd) {
+        PgStore *p = (PgStore *) s;
+        int r;
+
+        if (PQstatus(p->conn) != CONNECTION_OK || PQsslInUse(p->conn))
+                return 0;
+        store_count_statement(s);
+        r = pg_pipeline_send(p, STORE_UNPREPARED, "COMMIT", NULL, 0, NULL, NULL);
+        if (r < 0)
+                return pg_pipeline_finish(p, r);
+        r = pg_pipeline_sync(p);
+        if (r < 0) {
+                store_ahead_settled(s, r);
+                return r;
+        }
+        *ret_fd = PQsocket(p->conn);
+        return 1;
+}
+
+/* Gathers the answers that arrived; once the Sync's has (or the connection failed, or
+ * wait), reads them all as pg_pipeline_read() does. */
+static int pg_commit_receive(Store *s, bool wait) {
+        PgStore *p = (PgStore *) s;
+        int r;
+
+        if (!wait && PQconsumeInput(p->conn))
+                for (;;) {
+                        PGresult *res;
+
+                        if (p->n_gathered == PG_GATHERED_MAX)
+                                break; /* cannot happen: the rest is read waiting */
+                        if (PQisBusy(p->conn))
+                                return -EAGAIN;
+                        res = PQgetResult(p->conn);
+                        p->gathered[p->n_gathered++] = res;
+                        if (res && PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+                                break;
+                }
+        r = pg_pipeline_receive(p, 0);
+        /* Left when the connection failed among them: not the next pipeline's. */
+        while (p->gathered_at < p->n_gathered)
+                PQclear(p->gathered[p->gathered_at++]);
+        p->n_gathered = p->gathered_at = 0;
+        store_ahead_settled(s, r);
+        return r < 0 ? r : 0;
+}
+
 static int pg_flush(Store *s) {
         PgStore *p = (PgStore *) s;
         int r = p->queued > 0 ? pg_pipeline_finish(p, 0) : 0;
@@ -408,6 +484,8 @@ const StoreBackend store_backend_postgres = {
         .send = pg_send,
         .read_ahead = pg_read_ahead,
         .flush = pg_flush,
+        .commit_send = pg_commit_send,
+        .commit_receive = pg_commit_receive,
         .changes = pg_changes,
         .error = pg_error,
 };

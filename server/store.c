@@ -403,6 +403,14 @@ static void tx_end(Store *s) {
                 s->ahead = false;
 }
 
+/* The outer COMMIT returned r. */
+static int commit_ended(Store *s, int r) {
+        if (r < 0)
+                (void) s->backend->exec(s, "ROLLBACK");
+        tx_end(s);
+        return r;
+}
+
 int store_commit(Store *s) {
         int r;
         if (s->tx_depth == 0)
@@ -418,16 +426,27 @@ int store_commit(Store *s) {
                 s->ended_ahead = r >= 0;
         } else
                 r = s->backend->exec(s, s->tx_depth == 1 ? "COMMIT" : "RELEASE sp");
-        if (r < 0) {
-                /* A statement sent before RELEASE failed (store_send()): undo just this unit. */
-                if (s->tx_depth > 1) {
-                        (void) store_rollback(s);
-                        return r;
-                }
-                (void) s->backend->exec(s, "ROLLBACK");
+        /* A statement sent before RELEASE failed (store_send()): undo just this unit. */
+        if (r < 0 && s->tx_depth > 1) {
+                (void) store_rollback(s);
+                return r;
         }
-        tx_end(s);
-        return r;
+        return commit_ended(s, r);
+}
+
+int store_commit_send(Store *s, int *ret_fd) {
+        int r;
+
+        if (!s->backend->commit_send || s->tx_depth != 1)
+                return 0;
+        r = s->backend->commit_send(s, ret_fd);
+        return r < 0 ? commit_ended(s, r) : r;
+}
+
+int store_commit_receive(Store *s, bool wait) {
+        int r = s->backend->commit_receive(s, wait);
+
+        return r == -EAGAIN ? r : commit_ended(s, r);
 }
 
 int store_rollback(Store *s) {

@@ -77,6 +77,12 @@ typedef struct StoreBackend {
                           size_t n_params, StoreRowFn fn, void *userdata);
         /* Optional. Waits for everything sent ahead; returns its first failure. */
         int (*flush)(Store *s);
+        /* Optional (PostgreSQL): the transaction's COMMIT sent without waiting for its
+         * answer (store_commit_send()): 1 and *ret_fd to watch, 0 when it cannot (the
+         * caller then runs store_commit()), or the COMMIT's failure. commit_receive reads
+         * the answer: -EAGAIN while it is incomplete (unless wait), else the COMMIT's. */
+        int (*commit_send)(Store *s, int *ret_fd);
+        int (*commit_receive)(Store *s, bool wait);
         /* Optional (SQLite): a count of the rows changed since the connection opened, which
          * moves with each write; -1 when no transaction is open (a failure rolled it back).
          * PostgreSQL: the writes sent, -1 once the transaction failed. With it, a unit run
@@ -196,6 +202,13 @@ static inline void store_freep(Store **s) {
 int store_begin(Store *s);
 int store_commit(Store *s);
 int store_rollback(Store *s);
+/* store_commit() of the outer level in two steps, for a caller with an event loop: 1
+ * when the COMMIT is on its way (wait until *ret_fd is readable, then call
+ * store_commit_receive() until it returns anything but -EAGAIN; wait: block until the
+ * answer), 0 when the backend cannot (call store_commit()), or the COMMIT's failure
+ * (the transaction has ended, as with store_commit()). */
+int store_commit_send(Store *s, int *ret_fd);
+int store_commit_receive(Store *s, bool wait);
 
 /* Until the transaction ends, store_commit() of a savepoint does not wait for its
  * RELEASE: it goes with the next statement (the next unit's SAVEPOINT and reads, or the

@@ -44,7 +44,11 @@ def statements(log):
     n = int(acc.group(1))
     w, wt, r, rt = (int(g) if g is not None else None for g in st.groups())
     trips = f"{wt / n:.2f}+{rt / n:.2f}(read)" if wt is not None else "?(one per statement)"
-    return (f"statements_per_report={w / n:.2f}+{r / n:.2f}(read) round_trips_per_report={trips}")
+    where = re.search(r"Report bodies verified: (\d+) on the event loop, (\d+) on verification threads", log)
+    batch = re.search(r"(\d+) requests in (\d+) commits", log)
+    loop = f" requests_per_commit={int(batch.group(1)) / max(1, int(batch.group(2))):.1f}" if batch else ""
+    loop += f" verified_on_loop={int(where.group(1)) / max(1, sum(map(int, where.groups()))):.0%}" if where else ""
+    return (f"statements_per_report={w / n:.2f}+{r / n:.2f}(read) round_trips_per_report={trips}{loop}")
 
 
 def tree_cpu_seconds(root_pid):

@@ -93,6 +93,30 @@ def test_a_connection_lost_mid_pipeline_stores_nothing_of_the_report(srv):
     assert stored(srv, dev) == ([1, 2, 3], [3], 3, 3)
 
 
+@pytest.mark.parametrize("action", ["RAISE EXCEPTION 'refused at commit'",        # the COMMIT fails
+                                    "PERFORM pg_terminate_backend(pg_backend_pid())"])  # the connection ends
+def test_a_commit_that_fails_answers_503_and_stores_nothing(srv, action):
+    """The loop awaits the batch's COMMIT on the connection's socket (docs/internals/
+    ingest.md, *Group commit*): a COMMIT that fails (a deferred trigger, run by COMMIT) or
+    whose connection ends answers 503 to the batch and stores nothing of it; the server
+    goes on, reconnecting by itself."""
+    dev = enrolled(srv)
+    assert dev.post(dev.report())[0] == 202
+    srv.sql("CREATE FUNCTION fail_commit() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN "
+            f"IF NEW.seq = 2 THEN {action}; END IF; RETURN NULL; END $f$")
+    srv.sql("CREATE CONSTRAINT TRIGGER fail_commit AFTER INSERT ON reports DEFERRABLE INITIALLY DEFERRED "
+            "FOR EACH ROW EXECUTE FUNCTION fail_commit()")
+    reports = [dev.report(), dev.report()]
+    status, body = dev.post(reports)
+    assert (status, body["error"]) == (503, "storage_unavailable"), body
+    assert stored(srv, dev) == ([1], [1], 1, 1)
+    srv.sql("DROP TRIGGER fail_commit ON reports")
+    srv.sql("DROP FUNCTION fail_commit()")
+    status, body = dev.post(reports)
+    assert status == 202, body
+    assert stored(srv, dev) == ([1, 2, 3], [3], 3, 3)
+
+
 def test_a_stable_report_costs_one_round_trip(srv):
     """Counted, not timed (the server's stop line): a report alone in its batch waits for
     BEGIN, its reads (chain head, certificate status, each chunk's freshness,

@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import http.client
 import json
+import re
 import socket
 import ssl
 import subprocess
@@ -598,6 +599,56 @@ def test_inline_verification(tmp_path):
         status, body = dev.post(dev.report(advance=False, sub=str(uuid.uuid4())))
         assert (status, body["error"]) == (403, "wrong_subject")
         assert srv.count("reports", "device_id = $1", dev.id) == 2
+    finally:
+        srv.stop()
+
+
+def verifications(srv, cert):
+    """vigie_report_verifications_total by thread, from /metrics."""
+    status, text, _ = https(srv, "GET", "/metrics", cert=cert[0], key=cert[1])
+    assert status == 200, text
+    found = re.findall(r'^vigie_report_verifications_total\{thread="(loop|worker)"\} (\d+)', text, re.M)
+    return {k: int(v) for k, v in found}
+
+
+def test_verification_threads_under_pressure(tmp_path):
+    """A report alone in the event loop's turn is verified on the loop, sparing the hand-off
+    to a verification thread; reports arriving together go to the threads (VerifyThreads=
+    is their number, not 0): under parallel load both happen, every report stored once."""
+    srv = VigieServer(tmp_path, conf="[Server]\nVerifyThreads=2\n[Limits]\nDeviceReportBurst=1000\n")
+    srv.start()
+    try:
+        scraper = srv.admin_cert("prom", role="scraper")
+        devs = [enrolled(srv) for _ in range(8)]
+        assert devs[0].post(devs[0].report())[0] == 202
+        assert verifications(srv, scraper) == {"loop": 1, "worker": 0}
+        failures, sent = [], 1
+
+        def post_all(dev, bodies, start):
+            start.wait()
+            for body in bodies:
+                status, reply = dev.post(body)
+                if status != 202:
+                    failures.append((status, reply))
+
+        # Rounds of eight devices posting at once, until some reports met in a turn (a
+        # TLS handshake on the loop lasts long enough for the others to arrive).
+        for _ in range(10):
+            start = threading.Barrier(len(devs))
+            threads = [threading.Thread(target=post_all, args=(d, [d.report() for _ in range(4)], start))
+                       for d in devs]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            sent += 4 * len(devs)
+            counts = verifications(srv, scraper)
+            if counts["worker"] > 0:
+                break
+        assert not failures, failures
+        assert counts["worker"] > 0 and counts["loop"] > 1, counts
+        assert counts["loop"] + counts["worker"] == sent
+        assert sum(srv.count("reports", "device_id = $1", d.id) for d in devs) == sent
     finally:
         srv.stop()
 
