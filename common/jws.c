@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -66,20 +67,21 @@ static const uint8_t b64url_values[256] = {
         ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
 };
 
-int base64url_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_t *ret_size) {
-        const uint8_t *in = (const uint8_t *) s;
-        _cleanup_free_ uint8_t *out = NULL;
-        size_t n, o = 0, i = 0, tail = len % 4;
-        uint32_t acc = 0;
+/* The decoded size of len characters of base64url, or -EINVAL when none can be. */
+static ssize_t base64url_size(size_t len) {
+        size_t tail = len % 4;
 
         if (tail == 1) /* 6 bits cannot make a byte */
                 return -EINVAL;
-        n = len / 4 * 3 + (tail ? tail - 1 : 0);
-        if (n > max)
-                return -EFBIG;
-        out = malloc(n + 1);
-        if (!out)
-                return -ENOMEM;
+        return (ssize_t) (len / 4 * 3 + (tail ? tail - 1 : 0));
+}
+
+/* Decodes into out, base64url_size(len) bytes and a NUL. */
+static int base64url_decode_to(const char *s, size_t len, uint8_t *out) {
+        const uint8_t *in = (const uint8_t *) s;
+        size_t o = 0, i = 0, tail = len % 4;
+        uint32_t acc = 0;
+
         /* Four characters make three bytes. */
         for (; i + 4 <= len; i += 4) {
                 uint32_t a = b64url_values[in[i]] - 1U, b = b64url_values[in[i + 1]] - 1U,
@@ -109,8 +111,26 @@ int base64url_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_
                 out[o++] = (uint8_t) acc;
         }
         out[o] = 0;
+        return 0;
+}
+
+int base64url_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_t *ret_size) {
+        _cleanup_free_ uint8_t *out = NULL;
+        ssize_t n = base64url_size(len);
+        int r;
+
+        if (n < 0)
+                return (int) n;
+        if ((size_t) n > max)
+                return -EFBIG;
+        out = malloc((size_t) n + 1);
+        if (!out)
+                return -ENOMEM;
+        r = base64url_decode_to(s, len, out);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(out);
-        *ret_size = o;
+        *ret_size = (size_t) n;
         return 0;
 }
 
@@ -371,10 +391,10 @@ static int signer_header(Jws *jws, const char *h, size_t size) {
 
 int jws_parse_full(const char *s, size_t len, JwsParseFlags flags, Jws **ret, char **ret_error) {
         _cleanup_(jws_freep) Jws *jws = NULL;
-        _cleanup_free_ uint8_t *header = NULL, *sig = NULL;
         _cleanup_free_ char *herr = NULL;
+        uint8_t buf[JWS_HEADER_MAX + 1]; /* the header, then the signature: decoded here */
         const char *dot1, *dot2;
-        size_t header_size, sig_size;
+        ssize_t header_size, sig_size;
         int r;
 
         if (len > JWS_MAX_SIZE) {
@@ -389,16 +409,16 @@ int jws_parse_full(const char *s, size_t len, JwsParseFlags flags, Jws **ret, ch
         if (!jws)
                 return -ENOMEM;
 
-        r = base64url_decode(s, (size_t) (dot1 - s), JWS_HEADER_MAX, &header, &header_size);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return parse_error(ret_error, "JWS header: %s", r == -EFBIG ? "too large" : "invalid base64url");
-        if (memchr(header, 0, header_size))
+        header_size = base64url_size((size_t) (dot1 - s));
+        if (header_size > JWS_HEADER_MAX)
+                return parse_error(ret_error, "JWS header: too large");
+        if (header_size < 0 || base64url_decode_to(s, (size_t) (dot1 - s), buf) < 0)
+                return parse_error(ret_error, "JWS header: invalid base64url");
+        if (memchr(buf, 0, (size_t) header_size))
                 return parse_error(ret_error, "JWS header: contains a NUL byte");
-        if (!(r = signer_header(jws, (const char *) header, header_size))) {
+        if (!(r = signer_header(jws, (const char *) buf, (size_t) header_size))) {
                 _cleanup_json_ json_object *h = NULL;
-                r = json_parse((const char *) header, header_size, &h, &herr);
+                r = json_parse((const char *) buf, (size_t) header_size, &h, &herr);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
@@ -415,12 +435,10 @@ int jws_parse_full(const char *s, size_t len, JwsParseFlags flags, Jws **ret, ch
         if (r < 0)
                 return parse_error(ret_error, "JWS payload: invalid base64url");
 
-        r = base64url_decode(dot2 + 1, len - (size_t) (dot2 + 1 - s), JWS_SIG_SIZE, &sig, &sig_size);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 || sig_size != JWS_SIG_SIZE)
+        sig_size = base64url_size(len - (size_t) (dot2 + 1 - s));
+        if (sig_size != JWS_SIG_SIZE || base64url_decode_to(dot2 + 1, len - (size_t) (dot2 + 1 - s), buf) < 0)
                 return parse_error(ret_error, "JWS signature: expected 64 bytes of base64url (ES256 R||S)");
-        memcpy(jws->sig, sig, JWS_SIG_SIZE);
+        memcpy(jws->sig, buf, JWS_SIG_SIZE);
 
         jws->signing_input = s;
         jws->signing_input_size = (size_t) (dot2 - s);
