@@ -318,16 +318,15 @@ int jws_sign(EVP_PKEY *key, const char *kid, const char *typ, const char *payloa
 Jws *jws_free(Jws *jws) {
         if (!jws)
                 return NULL;
-        free(jws->typ);
-        free(jws->payload);
-        free(jws);
+        free(jws); /* typ and payload lie in the same allocation: jws_parse_full() */
         return NULL;
 }
 
 /* A refusal of outside input: the message, and -EBADMSG. */
 #define parse_error(ret_error, ...) (json_error((ret_error), __VA_ARGS__), -EBADMSG)
 
-static int parse_header(Jws *jws, json_object *header, JwsParseFlags flags, char **ret_error) {
+/* Fills jws->kid; *ret_typ points into header. */
+static int parse_header(Jws *jws, json_object *header, JwsParseFlags flags, const char **ret_typ, char **ret_error) {
         const char *alg = NULL, *typ = NULL, *kid = NULL;
 
         if (!json_object_is_type(header, json_type_object))
@@ -350,8 +349,7 @@ static int parse_header(Jws *jws, json_object *header, JwsParseFlags flags, char
         if (!alg || !streq(alg, "ES256"))
                 return parse_error(ret_error, "JWS header: alg \"%s\" is not accepted, only ES256",
                                    strnull(alg));
-        if (typ && !(jws->typ = strdup(typ)))
-                return -ENOMEM;
+        *ret_typ = typ;
         if (kid) {
                 if (!sha256_hex_is_valid(kid))
                         return parse_error(ret_error, "JWS header: kid \"%.80s\" is not 64 lower-case hex digits", kid);
@@ -370,7 +368,7 @@ static int parse_header(Jws *jws, json_object *header, JwsParseFlags flags, char
 /* The header exactly as jws_sign() writes it for a report: 1 with typ and kid set, 0 for
  * any other form, which the JSON parser and parse_header() then judge. A report's header
  * is nearly always this one, and parsing it into a JSON tree cost ~15 k instructions. */
-static int signer_header(Jws *jws, const char *h, size_t size) {
+static int signer_header(Jws *jws, const char *h, size_t size, const char **ret_typ) {
         static const char head[] = "{\"alg\":\"ES256\",\"typ\":\"" JWS_TYP_REPORT "\",\"kid\":\"";
         const size_t n = sizeof(head) - 1;
         char kid[JWS_KID_SIZE];
@@ -382,19 +380,20 @@ static int signer_header(Jws *jws, const char *h, size_t size) {
         kid[JWS_KID_SIZE - 1] = 0;
         if (!sha256_hex_is_valid(kid))
                 return 0;
-        jws->typ = strdup(JWS_TYP_REPORT);
-        if (!jws->typ)
-                return -ENOMEM;
+        *ret_typ = JWS_TYP_REPORT;
         memcpy(jws->kid, kid, JWS_KID_SIZE);
         return 1;
 }
 
 int jws_parse_full(const char *s, size_t len, JwsParseFlags flags, Jws **ret, char **ret_error) {
         _cleanup_(jws_freep) Jws *jws = NULL;
+        _cleanup_json_ json_object *h = NULL;
         _cleanup_free_ char *herr = NULL;
         uint8_t buf[JWS_HEADER_MAX + 1]; /* the header, then the signature: decoded here */
-        const char *dot1, *dot2;
-        ssize_t header_size, sig_size;
+        Jws head = {};
+        const char *dot1, *dot2, *typ = NULL;
+        ssize_t header_size, payload_size, sig_size;
+        size_t typ_size;
         int r;
 
         if (len > JWS_MAX_SIZE) {
@@ -405,9 +404,6 @@ int jws_parse_full(const char *s, size_t len, JwsParseFlags flags, Jws **ret, ch
         dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t) (dot1 + 1 - s)) : NULL;
         if (!dot2 || memchr(dot2 + 1, '.', len - (size_t) (dot2 + 1 - s)))
                 return parse_error(ret_error, "not a compact JWS: expected three dot-separated parts");
-        jws = calloc(1, sizeof(Jws));
-        if (!jws)
-                return -ENOMEM;
 
         header_size = base64url_size((size_t) (dot1 - s));
         if (header_size > JWS_HEADER_MAX)
@@ -416,23 +412,31 @@ int jws_parse_full(const char *s, size_t len, JwsParseFlags flags, Jws **ret, ch
                 return parse_error(ret_error, "JWS header: invalid base64url");
         if (memchr(buf, 0, (size_t) header_size))
                 return parse_error(ret_error, "JWS header: contains a NUL byte");
-        if (!(r = signer_header(jws, (const char *) buf, (size_t) header_size))) {
-                _cleanup_json_ json_object *h = NULL;
+        if (!(r = signer_header(&head, (const char *) buf, (size_t) header_size, &typ))) {
                 r = json_parse((const char *) buf, (size_t) header_size, &h, &herr);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
                         return parse_error(ret_error, "JWS header: %s", strnull(herr));
-                r = parse_header(jws, h, flags, ret_error);
+                r = parse_header(&head, h, flags, &typ, ret_error);
         }
         if (r < 0)
                 return r;
 
-        r = base64url_decode(dot1 + 1, (size_t) (dot2 - dot1 - 1), JWS_MAX_SIZE, &jws->payload,
-                             &jws->payload_size);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
+        /* One allocation: the Jws, its payload, its typ (jws_free()). */
+        payload_size = base64url_size((size_t) (dot2 - dot1 - 1));
+        if (payload_size < 0)
+                return parse_error(ret_error, "JWS payload: invalid base64url");
+        typ_size = typ ? strlen(typ) + 1 : 0;
+        jws = malloc(sizeof(Jws) + (size_t) payload_size + 1 + typ_size);
+        if (!jws)
+                return -ENOMEM;
+        *jws = head;
+        jws->payload = (uint8_t *) (jws + 1);
+        jws->payload_size = (size_t) payload_size;
+        if (typ)
+                jws->typ = memcpy(jws->payload + payload_size + 1, typ, typ_size);
+        if (base64url_decode_to(dot1 + 1, (size_t) (dot2 - dot1 - 1), jws->payload) < 0)
                 return parse_error(ret_error, "JWS payload: invalid base64url");
 
         sig_size = base64url_size(len - (size_t) (dot2 + 1 - s));

@@ -118,7 +118,8 @@ typedef struct Verified {
         const char *jws; /* the exact bytes, NUL-terminated: the job's (IngestJob.body, .tree) */
         size_t size;
         ReportClaims *claims;
-        char *payload;
+        Jws *parsed;         /* holds the decoded payload */
+        const char *payload; /* its claims JSON, NUL-terminated */
         char hash[SHA256_HEX_SIZE];
         int64_t gap; /* set by the batch: Verdict.gap */
 } Verified;
@@ -145,12 +146,12 @@ typedef struct IngestJob {
         char *body;              /* the inflated body, taken from the request, or a copy of a
                                   * plain one: what raw points into when not an array */
         json_object *tree;       /* a reference on the array, whose strings raw points to */
-        Verified *items;
         size_t n_items;  /* verified, stored in order by the job */
         size_t n_body;   /* reports in the body */
         bool array;
         Verdict refusal; /* refusal.code != 0: item n_items was refused before the job */
         IngestOutcome outcome;
+        Verified items[]; /* n_body of them: allocated with the job */
 } IngestJob;
 
 static void ingest_job_free(void *userdata) {
@@ -161,16 +162,15 @@ static void ingest_job_free(void *userdata) {
         free(j->body);
         json_object_put(j->tree);
         for (size_t i = 0; i < j->n_items; i++) {
-                free(j->items[i].payload);
+                jws_free(j->items[i].parsed);
                 report_claims_free(j->items[i].claims);
         }
-        free(j->items);
         free(j);
 }
 
 /* Phase 1, on a worker thread, no database: signature with the key of this connection's
  * certificate, kid and sub equal to it, claims valid, iat not in the future. A verified
- * report keeps pointing into the job's bytes and takes the decoded payload: no copy. */
+ * report keeps pointing into the job's bytes and keeps the parsed JWS: no copy. */
 static int verify_one(const IngestJob *j, const ReportItem *it, Verified *ret, Verdict *v) {
         _cleanup_(jws_freep) Jws *jws = NULL;
         _cleanup_(report_claims_freep) ReportClaims *c = NULL;
@@ -210,7 +210,8 @@ static int verify_one(const IngestJob *j, const ReportItem *it, Verified *ret, V
                               c->iat, c->iat - now);
         *ret = (Verified) { .jws = it->jws, .size = it->size };
         hexlify(whole, sizeof(whole), ret->hash); /* report_hash(): sha256 hex of the JWS */
-        ret->payload = (char *) TAKE_PTR(jws->payload); /* NUL-terminated by jws_parse */
+        ret->payload = (const char *) jws->payload; /* NUL-terminated by jws_parse */
+        ret->parsed = TAKE_PTR(jws);
         ret->claims = TAKE_PTR(c);
         return 0;
 }
@@ -565,7 +566,7 @@ int route_reports(Request *r) {
                 return http_error(r, 413, "too_many_reports", "%s", strnull(error));
         if (k < 0)
                 return http_error(r, 400, "malformed_body", "%s", strnull(error));
-        j = calloc(1, sizeof(IngestJob));
+        j = calloc(1, sizeof(IngestJob) + b.n_items * sizeof(Verified));
         if (!j)
                 return http_error(r, 503, "out_of_memory", "retry later");
         *j = (IngestJob) { .peer = r->peer->info, .cert = r->peer->cert, .req = r->req,
@@ -576,9 +577,8 @@ int route_reports(Request *r) {
          * the connection. */
         if (r->peer->verifier)
                 j->verifier = EVP_PKEY_CTX_dup(r->peer->verifier);
-        j->items = calloc(b.n_items, sizeof(Verified));
         k = job_keep_reports(j, r, &b);
-        if (!j->items || k < 0 || server_offload(s, ingest_verify, ingest_verified, j) < 0) {
+        if (k < 0 || server_offload(s, ingest_verify, ingest_verified, j) < 0) {
                 ingest_job_free(j);
                 return http_error(r, 503, "out_of_memory", "retry later");
         }
