@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -12,16 +13,59 @@ static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 static EVP_MD *sha256_md;
 
 /* EVP_sha256() makes OpenSSL 3 look the implementation up again at every digest (a
- * method-store search under a lock, ~2 k instructions: an ingested report hashes four times). */
+ * method-store search under a lock, ~2 k instructions: an ingested report hashes four
+ * times): fetched once, in sha256_fetch(). */
+/* Two digest contexts per thread, reused: a new one costs its allocation and its
+ * provider state's, at every digest (a report's body hashes once per chunk, ~25 for a
+ * laptop's). */
+typedef struct Sha256Ctx {
+        EVP_MD_CTX *a, *b;
+} Sha256Ctx;
+
+static pthread_key_t ctx_key;
+static int ctx_key_error;
+
+static void ctx_free(void *p) {
+        Sha256Ctx *c = p;
+
+        EVP_MD_CTX_free(c->a);
+        EVP_MD_CTX_free(c->b);
+        free(c);
+}
+
 static void sha256_fetch(void) {
         sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+        ctx_key_error = pthread_key_create(&ctx_key, ctx_free);
+}
+
+static Sha256Ctx *thread_ctx(void) {
+        Sha256Ctx *c;
+
+        (void) pthread_once(&sha256_once, sha256_fetch);
+        if (ctx_key_error)
+                return NULL;
+        c = pthread_getspecific(ctx_key);
+        if (c)
+                return c;
+        c = calloc(1, sizeof(Sha256Ctx));
+        if (!c)
+                return NULL;
+        c->a = EVP_MD_CTX_new();
+        c->b = EVP_MD_CTX_new();
+        if (!c->a || !c->b || pthread_setspecific(ctx_key, c) != 0) {
+                ctx_free(c);
+                return NULL;
+        }
+        return c;
 }
 
 int sha256_digest(const void *data, size_t size, uint8_t ret[static SHA256_SIZE]) {
+        Sha256Ctx *c = thread_ctx();
         unsigned n = 0;
 
-        (void) pthread_once(&sha256_once, sha256_fetch);
-        if (EVP_Digest(data, size, ret, &n, sha256_md ?: EVP_sha256(), NULL) != 1 || n != SHA256_SIZE) {
+        if (!c || EVP_DigestInit_ex(c->a, sha256_md ?: EVP_sha256(), NULL) != 1 ||
+            EVP_DigestUpdate(c->a, data, size) != 1 || EVP_DigestFinal_ex(c->a, ret, &n) != 1 ||
+            n != SHA256_SIZE) {
                 ERR_clear_error();
                 return -EIO;
         }
@@ -30,21 +74,17 @@ int sha256_digest(const void *data, size_t size, uint8_t ret[static SHA256_SIZE]
 
 int sha256_digest_prefix(const void *data, size_t prefix, size_t size, uint8_t ret_prefix[static SHA256_SIZE],
                          uint8_t ret_all[static SHA256_SIZE]) {
-        EVP_MD_CTX *a = EVP_MD_CTX_new(), *b = EVP_MD_CTX_new();
+        Sha256Ctx *c = thread_ctx();
         unsigned n = 0, m = 0;
-        int r = -EIO;
 
-        (void) pthread_once(&sha256_once, sha256_fetch);
-        if (a && b && prefix <= size && EVP_DigestInit_ex(a, sha256_md ?: EVP_sha256(), NULL) == 1 &&
-            EVP_DigestUpdate(a, data, prefix) == 1 && EVP_MD_CTX_copy_ex(b, a) == 1 &&
-            EVP_DigestUpdate(b, (const uint8_t *) data + prefix, size - prefix) == 1 &&
-            EVP_DigestFinal_ex(a, ret_prefix, &n) == 1 && EVP_DigestFinal_ex(b, ret_all, &m) == 1 &&
+        if (c && prefix <= size && EVP_DigestInit_ex(c->a, sha256_md ?: EVP_sha256(), NULL) == 1 &&
+            EVP_DigestUpdate(c->a, data, prefix) == 1 && EVP_MD_CTX_copy_ex(c->b, c->a) == 1 &&
+            EVP_DigestUpdate(c->b, (const uint8_t *) data + prefix, size - prefix) == 1 &&
+            EVP_DigestFinal_ex(c->a, ret_prefix, &n) == 1 && EVP_DigestFinal_ex(c->b, ret_all, &m) == 1 &&
             n == SHA256_SIZE && m == SHA256_SIZE)
-                r = 0;
+                return 0;
         ERR_clear_error();
-        EVP_MD_CTX_free(a);
-        EVP_MD_CTX_free(b);
-        return r;
+        return -EIO;
 }
 
 int sha256_hex(const void *data, size_t size, char ret[static SHA256_HEX_SIZE]) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -66,20 +67,21 @@ static const uint8_t b64url_values[256] = {
         ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
 };
 
-int base64url_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_t *ret_size) {
-        const uint8_t *in = (const uint8_t *) s;
-        _cleanup_free_ uint8_t *out = NULL;
-        size_t n, o = 0, i = 0, tail = len % 4;
-        uint32_t acc = 0;
+/* The decoded size of len characters of base64url, or -EINVAL when none can be. */
+static ssize_t base64url_size(size_t len) {
+        size_t tail = len % 4;
 
         if (tail == 1) /* 6 bits cannot make a byte */
                 return -EINVAL;
-        n = len / 4 * 3 + (tail ? tail - 1 : 0);
-        if (n > max)
-                return -EFBIG;
-        out = malloc(n + 1);
-        if (!out)
-                return -ENOMEM;
+        return (ssize_t) (len / 4 * 3 + (tail ? tail - 1 : 0));
+}
+
+/* Decodes into out, base64url_size(len) bytes and a NUL. */
+static int base64url_decode_to(const char *s, size_t len, uint8_t *out) {
+        const uint8_t *in = (const uint8_t *) s;
+        size_t o = 0, i = 0, tail = len % 4;
+        uint32_t acc = 0;
+
         /* Four characters make three bytes. */
         for (; i + 4 <= len; i += 4) {
                 uint32_t a = b64url_values[in[i]] - 1U, b = b64url_values[in[i + 1]] - 1U,
@@ -109,8 +111,26 @@ int base64url_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_
                 out[o++] = (uint8_t) acc;
         }
         out[o] = 0;
+        return 0;
+}
+
+int base64url_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_t *ret_size) {
+        _cleanup_free_ uint8_t *out = NULL;
+        ssize_t n = base64url_size(len);
+        int r;
+
+        if (n < 0)
+                return (int) n;
+        if ((size_t) n > max)
+                return -EFBIG;
+        out = malloc((size_t) n + 1);
+        if (!out)
+                return -ENOMEM;
+        r = base64url_decode_to(s, len, out);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(out);
-        *ret_size = o;
+        *ret_size = (size_t) n;
         return 0;
 }
 
@@ -298,16 +318,15 @@ int jws_sign(EVP_PKEY *key, const char *kid, const char *typ, const char *payloa
 Jws *jws_free(Jws *jws) {
         if (!jws)
                 return NULL;
-        free(jws->typ);
-        free(jws->payload);
-        free(jws);
+        free(jws); /* typ and payload lie in the same allocation: jws_parse_full() */
         return NULL;
 }
 
 /* A refusal of outside input: the message, and -EBADMSG. */
 #define parse_error(ret_error, ...) (json_error((ret_error), __VA_ARGS__), -EBADMSG)
 
-static int parse_header(Jws *jws, json_object *header, JwsParseFlags flags, char **ret_error) {
+/* Fills jws->kid; *ret_typ points into header. */
+static int parse_header(Jws *jws, json_object *header, JwsParseFlags flags, const char **ret_typ, char **ret_error) {
         const char *alg = NULL, *typ = NULL, *kid = NULL;
 
         if (!json_object_is_type(header, json_type_object))
@@ -330,8 +349,7 @@ static int parse_header(Jws *jws, json_object *header, JwsParseFlags flags, char
         if (!alg || !streq(alg, "ES256"))
                 return parse_error(ret_error, "JWS header: alg \"%s\" is not accepted, only ES256",
                                    strnull(alg));
-        if (typ && !(jws->typ = strdup(typ)))
-                return -ENOMEM;
+        *ret_typ = typ;
         if (kid) {
                 if (!sha256_hex_is_valid(kid))
                         return parse_error(ret_error, "JWS header: kid \"%.80s\" is not 64 lower-case hex digits", kid);
@@ -350,7 +368,7 @@ static int parse_header(Jws *jws, json_object *header, JwsParseFlags flags, char
 /* The header exactly as jws_sign() writes it for a report: 1 with typ and kid set, 0 for
  * any other form, which the JSON parser and parse_header() then judge. A report's header
  * is nearly always this one, and parsing it into a JSON tree cost ~15 k instructions. */
-static int signer_header(Jws *jws, const char *h, size_t size) {
+static int signer_header(Jws *jws, const char *h, size_t size, const char **ret_typ) {
         static const char head[] = "{\"alg\":\"ES256\",\"typ\":\"" JWS_TYP_REPORT "\",\"kid\":\"";
         const size_t n = sizeof(head) - 1;
         char kid[JWS_KID_SIZE];
@@ -362,19 +380,20 @@ static int signer_header(Jws *jws, const char *h, size_t size) {
         kid[JWS_KID_SIZE - 1] = 0;
         if (!sha256_hex_is_valid(kid))
                 return 0;
-        jws->typ = strdup(JWS_TYP_REPORT);
-        if (!jws->typ)
-                return -ENOMEM;
+        *ret_typ = JWS_TYP_REPORT;
         memcpy(jws->kid, kid, JWS_KID_SIZE);
         return 1;
 }
 
 int jws_parse_full(const char *s, size_t len, JwsParseFlags flags, Jws **ret, char **ret_error) {
         _cleanup_(jws_freep) Jws *jws = NULL;
-        _cleanup_free_ uint8_t *header = NULL, *sig = NULL;
+        _cleanup_json_ json_object *h = NULL;
         _cleanup_free_ char *herr = NULL;
-        const char *dot1, *dot2;
-        size_t header_size, sig_size;
+        uint8_t buf[JWS_HEADER_MAX + 1]; /* the header, then the signature: decoded here */
+        Jws head = {};
+        const char *dot1, *dot2, *typ = NULL;
+        ssize_t header_size, payload_size, sig_size;
+        size_t typ_size;
         int r;
 
         if (len > JWS_MAX_SIZE) {
@@ -385,42 +404,45 @@ int jws_parse_full(const char *s, size_t len, JwsParseFlags flags, Jws **ret, ch
         dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t) (dot1 + 1 - s)) : NULL;
         if (!dot2 || memchr(dot2 + 1, '.', len - (size_t) (dot2 + 1 - s)))
                 return parse_error(ret_error, "not a compact JWS: expected three dot-separated parts");
-        jws = calloc(1, sizeof(Jws));
-        if (!jws)
-                return -ENOMEM;
 
-        r = base64url_decode(s, (size_t) (dot1 - s), JWS_HEADER_MAX, &header, &header_size);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return parse_error(ret_error, "JWS header: %s", r == -EFBIG ? "too large" : "invalid base64url");
-        if (memchr(header, 0, header_size))
+        header_size = base64url_size((size_t) (dot1 - s));
+        if (header_size > JWS_HEADER_MAX)
+                return parse_error(ret_error, "JWS header: too large");
+        if (header_size < 0 || base64url_decode_to(s, (size_t) (dot1 - s), buf) < 0)
+                return parse_error(ret_error, "JWS header: invalid base64url");
+        if (memchr(buf, 0, (size_t) header_size))
                 return parse_error(ret_error, "JWS header: contains a NUL byte");
-        if (!(r = signer_header(jws, (const char *) header, header_size))) {
-                _cleanup_json_ json_object *h = NULL;
-                r = json_parse((const char *) header, header_size, &h, &herr);
+        if (!(r = signer_header(&head, (const char *) buf, (size_t) header_size, &typ))) {
+                r = json_parse((const char *) buf, (size_t) header_size, &h, &herr);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
                         return parse_error(ret_error, "JWS header: %s", strnull(herr));
-                r = parse_header(jws, h, flags, ret_error);
+                r = parse_header(&head, h, flags, &typ, ret_error);
         }
         if (r < 0)
                 return r;
 
-        r = base64url_decode(dot1 + 1, (size_t) (dot2 - dot1 - 1), JWS_MAX_SIZE, &jws->payload,
-                             &jws->payload_size);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
+        /* One allocation: the Jws, its payload, its typ (jws_free()). */
+        payload_size = base64url_size((size_t) (dot2 - dot1 - 1));
+        if (payload_size < 0)
+                return parse_error(ret_error, "JWS payload: invalid base64url");
+        typ_size = typ ? strlen(typ) + 1 : 0;
+        jws = malloc(sizeof(Jws) + (size_t) payload_size + 1 + typ_size);
+        if (!jws)
+                return -ENOMEM;
+        *jws = head;
+        jws->payload = (uint8_t *) (jws + 1);
+        jws->payload_size = (size_t) payload_size;
+        if (typ)
+                jws->typ = memcpy(jws->payload + payload_size + 1, typ, typ_size);
+        if (base64url_decode_to(dot1 + 1, (size_t) (dot2 - dot1 - 1), jws->payload) < 0)
                 return parse_error(ret_error, "JWS payload: invalid base64url");
 
-        r = base64url_decode(dot2 + 1, len - (size_t) (dot2 + 1 - s), JWS_SIG_SIZE, &sig, &sig_size);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 || sig_size != JWS_SIG_SIZE)
+        sig_size = base64url_size(len - (size_t) (dot2 + 1 - s));
+        if (sig_size != JWS_SIG_SIZE || base64url_decode_to(dot2 + 1, len - (size_t) (dot2 + 1 - s), buf) < 0)
                 return parse_error(ret_error, "JWS signature: expected 64 bytes of base64url (ES256 R||S)");
-        memcpy(jws->sig, sig, JWS_SIG_SIZE);
+        memcpy(jws->sig, buf, JWS_SIG_SIZE);
 
         jws->signing_input = s;
         jws->signing_input_size = (size_t) (dot2 - s);

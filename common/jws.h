@@ -56,7 +56,8 @@ int jws_sign(EVP_PKEY *key, const char *kid, const char *typ, const char *payloa
 typedef struct Jws {
         char kid[JWS_KID_SIZE]; /* "" when absent (JWS_PARSE_ANY_HEADER only) */
         char *typ;              /* NULL when absent (JWS_PARSE_ANY_HEADER only) */
-        uint8_t *payload;       /* decoded, NUL-terminated (not counted in payload_size) */
+        uint8_t *payload;       /* decoded, NUL-terminated (not counted in payload_size);
+                                 * typ and payload lie in the Jws's own allocation */
         size_t payload_size;
         /* "HEADER.PAYLOAD": points into the bytes given to jws_parse(), not a copy (a report's
          * is ~45 KB): a Jws must not outlive them. Not NUL-terminated. */

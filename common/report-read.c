@@ -15,6 +15,7 @@
  * does (lead byte and continuation bytes only); the field rules are report_claims_check()'s
  * and check_texts_check()'s, shared with the tree reader. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,11 +30,16 @@
  * evidence value sits at 3 + REPORT_EVIDENCE_DEPTH, json-c's own limit is near 32. */
 #define SCAN_MAX_DEPTH 16
 
+/* A thread's scratch buffer is kept for the next report up to this size; a larger
+ * payload (JWS_MAX_SIZE allows 2 MiB) takes one of its own. */
+#define SCRATCH_KEEP (256U * 1024)
+
 typedef struct Reader {
         const char *p, *end;
         unsigned depth;
-        char *buf;       /* the last string decoded, NUL-terminated; as large as the payload */
+        char *buf;       /* the last string decoded, NUL-terminated: past the strings kept */
         size_t len;
+        CheckResult *results; /* the checks read: ReportClaims.n_checks of them */
         bool refused;    /* a rule is broken: refused, unless undecided */
         bool undecided;  /* only the tree reader can decide */
 } Reader;
@@ -53,6 +59,7 @@ typedef struct Fields Fields;
 /* A member of an object of the claims, read into the struct being filled at offset. */
 typedef struct Field {
         const char *name;
+        size_t name_len;      /* strlen(name): a key is matched by length, then bytes */
         FieldKind kind;
         size_t offset;
         int64_t min;          /* FIELD_INT: the tree reader's minimum; maxima are report_claims_check()'s */
@@ -72,9 +79,10 @@ typedef struct CheckFields {
         int64_t duration_us;
 } CheckFields;
 
-#define CLAIM(name, kind, member, ...) { name, kind, offsetof(ReportClaims, member), __VA_ARGS__ }
-#define OBJECT(name, fields) { name, FIELD_OBJECT, 0, .object = &(fields) }
-#define CHECK(name, kind, member, ...) { name, kind, offsetof(CheckFields, member), __VA_ARGS__ }
+#define CLAIM(name, kind, member, ...) { name, sizeof(name) - 1, kind, offsetof(ReportClaims, member), __VA_ARGS__ }
+#define OBJECT(name, fields) { name, sizeof(name) - 1, FIELD_OBJECT, 0, .object = &(fields) }
+#define OTHER(name, kind) { name, sizeof(name) - 1, kind, 0 }
+#define CHECK(name, kind, member, ...) { name, sizeof(name) - 1, kind, offsetof(CheckFields, member), __VA_ARGS__ }
 #define FIELDS(table, open) { table, ELEMENTSOF(table), open }
 
 static const Field agent_fields[] = {
@@ -109,7 +117,7 @@ static const Field claims_fields[] = {
         OBJECT("policy", policy_object),
         CLAIM("compliant", FIELD_BOOL, compliant),
         CLAIM("dropped", FIELD_INT, dropped, .min = 1, .optional = true),
-        { "checks", FIELD_CHECKS, 0 },
+        OTHER("checks", FIELD_CHECKS),
 };
 static const Fields claims_object = FIELDS(claims_fields, false);
 static const Field check_fields[] = {
@@ -119,7 +127,7 @@ static const Field check_fields[] = {
         CHECK("summary", FIELD_TEXT, summary),
         CHECK("remediation", FIELD_TEXT_OR_NULL, remediation),
         CHECK("deadline", FIELD_TEXT_OR_NULL, deadline),
-        { "evidence", FIELD_EVIDENCE, 0 },
+        OTHER("evidence", FIELD_EVIDENCE),
         CHECK("duration_us", FIELD_INT, duration_us, .min = 0, .optional = true),
 };
 static const Fields check_object = FIELDS(check_fields, true);
@@ -388,6 +396,7 @@ static int read_evidence(Reader *rd, unsigned depth) {
 
 static int read_object(Reader *rd, const Fields *fs, void *base);
 
+/* A string kept: left where it was decoded, the next one goes after it. */
 static int read_text(Reader *rd, char **field) {
         int r;
 
@@ -395,8 +404,9 @@ static int read_text(Reader *rd, char **field) {
                 return skip_value(rd) < 0 ? -EBADMSG : refuse(rd);
         if ((r = read_string(rd)) < 0)
                 return r;
-        *field = strndup(rd->buf, rd->len);
-        return *field ? 0 : -ENOMEM;
+        *field = rd->buf;
+        rd->buf += rd->len + 1;
+        return 0;
 }
 
 static int read_int(Reader *rd, int64_t min, int64_t *field) {
@@ -414,7 +424,7 @@ static int read_int(Reader *rd, int64_t min, int64_t *field) {
 
 static int read_check(Reader *rd, const char *key, void *userdata) {
         ReportClaims *c = userdata;
-        _cleanup_(check_result_freep) CheckResult *res = NULL;
+        CheckResult *res = &rd->results[c->n_checks];
         CheckFields f = {};
         int r;
 
@@ -422,31 +432,16 @@ static int read_check(Reader *rd, const char *key, void *userdata) {
         if (c->n_checks == REPORT_MAX_CHECKS || !at(rd, '{'))
                 return skip_value(rd) < 0 ? -EBADMSG : refuse(rd);
         r = read_object(rd, &check_object, &f);
-        if (r >= 0 && !rd->refused) {
-                res = calloc(1, sizeof(CheckResult));
-                if (!res)
-                        r = -ENOMEM;
-        }
-        if (res) {
-                /* check_result_from_json's conversions */
-                res->id = TAKE_PTR(f.id);
-                res->title = TAKE_PTR(f.title);
-                res->summary = TAKE_PTR(f.summary);
-                res->remediation = TAKE_PTR(f.remediation);
-                res->status = check_status_from_string(f.status);
-                res->duration_us = (uint64_t) f.duration_us;
-                if (res->status < 0 || (f.deadline && parse_rfc3339(f.deadline, false, &res->deadline) < 0))
-                        refuse(rd);
-                else
-                        c->checks[c->n_checks++] = TAKE_PTR(res);
-        }
-        free(f.id);
-        free(f.title);
-        free(f.status);
-        free(f.summary);
-        free(f.remediation);
-        free(f.deadline);
-        return r;
+        if (r < 0 || rd->refused)
+                return r;
+        /* check_result_from_json's conversions */
+        *res = (CheckResult) { .id = f.id, .title = f.title, .summary = f.summary, .remediation = f.remediation,
+                               .status = check_status_from_string(f.status),
+                               .duration_us = (uint64_t) f.duration_us };
+        if (res->status < 0 || (f.deadline && parse_rfc3339(f.deadline, false, &res->deadline) < 0))
+                return refuse(rd);
+        c->checks[c->n_checks++] = res;
+        return 0;
 }
 
 static int read_field(Reader *rd, const Field *f, void *base) {
@@ -491,7 +486,7 @@ static int object_member(Reader *rd, const char *key, void *userdata) {
         ObjectState *o = userdata;
 
         for (size_t i = 0; i < o->fs->n; i++) {
-                if (!streq(o->fs->fields[i].name, key))
+                if (o->fs->fields[i].name_len != rd->len || memcmp(o->fs->fields[i].name, key, rd->len) != 0)
                         continue;
                 if (o->seen & (UINT32_C(1) << i)) {
                         /* json-c keeps the last value: the tree reader decides */
@@ -522,31 +517,108 @@ static int read_object(Reader *rd, const Fields *fs, void *base) {
         return 0;
 }
 
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_error;
+
+static void scratch_key_make(void) {
+        scratch_key_error = pthread_key_create(&scratch_key, free);
+}
+
+/* The scan decodes into a buffer as large as the payload. A thread keeps one of
+ * SCRATCH_KEEP bytes between reports: a ~40 KB malloc and free per report is what drives
+ * glibc's malloc_consolidate. A larger payload gets one of its own, in *ret_own. */
+static char *scratch_get(size_t size, char **ret_own) {
+        char *b = NULL;
+
+        *ret_own = NULL;
+        if (size <= SCRATCH_KEEP) {
+                (void) pthread_once(&scratch_once, scratch_key_make);
+                if (scratch_key_error == 0) {
+                        b = pthread_getspecific(scratch_key);
+                        if (b)
+                                return b;
+                        b = malloc(SCRATCH_KEEP);
+                        if (b && pthread_setspecific(scratch_key, b) == 0)
+                                return b;
+                        free(b);
+                }
+        }
+        return *ret_own = malloc(size);
+}
+
+/* A kept string of the scratch, at the same offset in the copy. */
+static void relocate(char **field, const char *from, char *to) {
+        if (*field)
+                *field = to + (*field - from);
+}
+
+static void relocate_fields(const Fields *fs, void *base, const char *from, char *to) {
+        for (size_t i = 0; i < fs->n; i++) {
+                const Field *f = &fs->fields[i];
+                if (f->kind == FIELD_TEXT || f->kind == FIELD_TEXT_OR_NULL)
+                        relocate((char **) ((uint8_t *) base + f->offset), from, to);
+                else if (f->kind == FIELD_OBJECT)
+                        relocate_fields(f->object, base, from, to);
+        }
+}
+
+/* The claims as read (strings in the scratch, checks on the stack) copied into one
+ * allocation: the struct, its checks, then the strings kept (report_claims_free()). */
+static int claims_copy(const ReportClaims *c, const char *scratch, size_t used, ReportClaims **ret) {
+        size_t n = c->n_checks;
+        ReportClaims *k;
+        CheckResult **ptrs, *res;
+        char *strings;
+
+        k = malloc(sizeof(ReportClaims) + (n + 1) * sizeof(CheckResult *) + n * sizeof(CheckResult) + used);
+        if (!k)
+                return -ENOMEM;
+        ptrs = (CheckResult **) (k + 1);
+        res = (CheckResult *) (ptrs + n + 1);
+        strings = memcpy(res + n, scratch, used);
+        *k = *c;
+        k->one_block = true;
+        k->checks = ptrs;
+        relocate_fields(&claims_object, k, scratch, strings);
+        for (size_t i = 0; i < n; i++) {
+                res[i] = *c->checks[i];
+                relocate(&res[i].id, scratch, strings);
+                relocate(&res[i].title, scratch, strings);
+                relocate(&res[i].summary, scratch, strings);
+                relocate(&res[i].remediation, scratch, strings);
+                ptrs[i] = &res[i];
+        }
+        ptrs[n] = NULL;
+        *ret = k;
+        return 0;
+}
+
 int report_claims_scan(const void *data, size_t size, ReportClaims **ret) {
-        _cleanup_(report_claims_freep) ReportClaims *c = NULL;
-        _cleanup_free_ char *buf = NULL;
-        Reader rd = { .p = data, .end = (const char *) data + size };
+        CheckResult results[REPORT_MAX_CHECKS], *ptrs[REPORT_MAX_CHECKS + 1] = {};
+        ReportClaims c = { .checks = ptrs };
+        Reader rd = { .p = data, .end = (const char *) data + size, .results = results };
+        _cleanup_free_ char *own = NULL;
+        char *scratch;
         int r;
 
         if (size > JWS_MAX_SIZE)
                 return -EINVAL;
-        c = calloc(1, sizeof(ReportClaims));
-        buf = malloc(size + 1);
-        if (!c || !buf || !(c->checks = calloc(REPORT_MAX_CHECKS + 1, sizeof(CheckResult *))))
+        scratch = scratch_get(size + 1, &own);
+        if (!scratch)
                 return -ENOMEM;
-        rd.buf = buf;
+        rd.buf = scratch;
         skip_ws(&rd);
-        if ((r = read_object(&rd, &claims_object, c)) < 0)
+        if ((r = read_object(&rd, &claims_object, &c)) < 0)
                 return r;
         skip_ws(&rd);
         if (rd.p != rd.end)
                 return -EBADMSG;
         if (rd.undecided)
                 return -EAGAIN;
-        if (rd.refused || report_claims_check(c, NULL) < 0)
+        if (rd.refused || report_claims_check(&c, NULL) < 0)
                 return -EINVAL;
-        *ret = TAKE_PTR(c);
-        return 0;
+        return claims_copy(&c, scratch, (size_t) (rd.buf - scratch), ret);
 }
 
 int report_claims_read(const void *data, size_t size, ReportClaims **ret, char **ret_error) {

@@ -51,6 +51,8 @@ typedef struct ReportClaims {
         int64_t dropped;         /* reports the spool dropped before this one; 0: claim omitted */
         CheckResult **checks;
         size_t n_checks;
+        bool one_block;          /* report_claims_read(): the checks and every string lie in
+                                  * the struct's own allocation (freed with it) */
 } ReportClaims;
 
 ReportClaims *report_claims_free(ReportClaims *c);

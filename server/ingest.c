@@ -4,6 +4,7 @@
  * in the device's chain checked, and stored with its check results and the latest state
  * — one savepoint per report inside the group-commit transaction. The reply leaves only
  * once that transaction is durable. */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "parse-util.h"
 #include "report.h"
+#include "text-util.h"
 #include "store-policy.h"
 #include "time-util.h"
 
@@ -96,27 +98,19 @@ typedef struct Verdict {
                 -EPERM;                                                         \
         })
 
-/* The ids of the checks that are not ok, comma-separated, or NULL when none is. Built by
- * hand: a memstream per report cost ~10 k instructions, mostly its set-up. */
-static char *failing_checks(const ReportClaims *c) {
-        size_t len = 0;
-        char *s, *p;
+/* The ids of the checks that are not ok, comma-separated: the claims read are valid, so
+ * at most REPORT_MAX_CHECKS ids of at most CHECK_ID_MAX, and the identity check's. On the
+ * stack: it was a malloc per report, and an asprintf when the identity check failed. */
+#define FAILING_MAX (REPORT_MAX_CHECKS * (CHECK_ID_MAX + 1) + sizeof(POLICY_IDENTITY_CHECK))
 
-        for (size_t i = 0; i < c->n_checks; i++)
-                if (!check_status_ok(c->checks[i]->status))
-                        len += strlen(c->checks[i]->id) + 1;
-        if (len == 0)
-                return NULL;
-        s = p = malloc(len);
-        if (!s)
-                return NULL;
-        for (size_t i = 0; i < c->n_checks; i++)
-                if (!check_status_ok(c->checks[i]->status)) {
-                        if (p > s)
-                                *p++ = ',';
-                        p = stpcpy(p, c->checks[i]->id);
-                }
-        return s;
+static void failing_add(char buf[static FAILING_MAX], size_t *len, const char *id) {
+        size_t n = strlen(id);
+
+        assert(*len + 1 + n < FAILING_MAX);
+        if (*len > 0)
+                buf[(*len)++] = ',';
+        memcpy(buf + *len, id, n + 1);
+        *len += n;
 }
 
 /* A report that passed every check that needs no database. */
@@ -124,7 +118,8 @@ typedef struct Verified {
         const char *jws; /* the exact bytes, NUL-terminated: the job's (IngestJob.body, .tree) */
         size_t size;
         ReportClaims *claims;
-        char *payload;
+        Jws *parsed;         /* holds the decoded payload */
+        const char *payload; /* its claims JSON, NUL-terminated */
         char hash[SHA256_HEX_SIZE];
         int64_t gap; /* set by the batch: Verdict.gap */
 } Verified;
@@ -151,13 +146,13 @@ typedef struct IngestJob {
         char *body;              /* the inflated body, taken from the request, or a copy of a
                                   * plain one: what raw points into when not an array */
         json_object *tree;       /* a reference on the array, whose strings raw points to */
-        Verified *items;
         size_t n_items;  /* verified, stored in order by the job */
         size_t n_body;   /* reports in the body */
         bool array;
         Verdict refusal; /* refusal.code != 0: item n_items was refused before the job */
         IngestOutcome outcome;
         Offload offload; /* its verification's place in the queue (server_offload()) */
+        Verified items[]; /* n_body of them: allocated with the job */
 } IngestJob;
 
 static void ingest_job_free(void *userdata) {
@@ -168,16 +163,15 @@ static void ingest_job_free(void *userdata) {
         free(j->body);
         json_object_put(j->tree);
         for (size_t i = 0; i < j->n_items; i++) {
-                free(j->items[i].payload);
+                jws_free(j->items[i].parsed);
                 report_claims_free(j->items[i].claims);
         }
-        free(j->items);
         free(j);
 }
 
 /* Phase 1, on a worker thread, no database: signature with the key of this connection's
  * certificate, kid and sub equal to it, claims valid, iat not in the future. A verified
- * report keeps pointing into the job's bytes and takes the decoded payload: no copy. */
+ * report keeps pointing into the job's bytes and keeps the parsed JWS: no copy. */
 static int verify_one(const IngestJob *j, const ReportItem *it, Verified *ret, Verdict *v) {
         _cleanup_(jws_freep) Jws *jws = NULL;
         _cleanup_(report_claims_freep) ReportClaims *c = NULL;
@@ -217,55 +211,53 @@ static int verify_one(const IngestJob *j, const ReportItem *it, Verified *ret, V
                               c->iat, c->iat - now);
         *ret = (Verified) { .jws = it->jws, .size = it->size };
         hexlify(whole, sizeof(whole), ret->hash); /* report_hash(): sha256 hex of the JWS */
-        ret->payload = (char *) TAKE_PTR(jws->payload); /* NUL-terminated by jws_parse */
+        ret->payload = (const char *) jws->payload; /* NUL-terminated by jws_parse */
+        ret->parsed = TAKE_PTR(jws);
         ret->claims = TAKE_PTR(c);
         return 0;
 }
 
 /* The current policy's device_identity, judged here from the server's record
  * (device-key.h) and stored as one more check of the report: the fleet state follows the
- * current policy (store-policy.c), whichever version the agent has fetched. */
-static int judge_identity(const Policy *p, DeviceKey key, StoreCheck *ret, char **failing) {
+ * current policy (store-policy.c), whichever version the agent has fetched. 1 when
+ * judged, then failing, when not ok, has it. */
+static int judge_identity(const Policy *p, DeviceKey key, StoreCheck *ret, char failing[static FAILING_MAX],
+                          size_t *failing_len) {
         const char *summary;
         CheckStatus st;
-        char *f;
 
         if (!p || !p->identity.present)
                 return 0;
         st = device_key_judge(key, &p->identity, &summary);
         *ret = (StoreCheck) { .id = POLICY_IDENTITY_CHECK, .status = check_status_to_string(st), .summary = summary };
-        if (check_status_ok(st))
-                return 1;
-        if (asprintf(&f, "%s%s" POLICY_IDENTITY_CHECK, strempty(*failing), *failing ? "," : "") < 0)
-                return -ENOMEM;
-        free(*failing);
-        *failing = f;
+        if (!check_status_ok(st))
+                failing_add(failing, failing_len, POLICY_IDENTITY_CHECK);
         return 1;
 }
 
 static int store_new_report(Server *s, const IngestJob *j, const Verified *it, const Policy *p,
                             StoreReportPrep *prep, int64_t gap, int64_t now) {
         const ReportClaims *c = it->claims;
-        _cleanup_free_ StoreCheck *checks = calloc(c->n_checks + 1, sizeof(StoreCheck));
-        _cleanup_free_ char *failing = failing_checks(c);
+        StoreCheck checks[REPORT_MAX_CHECKS + 1];
+        char failing[FAILING_MAX];
+        size_t failing_len = 0;
         int judged;
 
-        if (!checks)
-                return -ENOMEM;
-        judged = judge_identity(p, prep->head.info.key, &checks[c->n_checks], &failing);
-        if (judged < 0)
-                return judged;
+        assert(c->n_checks <= REPORT_MAX_CHECKS);
         for (size_t i = 0; i < c->n_checks; i++) {
                 /* A device cannot grow the fleet state with check ids of its own making. */
                 bool named = verdict_policy_names(s->verdicts, p, c->checks[i]->id);
                 checks[i] = (StoreCheck) { .id = c->checks[i]->id,
                                            .status = check_status_to_string(c->checks[i]->status),
                                            .summary = c->checks[i]->summary, .uncounted = !named };
+                if (!check_status_ok(c->checks[i]->status))
+                        failing_add(failing, &failing_len, c->checks[i]->id);
         }
+        judged = judge_identity(p, prep->head.info.key, &checks[c->n_checks], failing, &failing_len);
         return store_report_insert(s->store, &(StoreReport) {
                 .device_id = c->sub, .seq = c->seq, .iat = c->iat, .received_at = now,
                 .hash = it->hash, .prev = c->prev, .gap = gap, .compliant = c->compliant,
-                .failing = failing, .jws = it->jws, .claims = it->payload,
+                .failing = failing_len > 0 ? failing : NULL, .jws = it->jws, .claims = it->payload,
                 .cert_serial = j->peer.serial, .hostname = c->hostname, .os_id = c->os_id,
                 .os_version = c->os_version_id, .os_pretty = c->os_pretty,
                 .checks = checks, .n_checks = c->n_checks + judged, .prep = prep });
@@ -442,7 +434,7 @@ static void ingest_settle(Server *s, void *userdata, struct evhttp_request *req)
         IngestJob *j = userdata;
         const IngestOutcome *o = &j->outcome;
         size_t stored = o->accepted + o->duplicates;
-        _cleanup_json_ json_object *reply = NULL;
+        struct evbuffer *reply;
 
         for (size_t i = 0; i < o->handled; i++)
                 if (j->items[i].gap > 0)
@@ -467,14 +459,17 @@ static void ingest_settle(Server *s, void *userdata, struct evhttp_request *req)
                 (void) server_reply_after_commit(s, req, j->refusal.code, refusal_body(j, j->n_items, stored, &j->refusal));
                 return;
         }
-        reply = json_object_new_object();
-        if (!reply || json_add_int(reply, "accepted", (int64_t) o->accepted) < 0 ||
-            json_add_int(reply, "duplicates", (int64_t) o->duplicates) < 0 ||
-            json_add_int(reply, "last_seq", o->last_seq) < 0) {
+        /* The bytes http_json_buffer() writes for this object, without a json-c object
+         * built and serialised per request (~8 k instructions, 9 allocations). */
+        reply = evbuffer_new();
+        if (!reply || evbuffer_add_printf(reply, "{\"accepted\":%zu,\"duplicates\":%zu,\"last_seq\":%" PRId64 "}\n",
+                                          o->accepted, o->duplicates, o->last_seq) < 0) {
+                if (reply)
+                        evbuffer_free(reply);
                 (void) server_reply_after_commit(s, req, 503, http_error_buffer("out_of_memory", "retry later"));
                 return;
         }
-        (void) server_reply_after_commit(s, req, o->accepted > 0 ? 202 : 200, http_json_buffer(reply));
+        (void) server_reply_after_commit(s, req, o->accepted > 0 ? 202 : 200, reply);
 }
 
 /* Worker thread: verify in order, stop at the first refusal. */
@@ -572,7 +567,7 @@ int route_reports(Request *r) {
                 return http_error(r, 413, "too_many_reports", "%s", strnull(error));
         if (k < 0)
                 return http_error(r, 400, "malformed_body", "%s", strnull(error));
-        j = calloc(1, sizeof(IngestJob));
+        j = calloc(1, sizeof(IngestJob) + b.n_items * sizeof(Verified));
         if (!j)
                 return http_error(r, 503, "out_of_memory", "retry later");
         *j = (IngestJob) { .peer = r->peer->info, .cert = r->peer->cert, .req = r->req,
@@ -583,9 +578,8 @@ int route_reports(Request *r) {
          * the connection. */
         if (r->peer->verifier)
                 j->verifier = EVP_PKEY_CTX_dup(r->peer->verifier);
-        j->items = calloc(b.n_items, sizeof(Verified));
         k = job_keep_reports(j, r, &b);
-        if (!j->items || k < 0) {
+        if (k < 0) {
                 ingest_job_free(j);
                 return http_error(r, 503, "out_of_memory", "retry later");
         }

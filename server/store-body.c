@@ -207,31 +207,31 @@ int store_body_read(Store *s, const char *jws, const char *claims, int64_t now, 
                 b = (StoreBody) {};
                 return 0;
         }
-        for (at = 0; at < size; at += store_body_cut(claims + at, size - at))
-                b.n_chunks++;
+        /* The cuts in one pass (the rolling hash reads every byte): each chunk but the last
+         * is at least CHUNK_MIN long, and the list ends with a chunk of length 0. */
+        b.chunks = malloc((size / CHUNK_MIN + 2) * sizeof(StoreBodyChunk));
+        if (!b.chunks)
+                return -ENOMEM;
+        for (at = 0; at < size; at += b.chunks[b.n_chunks++].len)
+                b.chunks[b.n_chunks] = (StoreBodyChunk) { .at = at, .len = store_body_cut(claims + at, size - at) };
+        b.chunks[b.n_chunks] = (StoreBodyChunk) {};
         b.stored = malloc(1 + (size_t) (dot1 - jws) + strlen(dot2) + 1 + b.n_chunks * SHA256_HEX_SIZE + 1);
-        b.chunks = calloc(b.n_chunks + 1, sizeof(StoreBodyChunk)); /* ends with len 0 */
-        if (!b.stored || !b.chunks)
+        if (!b.stored)
                 return -ENOMEM;
         p = b.stored;
         *p++ = '@';
         p = mempcpy(p, jws, (size_t) (dot1 - jws) + 1);
         p = mempcpy(p, dot2 + 1, strlen(dot2 + 1));
         *p++ = '.';
-        at = 0;
         for (size_t i = 0; i < b.n_chunks; i++) {
                 StoreBodyChunk *c = &b.chunks[i];
-                int r;
+                int r = sha256_hex(claims + c->at, c->len, c->hex);
 
-                c->at = at;
-                c->len = store_body_cut(claims + at, size - at);
-                r = sha256_hex(claims + at, c->len, c->hex);
                 if (r < 0)
                         return r;
                 if (i > 0)
                         *p++ = ',';
                 p = mempcpy(p, c->hex, SHA256_HEX_SIZE - 1);
-                at += c->len;
         }
         *p = 0;
         /* the answers arrive with the caller's store_flush() */

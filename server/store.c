@@ -795,20 +795,38 @@ static int check_results_insert(Store *s, const StoreReport *p) {
         return 0;
 }
 
-/* Row callback: check_id, status appended to a strv of pairs. */
+/* Row callback: check_id, status appended to the pairs (one buffer, not two strings a
+ * row: a report's reads allocated a dozen times here). */
 static int row_check_status(const char *const *c, size_t n, void *userdata) {
-        int r;
+        StorePairs *p = userdata;
+        size_t a, b;
 
         if (n < 2 || !c[0] || !c[1])
                 return -EIO;
-        r = strv_extend(userdata, c[0]);
-        return r < 0 ? r : strv_extend(userdata, c[1]);
+        a = strlen(c[0]) + 1;
+        b = strlen(c[1]) + 1;
+        if (p->size + a + b > p->cap) {
+                size_t cap = MAX(MAX(p->cap * 2, p->size + a + b), (size_t) 256);
+                char *d = realloc(p->data, cap);
+                if (!d)
+                        return -ENOMEM;
+                p->data = d;
+                p->cap = cap;
+        }
+        memcpy(mempcpy(p->data + p->size, c[0], a), c[1], b);
+        p->size += a + b;
+        return 0;
 }
 
-static const char *pairs_get(char *const *pairs, const char *key) {
-        for (; pairs && pairs[0] && pairs[1]; pairs += 2)
-                if (streq(pairs[0], key))
-                        return pairs[1];
+/* The string after s in the pairs: a key's value, or a value's next key. */
+static const char *pairs_next(const char *s) {
+        return s + strlen(s) + 1;
+}
+
+static const char *pairs_get(const StorePairs *pairs, const char *key) {
+        for (const char *k = pairs->data; k && k < pairs->data + pairs->size; k = pairs_next(pairs_next(k)))
+                if (streq(k, key))
+                        return pairs_next(k);
         return NULL;
 }
 
@@ -824,7 +842,7 @@ static const StoreCheck *report_check(const StoreReport *p, const char *id) {
  * costs no statement (its row, its counters and its history stay as they are), a check
  * no longer reported is deleted. Returns 1 when a counter moved (a status changed, a
  * check came or went), 0 otherwise. */
-static int latest_checks_update(Store *s, const StoreReport *p, char *const *prev) {
+static int latest_checks_update(Store *s, const StoreReport *p, const StorePairs *prev) {
         bool moved = false;
         int r;
 
@@ -843,10 +861,10 @@ static int latest_checks_update(Store *s, const StoreReport *p, char *const *pre
                         return r;
                 moved = true;
         }
-        for (char *const *k = prev; k && k[0] && k[1]; k += 2) {
-                if (report_check(p, k[0]))
+        for (const char *k = prev->data; k && k < prev->data + prev->size; k = pairs_next(pairs_next(k))) {
+                if (report_check(p, k))
                         continue;
-                r = SEND(s, Q_LATEST_CHECK_DELETE, SV_TEXT(p->device_id), SV_TEXT(k[0]));
+                r = SEND(s, Q_LATEST_CHECK_DELETE, SV_TEXT(p->device_id), SV_TEXT(k));
                 if (r < 0)
                         return r;
                 moved = true;
@@ -879,7 +897,7 @@ static int latest_advance(Store *s, const StoreReport *p) {
 
 void store_report_prep_done(StoreReportPrep *p) {
         store_head_info_done(&p->head.info);
-        strv_free(p->checks);
+        free(p->checks.data);
         store_body_done(&p->body);
         *p = (StoreReportPrep) {};
 }
@@ -943,7 +961,7 @@ int store_report_insert(Store *s, const StoreReport *p) {
         r = check_results_insert(s, p);
         if (r < 0)
                 return r;
-        r = latest_checks_update(s, p, prep->checks);
+        r = latest_checks_update(s, p, &prep->checks);
         if (r < 0)
                 return r;
         /* No counter reaches zero unless one moved: a stable device skips the prune. */

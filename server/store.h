@@ -335,10 +335,15 @@ typedef struct StoreChainHead {
 
 /* Everything a report needs read before it is judged and stored, read in one round trip
  * on PostgreSQL (store_report_prepare()). */
+/* Strings read in pairs, in one buffer: "key\0value\0key\0value\0…", size bytes. */
+typedef struct StorePairs {
+        char *data;
+        size_t size, cap;
+} StorePairs;
 typedef struct StoreReportPrep {
         StoreChainHead head;
         StoreCertStatus cert; /* the certificate the report came with */
-        char **checks;        /* the device's latest_checks: check_id, status pairs */
+        StorePairs checks;    /* the device's latest_checks: check_id, status */
         StoreBody body;
 } StoreReportPrep;
 void store_report_prep_done(StoreReportPrep *p);

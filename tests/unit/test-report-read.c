@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "cleanup.h"
@@ -97,6 +99,42 @@ static void test_accept_fields(void **state) {
         assert_string_equal(c->checks[0]->summary, "a\nb\xc3\xa9\xf0\x9f\x98\x80");
 }
 
+/* The scan decodes into a buffer its thread keeps (256 KiB), a larger payload into one of
+ * its own; either way the claims returned own their strings: a later scan on the same
+ * thread does not touch them. */
+static void test_scratch(void **state) {
+        _cleanup_(report_claims_freep) ReportClaims *a = NULL, *b = NULL, *big = NULL, *tree = NULL;
+        _cleanup_free_ char *other = variant("laptop-42", "laptop-43"), *list = NULL, *s = NULL;
+        const size_t n = 80, len = 4000;
+        char *p;
+        (void) state;
+
+        assert_int_equal(report_claims_scan(REPORT, strlen(REPORT), &a), 0);
+        assert_int_equal(report_claims_scan(other, strlen(other), &b), 0);
+        assert_string_equal(a->hostname, "laptop-42");
+        assert_string_equal(b->hostname, "laptop-43");
+        assert_string_equal(a->checks[1]->summary, "1 security update pending");
+
+        /* evidence of n strings of len bytes: past the kept buffer */
+        p = list = malloc(n * (len + 3) + 1);
+        assert_non_null(list);
+        for (size_t i = 0; i < n; i++) {
+                p = stpcpy(p, i ? ",\"" : "\"");
+                memset(p, 'a' + (int) (i % 26), len);
+                p = stpcpy(p + len, "\"");
+        }
+        assert_true(asprintf(&p, "\"mounts\":[%s]", list) > 0);
+        s = variant("\"mounts\":[\"/\"]", p);
+        free(p);
+        assert_true(strlen(s) > 256 * 1024);
+        assert_int_equal(report_claims_scan(s, strlen(s), &big), 0);
+        assert_int_equal(report_claims_parse(s, strlen(s), &tree, NULL), 0);
+        assert_string_equal(big->hostname, tree->hostname);
+        assert_string_equal(big->checks[1]->remediation, tree->checks[1]->remediation);
+        assert_string_equal(a->hostname, "laptop-42");
+        assert_string_equal(b->checks[0]->title, "Disk encryption");
+}
+
 static void test_refuse(void **state) {
         (void) state;
         /* grammar: json-strict's */
@@ -172,6 +210,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_accept),
                 cmocka_unit_test(test_accept_fields),
+                cmocka_unit_test(test_scratch),
                 cmocka_unit_test(test_refuse),
                 cmocka_unit_test(test_undecided),
         };
