@@ -11,10 +11,9 @@
 #include "gzip-util.h"
 #include "macro.h"
 
-/* libdeflate, not zlib: the whole body is in memory on both sides, libdeflate's case, and
- * it inflates a report in about half zlib's time and deflates one in ~60 % of it
- * (docs/performance.md, *a faster inflate*). */
-#define GZIP_LEVEL 6         /* zlib's default, the level reports always went at */
+/* libdeflate, not zlib: the whole body is in memory, libdeflate's case, and it inflates a
+ * report in about half zlib's time (docs/performance.md, *a faster inflate*). The agent's
+ * gzip_compress() stays with zlib (gzip-compress.c). */
 #define GZIP_MIN_SIZE 18     /* 10-byte header, 8-byte trailer (CRC-32, ISIZE) */
 #define GZIP_MAX_RATIO 1032  /* deflate's best case: 258 bytes from 2 bits */
 #define GZIP_FLG_FHCRC 0x02  /* RFC 1952's header flags */
@@ -22,28 +21,7 @@
 #define GZIP_FLG_FNAME 0x08
 #define GZIP_FLG_FCOMMENT 0x10
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct libdeflate_compressor *, libdeflate_free_compressor);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libdeflate_decompressor *, libdeflate_free_decompressor);
-
-int gzip_compress(const void *data, size_t size, char **ret, size_t *ret_size) {
-        _cleanup_(libdeflate_free_compressorp) struct libdeflate_compressor *c = NULL;
-        _cleanup_free_ char *out = NULL;
-        size_t bound, n;
-
-        c = libdeflate_alloc_compressor(GZIP_LEVEL);
-        if (!c)
-                return -ENOMEM;
-        bound = libdeflate_gzip_compress_bound(c, size);
-        out = malloc(bound);
-        if (!out)
-                return -ENOMEM;
-        n = libdeflate_gzip_compress(c, data, size, out, bound);
-        if (n == 0)
-                return -EIO; /* cannot happen with the bound's room */
-        *ret_size = n;
-        *ret = TAKE_PTR(out);
-        return 0;
-}
 
 /* Where the optional header fields end (RFC 1952, 2.3.1), or 0 when they run past the
  * data, which libdeflate then refuses on its own. */

@@ -7,8 +7,7 @@
  * (Acquire::GzipIndexes), and the kept result (apt-result-cache.h) and the digests
  * (apt-index-cache.h) spare most runs the reading, while a linked library is
  * mapped and relocated at every start of `vigie`, the per-cycle child. zlib stays linked:
- * the caches' CRC-32 is read every cycle (reports are gzipped by libdeflate,
- * common/gzip-util.c). Members are named as the functions. */
+ * every report is gzipped. Members are named as the functions. */
 
 #include <lz4frame.h>
 #include <lzma.h>

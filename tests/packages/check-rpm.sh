@@ -42,7 +42,8 @@ has "$agent" --requires '^xz-libs'             # liblzma, liblz4, libzstd,
 has "$agent" --requires '^lz4-libs'
 has "$agent" --requires '^libzstd'
 has "$agent" --requires '^systemd-libs'        # and libsystemd
-has "$agent" --requires '^libdeflate.so.0'      # linked: gzip of every report (common/gzip-util.c)
+! rpm -qp --requires "$agent" 2>/dev/null | grep -q '^libdeflate' ||   # the server's inflate only:
+	fail "vigie-agent requires libdeflate, which RHEL 8 and 9 ship only in EPEL"  # RHEL has it in EPEL
 has "$agent" --scripts 'systemctl --no-reload preset vigie-agent.service|systemd-update-helper install-system-units vigie-agent.service'
 has "$agent" --scripts 'systemctl --no-reload disable --now vigie-agent.service|systemd-update-helper remove-system-units vigie-agent.service'
 has "$agent" --scripts 'systemctl try-restart vigie-agent.service|systemd-update-helper mark-restart-system-units vigie-agent.service'
