@@ -61,7 +61,7 @@ endif
 
 PKG_CONFIG ?= pkg-config
 PYTHON ?= /usr/bin/python3
-PKGS := openssl json-c libsystemd inih zlib liblzma liblz4 libevent libevent_openssl sqlite3 libpq libnftables \
+PKGS := openssl json-c libsystemd inih zlib libdeflate liblzma liblz4 libevent libevent_openssl sqlite3 libpq libnftables \
 	expat libzstd tss2-mu tss2-esys tss2-tctildr tss2-rc
 
 V ?= 0

@@ -13,7 +13,7 @@ set -eu
 
 BUILD="build-essential pkg-config gettext
  libssl-dev libsystemd-dev libjson-c-dev libevent-dev
- libsqlite3-dev libpq-dev libinih-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev
+ libsqlite3-dev libpq-dev libinih-dev zlib1g-dev libdeflate-dev liblzma-dev liblz4-dev libzstd-dev
  libnftables-dev libexpat1-dev libgtk-3-dev libtss2-dev"
 DEMO="cryptsetup-bin python3 openssl"
 # Test tools and the real components the tests drive (one line per area).

@@ -16,7 +16,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # The load generator: one compile line, linked with the common library (JWS signing).
-pkgs="openssl json-c libsystemd inih zlib liblzma liblz4"
+pkgs="openssl json-c libsystemd inih zlib libdeflate liblzma liblz4"
 cc -std=gnu11 -D_GNU_SOURCE -O2 -Icommon $(pkg-config --cflags $pkgs) -o "$tmp/loadgen" \
 	tests/bench/loadgen.c "$build/libvigie-common.a" $(pkg-config --libs $pkgs) -lpthread -lm
 

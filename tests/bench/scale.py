@@ -40,7 +40,7 @@ def cpu_seconds(pid):
 
 
 def build_loadgen(build, out):
-    pkgs = "openssl json-c libsystemd inih zlib liblzma liblz4".split()
+    pkgs = "openssl json-c libsystemd inih zlib libdeflate liblzma liblz4".split()
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", *pkgs], capture_output=True, text=True,
                            check=True).stdout.split()
     if os.environ.get("VIGIE_SANITIZE") == "1":  # build/san's library needs the sanitizers' runtime

@@ -42,6 +42,8 @@ has "$agent" --requires '^xz-libs'             # liblzma, liblz4, libzstd,
 has "$agent" --requires '^lz4-libs'
 has "$agent" --requires '^libzstd'
 has "$agent" --requires '^systemd-libs'        # and libsystemd
+! rpm -qp --requires "$agent" 2>/dev/null | grep -q '^libdeflate' ||   # the server's inflate only:
+	fail "vigie-agent requires libdeflate, which RHEL 8 and 9 ship only in EPEL"  # RHEL has it in EPEL
 has "$agent" --scripts 'systemctl --no-reload preset vigie-agent.service|systemd-update-helper install-system-units vigie-agent.service'
 has "$agent" --scripts 'systemctl --no-reload disable --now vigie-agent.service|systemd-update-helper remove-system-units vigie-agent.service'
 has "$agent" --scripts 'systemctl try-restart vigie-agent.service|systemd-update-helper mark-restart-system-units vigie-agent.service'
@@ -55,6 +57,7 @@ has "$server" --list '^/usr/sbin/vigie-server$'
 has "$server" --list '^/usr/bin/vigiectl$'
 has "$server" --list '^/usr/lib/sysusers.d/vigie-server.conf$'
 has "$server" --requires '^libsqlite3.so'
+has "$server" --requires '^libdeflate.so.0'     # and the inflate of every gzip body
 has "$server" --scripts '^u vigie |useradd .*vigie'
 # The state directory belongs to the server's user, private.
 rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME} %{FILENAMES}\n]' "$server" |

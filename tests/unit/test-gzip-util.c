@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "cleanup.h"
 #include "gzip-util.h"
 
@@ -87,12 +89,86 @@ static void test_trailer_is_a_hint(void **state) {
         }
 }
 
+/* A bomb whose trailer claims 1 byte: the first buffer is that small, and the answer is
+ * still "too large" (413), not "corrupt" (400), as with zlib's single pass. */
+static void test_lying_bomb(void **state) {
+        size_t big = 1 << 16, gz_size, n;
+        _cleanup_free_ char *data = malloc(big), *gz = NULL;
+        char *out = NULL;
+        (void) state;
+
+        assert_non_null(data);
+        memset(data, '{', big);
+        assert_int_equal(gzip_compress(data, big, &gz, &gz_size), 0);
+        memcpy(gz + gz_size - 4, "\1\0\0\0", 4);
+        assert_int_equal(gzip_inflate(gz, gz_size, big / 2, &out, &n), -EFBIG);
+        assert_int_equal(gzip_inflate(gz, gz_size, big, &out, &n), -EBADMSG); /* fits: the length lies */
+        assert_null(out);
+}
+
+/* gz with the header flags flg, a file name and the header's CRC-16 (RFC 1952's FHCRC,
+ * taken from zlib here), the first crc_flip bits of that CRC flipped. */
+static size_t with_header_crc(const char *gz, size_t gz_size, uint16_t crc_flip, char *ret) {
+        static const char name[] = "report.json";
+        size_t at = 10;
+        uint16_t crc;
+
+        memcpy(ret, gz, at);
+        ret[3] = 0x02 | 0x08; /* FHCRC, FNAME */
+        memcpy(ret + at, name, sizeof(name));
+        at += sizeof(name);
+        crc = (uint16_t) (crc32(0, (const Bytef *) ret, (uInt) at) ^ crc_flip);
+        ret[at++] = (char) (crc & 0xff);
+        ret[at++] = (char) (crc >> 8);
+        memcpy(ret + at, gz + 10, gz_size - 10);
+        return at + gz_size - 10;
+}
+
+/* zlib checked the header's own CRC when a body has one; libdeflate skips it, so
+ * gzip_inflate() checks it: a wrong one is still a corrupt body. */
+static void test_header_crc(void **state) {
+        static const char text[] = "{\"seq\":2}";
+        _cleanup_free_ char *gz = NULL, *out = NULL;
+        char with[128], *none = NULL;
+        size_t gz_size, n, size;
+        (void) state;
+
+        assert_int_equal(gzip_compress(text, strlen(text), &gz, &gz_size), 0);
+        assert_true(gz_size + 32 < sizeof(with));
+        size = with_header_crc(gz, gz_size, 0, with);
+        assert_int_equal(gzip_inflate(with, size, 100, &out, &n), 0);
+        assert_string_equal(out, text);
+        size = with_header_crc(gz, gz_size, 1, with);
+        assert_int_equal(gzip_inflate(with, size, 100, &none, &n), -EBADMSG);
+        assert_null(none);
+}
+
+/* Two gzip members back to back (what `cat a.gz b.gz` makes) are refused, as before. */
+static void test_concatenated(void **state) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *both = NULL;
+        char *out = NULL;
+        size_t a_size, b_size, n;
+        (void) state;
+
+        assert_int_equal(gzip_compress("[\"a\"", 4, &a, &a_size), 0);
+        assert_int_equal(gzip_compress("]", 1, &b, &b_size), 0);
+        both = malloc(a_size + b_size);
+        assert_non_null(both);
+        memcpy(both, a, a_size);
+        memcpy(both + a_size, b, b_size);
+        assert_int_equal(gzip_inflate(both, a_size + b_size, 100, &out, &n), -EBADMSG);
+        assert_null(out);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_cap),
                 cmocka_unit_test(test_malformed),
                 cmocka_unit_test(test_trailer_is_a_hint),
+                cmocka_unit_test(test_lying_bomb),
+                cmocka_unit_test(test_header_crc),
+                cmocka_unit_test(test_concatenated),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
