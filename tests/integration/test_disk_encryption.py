@@ -28,6 +28,8 @@ def tmp_path():
 
 
 def check(root, policy=None, tmp=None):
+    """The disk_encryption result. Tests print it whole (json.dumps) when its status is not
+    the one expected: pytest cuts a dict's repr, and with it the reason."""
     args = ["check", "--json", "--root", root, "--only", "disk_encryption", "--no-state"]
     if policy is not None:
         pol = tmp / "policy.json"
@@ -72,7 +74,7 @@ def test_plain_ext4_fails(tmp_path):
 
 def test_luks2_root_and_luks_swap_pass(tmp_path):
     res = check(layout("luks2_root_luks_swap", tmp_path))
-    assert res["status"] == "pass", res
+    assert res["status"] == "pass", json.dumps(res, indent=1)
     assert res["summary"] == "/, /home and swap are on LUKS2 (aes-xts-plain64, 512-bit, argon2id)"
     assert res["remediation"] is None
     swap = mount(res, "swap")
@@ -88,7 +90,7 @@ def test_luks2_root_and_luks_swap_pass(tmp_path):
 
 def test_lvm_on_luks_with_home(tmp_path):
     res = check(layout("lvm_on_luks", tmp_path))
-    assert res["status"] == "pass", res
+    assert res["status"] == "pass", json.dumps(res, indent=1)
     home = mount(res, "/home")
     assert home["mounted_at"] == "/home" and home["source"] == "/dev/mapper/vg-home"
     assert home["chain"] == "dm-2 (LVM vg-home) → dm-0 (LUKS2 nvme0n1p3_crypt)"
@@ -106,7 +108,7 @@ def test_two_pv_one_plain_fails(tmp_path):
 
 def test_btrfs_on_luks2_passes(tmp_path):
     res = check(layout("btrfs_luks2", tmp_path))
-    assert res["status"] == "pass", res
+    assert res["status"] == "pass", json.dumps(res, indent=1)
     root = mount(res, "/")
     assert root["fstype"] == "btrfs" and root["stack"]["type"] == "btrfs"
     assert mount(res, "/home")["verdict"] == "encrypted"
@@ -141,7 +143,7 @@ def test_luks1_with_policy_luks2_fails_and_says_why(tmp_path):
                                         "iterations": 1000, "key_bits": 512}
     # the same disk is fine for a policy that accepts LUKS1 and pbkdf2
     res = check(root, {"min_luks_version": 1, "pbkdf": ["pbkdf2"]}, tmp_path)
-    assert res["status"] == "pass", res
+    assert res["status"] == "pass", json.dumps(res, indent=1)
 
 
 def test_aes_cbc_essiv_against_cipher_policy_fails(tmp_path):
@@ -163,7 +165,7 @@ def test_key_size_and_other_cipher_policy(tmp_path):
 
 def test_tpm2_token_reported(tmp_path):
     res = check(layout("tpm2_token", tmp_path))
-    assert res["status"] == "pass", res
+    assert res["status"] == "pass", json.dumps(res, indent=1)
     assert "systemd-tpm2" in res["summary"]
     (c,) = crypt_nodes(mount(res, "/")["stack"])
     assert c["luks"]["tokens"] == [{"id": 0, "type": "systemd-tpm2", "keyslots": ["0"]}]
@@ -172,7 +174,7 @@ def test_tpm2_token_reported(tmp_path):
 
 def test_damaged_primary_uses_secondary_and_says_so(tmp_path):
     res = check(layout("damaged_primary", tmp_path))
-    assert res["status"] == "pass", res
+    assert res["status"] == "pass", json.dumps(res, indent=1)
     (c,) = crypt_nodes(mount(res, "/")["stack"])
     assert c["luks"]["header_used"] == "secondary"
     assert c["luks"]["primary_header_error"] == "no LUKS2 magic at offset 0"
@@ -224,7 +226,7 @@ def test_encrypted_loop_file_on_plain_disk_fails(tmp_path):
 
 def test_swap_file_on_encrypted_root(tmp_path):
     res = check(layout("swapfile_on_luks_root", tmp_path))
-    assert res["status"] == "pass", res
+    assert res["status"] == "pass", json.dumps(res, indent=1)
     swap = mount(res, "swap")
     assert swap["swap_type"] == "file" and swap["stack"]["type"] == "file"
     assert swap["stack"]["on_mount"] == "/"
@@ -234,7 +236,7 @@ def test_swap_file_on_encrypted_root(tmp_path):
 
 def test_md_raid1_of_two_luks(tmp_path):
     res = check(layout("md_raid1_luks", tmp_path))
-    assert res["status"] == "pass", res
+    assert res["status"] == "pass", json.dumps(res, indent=1)
     root = mount(res, "/")
     assert root["stack"]["type"] == "md" and root["stack"]["level"] == "raid1"
     assert [c["header_device"] for c in crypt_nodes(root["stack"])] == ["/dev/sda1", "/dev/sdb1"]
@@ -242,7 +244,7 @@ def test_md_raid1_of_two_luks(tmp_path):
 
 def test_luks2_with_integrity_reads_the_header_under_both(tmp_path):
     res = check(layout("luks2_integrity", tmp_path))
-    assert res["status"] == "pass", res
+    assert res["status"] == "pass", json.dumps(res, indent=1)
     (c,) = crypt_nodes(mount(res, "/")["stack"])
     assert c["header_device"] == "/dev/sda3"
     assert c["below"][0]["type"] == "dm" and c["below"][0]["dm_uuid"].startswith("CRYPT-SUBDEV-")
@@ -251,7 +253,7 @@ def test_luks2_with_integrity_reads_the_header_under_both(tmp_path):
 def test_detached_header_from_crypttab(tmp_path):
     root = layout("detached_header", tmp_path)
     res = check(root)
-    assert res["status"] == "pass", res
+    assert res["status"] == "pass", json.dumps(res, indent=1)
     (c,) = crypt_nodes(mount(res, "/")["stack"])
     assert c["header_device"] == "/boot/sda3-header.img" and c["luks"]["version"] == 2
     (root / "etc/crypttab").unlink()
@@ -263,7 +265,7 @@ def test_plain_dmcrypt_policy_min_luks_version(tmp_path):
     root = layout("plain_dmcrypt", tmp_path)
     lax = {"min_luks_version": 0, "ciphers": [], "min_key_bits": 0, "pbkdf": []}
     res = check(root, lax, tmp_path)
-    assert res["status"] == "pass", res
+    assert res["status"] == "pass", json.dumps(res, indent=1)
     assert res["summary"].startswith("/ and /home are on plain dm-crypt")
     res = check(root, {**lax, "min_luks_version": 2}, tmp_path)
     assert res["status"] == "fail"
@@ -330,7 +332,7 @@ def test_unreadable_header_is_unknown_not_a_guess(request):
         argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + argv
     p = subprocess.run(argv, capture_output=True, text=True, env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8"})
     res = json.loads(p.stdout)["checks"][0]
-    assert res["status"] == "unknown", res
+    assert res["status"] == "unknown", json.dumps(res, indent=1)
     assert "permission denied (needs root)" in res["summary"]
     assert "sudo vigie check" in res["remediation"]
     (c,) = crypt_nodes(mount(res, "/")["stack"])
@@ -341,7 +343,7 @@ def test_random_key_swap_is_encrypted_without_luks_rules(tmp_path):
     """crypttab: key file /dev/urandom, option swap — the textbook encrypted swap. It has no
     header and no PBKDF by design: only the cipher and key size rules apply to it."""
     res = check(layout("random_key_swap", tmp_path))
-    assert res["status"] == "pass", res
+    assert res["status"] == "pass", json.dumps(res, indent=1)
     swap = mount(res, "swap")
     assert swap["verdict"] == "encrypted" and swap["rule"] == "random_key"
     assert mount(res, "/")["rule"] == "unlocked_volume"
@@ -357,7 +359,7 @@ def test_random_key_swap_is_encrypted_without_luks_rules(tmp_path):
 
 def test_random_key_swap_is_held_to_cipher_and_key_size(tmp_path):
     res = check(layout("random_key_swap_defaults", tmp_path))
-    assert res["status"] == "fail", res
+    assert res["status"] == "fail", json.dumps(res, indent=1)
     assert ("/dev/mapper/cryptswap uses cipher aes-cbc-essiv:sha256 (/etc/crypttab, cryptsetup's default); "
             "the policy allows aes-xts-plain64") in res["summary"]
     assert "uses a 256-bit key (/etc/crypttab, cryptsetup's default)" in res["summary"]
