@@ -4,12 +4,14 @@ writes travel with the next statement that needs an answer, so a write that fail
 seen later, and must still undo exactly that report; a connection lost in the middle
 must still give 503 and store nothing of the report. Failures are made by triggers."""
 import re
+import shutil
+import subprocess
 import threading
 import time
 
 import pytest
 
-from server_util import VigieServer, database, postgres  # noqa: F401 (postgres: fixture)
+from server_util import Postgres, VigieServer, database, postgres  # noqa: F401 (postgres: fixture)
 from test_server import enrolled
 
 
@@ -256,3 +258,48 @@ def counters(log):
                    r"(\d+) on the read connection \((\d+) round trips\)", log)
     assert m, log[-2000:]
     return tuple(map(int, m[-1]))
+
+
+def test_over_tls_the_commit_is_awaited_by_the_commit_thread(tmp_path):
+    """With `sslmode=require` libpq may hold decrypted answers that no readable socket
+    announces, so the loop does not watch the socket for the COMMIT (pg_commit_send()) and
+    the commit thread waits instead: reports from devices posting at once are all stored,
+    over a connection the cluster says is TLS."""
+    pg = Postgres(tmp_path / "pg").start()
+    try:
+        key, crt = pg.base / "server.key", pg.base / "server.crt"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-keyout", key, "-out", crt, "-subj", "/CN=127.0.0.1", "-days", "1"],
+                       check=True, capture_output=True)
+        for f in (key, crt):
+            shutil.chown(f, "postgres", "postgres")
+        key.chmod(0o600)
+        with open(pg.data / "postgresql.conf", "a") as conf:
+            conf.write(f"ssl = on\nssl_cert_file = '{crt}'\nssl_key_file = '{key}'\n")
+        assert pg._as_pg(pg.bin / "pg_ctl", "-D", pg.data, "reload").returncode == 0
+        srv = VigieServer(tmp_path / "srv", db=pg.url + " sslmode=require")
+        srv.init()
+        srv.start()
+        try:
+            devs = [enrolled(srv) for _ in range(4)]
+            replies = []
+
+            def post(d):
+                replies.extend(d.post(d.report())[0] for _ in range(5))
+
+            threads = [threading.Thread(target=post, args=(d,)) for d in devs]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert replies == [202] * 20
+            for d in devs:
+                assert stored(srv, d) == ([1, 2, 3, 4, 5], [5], 5, 5)
+            tls = srv.sql("SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s "
+                          "JOIN pg_stat_activity a USING (pid) WHERE a.datname = 'vigie' AND a.pid <> pg_backend_pid()")
+            assert int(tls[0][0]) >= 1 and tls[0][0] == tls[0][1], tls
+        finally:
+            srv.stop()
+        assert "Stopped after" in srv.log()
+    finally:
+        pg.stop()
