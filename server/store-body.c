@@ -267,35 +267,23 @@ int store_body_write(Store *s, StoreBody *b, char **ret_stored) {
         return 0;
 }
 
-typedef struct Buf {
-        char *data;
-        size_t size, cap;
-} Buf;
-
+/* Row callback: the chunk's text appended, NUL-terminated, the NUL not counted. */
 static int row_append(const char *const *c, size_t n, void *userdata) {
-        Buf *b = userdata;
-        size_t len;
+        StoreBuf *b = userdata;
+        int r;
 
         if (n < 1 || !c[0])
                 return -EIO;
-        len = strlen(c[0]);
-        if (b->size + len + 1 > b->cap) {
-                size_t cap = MAX(b->cap * 2, b->size + len + 1);
-                char *d = realloc(b->data, cap);
-                if (!d)
-                        return -ENOMEM;
-                b->data = d;
-                b->cap = cap;
-        }
-        memcpy(b->data + b->size, c[0], len + 1);
-        b->size += len;
-        return 0;
+        r = store_buf_append(b, c[0], strlen(c[0]) + 1);
+        if (r >= 0)
+                b->size--;
+        return r;
 }
 
 /* The payload of a stored form "@HEADER.SIG.H1,H2,…", its chunks put back together. */
-static int load_payload(Store *s, const char *stored, Buf *ret) {
+static int load_payload(Store *s, const char *stored, StoreBuf *ret) {
         const char *list = strrchr(stored, '.');
-        Buf b = {};
+        StoreBuf b = {};
 
         if (stored[0] != '@' || !list)
                 return -EIO;
@@ -330,7 +318,7 @@ int store_body_claims(Store *s, const char *stored, char **ret_claims) {
         _cleanup_free_ uint8_t *payload = NULL;
         const char *dot1, *dot2;
         size_t size;
-        Buf b;
+        StoreBuf b;
         int r;
 
         if (stored[0] == 0)
@@ -358,7 +346,7 @@ int store_body_jws(Store *s, const char *stored, char **ret_jws) {
         _cleanup_free_ char *payload64 = NULL, *jws = NULL;
         const char *dot1, *dot2;
         size_t len;
-        Buf b;
+        StoreBuf b;
         int r;
 
         /* No check against the report's hash here: what was stored is what an audit must

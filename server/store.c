@@ -795,27 +795,29 @@ static int check_results_insert(Store *s, const StoreReport *p) {
         return 0;
 }
 
+int store_buf_append(StoreBuf *b, const void *data, size_t size) {
+        if (b->size + size > b->cap) {
+                size_t cap = MAX(MAX(b->cap * 2, b->size + size), (size_t) 256);
+                char *d = realloc(b->data, cap);
+                if (!d)
+                        return -ENOMEM;
+                b->data = d;
+                b->cap = cap;
+        }
+        memcpy(b->data + b->size, data, size);
+        b->size += size;
+        return 0;
+}
+
 /* Row callback: check_id, status appended to the pairs (one buffer, not two strings a
  * row: a report's reads allocated a dozen times here). */
 static int row_check_status(const char *const *c, size_t n, void *userdata) {
-        StorePairs *p = userdata;
-        size_t a, b;
+        int r;
 
         if (n < 2 || !c[0] || !c[1])
                 return -EIO;
-        a = strlen(c[0]) + 1;
-        b = strlen(c[1]) + 1;
-        if (p->size + a + b > p->cap) {
-                size_t cap = MAX(MAX(p->cap * 2, p->size + a + b), (size_t) 256);
-                char *d = realloc(p->data, cap);
-                if (!d)
-                        return -ENOMEM;
-                p->data = d;
-                p->cap = cap;
-        }
-        memcpy(mempcpy(p->data + p->size, c[0], a), c[1], b);
-        p->size += a + b;
-        return 0;
+        r = store_buf_append(userdata, c[0], strlen(c[0]) + 1);
+        return r < 0 ? r : store_buf_append(userdata, c[1], strlen(c[1]) + 1);
 }
 
 /* The string after s in the pairs: a key's value, or a value's next key. */
@@ -823,7 +825,7 @@ static const char *pairs_next(const char *s) {
         return s + strlen(s) + 1;
 }
 
-static const char *pairs_get(const StorePairs *pairs, const char *key) {
+static const char *pairs_get(const StoreBuf *pairs, const char *key) {
         for (const char *k = pairs->data; k && k < pairs->data + pairs->size; k = pairs_next(pairs_next(k)))
                 if (streq(k, key))
                         return pairs_next(k);
@@ -842,7 +844,7 @@ static const StoreCheck *report_check(const StoreReport *p, const char *id) {
  * costs no statement (its row, its counters and its history stay as they are), a check
  * no longer reported is deleted. Returns 1 when a counter moved (a status changed, a
  * check came or went), 0 otherwise. */
-static int latest_checks_update(Store *s, const StoreReport *p, const StorePairs *prev) {
+static int latest_checks_update(Store *s, const StoreReport *p, const StoreBuf *prev) {
         bool moved = false;
         int r;
 

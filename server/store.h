@@ -336,14 +336,16 @@ typedef struct StoreChainHead {
 /* Everything a report needs read before it is judged and stored, read in one round trip
  * on PostgreSQL (store_report_prepare()). */
 /* Strings read in pairs, in one buffer: "key\0value\0key\0value\0…", size bytes. */
-typedef struct StorePairs {
+/* Bytes grown by store_buf_append(): rows gathered by a query's callback. */
+typedef struct StoreBuf {
         char *data;
         size_t size, cap;
-} StorePairs;
+} StoreBuf;
+int store_buf_append(StoreBuf *b, const void *data, size_t size);
 typedef struct StoreReportPrep {
         StoreChainHead head;
         StoreCertStatus cert; /* the certificate the report came with */
-        StorePairs checks;    /* the device's latest_checks: check_id, status */
+        StoreBuf checks;      /* the device's latest_checks: check_id\0status\0… */
         StoreBody body;
 } StoreReportPrep;
 void store_report_prep_done(StoreReportPrep *p);
