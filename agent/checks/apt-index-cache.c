@@ -18,28 +18,33 @@
 
 /* Layout (host byte order):
  *   header: magic[8] "VGAPTIX\n", u32 format, u32 byte-order mark, u64 dev, ino, size,
- *           i64 mtime_sec, mtime_nsec, u32 name_len, u32 n_records, u64 payload_size,
+ *           i64 mtime_sec, mtime_nsec, ctime_sec, ctime_nsec, u32 name_len, u32 n_records, u64 payload_size,
  *           u32 crc (CRC-32 of the file with this field zero), u32 zero
  *   name:   name_len bytes (the list's file name)
  *   records: u64 size, u32 hash, u16 name_len, u8 arch_len, u8 version_len, u8 phased,
  *           then the name, architecture and version bytes */
 #define MAGIC "VGAPTIX\n"
-#define FORMAT 1u
+#define FORMAT 2u /* 1: no ctime in the key */
 #define BOM 0x01020304u
-#define HEADER_SIZE 80u
+#define HEADER_SIZE APT_INDEX_CACHE_HEADER_SIZE
 #define OFF_FORMAT 8
 #define OFF_BOM 12
 #define OFF_KEY 16
-#define OFF_NAME_LEN 56
-#define OFF_N 60
-#define OFF_PAYLOAD 64
-#define OFF_CRC 72
+#define OFF_NAME_LEN 72
+#define OFF_N 76
+#define OFF_PAYLOAD 80
+#define OFF_CRC APT_INDEX_CACHE_OFF_CRC
 #define RECORD_HEAD 17u
+
+_Static_assert(sizeof(AptIndexKey) == OFF_NAME_LEN - OFF_KEY, "the key is read back with one memcpy");
+_Static_assert(OFF_CRC + 8 == HEADER_SIZE, "the CRC and a zero word end the header");
 
 void apt_index_key_from_stat(const struct stat *st, AptIndexKey *ret) {
         *ret = (AptIndexKey) { .dev = (uint64_t) st->st_dev, .ino = (uint64_t) st->st_ino,
                                .size = (uint64_t) st->st_size, .mtime_sec = (int64_t) st->st_mtim.tv_sec,
-                               .mtime_nsec = (int64_t) st->st_mtim.tv_nsec };
+                               .mtime_nsec = (int64_t) st->st_mtim.tv_nsec,
+                               .ctime_sec = (int64_t) st->st_ctim.tv_sec,
+                               .ctime_nsec = (int64_t) st->st_ctim.tv_nsec };
 }
 
 static void put(uint8_t *p, const void *v, size_t n) {
@@ -142,6 +147,8 @@ int apt_index_cache_writer_finish(AptIndexCacheWriter *w, const char *name, cons
         put(w->buf + OFF_KEY + 16, &key->size, 8);
         put(w->buf + OFF_KEY + 24, &key->mtime_sec, 8);
         put(w->buf + OFF_KEY + 32, &key->mtime_nsec, 8);
+        put(w->buf + OFF_KEY + 40, &key->ctime_sec, 8);
+        put(w->buf + OFF_KEY + 48, &key->ctime_nsec, 8);
         v = (uint32_t) name_len;
         put(w->buf + OFF_NAME_LEN, &v, 4);
         put(w->buf + OFF_N, &w->n, 4);

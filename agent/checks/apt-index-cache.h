@@ -22,10 +22,17 @@
 /* A list's digest is ~7 % of its text; refuse to write or read anything absurd. */
 #define APT_INDEX_CACHE_MAX (256u * 1024 * 1024)
 
+/* The list's identity as fstat() gives it. The ctime too: nothing but the kernel sets it,
+ * where a restore or `touch -r` can give a changed file its old size and mtime back. */
 typedef struct AptIndexKey {
         uint64_t dev, ino, size;
-        int64_t mtime_sec, mtime_nsec;
+        int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
 } AptIndexKey;
+
+/* Where a digest's records begin and where its CRC-32 sits, for tests and fuzz targets
+ * that craft files. */
+#define APT_INDEX_CACHE_HEADER_SIZE 96u
+#define APT_INDEX_CACHE_OFF_CRC 88u
 
 void apt_index_key_from_stat(const struct stat *st, AptIndexKey *ret);
 

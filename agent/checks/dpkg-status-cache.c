@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +13,6 @@
 #include "macro.h"
 
 #define NAME "status"
-
-/* What the key cannot hold: the ctime. */
-static char *status_scope(const struct stat *st) {
-        char *s;
-        if (asprintf(&s, "ctime %" PRIi64 ".%09" PRIi64, (int64_t) st->st_ctim.tv_sec, (int64_t) st->st_ctim.tv_nsec) < 0)
-                return NULL;
-        return s;
-}
 
 bool dpkg_status_same(const struct stat *a, const struct stat *b) {
         return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
@@ -66,18 +57,14 @@ static int add_package(const AptIndexRecord *rec, void *userdata) {
 }
 
 int dpkg_status_cache_parse(const void *data, size_t size, const struct stat *st, AptCache **ret) {
-        _cleanup_free_ char *scope = NULL, *hname = NULL;
         _cleanup_(apt_cache_freep) AptCache *c = NULL;
+        const char *hname = st ? NAME : NULL;
         AptIndexKey key;
         char arch[64] = "";
         int r;
 
-        if (st) {
-                scope = status_scope(st);
-                if (!scope || asprintf(&hname, NAME "\n%s", scope) < 0)
-                        return -ENOMEM;
+        if (st)
                 apt_index_key_from_stat(st, &key);
-        }
         r = apt_index_cache_parse(data, size, hname, st ? &key : NULL, find_arch, arch);
         if (r < 0)
                 return r;
@@ -117,13 +104,10 @@ int dpkg_status_cache_load(const char *cache_dir, const struct stat *st, AptCach
 
 void dpkg_status_cache_save(const char *cache_dir, const struct stat *st, const AptCache *c) {
         _cleanup_(apt_index_cache_writer_done) AptIndexCacheWriter w = {};
-        _cleanup_free_ char *scope = status_scope(st);
         AptIndexKey key;
         bool arch_told = false;
         int r;
 
-        if (!scope)
-                return;
         for (size_t i = 0; i < c->n_packages; i++) {
                 const AptPackage *p = &c->packages[i];
                 const AptVersion *v = NULL;
@@ -149,5 +133,5 @@ void dpkg_status_cache_save(const char *cache_dir, const struct stat *st, const 
         if (!arch_told)
                 return;
         apt_index_key_from_stat(st, &key);
-        apt_index_cache_save(&w, cache_dir, NAME, scope, &key);
+        apt_index_cache_save(&w, cache_dir, NAME, NULL, &key);
 }

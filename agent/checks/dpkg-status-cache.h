@@ -11,7 +11,7 @@
  * held package, else 0; Phased-Update-Percentage always 100. The native architecture is
  * the first "dpkg" record's (what dpkg_native_arch() finds in the status), so a digest is
  * only written when that is where the status got it from. The key is the status file's
- * st_dev, st_ino, st_size and st_mtim, and its st_ctim beside the name: dpkg replaces the
+ * st_dev, st_ino, st_size, st_mtim and st_ctim (AptIndexKey): dpkg replaces the
  * file by rename (new inode), and a rewrite in place moves the ctime even when the mtime
  * is put back. */
 

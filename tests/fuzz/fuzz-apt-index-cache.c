@@ -31,11 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void) apt_index_cache_parse(copy, size, NULL, NULL, touch, &sum);
         /* Again with the CRC made right, so that the record checks behind it are reached
          * (the CRC guards against damage, not against a crafted file). */
-        if (size >= 80) {
+        if (size >= APT_INDEX_CACHE_HEADER_SIZE) {
                 uint32_t crc = 0;
-                memcpy(copy + 72, &crc, sizeof(crc));
+                memcpy(copy + APT_INDEX_CACHE_OFF_CRC, &crc, sizeof(crc));
                 crc = (uint32_t) crc32_z(0, copy, size);
-                memcpy(copy + 72, &crc, sizeof(crc));
+                memcpy(copy + APT_INDEX_CACHE_OFF_CRC, &crc, sizeof(crc));
                 (void) apt_index_cache_parse(copy, size, NULL, NULL, touch, &sum);
         }
         free(copy);

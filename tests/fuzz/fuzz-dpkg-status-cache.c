@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "apt-cache.h"
+#include "apt-index-cache.h"
 #include "dpkg-status-cache.h"
 
 static void parse(const uint8_t *data, size_t size) {
@@ -31,13 +32,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         memcpy(copy, data, size);
         parse(copy, size);
-        /* Again with the CRC made right (header offset 72), so that the record checks behind
+        /* Again with the CRC made right, so that the record checks behind
          * it are reached: the CRC guards against damage, not against a crafted file. */
-        if (size >= 80) {
+        if (size >= APT_INDEX_CACHE_HEADER_SIZE) {
                 uint32_t crc = 0;
-                memcpy(copy + 72, &crc, sizeof(crc));
+                memcpy(copy + APT_INDEX_CACHE_OFF_CRC, &crc, sizeof(crc));
                 crc = (uint32_t) crc32_z(0, copy, size);
-                memcpy(copy + 72, &crc, sizeof(crc));
+                memcpy(copy + APT_INDEX_CACHE_OFF_CRC, &crc, sizeof(crc));
                 parse(copy, size);
         }
         free(copy);

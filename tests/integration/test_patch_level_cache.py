@@ -129,6 +129,19 @@ def test_fixture_same_results_and_invalidation(vigie, empty_config, tmp_path):
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
     ev3 = evidence(vigie, empty_config, root.path)
     assert ("bash", "5.2.15-2+b9") in {(u["package"], u["candidate"]) for u in ev3["upgradable_packages"]}
+    # Rewritten in place again, same size, and its mtime put back as it was (a restore,
+    # `touch -r`): only the ctime, which the kernel alone sets, tells.
+    st = path.stat()
+    root.repos[0].packages[1] = ("bash", "5.2.15-2+b8")
+    plain = root._packages(root.repos[0]).encode()
+    new = subprocess.run(["lz4", "-q", "-c"], input=plain, capture_output=True, check=True).stdout
+    assert len(new) == st.st_size
+    with open(path, "r+b") as f:
+        f.write(new)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
+    ev3 = evidence(vigie, empty_config, root.path)
+    assert ("bash", "5.2.15-2+b8") in {(u["package"], u["candidate"]) for u in ev3["upgradable_packages"]}
 
     # A list that is gone takes its digest with it.
     root.packages_path(sec).unlink()

@@ -56,10 +56,10 @@ def cold_then_warm(vigie, config, root):
 
 
 def fix_crc(data):
-    """The digest's CRC-32 (header offset 72, computed with the field zero) made right."""
+    """The digest's CRC-32 (header offset 88, computed with the field zero) made right."""
     data = bytearray(data)
-    data[72:76] = b"\0\0\0\0"
-    data[72:76] = struct.pack("=I", zlib.crc32(bytes(data)))
+    data[88:92] = b"\0\0\0\0"
+    data[88:92] = struct.pack("=I", zlib.crc32(bytes(data)))
     return bytes(data)
 
 

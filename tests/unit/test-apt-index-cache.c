@@ -22,7 +22,7 @@ static const AptIndexRecord records[] = {
 };
 
 static const AptIndexKey key = { .dev = 2049, .ino = 123456, .size = 18840233, .mtime_sec = 1795000000,
-                                 .mtime_nsec = 123456789 };
+                                 .mtime_nsec = 123456789, .ctime_sec = 1795000100, .ctime_nsec = 5 };
 
 typedef struct Seen {
         AptIndexRecord r[8];
@@ -87,6 +87,13 @@ static void test_other_list_or_state(void **state) {
         k = key;
         k.size--;
         assert_int_equal(apt_index_cache_parse(d, size, "a_Packages", &k, collect, &s), -ESTALE);
+        /* Same size and mtime (a restore, `touch -r`): the ctime tells. */
+        k = key;
+        k.ctime_nsec++;
+        assert_int_equal(apt_index_cache_parse(d, size, "a_Packages", &k, collect, &s), -ESTALE);
+        k = key;
+        k.ctime_sec--;
+        assert_int_equal(apt_index_cache_parse(d, size, "a_Packages", &k, collect, &s), -ESTALE);
         assert_int_equal(s.n, 0);
 }
 
@@ -120,11 +127,11 @@ static void test_crafted_lengths(void **state) {
         Seen s = {};
         (void) state;
 
-        d[80 + 1 + 14] = 200; /* arch_len of the only record */
+        d[APT_INDEX_CACHE_HEADER_SIZE + 1 + 14] = 200; /* arch_len of the only record */
         uint32_t crc = 0;
-        memcpy(d + 72, &crc, 4);
+        memcpy(d + APT_INDEX_CACHE_OFF_CRC, &crc, 4);
         crc = (uint32_t) crc32_z(0, d, size);
-        memcpy(d + 72, &crc, 4);
+        memcpy(d + APT_INDEX_CACHE_OFF_CRC, &crc, 4);
         assert_int_equal(apt_index_cache_parse(d, size, NULL, NULL, collect, &s), -EBADMSG);
         assert_int_equal(s.n, 0);
 }
