@@ -398,3 +398,27 @@ def test_over_tls_the_commit_is_awaited_by_the_commit_thread(tmp_path):
     finally:
         pg.stop()
 
+
+def test_a_database_restarted_between_batches_is_reconnected_to(tmp_path):
+    """The batch's BEGIN travels with its reports' reads: a connection that PostgreSQL
+    closed while the server was idle (a restart) is found lost at that first wait, where
+    nothing was written yet; the batch is begun again on a new connection and its reports
+    stored, not answered 503 (docs/internals/store.md, *Prefetch*)."""
+    pg = Postgres(tmp_path)
+    pg.start()
+    srv = VigieServer(tmp_path, db=pg.url)
+    srv.start()
+    try:
+        devs = [enrolled(srv) for _ in range(2)]
+        for d in devs:
+            assert d.post(d.report())[0] == 202
+        for _ in range(2):
+            pg.stop(keep=True)
+            pg.start(init=False)
+            status, body = devs[0].post([devs[0].report(), devs[0].report()])
+            assert status == 202, body
+            assert devs[1].post(devs[1].report())[0] == 202
+        assert [srv.count("reports", "device_id = $1", d.id) for d in devs] == [5, 3]
+    finally:
+        srv.stop()
+        pg.stop()
