@@ -370,8 +370,9 @@ void store_report_prep_done(StoreReportPrep *p);
  * device not enrolled: ret->head.found false. */
 int store_report_prepare(Store *s, const char *device_id, const char *cert_serial, const char *jws,
                          const char *claims, int64_t now, StoreReportPrep *ret);
-/* The same reads sent ahead, not waited for: they fill *ret (which must stay where it is,
- * jws and claims too) at the next wait, store_flush() at the latest. A batch sends them
+/* The same reads sent ahead, not waited for: they fill *ret (overwritten: done with it
+ * first; it must stay where it is, jws and claims too) at the next wait, store_flush() at
+ * the latest. A batch sends them
  * for several reports and waits once (docs/internals/store.md, "Prefetch"). */
 int store_report_prefetch(Store *s, const char *device_id, const char *cert_serial, const char *jws,
                           const char *claims, int64_t now, StoreReportPrep *ret);
