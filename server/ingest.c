@@ -151,6 +151,7 @@ typedef struct IngestJob {
         bool array;
         Verdict refusal; /* refusal.code != 0: item n_items was refused before the job */
         IngestOutcome outcome;
+        StoreReportPrep prefetched; /* the first report's reads, sent with the batch's BEGIN */
         Offload offload; /* its verification's place in the queue (server_offload()) */
         Verified items[]; /* n_body of them: allocated with the job */
 } IngestJob;
@@ -162,6 +163,7 @@ static void ingest_job_free(void *userdata) {
         free(j->raw);
         free(j->body);
         json_object_put(j->tree);
+        store_report_prep_done(&j->prefetched);
         for (size_t i = 0; i < j->n_items; i++) {
                 jws_free(j->items[i].parsed);
                 report_claims_free(j->items[i].claims);
@@ -277,7 +279,7 @@ static int refuse_certificate(const IngestJob *j, const StoreCertStatus *st, Ver
 /* Phase 2, in the batch transaction: the report's place in the device's chain. Returns
  * 0 with v->code 202 (stored) or 200 (identical to a stored one), -EPERM with v filled,
  * or another -errno when the database fails. */
-static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict *v) {
+static int store_one(Server *s, IngestJob *j, const Verified *it, Verdict *v) {
         const ReportClaims *c = it->claims;
         _cleanup_free_ char *error = NULL;
         char stored[SHA256_HEX_SIZE];
@@ -291,10 +293,16 @@ static int store_one(Server *s, const IngestJob *j, const Verified *it, Verdict 
         v->seq = c->seq;
         /* One wait for all this report's reads; the certificate's status too (the route
          * leaves it to us: http.c), under the device's lock, so a revocation committed
-         * before this batch refuses this very report. */
-        k = store_report_prepare(s->store, c->sub, j->peer.serial, it->jws, it->payload, now, &prep);
-        if (k < 0)
-                return k;
+         * before this batch refuses this very report. The job's first report found them
+         * arrived with the batch's BEGIN (ingest_prefetch()). */
+        if (it == &j->items[0] && store_report_prefetched(s->store, &j->prefetched)) {
+                prep = j->prefetched;
+                j->prefetched = (StoreReportPrep) {};
+        } else {
+                k = store_report_prepare(s->store, c->sub, j->peer.serial, it->jws, it->payload, now, &prep);
+                if (k < 0)
+                        return k;
+        }
         if (refuse_certificate(j, &prep.cert, v) < 0)
                 return -EPERM;
         if (!prep.head.found)
@@ -429,6 +437,18 @@ static int ingest_job(Server *s, void *userdata, struct evhttp_request *req) {
         return 0;
 }
 
+/* Before the batch's first job: the reads of this job's first report, sent ahead with the
+ * batch's BEGIN (server_submit_ahead()); the server calls it only for the batch's first
+ * job of this device, whose reads no earlier job's writes can change. */
+static int ingest_prefetch(Server *s, void *userdata) {
+        IngestJob *j = userdata;
+        const Verified *it = &j->items[0];
+
+        store_report_prep_done(&j->prefetched); /* a batch begun again after a lost connection */
+        return store_report_prefetch(s->store, it->claims->sub, j->peer.serial, it->jws, it->payload,
+                                     (int64_t) (now_realtime() / USEC_PER_SEC), &j->prefetched);
+}
+
 /* Once the batch's outcome stands: logs, counters and the reply. */
 static void ingest_settle(Server *s, void *userdata, struct evhttp_request *req) {
         IngestJob *j = userdata;
@@ -507,7 +527,8 @@ static void ingest_verified(Server *s, void *userdata) {
                 ingest_job_free(j);
                 return;
         }
-        (void) server_submit_ahead(s, j->req, ingest_job, ingest_settle, j, ingest_job_free);
+        (void) server_submit_ahead(s, j->req, ingest_job, ingest_settle, ingest_prefetch, j->peer.cn, j,
+                                   ingest_job_free);
 }
 
 /* The reports' bytes, kept by the job (it may outlive the request and its connection)

@@ -40,9 +40,12 @@ struct PendingReply {
 struct ServerJob {
         ServerJobFn fn;
         ServerSettleFn settle; /* NULL: fn does everything, and its batch does not run ahead */
+        ServerPrefetchFn prefetch;
+        const char *key;
         void *userdata;
         void (*free)(void *userdata);
         struct evhttp_request *req;
+        bool first; /* the batch's first job with its key: it may prefetch */
 };
 
 /* Items a loop turn queues for the workers before it wakes one without waiting for the
@@ -176,16 +179,88 @@ static void batch_run(Server *s, int r) {
                 commit_start(s);
 }
 
-/* A batch of jobs that may run ahead (server_submit_ahead()): on PostgreSQL a report waits
- * once, for its reads, its writes going with the next report's reads or the COMMIT; on
- * both backends its reports take no savepoint (docs/internals/store.md, "Units without a
- * savepoint"). Returns false when the batch cannot run ahead (another kind of job in it),
- * or when a write sent ahead failed or a report that wrote was undone: the caller then
- * runs it again, one savepoint per report. */
-static bool batch_run_ahead(Server *s) {
+typedef struct JobKey {
+        const char *key;
+        size_t index;
+} JobKey;
+
+static int job_key_compare(const void *a, const void *b) {
+        const JobKey *x = a, *y = b;
+        int c = strcmp(x->key, y->key);
+
+        return c != 0 ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Marks the jobs that may prefetch: each the batch's first with its key. Sorted, so that
+ * a burst of a thousand jobs costs n log n comparisons. Without memory: none prefetches. */
+static void batch_mark_first(Server *s) {
+        _cleanup_free_ JobKey *keys = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n_batch; i++) {
+                s->batch[i].first = s->batch[i].prefetch != NULL;
+                n += s->batch[i].prefetch && s->batch[i].key;
+        }
+        if (n < 2)
+                return;
+        keys = malloc(n * sizeof(JobKey));
+        n = 0;
+        for (size_t i = 0; i < s->n_batch; i++) {
+                if (!keys)
+                        s->batch[i].first = false;
+                else if (s->batch[i].prefetch && s->batch[i].key)
+                        keys[n++] = (JobKey) { s->batch[i].key, i };
+        }
+        if (!keys)
+                return;
+        qsort(keys, n, sizeof(JobKey), job_key_compare);
+        for (size_t k = 1; k < n; k++)
+                if (streq(keys[k].key, keys[k - 1].key))
+                        s->batch[keys[k].index].first = false;
+}
+
+/* A batch run ahead on PostgreSQL begins with one wait: its BEGIN and every first job's
+ * reads (ServerJob.prefetch), in the batch's order (the order its row locks are taken in).
+ * Only reads went before it: a connection found lost there (the database restarted since
+ * the last batch) is reconnected and the batch begun again, once, as store_begin() would. */
+static int batch_begin_prefetched(Server *s) {
+        bool retried = false;
+        int r;
+
+        if (!store_reads_ahead(s->store))
+                return store_begin(s->store);
+        batch_mark_first(s);
+        for (;;) {
+                r = store_begin_ahead(s->store);
+                for (size_t i = 0; r >= 0 && i < s->n_batch; i++)
+                        if (s->batch[i].first)
+                                r = s->batch[i].prefetch(s, s->batch[i].userdata);
+                if (r >= 0)
+                        r = store_flush(s->store);
+                if (r >= 0 || s->store->tx_depth == 0)
+                        return r;
+                (void) store_rollback(s->store);
+                if (r != -ECONNRESET || retried)
+                        return r;
+                retried = true;
+        }
+}
+
+/* Whether every job of the batch may run ahead (server_submit_ahead()). */
+static bool batch_all_ahead(Server *s) {
         for (size_t i = 0; i < s->n_batch; i++)
                 if (!s->batch[i].settle)
                         return false;
+        return true;
+}
+
+/* A batch of jobs that may run ahead (server_submit_ahead()), begun: on PostgreSQL a
+ * report's reads arrived with the batch's BEGIN (the first of its device in the batch) or
+ * wait once, its writes going with the next wait or the COMMIT; on both backends its
+ * reports take no savepoint (docs/internals/store.md, "Units without a savepoint").
+ * Returns false when a write sent ahead failed or a report that wrote was undone: the
+ * caller then runs it again, one savepoint per report. */
+static bool batch_run_ahead(Server *s) {
         if (store_run_ahead(s->store) <= 0)
                 return false;
         for (size_t i = 0; i < s->n_batch && !store_ahead_failed(s->store); i++)
@@ -223,9 +298,12 @@ static void run_batch(evutil_socket_t fd, short what, void *userdata) {
         s->jobs = s->batch, s->n_jobs_alloc = s->n_batch_alloc;
         s->batch = jobs, s->n_batch_alloc = alloc, s->n_batch = s->n_jobs;
         s->n_jobs = 0;
-        r = store_begin(s->store);
-        if (r >= 0 && batch_run_ahead(s))
-                return;
+        if (batch_all_ahead(s)) {
+                r = batch_begin_prefetched(s);
+                if (r >= 0 && batch_run_ahead(s))
+                        return;
+        } else
+                r = store_begin(s->store);
         if (r >= 0 && store_ahead_failed(s->store))
                 r = batch_restart(s);
         batch_run(s, r);
@@ -265,8 +343,8 @@ static void commit_done(evutil_socket_t fd, short what, void *userdata) {
         commit_returned(s);
 }
 
-static int submit(Server *s, struct evhttp_request *req, ServerJobFn fn, ServerSettleFn settle, void *userdata,
-                  void (*free_fn)(void *userdata)) {
+static int submit(Server *s, struct evhttp_request *req, ServerJobFn fn, ServerSettleFn settle,
+                  ServerPrefetchFn prefetch, const char *key, void *userdata, void (*free_fn)(void *userdata)) {
         if (s->n_jobs == s->n_jobs_alloc) {
                 size_t n = MAX(s->n_jobs_alloc * 2, (size_t) 64);
                 ServerJob *j = realloc(s->jobs, n * sizeof(ServerJob));
@@ -280,7 +358,8 @@ static int submit(Server *s, struct evhttp_request *req, ServerJobFn fn, ServerS
                 s->jobs = j;
                 s->n_jobs_alloc = n;
         }
-        s->jobs[s->n_jobs++] = (ServerJob) { fn, settle, userdata, free_fn, req };
+        s->jobs[s->n_jobs++] = (ServerJob) { .fn = fn, .settle = settle, .prefetch = prefetch, .key = key,
+                                             .userdata = userdata, .free = free_fn, .req = req };
         if (!s->committing)
                 event_active(s->batch_event, EV_TIMEOUT, 0);
         return 0;
@@ -288,12 +367,13 @@ static int submit(Server *s, struct evhttp_request *req, ServerJobFn fn, ServerS
 
 int server_submit(Server *s, struct evhttp_request *req, ServerJobFn fn, void *userdata,
                   void (*free_fn)(void *userdata)) {
-        return submit(s, req, fn, NULL, userdata, free_fn);
+        return submit(s, req, fn, NULL, NULL, NULL, userdata, free_fn);
 }
 
 int server_submit_ahead(Server *s, struct evhttp_request *req, ServerJobFn fn, ServerSettleFn settle,
-                        void *userdata, void (*free_fn)(void *userdata)) {
-        return submit(s, req, fn, settle, userdata, free_fn);
+                        ServerPrefetchFn prefetch, const char *key, void *userdata,
+                        void (*free_fn)(void *userdata)) {
+        return submit(s, req, fn, settle, prefetch, key, userdata, free_fn);
 }
 
 int server_tx_begin(Server *s) {

@@ -44,6 +44,9 @@ struct Offload {
 typedef int (*ServerJobFn)(Server *s, void *userdata, struct evhttp_request *req);
 /* What a job that may run ahead does once its store work stands (server_submit_ahead()). */
 typedef void (*ServerSettleFn)(Server *s, void *userdata, struct evhttp_request *req);
+/* What a job that may run ahead can read before the batch's first job runs (send its
+ * reads ahead: server_submit_ahead()). */
+typedef int (*ServerPrefetchFn)(Server *s, void *userdata);
 
 typedef struct ServerStats {
         uint64_t requests;
@@ -146,8 +149,13 @@ int server_submit(Server *s, struct evhttp_request *req, ServerJobFn fn, void *u
  * ahead, right after fn otherwise. If a write sent ahead failed (SQLite: a unit that wrote
  * was rolled back), the batch is rolled back and every fn runs again, not ahead: fn must
  * start over. */
+/* On PostgreSQL such a batch also prefetches: its BEGIN and the reads of prefetch, for each
+ * job that is the batch's first with its key (a later one may read what an earlier one
+ * writes), go before its first job, in one wait; fn then finds them arrived
+ * (store_report_prefetched()). prefetch and key may be NULL. */
 int server_submit_ahead(Server *s, struct evhttp_request *req, ServerJobFn fn, ServerSettleFn settle,
-                        void *userdata, void (*free_fn)(void *userdata));
+                        ServerPrefetchFn prefetch, const char *key, void *userdata,
+                        void (*free_fn)(void *userdata));
 int server_tx_begin(Server *s);
 int server_tx_end(Server *s, bool ok);
 /* From a job: the reply, sent once the batch is durably committed (503 if it fails). */

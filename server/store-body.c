@@ -245,13 +245,101 @@ int store_body_read(Store *s, const char *jws, const char *claims, int64_t now, 
         return 0;
 }
 
+/* The chunks this transaction has written, by their hash: a report whose reads were sent
+ * before an earlier report of the batch wrote the same chunk (another device's identical
+ * evidence: docs/internals/store.md, "Prefetch") saw it missing, and must not write it
+ * again. Open addressing over the entries' indexes; forgotten when a unit is rolled back
+ * (what it wrote may be undone) and when the transaction ends. */
+struct StoreChunkSet {
+        char (*hex)[SHA256_HEX_SIZE];
+        size_t n, cap;
+        uint32_t *slots; /* 2 * cap of them: an entry's index + 1, 0 when free */
+};
+
+static size_t chunk_slot(const StoreChunkSet *set, const char *hex) {
+        uint64_t a, b;
+
+        memcpy(&a, hex, sizeof(a)); /* 16 hex digits: 64 bits of SHA-256 */
+        memcpy(&b, hex + sizeof(a), sizeof(b));
+        return (size_t) (((a ^ (b << 4)) * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (2 * set->cap - 1);
+}
+
+/* The slot of hex, or the free one where it would go. */
+static uint32_t *chunk_find(const StoreChunkSet *set, const char *hex) {
+        for (size_t i = chunk_slot(set, hex);; i = (i + 1) & (2 * set->cap - 1)) {
+                uint32_t *slot = &set->slots[i];
+
+                if (*slot == 0 || memcmp(set->hex[*slot - 1], hex, SHA256_HEX_SIZE - 1) == 0)
+                        return slot;
+        }
+}
+
+static bool chunk_sent(const Store *s, const char *hex) {
+        const StoreChunkSet *set = s->chunks_sent;
+
+        return set && set->n > 0 && *chunk_find(set, hex) != 0;
+}
+
+/* Outside a transaction each write is its own, which nothing forgets: not noted. */
+static int chunk_note_sent(Store *s, const char *hex) {
+        StoreChunkSet *set = s->chunks_sent;
+
+        if (s->tx_depth == 0)
+                return 0;
+        if (!set) {
+                set = s->chunks_sent = calloc(1, sizeof(StoreChunkSet));
+                if (!set)
+                        return -ENOMEM;
+        }
+        if (set->n == set->cap) {
+                size_t cap = MAX(set->cap * 2, (size_t) 64);
+                char(*hex_n)[SHA256_HEX_SIZE] = realloc(set->hex, cap * SHA256_HEX_SIZE);
+                uint32_t *slots;
+
+                if (!hex_n)
+                        return -ENOMEM;
+                set->hex = hex_n;
+                slots = calloc(2 * cap, sizeof(uint32_t));
+                if (!slots)
+                        return -ENOMEM;
+                free(set->slots);
+                set->slots = slots;
+                set->cap = cap;
+                for (size_t i = 0; i < set->n; i++)
+                        *chunk_find(set, set->hex[i]) = (uint32_t) i + 1;
+        }
+        memcpy(set->hex[set->n], hex, SHA256_HEX_SIZE);
+        *chunk_find(set, hex) = (uint32_t) ++set->n;
+        return 0;
+}
+
+void store_body_forget(Store *s) {
+        StoreChunkSet *set = s->chunks_sent;
+
+        if (set && set->n > 0) {
+                memset(set->slots, 0, 2 * set->cap * sizeof(uint32_t));
+                set->n = 0;
+        }
+}
+
+void store_body_sent_free(Store *s) {
+        StoreChunkSet *set = s->chunks_sent;
+
+        if (set) {
+                free(set->hex);
+                free(set->slots);
+                free(set);
+                s->chunks_sent = NULL;
+        }
+}
+
 int store_body_write(Store *s, StoreBody *b, char **ret_stored) {
         for (size_t i = 0; i < b->n_chunks; i++) {
                 const StoreBodyChunk *c = &b->chunks[i];
                 _cleanup_free_ char *chunk = NULL;
                 int r;
 
-                if (c->fresh)
+                if (c->fresh || chunk_sent(s, c->hex))
                         continue;
                 chunk = strndup(b->claims + c->at, c->len);
                 if (!chunk)
@@ -260,6 +348,8 @@ int store_body_write(Store *s, StoreBody *b, char **ret_stored) {
                                          SV_INT(STORE_BODY_REFRESH) };
                 /* a write only: goes with the next read (store_send()) */
                 r = store_send(s, Q_BODY_CHUNK_PUT, chunk_put_sql, v, ELEMENTSOF(v));
+                if (r >= 0)
+                        r = chunk_note_sent(s, c->hex);
                 if (r < 0)
                         return r;
         }

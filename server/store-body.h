@@ -37,6 +37,11 @@ int store_body_read(Store *s, const char *jws, const char *claims, int64_t now, 
  * and hands over the stored form. */
 int store_body_write(Store *s, StoreBody *b, char **ret_stored);
 
+/* The chunks written by this transaction, which store_body_write() does not write again,
+ * forgotten: at a unit's rollback and at the transaction's end (store.c). */
+void store_body_forget(Store *s);
+void store_body_sent_free(Store *s);
+
 /* The exact compact JWS from its stored form; -EIO if a chunk is missing. */
 int store_body_jws(Store *s, const char *stored, char **ret_jws);
 

@@ -191,6 +191,13 @@ static PGresult *pg_next_result(PgStore *p) {
         return PQgetResult(p->conn);
 }
 
+/* A failure r seen before libpq noticed the connection's end (the first result of a
+ * pipeline sent to a server that closed it meanwhile, e.g. restarted, comes back before
+ * the end of the stream does): the lost connection's, once it has. */
+static int pg_lost(PgStore *p, int r) {
+        return r < 0 && PQstatus(p->conn) != CONNECTION_OK ? -ECONNRESET : r;
+}
+
 /* Reads every queued result (each one's rows go to its PgPending), the Sync sent, and
  * leaves pipeline mode. Returns the first failure, else the last statement's rows.
  * send_error: a failure while queueing, which wins. */
@@ -205,7 +212,7 @@ static int pg_pipeline_receive(PgStore *p, int send_error) {
 
                 res = pg_next_result(p);
                 if (!res) /* the connection is gone */
-                        return r < 0 ? r : pg_result_errno(p, NULL);
+                        return pg_lost(p, r < 0 ? r : pg_result_errno(p, NULL));
                 k = pg_result_rows(p, res, r < 0, p->pending[i].fn, p->pending[i].userdata);
                 PQclear(res);
                 while ((res = pg_next_result(p))) /* up to this statement's end */
@@ -221,7 +228,7 @@ static int pg_pipeline_receive(PgStore *p, int send_error) {
         PQclear(res);
         if (!PQexitPipelineMode(p->conn) && r >= 0)
                 r = pg_result_errno(p, NULL);
-        return r;
+        return pg_lost(p, r);
 }
 
 /* Sends the Sync: one round trip for everything queued. */

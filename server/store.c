@@ -356,6 +356,7 @@ Store *store_free(Store *s) {
         if (s) {
                 if (s->tx_depth > 0)
                         (void) s->backend->exec(s, "ROLLBACK");
+                store_body_sent_free(s);
                 s->backend->free(s);
         }
         return NULL;
@@ -385,8 +386,22 @@ int store_begin(Store *s) {
                 return 0;
         }
         r = s->tx_depth == 0 ? s->backend->exec(s, begin) : store_send(s, STORE_UNPREPARED, "SAVEPOINT sp", NULL, 0);
-        if (r >= 0)
-                s->tx_depth++;
+        if (r >= 0 && s->tx_depth++ == 0)
+                s->transactions++;
+        return r;
+}
+
+int store_begin_ahead(Store *s) {
+        int r;
+
+        if (!store_reads_ahead(s) || s->tx_depth > 0)
+                return store_begin(s);
+        s->ahead_failed = false;
+        r = s->backend->read_ahead(s, STORE_UNPREPARED, "BEGIN", NULL, 0, NULL, NULL);
+        if (r >= 0) {
+                s->tx_depth = 1;
+                s->transactions++;
+        }
         return r;
 }
 
@@ -399,8 +414,10 @@ int store_run_ahead(Store *s) {
 
 /* The end of a transaction ends running ahead. */
 static void tx_end(Store *s) {
-        if (--s->tx_depth == 0)
+        if (--s->tx_depth == 0) {
                 s->ahead = false;
+                store_body_forget(s);
+        }
 }
 
 /* The outer COMMIT returned r. */
@@ -453,6 +470,8 @@ int store_rollback(Store *s) {
         int r;
         if (s->tx_depth == 0)
                 return -EINVAL;
+        /* what it wrote may be undone: a later unit writes its chunks again */
+        store_body_forget(s);
         if (bare_unit(s, 2)) {
                 /* Nothing undoes this unit alone: unless it changed nothing (a report
                  * refused before its writes), the caller runs the batch again. */
@@ -915,18 +934,25 @@ static int report_reads(Store *s, const char *device_id, const char *jws, const 
                                 &ret->checks);
 }
 
-int store_report_prepare(Store *s, const char *device_id, const char *cert_serial, const char *jws,
-                         const char *claims, int64_t now, StoreReportPrep *ret) {
-        _cleanup_(store_report_prep_done) StoreReportPrep p = { .head.seq = -1 };
+int store_report_prefetch(Store *s, const char *device_id, const char *cert_serial, const char *jws,
+                          const char *claims, int64_t now, StoreReportPrep *ret) {
         const StoreValue dev[] = { SV_TEXT(device_id) }, cert[] = { SV_TEXT(cert_serial) };
         int r;
 
+        *ret = (StoreReportPrep) { .head.seq = -1, .transaction = s->transactions };
         /* The lock first: what follows reads the device's rows as they stand under it. */
-        r = store_read_ahead(s, Q_CHAIN_HEAD, chain_head_sql(s), dev, 1, row_chain_head, &p.head);
+        r = store_read_ahead(s, Q_CHAIN_HEAD, chain_head_sql(s), dev, 1, row_chain_head, &ret->head);
         if (r >= 0)
-                r = store_read_ahead(s, Q_CERT_STATUS, sql[Q_CERT_STATUS], cert, 1, row_cert_status, &p.cert);
-        if (r >= 0)
-                r = report_reads(s, device_id, jws, claims, now, &p);
+                r = store_read_ahead(s, Q_CERT_STATUS, sql[Q_CERT_STATUS], cert, 1, row_cert_status, &ret->cert);
+        return r < 0 ? r : report_reads(s, device_id, jws, claims, now, ret);
+}
+
+int store_report_prepare(Store *s, const char *device_id, const char *cert_serial, const char *jws,
+                         const char *claims, int64_t now, StoreReportPrep *ret) {
+        _cleanup_(store_report_prep_done) StoreReportPrep p = {};
+        int r;
+
+        r = store_report_prefetch(s, device_id, cert_serial, jws, claims, now, &p);
         if (r >= 0)
                 r = store_flush(s);
         if (r < 0)

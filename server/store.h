@@ -27,6 +27,7 @@
 #include "parse-util.h"
 
 typedef struct Store Store;
+typedef struct StoreChunkSet StoreChunkSet;
 
 typedef enum StoreValueType {
         STORE_NULL,
@@ -104,6 +105,8 @@ struct Store {
                                * not read yet (its RELEASE, or its writes without one) */
         bool ahead_failed;    /* a wait failed meanwhile (store_ahead_failed()) */
         int64_t unit_changes; /* changes() when the unit without a savepoint began */
+        uint64_t transactions; /* outer BEGINs so far: which one a prefetch belongs to */
+        StoreChunkSet *chunks_sent; /* store-body.c: chunks written by this transaction */
 };
 
 /* For the backends, at each exec or query. */
@@ -200,6 +203,15 @@ static inline void store_freep(Store **s) {
  * group commit can hold many requests and still undo just one of them. store_commit() of
  * the outer level returns only once the data is durable. */
 int store_begin(Store *s);
+/* The outer BEGIN sent ahead (store_read_ahead()): it travels with the reads that follow,
+ * and its failure, a lost connection's included, comes out of their wait (store_flush());
+ * after a lost connection, store_rollback() then store_begin_ahead() again reconnects.
+ * Without read_ahead (SQLite): store_begin(). */
+int store_begin_ahead(Store *s);
+/* Whether reads sent ahead wait together (PostgreSQL), rather than each at once. */
+static inline bool store_reads_ahead(Store *s) {
+        return s->backend->read_ahead != NULL;
+}
 int store_commit(Store *s);
 int store_rollback(Store *s);
 /* store_commit() of the outer level in two steps, for a caller with an event loop: 1
@@ -347,6 +359,7 @@ typedef struct StoreReportPrep {
         StoreCertStatus cert; /* the certificate the report came with */
         StoreBuf checks;      /* the device's latest_checks: check_id\0status\0… */
         StoreBody body;
+        uint64_t transaction; /* Store.transactions when it was read; 0: not read */
 } StoreReportPrep;
 void store_report_prep_done(StoreReportPrep *p);
 
@@ -357,6 +370,17 @@ void store_report_prep_done(StoreReportPrep *p);
  * device not enrolled: ret->head.found false. */
 int store_report_prepare(Store *s, const char *device_id, const char *cert_serial, const char *jws,
                          const char *claims, int64_t now, StoreReportPrep *ret);
+/* The same reads sent ahead, not waited for: they fill *ret (overwritten: done with it
+ * first; it must stay where it is, jws and claims too) at the next wait, store_flush() at
+ * the latest. A batch sends them
+ * for several reports and waits once (docs/internals/store.md, "Prefetch"). */
+int store_report_prefetch(Store *s, const char *device_id, const char *cert_serial, const char *jws,
+                          const char *claims, int64_t now, StoreReportPrep *ret);
+/* Whether p was prefetched in this very transaction (a batch rolled back and run again
+ * reads again). */
+static inline bool store_report_prefetched(Store *s, const StoreReportPrep *p) {
+        return p->transaction != 0 && p->transaction == s->transactions;
+}
 
 /* -ENOENT when the device has no report with that seq. */
 int store_report_hash(Store *s, const char *device_id, int64_t seq,

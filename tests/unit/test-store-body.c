@@ -154,17 +154,31 @@ static void test_fresh_counts(void **state) {
         rm_temp(dir);
 }
 
-static void insert(Store *s, int64_t seq, const char *claims, int64_t at) {
-        _cleanup_free_ char *payload = NULL, *jws = NULL;
-        char hash[SHA256_HEX_SIZE];
+static char *jws_of(const char *claims) {
+        _cleanup_free_ char *payload = NULL;
+        char *jws = NULL;
         size_t len;
 
         assert_int_equal(base64url_encode(claims, strlen(claims), &payload, &len), 0);
         assert_true(asprintf(&jws, "eyJhbGciOiJFUzI1NiJ9.%s.c2ln", payload) > 0);
+        return jws;
+}
+
+/* prep: store_report_prepare()'s for this very jws, or NULL. */
+static void insert_prepared(Store *s, int64_t seq, const char *jws, const char *claims, int64_t at,
+                            StoreReportPrep *prep) {
+        char hash[SHA256_HEX_SIZE];
+
         assert_int_equal(sha256_hex(jws, strlen(jws), hash), 0);
         assert_int_equal(store_report_insert(s, &(StoreReport) {
                 .device_id = "d", .seq = seq, .iat = at, .received_at = at, .hash = hash,
-                .compliant = true, .jws = jws, .claims = claims, .cert_serial = "01" }), 0);
+                .compliant = true, .jws = jws, .claims = claims, .cert_serial = "01", .prep = prep }), 0);
+}
+
+static void insert(Store *s, int64_t seq, const char *claims, int64_t at) {
+        _cleanup_free_ char *jws = jws_of(claims);
+
+        insert_prepared(s, seq, jws, claims, at, NULL);
 }
 
 typedef struct Seen {
@@ -220,6 +234,64 @@ static void test_prune(void **state) {
         rm_temp(dir);
 }
 
+static int count_rows(const char *const *c, size_t n, void *userdata) {
+        (void) c, (void) n;
+        ++*(int *) userdata;
+        return 0;
+}
+
+static int chunk_rows(Store *s) {
+        int rows = 0;
+
+        assert_true(STORE_QUERY(s, 9999, "SELECT hash FROM report_chunks", count_rows, &rows) >= 0);
+        return rows;
+}
+
+/* The chunks a transaction wrote (store-body.c): not written again by a report whose
+ * reads went before (PostgreSQL's prefetch: docs/internals/store.md), but written again
+ * after a unit that may have undone them was rolled back. */
+static void test_chunks_written_once_per_transaction(void **state) {
+        _cleanup_free_ char *claims = sample(5, 120), *jws = jws_of(claims);
+        _cleanup_(store_report_prep_done) StoreReportPrep second = {}, third = {};
+        char dir[64];
+        Store *s = open_temp(dir);
+        uint64_t before;
+        int64_t wrote, again;
+        int chunks;
+        Seen seen = { .want = claims };
+        (void) state;
+
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_begin(s), 0);
+        insert_prepared(s, 1, jws, claims, 100, NULL);
+        assert_int_equal(store_rollback(s), 0); /* its chunks are gone with it */
+        assert_int_equal(store_begin(s), 0);
+        insert(s, 1, claims, 100);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(store_commit(s), 0);
+        /* Two reports of the same new claims, both read before either writes. */
+        _cleanup_free_ char *other = sample(6, 300), *other_jws = jws_of(other); /* new chunks past item 120 */
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_report_prepare(s, "d", "01", other_jws, other, 200, &second), 0);
+        assert_int_equal(store_report_prepare(s, "d", "01", other_jws, other, 200, &third), 0);
+        chunks = chunk_rows(s);
+        before = s->statements;
+        insert_prepared(s, 2, other_jws, other, 200, &second);
+        wrote = (int64_t) (s->statements - before);
+        chunks = chunk_rows(s) - chunks;
+        before = s->statements;
+        insert_prepared(s, 3, other_jws, other, 200, &third);
+        again = (int64_t) (s->statements - before);
+        assert_int_equal(store_commit(s), 0);
+        assert_true(chunks > 1);
+        assert_int_equal(wrote - again, chunks); /* the third wrote none of them */
+        /* report 1, written again after the rollback, reads back whole */
+        assert_int_equal(store_fleet_reports(s, "d", 0, 0, 0, 1, seen_report, &seen), 0);
+        assert_int_equal(seen.whole, 1);
+        store_free(s);
+        rm_temp(dir);
+}
+
 static void test_migrate_v1(void **state) {
         char dir[64], path[128], url[160];
         sqlite3 *db = NULL;
@@ -265,6 +337,7 @@ int main(void) {
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_fresh_counts),
                 cmocka_unit_test(test_prune),
+                cmocka_unit_test(test_chunks_written_once_per_transaction),
                 cmocka_unit_test(test_migrate_v1),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
