@@ -49,6 +49,15 @@ struct ServerJob {
  * turn's end: ~200 µs of ES256 verifies. */
 #define OFFLOAD_WAKE_QUEUED 3
 
+/* The loop hands verifications off only while the server is busy: its CPU (every thread)
+ * over the last window, in percent of one core, at OFFLOAD_CPU_HIGH or more starts the
+ * hand-offs, under OFFLOAD_CPU_LOW ends them (offload_policy_update()). 70 % leaves the
+ * loop room before it is the bottleneck; the gap is wider than what the hand-offs
+ * themselves add (~10 %), so that handing off does not end it at once. */
+#define OFFLOAD_WINDOW_USEC (50 * USEC_PER_MSEC)
+#define OFFLOAD_CPU_HIGH 70
+#define OFFLOAD_CPU_LOW 50
+
 /* How long a stopping server waits for in-flight requests and their replies. */
 #define DRAIN_TICK_USEC (20 * USEC_PER_MSEC)
 
@@ -428,11 +437,33 @@ static void offload_held(evutil_socket_t fd, short what, void *userdata) {
         offload_run_here(s, o);
 }
 
+/* Once a window: whether the loop hands off (busy) or verifies everything itself. A
+ * hand-off costs the server ~10–15 µs a report (the worker's wake-up and sleep, the eventfd
+ * back, the loop's extra turn: docs/internals/ingest.md), worth it only when the loop would
+ * otherwise fall behind. The process's CPU counts the workers' too, so the figure means
+ * the same in both modes: the share of a core the work takes. */
+static void offload_policy_update(Server *s) {
+        usec_t now = now_monotonic(), cpu, pct;
+
+        if (now - s->busy_since < OFFLOAD_WINDOW_USEC)
+                return;
+        cpu = now_process_cpu();
+        pct = (cpu - s->busy_cpu) * 100 / (now - s->busy_since);
+        if (pct >= s->offload_cpu_high)
+                s->offload_busy = true;
+        else if (pct < s->offload_cpu_low)
+                s->offload_busy = false;
+        s->busy_since = now;
+        s->busy_cpu = cpu;
+}
+
 void server_offload(Server *s, Offload *o, OffloadWorkFn work, OffloadDoneFn done, void *userdata) {
         bool wake;
 
         *o = (Offload) { work, done, userdata, NULL };
-        if (s->n_workers == 0) {
+        if (s->n_workers > 0)
+                offload_policy_update(s);
+        if (!s->offload_busy) {
                 offload_run_here(s, o);
                 return;
         }
@@ -469,6 +500,17 @@ static int workers_start(Server *s) {
 
         if (n == 0)
                 return 0;
+        s->offload_cpu_low = OFFLOAD_CPU_LOW;
+        s->offload_cpu_high = OFFLOAD_CPU_HIGH;
+#ifdef VIGIE_TEST_HOOKS
+        /* Test builds only: VIGIE_OFFLOAD_CPU=LOW,HIGH (percent of one core) puts a server
+         * "under pressure" without loading the machine ("0,0": always). */
+        const char *e = getenv("VIGIE_OFFLOAD_CPU");
+        if (e && sscanf(e, "%u,%u", &s->offload_cpu_low, &s->offload_cpu_high) != 2)
+                return -EINVAL;
+#endif
+        s->busy_since = now_monotonic();
+        s->busy_cpu = now_process_cpu();
         s->done_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (s->done_efd < 0)
                 return -errno;
