@@ -506,8 +506,10 @@ static int workers_start(Server *s) {
         /* Test builds only: VIGIE_OFFLOAD_CPU=LOW,HIGH (percent of one core) puts a server
          * "under pressure" without loading the machine ("0,0": always). */
         const char *e = getenv("VIGIE_OFFLOAD_CPU");
-        if (e && sscanf(e, "%u,%u", &s->offload_cpu_low, &s->offload_cpu_high) != 2)
-                return -EINVAL;
+        char junk;
+        if (e && sscanf(e, "%u,%u%c", &s->offload_cpu_low, &s->offload_cpu_high, &junk) != 2)
+                return log_error_errno(-EINVAL, "VIGIE_OFFLOAD_CPU=\"%s\": expected LOW,HIGH, "
+                                       "percents of one core", e);
 #endif
         s->busy_since = now_monotonic();
         s->busy_cpu = now_process_cpu();
