@@ -371,14 +371,16 @@ static void *worker_thread(void *userdata) {
                 o->next = NULL;
                 pthread_mutex_lock(&s->work_lock);
                 /* A list that was not empty has its wake-up pending already: the loop
-                 * takes the whole list at once (offload_done()). The write goes outside
-                 * the lock, which the loop may be waiting for. */
+                 * takes the whole list at once (offload_done()); nor does it need one
+                 * while it holds an item, at whose end it takes the list too
+                 * (offload_held()). The write goes outside the lock, which the loop may
+                 * be waiting for. */
                 if (s->done_tail)
                         s->done_tail->next = o;
                 else
                         s->done_head = o;
                 s->done_tail = o;
-                if (s->done_head == o) {
+                if (s->done_head == o && !s->held_takes_done) {
                         pthread_mutex_unlock(&s->work_lock);
                         (void) !write(s->done_efd, &one, sizeof(one));
                         pthread_mutex_lock(&s->work_lock);
@@ -388,16 +390,16 @@ static void *worker_thread(void *userdata) {
         return NULL;
 }
 
-/* Back on the loop: hand each finished item to its done callback, in order. */
-static void offload_done(evutil_socket_t fd, short what, void *userdata) {
-        Server *s = userdata;
+/* Back on the loop: hand each finished item to its done callback, in order. held_end:
+ * called at the held item's end, which the workers count on to take the list (no eventfd
+ * written meanwhile); the flag is cleared with the list taken, under the lock, so that an
+ * item finishing after that writes the eventfd again. */
+static void offload_deliver(Server *s, bool held_end) {
         Offload *list;
-        uint64_t n;
 
-        (void) what;
-        if (fd >= 0)
-                (void) !read(fd, &n, sizeof(n));
         pthread_mutex_lock(&s->work_lock);
+        if (held_end)
+                s->held_takes_done = false;
         list = s->done_head;
         s->done_head = s->done_tail = NULL;
         pthread_mutex_unlock(&s->work_lock);
@@ -409,6 +411,16 @@ static void offload_done(evutil_socket_t fd, short what, void *userdata) {
         }
 }
 
+static void offload_done(evutil_socket_t fd, short what, void *userdata) {
+        Server *s = userdata;
+        uint64_t n;
+
+        (void) what;
+        if (fd >= 0)
+                (void) !read(fd, &n, sizeof(n));
+        offload_deliver(s, false);
+}
+
 static void offload_run_here(Server *s, Offload *o) {
         s->metrics.verified_on_loop++;
         o->work(o->userdata);
@@ -418,7 +430,7 @@ static void offload_run_here(Server *s, Offload *o) {
 /* The loop has handled everything readable (this event has the lowest priority): what
  * the turn queued goes to the workers with one wake-up, and the item the loop held, the
  * turn's first, is run by the loop itself, sparing its hand-off (a worker's wake-up, the
- * eventfd back). */
+ * eventfd back). Then what the workers finished meanwhile, without their eventfd. */
 static void offload_held(evutil_socket_t fd, short what, void *userdata) {
         Server *s = userdata;
         Offload *o = s->held;
@@ -435,6 +447,7 @@ static void offload_held(evutil_socket_t fd, short what, void *userdata) {
         s->held = NULL;
         s->n_offloaded--;
         offload_run_here(s, o);
+        offload_deliver(s, true);
 }
 
 /* Once a window: whether the loop hands off (busy) or verifies everything itself. A
@@ -472,6 +485,9 @@ void server_offload(Server *s, Offload *o, OffloadWorkFn work, OffloadDoneFn don
          * others would wait behind it, and go to the workers. */
         if (!s->held) {
                 s->held = o;
+                pthread_mutex_lock(&s->work_lock);
+                s->held_takes_done = true;
+                pthread_mutex_unlock(&s->work_lock);
                 event_active(s->held_event, EV_TIMEOUT, 0);
                 return;
         }

@@ -109,6 +109,7 @@ struct Server {
         struct event *done_event;
         size_t n_offloaded; /* held, queued or running, their done not yet called */
         Offload *held;      /* the turn's first item, run by the loop if it stays alone */
+        bool held_takes_done; /* under work_lock: the held item's end takes the done list */
         struct event *held_event;
         bool offload_busy;  /* handing off: the server's CPU crossed offload_cpu_high */
         unsigned offload_cpu_low, offload_cpu_high; /* percent of one core */
