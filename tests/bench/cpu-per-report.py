@@ -15,8 +15,9 @@ shared, and CPU per report rises with it (cache and frequency contention).
   end: a figure the machine's load does not move, where CPU times do; --pg-unix-socket: the
   server reaches PostgreSQL over its Unix socket, libpq's default on one host, instead of
   TCP 127.0.0.1; --conf: server.conf lines added, e.g. "[Server]\nVerifyThreads=0"; --rate: an
-open loop, R reports/s in all paced over the clients (loadgen's --rate), to find the highest
-rate a server sustains with p99 bounded, where a closed loop's rate also counts latency.)
+  open loop, R reports/s in all paced over the clients (loadgen's --rate), to find the
+  highest rate a server sustains with p99 bounded, where a closed loop's rate also counts
+  latency.)
 On PostgreSQL it also prints db_cpu_us_per_report: the CPU of the cluster's processes (its
 backends run the statements the server sends) over the same run, per report."""
 import argparse
