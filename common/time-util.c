@@ -36,6 +36,10 @@ usec_t now_monotonic(void) {
         return timespec_usec(CLOCK_MONOTONIC);
 }
 
+usec_t now_process_cpu(void) {
+        return timespec_usec(CLOCK_PROCESS_CPUTIME_ID);
+}
+
 char *format_rfc3339(usec_t t, char buf[static RFC3339_MAX]) {
         time_t s = (time_t) (t / USEC_PER_SEC);
         struct tm tm;

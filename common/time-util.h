@@ -11,6 +11,8 @@
 usec_t now_realtime(void);
 /* CLOCK_MONOTONIC µs, for durations. */
 usec_t now_monotonic(void);
+/* The CPU time of the whole process (every thread, user and system) in µs. */
+usec_t now_process_cpu(void);
 
 /* RFC 3339 in UTC, "2026-11-29T19:09:58Z"; buf must hold 32 bytes. */
 #define RFC3339_MAX 32

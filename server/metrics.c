@@ -170,7 +170,8 @@ int metrics_write_server(FILE *f, const ServerMetrics *m, uint64_t reports_accep
         if (r >= 0)
                 r = metrics_write_header(f, "vigie_report_verifications_total", "counter",
                                          "Report bodies whose signatures were checked, by thread: the event loop "
-                                         "(alone in its turn, or VerifyThreads=0) or a verification thread.");
+                                         "(the server not busy, a body alone in its turn, or VerifyThreads=0) "
+                                         "or a verification thread.");
         if (r >= 0)
                 r = metrics_write_sample(f, "vigie_report_verifications_total",
                                          (const char *const[]) { "thread", "loop", NULL },

@@ -52,6 +52,15 @@ struct ServerJob {
  * turn's end: ~200 µs of ES256 verifies. */
 #define OFFLOAD_WAKE_QUEUED 3
 
+/* The loop hands verifications off only while the server is busy: its CPU (every thread)
+ * over the last window, in percent of one core, at OFFLOAD_CPU_HIGH or more starts the
+ * hand-offs, under OFFLOAD_CPU_LOW ends them (offload_policy_update()). 70 % leaves the
+ * loop room before it is the bottleneck; the gap is wider than what the hand-offs
+ * themselves add (~10 %), so that handing off does not end it at once. */
+#define OFFLOAD_WINDOW_USEC (50 * USEC_PER_MSEC)
+#define OFFLOAD_CPU_HIGH 70
+#define OFFLOAD_CPU_LOW 50
+
 /* How long a stopping server waits for in-flight requests and their replies. */
 #define DRAIN_TICK_USEC (20 * USEC_PER_MSEC)
 
@@ -442,14 +451,16 @@ static void *worker_thread(void *userdata) {
                 o->next = NULL;
                 pthread_mutex_lock(&s->work_lock);
                 /* A list that was not empty has its wake-up pending already: the loop
-                 * takes the whole list at once (offload_done()). The write goes outside
-                 * the lock, which the loop may be waiting for. */
+                 * takes the whole list at once (offload_done()); nor does it need one
+                 * while it holds an item, at whose end it takes the list too
+                 * (offload_held()). The write goes outside the lock, which the loop may
+                 * be waiting for. */
                 if (s->done_tail)
                         s->done_tail->next = o;
                 else
                         s->done_head = o;
                 s->done_tail = o;
-                if (s->done_head == o) {
+                if (s->done_head == o && !s->held_takes_done) {
                         pthread_mutex_unlock(&s->work_lock);
                         (void) !write(s->done_efd, &one, sizeof(one));
                         pthread_mutex_lock(&s->work_lock);
@@ -459,16 +470,16 @@ static void *worker_thread(void *userdata) {
         return NULL;
 }
 
-/* Back on the loop: hand each finished item to its done callback, in order. */
-static void offload_done(evutil_socket_t fd, short what, void *userdata) {
-        Server *s = userdata;
+/* Back on the loop: hand each finished item to its done callback, in order. held_end:
+ * called at the held item's end, which the workers count on to take the list (no eventfd
+ * written meanwhile); the flag is cleared with the list taken, under the lock, so that an
+ * item finishing after that writes the eventfd again. */
+static void offload_deliver(Server *s, bool held_end) {
         Offload *list;
-        uint64_t n;
 
-        (void) what;
-        if (fd >= 0)
-                (void) !read(fd, &n, sizeof(n));
         pthread_mutex_lock(&s->work_lock);
+        if (held_end)
+                s->held_takes_done = false;
         list = s->done_head;
         s->done_head = s->done_tail = NULL;
         pthread_mutex_unlock(&s->work_lock);
@@ -480,6 +491,16 @@ static void offload_done(evutil_socket_t fd, short what, void *userdata) {
         }
 }
 
+static void offload_done(evutil_socket_t fd, short what, void *userdata) {
+        Server *s = userdata;
+        uint64_t n;
+
+        (void) what;
+        if (fd >= 0)
+                (void) !read(fd, &n, sizeof(n));
+        offload_deliver(s, false);
+}
+
 static void offload_run_here(Server *s, Offload *o) {
         s->metrics.verified_on_loop++;
         o->work(o->userdata);
@@ -489,7 +510,7 @@ static void offload_run_here(Server *s, Offload *o) {
 /* The loop has handled everything readable (this event has the lowest priority): what
  * the turn queued goes to the workers with one wake-up, and the item the loop held, the
  * turn's first, is run by the loop itself, sparing its hand-off (a worker's wake-up, the
- * eventfd back). */
+ * eventfd back). Then what the workers finished meanwhile, without their eventfd. */
 static void offload_held(evutil_socket_t fd, short what, void *userdata) {
         Server *s = userdata;
         Offload *o = s->held;
@@ -506,13 +527,36 @@ static void offload_held(evutil_socket_t fd, short what, void *userdata) {
         s->held = NULL;
         s->n_offloaded--;
         offload_run_here(s, o);
+        offload_deliver(s, true);
+}
+
+/* Once a window: whether the loop hands off (busy) or verifies everything itself. A
+ * hand-off costs the server ~10–15 µs a report (the worker's wake-up and sleep, the eventfd
+ * back, the loop's extra turn: docs/internals/ingest.md), worth it only when the loop would
+ * otherwise fall behind. The process's CPU counts the workers' too, so the figure means
+ * the same in both modes: the share of a core the work takes. */
+static void offload_policy_update(Server *s) {
+        usec_t now = now_monotonic(), cpu, pct;
+
+        if (now - s->busy_since < OFFLOAD_WINDOW_USEC)
+                return;
+        cpu = now_process_cpu();
+        pct = (cpu - s->busy_cpu) * 100 / (now - s->busy_since);
+        if (pct >= s->offload_cpu_high)
+                s->offload_busy = true;
+        else if (pct < s->offload_cpu_low)
+                s->offload_busy = false;
+        s->busy_since = now;
+        s->busy_cpu = cpu;
 }
 
 void server_offload(Server *s, Offload *o, OffloadWorkFn work, OffloadDoneFn done, void *userdata) {
         bool wake;
 
         *o = (Offload) { work, done, userdata, NULL };
-        if (s->n_workers == 0) {
+        if (s->n_workers > 0)
+                offload_policy_update(s);
+        if (!s->offload_busy) {
                 offload_run_here(s, o);
                 return;
         }
@@ -521,6 +565,9 @@ void server_offload(Server *s, Offload *o, OffloadWorkFn work, OffloadDoneFn don
          * others would wait behind it, and go to the workers. */
         if (!s->held) {
                 s->held = o;
+                pthread_mutex_lock(&s->work_lock);
+                s->held_takes_done = true;
+                pthread_mutex_unlock(&s->work_lock);
                 event_active(s->held_event, EV_TIMEOUT, 0);
                 return;
         }
@@ -549,6 +596,19 @@ static int workers_start(Server *s) {
 
         if (n == 0)
                 return 0;
+        s->offload_cpu_low = OFFLOAD_CPU_LOW;
+        s->offload_cpu_high = OFFLOAD_CPU_HIGH;
+#ifdef VIGIE_TEST_HOOKS
+        /* Test builds only: VIGIE_OFFLOAD_CPU=LOW,HIGH (percent of one core) puts a server
+         * "under pressure" without loading the machine ("0,0": always). */
+        const char *e = getenv("VIGIE_OFFLOAD_CPU");
+        char junk;
+        if (e && sscanf(e, "%u,%u%c", &s->offload_cpu_low, &s->offload_cpu_high, &junk) != 2)
+                return log_error_errno(-EINVAL, "VIGIE_OFFLOAD_CPU=\"%s\": expected LOW,HIGH, "
+                                       "percents of one core", e);
+#endif
+        s->busy_since = now_monotonic();
+        s->busy_cpu = now_process_cpu();
         s->done_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (s->done_efd < 0)
                 return -errno;

@@ -97,7 +97,8 @@ struct Server {
         pthread_cond_t commit_cond;
 
         /* CPU work (report signatures) on worker threads, results back through an eventfd;
-         * or on the loop, when a turn brings it alone (server_offload()). */
+         * or on the loop, when the server is not busy or a turn brings it alone
+         * (server_offload()). */
         pthread_t *workers;
         size_t n_workers;
         pthread_mutex_t work_lock;
@@ -111,7 +112,11 @@ struct Server {
         struct event *done_event;
         size_t n_offloaded; /* held, queued or running, their done not yet called */
         Offload *held;      /* the turn's first item, run by the loop if it stays alone */
+        bool held_takes_done; /* under work_lock: the held item's end takes the done list */
         struct event *held_event;
+        bool offload_busy;  /* handing off: the server's CPU crossed offload_cpu_high */
+        unsigned offload_cpu_low, offload_cpu_high; /* percent of one core */
+        usec_t busy_since, busy_cpu; /* the policy's window: its start, the CPU then */
 
         bool stopping;
         usec_t stop_deadline;

@@ -8,13 +8,16 @@ shared, and CPU per report rises with it (cache and frequency contention).
 
   python3 tests/bench/cpu-per-report.py BUILD [--db sqlite|postgres] [--seconds S]
         [--concurrency C] [--gzip] [--mode keepalive|handshake] [--perf FILE] [--callgrind]
-        [--pg-unix-socket] [--conf TEXT]
+        [--pg-unix-socket] [--conf TEXT] [--rate R]
   (--perf: perf record -g of the server during the run; --mode handshake: a new mTLS
   connection per report, as the hourly agent makes; --callgrind: the server under valgrind,
   counting user-space instructions per report, all threads, from the load's start to its
   end: a figure the machine's load does not move, where CPU times do; --pg-unix-socket: the
   server reaches PostgreSQL over its Unix socket, libpq's default on one host, instead of
-  TCP 127.0.0.1; --conf: server.conf lines added, e.g. "[Server]\nVerifyThreads=0".)
+  TCP 127.0.0.1; --conf: server.conf lines added, e.g. "[Server]\nVerifyThreads=0"; --rate: an
+  open loop, R reports/s in all paced over the clients (loadgen's --rate), to find the
+  highest rate a server sustains with p99 bounded, where a closed loop's rate also counts
+  latency.)
 On PostgreSQL it also prints db_cpu_us_per_report: the CPU of the cluster's processes (its
 backends run the statements the server sends) over the same run, per report."""
 import argparse
@@ -94,6 +97,7 @@ def main():
     ap.add_argument("--pg-unix-socket", action="store_true",
                     help="connect to PostgreSQL over its Unix socket instead of TCP 127.0.0.1")
     ap.add_argument("--conf", default="", help="server.conf lines to add (\\n between lines)")
+    ap.add_argument("--rate", type=float, help="reports/s in all, paced (open loop)")
     a = ap.parse_args()
     build = Path(a.build).resolve()
     os.environ["VIGIE_BUILD"] = str(build)
@@ -121,7 +125,8 @@ def main():
         build_loadgen(build, loadgen)
         cmd = [str(loadgen), "--port", str(srv.port), "--ca", str(srv.ca), "--token", token,
                "--concurrency", str(a.concurrency), "--seconds", str(a.seconds), "--mode", a.mode,
-               "--server-pid", str(srv.proc.pid)] + (["--gzip"] if a.gzip else [])
+               "--server-pid", str(srv.proc.pid)] + (["--gzip"] if a.gzip else []) \
+            + (["--rate", str(a.rate)] if a.rate else [])
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for line in proc.stderr:  # enrollment first: profile the load only
             if "load starts" in line:

@@ -12,9 +12,9 @@ import pytest
 
 from conftest import BUILD, SANITIZE, SRC
 
-HOOKS = (b"VIGIE_NOW", b"VIGIE_DEVICE_ID_SEED", b"VIGIE_JOURNAL_SOCKET")
+HOOKS = (b"VIGIE_NOW", b"VIGIE_DEVICE_ID_SEED", b"VIGIE_JOURNAL_SOCKET", b"VIGIE_OFFLOAD_CPU")
 OPERATOR_KNOBS = {"VIGIE_LOG_LEVEL", "VIGIE_SERVER_DIR", "VIGIE_LOCALEDIR"}
-HOOKED = ("common/time-util.c", "agent/identity.c", "common/log.c")
+HOOKED = ("common/time-util.c", "agent/identity.c", "common/log.c", "server/server.c")
 
 
 def make(*args, cwd=SRC):
