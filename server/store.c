@@ -51,7 +51,8 @@ static const char schema_sql[] =
         "  gap BIGINT NOT NULL DEFAULT 0, compliant INTEGER NOT NULL,"
         "  cert_serial TEXT NOT NULL, jws TEXT NOT NULL,"
         "  PRIMARY KEY (device_id, seq));"
-        /* latest: one row per device that ever reported. */
+        /* latest: one row per device that ever reported (and the hour of received_at, a
+         * column store-fleet.c adds). */
         "CREATE TABLE IF NOT EXISTS latest ("
         "  device_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, report_at BIGINT NOT NULL,"
         "  received_at BIGINT NOT NULL, verdict TEXT NOT NULL, failing TEXT,"
@@ -126,10 +127,12 @@ static int migrate(Store *s) {
         "LEFT JOIN meta pv ON pv.key = 'policy_version' "                                           \
         "LEFT JOIN latest_policy lp ON lp.device_id = d.id WHERE d.id = $1"
 
+/* Not hour (received_at's, store-fleet.c) in the update on SQLite: Q_LATEST_STATE sets it,
+ * when it changes. */
 #define LATEST_UPSERT_SQL                                                                          \
         "INSERT INTO latest(device_id, seq, report_at, received_at, verdict, failing, "            \
-        "noncompliant_since, hostname, os_id, os_version, os_pretty) "                             \
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "                                   \
+        "noncompliant_since, hostname, os_id, os_version, os_pretty, hour) "                       \
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CAST($4 AS BIGINT) / 3600) "       \
         "ON CONFLICT (device_id) DO UPDATE SET seq = excluded.seq, "                               \
         "report_at = excluded.report_at, received_at = excluded.received_at, "                     \
         "noncompliant_since = CASE WHEN excluded.verdict = 'compliant' THEN NULL "                 \
@@ -228,15 +231,17 @@ static const char *const sql[_Q_MAX] = {
         [Q_LATEST_CHECK_GET] = "SELECT check_id, status FROM latest_checks WHERE device_id = $1",
         [Q_LATEST_CHECK_DELETE] = "DELETE FROM latest_checks WHERE device_id = $1 AND check_id = $2",
         [Q_LATEST_UPSERT] = LATEST_UPSERT_SQL,
-        /* After the upsert: the columns a stable device repeats, set only when one differs.
-         * An UPDATE that names an indexed column rewrites that index's entry even when the
-         * value is the same (SQLite: four of latest's indexes a report, and the verdict
-         * triggers run); this one writes nothing for a stable device. */
+        /* After the upsert: the columns a stable device repeats, set only when one differs
+         * (the hour once an hour). An UPDATE that names an indexed column rewrites that
+         * index's entry even when the value is the same (SQLite: four of latest's indexes a
+         * report, and the verdict and hour triggers run); this one writes nothing for a
+         * stable device. */
         [Q_LATEST_STATE] =
                 "UPDATE latest SET verdict = $2, failing = $3, hostname = $4, os_id = $5, "
-                "os_version = $6, os_pretty = $7 WHERE device_id = $1 AND (verdict IS DISTINCT FROM $2 "
+                "os_version = $6, os_pretty = $7, hour = CAST($8 AS BIGINT) / 3600 WHERE device_id = $1 AND (verdict IS DISTINCT FROM $2 "
                 "OR failing IS DISTINCT FROM $3 OR hostname IS DISTINCT FROM $4 OR os_id IS DISTINCT FROM $5 "
-                "OR os_version IS DISTINCT FROM $6 OR os_pretty IS DISTINCT FROM $7)",
+                "OR os_version IS DISTINCT FROM $6 OR os_pretty IS DISTINCT FROM $7 "
+                "OR hour IS DISTINCT FROM CAST($8 AS BIGINT) / 3600)",
         [Q_DEVICE_ADVANCE] = "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE id = $1",
         /* PostgreSQL: the three above in one statement, a third of their executor and
          * protocol work. Naming an unchanged column costs nothing there: an index entry is
@@ -246,7 +251,7 @@ static const char *const sql[_Q_MAX] = {
                 "WITH d AS (UPDATE devices SET last_seq = $2, last_hash = $12 WHERE id = $1) "
                 LATEST_UPSERT_SQL ", verdict = excluded.verdict, failing = excluded.failing, "
                 "hostname = excluded.hostname, os_id = excluded.os_id, os_version = excluded.os_version, "
-                "os_pretty = excluded.os_pretty",
+                "os_pretty = excluded.os_pretty, hour = excluded.hour",
 };
 
 static const char chain_head_lock_sql[] = CHAIN_HEAD_SQL " FOR UPDATE";
@@ -891,7 +896,8 @@ static int latest_advance(Store *s, const StoreReport *p) {
         if (r < 0)
                 return r;
         r = SEND(s, Q_LATEST_STATE, SV_TEXT(p->device_id), SV_TEXT(verdict), SV_TEXT(p->failing),
-                 SV_TEXT(p->hostname), SV_TEXT(p->os_id), SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
+                 SV_TEXT(p->hostname), SV_TEXT(p->os_id), SV_TEXT(p->os_version), SV_TEXT(p->os_pretty),
+                 SV_INT(p->received_at));
         if (r < 0)
                 return r;
         return SEND(s, Q_DEVICE_ADVANCE, SV_TEXT(p->device_id), SV_INT(p->seq), SV_TEXT(p->hash));
