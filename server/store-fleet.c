@@ -324,8 +324,8 @@ int store_fleet_policy_counts(Store *s) {
 }
 
 /* latest.hour, received_at's hour, counted in fleet_hours: a column of its own so that only
- * the statement that changes it (the conditional latest update, Q_LATEST_STATE, once an
- * hour per device) runs the fleet_hours_update trigger, not every report's upsert. Added to
+ * the statement that changes it (on SQLite Q_LATEST_UPDATE_HOUR, at a device's first report
+ * in an hour) runs the fleet_hours_update trigger, not every report's update. Added to
  * a table without it, and filled, in one transaction before the triggers that read it; the
  * counters then still hold (the old triggers counted received_at / 3600). */
 static int fleet_hour_column(Store *s) {

@@ -127,17 +127,15 @@ static int migrate(Store *s) {
         "LEFT JOIN meta pv ON pv.key = 'policy_version' "                                           \
         "LEFT JOIN latest_policy lp ON lp.device_id = d.id WHERE d.id = $1"
 
-/* Not hour (received_at's, store-fleet.c) in the update on SQLite: Q_LATEST_STATE sets it,
- * when it changes. */
-#define LATEST_UPSERT_SQL                                                                          \
+/* What each report sets in latest's row (on SQLite, the hour apart: Q_LATEST_UPDATE_HOUR). */
+#define LATEST_REPORT_SET(seq, at, received_at, verdict)                                           \
+        "seq = " seq ", report_at = " at ", received_at = " received_at ", "                       \
+        "noncompliant_since = CASE WHEN " verdict " = 'compliant' THEN NULL "                      \
+        "WHEN latest.verdict = 'noncompliant' THEN latest.noncompliant_since ELSE " at " END"
+#define LATEST_INSERT_SQL                                                                          \
         "INSERT INTO latest(device_id, seq, report_at, received_at, verdict, failing, "            \
         "noncompliant_since, hostname, os_id, os_version, os_pretty, hour) "                       \
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CAST($4 AS BIGINT) / 3600) "       \
-        "ON CONFLICT (device_id) DO UPDATE SET seq = excluded.seq, "                               \
-        "report_at = excluded.report_at, received_at = excluded.received_at, "                     \
-        "noncompliant_since = CASE WHEN excluded.verdict = 'compliant' THEN NULL "                 \
-        "WHEN latest.verdict = 'noncompliant' THEN latest.noncompliant_since "                     \
-        "ELSE excluded.report_at END"
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CAST($4 AS BIGINT) / 3600)"
 
 /* Statement ids index the backends' prepared-statement caches. */
 enum {
@@ -164,7 +162,9 @@ enum {
         Q_LATEST_CHECK_UPSERT,
         Q_LATEST_CHECK_GET,
         Q_LATEST_CHECK_DELETE,
-        Q_LATEST_UPSERT,
+        Q_LATEST_UPDATE,
+        Q_LATEST_UPDATE_HOUR,
+        Q_LATEST_INSERT,
         Q_DEVICE_ADVANCE,
         Q_LATEST_STATE,
         Q_LATEST_ADVANCE,
@@ -230,18 +230,29 @@ static const char *const sql[_Q_MAX] = {
                 "status = excluded.status, seq = excluded.seq",
         [Q_LATEST_CHECK_GET] = "SELECT check_id, status FROM latest_checks WHERE device_id = $1",
         [Q_LATEST_CHECK_DELETE] = "DELETE FROM latest_checks WHERE device_id = $1 AND check_id = $2",
-        [Q_LATEST_UPSERT] = LATEST_UPSERT_SQL,
-        /* After the upsert: the columns a stable device repeats, set only when one differs
-         * (the hour once an hour). An UPDATE that names an indexed column rewrites that
-         * index's entry even when the value is the same (SQLite: four of latest's indexes a
-         * report, and the verdict and hour triggers run); this one writes nothing for a
-         * stable device. */
+        /* SQLite: the row of a device whose hour and state stay (its columns compared, not
+         * named: see Q_LATEST_STATE); else the row with its hour (fleet_hours' trigger's
+         * column: SQLite runs a trigger's program, its WHEN inside, whenever the statement
+         * names the column), then its state; else, at the device's first report, the insert.
+         * An upsert carried latest's INSERT triggers, and with them a statement journal, at
+         * every report. */
+        [Q_LATEST_UPDATE] = "UPDATE latest SET " LATEST_REPORT_SET("$2", "$3", "$4", "$5")
+                            " WHERE device_id = $1 AND hour = CAST($4 AS BIGINT) / 3600 AND verdict = $5 "
+                            "AND failing IS NOT DISTINCT FROM $6 AND hostname IS NOT DISTINCT FROM $7 "
+                            "AND os_id IS NOT DISTINCT FROM $8 AND os_version IS NOT DISTINCT FROM $9 "
+                            "AND os_pretty IS NOT DISTINCT FROM $10",
+        [Q_LATEST_UPDATE_HOUR] = "UPDATE latest SET " LATEST_REPORT_SET("$2", "$3", "$4", "$5")
+                                 ", hour = CAST($4 AS BIGINT) / 3600 WHERE device_id = $1",
+        [Q_LATEST_INSERT] = LATEST_INSERT_SQL,
+        /* After Q_LATEST_UPDATE_HOUR: the columns a device repeats, set only when one differs.
+         * An UPDATE that names an indexed column rewrites that index's entry even when the
+         * value is the same (SQLite: four of latest's indexes a report, and the verdict
+         * triggers run); this one writes nothing for a stable device. */
         [Q_LATEST_STATE] =
                 "UPDATE latest SET verdict = $2, failing = $3, hostname = $4, os_id = $5, "
-                "os_version = $6, os_pretty = $7, hour = CAST($8 AS BIGINT) / 3600 WHERE device_id = $1 AND (verdict IS DISTINCT FROM $2 "
+                "os_version = $6, os_pretty = $7 WHERE device_id = $1 AND (verdict IS DISTINCT FROM $2 "
                 "OR failing IS DISTINCT FROM $3 OR hostname IS DISTINCT FROM $4 OR os_id IS DISTINCT FROM $5 "
-                "OR os_version IS DISTINCT FROM $6 OR os_pretty IS DISTINCT FROM $7 "
-                "OR hour IS DISTINCT FROM CAST($8 AS BIGINT) / 3600)",
+                "OR os_version IS DISTINCT FROM $6 OR os_pretty IS DISTINCT FROM $7)",
         [Q_DEVICE_ADVANCE] = "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE id = $1",
         /* PostgreSQL: the three above in one statement, a third of their executor and
          * protocol work. Naming an unchanged column costs nothing there: an index entry is
@@ -249,7 +260,9 @@ static const char *const sql[_Q_MAX] = {
          * one), and the triggers on latest have a WHEN on the values. */
         [Q_LATEST_ADVANCE] =
                 "WITH d AS (UPDATE devices SET last_seq = $2, last_hash = $12 WHERE id = $1) "
-                LATEST_UPSERT_SQL ", verdict = excluded.verdict, failing = excluded.failing, "
+                LATEST_INSERT_SQL " ON CONFLICT (device_id) DO UPDATE SET "
+                LATEST_REPORT_SET("excluded.seq", "excluded.report_at", "excluded.received_at", "excluded.verdict")
+                ", verdict = excluded.verdict, failing = excluded.failing, "
                 "hostname = excluded.hostname, os_id = excluded.os_id, os_version = excluded.os_version, "
                 "os_pretty = excluded.os_pretty, hour = excluded.hour",
 };
@@ -879,6 +892,27 @@ static int latest_checks_update(Store *s, const StoreReport *p, const StoreBuf *
         return moved;
 }
 
+/* SQLite: the device's latest row, by the first of Q_LATEST_UPDATE's statements that finds it. */
+static int latest_write_sqlite(Store *s, const StoreReport *p, const char *verdict) {
+        int r = STORE_QUERY(s, Q_LATEST_UPDATE, sql[Q_LATEST_UPDATE], NULL, NULL, SV_TEXT(p->device_id),
+                            SV_INT(p->seq), SV_INT(p->iat), SV_INT(p->received_at), SV_TEXT(verdict),
+                            SV_TEXT(p->failing), SV_TEXT(p->hostname), SV_TEXT(p->os_id), SV_TEXT(p->os_version),
+                            SV_TEXT(p->os_pretty));
+        if (r != 0)
+                return r < 0 ? r : 0; /* a stable device: nothing else to write */
+        r = STORE_QUERY(s, Q_LATEST_UPDATE_HOUR, sql[Q_LATEST_UPDATE_HOUR], NULL, NULL, SV_TEXT(p->device_id),
+                        SV_INT(p->seq), SV_INT(p->iat), SV_INT(p->received_at), SV_TEXT(verdict));
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return SEND(s, Q_LATEST_STATE, SV_TEXT(p->device_id), SV_TEXT(verdict), SV_TEXT(p->failing),
+                            SV_TEXT(p->hostname), SV_TEXT(p->os_id), SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
+        return SEND(s, Q_LATEST_INSERT, SV_TEXT(p->device_id), SV_INT(p->seq), SV_INT(p->iat),
+                    SV_INT(p->received_at), SV_TEXT(verdict), SV_TEXT(p->failing),
+                    p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname), SV_TEXT(p->os_id),
+                    SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
+}
+
 /* The device's latest row and its chain head follow the report. */
 static int latest_advance(Store *s, const StoreReport *p) {
         const char *verdict = p->compliant ? "compliant" : "noncompliant";
@@ -889,15 +923,7 @@ static int latest_advance(Store *s, const StoreReport *p) {
                             SV_INT(p->received_at), SV_TEXT(verdict), SV_TEXT(p->failing),
                             p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname), SV_TEXT(p->os_id),
                             SV_TEXT(p->os_version), SV_TEXT(p->os_pretty), SV_TEXT(p->hash));
-        r = SEND(s, Q_LATEST_UPSERT, SV_TEXT(p->device_id), SV_INT(p->seq), SV_INT(p->iat),
-                 SV_INT(p->received_at), SV_TEXT(verdict), SV_TEXT(p->failing),
-                 p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname), SV_TEXT(p->os_id),
-                 SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
-        if (r < 0)
-                return r;
-        r = SEND(s, Q_LATEST_STATE, SV_TEXT(p->device_id), SV_TEXT(verdict), SV_TEXT(p->failing),
-                 SV_TEXT(p->hostname), SV_TEXT(p->os_id), SV_TEXT(p->os_version), SV_TEXT(p->os_pretty),
-                 SV_INT(p->received_at));
+        r = latest_write_sqlite(s, p, verdict);
         if (r < 0)
                 return r;
         return SEND(s, Q_DEVICE_ADVANCE, SV_TEXT(p->device_id), SV_INT(p->seq), SV_TEXT(p->hash));

@@ -114,9 +114,9 @@ def test_a_stable_report_names_no_descriptive_column(tmp_path):
 
 
 def test_the_hour_is_written_once_an_hour(srv):
-    """fleet_hours follows latest.hour (received_at's hour), written by the conditional
-    update only when it changes: a stable report in the same hour leaves the row's hour and
-    the counters alone, one in the next hour moves the device from one hour to the next."""
+    """fleet_hours follows latest.hour (received_at's hour), written only when it changes:
+    a stable report in the same hour leaves the row's hour and the counters alone, one in
+    the next hour moves the device from one hour to the next."""
     tok = srv.token()
     a = Device(srv, "alpha").enroll(tok)
     b = Device(srv, "bravo").enroll(tok)
