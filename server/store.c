@@ -785,14 +785,26 @@ int store_report_hash(Store *s, const char *device_id, int64_t seq,
 #define CR_14 CR_13 ", ($1, $2, $42, $43, $44)"
 #define CR_15 CR_14 ", ($1, $2, $45, $46, $47)"
 #define CR_16 CR_15 ", ($1, $2, $48, $49, $50)"
-#define CR_SQL(n) "INSERT INTO check_results(device_id, seq, check_id, status, summary) VALUES " CR_##n
-static const char *const check_results_sql[CHECK_RESULTS_ROWS] = {
-        CR_SQL(1),  CR_SQL(2),  CR_SQL(3),  CR_SQL(4),  CR_SQL(5),  CR_SQL(6),  CR_SQL(7),  CR_SQL(8),
-        CR_SQL(9),  CR_SQL(10), CR_SQL(11), CR_SQL(12), CR_SQL(13), CR_SQL(14), CR_SQL(15), CR_SQL(16),
-};
-_Static_assert(ELEMENTSOF(check_results_sql) == CHECK_RESULTS_ROWS, "a text per row count");
+#define CR_SQL(insert, n) insert " INTO check_results(device_id, seq, check_id, status, summary) VALUES " CR_##n
+#define CR_TEXTS(insert)                                                                           \
+        {                                                                                          \
+                CR_SQL(insert, 1),  CR_SQL(insert, 2),  CR_SQL(insert, 3),  CR_SQL(insert, 4),     \
+                CR_SQL(insert, 5),  CR_SQL(insert, 6),  CR_SQL(insert, 7),  CR_SQL(insert, 8),     \
+                CR_SQL(insert, 9),  CR_SQL(insert, 10), CR_SQL(insert, 11), CR_SQL(insert, 12),    \
+                CR_SQL(insert, 13), CR_SQL(insert, 14), CR_SQL(insert, 15), CR_SQL(insert, 16),    \
+        }
+/* [1]: SQLite's. No row can conflict (the report's own reports row, inserted first, would;
+ * the claims refuse a check named twice; every status is set), and OR IGNORE tells SQLite
+ * that the statement cannot fail halfway: it then opens no statement journal, which a
+ * statement writing several rows needs to undo itself alone (~9 k instructions a report:
+ * docs/performance.md). A trigger's RAISE(ABORT) still aborts it. */
+static const char *const check_results_sql[2][CHECK_RESULTS_ROWS] = { CR_TEXTS("INSERT"),
+                                                                       CR_TEXTS("INSERT OR IGNORE") };
+_Static_assert(ELEMENTSOF(check_results_sql[0]) == CHECK_RESULTS_ROWS, "a text per row count");
 
 static int check_results_insert(Store *s, const StoreReport *p) {
+        const char *const *texts = check_results_sql[streq(s->backend->scheme, "sqlite")];
+
         for (size_t at = 0; at < p->n_checks;) {
                 size_t n = MIN(p->n_checks - at, (size_t) CHECK_RESULTS_ROWS);
                 StoreValue v[2 + 3 * CHECK_RESULTS_ROWS] = { SV_TEXT(p->device_id), SV_INT(p->seq) };
@@ -805,7 +817,7 @@ static int check_results_insert(Store *s, const StoreReport *p) {
                         v[3 + 3 * i] = SV_TEXT(c->status);
                         v[4 + 3 * i] = SV_TEXT(c->summary);
                 }
-                r = store_send(s, Q_CHECK_RESULTS_ROWS + n - 1, check_results_sql[n - 1], v, 2 + 3 * n);
+                r = store_send(s, Q_CHECK_RESULTS_ROWS + n - 1, texts[n - 1], v, 2 + 3 * n);
                 if (r < 0)
                         return r;
                 at += n;
