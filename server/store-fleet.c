@@ -126,7 +126,7 @@ static const char fleet_triggers_sqlite[] =
         "  WHEN" FLEET_LIVE("new") " BEGIN" FLEET_HOUR_ADD("new") "END;"
         "DROP TRIGGER IF EXISTS fleet_hours_update;"
         /* Not on received_at: SQLite codes a trigger's WHEN inside its program, which every
-         * report's upsert (naming received_at) would then run (docs/internals/store.md). */
+         * report's update (naming received_at) would then run (docs/internals/store.md). */
         "CREATE TRIGGER fleet_hours_update AFTER UPDATE OF hour, verdict ON latest"
         "  WHEN (old.hour <> new.hour OR old.verdict <> new.verdict) AND"
         FLEET_LIVE("new") " BEGIN" FLEET_HOUR_TAKE("old") FLEET_HOUR_ADD("new") "END;"
@@ -329,12 +329,29 @@ int store_fleet_policy_counts(Store *s) {
  * a table without it, and filled, in one transaction before the triggers that read it; the
  * counters then still hold (the old triggers counted received_at / 3600). */
 static int fleet_hour_column(Store *s) {
-        if (s->backend->exec(s, "SELECT hour FROM latest LIMIT 0") >= 0)
+        static const char probe[] = "SELECT hour FROM latest LIMIT 0";
+        int r;
+
+        if (s->backend->exec(s, probe) >= 0)
                 return 0;
-        return s->backend->exec(s, "BEGIN;"
-                                   "ALTER TABLE latest ADD COLUMN hour BIGINT;"
-                                   "UPDATE latest SET hour = received_at / 3600;"
-                                   "COMMIT;");
+        /* Another process may add it meanwhile (a second instance on PostgreSQL, a
+         * vigie-server command on SQLite, both starting after an upgrade). */
+        if (streq(s->backend->scheme, "postgres"))
+                return s->backend->exec(s, "BEGIN;"
+                                           "ALTER TABLE latest ADD COLUMN IF NOT EXISTS hour BIGINT;"
+                                           "UPDATE latest SET hour = received_at / 3600 WHERE hour IS NULL;"
+                                           "COMMIT;");
+        r = s->backend->exec(s, "BEGIN IMMEDIATE");
+        if (r < 0)
+                return r;
+        if (s->backend->exec(s, probe) < 0)
+                r = s->backend->exec(s, "ALTER TABLE latest ADD COLUMN hour BIGINT;"
+                                        "UPDATE latest SET hour = received_at / 3600;");
+        if (r < 0) {
+                (void) s->backend->exec(s, "ROLLBACK");
+                return r;
+        }
+        return s->backend->exec(s, "COMMIT");
 }
 
 int store_fleet_schema(Store *s) {
