@@ -64,12 +64,6 @@ static const char schema_sql[] =
         "DROP INDEX IF EXISTS latest_report_at;"
         "CREATE INDEX IF NOT EXISTS latest_os ON latest(os_id, os_version);"
         "CREATE INDEX IF NOT EXISTS latest_hostname ON latest(hostname);"
-        /* latest_checks: each device's current status per check, since when, and the seq
-         * of the report that gave it this status (rewritten only when the status changes). */
-        "CREATE TABLE IF NOT EXISTS latest_checks ("
-        "  device_id TEXT NOT NULL, check_id TEXT NOT NULL, status TEXT NOT NULL,"
-        "  since BIGINT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (device_id, check_id));"
-        "CREATE INDEX IF NOT EXISTS latest_checks_status ON latest_checks(check_id, status);"
         /* check_history: a row each time a check changed status (first report included). */
         "CREATE TABLE IF NOT EXISTS check_history ("
         "  device_id TEXT NOT NULL, check_id TEXT NOT NULL, seq BIGINT NOT NULL,"
@@ -87,6 +81,21 @@ static const char schema_sql[] =
         "  device_id TEXT NOT NULL, seq BIGINT NOT NULL, check_id TEXT NOT NULL,"                 \
         "  status TEXT NOT NULL, summary TEXT,"                                                   \
         "  PRIMARY KEY (device_id, seq, check_id))"
+
+/* latest_checks: each device's current status per check, since when, and the seq of the
+ * report that gave it this status (rewritten only when the status changes). Read by the
+ * device's key at every report: on SQLite without rowid, as check_results, one b-tree
+ * (not the key's index, then the row for the status). New databases only. */
+#define LATEST_CHECKS_SQL                                                                          \
+        "CREATE TABLE IF NOT EXISTS latest_checks ("                                              \
+        "  device_id TEXT NOT NULL, check_id TEXT NOT NULL, status TEXT NOT NULL,"                \
+        "  since BIGINT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (device_id, check_id))"
+#define LATEST_CHECKS_INDEX "CREATE INDEX IF NOT EXISTS latest_checks_status ON latest_checks(check_id, status);"
+
+/* The tables SQLite keeps without rowid (PostgreSQL has no such thing), and what must
+ * follow them. */
+#define KEYED_TABLES_SQL(without_rowid)                                                            \
+        CHECK_RESULTS_SQL without_rowid ";" LATEST_CHECKS_SQL without_rowid ";" LATEST_CHECKS_INDEX REPORTS_IAT_DROP
 
 /* No query reads reports by (device_id, iat): a device's reports are paged by the primary
  * key (store_fleet_reports() keeps the planner off this index, "+iat" on both backends),
@@ -342,8 +351,7 @@ int store_open(const char *url, Store **ret, char **ret_error) {
         s->backend = b;
         r = b->exec(s, schema_sql);
         if (r >= 0)
-                r = b->exec(s, b == &store_backend_sqlite ? CHECK_RESULTS_SQL " WITHOUT ROWID;" REPORTS_IAT_DROP
-                                                          : CHECK_RESULTS_SQL ";" REPORTS_IAT_DROP);
+                r = b->exec(s, b == &store_backend_sqlite ? KEYED_TABLES_SQL(" WITHOUT ROWID") : KEYED_TABLES_SQL(""));
         if (r >= 0)
                 r = migrate(s);
         if (r >= 0)

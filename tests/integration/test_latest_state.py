@@ -95,10 +95,12 @@ def test_a_stable_report_names_no_descriptive_column(tmp_path):
         # the indexes that only cost a rewrite per report are gone
         names = {r[0] for r in srv.sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert not names & {"latest_report_at", "fleet_devices_seq", "reports_device_iat"}
-        # a report's check results: one b-tree, not the rows and their key's index
-        assert "sqlite_autoindex_check_results_1" not in names
-        (ddl,), = srv.sql("SELECT sql FROM sqlite_master WHERE name = 'check_results'")
-        assert ddl.rstrip().endswith("WITHOUT ROWID")
+        # a report's check results, and the device's check statuses read at every report:
+        # one b-tree each, not the rows and their key's index
+        for table in ("check_results", "latest_checks"):
+            assert f"sqlite_autoindex_{table}_1" not in names
+            (ddl,), = srv.sql("SELECT sql FROM sqlite_master WHERE name = $1", table)
+            assert ddl.rstrip().endswith("WITHOUT ROWID")
         # a database made before keeps no (device_id, iat) index of reports either, and the
         # device's pages of reports read the same
         before = srv.get_json(f"/v1/fleet/devices/{a.id}/reports")
