@@ -70,12 +70,12 @@ static const char fleet_schema_sql[] =
         " NOT EXISTS (SELECT 1 FROM devices WHERE id = " row ".device_id AND revoked_at IS NOT NULL)"
 #define FLEET_REVOKED_DELTA(row) "CASE WHEN " row ".revoked_at IS NULL THEN 1 ELSE -1 END"
 #define FLEET_HOUR_ADD(row)                                                                        \
-        "  INSERT INTO fleet_hours(hour, verdict, n) VALUES (" row ".received_at / 3600, " row ".verdict, 1)" \
+        "  INSERT INTO fleet_hours(hour, verdict, n) VALUES (" row ".hour, " row ".verdict, 1)"        \
         "    ON CONFLICT (hour, verdict) DO UPDATE SET n = fleet_hours.n + 1;"
 #define FLEET_HOUR_TAKE(row)                                                                       \
-        "  UPDATE fleet_hours SET n = n - 1 WHERE hour = " row ".received_at / 3600"               \
+        "  UPDATE fleet_hours SET n = n - 1 WHERE hour = " row ".hour"                             \
         "    AND verdict = " row ".verdict;"                                                       \
-        "  DELETE FROM fleet_hours WHERE hour = " row ".received_at / 3600 AND verdict = " row ".verdict" \
+        "  DELETE FROM fleet_hours WHERE hour = " row ".hour AND verdict = " row ".verdict"          \
         "    AND n = 0;"
 
 /* Recreated at each start: those of a database made before revoked devices were left out
@@ -125,20 +125,23 @@ static const char fleet_triggers_sqlite[] =
         "CREATE TRIGGER fleet_hours_insert AFTER INSERT ON latest"
         "  WHEN" FLEET_LIVE("new") " BEGIN" FLEET_HOUR_ADD("new") "END;"
         "DROP TRIGGER IF EXISTS fleet_hours_update;"
-        "CREATE TRIGGER fleet_hours_update AFTER UPDATE OF received_at, verdict ON latest"
-        "  WHEN (old.received_at / 3600 <> new.received_at / 3600 OR old.verdict <> new.verdict) AND"
+        /* Not on received_at: SQLite codes a trigger's WHEN inside its program, which every
+         * report's update (naming received_at) would then run (docs/internals/store.md). */
+        "CREATE TRIGGER fleet_hours_update AFTER UPDATE OF hour, verdict ON latest"
+        "  WHEN (old.hour <> new.hour OR old.verdict <> new.verdict) AND"
         FLEET_LIVE("new") " BEGIN" FLEET_HOUR_TAKE("old") FLEET_HOUR_ADD("new") "END;"
         "DROP TRIGGER IF EXISTS fleet_hours_delete;"
         "CREATE TRIGGER fleet_hours_delete AFTER DELETE ON latest"
         "  WHEN" FLEET_LIVE("old") " BEGIN" FLEET_HOUR_TAKE("old") "END;"
-        "CREATE TRIGGER IF NOT EXISTS fleet_revoked AFTER UPDATE OF revoked_at ON devices"
+        "DROP TRIGGER IF EXISTS fleet_revoked;"
+        "CREATE TRIGGER fleet_revoked AFTER UPDATE OF revoked_at ON devices"
         "  WHEN (old.revoked_at IS NULL) <> (new.revoked_at IS NULL) BEGIN"
         "  INSERT INTO fleet_totals(name, n) SELECT verdict, " FLEET_REVOKED_DELTA("new")
         "    FROM latest WHERE device_id = new.id AND 1 ON CONFLICT (name) DO UPDATE SET n = n + excluded.n;"
         "  INSERT INTO fleet_check_counts(check_id, status, n) SELECT check_id, status, " FLEET_REVOKED_DELTA("new")
         "    FROM latest_checks WHERE device_id = new.id AND 1"
         "    ON CONFLICT (check_id, status) DO UPDATE SET n = n + excluded.n;"
-        "  INSERT INTO fleet_hours(hour, verdict, n) SELECT received_at / 3600, verdict, " FLEET_REVOKED_DELTA("new")
+        "  INSERT INTO fleet_hours(hour, verdict, n) SELECT hour, verdict, " FLEET_REVOKED_DELTA("new")
         "    FROM latest WHERE device_id = new.id AND 1"
         "    ON CONFLICT (hour, verdict) DO UPDATE SET n = n + excluded.n;"
         "  DELETE FROM fleet_hours WHERE n = 0;"
@@ -197,7 +200,7 @@ static const char fleet_triggers_postgres[] =
         "  INSERT INTO fleet_check_counts(check_id, status, n) SELECT check_id, status, " FLEET_REVOKED_DELTA("NEW")
         "    FROM latest_checks WHERE device_id = NEW.id"
         "    ON CONFLICT (check_id, status) DO UPDATE SET n = fleet_check_counts.n + excluded.n;"
-        "  INSERT INTO fleet_hours(hour, verdict, n) SELECT received_at / 3600, verdict, " FLEET_REVOKED_DELTA("NEW")
+        "  INSERT INTO fleet_hours(hour, verdict, n) SELECT hour, verdict, " FLEET_REVOKED_DELTA("NEW")
         "    FROM latest WHERE device_id = NEW.id"
         "    ON CONFLICT (hour, verdict) DO UPDATE SET n = fleet_hours.n + excluded.n;"
         "  DELETE FROM fleet_hours WHERE n = 0;"
@@ -211,8 +214,8 @@ static const char fleet_triggers_postgres[] =
         "END $$ LANGUAGE plpgsql;"
         "CREATE OR REPLACE TRIGGER fleet_hours AFTER INSERT OR DELETE"
         "  ON latest FOR EACH ROW EXECUTE FUNCTION fleet_hours();"
-        "CREATE OR REPLACE TRIGGER fleet_hours_update AFTER UPDATE OF received_at, verdict ON latest"
-        "  FOR EACH ROW WHEN (OLD.received_at / 3600 <> NEW.received_at / 3600 OR OLD.verdict <> NEW.verdict)"
+        "CREATE OR REPLACE TRIGGER fleet_hours_update AFTER UPDATE OF hour, verdict ON latest"
+        "  FOR EACH ROW WHEN (OLD.hour <> NEW.hour OR OLD.verdict <> NEW.verdict)"
         "  EXECUTE FUNCTION fleet_hours();"
         "CREATE OR REPLACE TRIGGER fleet_revoked AFTER UPDATE OF revoked_at ON devices"
         "  FOR EACH ROW EXECUTE FUNCTION fleet_revoked();"
@@ -230,7 +233,7 @@ static const char fleet_backfill_sql[] =
         "DELETE FROM fleet_totals WHERE NOT EXISTS " FLEET_COUNTERS_CURRENT ";"
         "DELETE FROM fleet_hours WHERE NOT EXISTS " FLEET_COUNTERS_CURRENT ";"
         "INSERT INTO fleet_hours(hour, verdict, n) "
-        "SELECT l.received_at / 3600, l.verdict, count(*) FROM latest l JOIN devices d ON d.id = l.device_id "
+        "SELECT l.hour, l.verdict, count(*) FROM latest l JOIN devices d ON d.id = l.device_id "
         "WHERE d.revoked_at IS NULL AND NOT EXISTS (SELECT 1 FROM fleet_hours) GROUP BY 1, 2;"
         "INSERT INTO fleet_check_counts(check_id, status, n) "
         "SELECT c.check_id, c.status, count(*) FROM latest_checks c JOIN devices d ON d.id = c.device_id "
@@ -320,8 +323,42 @@ int store_fleet_policy_counts(Store *s) {
         return s->backend->exec(s, "ANALYZE fleet_policy_counts;");
 }
 
+/* latest.hour, received_at's hour, counted in fleet_hours: a column of its own so that only
+ * the statement that changes it (on SQLite Q_LATEST_UPDATE_HOUR, at a device's first report
+ * in an hour) runs the fleet_hours_update trigger, not every report's update. Added to
+ * a table without it, and filled, in one transaction before the triggers that read it; the
+ * counters then still hold (the old triggers counted received_at / 3600). */
+static int fleet_hour_column(Store *s) {
+        static const char probe[] = "SELECT hour FROM latest LIMIT 0";
+        int r;
+
+        if (s->backend->exec(s, probe) >= 0)
+                return 0;
+        /* Another process may add it meanwhile (a second instance on PostgreSQL, a
+         * vigie-server command on SQLite, both starting after an upgrade). */
+        if (streq(s->backend->scheme, "postgres"))
+                return s->backend->exec(s, "BEGIN;"
+                                           "ALTER TABLE latest ADD COLUMN IF NOT EXISTS hour BIGINT;"
+                                           "UPDATE latest SET hour = received_at / 3600 WHERE hour IS NULL;"
+                                           "COMMIT;");
+        r = s->backend->exec(s, "BEGIN IMMEDIATE");
+        if (r < 0)
+                return r;
+        if (s->backend->exec(s, probe) < 0)
+                r = s->backend->exec(s, "ALTER TABLE latest ADD COLUMN hour BIGINT;"
+                                        "UPDATE latest SET hour = received_at / 3600;");
+        if (r < 0) {
+                (void) s->backend->exec(s, "ROLLBACK");
+                return r;
+        }
+        return s->backend->exec(s, "COMMIT");
+}
+
 int store_fleet_schema(Store *s) {
-        int r = s->backend->exec(s, fleet_schema_sql);
+        int r = fleet_hour_column(s);
+        if (r < 0)
+                return r;
+        r = s->backend->exec(s, fleet_schema_sql);
         if (r < 0)
                 return r;
         r = s->backend->exec(s, streq(s->backend->scheme, "postgres") ? fleet_triggers_postgres

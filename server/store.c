@@ -51,7 +51,8 @@ static const char schema_sql[] =
         "  gap BIGINT NOT NULL DEFAULT 0, compliant INTEGER NOT NULL,"
         "  cert_serial TEXT NOT NULL, jws TEXT NOT NULL,"
         "  PRIMARY KEY (device_id, seq));"
-        /* latest: one row per device that ever reported. */
+        /* latest: one row per device that ever reported (and the hour of received_at, a
+         * column store-fleet.c adds). */
         "CREATE TABLE IF NOT EXISTS latest ("
         "  device_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, report_at BIGINT NOT NULL,"
         "  received_at BIGINT NOT NULL, verdict TEXT NOT NULL, failing TEXT,"
@@ -63,12 +64,6 @@ static const char schema_sql[] =
         "DROP INDEX IF EXISTS latest_report_at;"
         "CREATE INDEX IF NOT EXISTS latest_os ON latest(os_id, os_version);"
         "CREATE INDEX IF NOT EXISTS latest_hostname ON latest(hostname);"
-        /* latest_checks: each device's current status per check, since when, and the seq
-         * of the report that gave it this status (rewritten only when the status changes). */
-        "CREATE TABLE IF NOT EXISTS latest_checks ("
-        "  device_id TEXT NOT NULL, check_id TEXT NOT NULL, status TEXT NOT NULL,"
-        "  since BIGINT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (device_id, check_id));"
-        "CREATE INDEX IF NOT EXISTS latest_checks_status ON latest_checks(check_id, status);"
         /* check_history: a row each time a check changed status (first report included). */
         "CREATE TABLE IF NOT EXISTS check_history ("
         "  device_id TEXT NOT NULL, check_id TEXT NOT NULL, seq BIGINT NOT NULL,"
@@ -86,6 +81,21 @@ static const char schema_sql[] =
         "  device_id TEXT NOT NULL, seq BIGINT NOT NULL, check_id TEXT NOT NULL,"                 \
         "  status TEXT NOT NULL, summary TEXT,"                                                   \
         "  PRIMARY KEY (device_id, seq, check_id))"
+
+/* latest_checks: each device's current status per check, since when, and the seq of the
+ * report that gave it this status (rewritten only when the status changes). Read by the
+ * device's key at every report: on SQLite without rowid, as check_results, one b-tree
+ * (not the key's index, then the row for the status). New databases only. */
+#define LATEST_CHECKS_SQL                                                                          \
+        "CREATE TABLE IF NOT EXISTS latest_checks ("                                              \
+        "  device_id TEXT NOT NULL, check_id TEXT NOT NULL, status TEXT NOT NULL,"                \
+        "  since BIGINT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (device_id, check_id))"
+#define LATEST_CHECKS_INDEX "CREATE INDEX IF NOT EXISTS latest_checks_status ON latest_checks(check_id, status);"
+
+/* The tables SQLite keeps without rowid (PostgreSQL has no such thing), and what must
+ * follow them. */
+#define KEYED_TABLES_SQL(without_rowid)                                                            \
+        CHECK_RESULTS_SQL without_rowid ";" LATEST_CHECKS_SQL without_rowid ";" LATEST_CHECKS_INDEX REPORTS_IAT_DROP
 
 /* No query reads reports by (device_id, iat): a device's reports are paged by the primary
  * key (store_fleet_reports() keeps the planner off this index, "+iat" on both backends),
@@ -126,15 +136,15 @@ static int migrate(Store *s) {
         "LEFT JOIN meta pv ON pv.key = 'policy_version' "                                           \
         "LEFT JOIN latest_policy lp ON lp.device_id = d.id WHERE d.id = $1"
 
-#define LATEST_UPSERT_SQL                                                                          \
+/* What each report sets in latest's row (on SQLite, the hour apart: Q_LATEST_UPDATE_HOUR). */
+#define LATEST_REPORT_SET(seq, at, received_at, verdict)                                           \
+        "seq = " seq ", report_at = " at ", received_at = " received_at ", "                       \
+        "noncompliant_since = CASE WHEN " verdict " = 'compliant' THEN NULL "                      \
+        "WHEN latest.verdict = 'noncompliant' THEN latest.noncompliant_since ELSE " at " END"
+#define LATEST_INSERT_SQL                                                                          \
         "INSERT INTO latest(device_id, seq, report_at, received_at, verdict, failing, "            \
-        "noncompliant_since, hostname, os_id, os_version, os_pretty) "                             \
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "                                   \
-        "ON CONFLICT (device_id) DO UPDATE SET seq = excluded.seq, "                               \
-        "report_at = excluded.report_at, received_at = excluded.received_at, "                     \
-        "noncompliant_since = CASE WHEN excluded.verdict = 'compliant' THEN NULL "                 \
-        "WHEN latest.verdict = 'noncompliant' THEN latest.noncompliant_since "                     \
-        "ELSE excluded.report_at END"
+        "noncompliant_since, hostname, os_id, os_version, os_pretty, hour) "                       \
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CAST($4 AS BIGINT) / 3600)"
 
 /* Statement ids index the backends' prepared-statement caches. */
 enum {
@@ -161,7 +171,9 @@ enum {
         Q_LATEST_CHECK_UPSERT,
         Q_LATEST_CHECK_GET,
         Q_LATEST_CHECK_DELETE,
-        Q_LATEST_UPSERT,
+        Q_LATEST_UPDATE,
+        Q_LATEST_UPDATE_HOUR,
+        Q_LATEST_INSERT,
         Q_DEVICE_ADVANCE,
         Q_LATEST_STATE,
         Q_LATEST_ADVANCE,
@@ -227,8 +239,21 @@ static const char *const sql[_Q_MAX] = {
                 "status = excluded.status, seq = excluded.seq",
         [Q_LATEST_CHECK_GET] = "SELECT check_id, status FROM latest_checks WHERE device_id = $1",
         [Q_LATEST_CHECK_DELETE] = "DELETE FROM latest_checks WHERE device_id = $1 AND check_id = $2",
-        [Q_LATEST_UPSERT] = LATEST_UPSERT_SQL,
-        /* After the upsert: the columns a stable device repeats, set only when one differs.
+        /* SQLite: the row of a device whose hour and state stay (its columns compared, not
+         * named: see Q_LATEST_STATE); else the row with its hour (fleet_hours' trigger's
+         * column: SQLite runs a trigger's program, its WHEN inside, whenever the statement
+         * names the column), then its state; else, at the device's first report, the insert.
+         * An upsert carried latest's INSERT triggers, and with them a statement journal, at
+         * every report. */
+        [Q_LATEST_UPDATE] = "UPDATE latest SET " LATEST_REPORT_SET("$2", "$3", "$4", "$5")
+                            " WHERE device_id = $1 AND hour = CAST($4 AS BIGINT) / 3600 AND verdict = $5 "
+                            "AND failing IS NOT DISTINCT FROM $6 AND hostname IS NOT DISTINCT FROM $7 "
+                            "AND os_id IS NOT DISTINCT FROM $8 AND os_version IS NOT DISTINCT FROM $9 "
+                            "AND os_pretty IS NOT DISTINCT FROM $10",
+        [Q_LATEST_UPDATE_HOUR] = "UPDATE latest SET " LATEST_REPORT_SET("$2", "$3", "$4", "$5")
+                                 ", hour = CAST($4 AS BIGINT) / 3600 WHERE device_id = $1",
+        [Q_LATEST_INSERT] = LATEST_INSERT_SQL,
+        /* After Q_LATEST_UPDATE_HOUR: the columns a device repeats, set only when one differs.
          * An UPDATE that names an indexed column rewrites that index's entry even when the
          * value is the same (SQLite: four of latest's indexes a report, and the verdict
          * triggers run); this one writes nothing for a stable device. */
@@ -244,9 +269,11 @@ static const char *const sql[_Q_MAX] = {
          * one), and the triggers on latest have a WHEN on the values. */
         [Q_LATEST_ADVANCE] =
                 "WITH d AS (UPDATE devices SET last_seq = $2, last_hash = $12 WHERE id = $1) "
-                LATEST_UPSERT_SQL ", verdict = excluded.verdict, failing = excluded.failing, "
+                LATEST_INSERT_SQL " ON CONFLICT (device_id) DO UPDATE SET "
+                LATEST_REPORT_SET("excluded.seq", "excluded.report_at", "excluded.received_at", "excluded.verdict")
+                ", verdict = excluded.verdict, failing = excluded.failing, "
                 "hostname = excluded.hostname, os_id = excluded.os_id, os_version = excluded.os_version, "
-                "os_pretty = excluded.os_pretty",
+                "os_pretty = excluded.os_pretty, hour = excluded.hour",
 };
 
 static const char chain_head_lock_sql[] = CHAIN_HEAD_SQL " FOR UPDATE";
@@ -324,8 +351,7 @@ int store_open(const char *url, Store **ret, char **ret_error) {
         s->backend = b;
         r = b->exec(s, schema_sql);
         if (r >= 0)
-                r = b->exec(s, b == &store_backend_sqlite ? CHECK_RESULTS_SQL " WITHOUT ROWID;" REPORTS_IAT_DROP
-                                                          : CHECK_RESULTS_SQL ";" REPORTS_IAT_DROP);
+                r = b->exec(s, b == &store_backend_sqlite ? KEYED_TABLES_SQL(" WITHOUT ROWID") : KEYED_TABLES_SQL(""));
         if (r >= 0)
                 r = migrate(s);
         if (r >= 0)
@@ -786,14 +812,26 @@ int store_report_hash(Store *s, const char *device_id, int64_t seq,
 #define CR_14 CR_13 ", ($1, $2, $42, $43, $44)"
 #define CR_15 CR_14 ", ($1, $2, $45, $46, $47)"
 #define CR_16 CR_15 ", ($1, $2, $48, $49, $50)"
-#define CR_SQL(n) "INSERT INTO check_results(device_id, seq, check_id, status, summary) VALUES " CR_##n
-static const char *const check_results_sql[CHECK_RESULTS_ROWS] = {
-        CR_SQL(1),  CR_SQL(2),  CR_SQL(3),  CR_SQL(4),  CR_SQL(5),  CR_SQL(6),  CR_SQL(7),  CR_SQL(8),
-        CR_SQL(9),  CR_SQL(10), CR_SQL(11), CR_SQL(12), CR_SQL(13), CR_SQL(14), CR_SQL(15), CR_SQL(16),
-};
-_Static_assert(ELEMENTSOF(check_results_sql) == CHECK_RESULTS_ROWS, "a text per row count");
+#define CR_SQL(insert, n) insert " INTO check_results(device_id, seq, check_id, status, summary) VALUES " CR_##n
+#define CR_TEXTS(insert)                                                                           \
+        {                                                                                          \
+                CR_SQL(insert, 1),  CR_SQL(insert, 2),  CR_SQL(insert, 3),  CR_SQL(insert, 4),     \
+                CR_SQL(insert, 5),  CR_SQL(insert, 6),  CR_SQL(insert, 7),  CR_SQL(insert, 8),     \
+                CR_SQL(insert, 9),  CR_SQL(insert, 10), CR_SQL(insert, 11), CR_SQL(insert, 12),    \
+                CR_SQL(insert, 13), CR_SQL(insert, 14), CR_SQL(insert, 15), CR_SQL(insert, 16),    \
+        }
+/* [1]: SQLite's. No row can conflict (the report's own reports row, inserted first, would;
+ * the claims refuse a check named twice; every status is set), and OR IGNORE tells SQLite
+ * that the statement cannot fail halfway: it then opens no statement journal, which a
+ * statement writing several rows needs to undo itself alone (~9 k instructions a report:
+ * docs/performance.md). A trigger's RAISE(ABORT) still aborts it. */
+static const char *const check_results_sql[2][CHECK_RESULTS_ROWS] = { CR_TEXTS("INSERT"),
+                                                                       CR_TEXTS("INSERT OR IGNORE") };
+_Static_assert(ELEMENTSOF(check_results_sql[0]) == CHECK_RESULTS_ROWS, "a text per row count");
 
 static int check_results_insert(Store *s, const StoreReport *p) {
+        const char *const *texts = check_results_sql[streq(s->backend->scheme, "sqlite")];
+
         for (size_t at = 0; at < p->n_checks;) {
                 size_t n = MIN(p->n_checks - at, (size_t) CHECK_RESULTS_ROWS);
                 StoreValue v[2 + 3 * CHECK_RESULTS_ROWS] = { SV_TEXT(p->device_id), SV_INT(p->seq) };
@@ -806,7 +844,7 @@ static int check_results_insert(Store *s, const StoreReport *p) {
                         v[3 + 3 * i] = SV_TEXT(c->status);
                         v[4 + 3 * i] = SV_TEXT(c->summary);
                 }
-                r = store_send(s, Q_CHECK_RESULTS_ROWS + n - 1, check_results_sql[n - 1], v, 2 + 3 * n);
+                r = store_send(s, Q_CHECK_RESULTS_ROWS + n - 1, texts[n - 1], v, 2 + 3 * n);
                 if (r < 0)
                         return r;
                 at += n;
@@ -893,6 +931,27 @@ static int latest_checks_update(Store *s, const StoreReport *p, const StoreBuf *
         return moved;
 }
 
+/* SQLite: the device's latest row, by the first of Q_LATEST_UPDATE's statements that finds it. */
+static int latest_write_sqlite(Store *s, const StoreReport *p, const char *verdict) {
+        int r = STORE_QUERY(s, Q_LATEST_UPDATE, sql[Q_LATEST_UPDATE], NULL, NULL, SV_TEXT(p->device_id),
+                            SV_INT(p->seq), SV_INT(p->iat), SV_INT(p->received_at), SV_TEXT(verdict),
+                            SV_TEXT(p->failing), SV_TEXT(p->hostname), SV_TEXT(p->os_id), SV_TEXT(p->os_version),
+                            SV_TEXT(p->os_pretty));
+        if (r != 0)
+                return r < 0 ? r : 0; /* a stable device: nothing else to write */
+        r = STORE_QUERY(s, Q_LATEST_UPDATE_HOUR, sql[Q_LATEST_UPDATE_HOUR], NULL, NULL, SV_TEXT(p->device_id),
+                        SV_INT(p->seq), SV_INT(p->iat), SV_INT(p->received_at), SV_TEXT(verdict));
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return SEND(s, Q_LATEST_STATE, SV_TEXT(p->device_id), SV_TEXT(verdict), SV_TEXT(p->failing),
+                            SV_TEXT(p->hostname), SV_TEXT(p->os_id), SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
+        return SEND(s, Q_LATEST_INSERT, SV_TEXT(p->device_id), SV_INT(p->seq), SV_INT(p->iat),
+                    SV_INT(p->received_at), SV_TEXT(verdict), SV_TEXT(p->failing),
+                    p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname), SV_TEXT(p->os_id),
+                    SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
+}
+
 /* The device's latest row and its chain head follow the report. */
 static int latest_advance(Store *s, const StoreReport *p) {
         const char *verdict = p->compliant ? "compliant" : "noncompliant";
@@ -903,14 +962,7 @@ static int latest_advance(Store *s, const StoreReport *p) {
                             SV_INT(p->received_at), SV_TEXT(verdict), SV_TEXT(p->failing),
                             p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname), SV_TEXT(p->os_id),
                             SV_TEXT(p->os_version), SV_TEXT(p->os_pretty), SV_TEXT(p->hash));
-        r = SEND(s, Q_LATEST_UPSERT, SV_TEXT(p->device_id), SV_INT(p->seq), SV_INT(p->iat),
-                 SV_INT(p->received_at), SV_TEXT(verdict), SV_TEXT(p->failing),
-                 p->compliant ? SV_NULL : SV_INT(p->iat), SV_TEXT(p->hostname), SV_TEXT(p->os_id),
-                 SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
-        if (r < 0)
-                return r;
-        r = SEND(s, Q_LATEST_STATE, SV_TEXT(p->device_id), SV_TEXT(verdict), SV_TEXT(p->failing),
-                 SV_TEXT(p->hostname), SV_TEXT(p->os_id), SV_TEXT(p->os_version), SV_TEXT(p->os_pretty));
+        r = latest_write_sqlite(s, p, verdict);
         if (r < 0)
                 return r;
         return SEND(s, Q_DEVICE_ADVANCE, SV_TEXT(p->device_id), SV_INT(p->seq), SV_TEXT(p->hash));

@@ -62,9 +62,10 @@ for i in range(n_devices):
     db.executemany("INSERT INTO latest_checks VALUES (?,?,?,?,?)",
                    [(dev, c, s, since, n_reports) for c, (s, since) in state.items()])
     failing = ",".join(c for c, (s, _) in state.items() if s not in ("pass", "warn")) or None
-    db.execute("INSERT INTO latest VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    db.execute("INSERT INTO latest(device_id, seq, report_at, received_at, verdict, failing, noncompliant_since, "
+               "hostname, os_id, os_version, os_pretty, hour) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                (dev, n_reports, last, last, "compliant" if not failing else "noncompliant", failing,
-                nc_since, host, os_id, os_ver, f"{os_id} {os_ver}"))
+                nc_since, host, os_id, os_ver, f"{os_id} {os_ver}", last // 3600))
     db.execute("INSERT INTO certificates(serial, role, subject, device_id, fingerprint, not_before, "
                "not_after, issued_at) VALUES (?, 'device', ?, ?, ?, ?, ?, ?)",
                (serial, dev, dev, serial * 2, enrolled, enrolled + 90 * 86400, enrolled))

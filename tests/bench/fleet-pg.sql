@@ -61,9 +61,10 @@ SELECT gc.id, gc.check_id, 1, g.last, gc.status FROM gc JOIN g USING (i);
 INSERT INTO latest_checks(device_id, check_id, status, since, seq)
 SELECT gc.id, gc.check_id, gc.status, g.last, 1 FROM gc JOIN g USING (i);
 INSERT INTO latest(device_id, seq, report_at, received_at, verdict, failing, noncompliant_since, hostname, os_id,
-                   os_version, os_pretty)
+                   os_version, os_pretty, hour)
 SELECT id, 1, last, last, CASE WHEN failing IS NULL THEN 'compliant' ELSE 'noncompliant' END, failing,
-       CASE WHEN failing IS NOT NULL THEN last END, hostname, os_id, os_version, os_id || ' ' || os_version
+       CASE WHEN failing IS NOT NULL THEN last END, hostname, os_id, os_version, os_id || ' ' || os_version,
+       last / 3600
 FROM gr;
 -- the policy each latest report named: 1 in 100 devices on an older version
 INSERT INTO latest_policy(device_id, policy_id, version)
@@ -72,7 +73,7 @@ DELETE FROM fleet_check_counts;
 INSERT INTO fleet_check_counts(check_id, status, n) SELECT c.check_id, c.status, count(*) FROM latest_checks c
 JOIN devices d ON d.id = c.device_id WHERE d.revoked_at IS NULL GROUP BY 1, 2;
 DELETE FROM fleet_hours;
-INSERT INTO fleet_hours(hour, verdict, n) SELECT l.received_at / 3600, l.verdict, count(*) FROM latest l
+INSERT INTO fleet_hours(hour, verdict, n) SELECT l.hour, l.verdict, count(*) FROM latest l
 JOIN devices d ON d.id = l.device_id WHERE d.revoked_at IS NULL GROUP BY 1, 2;
 DELETE FROM fleet_totals;
 INSERT INTO fleet_totals(name, n) SELECT 'devices', count(*) FROM devices UNION ALL

@@ -24,13 +24,16 @@ def events(srv, dev):
 
 
 def assert_counters_match(srv):
-    """fleet_totals and fleet_hours, kept by triggers, equal a count of latest."""
-    by_verdict = dict(srv.sql("SELECT verdict, count(*) FROM latest GROUP BY verdict"))
+    """fleet_totals and fleet_hours, kept by triggers, equal a count of latest (the devices
+    not revoked); latest.hour is received_at's."""
+    live = "FROM latest l JOIN devices d ON d.id = l.device_id WHERE d.revoked_at IS NULL"
+    by_verdict = dict(srv.sql(f"SELECT verdict, count(*) {live} GROUP BY verdict"))
     totals = dict(srv.sql("SELECT name, n FROM fleet_totals WHERE name <> 'devices' AND n > 0"))
     assert {k: int(v) for k, v in totals.items()} == {k: int(v) for k, v in by_verdict.items()}
     hours = srv.sql("SELECT hour, verdict, n FROM fleet_hours")
-    counted = srv.sql("SELECT received_at / 3600, verdict, count(*) FROM latest GROUP BY 1, 2")
+    counted = srv.sql(f"SELECT received_at / 3600, verdict, count(*) {live} GROUP BY 1, 2")
     assert sorted((int(h), v, int(n)) for h, v, n in hours) == sorted((int(h), v, int(n)) for h, v, n in counted)
+    assert srv.count("latest", "hour IS DISTINCT FROM received_at / 3600") == 0
 
 
 def test_latest_follows_every_report(srv):
@@ -92,10 +95,12 @@ def test_a_stable_report_names_no_descriptive_column(tmp_path):
         # the indexes that only cost a rewrite per report are gone
         names = {r[0] for r in srv.sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert not names & {"latest_report_at", "fleet_devices_seq", "reports_device_iat"}
-        # a report's check results: one b-tree, not the rows and their key's index
-        assert "sqlite_autoindex_check_results_1" not in names
-        (ddl,), = srv.sql("SELECT sql FROM sqlite_master WHERE name = 'check_results'")
-        assert ddl.rstrip().endswith("WITHOUT ROWID")
+        # a report's check results, and the device's check statuses read at every report:
+        # one b-tree each, not the rows and their key's index
+        for table in ("check_results", "latest_checks"):
+            assert f"sqlite_autoindex_{table}_1" not in names
+            (ddl,), = srv.sql("SELECT sql FROM sqlite_master WHERE name = $1", table)
+            assert ddl.rstrip().endswith("WITHOUT ROWID")
         # a database made before keeps no (device_id, iat) index of reports either, and the
         # device's pages of reports read the same
         before = srv.get_json(f"/v1/fleet/devices/{a.id}/reports")
@@ -108,3 +113,83 @@ def test_a_stable_report_names_no_descriptive_column(tmp_path):
         assert after == before and [r["seq"] for r in after["reports"]] == [1, 2, 3, 4]
     finally:
         srv.stop()
+
+
+def test_the_hour_is_written_once_an_hour(srv):
+    """fleet_hours follows latest.hour (received_at's hour), written only when it changes:
+    a stable report in the same hour leaves the row's hour and the counters alone, one in
+    the next hour moves the device from one hour to the next."""
+    tok = srv.token()
+    a = Device(srv, "alpha").enroll(tok)
+    b = Device(srv, "bravo").enroll(tok)
+    a.send(iat=NOW - 30)
+    b.send(iat=NOW - 30, backup="fail")
+    a.send(iat=NOW - 20)
+    assert_counters_match(srv)
+    assert {(int(h), v, int(n)) for h, v, n in srv.sql("SELECT hour, verdict, n FROM fleet_hours")} == \
+        {(NOW // 3600, "compliant", 1), (NOW // 3600, "noncompliant", 1)}
+    srv.restart(NOW + 3600)
+    a.send(iat=NOW + 3590)
+    assert_counters_match(srv)
+    b.send(iat=NOW + 3590)  # the next hour and another verdict at once
+    assert_counters_match(srv)
+    assert {(int(h), v, int(n)) for h, v, n in srv.sql("SELECT hour, verdict, n FROM fleet_hours")} == \
+        {(NOW // 3600 + 1, "compliant", 2)}
+    assert srv.cli("revoke", b.id).returncode == 0
+    assert_counters_match(srv)
+
+
+def test_a_stable_report_runs_no_hour_trigger(tmp_path):
+    """SQLite codes a trigger's WHEN inside the trigger's program: a trigger on a column the
+    upsert names ran at every report. A probe trigger on UPDATE OF hour (fired the same way)
+    shows which reports name the hour: the first of each hour only."""
+    srv = FleetServer(tmp_path).start(now=NOW)
+    try:
+        a = Device(srv, "alpha").enroll(srv.token())
+        a.send(iat=NOW - 30)
+        srv.write("CREATE TABLE probe (seq BIGINT)")
+        srv.write("CREATE TRIGGER probe AFTER UPDATE OF hour ON latest BEGIN "
+                  "INSERT INTO probe VALUES (new.seq); END")
+        a.send(iat=NOW - 20)
+        a.send(iat=NOW - 10)
+        assert srv.sql("SELECT seq FROM probe") == []
+        srv.restart(NOW + 3600)
+        a.send(iat=NOW + 3590)
+        a.send(iat=NOW + 3595)
+        assert srv.sql("SELECT seq FROM probe") == [("4",)]
+        (ddl,), = srv.sql("SELECT sql FROM sqlite_master WHERE name = 'fleet_hours_update'")
+        assert "UPDATE OF hour, verdict ON latest" in ddl
+    finally:
+        srv.stop()
+
+
+def test_a_database_without_the_hour_is_migrated(srv):
+    """A database made before latest.hour (main up to abb9c7b: the hour computed from
+    received_at in the triggers) gets the column filled at start, in one transaction, and
+    its hour counters, counted the old way, stay right as reports come in."""
+    tok = srv.token()
+    a = Device(srv, "alpha").enroll(tok)
+    b = Device(srv, "bravo").enroll(tok)
+    c = Device(srv, "charlie").enroll(tok)
+    a.send(iat=NOW - 30)
+    b.send(iat=NOW - 20, backup="fail")
+    c.send(iat=NOW - 10)
+    srv.stop()
+    if srv.db and srv.db.startswith("postgres:"):
+        srv.write("ALTER TABLE latest DROP COLUMN hour CASCADE")  # with fleet_hours_update
+    else:
+        for t in ("fleet_hours_insert", "fleet_hours_update", "fleet_hours_delete", "fleet_revoked"):
+            srv.write(f"DROP TRIGGER {t}")
+        srv.write("ALTER TABLE latest DROP COLUMN hour")
+    before = sorted(srv.sql("SELECT hour, verdict, n FROM fleet_hours"))
+    srv.start(now=NOW + 3600)
+    assert [(int(h),) for h, in srv.sql("SELECT hour FROM latest ORDER BY device_id")] == [(NOW // 3600,)] * 3
+    assert sorted(srv.sql("SELECT hour, verdict, n FROM fleet_hours")) == before
+    assert_counters_match(srv)
+    a.send(iat=NOW + 3590)
+    b.send(iat=NOW + 3590)
+    assert_counters_match(srv)
+    assert srv.cli("revoke", c.id).returncode == 0
+    assert_counters_match(srv)
+    assert {(int(h), v, int(n)) for h, v, n in srv.sql("SELECT hour, verdict, n FROM fleet_hours")} == \
+        {(NOW // 3600 + 1, "compliant", 2)}
