@@ -329,11 +329,10 @@ int store_fleet_policy_counts(Store *s) {
  * a table without it, and filled, in one transaction before the triggers that read it; the
  * counters then still hold (the old triggers counted received_at / 3600). */
 static int fleet_hour_column(Store *s) {
-        static const char probe[] = "SELECT hour FROM latest LIMIT 0";
-        int r;
+        int r = store_has_column(s, "latest", "hour");
 
-        if (s->backend->exec(s, probe) >= 0)
-                return 0;
+        if (r != 0)
+                return r < 0 ? r : 0;
         /* Another process may add it meanwhile (a second instance on PostgreSQL, a
          * vigie-server command on SQLite, both starting after an upgrade). */
         if (streq(s->backend->scheme, "postgres"))
@@ -344,7 +343,8 @@ static int fleet_hour_column(Store *s) {
         r = s->backend->exec(s, "BEGIN IMMEDIATE");
         if (r < 0)
                 return r;
-        if (s->backend->exec(s, probe) < 0)
+        r = store_has_column(s, "latest", "hour");
+        if (r == 0)
                 r = s->backend->exec(s, "ALTER TABLE latest ADD COLUMN hour BIGINT;"
                                         "UPDATE latest SET hour = received_at / 3600;");
         if (r < 0) {

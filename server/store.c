@@ -177,6 +177,7 @@ enum {
         Q_DEVICE_ADVANCE,
         Q_LATEST_STATE,
         Q_LATEST_ADVANCE,
+        Q_HAS_COLUMN,
         _Q_MAX,
 };
 
@@ -284,6 +285,19 @@ static const char *chain_head_sql(Store *s) {
 
 static int query(Store *s, unsigned id, const StoreValue *p, size_t n, StoreRowFn fn, void *u) {
         return s->backend->query(s, id, sql[id], p, n, fn, u);
+}
+
+int store_has_column(Store *s, const char *table, const char *column) {
+        /* Asked of the catalog: a probe statement that fails would leave an ERROR in
+         * PostgreSQL's log at every upgrade. */
+        const char *text = streq(s->backend->scheme, "postgres")
+                ? "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                  "AND table_name = $1 AND column_name = $2"
+                : "SELECT 1 FROM pragma_table_info($1) WHERE name = $2";
+        const StoreValue v[] = { SV_TEXT(table), SV_TEXT(column) };
+        int r = s->backend->query(s, Q_HAS_COLUMN, text, v, ELEMENTSOF(v), NULL, NULL);
+
+        return r < 0 ? r : r > 0;
 }
 #define QUERY(s, id, fn, u, ...)                                                              \
         ({                                                                                    \

@@ -239,6 +239,8 @@ static inline bool store_ahead_failed(Store *s) {
 }
 
 /* ---- meta (policy) ---- */
+/* Whether table has column (schema upgrades). Returns 1, 0 or -errno. */
+int store_has_column(Store *s, const char *table, const char *column);
 int store_meta_get(Store *s, const char *key, char **ret);
 int store_meta_set(Store *s, const char *key, const char *value);
 
