@@ -130,7 +130,9 @@ size_t store_body_cut(const char *data, size_t size) {
 
         if (size <= CHUNK_MIN)
                 return size;
-        for (i = 0; i < CHUNK_MIN; i++)
+        /* A byte's gear word is shifted out of h after 64 more: h at CHUNK_MIN is that of
+         * the 64 bytes before it, whichever byte the hash starts from. */
+        for (i = CHUNK_MIN - 64; i < CHUNK_MIN; i++)
                 h = (h << 1) + gear[(uint8_t) data[i]];
         for (; i < size && i < CHUNK_MAX; i++) {
                 uint8_t b = (uint8_t) data[i];
