@@ -316,8 +316,11 @@ static int template_load(const char *path) {
         return 0;
 }
 
-/* The claims of a report of a real laptop's checks (--report). */
-static char *real_claims(const char *head, int64_t seq) {
+/* The claims of a report of a real laptop's checks (--report). The durations differ from
+ * one report to the next and between devices, as real timings do: each report stores the
+ * chunks around them anew, as a real agent's does. */
+static char *real_claims(const char *head, const char *id, int64_t seq) {
+        uint64_t mix = strtoull((const char[9]) { id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7] }, NULL, 16);
         size_t size = strlen(head) + template.size + 32, at;
         char *claims = malloc(size);
 
@@ -327,7 +330,8 @@ static char *real_claims(const char *head, int64_t seq) {
                                template.compliant ? "true" : "false");
         for (size_t i = 0; i < template.n; i++)
                 at += (size_t) snprintf(claims + at, size - at, "%s%s,\"duration_us\":%" PRId64 "}", i ? "," : "",
-                                        template.head[i], template.duration[i] + seq * 37 % 101);
+                                        template.head[i],
+                                        template.duration[i] + (int64_t) ((mix + (uint64_t) seq * 7919 * (i + 1)) % 100003));
         snprintf(claims + at, size - at, "]}");
         return claims;
 }
@@ -356,7 +360,7 @@ static char *next_report(Device *w) {
                  "\"pretty\":\"Debian GNU/Linux 12 (bookworm)\"},\"kernel\":\"6.1.0\"},"
                  "\"policy\":{\"id\":\"default\",\"version\":1},%s",
                  w->id, (long long) time(NULL), w->seq + 1, prev, w->id, template.head ? "" : small_checks);
-        if (template.head && !(claims = big = real_claims(head, w->seq + 1)))
+        if (template.head && !(claims = big = real_claims(head, w->id, w->seq + 1)))
                 return NULL;
         if (jws_sign(w->key, w->kid, NULL, claims, strlen(claims), &jws) < 0)
                 return NULL;
