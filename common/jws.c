@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <endian.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -85,10 +86,18 @@ static ssize_t base64url_size(size_t len) {
 static uint16_t b64url_pairs[65536];
 static pthread_once_t b64url_pairs_once = PTHREAD_ONCE_INIT;
 
+/* The index of the two characters at s: their bytes as one uint16_t, in the machine's order. */
+static inline uint16_t pair_at(const void *s) {
+        uint16_t v;
+
+        memcpy(&v, s, sizeof(v));
+        return v;
+}
+
 static void b64url_pairs_fill(void) {
         for (unsigned a = 0; a < 64; a++)
                 for (unsigned b = 0; b < 64; b++)
-                        b64url_pairs[(uint8_t) b64url_alphabet[a] | (uint8_t) b64url_alphabet[b] << 8] =
+                        b64url_pairs[pair_at((const char[]) { b64url_alphabet[a], b64url_alphabet[b] })] =
                                 (uint16_t) (B64URL_PAIR_OK | a << 6 | b);
 }
 
@@ -101,13 +110,13 @@ static int base64url_decode_to(const char *s, size_t len, uint8_t *out) {
         (void) pthread_once(&b64url_pairs_once, b64url_pairs_fill);
         /* Four characters make three bytes. */
         for (; i + 4 <= len; i += 4) {
-                uint32_t hi = b64url_pairs[in[i] | in[i + 1] << 8], lo = b64url_pairs[in[i + 2] | in[i + 3] << 8];
+                uint32_t hi = b64url_pairs[pair_at(in + i)], lo = b64url_pairs[pair_at(in + i + 2)], be;
                 if (!(hi & lo & B64URL_PAIR_OK))
                         return -EINVAL;
-                acc = (hi & 0xfff) << 12 | (lo & 0xfff);
-                out[o++] = (uint8_t) (acc >> 16);
-                out[o++] = (uint8_t) (acc >> 8);
-                out[o++] = (uint8_t) acc;
+                /* Four bytes written, three kept: out holds a NUL after the decoded bytes. */
+                be = htobe32(((hi & 0xfff) << 12 | (lo & 0xfff)) << 8);
+                memcpy(out + o, &be, sizeof(be));
+                o += 3;
         }
         if (tail) {
                 unsigned bits = (unsigned) tail * 6 - 8 * ((unsigned) tail - 1);
