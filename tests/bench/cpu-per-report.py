@@ -103,7 +103,7 @@ def main():
     build = Path(a.build).resolve()
     os.environ["VIGIE_BUILD"] = str(build)
     from server_util import Postgres, VigieServer  # noqa: E402 (needs VIGIE_BUILD)
-    from scale import build_loadgen  # noqa: E402
+    from scale import build_loadgen, report_args  # noqa: E402
 
     tmp = Path(tempfile.mkdtemp(prefix="vigie-cpu-"))
     pg = Postgres(tmp / "pg").start() if a.db == "postgres" else None
@@ -127,8 +127,7 @@ def main():
         cmd = [str(loadgen), "--port", str(srv.port), "--ca", str(srv.ca), "--token", token,
                "--concurrency", str(a.concurrency), "--seconds", str(a.seconds), "--mode", a.mode,
                "--server-pid", str(srv.proc.pid)] + (["--gzip"] if a.gzip else [])
-        if a.report != "small":
-            cmd += ["--report", str(SRC / "tests/bench/report-real.json.gz") if a.report == "real" else a.report]
+        cmd += report_args(a.report)
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for line in proc.stderr:  # enrollment first: profile the load only
             if "load starts" in line:
