@@ -16,6 +16,8 @@
  * and check_texts_check()'s, shared with the tree reader. */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,7 @@ typedef struct Reader {
         unsigned depth;
         char *buf;       /* the last string decoded, NUL-terminated: past the strings kept */
         size_t len;
+        bool plain;      /* that string was all plain_run() bytes: nothing decoded, no control */
         CheckResult *results; /* the checks read: ReportClaims.n_checks of them */
         bool refused;    /* a rule is broken: refused, unless undecided */
         bool undecided;  /* only the tree reader can decide */
@@ -200,20 +203,60 @@ static int unicode_escape(Reader *rd, const char **p, char **o) {
         return 0;
 }
 
-/* The string at rd->p, decoded into rd->buf (never longer than its JSON form). */
-static int read_string(Reader *rd) {
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS (ONES * 0x80)
+
+/* Whether any byte of x is below n (n ≤ 0x80; exact as a whole, not byte by byte). */
+static inline uint64_t has_less(uint64_t x, uint8_t n) {
+        return (x - ONES * n) & ~x & HIGHS;
+}
+
+/* How many bytes from p a JSON string holds as they are: printable ASCII but '"' and '\\'.
+ * Such bytes need no decoding and are no control character (text_is_safe()); they are
+ * most of a report, whose evidence is package names, versions and paths. Eight at a time. */
+static inline size_t plain_run(const char *p, const char *end) {
+        const char *s = p;
+
+        for (; end - p >= 8; p += 8) {
+                uint64_t x, bad;
+
+                memcpy(&x, p, sizeof(x));
+                bad = (x | has_less(x, 0x20) | has_less(x ^ (ONES * '"'), 1) | has_less(x ^ (ONES * '\\'), 1) |
+                       has_less(x ^ (ONES * 0x7f), 1)) & HIGHS;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                /* The lowest flag is exact (a borrow only runs to higher bytes): the first
+                 * byte that is not plain, without the loop below. */
+                if (bad)
+                        return (size_t) (p - s) + (size_t) __builtin_ctzll(bad) / 8;
+#else
+                if (bad)
+                        break;
+#endif
+        }
+        while (p < end && *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+                p++;
+        return (size_t) (p - s);
+}
+
+/* The string at rd->p, decoded into rd->buf (never longer than its JSON form); its first
+ * run bytes are plain_run()'s. */
+static int read_string_from(Reader *rd, size_t run) {
         const char *p = rd->p + 1;
         char *o = rd->buf;
         int r;
 
-        for (;;) {
+        rd->plain = true;
+        for (;; run = plain_run(p, rd->end)) {
                 unsigned char c;
 
+                o = mempcpy(o, p, run);
+                p += run;
                 if (p >= rd->end)
                         return -EBADMSG;
                 c = (unsigned char) *p;
                 if (c == '"')
                         break;
+                rd->plain = false;
                 if (c < 0x20)
                         return -EBADMSG;
                 if (c == '\\') {
@@ -243,12 +286,23 @@ static int read_string(Reader *rd) {
                                 *o++ = *p++;
                         }
                 } else
-                        *o++ = *p++;
+                        *o++ = *p++; /* DEL */
         }
         *o = 0;
         rd->len = (size_t) (o - rd->buf);
         rd->p = p + 1;
         return 0;
+}
+
+static int read_string(Reader *rd) {
+        return read_string_from(rd, plain_run(rd->p + 1, rd->end));
+}
+
+/* text_is_safe() of the string just read. */
+static bool read_is_safe(const Reader *rd, size_t max, TextFlags flags) {
+        if (rd->plain)
+                return rd->len <= max && (rd->len > 0 || (flags & TEXT_EMPTY_OK));
+        return text_is_safe(rd->buf, max, flags);
 }
 
 /* json-strict's number grammar; *ret_int when it has neither fraction nor exponent, then
@@ -370,7 +424,7 @@ static int read_evidence(Reader *rd, unsigned depth);
 static int evidence_element(Reader *rd, const char *key, void *userdata) {
         unsigned depth = *(unsigned *) userdata;
 
-        if (key && !text_is_safe(key, REPORT_EVIDENCE_KEY_MAX, 0))
+        if (key && !read_is_safe(rd, REPORT_EVIDENCE_KEY_MAX, 0)) /* key: the string just read */
                 undecide(rd);
         return read_evidence(rd, depth + 1);
 }
@@ -385,9 +439,16 @@ static int read_evidence(Reader *rd, unsigned depth) {
         if (at(rd, '{') || at(rd, '['))
                 return read_container(rd, at(rd, '{'), evidence_element, &depth);
         if (at(rd, '"')) {
-                if ((r = read_string(rd)) < 0)
+                size_t run = plain_run(rd->p + 1, rd->end);
+
+                /* A plain string is safe as it stands: not copied, not checked again. */
+                if (rd->end - rd->p > (ptrdiff_t) (run + 1) && rd->p[run + 1] == '"') {
+                        rd->p += run + 2;
+                        return run <= REPORT_EVIDENCE_STRING_MAX ? 0 : undecide(rd);
+                }
+                if ((r = read_string_from(rd, run)) < 0)
                         return r;
-                if (!text_is_safe(rd->buf, REPORT_EVIDENCE_STRING_MAX, TEXT_MULTILINE | TEXT_EMPTY_OK))
+                if (!read_is_safe(rd, REPORT_EVIDENCE_STRING_MAX, TEXT_MULTILINE | TEXT_EMPTY_OK))
                         undecide(rd);
                 return 0;
         }

@@ -125,17 +125,21 @@ static const uint64_t gear[256] = {
 };
 
 size_t store_body_cut(const char *data, size_t size) {
+        const uint8_t *d = (const uint8_t *) data;
+        size_t end = MIN(size, (size_t) CHUNK_MAX), i;
         uint64_t h = 0;
-        size_t i;
 
         if (size <= CHUNK_MIN)
                 return size;
-        for (i = 0; i < CHUNK_MIN; i++)
-                h = (h << 1) + gear[(uint8_t) data[i]];
-        for (; i < size && i < CHUNK_MAX; i++) {
-                uint8_t b = (uint8_t) data[i];
-                h = (h << 1) + gear[b];
-                if ((h & CHUNK_MASK) == 0 && b < 0x80 && (uint8_t) data[i + 1 < size ? i + 1 : i] < 0x80)
+        /* A byte's gear word is shifted out of h after 64 more: h at CHUNK_MIN is that of
+         * the 64 bytes before it, whichever byte the hash starts from. */
+        for (i = CHUNK_MIN - 64; i < CHUNK_MIN; i++)
+                h = (h << 1) + gear[d[i]];
+        /* one test a byte in the usual case: no cut here */
+#pragma GCC unroll 4
+        for (; i < end; i++) {
+                h = (h << 1) + gear[d[i]];
+                if (__builtin_expect((h & CHUNK_MASK) == 0, 0) && d[i] < 0x80 && d[i + 1 < size ? i + 1 : i] < 0x80)
                         return i + 1;
         }
         /* At CHUNK_MAX, back off to an ASCII byte so as not to split a UTF-8 sequence. */

@@ -8,7 +8,7 @@ shared, and CPU per report rises with it (cache and frequency contention).
 
   python3 tests/bench/cpu-per-report.py BUILD [--db sqlite|postgres] [--seconds S]
         [--concurrency C] [--gzip] [--mode keepalive|handshake] [--perf FILE] [--callgrind]
-        [--pg-unix-socket] [--conf TEXT] [--rate R]
+        [--pg-unix-socket] [--conf TEXT] [--rate R] [--report small|real|FILE]
   (--perf: perf record -g of the server during the run; --mode handshake: a new mTLS
   connection per report, as the hourly agent makes; --callgrind: the server under valgrind,
   counting user-space instructions per report, all threads, from the load's start to its
@@ -17,7 +17,10 @@ shared, and CPU per report rises with it (cache and frequency contention).
   TCP 127.0.0.1; --conf: server.conf lines added, e.g. "[Server]\nVerifyThreads=0"; --rate: an
   open loop, R reports/s in all paced over the clients (loadgen's --rate), to find the
   highest rate a server sustains with p99 bounded, where a closed loop's rate also counts
-  latency.)
+  latency; --report: the reports' checks, loadgen's three with empty evidence (small, 1.4 KB
+  of JWS, the default), a real laptop's six (real: tests/bench/report-real.json.gz, `vigie
+  check --json` on a Debian 12 machine, ~43 KB of JWS), or those of FILE as `vigie check
+  --json` prints them.)
 On PostgreSQL it also prints db_cpu_us_per_report: the CPU of the cluster's processes (its
 backends run the statements the server sends) over the same run, per report."""
 import argparse
@@ -98,11 +101,13 @@ def main():
                     help="connect to PostgreSQL over its Unix socket instead of TCP 127.0.0.1")
     ap.add_argument("--conf", default="", help="server.conf lines to add (\\n between lines)")
     ap.add_argument("--rate", type=float, help="reports/s in all, paced (open loop)")
+    ap.add_argument("--report", default="small",
+                    help="small (three checks, no evidence), real (a laptop's checks) or a FILE of vigie check --json")
     a = ap.parse_args()
     build = Path(a.build).resolve()
     os.environ["VIGIE_BUILD"] = str(build)
     from server_util import Postgres, VigieServer  # noqa: E402 (needs VIGIE_BUILD)
-    from scale import build_loadgen  # noqa: E402
+    from scale import build_loadgen, report_args  # noqa: E402
 
     tmp = Path(tempfile.mkdtemp(prefix="vigie-cpu-"))
     pg = Postgres(tmp / "pg").start() if a.db == "postgres" else None
@@ -127,6 +132,7 @@ def main():
                "--concurrency", str(a.concurrency), "--seconds", str(a.seconds), "--mode", a.mode,
                "--server-pid", str(srv.proc.pid)] + (["--gzip"] if a.gzip else []) \
             + (["--rate", str(a.rate)] if a.rate else [])
+        cmd += report_args(a.report)
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for line in proc.stderr:  # enrollment first: profile the load only
             if "load starts" in line:
@@ -156,10 +162,16 @@ def main():
         extra = ""
         if pg and reports:
             extra += f" db_cpu_us_per_report={db_cpu * 1e6 / reports:.0f}"
+        if reports:
+            # The text stored, database overhead aside: the reports' JWS (or their chunk
+            # lists) and the chunks of their claims, enrollments' rows left out.
+            n = srv.sql("SELECT (SELECT coalesce(sum(length(jws)), 0) FROM reports) + "
+                        "(SELECT coalesce(sum(length(data)), 0) FROM report_chunks)")[0][0]
+            extra += f" stored_bytes_per_report={int(n) // reports}"
         if a.callgrind and reports:
             n = callgrind_instructions(cg_out)
             extra += f" instructions_per_report={n / reports / 1e6:.3f}M" if n else " instructions_per_report=?"
-        print(f"db={a.db}{'(unix)' if pg and a.pg_unix_socket else ''} gzip={int(a.gzip)} {out.strip()} {statements(srv.log())}{extra} "
+        print(f"db={a.db}{'(unix)' if pg and a.pg_unix_socket else ''} gzip={int(a.gzip)} report={a.report} {out.strip()} {statements(srv.log())}{extra} "
               f"loadavg={load[0]:.2f},{load[1]:.2f},{load[2]:.2f}")
     finally:
         if srv and srv.proc and srv.proc.poll() is None:

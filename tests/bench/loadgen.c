@@ -4,6 +4,7 @@
  *   loadgen --port P[,P2…] --ca CA --token T [--concurrency C] [--seconds S]
  *           [--mode keepalive|handshake] [--server-pid PID] [--devices N] [--rate R]
  *           [--burst-at S --burst-seconds S --burst-factor F] [--gzip] [--acks FILE]
+ *           [--report FILE]
  *
  * Each of C threads enrolls its devices (N/C each, at least one: P-256 key, CSR, POST
  * /v1/enroll), then posts signed, chained reports for S seconds over OpenSSL directly,
@@ -12,7 +13,13 @@
  * (F times that during the burst). With several ports, a device whose server fails
  * (connection refused or reset, 503) fails over to the next one and resends the same
  * report. Prints reports/s, p50/p99 latency, failovers, and the server's CPU time per
- * report from /proc/PID/stat; --acks writes "DEVICE SEQ HASH" per acknowledged report. */
+ * report from /proc/PID/stat; --acks writes "DEVICE SEQ HASH" per acknowledged report.
+ *
+ * Reports carry three checks with empty evidence (1.4 KB of JWS) unless --report FILE names
+ * what `vigie check --json` prints (plain or gzip'ed): then every report carries that
+ * file's "compliant" and "checks", a real laptop's evidence (~40 KB of JWS), the same from
+ * one report to the next as on a stable laptop, but each check's duration_us changed as a
+ * real agent's timings change from cycle to cycle. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -36,7 +43,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "cleanup.h"
 #include "gzip-util.h"
+#include "json-util.h"
 #include "jws.h"
 #include "macro.h"
 #include "report.h"
@@ -50,6 +59,17 @@ static const char *ca_file, *token, *acks_file;
 static int server_pid;
 static atomic_bool stop;
 static uint64_t started_us;
+
+/* --report FILE: each check's JSON without its duration_us and closing brace, and that
+ * duration; the text of all of them, for sizing a report's claims. */
+typedef struct Template {
+        bool compliant;
+        size_t n;
+        char **head;
+        int64_t *duration;
+        size_t size;
+} Template;
+static Template template;
 
 typedef struct Device {
         EVP_PKEY *key;
@@ -74,6 +94,7 @@ typedef struct Worker {
         size_t n_devs;
         uint64_t *lat_us;
         size_t n, cap, errors, failovers;
+        size_t jws_bytes, wire_bytes; /* of the reports acknowledged */
         Ack *acks;
 } Worker;
 
@@ -128,8 +149,10 @@ static void close_tls(SSL *ssl) {
         close(fd);
 }
 
-/* One request; returns the HTTP status (0 on a transport error). body_out: the reply body. */
-static int http_post(SSL *ssl, const char *path, const char *body, bool close_after, char **body_out) {
+/* One request; returns the HTTP status (0 on a transport error). body_out: the reply body;
+ * sent_out: the body's bytes on the wire (compressed or not). */
+static int http_post(SSL *ssl, const char *path, const char *body, bool close_after, char **body_out,
+                     size_t *sent_out) {
         char head[512], buf[16384];
         char *gz = NULL, *req;
         size_t have = 0, size = strlen(body);
@@ -154,6 +177,8 @@ static int http_post(SSL *ssl, const char *path, const char *body, bool close_af
                 memcpy(req + n, body, size);
         }
         free(gz);
+        if (sent_out)
+                *sent_out = size;
         if (!req || SSL_write(ssl, req, n + (int) size) != n + (int) size) {
                 free(req);
                 return 0;
@@ -211,7 +236,7 @@ static int enroll(Device *w) {
         json_object_object_add(j, "csr", json_object_new_string_len(pem, (int) len));
         ctx = new_ctx(NULL, NULL);
         ssl = ctx ? connect_tls(ctx, ports[w->server]) : NULL;
-        status = ssl ? http_post(ssl, "/v1/enroll", json_object_to_json_string(j), true, &reply) : 0;
+        status = ssl ? http_post(ssl, "/v1/enroll", json_object_to_json_string(j), true, &reply, NULL) : 0;
         json_object_put(j);
         if (ssl)
                 close_tls(ssl);
@@ -238,27 +263,105 @@ static int enroll(Device *w) {
         return w->ctx ? 0 : -1;
 }
 
+/* Reads FILE as `vigie check --json` prints it (gzip'ed or not) into template. */
+static int template_load(const char *path) {
+        _cleanup_free_ char *text = NULL, *plain = NULL;
+        _cleanup_json_ json_object *j = NULL;
+        json_object *checks, *compliant;
+        size_t size;
+        FILE *f = fopen(path, "re");
+        long n;
+
+        if (!f || fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0 ||
+            !(text = malloc((size_t) n + 1)) || fread(text, 1, (size_t) n, f) != (size_t) n) {
+                fprintf(stderr, "loadgen: cannot read \"%s\": %m\n", path);
+                if (f)
+                        fclose(f);
+                return -1;
+        }
+        fclose(f);
+        text[n] = 0;
+        size = (size_t) n;
+        if (size >= 2 && (uint8_t) text[0] == 0x1f && (uint8_t) text[1] == 0x8b &&
+            gzip_inflate(text, size, 16 << 20, &plain, &size) < 0) {
+                fprintf(stderr, "loadgen: \"%s\" is not valid gzip\n", path);
+                return -1;
+        }
+        j = json_tokener_parse(plain ?: text);
+        if (!j || !json_object_object_get_ex(j, "checks", &checks) || !json_object_is_type(checks, json_type_array) ||
+            !json_object_object_get_ex(j, "compliant", &compliant)) {
+                fprintf(stderr, "loadgen: \"%s\" is not what \"vigie check --json\" prints\n", path);
+                return -1;
+        }
+        template.compliant = json_object_get_boolean(compliant);
+        template.n = json_object_array_length(checks);
+        template.head = calloc(template.n, sizeof(char *));
+        template.duration = calloc(template.n, sizeof(int64_t));
+        if (!template.head || !template.duration)
+                return -1;
+        for (size_t i = 0; i < template.n; i++) {
+                json_object *c = json_object_array_get_idx(checks, i), *d;
+                size_t len;
+
+                if (json_object_object_get_ex(c, "duration_us", &d))
+                        template.duration[i] = json_object_get_int64(d);
+                json_object_object_del(c, "duration_us");
+                template.head[i] = strdup(json_compact(c));
+                if (!template.head[i])
+                        return -1;
+                len = strlen(template.head[i]);
+                template.head[i][len - 1] = 0; /* the closing brace */
+                template.size += len + 40;
+        }
+        return 0;
+}
+
+/* The claims of a report of a real laptop's checks (--report). The durations differ from
+ * one report to the next and between devices, as real timings do: each report stores the
+ * chunks around them anew, as a real agent's does. */
+static char *real_claims(const char *head, const char *id, int64_t seq) {
+        uint64_t mix = strtoull((const char[9]) { id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7] }, NULL, 16);
+        size_t size = strlen(head) + template.size + 32, at;
+        char *claims = malloc(size);
+
+        if (!claims)
+                return NULL;
+        at = (size_t) snprintf(claims, size, "%s\"compliant\":%s,\"checks\":[", head,
+                               template.compliant ? "true" : "false");
+        for (size_t i = 0; i < template.n; i++)
+                at += (size_t) snprintf(claims + at, size - at, "%s%s,\"duration_us\":%" PRId64 "}", i ? "," : "",
+                                        template.head[i],
+                                        template.duration[i] + (int64_t) ((mix + (uint64_t) seq * 7919 * (i + 1)) % 100003));
+        snprintf(claims + at, size - at, "]}");
+        return claims;
+}
+
 static char *next_report(Device *w) {
-        char claims[1536], prev[80];
+        static const char small_checks[] =
+                "\"compliant\":true,\"checks\":["
+                "{\"id\":\"disk_encryption\",\"status\":\"pass\",\"title\":\"Disk encryption\","
+                "\"summary\":\"/ is on LUKS2\",\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5},"
+                "{\"id\":\"patch_level\",\"status\":\"pass\",\"title\":\"Patch level\",\"summary\":\"up to date\","
+                "\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5},"
+                "{\"id\":\"backup\",\"status\":\"pass\",\"title\":\"Backup\",\"summary\":\"2 h ago\","
+                "\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5}]}";
+        _cleanup_free_ char *big = NULL;
+        char head[1536], prev[80], *claims = head;
         char *jws = NULL;
 
         if (w->seq == 0)
                 snprintf(prev, sizeof(prev), "null");
         else
                 snprintf(prev, sizeof(prev), "\"%s\"", w->prev);
-        snprintf(claims, sizeof(claims),
+        snprintf(head, sizeof(head),
                  "{\"sub\":\"%s\",\"iat\":%lld,\"seq\":%" PRId64 ",\"prev\":%s,"
                  "\"agent\":{\"version\":\"0.1.0\",\"key\":\"file\"},"
                  "\"host\":{\"hostname\":\"bench-%.8s\",\"os\":{\"id\":\"debian\",\"version_id\":\"12\","
                  "\"pretty\":\"Debian GNU/Linux 12 (bookworm)\"},\"kernel\":\"6.1.0\"},"
-                 "\"policy\":{\"id\":\"default\",\"version\":1},\"compliant\":true,\"checks\":["
-                 "{\"id\":\"disk_encryption\",\"status\":\"pass\",\"title\":\"Disk encryption\","
-                 "\"summary\":\"/ is on LUKS2\",\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5},"
-                 "{\"id\":\"patch_level\",\"status\":\"pass\",\"title\":\"Patch level\",\"summary\":\"up to date\","
-                 "\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5},"
-                 "{\"id\":\"backup\",\"status\":\"pass\",\"title\":\"Backup\",\"summary\":\"2 h ago\","
-                 "\"remediation\":null,\"deadline\":null,\"evidence\":{},\"duration_us\":5}]}",
-                 w->id, (long long) time(NULL), w->seq + 1, prev, w->id);
+                 "\"policy\":{\"id\":\"default\",\"version\":1},%s",
+                 w->id, (long long) time(NULL), w->seq + 1, prev, w->id, template.head ? "" : small_checks);
+        if (template.head && !(claims = big = real_claims(head, w->id, w->seq + 1)))
+                return NULL;
         if (jws_sign(w->key, w->kid, NULL, claims, strlen(claims), &jws) < 0)
                 return NULL;
         return jws;
@@ -284,15 +387,18 @@ static void pace(uint64_t *next) {
 static void send_one(Worker *w, size_t i) {
         Device *d = &w->devs[i];
         uint64_t t0 = now_us();
+        size_t sent = 0;
         int status;
 
         if (!d->pending && !(d->pending = next_report(d)))
                 return;
         if (!d->ssl)
                 d->ssl = connect_tls(d->ctx, ports[d->server]);
-        status = d->ssl ? http_post(d->ssl, "/v1/reports", d->pending, handshake_mode, NULL) : 0;
+        status = d->ssl ? http_post(d->ssl, "/v1/reports", d->pending, handshake_mode, NULL, &sent) : 0;
         if (status == 202 || status == 200) {
                 d->seq++;
+                w->jws_bytes += strlen(d->pending);
+                w->wire_bytes += sent;
                 report_hash(d->pending, strlen(d->pending), d->prev);
                 if (w->n == w->cap) {
                         w->cap = w->cap ? w->cap * 2 : 4096;
@@ -386,11 +492,12 @@ int main(int argc, char *argv[]) {
                 { "server-pid", required_argument, NULL, 'P' }, { "devices", required_argument, NULL, 'd' },
                 { "rate", required_argument, NULL, 'r' }, { "burst-at", required_argument, NULL, 'a' },
                 { "burst-seconds", required_argument, NULL, 'b' }, { "burst-factor", required_argument, NULL, 'f' },
-                { "gzip", no_argument, NULL, 'z' }, { "acks", required_argument, NULL, 'A' }, {}
+                { "gzip", no_argument, NULL, 'z' }, { "acks", required_argument, NULL, 'A' },
+                { "report", required_argument, NULL, 'R' }, {}
         };
         Worker *w;
         uint64_t *all, t0, t1;
-        size_t total = 0, errors = 0, failovers = 0, k = 0;
+        size_t total = 0, errors = 0, failovers = 0, k = 0, jws_bytes = 0, wire_bytes = 0;
         double cpu0, cpu1, secs;
         int c;
 
@@ -410,12 +517,16 @@ int main(int argc, char *argv[]) {
                 case 'f': burst_factor = strtod(optarg, NULL); break;
                 case 'z': use_gzip = true; break;
                 case 'A': acks_file = optarg; break;
+                case 'R':
+                        if (template_load(optarg) < 0)
+                                return 1;
+                        break;
                 default: return 2;
                 }
         if (!n_ports || !ca_file || !token || concurrency < 1) {
                 fprintf(stderr, "usage: loadgen --port P[,P2…] --ca CA --token T [--concurrency C] [--seconds S] "
                                 "[--mode keepalive|handshake] [--server-pid PID] [--devices N] [--rate R] "
-                                "[--burst-at S --burst-seconds S --burst-factor F] [--gzip] [--acks FILE]\n");
+                                "[--burst-at S --burst-seconds S --burst-factor F] [--gzip] [--acks FILE] [--report FILE]\n");
                 return 2;
         }
         signal(SIGPIPE, SIG_IGN); /* a killed server: EPIPE on a kept-alive connection, then failover */
@@ -443,6 +554,8 @@ int main(int argc, char *argv[]) {
                 total += w[i].n;
                 errors += w[i].errors;
                 failovers += w[i].failovers;
+                jws_bytes += w[i].jws_bytes;
+                wire_bytes += w[i].wire_bytes;
         }
         t1 = now_us();
         cpu1 = server_cpu_seconds();
@@ -453,11 +566,13 @@ int main(int argc, char *argv[]) {
         qsort(all, total, sizeof(uint64_t), cmp_u64);
         secs = (double) (t1 - t0) / 1e6;
         printf("mode=%s concurrency=%d devices=%d reports=%zu errors=%zu failovers=%zu seconds=%.2f "
-               "reports_per_s=%.0f p50_ms=%.2f p99_ms=%.2f server_cpu_us_per_report=%.0f\n",
+               "reports_per_s=%.0f p50_ms=%.2f p99_ms=%.2f server_cpu_us_per_report=%.0f jws_bytes_per_report=%zu "
+               "wire_bytes_per_report=%zu\n",
                handshake_mode ? "handshake" : "keepalive", concurrency, MAX(n_devices, concurrency), total, errors,
                failovers, secs, (double) total / secs, total ? (double) all[total / 2] / 1000 : 0,
                total ? (double) all[(size_t) ((double) total * 0.99)] / 1000 : 0,
-               total && server_pid ? (cpu1 - cpu0) * 1e6 / (double) total : 0);
+               total && server_pid ? (cpu1 - cpu0) * 1e6 / (double) total : 0, total ? jws_bytes / total : 0,
+               total ? wire_bytes / total : 0);
         if (acks_file && write_acks(w) < 0) {
                 fprintf(stderr, "loadgen: cannot write %s\n", acks_file);
                 return 1;

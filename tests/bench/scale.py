@@ -12,6 +12,7 @@ the kill, after the kill, burst), p50/p99 latency, server CPU per report and dat
 per device-day.
 
   python3 tests/bench/scale.py BUILD [--seconds S] [--rate R] [--devices N] [--burst S]
+        [--report small|real|FILE]  (the reports' checks: cpu-per-report.py's --report)
   make bench-scale        the full run (>= 10 min steady at 278 reports/s, 1 min burst),
                           then tests/bench/fleet-pg.py --check: fleet query latency at a
                           million devices on PostgreSQL against its targets
@@ -50,6 +51,14 @@ def build_loadgen(build, out):
                    check=True)
 
 
+def report_args(report):
+    """loadgen's arguments for --report: small (its three checks, no evidence), real (a
+    laptop's checks: tests/bench/report-real.json.gz) or a FILE of `vigie check --json`."""
+    if report == "small":
+        return []
+    return ["--report", str(SRC / "tests/bench/report-real.json.gz") if report == "real" else report]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
@@ -61,6 +70,8 @@ def main():
     ap.add_argument("--mode", choices=("handshake", "keepalive"), default="handshake",
                     help="a full mTLS handshake per report (an hourly agent), or kept-alive connections")
     ap.add_argument("--kill-at", type=float, default=0.5, help="fraction of the run when one instance is killed")
+    ap.add_argument("--report", default="small",
+                    help="small (three checks, no evidence), real (a laptop's checks) or a FILE of vigie check --json")
     ap.add_argument("--min-rate-share", type=float, default=0.95,
                     help="the steady phase must achieve this share of --rate (0: print only)")
     a = ap.parse_args()
@@ -91,6 +102,7 @@ def main():
                "--concurrency", str(a.concurrency), "--devices", str(a.devices), "--seconds", str(a.seconds),
                "--mode", a.mode, "--rate", str(a.rate), "--burst-at", str(burst_at),
                "--burst-seconds", str(a.burst), "--burst-factor", "10", "--gzip", "--acks", str(acks)]
+        cmd += report_args(a.report)
         print(f"# {a.devices} devices, {a.rate:g} reports/s for {burst_at} s then {a.rate * 10:g}/s for "
               f"{a.burst} s; two vigie-server on one PostgreSQL; kill -9 of one at {a.kill_at:.0%}", flush=True)
         cpu = {s.proc.pid: 0.0 for s in servers}

@@ -64,6 +64,31 @@ static void test_cut(void **state) {
         assert_true(same + 3 >= n_a);
 }
 
+/* The cut points are part of the stored form: chunks already stored are found again only
+ * if the same claims are cut at the same places, release after release. */
+static void test_cut_points_pinned(void **state) {
+        static const size_t want[] = { 2079, 2444, 3440, 4419, 4751, 6188, 7507, 8268, 11502,
+                                       11890, 13983, 14361, 16220, 16686, 17098, 18950, 21622 };
+        _cleanup_free_ char *a = sample(1, 400), *flat = NULL;
+        size_t size = strlen(a), at = 0, n = 0;
+        (void) state;
+
+        for (; at < size; n++) {
+                at += store_body_cut(a + at, size - at);
+                assert_true(n < ELEMENTSOF(want));
+                assert_int_equal(at, want[n]);
+        }
+        assert_int_equal(n, ELEMENTSOF(want));
+
+        /* No cut in a run of one byte: 16 KiB chunks, backed off to the start of "é". */
+        flat = malloc(40000);
+        assert_non_null(flat);
+        memset(flat, 'a', 40000);
+        memcpy(flat + 16383, "\xc3\xa9", 2);
+        assert_int_equal(store_body_cut(flat, 40000), 16383);
+        assert_int_equal(store_body_cut(flat + 16383, 40000 - 16383), 16384);
+}
+
 static Store *open_temp(char dir[static 64]) {
         char url[128];
         Store *s = NULL;
@@ -334,6 +359,7 @@ static void test_migrate_v1(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cut),
+                cmocka_unit_test(test_cut_points_pinned),
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_fresh_counts),
                 cmocka_unit_test(test_prune),
