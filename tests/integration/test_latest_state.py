@@ -75,6 +75,15 @@ def test_latest_follows_every_report(srv):
     assert (s["compliant"], s["noncompliant"], s["pending"]) == (1, 0, 1)
 
 
+def probe_updates_of(srv, column):
+    """A probe trigger on UPDATE OF column of latest, which SQLite fires as it would one of
+    ours: the seqs of the reports whose statements name the column."""
+    srv.write("CREATE TABLE probe (seq BIGINT)")
+    srv.write(f"CREATE TRIGGER probe AFTER UPDATE OF {column} ON latest BEGIN "
+              "INSERT INTO probe VALUES (new.seq); END")
+    return lambda: srv.sql("SELECT seq FROM probe")
+
+
 def test_a_stable_report_names_no_descriptive_column(tmp_path):
     """SQLite rewrites the index entries of every column an UPDATE names, changed or not:
     a trigger on UPDATE OF hostname (fired the same way) shows which reports name it. And
@@ -83,15 +92,13 @@ def test_a_stable_report_names_no_descriptive_column(tmp_path):
     try:
         a = Device(srv, "alpha").enroll(srv.token())
         a.send(iat=NOW - 30)
-        srv.write("CREATE TABLE probe (seq BIGINT)")
-        srv.write("CREATE TRIGGER probe AFTER UPDATE OF hostname ON latest BEGIN "
-                  "INSERT INTO probe VALUES (new.seq); END")
+        probed = probe_updates_of(srv, "hostname")
         a.send(iat=NOW - 20)
         a.send(iat=NOW - 10)
-        assert srv.sql("SELECT seq FROM probe") == []
+        assert probed() == []
         a.hostname = "alpha-2"
         a.send(iat=NOW)
-        assert srv.sql("SELECT seq FROM probe") == [("4",)]
+        assert probed() == [("4",)]
         # the indexes that only cost a rewrite per report are gone
         names = {r[0] for r in srv.sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert not names & {"latest_report_at", "fleet_devices_seq", "reports_device_iat"}
@@ -147,16 +154,14 @@ def test_a_stable_report_runs_no_hour_trigger(tmp_path):
     try:
         a = Device(srv, "alpha").enroll(srv.token())
         a.send(iat=NOW - 30)
-        srv.write("CREATE TABLE probe (seq BIGINT)")
-        srv.write("CREATE TRIGGER probe AFTER UPDATE OF hour ON latest BEGIN "
-                  "INSERT INTO probe VALUES (new.seq); END")
+        probed = probe_updates_of(srv, "hour")
         a.send(iat=NOW - 20)
         a.send(iat=NOW - 10)
-        assert srv.sql("SELECT seq FROM probe") == []
+        assert probed() == []
         srv.restart(NOW + 3600)
         a.send(iat=NOW + 3590)
         a.send(iat=NOW + 3595)
-        assert srv.sql("SELECT seq FROM probe") == [("4",)]
+        assert probed() == [("4",)]
         (ddl,), = srv.sql("SELECT sql FROM sqlite_master WHERE name = 'fleet_hours_update'")
         assert "UPDATE OF hour, verdict ON latest" in ddl
     finally:
