@@ -201,7 +201,8 @@ static int job_key_compare(const void *a, const void *b) {
 }
 
 /* Marks the jobs that may prefetch: each the batch's first with its key. Sorted, so that
- * a burst of a thousand jobs costs n log n comparisons. Without memory: none prefetches. */
+ * a burst of a thousand jobs costs n log n comparisons. Without memory: none prefetches
+ * (each job then reads as it runs). */
 static void batch_mark_first(Server *s) {
         _cleanup_free_ JobKey *keys = NULL;
         size_t n = 0;
@@ -213,15 +214,15 @@ static void batch_mark_first(Server *s) {
         if (n < 2)
                 return;
         keys = malloc(n * sizeof(JobKey));
-        n = 0;
-        for (size_t i = 0; i < s->n_batch; i++) {
-                if (!keys)
+        if (!keys) {
+                for (size_t i = 0; i < s->n_batch; i++)
                         s->batch[i].first = false;
-                else if (s->batch[i].prefetch && s->batch[i].key)
-                        keys[n++] = (JobKey) { s->batch[i].key, i };
-        }
-        if (!keys)
                 return;
+        }
+        n = 0;
+        for (size_t i = 0; i < s->n_batch; i++)
+                if (s->batch[i].prefetch && s->batch[i].key)
+                        keys[n++] = (JobKey) { s->batch[i].key, i };
         qsort(keys, n, sizeof(JobKey), job_key_compare);
         for (size_t k = 1; k < n; k++)
                 if (streq(keys[k].key, keys[k - 1].key))

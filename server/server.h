@@ -153,8 +153,8 @@ int server_submit(Server *s, struct evhttp_request *req, ServerJobFn fn, void *u
  * counters, logs), once for what stands: after the batch's COMMIT when the batch ran
  * ahead, right after fn otherwise. If a write sent ahead failed (SQLite: a unit that wrote
  * was rolled back), the batch is rolled back and every fn runs again, not ahead: fn must
- * start over. */
-/* On PostgreSQL such a batch also prefetches: its BEGIN and the reads of prefetch, for each
+ * start over.
+ * On PostgreSQL such a batch also prefetches: its BEGIN and the reads of prefetch, for each
  * job that is the batch's first with its key (a later one may read what an earlier one
  * writes), go before its first job, in one wait; fn then finds them arrived
  * (store_report_prefetched()). prefetch and key may be NULL. */

@@ -38,7 +38,7 @@ static int migrate_key_kinds(Store *s) {
         /* The table is new (with the column) when version 2 never opened it. */
         if (r >= 0 && streq(s->backend->scheme, "postgres"))
                 r = s->backend->exec(s, "ALTER TABLE identity_events ADD COLUMN IF NOT EXISTS detail TEXT");
-        else if (r >= 0 && s->backend->exec(s, "SELECT detail FROM identity_events LIMIT 0") < 0)
+        else if (r >= 0 && (r = store_has_column(s, "identity_events", "detail")) == 0)
                 r = s->backend->exec(s, "ALTER TABLE identity_events ADD COLUMN detail TEXT");
         return r < 0 ? r : store_meta_set(s, "schema_version", "3");
 }
