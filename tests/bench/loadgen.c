@@ -44,6 +44,7 @@
 #include <openssl/x509.h>
 
 #include "cleanup.h"
+#include "fs-util.h"
 #include "gzip-util.h"
 #include "json-util.h"
 #include "jws.h"
@@ -269,19 +270,12 @@ static int template_load(const char *path) {
         _cleanup_json_ json_object *j = NULL;
         json_object *checks, *compliant;
         size_t size;
-        FILE *f = fopen(path, "re");
-        long n;
+        int r = read_file_full(path, 16 << 20, &text, &size);
 
-        if (!f || fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0 ||
-            !(text = malloc((size_t) n + 1)) || fread(text, 1, (size_t) n, f) != (size_t) n) {
-                fprintf(stderr, "loadgen: cannot read \"%s\": %m\n", path);
-                if (f)
-                        fclose(f);
+        if (r < 0) {
+                fprintf(stderr, "loadgen: cannot read \"%s\": %s\n", path, strerror(-r));
                 return -1;
         }
-        fclose(f);
-        text[n] = 0;
-        size = (size_t) n;
         if (size >= 2 && (uint8_t) text[0] == 0x1f && (uint8_t) text[1] == 0x8b &&
             gzip_inflate(text, size, 16 << 20, &plain, &size) < 0) {
                 fprintf(stderr, "loadgen: \"%s\" is not valid gzip\n", path);
