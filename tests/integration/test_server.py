@@ -673,8 +673,11 @@ def test_verification_threads_under_pressure(tmp_path):
 def test_idle_server_verifies_on_the_loop(tmp_path):
     """A server far from busy verifies every report itself, even reports arriving together
     (which a busy one hands off): a hand-off costs more CPU than it saves while the loop
-    has time to spare. Rounds of parallel posts with pauses keep the server's CPU low."""
-    srv = VigieServer(tmp_path, conf="[Server]\nVerifyThreads=2\n[Limits]\nDeviceReportBurst=1000\n")
+    has time to spare. The test hook puts the busy threshold out of reach (400 % of a core
+    for a loop and two threads), so that reports arriving together, not the machine's
+    speed (ASan, CI's other steps), decide: no hand-off may happen."""
+    srv = VigieServer(tmp_path, conf="[Server]\nVerifyThreads=2\n[Limits]\nDeviceReportBurst=1000\n",
+                      env={"VIGIE_OFFLOAD_CPU": "400,500"})
     srv.start()
     try:
         scraper = srv.admin_cert("prom", role="scraper")
