@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 
 #include "cleanup.h"
 #include "gzip-util.h"
+#include "macro.h"
 
 static void test_round_trip(void **state) {
         static const char text[] = "eyJhbGciOiJFUzI1NiJ9.eyJzZXEiOjF9.c2lnbmF0dXJl";
@@ -160,6 +162,93 @@ static void test_concatenated(void **state) {
         assert_null(out);
 }
 
+/* Bodies of each kind of deflate block: fixed Huffman codes (a short text), dynamic ones (a
+ * longer one), stored (level 0). */
+typedef struct Body {
+        char text[2048];
+        size_t size;
+        char *gz;
+        size_t gz_size;
+} Body;
+
+static void body_make(Body *b, unsigned seed, int level) {
+        z_stream z = {};
+        static const char alphabet[] = "{}\":,seqchkpas 0123456789";
+        uint32_t x = seed * 2654435761u + 1;
+
+        b->size = 40 + seed % 3 * 700;
+        for (size_t i = 0; i < b->size; i++) {
+                x = x * 1103515245u + 12345;
+                b->text[i] = alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
+        }
+        b->text[b->size] = 0;
+        assert_int_equal(deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+        b->gz_size = deflateBound(&z, b->size);
+        b->gz = malloc(b->gz_size);
+        assert_non_null(b->gz);
+        z.next_in = (Bytef *) b->text;
+        z.avail_in = (uInt) b->size;
+        z.next_out = (Bytef *) b->gz;
+        z.avail_out = (uInt) b->gz_size;
+        assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+        b->gz_size = z.total_out;
+        deflateEnd(&z);
+}
+
+#define N_BODIES 9
+
+static Body bodies[N_BODIES];
+static pthread_barrier_t start_line;
+
+/* Each body in turn, a corrupt one (a flipped bit in its middle, as a dynamic block's
+ * tables are being read) before every other: each inflates exactly. */
+static void *inflate_all(void *arg) {
+        unsigned start = (unsigned) (uintptr_t) arg;
+        char corrupt[4096];
+
+        if (start > 0)
+                (void) pthread_barrier_wait(&start_line); /* together, to overlap */
+        for (unsigned round = 0; round < 2000; round++) {
+                const Body *b = &bodies[(start + round) % N_BODIES];
+                _cleanup_free_ char *out = NULL;
+                char *none = NULL;
+                size_t n = 0;
+
+                if (round % 2) {
+                        memcpy(corrupt, b->gz, b->gz_size);
+                        corrupt[b->gz_size / 2] ^= (char) (1 << round % 8);
+                        if (gzip_inflate(corrupt, b->gz_size, 4096, &none, &n) == 0)
+                                free(none); /* a flip can leave valid data: then CRC-32 tells */
+                }
+                if (gzip_inflate(b->gz, b->gz_size, 4096, &out, &n) != 0 || n != b->size ||
+                    memcmp(out, b->text, n + 1) != 0)
+                        return (void *) 1;
+        }
+        return NULL;
+}
+
+/* gzip_inflate() keeps one decompressor per thread: bodies of every kind after one
+ * another and after corrupt ones, on several threads at once, each get their bytes. */
+static void test_decompressor_kept(void **state) {
+        pthread_t threads[4];
+        void *failed;
+        (void) state;
+
+        for (unsigned i = 0; i < N_BODIES; i++)
+                body_make(&bodies[i], i, (int) (i / 3) * 3); /* each size at levels 0, 3, 6 */
+        assert_null(inflate_all((void *) 0));
+        assert_int_equal(pthread_barrier_init(&start_line, NULL, ELEMENTSOF(threads)), 0);
+        for (uintptr_t i = 0; i < ELEMENTSOF(threads); i++)
+                assert_int_equal(pthread_create(&threads[i], NULL, inflate_all, (void *) (i + 1)), 0);
+        for (size_t i = 0; i < ELEMENTSOF(threads); i++) {
+                assert_int_equal(pthread_join(threads[i], &failed), 0);
+                assert_null(failed);
+        }
+        pthread_barrier_destroy(&start_line);
+        for (unsigned i = 0; i < N_BODIES; i++)
+                free(bodies[i].gz);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
@@ -169,6 +258,7 @@ int main(void) {
                 cmocka_unit_test(test_lying_bomb),
                 cmocka_unit_test(test_header_crc),
                 cmocka_unit_test(test_concatenated),
+                cmocka_unit_test(test_decompressor_kept),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
