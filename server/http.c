@@ -15,6 +15,8 @@
 #include <event2/bufferevent_struct.h> /* ev_write: see conn_write_now() */
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h> /* the request's HTTP version: see reply_date() */
+#include <event2/util.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -410,6 +412,29 @@ static void conn_write_now(Conn *c) {
         event_active(&c->bev->ev_write, EV_WRITE, 1);
 }
 
+/* evhttp gives each HTTP/1.1 reply a Date header that it formats anew (gmtime_r() and
+ * snprintf(): ~3.4 k instructions, a third of what it spends on a reply's headers). The
+ * same text, made once a second by the same function, is set before evhttp looks: it then
+ * keeps it. Replies to HTTP/1.0 get none, as from evhttp. */
+static void reply_date(Server *s, struct evhttp_request *req, struct evkeyvalq *h) {
+        time_t now;
+        struct tm tm;
+        int n;
+
+        if (req->major != 1 || req->minor < 1)
+                return;
+        now = time(NULL);
+        if (now != s->date_at) {
+                n = gmtime_r(&now, &tm) ? evutil_date_rfc1123(s->date, sizeof(s->date), &tm) : -1;
+                if (n <= 0 || (size_t) n >= sizeof(s->date)) {
+                        s->date_at = 0;
+                        return; /* evhttp makes it */
+                }
+                s->date_at = now;
+        }
+        evhttp_add_header(h, "Date", s->date);
+}
+
 void http_send(struct evhttp_request *req, int code, struct evbuffer *body, bool close) {
         Conn *c = conn_of(req, NULL);
         struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -418,6 +443,8 @@ void http_send(struct evhttp_request *req, int code, struct evbuffer *body, bool
                 evhttp_add_header(h, "Content-Type", "application/json");
         if (close)
                 evhttp_add_header(h, "Connection", "close");
+        if (c)
+                reply_date(c->server, req, h);
         evhttp_send_reply(req, code, http_reason(code), body);
         if (body)
                 evbuffer_free(body);

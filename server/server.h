@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -76,6 +77,8 @@ struct Server {
 
         unsigned n_connections;
         Conn *connections; /* list, for draining on stop */
+        time_t date_at;    /* the second date holds: http.c's reply_date() */
+        char date[32];
 
         /* Group commit: jobs waiting for the next batch; replies waiting for the COMMIT
          * in flight; the commit thread (SQLite; PostgreSQL's COMMIT is awaited by the

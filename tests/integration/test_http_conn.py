@@ -13,7 +13,9 @@ decides which records leave in one send().
 While a request is handled, the socket's read interest stays with the kernel (no
 epoll_ctl() off and on per request); a client that sends ahead or closes meanwhile must not
 make the loop spin on a socket nobody reads."""
+import email.utils
 import os
+import re
 import socket
 import ssl
 import time
@@ -55,6 +57,7 @@ class Records:
         self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         self.tls = ctx.wrap_bio(self.incoming, self.outgoing, server_hostname="127.0.0.1")
         self.plain = b""
+        self.headers = []  # the last response's, as (name, value)
 
     def handshake(self, send_last_flight=True):
         while True:
@@ -88,6 +91,7 @@ class Records:
             head, sep, rest = self.plain.partition(b"\r\n\r\n")
             if sep:
                 lines = head.decode().split("\r\n")
+                self.headers = [(k.strip(), v.strip()) for k, v in (line.split(":", 1) for line in lines[1:])]
                 length = next(int(v) for k, v in (line.split(":", 1) for line in lines[1:])
                               if k.strip().lower() == "content-length")
                 if len(rest) >= length:
@@ -153,6 +157,36 @@ def test_requests_sent_back_to_back(srv, admin, device):
         c.flush()
         assert c.response()[0] in (200, 201, 202)
         assert c.response()[0] == 403  # a device may not read the fleet: but it is answered
+    finally:
+        c.close()
+
+
+def test_reply_date(srv, admin):
+    """Each HTTP/1.1 reply has one Date header (the server sets the one evhttp would make,
+    formatted once a second: http.c, reply_date()), of RFC 1123's form, for the second it
+    leaves in; a reply to HTTP/1.0 has none, as evhttp does."""
+    rfc1123 = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                         r"\d{4} \d\d:\d\d:\d\d GMT")
+    c = Records(srv, *admin)
+    try:
+        c.handshake()
+        seen = []
+        for i in range(3):
+            if i:
+                time.sleep(1.1)
+            c.write(SUMMARY)
+            c.flush()
+            assert c.response()[0] == 200
+            dates = [v for k, v in c.headers if k.lower() == "date"]
+            assert len(dates) == 1, c.headers
+            assert rfc1123.fullmatch(dates[0]), dates[0]
+            assert abs(email.utils.parsedate_to_datetime(dates[0]).timestamp() - time.time()) <= 2
+            seen.append(dates[0])
+        assert len(set(seen)) == 3, seen
+        c.write(b"GET /v1/fleet/summary HTTP/1.0\r\nHost: vigie\r\nConnection: keep-alive\r\n\r\n")
+        c.flush()
+        assert c.response()[0] == 200
+        assert not [k for k, _ in c.headers if k.lower() == "date"], c.headers
     finally:
         c.close()
 
