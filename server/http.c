@@ -413,7 +413,7 @@ static void conn_write_now(Conn *c) {
 }
 
 /* evhttp gives each HTTP/1.1 reply a Date header that it formats anew (gmtime_r() and
- * snprintf(): ~3.4 k instructions, a third of what it spends on a reply's headers). The
+ * snprintf(): ~3.4 k instructions, a quarter of what it spends on a reply's headers). The
  * same text, made once a second by the same function, is set before evhttp looks: it then
  * keeps it. Replies to HTTP/1.0 get none, as from evhttp. */
 static void reply_date(Server *s, struct evhttp_request *req, struct evkeyvalq *h) {
