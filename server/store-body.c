@@ -195,11 +195,140 @@ static int chunks_fresh_read(Store *s, StoreBodyChunk *chunks, size_t at, size_t
         return store_read_ahead(s, Q_BODY_CHUNK_FRESH + (unsigned) n - 1, sql, v, 1 + n, row_fresh, chunks);
 }
 
+/* Values that change at every report of a stable laptop (docs/internals/store.md, "Pinned
+ * values"): each goes into the list as a literal, cut just before and just after, so that
+ * the chunks around it are the same from one report to the next. Matched on bytes, not on
+ * JSON: a match elsewhere (inside an evidence string) only moves cuts, what does not match
+ * exactly stays in chunks, and the claims are put back byte for byte either way. */
+typedef struct Pin {
+        const char *key; /* the bytes just before the value */
+        size_t key_len;
+        bool hex;        /* 64 lowercase hex digits then '"' (a hash); else 1 to 19 digits */
+} Pin;
+static const Pin pins[] = {
+        { "\"duration_us\":", 14, false },
+        { "\"iat\":", 6, false },
+        { "\"seq\":", 6, false },
+        { "\"prev\":\"", 8, true },
+};
+/* A report of six checks has nine; past this many the rest stay in chunks, which bounds
+ * the list and the chunks' array. */
+#define PIN_MAX 64
+/* Claims shorter than this (one to three chunks: a report of checks with little evidence)
+ * are not pinned: cut into a dozen pieces, their list would grow by about what the chunk
+ * that changes costs, and each report would hash and look up six chunks more. */
+#define PIN_MIN_SIZE 4096
+#define PIN_DIGITS_MAX 19
+#define PIN_HEX_LEN 64
+
+typedef struct Span {
+        size_t at, len;
+} Span;
+
+static size_t run_of(const char *d, size_t size, bool hex, size_t max) {
+        size_t n = 0;
+
+        for (; n < size && n <= max; n++)
+                if (!((d[n] >= '0' && d[n] <= '9') || (hex && d[n] >= 'a' && d[n] <= 'f')))
+                        break;
+        return n;
+}
+
+/* The value pinned by the key that ends just before v, or a length of 0. */
+static size_t pin_match(const char *d, size_t size, size_t v, size_t end) {
+        for (size_t k = 0; k < ELEMENTSOF(pins); k++) {
+                const Pin *p = &pins[k];
+                size_t len;
+
+                if (v < p->key_len || v - p->key_len < end || v >= size ||
+                    memcmp(d + v - p->key_len, p->key, p->key_len) != 0)
+                        continue;
+                len = run_of(d + v, size - v, p->hex, p->hex ? PIN_HEX_LEN : PIN_DIGITS_MAX);
+                if (p->hex ? len == PIN_HEX_LEN && v + len < size && d[v + len] == '"'
+                           : len >= 1 && len <= PIN_DIGITS_MAX && (v + len == size || (uint8_t) d[v + len] < 0x80))
+                        return len;
+        }
+        return 0;
+}
+
+/* The pinned values of d, in order, at most PIN_MAX. Every key ends with ':' or ':"', and
+ * JSON has far fewer colons than bytes: memchr() finds them. */
+static size_t pins_find(const char *d, size_t size, Span ret[static PIN_MAX]) {
+        size_t n = 0, end = 0;
+
+        for (const char *c = memchr(d, ':', size); c && n < PIN_MAX;
+             c = memchr(c + 1, ':', size - (size_t) (c + 1 - d))) {
+                size_t i = (size_t) (c - d) + 1, len;
+
+                if (i < size && d[i] == '"')
+                        i++;
+                len = pin_match(d, size, i, end);
+                if (len > 0) {
+                        ret[n++] = (Span) { i, len };
+                        end = i + len;
+                        c = d + end - 1;
+                }
+        }
+        return n;
+}
+
+int store_body_split(const char *claims, size_t size, size_t room, StoreBodyChunk **ret_chunks,
+                     size_t *ret_n_chunks, char **ret_list) {
+        _cleanup_free_ StoreBodyChunk *chunks = NULL;
+        _cleanup_free_ char *list = NULL;
+        Span lit[PIN_MAX];
+        size_t n_lit = size >= PIN_MIN_SIZE ? pins_find(claims, size, lit) : 0, n = 0, at = 0,
+               list_size = room + 1;
+        char *p;
+
+        /* Each region between literals is cut in one pass of the rolling hash; each of its
+         * chunks but the last is at least CHUNK_MIN long; a chunk of length 0 ends them. */
+        chunks = malloc((size / CHUNK_MIN + n_lit + 2) * sizeof(StoreBodyChunk));
+        if (!chunks)
+                return -ENOMEM;
+        for (size_t k = 0; k <= n_lit; k++) {
+                size_t end = k < n_lit ? lit[k].at : size;
+
+                for (; at < end; at += chunks[n++].len) {
+                        chunks[n] = (StoreBodyChunk) { .at = at, .len = store_body_cut(claims + at, end - at) };
+                        int r = sha256_hex(claims + at, chunks[n].len, chunks[n].hex);
+                        if (r < 0)
+                                return r;
+                }
+                if (k < n_lit) {
+                        at += lit[k].len;
+                        list_size += 2 + lit[k].len;
+                }
+        }
+        chunks[n] = (StoreBodyChunk) {};
+        list = malloc(list_size + n * SHA256_HEX_SIZE);
+        if (!list)
+                return -ENOMEM;
+        /* Chunks and literals in the order of their bytes. */
+        p = list + room;
+        for (size_t i = 0, k = 0; i < n || k < n_lit;) {
+                if (p > list + room)
+                        *p++ = ',';
+                if (k < n_lit && (i == n || lit[k].at < chunks[i].at)) {
+                        *p++ = '=';
+                        p = mempcpy(p, claims + lit[k].at, lit[k].len);
+                        k++;
+                } else
+                        p = mempcpy(p, chunks[i++].hex, SHA256_HEX_SIZE - 1);
+        }
+        *p = 0;
+        *ret_chunks = TAKE_PTR(chunks);
+        *ret_n_chunks = n;
+        *ret_list = TAKE_PTR(list);
+        return 0;
+}
+
 int store_body_read(Store *s, const char *jws, const char *claims, int64_t now, StoreBody *ret) {
         const char *dot1 = strchr(jws, '.'), *dot2 = strrchr(jws, '.');
-        size_t size = strlen(claims), payload_len, at;
+        size_t size = strlen(claims), payload_len, room;
         _cleanup_(store_body_done) StoreBody b = { .claims = claims, .now = now };
         char *p;
+        int r;
 
         /* jws_parse() decodes strictly: the same length means the same bytes, and no NUL. */
         payload_len = dot1 && dot2 != dot1 ? (size_t) (dot2 - dot1 - 1) : 0;
@@ -211,36 +340,19 @@ int store_body_read(Store *s, const char *jws, const char *claims, int64_t now, 
                 b = (StoreBody) {};
                 return 0;
         }
-        /* The cuts in one pass (the rolling hash reads every byte): each chunk but the last
-         * is at least CHUNK_MIN long, and the list ends with a chunk of length 0. */
-        b.chunks = malloc((size / CHUNK_MIN + 2) * sizeof(StoreBodyChunk));
-        if (!b.chunks)
-                return -ENOMEM;
-        for (at = 0; at < size; at += b.chunks[b.n_chunks++].len)
-                b.chunks[b.n_chunks] = (StoreBodyChunk) { .at = at, .len = store_body_cut(claims + at, size - at) };
-        b.chunks[b.n_chunks] = (StoreBodyChunk) {};
-        b.stored = malloc(1 + (size_t) (dot1 - jws) + strlen(dot2) + 1 + b.n_chunks * SHA256_HEX_SIZE + 1);
-        if (!b.stored)
-                return -ENOMEM;
+        /* "@HEADER.SIGNATURE." before the list */
+        room = 1 + (size_t) (dot1 - jws) + 1 + strlen(dot2 + 1) + 1;
+        r = store_body_split(claims, size, room, &b.chunks, &b.n_chunks, &b.stored);
+        if (r < 0)
+                return r;
         p = b.stored;
         *p++ = '@';
         p = mempcpy(p, jws, (size_t) (dot1 - jws) + 1);
         p = mempcpy(p, dot2 + 1, strlen(dot2 + 1));
-        *p++ = '.';
-        for (size_t i = 0; i < b.n_chunks; i++) {
-                StoreBodyChunk *c = &b.chunks[i];
-                int r = sha256_hex(claims + c->at, c->len, c->hex);
-
-                if (r < 0)
-                        return r;
-                if (i > 0)
-                        *p++ = ',';
-                p = mempcpy(p, c->hex, SHA256_HEX_SIZE - 1);
-        }
-        *p = 0;
+        *p = '.';
         /* the answers arrive with the caller's store_flush() */
         for (size_t i = 0; i < b.n_chunks; i += CHUNK_FRESH_ROWS) {
-                int r = chunks_fresh_read(s, b.chunks, i, MIN(b.n_chunks - i, (size_t) CHUNK_FRESH_ROWS), now);
+                r = chunks_fresh_read(s, b.chunks, i, MIN(b.n_chunks - i, (size_t) CHUNK_FRESH_ROWS), now);
                 if (r < 0)
                         return r;
         }
@@ -361,51 +473,85 @@ int store_body_write(Store *s, StoreBody *b, char **ret_stored) {
         return 0;
 }
 
-/* Row callback: the chunk's text appended, NUL-terminated, the NUL not counted. */
-static int row_append(const char *const *c, size_t n, void *userdata) {
-        StoreBuf *b = userdata;
-        int r;
+int store_body_list_next(const char **p, StoreBodyItem *ret) {
+        const char *h = *p;
+        bool literal;
+        size_t len;
 
-        if (n < 1 || !c[0])
+        if (*h == 0)
+                return 0;
+        literal = *h == '=';
+        h += literal;
+        len = strspn(h, "0123456789abcdef");
+        if (literal ? len < 1 || len > PIN_HEX_LEN : len != SHA256_HEX_SIZE - 1)
                 return -EIO;
-        r = store_buf_append(b, c[0], strlen(c[0]) + 1);
-        if (r >= 0)
-                b->size--;
-        return r;
+        if (h[len] == ',' && h[len + 1] != 0)
+                *p = h + len + 1;
+        else if (h[len] == 0)
+                *p = h + len;
+        else
+                return -EIO;
+        *ret = (StoreBodyItem) { .text = h, .len = len, .literal = literal };
+        return 1;
 }
 
-/* The payload of a stored form "@HEADER.SIG.H1,H2,…", its chunks put back together. */
+int store_body_join(const char *list, StoreBodyFetch fetch, void *userdata, StoreBuf *ret) {
+        StoreBuf b = {};
+        StoreBodyItem item;
+        int r;
+
+        while ((r = store_body_list_next(&list, &item)) > 0) {
+                char hex[SHA256_HEX_SIZE];
+                size_t before = b.size;
+
+                if (item.literal) {
+                        r = store_buf_append(&b, item.text, item.len);
+                        if (r < 0)
+                                break;
+                        continue;
+                }
+                memcpy(hex, item.text, SHA256_HEX_SIZE - 1);
+                hex[SHA256_HEX_SIZE - 1] = 0;
+                r = fetch(hex, &b, userdata);
+                if (r >= 0 && b.size == before)
+                        r = -EIO; /* a chunk is missing (chunks are never empty) */
+                if (r < 0)
+                        break;
+        }
+        if (r == 0 && !b.data)
+                r = -EIO; /* no item at all */
+        if (r == 0)
+                r = store_buf_append(&b, "", 1); /* NUL-terminated, the NUL not counted */
+        if (r < 0) {
+                free(b.data);
+                return r;
+        }
+        b.size--;
+        *ret = b;
+        return 0;
+}
+
+/* Row callback: the chunk's text appended. */
+static int row_append(const char *const *c, size_t n, void *userdata) {
+        if (n < 1 || !c[0])
+                return -EIO;
+        return store_buf_append(userdata, c[0], strlen(c[0]));
+}
+
+static int chunk_fetch(const char *hex, StoreBuf *b, void *userdata) {
+        Store *s = userdata;
+        const StoreValue v[] = { SV_TEXT(hex) };
+
+        return s->backend->query(s, Q_BODY_CHUNK_GET, chunk_get_sql, v, 1, row_append, b);
+}
+
+/* The payload of a stored form "@HEADER.SIG.LIST", put back together. */
 static int load_payload(Store *s, const char *stored, StoreBuf *ret) {
         const char *list = strrchr(stored, '.');
-        StoreBuf b = {};
 
         if (stored[0] != '@' || !list)
                 return -EIO;
-        for (const char *h = list + 1; *h;) {
-                char hex[SHA256_HEX_SIZE];
-                size_t before = b.size;
-                int r;
-
-                if (strspn(h, "0123456789abcdef") != SHA256_HEX_SIZE - 1 || (h[64] && h[64] != ',')) {
-                        free(b.data);
-                        return -EIO;
-                }
-                memcpy(hex, h, SHA256_HEX_SIZE - 1);
-                hex[SHA256_HEX_SIZE - 1] = 0;
-                const StoreValue v[] = { SV_TEXT(hex) };
-                r = s->backend->query(s, Q_BODY_CHUNK_GET, chunk_get_sql, v, 1, row_append, &b);
-                if (r >= 0 && b.size == before)
-                        r = -EIO; /* a chunk is missing */
-                if (r < 0) {
-                        free(b.data);
-                        return r;
-                }
-                h += h[64] ? 65 : 64;
-        }
-        if (!b.data)
-                return -EIO; /* no chunk at all */
-        *ret = b;
-        return 0;
+        return store_body_join(list + 1, chunk_fetch, s, ret);
 }
 
 int store_body_claims(Store *s, const char *stored, char **ret_claims) {

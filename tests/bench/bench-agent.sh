@@ -71,7 +71,8 @@ db = sqlite3.connect(sys.argv[1])
 stored = db.execute("SELECT jws FROM reports ORDER BY seq DESC LIMIT 1").fetchone()[0]
 if stored.startswith("@"):
     h, sig, hashes = stored[1:].split(".")
-    data = "".join(db.execute("SELECT data FROM report_chunks WHERE hash = ?", (x,)).fetchone()[0]
+    data = "".join(x[1:] if x.startswith("=") else  # a literal: the bytes themselves
+                   db.execute("SELECT data FROM report_chunks WHERE hash = ?", (x,)).fetchone()[0]
                    for x in hashes.split(","))
     stored = h + "." + base64.urlsafe_b64encode(data.encode()).rstrip(b"=").decode() + "." + sig
 first = db.execute("SELECT length(jws) FROM reports WHERE seq = 1").fetchone()[0]

@@ -63,13 +63,14 @@ def b64url(data: bytes) -> str:
 
 
 def unchunk(stored: str, chunk) -> str:
-    """The compact JWS from what reports.jws holds: the JWS itself, or "@HEADER.SIG.H1,H2,…"
-    with the payload in report_chunks (server/store-body.h); chunk(hash) → its text. Written
-    apart from the server's code, so that the tests check its round trip."""
+    """The compact JWS from what reports.jws holds: the JWS itself, or "@HEADER.SIG.H1,=123,H2,…"
+    with the payload in report_chunks (server/store-body.h) and, inline, the values that change
+    at every report ("=" then the bytes themselves); chunk(hash) → its text. Written apart from
+    the server's code, so that the tests check its round trip."""
     if not stored.startswith("@"):
         return stored
-    header, sig, hashes_ = stored[1:].split(".")
-    payload = "".join(chunk(h) for h in hashes_.split(","))
+    header, sig, items = stored[1:].split(".")
+    payload = "".join(i[1:] if i.startswith("=") else chunk(i) for i in items.split(","))
     return f"{header}.{b64url(payload.encode())}.{sig}"
 
 

@@ -3,11 +3,16 @@
 evidence that did not change since the device's previous report once (content-addressed
 chunks), and still the exact signed bytes back from GET …/reports and vigiectl audit.
 SQLite and PostgreSQL, real vigie-server."""
+import gzip
 import hashlib
+import json
 import random
+import time
+from pathlib import Path
 
 import pytest
 
+from conftest import run
 from server_util import Device, VigieServer, database, https, postgres, stored_jws  # noqa: F401 (postgres: fixture)
 
 
@@ -121,3 +126,55 @@ def test_every_row_count_of_the_check_results_insert(srv):
         assert st == 202, body
         rows = srv.sql(f"SELECT check_id, status, summary FROM check_results WHERE seq = {n} ORDER BY check_id")
         assert [tuple(r) for r in rows] == [(c["id"], c["status"], c["summary"]) for c in cs]
+
+
+REAL = json.loads(gzip.decompress((Path(__file__).parent.parent / "bench" / "report-real.json.gz").read_bytes()))
+
+
+def real_checks(rng):
+    """A real agent's checks (`vigie check --json` on Debian 12: tests/bench/report-real.json.gz, 29 KB of
+    claims), each with a duration of its own at every report, as a real agent's timings."""
+    return [dict(c, duration_us=rng.randrange(1, 10 ** rng.randrange(1, 7))) for c in REAL["checks"]]
+
+
+def stored_text(srv):
+    return int(srv.sql("SELECT (SELECT coalesce(sum(length(jws)), 0) FROM reports) + "
+                       "(SELECT coalesce(sum(length(data)), 0) FROM report_chunks)")[0][0])
+
+
+def test_stable_real_report_adds_no_chunk(srv):
+    """What changes at every report of a stable laptop (iat, seq, prev, each check's duration) is
+    kept inline in the chunk list: its next reports store the list alone (~2.3 KB, was 7.3 KB with
+    the ~6 chunks around the durations new), and still come back byte for byte."""
+    rng = random.Random(9)
+    dev = Device(srv)
+    assert dev.enroll(srv.token())[0] == 201
+    sent, text = [], []
+    for i in range(6):
+        jws = dev.report(checks=real_checks(rng), compliant=False, iat=int(time.time()) + i)
+        assert dev.post(jws)[0] == 202
+        sent.append(jws)
+        text.append((stored_text(srv), int(srv.sql("SELECT count(*) FROM report_chunks")[0][0])))
+    payload = len(sent[0].split(".")[1]) * 3 // 4
+    assert payload > 25000 and text[0][0] >= payload
+    # The second report still has new chunks (the first had "prev":null); from the third on, none.
+    assert text[1][1] == text[-1][1] > 0, text
+    # Its list: ~30 hashes of 65 bytes, the literals, the header and signature.
+    per_report = (text[-1][0] - text[1][0]) / (len(text) - 2)
+    assert per_report < 3500, (per_report, text)
+    rows = [j for (j,) in srv.sql("SELECT jws FROM reports ORDER BY seq")]
+    assert all(j.startswith("@") and ",=" in j for j in rows)
+
+    # Odd values around the pinned keys: exact all the same.
+    odd = real_checks(rng)
+    odd[0]["evidence"] = {"note": '"duration_us":12 "seq":5 \u00e9', "duration_us": 10 ** 30, "seq": -1,
+                          "iat": 1.5, "prev": "ABCDEF" * 10 + "abcd", "é": {"duration_us": 3}}
+    sent.append(dev.report(checks=odd, compliant=False))
+    assert dev.post(sent[-1])[0] == 202
+
+    assert api_reports(srv, dev) == sent
+    assert stored_jws(srv, dev.id) == sent
+    r = run("vigiectl", "audit", dev.id, "--server", f"https://localhost:{srv.port}", "--cert", srv.admin[0],
+            "--key", srv.admin[1], "--ca", srv.ca)
+    assert r.returncode == 0, r
+    assert "7 reports, 7 verified, seq 1 to 7" in r.stdout, r.stdout

@@ -14,22 +14,28 @@
 #include <sqlite3.h>
 
 #include "cleanup.h"
+#include "hash-util.h"
 #include "jws.h"
 #include "macro.h"
 #include "store-body.h"
 #include "store-fleet.h"
 #include "store-prune.h"
 
-static char *sample(unsigned seed, size_t items) {
+/* key: "seq" (a pinned value, a literal of the list) or another (all in chunks) */
+static char *sample_key(const char *key, unsigned seed, size_t items) {
         size_t cap = items * 96 + 64, n = 0;
         char *s = malloc(cap);
         assert_non_null(s);
-        n += (size_t) snprintf(s + n, cap - n, "{\"seq\":%u,\"packages\":[", seed);
+        n += (size_t) snprintf(s + n, cap - n, "{\"%s\":%u,\"packages\":[", key, seed);
         for (size_t i = 0; i < items; i++)
                 n += (size_t) snprintf(s + n, cap - n, "%s{\"name\":\"pkg-%04zu-%08zx\",\"v\":\"d\\u00e9j\\u00e0 ✓\"}",
                                        i ? "," : "", i, (i * 2654435761u) & 0xffffffff);
         snprintf(s + n, cap - n, "]}");
         return s;
+}
+
+static char *sample(unsigned seed, size_t items) {
+        return sample_key("seq", seed, items);
 }
 
 static void test_cut(void **state) {
@@ -87,6 +93,174 @@ static void test_cut_points_pinned(void **state) {
         memcpy(flat + 16383, "\xc3\xa9", 2);
         assert_int_equal(store_body_cut(flat, 40000), 16383);
         assert_int_equal(store_body_cut(flat + 16383, 40000 - 16383), 16384);
+}
+
+/* What a fetch finds: the chunks of one split of claims, each checked against its hash. */
+typedef struct Split {
+        const char *claims;
+        StoreBodyChunk *chunks;
+        size_t n_chunks;
+        char *list;
+} Split;
+
+static int split_fetch(const char *hex, StoreBuf *b, void *userdata) {
+        const Split *sp = userdata;
+
+        for (size_t i = 0; i < sp->n_chunks; i++)
+                if (streq(sp->chunks[i].hex, hex))
+                        return store_buf_append(b, sp->claims + sp->chunks[i].at, sp->chunks[i].len);
+        return 0; /* missing */
+}
+
+/* Splits claims, checks that the list puts them back byte for byte, and returns how many
+ * literals the list has. */
+static size_t split_check(const char *claims, Split *ret) {
+        Split sp = { .claims = claims };
+        const char *p;
+        StoreBodyItem item;
+        StoreBuf back;
+        size_t literals = 0, chunks = 0;
+        int r;
+
+        assert_int_equal(store_body_split(claims, strlen(claims), 3, &sp.chunks, &sp.n_chunks, &sp.list), 0);
+        for (size_t i = 0; i < sp.n_chunks; i++) {
+                char hex[SHA256_HEX_SIZE];
+                const StoreBodyChunk *c = &sp.chunks[i];
+
+                assert_true(c->len > 0);
+                assert_int_equal(sha256_hex(claims + c->at, c->len, hex), 0);
+                assert_string_equal(hex, c->hex);
+        }
+        assert_int_equal(sp.chunks[sp.n_chunks].len, 0);
+        p = sp.list + 3;
+        while ((r = store_body_list_next(&p, &item)) > 0) {
+                if (item.literal)
+                        literals++;
+                else
+                        assert_memory_equal(item.text, sp.chunks[chunks++].hex, 64);
+        }
+        assert_int_equal(r, 0);
+        assert_int_equal(chunks, sp.n_chunks);
+        assert_int_equal(store_body_join(sp.list + 3, split_fetch, &sp, &back), 0);
+        assert_int_equal(back.size, strlen(claims));
+        assert_string_equal(back.data, claims);
+        free(back.data);
+        if (ret)
+                *ret = sp;
+        else {
+                free(sp.chunks);
+                free(sp.list);
+        }
+        return literals;
+}
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* The values that change at every report go into the list as literals, only when they
+ * match exactly; everything else stays in chunks, and every claims come back exact. */
+static void test_pins(void **state) {
+        static const struct {
+                const char *claims;
+                size_t literals;
+        } cases[] = {
+                { "{\"sub\":\"d\",\"iat\":1764756000,\"seq\":12,\"prev\":\"" HEX64 "\",\"checks\":[{\"id\":\"a\",\"duration_us\":504}]}", 4 },
+                { "{\"seq\":1,\"prev\":null}", 1 },
+                /* not the strict form: stays in chunks */
+                { "{\"duration_us\": 5,\"duration_us\" :5,\"Duration_us\":5,\"duration_us\":-5,\"duration_us\":\"5\"}", 0 },
+                { "{\"duration_us\":12345678901234567890}", 0 },                 /* 20 digits */
+                { "{\"duration_us\":1234567890123456789}", 1 },                  /* 19 */
+                { "{\"prev\":\"" HEX64 "0\",\"prev\":\"" HEX64 "\"}", 1 },       /* 65 hex digits; 64 */
+                { "{\"prev\":\"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\"}", 0 },
+                { "{\"prev\":\"" HEX64 "}", 0 },                                  /* no closing quote */
+                { "{\"prev\":\"" HEX64, 0 },                                      /* nor anything after */
+                { "{\"note\":\"\\\"duration_us\\\":42\"}", 0 },                   /* an escaped key in a string */
+                { "{\"note\":\"x \\\"seq\":42 y\"}", 1 },                        /* bytes that match: exact all the same */
+                { "\"iat\":5", 1 },                                               /* a value at the very end */
+                { "\"iat\":", 0 },
+                { "{\"seq\":5\xc3\xa9}", 0 },                                     /* UTF-8 right after: no cut before it */
+                { "{\"\xc3\xa9\",\"seq\":5,\"\xe2\x9c\x93\":1}", 1 },             /* UTF-8 around */
+                { "{\"iat\":1\"seq\":2\"prev\":\"" HEX64 "\"\"duration_us\":3}", 4 }, /* back to back */
+                { "{\"seq\":0007,\"seq\":0}", 2 },
+        };
+        /* bytes enough before each case (PIN_MIN_SIZE), none of them pinned */
+        _cleanup_free_ char *pad = sample_key("n", 1, 100);
+        (void) state;
+
+        assert_true(strlen(pad) >= 4096);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *claims = NULL;
+                size_t n;
+
+                assert_true(asprintf(&claims, "%s%s", pad, cases[i].claims) > 0);
+                n = split_check(claims, NULL);
+                if (n != cases[i].literals)
+                        fail_msg("case %zu: %zu literals, want %zu", i, n, cases[i].literals);
+        }
+        /* Short claims (a report of checks with little evidence) stay in chunks. */
+        assert_int_equal(split_check(cases[0].claims, NULL), 0);
+}
+
+/* A stable laptop's next report: other iat, seq, prev and durations (of other lengths), the
+ * same chunks; and past PIN_MAX values, the rest stays in chunks, still exact. */
+static void test_pins_stable(void **state) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *many = NULL, *ev = sample_key("evidence", 7, 300);
+        Split sa, sb;
+        size_t at = 0;
+        (void) state;
+
+        assert_true(asprintf(&a, "{\"sub\":\"d\",\"iat\":1764756000,\"seq\":9,\"prev\":\"%s\",\"checks\":["
+                             "{\"id\":\"a\",\"evidence\":%s,\"duration_us\":504},{\"id\":\"b\",\"duration_us\":7}]}",
+                             HEX64, ev) > 0);
+        assert_true(asprintf(&b, "{\"sub\":\"d\",\"iat\":1764759600,\"seq\":10,\"prev\":\"%s\",\"checks\":["
+                             "{\"id\":\"a\",\"evidence\":%s,\"duration_us\":61234},{\"id\":\"b\",\"duration_us\":12}]}",
+                             "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", ev) > 0);
+        assert_int_equal(split_check(a, &sa), 5);
+        assert_int_equal(split_check(b, &sb), 5);
+        assert_int_equal(sa.n_chunks, sb.n_chunks);
+        for (size_t i = 0; i < sa.n_chunks; i++)
+                assert_string_equal(sa.chunks[i].hex, sb.chunks[i].hex);
+        free(sa.chunks), free(sa.list), free(sb.chunks), free(sb.list);
+
+        many = malloc(700 * 20 + 1);
+        assert_non_null(many);
+        for (unsigned i = 0; i < 700; i++)
+                at += (size_t) sprintf(many + at, "%s\"seq\":%u", i ? "," : "{", i);
+        strcpy(many + at, "}");
+        assert_int_equal(split_check(many, NULL), 64);
+}
+
+/* A stored list is outside data: anything but hashes and literals is refused. */
+static void test_list_parse(void **state) {
+        static const char *const bad[] = {
+                "=", "=g", "=" HEX64 "0", HEX64 ",", "," HEX64, HEX64 ",," HEX64, "=12,", "0123",
+                "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", HEX64 "0", "=1 ", "=1,=",
+        };
+        const char *p = HEX64 ",=ab," HEX64 ",=" HEX64;
+        StoreBodyItem item;
+        StoreBuf b;
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                const char *q = bad[i];
+                int r;
+
+                while ((r = store_body_list_next(&q, &item)) > 0)
+                        ;
+                if (r != -EIO)
+                        fail_msg("\"%s\" parsed", bad[i]);
+        }
+        for (size_t i = 0; i < 4; i++) {
+                assert_int_equal(store_body_list_next(&p, &item), 1);
+                assert_int_equal(item.literal, i % 2 == 1);
+                assert_int_equal(item.len, i == 1 ? 2 : 64);
+        }
+        assert_int_equal(store_body_list_next(&p, &item), 0);
+        /* nothing at all, or a chunk missing: -EIO */
+        assert_int_equal(store_body_join("", split_fetch, &(Split) {}, &b), -EIO);
+        assert_int_equal(store_body_join("=1," HEX64, split_fetch, &(Split) {}, &b), -EIO);
+        assert_int_equal(store_body_join("=1,=22", split_fetch, &(Split) {}, &b), 0);
+        assert_string_equal(b.data, "122");
+        free(b.data);
 }
 
 static Store *open_temp(char dir[static 64]) {
@@ -360,6 +534,9 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cut),
                 cmocka_unit_test(test_cut_points_pinned),
+                cmocka_unit_test(test_pins),
+                cmocka_unit_test(test_pins_stable),
+                cmocka_unit_test(test_list_parse),
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_fresh_counts),
                 cmocka_unit_test(test_prune),
