@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "cleanup.h"
 #include "hash-util.h"
@@ -240,7 +243,7 @@ static size_t pin_match(const char *d, size_t size, size_t v, size_t end) {
                 const Pin *p = &pins[k];
                 size_t len;
 
-                if (v < p->key_len || v - p->key_len < end || v >= size ||
+                if (v < p->key_len || v - p->key_len < end || v >= size || d[v - p->key_len + 1] != p->key[1] ||
                     memcmp(d + v - p->key_len, p->key, p->key_len) != 0)
                         continue;
                 len = run_of(d + v, size - v, p->hex, p->hex ? PIN_HEX_LEN : PIN_DIGITS_MAX);
@@ -251,24 +254,44 @@ static size_t pin_match(const char *d, size_t size, size_t v, size_t end) {
         return 0;
 }
 
-/* The pinned values of d, in order, at most PIN_MAX. Every key ends with ':' or ':"', and
- * JSON has far fewer colons than bytes: memchr() finds them. */
-static size_t pins_find(const char *d, size_t size, Span ret[static PIN_MAX]) {
-        size_t n = 0, end = 0;
+/* Notes the value after the colon at c, if a key pins it. */
+static void pin_try(const char *d, size_t size, size_t c, Span ret[static PIN_MAX], size_t *n, size_t *end) {
+        size_t v = c + 1 + (c + 1 < size && d[c + 1] == '"'), len = pin_match(d, size, v, *end);
 
-        for (const char *c = memchr(d, ':', size); c && n < PIN_MAX;
-             c = memchr(c + 1, ':', size - (size_t) (c + 1 - d))) {
-                size_t i = (size_t) (c - d) + 1, len;
-
-                if (i < size && d[i] == '"')
-                        i++;
-                len = pin_match(d, size, i, end);
-                if (len > 0) {
-                        ret[n++] = (Span) { i, len };
-                        end = i + len;
-                        c = d + end - 1;
-                }
+        if (len > 0) {
+                ret[(*n)++] = (Span) { v, len };
+                *end = v + len;
         }
+}
+
+/* Every key ends with one of 's":', 't":', 'q":', 'v":': only those colons are tried. */
+static bool pin_colon(const char *d, size_t c) {
+        return d[c] == ':' && d[c - 1] == '"' && (d[c - 2] == 's' || d[c - 2] == 't' || d[c - 2] == 'q' || d[c - 2] == 'v');
+}
+
+/* The pinned values of d, in order, at most PIN_MAX. This reads every byte of the claims
+ * (~30 KB for a real report): 16 at a time where SSE2 is, for the colons above. */
+static size_t pins_find(const char *d, size_t size, Span ret[static PIN_MAX]) {
+        size_t n = 0, end = 0, c = 2;
+
+#ifdef __SSE2__
+        const __m128i colon = _mm_set1_epi8(':'), quote = _mm_set1_epi8('"');
+        for (; c + 16 <= size && n < PIN_MAX; c += 16) {
+                __m128i a = _mm_loadu_si128((const __m128i *) (const void *) (d + c));
+                __m128i b = _mm_loadu_si128((const __m128i *) (const void *) (d + c - 1));
+                __m128i k = _mm_loadu_si128((const __m128i *) (const void *) (d + c - 2));
+                __m128i last = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(k, _mm_set1_epi8('s')), _mm_cmpeq_epi8(k, _mm_set1_epi8('t'))),
+                                            _mm_or_si128(_mm_cmpeq_epi8(k, _mm_set1_epi8('q')), _mm_cmpeq_epi8(k, _mm_set1_epi8('v'))));
+                unsigned mask = (unsigned) _mm_movemask_epi8(
+                        _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(a, colon), _mm_cmpeq_epi8(b, quote)), last));
+
+                for (; mask && n < PIN_MAX; mask &= mask - 1)
+                        pin_try(d, size, c + (size_t) __builtin_ctz(mask), ret, &n, &end);
+        }
+#endif
+        for (; c < size && n < PIN_MAX; c++)
+                if (pin_colon(d, c))
+                        pin_try(d, size, c, ret, &n, &end);
         return n;
 }
 
