@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "cleanup.h"
 #include "gzip-util.h"
 #include "macro.h"
+#include "thread-object.h"
 
 /* libdeflate, not zlib: the whole body is in memory, libdeflate's case, and it inflates a
  * report in about half zlib's time (docs/performance.md, *a faster inflate*). The agent's
@@ -22,38 +22,12 @@
 #define GZIP_FLG_FNAME 0x08
 #define GZIP_FLG_FCOMMENT 0x10
 
-static pthread_key_t decompressor_key;
-static pthread_once_t decompressor_once = PTHREAD_ONCE_INIT;
-static int decompressor_key_error;
-
-static void decompressor_free(void *d) {
-        libdeflate_free_decompressor(d);
-}
-
-static void decompressor_key_make(void) {
-        decompressor_key_error = pthread_key_create(&decompressor_key, decompressor_free);
-}
-
-/* One decompressor per thread, freed when the thread exits: a new one is an ~11 KB malloc
- * that libdeflate zeroes (~12 k instructions), a third of what a small body's inflate
- * costs. libdeflate is made to be reused: a block that needs other tables than those it
- * holds rebuilds them, so whatever came before (a corrupt body included) does not matter. */
-static struct libdeflate_decompressor *thread_decompressor(void) {
-        struct libdeflate_decompressor *d;
-
-        (void) pthread_once(&decompressor_once, decompressor_key_make);
-        if (decompressor_key_error)
-                return NULL;
-        d = pthread_getspecific(decompressor_key);
-        if (d)
-                return d;
-        d = libdeflate_alloc_decompressor();
-        if (d && pthread_setspecific(decompressor_key, d) != 0) {
-                libdeflate_free_decompressor(d);
-                return NULL;
-        }
-        return d;
-}
+/* One decompressor per thread: a new one is an ~11 KB malloc that libdeflate zeroes (~12 k
+ * instructions), a third of what a small body's inflate costs. libdeflate is made to be
+ * reused: a block that needs other tables than those it holds rebuilds them, so whatever
+ * came before (a corrupt body included) does not matter. */
+DEFINE_THREAD_OBJECT(struct libdeflate_decompressor, thread_decompressor, libdeflate_alloc_decompressor,
+                     libdeflate_free_decompressor)
 
 /* Where the optional header fields end (RFC 1952, 2.3.1), or 0 when they run past the
  * data, which libdeflate then refuses on its own. */

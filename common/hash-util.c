@@ -8,6 +8,7 @@
 
 #include "hash-util.h"
 #include "parse-util.h"
+#include "thread-object.h"
 
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 static EVP_MD *sha256_md;
@@ -22,12 +23,7 @@ typedef struct Sha256Ctx {
         EVP_MD_CTX *a, *b;
 } Sha256Ctx;
 
-static pthread_key_t ctx_key;
-static int ctx_key_error;
-
-static void ctx_free(void *p) {
-        Sha256Ctx *c = p;
-
+static void ctx_free(Sha256Ctx *c) {
         EVP_MD_CTX_free(c->a);
         EVP_MD_CTX_free(c->b);
         free(c);
@@ -35,29 +31,24 @@ static void ctx_free(void *p) {
 
 static void sha256_fetch(void) {
         sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-        ctx_key_error = pthread_key_create(&ctx_key, ctx_free);
 }
 
-static Sha256Ctx *thread_ctx(void) {
+static Sha256Ctx *ctx_new(void) {
         Sha256Ctx *c;
 
         (void) pthread_once(&sha256_once, sha256_fetch);
-        if (ctx_key_error)
-                return NULL;
-        c = pthread_getspecific(ctx_key);
-        if (c)
-                return c;
         c = calloc(1, sizeof(Sha256Ctx));
         if (!c)
                 return NULL;
         c->a = EVP_MD_CTX_new();
         c->b = EVP_MD_CTX_new();
-        if (!c->a || !c->b || pthread_setspecific(ctx_key, c) != 0) {
+        if (!c->a || !c->b) {
                 ctx_free(c);
                 return NULL;
         }
         return c;
 }
+DEFINE_THREAD_OBJECT(Sha256Ctx, thread_ctx, ctx_new, ctx_free)
 
 int sha256_digest(const void *data, size_t size, uint8_t ret[static SHA256_SIZE]) {
         Sha256Ctx *c = thread_ctx();

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,40 +11,18 @@
 #include "json-strict.h"
 #include "json-util.h"
 #include "macro.h"
-
-static pthread_key_t tokener_key;
-static pthread_once_t tokener_once = PTHREAD_ONCE_INIT;
-static int tokener_key_error;
-
-static void tokener_free(void *tok) {
-        json_tokener_free(tok);
-}
-
-static void tokener_key_make(void) {
-        tokener_key_error = pthread_key_create(&tokener_key, tokener_free);
-}
+#include "thread-object.h"
 
 /* One tokener per thread, reset between documents: a new one costs ~6 k instructions
  * (its parse stack zeroed, its buffer allocated), as much as parsing a small document. */
-static struct json_tokener *thread_tokener(void) {
-        struct json_tokener *tok;
+static struct json_tokener *tokener_new(void) {
+        struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 
-        (void) pthread_once(&tokener_once, tokener_key_make);
-        if (tokener_key_error)
-                return NULL;
-        tok = pthread_getspecific(tokener_key);
         if (tok)
-                return tok;
-        tok = json_tokener_new_ex(JSON_MAX_DEPTH);
-        if (!tok)
-                return NULL;
-        if (pthread_setspecific(tokener_key, tok) != 0) {
-                json_tokener_free(tok);
-                return NULL;
-        }
-        json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
+                json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
         return tok;
 }
+DEFINE_THREAD_OBJECT(struct json_tokener, thread_tokener, tokener_new, json_tokener_free)
 
 int json_parse(const char *data, size_t size, json_object **ret, char **ret_error) {
         struct json_tokener *tok;
