@@ -54,14 +54,16 @@ int spool_record_parse(const char *data, size_t size, SpoolRecord *ret, char **r
         /* The file is exactly the JWS: no newline, nothing else. */
         if ((r = jws_parse(data, size, &jws, ret_error)) < 0)
                 return r == -ENOMEM ? r : -EBADMSG;
-        if ((r = report_claims_parse(jws->payload, jws->payload_size, &c, ret_error)) < 0)
+        /* The scan, as the server's ingest: the spool needs none of the evidence's tree. */
+        if ((r = report_claims_read(jws->payload, jws->payload_size, &c, ret_error)) < 0)
                 return r == -ENOMEM ? r : -EBADMSG;
         if ((r = report_hash(data, size, rec.hash)) < 0)
                 return r;
         rec.seq = c->seq;
         rec.dropped = c->dropped;
         memcpy(rec.kid, jws->kid, JWS_KID_SIZE);
-        rec.prev = TAKE_PTR(c->prev);
+        if (c->prev && !(rec.prev = strdup(c->prev))) /* inside the claims' one block */
+                return -ENOMEM;
         *ret = rec;
         return 0;
 }
