@@ -15,7 +15,6 @@
  * does (lead byte and continuation bytes only); the field rules are report_claims_check()'s
  * and check_texts_check()'s, shared with the tree reader. */
 #include <errno.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "macro.h"
 #include "report.h"
 #include "text-util.h"
+#include "thread-object.h"
 #include "time-util.h"
 
 /* Containers nested deeper than this are left to the tree reader: a report's deepest
@@ -578,34 +578,20 @@ static int read_object(Reader *rd, const Fields *fs, void *base) {
         return 0;
 }
 
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-static int scratch_key_error;
-
-static void scratch_key_make(void) {
-        scratch_key_error = pthread_key_create(&scratch_key, free);
+static char *scratch_make(void) {
+        return malloc(SCRATCH_KEEP);
 }
 
 /* The scan decodes into a buffer as large as the payload. A thread keeps one of
  * SCRATCH_KEEP bytes between reports: a ~40 KB malloc and free per report is what drives
  * glibc's malloc_consolidate. A larger payload gets one of its own, in *ret_own. */
+DEFINE_THREAD_OBJECT(char, thread_scratch, scratch_make, free)
+
 static char *scratch_get(size_t size, char **ret_own) {
-        char *b = NULL;
+        char *b = size <= SCRATCH_KEEP ? thread_scratch() : NULL;
 
         *ret_own = NULL;
-        if (size <= SCRATCH_KEEP) {
-                (void) pthread_once(&scratch_once, scratch_key_make);
-                if (scratch_key_error == 0) {
-                        b = pthread_getspecific(scratch_key);
-                        if (b)
-                                return b;
-                        b = malloc(SCRATCH_KEEP);
-                        if (b && pthread_setspecific(scratch_key, b) == 0)
-                                return b;
-                        free(b);
-                }
-        }
-        return *ret_own = malloc(size);
+        return b ? b : (*ret_own = malloc(size));
 }
 
 /* A kept string of the scratch, at the same offset in the copy. */
