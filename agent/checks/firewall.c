@@ -20,7 +20,10 @@
 #include "cleanup.h"
 #include "i18n.h"
 #include "json-util.h"
+#include "log.h"
 #include "macro.h"
+#include "fs-util.h"
+#include "nft-cache.h"
 #include "nft-dl.h"
 #include "nft-ruleset.h"
 #include "parse-util.h"
@@ -266,24 +269,59 @@ static int unreadable(CheckResult *res, int r, const char *err) {
                                 *err ? err : strerror(-r));
 }
 
-static int run(const CheckContext *ctx, CheckResult *res) {
-        _cleanup_(nft_ruleset_freep) NftRuleset *rs = NULL;
-        _cleanup_free_ char *json = NULL, *err = NULL;
-        _cleanup_(findings_done) Findings f = {};
-        json_object *ev = res->evidence, *dd;
+/* The ruleset, parsed: the one kept in the state directory while the kernel's ruleset
+ * generation has not moved (nft-cache.h), else listed, and kept when the generation did not
+ * move during the listing. A listing that fails returns its -errno; a ruleset the parser
+ * refuses, its -errno with *ret_not_understood set. Both with *ret_error. */
+static int ruleset_get(const CheckContext *ctx, NftRuleset **ret, bool *ret_not_understood, char **ret_error) {
+        _cleanup_free_ char *cache_dir = ctx->state_dir ? path_join(ctx->state_dir, "cache") : NULL, *key = NULL,
+                            *after = NULL, *json = NULL;
         int r;
 
-        r = list_ruleset(&json, &err);
+        if (ctx->state_dir && !cache_dir)
+                return -ENOMEM;
+        if (cache_dir && (r = nft_cache_key(&key)) < 0) {
+                if (r == -ENOMEM)
+                        return r;
+                log_debug_errno(r, "Cannot read the ruleset's generation, listing it: %m");
+        }
+        if (key && (r = nft_cache_load(cache_dir, key, &json)) != 0) {
+                if (r < 0)
+                        return r;
+                r = nft_ruleset_parse(json, strlen(json), ret, NULL);
+                if (r >= 0 || r == -ENOMEM)
+                        return r;
+                /* Damage that kept the file's size: listed over, not reported. */
+                free(json);
+                json = NULL;
+        }
+        if ((r = list_ruleset(&json, ret_error)) < 0)
+                return r;
+        if ((r = nft_ruleset_parse(json, strlen(json), ret, ret_error)) < 0) {
+                *ret_not_understood = true;
+                return r;
+        }
+        if (key && nft_cache_key(&after) >= 0 && streq(key, after))
+                nft_cache_save(cache_dir, key, json);
+        return 0;
+}
+
+static int run(const CheckContext *ctx, CheckResult *res) {
+        _cleanup_(nft_ruleset_freep) NftRuleset *rs = NULL;
+        _cleanup_free_ char *err = NULL;
+        _cleanup_(findings_done) Findings f = {};
+        json_object *ev = res->evidence, *dd;
+        bool not_understood = false;
+        int r;
+
+        r = ruleset_get(ctx, &rs, &not_understood, &err);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0)
-                return unreadable(res, r, err);
-        r = nft_ruleset_parse(json, strlen(json), &rs, &err);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
+        if (r < 0 && not_understood)
                 return check_result_set(res, CHECK_UNKNOWN, _("Cannot understand the nftables ruleset: %s."),
                                         strnull(err));
+        if (r < 0)
+                return unreadable(res, r, err);
         if ((r = judge_chains(rs, ev, &f)) < 0)
                 return r;
         if (f.ports)

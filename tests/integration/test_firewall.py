@@ -32,23 +32,29 @@ def load(ns, ruleset):
     subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", str(RULESETS / ruleset)], check=True)
 
 
-def check(ns, tmp_path, policy=None, wrap=()):
+def run_check(ns, tmp_path, policy=None, wrap=(), state=False, env=None):
+    """The check's result and what it wrote on stderr; state: with the state directory
+    (tmp_path), where the ruleset is kept between runs."""
     conf = tmp_path / "agent.conf"
     conf.write_text(f"[Agent]\nStateDirectory={tmp_path}\n")
-    args = ["ip", "netns", "exec", ns, *wrap, binary("vigie"), "check", "--json", "--config", str(conf), "--no-state",
-            "--only", "firewall"]
+    args = ["ip", "netns", "exec", ns, *wrap, binary("vigie"), "check", "--json", "--config", str(conf),
+            *([] if state else ["--no-state"]), "--only", "firewall"]
     if policy is not None:
         p = tmp_path / "policy.json"
         p.write_text(json.dumps({"checks": {"firewall": policy}}))
         args += ["--policy", str(p)]
-    env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LANG": "C.UTF-8"}
+    env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LANG": "C.UTF-8", **(env or {})}
     proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
     if SANITIZE:
         assert "runtime error:" not in proc.stderr and "Sanitizer" not in proc.stderr, proc.stderr
     assert proc.returncode in (0, 1), proc.stderr
     [res] = json.loads(proc.stdout)["checks"]
     assert res["id"] == "firewall" and res["title"] == "Firewall"
-    return res
+    return res, proc.stderr
+
+
+def check(ns, tmp_path, policy=None, wrap=()):
+    return run_check(ns, tmp_path, policy, wrap)[0]
 
 
 def test_empty_ruleset_fails(netns, tmp_path):
@@ -69,6 +75,46 @@ def test_drop_policy_and_open_ports(netns, tmp_path):
     # the jumped chain's port counts; the forward chain does not
     assert ev["open_ports"] == ["22/tcp", "443/tcp", "60000-61000/udp", "8080/tcp"]
     assert res["summary"] == "Inbound traffic is dropped unless allowed; open: 22/tcp, 443/tcp, 60000-61000/udp, 8080/tcp."
+
+
+def test_kept_ruleset_follows_the_generation(netns, tmp_path):
+    """With a state directory the listed ruleset is kept under the kernel's ruleset
+    generation: the next run reads it without loading libnftables, and any change to the
+    ruleset is listed at once, as is a kept file damaged in place."""
+    kept = tmp_path / "cache" / "nft-ruleset"
+    loads_libnftables = lambda stderr: "libnftables.so" in stderr  # noqa: E731
+    same = lambda a, b: {**a, "duration_us": 0} == {**b, "duration_us": 0}  # noqa: E731
+    load(netns, "inet-drop.nft")
+    first, err = run_check(netns, tmp_path, state=True, env={"LD_DEBUG": "libs"})
+    assert loads_libnftables(err)
+    assert first["evidence"]["open_ports"] == ["22/tcp", "443/tcp", "60000-61000/udp", "8080/tcp"]
+    head = kept.read_bytes().split(b"\n", 3)
+    assert head[0] == b"vigie nft-ruleset 1" and b" generation " in head[1] and int(head[2]) == len(head[3])
+    again, err = run_check(netns, tmp_path, state=True, env={"LD_DEBUG": "libs"})
+    assert not loads_libnftables(err) and same(again, first)
+
+    # one rule more: a new generation, listed
+    subprocess.run(["ip", "netns", "exec", netns, "nft", "add", "rule", "inet", "filter", "extra", "tcp", "dport",
+                    "9999", "accept"], check=True)
+    changed, err = run_check(netns, tmp_path, state=True, env={"LD_DEBUG": "libs"})
+    assert loads_libnftables(err)
+    assert changed["evidence"]["open_ports"] == ["22/tcp", "443/tcp", "60000-61000/udp", "8080/tcp", "9999/tcp"]
+    assert kept.read_bytes().split(b"\n", 2)[1] != head[1]
+
+    # the same size, not a ruleset any more: listed over, not reported
+    data = kept.read_bytes()
+    cut = data.index(b"{")
+    kept.write_bytes(data[:cut] + b"x" * (len(data) - cut))
+    damaged, err = run_check(netns, tmp_path, state=True, env={"LD_DEBUG": "libs"})
+    assert loads_libnftables(err) and same(damaged, changed)
+    # and in another namespace (its own generation), never the kept one
+    other = f"vigie-fw-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", other], check=True)
+    try:
+        res, _ = run_check(other, tmp_path, state=True)
+        assert res["summary"] == "No firewall filters inbound traffic."
+    finally:
+        subprocess.run(["ip", "netns", "del", other], check=False)
 
 
 def test_ports_beyond_the_policy_fail(netns, tmp_path):

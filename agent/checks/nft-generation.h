@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The nftables ruleset's generation in this network namespace: the number every committed
+ * nftables transaction moves, which nft itself reads to see a ruleset change under its
+ * listing (nfnetlink's NFT_MSG_GETGEN, one request and one answer). */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* -errno without a netlink socket or without CAP_NET_ADMIN (nfnetlink answers -EPERM). */
+int nft_generation(uint32_t *ret);
+/* The generation in nfnetlink's answer buf (n bytes) to the request numbered seq; -errno
+ * from the kernel's error answer, -EBADMSG for anything else. */
+int nft_generation_parse(const void *buf, size_t n, uint32_t seq, uint32_t *ret);
