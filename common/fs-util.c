@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "fs-util.h"
+#include "log.h"
 #include "macro.h"
 
 static const char *relative(const char *path) {
@@ -122,6 +123,26 @@ int read_cache_file(const char *path, size_t max, char **ret, size_t *ret_size) 
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
         return read_fd_full(fd, max, ret, ret_size);
+}
+
+int cache_file_load(const char *path, size_t max, const char *what,
+                    int (*parse)(const char *data, size_t size, void *userdata), void *userdata) {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r = read_cache_file(path, max, &data, &size);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r >= 0)
+                r = parse(data, size, userdata);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_debug("The %s \"%s\" is %s, computing it again.", what, path,
+                          r == -ESTALE ? "out of date" : "damaged or unreadable");
+                return 0;
+        }
+        return 1;
 }
 
 int root_opendir(int root_fd, const char *path, DIR **ret) {

@@ -33,6 +33,12 @@ int read_file_full(const char *path, size_t max, char **ret, size_t *ret_size);
 /* A cache of ours: a regular file only, not through a symlink, never blocking on a FIFO;
  * -ENOENT when there is none. */
 int read_cache_file(const char *path, size_t max, char **ret, size_t *ret_size);
+/* A cache of ours read (read_cache_file()) and its bytes handed to parse(): 1 when parse()
+ * took them; 0 when there is none, or parse() found it of another key (-ESTALE) or damaged
+ * (any other error), said in the debug log with what names it: the caller computes it again.
+ * Only -ENOMEM is returned. */
+int cache_file_load(const char *path, size_t max, const char *what,
+                    int (*parse)(const char *data, size_t size, void *userdata), void *userdata);
 
 /* Replaces path with data: a temp file renamed over it, so a reader sees the old or the
  * new content, never a mix. write_file_atomic() also makes it durable (fsync of the file

@@ -407,26 +407,21 @@ int apt_result_parse(const void *data, size_t size, const char *key, AptResult *
         return 0;
 }
 
-int apt_result_load(const char *cache_dir, const char *key, AptResult **ret) {
-        _cleanup_free_ char *path = path_join(cache_dir, APT_RESULT_CACHE_FILE), *data = NULL;
-        size_t size;
-        int r;
+typedef struct ResultLoad {
+        const char *key;
+        AptResult **ret;
+} ResultLoad;
 
-        if (!path)
-                return -ENOMEM;
-        r = read_cache_file(path, APT_RESULT_CACHE_MAX, &data, &size);
-        if (r == -ENOENT)
-                return 0;
-        if (r >= 0)
-                r = apt_result_parse(data, size, key, ret);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                log_debug("The apt result \"%s\" is %s, computing it.", path,
-                          r == -ESTALE ? "out of date" : "damaged or unreadable");
-                return 0;
-        }
-        return 1;
+static int result_parse(const char *data, size_t size, void *userdata) {
+        ResultLoad *l = userdata;
+        return apt_result_parse(data, size, l->key, l->ret);
+}
+
+int apt_result_load(const char *cache_dir, const char *key, AptResult **ret) {
+        _cleanup_free_ char *path = path_join(cache_dir, APT_RESULT_CACHE_FILE);
+        ResultLoad l = { key, ret };
+
+        return path ? cache_file_load(path, APT_RESULT_CACHE_MAX, "apt result", result_parse, &l) : -ENOMEM;
 }
 
 void apt_result_save(const char *cache_dir, const char *key, const AptResult *res) {

@@ -9,7 +9,6 @@
 #include "cleanup.h"
 #include "dpkg-status-cache.h"
 #include "fs-util.h"
-#include "log.h"
 #include "macro.h"
 
 #define NAME "status"
@@ -80,26 +79,21 @@ int dpkg_status_cache_parse(const void *data, size_t size, const struct stat *st
         return 0;
 }
 
-int dpkg_status_cache_load(const char *cache_dir, const struct stat *st, AptCache **ret) {
-        _cleanup_free_ char *path = path_join(cache_dir, NAME), *data = NULL;
-        size_t size;
-        int r;
+typedef struct StatusLoad {
+        const struct stat *st;
+        AptCache **ret;
+} StatusLoad;
 
-        if (!path)
-                return -ENOMEM;
-        r = read_cache_file(path, APT_INDEX_CACHE_MAX, &data, &size);
-        if (r == -ENOENT)
-                return 0;
-        if (r >= 0)
-                r = dpkg_status_cache_parse(data, size, st, ret);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                log_debug("The dpkg status digest \"%s\" is %s, reading the status.", path,
-                          r == -ESTALE ? "out of date" : "damaged or unreadable");
-                return 0;
-        }
-        return 1;
+static int status_parse(const char *data, size_t size, void *userdata) {
+        StatusLoad *l = userdata;
+        return dpkg_status_cache_parse(data, size, l->st, l->ret);
+}
+
+int dpkg_status_cache_load(const char *cache_dir, const struct stat *st, AptCache **ret) {
+        _cleanup_free_ char *path = path_join(cache_dir, NAME);
+        StatusLoad l = { st, ret };
+
+        return path ? cache_file_load(path, APT_INDEX_CACHE_MAX, "dpkg status digest", status_parse, &l) : -ENOMEM;
 }
 
 void dpkg_status_cache_save(const char *cache_dir, const struct stat *st, const AptCache *c) {

@@ -78,30 +78,30 @@ int nft_cache_parse(const char *data, size_t size, const char *key, const char *
         return 0;
 }
 
-int nft_cache_load(const char *cache_dir, const char *key, char **ret_json) {
-        _cleanup_free_ char *path = path_join(cache_dir, NFT_CACHE_FILE), *data = NULL;
+typedef struct RulesetLoad {
+        const char *key;
+        char **ret_json;
+} RulesetLoad;
+
+static int ruleset_parse(const char *data, size_t size, void *userdata) {
+        RulesetLoad *l = userdata;
         const char *json;
-        size_t size, json_size;
-        int r;
+        size_t n;
+        int r = nft_cache_parse(data, size, l->key, &json, &n);
+
+        if (r < 0)
+                return r;
+        return (*l->ret_json = strndup(json, n)) ? 0 : -ENOMEM;
+}
+
+int nft_cache_load(const char *cache_dir, const char *key, char **ret_json) {
+        _cleanup_free_ char *path = path_join(cache_dir, NFT_CACHE_FILE);
+        RulesetLoad l = { key, ret_json };
 
         if (!path)
                 return -ENOMEM;
-        r = read_cache_file(path, strlen(CACHE_MAGIC) + KEY_MAX + 24 + NFT_RULESET_MAX, &data, &size);
-        if (r == -ENOENT)
-                return 0;
-        if (r >= 0)
-                r = nft_cache_parse(data, size, key, &json, &json_size);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                log_debug("The kept ruleset \"%s\" is %s, listing it.", path,
-                          r == -ESTALE ? "of another generation" : "damaged or unreadable");
-                return 0;
-        }
-        memmove(data, json, json_size);
-        data[json_size] = 0;
-        *ret_json = TAKE_PTR(data);
-        return 1;
+        return cache_file_load(path, strlen(CACHE_MAGIC) + KEY_MAX + 24 + NFT_RULESET_MAX, "kept ruleset",
+                               ruleset_parse, &l);
 }
 
 void nft_cache_save(const char *cache_dir, const char *key, const char *json) {
