@@ -36,15 +36,16 @@ static int boot_id(char ret[static BOOT_ID_SIZE + 1]) {
 int nft_cache_key(char **ret_key) {
         char boot[BOOT_ID_SIZE + 1];
         struct stat ns;
+        uint64_t cookie;
         uint32_t gen;
         int r;
 
-        if ((r = nft_generation(&gen)) < 0 || (r = boot_id(boot)) < 0)
+        if ((r = nft_generation(&gen, &cookie)) < 0 || (r = boot_id(boot)) < 0)
                 return r;
         if (stat("/proc/self/ns/net", &ns) < 0)
                 return -errno;
-        if (asprintf(ret_key, "boot %s netns %llu:%llu generation %" PRIu32, boot, (unsigned long long) ns.st_dev,
-                     (unsigned long long) ns.st_ino, gen) < 0)
+        if (asprintf(ret_key, "boot %s netns %llu:%llu cookie %" PRIu64 " generation %" PRIu32, boot,
+                     (unsigned long long) ns.st_dev, (unsigned long long) ns.st_ino, cookie, gen) < 0)
                 return -ENOMEM;
         return 0;
 }

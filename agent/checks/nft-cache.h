@@ -7,8 +7,9 @@
  * most. The kernel counts its changes: every committed nftables transaction moves the
  * network namespace's ruleset generation (nfnetlink's NFT_MSG_GETGEN, the number nft
  * itself checks to see a ruleset move under its listing), which starts again at boot. The
- * key is that generation with the boot's id and the network namespace's identity, so a
- * run whose key matches reads the file instead of listing. What `list ruleset` shows that
+ * key is that generation with the boot's id and the network namespace's identity (its
+ * inode, and its cookie, which unlike the inode no later namespace gets), so a run whose
+ * key matches reads the file instead of listing. What `list ruleset` shows that
  * no transaction moves (counters, elements a rule adds to a named set) the firewall check
  * does not read. A listing is kept only when the generation is the same before and after
  * it; a file that is damaged, of another format or of another key is never used. */

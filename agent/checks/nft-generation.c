@@ -11,6 +11,10 @@
 #include "cleanup.h"
 #include "nft-generation.h"
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71 /* asm-generic/socket.h, Linux 5.14 */
+#endif
+
 #define NFT_MSG(type) ((NFNL_SUBSYS_NFTABLES << 8) | (type))
 
 int nft_generation_parse(const void *buf, size_t n, uint32_t seq, uint32_t *ret) {
@@ -66,7 +70,7 @@ int nft_generation_parse(const void *buf, size_t n, uint32_t seq, uint32_t *ret)
 }
 
 /* The ruleset's generation, asked of nfnetlink as nft does (one request, one answer). */
-int nft_generation(uint32_t *ret) {
+int nft_generation(uint32_t *ret, uint64_t *ret_netns_cookie) {
         _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
         const uint32_t seq = 1;
         struct {
@@ -84,8 +88,11 @@ int nft_generation(uint32_t *ret) {
                 struct nlmsghdr h;
                 uint8_t bytes[1024];
         } buf;
+        socklen_t cookie_len = sizeof(*ret_netns_cookie);
         ssize_t n;
 
+        if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, ret_netns_cookie, &cookie_len) < 0)
+                *ret_netns_cookie = 0;
         if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
             sendto(fd, &req, sizeof(req), 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
                 return -errno;
