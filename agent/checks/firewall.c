@@ -18,11 +18,11 @@
 
 #include "checks.h"
 #include "cleanup.h"
+#include "fs-util.h"
 #include "i18n.h"
 #include "json-util.h"
 #include "log.h"
 #include "macro.h"
-#include "fs-util.h"
 #include "nft-cache.h"
 #include "nft-dl.h"
 #include "nft-ruleset.h"
