@@ -182,9 +182,14 @@ needs_seccomp = pytest.mark.skipif(not supported(), reason="the socket() filter 
 def test_under_the_shipped_unit_the_ruleset_is_read(netns, tmp_path):
     """With exactly the capabilities and address families vigie-agent.service grants."""
     load(netns, "inet-drop.nft")
-    res = check(netns, tmp_path, {"allowed_inbound_ports": ["22/tcp", "443/tcp", "8080/tcp", "60000-65535/udp"]},
-                wrap=sandbox_argv(AGENT_UNIT))
+    policy = {"allowed_inbound_ports": ["22/tcp", "443/tcp", "8080/tcp", "60000-65535/udp"]}
+    res = check(netns, tmp_path, policy, wrap=sandbox_argv(AGENT_UNIT))
     assert res["status"] == "pass" and res["evidence"]["input_chains"], res
+    # with the state directory: kept, then read back without libnftables
+    for loaded in (True, False):
+        res, err = run_check(netns, tmp_path, policy, wrap=sandbox_argv(AGENT_UNIT), state=True,
+                             env={"LD_DEBUG": "libs"})
+        assert res["status"] == "pass" and ("libnftables.so" in err) == loaded, res
 
 
 @needs_seccomp
@@ -197,3 +202,8 @@ def test_the_unit_without_what_it_grants_says_which(netns, tmp_path, taken, caus
     load(netns, "inet-drop.nft")
     res = check(netns, tmp_path, wrap=sandbox_argv(AGENT_UNIT, **taken))
     assert res["status"] == "unknown" and res["evidence"]["cause"] == cause and words in res["summary"], res
+    # a ruleset kept while the agent could read it is not reported once it cannot: the
+    # generation that would vouch for it cannot be read either
+    assert run_check(netns, tmp_path, state=True)[0]["status"] == "fail"
+    res, _ = run_check(netns, tmp_path, wrap=sandbox_argv(AGENT_UNIT, **taken), state=True)
+    assert res["status"] == "unknown" and res["evidence"]["cause"] == cause, res
