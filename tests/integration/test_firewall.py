@@ -107,14 +107,26 @@ def test_kept_ruleset_follows_the_generation(netns, tmp_path):
     kept.write_bytes(data[:cut] + b"x" * (len(data) - cut))
     damaged, err = run_check(netns, tmp_path, state=True, env={"LD_DEBUG": "libs"})
     assert loads_libnftables(err) and same(damaged, changed)
-    # and in another namespace (its own generation), never the kept one
+
+
+def test_kept_ruleset_is_the_namespaces_own(netns, tmp_path):
+    """Two namespaces whose rulesets have the same generation (each fresh, one `nft -f`)
+    never share the kept one: the key names the namespace."""
+    kept = tmp_path / "cache" / "nft-ruleset"
+    generation = lambda: kept.read_bytes().split(b"\n")[1].rsplit(b" ", 1)[1]  # noqa: E731
+    load(netns, "inet-drop.nft")
+    first, _ = run_check(netns, tmp_path, state=True)
+    first_generation = generation()
     other = f"vigie-fw-{uuid.uuid4().hex[:8]}"
     subprocess.run(["ip", "netns", "add", other], check=True)
     try:
+        load(other, "ipv4-only.nft")
         res, _ = run_check(other, tmp_path, state=True)
-        assert res["summary"] == "No firewall filters inbound traffic."
+        assert generation() == first_generation  # the same number: only the namespace differs
     finally:
         subprocess.run(["ip", "netns", "del", other], check=False)
+    assert first["evidence"]["input_chains"][0]["family"] == "inet"
+    assert [c["family"] for c in res["evidence"]["input_chains"]] == ["ip"], res
 
 
 def test_ports_beyond_the_policy_fail(netns, tmp_path):
