@@ -84,22 +84,21 @@ int nft_generation(uint32_t *ret, uint64_t *ret_netns_cookie) {
         struct sockaddr_nl kernel = { .nl_family = AF_NETLINK }, from;
         socklen_t from_len = sizeof(from);
         struct timeval tv = { .tv_sec = 1 }; /* the kernel answers at once; never hang a cycle */
-        union {
-                struct nlmsghdr h;
-                uint8_t bytes[1024];
-        } buf;
         socklen_t cookie_len = sizeof(*ret_netns_cookie);
+        uint8_t buf[1024]; /* nft_generation_parse() copies what it reads: no alignment needed */
         ssize_t n;
 
-        if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, ret_netns_cookie, &cookie_len) < 0)
+        if (fd < 0)
+                return -errno;
+        if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, ret_netns_cookie, &cookie_len) < 0)
                 *ret_netns_cookie = 0;
-        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
             sendto(fd, &req, sizeof(req), 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
                 return -errno;
-        n = recvfrom(fd, &buf, sizeof(buf), MSG_TRUNC, (struct sockaddr *) &from, &from_len);
+        n = recvfrom(fd, buf, sizeof(buf), MSG_TRUNC, (struct sockaddr *) &from, &from_len);
         if (n < 0)
                 return -errno;
         if ((size_t) n > sizeof(buf) || from_len != sizeof(from) || from.nl_pid != 0)
                 return -EBADMSG; /* truncated, or not from the kernel */
-        return nft_generation_parse(&buf, (size_t) n, seq, ret);
+        return nft_generation_parse(buf, (size_t) n, seq, ret);
 }
