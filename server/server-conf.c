@@ -37,6 +37,8 @@ static const ConfigTableItem server_config_table[] = {
         { "Limits", "MaxReportsPerRequest", config_parse_int, F(max_batch), "a number" },
         { "Server", "VerifyThreads", config_parse_verify_threads, F(verify_threads), "a number, or \"auto\"" },
         { "Limits", "MaxClockSkew", config_parse_duration, F(max_clock_skew), "a duration like 10min" },
+        { "Limits", "TLSSessions", config_parse_int, F(tls_sessions), "a number, or 0" },
+        { "Limits", "TLSSessionLifetime", config_parse_duration, F(tls_session_lifetime), "a duration like 2h" },
         { "Certificates", "DeviceLifetime", config_parse_duration, F(device_cert_lifetime), "a duration like 90d" },
         { "Fleet", "StaleAfter", config_parse_duration, F(stale_after), "a duration like 3h" },
         { "Fleet", "FlagWindow", config_parse_duration, F(flag_window), "a duration like 7d" },
@@ -68,6 +70,9 @@ const char server_config_template[] =
         "#IdleTimeout=60s\n"
         "#MaxReportsPerRequest=500\n"
         "#MaxClockSkew=10min\n"
+        "# TLS sessions kept for resumption (0: none), and how long each may be resumed\n"
+        "#TLSSessions=20000\n"
+        "#TLSSessionLifetime=2h\n"
         "\n[Enroll]\n"
         "# The TPM vendors' CAs (PEM) whose EK certificates make a TPM-held device key \"tpm\"\n"
         "#TPMRootCAs=/etc/vigie-server/tpm-roots.pem\n"
@@ -129,6 +134,8 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
                 .device_cert_lifetime = 90 * USEC_PER_DAY,
                 .client_cert_lifetime = 365 * USEC_PER_DAY,
                 .max_clock_skew = 10 * USEC_PER_MINUTE,
+                .tls_sessions = 20000,
+                .tls_session_lifetime = 2 * USEC_PER_HOUR,
                 .max_batch = 500,
                 .flag_window = 7 * USEC_PER_DAY,
                 .history_retention = 400 * USEC_PER_DAY,
@@ -161,6 +168,10 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
             c->prune_interval < USEC_PER_SEC || c->history_retention < USEC_PER_DAY)
                 return error_set(ret_error, -EINVAL, "%s: a limit is out of range (body ≥ 1K, connections and "
                              "batch ≥ 1, timeouts and PruneInterval ≥ 1s, lifetimes ≥ 1h, history retention ≥ 1d)", path);
+        /* RFC 8446 §4.6.1: a TLS 1.3 ticket lives at most 7 days. */
+        if (c->tls_sessions < 0 || c->tls_session_lifetime < USEC_PER_SEC || c->tls_session_lifetime > 7 * USEC_PER_DAY)
+                return error_set(ret_error, -EINVAL, "%s: TLSSessions= must be 0 or more and TLSSessionLifetime= "
+                             "between 1s and 7d", path);
         *ret = TAKE_PTR(c);
         return 0;
 }

@@ -28,6 +28,8 @@ typedef struct ServerConfig {
         usec_t client_cert_lifetime; /* admin-cert create */
         usec_t max_clock_skew;   /* how far in the future a report's iat may be */
         int max_batch;           /* JWS per POST /v1/reports */
+        int tls_sessions;        /* TLS sessions cached for resumption; 0: none */
+        usec_t tls_session_lifetime; /* how long a cached session may be resumed */
         usec_t stale_after;      /* [Fleet] StaleAfter=; 0: 3 × the policy's report interval */
         usec_t flag_window;      /* [Fleet] FlagWindow=: how long a replay/clone flag shows */
         usec_t history_retention; /* [Fleet] HistoryRetention=: daily snapshots kept */

@@ -810,7 +810,7 @@ int server_new(const char *dir, const char *listen, const char *db, Server **ret
         r = enroll_attest_new(s->config->tpm_root_cas, &s->attest, &error);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up TPM attestation: %s", strnull(error));
-        r = tls_context_new(dir, &s->ssl_ctx, &error);
+        r = tls_context_new(dir, s->config->tls_sessions, s->config->tls_session_lifetime, &s->ssl_ctx, &error);
         if (r < 0)
                 return log_error_errno(r, "TLS setup failed: %s", strnull(error));
         /* A client that hangs up while we write must cost an EPIPE, not the process. */

@@ -53,6 +53,14 @@ static int chain_drop_trust_anchors(SSL_CTX *ctx) {
         return r;
 }
 
+static long cert_time_verdict(const X509 *cert) {
+        if (X509_cmp_current_time(X509_get0_notBefore(cert)) >= 0)
+                return X509_V_ERR_CERT_NOT_YET_VALID;
+        if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0)
+                return X509_V_ERR_CERT_HAS_EXPIRED;
+        return X509_V_OK;
+}
+
 static int tls_error(char **ret_error, const char *what, const char *path) {
         unsigned long e = ERR_get_error();
         if (asprintf(ret_error, "%s \"%s\": %s", what, path,
@@ -62,7 +70,7 @@ static int tls_error(char **ret_error, const char *what, const char *path) {
         return -EINVAL;
 }
 
-int tls_context_new(const char *dir, SSL_CTX **ret, char **ret_error) {
+int tls_context_new(const char *dir, int sessions, usec_t session_lifetime, SSL_CTX **ret, char **ret_error) {
         _cleanup_(SSL_CTX_freep) SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
         _cleanup_free_ char *ca = path_join(dir, CA_CERT_FILE), *crt = path_join(dir, SERVER_CERT_FILE),
                             *key = path_join(dir, SERVER_KEY_FILE);
@@ -74,17 +82,22 @@ int tls_context_new(const char *dir, SSL_CTX **ret, char **ret_error) {
             SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1 ||
             SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1)
                 return tls_error(ret_error, "cannot set TLS parameters for", dir);
+        /* SSL_OP_NO_TICKET: the sessions stay here and a TLS 1.3 ticket only names one.
+         * An encrypted ticket carrying the session costs more than it saves under OpenSSL
+         * 3.0 (the client's certificate encoded into it and decoded back at each
+         * resumption), and anyone holding the ticket key could resume any device. A
+         * resumed handshake skips the client certificate's decode, its chain check and
+         * both CertificateVerify signatures: about half the server's CPU for a report on
+         * a new connection (docs/performance.md). The cache is bounded in count and
+         * lifetime; sessions go with the process (a restart, the other instance: a full
+         * handshake). No early data is accepted, so a resumption replays nothing. */
         SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                          SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
-        /* No resumption: every client of ours is a new process per run (the agent's cycle,
-         * vigie, vigiectl) or keeps its connection alive, and never offers a session back.
-         * A TLS 1.3 ticket is not free: OpenSSL encodes the session, the client's certificate
-         * included, then decodes it back (certificate and public key again) and encodes it
-         * once more, for each of the two tickets it sends by default — about a fifth of the
-         * server's CPU per handshake (docs/performance.md), for sessions nobody resumes. */
-        if (SSL_CTX_set_num_tickets(ctx, 0) != 1)
-                return tls_error(ret_error, "cannot turn off session tickets for", dir);
-        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+        if (SSL_CTX_set_num_tickets(ctx, sessions > 0 ? 1 : 0) != 1)
+                return tls_error(ret_error, "cannot set the session tickets of", dir);
+        SSL_CTX_set_session_cache_mode(ctx, sessions > 0 ? SSL_SESS_CACHE_SERVER : SSL_SESS_CACHE_OFF);
+        SSL_CTX_sess_set_cache_size(ctx, sessions);
+        SSL_CTX_set_timeout(ctx, (long) (session_lifetime / USEC_PER_SEC));
         /* One read() a record rather than two (its 5-byte header, then its body): a
          * kept-alive report is one record. What a read takes past the record waits in
          * OpenSSL, where libevent 2.1 does not look: http.c's conn_kick() fetches it. */
@@ -119,6 +132,11 @@ int tls_peer_get(SSL *ssl, TlsPeer *ret) {
         if (p.cert) {
                 p.present = true;
                 p.verify = SSL_get_verify_result(ssl);
+                /* A resumed session brings the verdict of the handshake that made it:
+                 * the certificate may have expired since. (Revocation is looked up on
+                 * every request.) */
+                if (p.verify == X509_V_OK && SSL_session_reused(ssl))
+                        p.verify = cert_time_verdict(p.cert);
                 r = cert_get_info(p.cert, &p.info);
                 if (r < 0)
                         p.verify = X509_V_ERR_CERT_REJECTED;

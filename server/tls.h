@@ -4,15 +4,18 @@
 /* TLS for the collector: TLS 1.2+ only, ECDHE with AEAD suites, our P-256 server
  * certificate; a client certificate is requested (not required: /v1/enroll works
  * without) and its chain to the Vigie CA is checked once, during the handshake. The
- * verdict is kept and every route needing a certificate answers 401 with the reason. */
+ * verdict is kept and every route needing a certificate answers 401 with the reason.
+ * Up to `sessions` sessions are kept `session_lifetime` for TLS resumption (stateful
+ * tickets); a resumed session's certificate is held to its dates again. */
 
 #include <stdbool.h>
 
 #include <openssl/ssl.h>
 
 #include "ca.h"
+#include "time-util.h"
 
-int tls_context_new(const char *dir, SSL_CTX **ret, char **ret_error);
+int tls_context_new(const char *dir, int sessions, usec_t session_lifetime, SSL_CTX **ret, char **ret_error);
 
 /* What we know of a connection's peer, computed once per connection. */
 typedef struct TlsPeer {

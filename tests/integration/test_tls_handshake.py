@@ -1,20 +1,26 @@
 # SPDX-License-Identifier: MIT
 """What a handshake with the collector carries, and no more (docs/server.md, "TLS";
-docs/performance.md, issue #17 fourth part).
+docs/performance.md, issue #17).
 
-The server issues no TLS session tickets and resumes no session: every client of ours is
-a new process per run or keeps its connection alive, and a ticket cost the server a
-re-encoding and re-decoding of the client's certificate per handshake. A client that
-offers a session anyway gets a full handshake, its certificate verified again, and is
-served. Our clients send their own certificate only, not the Vigie CA the server has:
-each certificate sent is one more the server decodes."""
+TLS sessions stay in the server (stateful TLS 1.3 tickets that only name one): a client
+that comes back within TLSSessionLifetime= resumes, skipping its certificate's decode and
+check and both signatures; a resumed session's certificate is held to its dates again.
+TLSSessions=0 turns it off. Our clients send their
+own certificate only, not the Vigie CA the server has: each certificate sent is one more
+the server decodes."""
+import datetime
 import re
 import socket
 import ssl
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from server_util import VigieServer, binary
 
@@ -27,8 +33,8 @@ def srv(tmp_path_factory):
     s.stop()
 
 
-def context(srv, version):
-    cert, key = srv.admin_cert(f"sessions-{version.name}")
+def context(srv, version, cert_key=None):
+    cert, key = cert_key or srv.admin_cert(f"sessions-{version.name}")
     ctx = ssl.create_default_context(cafile=str(srv.ca))
     ctx.load_cert_chain(cert, key)
     ctx.minimum_version = ctx.maximum_version = version
@@ -36,33 +42,85 @@ def context(srv, version):
 
 
 def get_summary(srv, ctx, session=None):
-    """GET /v1/fleet/summary on a new connection → (status line, the connection's SSL object)."""
+    """GET /v1/fleet/summary on a new connection → (status line, body, the connection's
+    session, whether it resumed the one offered)."""
     with socket.create_connection(("127.0.0.1", srv.port), timeout=20) as raw:
         with ctx.wrap_socket(raw, server_hostname="127.0.0.1", session=session) as s:
             s.sendall(b"GET /v1/fleet/summary HTTP/1.1\r\nHost: vigie\r\nConnection: close\r\n\r\n")
             data = b""
             while chunk := s.recv(65536):
                 data += chunk
-            return data.split(b"\r\n", 1)[0].decode(), s.session, s.session_reused
+            head, _, body = data.partition(b"\r\n\r\n")
+            return head.split(b"\r\n", 1)[0].decode(), body.decode(), s.session, s.session_reused
 
 
-def test_tls13_handshake_sends_no_session_ticket(srv):
+def test_tls13_session_resumes(srv):
     ctx = context(srv, ssl.TLSVersion.TLSv1_3)
-    status, session, reused = get_summary(srv, ctx)
+    status, _, session, reused = get_summary(srv, ctx)
+    assert status == "HTTP/1.1 200 OK" and not reused
+    # The reply was read whole: the NewSessionTicket sent after the handshake came first.
+    assert session.has_ticket
+    status, _, second, reused = get_summary(srv, ctx, session=session)
     assert status == "HTTP/1.1 200 OK"
-    # The reply was read whole: any NewSessionTicket sent after the handshake came first.
-    assert not session.has_ticket
-    assert not reused
+    assert reused
+    # The ticket the resumption brought resumes in its turn.
+    status, _, _, reused = get_summary(srv, ctx, session=second)
+    assert status == "HTTP/1.1 200 OK" and reused
 
 
-def test_tls12_session_is_not_resumed_and_the_client_is_still_served(srv):
+def test_tls12_session_resumes_and_the_client_is_served(srv):
     ctx = context(srv, ssl.TLSVersion.TLSv1_2)
-    status, session, _ = get_summary(srv, ctx)
+    status, _, session, _ = get_summary(srv, ctx)
     assert status == "HTTP/1.1 200 OK"
-    assert not session.has_ticket
-    status, _, reused = get_summary(srv, ctx, session=session)
-    assert status == "HTTP/1.1 200 OK"
-    assert not reused
+    assert not session.has_ticket  # a session ID: the session stays in the server
+    status, _, _, reused = get_summary(srv, ctx, session=session)
+    assert status == "HTTP/1.1 200 OK" and reused
+
+
+def short_lived_cert(srv, tmp_path, seconds):
+    """A client certificate from the server's CA that expires in `seconds`."""
+    ca_key = serialization.load_pem_private_key((srv.dir / "ca.key").read_bytes(), None)
+    ca = x509.load_pem_x509_certificate(srv.ca.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "short-lived"),
+                                     x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "admin")]))
+            .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(seconds=seconds))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "short.pem", tmp_path / "short.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_resumed_session_of_an_expired_certificate_is_refused(srv, tmp_path):
+    ctx = context(srv, ssl.TLSVersion.TLSv1_3, short_lived_cert(srv, tmp_path, 3))
+    status, body, session, _ = get_summary(srv, ctx)
+    # Valid and from our CA, but not in the server's records.
+    assert status.startswith("HTTP/1.1 401") and "certificate_unknown" in body, (status, body)
+    time.sleep(4)
+    status, body, _, reused = get_summary(srv, ctx, session=session)
+    assert reused
+    assert status.startswith("HTTP/1.1 401") and "certificate_invalid" in body and "expired" in body, (status, body)
+
+
+def test_no_sessions_when_turned_off(tmp_path):
+    s = VigieServer(tmp_path / "srv", conf="[Limits]\nTLSSessions=0\n")
+    s.start()
+    try:
+        ctx = context(s, ssl.TLSVersion.TLSv1_3)
+        status, _, session, _ = get_summary(s, ctx)
+        assert status == "HTTP/1.1 200 OK"
+        assert not session.has_ticket
+        status, _, _, reused = get_summary(s, ctx, session=session)
+        assert status == "HTTP/1.1 200 OK" and not reused
+    finally:
+        s.stop()
 
 
 def free_port():
