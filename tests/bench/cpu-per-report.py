@@ -7,10 +7,11 @@ divided by the reports acknowledged. Prints the load average beside it: the mach
 shared, and CPU per report rises with it (cache and frequency contention).
 
   python3 tests/bench/cpu-per-report.py BUILD [--db sqlite|postgres] [--seconds S]
-        [--concurrency C] [--gzip] [--mode keepalive|handshake] [--perf FILE] [--callgrind]
+        [--concurrency C] [--gzip] [--mode keepalive|handshake|resume] [--perf FILE] [--callgrind]
         [--pg-unix-socket] [--conf TEXT] [--rate R] [--report small|real|FILE]
   (--perf: perf record -g of the server during the run; --mode handshake: a new mTLS
-  connection per report, as the hourly agent makes; --callgrind: the server under valgrind,
+  connection per report, as the hourly agent makes; --mode resume: the same, resuming the
+  device's previous TLS session; --callgrind: the server under valgrind,
   counting user-space instructions per report, all threads, from the load's start to its
   end: a figure the machine's load does not move, where CPU times do; --pg-unix-socket: the
   server reaches PostgreSQL over its Unix socket, libpq's default on one host, instead of
@@ -93,7 +94,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--gzip", action="store_true")
-    ap.add_argument("--mode", choices=("keepalive", "handshake"), default="keepalive")
+    ap.add_argument("--mode", choices=("keepalive", "handshake", "resume"), default="keepalive")
     ap.add_argument("--perf", help="write a perf record -g profile of the server to this file")
     ap.add_argument("--callgrind", action="store_true",
                     help="run the server under callgrind: instructions per report")

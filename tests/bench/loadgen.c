@@ -2,14 +2,16 @@
 /* Load generator for vigie-server (tests/bench/bench-ingest.sh and scale.py build and run it).
  *
  *   loadgen --port P[,P2…] --ca CA --token T [--concurrency C] [--seconds S]
- *           [--mode keepalive|handshake] [--server-pid PID] [--devices N] [--rate R]
+ *           [--mode keepalive|handshake|resume] [--server-pid PID] [--devices N] [--rate R]
  *           [--burst-at S --burst-seconds S --burst-factor F] [--gzip] [--acks FILE]
  *           [--report FILE]
  *
  * Each of C threads enrolls its devices (N/C each, at least one: P-256 key, CSR, POST
  * /v1/enroll), then posts signed, chained reports for S seconds over OpenSSL directly,
  * device after device: on one kept-alive mTLS connection per device, or with a fresh
- * TLS 1.3 mTLS handshake (no resumption) per report. --rate paces the total to R reports/s
+ * TLS 1.3 mTLS handshake (no resumption) per report, or a new connection per report that
+ * resumes the device's previous TLS session (resume: what an agent daemon keeping its
+ * session between hourly cycles makes). --rate paces the total to R reports/s
  * (F times that during the burst). With several ports, a device whose server fails
  * (connection refused or reset, 503) fails over to the next one and resends the same
  * report. Prints reports/s, p50/p99 latency, failovers, and the server's CPU time per
@@ -54,7 +56,7 @@
 #define MAX_PORTS 8
 
 static int ports[MAX_PORTS], n_ports, concurrency = 16, seconds = 10, n_devices;
-static bool handshake_mode, use_gzip;
+static bool handshake_mode, resume_mode, use_gzip;
 static double rate, burst_at, burst_seconds, burst_factor = 1;
 static const char *ca_file, *token, *acks_file;
 static int server_pid;
@@ -77,6 +79,7 @@ typedef struct Device {
         X509 *cert;
         SSL_CTX *ctx;
         SSL *ssl;   /* kept alive between reports (keepalive mode) */
+        SSL_SESSION *session; /* offered on the next connection (resume mode) */
         int server; /* index in ports[] */
         char id[37], kid[JWS_KID_SIZE], prev[REPORT_HASH_SIZE];
         int64_t seq;
@@ -94,7 +97,7 @@ typedef struct Worker {
         Device *devs;
         size_t n_devs;
         uint64_t *lat_us;
-        size_t n, cap, errors, failovers;
+        size_t n, cap, errors, failovers, resumed;
         size_t jws_bytes, wire_bytes; /* of the reports acknowledged */
         Ack *acks;
 } Worker;
@@ -111,9 +114,11 @@ static SSL_CTX *new_ctx(EVP_PKEY *key, X509 *cert) {
                 return NULL;
         SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-        /* A full handshake every time: no session cache, no tickets. */
-        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-        SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+        /* A full handshake every time unless resuming: no session cache, no tickets. */
+        if (!resume_mode) {
+                SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+                SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+        }
         /* Only the device certificate, as the agent sends it (common/transport.c). */
         SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
         if (cert && (SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1))
@@ -121,7 +126,7 @@ static SSL_CTX *new_ctx(EVP_PKEY *key, X509 *cert) {
         return ctx;
 }
 
-static SSL *connect_tls(SSL_CTX *ctx, int port) {
+static SSL *connect_tls(SSL_CTX *ctx, int port, SSL_SESSION *session) {
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         SSL *ssl;
@@ -136,6 +141,8 @@ static SSL *connect_tls(SSL_CTX *ctx, int port) {
         ssl = SSL_new(ctx);
         SSL_set_fd(ssl, fd);
         SSL_set_tlsext_host_name(ssl, "localhost");
+        if (session)
+                SSL_set_session(ssl, session);
         if (SSL_connect(ssl) != 1) {
                 SSL_free(ssl);
                 close(fd);
@@ -146,6 +153,10 @@ static SSL *connect_tls(SSL_CTX *ctx, int port) {
 
 static void close_tls(SSL *ssl) {
         int fd = SSL_get_fd(ssl);
+        /* A close_notify, as the agent sends: without it OpenSSL takes the session for
+         * a broken one and will not offer it again. */
+        if (resume_mode)
+                (void) SSL_shutdown(ssl);
         SSL_free(ssl);
         close(fd);
 }
@@ -236,7 +247,7 @@ static int enroll(Device *w) {
         json_object_object_add(j, "token", json_object_new_string(token));
         json_object_object_add(j, "csr", json_object_new_string_len(pem, (int) len));
         ctx = new_ctx(NULL, NULL);
-        ssl = ctx ? connect_tls(ctx, ports[w->server]) : NULL;
+        ssl = ctx ? connect_tls(ctx, ports[w->server], NULL) : NULL;
         status = ssl ? http_post(ssl, "/v1/enroll", json_object_to_json_string(j), true, &reply, NULL) : 0;
         json_object_put(j);
         if (ssl)
@@ -387,7 +398,7 @@ static void send_one(Worker *w, size_t i) {
         if (!d->pending && !(d->pending = next_report(d)))
                 return;
         if (!d->ssl)
-                d->ssl = connect_tls(d->ctx, ports[d->server]);
+                d->ssl = connect_tls(d->ctx, ports[d->server], d->session);
         status = d->ssl ? http_post(d->ssl, "/v1/reports", d->pending, handshake_mode, NULL, &sent) : 0;
         if (status == 202 || status == 200) {
                 d->seq++;
@@ -412,6 +423,12 @@ static void send_one(Worker *w, size_t i) {
                 }
         }
         if (d->ssl && (handshake_mode || status != 202)) {
+                if (resume_mode) {
+                        if (SSL_session_reused(d->ssl))
+                                w->resumed++;
+                        SSL_SESSION_free(d->session);
+                        d->session = SSL_get1_session(d->ssl); /* the ticket came with the reply */
+                }
                 close_tls(d->ssl);
                 d->ssl = NULL;
         }
@@ -491,7 +508,7 @@ int main(int argc, char *argv[]) {
         };
         Worker *w;
         uint64_t *all, t0, t1;
-        size_t total = 0, errors = 0, failovers = 0, k = 0, jws_bytes = 0, wire_bytes = 0;
+        size_t total = 0, errors = 0, failovers = 0, resumed = 0, k = 0, jws_bytes = 0, wire_bytes = 0;
         double cpu0, cpu1, secs;
         int c;
 
@@ -502,7 +519,10 @@ int main(int argc, char *argv[]) {
                 case 't': token = optarg; break;
                 case 'n': concurrency = (int) strtol(optarg, NULL, 10); break;
                 case 's': seconds = (int) strtol(optarg, NULL, 10); break;
-                case 'm': handshake_mode = strcmp(optarg, "handshake") == 0; break;
+                case 'm':
+                        resume_mode = strcmp(optarg, "resume") == 0;
+                        handshake_mode = resume_mode || strcmp(optarg, "handshake") == 0;
+                        break;
                 case 'P': server_pid = (int) strtol(optarg, NULL, 10); break;
                 case 'd': n_devices = (int) strtol(optarg, NULL, 10); break;
                 case 'r': rate = strtod(optarg, NULL); break;
@@ -519,7 +539,7 @@ int main(int argc, char *argv[]) {
                 }
         if (!n_ports || !ca_file || !token || concurrency < 1) {
                 fprintf(stderr, "usage: loadgen --port P[,P2…] --ca CA --token T [--concurrency C] [--seconds S] "
-                                "[--mode keepalive|handshake] [--server-pid PID] [--devices N] [--rate R] "
+                                "[--mode keepalive|handshake|resume] [--server-pid PID] [--devices N] [--rate R] "
                                 "[--burst-at S --burst-seconds S --burst-factor F] [--gzip] [--acks FILE] [--report FILE]\n");
                 return 2;
         }
@@ -548,6 +568,7 @@ int main(int argc, char *argv[]) {
                 total += w[i].n;
                 errors += w[i].errors;
                 failovers += w[i].failovers;
+                resumed += w[i].resumed;
                 jws_bytes += w[i].jws_bytes;
                 wire_bytes += w[i].wire_bytes;
         }
@@ -561,12 +582,14 @@ int main(int argc, char *argv[]) {
         secs = (double) (t1 - t0) / 1e6;
         printf("mode=%s concurrency=%d devices=%d reports=%zu errors=%zu failovers=%zu seconds=%.2f "
                "reports_per_s=%.0f p50_ms=%.2f p99_ms=%.2f server_cpu_us_per_report=%.0f jws_bytes_per_report=%zu "
-               "wire_bytes_per_report=%zu\n",
-               handshake_mode ? "handshake" : "keepalive", concurrency, MAX(n_devices, concurrency), total, errors,
+               "wire_bytes_per_report=%zu%s",
+               resume_mode ? "resume" : handshake_mode ? "handshake" : "keepalive", concurrency, MAX(n_devices, concurrency), total, errors,
                failovers, secs, (double) total / secs, total ? (double) all[total / 2] / 1000 : 0,
                total ? (double) all[(size_t) ((double) total * 0.99)] / 1000 : 0,
                total && server_pid ? (cpu1 - cpu0) * 1e6 / (double) total : 0, total ? jws_bytes / total : 0,
-               total ? wire_bytes / total : 0);
+               total ? wire_bytes / total : 0, resume_mode ? "" : "\n");
+        if (resume_mode) /* the first connection of each device has nothing to resume */
+                printf(" resumed=%zu\n", resumed);
         if (acks_file && write_acks(w) < 0) {
                 fprintf(stderr, "loadgen: cannot write %s\n", acks_file);
                 return 1;
