@@ -38,6 +38,7 @@ struct Conn {
         bool over_limit;
         bool busy;
         bool requested;         /* a request ever started: not a connection to close first */
+        bool handshake_counted; /* in metrics.handshakes_* */
         bool peer_loaded;
         bool addr_known;
         struct sockaddr_storage addr;
@@ -270,9 +271,16 @@ static void conn_handshake_done(const SSL *ssl, int where, int ret) {
 
         if (!(where & SSL_CB_HANDSHAKE_DONE) || !c)
                 return;
+        if (!c->handshake_counted) { /* once: TLS 1.3 may report post-handshake messages too */
+                c->handshake_counted = true;
+                if (SSL_session_reused(ssl))
+                        c->server->metrics.handshakes_resumed++;
+                else
+                        c->server->metrics.handshakes_full++;
+        }
         conn_kick(c); /* the request may have come with the handshake's last flight */
         if (c->requested || c->counter)
-                return; /* once: TLS 1.3 may report post-handshake messages too */
+                return; /* once, as above */
         conn_arm(c); /* from the handshake's deadline to the request's */
         peer = SSL_get0_peer_certificate(ssl);
         bufferevent_getcb(c->bev, &rcb, &wcb, &ecb, &evcon); /* evhttp's: the evcon */

@@ -180,5 +180,17 @@ int metrics_write_server(FILE *f, const ServerMetrics *m, uint64_t reports_accep
                 r = metrics_write_sample(f, "vigie_report_verifications_total",
                                          (const char *const[]) { "thread", "worker", NULL },
                                          (double) m->verified_on_workers);
+        if (r >= 0)
+                r = metrics_write_header(f, "vigie_tls_handshakes_total", "counter",
+                                         "TLS handshakes completed, by whether the client resumed a session "
+                                         "(TLSSessions=).");
+        if (r >= 0)
+                r = metrics_write_sample(f, "vigie_tls_handshakes_total",
+                                         (const char *const[]) { "resumed", "no", NULL },
+                                         (double) m->handshakes_full);
+        if (r >= 0)
+                r = metrics_write_sample(f, "vigie_tls_handshakes_total",
+                                         (const char *const[]) { "resumed", "yes", NULL },
+                                         (double) m->handshakes_resumed);
         return r;
 }

@@ -35,6 +35,7 @@ typedef struct ServerMetrics {
         double latency_sum_s;
         uint64_t posture[METRICS_POSTURE_RESULTS]; /* decisions: allowed, grace, blocked, unknown */
         uint64_t verified_on_loop, verified_on_workers; /* report bodies (server_offload()) */
+        uint64_t handshakes_full, handshakes_resumed;   /* TLS handshakes completed (http.c) */
 } ServerMetrics;
 
 /* The server is one event loop: no locking. reason: a short stable token ("bad_signature", "replay", "revoked", …). */

@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "fs-util.h"
 #include "jws.h"
+#include "tls-cache.h"
 #include "tls.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(SSL_CTX *, SSL_CTX_free)
@@ -88,16 +89,13 @@ int tls_context_new(const char *dir, int sessions, usec_t session_lifetime, SSL_
          * resumption), and anyone holding the ticket key could resume any device. A
          * resumed handshake skips the client certificate's decode, its chain check and
          * both CertificateVerify signatures: about half the server's CPU for a report on
-         * a new connection (docs/performance.md). The cache is bounded in count and
-         * lifetime; sessions go with the process (a restart, the other instance: a full
-         * handshake). No early data is accepted, so a resumption replays nothing. */
+         * a new connection (docs/performance.md). The cache (tls-cache.h) is bounded in
+         * count and lifetime, a TLS 1.3 session resumed once; sessions go with the process
+         * (a restart, the other instance: a full handshake). No early data is accepted. */
         SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                          SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
-        if (SSL_CTX_set_num_tickets(ctx, sessions > 0 ? 1 : 0) != 1)
-                return tls_error(ret_error, "cannot set the session tickets of", dir);
-        SSL_CTX_set_session_cache_mode(ctx, sessions > 0 ? SSL_SESS_CACHE_SERVER : SSL_SESS_CACHE_OFF);
-        SSL_CTX_sess_set_cache_size(ctx, sessions);
-        SSL_CTX_set_timeout(ctx, (long) (session_lifetime / USEC_PER_SEC));
+        if (tls_cache_attach(ctx, (size_t) sessions, session_lifetime) < 0)
+                return tls_error(ret_error, "cannot set up the session cache of", dir);
         /* One read() a record rather than two (its 5-byte header, then its body): a
          * kept-alive report is one record. What a read takes past the record waits in
          * OpenSSL, where libevent 2.1 does not look: http.c's conn_kick() fetches it. */

@@ -4,8 +4,9 @@ docs/performance.md, issue #17).
 
 TLS sessions stay in the server (stateful TLS 1.3 tickets that only name one): a client
 that comes back within TLSSessionLifetime= resumes, skipping its certificate's decode and
-check and both signatures; a resumed session's certificate is held to its dates again.
-TLSSessions=0 turns it off. Our clients send their
+check and both signatures; a resumed session's certificate is held to its dates again, a
+TLS 1.3 ticket resumes once, and the cache keeps at most TLSSessions= (the oldest goes
+first). TLSSessions=0 turns it off. Our clients send their
 own certificate only, not the Vigie CA the server has: each certificate sent is one more
 the server decodes."""
 import datetime
@@ -54,7 +55,7 @@ def get_summary(srv, ctx, session=None):
             return head.split(b"\r\n", 1)[0].decode(), body.decode(), s.session, s.session_reused
 
 
-def test_tls13_session_resumes(srv):
+def test_tls13_session_resumes_once(srv):
     ctx = context(srv, ssl.TLSVersion.TLSv1_3)
     status, _, session, reused = get_summary(srv, ctx)
     assert status == "HTTP/1.1 200 OK" and not reused
@@ -63,6 +64,11 @@ def test_tls13_session_resumes(srv):
     status, _, second, reused = get_summary(srv, ctx, session=session)
     assert status == "HTTP/1.1 200 OK"
     assert reused
+    # The ticket was used: offered again it finds nothing, and the client gets a full
+    # handshake (its certificate checked again) and is served.
+    status, _, _, reused = get_summary(srv, ctx, session=session)
+    assert status == "HTTP/1.1 200 OK"
+    assert not reused
     # The ticket the resumption brought resumes in its turn.
     status, _, _, reused = get_summary(srv, ctx, session=second)
     assert status == "HTTP/1.1 200 OK" and reused
@@ -107,6 +113,38 @@ def test_resumed_session_of_an_expired_certificate_is_refused(srv, tmp_path):
     status, body, _, reused = get_summary(srv, ctx, session=session)
     assert reused
     assert status.startswith("HTTP/1.1 401") and "certificate_invalid" in body and "expired" in body, (status, body)
+
+
+def test_the_oldest_session_goes_first_past_the_bound(tmp_path):
+    s = VigieServer(tmp_path / "srv", conf="[Limits]\nTLSSessions=2\n")
+    s.start()
+    try:
+        ctx = context(s, ssl.TLSVersion.TLSv1_3)
+        sessions = [get_summary(s, ctx)[2] for _ in range(3)]  # three full handshakes
+        # The second and third are kept (each resumption puts its next session in its place)…
+        for kept in reversed(sessions[1:]):
+            assert get_summary(s, ctx, session=kept)[3]
+        # …the first was dropped for the third.
+        status, _, _, reused = get_summary(s, ctx, session=sessions[0])
+        assert status == "HTTP/1.1 200 OK" and not reused
+    finally:
+        s.stop()
+
+
+def test_a_session_past_its_lifetime_is_not_resumed(tmp_path):
+    s = VigieServer(tmp_path / "srv", conf="[Limits]\nTLSSessionLifetime=1s\n")
+    s.start()
+    try:
+        # TLS 1.2: the client offers its session ID whatever the server's lifetime (a TLS
+        # 1.3 client would not offer a ticket past its lifetime hint).
+        ctx = context(s, ssl.TLSVersion.TLSv1_2)
+        session = get_summary(s, ctx)[2]
+        assert get_summary(s, ctx, session=session)[3]
+        time.sleep(2.5)
+        status, _, _, reused = get_summary(s, ctx, session=session)
+        assert status == "HTTP/1.1 200 OK" and not reused
+    finally:
+        s.stop()
 
 
 def test_no_sessions_when_turned_off(tmp_path):

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The server's TLS session cache (server.md, TLSSessions=): at most `max` sessions, each
+ * resumable for `lifetime`, the oldest dropped first. A TLS 1.3 session leaves the cache
+ * when it is resumed (the resumption issues the next one): one session per client in the
+ * cache, and a ticket someone copied is good only until its owner comes back. A TLS 1.2
+ * session (its ID) stays until it expires. OpenSSL's own cache keeps a resumed TLS 1.3
+ * session until its lifetime ends, which is why this one replaces it. Event loop only. */
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#include "time-util.h"
+
+/* Sets ctx's session cache to one of these (freed with ctx). max 0: no resumption. */
+int tls_cache_attach(SSL_CTX *ctx, size_t max, usec_t lifetime);
