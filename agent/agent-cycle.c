@@ -20,6 +20,8 @@
 #include "reporter.h"
 #include "spool.h"
 #include "time-util.h"
+#include "tls-session.h"
+#include "transport.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -166,7 +168,50 @@ static void maybe_enroll(const AgentConfig *config, json_object *out) {
         log_notice("Enrolled as %s with the token in \"%s\".", device_id, config->enroll_token_file);
 }
 
-int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, json_object **ret) {
+/* The daemon's session from the previous cycle, if it fits this server and certificate. */
+static void offer_session(const AgentConfig *config, Transport *t, json_object *kept) {
+        SSL_SESSION *s = NULL;
+        int r;
+
+        _cleanup_free_ char *ca = NULL;
+
+        if (!kept || !transport_client_cert(t) || identity_ca_path(config, &ca) < 0)
+                return;
+        r = tls_session_decode(kept, config->server_url, ca, transport_client_cert(t), &s);
+        if (r == -ENOENT)
+                log_debug("The kept TLS session was made for another server or certificate: not offered.");
+        else if (r < 0)
+                log_warning_errno(r, "The kept TLS session is unusable (%m): a full handshake instead.");
+        else
+                transport_set_session(t, s);
+        SSL_SESSION_free(s);
+}
+
+/* The session for the daemon to keep, or null (forget the kept one: the server answered
+ * without one to resume); nothing when the server was not reached (keep it). */
+static int add_session(const AgentConfig *config, Transport *t, bool reached, json_object *out) {
+        _cleanup_free_ char *ca = NULL;
+        json_object *j = NULL;
+        int r;
+
+        /* Bound to the certificate this connection presented: after a renewal in this
+         * cycle, the next one (with the new certificate) does not offer it. */
+        if (!transport_client_cert(t) || !reached)
+                return 0;
+        if ((r = identity_ca_path(config, &ca)) < 0)
+                return r == -ENOMEM ? r : 0;
+        r = tls_session_encode(transport_session(t), config->server_url, ca, transport_client_cert(t), &j);
+        if (r == -ENOENT)
+                return json_add(out, "tls_session", NULL);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot keep the TLS session: %m");
+                return r == -ENOMEM ? r : 0;
+        }
+        return json_add(out, "tls_session", j);
+}
+
+int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, json_object *tls_session,
+                    bool keep_tls_session, json_object **ret) {
         _cleanup_json_ json_object *out = json_object_new_object();
         _cleanup_(identity_freep) Identity *id = NULL;
         _cleanup_(transport_freep) Transport *t = NULL;
@@ -209,6 +254,8 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
                         r = reporter_transport(config, id, &t, &err);
                         if (r < 0)
                                 log_error("Cannot talk to the server: %s", strnull(err));
+                        else
+                                offer_session(config, t, tls_session);
                         err = (free(err), NULL);
                 }
         }
@@ -236,6 +283,8 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
         if (t && json_add_bool(out, "server_reachable", run.reached) < 0)
                 return -ENOMEM;
         if (spool && json_add_int(out, "spool_depth", (int64_t) spool_count(spool)) < 0)
+                return -ENOMEM;
+        if (t && keep_tls_session && add_session(config, t, run.reached, out) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(out);
         return 0;

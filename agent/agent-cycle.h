@@ -4,7 +4,7 @@
 /* One cycle of vigie-agent, run by `vigie cycle` in a child process: the same report
  * pipeline as `vigie report` (reporter_run(): policy with ETag, checks, sign, spool,
  * deliver) plus enrollment from a token, the certificate renewal and the posture; the result is a small JSON object for the daemon (status.json
- * material: never evidence nor secrets). */
+ * material: never evidence nor secrets, but for the TLS session the daemon takes out). */
 
 #include <stdbool.h>
 
@@ -17,7 +17,12 @@ typedef enum CycleKind {
         CYCLE_FLUSH, /* deliver what the spool holds */
 } CycleKind;
 
-int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, json_object **ret);
+/* tls_session: what the daemon kept from the previous cycle (agent/tls-session.h), offered
+ * to the server when it was made for this server and certificate; NULL: none. With
+ * keep_tls_session the result carries the connection's latest one as "tls_session", for
+ * the daemon alone (it takes it out before anything else sees the result). */
+int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, json_object *tls_session,
+                    bool keep_tls_session, json_object **ret);
 /* SIGTERM (from the stopping daemon): finish the current step, skip the rest. */
 void agent_cycle_setup_signals(void);
 bool agent_cycle_stop_requested(void);

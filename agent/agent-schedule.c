@@ -4,6 +4,7 @@
  * armed but the next cycle, the next retry (only while the server is unreachable) and
  * the watchdog systemd asked for. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <signal.h>
@@ -142,6 +143,28 @@ static int on_child_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+void agent_forget_tls_session(Agent *a) {
+        if (a->tls_session)
+                explicit_bzero(a->tls_session, strlen(a->tls_session));
+        free(a->tls_session);
+        a->tls_session = NULL;
+}
+
+/* The session the cycle came back with replaces the kept one (null: forget it), and leaves
+ * the result before status.json or anything else sees it. A cycle that did not reach the
+ * server says nothing, and the kept one waits for the next. */
+static void take_tls_session(Agent *a, json_object *result) {
+        json_object *v;
+        const char *text;
+
+        if (!result || !json_object_object_get_ex(result, "tls_session", &v))
+                return;
+        agent_forget_tls_session(a);
+        text = v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : NULL;
+        a->tls_session = text ? strdup(text) : NULL;
+        json_object_object_del(result, "tls_session");
+}
+
 /* Reads the child's JSON result from its memfd. */
 static json_object *child_result(Agent *a) {
         _cleanup_free_ char *buf = NULL, *err = NULL;
@@ -208,6 +231,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
 
         log_debug("The %s (pid %d) ended after %" PRIu64 " ms.", kind == CYCLE_FULL ? "cycle" : "delivery",
                   (int) si->si_pid, (now_boottime(a) - a->child_started) / USEC_PER_MSEC);
+        take_tls_session(a, result);
         agent_status_absorb(a, kind, result);
         if (a->state == AGENT_STOPPING) {
                 (void) agent_status_write(a);
@@ -248,16 +272,23 @@ static int memfd_with(const char *name, const char *data) {
 }
 
 __attribute__((noreturn)) static void child_exec(Agent *a, CycleKind kind, bool deliver, int config_fd,
-                                                 int result_fd, pid_t parent) {
-        const char *argv[] = { "vigie", "cycle", "--config", "/proc/self/fd/3", "--kind",
-                               kind == CYCLE_FULL ? "full" : "flush", deliver ? NULL : "--no-deliver", NULL };
+                                                 int session_fd, int result_fd, pid_t parent) {
+        const char *argv[] = { "vigie", "cycle", "--config", "/proc/self/fd/3", "--tls-session", "/proc/self/fd/4",
+                               "--kind", kind == CYCLE_FULL ? "full" : "flush", deliver ? NULL : "--no-deliver",
+                               NULL };
         sigset_t all;
 
         /* The cycle dies with the daemon (kill -9, crash): the spool is atomic. */
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
                 _exit(EXIT_FAILURE);
-        if (dup2(result_fd, STDOUT_FILENO) < 0 || dup2(config_fd, 3) < 0)
+        /* Above 4 first, so that no dup2() closes a descriptor another still needs; dup2()
+         * then clears close-on-exec on each target. */
+        result_fd = fcntl(result_fd, F_DUPFD_CLOEXEC, 5);
+        config_fd = fcntl(config_fd, F_DUPFD_CLOEXEC, 5);
+        session_fd = fcntl(session_fd, F_DUPFD_CLOEXEC, 5);
+        if (result_fd < 0 || config_fd < 0 || session_fd < 0 || dup2(result_fd, STDOUT_FILENO) < 0 ||
+            dup2(config_fd, 3) < 0 || dup2(session_fd, 4) < 0)
                 _exit(EXIT_FAILURE);
         /* All signals but SIGTERM and SIGINT: those stay blocked until the cycle has its
          * handlers (agent_cycle_setup_signals()), or a stop asked while the program loads
@@ -271,7 +302,7 @@ __attribute__((noreturn)) static void child_exec(Agent *a, CycleKind kind, bool 
 }
 
 static int run_child(Agent *a, CycleKind kind) {
-        _cleanup_close_ int fd = -1, config_fd = -1;
+        _cleanup_close_ int fd = -1, config_fd = -1, session_fd = -1;
         /* While the server is unreachable, cycles still check and spool; only the backoff
          * decides when to knock again. */
         bool deliver = kind == CYCLE_FLUSH || !a->retry_timer;
@@ -284,11 +315,14 @@ static int run_child(Agent *a, CycleKind kind) {
         config_fd = memfd_with("vigie-config", a->config_text);
         if (config_fd < 0)
                 return log_error_errno(config_fd, "Failed to hand the configuration to the cycle: %m");
+        session_fd = memfd_with("vigie-tls-session", strempty(a->tls_session));
+        if (session_fd < 0)
+                return log_error_errno(session_fd, "Failed to hand the TLS session to the cycle: %m");
         pid = fork();
         if (pid < 0)
                 return log_error_errno(errno, "Failed to start a cycle: %m");
         if (pid == 0)
-                child_exec(a, kind, deliver, config_fd, fd, parent);
+                child_exec(a, kind, deliver, config_fd, session_fd, fd, parent);
         a->child_pid = pid;
         a->child_kind = kind;
         a->child_result_fd = TAKE_FD(fd);

@@ -84,6 +84,7 @@ Agent *agent_free(Agent *a) {
         sd_event_unref(a->event);
         agent_config_free(a->config);
         free(a->config_text);
+        agent_forget_tls_session(a);
         free(a->cycle_binary);
         json_object_put(a->last);
         free(a->config_path);
@@ -125,6 +126,7 @@ int agent_reload(Agent *a) {
                 a->config = c;
                 free(a->config_text);
                 a->config_text = text;
+                agent_forget_tls_session(a); /* the server or its pinned CA may have changed */
                 log_set_max_level(a->config->log_level);
                 log_info("Configuration reloaded from \"%s\".", a->config_path);
         }

@@ -39,6 +39,8 @@ typedef struct Agent {
         char *config_path;
         AgentConfig *config;
         char *config_text;  /* the last good configuration's text, handed to each cycle */
+        char *tls_session;  /* the last cycle's TLS session (agent/tls-session.h), handed to the
+                             * next: a secret, in memory only; NULL: none */
         char *cycle_binary; /* `vigie`, which runs a cycle: `vigie cycle` */
         usec_t policy_interval; /* report_interval_s of the cached policy */
 
@@ -90,6 +92,8 @@ int agent_request_cycle(Agent *a, usec_t delay, const char *why);
 int agent_request_flush(Agent *a, usec_t delay, const char *why);
 /* The child has finished: processed and the next step scheduled. */
 void agent_stop_child(Agent *a);
+/* Drops the kept TLS session (wiped): at exit, and when the configuration changes. */
+void agent_forget_tls_session(Agent *a);
 /* Exponential backoff: base·2^(failures-1), capped, then ±10 % from rnd. */
 usec_t backoff_delay(unsigned failures, usec_t base, usec_t cap, uint64_t rnd);
 /* interval ±10 % from rnd. */

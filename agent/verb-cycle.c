@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* vigie cycle (internal): what vigie-agent runs in a child process for each cycle. The
- * configuration arrives as the daemon's snapshot (--config /proc/self/fd/3), the result
- * leaves as one JSON object on stdout. Not for people: `vigie report` is. */
+ * configuration arrives as the daemon's snapshot (--config /proc/self/fd/3), the TLS
+ * session it kept from the previous cycle as --tls-session /proc/self/fd/4 (empty: none;
+ * agent/tls-session.h), the result leaves as one JSON object on stdout, with the session
+ * to keep when --tls-session was given. Not for people: `vigie report` is. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,18 +11,35 @@
 #include "agent-cycle.h"
 #include "cleanup.h"
 #include "cli.h"
+#include "fs-util.h"
 #include "json-util.h"
 #include "log.h"
 
+/* The daemon's kept session: an unreadable one costs a full handshake, nothing more. */
+static json_object *read_tls_session(const char *path) {
+        _cleanup_free_ char *text = NULL, *err = NULL;
+        json_object *j = NULL;
+        size_t size;
+
+        if (read_file_full(path, 128 * 1024, &text, &size) < 0 || size == 0)
+                return NULL;
+        if (json_parse(text, size, &j, &err) < 0)
+                log_warning("The kept TLS session is not JSON (%s): a full handshake instead.", strempty(err));
+        explicit_bzero(text, size);
+        return j;
+}
+
 int verb_cycle(Cli *cli, int argc, char *argv[]) {
-        enum { ARG_KIND = _ARG_VERB_FIRST, ARG_NO_DELIVER };
+        enum { ARG_KIND = _ARG_VERB_FIRST, ARG_NO_DELIVER, ARG_TLS_SESSION };
         static const struct option options[] = {
                 CLI_COMMON_OPTIONS,
                 { "kind", required_argument, NULL, ARG_KIND },
                 { "no-deliver", no_argument, NULL, ARG_NO_DELIVER },
+                { "tls-session", required_argument, NULL, ARG_TLS_SESSION },
                 {}
         };
-        _cleanup_json_ json_object *result = NULL;
+        _cleanup_json_ json_object *result = NULL, *tls_session = NULL;
+        const char *tls_session_path = NULL;
         CycleKind kind = CYCLE_FULL;
         bool deliver = true;
         const char *text;
@@ -40,6 +59,7 @@ int verb_cycle(Cli *cli, int argc, char *argv[]) {
                                 return cli_usage_error("cycle ");
                         break;
                 case ARG_NO_DELIVER: deliver = false; break;
+                case ARG_TLS_SESSION: tls_session_path = optarg; break;
                 default: return cli_usage_error("cycle ");
                 }
         }
@@ -53,7 +73,9 @@ int verb_cycle(Cli *cli, int argc, char *argv[]) {
         /* Under the daemon stderr is the journal: log there, at the configured level. */
         log_set_target_stderr(false);
         log_set_max_level(cli->config->log_level);
-        r = agent_cycle_run(cli->config, kind, deliver, &result);
+        if (tls_session_path)
+                tls_session = read_tls_session(tls_session_path);
+        r = agent_cycle_run(cli->config, kind, deliver, tls_session, tls_session_path, &result);
         if (r < 0)
                 return EXIT_INTERNAL;
         text = json_compact(result);

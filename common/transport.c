@@ -37,6 +37,7 @@ struct Transport {
         size_t max_response;
         SSL_CTX *ctx; /* made at the first connection */
         SSL *ssl;     /* the connection kept alive between requests, NULL if none */
+        SSL_SESSION *session; /* offered at the next connection, NULL if none */
         int fd;
 };
 
@@ -56,6 +57,7 @@ Transport *transport_free(Transport *t) {
         if (!t)
                 return NULL;
         transport_disconnect(t);
+        SSL_SESSION_free(t->session);
         SSL_CTX_free(t->ctx);
         http_url_done(&t->server);
         free(t->authority);
@@ -69,6 +71,31 @@ Transport *transport_free(Transport *t) {
 
 X509 *transport_client_cert(const Transport *t) {
         return t->cert;
+}
+
+void transport_set_session(Transport *t, SSL_SESSION *session) {
+        if (session)
+                SSL_SESSION_up_ref(session);
+        SSL_SESSION_free(t->session);
+        t->session = session;
+}
+
+SSL_SESSION *transport_session(const Transport *t) {
+        return t->session;
+}
+
+/* The connection's session once a response came (in TLS 1.3 the server's ticket arrives
+ * after the handshake, before the response's first byte), or none: the one offered was
+ * used or refused, and a server without resumption sends none. */
+static void keep_session(Transport *t) {
+        SSL_SESSION *s = SSL_get1_session(t->ssl);
+
+        if (s && !SSL_SESSION_is_resumable(s)) {
+                SSL_SESSION_free(s);
+                s = NULL;
+        }
+        SSL_SESSION_free(t->session);
+        t->session = s;
 }
 
 const char *transport_strerror(int r) {
@@ -392,6 +419,10 @@ static int transport_connect(Transport *t, usec_t deadline, char **error) {
                 ERR_clear_error();
                 return set_error(error, -ENOMEM, "cannot set up TLS: out of memory");
         }
+        /* A session the server does not know (restarted, another instance, expired) only
+         * costs it the full handshake it would have made anyway. */
+        if (t->session && SSL_set_session(t->ssl, t->session) != 1)
+                ERR_clear_error();
         while ((k = SSL_connect(t->ssl)) != 1) {
                 r = tls_wait(t, k, connect_deadline);
                 if (r == -ETIMEDOUT)
@@ -514,8 +545,10 @@ int transport_request(Transport *t, const char *method, const char *path, const 
                         r = tls_write_all(t, req, req_size, deadline, &error);
                 if (r >= 0)
                         r = read_response(t, &resp, deadline, &error);
-                if (r >= 0)
+                if (r >= 0) {
+                        keep_session(t);
                         break;
+                }
                 transport_disconnect(t);
                 if (!(reused && attempt == 0 && r == -ECONNRESET && !http_response_started(&resp))) {
                         if (ret_error)

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "macro.h"
@@ -52,6 +53,12 @@ const char *transport_strerror(int r);
 Transport *transport_free(Transport *t);
 /* The client certificate this transport presents; NULL for enrollment. */
 X509 *transport_client_cert(const Transport *t);
+/* TLS resumption: the session offered at the next connection (a reference is taken; NULL:
+ * none), and after a response the session it came with (borrowed; NULL: none to resume).
+ * A session is a secret bound to this server and this client certificate: offer it only
+ * to the same server with the same certificate. */
+void transport_set_session(Transport *t, SSL_SESSION *session);
+SSL_SESSION *transport_session(const Transport *t);
 static inline void transport_freep(Transport **t) {
         transport_free(*t);
 }

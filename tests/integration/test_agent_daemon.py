@@ -4,6 +4,7 @@ WATCHDOG_USEC, signals) and the system bus (a private dbus-daemon)."""
 import base64
 import contextlib
 import json
+import re
 import signal
 import time
 
@@ -144,7 +145,7 @@ def test_vigie_status(agent, vigie):
 # ---- with a real vigie-server ------------------------------------------------------------
 
 from agent_util import Relay, enroll  # noqa: E402
-from server_util import VigieServer, stored_jws  # noqa: E402
+from server_util import VigieServer, https, stored_jws  # noqa: E402
 
 TRANSPORT = "[Transport]\nConnectTimeoutSec=2s\nTimeoutSec=5s\n"
 
@@ -193,6 +194,34 @@ def test_reports_arrive_with_increasing_seq(fleet, vigie):
     r = vigie("status", "--config", a.conf)
     assert r.returncode in (0, 1) and "Server: reachable" in r.stdout, r
     assert "Report 1 signed and queued." in a.logtext()
+
+
+def handshakes(srv):
+    """vigie_tls_handshakes_total by "resumed" from the server's /metrics."""
+    cert, key = srv.admin_cert(f"metrics-{time.monotonic_ns()}")
+    st, text, _ = https(srv, "GET", "/metrics", cert=cert, key=key)
+    assert st == 200, text
+    found = dict(re.findall(r'^vigie_tls_handshakes_total\{resumed="(yes|no)"\} (\d+)', text, re.M))
+    return {k: int(v) for k, v in found.items()}
+
+
+def test_cycles_resume_the_tls_session_kept_in_memory(fleet):
+    """Each cycle is a new process: the daemon hands the previous cycle's TLS session to the
+    next, which resumes it. The session is a secret: neither status.json nor any file of the
+    state directory holds it."""
+    srv, relay, a = fleet
+    a.start()
+    wait_for(lambda: len(stored_seqs(srv)) >= 4, what="four reports stored")
+    counts = handshakes(srv)
+    # The first cycle's connection is a full handshake; the agent's later ones resume (the
+    # admin's metrics requests are full handshakes too).
+    assert counts.get("yes", 0) >= 2, counts
+    assert "tls_session" not in (a.run / "status.json").read_text()
+    for f in list(a.state.rglob("*")) + list(a.run.rglob("*")):
+        if f.is_file():
+            assert b'"tls_session"' not in f.read_bytes() and b"tls-session" not in f.read_bytes(), f
+    seqs = stored_seqs(srv)
+    assert seqs == list(range(1, len(seqs) + 1))
 
 
 def test_offline_backoff_then_drain_in_order_exactly_once(fleet):

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The TLS session a cycle hands back to vigie-agent, which keeps it in memory and gives it
+ * to the next cycle, so that the hourly connection resumes it (server.md, TLSSessions=):
+ * the server skips the certificate's check and both signatures (a TPM-held key signs
+ * nothing in the handshake), about half its CPU for the report. It is a secret: it never
+ * reaches the disk, status.json or a log. JSON {"for": BINDING, "data": base64url(DER)},
+ * BINDING the SHA-256 of the server URL, the pinned CA file's bytes and the client
+ * certificate: a session is offered only to the server, under the CA and with the
+ * certificate it was made for (a renewal, a re-enrollment, another Server= or CA start
+ * afresh: a resumption does not verify the server's certificate again). */
+
+#include <json-c/json.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+/* The session's JSON, or -ENOENT when it is not resumable. */
+int tls_session_encode(SSL_SESSION *session, const char *server_url, const char *ca_file, X509 *cert,
+                       json_object **ret);
+/* The session of j if it was made for server_url, ca_file and cert: -ENOENT if not,
+ * -EINVAL if j is not one. */
+int tls_session_decode(json_object *j, const char *server_url, const char *ca_file, X509 *cert,
+                       SSL_SESSION **ret);
