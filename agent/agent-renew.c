@@ -79,6 +79,7 @@ int cert_renew_for(const AgentConfig *c, const Identity *id, EVP_PKEY *key, cons
                 return error_set(ret_error, r, "cannot make a CSR: %s", strerror(-r));
         if (json_add_string(req, "csr", csr) < 0 || json_add_string(req, "key", key_kind) < 0)
                 return -ENOMEM;
+        transport_fresh_handshake(t);
         if (attest_path && (r = enroll_attest_key(c, attest_path, csr, t, req, &err)) < 0) {
                 log_warning(ENROLL_ATTEST_FAILED, strnull(err));
                 err = (free(err), NULL);

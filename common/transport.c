@@ -80,6 +80,12 @@ void transport_set_session(Transport *t, SSL_SESSION *session) {
         t->session = session;
 }
 
+void transport_fresh_handshake(Transport *t) {
+        if (t->ssl && SSL_session_reused(t->ssl))
+                transport_disconnect(t);
+        transport_set_session(t, NULL);
+}
+
 SSL_SESSION *transport_session(const Transport *t) {
         return t->session;
 }

@@ -58,6 +58,9 @@ X509 *transport_client_cert(const Transport *t);
  * A session is a secret bound to this server and this client certificate: offer it only
  * to the same server with the same certificate. */
 void transport_set_session(Transport *t, SSL_SESSION *session);
+/* Closes the connection and forgets the session: the next request makes a full handshake,
+ * the one a certificate renewal needs (the server refuses it on a resumed session). */
+void transport_fresh_handshake(Transport *t);
 SSL_SESSION *transport_session(const Transport *t);
 static inline void transport_freep(Transport **t) {
         transport_free(*t);

@@ -263,6 +263,13 @@ static int enroll_or_renew(Request *r, bool enroll) {
 
         if (!j)
                 return http_error(r, 503, "out_of_memory", "retry later");
+        /* A certificate for a key, on a certificate's word: only once the connection's own
+         * handshake proved that certificate's key. A resumed session proves no key, and
+         * could have been copied off the laptop (a TPM-held key cannot). */
+        if (r->peer && r->peer->resumed)
+                return http_error(r, 401, "handshake_required",
+                                  "a certificate is issued only on a connection whose handshake used the "
+                                  "device's key, not a resumed TLS session: connect again without it");
         j->enroll = enroll;
         j->event = "renewed";
         /* A device re-enrolling with its certificate needs no token. */

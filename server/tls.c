@@ -130,10 +130,11 @@ int tls_peer_get(SSL *ssl, TlsPeer *ret) {
         if (p.cert) {
                 p.present = true;
                 p.verify = SSL_get_verify_result(ssl);
+                p.resumed = SSL_session_reused(ssl);
                 /* A resumed session brings the verdict of the handshake that made it:
                  * the certificate may have expired since. (Revocation is looked up on
                  * every request.) */
-                if (p.verify == X509_V_OK && SSL_session_reused(ssl))
+                if (p.verify == X509_V_OK && p.resumed)
                         p.verify = cert_time_verdict(p.cert);
                 r = cert_get_info(p.cert, &p.info);
                 if (r < 0)

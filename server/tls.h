@@ -20,6 +20,7 @@ int tls_context_new(const char *dir, int sessions, usec_t session_lifetime, SSL_
 /* What we know of a connection's peer, computed once per connection. */
 typedef struct TlsPeer {
         bool present;   /* a certificate was sent */
+        bool resumed;   /* the session was resumed: no proof of the key in this handshake */
         long verify;    /* X509_V_OK or why the chain failed */
         CertInfo info;
         CertRole role;

@@ -224,6 +224,44 @@ def test_cycles_resume_the_tls_session_kept_in_memory(fleet):
     assert seqs == list(range(1, len(seqs) + 1))
 
 
+def test_a_cycle_resumes_then_renews_on_a_full_handshake(tmp_path, vigie):
+    """`vigie cycle` as the daemon runs it, by hand: the second cycle resumes the session the
+    first handed back; its clock 50 min ahead makes the 1 h certificate due, and the renewal
+    (which the server refuses on a resumed session) goes over a new, full handshake."""
+    srv = VigieServer(tmp_path / "srv", conf="[Certificates]\nDeviceLifetime=1h\n[Limits]\nMaxClockSkew=2h\n")
+    (tmp_path / "srv").mkdir()
+    srv.start()
+    relay = Relay(srv.port)
+    a = Agent(tmp_path / "agent", TRANSPORT)
+    try:
+        enroll(srv, a, relay, vigie)
+        kept = tmp_path / "kept"
+        kept.write_text("")
+        first = vigie("cycle", "--config", a.conf, "--tls-session", kept)
+        assert first.returncode == 0, first
+        out = json.loads(first.stdout)
+        assert out["tls_session"]["for"] and out["tls_session"]["data"]
+        assert "renew_error" not in out["certificate"]
+        kept.write_text(json.dumps(out["tls_session"]))
+        before = handshakes(srv).get("yes", 0)
+        crt = (a.state / "device.crt").read_text()
+        second = vigie("cycle", "--config", a.conf, "--tls-session", kept,
+                       env={"VIGIE_NOW": str(int(time.time()) + 50 * 60)})
+        assert second.returncode == 0, second
+        out = json.loads(second.stdout)
+        assert handshakes(srv).get("yes", 0) == before + 1  # the policy and the report, resumed
+        assert "renew_error" not in out["certificate"], out["certificate"]
+        assert (a.state / "device.crt").read_text() != crt
+        # The session handed back was made under the old certificate: the next cycle, with
+        # the renewed one, does not offer it.
+        kept.write_text(json.dumps(out["tls_session"]))
+        third = vigie("cycle", "--config", a.conf, "--tls-session", kept)
+        assert third.returncode == 0 and "another server or certificate" in third.stderr, third
+    finally:
+        relay.close()
+        srv.stop()
+
+
 def test_offline_backoff_then_drain_in_order_exactly_once(fleet):
     srv, relay, a = fleet
     a.start()

@@ -10,6 +10,7 @@ first). TLSSessions=0 turns it off. Our clients send their
 own certificate only, not the Vigie CA the server has: each certificate sent is one more
 the server decodes."""
 import datetime
+import json
 import re
 import socket
 import ssl
@@ -23,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from server_util import VigieServer, binary
+from server_util import Device, VigieServer, binary
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +146,33 @@ def test_a_session_past_its_lifetime_is_not_resumed(tmp_path):
         assert status == "HTTP/1.1 200 OK" and not reused
     finally:
         s.stop()
+
+
+def request_on(srv, ctx, method, path, body=b"", session=None):
+    """One request on a new connection → (status line, body, session, resumed)."""
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=20) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1", session=session) as s:
+            s.sendall(f"{method} {path} HTTP/1.1\r\nHost: vigie\r\nConnection: close\r\n"
+                      f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+            head, _, rest = data.partition(b"\r\n\r\n")
+            return head.split(b"\r\n", 1)[0].decode(), rest.decode(), s.session, s.session_reused
+
+
+def test_renewal_needs_a_handshake_with_the_key(srv):
+    """A resumed session proves no key (and could have been copied off the laptop): no
+    certificate is issued on one. On the same session's full handshake, it is."""
+    d = Device(srv)
+    assert d.enroll(srv.token())[0] in (200, 201)
+    ctx = context(srv, ssl.TLSVersion.TLSv1_3, (d.cert_path, d.key_path))
+    body = json.dumps({"csr": d.csr()}).encode()
+    _, _, session, _ = request_on(srv, ctx, "GET", "/v1/policy")
+    status, reply, session, reused = request_on(srv, ctx, "POST", "/v1/renew", body, session=session)
+    assert reused and status.startswith("HTTP/1.1 401") and "handshake_required" in reply, (status, reply)
+    status, reply, _, reused = request_on(srv, ctx, "POST", "/v1/renew", body)
+    assert not reused and status.startswith(("HTTP/1.1 200", "HTTP/1.1 201")), (status, reply)
 
 
 def test_no_sessions_when_turned_off(tmp_path):
