@@ -43,17 +43,22 @@ def context(srv, version, cert_key=None):
     return ctx
 
 
-def get_summary(srv, ctx, session=None):
-    """GET /v1/fleet/summary on a new connection → (status line, body, the connection's
-    session, whether it resumed the one offered)."""
+def request_on(srv, ctx, method, path, body=b"", session=None):
+    """One request on a new connection → (status line, body, the connection's session,
+    whether it resumed the one offered)."""
     with socket.create_connection(("127.0.0.1", srv.port), timeout=20) as raw:
         with ctx.wrap_socket(raw, server_hostname="127.0.0.1", session=session) as s:
-            s.sendall(b"GET /v1/fleet/summary HTTP/1.1\r\nHost: vigie\r\nConnection: close\r\n\r\n")
+            s.sendall(f"{method} {path} HTTP/1.1\r\nHost: vigie\r\nConnection: close\r\n"
+                      f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
             data = b""
             while chunk := s.recv(65536):
                 data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            return head.split(b"\r\n", 1)[0].decode(), body.decode(), s.session, s.session_reused
+            head, _, rest = data.partition(b"\r\n\r\n")
+            return head.split(b"\r\n", 1)[0].decode(), rest.decode(), s.session, s.session_reused
+
+
+def get_summary(srv, ctx, session=None):
+    return request_on(srv, ctx, "GET", "/v1/fleet/summary", session=session)
 
 
 def test_tls13_session_resumes_once(srv):
@@ -146,19 +151,6 @@ def test_a_session_past_its_lifetime_is_not_resumed(tmp_path):
         assert status == "HTTP/1.1 200 OK" and not reused
     finally:
         s.stop()
-
-
-def request_on(srv, ctx, method, path, body=b"", session=None):
-    """One request on a new connection → (status line, body, session, resumed)."""
-    with socket.create_connection(("127.0.0.1", srv.port), timeout=20) as raw:
-        with ctx.wrap_socket(raw, server_hostname="127.0.0.1", session=session) as s:
-            s.sendall(f"{method} {path} HTTP/1.1\r\nHost: vigie\r\nConnection: close\r\n"
-                      f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
-            head, _, rest = data.partition(b"\r\n\r\n")
-            return head.split(b"\r\n", 1)[0].decode(), rest.decode(), s.session, s.session_reused
 
 
 def test_renewal_needs_a_handshake_with_the_key(srv):
