@@ -3,11 +3,15 @@
 # POST over mTLS to a real vigie-server on 127.0.0.1), for one build or two side by side.
 # Usage: tests/bench/cycle-cpu.sh BUILD_DIR [OTHER_BUILD_DIR]
 #   BENCH_ROUNDS=3 BENCH_RUNS=20: rounds alternate the builds, RUNS cycles each.
+#   BENCH_RESUME=1 (the default): each cycle gets the TLS session the previous one handed
+#   back (--tls-session), as under vigie-agent, and resumes it; 0: a full handshake each
+#   time (builds from before resumption need 0).
 # Prints per round the mean CPU of a cycle (user + system, its children included) beside the load
 # average, then, with valgrind, the user-space instructions of one cycle (callgrind's Ir):
 # unlike time, that count does not move with the machine's load.
 set -eu
 rounds=${BENCH_ROUNDS:-3}
+resume=${BENCH_RESUME:-1}
 runs=${BENCH_RUNS:-20}
 tmp=$(mktemp -d)
 pids=""
@@ -33,16 +37,43 @@ setup() {
 	"$bin/vigie" enroll --config "$d/agent.conf" --server "https://127.0.0.1:$port" --token "$token" \
 		--ca "$d/srv/ca.pem" >/dev/null
 	# The first cycle fetches the policy and writes the list digests: not measured.
-	"$bin/vigie" cycle --config "$d/agent.conf" >/dev/null
+	cycle "$1" "$bin" >/dev/null
 }
 
-# Mean user+system CPU of RUNS cycles, children included (getrusage of the reaped).
+# One cycle as vigie-agent runs it: with BENCH_RESUME=1, offering the session kept in
+# $tmp/NAME/session and keeping the one it hands back. Its JSON result on stdout.
+cycle() {
+	d=$tmp/$1
+	if [ "$resume" = 1 ]; then
+		touch "$d/session"
+		"$2/vigie" cycle --config "$d/agent.conf" --tls-session "$d/session" >"$d/out.json"
+		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d.pop("tls_session", None)
+open(sys.argv[2], "w").write(json.dumps(s) if s else ""); print(json.dumps(d))' "$d/out.json" "$d/session"
+	else
+		"$2/vigie" cycle --config "$d/agent.conf"
+	fi
+}
+
+# Mean user+system CPU of RUNS cycles, children included (getrusage of the reaped; the
+# python3 that passes the session on is not a child of the cycles and is left out).
 cycle_ms() {
-	python3 - "$runs" "$2/vigie" "$tmp/$1/agent.conf" <<'PY'
-import resource, subprocess, sys
-runs, vigie, conf = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+	python3 - "$runs" "$2/vigie" "$tmp/$1" "$resume" <<'PY'
+import json, resource, subprocess, sys
+runs, vigie, d, resume = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+session = open(f"{d}/session").read() if resume else ""
 for _ in range(runs):
-    subprocess.run([vigie, "cycle", "--config", conf], stdout=subprocess.DEVNULL, check=True)
+    extra = []
+    if resume:
+        with open(f"{d}/session", "w") as f:
+            f.write(session)
+        extra = ["--tls-session", f"{d}/session"]
+    out = subprocess.run([vigie, "cycle", "--config", f"{d}/agent.conf"] + extra, stdout=subprocess.PIPE,
+                         check=True).stdout
+    s = json.loads(out).get("tls_session") if resume else None
+    session = json.dumps(s) if s else ""
+if resume:
+    with open(f"{d}/session", "w") as f:
+        f.write(session)
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("%.1f" % ((ru.ru_utime + ru.ru_stime) * 1000 / runs))
 PY
@@ -58,7 +89,7 @@ while [ "$i" -le "$rounds" ]; do
 	i=$((i + 1))
 done
 depth=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("spool_depth"))' <<EOF
-$("$1/bin/vigie" cycle --config "$tmp/a/agent.conf")
+$(cycle a "$1/bin")
 EOF
 )
 [ "$depth" = 0 ] || { echo "the reports were not all delivered (spool depth $depth)"; exit 1; }
@@ -69,8 +100,13 @@ command -v valgrind >/dev/null || exit 0
 for x in a b a b; do
 	[ "$x" = a ] && b=$1 || b=$2
 	[ -n "$b" ] || continue
+	extra=""
+	[ "$resume" = 1 ] && extra="--tls-session $tmp/$x/session"
+	# shellcheck disable=SC2086 # $extra: two words or none, no spaces in $tmp
 	ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$b/bin/vigie" cycle \
-		--config "$tmp/$x/agent.conf" 2>&1 >"$tmp/cycle.json" | sed -n 's/.*I *refs: *//p')
+		--config "$tmp/$x/agent.conf" $extra 2>&1 >"$tmp/cycle.json" | sed -n 's/.*I *refs: *//p')
+	[ "$resume" = 1 ] && python3 -c 'import json,sys; s=json.load(open(sys.argv[1])).get("tls_session")
+open(sys.argv[2], "w").write(json.dumps(s) if s else "")' "$tmp/cycle.json" "$tmp/$x/session"
 	ok=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
 print("delivered" if d.get("spool_depth") == 0 and not d.get("delivery_error") else "NOT delivered")' "$tmp/cycle.json")
 	echo "instructions (user space, one cycle, $ok): $b $ir"

@@ -67,9 +67,10 @@ def main():
     ap.add_argument("--burst", type=int, default=60, help="seconds of 10x rate at the end of the run")
     ap.add_argument("--devices", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=32)
-    ap.add_argument("--mode", choices=("handshake", "resume", "keepalive"), default="handshake",
-                    help="a full mTLS handshake per report (an hourly agent), the same resuming each "
-                         "device's previous TLS session, or kept-alive connections")
+    ap.add_argument("--mode", choices=("resume", "handshake", "keepalive"), default="resume",
+                    help="a new mTLS connection per report resuming the device's previous TLS session "
+                         "(an hourly agent under vigie-agent), the same with a full handshake each time, "
+                         "or kept-alive connections")
     ap.add_argument("--kill-at", type=float, default=0.5, help="fraction of the run when one instance is killed")
     ap.add_argument("--report", default="small",
                     help="small (three checks, no evidence), real (a laptop's checks) or a FILE of vigie check --json")
