@@ -8,7 +8,7 @@ shared, and CPU per report rises with it (cache and frequency contention).
 
   python3 tests/bench/cpu-per-report.py BUILD [--db sqlite|postgres] [--seconds S]
         [--concurrency C] [--gzip] [--mode keepalive|handshake|resume] [--perf FILE] [--callgrind]
-        [--pg-unix-socket] [--conf TEXT] [--rate R] [--report small|real|FILE]
+        [--pg-unix-socket] [--conf TEXT] [--rate R] [--report small|real|FILE] [--devices N]
   (--perf: perf record -g of the server during the run; --mode handshake: a new mTLS
   connection per report, as the hourly agent makes; --mode resume: the same, resuming the
   device's previous TLS session; --callgrind: the server under valgrind,
@@ -102,6 +102,8 @@ def main():
                     help="connect to PostgreSQL over its Unix socket instead of TCP 127.0.0.1")
     ap.add_argument("--conf", default="", help="server.conf lines to add (\\n between lines)")
     ap.add_argument("--rate", type=float, help="reports/s in all, paced (open loop)")
+    ap.add_argument("--devices", type=int, help="devices in all (default: one per client); with "
+                    "--mode resume, each keeps a TLS session in the server")
     ap.add_argument("--report", default="small",
                     help="small (three checks, no evidence), real (a laptop's checks) or a FILE of vigie check --json")
     a = ap.parse_args()
@@ -126,13 +128,14 @@ def main():
             srv.wrapper = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
                            f"--callgrind-out-file={cg_out}"]
         srv.start(timeout=120 if a.callgrind else 20)
-        token = srv.token(uses=a.concurrency + 10)
+        token = srv.token(uses=max(a.concurrency, a.devices or 0) + 10)
         loadgen = tmp / "loadgen"
         build_loadgen(build, loadgen)
         cmd = [str(loadgen), "--port", str(srv.port), "--ca", str(srv.ca), "--token", token,
                "--concurrency", str(a.concurrency), "--seconds", str(a.seconds), "--mode", a.mode,
                "--server-pid", str(srv.proc.pid)] + (["--gzip"] if a.gzip else []) \
-            + (["--rate", str(a.rate)] if a.rate else [])
+            + (["--rate", str(a.rate)] if a.rate else []) \
+            + (["--devices", str(a.devices)] if a.devices else [])
         cmd += report_args(a.report)
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for line in proc.stderr:  # enrollment first: profile the load only
@@ -158,9 +161,11 @@ def main():
             print(err, file=sys.stderr)
             return 1
         load = os.getloadavg()
+        # The server's resident memory once the load is done (its kept TLS sessions in it).
+        rss = re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{srv.proc.pid}/status").read_text()).group(1)
         srv.stop(timeout=120)
         reports = int(re.search(r"reports=(\d+)", out).group(1))
-        extra = ""
+        extra = f" server_rss_kb={rss}"
         if pg and reports:
             extra += f" db_cpu_us_per_report={db_cpu * 1e6 / reports:.0f}"
         if reports:
