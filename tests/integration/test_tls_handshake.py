@@ -111,11 +111,11 @@ def short_lived_cert(srv, tmp_path, seconds):
 
 
 def test_resumed_session_of_an_expired_certificate_is_refused(srv, tmp_path):
-    ctx = context(srv, ssl.TLSVersion.TLSv1_3, short_lived_cert(srv, tmp_path, 3))
+    ctx = context(srv, ssl.TLSVersion.TLSv1_3, short_lived_cert(srv, tmp_path, 5))
     status, body, session, _ = get_summary(srv, ctx)
     # Valid and from our CA, but not in the server's records.
     assert status.startswith("HTTP/1.1 401") and "certificate_unknown" in body, (status, body)
-    time.sleep(4)
+    time.sleep(6)
     status, body, _, reused = get_summary(srv, ctx, session=session)
     assert reused
     assert status.startswith("HTTP/1.1 401") and "certificate_invalid" in body and "expired" in body, (status, body)
