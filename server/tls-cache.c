@@ -79,6 +79,10 @@ static int on_new(SSL *ssl, SSL_SESSION *session) {
 
         if (!c || size == 0 || size > sizeof(e->id))
                 return 0; /* OpenSSL drops the reference it gave us */
+        /* Only a client whose certificate chained to our CA: a stranger's handshakes
+         * (enrollment needs no certificate) must not push the devices' sessions out. */
+        if (!SSL_get0_peer_certificate(ssl) || SSL_get_verify_result(ssl) != X509_V_OK)
+                return 0;
         if ((slot = find(c, id, size)))
                 drop(c, slot);
         if (c->n >= c->max)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The server's TLS session cache (server.md, TLSSessions=): at most `max` sessions, each
- * resumable for `lifetime`, the oldest dropped first. A TLS 1.3 session leaves the cache
+/* The server's TLS session cache (server.md, TLSSessions=): at most `max` sessions of
+ * clients whose certificate chained to our CA, each resumable for `lifetime`, the oldest
+ * dropped first. A TLS 1.3 session leaves the cache
  * when it is resumed (the resumption issues the next one): one session per client in the
  * cache, and a ticket someone copied is good only until its owner comes back. A TLS 1.2
  * session (its ID) stays until it expires. OpenSSL's own cache keeps a resumed TLS 1.3

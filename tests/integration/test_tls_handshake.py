@@ -137,6 +137,16 @@ def test_the_oldest_session_goes_first_past_the_bound(tmp_path):
         s.stop()
 
 
+def test_no_session_kept_for_a_client_without_a_certificate(srv):
+    """Strangers (enrollment needs no certificate) must not push the devices' sessions out."""
+    ctx = ssl.create_default_context(cafile=str(srv.ca))
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+    status, _, session, _ = get_summary(srv, ctx)
+    assert status.startswith("HTTP/1.1 401")
+    status, _, _, reused = get_summary(srv, ctx, session=session)
+    assert status.startswith("HTTP/1.1 401") and not reused
+
+
 def test_a_session_past_its_lifetime_is_not_resumed(tmp_path):
     s = VigieServer(tmp_path / "srv", conf="[Limits]\nTLSSessionLifetime=3s\n")
     s.start()
