@@ -19,7 +19,9 @@ typedef struct ExpatApi {
         EXPAT_FN(XML_SetStartDoctypeDeclHandler);
         EXPAT_FN(XML_Parse);
         EXPAT_FN(XML_StopParser);
-        EXPAT_FN(XML_GetCurrentLineNumber);
+        /* Spelled out, not __typeof__'d: expat 2.9 (Debian 13's) deprecates it for
+         * XML_GetCurrentLineNumber64, which Debian 12's 2.5 lacks; both export it. */
+        XML_Size (*XML_GetCurrentLineNumber)(XML_Parser parser);
         EXPAT_FN(XML_GetErrorCode);
         EXPAT_FN(XML_ErrorString);
 } ExpatApi;
