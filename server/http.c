@@ -77,13 +77,7 @@ static void conn_events_free(Conn *c) {
 
 static void conn_free_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp) {
         Conn *c = ptr;
-        (void) ad, (void) idx, (void) argl, (void) argp;
-        /* evhttp closes without a close_notify, and SSL_free() then drops the session from
-         * the cache as if the connection had been cut mid-handshake. A finished handshake's
-         * session is sound whatever happened to the connection after it (TLS 1.3 issues
-         * its ticket from the handshake's secret alone): keep it resumable. */
-        if (parent && SSL_is_init_finished(parent))
-                SSL_set_shutdown(parent, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        (void) parent, (void) ad, (void) idx, (void) argl, (void) argp;
         if (!c)
                 return;
         conn_unlink(c);

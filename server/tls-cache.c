@@ -71,10 +71,14 @@ static TlsCache *cache_of(SSL_CTX *ctx) {
         return SSL_CTX_get_ex_data(ctx, cache_index);
 }
 
+/* The cache holds copies, never a connection's own session: OpenSSL marks that one
+ * unresumable when the connection ends without a close_notify sent, as evhttp's do (from
+ * OpenSSL 3.2 on, before any hook of ours runs). */
 static int on_new(SSL *ssl, SSL_SESSION *session) {
         TlsCache *c = cache_of(SSL_get_SSL_CTX(ssl));
         unsigned size;
         const unsigned char *id = SSL_SESSION_get_id(session, &size);
+        SSL_SESSION *copy;
         Entry **slot, *e;
 
         if (!c || size == 0 || size > sizeof(e->id))
@@ -88,9 +92,12 @@ static int on_new(SSL *ssl, SSL_SESSION *session) {
         if (c->n >= c->max)
                 drop(c, find(c, c->oldest->id, c->oldest->id_size));
         e = calloc(1, sizeof(Entry));
-        if (!e)
+        copy = e ? SSL_SESSION_dup(session) : NULL;
+        if (!copy) {
+                free(e);
                 return 0;
-        e->session = session;
+        }
+        e->session = copy;
         e->expires = now_monotonic() + c->lifetime;
         e->id_size = size;
         memcpy(e->id, id, size);
@@ -104,7 +111,7 @@ static int on_new(SSL *ssl, SSL_SESSION *session) {
                 c->oldest = e;
         c->newest = e;
         c->n++;
-        return 1; /* the reference is ours */
+        return 0; /* OpenSSL's reference goes back: we keep the copy */
 }
 
 static SSL_SESSION *on_get(SSL *ssl, const unsigned char *id, int size, int *copy) {
@@ -118,21 +125,9 @@ static SSL_SESSION *on_get(SSL *ssl, const unsigned char *id, int size, int *cop
                 drop(c, slot);
                 return NULL;
         }
-        if (SSL_SESSION_get_protocol_version((*slot)->session) < TLS1_3_VERSION) {
-                *copy = 1; /* OpenSSL takes its own reference; ours stays for the next time */
-                return (*slot)->session;
-        }
-        return take(c, slot); /* our reference, handed over: used once */
-}
-
-static void on_remove(SSL_CTX *ctx, SSL_SESSION *session) {
-        TlsCache *c = cache_of(ctx);
-        unsigned size;
-        const unsigned char *id = SSL_SESSION_get_id(session, &size);
-        Entry **slot;
-
-        if (c && size > 0 && (slot = find(c, id, size)) && (*slot)->session == session)
-                drop(c, slot);
+        if (SSL_SESSION_get_protocol_version((*slot)->session) < TLS1_3_VERSION)
+                return SSL_SESSION_dup((*slot)->session); /* ours stays for the next time */
+        return take(c, slot); /* handed over: used once */
 }
 
 static void cache_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp) {
@@ -176,6 +171,5 @@ int tls_cache_attach(SSL_CTX *ctx, size_t max, usec_t lifetime) {
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
         SSL_CTX_sess_set_new_cb(ctx, on_new);
         SSL_CTX_sess_set_get_cb(ctx, on_get);
-        SSL_CTX_sess_set_remove_cb(ctx, on_remove);
         return SSL_CTX_set_num_tickets(ctx, 1) == 1 ? 0 : -EIO;
 }
