@@ -54,14 +54,6 @@ static int chain_drop_trust_anchors(SSL_CTX *ctx) {
         return r;
 }
 
-static long cert_time_verdict(const X509 *cert) {
-        if (X509_cmp_current_time(X509_get0_notBefore(cert)) >= 0)
-                return X509_V_ERR_CERT_NOT_YET_VALID;
-        if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0)
-                return X509_V_ERR_CERT_HAS_EXPIRED;
-        return X509_V_OK;
-}
-
 static int tls_error(char **ret_error, const char *what, const char *path) {
         unsigned long e = ERR_get_error();
         if (asprintf(ret_error, "%s \"%s\": %s", what, path,
@@ -131,16 +123,21 @@ int tls_peer_get(SSL *ssl, TlsPeer *ret) {
                 p.present = true;
                 p.verify = SSL_get_verify_result(ssl);
                 p.resumed = SSL_session_reused(ssl);
-                /* A resumed session brings the verdict of the handshake that made it:
-                 * the certificate may have expired since. (Revocation is looked up on
-                 * every request.) */
-                if (p.verify == X509_V_OK && p.resumed)
-                        p.verify = cert_time_verdict(p.cert);
                 r = cert_get_info(p.cert, &p.info);
                 if (r < 0)
                         p.verify = X509_V_ERR_CERT_REJECTED;
                 else
                         p.role = cert_role(&p.info);
+                /* A resumed session brings the verdict of the handshake that made it:
+                 * the certificate may have expired since. (Revocation is looked up on
+                 * every request.) */
+                if (p.verify == X509_V_OK && p.resumed) {
+                        int64_t now = (int64_t) (now_realtime() / USEC_PER_SEC);
+                        if (now < p.info.not_before)
+                                p.verify = X509_V_ERR_CERT_NOT_YET_VALID;
+                        else if (now >= p.info.not_after)
+                                p.verify = X509_V_ERR_CERT_HAS_EXPIRED;
+                }
         }
         /* Set up once for all the reports of this connection. Without one (a key that is
          * not P-256, no memory), ingest verifies the slow way and says why it fails. */
