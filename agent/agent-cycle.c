@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "enrollment.h"
 #include "fs-util.h"
+#include "hash-util.h"
 #include "identity.h"
 #include "json-util.h"
 #include "log.h"
@@ -168,16 +169,27 @@ static void maybe_enroll(const AgentConfig *config, json_object *out) {
         log_notice("Enrolled as %s with the token in \"%s\".", device_id, config->enroll_token_file);
 }
 
-/* The daemon's session from the previous cycle, if it fits this server and certificate. */
-static void offer_session(const AgentConfig *config, Transport *t, json_object *kept) {
-        SSL_SESSION *s = NULL;
+/* What the kept session must have been made for: this server, its pinned CA and the
+ * certificate this transport presents (after a renewal in this cycle, still the old one,
+ * so that the next cycle, with the new certificate, does not offer it). 0 when there is
+ * nothing to bind: no certificate, or the CA unreadable. */
+static int session_binding(const AgentConfig *config, Transport *t, char ret[static SHA256_HEX_SIZE]) {
+        _cleanup_free_ char *ca = NULL;
         int r;
 
-        _cleanup_free_ char *ca = NULL;
+        if (!transport_client_cert(t))
+                return 0;
+        if ((r = identity_ca_path(config, &ca)) < 0 ||
+            (r = tls_session_binding(config->server_url, ca, transport_client_cert(t), ret)) < 0)
+                return r == -ENOMEM ? r : 0;
+        return 1;
+}
 
-        if (!kept || !transport_client_cert(t) || identity_ca_path(config, &ca) < 0)
-                return;
-        r = tls_session_decode(kept, config->server_url, ca, transport_client_cert(t), &s);
+/* The daemon's session from the previous cycle, if it was made for `binding`. */
+static void offer_session(Transport *t, json_object *kept, const char *binding) {
+        SSL_SESSION *s = NULL;
+        int r = tls_session_decode(kept, binding, &s);
+
         if (r == -ENOENT)
                 log_debug("The kept TLS session was made for another server or certificate: not offered.");
         else if (r < 0)
@@ -188,19 +200,11 @@ static void offer_session(const AgentConfig *config, Transport *t, json_object *
 }
 
 /* The session for the daemon to keep, or null (forget the kept one: the server answered
- * without one to resume); nothing when the server was not reached (keep it). */
-static int add_session(const AgentConfig *config, Transport *t, bool reached, json_object *out) {
-        _cleanup_free_ char *ca = NULL;
+ * without one to resume). */
+static int add_session(Transport *t, const char *binding, json_object *out) {
         json_object *j = NULL;
-        int r;
+        int r = tls_session_encode(transport_session(t), binding, &j);
 
-        /* Bound to the certificate this connection presented: after a renewal in this
-         * cycle, the next one (with the new certificate) does not offer it. */
-        if (!transport_client_cert(t) || !reached)
-                return 0;
-        if ((r = identity_ca_path(config, &ca)) < 0)
-                return r == -ENOMEM ? r : 0;
-        r = tls_session_encode(transport_session(t), config->server_url, ca, transport_client_cert(t), &j);
         if (r == -ENOENT)
                 return json_add(out, "tls_session", NULL);
         if (r < 0) {
@@ -221,6 +225,8 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
                 .stop_requested = agent_cycle_stop_requested,
         };
         _cleanup_free_ char *err = NULL;
+        char binding[SHA256_HEX_SIZE];
+        bool bound = false;
         usec_t nb = 0, na = 0;
         int r;
 
@@ -254,8 +260,14 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
                         r = reporter_transport(config, id, &t, &err);
                         if (r < 0)
                                 log_error("Cannot talk to the server: %s", strnull(err));
-                        else
-                                offer_session(config, t, tls_session);
+                        else if (keep_tls_session) { /* under the daemon */
+                                r = session_binding(config, t, binding);
+                                if (r < 0)
+                                        return log_oom();
+                                bound = r > 0;
+                                if (bound && tls_session)
+                                        offer_session(t, tls_session, binding);
+                        }
                         err = (free(err), NULL);
                 }
         }
@@ -284,7 +296,8 @@ int agent_cycle_run(const AgentConfig *config, CycleKind kind, bool deliver, jso
                 return -ENOMEM;
         if (spool && json_add_int(out, "spool_depth", (int64_t) spool_count(spool)) < 0)
                 return -ENOMEM;
-        if (t && keep_tls_session && add_session(config, t, run.reached, out) < 0)
+        /* Nothing said when the server was not reached: the daemon keeps what it had. */
+        if (bound && run.reached && add_session(t, binding, out) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(out);
         return 0;

@@ -15,7 +15,7 @@
 #define TLS_SESSION_DER_MAX (64u * 1024)
 #define TLS_CA_FILE_MAX (1024u * 1024)
 
-static int binding(const char *server_url, const char *ca_file, X509 *cert, char ret[static SHA256_HEX_SIZE]) {
+int tls_session_binding(const char *server_url, const char *ca_file, X509 *cert, char ret[static SHA256_HEX_SIZE]) {
         _cleanup_free_ unsigned char *der = NULL;
         _cleanup_free_ char *ca = NULL, *buf = NULL;
         size_t url_size = strlen(server_url), ca_size, n;
@@ -37,18 +37,14 @@ static int binding(const char *server_url, const char *ca_file, X509 *cert, char
         return sha256_hex(buf, n, ret);
 }
 
-int tls_session_encode(SSL_SESSION *session, const char *server_url, const char *ca_file, X509 *cert,
-                       json_object **ret) {
+int tls_session_encode(SSL_SESSION *session, const char *binding, json_object **ret) {
         _cleanup_json_ json_object *j = NULL;
         _cleanup_free_ unsigned char *der = NULL;
         _cleanup_free_ char *data = NULL;
-        char bound[SHA256_HEX_SIZE];
         int n, r;
 
         if (!session || !SSL_SESSION_is_resumable(session))
                 return -ENOENT;
-        if ((r = binding(server_url, ca_file, cert, bound)) < 0)
-                return r;
         n = i2d_SSL_SESSION(session, &der);
         if (n <= 0 || (size_t) n > TLS_SESSION_DER_MAX)
                 return -EINVAL;
@@ -57,7 +53,7 @@ int tls_session_encode(SSL_SESSION *session, const char *server_url, const char 
         if (r < 0)
                 return r;
         j = json_object_new_object();
-        if (!j || json_add_string(j, "for", bound) < 0 || json_add_string(j, "data", data) < 0)
+        if (!j || json_add_string(j, "for", binding) < 0 || json_add_string(j, "data", data) < 0)
                 r = -ENOMEM;
         explicit_bzero(data, strlen(data));
         if (r < 0)
@@ -66,25 +62,19 @@ int tls_session_encode(SSL_SESSION *session, const char *server_url, const char 
         return 0;
 }
 
-int tls_session_decode(json_object *j, const char *server_url, const char *ca_file, X509 *cert,
-                       SSL_SESSION **ret) {
+int tls_session_decode(json_object *j, const char *binding, SSL_SESSION **ret) {
         _cleanup_free_ uint8_t *der = NULL;
         const char *bound_for, *data;
-        char bound[SHA256_HEX_SIZE];
         const unsigned char *p;
         SSL_SESSION *s;
         size_t size;
-        int r;
 
         if (json_get_string(j, "tls_session", "for", &bound_for, NULL) < 0 ||
             json_get_string(j, "tls_session", "data", &data, NULL) < 0)
                 return -EINVAL;
-        if ((r = binding(server_url, ca_file, cert, bound)) < 0)
-                return r;
-        if (!streq(bound, bound_for))
+        if (!streq(binding, bound_for))
                 return -ENOENT;
-        r = base64url_decode(data, strlen(data), TLS_SESSION_DER_MAX, &der, &size);
-        if (r < 0)
+        if (base64url_decode(data, strlen(data), TLS_SESSION_DER_MAX, &der, &size) < 0)
                 return -EINVAL;
         p = der;
         s = d2i_SSL_SESSION(NULL, &p, (long) size);

@@ -15,10 +15,14 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-/* The session's JSON, or -ENOENT when it is not resumable. */
-int tls_session_encode(SSL_SESSION *session, const char *server_url, const char *ca_file, X509 *cert,
-                       json_object **ret);
-/* The session of j if it was made for server_url, ca_file and cert: -ENOENT if not,
- * -EINVAL if j is not one. */
-int tls_session_decode(json_object *j, const char *server_url, const char *ca_file, X509 *cert,
-                       SSL_SESSION **ret);
+#include "hash-util.h"
+
+/* JSON text of a kept session is at most this long (its DER is bounded in tls-session.c). */
+#define TLS_SESSION_JSON_MAX (128u * 1024)
+
+/* What a session is bound to: the SHA-256 (hex) of server_url, ca_file's bytes and cert. */
+int tls_session_binding(const char *server_url, const char *ca_file, X509 *cert, char ret[static SHA256_HEX_SIZE]);
+/* The session's JSON for `binding`, or -ENOENT when it is not resumable. */
+int tls_session_encode(SSL_SESSION *session, const char *binding, json_object **ret);
+/* The session of j if it was made for `binding`: -ENOENT if not, -EINVAL if j is not one. */
+int tls_session_decode(json_object *j, const char *binding, SSL_SESSION **ret);

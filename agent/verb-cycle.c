@@ -14,6 +14,7 @@
 #include "fs-util.h"
 #include "json-util.h"
 #include "log.h"
+#include "tls-session.h"
 
 /* The daemon's kept session: an unreadable one costs a full handshake, nothing more. */
 static json_object *read_tls_session(const char *path) {
@@ -21,7 +22,7 @@ static json_object *read_tls_session(const char *path) {
         json_object *j = NULL;
         size_t size;
 
-        if (read_file_full(path, 128 * 1024, &text, &size) < 0 || size == 0)
+        if (read_file_full(path, TLS_SESSION_JSON_MAX, &text, &size) < 0 || size == 0)
                 return NULL;
         if (json_parse(text, size, &j, &err) < 0)
                 log_warning("The kept TLS session is not JSON (%s): a full handshake instead.", strempty(err));
