@@ -40,22 +40,24 @@ setup() {
 	cycle "$1" "$bin" >/dev/null
 }
 
-# One cycle as vigie-agent runs it: with BENCH_RESUME=1, offering the session kept in
-# $tmp/NAME/session and keeping the one it hands back. Its JSON result on stdout.
+# cycle NAME BIN [WRAPPER…]: one cycle as vigie-agent runs it, under WRAPPER (valgrind…)
+# if given: with BENCH_RESUME=1, offering the session kept in $tmp/NAME/session and keeping
+# the one it hands back. Its JSON result on stdout, the wrapper's output on stderr.
 cycle() {
-	d=$tmp/$1
+	d=$tmp/$1 bin=$2
+	shift 2
 	if [ "$resume" = 1 ]; then
 		touch "$d/session"
-		"$2/vigie" cycle --config "$d/agent.conf" --tls-session "$d/session" >"$d/out.json"
+		"$@" "$bin/vigie" cycle --config "$d/agent.conf" --tls-session "$d/session" >"$d/out.json"
 		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d.pop("tls_session", None)
 open(sys.argv[2], "w").write(json.dumps(s) if s else ""); print(json.dumps(d))' "$d/out.json" "$d/session"
 	else
-		"$2/vigie" cycle --config "$d/agent.conf"
+		"$@" "$bin/vigie" cycle --config "$d/agent.conf"
 	fi
 }
 
-# Mean user+system CPU of RUNS cycles, children included (getrusage of the reaped; the
-# python3 that passes the session on is not a child of the cycles and is left out).
+# Mean user+system CPU of RUNS cycles, children included (getrusage of the reaped). The
+# session is passed on here rather than by cycle(), whose python3 would be counted.
 cycle_ms() {
 	python3 - "$runs" "$2/vigie" "$tmp/$1" "$resume" <<'PY'
 import json, resource, subprocess, sys
@@ -100,13 +102,8 @@ command -v valgrind >/dev/null || exit 0
 for x in a b a b; do
 	[ "$x" = a ] && b=$1 || b=$2
 	[ -n "$b" ] || continue
-	extra=""
-	[ "$resume" = 1 ] && extra="--tls-session $tmp/$x/session"
-	# shellcheck disable=SC2086 # $extra: two words or none, no spaces in $tmp
-	ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$b/bin/vigie" cycle \
-		--config "$tmp/$x/agent.conf" $extra 2>&1 >"$tmp/cycle.json" | sed -n 's/.*I *refs: *//p')
-	[ "$resume" = 1 ] && python3 -c 'import json,sys; s=json.load(open(sys.argv[1])).get("tls_session")
-open(sys.argv[2], "w").write(json.dumps(s) if s else "")' "$tmp/cycle.json" "$tmp/$x/session"
+	ir=$(cycle "$x" "$b/bin" valgrind --tool=callgrind --callgrind-out-file=/dev/null 2>&1 >"$tmp/cycle.json" |
+		sed -n 's/.*I *refs: *//p')
 	ok=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
 print("delivered" if d.get("spool_depth") == 0 and not d.get("delivery_error") else "NOT delivered")' "$tmp/cycle.json")
 	echo "instructions (user space, one cycle, $ok): $b $ir"
