@@ -31,6 +31,8 @@ struct Transport {
         char *authority; /* "host:port" ([v6]:port), for CONNECT */
         char *host_header;
         char *ca_file;
+        bool ca_loaded;   /* into ctx's store, at the first full handshake */
+        bool ca_unusable; /* that failed: the handshake's error names the file */
         X509 *cert;
         EVP_PKEY *key;
         usec_t connect_timeout, timeout;
@@ -236,7 +238,10 @@ static int tls_failure(Transport *t, int k, const char *what, char **error) {
         unsigned long ossl = ERR_peek_last_error();
         char buf[256];
 
-        if (v != X509_V_OK && e == SSL_ERROR_SSL)
+        if (t->ca_unusable)
+                r = set_error(error, -EPROTO, "cannot use the CA file \"%s\": not readable or not PEM certificates",
+                              t->ca_file);
+        else if (v != X509_V_OK && e == SSL_ERROR_SSL)
                 r = set_error(error, -EPROTO, "SSL certificate problem: %s (server %s)", X509_verify_cert_error_string(v),
                               t->authority);
         else if (e == SSL_ERROR_SSL) {
@@ -259,6 +264,24 @@ static int tls_wait(Transport *t, int k, usec_t deadline) {
                 return 0;
         r = wait_fd(t->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
         return r < 0 ? r : 1;
+}
+
+/* The pinned CA is decoded when a full handshake needs it, not when the context is made: a
+ * resumed session (docs/agent.md, "TLS resumption") checks no certificate, and the decode
+ * is ~1.2 M instructions on OpenSSL 3.0. */
+static int verify_with_pinned_ca(X509_STORE_CTX *x, void *userdata) {
+        Transport *t = userdata;
+
+        if (!t->ca_loaded) {
+                t->ca_loaded = X509_STORE_load_file(SSL_CTX_get_cert_store(t->ctx), t->ca_file) == 1;
+                t->ca_unusable = !t->ca_loaded;
+                if (t->ca_unusable) {
+                        ERR_clear_error();
+                        X509_STORE_CTX_set_error(x, X509_V_ERR_UNSPECIFIED);
+                        return 0;
+                }
+        }
+        return X509_verify_cert(x);
 }
 
 /* The SSL_CTX of every connection of this transport: TLS 1.2 at least, the pinned CA and
@@ -294,11 +317,8 @@ static int tls_context(Transport *t, char **error) {
                         ERR_clear_error();
                         return set_error(error, -EPROTO, "cannot use the system's trusted certificates");
                 }
-        } else if (SSL_CTX_load_verify_file(ctx, t->ca_file) != 1) {
-                ERR_clear_error();
-                return set_error(error, -EPROTO, "cannot use the CA file \"%s\": not readable or not PEM certificates",
-                                 t->ca_file);
-        }
+        } else
+                SSL_CTX_set_cert_verify_callback(ctx, verify_with_pinned_ca, t);
         if (t->cert && (SSL_CTX_use_certificate(ctx, t->cert) != 1 || SSL_CTX_use_PrivateKey(ctx, t->key) != 1 ||
                         SSL_CTX_check_private_key(ctx) != 1)) {
                 ERR_clear_error();

@@ -101,13 +101,14 @@ def pki(tmp_path_factory):
     return ca, d
 
 
-def ctl(pki, tmp_path, url, *args, env=None):
-    """vigiectl export (one GET whose body it prints as is) or another command."""
+def ctl(pki, tmp_path, url, *args, env=None, ca_file=None):
+    """vigiectl export (one GET whose body it prints as is) or another command; ca_file
+    pins another CA file than the test CA's."""
     ca, d = pki
     conf = tmp_path / "vigiectl.conf"
     conf.write_text("[Server]\nTimeout=2s\n")
     return run("vigiectl", *(args or ("export", "--format", "jsonl")), "--config", conf, "--server", url,
-               "--cert", d / "admin.pem", "--key", d / "admin.key", "--ca", ca.cert, env=env)
+               "--cert", d / "admin.pem", "--key", d / "admin.key", "--ca", ca_file or ca.cert, env=env)
 
 
 def serve_once(answer, after=None):
@@ -491,3 +492,16 @@ def test_agent_reports_through_tinyproxy_and_around_it_with_no_proxy(vigie, tmp_
         assert "Failed to connect to 127.0.0.1 port" in r.stdout + r.stderr, r
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("content", [b"", b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"])
+def test_unusable_ca_file_is_named(pki, tmp_path, hostile, content):
+    """The pinned CA file is read at the first full handshake (a resumed session checks no
+    certificate): when it holds no certificate, the error names the file, not the server."""
+    bad = tmp_path / "pinned.pem"
+    bad.write_bytes(content)
+    s = hostile(serve_once(OK_ANSWER))
+    r = ctl(pki, tmp_path, f"https://127.0.0.1:{s.port}", ca_file=bad)
+    assert r.returncode != 0, r
+    assert f'cannot use the CA file "{bad}": not readable or not PEM certificates' in r.stderr, r.stderr
+    assert s.heads == []
