@@ -35,6 +35,11 @@ int ecdsa_sig_raw_to_der(const uint8_t raw[static JWS_SIG_SIZE], uint8_t **ret, 
 
 /* Whether key is an EC key on P-256 (works for provider-held keys too). */
 bool evp_pkey_is_p256(EVP_PKEY *key);
+/* A P-256 public key as an uncompressed point (0x04‖X‖Y), and back: an EVP_PKEY for
+ * whoever keeps only the 65 bytes. -EINVAL when key is not P-256 / point is not on it. */
+#define P256_POINT_SIZE 65
+int p256_public_point(EVP_PKEY *key, uint8_t ret[static P256_POINT_SIZE]);
+int p256_public_key(const uint8_t point[static P256_POINT_SIZE], EVP_PKEY **ret);
 
 /* The property query that makes the provider holding key sign with it: a provider key (the
  * TPM's) cannot be exported to the default provider's ECDSA, which OpenSSL 3.0 may pick

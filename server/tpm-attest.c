@@ -14,6 +14,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "cleanup.h"
+#include "jws.h"
 #include "macro.h"
 #include "tpm-attest.h"
 
@@ -102,7 +103,8 @@ int tpm_public_to_pkey(const TPM2B_PUBLIC *p, EVP_PKEY **ret) {
         const TPMT_PUBLIC *t = &p->publicArea;
         _cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
         _cleanup_(BN_freep) BIGNUM *n = NULL, *e = NULL;
-        uint8_t point[1 + 2 * P256_SIZE] = { POINT_CONVERSION_UNCOMPRESSED };
+        uint8_t point[P256_POINT_SIZE] = { POINT_CONVERSION_UNCOMPRESSED };
+        int r;
 
         if (!bld)
                 return -ENOMEM;
@@ -125,10 +127,8 @@ int tpm_public_to_pkey(const TPM2B_PUBLIC *p, EVP_PKEY **ret) {
         /* left-padded coordinates */
         memcpy(point + 1 + P256_SIZE - t->unique.ecc.x.size, t->unique.ecc.x.buffer, t->unique.ecc.x.size);
         memcpy(point + 1 + 2 * P256_SIZE - t->unique.ecc.y.size, t->unique.ecc.y.buffer, t->unique.ecc.y.size);
-        if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
-            !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)))
-                return -ENOMEM;
-        return pkey_from_params("EC", bld, ret);
+        r = p256_public_key(point, ret);
+        return r == -EINVAL ? -EBADMSG : r;
 }
 
 /* ---- the checks ---- */

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/param_build.h>
 #include <openssl/rand.h>
 
 #include "cleanup.h"
@@ -25,15 +23,9 @@ static const char rfc_y[] = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
 
 static const char kid[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_PARAM *, OSSL_PARAM_free)
-
 static EVP_PKEY *jwk_public_key(const char *x64, const char *y64) {
         _cleanup_free_ uint8_t *x = NULL, *y = NULL;
-        _cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-        _cleanup_(OSSL_PARAM_freep) OSSL_PARAM *params = NULL;
-        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-        uint8_t point[65] = { 4 };
+        uint8_t point[P256_POINT_SIZE] = { 4 };
         size_t xn, yn;
         EVP_PKEY *key = NULL;
 
@@ -43,12 +35,7 @@ static EVP_PKEY *jwk_public_key(const char *x64, const char *y64) {
         assert_int_equal(yn, 32);
         memcpy(point + 1, x, 32);
         memcpy(point + 33, y, 32);
-        assert_int_equal(OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0), 1);
-        assert_int_equal(OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point), 1);
-        params = OSSL_PARAM_BLD_to_param(bld);
-        assert_non_null(params);
-        assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
-        assert_int_equal(EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params), 1);
+        assert_int_equal(p256_public_key(point, &key), 0);
         return key;
 }
 
@@ -385,6 +372,33 @@ static void test_verifier_reused(void **state) {
         }
 }
 
+/* A key kept as its 65 bytes (the server's TLS session cache) comes back as the same key;
+ * a point off the curve, or another curve's key, is refused. */
+static void test_p256_point(void **state) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = new_key("P-256"), *p384 = new_key("P-384"), *back = NULL,
+                                          *bad = NULL;
+        uint8_t point[P256_POINT_SIZE];
+        (void) state;
+
+        assert_int_equal(p256_public_point(key, point), 0);
+        assert_int_equal(point[0], 4);
+        assert_int_equal(p256_public_key(point, &back), 0);
+        assert_int_equal(EVP_PKEY_eq(key, back), 1);
+        for (int i = 0; i < 2; i++) { /* twice: the second copies the parameters the first made */
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *again = NULL;
+                assert_int_equal(p256_public_key(point, &again), 0);
+                assert_int_equal(EVP_PKEY_eq(key, again), 1);
+        }
+        point[64] ^= 1;
+        assert_int_equal(p256_public_key(point, &bad), -EINVAL);
+        assert_null(bad);
+        point[64] ^= 1;
+        point[0] = 2; /* compressed form: not what is kept */
+        assert_int_equal(p256_public_key(point, &bad), -EINVAL);
+        assert_int_equal(p256_public_point(p384, point), -EINVAL);
+        assert_int_equal(p256_public_point(NULL, point), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rfc7515_a3),   cmocka_unit_test(test_round_trip),
@@ -392,7 +406,7 @@ int main(void) {
                 cmocka_unit_test(test_base64url_round_trip), cmocka_unit_test(test_parse_signer_header),
                 cmocka_unit_test(test_der_raw),      cmocka_unit_test(test_parse_refuses),
                 cmocka_unit_test(test_verifier_reused), cmocka_unit_test(test_der_is_openssls),
-                cmocka_unit_test(test_verify_digest),
+                cmocka_unit_test(test_verify_digest), cmocka_unit_test(test_p256_point),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
