@@ -297,7 +297,7 @@ static int enroll_or_renew(Request *r, bool enroll) {
                                   "attestation: expected {\"challenge\",\"credential\"} (base64url)");
         }
         if (r->peer && r->peer->role == CERT_ROLE_DEVICE && streq(j->device_id, r->peer->info.cn))
-                j->same_key = EVP_PKEY_eq(X509_REQ_get0_pubkey(j->csr), X509_get0_pubkey(r->peer->cert)) == 1;
+                j->same_key = EVP_PKEY_eq(X509_REQ_get0_pubkey(j->csr), r->peer->key) == 1;
         if (enroll && r->peer && r->peer->role == CERT_ROLE_DEVICE && streq(j->device_id, r->peer->info.cn))
                 snprintf(j->peer_serial, sizeof(j->peer_serial), "%s", r->peer->info.serial);
         if (!enroll && !streq(j->device_id, r->peer->info.cn)) {

@@ -260,7 +260,6 @@ static void conn_handshake_done(const SSL *ssl, int where, int ret) {
         bufferevent_data_cb rcb, wcb;
         bufferevent_event_cb ecb;
         void *evcon = NULL;
-        X509 *peer;
         (void) ret;
 
         if (!(where & SSL_CB_HANDSHAKE_DONE) || !c)
@@ -276,9 +275,8 @@ static void conn_handshake_done(const SSL *ssl, int where, int ret) {
         if (c->requested || c->counter)
                 return; /* once, as above */
         conn_arm(c); /* from the handshake's deadline to the request's */
-        peer = SSL_get0_peer_certificate(ssl);
         bufferevent_getcb(c->bev, &rcb, &wcb, &ecb, &evcon); /* evhttp's: the evcon */
-        if (peer && SSL_get_verify_result(ssl) == X509_V_OK)
+        if (tls_peer_certified(ssl))
                 return;
         if (evcon)
                 evhttp_connection_set_max_body_size(evcon, HTTP_BODY_MAX_WITHOUT_CERT);

@@ -138,7 +138,7 @@ typedef struct IngestOutcome {
 
 typedef struct IngestJob {
         CertInfo peer;
-        X509 *cert;              /* a reference: the connection may close meanwhile */
+        EVP_PKEY *key;           /* the certificate's, a reference: the connection may close meanwhile */
         EVP_PKEY_CTX *verifier;  /* this job's copy of the connection's, or NULL: jws_verify */
         int64_t max_skew;
         struct evhttp_request *req;
@@ -158,7 +158,7 @@ typedef struct IngestJob {
 
 static void ingest_job_free(void *userdata) {
         IngestJob *j = userdata;
-        X509_free(j->cert);
+        EVP_PKEY_free(j->key);
         EVP_PKEY_CTX_free(j->verifier);
         free(j->raw);
         free(j->body);
@@ -194,7 +194,7 @@ static int verify_one(const IngestJob *j, const ReportItem *it, Verified *ret, V
         if (sha256_digest_prefix(it->jws, jws->signing_input_size, it->size, signed_digest, whole) < 0)
                 return -EIO;
         if (!verifier) {
-                if (jws_verifier_new(X509_get0_pubkey(j->cert), &own, &error) < 0)
+                if (jws_verifier_new(j->key, &own, &error) < 0)
                         return REFUSE(v, 403, "bad_signature", "%s", strnull(error));
                 verifier = own;
         }
@@ -591,10 +591,11 @@ int route_reports(Request *r) {
         j = calloc(1, sizeof(IngestJob) + b.n_items * sizeof(Verified));
         if (!j)
                 return http_error(r, 503, "out_of_memory", "retry later");
-        *j = (IngestJob) { .peer = r->peer->info, .cert = r->peer->cert, .req = r->req,
+        *j = (IngestJob) { .peer = r->peer->info, .key = r->peer->key, .req = r->req,
                            .max_skew = (int64_t) (s->config->max_clock_skew / USEC_PER_SEC),
                            .n_body = b.n_items, .array = b.json };
-        X509_up_ref(j->cert);
+        if (j->key)
+                EVP_PKEY_up_ref(j->key);
         /* A copy per job: a verifier serves one thread at a time, and the job may outlive
          * the connection. */
         if (r->peer->verifier)

@@ -115,42 +115,61 @@ int tls_context_new(const char *dir, int sessions, usec_t session_lifetime, SSL_
         return 0;
 }
 
+/* The peer of a TLS 1.3 session resumed from the cache (tls-cache.h): the certificate's
+ * details it kept, and a device's key from the point it kept. */
+static void peer_from_kept(const TlsKeptPeer *kept, TlsPeer *p) {
+        p->info = kept->info;
+        p->role = cert_role(&p->info);
+        if (p->role == CERT_ROLE_DEVICE && (!kept->has_key || p256_public_key(kept->key, &p->key) < 0))
+                p->verify = X509_V_ERR_UNSPECIFIED;
+}
+
+static void peer_from_cert(SSL *ssl, X509 *cert, TlsPeer *p) {
+        p->verify = SSL_get_verify_result(ssl);
+        p->key = X509_get_pubkey(cert);
+        if (cert_get_info(cert, &p->info) < 0)
+                p->verify = X509_V_ERR_CERT_REJECTED;
+        else
+                p->role = cert_role(&p->info);
+}
+
 int tls_peer_get(SSL *ssl, TlsPeer *ret) {
         TlsPeer p = { .verify = X509_V_OK, .role = _CERT_ROLE_INVALID };
-        int r;
+        const TlsKeptPeer *kept = tls_cache_peer(ssl);
+        X509 *cert = SSL_get0_peer_certificate(ssl);
 
-        p.cert = SSL_get0_peer_certificate(ssl);
-        if (p.cert) {
-                p.present = true;
-                p.verify = SSL_get_verify_result(ssl);
-                p.resumed = SSL_session_reused(ssl);
-                r = cert_get_info(p.cert, &p.info);
-                if (r < 0)
-                        p.verify = X509_V_ERR_CERT_REJECTED;
-                else
-                        p.role = cert_role(&p.info);
-                /* A resumed session brings the verdict of the handshake that made it:
-                 * the certificate may have expired since. (Revocation is looked up on
-                 * every request.) Judged by the clock OpenSSL's chain check reads, the
-                 * system's: a test build's moved clock must not refuse on resumption what
-                 * the full handshake accepted. */
-                if (p.verify == X509_V_OK && p.resumed) {
-                        int64_t now = (int64_t) time(NULL);
-                        if (now < p.info.not_before)
-                                p.verify = X509_V_ERR_CERT_NOT_YET_VALID;
-                        else if (now >= p.info.not_after)
-                                p.verify = X509_V_ERR_CERT_HAS_EXPIRED;
-                }
+        p.resumed = SSL_session_reused(ssl);
+        p.present = kept || cert;
+        if (kept)
+                peer_from_kept(kept, &p);
+        else if (cert)
+                peer_from_cert(ssl, cert, &p);
+        /* A resumed session brings the verdict of the handshake that made it: the
+         * certificate may have expired since. (Revocation is looked up on every request.)
+         * Judged by the clock OpenSSL's chain check reads, the system's: a test build's
+         * moved clock must not refuse on resumption what the full handshake accepted. */
+        if (p.present && p.verify == X509_V_OK && p.resumed) {
+                int64_t now = (int64_t) time(NULL);
+                if (now < p.info.not_before)
+                        p.verify = X509_V_ERR_CERT_NOT_YET_VALID;
+                else if (now >= p.info.not_after)
+                        p.verify = X509_V_ERR_CERT_HAS_EXPIRED;
         }
         /* Set up once for all the reports of this connection. Without one (a key that is
          * not P-256, no memory), ingest verifies the slow way and says why it fails. */
         if (p.verify == X509_V_OK && p.role == CERT_ROLE_DEVICE)
-                (void) jws_verifier_new(X509_get0_pubkey(p.cert), &p.verifier, NULL);
+                (void) jws_verifier_new(p.key, &p.verifier, NULL);
         *ret = p;
         return 0;
+}
+
+bool tls_peer_certified(const SSL *ssl) {
+        return tls_cache_peer(ssl) || (SSL_get0_peer_certificate(ssl) && SSL_get_verify_result(ssl) == X509_V_OK);
 }
 
 void tls_peer_done(TlsPeer *p) {
         EVP_PKEY_CTX_free(p->verifier);
         p->verifier = NULL;
+        EVP_PKEY_free(p->key);
+        p->key = NULL;
 }

@@ -24,8 +24,12 @@ typedef struct TlsPeer {
         long verify;    /* X509_V_OK or why the chain failed */
         CertInfo info;
         CertRole role;
-        X509 *cert;     /* borrowed from the SSL */
+        EVP_PKEY *key;  /* the certificate's public key, owned; NULL for a resumed session
+                         * of a role that signs nothing */
         EVP_PKEY_CTX *verifier; /* a valid device certificate's report verifier (jws.h), owned */
 } TlsPeer;
 int tls_peer_get(SSL *ssl, TlsPeer *ret);
+/* Whether ssl's client certificate chained to our CA (in the handshake that made the
+ * session, when resumed). */
+bool tls_peer_certified(const SSL *ssl);
 void tls_peer_done(TlsPeer *p);

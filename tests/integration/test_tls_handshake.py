@@ -5,8 +5,8 @@ docs/performance.md, issue #17).
 TLS sessions stay in the server (stateful TLS 1.3 tickets that only name one): a client
 that comes back within TLSSessionLifetime= resumes, skipping its certificate's decode and
 check and both signatures; a resumed session's certificate is held to its dates again, a
-TLS 1.3 ticket resumes once, and the cache keeps at most TLSSessions= (the oldest goes
-first). TLSSessions=0 turns it off. Our clients send their
+TLS 1.3 ticket resumes once, the cache keeps one session per certificate and at most
+TLSSessions= in all (the oldest goes first). TLSSessions=0 turns it off. Our clients send their
 own certificate only, not the Vigie CA the server has: each certificate sent is one more
 the server decodes."""
 import datetime
@@ -73,14 +73,15 @@ def test_tls13_session_resumes_once(srv):
     status, _, second, reused = get_summary(srv, ctx, session=session)
     assert status == "HTTP/1.1 200 OK"
     assert reused
-    # The ticket was used: offered again it finds nothing, and the client gets a full
-    # handshake (its certificate checked again) and is served.
+    # The ticket the resumption brought resumes in its turn: the server kept no decoded
+    # certificate, and still knows whose session it is (a role's route, the summary).
+    status, _, _, reused = get_summary(srv, ctx, session=second)
+    assert status == "HTTP/1.1 200 OK" and reused
+    # The first ticket was used: offered again it finds nothing, and the client gets a
+    # full handshake (its certificate checked again) and is served.
     status, _, _, reused = get_summary(srv, ctx, session=session)
     assert status == "HTTP/1.1 200 OK"
     assert not reused
-    # The ticket the resumption brought resumes in its turn.
-    status, _, _, reused = get_summary(srv, ctx, session=second)
-    assert status == "HTTP/1.1 200 OK" and reused
 
 
 def test_tls12_session_resumes_and_the_client_is_served(srv):
@@ -128,16 +129,31 @@ def test_the_oldest_session_goes_first_past_the_bound(tmp_path):
     s = VigieServer(tmp_path / "srv", conf="[Limits]\nTLSSessions=2\n")
     s.start()
     try:
-        ctx = context(s, ssl.TLSVersion.TLSv1_3)
-        sessions = [get_summary(s, ctx)[2] for _ in range(3)]  # three full handshakes
+        ctxs = [context(s, ssl.TLSVersion.TLSv1_3, s.admin_cert(f"bound-{i}")) for i in range(3)]
+        sessions = [get_summary(s, ctx)[2] for ctx in ctxs]  # three clients, a full handshake each
         # The second and third are kept (each resumption puts its next session in its place)…
-        for kept in reversed(sessions[1:]):
+        for ctx, kept in reversed(list(zip(ctxs[1:], sessions[1:]))):
             assert get_summary(s, ctx, session=kept)[3]
         # …the first was dropped for the third.
-        status, _, _, reused = get_summary(s, ctx, session=sessions[0])
+        status, _, _, reused = get_summary(s, ctxs[0], session=sessions[0])
         assert status == "HTTP/1.1 200 OK" and not reused
     finally:
         s.stop()
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2], ids=["tls1.3", "tls1.2"])
+def test_one_session_per_certificate(srv, version):
+    """A client that does not resume, or connects many times at once, replaces its own
+    session: whatever it does, it holds one place in the cache, not TLSSessions= of them."""
+    ctx = context(srv, version)
+    first, second = get_summary(srv, ctx)[2], get_summary(srv, ctx)[2]  # two full handshakes
+    status, _, _, reused = get_summary(srv, ctx, session=first)
+    assert status == "HTTP/1.1 200 OK" and not reused
+    # That third full handshake's session has replaced the second's in its turn.
+    status, _, _, reused = get_summary(srv, ctx, session=second)
+    assert status == "HTTP/1.1 200 OK" and not reused
+    third = get_summary(srv, ctx)[2]
+    assert get_summary(srv, ctx, session=third)[3]
 
 
 def test_no_session_kept_for_a_client_without_a_certificate(srv):
