@@ -71,7 +71,7 @@ const char server_config_template[] =
         "#MaxReportsPerRequest=500\n"
         "#MaxClockSkew=10min\n"
         "# TLS sessions kept for resumption (0: none), and how long each may be resumed\n"
-        "#TLSSessions=20000\n"
+        "#TLSSessions=100000\n"
         "#TLSSessionLifetime=2h\n"
         "\n[Enroll]\n"
         "# The TPM vendors' CAs (PEM) whose EK certificates make a TPM-held device key \"tpm\"\n"
@@ -134,7 +134,7 @@ int server_config_load(const char *dir, ServerConfig **ret, char **ret_error) {
                 .device_cert_lifetime = 90 * USEC_PER_DAY,
                 .client_cert_lifetime = 365 * USEC_PER_DAY,
                 .max_clock_skew = 10 * USEC_PER_MINUTE,
-                .tls_sessions = 20000,
+                .tls_sessions = 100000,
                 .tls_session_lifetime = 2 * USEC_PER_HOUR,
                 .max_batch = 500,
                 .flag_window = 7 * USEC_PER_DAY,
