@@ -167,8 +167,10 @@ static SSL_SESSION *compact_copy(SSL_SESSION *s, TlsKeptPeer **peer) {
         id = SSL_SESSION_get_id(s, &id_size);
         context = SSL_SESSION_get0_id_context(s, &context_size);
         SSL_SESSION_get0_alpn_selected(s, &alpn, &alpn_size);
-        secret_size = SSL_SESSION_get_master_key(s, secret, sizeof secret);
+        /* Asked for its size first: a longer secret would be copied cut short. */
+        secret_size = SSL_SESSION_get_master_key(s, NULL, 0);
         ok = copy && secret_size > 0 && secret_size <= sizeof secret &&
+             SSL_SESSION_get_master_key(s, secret, secret_size) == secret_size &&
              SSL_SESSION_set_protocol_version(copy, SSL_SESSION_get_protocol_version(s)) == 1 &&
              SSL_SESSION_set_cipher(copy, SSL_SESSION_get0_cipher(s)) == 1 &&
              SSL_SESSION_set1_master_key(copy, secret, secret_size) == 1 &&
