@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,7 +207,7 @@ static int on_new(SSL *ssl, SSL_SESSION *session) {
         e = calloc(1, sizeof(Entry));
         if (!e)
                 return 0;
-        snprintf(e->owner, sizeof(e->owner), "%s", peer->info.serial);
+        memcpy(e->owner, peer->info.serial, sizeof(e->owner));
         copy = SSL_SESSION_get_protocol_version(session) >= TLS1_3_VERSION ? compact_copy(session, &peer)
                                                                             : SSL_SESSION_dup(session);
         if (!copy) {
