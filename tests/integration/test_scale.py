@@ -3,7 +3,9 @@
 that it cannot rot: two real vigie-server instances on one real PostgreSQL, simulated
 devices over both with gzip bodies and failover, a burst, kill -9 of one instance; every
 acknowledged report stored exactly once, chains whole, the phases' rates printed and the
-steady one checked (at half the asked rate here: the machine is shared).
+steady one checked (at half the asked rate here: the machine is shared). And the fleet
+queries' bench (tests/bench/fleet-pg.py, the harness's second step) on 20,000 devices: its
+set-wise load must keep up with the schema and its counters.
 
 Devices: the issue asks for ~10,000 if their enrollment stays under ~90 s; here (2 shared
 cores, load 5.5-8) 10,000 took ~110 s of the run's 158 s, so the short form enrolls 8,000
@@ -33,3 +35,17 @@ def test_scale_short_form():
     assert "lost=0" in r.stdout and "scale: 1 passed, 0 failed" in r.stdout
     assert "kill -9 of instance 1" in r.stdout
     assert "achieved_rate: steady=" in r.stdout and "after_kill=" in r.stdout and "burst=" in r.stdout
+
+
+@pytest.mark.skipif(not glob.glob("/usr/lib/postgresql/*/bin/initdb"), reason="PostgreSQL is not installed")
+def test_fleet_pg_short_form():
+    """Timings are printed, not checked (a shared machine, the sanitizers): the load must
+    succeed and every query answer, the export list every device."""
+    build = os.environ.get("VIGIE_BUILD", str(SRC / "build"))
+    r = subprocess.run([sys.executable, str(SRC / "tests/bench/fleet-pg.py"), build, "--devices", "20000",
+                        "--requests", "5"], capture_output=True, text=True, timeout=600 if not SANITIZE else 1200)
+    print(r.stdout, r.stderr)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "loaded 20,000 devices" in r.stdout
+    assert "export csv: 20,000 devices" in r.stdout
+    assert "fleet-pg: targets" in r.stdout
