@@ -2,15 +2,16 @@
 -- A synthetic fleet of :n devices in a vigie-server PostgreSQL database whose schema the
 -- server created (tests/bench/fleet-pg.py): each device enrolled, with its latest report
 -- (a stand-in JWS of realistic shape: the fleet queries never verify it), its check
--- results, history and latest state, written set-wise with generate_series; the server
--- counts them at its next start. Statuses: pass 80 %, warn 5 %, fail 10 %, unknown 4 %, error 1 %,
--- independently per check; 95 % of devices reported within the hour, the rest 4–240 h ago.
+-- results, history and latest state, written set-wise with generate_series (the server
+-- counts its fleet counters at its next start). Statuses: pass 80 %, warn 5 %, fail 10 %,
+-- unknown 4 %, error 1 %, independently per check; 95 % of devices reported within the
+-- hour, the rest 4–240 h ago.
 \set ON_ERROR_STOP 1
 SET synchronous_commit = off;
 BEGIN;
 -- No trigger runs for this session's rows (superuser: the bench's user is postgres). The
--- server's triggers keep counters and alert events one report at a time; here they would update
--- each counter row once per device in this one transaction, where none of a row's
+-- server's triggers keep counters and alert events one report at a time; here they would
+-- update each counter row once per device in this one transaction, where none of a row's
 -- versions can be pruned before the commit, so that each update walks all the earlier
 -- ones (latest_policy's alone ran for more than 28 minutes at a million devices).
 SET LOCAL session_replication_role = replica;

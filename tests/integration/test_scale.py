@@ -40,12 +40,13 @@ def test_scale_short_form():
 @pytest.mark.skipif(not glob.glob("/usr/lib/postgresql/*/bin/initdb"), reason="PostgreSQL is not installed")
 def test_fleet_pg_short_form():
     """Timings are printed, not checked (a shared machine, the sanitizers): the load must
-    succeed and every query answer, the export list every device."""
+    succeed, the summary count the loaded fleet, every query answer and the export list
+    every device."""
     build = os.environ.get("VIGIE_BUILD", str(SRC / "build"))
     r = subprocess.run([sys.executable, str(SRC / "tests/bench/fleet-pg.py"), build, "--devices", "20000",
                         "--requests", "5"], capture_output=True, text=True, timeout=600 if not SANITIZE else 1200)
     print(r.stdout, r.stderr)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "loaded 20,000 devices" in r.stdout
+    assert "loaded 20,000 devices" in r.stdout and "the summary counts the loaded fleet" in r.stdout
     assert "export csv: 20,000 devices" in r.stdout
     assert "fleet-pg: targets" in r.stdout
