@@ -8,7 +8,7 @@ shared, and CPU per report rises with it (cache and frequency contention).
 
   python3 tests/bench/cpu-per-report.py BUILD [--db sqlite|postgres] [--seconds S]
         [--concurrency C] [--gzip] [--mode keepalive|handshake|resume] [--perf FILE] [--callgrind]
-        [--pg-unix-socket] [--conf TEXT] [--rate R] [--report small|real|FILE] [--devices N]
+        [--pg-unix-socket] [--conf TEXT] [--rate R] [--report small|real|FILE] [--devices N] [--pin]
   (--perf: perf record -g of the server during the run; --mode handshake: a new mTLS
   connection per report, as the hourly agent makes; --mode resume: the same, resuming the
   device's previous TLS session; --callgrind: the server under valgrind,
@@ -21,7 +21,9 @@ shared, and CPU per report rises with it (cache and frequency contention).
   latency; --report: the reports' checks, loadgen's three with empty evidence (small, 1.4 KB
   of JWS, the default), a real laptop's six (real: tests/bench/report-real.json.gz, `vigie
   check --json` on a Debian 12 machine, ~43 KB of JWS), or those of FILE as `vigie check
-  --json` prints them.)
+  --json` prints them; --pin: the server alone on CPU 0, this script, the load generator and
+  PostgreSQL on the other CPUs, so that the generator's own work, e.g. gzip, does not share
+  the server's core.)
 On PostgreSQL it also prints db_cpu_us_per_report: the CPU of the cluster's processes (its
 backends run the statements the server sends) over the same run, per report."""
 import argparse
@@ -104,14 +106,20 @@ def main():
     ap.add_argument("--rate", type=float, help="reports/s in all, paced (open loop)")
     ap.add_argument("--devices", type=int, help="devices in all (default: one per client); with "
                     "--mode resume, each keeps a TLS session in the server")
+    ap.add_argument("--pin", action="store_true",
+                    help="the server on CPU 0, the load generator and PostgreSQL on the others")
     ap.add_argument("--report", default="small",
                     help="small (three checks, no evidence), real (a laptop's checks) or a FILE of vigie check --json")
     a = ap.parse_args()
     build = Path(a.build).resolve()
     os.environ["VIGIE_BUILD"] = str(build)
-    from server_util import Postgres, VigieServer  # noqa: E402 (needs VIGIE_BUILD)
+    from server_util import Postgres, VigieServer, bench_exit_on_sigterm  # noqa: E402 (needs VIGIE_BUILD)
+    bench_exit_on_sigterm()
     from scale import build_loadgen, report_args  # noqa: E402
 
+    if a.pin:
+        # Children inherit this process's CPUs: the server alone gets CPU 0 (its wrapper).
+        os.sched_setaffinity(0, os.sched_getaffinity(0) - {0})
     tmp = Path(tempfile.mkdtemp(prefix="vigie-cpu-"))
     pg = Postgres(tmp / "pg").start() if a.db == "postgres" else None
     srv = None
@@ -127,6 +135,8 @@ def main():
         if a.callgrind:
             srv.wrapper = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
                            f"--callgrind-out-file={cg_out}"]
+        if a.pin:
+            srv.wrapper = ["taskset", "-c", "0"] + srv.wrapper
         srv.start(timeout=120 if a.callgrind else 20)
         token = srv.token(uses=max(a.concurrency, a.devices or 0) + 10)
         loadgen = tmp / "loadgen"

@@ -112,7 +112,8 @@ def main():
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     a = ap.parse_args()
     os.environ["VIGIE_BUILD"] = str(Path(a.build).resolve())
-    from server_util import Postgres, VigieServer  # noqa: E402 (needs VIGIE_BUILD)
+    from server_util import Postgres, VigieServer, bench_exit_on_sigterm  # noqa: E402 (needs VIGIE_BUILD)
+    bench_exit_on_sigterm()
 
     if a.reuse and b"VIGIE_NOW" not in (Path(a.build) / "bin" / "vigie-server").read_bytes():
         # The loaded reports age: on the real clock they are all stale, and every list that

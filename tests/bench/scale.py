@@ -79,7 +79,8 @@ def main():
     a = ap.parse_args()
     build = Path(a.build).resolve()
     os.environ["VIGIE_BUILD"] = str(build)
-    from server_util import Postgres, VigieServer  # noqa: E402 (needs VIGIE_BUILD)
+    from server_util import Postgres, VigieServer, bench_exit_on_sigterm  # noqa: E402 (needs VIGIE_BUILD)
+    bench_exit_on_sigterm()
 
     tmp = Path(tempfile.mkdtemp(prefix="vigie-scale-"))
     pg = Postgres(tmp / "pg").start()

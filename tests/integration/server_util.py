@@ -42,6 +42,7 @@ import socket
 import sqlite3
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -56,6 +57,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
+
+
+def bench_exit_on_sigterm():
+    """For the benches (tests/bench/): SIGTERM (kill, timeout(1)) ends the run through its
+    finally blocks as Ctrl-C does, so that a stopped run stops its servers and PostgreSQL
+    cluster rather than leaving a backend to run its statement for an hour."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def b64url(data: bytes) -> str:
