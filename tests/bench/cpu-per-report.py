@@ -119,7 +119,11 @@ def main():
 
     if a.pin:
         # Children inherit this process's CPUs: the server alone gets CPU 0 (its wrapper).
-        os.sched_setaffinity(0, os.sched_getaffinity(0) - {0})
+        others = os.sched_getaffinity(0) - {0}
+        if 0 not in os.sched_getaffinity(0) or not others:
+            sys.exit("cpu-per-report: --pin needs CPU 0 and another CPU in this process's affinity "
+                     f"({sorted(os.sched_getaffinity(0))}); run it without --pin")
+        os.sched_setaffinity(0, others)
     tmp = Path(tempfile.mkdtemp(prefix="vigie-cpu-"))
     pg = Postgres(tmp / "pg").start() if a.db == "postgres" else None
     srv = None

@@ -82,12 +82,13 @@ def fill(a, tmp, pg, srv, Postgres):
           f"{time.monotonic() - loaded:.0f} s ({size} database)", flush=True)
 
 
-def check_counts(cl, pg, Postgres):
+def check_counts(cl, pg):
     """The summary's counts against the loaded rows: the counters the server keeps (or
     counted at its start) must describe the fleet that is there."""
+    from scale import pg_sql  # noqa: E402
+
     def sql(q):
-        return int(subprocess.run(Postgres.psql_args(pg.url[len("postgres:"):]) + ["-At", "-c", q],
-                                  capture_output=True, text=True, check=True).stdout)
+        return int(pg_sql(pg, q))
     s = json.loads(cl.get("/v1/fleet/summary")[0])
     live = sql("SELECT count(*) FROM devices WHERE revoked_at IS NULL")
     want = {"enrolled": live, "revoked": sql("SELECT count(*) FROM devices") - live,
@@ -151,7 +152,7 @@ def main():
         srv.start()
         cert, key = srv.admin_cert("bench")
         cl = Client(srv.port, str(srv.ca), cert, key)
-        check_counts(cl, pg, Postgres)
+        check_counts(cl, pg)
         rng = random.Random(1)
         filtered = "/v1/fleet/devices?status=noncompliant&check=patch_level&check_status=fail&q=laptop-01&limit=50"
         queries = [
