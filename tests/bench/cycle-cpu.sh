@@ -6,8 +6,8 @@
 #   BENCH_RESUME=1 (the default): each cycle gets the TLS session the previous one handed
 #   back (--tls-session), as under vigie-agent, and resumes it; 0: a full handshake each
 #   time (builds from before resumption need 0).
-# Prints per round the mean CPU of a cycle (user + system, its children included) beside the load
-# average, then, with valgrind, the user-space instructions of one cycle (callgrind's Ir):
+# Prints per round the mean CPU of a cycle (perf stat's task-clock and page faults, or
+# getrusage) beside the load average, then, with valgrind, the user-space instructions of one cycle (callgrind's Ir):
 # unlike time, that count does not move with the machine's load.
 set -eu
 rounds=${BENCH_ROUNDS:-3}
@@ -56,28 +56,45 @@ open(sys.argv[2], "w").write(json.dumps(s) if s else ""); print(json.dumps(d))' 
 	fi
 }
 
-# Mean user+system CPU of RUNS cycles, children included (getrusage of the reaped). The
-# session is passed on here rather than by cycle(), whose python3 would be counted.
+# Mean CPU of RUNS cycles: by perf stat when it can count here (task-clock of the cycle
+# process alone, and its page faults: ~10 µs each in a VM), else user+system of the
+# reaped children by getrusage, which also counts this Python's fork and its teardown at
+# execve. The session is passed on here rather than by cycle(), whose python3 would be
+# counted.
 cycle_ms() {
 	python3 - "$runs" "$2/vigie" "$tmp/$1" "$resume" <<'PY'
 import json, resource, subprocess, sys
 runs, vigie, d, resume = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 session = open(f"{d}/session").read() if resume else ""
+perf = subprocess.run(["perf", "stat", "-x,", "-e", "task-clock,page-faults", "true"],
+                      capture_output=True).returncode == 0
+ms = faults = 0.0
 for _ in range(runs):
     extra = []
     if resume:
         with open(f"{d}/session", "w") as f:
             f.write(session)
         extra = ["--tls-session", f"{d}/session"]
-    out = subprocess.run([vigie, "cycle", "--config", f"{d}/agent.conf"] + extra, stdout=subprocess.PIPE,
+    wrap = ["perf", "stat", "-x,", "-e", "task-clock,page-faults", "-o", f"{d}/perf"] if perf else []
+    out = subprocess.run(wrap + [vigie, "cycle", "--config", f"{d}/agent.conf"] + extra, stdout=subprocess.PIPE,
                          check=True).stdout
+    if perf:
+        for line in open(f"{d}/perf"):
+            f = line.split(",")
+            if len(f) > 2 and f[2].startswith("task-clock"):
+                ms += float(f[0])
+            elif len(f) > 2 and f[2].startswith("page-faults"):
+                faults += float(f[0])
     s = json.loads(out).get("tls_session") if resume else None
     session = json.dumps(s) if s else ""
 if resume:
     with open(f"{d}/session", "w") as f:
         f.write(session)
-ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-print("%.1f" % ((ru.ru_utime + ru.ru_stime) * 1000 / runs))
+if perf:
+    print("%.1f ms, %.0f page faults (perf stat)" % (ms / runs, faults / runs))
+else:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("%.1f ms (getrusage)" % ((ru.ru_utime + ru.ru_stime) * 1000 / runs))
 PY
 }
 
@@ -86,8 +103,8 @@ setup a "$1/bin"
 [ -z "$2" ] || setup b "$2/bin"
 i=1
 while [ "$i" -le "$rounds" ]; do
-	echo "round $i: $1 $(cycle_ms a "$1/bin") ms (load $(cut -d' ' -f1 /proc/loadavg))"
-	[ -z "$2" ] || echo "round $i: $2 $(cycle_ms b "$2/bin") ms (load $(cut -d' ' -f1 /proc/loadavg))"
+	echo "round $i: $1 $(cycle_ms a "$1/bin") (load $(cut -d' ' -f1 /proc/loadavg))"
+	[ -z "$2" ] || echo "round $i: $2 $(cycle_ms b "$2/bin") (load $(cut -d' ' -f1 /proc/loadavg))"
 	i=$((i + 1))
 done
 depth=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("spool_depth"))' <<EOF

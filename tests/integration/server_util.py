@@ -153,7 +153,7 @@ class VigieServer:
         """port: 0 for a random one; a restart that agents must find again passes self.port."""
         self.init()
         e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "GLIBC_TUNABLES"):
             if k in os.environ:
                 e[k] = os.environ[k]
         e.update(self.env)
