@@ -133,6 +133,22 @@ static void test_release(void **state) {
         assert_true(r.but_automatic_upgrades);
         assert_string_equal(r.codename, "");
 
+        /* Nothing escaped, so read in place: the last field before the signature counts,
+         * what follows the signature's line does not. */
+        static const char unescaped[] = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n"
+                                        "Suite: stable\nNotAutomatic: yes\n"
+                                        "-----BEGIN PGP SIGNATURE-----\nLabel: unsigned\n-----END PGP SIGNATURE-----\n";
+        assert_int_equal(apt_release_parse(unescaped, strlen(unescaped), &r), 0);
+        assert_string_equal(r.suite, "stable");
+        assert_true(r.not_automatic);
+        assert_string_equal(r.label, "");
+        /* An escaped field, the first line of the text, is read unescaped. */
+        static const char escaped[] = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n"
+                                      "- Suite: escaped\nCodename: trixie\n-----BEGIN PGP SIGNATURE-----\n";
+        assert_int_equal(apt_release_parse(escaped, strlen(escaped), &r), 0);
+        assert_string_equal(r.suite, "escaped");
+        assert_string_equal(r.codename, "trixie");
+
         /* truncated before the signature, garbage, not a Release */
         assert_int_equal(apt_release_parse(clear, 120, &r), -EBADMSG);
         assert_int_equal(apt_release_parse("\x01\x02garbage", 9, &r), -EBADMSG);
