@@ -8,9 +8,10 @@
 #include <inttypes.h>
 #include <malloc.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -216,8 +217,6 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
 
         if (si->si_code == CLD_EXITED && si->si_status == 0)
                 result = child_result(a);
-        else if (si->si_code == CLD_EXITED && si->si_status == 127)
-                log_error("Cannot run \"%s cycle\": is vigie installed next to vigie-agent?", a->cycle_binary);
         else if (si->si_code == CLD_EXITED)
                 log_error("The %s exited with status %d.", kind == CYCLE_FULL ? "cycle" : "delivery",
                           si->si_status);
@@ -271,34 +270,49 @@ static int memfd_with(const char *name, const char *data) {
         return TAKE_FD(fd);
 }
 
-__attribute__((noreturn)) static void child_exec(Agent *a, CycleKind kind, bool deliver, int config_fd,
-                                                 int session_fd, int result_fd, pid_t parent) {
+/* The cycle: `vigie cycle` with the result file as stdout, the configuration as fd 3, the
+ * kept TLS session as fd 4. Spawned, not forked: posix_spawn() lends the child our memory
+ * until its exec, where a fork() copied the daemon's page tables and then faulted in each
+ * page either process wrote, a fifth of the daemon's CPU per cycle. */
+static int spawn_cycle(Agent *a, CycleKind kind, bool deliver, int config_fd, int session_fd, int result_fd,
+                       pid_t *ret) {
+        char parent[24];
         const char *argv[] = { "vigie", "cycle", "--config", "/proc/self/fd/3", "--tls-session", "/proc/self/fd/4",
-                               "--kind", kind == CYCLE_FULL ? "full" : "flush", deliver ? NULL : "--no-deliver",
-                               NULL };
-        sigset_t all;
-
-        /* The cycle dies with the daemon (kill -9, crash): the spool is atomic. */
-        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-                _exit(EXIT_FAILURE);
+                               "--parent-pid", parent, "--kind", kind == CYCLE_FULL ? "full" : "flush",
+                               deliver ? NULL : "--no-deliver", NULL };
         /* Above 4 first, so that no dup2() closes a descriptor another still needs; dup2()
          * then clears close-on-exec on each target. */
-        result_fd = fcntl(result_fd, F_DUPFD_CLOEXEC, 5);
-        config_fd = fcntl(config_fd, F_DUPFD_CLOEXEC, 5);
-        session_fd = fcntl(session_fd, F_DUPFD_CLOEXEC, 5);
-        if (result_fd < 0 || config_fd < 0 || session_fd < 0 || dup2(result_fd, STDOUT_FILENO) < 0 ||
-            dup2(config_fd, 3) < 0 || dup2(session_fd, 4) < 0)
-                _exit(EXIT_FAILURE);
-        /* All signals but SIGTERM and SIGINT: those stay blocked until the cycle has its
-         * handlers (agent_cycle_setup_signals()), or a stop asked while the program loads
-         * would kill it before the step it must finish. */
-        sigfillset(&all);
-        sigdelset(&all, SIGTERM);
-        sigdelset(&all, SIGINT);
-        (void) sigprocmask(SIG_UNBLOCK, &all, NULL);
-        execv(a->cycle_binary, (char **) argv);
-        _exit(127);
+        _cleanup_close_ int result = fcntl(result_fd, F_DUPFD_CLOEXEC, 5), config = fcntl(config_fd, F_DUPFD_CLOEXEC, 5),
+                            session = fcntl(session_fd, F_DUPFD_CLOEXEC, 5);
+        posix_spawn_file_actions_t files;
+        posix_spawnattr_t attr;
+        sigset_t blocked;
+        int r;
+
+        if (result < 0 || config < 0 || session < 0)
+                return -errno;
+        snprintf(parent, sizeof(parent), "%d", (int) getpid());
+        /* SIGTERM and SIGINT stay blocked until the cycle has its handlers
+         * (agent_cycle_setup_signals()), or a stop asked while the program loads would kill
+         * it before the step it must finish; all others are unblocked. */
+        sigemptyset(&blocked);
+        sigaddset(&blocked, SIGTERM);
+        sigaddset(&blocked, SIGINT);
+        if ((r = posix_spawn_file_actions_init(&files)) != 0)
+                return -r;
+        if ((r = posix_spawnattr_init(&attr)) != 0) {
+                posix_spawn_file_actions_destroy(&files);
+                return -r;
+        }
+        if ((r = posix_spawn_file_actions_adddup2(&files, result, STDOUT_FILENO)) == 0 &&
+            (r = posix_spawn_file_actions_adddup2(&files, config, 3)) == 0 &&
+            (r = posix_spawn_file_actions_adddup2(&files, session, 4)) == 0 &&
+            (r = posix_spawnattr_setsigmask(&attr, &blocked)) == 0 &&
+            (r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK)) == 0)
+                r = posix_spawn(ret, a->cycle_binary, &files, &attr, (char **) argv, environ);
+        posix_spawnattr_destroy(&attr);
+        posix_spawn_file_actions_destroy(&files);
+        return -r;
 }
 
 static int run_child(Agent *a, CycleKind kind) {
@@ -306,7 +320,7 @@ static int run_child(Agent *a, CycleKind kind) {
         /* While the server is unreachable, cycles still check and spool; only the backoff
          * decides when to knock again. */
         bool deliver = kind == CYCLE_FLUSH || !a->retry_timer;
-        pid_t parent = getpid(), pid;
+        pid_t pid;
         int r;
 
         fd = memfd_create("vigie-cycle-result", MFD_CLOEXEC);
@@ -318,11 +332,16 @@ static int run_child(Agent *a, CycleKind kind) {
         session_fd = memfd_with("vigie-tls-session", strempty(a->tls_session));
         if (session_fd < 0)
                 return log_error_errno(session_fd, "Failed to hand the TLS session to the cycle: %m");
-        pid = fork();
-        if (pid < 0)
-                return log_error_errno(errno, "Failed to start a cycle: %m");
-        if (pid == 0)
-                child_exec(a, kind, deliver, config_fd, session_fd, fd, parent);
+        r = spawn_cycle(a, kind, deliver, config_fd, session_fd, fd, &pid);
+        if (r < 0) {
+                if (r == -ENOENT || r == -EACCES)
+                        log_error("Cannot run \"%s cycle\": is vigie installed next to vigie-agent?", a->cycle_binary);
+                else
+                        log_error_errno(r, "Failed to start a cycle: %m");
+                /* As a cycle that failed: the next one comes on the usual schedule. */
+                schedule_after(a, kind, NULL);
+                return r;
+        }
         a->child_pid = pid;
         a->child_kind = kind;
         a->child_result_fd = TAKE_FD(fd);

@@ -3,10 +3,15 @@
  * configuration arrives as the daemon's snapshot (--config /proc/self/fd/3), the TLS
  * session it kept from the previous cycle as --tls-session /proc/self/fd/4 (empty: none;
  * agent/tls-session.h), the result leaves as one JSON object on stdout, with the session
- * to keep when --tls-session was given. Not for people: `vigie report` is. */
+ * to keep when --tls-session was given; --parent-pid names the daemon, with which the cycle
+ * dies. Not for people: `vigie report` is. */
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "agent-cycle.h"
 #include "cleanup.h"
@@ -14,6 +19,7 @@
 #include "fs-util.h"
 #include "json-util.h"
 #include "log.h"
+#include "parse-util.h"
 #include "tls-session.h"
 
 /* The daemon's kept session: an unreadable one costs a full handshake, nothing more. */
@@ -31,12 +37,13 @@ static json_object *read_tls_session(const char *path) {
 }
 
 int verb_cycle(Cli *cli, int argc, char *argv[]) {
-        enum { ARG_KIND = _ARG_VERB_FIRST, ARG_NO_DELIVER, ARG_TLS_SESSION };
+        enum { ARG_KIND = _ARG_VERB_FIRST, ARG_NO_DELIVER, ARG_TLS_SESSION, ARG_PARENT_PID };
         static const struct option options[] = {
                 CLI_COMMON_OPTIONS,
                 { "kind", required_argument, NULL, ARG_KIND },
                 { "no-deliver", no_argument, NULL, ARG_NO_DELIVER },
                 { "tls-session", required_argument, NULL, ARG_TLS_SESSION },
+                { "parent-pid", required_argument, NULL, ARG_PARENT_PID },
                 {}
         };
         _cleanup_json_ json_object *result = NULL, *tls_session = NULL;
@@ -44,7 +51,7 @@ int verb_cycle(Cli *cli, int argc, char *argv[]) {
         CycleKind kind = CYCLE_FULL;
         bool deliver = true;
         const char *text;
-        int c, r;
+        int c, r, parent = 0;
 
         optind = 0;
         while ((c = getopt_long(argc, argv, "v", options, NULL)) >= 0) {
@@ -61,12 +68,20 @@ int verb_cycle(Cli *cli, int argc, char *argv[]) {
                         break;
                 case ARG_NO_DELIVER: deliver = false; break;
                 case ARG_TLS_SESSION: tls_session_path = optarg; break;
+                case ARG_PARENT_PID:
+                        if (parse_int_range(optarg, 1, INT_MAX, &parent) < 0)
+                                return cli_usage_error("cycle ");
+                        break;
                 default: return cli_usage_error("cycle ");
                 }
         }
         r = cli_no_arguments("cycle", argc, argv);
         if (r != 0)
                 return r;
+        /* The cycle dies with the daemon (kill -9, crash): the spool is atomic. The daemon
+         * may have died before this line, leaving us to another parent. */
+        if (parent > 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+                return EXIT_FAILURE;
         agent_cycle_setup_signals();
         r = cli_load_config(cli);
         if (r != 0)

@@ -4,6 +4,7 @@ WATCHDOG_USEC, signals) and the system bus (a private dbus-daemon)."""
 import base64
 import contextlib
 import json
+import os
 import re
 import signal
 import time
@@ -447,6 +448,40 @@ def test_sigterm_during_a_delivery_finishes_the_step(fleet):
     assert "Stopping after the current step" in a.logtext()
     assert a.status()["agent"]["state"] == "stopped"
     assert len(spooled(a)) == 1 and stored_seqs(srv) == [], a.logtext()
+
+
+def test_a_cycle_dies_with_its_daemon(fleet):
+    """kill -9 of vigie-agent while its cycle waits on a server that never answers: the
+    cycle (spawned with --parent-pid) goes too, not left to write the spool beside the
+    next daemon's."""
+    srv, relay, a = fleet
+    a.write_conf("ReportIntervalSec=1h\n[Transport]\nConnectTimeoutSec=30s\nTimeoutSec=60s\n")
+    relay.blackhole = True
+    a.start()
+    wait_for(lambda: relay.accepts, what="the agent connecting")
+    daemon = a.proc.pid
+    cycles = [int(p) for p in os.listdir("/proc") if p.isdigit() and ppid(int(p)) == daemon]
+    assert len(cycles) == 1, cycles
+    cmdline = open(f"/proc/{cycles[0]}/cmdline", "rb").read().split(b"\0")
+    assert cmdline[1] == b"cycle" and b"--parent-pid" in cmdline, cmdline
+    a.proc.kill()
+    a.proc.wait()
+    a.log.close()
+    wait_for(lambda: gone(cycles[0]), what="the cycle killed with its daemon")
+
+
+def gone(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1][0] == "Z"  # a zombie
+    except OSError:
+        return True
+
+
+def ppid(pid):
+    try:
+        return int(open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def test_enrolls_itself_from_the_token_it_finds(tmp_path):
