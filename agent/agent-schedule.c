@@ -315,7 +315,7 @@ static int spawn_cycle(Agent *a, CycleKind kind, bool deliver, int config_fd, in
         return -r;
 }
 
-static int run_child(Agent *a, CycleKind kind) {
+static int start_child(Agent *a, CycleKind kind) {
         _cleanup_close_ int fd = -1, config_fd = -1, session_fd = -1;
         /* While the server is unreachable, cycles still check and spool; only the backoff
          * decides when to knock again. */
@@ -338,8 +338,6 @@ static int run_child(Agent *a, CycleKind kind) {
                         log_error("Cannot run \"%s cycle\": is vigie installed next to vigie-agent?", a->cycle_binary);
                 else
                         log_error_errno(r, "Failed to start a cycle: %m");
-                /* As a cycle that failed: the next one comes on the usual schedule. */
-                schedule_after(a, kind, NULL);
                 return r;
         }
         a->child_pid = pid;
@@ -366,4 +364,17 @@ static int run_child(Agent *a, CycleKind kind) {
         (void) agent_status_write(a);
         agent_notify_status(a);
         return 0;
+}
+
+static int run_child(Agent *a, CycleKind kind) {
+        int r = start_child(a, kind);
+
+        /* As a cycle that failed: the next one comes on the usual schedule, not never. */
+        if (r < 0) {
+                a->state = AGENT_IDLE;
+                schedule_after(a, kind, NULL);
+                (void) agent_status_write(a);
+                agent_notify_status(a);
+        }
+        return r;
 }

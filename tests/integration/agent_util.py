@@ -98,6 +98,7 @@ class Agent:
         if env:
             self.env.update(env)
         self.log_path = tmp / "agent.log"
+        self.binary = BIN / "vigie-agent"
         self.proc = None
 
     def write_conf(self, extra=None):
@@ -107,7 +108,7 @@ class Agent:
 
     def start(self, wait_ready=True):
         self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([str(BIN / "vigie-agent"), "--config", str(self.conf)],
+        self.proc = subprocess.Popen([str(self.binary), "--config", str(self.conf)],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         if wait_ready and self.notifier:
             wait_for(lambda: self.notifier.times("READY", "1"), what="READY=1")

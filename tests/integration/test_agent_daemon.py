@@ -6,13 +6,14 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import time
 
 import pytest
 
 from agent_util import Agent, PrivateBus, wait_for
-from conftest import SANITIZE, run
+from conftest import BIN, SANITIZE, run
 
 
 @pytest.fixture
@@ -448,6 +449,22 @@ def test_sigterm_during_a_delivery_finishes_the_step(fleet):
     assert "Stopping after the current step" in a.logtext()
     assert a.status()["agent"]["state"] == "stopped"
     assert len(spooled(a)) == 1 and stored_seqs(srv) == [], a.logtext()
+
+
+def test_a_cycle_that_cannot_start_is_said_and_tried_again(agent):
+    """vigie-agent beside a `vigie` that cannot be run: it says so, stays up, and tries
+    again on the failed cycle's schedule."""
+    a = agent("ReportIntervalSec=1h\nRetryMinSec=1\nRetryMaxSec=1\n")
+    (a.tmp / "bin").mkdir()
+    a.binary = a.tmp / "bin" / "vigie-agent"
+    shutil.copy(BIN / "vigie-agent", a.binary)
+    (a.tmp / "bin" / "vigie").write_text("not a program\n")
+    (a.tmp / "bin" / "vigie").chmod(0o755)
+    a.start()
+    wait_for(lambda: a.logtext().count("Failed to start a cycle: Exec format error") >= 2,
+             what="two attempts")
+    assert a.proc.poll() is None
+    assert a.status()["agent"]["state"] == "idle"
 
 
 def test_a_cycle_dies_with_its_daemon(fleet):
