@@ -170,6 +170,16 @@ def spooled(c):
     return sorted(p.name for p in c.path("/var/lib/vigie/spool").glob("*.jws"))
 
 
+def test_agent_recommends_its_tpm_stack():
+    """The TPM key's provider and libraries are recommended (apt installs them by default),
+    not required: a laptop without a TPM, or a minimal install, needs none of them."""
+    agent = deb(PACKAGES, "vigie-agent")
+    fields = {f: subprocess.run(["dpkg-deb", "-f", str(agent), f], capture_output=True, text=True,
+                                check=True).stdout for f in ("Depends", "Recommends")}
+    assert "tss2" not in fields["Depends"] and "tpm2" not in fields["Depends"], fields
+    assert "tpm2-openssl" in fields["Recommends"] and "libtss2-esys" in fields["Recommends"], fields
+
+
 def test_agent_tray_site_install_enroll_upgrade_remove_purge(chroot, tmp_path):
     c = chroot
     pristine = c.files()

@@ -34,7 +34,9 @@ has "$agent" --list '^/usr/lib/tmpfiles.d/vigie-agent.conf$'
 has "$agent" --list '^/usr/share/locale/fr/LC_MESSAGES/vigie.mo$'
 has "$agent" --configfiles '^/etc/vigie/agent.conf$'
 has "$agent" --requires '^nftables'            # libnftables, dlopen()ed: the spec's own Requires
-has "$agent" --requires '^tpm2-tss'            # the tss2 libraries, dlopen()ed too
+has "$agent" --recommends '^tpm2-tss'          # the tss2 libraries, dlopen()ed too, and
+has "$agent" --recommends '^tpm2-openssl'      # the provider: for a key in the TPM only
+! rpm -qp --requires "$agent" 2>/dev/null | grep -q '^tpm2-' || fail "vigie-agent requires tpm2-*: a laptop without a TPM needs none"
 has "$agent" --requires '^systemd'
 has "$agent" --requires '^sqlite-libs'         # the rest vigie dlopen()s: libsqlite3,
 has "$agent" --requires '^expat'               # libexpat,
