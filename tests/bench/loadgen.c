@@ -49,10 +49,10 @@
 #include "cleanup.h"
 #include "fs-util.h"
 #include "gzip-util.h"
-#include "malloc-tune.h"
 #include "json-util.h"
 #include "jws.h"
 #include "macro.h"
+#include "malloc-tune.h"
 #include "report.h"
 
 #define MAX_PORTS 8

@@ -487,18 +487,21 @@ def test_a_cycle_dies_with_its_daemon(fleet):
     wait_for(lambda: gone(cycles[0]), what="the cycle killed with its daemon")
 
 
-def gone(pid):
+def proc_stat(pid):
+    """/proc/PID/stat's fields after the command name (state, ppid, …); [] once it is gone."""
     try:
-        return open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1][0] == "Z"  # a zombie
-    except OSError:
-        return True
+        return open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def gone(pid):
+    return proc_stat(pid)[:1] in ([], ["Z"])  # reaped, or a zombie
 
 
 def ppid(pid):
-    try:
-        return int(open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
+    f = proc_stat(pid)
+    return int(f[1]) if len(f) > 1 else 0
 
 
 def test_enrolls_itself_from_the_token_it_finds(tmp_path):

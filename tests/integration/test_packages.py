@@ -34,13 +34,17 @@ def deb(directory, name):
     return found[0]
 
 
+def control_field(deb_path, field):
+    return subprocess.run(["dpkg-deb", "-f", str(deb_path), field], capture_output=True, text=True,
+                          check=True).stdout
+
+
 def runtime_depends(*debs):
     """The packages the .debs need from Debian, to preinstall in the cached chroot, and
     python3 and python3-apt for Ansible's modules."""
     names = ["python3", "python3-apt"]
     for d in debs:
-        out = subprocess.run(["dpkg-deb", "-f", str(d), "Depends"], capture_output=True, text=True, check=True)
-        for dep in out.stdout.split(","):
+        for dep in control_field(d, "Depends").split(","):
             n = dep.split("(")[0].split("|")[0].strip()
             if n and not n.startswith(("vigie", "libc6", "init-system-helpers")) and n not in names:
                 names.append(n)
@@ -174,8 +178,7 @@ def test_agent_recommends_its_tpm_stack():
     """The TPM key's provider and libraries are recommended (apt installs them by default),
     not required: a laptop without a TPM, or a minimal install, needs none of them."""
     agent = deb(PACKAGES, "vigie-agent")
-    fields = {f: subprocess.run(["dpkg-deb", "-f", str(agent), f], capture_output=True, text=True,
-                                check=True).stdout for f in ("Depends", "Recommends")}
+    fields = {f: control_field(agent, f) for f in ("Depends", "Recommends")}
     assert "tss2" not in fields["Depends"] and "tpm2" not in fields["Depends"], fields
     assert "tpm2-openssl" in fields["Recommends"] and "libtss2-esys" in fields["Recommends"], fields
 
