@@ -19,8 +19,14 @@
 #include "fs-util.h"
 #include "json-util.h"
 #include "log.h"
+#include "malloc-tune.h"
 #include "parse-util.h"
 #include "tls-session.h"
+
+/* About what a cycle's heap grows to (1.6 MB here with this machine's package lists; more on
+ * a laptop with more): mapped in one system call instead of ~280 page faults, ~8 µs each in
+ * a VM, 1–2 µs on bare metal. */
+#define CYCLE_HEAP_PREFAULT (2u << 20)
 
 /* The daemon's kept session: an unreadable one costs a full handshake, nothing more. */
 static json_object *read_tls_session(const char *path) {
@@ -82,6 +88,9 @@ int verb_cycle(Cli *cli, int argc, char *argv[]) {
          * may have died before this line, leaving us to another parent. */
         if (parent > 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
                 return EXIT_FAILURE;
+        r = malloc_prefault(CYCLE_HEAP_PREFAULT);
+        if (r < 0)
+                log_debug("The heap is not mapped ahead (%s): each page faults in as it is used.", strerror(-r));
         agent_cycle_setup_signals();
         r = cli_load_config(cli);
         if (r != 0)

@@ -2,7 +2,11 @@
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include "cleanup.h"
 #include "malloc-tune.h"
 
 int malloc_keep_freed(size_t trim_max, size_t mmap_min) {
@@ -11,5 +15,26 @@ int malloc_keep_freed(size_t trim_max, size_t mmap_min) {
         if (trim_max > INT_MAX || mmap_min > INT_MAX || !mallopt(M_TRIM_THRESHOLD, (int) trim_max) ||
             !mallopt(M_MMAP_THRESHOLD, (int) mmap_min))
                 return -EINVAL;
+        return 0;
+}
+
+int malloc_prefault(size_t bytes) {
+        uintptr_t page = (uintptr_t) sysconf(_SC_PAGESIZE), from, to;
+        _cleanup_free_ char *block = NULL;
+        int r;
+
+        if (bytes > INT_MAX / 2)
+                return -EINVAL;
+        /* The block is carved from the heap's top, and freed it goes back to the top. */
+        r = malloc_keep_freed(2 * bytes, bytes + page);
+        if (r < 0)
+                return r;
+        block = malloc(bytes);
+        if (!block)
+                return -ENOMEM;
+        from = ((uintptr_t) block + page - 1) & ~(page - 1);
+        to = ((uintptr_t) block + bytes) & ~(page - 1);
+        if (to > from && madvise((void *) from, to - from, MADV_POPULATE_WRITE) < 0)
+                return -errno;
         return 0;
 }

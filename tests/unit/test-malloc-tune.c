@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "malloc-tune.h"
+
+#define PREFAULT (2u << 20)
+#define SMALL_BLOCKS 1200
+#define SMALL_SIZE 1000
+#define LARGE_SIZE (256u << 10) /* glibc maps blocks this large on their own by default */
+
+/* Page faults of what a cycle-like process allocates and writes: 1.2 MB in small blocks and
+ * one large block, all kept. */
+static long touch_faults(void) {
+        static void *blocks[SMALL_BLOCKS + 1];
+        struct rusage before, after;
+
+        getrusage(RUSAGE_SELF, &before);
+        for (size_t i = 0; i < SMALL_BLOCKS; i++) {
+                blocks[i] = malloc(SMALL_SIZE);
+                assert_non_null(blocks[i]);
+                memset(blocks[i], 1, SMALL_SIZE);
+        }
+        blocks[SMALL_BLOCKS] = malloc(LARGE_SIZE);
+        assert_non_null(blocks[SMALL_BLOCKS]);
+        memset(blocks[SMALL_BLOCKS], 1, LARGE_SIZE);
+        getrusage(RUSAGE_SELF, &after);
+        return after.ru_minflt - before.ru_minflt;
+}
+
+/* touch_faults() in a fresh child, after malloc_prefault(prefault) when prefault > 0:
+ * the faults, or -1 when the prefault was refused (sanitizer, kernel before 5.14). */
+static long faults_in_child(size_t prefault) {
+        int fds[2], status;
+        long faults = -1;
+        pid_t pid;
+
+        assert_int_equal(pipe(fds), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                long n = -1;
+                if (prefault == 0 || malloc_prefault(prefault) == 0)
+                        n = touch_faults();
+                _exit(write(fds[1], &n, sizeof(n)) == sizeof(n) ? 0 : 1);
+        }
+        close(fds[1]);
+        assert_int_equal(read(fds[0], &faults, sizeof(faults)), sizeof(faults));
+        close(fds[0]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(status, 0);
+        return faults;
+}
+
+static void test_prefault_maps_the_heap_ahead(void **state) {
+        long with, without;
+        (void) state;
+
+        with = faults_in_child(PREFAULT);
+        if (with < 0)
+                skip(); /* mallopt refused (ASan) or no MADV_POPULATE_WRITE */
+        without = faults_in_child(0);
+        /* ~1.5 MB is ~370 pages: each faults in on first write without the prefault. */
+        assert_true(without > 300);
+        assert_true(with < 20);
+}
+
+static void test_prefault_bounds(void **state) {
+        (void) state;
+        assert_int_equal(malloc_prefault(SIZE_MAX), -EINVAL);
+        assert_int_equal(malloc_keep_freed(SIZE_MAX, 0), -EINVAL);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_prefault_maps_the_heap_ahead),
+                cmocka_unit_test(test_prefault_bounds),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
