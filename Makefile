@@ -186,6 +186,9 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/flavour
 GTK_PKG := gtk+-3.0
 $(BUILD)/obj/agent/details/%.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags $(GTK_PKG))
 $(BUILD)/bin/vigie-details: LIBS += $(shell $(PKG_CONFIG) --libs $(GTK_PKG))
+# The key file reader's test compares it with GLib's own.
+$(BUILD)/obj/tests/unit/test-glib-keyfile.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags glib-2.0)
+$(BUILD)/tests/test-glib-keyfile: LIBS += $(shell $(PKG_CONFIG) --libs glib-2.0)
 
 $(COMMON_LIB): $(call obj,$(COMMON_SRC))
 $(AGENT_LIB): $(call obj,$(AGENT_SRC))

@@ -208,6 +208,26 @@ def test_keyfile_service_of_nfs_homes(vigie, empty_config, tmp_path):
     assert user_ev(res, "alice")["idle_minutes"] == 5
 
 
+def test_keyfile_glib_refuses_gives_no_values(vigie, empty_config, tmp_path):
+    """One line GLib's key file reader refuses (here a KConfig-style `[$i]`) makes dconf's
+    keyfile service refuse the whole user.txt: the session gets none of its values, so its
+    lock-enabled=false does not count and GNOME's defaults apply."""
+    root = Root(tmp_path)
+    root.user("alice")
+    root.profile("service-db:keyfile/user\nsystem-db:local\n")
+    root.system_db("local", "[org/gnome/desktop/session]\nidle-delay=uint32 300\n")
+    root.write("/home/alice/.config/dconf/user.txt",
+               "[org/gnome/desktop/screensaver]\nlock-enabled=false\nlock-delay[$i]=uint32 0\n")
+    res = check(vigie, empty_config, tmp_path, root)
+    u = user_ev(res, "alice")
+    assert res["status"] == "pass", res
+    assert u["sources"]["password"] == "default" and u["sources"]["idle"] == "/etc/dconf/db/local", u
+    # The same text without that line is read.
+    root.write("/home/alice/.config/dconf/user.txt", "[org/gnome/desktop/screensaver]\nlock-enabled=false\n")
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "fail" and user_ev(res, "alice")["reason"] == "no_password", res
+
+
 def test_system_lock_that_fails_asks_it(vigie, empty_config, tmp_path):
     root = alice_on_gnome(tmp_path, "[org/gnome/desktop/session]\nidle-delay=uint32 300\n")
     root.profile("# managed by IT\nuser-db:user\nsystem-db:site\nsystem-db:local\n")

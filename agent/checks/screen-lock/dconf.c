@@ -133,7 +133,9 @@ int dconf_profile_parse(const char *text, const char *home, uid_t uid, Dconf *d,
         return 0;
 }
 
-/* The keyfile service's text, its session gone (no compiled copy in /run/user). */
+/* The keyfile service's text, its session gone (no compiled copy in /run/user). Where GLib
+ * refuses it, the service does not start its database and the session gets none of the
+ * file's values: nothing is read from it here either. */
 static int load_keyfile(int root_fd, DconfSource *s, char **ret_error) {
         _cleanup_free_ char *text = NULL, *err = NULL;
         size_t size;
@@ -143,9 +145,11 @@ static int load_keyfile(int root_fd, DconfSource *s, char **ret_error) {
                 return 0;
         if (r < 0)
                 return error_set(ret_error, r, "%s: %s", s->keyfile_path, strerror(-r));
-        r = kconfig_parse(&s->keyfile, text, size, 0, &err);
+        r = glib_keyfile_parse(&s->keyfile, text, size, &err);
+        if (r == -EBADMSG)
+                return 0;
         if (r < 0)
-                return error_set(ret_error, r, "%s: %s", s->keyfile_path, strnull(err));
+                return error_set(ret_error, r, "%s: %s", s->keyfile_path, err ? err : strerror(-r));
         s->has_keyfile = true;
         return 0;
 }
@@ -208,7 +212,7 @@ void dconf_done(Dconf *d) {
                 free(d->sources[i].path);
                 free(d->sources[i].keyfile_path);
                 free(d->sources[i].data);
-                kconfig_done(&d->sources[i].keyfile);
+                glib_keyfile_done(&d->sources[i].keyfile);
         }
         free(d->profile);
         *d = (Dconf) {};
@@ -219,23 +223,28 @@ int dconf_keyfile_value(const char *text, GVariantValue *ret) {
                 const char *annotation;
                 char type;
         } annotations[] = {
-                { "boolean ", 'b' }, { "int32 ", 'i' }, { "uint32 ", 'u' },
-                { "@b ", 'b' },      { "@i ", 'i' },    { "@u ", 'u' },
+                { "boolean", 'b' }, { "int32", 'i' }, { "uint32", 'u' },
+                { "@b", 'b' },      { "@i", 'i' },    { "@u", 'u' },
         };
+        static const char blanks[] = " \t\n\f\r"; /* g_ascii_isspace(), which GVariant's parser skips */
         char type = 0, *end;
         size_t len;
         long long n;
 
-        text += strspn(text, " \t");
-        for (size_t i = 0; i < ELEMENTSOF(annotations); i++)
-                if (startswith_str(text, annotations[i].annotation)) {
+        text += strspn(text, blanks);
+        for (size_t i = 0; i < ELEMENTSOF(annotations); i++) {
+                size_t a = strlen(annotations[i].annotation);
+                /* A keyword may touch its number's sign ("uint32+5"); "@u" needs a blank. */
+                if (strncmp(text, annotations[i].annotation, a) == 0 && text[a] &&
+                    (strchr(blanks, text[a]) || (text[0] != '@' && strchr("+-", text[a])))) {
                         type = annotations[i].type;
-                        text += strlen(annotations[i].annotation);
-                        text += strspn(text, " \t");
+                        text += a;
+                        text += strspn(text, blanks);
                         break;
                 }
+        }
         len = strlen(text);
-        while (len > 0 && strchr(" \t", text[len - 1]))
+        while (len > 0 && strchr(blanks, text[len - 1]))
                 len--;
         if (len == 0)
                 return -EINVAL;
@@ -247,6 +256,9 @@ int dconf_keyfile_value(const char *text, GVariantValue *ret) {
         }
         if (!strchr("+-0123456789", text[0]))
                 return type ? -EINVAL : 0; /* a string, a list…: another type */
+        /* Unannotated, GVariant takes a signed number with an "e" for a double, even in hex. */
+        if (!type && strchr("+-", text[0]) && memchr(text, 'e', len))
+                return 0;
         /* GVariant's numbers: decimal, 0x hexadecimal, 0 octal; int32 unless annotated. */
         errno = 0;
         n = strtoll(text, &end, 0);
@@ -271,10 +283,9 @@ int dconf_keyfile_value(const char *text, GVariantValue *ret) {
 /* key "/a/b/c" is [a/b] c= in the keyfile; "/c" is [/] c=. Like gvdb_table_get_value():
  * -ENOENT when absent or skipped (dconf skips a value it cannot parse), -EMEDIUMTYPE for
  * a value of a type we do not decode. */
-static int keyfile_get(const KConfig *c, const char *key, GVariantValue *ret) {
-        const char *slash = strrchr(key, '/');
+static int keyfile_get(const GlibKeyFile *k, const char *key, GVariantValue *ret) {
+        const char *slash = strrchr(key, '/'), *value;
         _cleanup_free_ char *group = NULL;
-        const KConfigEntry *e;
         int r;
 
         if (!slash || key[0] != '/')
@@ -282,10 +293,10 @@ static int keyfile_get(const KConfig *c, const char *key, GVariantValue *ret) {
         group = slash == key ? strdup("/") : strndup(key + 1, (size_t) (slash - key - 1));
         if (!group)
                 return -ENOMEM;
-        e = kconfig_get(c, group, slash + 1);
-        if (!e)
+        value = glib_keyfile_get(k, group, slash + 1);
+        if (!value)
                 return -ENOENT;
-        r = dconf_keyfile_value(e->value, ret);
+        r = dconf_keyfile_value(value, ret);
         return r < 0 ? -ENOENT : r == 0 ? -EMEDIUMTYPE : 0;
 }
 

@@ -8,14 +8,15 @@
  * their ".locks" table), one at a path (`file-db:PATH`), and one a service keeps
  * (`service-db:NAME`: its compiled copy in /run/user/UID/dconf-service/NAME while the
  * user's session runs; for the keyfile service of NFS homes, `service-db:keyfile/NAME`,
- * the text it keeps in ~/.config/dconf/NAME.txt when that copy is gone). */
+ * the text it keeps in ~/.config/dconf/NAME.txt when that copy is gone: read as GLib reads
+ * it, so that a text GLib refuses gives no values, as the service then applies none). */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "glib-keyfile.h"
 #include "gvdb.h"
-#include "kconfig.h"
 
 #define DCONF_SOURCES_MAX 16
 
@@ -28,7 +29,7 @@ typedef struct DconfSource {
         GvdbTable values;
         GvdbTable locks;
         bool has_locks;
-        KConfig keyfile;       /* keyfile_path's values, when it was read */
+        GlibKeyFile keyfile;   /* keyfile_path's values, when it was read and GLib takes it */
         bool has_keyfile;
 } DconfSource;
 
@@ -47,7 +48,8 @@ int dconf_profile_parse(const char *text, const char *home, uid_t uid, Dconf *d,
 /* A value as the keyfile service's text holds it (GVariant's text format): the booleans,
  * and integers, int32 unless annotated (`uint32 300`, `@u 300`); 1 with *ret, 0 for
  * another type (its key then reads as the schema's default, as for a GVDB value of the
- * wrong type), -EINVAL for text dconf could not parse (its key is skipped). */
+ * wrong type), -EINVAL for text dconf could not parse (its key is skipped). Not all of
+ * GVariant's text is parsed: some text it refuses (a bare word) is 0 here, never 1. */
 int dconf_keyfile_value(const char *text, GVariantValue *ret);
 
 /* The effective value of key, with dconf's precedence: the lowest source that locks the
