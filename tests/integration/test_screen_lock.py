@@ -186,16 +186,22 @@ def test_system_lock_beats_the_user(vigie, empty_config, tmp_path):
     assert u["idle_minutes"] == 10 and u["sources"]["idle"] == "/etc/dconf/db/local" and u["locked"] == ["idle"]
 
 
-def test_keyfile_service_of_nfs_homes(vigie, empty_config, tmp_path):
-    """service-db:keyfile/user: the user's values are the text ~/.config/dconf/user.txt with
-    no session running (and no ~/.config/dconf/user at all), the service's compiled copy in
-    /run/user/UID while one runs; a session's GNOME is judged from either."""
+def alice_on_keyfile_service(tmp_path, user_txt):
+    """alice's dconf is the keyfile service of NFS homes, her text user_txt, no session
+    running; the system's database sets a 5-minute idle delay."""
     root = Root(tmp_path)
     root.user("alice")  # no AccountsService record: the settings tell which desktop
     root.profile("service-db:keyfile/user\nsystem-db:local\n")
     root.system_db("local", "[org/gnome/desktop/session]\nidle-delay=uint32 300\n")
-    root.write("/home/alice/.config/dconf/user.txt",
-               "[org/gnome/desktop/screensaver]\nlock-enabled=false\n")
+    root.write("/home/alice/.config/dconf/user.txt", user_txt)
+    return root
+
+
+def test_keyfile_service_of_nfs_homes(vigie, empty_config, tmp_path):
+    """service-db:keyfile/user: the user's values are the text ~/.config/dconf/user.txt with
+    no session running (and no ~/.config/dconf/user at all), the service's compiled copy in
+    /run/user/UID while one runs; a session's GNOME is judged from either."""
+    root = alice_on_keyfile_service(tmp_path, "[org/gnome/desktop/screensaver]\nlock-enabled=false\n")
     res = check(vigie, empty_config, tmp_path, root)
     u = user_ev(res, "alice")
     assert res["status"] == "fail" and u["reason"] == "no_password", res
@@ -212,12 +218,8 @@ def test_keyfile_glib_refuses_gives_no_values(vigie, empty_config, tmp_path):
     """One line GLib's key file reader refuses (here a KConfig-style `[$i]`) makes dconf's
     keyfile service refuse the whole user.txt: the session gets none of its values, so its
     lock-enabled=false does not count and GNOME's defaults apply."""
-    root = Root(tmp_path)
-    root.user("alice")
-    root.profile("service-db:keyfile/user\nsystem-db:local\n")
-    root.system_db("local", "[org/gnome/desktop/session]\nidle-delay=uint32 300\n")
-    root.write("/home/alice/.config/dconf/user.txt",
-               "[org/gnome/desktop/screensaver]\nlock-enabled=false\nlock-delay[$i]=uint32 0\n")
+    root = alice_on_keyfile_service(
+        tmp_path, "[org/gnome/desktop/screensaver]\nlock-enabled=false\nlock-delay[$i]=uint32 0\n")
     res = check(vigie, empty_config, tmp_path, root)
     u = user_ev(res, "alice")
     assert res["status"] == "pass", res
