@@ -9,6 +9,10 @@
 #include "cleanup.h"
 #include "malloc-tune.h"
 
+#ifndef MADV_POPULATE_WRITE /* glibc before 2.35 (RHEL 9) lacks the name, not the kernel */
+#define MADV_POPULATE_WRITE 23
+#endif
+
 int malloc_keep_freed(size_t trim_max, size_t mmap_min) {
         /* Setting either also stops glibc's own adjustment of both, which only ever raises
          * them after a mapped block is freed. */
