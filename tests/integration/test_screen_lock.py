@@ -455,13 +455,18 @@ def test_xfce_system_defaults_and_lock_on_sleep(vigie, empty_config, tmp_path):
     assert res["status"] == "fail" and user_ev(res, "alice")["reason"] == "no_lock_on_suspend", res
 
 
+# xfce4-power-manager 4.18 as a program: it holds the names of the keys it reads.
+POWER_MANAGER_4_18 = "\x7fELF…blank-on-battery\0blank-on-ac\0dpms-on-ac-sleep\0"
+
+
 def test_xfce_with_light_locker(vigie, empty_config, tmp_path):
-    """Debian's Xfce (task-xfce-desktop recommends light-locker, not xfce4-screensaver):
-    light-locker locks when the X screen saver starts, which xfce4-power-manager times
+    """Debian 12's Xfce (task-xfce-desktop recommends light-locker, not xfce4-screensaver):
+    light-locker locks when the X screen saver starts, which xfce4-power-manager 4.18 times
     (blank-on-ac 15 and blank-on-battery 10 minutes by default); its keys are GSettings."""
     root = Root(tmp_path, sessions=("xfce",))
     root.user("alice", session="xfce")
     root.write("/usr/bin/light-locker", "")
+    root.write("/usr/bin/xfce4-power-manager", POWER_MANAGER_4_18)
     res = check(vigie, empty_config, tmp_path, root)
     u = user_ev(res, "alice")
     assert res["status"] == "pass" and u["locker"] == "light-locker", res
@@ -493,6 +498,31 @@ def test_xfce_with_light_locker(vigie, empty_config, tmp_path):
     root.user_db("alice", "[apps/light-locker]\nlock-after-screensaver=uint32 0\nlate-locking=true\n")
     res = check(vigie, empty_config, tmp_path, root)
     assert res["status"] == "pass" and user_ev(res, "alice")["idle_minutes"] == 5, res
+
+
+def test_xfce_4_20_leaves_the_x_server_timeout(vigie, empty_config, tmp_path):
+    """xfce4-power-manager from 4.19.2 (Xfce 4.20, Debian 13) no longer sets the X screen
+    saver's timeout: light-locker then locks after the X server's own 10 minutes, whatever
+    blank-on-ac and blank-on-battery still say in the channel."""
+    root = Root(tmp_path, sessions=("xfce",))
+    root.user("alice", session="xfce")
+    root.write("/usr/bin/light-locker", "")
+    root.write("/usr/bin/xfce4-power-manager", "\x7fELF…dpms-on-ac-sleep\0dpms-on-ac-off\0")
+    root.write("/home/alice/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-power-manager.xml", xfconf(
+        "xfce4-power-manager", """\
+          <property name="xfce4-power-manager" type="empty">
+            <property name="blank-on-ac" type="int" value="0"/>
+            <property name="blank-on-battery" type="int" value="30"/>
+          </property>
+        """))
+    res = check(vigie, empty_config, tmp_path, root)
+    u = user_ev(res, "alice")
+    assert res["status"] == "pass" and u["locker"] == "light-locker", res
+    assert u["idle_minutes"] == 10 and u["sources"]["idle"] == "default", u
+    # The same channel under 4.18: blank-on-ac 0 never blanks on mains, so never locks.
+    root.write("/usr/bin/xfce4-power-manager", POWER_MANAGER_4_18)
+    res = check(vigie, empty_config, tmp_path, root)
+    assert res["status"] == "fail" and user_ev(res, "alice")["reason"] == "never_locks_when_idle", res
 
 
 def test_xfce_broken_xml_is_unknown(vigie, empty_config, tmp_path):

@@ -334,9 +334,31 @@ static const Raw *longer_idle(const Raw *a, const Raw *b) {
         return a->value == 0 || (b->value != 0 && a->value >= b->value) ? a : b;
 }
 
-/* light-locker (Debian's Xfce) locks when the X screen saver starts, which
- * xfce4-power-manager times (blank-on-ac, blank-on-battery; Xfce 4.20 leaves the X
- * server's 10 minutes); its own keys are GSettings, in dconf. */
+#define POWER_MANAGER "/usr/bin/xfce4-power-manager"
+#define POWER_MANAGER_MAX (16u << 20)
+#define X_SCREEN_SAVER_DEFAULT 600 /* the X server's own timeout, in seconds */
+
+/* xfce4-power-manager up to 4.18 sets the X screen saver's timeout from blank-on-ac and
+ * blank-on-battery; from 4.19.2 (Xfce 4.20) it leaves the X server's own ("Remove
+ * screensaver timeout management", xfce4-power-manager 4e8c3386). Told apart by whether the
+ * installed program still holds the key's name: 1 it sets the timeout, 0 it does not (or
+ * is not installed). */
+static int power_manager_times_saver(int root_fd, char **ret_error) {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r = root_read_file(root_fd, POWER_MANAGER, POWER_MANAGER_MAX, &data, &size);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return error_set(ret_error, r, "%s: %s", POWER_MANAGER, strerror(-r));
+        return memmem(data, size, "blank-on-ac", strlen("blank-on-ac")) != NULL;
+}
+
+/* light-locker (Debian's Xfce) locks when the X screen saver starts, timed as above (the X
+ * server's own timeout, 10 minutes, when xfce4-power-manager does not; its changes by
+ * xorg.conf's BlankTime, `X -s` or `xset s` are not read); its own keys are GSettings, in
+ * dconf. */
 static int read_light_locker(int root_fd, const char *home, uid_t uid, const Channel *power, LockSettings *ret,
                              char **ret_error) {
         static const DconfKey keys[] = {
@@ -345,9 +367,17 @@ static int read_light_locker(int root_fd, const char *home, uid_t uid, const Cha
                 { "/apps/light-locker/lock-on-suspend", 'b', 1, 1 },
         };
         _cleanup_(dconf_done) Dconf d = {};
-        Raw after, late, suspend, ac, battery, sleep, on;
+        Raw after, late, suspend, ac, battery, sleep, on, idle = { .value = X_SCREEN_SAVER_DEFAULT };
         int r;
 
+        r = power_manager_times_saver(root_fd, ret_error);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                ac = xfconf_raw(power, "/xfce4-power-manager/blank-on-ac", false, 15, 60);
+                battery = xfconf_raw(power, "/xfce4-power-manager/blank-on-battery", false, 10, 60);
+                idle = *longer_idle(&ac, &battery);
+        }
         r = dconf_load(root_fd, home, uid, &d, ret_error);
         if (r >= 0)
                 r = dconf_raw(&d, &keys[0], &after, ret_error);
@@ -357,13 +387,11 @@ static int read_light_locker(int root_fd, const char *home, uid_t uid, const Cha
                 r = dconf_raw(&d, &keys[2], &suspend, ret_error);
         if (r < 0)
                 return r;
-        ac = xfconf_raw(power, "/xfce4-power-manager/blank-on-ac", false, 15, 60);
-        battery = xfconf_raw(power, "/xfce4-power-manager/blank-on-battery", false, 10, 60);
         sleep = xfconf_raw(power, "/xfce4-power-manager/lock-screen-suspend-hibernate", true, 1, 1);
         /* Locking after the screen saver (after N s), or when it ends (late-locking). */
         on = after.value > 0 || !late.value ? after : late;
         ret->locker = LOCKER_LIGHT_LOCKER;
-        return combine(ret, &(Raw) { .value = 1 }, longer_idle(&ac, &battery), &on, &(Raw) { .value = 0 },
+        return combine(ret, &(Raw) { .value = 1 }, &idle, &on, &(Raw) { .value = 0 },
                        after.value > 0 ? &after : &(Raw) { .value = 0, .source = late.source },
                        /* xflock4, on xfce4-power-manager's behalf, asks light-locker too */
                        suspend.value ? &suspend : &sleep);
