@@ -16,7 +16,7 @@
 #define TLS_CA_FILE_MAX (1024u * 1024)
 
 int tls_session_binding(const char *server_url, const char *ca_file, X509 *cert, char ret[static SHA256_HEX_SIZE]) {
-        _cleanup_free_ unsigned char *der = NULL;
+        _cleanup_openssl_free_ unsigned char *der = NULL;
         _cleanup_free_ char *ca = NULL, *buf = NULL;
         size_t url_size = strlen(server_url), ca_size, n;
         int k = i2d_X509(cert, &der), r;
@@ -39,7 +39,7 @@ int tls_session_binding(const char *server_url, const char *ca_file, X509 *cert,
 
 int tls_session_encode(SSL_SESSION *session, const char *binding, json_object **ret) {
         _cleanup_json_ json_object *j = NULL;
-        _cleanup_free_ unsigned char *der = NULL;
+        _cleanup_openssl_free_ unsigned char *der = NULL;
         _cleanup_free_ char *data = NULL;
         int n, r;
 

@@ -28,6 +28,13 @@ static inline void freep(void *p) {
 }
 #define _cleanup_free_ _cleanup_(freep)
 
+/* What OpenSSL allocates for its caller (i2d_*(x, &p) with p NULL, OSSL_ENCODER_to_data())
+ * goes back through OPENSSL_free: OpenSSL's allocator need not be malloc. */
+static inline void openssl_freep(void *p) {
+        OPENSSL_free(*(void **) p);
+}
+#define _cleanup_openssl_free_ _cleanup_(openssl_freep)
+
 static inline void closep(int *fd) {
         if (*fd >= 0)
                 close(*fd);

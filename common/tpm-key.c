@@ -99,7 +99,7 @@ int tpm_key_generate(const char *path, const char *tcti, char **ret_error) {
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(OSSL_ENCODER_CTX_freep) OSSL_ENCODER_CTX *enc = NULL;
-        _cleanup_free_ unsigned char *pem = NULL;
+        _cleanup_openssl_free_ unsigned char *pem = NULL;
         size_t len = 0;
         char err[256];
         int r;

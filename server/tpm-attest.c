@@ -143,7 +143,7 @@ static bool has(TPMA_OBJECT attrs, TPMA_OBJECT want) {
 static int verify_signature(const TpmEvidence *e, EVP_PKEY *ak) {
         const TPMT_SIGNATURE *s = &e->signature;
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *md = EVP_MD_CTX_new();
-        _cleanup_free_ uint8_t *der = NULL;
+        _cleanup_openssl_free_ uint8_t *der = NULL;
         const uint8_t *sig;
         size_t sig_size;
         int len, ok;
