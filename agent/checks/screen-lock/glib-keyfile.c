@@ -164,25 +164,21 @@ static int parse_line(Parser *ps, const char *line, size_t len, char **ret_error
 int glib_keyfile_parse(GlibKeyFile *k, const char *text, size_t size, char **ret_error) {
         Parser ps = { .k = k };
         const char *p = text, *end = text + size;
-        int r = 0;
+        _cleanup_free_ char *line = malloc(size + 1); /* each line in turn, NUL-terminated */
+        int r = line ? 0 : -ENOMEM;
 
         *k = (GlibKeyFile) {};
         while (r >= 0 && p < end) {
                 const char *eol = memchr(p, '\n', (size_t) (end - p));
                 size_t len = (size_t) ((eol ? eol : end) - p);
-                _cleanup_free_ char *line = NULL;
 
                 /* g_key_file_parse_data() drops a CR before each LF, not at the end. */
                 if (eol && len > 0 && p[len - 1] == '\r')
                         len--;
                 ps.line_no++;
-                if (!(line = malloc(len + 1)))
-                        r = -ENOMEM;
-                else {
-                        memcpy(line, p, len);
-                        line[len] = '\0';
-                        r = parse_line(&ps, line, len, ret_error);
-                }
+                memcpy(line, p, len);
+                line[len] = '\0';
+                r = parse_line(&ps, line, len, ret_error);
                 p = eol ? eol + 1 : end;
         }
         free(ps.group);

@@ -170,9 +170,9 @@ static int read_dconf(int root_fd, Desktop desktop, const char *home, uid_t uid,
                        &raw[K_SUSPEND]);
 }
 
-/* Reads path into a parser; absent files are skipped. */
-static int read_config(int root_fd, const char *path, char **ret, size_t *ret_size, char **ret_error) {
-        int r = root_read_file(root_fd, path, CONFIG_FILE_MAX, ret, ret_size);
+/* Reads path, up to max bytes; absent files are skipped (0, *ret NULL). */
+static int read_file_max(int root_fd, const char *path, size_t max, char **ret, size_t *ret_size, char **ret_error) {
+        int r = root_read_file(root_fd, path, max, ret, ret_size);
 
         if (r == -ENOENT) {
                 *ret = NULL;
@@ -181,6 +181,11 @@ static int read_config(int root_fd, const char *path, char **ret, size_t *ret_si
         if (r < 0)
                 return error_set(ret_error, r, "%s: %s", path, strerror(-r));
         return 1;
+}
+
+/* Reads path into a parser; absent files are skipped. */
+static int read_config(int root_fd, const char *path, char **ret, size_t *ret_size, char **ret_error) {
+        return read_file_max(root_fd, path, CONFIG_FILE_MAX, ret, ret_size, ret_error);
 }
 
 #define KDE_SYSTEM "/etc/xdg/kscreenlockerrc"
@@ -346,12 +351,10 @@ static const Raw *longer_idle(const Raw *a, const Raw *b) {
 static int power_manager_times_saver(int root_fd, char **ret_error) {
         _cleanup_free_ char *data = NULL;
         size_t size;
-        int r = root_read_file(root_fd, POWER_MANAGER, POWER_MANAGER_MAX, &data, &size);
+        int r = read_file_max(root_fd, POWER_MANAGER, POWER_MANAGER_MAX, &data, &size, ret_error);
 
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return error_set(ret_error, r, "%s: %s", POWER_MANAGER, strerror(-r));
+        if (r <= 0)
+                return r;
         return memmem(data, size, "blank-on-ac", strlen("blank-on-ac")) != NULL;
 }
 
