@@ -115,8 +115,8 @@ static int add_certificate(json_object *out, const Identity *id, usec_t *ret_nb,
 
         if (!cert || json_add(out, "certificate", cert) < 0)
                 return -ENOMEM;
-        if (cert_validity(id->cert, ret_nb, ret_na) < 0)
-                return 0;
+        *ret_nb = id->cert.not_before;
+        *ret_na = id->cert.not_after;
         return json_add_string(cert, "not_after", format_rfc3339(*ret_na, buf));
 }
 
@@ -175,12 +175,14 @@ static void maybe_enroll(const AgentConfig *config, json_object *out) {
  * nothing to bind: no certificate, or the CA unreadable. */
 static int session_binding(const AgentConfig *config, Transport *t, char ret[static SHA256_HEX_SIZE]) {
         _cleanup_free_ char *ca = NULL;
+        size_t cert_size;
+        const uint8_t *cert = transport_client_cert_der(t, &cert_size);
         int r;
 
-        if (!transport_client_cert(t))
+        if (!cert)
                 return 0;
         if ((r = identity_ca_path(config, &ca)) < 0 ||
-            (r = tls_session_binding(config->server_url, ca, transport_client_cert(t), ret)) < 0)
+            (r = tls_session_binding(config->server_url, ca, cert, cert_size, ret)) < 0)
                 return r == -ENOMEM ? r : 0;
         return 1;
 }

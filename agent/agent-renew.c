@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 
 #include "agent-renew.h"
+#include "cert-info.h"
 #include "cleanup.h"
 #include "enrollment.h"
 #include "error-util.h"
@@ -21,19 +22,6 @@
 #include "json-util.h"
 #include "jws.h"
 #include "log.h"
-
-static int asn1_time_usec(const ASN1_TIME *t, usec_t *ret) {
-        struct tm tm = {};
-        time_t s;
-
-        if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-                return -EINVAL;
-        s = timegm(&tm);
-        if (s < 0)
-                return -EINVAL;
-        *ret = (usec_t) s * USEC_PER_SEC;
-        return 0;
-}
 
 int cert_validity(X509 *cert, usec_t *ret_not_before, usec_t *ret_not_after) {
         usec_t nb, na;

@@ -264,7 +264,7 @@ Identity *identity_free(Identity *id) {
         if (!id)
                 return NULL;
         EVP_PKEY_free(id->key);
-        X509_free(id->cert);
+        cert_info_done(&id->cert);
         free(id->key_uri);
         free(id);
         return NULL;
@@ -302,25 +302,24 @@ int identity_open_key(const AgentConfig *c, const char *uri, bool provider, EVP_
 static int finish_rotation(const AgentConfig *c, Identity *id) {
         _cleanup_free_ char *pending = path_join(c->state_dir, IDENTITY_CERT_NEW_FILE),
                             *crt = path_join(c->state_dir, IDENTITY_CERT_FILE);
-        _cleanup_(X509_freep) X509 *cert = NULL;
+        _cleanup_(cert_info_done) CertInfo cert = {};
 
         if (!pending || !crt)
                 return -ENOMEM;
-        if (pki_load_cert(pending, &cert) < 0 || X509_check_private_key(cert, id->key) != 1) {
-                ERR_clear_error();
+        if (cert_info_load(pending, &cert) < 0 || cert_info_matches_key(&cert, id->key) != 1)
                 return -EINVAL;
-        }
         if (rename(pending, crt) < 0)
                 return -errno;
         (void) fsync_directory_of(crt);
-        X509_free(id->cert);
-        id->cert = TAKE_PTR(cert);
+        cert_info_done(&id->cert);
+        id->cert = cert;
+        cert = (CertInfo) {};
         return 0;
 }
 
 int identity_load(const AgentConfig *c, Identity **ret, char **ret_error) {
         _cleanup_(identity_freep) Identity *id = calloc(1, sizeof(Identity));
-        _cleanup_free_ char *cert_path = NULL, *cn = NULL;
+        _cleanup_free_ char *cert_path = NULL;
         int r;
 
         if (!id)
@@ -328,26 +327,22 @@ int identity_load(const AgentConfig *c, Identity **ret, char **ret_error) {
         cert_path = path_join(c->state_dir, IDENTITY_CERT_FILE);
         if (!cert_path)
                 return -ENOMEM;
-        if ((r = pki_load_cert(cert_path, &id->cert)) < 0)
+        if ((r = cert_info_load(cert_path, &id->cert)) < 0)
                 return r;
         if ((r = identity_key_uri(c, &id->key_uri, &id->provider)) < 0)
                 return r;
         id->key_kind = identity_key_kind(id->key_uri, id->provider);
         if ((r = identity_open_key(c, id->key_uri, id->provider, &id->key, ret_error)) < 0)
                 return r;
-        if (X509_check_private_key(id->cert, id->key) != 1) {
-                ERR_clear_error();
+        if (cert_info_matches_key(&id->cert, id->key) != 1) {
                 r = finish_rotation(c, id);
                 if (r < 0)
                         return r;
         }
-        r = cert_common_name(id->cert, &cn);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 || !uuid_string_is_valid(cn))
+        if (!id->cert.common_name || !uuid_string_is_valid(id->cert.common_name))
                 return -EINVAL;
-        memcpy(id->device_id, cn, DEVICE_ID_SIZE);
-        if ((r = cert_kid(id->cert, id->kid)) < 0)
+        memcpy(id->device_id, id->cert.common_name, DEVICE_ID_SIZE);
+        if ((r = cert_der_kid(id->cert.der, id->cert.der_size, id->kid)) < 0)
                 return r;
         *ret = TAKE_PTR(id);
         return 0;

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "agent-config.h"
+#include "cert-info.h"
 #include "jws.h"
 #include "pki.h"
 
@@ -65,11 +66,11 @@ int identity_open_key(const AgentConfig *c, const char *uri, bool provider, EVP_
 
 typedef struct Identity {
         EVP_PKEY *key;
-        X509 *cert;
+        CertInfo cert;                 /* its public key not decoded (cert-info.h) */
         bool provider;                 /* key held by a provider, not a file */
         const char *key_kind;          /* identity_key_kind() */
         char device_id[DEVICE_ID_SIZE]; /* the certificate's CN */
-        char kid[JWS_KID_SIZE];        /* cert_kid(cert) */
+        char kid[JWS_KID_SIZE];        /* cert_der_kid(cert) */
         char *key_uri;
 } Identity;
 

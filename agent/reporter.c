@@ -33,7 +33,8 @@ int reporter_transport(const AgentConfig *c, const Identity *id, Transport **ret
         TransportOptions o = {
                 .server_url = c->server_url,
                 .ca_file = ca,
-                .cert = id ? id->cert : NULL,
+                .cert_der = id ? id->cert.der : NULL,
+                .cert_der_size = id ? id->cert.der_size : 0,
                 .key = id ? id->key : NULL,
                 .connect_timeout = c->connect_timeout,
                 .timeout = c->timeout,
@@ -302,7 +303,8 @@ static int flush_batch(Spool *spool, Transport *t, const char *kid, FlushStats *
 }
 
 int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error) {
-        X509 *cert = transport_client_cert(t);
+        size_t cert_size;
+        const uint8_t *cert = transport_client_cert_der(t, &cert_size);
         char kid[JWS_KID_SIZE];
         FlushStats st = {};
         bool one_by_one = false;
@@ -311,7 +313,7 @@ int reporter_flush(Spool *spool, Transport *t, FlushStats *ret, char **ret_error
         *ret = (FlushStats) { .waiting = spool_count(spool) };
         if (!cert)
                 return json_error(ret_error, "no client certificate to send reports with");
-        if ((r = cert_kid(cert, kid)) < 0)
+        if ((r = cert_der_kid(cert, cert_size, kid)) < 0)
                 return r;
 
         for (size_t sent = 0; spool_count(spool) > 0 && sent < REPORTER_FLUSH_MAX; sent++) {

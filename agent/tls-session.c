@@ -5,42 +5,74 @@
 #include <openssl/err.h>
 
 #include "cleanup.h"
+#include "der.h"
 #include "fs-util.h"
 #include "hash-util.h"
 #include "json-util.h"
 #include "jws.h"
 #include "tls-session.h"
 
-/* A session's DER: the master secret, the server's certificate and the ticket, a few KB. */
+/* A session's DER: the master secret and the ticket, a few KB. */
 #define TLS_SESSION_DER_MAX (64u * 1024)
+/* i2d_SSL_SESSION's field for the server's certificate: [3] EXPLICIT Certificate. */
+#define SESSION_PEER_FIELD DER_CONTEXT(3)
 #define TLS_CA_FILE_MAX (1024u * 1024)
 
-int tls_session_binding(const char *server_url, const char *ca_file, X509 *cert, char ret[static SHA256_HEX_SIZE]) {
-        _cleanup_openssl_free_ unsigned char *der = NULL;
+int tls_session_binding(const char *server_url, const char *ca_file, const uint8_t *cert_der, size_t cert_der_size,
+                        char ret[static SHA256_HEX_SIZE]) {
         _cleanup_free_ char *ca = NULL, *buf = NULL;
         size_t url_size = strlen(server_url), ca_size, n;
-        int k = i2d_X509(cert, &der), r;
+        int r;
 
-        if (k <= 0)
-                return -EINVAL;
         if ((r = read_file_full(ca_file, TLS_CA_FILE_MAX, &ca, &ca_size)) < 0)
                 return r;
         /* NULs between the parts: a URL holds none; the CA is PEM, before the DER. */
-        n = url_size + 1 + ca_size + 1 + (size_t) k;
+        n = url_size + 1 + ca_size + 1 + cert_der_size;
         buf = malloc(n);
         if (!buf)
                 return -ENOMEM;
         memcpy(buf, server_url, url_size + 1);
         memcpy(buf + url_size + 1, ca, ca_size);
         buf[url_size + 1 + ca_size] = 0;
-        memcpy(buf + url_size + 2 + ca_size, der, (size_t) k);
+        memcpy(buf + url_size + 2 + ca_size, cert_der, cert_der_size);
         return sha256_hex(buf, n, ret);
+}
+
+int tls_session_der_without_peer(const uint8_t *der, size_t size, uint8_t **ret, size_t *ret_size) {
+        const uint8_t *p, *end;
+        size_t kept = 0, n;
+        DerItem session, field;
+        uint8_t *out;
+        int r;
+
+        if ((r = der_sequence(der, size, &session)) < 0)
+                return r;
+        end = session.content + session.content_size;
+        for (p = session.content; (r = der_next(&p, end, &field)) == 0;)
+                if (field.id != SESSION_PEER_FIELD)
+                        kept += field.size;
+        if (r != -ENODATA)
+                return r;
+        out = malloc(size);
+        if (!out)
+                return -ENOMEM;
+        n = der_put_header(out, DER_SEQUENCE, kept);
+        for (p = session.content; der_next(&p, end, &field) == 0;)
+                if (field.id != SESSION_PEER_FIELD) {
+                        memcpy(out + n, field.start, field.size);
+                        n += field.size;
+                }
+        *ret = out;
+        *ret_size = n;
+        return 0;
 }
 
 int tls_session_encode(SSL_SESSION *session, const char *binding, json_object **ret) {
         _cleanup_json_ json_object *j = NULL;
         _cleanup_openssl_free_ unsigned char *der = NULL;
+        _cleanup_free_ uint8_t *kept = NULL;
         _cleanup_free_ char *data = NULL;
+        size_t kept_size = 0;
         int n, r;
 
         if (!session || !SSL_SESSION_is_resumable(session))
@@ -48,8 +80,12 @@ int tls_session_encode(SSL_SESSION *session, const char *binding, json_object **
         n = i2d_SSL_SESSION(session, &der);
         if (n <= 0 || (size_t) n > TLS_SESSION_DER_MAX)
                 return -EINVAL;
-        r = base64url_encode(der, (size_t) n, &data, NULL);
+        r = tls_session_der_without_peer(der, (size_t) n, &kept, &kept_size);
         OPENSSL_cleanse(der, (size_t) n);
+        if (r >= 0) {
+                r = base64url_encode(kept, kept_size, &data, NULL);
+                OPENSSL_cleanse(kept, kept_size);
+        }
         if (r < 0)
                 return r;
         j = json_object_new_object();

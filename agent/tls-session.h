@@ -20,8 +20,15 @@
 /* JSON text of a kept session is at most this long (its DER is bounded in tls-session.c). */
 #define TLS_SESSION_JSON_MAX (128u * 1024)
 
-/* What a session is bound to: the SHA-256 (hex) of server_url, ca_file's bytes and cert. */
-int tls_session_binding(const char *server_url, const char *ca_file, X509 *cert, char ret[static SHA256_HEX_SIZE]);
+/* What a session is bound to: the SHA-256 (hex) of server_url, ca_file's bytes and the
+ * certificate's DER. */
+int tls_session_binding(const char *server_url, const char *ca_file, const uint8_t *cert_der, size_t cert_der_size,
+                        char ret[static SHA256_HEX_SIZE]);
+/* A session's DER (i2d_SSL_SESSION's) without the server's certificate, as the session is
+ * kept: the client does not look at it when it resumes (it was verified at the full
+ * handshake), and decoding it would cost each cycle OpenSSL's key decoders (~1.4 M
+ * instructions under OpenSSL 3.0). -EBADMSG when der is not one DER SEQUENCE. */
+int tls_session_der_without_peer(const uint8_t *der, size_t size, uint8_t **ret, size_t *ret_size);
 /* The session's JSON for `binding`, or -ENOENT when it is not resumable. */
 int tls_session_encode(SSL_SESSION *session, const char *binding, json_object **ret);
 /* The session of j if it was made for `binding`: -ENOENT if not, -EINVAL if j is not one. */

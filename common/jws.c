@@ -294,6 +294,10 @@ const char *evp_pkey_sign_propq(const EVP_PKEY *key, char buf[static EVP_PKEY_PR
         return n > 0 && n < EVP_PKEY_PROPQ_MAX ? buf : NULL;
 }
 
+int cert_der_kid(const void *der, size_t size, char ret[static JWS_KID_SIZE]) {
+        return sha256_hex(der, size, ret);
+}
+
 int cert_kid(X509 *cert, char ret[static JWS_KID_SIZE]) {
         unsigned char *der = NULL;
         int n, r;
@@ -301,13 +305,12 @@ int cert_kid(X509 *cert, char ret[static JWS_KID_SIZE]) {
         n = i2d_X509(cert, &der);
         if (n <= 0)
                 return -EINVAL;
-        r = sha256_hex(der, (size_t) n, ret);
+        r = cert_der_kid(der, (size_t) n, ret);
         OPENSSL_free(der);
         return r;
 }
 
-int cert_common_name(X509 *cert, char **ret) {
-        X509_NAME *name = X509_get_subject_name(cert);
+int x509_name_common_name(const X509_NAME *name, char **ret) {
         int i = name ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
         ASN1_STRING *d;
         unsigned char *utf8 = NULL;
@@ -329,6 +332,10 @@ int cert_common_name(X509 *cert, char **ret) {
         *ret = strndup((const char *) utf8, (size_t) n);
         OPENSSL_free(utf8);
         return *ret ? 0 : -ENOMEM;
+}
+
+int cert_common_name(X509 *cert, char **ret) {
+        return x509_name_common_name(X509_get_subject_name(cert), ret);
 }
 
 int jws_sign(EVP_PKEY *key, const char *kid, const char *typ, const char *payload, size_t len,

@@ -49,8 +49,11 @@ const char *evp_pkey_sign_propq(const EVP_PKEY *key, char buf[static EVP_PKEY_PR
 
 /* sha256 hex of the certificate's DER: the `kid` of the reports its key signs. */
 int cert_kid(X509 *cert, char ret[static JWS_KID_SIZE]);
-/* The subject's commonName (the device id of a device certificate). -ENOENT if none. */
+int cert_der_kid(const void *der, size_t size, char ret[static JWS_KID_SIZE]);
+/* The subject's commonName (the device id of a device certificate). -ENOENT if none,
+ * -EINVAL if several or not text. */
 int cert_common_name(X509 *cert, char **ret);
+int x509_name_common_name(const X509_NAME *name, char **ret);
 
 /* Signs payload: protected header exactly {"alg":"ES256","typ":TYP,"kid":KID}. key must be
  * P-256 (-EINVAL otherwise), kid 64 lower-case hex, typ NULL for JWS_TYP_REPORT. -EIO when

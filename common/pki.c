@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/decoder.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/store.h>
 
 #include "cleanup.h"
+#include "der.h"
 #include "fs-util.h"
 #include "jws.h"
 #include "macro.h"
@@ -21,39 +23,128 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_STORE_CTX *, OSSL_STORE_close)
 DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_STORE_INFO *, OSSL_STORE_INFO_free)
 
-/* The PEM EC keys written by `vigie enroll` (PKCS#8 "PRIVATE KEY") or by hand ("EC PRIVATE
- * KEY"), decoded by the one decoder chain they need. OSSL_STORE finds out what a file holds
- * by trying every decoder of every provider: under OpenSSL 3.0 that is four decoder contexts
- * and ~5 M instructions for a key this decodes in ~1.1 M, at every agent cycle. Returns
- * -ENOENT for anything else (a TPM key, DER, an encrypted key, another key type), which
- * the caller leaves to OSSL_STORE. */
+/* DER of the P-256 curve's OID, and of id-ecPublicKey's. */
+static const uint8_t OID_P256[] = { DER_OID, 8, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+static const uint8_t OID_EC_PUBLIC_KEY[] = { DER_OID, 7, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
+#define P256_SCALAR_SIZE 32
+
+static bool der_item_is(const DerItem *item, const uint8_t *der, size_t size) {
+        return item->size == size && memcmp(item->start, der, size) == 0;
+}
+
+/* A P-256 key from SEC1's ECPrivateKey (RFC 5915): version 1, the scalar, the curve
+ * (required unless the PKCS#8 around it named it: curve_known), the uncompressed public
+ * point. -ENOENT for any other form, left to OpenSSL's decoders. */
+static int p256_key_from_sec1(const uint8_t *der, size_t size, bool curve_known, EVP_PKEY **ret) {
+        static const uint8_t version_1[] = { DER_INTEGER, 1, 1 };
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
+        DerItem key, version, scalar, item, curve, point = {};
+        uint8_t scalar_le[P256_SCALAR_SIZE] = {};
+        char group[] = "prime256v1";
+        const uint8_t *p, *end;
+        int r;
+
+        if (der_sequence(der, size, &key) < 0)
+                return -ENOENT;
+        p = key.content;
+        end = key.content + key.content_size;
+        if (der_next(&p, end, &version) < 0 || !der_item_is(&version, version_1, sizeof version_1) ||
+            der_expect(&p, end, DER_OCTET_STRING, &scalar) < 0 || scalar.content_size == 0 ||
+            scalar.content_size > P256_SCALAR_SIZE)
+                return -ENOENT;
+        while ((r = der_next(&p, end, &item)) == 0) {
+                const uint8_t *q = item.content, *q_end = item.content + item.content_size;
+
+                if (item.id == DER_CONTEXT(0) && der_next(&q, q_end, &curve) == 0 && q == q_end &&
+                    der_item_is(&curve, OID_P256, sizeof OID_P256))
+                        curve_known = true;
+                else if (item.id == DER_CONTEXT(1) && der_expect(&q, q_end, DER_BIT_STRING, &point) == 0 &&
+                         q == q_end && point.content_size == 1 + P256_POINT_SIZE && point.content[0] == 0 &&
+                         point.content[1] == 0x04)
+                        continue;
+                else
+                        return -ENOENT;
+        }
+        if (r != -ENODATA || !curve_known || !point.content)
+                return -ENOENT;
+        /* OSSL_PARAM's BIGNUMs are native-endian; DER's big-endian. */
+        for (size_t i = 0; i < scalar.content_size; i++)
+                scalar_le[i] = scalar.content[scalar.content_size - 1 - i];
+        OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+                OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PRIV_KEY, scalar_le, sizeof scalar_le),
+                OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *) (point.content + 1),
+                                                  P256_POINT_SIZE),
+                OSSL_PARAM_construct_end(),
+        };
+        ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        r = ctx && EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, ret, EVP_PKEY_KEYPAIR, params) == 1;
+        explicit_bzero(scalar_le, sizeof scalar_le);
+        ERR_clear_error();
+        return r ? 0 : -ENOENT;
+}
+
+/* PKCS#8's PrivateKeyInfo (RFC 5208) around an EC key on P-256, without attributes. */
+static int p256_key_from_pkcs8(const uint8_t *der, size_t size, EVP_PKEY **ret) {
+        static const uint8_t version_0[] = { DER_INTEGER, 1, 0 };
+        DerItem info, version, algorithm, inner;
+        const uint8_t *p, *end, *q;
+
+        if (der_sequence(der, size, &info) < 0)
+                return -ENOENT;
+        p = info.content;
+        end = info.content + info.content_size;
+        if (der_next(&p, end, &version) < 0 || !der_item_is(&version, version_0, sizeof version_0) ||
+            der_expect(&p, end, DER_SEQUENCE, &algorithm) < 0 || der_expect(&p, end, DER_OCTET_STRING, &inner) < 0 ||
+            p != end)
+                return -ENOENT;
+        q = algorithm.content;
+        if (algorithm.content_size != sizeof OID_EC_PUBLIC_KEY + sizeof OID_P256 ||
+            memcmp(q, OID_EC_PUBLIC_KEY, sizeof OID_EC_PUBLIC_KEY) != 0 ||
+            memcmp(q + sizeof OID_EC_PUBLIC_KEY, OID_P256, sizeof OID_P256) != 0)
+                return -ENOENT;
+        return p256_key_from_sec1(inner.content, inner.content_size, true, ret);
+}
+
+int pki_p256_key_from_pem(const void *pem, size_t size, EVP_PKEY **ret) {
+        _cleanup_(BIO_free_allp) BIO *bio = NULL;
+        char *name = NULL, *header = NULL;
+        unsigned char *der = NULL;
+        EVP_PKEY *key = NULL;
+        long der_size = 0;
+
+        if (size > INT_MAX)
+                return -ENOENT;
+        bio = BIO_new_mem_buf(pem, (int) size);
+        if (!bio)
+                return -ENOMEM;
+        if (PEM_read_bio(bio, &name, &header, &der, &der_size) == 1 && streq(header, "")) {
+                if (streq(name, PEM_STRING_PKCS8INF))
+                        (void) p256_key_from_pkcs8(der, (size_t) der_size, &key);
+                else if (streq(name, PEM_STRING_ECPRIVATEKEY))
+                        (void) p256_key_from_sec1(der, (size_t) der_size, false, &key);
+        }
+        ERR_clear_error();
+        OPENSSL_clear_free(der, (size_t) der_size);
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        if (!key)
+                return -ENOENT;
+        *ret = key;
+        return 0;
+}
+
 static int load_pem_ec_key(const char *path, EVP_PKEY **ret) {
         _cleanup_free_ char *buf = NULL;
-        EVP_PKEY *key = NULL;
         size_t size;
         int r;
 
         r = read_file_full(path, KEY_FILE_MAX, &buf, &size);
         if (r < 0)
                 return r;
-        if (startswith_str(buf, "-----BEGIN PRIVATE KEY-----") || startswith_str(buf, "-----BEGIN EC PRIVATE KEY-----")) {
-                OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(&key, "PEM", NULL, "EC", EVP_PKEY_KEYPAIR,
-                                                                       NULL, NULL);
-                const unsigned char *p = (const unsigned char *) buf;
-                size_t left = size;
-
-                if (!dctx || OSSL_DECODER_from_data(dctx, &p, &left) != 1) {
-                        EVP_PKEY_free(key);
-                        key = NULL;
-                }
-                OSSL_DECODER_CTX_free(dctx);
-                ERR_clear_error();
-        }
+        r = pki_p256_key_from_pem(buf, size, ret);
         explicit_bzero(buf, size);
-        if (!key)
-                return -ENOENT;
-        *ret = key;
-        return 0;
+        return r;
 }
 
 /* The first private key at uri, whichever provider decodes it. */

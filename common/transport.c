@@ -33,7 +33,10 @@ struct Transport {
         char *ca_file;
         bool ca_loaded;   /* into ctx's store, at the first full handshake */
         bool ca_unusable; /* that failed: the handshake's error names the file */
-        X509 *cert;
+        X509 *cert;       /* decoded from cert_der when a handshake first asks for it */
+        uint8_t *cert_der;
+        size_t cert_der_size;
+        bool cert_unusable; /* not a certificate, or not the key's: the handshake's error says so */
         EVP_PKEY *key;
         usec_t connect_timeout, timeout;
         size_t max_response;
@@ -66,13 +69,15 @@ Transport *transport_free(Transport *t) {
         free(t->host_header);
         free(t->ca_file);
         X509_free(t->cert);
+        free(t->cert_der);
         EVP_PKEY_free(t->key);
         free(t);
         return NULL;
 }
 
-X509 *transport_client_cert(const Transport *t) {
-        return t->cert;
+const uint8_t *transport_client_cert_der(const Transport *t, size_t *ret_size) {
+        *ret_size = t->cert_der_size;
+        return t->cert_der;
 }
 
 void transport_set_session(Transport *t, SSL_SESSION *session) {
@@ -115,9 +120,13 @@ const char *transport_strerror(int r) {
 
 int transport_new(const TransportOptions *o, Transport **ret) {
         _cleanup_(transport_freep) Transport *t = NULL;
+        _cleanup_openssl_free_ unsigned char *encoded = NULL;
+        const void *cert_der = o->cert_der;
+        size_t cert_der_size = o->cert_der_size;
         int r;
 
-        if (!o->server_url || !o->ca_file != o->system_ca || !o->cert != !o->key)
+        if (!o->server_url || !o->ca_file != o->system_ca || (o->cert && o->cert_der) ||
+            !(o->cert || o->cert_der) != !o->key)
                 return -EINVAL;
         t = calloc(1, sizeof(Transport));
         if (!t)
@@ -135,10 +144,24 @@ int transport_new(const TransportOptions *o, Transport **ret) {
                 return -ENOMEM;
         if (o->ca_file && !(t->ca_file = strdup(o->ca_file)))
                 return -ENOMEM;
+        /* The certificate as DER, given or encoded: what a session is bound to and a
+         * report's kid hashes, known without decoding the certificate again. */
         if (o->cert) {
+                int n = i2d_X509(o->cert, &encoded);
+
+                if (n <= 0)
+                        return -EINVAL;
+                cert_der = encoded;
+                cert_der_size = (size_t) n;
                 t->cert = o->cert;
-                t->key = o->key;
                 X509_up_ref(t->cert);
+        }
+        if (cert_der) {
+                if (!(t->cert_der = malloc(cert_der_size)))
+                        return -ENOMEM;
+                memcpy(t->cert_der, cert_der, cert_der_size);
+                t->cert_der_size = cert_der_size;
+                t->key = o->key;
                 EVP_PKEY_up_ref(t->key);
         }
         t->connect_timeout = o->connect_timeout ?: 10 * USEC_PER_SEC;
@@ -241,6 +264,9 @@ static int tls_failure(Transport *t, int k, const char *what, char **error) {
         if (t->ca_unusable)
                 r = set_error(error, -EPROTO, "cannot use the CA file \"%s\": not readable or not PEM certificates",
                               t->ca_file);
+        else if (t->cert_unusable)
+                r = set_error(error, -EPROTO, "cannot use the client certificate: %s",
+                              t->cert ? "its key does not match it" : "it is not a certificate");
         else if (v != X509_V_OK && e == SSL_ERROR_SSL)
                 r = set_error(error, -EPROTO, "SSL certificate problem: %s (server %s)", X509_verify_cert_error_string(v),
                               t->authority);
@@ -284,6 +310,20 @@ static int verify_with_pinned_ca(X509_STORE_CTX *x, void *userdata) {
         return X509_verify_cert(x);
 }
 
+/* The client certificate, when the server asks for one: a resumed handshake does not, and
+ * decoding the certificate (its public key) costs a fresh process OpenSSL 3.0's decoders,
+ * ~5 M instructions. */
+static int present_client_cert(SSL *ssl, void *userdata) {
+        Transport *t = userdata;
+        const unsigned char *p = t->cert_der;
+
+        if (!t->cert)
+                t->cert = d2i_X509(NULL, &p, (long) t->cert_der_size);
+        t->cert_unusable = !t->cert || SSL_use_certificate(ssl, t->cert) != 1 ||
+                           SSL_use_PrivateKey(ssl, t->key) != 1 || SSL_check_private_key(ssl) != 1;
+        return !t->cert_unusable;
+}
+
 /* The SSL_CTX of every connection of this transport: TLS 1.2 at least, the pinned CA and
  * nothing else, the client certificate. */
 static int tls_context(Transport *t, char **error) {
@@ -319,11 +359,8 @@ static int tls_context(Transport *t, char **error) {
                 }
         } else
                 SSL_CTX_set_cert_verify_callback(ctx, verify_with_pinned_ca, t);
-        if (t->cert && (SSL_CTX_use_certificate(ctx, t->cert) != 1 || SSL_CTX_use_PrivateKey(ctx, t->key) != 1 ||
-                        SSL_CTX_check_private_key(ctx) != 1)) {
-                ERR_clear_error();
-                return set_error(error, -EPROTO, "cannot use the client certificate: its key does not match it");
-        }
+        if (t->cert_der)
+                SSL_CTX_set_cert_cb(ctx, present_client_cert, t);
         return 0;
 }
 

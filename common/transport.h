@@ -29,7 +29,10 @@ typedef struct TransportOptions {
         bool system_ca;           /* no ca_file: the system's trust store, for webhooks to third
                                    * parties (server/alerts.c); never for a Vigie server */
         X509 *cert;               /* client certificate; NULL for enrollment */
-        EVP_PKEY *key;            /* its key; NULL with cert NULL */
+        const void *cert_der;     /* or the certificate's DER, decoded only for a full
+                                   * handshake (a resumed one presents no certificate) */
+        size_t cert_der_size;
+        EVP_PKEY *key;            /* its key; NULL without a certificate */
         usec_t connect_timeout;   /* 0: 10 s */
         usec_t timeout;           /* whole request; 0: 30 s */
         size_t max_response;      /* 0: TRANSPORT_RESPONSE_MAX */
@@ -46,13 +49,14 @@ typedef struct TransportResponse {
 typedef struct Transport Transport;
 
 /* Copies what it needs (takes references on cert and key); connects at the first request.
- * -EINVAL for a URL that is not https://host[:port][/prefix]. */
+ * -EINVAL for a URL that is not https://host[:port][/prefix], or for both cert and
+ * cert_der. */
 int transport_new(const TransportOptions *o, Transport **ret);
 /* What transport_new's error r means, for a message: for -EINVAL, which URL form to use. */
 const char *transport_strerror(int r);
 Transport *transport_free(Transport *t);
-/* The client certificate this transport presents; NULL for enrollment. */
-X509 *transport_client_cert(const Transport *t);
+/* The DER of the client certificate this transport presents; NULL for enrollment. */
+const uint8_t *transport_client_cert_der(const Transport *t, size_t *ret_size);
 /* TLS resumption: the session offered at the next connection (a reference is taken; NULL:
  * none), and after a response the session it came with (borrowed; NULL: none to resume).
  * A session is a secret bound to this server and this client certificate: offer it only

@@ -157,6 +157,15 @@ def test_exit_foreign_certificate(srv, tmp_path):
     assert "401" in r.stderr or "refused our certificate" in r.stderr
 
 
+def test_key_not_the_certificates_is_named(srv):
+    """The admin certificate with a device's key: said as such, not as a TLS error code."""
+    cert, _ = srv.admin
+    _, other_key = srv.devs["alpha"].cert_files
+    r = run("vigiectl", "summary", "--server", srv.url, "--cert", cert, "--key", other_key, "--ca", srv.ca)
+    assert r.returncode != 0, r
+    assert "cannot use the client certificate: its key does not match it" in r.stderr, r.stderr
+
+
 def test_exit_wrong_server_ca(srv, tmp_path):
     other = FleetServer(tmp_path)
     cert, key = srv.admin
