@@ -13,6 +13,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <openssl/provider.h>
+
 #include "agent-cycle.h"
 #include "cleanup.h"
 #include "cli.h"
@@ -27,6 +29,29 @@
  * a laptop with more): mapped in one system call instead of ~280 page faults, ~8 µs each in
  * a VM, 1–2 µs on bare metal. */
 #define CYCLE_HEAP_PREFAULT (2u << 20)
+
+static int count_foreign_provider(OSSL_PROVIDER *p, void *userdata) {
+        const char *name = OSSL_PROVIDER_get0_name(p);
+
+        if (!streq(name, "default") && !streq(name, "base"))
+                (*(unsigned *) userdata)++;
+        return 1;
+}
+
+/* A cycle's process ends without exit()'s handlers: OpenSSL's frees its tables one by one
+ * (~1.4 M instructions, ~0.8 ms of a cycle here), which the kernel does at once when the
+ * process ends. Not when another provider was loaded (the TPM's ends its TPM sessions in
+ * its teardown), nor in the sanitizer build, whose leak check runs at exit(). */
+static bool end_without_exit_handlers(void) {
+#ifdef VIGIE_SANITIZE
+        return false;
+#else
+        unsigned foreign = 0;
+
+        OSSL_PROVIDER_do_all(NULL, count_foreign_provider, &foreign);
+        return foreign == 0;
+#endif
+}
 
 /* The daemon's kept session: an unreadable one costs a full handshake, nothing more. */
 static json_object *read_tls_session(const char *path) {
@@ -106,5 +131,7 @@ int verb_cycle(Cli *cli, int argc, char *argv[]) {
         text = json_compact(result);
         if (!text || puts(text) < 0 || fflush(stdout) != 0)
                 return EXIT_INTERNAL;
+        if (end_without_exit_handlers())
+                _exit(0);
         return 0;
 }
