@@ -71,7 +71,7 @@ int main(int argc, char *argv[]) {
         /* Summaries in status.json and the reports are read by people in the laptop's
          * language, while systemd starts services with the C locale. */
         i18n_use_system_locale(I18N_SYSTEM_LOCALE_FILES);
-        i18n_setup();
+        i18n_setup(I18N_TEXT);
         log_setup("vigie-agent");
         return run(argc, argv);
 }

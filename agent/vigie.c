@@ -59,7 +59,7 @@ static int run(int argc, char *argv[]) {
 }
 
 int main(int argc, char *argv[]) {
-        i18n_setup();
+        i18n_setup(I18N_TEXT);
         log_setup("vigie");
         log_set_target_stderr(true);
         log_set_max_level(LOG_NOTICE);

@@ -13,13 +13,18 @@
 #define LOCALEDIR "/usr/share/locale"
 #endif
 
-void i18n_setup(void) {
+void i18n_setup(I18nScope scope) {
         /* Tests point this at the build tree's catalogs; ignored for setuid programs. */
         const char *dir = secure_getenv("VIGIE_LOCALEDIR");
 
-        setlocale(LC_ALL, "");
-        /* Numbers in JSON and logs must not take a locale's decimal comma. */
-        setlocale(LC_NUMERIC, "C");
+        if (scope == I18N_TEXT_AND_DATES) {
+                setlocale(LC_ALL, "");
+                /* Numbers in JSON and logs must not take a locale's decimal comma. */
+                setlocale(LC_NUMERIC, "C");
+        } else {
+                setlocale(LC_CTYPE, "");
+                setlocale(LC_MESSAGES, "");
+        }
         bindtextdomain(GETTEXT_DOMAIN, dir && *dir ? dir : LOCALEDIR);
         bind_textdomain_codeset(GETTEXT_DOMAIN, "UTF-8");
         textdomain(GETTEXT_DOMAIN);

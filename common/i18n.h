@@ -10,7 +10,16 @@
 #define _(s) gettext(s)
 #define N_(s) (s)
 
-void i18n_setup(void);
+typedef enum I18nScope {
+        /* Translated messages only: what the command-line programs and daemons need. Each of
+         * the locale's other categories is a file to load (~0.3 ms per process with C.UTF-8,
+         * at every agent cycle), and their times and numbers are RFC 3339 and "C". */
+        I18N_TEXT,
+        /* And the locale's dates, for the windows people read (tray, details). */
+        I18N_TEXT_AND_DATES,
+} I18nScope;
+
+void i18n_setup(I18nScope scope);
 
 /* Where the system's locale is set: systemd's locale.conf(5), then Debian's file. */
 #define I18N_SYSTEM_LOCALE_FILES ((const char *const[]) { "/etc/locale.conf", "/etc/default/locale", NULL })

@@ -55,7 +55,7 @@ static int run(int argc, char *argv[]) {
 }
 
 int main(int argc, char *argv[]) {
-        i18n_setup();
+        i18n_setup(I18N_TEXT);
         log_setup("vigiectl");
         log_set_target_stderr(true);
         return run(argc, argv);

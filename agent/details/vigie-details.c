@@ -339,7 +339,7 @@ int main(int argc, char *argv[]) {
         Details d = { .status_path = (char *) DEFAULT_STATUS };
         int c, r;
 
-        i18n_setup();
+        i18n_setup(I18N_TEXT_AND_DATES);
         while ((c = getopt_long(argc, argv, "hv", options, NULL)) >= 0)
                 switch (c) {
                 case 'h': help(); return EXIT_SUCCESS;

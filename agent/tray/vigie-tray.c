@@ -113,7 +113,7 @@ static int run(int argc, char *argv[]) {
 }
 
 int main(int argc, char *argv[]) {
-        i18n_setup();
+        i18n_setup(I18N_TEXT_AND_DATES);
         log_setup("vigie-tray");
         return run(argc, argv);
 }
