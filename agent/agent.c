@@ -93,10 +93,24 @@ Agent *agent_free(Agent *a) {
 }
 
 /* The cached policy says how often to report; the rest of it only matters in the child. */
+static bool same_file_version(const struct stat *a, const struct stat *b) {
+        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
 void agent_load_policy_interval(Agent *a) {
         _cleanup_(policy_freep) Policy *p = NULL;
         _cleanup_free_ char *path = path_join(a->config->state_dir, "policy.json"), *err = NULL;
+        struct stat st = {};
 
+        /* After every cycle, parsed again only when the file changed (a new policy, one
+         * fetched by hand, none any more): a policy's parse is ~0.45 M instructions, a third
+         * of what the daemon spent per cycle. */
+        if (!path || stat(path, &st) < 0)
+                st = (struct stat) {};
+        if (a->policy_interval && same_file_version(&st, &a->policy_stat))
+                return;
+        a->policy_stat = st;
         if (path && access(path, F_OK) == 0 && policy_load_file(path, 0, &p, &err) < 0)
                 log_warning("Cached policy \"%s\" is unusable (%s); using the built-in default.",
                             path, strempty(err));
@@ -130,6 +144,7 @@ int agent_reload(Agent *a) {
                 log_set_max_level(a->config->log_level);
                 log_info("Configuration reloaded from \"%s\".", a->config_path);
         }
+        a->policy_interval = 0; /* read again: StateDirectory= may have changed */
         agent_load_policy_interval(a);
         /* A new interval takes effect now rather than after the old one ran out. */
         if (agent_interval(a) != old_interval && a->state == AGENT_IDLE)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <json-c/json.h>
@@ -42,7 +43,8 @@ typedef struct Agent {
         char *tls_session;  /* the last cycle's TLS session (agent/tls-session.h), handed to the
                              * next: a secret, in memory only; NULL: none */
         char *cycle_binary; /* `vigie`, which runs a cycle: `vigie cycle` */
-        usec_t policy_interval; /* report_interval_s of the cached policy */
+        usec_t policy_interval; /* report_interval_s of the cached policy; 0: to read */
+        struct stat policy_stat; /* policy.json when it was read (zeroes: there was none) */
 
         AgentState state;
         sd_event_source *cycle_timer; /* CLOCK_BOOTTIME: next scheduled cycle */
