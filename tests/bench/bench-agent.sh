@@ -37,6 +37,9 @@ wait_cycles() {
 
 # A real server and an enrolled agent, both on this machine.
 "$bin/vigie-server" init --dir "$tmp/srv" --name localhost >/dev/null
+# One device reporting back to back: past the default budget (60 at once, then one per
+# 10 s) the cycles would be answered 429 and back off, and measure that instead.
+printf '[Limits]\nDeviceReportBurst=1000000000\nDeviceReportInterval=1ms\n' >>"$tmp/srv/server.conf"
 token=$("$bin/vigie-server" token create --dir "$tmp/srv")
 start_server "$tmp/srv" "$tmp/srv.log"
 mkdir -p "$tmp/state" "$run"
@@ -84,6 +87,8 @@ PY
 t1=$(cpu_ticks)
 hz=$(getconf CLK_TCK)
 stored=$(sqlite3 "$tmp/srv/vigie.db" 'SELECT count(*) FROM reports')
+# Every measured cycle delivered its report (and the first one): else it measured retries.
+[ "$stored" -eq $((cycles + 1)) ] || { echo "the server stored $stored reports, not $((cycles + 1))"; exit 1; }
 # The last report as signed (put back together from its chunks), its gzip'ed size as the
 # agent sends it, and what the reports after the first cost in the database.
 set -- $(python3 - "$tmp/srv/vigie.db" <<'PY'
