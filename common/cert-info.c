@@ -4,16 +4,13 @@
 #include <time.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "cert-info.h"
 #include "cleanup.h"
 #include "der.h"
-#include "fs-util.h"
 #include "jws.h"
-
-#define CERT_FILE_MAX (64u * 1024)
+#include "pki.h"
 
 /* SubjectPublicKeyInfo's algorithm for a P-256 key: id-ecPublicKey, prime256v1. */
 static const uint8_t SPKI_P256_ALGORITHM[] = {
@@ -112,26 +109,14 @@ int cert_info_parse(const uint8_t *der, size_t size, CertInfo *ret) {
 }
 
 int cert_info_load(const char *path, CertInfo *ret) {
-        _cleanup_free_ char *buf = NULL;
-        _cleanup_(BIO_free_allp) BIO *bio = NULL;
         _cleanup_openssl_free_ unsigned char *der = NULL;
-        _cleanup_openssl_free_ char *name = NULL;
-        long der_size = 0;
         size_t size;
         int r;
 
-        r = read_file_full(path, CERT_FILE_MAX, &buf, &size);
+        r = pki_load_cert_der(path, &der, &size);
         if (r < 0)
                 return r;
-        bio = BIO_new_mem_buf(buf, (int) size);
-        if (!bio)
-                return -ENOMEM;
-        /* The first block PEM_read_bio_X509 would take ("CERTIFICATE", or its older names). */
-        r = PEM_bytes_read_bio(&der, &der_size, &name, PEM_STRING_X509, bio, NULL, NULL);
-        ERR_clear_error();
-        if (r != 1)
-                return -EBADMSG;
-        return cert_info_parse(der, (size_t) der_size, ret);
+        return cert_info_parse(der, size, ret);
 }
 
 void cert_info_done(CertInfo *c) {

@@ -195,11 +195,12 @@ int pki_load_key(const char *uri, EVP_PKEY **ret) {
         return 0;
 }
 
-int pki_load_cert(const char *path, X509 **ret) {
+int pki_load_cert_der(const char *path, unsigned char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
         _cleanup_(BIO_free_allp) BIO *bio = NULL;
+        _cleanup_openssl_free_ char *name = NULL;
+        long der_size = 0;
         size_t size;
-        X509 *cert;
         int r;
 
         r = read_file_full(path, CERT_FILE_MAX, &buf, &size);
@@ -208,7 +209,27 @@ int pki_load_cert(const char *path, X509 **ret) {
         bio = BIO_new_mem_buf(buf, (int) size);
         if (!bio)
                 return -ENOMEM;
-        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        /* The block PEM_read_bio_X509 takes: "CERTIFICATE" or its older names. */
+        r = PEM_bytes_read_bio(ret, &der_size, &name, PEM_STRING_X509, bio, NULL, NULL);
+        ERR_clear_error();
+        if (r != 1)
+                return -EBADMSG;
+        *ret_size = (size_t) der_size;
+        return 0;
+}
+
+int pki_load_cert(const char *path, X509 **ret) {
+        _cleanup_openssl_free_ unsigned char *der = NULL;
+        const unsigned char *p;
+        size_t size;
+        X509 *cert;
+        int r;
+
+        r = pki_load_cert_der(path, &der, &size);
+        if (r < 0)
+                return r;
+        p = der;
+        cert = d2i_X509(NULL, &p, (long) size);
         ERR_clear_error();
         if (!cert)
                 return -EBADMSG;

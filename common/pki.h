@@ -23,5 +23,7 @@ int pki_load_any_key(const char *uri, EVP_PKEY **ret);
  * -ENOENT for any other form (DER, encrypted, another curve or type, a TPM key), which
  * OSSL_STORE reads. */
 int pki_p256_key_from_pem(const void *pem, size_t size, EVP_PKEY **ret);
-/* The first PEM certificate of path (bounded read). */
+/* The first PEM certificate of path (bounded read). -EBADMSG when it holds none. */
 int pki_load_cert(const char *path, X509 **ret);
+/* The same, as DER (OPENSSL_free it), not decoded. */
+int pki_load_cert_der(const char *path, unsigned char **ret, size_t *ret_size);
