@@ -519,10 +519,17 @@ def test_xfce_4_20_leaves_the_x_server_timeout(vigie, empty_config, tmp_path):
     u = user_ev(res, "alice")
     assert res["status"] == "pass" and u["locker"] == "light-locker", res
     assert u["idle_minutes"] == 10 and u["sources"]["idle"] == "default", u
+    # Under a 5-minute policy it fails, and the fix is not 4.18's settings tabs, which 4.20
+    # removed (its NEWS: "Drop light-locker integration").
+    res = check(vigie, empty_config, tmp_path, root, {"max_idle_minutes": 5})
+    assert res["status"] == "fail", res
+    assert "Xfce 4.20" in res["remediation"] and "xfce4-screensaver" in res["remediation"], res
+    assert "within 5 minutes" in res["remediation"] and "Display tab" not in res["remediation"], res
     # The same channel under 4.18: blank-on-ac 0 never blanks on mains, so never locks.
     root.write("/usr/bin/xfce4-power-manager", POWER_MANAGER_4_18)
     res = check(vigie, empty_config, tmp_path, root)
     assert res["status"] == "fail" and user_ev(res, "alice")["reason"] == "never_locks_when_idle", res
+    assert "Display tab" in res["remediation"], res
 
 
 def test_xfce_broken_xml_is_unknown(vigie, empty_config, tmp_path):

@@ -371,12 +371,14 @@ static int read_light_locker(int root_fd, const char *home, uid_t uid, const Cha
         };
         _cleanup_(dconf_done) Dconf d = {};
         Raw after, late, suspend, ac, battery, sleep, on, idle = { .value = X_SCREEN_SAVER_DEFAULT };
+        bool power_manager_times;
         int r;
 
         r = power_manager_times_saver(root_fd, ret_error);
         if (r < 0)
                 return r;
-        if (r > 0) {
+        power_manager_times = r > 0;
+        if (power_manager_times) {
                 ac = xfconf_raw(power, "/xfce4-power-manager/blank-on-ac", false, 15, 60);
                 battery = xfconf_raw(power, "/xfce4-power-manager/blank-on-battery", false, 10, 60);
                 idle = *longer_idle(&ac, &battery);
@@ -393,7 +395,7 @@ static int read_light_locker(int root_fd, const char *home, uid_t uid, const Cha
         sleep = xfconf_raw(power, "/xfce4-power-manager/lock-screen-suspend-hibernate", true, 1, 1);
         /* Locking after the screen saver (after N s), or when it ends (late-locking). */
         on = after.value > 0 || !late.value ? after : late;
-        ret->locker = LOCKER_LIGHT_LOCKER;
+        ret->locker = power_manager_times ? LOCKER_LIGHT_LOCKER : LOCKER_LIGHT_LOCKER_ON_X;
         return combine(ret, &(Raw) { .value = 1 }, &idle, &on, &(Raw) { .value = 0 },
                        after.value > 0 ? &after : &(Raw) { .value = 0, .source = late.source },
                        /* xflock4, on xfce4-power-manager's behalf, asks light-locker too */

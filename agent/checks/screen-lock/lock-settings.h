@@ -27,7 +27,8 @@ typedef struct LockSetting {
 /* What locks the screen: the desktop's own locker, or one Xfce runs instead. */
 typedef enum Locker {
         LOCKER_DESKTOP,
-        LOCKER_LIGHT_LOCKER,
+        LOCKER_LIGHT_LOCKER,       /* after xfce4-power-manager's blank timeouts (Xfce 4.18) */
+        LOCKER_LIGHT_LOCKER_ON_X,  /* after the X server's timeout: 4.19.2+ no longer sets it */
         LOCKER_XSCREENSAVER,
         _LOCKER_MAX,
 } Locker;

@@ -145,7 +145,8 @@ static json_object *settings_to_json(const LockSettings *s) {
             json_add_int(o, "lock_delay_seconds", s->s[LOCK_DELAY].value) < 0 ||
             json_add_bool(o, "lock_on_idle", minutes >= 0 && s->s[LOCK_PASSWORD].value) < 0 ||
             json_add_bool(o, "lock_on_suspend", s->s[LOCK_SUSPEND].value) < 0 ||
-            (s->locker == LOCKER_LIGHT_LOCKER && json_add_string(o, "locker", "light-locker") < 0) ||
+            ((s->locker == LOCKER_LIGHT_LOCKER || s->locker == LOCKER_LIGHT_LOCKER_ON_X) &&
+             json_add_string(o, "locker", "light-locker") < 0) ||
             (s->locker == LOCKER_XSCREENSAVER && json_add_string(o, "locker", "xscreensaver") < 0))
                 return NULL;
         for (LockSettingId i = 0; i < _LOCK_SETTING_MAX; i++) {
@@ -294,6 +295,12 @@ static const char *fix_text(Desktop d, Locker l) {
                                            "blank the screen after %d minutes or less; on the Security tab, lock "
                                            "the session when the screensaver is activated and when the system goes "
                                            "to sleep."),
+                [LOCKER_LIGHT_LOCKER_ON_X] = N_("Light Locker locks when the X screen saver starts, which Xfce 4.20 "
+                                                "leaves to the X server: after 10 minutes. In a terminal: gsettings "
+                                                "set apps.light-locker lock-after-screensaver 0; gsettings set "
+                                                "apps.light-locker lock-on-suspend true. To lock within %d minutes "
+                                                "when that is less, install Xfce Screensaver (xfce4-screensaver) "
+                                                "and turn it on, or ask IT."),
                 [LOCKER_XSCREENSAVER] = N_("Open the screensaver settings (xscreensaver-settings): blank after %d "
                                            "minutes or less and check \"Lock screen after\"."),
         };
