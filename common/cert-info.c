@@ -12,13 +12,6 @@
 #include "jws.h"
 #include "pki.h"
 
-/* SubjectPublicKeyInfo's algorithm for a P-256 key: id-ecPublicKey, prime256v1. */
-static const uint8_t SPKI_P256_ALGORITHM[] = {
-        DER_SEQUENCE, 19,
-        DER_OID, 7, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
-        DER_OID, 8, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
-};
-
 DEFINE_TRIVIAL_CLEANUP_FUNC(ASN1_TIME *, ASN1_TIME_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(X509_NAME *, X509_NAME_free)
 
@@ -125,20 +118,29 @@ void cert_info_done(CertInfo *c) {
         *c = (CertInfo) {};
 }
 
+/* The point of a SubjectPublicKeyInfo { the P-256 algorithm, BIT STRING point }, or NULL. */
+static const uint8_t *spki_p256_point(const CertInfo *c) {
+        const uint8_t *p, *end;
+        DerItem spki, algorithm, bits;
+
+        if (der_sequence(c->spki, c->spki_size, &spki) < 0)
+                return NULL;
+        p = spki.content;
+        end = spki.content + spki.content_size;
+        if (der_next(&p, end, &algorithm) < 0 || !der_is_p256_algorithm(&algorithm) ||
+            der_next(&p, end, &bits) < 0 || p != end)
+                return NULL;
+        return der_p256_point(&bits);
+}
+
 int cert_info_matches_key(const CertInfo *c, EVP_PKEY *key) {
-        const uint8_t *p = c->spki, *end = c->spki + c->spki_size;
+        const uint8_t *cert_point = spki_p256_point(c), *p;
         _cleanup_(X509_freep) X509 *cert = NULL;
         uint8_t point[P256_POINT_SIZE];
-        DerItem spki, algorithm, bits;
         int r;
 
-        /* SEQUENCE { the P-256 algorithm, BIT STRING { no unused bits, the point } } */
-        if (der_sequence(p, c->spki_size, &spki) == 0 && (p = spki.content) &&
-            der_next(&p, end, &algorithm) == 0 && algorithm.size == sizeof SPKI_P256_ALGORITHM &&
-            memcmp(algorithm.start, SPKI_P256_ALGORITHM, sizeof SPKI_P256_ALGORITHM) == 0 &&
-            der_expect(&p, end, DER_BIT_STRING, &bits) == 0 && p == end &&
-            bits.content_size == 1 + P256_POINT_SIZE && bits.content[0] == 0 && p256_public_point(key, point) == 0)
-                return memcmp(bits.content + 1, point, P256_POINT_SIZE) == 0;
+        if (cert_point && p256_public_point(key, point) == 0)
+                return memcmp(cert_point, point, P256_POINT_SIZE) == 0;
         /* Another key type or encoding, or a key that does not tell its point: OpenSSL's way. */
         p = c->der;
         cert = d2i_X509(NULL, &p, (long) c->der_size);

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <string.h>
 
 #include "der.h"
+
+static const uint8_t OID_EC_PUBLIC_KEY[] = { DER_OID, 7, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
+static const uint8_t OID_P256[] = { DER_OID, 8, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
 
 int der_next(const uint8_t **p, const uint8_t *end, DerItem *ret) {
         const uint8_t *q = *p;
@@ -50,6 +54,25 @@ int der_sequence(const uint8_t *data, size_t size, DerItem *ret) {
         if (r < 0)
                 return r;
         return p == data + size ? 0 : -EBADMSG;
+}
+
+bool der_is_p256_curve(const DerItem *item) {
+        return item->size == sizeof OID_P256 && memcmp(item->start, OID_P256, sizeof OID_P256) == 0;
+}
+
+bool der_is_p256_algorithm(const DerItem *item) {
+        const uint8_t *c = item->content;
+
+        return item->id == DER_SEQUENCE && item->content_size == sizeof OID_EC_PUBLIC_KEY + sizeof OID_P256 &&
+               memcmp(c, OID_EC_PUBLIC_KEY, sizeof OID_EC_PUBLIC_KEY) == 0 &&
+               memcmp(c + sizeof OID_EC_PUBLIC_KEY, OID_P256, sizeof OID_P256) == 0;
+}
+
+const uint8_t *der_p256_point(const DerItem *bits) {
+        if (bits->id != DER_BIT_STRING || bits->content_size != 1 + DER_P256_POINT_SIZE || bits->content[0] != 0 ||
+            bits->content[1] != 0x04)
+                return NULL;
+        return bits->content + 1;
 }
 
 size_t der_put_header(uint8_t *buf, uint8_t id, size_t content_size) {

@@ -33,6 +33,17 @@ int der_next(const uint8_t **p, const uint8_t *end, DerItem *ret);
 int der_expect(const uint8_t **p, const uint8_t *end, uint8_t id, DerItem *ret);
 /* The content of [data, data + size) when it is one SEQUENCE and nothing after it. */
 int der_sequence(const uint8_t *data, size_t size, DerItem *ret);
+/* The P-256 key's forms that the certificate (SubjectPublicKeyInfo), PKCS#8 and SEC1 readers
+ * share. */
+#define DER_P256_POINT_SIZE 65 /* uncompressed: 0x04, X, Y */
+/* Whether item is the OID of the P-256 curve (prime256v1). */
+bool der_is_p256_curve(const DerItem *item);
+/* Whether item is the AlgorithmIdentifier of an EC key on P-256: SEQUENCE { id-ecPublicKey,
+ * prime256v1 }. */
+bool der_is_p256_algorithm(const DerItem *item);
+/* The point a BIT STRING holds when it is an uncompressed P-256 point with no unused bits;
+ * NULL otherwise. */
+const uint8_t *der_p256_point(const DerItem *bits);
 /* Writes the identifier and length octets of an item of content_size bytes to buf (at
  * least 6 bytes); returns how many. */
 size_t der_put_header(uint8_t *buf, uint8_t id, size_t content_size);

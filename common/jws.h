@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "der.h"
 #include "hash-util.h"
 
 #define JWS_MAX_SIZE (2U * 1024 * 1024) /* a whole compact JWS */
@@ -37,7 +38,7 @@ int ecdsa_sig_raw_to_der(const uint8_t raw[static JWS_SIG_SIZE], uint8_t **ret, 
 bool evp_pkey_is_p256(EVP_PKEY *key);
 /* A P-256 public key as an uncompressed point (0x04‖X‖Y), and back: an EVP_PKEY for
  * whoever keeps only the 65 bytes. -EINVAL when key is not P-256 / point is not on it. */
-#define P256_POINT_SIZE 65
+#define P256_POINT_SIZE DER_P256_POINT_SIZE
 int p256_public_point(EVP_PKEY *key, uint8_t ret[static P256_POINT_SIZE]);
 int p256_public_key(const uint8_t point[static P256_POINT_SIZE], EVP_PKEY **ret);
 

@@ -23,9 +23,6 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_STORE_CTX *, OSSL_STORE_close)
 DEFINE_TRIVIAL_CLEANUP_FUNC(OSSL_STORE_INFO *, OSSL_STORE_INFO_free)
 
-/* DER of the P-256 curve's OID, and of id-ecPublicKey's. */
-static const uint8_t OID_P256[] = { DER_OID, 8, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
-static const uint8_t OID_EC_PUBLIC_KEY[] = { DER_OID, 7, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
 #define P256_SCALAR_SIZE 32
 
 static bool der_item_is(const DerItem *item, const uint8_t *der, size_t size) {
@@ -38,7 +35,8 @@ static bool der_item_is(const DerItem *item, const uint8_t *der, size_t size) {
 static int p256_key_from_sec1(const uint8_t *der, size_t size, bool curve_known, EVP_PKEY **ret) {
         static const uint8_t version_1[] = { DER_INTEGER, 1, 1 };
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
-        DerItem key, version, scalar, item, curve, point = {};
+        DerItem key, version, scalar, item, curve, bits;
+        const uint8_t *point = NULL;
         uint8_t scalar_le[P256_SCALAR_SIZE] = {};
         char group[] = "prime256v1";
         const uint8_t *p, *end;
@@ -56,16 +54,15 @@ static int p256_key_from_sec1(const uint8_t *der, size_t size, bool curve_known,
                 const uint8_t *q = item.content, *q_end = item.content + item.content_size;
 
                 if (item.id == DER_CONTEXT(0) && der_next(&q, q_end, &curve) == 0 && q == q_end &&
-                    der_item_is(&curve, OID_P256, sizeof OID_P256))
+                    der_is_p256_curve(&curve))
                         curve_known = true;
-                else if (item.id == DER_CONTEXT(1) && der_expect(&q, q_end, DER_BIT_STRING, &point) == 0 &&
-                         q == q_end && point.content_size == 1 + P256_POINT_SIZE && point.content[0] == 0 &&
-                         point.content[1] == 0x04)
+                else if (item.id == DER_CONTEXT(1) && der_next(&q, q_end, &bits) == 0 && q == q_end &&
+                         (point = der_p256_point(&bits)))
                         continue;
                 else
                         return -ENOENT;
         }
-        if (r != -ENODATA || !curve_known || !point.content)
+        if (r != -ENODATA || !curve_known || !point)
                 return -ENOENT;
         /* OSSL_PARAM's BIGNUMs are native-endian; DER's big-endian. */
         for (size_t i = 0; i < scalar.content_size; i++)
@@ -73,8 +70,7 @@ static int p256_key_from_sec1(const uint8_t *der, size_t size, bool curve_known,
         OSSL_PARAM params[] = {
                 OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
                 OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PRIV_KEY, scalar_le, sizeof scalar_le),
-                OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *) (point.content + 1),
-                                                  P256_POINT_SIZE),
+                OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *) point, P256_POINT_SIZE),
                 OSSL_PARAM_construct_end(),
         };
         ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
@@ -88,20 +84,15 @@ static int p256_key_from_sec1(const uint8_t *der, size_t size, bool curve_known,
 static int p256_key_from_pkcs8(const uint8_t *der, size_t size, EVP_PKEY **ret) {
         static const uint8_t version_0[] = { DER_INTEGER, 1, 0 };
         DerItem info, version, algorithm, inner;
-        const uint8_t *p, *end, *q;
+        const uint8_t *p, *end;
 
         if (der_sequence(der, size, &info) < 0)
                 return -ENOENT;
         p = info.content;
         end = info.content + info.content_size;
         if (der_next(&p, end, &version) < 0 || !der_item_is(&version, version_0, sizeof version_0) ||
-            der_expect(&p, end, DER_SEQUENCE, &algorithm) < 0 || der_expect(&p, end, DER_OCTET_STRING, &inner) < 0 ||
-            p != end)
-                return -ENOENT;
-        q = algorithm.content;
-        if (algorithm.content_size != sizeof OID_EC_PUBLIC_KEY + sizeof OID_P256 ||
-            memcmp(q, OID_EC_PUBLIC_KEY, sizeof OID_EC_PUBLIC_KEY) != 0 ||
-            memcmp(q + sizeof OID_EC_PUBLIC_KEY, OID_P256, sizeof OID_P256) != 0)
+            der_next(&p, end, &algorithm) < 0 || !der_is_p256_algorithm(&algorithm) ||
+            der_expect(&p, end, DER_OCTET_STRING, &inner) < 0 || p != end)
                 return -ENOENT;
         return p256_key_from_sec1(inner.content, inner.content_size, true, ret);
 }
