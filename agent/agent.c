@@ -92,26 +92,27 @@ Agent *agent_free(Agent *a) {
         return NULL;
 }
 
-/* The cached policy says how often to report; the rest of it only matters in the child. */
 static bool same_file_version(const struct stat *a, const struct stat *b) {
         return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
                a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+/* The cached policy says how often to report; the rest of it only matters in the child. */
 void agent_load_policy_interval(Agent *a) {
         _cleanup_(policy_freep) Policy *p = NULL;
         _cleanup_free_ char *path = path_join(a->config->state_dir, "policy.json"), *err = NULL;
         struct stat st = {};
+        bool exists = path && stat(path, &st) == 0;
 
         /* After every cycle, parsed again only when the file changed (a new policy, one
          * fetched by hand, none any more): a policy's parse is ~0.45 M instructions, a third
          * of what the daemon spent per cycle. */
-        if (!path || stat(path, &st) < 0)
+        if (!exists)
                 st = (struct stat) {};
         if (a->policy_interval && same_file_version(&st, &a->policy_stat))
                 return;
         a->policy_stat = st;
-        if (path && access(path, F_OK) == 0 && policy_load_file(path, 0, &p, &err) < 0)
+        if (exists && policy_load_file(path, 0, &p, &err) < 0)
                 log_warning("Cached policy \"%s\" is unusable (%s); using the built-in default.",
                             path, strempty(err));
         if (!p)
