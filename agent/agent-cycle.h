@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* One cycle of vigie-agent, run by `vigie cycle` in a child process: the same report
+/* One cycle of vigie-agent, run in a child process (cycle-process.h): the same report
  * pipeline as `vigie report` (reporter_run(): policy with ETag, checks, sign, spool,
  * deliver) plus enrollment from a token, the certificate renewal and the posture; the result is a small JSON object for the daemon (status.json
  * material: never evidence nor secrets, but for the TLS session the daemon takes out). */

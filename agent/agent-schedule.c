@@ -8,16 +8,17 @@
 #include <inttypes.h>
 #include <malloc.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "cleanup.h"
+#include "cycle-process.h"
 #include "fs-util.h"
 #include "json-util.h"
 #include "log.h"
@@ -258,65 +259,41 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         return 0;
 }
 
-/* A memfd holding data, rewound, for the child to read. */
-static int memfd_with(const char *name, const char *data) {
-        _cleanup_close_ int fd = memfd_create(name, MFD_CLOEXEC);
-        size_t n = strlen(data);
+/* The cycle, in a forked child that writes its result to result_fd; its pid, or -errno.
+ * Forked, not a `vigie
+ * cycle` exec'd: the child starts from the daemon's memory, its libraries loaded and
+ * relocated and its configuration parsed, where an exec paid ~6 ms of loading and
+ * relocating OpenSSL again each cycle here (docs/performance.md, round 17). Its only peer
+ * is the server, authenticated by the pinned CA; a crash still ends the child alone. */
+static pid_t fork_cycle(Agent *a, CycleKind kind, bool deliver, int result_fd) {
+        pid_t parent = getpid(), pid;
+        sigset_t stop;
 
-        if (fd < 0)
-                return -errno;
-        if (write(fd, data, n) != (ssize_t) n || lseek(fd, 0, SEEK_SET) < 0)
-                return -EIO;
-        return TAKE_FD(fd);
-}
-
-/* The cycle: `vigie cycle` with the result file as stdout, the configuration as fd 3, the
- * kept TLS session as fd 4. Spawned, not forked: posix_spawn() lends the child our memory
- * until its exec, where a fork() copied the daemon's page tables and then faulted in each
- * page either process wrote, a fifth of the daemon's CPU per cycle. */
-static int spawn_cycle(Agent *a, CycleKind kind, bool deliver, int config_fd, int session_fd, int result_fd,
-                       pid_t *ret) {
-        char parent[24];
-        const char *argv[] = { "vigie", "cycle", "--config", "/proc/self/fd/3", "--tls-session", "/proc/self/fd/4",
-                               "--parent-pid", parent, "--kind", kind == CYCLE_FULL ? "full" : "flush",
-                               deliver ? NULL : "--no-deliver", NULL };
-        /* Above 4 first, so that no dup2() closes a descriptor another still needs; dup2()
-         * then clears close-on-exec on each target. */
-        _cleanup_close_ int result = fcntl(result_fd, F_DUPFD_CLOEXEC, 5), config = fcntl(config_fd, F_DUPFD_CLOEXEC, 5),
-                            session = fcntl(session_fd, F_DUPFD_CLOEXEC, 5);
-        posix_spawn_file_actions_t files;
-        posix_spawnattr_t attr;
-        sigset_t blocked;
-        int r;
-
-        if (result < 0 || config < 0 || session < 0)
-                return -errno;
-        snprintf(parent, sizeof(parent), "%d", (int) getpid());
-        /* SIGTERM and SIGINT stay blocked until the cycle has its handlers
-         * (agent_cycle_setup_signals()), or a stop asked while the program loads would kill
-         * it before the step it must finish; all others are unblocked. */
-        sigemptyset(&blocked);
-        sigaddset(&blocked, SIGTERM);
-        sigaddset(&blocked, SIGINT);
-        if ((r = posix_spawn_file_actions_init(&files)) != 0)
-                return -r;
-        if ((r = posix_spawnattr_init(&attr)) != 0) {
-                posix_spawn_file_actions_destroy(&files);
-                return -r;
-        }
-        if ((r = posix_spawn_file_actions_adddup2(&files, result, STDOUT_FILENO)) == 0 &&
-            (r = posix_spawn_file_actions_adddup2(&files, config, 3)) == 0 &&
-            (r = posix_spawn_file_actions_adddup2(&files, session, 4)) == 0 &&
-            (r = posix_spawnattr_setsigmask(&attr, &blocked)) == 0 &&
-            (r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK)) == 0)
-                r = posix_spawn(ret, a->cycle_binary, &files, &attr, (char **) argv, environ);
-        posix_spawnattr_destroy(&attr);
-        posix_spawn_file_actions_destroy(&files);
-        return -r;
+        fflush(NULL); /* nothing buffered is written twice */
+        pid = fork();
+        if (pid != 0)
+                return pid < 0 ? -errno : pid;
+        /* The child: it never returns into the daemon's code. SIGTERM and SIGINT stay
+         * blocked until the cycle has its handlers (agent_cycle_setup_signals()); the
+         * signals the daemon reads from its signalfd are unblocked. */
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGTERM);
+        sigaddset(&stop, SIGINT);
+        (void) sigprocmask(SIG_SETMASK, &stop, NULL);
+        /* The cycle dies with the daemon (kill -9, crash): the spool is atomic. The daemon
+         * may have died before this line, leaving us to another parent. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                _exit(EXIT_FAILURE);
+        (void) prctl(PR_SET_NAME, "vigie-cycle");
+        /* The daemon's other descriptors stay open, untouched: all are close-on-exec, so
+         * no tool the cycle runs inherits them, and log.c keeps using the journal's. */
+        if (dup2(result_fd, STDOUT_FILENO) < 0)
+                _exit(EXIT_FAILURE);
+        exit(cycle_process_run(a->config, kind, deliver, a->tls_session, true));
 }
 
 static int start_child(Agent *a, CycleKind kind) {
-        _cleanup_close_ int fd = -1, config_fd = -1, session_fd = -1;
+        _cleanup_close_ int fd = -1;
         /* While the server is unreachable, cycles still check and spool; only the backoff
          * decides when to knock again. */
         bool deliver = kind == CYCLE_FLUSH || !a->retry_timer;
@@ -326,20 +303,9 @@ static int start_child(Agent *a, CycleKind kind) {
         fd = memfd_create("vigie-cycle-result", MFD_CLOEXEC);
         if (fd < 0)
                 return log_error_errno(errno, "Failed to create the cycle's result file: %m");
-        config_fd = memfd_with("vigie-config", a->config_text);
-        if (config_fd < 0)
-                return log_error_errno(config_fd, "Failed to hand the configuration to the cycle: %m");
-        session_fd = memfd_with("vigie-tls-session", strempty(a->tls_session));
-        if (session_fd < 0)
-                return log_error_errno(session_fd, "Failed to hand the TLS session to the cycle: %m");
-        r = spawn_cycle(a, kind, deliver, config_fd, session_fd, fd, &pid);
-        if (r < 0) {
-                if (r == -ENOENT || r == -EACCES)
-                        log_error("Cannot run \"%s cycle\": is vigie installed next to vigie-agent?", a->cycle_binary);
-                else
-                        log_error_errno(r, "Failed to start a cycle: %m");
-                return r;
-        }
+        pid = fork_cycle(a, kind, deliver, fd);
+        if (pid < 0)
+                return log_error_errno((int) pid, "Failed to start a cycle: %m");
         a->child_pid = pid;
         a->child_kind = kind;
         a->child_result_fd = TAKE_FD(fd);

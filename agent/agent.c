@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The Agent object: configuration, signals, start-up, reload, shutdown. */
 #include <errno.h>
-#include <limits.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,30 +10,11 @@
 #include <systemd/sd-daemon.h>
 
 #include "agent.h"
-#include "conf-parser.h"
 #include "cleanup.h"
 #include "fs-util.h"
 #include "log.h"
 #include "policy.h"
 #include "time-util.h"
-
-/* `vigie` beside us (a build tree, or both in one directory), else the installed one. */
-int agent_find_cycle_binary(char **ret) {
-        _cleanup_free_ char *beside = NULL;
-        char self[PATH_MAX], *slash;
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-        if (n > 0 && (self[n] = 0, slash = strrchr(self, '/'))) {
-                *slash = 0;
-                beside = path_join(self, "vigie");
-                if (beside && access(beside, X_OK) == 0) {
-                        *ret = TAKE_PTR(beside);
-                        return 0;
-                }
-        }
-        *ret = strdup(BINDIR "/vigie");
-        return *ret ? 0 : -ENOMEM;
-}
 
 int agent_new(const char *config_path, Agent **ret) {
         _cleanup_(agent_freep) Agent *a = calloc(1, sizeof(Agent));
@@ -52,12 +32,6 @@ int agent_new(const char *config_path, Agent **ret) {
         r = agent_config_load(config_path, &a->config, &err);
         if (r < 0)
                 return log_error_errno(r, "Bad configuration: %s", err ? err : strerror(-r));
-        r = config_read_text(config_path, &a->config_text);
-        if (r < 0)
-                return log_error_errno(r, "Cannot read the configuration \"%s\": %m", config_path);
-        r = agent_find_cycle_binary(&a->cycle_binary);
-        if (r < 0)
-                return log_oom();
         r = sd_event_default(&a->event);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the event loop: %m");
@@ -83,9 +57,7 @@ Agent *agent_free(Agent *a) {
         sd_bus_flush_close_unref(a->bus);
         sd_event_unref(a->event);
         agent_config_free(a->config);
-        free(a->config_text);
         agent_forget_tls_session(a);
-        free(a->cycle_binary);
         json_object_put(a->last);
         free(a->config_path);
         free(a);
@@ -128,19 +100,13 @@ int agent_reload(Agent *a) {
 
         (void) sd_notifyf(false, "RELOADING=1\nSTATUS=Reloading the configuration and policy\n"
                           "MONOTONIC_USEC=%" PRIu64, now_monotonic());
-        char *text = NULL;
-
         r = agent_config_load(a->config_path, &c, &err);
-        if (r >= 0 && (r = config_read_text(a->config_path, &text)) < 0)
-                c = agent_config_free(c);
         if (r < 0)
                 log_error("Configuration reload failed, keeping the running configuration: %s",
                           err ? err : strerror(-r));
         else {
                 agent_config_free(a->config);
                 a->config = c;
-                free(a->config_text);
-                a->config_text = text;
                 agent_forget_tls_session(a); /* the server or its pinned CA may have changed */
                 log_set_max_level(a->config->log_level);
                 log_info("Configuration reloaded from \"%s\".", a->config_path);

@@ -2,10 +2,11 @@
 #pragma once
 
 /* vigie-agent: one Agent object owns one sd-event loop. The loop only waits: each
- * check-and-report cycle runs in a child process, `vigie cycle` (agent-schedule.c), so a
- * slow backup tool never delays the watchdog, a crash in a check never takes the daemon
- * down, every byte a cycle allocates goes back to the system when it exits, and the daemon
- * itself never loads OpenSSL. The parent keeps only what status.json shows. */
+ * check-and-report cycle runs in a forked child process (agent-schedule.c,
+ * cycle-process.h), so a slow backup tool never delays the watchdog, a crash in a check
+ * never takes the daemon down, every byte a cycle allocates goes back to the system when it
+ * exits, and the daemon itself never initialises OpenSSL (it only has it loaded, for its
+ * children). The parent keeps only what status.json shows. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,11 +39,9 @@ typedef struct Agent {
         int network_connected; /* NetworkManager's view: -1 unknown */
 
         char *config_path;
-        AgentConfig *config;
-        char *config_text;  /* the last good configuration's text, handed to each cycle */
+        AgentConfig *config; /* the last good one, which each cycle runs with */
         char *tls_session;  /* the last cycle's TLS session (agent/tls-session.h), handed to the
                              * next: a secret, in memory only; NULL: none */
-        char *cycle_binary; /* `vigie`, which runs a cycle: `vigie cycle` */
         usec_t policy_interval; /* report_interval_s of the cached policy; 0: to read */
         struct stat policy_stat; /* policy.json when it was read (zeroes: there was none) */
 
@@ -71,7 +70,6 @@ typedef struct Agent {
 } Agent;
 
 int agent_new(const char *config_path, Agent **ret);
-int agent_find_cycle_binary(char **ret);
 Agent *agent_free(Agent *a);
 static inline void agent_freep(Agent **a) {
         agent_free(*a);

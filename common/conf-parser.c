@@ -191,49 +191,6 @@ int config_load(const char *path, bool missing_ok, const ConfigTableItem *table,
         return config_foreach_file(path, missing_ok, load_one_fn, &a);
 }
 
-typedef struct TextArgs {
-        char *text;
-        size_t size;
-} TextArgs;
-
-static int append_one(const char *path, void *userdata) {
-        TextArgs *a = userdata;
-        _cleanup_free_ char *buf = NULL;
-        size_t size;
-        char *t;
-        int r;
-
-        r = read_file_full(path, CONFIG_TEXT_MAX, &buf, &size);
-        if (r < 0)
-                return r;
-        if (a->size + size + 2 > CONFIG_TEXT_MAX)
-                return -EFBIG;
-        t = realloc(a->text, a->size + size + 2);
-        if (!t)
-                return -ENOMEM;
-        a->text = t;
-        memcpy(a->text + a->size, buf, size);
-        a->size += size;
-        a->text[a->size++] = '\n'; /* a file without a final newline must not join the next */
-        a->text[a->size] = 0;
-        return 0;
-}
-
-int config_read_text(const char *path, char **ret) {
-        TextArgs a = {};
-        int r;
-
-        r = config_foreach_file(path, true, append_one, &a);
-        if (r < 0) {
-                free(a.text);
-                return r;
-        }
-        if (!a.text && !(a.text = strdup("")))
-                return -ENOMEM;
-        *ret = a.text;
-        return 0;
-}
-
 int config_parse_string(const char *value, void *field) {
         char **s = field, *c;
 

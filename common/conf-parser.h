@@ -28,11 +28,6 @@ typedef int (*ConfigSectionHandler)(const char *section, const char *key, const 
  * (message in *ret_error, "FILE:LINE: …"). */
 int config_load(const char *path, bool missing_ok, const ConfigTableItem *table, void *obj,
                 ConfigSectionHandler other, void *userdata, char **ret_error);
-/* The text of the main file and its drop-ins, concatenated in load order: parsed with
- * config_load_string() it gives what config_load() gave (vigie-agent hands this snapshot of
- * its last good configuration to each cycle). -EFBIG past CONFIG_TEXT_MAX. */
-#define CONFIG_TEXT_MAX (1024u * 1024)
-int config_read_text(const char *path, char **ret);
 /* Parses a string instead of a file (fuzzing, tests). */
 int config_load_string(const char *text, const char *name, const ConfigTableItem *table,
                        void *obj, ConfigSectionHandler other, void *userdata,

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""What `vigie` (the per-cycle child of vigie-agent, issue #17) maps at every start: the
-libraries a typical laptop's cycle does not use are dlopen()ed on first use instead
-(common/dl-util.h), each with a message naming its package when it is missing."""
+"""What `vigie` maps at every start, and vigie-agent, which forks each cycle from itself
+(issue #17): the libraries a typical laptop's cycle does not use are dlopen()ed on first use
+instead (common/dl-util.h), each with a message naming its package when it is missing."""
 import subprocess
 
 from conftest import binary
@@ -22,10 +22,11 @@ def test_vigie_does_not_link_libsystemd():
     assert not any(n.startswith("libsystemd") for n in libs), libs
 
 
-def test_vigie_does_not_link_libexpat():
+def test_vigie_and_the_agent_do_not_link_libexpat():
     """XML is dnf's metadata and XFCE's settings only (agent/checks/expat-dl.h)."""
-    libs = needed("vigie")
-    assert not any(n.startswith("libexpat") for n in libs), libs
+    for program in ("vigie", "vigie-agent"):
+        libs = needed(program)
+        assert not any(n.startswith("libexpat") for n in libs), (program, libs)
 
 
 def test_vigie_does_not_link_the_decompressors():

@@ -54,39 +54,11 @@ static void test_renewal_due_at_two_thirds(void **state) {
         assert_true(cert_renewal_due(na, nb, nb)); /* nonsense dates: renew */
 }
 
-static void test_config_snapshot_matches_the_files(void **state) {
-        char dir[] = "/tmp/test-agent-schedule-XXXXXX";
-        _cleanup_free_ char *main_path = NULL, *dropins = NULL, *d1 = NULL, *d2 = NULL, *text = NULL,
-                            *err = NULL;
-        _cleanup_(agent_config_freep) AgentConfig *from_files = NULL, *from_text = NULL;
-        (void) state;
-
-        assert_non_null(mkdtemp(dir));
-        main_path = path_join(dir, "agent.conf");
-        dropins = path_join(dir, "agent.conf.d");
-        d1 = path_join(dropins, "10-a.conf");
-        d2 = path_join(dropins, "20-b.conf");
-        assert_int_equal(mkdir_p(dropins, 0755), 0);
-        /* No final newline in the main file: the next file must not join its last line. */
-        assert_int_equal(write_file_atomic(main_path, "[Agent]\nRetryMinSec=5s", 22, 0644), 0);
-        assert_int_equal(write_file_atomic(d1, "[Agent]\nRetryMinSec=7s\nReportIntervalSec=2\n", 42, 0644), 0);
-        assert_int_equal(write_file_atomic(d2, "[Spool]\nMaxReports=5\n", 21, 0644), 0);
-        assert_int_equal(agent_config_load(main_path, &from_files, &err), 0);
-        assert_int_equal(config_read_text(main_path, &text), 0);
-        assert_int_equal(agent_config_load_string(text, &from_text, &err), 0);
-        assert_int_equal(from_text->retry_min, 7 * USEC_PER_SEC);
-        assert_int_equal(from_text->retry_min, from_files->retry_min);
-        assert_int_equal(from_text->report_interval, from_files->report_interval);
-        assert_int_equal(from_text->spool_max_reports, 5);
-        unlink(d1), unlink(d2), rmdir(dropins), unlink(main_path), rmdir(dir);
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_jitter_bounds),
                 cmocka_unit_test(test_backoff_doubles_then_caps),
                 cmocka_unit_test(test_renewal_due_at_two_thirds),
-                cmocka_unit_test(test_config_snapshot_matches_the_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
