@@ -4,7 +4,6 @@
  * armed but the next cycle, the next retry (only while the server is unreachable) and
  * the watchdog systemd asked for. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <signal.h>
@@ -260,11 +259,11 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
 }
 
 /* The cycle, in a forked child that writes its result to result_fd; its pid, or -errno.
- * Forked, not a `vigie
- * cycle` exec'd: the child starts from the daemon's memory, its libraries loaded and
- * relocated and its configuration parsed, where an exec paid ~6 ms of loading and
- * relocating OpenSSL again each cycle here (docs/performance.md, round 17). Its only peer
- * is the server, authenticated by the pinned CA; a crash still ends the child alone. */
+ * Forked, not a `vigie cycle` exec'd: the child starts from the daemon's memory, its
+ * libraries loaded and relocated and its configuration parsed, where an exec paid ~6 ms of
+ * loading and relocating OpenSSL again each cycle here (docs/performance.md, round 17). Its
+ * only peer is the server, authenticated by the pinned CA; a crash still ends the child
+ * alone. */
 static pid_t fork_cycle(Agent *a, CycleKind kind, bool deliver, int result_fd) {
         pid_t parent = getpid(), pid;
         sigset_t stop;

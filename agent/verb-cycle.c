@@ -54,8 +54,8 @@ int verb_cycle(Cli *cli, int argc, char *argv[]) {
         if (r != 0)
                 return r;
         /* An unreadable session costs a full handshake, nothing more. */
-        if (tls_session_path && read_file_full(tls_session_path, TLS_SESSION_JSON_MAX, &tls_session, &size) < 0)
-                tls_session = NULL;
+        if (tls_session_path)
+                (void) read_file_full(tls_session_path, TLS_SESSION_JSON_MAX, &tls_session, &size);
         r = cycle_process_run(cli->config, kind, deliver, tls_session, tls_session_path != NULL);
         if (tls_session)
                 explicit_bzero(tls_session, size);
