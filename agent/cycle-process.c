@@ -12,6 +12,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "malloc-tune.h"
+#include "openssl-init.h"
 
 /* About what a cycle's heap grows to (1.6 MB here with this machine's package lists; more on
  * a laptop with more): mapped in one system call instead of ~280 page faults, ~8 µs each in
@@ -64,6 +65,9 @@ int cycle_process_run(const AgentConfig *config, CycleKind kind, bool deliver, c
         r = malloc_prefault(CYCLE_HEAP_PREFAULT);
         if (r < 0)
                 log_debug("The heap is not mapped ahead (%s): each page faults in as it is used.", strerror(-r));
+        r = openssl_init_without_legacy_ciphers();
+        if (r < 0)
+                log_debug("OpenSSL did not start ahead (%s): its first use says why.", strerror(-r));
         agent_cycle_setup_signals();
         /* Under the daemon stderr is the journal: log there, at the configured level. */
         log_set_target_stderr(false);
