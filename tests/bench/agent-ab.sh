@@ -25,7 +25,7 @@ printf '[Limits]\nDeviceReportBurst=1000000000\nDeviceReportInterval=1ms\n' >>"$
 start_server "$tmp/srv" "$tmp/srv.log"
 pids="$srv_pid"
 
-# agent NAME BUILD: an agent of BUILD enrolled with the server, started; its pid in $tmp/NAME.pid.
+# agent NAME BUILD: an agent of BUILD enrolled with the server, started; its pid in $tmp/NAME/pid.
 agent() {
 	d=$tmp/$1 b=$2/bin run=/dev/shm/vigie-ab-run.$$.$1
 	mkdir -p "$d/state" "$run"
