@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
+#include "fs-util.h"
 #include "openssl-init.h"
 
 /* What a TLS client offers, one cipher suite a line, and whether the legacy tables answer. */
@@ -44,7 +45,6 @@ static char *describe_in_child(bool lean) {
         char *text = NULL;
         size_t size = 0;
         int fds[2], status;
-        FILE *f;
         pid_t pid;
 
         assert_int_equal(pipe(fds), 0);
@@ -59,16 +59,7 @@ static char *describe_in_child(bool lean) {
                 _exit(fclose(out) == 0 ? 0 : 1);
         }
         close(fds[1]);
-        f = open_memstream(&text, &size);
-        assert_non_null(f);
-        for (char buf[4096]; ;) {
-                ssize_t n = read(fds[0], buf, sizeof(buf));
-                assert_true(n >= 0);
-                if (n == 0)
-                        break;
-                assert_int_equal(fwrite(buf, 1, (size_t) n, f), (size_t) n);
-        }
-        assert_int_equal(fclose(f), 0);
+        assert_int_equal(read_fd_full(fds[0], 1 << 20, &text, &size), 0);
         close(fds[0]);
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_int_equal(status, 0);
