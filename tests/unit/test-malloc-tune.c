@@ -5,12 +5,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "malloc-tune.h"
 
 #define PREFAULT (2u << 20)
@@ -74,6 +78,73 @@ static void test_prefault_maps_the_heap_ahead(void **state) {
         assert_true(with < 20);
 }
 
+/* Whether the kernel gives huge pages to the regions that ask (THP "madvise" or "always"). */
+static bool huge_pages_on_request(void) {
+        _cleanup_fclose_ FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+        char line[128];
+
+        return f && fgets(line, sizeof(line), f) && !strstr(line, "[never]");
+}
+
+/* The THPeligible line of the mapping of /proc/self/smaps that holds address. */
+static int thp_eligible(uintptr_t address) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/smaps", "re");
+        char line[512];
+        bool inside = false;
+
+        assert_non_null(f);
+        while (fgets(line, sizeof(line), f)) {
+                uintptr_t from, to;
+                int eligible;
+
+                if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &from, &to) == 2)
+                        inside = from <= address && address < to;
+                else if (inside && sscanf(line, "THPeligible: %d", &eligible) == 1)
+                        return eligible;
+        }
+        return -1;
+}
+
+/* After the prefault, the blocks carved from the heap's top start on a 2 MiB boundary,
+ * which the kernel may back with one huge page: 2 when it is, 1 when the heap starts there
+ * but the kernel gives no huge pages, 0 when it does not start there, -1 when the prefault
+ * was refused. */
+static int huge_page_in_child(void) {
+        int fds[2], status, result = -1;
+        pid_t pid;
+
+        assert_int_equal(pipe(fds), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int n = -1;
+                if (malloc_prefault(PREFAULT) == 0) {
+                        /* too large for the small blocks a freed list may hold */
+                        uintptr_t block = (uintptr_t) malloc(LARGE_SIZE);
+                        n = block % PREFAULT != 0 ? 0 : huge_pages_on_request() ? 1 + (thp_eligible(block) == 1) : 1;
+                }
+                _exit(write(fds[1], &n, sizeof(n)) == sizeof(n) ? 0 : 1);
+        }
+        close(fds[1]);
+        assert_int_equal(read(fds[0], &result, sizeof(result)), sizeof(result));
+        close(fds[0]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(status, 0);
+        return result;
+}
+
+static void test_prefault_starts_the_heap_on_a_huge_page(void **state) {
+        int r;
+        (void) state;
+
+        r = huge_page_in_child();
+        if (r < 0)
+                skip(); /* mallopt refused (ASan) or no MADV_POPULATE_WRITE */
+        assert_int_not_equal(r, 0);
+        if (huge_pages_on_request())
+                assert_int_equal(r, 2);
+}
+
 static void test_prefault_bounds(void **state) {
         (void) state;
         assert_int_equal(malloc_prefault(SIZE_MAX), -EINVAL);
@@ -83,6 +154,7 @@ static void test_prefault_bounds(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_prefault_maps_the_heap_ahead),
+                cmocka_unit_test(test_prefault_starts_the_heap_on_a_huge_page),
                 cmocka_unit_test(test_prefault_bounds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
