@@ -18,6 +18,7 @@
 #include "malloc-tune.h"
 
 #define PREFAULT (2u << 20)
+#define HUGE_PAGE (2u << 20)
 #define SMALL_BLOCKS 1200
 #define SMALL_SIZE 1000
 #define LARGE_SIZE (256u << 10) /* glibc maps blocks this large on their own by default */
@@ -39,43 +40,6 @@ static long touch_faults(void) {
         memset(blocks[SMALL_BLOCKS], 1, LARGE_SIZE);
         getrusage(RUSAGE_SELF, &after);
         return after.ru_minflt - before.ru_minflt;
-}
-
-/* touch_faults() in a fresh child, after malloc_prefault(prefault) when prefault > 0:
- * the faults, or -1 when the prefault was refused (sanitizer, kernel before 5.14). */
-static long faults_in_child(size_t prefault) {
-        int fds[2], status;
-        long faults = -1;
-        pid_t pid;
-
-        assert_int_equal(pipe(fds), 0);
-        pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                long n = -1;
-                if (prefault == 0 || malloc_prefault(prefault) == 0)
-                        n = touch_faults();
-                _exit(write(fds[1], &n, sizeof(n)) == sizeof(n) ? 0 : 1);
-        }
-        close(fds[1]);
-        assert_int_equal(read(fds[0], &faults, sizeof(faults)), sizeof(faults));
-        close(fds[0]);
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_int_equal(status, 0);
-        return faults;
-}
-
-static void test_prefault_maps_the_heap_ahead(void **state) {
-        long with, without;
-        (void) state;
-
-        with = faults_in_child(PREFAULT);
-        if (with < 0)
-                skip(); /* mallopt refused (ASan) or no MADV_POPULATE_WRITE */
-        without = faults_in_child(0);
-        /* ~1.5 MB is ~370 pages: each faults in on first write without the prefault. */
-        assert_true(without > 300);
-        assert_true(with < 20);
 }
 
 /* Whether the kernel gives huge pages to the regions that ask (THP "madvise" or "always"). */
@@ -105,24 +69,31 @@ static int thp_eligible(uintptr_t address) {
         return -1;
 }
 
-/* After the prefault, the blocks carved from the heap's top start on a 2 MiB boundary,
- * which the kernel may back with one huge page: 2 when it is, 1 when the heap starts there
- * but the kernel gives no huge pages, 0 when it does not start there, -1 when the prefault
- * was refused. */
-static int huge_page_in_child(void) {
-        int fds[2], status, result = -1;
+/* Where the heap's next block lands after the prefault: 2 on a huge page's boundary in a
+ * THP-eligible mapping, 1 on the boundary but not eligible, 0 elsewhere. */
+static long next_block_placement(void) {
+        /* too large for the small blocks a freed list may hold */
+        uintptr_t block = (uintptr_t) malloc(LARGE_SIZE);
+
+        if (block % HUGE_PAGE != 0)
+                return 0;
+        return thp_eligible(block) == 1 ? 2 : 1;
+}
+
+/* measure() in a fresh child, after malloc_prefault(prefault) when prefault > 0: its
+ * result, or -1 when the prefault was refused (sanitizer, kernel before 5.14). */
+static long in_child(size_t prefault, long (*measure)(void)) {
+        int fds[2], status;
+        long result = -1;
         pid_t pid;
 
         assert_int_equal(pipe(fds), 0);
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                int n = -1;
-                if (malloc_prefault(PREFAULT) == 0) {
-                        /* too large for the small blocks a freed list may hold */
-                        uintptr_t block = (uintptr_t) malloc(LARGE_SIZE);
-                        n = block % PREFAULT != 0 ? 0 : huge_pages_on_request() ? 1 + (thp_eligible(block) == 1) : 1;
-                }
+                long n = -1;
+                if (prefault == 0 || malloc_prefault(prefault) == 0)
+                        n = measure();
                 _exit(write(fds[1], &n, sizeof(n)) == sizeof(n) ? 0 : 1);
         }
         close(fds[1]);
@@ -133,16 +104,27 @@ static int huge_page_in_child(void) {
         return result;
 }
 
-static void test_prefault_starts_the_heap_on_a_huge_page(void **state) {
-        int r;
+static void test_prefault_maps_the_heap_ahead(void **state) {
+        long with, without;
         (void) state;
 
-        r = huge_page_in_child();
-        if (r < 0)
+        with = in_child(PREFAULT, touch_faults);
+        if (with < 0)
                 skip(); /* mallopt refused (ASan) or no MADV_POPULATE_WRITE */
-        assert_int_not_equal(r, 0);
-        if (huge_pages_on_request())
-                assert_int_equal(r, 2);
+        without = in_child(0, touch_faults);
+        /* ~1.5 MB is ~370 pages: each faults in on first write without the prefault. */
+        assert_true(without > 300);
+        assert_true(with < 20);
+}
+
+static void test_prefault_starts_the_heap_on_a_huge_page(void **state) {
+        long placement;
+        (void) state;
+
+        placement = in_child(PREFAULT, next_block_placement);
+        if (placement < 0)
+                skip(); /* mallopt refused (ASan) or no MADV_POPULATE_WRITE */
+        assert_int_equal(placement, huge_pages_on_request() ? 2 : 1);
 }
 
 static void test_prefault_bounds(void **state) {
