@@ -27,13 +27,19 @@ print(d)' "$run/status.json" "$1"; }
 field() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$agent_pid/status"; }
 # CPU of the agent and its cycles in ms: its cgroup's count (cpu_cgroup), else utime+stime
 # of the agent and of its reaped children (the cycles), sampled by clock tick; then of the
-# agent alone (it forks each cycle: the fork's cost is the daemon's), by clock tick.
+# agent alone (it forks each cycle: the fork's cost is the daemon's), from the scheduler's
+# run time of its threads (/proc/PID/task/*/schedstat, ns, exact), else by clock tick.
 hz=$(getconf CLK_TCK)
+own_by="clock ticks"
+[ -r "/proc/self/schedstat" ] && own_by="the scheduler's count"
 cpu_ms() {
 	if [ -n "$cgroup" ]; then cgroup_cpu_ms "$cgroup"
 	else awk -v hz="$hz" '{ print ($14 + $15 + $16 + $17) * 1000 / hz }' "/proc/$agent_pid/stat"; fi
 }
-own_ms() { awk -v hz="$hz" '{ print ($14 + $15) * 1000 / hz }' "/proc/$agent_pid/stat"; }
+own_ms() {
+	if [ "$own_by" = "clock ticks" ]; then awk -v hz="$hz" '{ print ($14 + $15) * 1000 / hz }' "/proc/$agent_pid/stat"
+	else awk '{ ns += $1 } END { print ns / 1e6 }' /proc/"$agent_pid"/task/*/schedstat; fi
+}
 wait_cycles() {
 	n=0
 	while [ "$(json agent.cycles 2>/dev/null || echo 0)" -lt "$1" ] ||
@@ -132,8 +138,8 @@ echo "agent cycles measured:         $cycles (each: 3 checks on this host, sign,
 echo "reports stored by the server:  $stored"
 awk -v t="$t0 $t1" -v n="$cycles" -v by="${counted_by:-clock ticks}" 'BEGIN { split(t, v, " ")
 	printf "CPU per cycle:                 %.1f ms (daemon + cycle child, by %s; target < 20 ms)\n", (v[2] - v[1]) / n, by }'
-awk -v t="$o0 $o1" -v n="$cycles" 'BEGIN { split(t, v, " ")
-	printf "  of which the daemon itself:  %.1f ms (the fork, the result, status.json; by clock ticks)\n", (v[2] - v[1]) / n }'
+awk -v t="$o0 $o1" -v n="$cycles" -v by="$own_by" 'BEGIN { split(t, v, " ")
+	printf "  of which the daemon itself:  %.1f ms (the fork, the result, status.json; by %s)\n", (v[2] - v[1]) / n, by }'
 echo "idle RSS:                      $rss kB (peak of the daemon itself: $hwm kB; target <= 6144 kB)"
 echo "context switches, idle ${idle}s:  voluntary $((v1 - v0)), involuntary $((n1 - n0)) (target 0)"
 echo "report size:                   $size bytes of JWS, $gz bytes gzip'ed on the wire (plus HTTP/TLS framing)"
