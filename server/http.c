@@ -587,7 +587,8 @@ static int decode_body(Request *r, struct evbuffer *in) {
                 r->body_size = size;
                 return 0;
         }
-        if (strcasecmp(enc, "gzip") != 0)
+        /* RFC 9110, 8.4.1.3: a recipient should take "x-gzip" as "gzip". */
+        if (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0)
                 return http_error(r, 415, "unsupported_encoding",
                                   "Content-Encoding \"%.40s\" is not supported: send gzip or no encoding", enc);
         k = gzip_inflate(data, size, max, &r->inflated, &r->body_size);
