@@ -64,7 +64,12 @@ static double measure(int way, char *shared) {
         double us = -1;
         pid_t pid;
 
-        if (pipe(fds) < 0 || (pid = fork()) < 0) {
+        if (pipe(fds) < 0) {
+                perror("pipe");
+                exit(EXIT_FAILURE);
+        }
+        pid = fork();
+        if (pid < 0) {
                 perror("fork");
                 exit(EXIT_FAILURE);
         }
